@@ -1,0 +1,100 @@
+// Command sportello is the one Sportello binary: `sportello` or `sportello serve` runs the API,
+// `sportello migrate` applies database migrations, `sportello keys create` issues an API key.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sportello/sportello/internal/app"
+)
+
+const usage = `usage: sportello [command] [flags]
+
+commands:
+  serve           run the API server (default)
+  migrate         apply database migrations and exit
+  keys create     create an API client and print its key once
+                  (--name NAME --role ROLE [--role ROLE…] [--office CODE…])
+  version         print the version
+
+Every flag can also be set as an environment variable: --database-url is
+SPORTELLO_DATABASE_URL. Run "sportello serve -h" for the list.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "sportello:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout)
+	case "keys":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New("usage: sportello keys create --name NAME --role ROLE")
+		}
+		return createKey(ctx, args[1:], getenv, stdout)
+	case "version":
+		_, err := fmt.Fprintln(stdout, app.Version())
+		return err
+	case "help":
+		_, err := fmt.Fprint(stdout, usage)
+		return err
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+// serve runs the server until ctx is cancelled (SIGINT, SIGTERM), then shuts down in order.
+func serve(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, err := app.Load(args, getenv)
+	if err != nil {
+		return err
+	}
+	m := app.New(cfg, cfg.Logger())
+	if err := m.Run(ctx); err != nil {
+		return errors.Join(err, m.Close())
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := app.Load(args, getenv)
+	if err != nil {
+		return err
+	}
+	cfg.AutoMigrate = true
+	m := app.New(cfg, cfg.Logger())
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	cur, _, err := m.DB.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "database schema at version %d\n", cur)
+	return err
+}

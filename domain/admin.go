@@ -1,0 +1,207 @@
+package domain
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"fmt"
+	"strings"
+)
+
+// Registers lists the registers. Every authenticated principal may read them.
+func (s *Service) Registers(ctx context.Context, _ Principal) ([]Register, error) {
+	return s.Store.Registers(ctx)
+}
+
+// CreateRegister adds a special register (repertorio, R3), numbered on its own. Admin only.
+// Returns forbidden, validation_failed, conflict.
+func (s *Service) CreateRegister(ctx context.Context, p Principal, r Register, idem Idempotency) (Register, bool, error) {
+	if err := p.require("creating a register", RoleAdmin); err != nil {
+		return Register{}, false, err
+	}
+	if err := r.Validate(); err != nil {
+		return Register{}, false, err
+	}
+	return idempotent(ctx, s, p, idem, KindRegister, s.Store.Register, func() (Register, error) {
+		now := s.Now()
+		r.CreatedAt = now.UTC()
+		w := Write{
+			Audit:       []AuditEvent{audit(p, now, "register.created", KindRegister, r.Code)},
+			Idempotency: idem.record(p, KindRegister, r.Code, now),
+		}
+		return r, s.Store.CreateRegister(ctx, r, w)
+	})
+}
+
+// Offices lists the offices. Every authenticated principal may read them.
+func (s *Service) Offices(ctx context.Context, _ Principal) ([]Office, error) {
+	return s.Store.Offices(ctx)
+}
+
+// CreateOffice adds an office. Admin only. Returns forbidden, validation_failed, conflict.
+func (s *Service) CreateOffice(ctx context.Context, p Principal, o Office, idem Idempotency) (Office, bool, error) {
+	if err := p.require("creating an office", RoleAdmin); err != nil {
+		return Office{}, false, err
+	}
+	if err := o.Validate(); err != nil {
+		return Office{}, false, err
+	}
+	load := func(ctx context.Context, code string) (Office, error) {
+		offices, err := s.Store.Offices(ctx)
+		for _, o := range offices {
+			if o.Code == code {
+				return o, err
+			}
+		}
+		return Office{}, Errorf(ECNotFound, "office %q not found", code)
+	}
+	return idempotent(ctx, s, p, idem, KindOffice, load, func() (Office, error) {
+		now := s.Now()
+		o.CreatedAt = now.UTC()
+		w := Write{
+			Audit:       []AuditEvent{audit(p, now, "office.created", KindOffice, o.Code)},
+			Idempotency: idem.record(p, KindOffice, o.Code, now),
+		}
+		return o, s.Store.CreateOffice(ctx, o, w)
+	})
+}
+
+// NewClient is the input of CreateClient.
+type NewClient struct {
+	Name    string
+	Roles   []Role
+	Offices []string
+}
+
+// CreatedClient is a new client with its token, which is shown only this once. A replayed
+// request returns the client without the token.
+type CreatedClient struct {
+	Client
+	Token string `json:"token,omitempty"`
+}
+
+// CreateClient adds an API client with one key. Admin only, except that the very first client of
+// a fresh installation is created by Bootstrap. Returns forbidden, validation_failed.
+func (s *Service) CreateClient(ctx context.Context, p Principal, in NewClient, idem Idempotency) (CreatedClient, bool, error) {
+	if err := p.require("creating a client", RoleAdmin); err != nil {
+		return CreatedClient{}, false, err
+	}
+	var v Validation
+	if strings.TrimSpace(in.Name) == "" {
+		v.Add("name", "is required")
+	}
+	if len(in.Roles) == 0 {
+		v.Add("roles", "at least one role is required")
+	}
+	for i, r := range in.Roles {
+		if !r.Valid() {
+			v.Add(fmt.Sprintf("roles[%d]", i), "must be one of %v", Roles)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return CreatedClient{}, false, err
+	}
+	if err := s.checkOffices(ctx, in.Offices); err != nil {
+		return CreatedClient{}, false, err
+	}
+	load := func(ctx context.Context, id string) (CreatedClient, error) {
+		c, err := s.Store.Client(ctx, id)
+		return CreatedClient{Client: c}, err
+	}
+	return idempotent(ctx, s, p, idem, KindClient, load, func() (CreatedClient, error) {
+		return s.createClient(ctx, p, in, idem)
+	})
+}
+
+func (s *Service) createClient(ctx context.Context, p Principal, in NewClient, idem Idempotency) (CreatedClient, error) {
+	now := s.Now()
+	c := Client{ID: NewID(), Name: strings.TrimSpace(in.Name), Roles: in.Roles, Offices: uniq(in.Offices), CreatedAt: now.UTC()}
+	key, token := newAPIKey(c.ID)
+	key.CreatedAt = c.CreatedAt
+	w := Write{
+		Audit:       []AuditEvent{audit(p, now, "client.created", KindClient, c.ID)},
+		Idempotency: idem.record(p, KindClient, c.ID, now),
+	}
+	if err := s.Store.CreateClient(ctx, c, key, w); err != nil {
+		return CreatedClient{}, fmt.Errorf("create client %q: %w", c.Name, err)
+	}
+	return CreatedClient{Client: c, Token: token}, nil
+}
+
+// tokenPrefix marks Sportello API keys, so that secret scanners and people recognise them.
+const tokenPrefix = "spt_"
+
+var keyIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newAPIKey returns a key for clientID and its token `spt_<id>_<secret>`.
+func newAPIKey(clientID string) (APIKey, string) {
+	id := strings.ToLower(keyIDEncoding.EncodeToString(NewSecret(10)))
+	secret := base64.RawURLEncoding.EncodeToString(NewSecret(32))
+	sum := sha256.Sum256([]byte(secret))
+	return APIKey{ID: id, ClientID: clientID, SecretHash: sum[:]}, tokenPrefix + id + "_" + secret
+}
+
+// Authenticate returns the principal holding token. Returns unauthorized for a malformed,
+// unknown or wrong token, always with the same message.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	denied := Errorf(ECUnauthorized, "missing or invalid API key")
+	rest, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok {
+		return Principal{}, denied
+	}
+	id, secret, ok := strings.Cut(rest, "_")
+	if !ok || id == "" || secret == "" {
+		return Principal{}, denied
+	}
+	key, err := s.Store.APIKey(ctx, id)
+	if IsCode(err, ECNotFound) {
+		return Principal{}, denied
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	sum := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(sum[:], key.SecretHash) != 1 {
+		return Principal{}, denied
+	}
+	c, err := s.Store.Client(ctx, key.ClientID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return c.Principal(), nil
+}
+
+// system is the principal of changes the installation makes by itself (first start).
+var system = Principal{ID: "system", Name: "system", Roles: []Role{RoleAdmin}}
+
+// Bootstrap prepares a fresh installation: it creates the AOO and the general register if none
+// exist and, if no client exists, an admin client whose token it returns (once: "" otherwise).
+// Returns conflict if the stored AOO has other codes than aoo.
+func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, err error) {
+	if err := aoo.Validate(); err != nil {
+		return "", err
+	}
+	aoo.CreatedAt = s.Now().UTC()
+	reg := Register{Code: DefaultRegister, Name: "Protocollo generale", CreatedAt: aoo.CreatedAt}
+	if _, err := s.Store.Bootstrap(ctx, aoo, reg); err != nil {
+		return "", fmt.Errorf("bootstrap AOO %s: %w", aoo.Code, err)
+	}
+	n, err := s.Store.CountClients(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	c, err := s.createClient(ctx, system, NewClient{Name: "admin", Roles: []Role{RoleAdmin}}, Idempotency{})
+	return c.Token, err
+}
+
+// AOO returns the installation's AOO.
+func (s *Service) AOO(ctx context.Context) (AOO, error) { return s.Store.AOO(ctx) }
+
+// CreateKey issues a client with its token outside any request, for the command line
+// (`sportello keys create`). It is audited as done by the system.
+func (s *Service) CreateKey(ctx context.Context, in NewClient) (CreatedClient, error) {
+	c, _, err := s.CreateClient(ctx, system, in, Idempotency{})
+	return c, err
+}

@@ -1,0 +1,145 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// Store is the persistence port. Each method is one database transaction: a write records the
+// entity, its audit events, its change-feed event and its idempotency record together, or none
+// of them. Implementations turn driver errors into *Error (duplicate key → ECConflict).
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+
+	// AOO returns the AOO. Returns ECNotFound before Bootstrap.
+	AOO(ctx context.Context) (AOO, error)
+	// Bootstrap creates the AOO and the register if no AOO exists yet, and reports whether it
+	// did. Returns ECConflict if an AOO with other codes exists: identifiers never change.
+	Bootstrap(ctx context.Context, aoo AOO, reg Register) (created bool, err error)
+
+	// Registers lists the registers by code. Register returns one (ECNotFound).
+	Registers(ctx context.Context) ([]Register, error)
+	Register(ctx context.Context, code string) (Register, error)
+	// CreateRegister returns ECConflict if the code exists.
+	CreateRegister(ctx context.Context, r Register, w Write) error
+
+	// Offices lists the offices by code. CreateOffice returns ECConflict if the code exists.
+	Offices(ctx context.Context) ([]Office, error)
+	CreateOffice(ctx context.Context, o Office, w Write) error
+
+	// CreateClient stores a client and its first key. Client returns ECNotFound.
+	CreateClient(ctx context.Context, c Client, key APIKey, w Write) error
+	Client(ctx context.Context, id string) (Client, error)
+	// APIKey returns the key with this id (ECNotFound), for authentication.
+	APIKey(ctx context.Context, id string) (APIKey, error)
+	// CountClients returns the number of stored clients (0 on a fresh install).
+	CountClients(ctx context.Context) (int, error)
+
+	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
+	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events
+	// and idempotency record, and one change-feed event whose position it sets in r.Position.
+	// Any failure rolls everything back: no number is consumed (R2). Returns ECNotFound for an
+	// unknown register, ECConflict if w's idempotency key was taken meanwhile.
+	CreateRegistration(ctx context.Context, r *Registration, w Write) error
+	// Registration returns one registration by reference or id (ECNotFound).
+	Registration(ctx context.Context, ref Ref) (*Registration, error)
+	RegistrationByID(ctx context.Context, id string) (*Registration, error)
+	// Registrations lists registrations newest first, filtered, one page at a time.
+	Registrations(ctx context.Context, f RegistrationFilter) (Page[*Registration], error)
+	// UpdateRegistration locks the registration, calls change with it, and stores the mutable
+	// fields (class, offices, dossiers, status, annulment) with the Write that change returns,
+	// plus one change-feed event. If change returns an error nothing is written. The database
+	// itself refuses any change to an immutable column. Returns ECNotFound.
+	UpdateRegistration(ctx context.Context, id string, change func(*Registration) (Write, error)) (*Registration, error)
+
+	// Audit lists audit events about one entity, oldest first.
+	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
+
+	// Idempotency returns the record of an earlier request with this key (ECNotFound).
+	Idempotency(ctx context.Context, principalID, key string) (IdempotencyRecord, error)
+}
+
+// Write is what a write transaction records beside the entity itself.
+type Write struct {
+	Audit       []AuditEvent
+	Idempotency *IdempotencyRecord
+}
+
+// BlobStore keeps file content addressed by its SHA-256. Content is durable when Put returns;
+// storing the same content twice stores it once.
+type BlobStore interface {
+	// Put stores r's bytes and returns their hex SHA-256 and size. Nothing is visible under
+	// the digest unless all bytes were written and synced.
+	Put(ctx context.Context, r io.Reader) (sha256 string, size int64, err error)
+	// Open returns the content with this digest (ECNotFound).
+	Open(ctx context.Context, sha256 string) (io.ReadCloser, error)
+	// Exists reports whether content with this digest is stored.
+	Exists(ctx context.Context, sha256 string) (bool, error)
+}
+
+// AuditEvent is one entry of the audit trail: who did what to which entity, when, and for a
+// field change the old and new values (M2). Audit events are never updated or deleted.
+type AuditEvent struct {
+	ID         int64           `json:"id"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	ActorName  string          `json:"actor_name"`
+	Action     string          `json:"action"`
+	EntityKind string          `json:"entity_kind"`
+	EntityID   string          `json:"entity_id"`
+	Field      string          `json:"field,omitempty"`
+	Old        json.RawMessage `json:"old,omitempty"`
+	New        json.RawMessage `json:"new,omitempty"`
+	Detail     string          `json:"detail,omitempty"`
+}
+
+// Entity kinds used in audit events, idempotency records and the change feed.
+const (
+	KindRegistration = "registration"
+	KindRegister     = "register"
+	KindOffice       = "office"
+	KindClient       = "client"
+)
+
+// IdempotencyRecord remembers that a principal's request with Key created or changed the
+// resource (Kind, ResourceID); RequestHash fingerprints the request so that a reuse of the key
+// for another request is refused.
+type IdempotencyRecord struct {
+	PrincipalID string
+	Key         string
+	RequestHash string
+	Kind        string
+	ResourceID  string
+	CreatedAt   time.Time
+}
+
+// Page is one page of a list; NextCursor is empty on the last page.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// RegistrationFilter selects registrations. Zero fields do not filter. Class matches the class
+// and its descendants (`VI` matches `VI.3.2`). From and To are inclusive protocol dates.
+type RegistrationFilter struct {
+	Register   string
+	Year       int
+	Direction  Direction
+	Channel    Channel
+	Status     Status
+	Class      string
+	Office     string
+	From, To   string
+	Visibility Visibility
+	Limit      int
+	Cursor     string
+}
+
+// Pagination limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)

@@ -1,0 +1,114 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what a principal may do. Roles are additive.
+type Role string
+
+// The roles of DESIGN.md § Identity and access.
+const (
+	RoleAdmin            Role = "admin"             // manages clients, offices and registers; reads non-confidential records
+	RoleRecordsOfficer   Role = "records_officer"   // reads everything; annuls, archives, disposes
+	RoleProtocolOperator Role = "protocol_operator" // registers documents; reads non-confidential records
+	RoleClerk            Role = "clerk"             // sees and handles what is assigned to its offices
+	RolePortal           Role = "portal"            // submits for applicants; reads only what it submitted
+	RoleImporter         Role = "importer"          // batch import; reads only what it registered
+)
+
+// Roles lists every role, in a stable order.
+var Roles = []Role{RoleAdmin, RoleRecordsOfficer, RoleProtocolOperator, RoleClerk, RolePortal, RoleImporter}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Principal is the authenticated caller of a request: an API client (a person's key, a portal,
+// an importer). It is built from the stored Client by Authenticate.
+type Principal struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Roles   []Role   `json:"roles"`
+	Offices []string `json:"offices"`
+}
+
+// Has reports whether the principal holds any of roles.
+func (p Principal) Has(roles ...Role) bool {
+	for _, r := range roles {
+		if slices.Contains(p.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// require returns forbidden unless p holds one of roles.
+func (p Principal) require(action string, roles ...Role) error {
+	if p.Has(roles...) {
+		return nil
+	}
+	return Errorf(ECForbidden, "%s requires one of the roles %v", action, roles)
+}
+
+// Client is a stored API client: a staff member's key holder, a portal, an importer.
+type Client struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Roles     []Role    `json:"roles"`
+	Offices   []string  `json:"offices"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Principal returns the principal acting with this client's key.
+func (c Client) Principal() Principal {
+	return Principal{ID: c.ID, Name: c.Name, Roles: c.Roles, Offices: c.Offices}
+}
+
+// APIKey is one credential of a client. Only the SHA-256 of the secret is stored; the token
+// (`spt_<id>_<secret>`) is shown once, at creation.
+type APIKey struct {
+	ID         string
+	ClientID   string
+	SecretHash []byte
+	CreatedAt  time.Time
+}
+
+// Visibility is the set of registrations a principal may see, in a form every storage and
+// search implementation can turn into a query filter: a registration is visible when any
+// clause holds. Hits, totals and counts must never include invisible records.
+type Visibility struct {
+	All       bool     // every registration (records officers)
+	Public    bool     // every non-confidential registration
+	Offices   []string // every registration assigned to one of these offices
+	CreatedBy string   // every registration this principal registered
+}
+
+// VisibilityOf returns what p may see. Confidential registrations are visible only to records
+// officers, to the offices they are assigned to, and to whoever registered them.
+func VisibilityOf(p Principal) Visibility {
+	v := Visibility{CreatedBy: p.ID}
+	switch {
+	case p.Has(RoleRecordsOfficer):
+		v.All = true
+	case p.Has(RoleProtocolOperator, RoleAdmin):
+		v.Public = true
+	}
+	if p.Has(RoleClerk, RoleProtocolOperator) {
+		v.Offices = p.Offices
+	}
+	return v
+}
+
+// Allows reports whether r is visible under v.
+func (v Visibility) Allows(r *Registration) bool {
+	if v.All || (v.Public && !r.Confidential) || (v.CreatedBy != "" && r.CreatedBy == v.CreatedBy) {
+		return true
+	}
+	for _, o := range r.Offices {
+		if slices.Contains(v.Offices, o) {
+			return true
+		}
+	}
+	return false
+}

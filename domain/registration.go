@@ -1,0 +1,228 @@
+package domain
+
+import (
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Direction says whether a document came in, went out, or stayed inside the AOO.
+type Direction string
+
+// Directions (TipologiaFlusso E/U/I).
+const (
+	Incoming Direction = "incoming"
+	Outgoing Direction = "outgoing"
+	Internal Direction = "internal"
+)
+
+// Channel is how a document reached or left the administration.
+type Channel string
+
+// Channels.
+const (
+	ChannelWeb     Channel = "web"
+	ChannelPEC     Channel = "pec"
+	ChannelEmail   Channel = "email"
+	ChannelCounter Channel = "counter"
+	ChannelPaper   Channel = "paper"
+	ChannelPost    Channel = "post"
+	ChannelAPI     Channel = "api"
+)
+
+// Channels lists every channel.
+var Channels = []Channel{ChannelWeb, ChannelPEC, ChannelEmail, ChannelCounter, ChannelPaper, ChannelPost, ChannelAPI}
+
+// Status of a registration: active until annulled, never deleted.
+type Status string
+
+// Statuses.
+const (
+	StatusActive   Status = "active"
+	StatusAnnulled Status = "annulled"
+)
+
+// Correspondent roles and types.
+const (
+	RoleSender    = "sender"
+	RoleRecipient = "recipient"
+
+	TypePerson         = "person"
+	TypeOrganization   = "organization"
+	TypeAdministration = "administration"
+)
+
+// Correspondent is a sender or a recipient of a registered document.
+type Correspondent struct {
+	Role    string `json:"role"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	TaxCode string `json:"tax_code,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
+// SenderReference is the sender's own protocol number and date, when known (R1).
+type SenderReference struct {
+	Number string `json:"number"`
+	Date   string `json:"date"`
+}
+
+// File describes stored content: the digest is the SHA-256 of the exact bytes, hex-encoded, and
+// addresses the content in the blob store.
+type File struct {
+	Filename    string `json:"filename"`
+	Description string `json:"description,omitempty"`
+	MediaType   string `json:"media_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// Annulment records who voided a registration, when, why and under which authorising act (M3).
+type Annulment struct {
+	Reason        string    `json:"reason"`
+	Authorization string    `json:"authorization"`
+	By            string    `json:"by"`
+	ByName        string    `json:"by_name"`
+	At            time.Time `json:"at"`
+}
+
+// Registration is the legal record of a document entering or leaving the AOO (art. 53). Number,
+// date, direction, subject, correspondents, sender reference and file digests are immutable
+// once registered (M1); only Class, Offices and Dossiers change, and annulment sets Status.
+type Registration struct {
+	ID              string           `json:"id"`
+	Register        string           `json:"register"`
+	Year            int              `json:"year"`
+	Number          int64            `json:"number"`
+	Identifier      string           `json:"identifier"`
+	RegisteredAt    time.Time        `json:"registered_at"`
+	Date            string           `json:"date"`
+	Direction       Direction        `json:"direction"`
+	Channel         Channel          `json:"channel"`
+	Subject         string           `json:"subject"`
+	Correspondents  []Correspondent  `json:"correspondents"`
+	SenderReference *SenderReference `json:"sender_reference"`
+	Document        File             `json:"document"`
+	Attachments     []File           `json:"attachments"`
+	Class           string           `json:"class"`
+	Offices         []string         `json:"offices"`
+	Dossiers        []string         `json:"dossiers"`
+	Confidential    bool             `json:"confidential"`
+	Status          Status           `json:"status"`
+	Annulment       *Annulment       `json:"annulment"`
+	CreatedBy       string           `json:"created_by"`
+	// Position is the change-feed position of the latest write to this registration; search
+	// accepts it as min_position for read-your-writes.
+	Position int64 `json:"position"`
+}
+
+// Ref names a registration the way people do: register, year and number.
+type Ref struct {
+	Register string
+	Year     int
+	Number   int64
+}
+
+func (r Ref) String() string { return r.Register + "/" + strconv.Itoa(r.Year) + "/" + FormatNumber(r.Number) }
+
+// Ref returns the registration's reference.
+func (r *Registration) Ref() Ref { return Ref{r.Register, r.Year, r.Number} }
+
+// AssignNumber gives the registration its number and identifier. Storage calls it inside the
+// registration transaction with the number it just took from the (register, year) counter.
+func (r *Registration) AssignNumber(aoo AOO, number int64) {
+	r.Number = number
+	r.Identifier = Identifier(aoo, r.Register, r.Year, number)
+}
+
+// ImmutableFields lists the JSON fields that registration fixes forever (M1).
+var ImmutableFields = []string{
+	"id", "register", "year", "number", "number_formatted", "identifier", "registered_at", "date",
+	"direction", "channel", "subject", "correspondents", "sender_reference", "document",
+	"attachments", "confidential", "status", "annulment", "created_by", "position",
+}
+
+// MutableFields lists the JSON fields that may change after registration (M1, R4).
+var MutableFields = []string{"class", "offices", "dossiers"}
+
+var (
+	classPattern   = regexp.MustCompile(`^[IVXLC]+(\.[0-9]{1,3})*$`)
+	taxCodePattern = regexp.MustCompile(`^([A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]|[0-9]{11})$`)
+	datePattern    = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+)
+
+// ValidClass reports whether code has the shape of a classification code (`VI`, `VI.3`, `VI.3.2`).
+func ValidClass(code string) bool { return classPattern.MatchString(code) }
+
+// ValidDate reports whether s is a calendar date YYYY-MM-DD.
+func ValidDate(s string) bool {
+	if !datePattern.MatchString(s) {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// MaxSubject is the longest subject accepted, in characters.
+const MaxSubject = 2000
+
+func validateCorrespondents(v *Validation, dir Direction, cs []Correspondent) {
+	if len(cs) == 0 {
+		v.Add("correspondents", "at least one correspondent is required")
+		return
+	}
+	senders, recipients := 0, 0
+	for i, c := range cs {
+		f := "correspondents[" + strconv.Itoa(i) + "]"
+		switch c.Role {
+		case RoleSender:
+			senders++
+		case RoleRecipient:
+			recipients++
+		default:
+			v.Add(f+".role", "must be sender or recipient")
+		}
+		switch c.Type {
+		case TypePerson, TypeOrganization, TypeAdministration:
+		default:
+			v.Add(f+".type", "must be person, organization or administration")
+		}
+		if strings.TrimSpace(c.Name) == "" {
+			v.Add(f+".name", "is required")
+		}
+		if c.TaxCode != "" && !taxCodePattern.MatchString(strings.ToUpper(c.TaxCode)) {
+			v.Add(f+".tax_code", "must be a codice fiscale (16 characters) or a partita IVA (11 digits)")
+		}
+		if c.Email != "" {
+			if _, err := mail.ParseAddress(c.Email); err != nil {
+				v.Add(f+".email", "is not a valid e-mail address")
+			}
+		}
+	}
+	switch dir {
+	case Incoming:
+		if senders == 0 {
+			v.Add("correspondents", "an incoming registration needs a sender")
+		}
+	case Outgoing:
+		if recipients == 0 {
+			v.Add("correspondents", "an outgoing registration needs a recipient")
+		}
+	}
+}
+
+func validateFile(v *Validation, field string, f File) {
+	if f.Filename == "" {
+		v.Add(field+".filename", "is required")
+	}
+	if len(f.SHA256) != 64 || strings.Trim(f.SHA256, "0123456789abcdef") != "" {
+		v.Add(field+".sha256", "must be a lowercase hex SHA-256")
+	}
+	if f.Size < 0 {
+		v.Add(field+".size", "must not be negative")
+	}
+}
+

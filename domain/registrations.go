@@ -1,0 +1,356 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// NewRegistration is the input of Register: what the client states about the document. Number,
+// date and digests are assigned by the system, never by the client (R1).
+type NewRegistration struct {
+	Register        string
+	Direction       Direction
+	Channel         Channel
+	Subject         string
+	Correspondents  []Correspondent
+	SenderReference *SenderReference
+	Class           string
+	Offices         []string
+	Confidential    bool
+	// Document and Attachments describe content already in the blob store (see StoreContent).
+	Document    *File
+	Attachments []File
+}
+
+// Validate checks the input against R1 and the shape rules; it lists every failing field.
+func (in *NewRegistration) Validate() error {
+	var v Validation
+	if in.Register == "" {
+		in.Register = DefaultRegister
+	}
+	switch in.Direction {
+	case Incoming, Outgoing, Internal:
+	case "":
+		v.Add("direction", "is required (incoming, outgoing or internal)")
+	default:
+		v.Add("direction", "must be incoming, outgoing or internal")
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelAPI
+	} else if !slices.Contains(Channels, in.Channel) {
+		v.Add("channel", "must be one of %v", Channels)
+	}
+	in.Subject = strings.TrimSpace(in.Subject)
+	switch n := len([]rune(in.Subject)); {
+	case n == 0:
+		v.Add("subject", "is required")
+	case n > MaxSubject:
+		v.Add("subject", "is longer than %d characters", MaxSubject)
+	}
+	validateCorrespondents(&v, in.Direction, in.Correspondents)
+	if in.SenderReference != nil {
+		if in.SenderReference.Number == "" {
+			v.Add("sender_reference.number", "is required")
+		}
+		if in.SenderReference.Date != "" && !ValidDate(in.SenderReference.Date) {
+			v.Add("sender_reference.date", "must be a date YYYY-MM-DD")
+		}
+	}
+	if in.Class != "" && !ValidClass(in.Class) {
+		v.Add("class", "must be a classification code such as VI.3")
+	}
+	if in.Document == nil {
+		v.Add("document", "the primary document is required")
+	} else {
+		validateFile(&v, "document", *in.Document)
+	}
+	for i, a := range in.Attachments {
+		validateFile(&v, fmt.Sprintf("attachments[%d]", i), a)
+	}
+	return v.Err()
+}
+
+// StoreContent writes content to the blob store and returns its digest and size. Uploads call it
+// before Register: content is durable before any row points to it, and content left
+// unreferenced by a failed registration is harmless.
+func (s *Service) StoreContent(ctx context.Context, r io.Reader) (sha256 string, size int64, err error) {
+	return s.Blobs.Put(ctx, r)
+}
+
+// Register records a document in the protocol register (art. 53): it takes the next number of
+// the register's counter for the current year in Rome, in one transaction with the audit and
+// change-feed events. A retry with the same idempotency key returns the first registration and
+// replayed=true. Returns validation_failed, forbidden, not_found (register), conflict.
+func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration, idem Idempotency) (*Registration, bool, error) {
+	if err := p.require("registering", RoleProtocolOperator, RoleRecordsOfficer, RolePortal, RoleImporter); err != nil {
+		return nil, false, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, false, err
+	}
+	return idempotent(ctx, s, p, idem, KindRegistration, s.Store.RegistrationByID, func() (*Registration, error) {
+		if _, err := s.Store.Register(ctx, in.Register); err != nil {
+			return nil, fmt.Errorf("register %s: %w", in.Register, err)
+		}
+		if err := s.checkOffices(ctx, in.Offices); err != nil {
+			return nil, err
+		}
+		if err := s.checkContent(ctx, append([]File{*in.Document}, in.Attachments...)); err != nil {
+			return nil, err
+		}
+		now := s.Now()
+		local := now.In(s.Location)
+		r := &Registration{
+			ID: NewID(), Register: in.Register, Year: local.Year(), RegisteredAt: now.UTC(),
+			Date: local.Format("2006-01-02"), Direction: in.Direction, Channel: in.Channel,
+			Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
+			Document: *in.Document, Attachments: in.Attachments, Class: in.Class,
+			Offices: uniq(in.Offices), Dossiers: []string{}, Confidential: in.Confidential,
+			Status: StatusActive, CreatedBy: p.ID,
+		}
+		if r.Attachments == nil {
+			r.Attachments = []File{}
+		}
+		w := Write{
+			Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},
+			Idempotency: idem.record(p, KindRegistration, r.ID, now),
+		}
+		if err := s.Store.CreateRegistration(ctx, r, w); err != nil {
+			return nil, fmt.Errorf("register in %s: %w", in.Register, err)
+		}
+		return r, nil
+	})
+}
+
+// checkOffices returns validation_failed naming the first unknown office code.
+func (s *Service) checkOffices(ctx context.Context, codes []string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	offices, err := s.Store.Offices(ctx)
+	if err != nil {
+		return err
+	}
+	var v Validation
+	for i, c := range codes {
+		if !slices.ContainsFunc(offices, func(o Office) bool { return o.Code == c }) {
+			v.Add(fmt.Sprintf("offices[%d]", i), "unknown office %q", c)
+		}
+	}
+	return v.Err()
+}
+
+// checkContent makes sure every file is in the blob store, so that no committed row points to
+// missing content.
+func (s *Service) checkContent(ctx context.Context, files []File) error {
+	for _, f := range files {
+		ok, err := s.Blobs.Exists(ctx, f.SHA256)
+		if err != nil {
+			return fmt.Errorf("check content %s: %w", f.SHA256, err)
+		}
+		if !ok {
+			return Errorf(ECValidation, "content %s of %q is not stored", f.SHA256, f.Filename)
+		}
+	}
+	return nil
+}
+
+// Registration returns one registration the principal may see. Returns not_found also when the
+// registration exists but is not visible, so that its existence does not leak.
+func (s *Service) Registration(ctx context.Context, p Principal, ref Ref) (*Registration, error) {
+	r, err := s.Store.Registration(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !VisibilityOf(p).Allows(r) {
+		return nil, Errorf(ECNotFound, "registration %s not found", ref)
+	}
+	return r, nil
+}
+
+// Registrations lists the registrations the principal may see, newest first.
+func (s *Service) Registrations(ctx context.Context, p Principal, f RegistrationFilter) (Page[*Registration], error) {
+	var v Validation
+	if f.From != "" && !ValidDate(f.From) {
+		v.Add("from", "must be a date YYYY-MM-DD")
+	}
+	if f.To != "" && !ValidDate(f.To) {
+		v.Add("to", "must be a date YYYY-MM-DD")
+	}
+	if f.Direction != "" && f.Direction != Incoming && f.Direction != Outgoing && f.Direction != Internal {
+		v.Add("direction", "must be incoming, outgoing or internal")
+	}
+	if f.Channel != "" && !slices.Contains(Channels, f.Channel) {
+		v.Add("channel", "must be one of %v", Channels)
+	}
+	if f.Status != "" && f.Status != StatusActive && f.Status != StatusAnnulled {
+		v.Add("status", "must be active or annulled")
+	}
+	if f.Limit < 0 || f.Limit > MaxLimit {
+		v.Add("limit", "must be between 1 and %d", MaxLimit)
+	}
+	if err := v.Err(); err != nil {
+		return Page[*Registration]{}, err
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultLimit
+	}
+	f.Visibility = VisibilityOf(p)
+	return s.Store.Registrations(ctx, f)
+}
+
+// OpenContent returns the primary document (attachment < 0) or the attachment with that index,
+// with its description, for a registration the principal may see. Returns not_found.
+func (s *Service) OpenContent(ctx context.Context, p Principal, ref Ref, attachment int) (File, io.ReadCloser, error) {
+	r, err := s.Registration(ctx, p, ref)
+	if err != nil {
+		return File{}, nil, err
+	}
+	f := r.Document
+	if attachment >= 0 {
+		if attachment >= len(r.Attachments) {
+			return File{}, nil, Errorf(ECNotFound, "registration %s has no attachment %d", ref, attachment)
+		}
+		f = r.Attachments[attachment]
+	}
+	rc, err := s.Blobs.Open(ctx, f.SHA256)
+	if err != nil {
+		return File{}, nil, fmt.Errorf("open %s of %s: %w", f.SHA256, ref, err)
+	}
+	return f, rc, nil
+}
+
+// RegistrationPatch changes the mutable fields; nil fields stay as they are.
+type RegistrationPatch struct {
+	Class    *string
+	Offices  *[]string
+	Dossiers *[]string
+}
+
+// UpdateRegistration changes class, offices or dossiers (M1, R4) and records each change in the
+// history with old and new values (M2). Returns forbidden, not_found, validation_failed,
+// conflict (annulled).
+func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, patch RegistrationPatch) (*Registration, error) {
+	if err := p.require("changing a registration", RoleProtocolOperator, RoleRecordsOfficer); err != nil {
+		return nil, err
+	}
+	var v Validation
+	if patch.Class != nil && *patch.Class != "" && !ValidClass(*patch.Class) {
+		v.Add("class", "must be a classification code such as VI.3")
+	}
+	if patch.Dossiers != nil && len(*patch.Dossiers) > 0 {
+		// Dossiers arrive with the classification issue; until then no dossier exists.
+		v.Add("dossiers", "unknown dossier %q", (*patch.Dossiers)[0])
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if patch.Offices != nil {
+		if err := s.checkOffices(ctx, *patch.Offices); err != nil {
+			return nil, err
+		}
+	}
+	current, err := s.Registration(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateRegistration(ctx, current.ID, func(r *Registration) (Write, error) {
+		if r.Status == StatusAnnulled {
+			return Write{}, Errorf(ECConflict, "registration %s is annulled", ref)
+		}
+		now := s.Now()
+		var w Write
+		record := func(field string, old, new any) error {
+			e, err := change(p, now, KindRegistration, r.ID, field, old, new)
+			w.Audit = append(w.Audit, e)
+			return err
+		}
+		if patch.Class != nil && *patch.Class != r.Class {
+			if err := record("class", r.Class, *patch.Class); err != nil {
+				return w, err
+			}
+			r.Class = *patch.Class
+		}
+		if patch.Offices != nil {
+			offices := uniq(*patch.Offices)
+			if !slices.Equal(offices, r.Offices) {
+				if err := record("offices", r.Offices, offices); err != nil {
+					return w, err
+				}
+				r.Offices = offices
+			}
+		}
+		return w, nil
+	})
+}
+
+// AnnulmentRequest is what annulling needs: the reason and the reference of the authorising act
+// (estremi del provvedimento).
+type AnnulmentRequest struct {
+	Reason        string
+	Authorization string
+}
+
+// Annul voids a registration (art. 54, M3): only a records officer, only with the reference of
+// the authorising act. The registration stays whole and readable, marked annulled with who, when
+// and why; its number is never reused. Returns forbidden, validation_failed, not_found, conflict.
+func (s *Service) Annul(ctx context.Context, p Principal, ref Ref, in AnnulmentRequest, idem Idempotency) (*Registration, bool, error) {
+	if err := p.require("annulment", RoleRecordsOfficer); err != nil {
+		return nil, false, err
+	}
+	var v Validation
+	if strings.TrimSpace(in.Reason) == "" {
+		v.Add("reason", "is required")
+	}
+	if strings.TrimSpace(in.Authorization) == "" {
+		v.Add("authorization", "the reference of the authorising act is required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, false, err
+	}
+	return idempotent(ctx, s, p, idem, KindRegistration, s.Store.RegistrationByID, func() (*Registration, error) {
+		current, err := s.Registration(ctx, p, ref)
+		if err != nil {
+			return nil, err
+		}
+		return s.Store.UpdateRegistration(ctx, current.ID, func(r *Registration) (Write, error) {
+			if r.Status == StatusAnnulled {
+				return Write{}, Errorf(ECConflict, "registration %s is already annulled", ref)
+			}
+			now := s.Now()
+			r.Status = StatusAnnulled
+			r.Annulment = &Annulment{
+				Reason: strings.TrimSpace(in.Reason), Authorization: strings.TrimSpace(in.Authorization),
+				By: p.ID, ByName: p.Name, At: now.UTC(),
+			}
+			e, err := change(p, now, KindRegistration, r.ID, "status", StatusActive, StatusAnnulled)
+			e.Action = "registration.annulled"
+			e.Detail = r.Annulment.Authorization + ": " + r.Annulment.Reason
+			return Write{Audit: []AuditEvent{e}, Idempotency: idem.record(p, KindRegistration, r.ID, now)}, err
+		})
+	})
+}
+
+// History returns every recorded event of a registration the principal may see: its creation,
+// each change with old and new values, its annulment (M2).
+func (s *Service) History(ctx context.Context, p Principal, ref Ref) ([]AuditEvent, error) {
+	r, err := s.Registration(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Audit(ctx, KindRegistration, r.ID)
+}
+
+// uniq returns codes without duplicates, in first-seen order, never nil.
+func uniq(codes []string) []string {
+	out := make([]string, 0, len(codes))
+	for _, c := range codes {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Service carries out every use case: it authorises the principal, applies the rules and runs
+// one unit of work through the Store. Handlers call exactly one Service method per request.
+type Service struct {
+	Store Store
+	Blobs BlobStore
+	// Now is the clock; tests inject one to cross midnight in Rome.
+	Now func() time.Time
+	// Location is where the protocol date and the numbering year are reckoned (Europe/Rome).
+	Location *time.Location
+}
+
+// NewService returns a Service on the real clock, reckoning dates in loc.
+func NewService(store Store, blobs BlobStore, loc *time.Location) *Service {
+	return &Service{Store: store, Blobs: blobs, Now: time.Now, Location: loc}
+}
+
+// Idempotency identifies a retried request: Key is the client's Idempotency-Key header, Hash a
+// fingerprint of the request body. The zero value means no key was sent.
+type Idempotency struct {
+	Key  string
+	Hash string
+}
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted.
+const MaxIdempotencyKey = 255
+
+// record returns the record to store with a write, or nil without a key.
+func (i Idempotency) record(p Principal, kind, id string, now time.Time) *IdempotencyRecord {
+	if i.Key == "" {
+		return nil
+	}
+	return &IdempotencyRecord{PrincipalID: p.ID, Key: i.Key, RequestHash: i.Hash, Kind: kind, ResourceID: id, CreatedAt: now}
+}
+
+// replay looks up an earlier request with the same key. It returns the id of the resource it
+// produced, "" if there was none, or idempotency_mismatch if the key came with another request.
+func (s *Service) replay(ctx context.Context, p Principal, i Idempotency, kind string) (string, error) {
+	if i.Key == "" {
+		return "", nil
+	}
+	if len(i.Key) > MaxIdempotencyKey {
+		return "", Errorf(ECValidation, "Idempotency-Key is longer than %d characters", MaxIdempotencyKey)
+	}
+	rec, err := s.Store.Idempotency(ctx, p.ID, i.Key)
+	if IsCode(err, ECNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if rec.RequestHash != i.Hash || rec.Kind != kind {
+		return "", Errorf(ECIdempotencyMismatch, "Idempotency-Key %q was already used for a different request", i.Key)
+	}
+	return rec.ResourceID, nil
+}
+
+// idempotent runs create unless an earlier request with the same key already did, in which case
+// it loads and returns that result with replayed=true. If a concurrent request with the same key
+// commits first, create fails with a conflict and the winner's result is returned instead.
+func idempotent[T any](ctx context.Context, s *Service, p Principal, i Idempotency, kind string,
+	load func(ctx context.Context, id string) (T, error), create func() (T, error)) (result T, replayed bool, err error) {
+	id, err := s.replay(ctx, p, i, kind)
+	if err != nil || id != "" {
+		if err == nil {
+			result, err = load(ctx, id)
+		}
+		return result, err == nil, err
+	}
+	result, err = create()
+	if IsCode(err, ECConflict) && i.Key != "" {
+		if id, rerr := s.replay(ctx, p, i, kind); rerr != nil || id != "" {
+			if rerr != nil {
+				return result, false, rerr
+			}
+			result, err = load(ctx, id)
+			return result, err == nil, err
+		}
+	}
+	return result, false, err
+}
+
+// audit builds an audit event by p at now.
+func audit(p Principal, now time.Time, action, kind, id string) AuditEvent {
+	return AuditEvent{At: now.UTC(), Actor: p.ID, ActorName: p.Name, Action: action, EntityKind: kind, EntityID: id}
+}
+
+// change builds an audit event recording that field went from old to new.
+func change(p Principal, now time.Time, kind, id, field string, old, new any) (AuditEvent, error) {
+	e := audit(p, now, kind+".changed", kind, id)
+	e.Field = field
+	var err error
+	if e.Old, err = json.Marshal(old); err != nil {
+		return e, err
+	}
+	e.New, err = json.Marshal(new)
+	return e, err
+}
+
+// NewID returns a new time-ordered unique id (UUIDv7).
+func NewID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// NewSecret returns n random bytes; it panics only if the system's random source fails.
+func NewSecret(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.Join(errors.New("crypto/rand failed"), err))
+	}
+	return b
+}

@@ -1,0 +1,189 @@
+// Package app wires Sportello together: it reads the configuration, opens storage and blobs,
+// builds the domain service and the HTTP API, and owns start-up and shutdown. cmd/sportello
+// and the end-to-end tests both start the real server through Main.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting, read from SPORTELLO_* environment variables and flags of the same
+// name (`--database-url` for SPORTELLO_DATABASE_URL); flags win. A secret may also come from a
+// file named by the variable with a _FILE suffix.
+type Config struct {
+	Addr            string        // SPORTELLO_ADDR: listen address
+	Data            string        // SPORTELLO_DATA: data directory (SQLite, blobs, keys)
+	DatabaseURL     string        // SPORTELLO_DATABASE_URL: postgres://… or sqlite:PATH
+	Blobs           string        // SPORTELLO_BLOBS: file://DIR
+	IPACode         string        // SPORTELLO_IPA_CODE: the administration's IPA code
+	AOOCode         string        // SPORTELLO_AOO_CODE: Codice_uni_aoo, 7 characters
+	AOOName         string        // SPORTELLO_AOO_NAME
+	Timezone        string        // SPORTELLO_TIMEZONE: where protocol dates and years are reckoned
+	MaxUploadBytes  int64         // SPORTELLO_MAX_UPLOAD_BYTES: limit on one upload request
+	AutoMigrate     bool          // SPORTELLO_AUTO_MIGRATE: apply migrations at start
+	LogLevel        string        // SPORTELLO_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // SPORTELLO_LOG_FORMAT: json or text
+	ShutdownTimeout time.Duration // SPORTELLO_SHUTDOWN_TIMEOUT: grace period for requests in flight
+
+	location *time.Location
+}
+
+// setting describes one configuration entry: its flag name (the variable is SPORTELLO_ + the
+// name upper-cased with _), its usage, and whether it is a secret that may come from _FILE.
+type setting struct {
+	name, usage string
+	secret      bool
+	bind        func(fs *flag.FlagSet, name, def, usage string)
+}
+
+func (c *Config) settings() []setting {
+	str := func(p *string) func(*flag.FlagSet, string, string, string) {
+		return func(fs *flag.FlagSet, n, def, u string) { fs.StringVar(p, n, def, u) }
+	}
+	return []setting{
+		{name: "addr", usage: "listen address", bind: str(&c.Addr)},
+		{name: "data", usage: "data directory: SQLite database, blobs, keys", bind: str(&c.Data)},
+		{name: "database-url", usage: "postgres://… or sqlite:PATH (default sqlite:<data>/sportello.db)", secret: true, bind: str(&c.DatabaseURL)},
+		{name: "blobs", usage: "blob store: file://DIR (default file://<data>/blobs)", bind: str(&c.Blobs)},
+		{name: "ipa-code", usage: "IPA code of the administration", bind: str(&c.IPACode)},
+		{name: "aoo-code", usage: "Codice_uni_aoo of the AOO (7 characters)", bind: str(&c.AOOCode)},
+		{name: "aoo-name", usage: "name of the AOO", bind: str(&c.AOOName)},
+		{name: "timezone", usage: "time zone of protocol dates and numbering years", bind: str(&c.Timezone)},
+		{name: "max-upload-bytes", usage: "largest accepted upload request, in bytes", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseInt(def, 10, 64)
+			fs.Int64Var(&c.MaxUploadBytes, n, v, u)
+		}},
+		{name: "auto-migrate", usage: "apply database migrations at start", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseBool(def)
+			fs.BoolVar(&c.AutoMigrate, n, v, u)
+		}},
+		{name: "log-level", usage: "debug, info, warn or error", bind: str(&c.LogLevel)},
+		{name: "log-format", usage: "json or text", bind: str(&c.LogFormat)},
+		{name: "shutdown-timeout", usage: "grace period for requests in flight at shutdown", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := time.ParseDuration(def)
+			fs.DurationVar(&c.ShutdownTimeout, n, v, u)
+		}},
+	}
+}
+
+var defaults = map[string]string{
+	"addr": ":8080", "data": "./data", "ipa-code": "demo", "aoo-code": "DEMOAOO",
+	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
+	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
+	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s",
+}
+
+// EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
+func EnvName(name string) string {
+	return "SPORTELLO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Flags registers every setting on fs, with defaults taken from getenv (and _FILE variables).
+func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) error {
+	for _, s := range c.settings() {
+		def := defaults[s.name]
+		env := EnvName(s.name)
+		if v := getenv(env); v != "" {
+			def = v
+		} else if f := getenv(env + "_FILE"); f != "" && s.secret {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", env, err)
+			}
+			def = strings.TrimSpace(string(b))
+		}
+		s.bind(fs, s.name, def, s.usage+" ("+env+")")
+	}
+	return nil
+}
+
+// Load reads the configuration from getenv and args, fills derived defaults and validates it.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("sportello", flag.ContinueOnError)
+	if err := c.Flags(fs, getenv); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate fills the defaults that depend on other settings and checks every value.
+func (c *Config) Validate() error {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.Data, "sportello.db")
+	}
+	if c.Blobs == "" {
+		c.Blobs = "file://" + filepath.Join(c.Data, "blobs")
+	}
+	var errs []error
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("SPORTELLO_TIMEZONE: %w", err))
+	}
+	c.location = loc
+	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
+		!strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		errs = append(errs, errors.New("SPORTELLO_DATABASE_URL: want postgres://… or sqlite:PATH"))
+	}
+	if _, err := c.BlobDir(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxUploadBytes <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_MAX_UPLOAD_BYTES: must be positive"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, errors.New("SPORTELLO_LOG_FORMAT: want json or text"))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("SPORTELLO_LOG_LEVEL: %w", err))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Location is the parsed Timezone.
+func (c *Config) Location() *time.Location { return c.location }
+
+// BlobDir returns the directory of a file:// blob store.
+func (c *Config) BlobDir() (string, error) {
+	dir, ok := strings.CutPrefix(c.Blobs, "file://")
+	if !ok || dir == "" {
+		return "", fmt.Errorf("SPORTELLO_BLOBS: want file://DIR, got %q", c.Blobs)
+	}
+	return dir, nil
+}
+
+// Logger builds the process logger the configuration asks for.
+func (c *Config) Logger() *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// Redacted returns the database URL with its password masked, for logs.
+func Redacted(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.User == nil {
+		return dbURL
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/storage"
+	"github.com/sportello/sportello/storage/blob"
+
+	_ "time/tzdata" // Europe/Rome must resolve on machines without a zoneinfo database
+)
+
+// AdminKeyFile is where the first start writes the admin token, under the data directory.
+const AdminKeyFile = "admin.key"
+
+// Main is one running Sportello process: Open prepares storage, Run serves HTTP, Close shuts
+// everything down in order. End-to-end tests run the real server through it on 127.0.0.1:0.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Now overrides the clock (tests); nil means time.Now.
+	Now func() time.Time
+
+	DB      *storage.DB
+	Service *domain.Service
+
+	listener net.Listener
+	server   *http.Server
+}
+
+// New returns a Main for a validated configuration.
+func New(cfg Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Open opens the database (migrating it, or refusing a stale schema when auto-migration is
+// off), the blob store, and bootstraps a fresh installation: AOO, general register, and an admin
+// key written to <data>/admin.key.
+func (m *Main) Open(ctx context.Context) error {
+	cfg := m.Config
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: m.Logger})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", Redacted(cfg.DatabaseURL), err)
+	}
+	m.DB = db
+	if cfg.AutoMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("database schema: %w (run `sportello migrate`)", err)
+	}
+	dir, _ := cfg.BlobDir()
+	blobs, err := blob.NewFS(dir)
+	if err != nil {
+		return err
+	}
+	m.Service = domain.NewService(db, blobs, cfg.Location())
+	if m.Now != nil {
+		m.Service.Now = m.Now
+	}
+	token, err := m.Service.Bootstrap(ctx, domain.AOO{IPACode: cfg.IPACode, Code: cfg.AOOCode, Name: cfg.AOOName})
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		path := filepath.Join(cfg.Data, AdminKeyFile)
+		if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write admin key: %w", err)
+		}
+		m.Logger.Warn("first start: admin API key written; keep it safe", "path", path)
+	}
+	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
+	return nil
+}
+
+// Run opens everything and starts serving HTTP in the background; it returns once the server
+// is listening. Call Close to stop.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := api.New(api.Options{
+		Service:        m.Service,
+		Logger:         m.Logger,
+		Metrics:        reg,
+		MaxUploadBytes: m.Config.MaxUploadBytes,
+		Ready:          m.DB.Ping,
+		Info:           api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone},
+	})
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Minute, // large scanned uploads on slow links
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("listening", "addr", ln.Addr().String(), "version", Version())
+	return nil
+}
+
+// URL is the base URL the server listens on (useful with port 0).
+func (m *Main) URL() string {
+	if m.listener == nil {
+		return ""
+	}
+	return "http://" + m.listener.Addr().String()
+}
+
+// Close stops the HTTP server, letting requests in flight finish within the shutdown timeout,
+// then closes the database. It is safe to call after a failed Run.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Version is the module version the binary was built from, or "dev".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
