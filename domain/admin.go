@@ -144,7 +144,8 @@ func newAPIKey(clientID string) (APIKey, string) {
 }
 
 // Authenticate returns the principal holding token. Returns unauthorized for a malformed,
-// unknown or wrong token, always with the same message.
+// unknown or wrong token, always with the same message. Verified keys are remembered for
+// authCacheTTL, so that a busy client costs no database round trip per request.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	denied := Errorf(ECUnauthorized, "missing or invalid API key")
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
@@ -155,6 +156,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if !ok || id == "" || secret == "" {
 		return Principal{}, denied
 	}
+	sum := sha256.Sum256([]byte(secret))
+	now := s.Now()
+	if p, ok := s.auth.get(id, sum[:], now); ok {
+		return p, nil
+	}
 	key, err := s.Store.APIKey(ctx, id)
 	if IsCode(err, ECNotFound) {
 		return Principal{}, denied
@@ -162,7 +168,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	sum := sha256.Sum256([]byte(secret))
 	if subtle.ConstantTimeCompare(sum[:], key.SecretHash) != 1 {
 		return Principal{}, denied
 	}
@@ -170,7 +175,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return c.Principal(), nil
+	p := c.Principal()
+	s.auth.put(id, key.SecretHash, p, now)
+	return p, nil
 }
 
 // system is the principal of changes the installation makes by itself (first start).

@@ -126,7 +126,9 @@ type Ref struct {
 	Number   int64
 }
 
-func (r Ref) String() string { return r.Register + "/" + strconv.Itoa(r.Year) + "/" + FormatNumber(r.Number) }
+func (r Ref) String() string {
+	return r.Register + "/" + strconv.Itoa(r.Year) + "/" + FormatNumber(r.Number)
+}
 
 // Ref returns the registration's reference.
 func (r *Registration) Ref() Ref { return Ref{r.Register, r.Year, r.Number} }
@@ -225,4 +227,3 @@ func validateFile(v *Validation, field string, f File) {
 		v.Add(field+".size", "must not be negative")
 	}
 }
-

@@ -92,9 +92,6 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		return nil, false, err
 	}
 	return idempotent(ctx, s, p, idem, KindRegistration, s.Store.RegistrationByID, func() (*Registration, error) {
-		if _, err := s.Store.Register(ctx, in.Register); err != nil {
-			return nil, fmt.Errorf("register %s: %w", in.Register, err)
-		}
 		if err := s.checkOffices(ctx, in.Offices); err != nil {
 			return nil, err
 		}

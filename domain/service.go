@@ -19,6 +19,8 @@ type Service struct {
 	Now func() time.Time
 	// Location is where the protocol date and the numbering year are reckoned (Europe/Rome).
 	Location *time.Location
+
+	auth authCache
 }
 
 // NewService returns a Service on the real clock, reckoning dates in loc.

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
