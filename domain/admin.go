@@ -25,7 +25,7 @@ func (s *Service) CreateRegister(ctx context.Context, p Principal, r Register, i
 		return Register{}, false, err
 	}
 	return idempotent(ctx, s, p, idem, KindRegister, s.Store.Register, func() (Register, error) {
-		now := s.Now()
+		now := s.now()
 		r.CreatedAt = now.UTC()
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "register.created", KindRegister, r.Code)},
@@ -58,7 +58,7 @@ func (s *Service) CreateOffice(ctx context.Context, p Principal, o Office, idem 
 		return Office{}, Errorf(ECNotFound, "office %q not found", code)
 	}
 	return idempotent(ctx, s, p, idem, KindOffice, load, func() (Office, error) {
-		now := s.Now()
+		now := s.now()
 		o.CreatedAt = now.UTC()
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "office.created", KindOffice, o.Code)},
@@ -116,7 +116,7 @@ func (s *Service) CreateClient(ctx context.Context, p Principal, in NewClient, i
 }
 
 func (s *Service) createClient(ctx context.Context, p Principal, in NewClient, idem Idempotency) (CreatedClient, error) {
-	now := s.Now()
+	now := s.now()
 	c := Client{ID: NewID(), Name: strings.TrimSpace(in.Name), Roles: in.Roles, Offices: uniq(in.Offices), CreatedAt: now.UTC()}
 	key, token := newAPIKey(c.ID)
 	key.CreatedAt = c.CreatedAt
@@ -157,7 +157,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, denied
 	}
 	sum := sha256.Sum256([]byte(secret))
-	now := s.Now()
+	now := s.now()
 	if p, ok := s.auth.get(id, sum[:], now); ok {
 		return p, nil
 	}
@@ -190,7 +190,7 @@ func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, er
 	if err := aoo.Validate(); err != nil {
 		return "", err
 	}
-	aoo.CreatedAt = s.Now().UTC()
+	aoo.CreatedAt = s.now().UTC()
 	reg := Register{Code: DefaultRegister, Name: "Protocollo generale", CreatedAt: aoo.CreatedAt}
 	if _, err := s.Store.Bootstrap(ctx, aoo, reg); err != nil {
 		return "", fmt.Errorf("bootstrap AOO %s: %w", aoo.Code, err)

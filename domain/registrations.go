@@ -73,19 +73,26 @@ func (in *NewRegistration) Validate() error {
 	return v.Err()
 }
 
+// registering lists the roles that may register documents (and so upload their content).
+var registering = []Role{RoleProtocolOperator, RoleRecordsOfficer, RolePortal, RoleImporter}
+
 // StoreContent writes content to the blob store and returns its digest and size. Uploads call it
 // before Register: content is durable before any row points to it, and content left
-// unreferenced by a failed registration is harmless.
-func (s *Service) StoreContent(ctx context.Context, r io.Reader) (sha256 string, size int64, err error) {
+// unreferenced by a failed registration is harmless. Only principals who may register may
+// store content. Returns forbidden.
+func (s *Service) StoreContent(ctx context.Context, p Principal, r io.Reader) (sha256 string, size int64, err error) {
+	if err := p.require("uploading content", registering...); err != nil {
+		return "", 0, err
+	}
 	return s.Blobs.Put(ctx, r)
 }
 
 // Register records a document in the protocol register (art. 53): it takes the next number of
 // the register's counter for the current year in Rome, in one transaction with the audit and
 // change-feed events. A retry with the same idempotency key returns the first registration and
-// replayed=true. Returns validation_failed, forbidden, not_found (register), conflict.
+// replayed=true. Returns validation_failed (also for an unknown register), forbidden, conflict.
 func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration, idem Idempotency) (*Registration, bool, error) {
-	if err := p.require("registering", RoleProtocolOperator, RoleRecordsOfficer, RolePortal, RoleImporter); err != nil {
+	if err := p.require("registering", registering...); err != nil {
 		return nil, false, err
 	}
 	if err := in.Validate(); err != nil {
@@ -98,7 +105,7 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		if err := s.checkContent(ctx, append([]File{*in.Document}, in.Attachments...)); err != nil {
 			return nil, err
 		}
-		now := s.Now()
+		now := s.now()
 		local := now.In(s.Location)
 		r := &Registration{
 			ID: NewID(), Register: in.Register, Year: local.Year(), RegisteredAt: now.UTC(),
@@ -115,7 +122,12 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},
 			Idempotency: idem.record(p, KindRegistration, r.ID, now),
 		}
-		if err := s.Store.CreateRegistration(ctx, r, w); err != nil {
+		err := s.Store.CreateRegistration(ctx, r, w)
+		if IsCode(err, ECNotFound) {
+			return nil, &Error{Code: ECValidation, Message: "register: unknown register " + in.Register,
+				Fields: []FieldError{{Field: "register", Message: "unknown register " + in.Register}}, Err: err}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("register in %s: %w", in.Register, err)
 		}
 		return r, nil
@@ -258,7 +270,7 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 		if r.Status == StatusAnnulled {
 			return Write{}, Errorf(ECConflict, "registration %s is annulled", ref)
 		}
-		now := s.Now()
+		now := s.now()
 		var w Write
 		record := func(field string, old, new any) error {
 			e, err := change(p, now, KindRegistration, r.ID, field, old, new)
@@ -317,7 +329,7 @@ func (s *Service) Annul(ctx context.Context, p Principal, ref Ref, in AnnulmentR
 			if r.Status == StatusAnnulled {
 				return Write{}, Errorf(ECConflict, "registration %s is already annulled", ref)
 			}
-			now := s.Now()
+			now := s.now()
 			r.Status = StatusAnnulled
 			r.Annulment = &Annulment{
 				Reason: strings.TrimSpace(in.Reason), Authorization: strings.TrimSpace(in.Authorization),

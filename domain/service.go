@@ -28,6 +28,10 @@ func NewService(store Store, blobs BlobStore, loc *time.Location) *Service {
 	return &Service{Store: store, Blobs: blobs, Now: time.Now, Location: loc}
 }
 
+// now reads the clock at the precision both databases store (microseconds), so that what a
+// write returns is exactly what a later read (or an idempotent replay) returns.
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
 // Idempotency identifies a retried request: Key is the client's Idempotency-Key header, Hash a
 // fingerprint of the request body. The zero value means no key was sent.
 type Idempotency struct {

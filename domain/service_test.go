@@ -48,7 +48,7 @@ func newService(t *testing.T, url string) *domain.Service {
 
 func input(t *testing.T, s *domain.Service, subject string) domain.NewRegistration {
 	t.Helper()
-	digest, size, err := s.StoreContent(context.Background(), bytes.NewReader([]byte(subject)))
+	digest, size, err := s.StoreContent(context.Background(), operator, bytes.NewReader([]byte(subject)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +86,23 @@ func TestRegisterFailureConsumesNoNumber(t *testing.T) {
 	})
 }
 
+func TestStoreContentNeedsRegisteringRole(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		s := newService(t, url)
+		if _, _, err := s.StoreContent(context.Background(), clerkTEC, bytes.NewReader([]byte("x"))); !domain.IsCode(err, domain.ECForbidden) {
+			t.Fatalf("clerk uploading: %v, want forbidden", err)
+		}
+	})
+}
+
 func TestRegisterUnknownRegisterAndOffice(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := newService(t, url)
 		in := input(t, s, "x")
 		in.Register = "NOPE"
-		if _, _, err := s.Register(ctx, operator, in, domain.Idempotency{}); !domain.IsCode(err, domain.ECNotFound) {
-			t.Fatalf("unknown register: %v, want not_found", err)
+		if _, _, err := s.Register(ctx, operator, in, domain.Idempotency{}); !domain.IsCode(err, domain.ECValidation) {
+			t.Fatalf("unknown register: %v, want validation_failed", err)
 		}
 		in = input(t, s, "x")
 		in.Offices = []string{"TEC", "GHOST"}

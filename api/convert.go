@@ -1,0 +1,97 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// Conversions between the contract types (types.go) and the domain. Lists are never nil, so
+// that the JSON says [] rather than null.
+
+func toRegistration(r *domain.Registration) Registration {
+	out := Registration{
+		ID: r.ID, Register: r.Register, Year: r.Year, Number: r.Number,
+		NumberFormatted: domain.FormatNumber(r.Number), Identifier: r.Identifier,
+		RegisteredAt: utc(r.RegisteredAt), Date: r.Date, Direction: string(r.Direction),
+		Channel: string(r.Channel), Subject: r.Subject,
+		Correspondents: make([]Correspondent, 0, len(r.Correspondents)),
+		Document:       toFile(r.Document), Attachments: make([]File, 0, len(r.Attachments)),
+		Class: r.Class, Offices: nonNil(r.Offices), Dossiers: nonNil(r.Dossiers),
+		Confidential: r.Confidential, Status: string(r.Status), Position: r.Position,
+	}
+	for _, c := range r.Correspondents {
+		out.Correspondents = append(out.Correspondents, Correspondent(c))
+	}
+	if r.SenderReference != nil {
+		sr := SenderReference(*r.SenderReference)
+		out.SenderReference = &sr
+	}
+	for _, a := range r.Attachments {
+		out.Attachments = append(out.Attachments, toFile(a))
+	}
+	if a := r.Annulment; a != nil {
+		out.Annulment = &Annulment{Reason: a.Reason, Authorization: a.Authorization, By: a.By, ByName: a.ByName, At: utc(a.At)}
+	}
+	return out
+}
+
+func toFile(f domain.File) File { return File(f) }
+
+func toHistory(events []domain.AuditEvent) History {
+	h := History{Items: make([]HistoryEvent, 0, len(events))}
+	for _, e := range events {
+		h.Items = append(h.Items, HistoryEvent{
+			At: utc(e.At), Actor: e.Actor, ActorName: e.ActorName, Action: e.Action,
+			Field: e.Field, Old: rawOrNil(e.Old), New: rawOrNil(e.New), Detail: e.Detail,
+		})
+	}
+	return h
+}
+
+// rawOrNil keeps an absent value absent (omitempty) instead of encoding it as null.
+func rawOrNil(m json.RawMessage) any {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func toRegister(r domain.Register) Register {
+	return Register{Code: r.Code, Name: r.Name, CreatedAt: utc(r.CreatedAt)}
+}
+
+func toOffice(o domain.Office) Office {
+	return Office{Code: o.Code, Name: o.Name, CreatedAt: utc(o.CreatedAt)}
+}
+
+func toPrincipal(p domain.Principal) Principal {
+	return Principal{ID: p.ID, Name: p.Name, Roles: roleNames(p.Roles), Offices: nonNil(p.Offices)}
+}
+
+func toCreatedClient(c domain.CreatedClient) CreatedClient {
+	return CreatedClient{
+		ID: c.ID, Name: c.Name, Roles: roleNames(c.Roles), Offices: nonNil(c.Offices),
+		CreatedAt: utc(c.CreatedAt), Token: c.Token,
+	}
+}
+
+func roleNames(roles []domain.Role) []string {
+	out := make([]string, 0, len(roles))
+	for _, r := range roles {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// utc renders timestamps in UTC at the microsecond precision both database engines keep, so
+// that a replayed answer, read back from the database, equals the first one.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

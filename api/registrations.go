@@ -1,0 +1,173 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// createRegistration registers a document in a protocol register.
+//
+//	@Summary		Register a document (registrazione di protocollo)
+//	@Description	Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+//	@Tags			registrations
+//	@Accept			multipart/form-data
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"
+//	@Param			metadata		formData	string	true	"RegistrationMetadata as JSON"
+//	@Param			document		formData	file	true	"The primary document"
+//	@Param			attachment		formData	file	false	"An attachment; repeat the part for more"
+//	@Success		201				{object}	Registration
+//	@Header			201				{string}	Location				"URL of the new registration"
+//	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
+//	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@Router			/v1/registrations [post]
+func (h *handlers) createRegistration(c *gin.Context) {
+	up, err := h.readUpload(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	m := up.metadata
+	in := domain.NewRegistration{
+		Register: m.Register, Direction: domain.Direction(m.Direction), Channel: domain.Channel(m.Channel),
+		Subject: m.Subject, Class: m.Class, Offices: m.Offices, Confidential: m.Confidential,
+		Document: up.document, Attachments: up.attachments,
+	}
+	for _, co := range m.Correspondents {
+		in.Correspondents = append(in.Correspondents, domain.Correspondent(co))
+	}
+	if m.SenderReference != nil {
+		sr := domain.SenderReference(*m.SenderReference)
+		in.SenderReference = &sr
+	}
+	r, replayed, err := h.svc.Register(c.Request.Context(), principal(c), in, up.idem)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if !replayed {
+		h.metrics.registrations.WithLabelValues(r.Register).Inc()
+	}
+	markReplayed(c, replayed)
+	c.Header("Location", registrationPath(r))
+	respond(c, http.StatusCreated, toRegistration(r))
+}
+
+// listRegistrations lists the registrations the caller may see, newest first.
+//
+//	@Summary		List registrations
+//	@Description	Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. Confidential registrations appear only to those who may see them. Unknown or repeated query parameters are 422.
+//	@Tags			registrations
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			register	query		string	false	"Register code"	example(PG)
+//	@Param			year		query		int		false	"Registration year"
+//	@Param			direction	query		string	false	"Direction"	Enums(incoming, outgoing, internal)
+//	@Param			channel		query		string	false	"Channel"	Enums(web, pec, email, counter, paper, post, api)
+//	@Param			status		query		string	false	"Status"	Enums(active, annulled)
+//	@Param			class		query		string	false	"Class and its descendants (VI matches VI.3.2)"
+//	@Param			office		query		string	false	"Assigned office code"
+//	@Param			from		query		string	false	"First protocol date, inclusive (YYYY-MM-DD)"	format(date)
+//	@Param			to			query		string	false	"Last protocol date, inclusive (YYYY-MM-DD)"	format(date)
+//	@Param			limit		query		int		false	"Page size (1-500, default 50)"
+//	@Param			cursor		query		string	false	"next_cursor of the previous page"
+//	@Success		200			{object}	RegistrationList
+//	@Failure		401,422,500,503	{object}	Problem
+//	@Router			/v1/registrations [get]
+func (h *handlers) listRegistrations(c *gin.Context) {
+	f, err := parseFilter(c.Request.URL.Query())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	page, err := h.svc.Registrations(c.Request.Context(), principal(c), f)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := RegistrationList{Items: make([]Registration, 0, len(page.Items)), NextCursor: page.NextCursor}
+	for _, r := range page.Items {
+		out.Items = append(out.Items, toRegistration(r))
+	}
+	respond(c, http.StatusOK, out)
+}
+
+// listParams are the query parameters of GET /v1/registrations.
+var listParams = []string{"register", "year", "direction", "channel", "status", "class", "office", "from", "to", "limit", "cursor"}
+
+var positiveInt = regexp.MustCompile(`^[0-9]{1,9}$`)
+
+// parseFilter reads the list filters. Values the domain checks (direction, dates…) are only
+// passed on; here are refused what the domain cannot see: unknown, repeated and non-numeric
+// parameters.
+func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
+	var v domain.Validation
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch {
+		case !slices.Contains(listParams, k):
+			v.Add(k, "unknown query parameter; the filters are %v", listParams)
+		case len(q[k]) > 1:
+			v.Add(k, "must be given once")
+		}
+	}
+	f := domain.RegistrationFilter{
+		Register: q.Get("register"), Direction: domain.Direction(q.Get("direction")),
+		Channel: domain.Channel(q.Get("channel")), Status: domain.Status(q.Get("status")),
+		Class: q.Get("class"), Office: q.Get("office"), From: q.Get("from"), To: q.Get("to"),
+		Cursor: q.Get("cursor"),
+	}
+	if s := q.Get("year"); s != "" {
+		if !yearParam.MatchString(s) {
+			v.Add("year", "must be a four-digit year")
+		}
+		f.Year, _ = strconv.Atoi(s)
+	}
+	if s := q.Get("limit"); s != "" {
+		n, _ := strconv.Atoi(s)
+		if !positiveInt.MatchString(s) || n < 1 || n > domain.MaxLimit {
+			v.Add("limit", "must be between 1 and %d", domain.MaxLimit)
+		}
+		f.Limit = n
+	}
+	return f, v.Err()
+}
+
+// getRegistration returns one registration.
+//
+//	@Summary		Get a registration
+//	@Description	The number may be given bare (42) or formatted (0000042). A registration the caller may not see is 404, like one that does not exist.
+//	@Tags			registrations
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			register	path		string	true	"Register code"	example(PG)
+//	@Param			year		path		int		true	"Year"			example(2026)
+//	@Param			number		path		string	true	"Protocol number"	example(0000042)
+//	@Success		200			{object}	Registration
+//	@Failure		401,404,422,500,503	{object}	Problem
+//	@Router			/v1/registrations/{register}/{year}/{number} [get]
+func (h *handlers) getRegistration(c *gin.Context) {
+	ref, err := refParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	r, err := h.svc.Registration(c.Request.Context(), principal(c), ref)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, toRegistration(r))
+}

@@ -1,0 +1,135 @@
+// Package api is Sportello's HTTP API: the gin router, one file per resource, authentication,
+// RFC 9457 problems and the swag annotations that openapi.yaml is generated from.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// @title           Sportello API
+// @version         1
+// @description     Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.
+// @description
+// @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
+// @description
+// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
+// @description
+// @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
+// @description
+// @description     **Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.
+// @BasePath        /
+// @securityDefinitions.apikey BearerAuth
+// @in              header
+// @name            Authorization
+// @description     API key as `Bearer <token>`; tokens look like `spt_<id>_<secret>`.
+
+// Info holds static facts about the instance, reported by GET /v1/info.
+type Info struct {
+	Version, Engine, Timezone string
+}
+
+// Options are the API's dependencies, built and handed over by the application wiring.
+type Options struct {
+	Service *domain.Service
+	Logger  *slog.Logger
+	// Metrics receives the API's collectors and is served at /metrics.
+	Metrics *prometheus.Registry
+	// MaxUploadBytes limits a whole upload request body (413 payload_too_large); zero means
+	// DefaultMaxUploadBytes.
+	MaxUploadBytes int64
+	// Ready reports whether the instance can serve (database ping), for /readyz.
+	Ready func(ctx context.Context) error
+	Info  Info
+}
+
+// DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
+const DefaultMaxUploadBytes = 100 << 20
+
+// handlers holds the dependencies every handler needs; each handler is a method on it.
+type handlers struct {
+	svc      *domain.Service
+	log      *slog.Logger
+	metrics  *metrics
+	registry *prometheus.Registry
+	// promHandler serves registry at /metrics.
+	promHandler http.Handler
+	maxUpload   int64
+	ready       func(ctx context.Context) error
+	info        Info
+}
+
+// New returns the HTTP handler serving the whole API: a gin engine in release mode with the
+// API's own request id, access log, metrics and recovery middleware (no gin logger).
+func New(opts Options) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	h := &handlers{
+		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
+		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, info: opts.Info,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.registry == nil {
+		h.registry = prometheus.NewRegistry()
+	}
+	if h.maxUpload <= 0 {
+		h.maxUpload = DefaultMaxUploadBytes
+	}
+	if h.ready == nil {
+		h.ready = func(context.Context) error { return nil }
+	}
+	h.metrics = newMetrics(h.registry)
+	h.promHandler = promhttp.HandlerFor(h.registry, promhttp.HandlerOpts{Registry: h.registry})
+
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.Use(h.requestID, h.observe, h.recoverPanic)
+	e.NoRoute(h.noRoute)
+	e.NoMethod(h.noMethod)
+
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", h.serveMetrics)
+	e.GET("/openapi.yaml", h.openAPI)
+	e.GET("/docs", h.docsRedirect)
+	e.GET("/docs/*any", h.swaggerUI())
+
+	v1 := e.Group("/v1", h.authenticate)
+	v1.GET("/me", h.me)
+	v1.GET("/info", h.instanceInfo)
+
+	v1.POST("/registrations", h.createRegistration)
+	v1.GET("/registrations", h.listRegistrations)
+	v1.GET("/registrations/:register/:year/:number", h.getRegistration)
+	v1.PATCH("/registrations/:register/:year/:number", h.patchRegistration)
+	v1.GET("/registrations/:register/:year/:number/document", h.getDocument)
+	v1.GET("/registrations/:register/:year/:number/attachments/:index", h.getAttachment)
+	v1.POST("/registrations/:register/:year/:number/annulment", h.annulRegistration)
+	v1.GET("/registrations/:register/:year/:number/history", h.registrationHistory)
+
+	v1.GET("/registers", h.listRegisters)
+	v1.POST("/registers", h.createRegister)
+	v1.GET("/offices", h.listOffices)
+	v1.POST("/offices", h.createOffice)
+	v1.POST("/clients", h.createClient)
+	return e
+}
+
+// noRoute answers unknown paths with a not_found problem.
+func (h *handlers) noRoute(c *gin.Context) {
+	h.fail(c, domain.Errorf(domain.ECNotFound, "no resource at %s", c.Request.URL.Path))
+}
+
+// noMethod answers a known path with the wrong method; gin has set the Allow header.
+func (h *handlers) noMethod(c *gin.Context) {
+	h.fail(c, domain.Errorf(codeMethodNotAllowed, "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+}

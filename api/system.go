@@ -1,0 +1,103 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	sportello "github.com/sportello/sportello"
+)
+
+// me returns the caller.
+//
+//	@Summary		The caller
+//	@Description	The API client the token belongs to, with its roles and offices: what it may see and do.
+//	@Tags			system
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Success		200	{object}	Principal
+//	@Failure		401,500,503	{object}	Problem
+//	@Router			/v1/me [get]
+func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(principal(c))) }
+
+// instanceInfo describes the instance.
+//
+//	@Summary		The instance
+//	@Description	Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo) and the registers.
+//	@Tags			system
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Success		200	{object}	InfoResponse
+//	@Failure		401,500,503	{object}	Problem
+//	@Router			/v1/info [get]
+func (h *handlers) instanceInfo(c *gin.Context) {
+	aoo, err := h.svc.AOO(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	regs, err := h.svc.Registers(c.Request.Context(), principal(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := InfoResponse{
+		Version: h.info.Version, Engine: h.info.Engine, Timezone: h.info.Timezone,
+		AOO:       AOO{IPACode: aoo.IPACode, Code: aoo.Code, Name: aoo.Name},
+		Registers: make([]Register, 0, len(regs)),
+	}
+	for _, r := range regs {
+		out.Registers = append(out.Registers, toRegister(r))
+	}
+	respond(c, http.StatusOK, out)
+}
+
+// healthz says that the process is alive.
+//
+//	@Summary		Liveness
+//	@Description	200 while the process runs; it checks no dependency, so that an orchestrator does not restart a process waiting for its database.
+//	@Tags			system
+//	@Produce		json
+//	@Success		200	{object}	Health
+//	@Router			/healthz [get]
+func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{Status: "ok"}) }
+
+// readyz says whether the instance can serve requests.
+//
+//	@Summary		Readiness
+//	@Description	200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it.
+//	@Tags			system
+//	@Produce		json
+//	@Success		200	{object}	Health
+//	@Failure		503	{object}	Health
+//	@Router			/readyz [get]
+func (h *handlers) readyz(c *gin.Context) {
+	if err := h.ready(c.Request.Context()); err != nil {
+		h.log.WarnContext(c.Request.Context(), "not ready", "request_id", requestID(c), "error", err)
+		respond(c, http.StatusServiceUnavailable, Health{Status: "unavailable", Detail: "the database does not answer"})
+		return
+	}
+	respond(c, http.StatusOK, Health{Status: "ok"})
+}
+
+// serveMetrics exposes the Prometheus metrics.
+//
+//	@Summary		Prometheus metrics
+//	@Tags			system
+//	@Produce		plain
+//	@Success		200	{string}	string	"Prometheus text exposition format"
+//	@Router			/metrics [get]
+func (h *handlers) serveMetrics(c *gin.Context) {
+	h.promHandler.ServeHTTP(c.Writer, c.Request)
+}
+
+// openAPI serves the contract, the very file generated from these handlers.
+//
+//	@Summary		OpenAPI 3 contract
+//	@Tags			system
+//	@Produce		application/yaml
+//	@Success		200	{object}	object	"openapi.yaml"
+//	@Router			/openapi.yaml [get]
+func (h *handlers) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/yaml", sportello.OpenAPI)
+}

@@ -1,0 +1,203 @@
+package api
+
+import "time"
+
+// The request and response types of the API. They are the contract (DESIGN.md § The contract):
+// domain and storage types are never decoded from or encoded into a body directly, so that a
+// change inside the domain cannot silently change what portals see.
+
+// RegistrationMetadata is the `metadata` part of POST /v1/registrations: what the client states
+// about the document. Number, dates, digests and status are assigned by the system.
+type RegistrationMetadata struct {
+	Register               string           `json:"register,omitempty" example:"PG"`                                   // register code; default PG (protocollo generale)
+	Direction              string           `json:"direction" enums:"incoming,outgoing,internal"`                      // flow (tipologia di flusso)
+	Channel                string           `json:"channel,omitempty" enums:"web,pec,email,counter,paper,post,api"`    // how the document arrived or left; default api
+	Subject                string           `json:"subject" example:"Richiesta di permesso di costruire"`              // oggetto
+	Correspondents         []Correspondent  `json:"correspondents"`                                                    // mittenti and destinatari
+	SenderReference        *SenderReference `json:"sender_reference,omitempty"`                                        // the sender's own protocol number and date
+	Class                  string           `json:"class,omitempty" example:"VI.3"`                                    // voce di titolario
+	Offices                []string         `json:"offices,omitempty" example:"TEC"`                                   // UOR codes the document is assigned to
+	Confidential           bool             `json:"confidential,omitempty"`                                            // riservato: visible only to its offices and records officers
+	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"` // descriptions of the attachment parts, by index
+}
+
+// Correspondent is a sender (mittente) or recipient (destinatario).
+type Correspondent struct {
+	Role    string `json:"role" enums:"sender,recipient"`
+	Type    string `json:"type" enums:"person,organization,administration"`
+	Name    string `json:"name" example:"Mario Rossi"`
+	TaxCode string `json:"tax_code,omitempty" example:"RSSMRA80A01H501U"` // codice fiscale or partita IVA
+	Email   string `json:"email,omitempty" example:"mario.rossi@example.org"`
+	Address string `json:"address,omitempty"`
+}
+
+// SenderReference is the sender's protocol number and date (estremi del protocollo mittente).
+type SenderReference struct {
+	Number string `json:"number" example:"1234"`
+	Date   string `json:"date,omitempty" format:"date" example:"2026-11-27"`
+}
+
+// File describes stored content; sha256 is the hex digest (impronta) of the exact bytes.
+type File struct {
+	Filename    string `json:"filename" example:"domanda.pdf"`
+	Description string `json:"description,omitempty" example:"Planimetria"`
+	MediaType   string `json:"media_type" example:"application/pdf"` // sniffed from the content, never taken from the client
+	Size        int64  `json:"size" example:"1234"`
+	SHA256      string `json:"sha256" example:"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`
+}
+
+// Annulment says who voided a registration, when, why and under which authorising act.
+type Annulment struct {
+	Reason        string    `json:"reason"`
+	Authorization string    `json:"authorization" example:"Determina n. 12 del 2026-11-28"` // estremi del provvedimento di autorizzazione
+	By            string    `json:"by"`
+	ByName        string    `json:"by_name"`
+	At            time.Time `json:"at" format:"date-time"`
+}
+
+// Registration is a registrazione di protocollo.
+type Registration struct {
+	ID              string           `json:"id" format:"uuid"`
+	Register        string           `json:"register" example:"PG"`
+	Year            int              `json:"year" example:"2026"`
+	Number          int64            `json:"number" example:"42"`
+	NumberFormatted string           `json:"number_formatted" example:"0000042"` // at least seven digits
+	Identifier      string           `json:"identifier" example:"c_h501-A1B2C3D-PG-2026-0000042"`
+	RegisteredAt    time.Time        `json:"registered_at" format:"date-time"`
+	Date            string           `json:"date" format:"date" example:"2026-11-28"` // protocol date in Europe/Rome
+	Direction       string           `json:"direction" enums:"incoming,outgoing,internal"`
+	Channel         string           `json:"channel" enums:"web,pec,email,counter,paper,post,api"`
+	Subject         string           `json:"subject"`
+	Correspondents  []Correspondent  `json:"correspondents"`
+	SenderReference *SenderReference `json:"sender_reference" extensions:"x-nullable"`
+	Document        File             `json:"document"`
+	Attachments     []File           `json:"attachments"`
+	Class           string           `json:"class" example:"VI.3"`
+	Offices         []string         `json:"offices" example:"TEC"`
+	Dossiers        []string         `json:"dossiers"`
+	Confidential    bool             `json:"confidential"`
+	Status          string           `json:"status" enums:"active,annulled"`
+	Annulment       *Annulment       `json:"annulment" extensions:"x-nullable"`
+	Position        int64            `json:"position" example:"1234"` // change-feed position, for read-your-writes
+}
+
+// RegistrationList is one page of registrations; next_cursor is empty on the last page.
+type RegistrationList struct {
+	Items      []Registration `json:"items"`
+	NextCursor string         `json:"next_cursor"`
+}
+
+// RegistrationPatch changes the mutable fields. An absent field stays as it is.
+type RegistrationPatch struct {
+	Class    *string   `json:"class,omitempty" example:"VI.3"` // "" removes the class
+	Offices  *[]string `json:"offices,omitempty" example:"TEC"`
+	Dossiers *[]string `json:"dossiers,omitempty"`
+}
+
+// AnnulmentRequest asks to annul a registration (annullamento).
+type AnnulmentRequest struct {
+	Reason        string `json:"reason" example:"Registrato per errore due volte"`
+	Authorization string `json:"authorization" example:"Determina n. 12 del 2026-11-28"`
+}
+
+// HistoryEvent is one entry of a registration's history: who did what, when, and for a change
+// the field with its old and new values (JSON).
+type HistoryEvent struct {
+	At        time.Time `json:"at" format:"date-time"`
+	Actor     string    `json:"actor"`
+	ActorName string    `json:"actor_name"`
+	Action    string    `json:"action" example:"registration.changed"`
+	Field     string    `json:"field,omitempty" example:"class"`
+	Old       any       `json:"old,omitempty" swaggertype:"object" extensions:"x-any"` // any JSON value
+	New       any       `json:"new,omitempty" swaggertype:"object" extensions:"x-any"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// History lists a registration's events, oldest first. It is never paged.
+type History struct {
+	Items []HistoryEvent `json:"items"`
+}
+
+// Register is a numbered series (registro, repertorio).
+type Register struct {
+	Code      string    `json:"code" example:"PG"`
+	Name      string    `json:"name" example:"Protocollo generale"`
+	CreatedAt time.Time `json:"created_at" format:"date-time"`
+}
+
+// NewRegister creates a special register (repertorio).
+type NewRegister struct {
+	Code string `json:"code" example:"DELIB"`
+	Name string `json:"name" example:"Registro delle deliberazioni"`
+}
+
+// RegisterList lists every register; it is never paged.
+type RegisterList struct {
+	Items []Register `json:"items"`
+}
+
+// Office is an organisational unit (UOR, ufficio).
+type Office struct {
+	Code      string    `json:"code" example:"TEC"`
+	Name      string    `json:"name" example:"Ufficio tecnico"`
+	CreatedAt time.Time `json:"created_at" format:"date-time"`
+}
+
+// NewOffice creates an office.
+type NewOffice struct {
+	Code string `json:"code" example:"TEC"`
+	Name string `json:"name" example:"Ufficio tecnico"`
+}
+
+// OfficeList lists every office; it is never paged.
+type OfficeList struct {
+	Items []Office `json:"items"`
+}
+
+// NewClient creates an API client (a portal, an importer, a staff member's key).
+type NewClient struct {
+	Name    string   `json:"name" example:"Portale del cittadino"`
+	Roles   []string `json:"roles" example:"portal"`
+	Offices []string `json:"offices,omitempty" example:"TEC"`
+}
+
+// CreatedClient is a new client with its token, shown only in the first answer: a replayed
+// request (Idempotent-Replayed: true) answers without it.
+type CreatedClient struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Roles     []string  `json:"roles"`
+	Offices   []string  `json:"offices"`
+	CreatedAt time.Time `json:"created_at" format:"date-time"`
+	Token     string    `json:"token,omitempty" example:"spt_abcd_secret"`
+}
+
+// Principal is the caller: the client the API key belongs to.
+type Principal struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Roles   []string `json:"roles" example:"protocol_operator"`
+	Offices []string `json:"offices"`
+}
+
+// AOO is the Area Organizzativa Omogenea owning the registers.
+type AOO struct {
+	IPACode string `json:"ipa_code" example:"c_h501"` // codice IPA of the administration
+	Code    string `json:"code" example:"A1B2C3D"`    // Codice_uni_aoo
+	Name    string `json:"name"`
+}
+
+// InfoResponse describes the instance.
+type InfoResponse struct {
+	Version   string     `json:"version"`
+	Engine    string     `json:"engine" example:"sqlite"` // database engine
+	Timezone  string     `json:"timezone" example:"Europe/Rome"`
+	AOO       AOO        `json:"aoo"`
+	Registers []Register `json:"registers"`
+}
+
+// Health is the answer of /healthz and /readyz.
+type Health struct {
+	Status string `json:"status" enums:"ok,unavailable"`
+	Detail string `json:"detail,omitempty"`
+}

@@ -1,0 +1,167 @@
+package openapigen
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3gen"
+
+	"github.com/sportello/sportello/api"
+)
+
+// schemaPrefix is how swag names the api package's types in components/schemas.
+const schemaPrefix = "api."
+
+// complete says in OpenAPI 3 what Swagger 2.0 could not.
+func complete(doc *openapi3.T) error {
+	bearer(doc)
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for status, resp := range op.Responses.Map() {
+				problemJSON(resp.Value)
+				anyMediaType(resp.Value)
+				if status == "401" {
+					challenge(resp.Value)
+				}
+			}
+		}
+	}
+	anyValues(doc)
+	return registrationUpload(doc)
+}
+
+// anyValues turns properties marked x-any (history's old and new values) into schemas that
+// accept any JSON value, which swag cannot express.
+func anyValues(doc *openapi3.T) {
+	for _, s := range doc.Components.Schemas {
+		for name, p := range s.Value.Properties {
+			if p.Value != nil && p.Value.Extensions["x-any"] == true {
+				s.Value.Properties[name] = &openapi3.SchemaRef{Value: &openapi3.Schema{
+					Description: p.Value.Description, Nullable: true,
+				}}
+			}
+		}
+	}
+}
+
+// bearer declares the API key as HTTP bearer authentication (Swagger 2.0 knows only apiKey).
+func bearer(doc *openapi3.T) {
+	ref := doc.Components.SecuritySchemes["BearerAuth"]
+	if ref == nil || ref.Value == nil {
+		return
+	}
+	desc := ref.Value.Description
+	ref.Value = openapi3.NewSecurityScheme().WithType("http").WithScheme("bearer").WithDescription(desc)
+}
+
+// problemJSON gives error responses their real media type, application/problem+json.
+func problemJSON(resp *openapi3.Response) {
+	for _, mt := range resp.Content {
+		if mt.Schema != nil && mt.Schema.Ref == "#/components/schemas/"+schemaPrefix+"Problem" {
+			resp.Content = openapi3.Content{"application/problem+json": mt}
+			return
+		}
+	}
+}
+
+// challenge documents the WWW-Authenticate header of 401 answers (RFC 6750).
+func challenge(resp *openapi3.Response) {
+	if resp.Headers == nil {
+		resp.Headers = openapi3.Headers{}
+	}
+	resp.Headers["WWW-Authenticate"] = &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: `Bearer realm="sportello", with error="invalid_token" when a token was sent`,
+		Required:    true,
+		Schema:      openapi3.NewStringSchema().NewRef(),
+	}}}
+}
+
+// anyMediaType lets file downloads carry the media type sniffed at upload, whatever it is.
+func anyMediaType(resp *openapi3.Response) {
+	for _, mt := range resp.Content {
+		if s := mt.Schema; s != nil && s.Value != nil && s.Value.Format == "binary" {
+			resp.Content = openapi3.Content{"*/*": mt}
+			return
+		}
+	}
+}
+
+// registrationUpload describes the multipart body of POST /v1/registrations: the metadata
+// part is JSON with its own schema, and attachment may repeat.
+func registrationUpload(doc *openapi3.T) error {
+	item := doc.Paths.Value("/v1/registrations")
+	if item == nil || item.Post == nil || item.Post.RequestBody == nil {
+		return fmt.Errorf("POST /v1/registrations is not documented")
+	}
+	mt := item.Post.RequestBody.Value.Content.Get("multipart/form-data")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return fmt.Errorf("POST /v1/registrations has no multipart/form-data body")
+	}
+	name, err := addSchema(doc, api.RegistrationMetadata{})
+	if err != nil {
+		return err
+	}
+	props := mt.Schema.Value.Properties
+	desc := props["metadata"].Value.Description
+	props["metadata"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
+		Description: desc, AllOf: openapi3.SchemaRefs{{Ref: "#/components/schemas/" + name}},
+	}}
+	if a := props["attachment"]; a != nil {
+		props["attachment"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
+			Type: &openapi3.Types{"array"}, Description: a.Value.Description,
+			Items: openapi3.NewStringSchema().WithFormat("binary").NewRef(),
+		}}
+	}
+	mt.Encoding = map[string]*openapi3.Encoding{"metadata": {ContentType: "application/json"}}
+	return nil
+}
+
+// addSchema adds the schema of a request type that no swag annotation references directly,
+// generated from its Go type and tags, and returns its component name. Nested types reuse
+// swag's components.
+func addSchema(doc *openapi3.T, v any) (string, error) {
+	typeName := func(t reflect.Type) string { return schemaPrefix + t.Name() }
+	schemas := openapi3.Schemas{}
+	g := openapi3gen.NewGenerator(
+		openapi3gen.CreateTypeNameGenerator(typeName),
+		openapi3gen.CreateComponentSchemas(openapi3gen.ExportComponentSchemasOptions{
+			ExportComponentSchemas: true, ExportTopLevelSchema: true,
+		}),
+		openapi3gen.SchemaCustomizer(fromTags),
+	)
+	if _, err := g.NewSchemaRefForValue(v, schemas); err != nil {
+		return "", fmt.Errorf("schema of %T: %w", v, err)
+	}
+	for name, s := range schemas {
+		if _, ok := doc.Components.Schemas[name]; !ok {
+			doc.Components.Schemas[name] = s
+		}
+	}
+	return typeName(reflect.TypeOf(v)), nil
+}
+
+// fromTags reads the swag struct tags (enums, format) that openapi3gen ignores, and
+// marks the fields without omitempty as required, as swag does with RequiredByDefault.
+func fromTags(_ string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schema) error {
+	if e := tag.Get("enums"); e != "" {
+		for _, v := range strings.Split(e, ",") {
+			s.Enum = append(s.Enum, v)
+		}
+	}
+	if f := tag.Get("format"); f != "" {
+		s.Format = f
+	}
+	if t.Kind() != reflect.Struct || tag != "" {
+		return nil
+	}
+	for f := range t.Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" && !slices.Contains(strings.Split(opts, ","), "omitempty") {
+			s.Required = append(s.Required, name)
+		}
+	}
+	return nil
+}

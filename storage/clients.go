@@ -1,0 +1,96 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// CreateClient stores a client, its first key and w in one transaction. A client or key id that
+// exists already is a conflict.
+func (db *DB) CreateClient(ctx context.Context, c domain.Client, key domain.APIKey, w domain.Write) error {
+	roles, err := jsonText(orEmpty(c.Roles))
+	if err != nil {
+		return fmt.Errorf("create client %s: %w", c.ID, err)
+	}
+	offices, err := jsonText(orEmpty(c.Offices))
+	if err != nil {
+		return fmt.Errorf("create client %s: %w", c.ID, err)
+	}
+	err = db.write(ctx, func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO clients (id, name, roles, offices, created_at) VALUES (?, ?, ?, ?, ?)`,
+			c.ID, c.Name, roles, offices, db.ts(c.CreatedAt)).Error
+		if isUnique(err, "clients") {
+			return conflict(err, "client %s already exists", c.ID)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.Exec(`INSERT INTO api_keys (id, client_id, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
+			key.ID, key.ClientID, key.SecretHash, db.ts(key.CreatedAt)).Error
+		if isUnique(err, "api_keys") {
+			return conflict(err, "API key %s already exists", key.ID)
+		}
+		if isForeignKey(err) {
+			return domain.Errorf(domain.ECValidation, "API key %s belongs to unknown client %s", key.ID, key.ClientID)
+		}
+		if err != nil {
+			return err
+		}
+		return db.storeWrite(tx, w)
+	})
+	if err != nil {
+		return fmt.Errorf("create client %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Client returns one client (ECNotFound).
+func (db *DB) Client(ctx context.Context, id string) (domain.Client, error) {
+	c := domain.Client{ID: id}
+	var roles, offices string
+	err := db.read(ctx).Raw(`SELECT name, roles, offices, created_at FROM clients WHERE id = ?`, id).
+		Row().Scan(&c.Name, &roles, &offices, timeCol{T: &c.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Client{}, domain.Errorf(domain.ECNotFound, "client %s not found", id)
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(roles), &c.Roles)
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(offices), &c.Offices)
+	}
+	if err != nil {
+		return domain.Client{}, fmt.Errorf("client %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// APIKey returns the key with this id (ECNotFound).
+func (db *DB) APIKey(ctx context.Context, id string) (domain.APIKey, error) {
+	k := domain.APIKey{ID: id}
+	err := db.read(ctx).Raw(`SELECT client_id, secret_hash, created_at FROM api_keys WHERE id = ?`, id).
+		Row().Scan(&k.ClientID, &k.SecretHash, timeCol{T: &k.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.APIKey{}, domain.Errorf(domain.ECNotFound, "API key %s not found", id)
+	}
+	if err != nil {
+		return domain.APIKey{}, fmt.Errorf("API key %s: %w", id, err)
+	}
+	return k, nil
+}
+
+// CountClients returns the number of stored clients.
+func (db *DB) CountClients(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read(ctx).Raw(`SELECT count(*) FROM clients`).Row().Scan(&n); err != nil {
+		return 0, fmt.Errorf("count clients: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,244 @@
+// Package storage implements domain.Store on PostgreSQL and on SQLite through gorm, with
+// versioned SQL migrations embedded in the binary (package storage/migrations).
+//
+// gorm is used as a thin connection and transaction layer: every statement is hand-written SQL
+// that runs unchanged on both engines (gorm turns `?` into `$n` for PostgreSQL), so that the
+// schema, the triggers that guard it and the queries can be read side by side. This is the only
+// package that imports gorm or a database driver.
+//
+// Every public method is one transaction, which it owns; private helpers take the *gorm.DB of
+// that transaction.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/gormlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// Engine names, as returned by DB.Engine.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Options tune Open. The zero value is fine.
+type Options struct {
+	// Logger receives every SQL statement at debug level; nil discards them.
+	Logger *slog.Logger
+	// MaxOpenConns bounds the connections to PostgreSQL (default 20), or the read connections
+	// to SQLite (default the number of CPUs, at least 4). SQLite always has one write connection.
+	MaxOpenConns int
+}
+
+// DB is the database: it implements domain.Store.
+//
+// On SQLite it keeps two pools on the same file: one write connection, whose transactions
+// begin IMMEDIATE so that writers queue in Go rather than busy-poll the file lock, and a pool
+// of read-only connections that read the last committed state in WAL mode while a write is in
+// progress. On PostgreSQL both are the same pool.
+type DB struct {
+	engine string
+	w, r   *gorm.DB
+	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
+	log    *slog.Logger
+	now    func() time.Time // stamps change events and migrations
+}
+
+var _ domain.Store = (*DB)(nil)
+
+// Open connects to the database at url: `postgres://…` or `postgresql://…` for PostgreSQL,
+// `sqlite:PATH`, `sqlite://PATH` or `sqlite:///abs/path` for SQLite (the file and its directory
+// are created if missing). Open does not migrate: call Migrate, or CheckSchema to refuse a stale
+// schema.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	var (
+		db  *DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = openPostgres(url, opts)
+	case strings.HasPrefix(url, "sqlite:"):
+		db, err = openSQLite(url, opts)
+	default:
+		return nil, fmt.Errorf("open database: unsupported URL %q: want postgres://… or sqlite:PATH", redact(url))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redact(url), err)
+	}
+	db.log, db.now = opts.Logger, time.Now
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if err := db.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open database %s: %w", redact(url), err)
+	}
+	return db, nil
+}
+
+func openPostgres(url string, opts Options) (*DB, error) {
+	g, err := gorm.Open(postgres.Open(url), gormConfig(opts))
+	if err != nil {
+		return nil, err
+	}
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{engine: Postgres, w: g, r: g}, nil
+}
+
+func openSQLite(rawURL string, opts Options) (*DB, error) {
+	path, err := sqlitePath(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	file := (&url.URL{Scheme: "file", Path: path}).String()
+	// busy_timeout first: setting WAL mode may wait for another process's lock. synchronous=FULL
+	// makes every commit durable, not just consistent.
+	w, err := gorm.Open(gormlite.Open(file+"?_txlock=immediate"+
+		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_pragma=foreign_keys(on)"),
+		gormConfig(opts))
+	if err != nil {
+		return nil, err
+	}
+	wDB, err := w.DB()
+	if err != nil {
+		return nil, err
+	}
+	wDB.SetMaxOpenConns(1)
+	wDB.SetMaxIdleConns(1)
+	wDB.SetConnMaxIdleTime(0)
+	// Open the writer first, so that WAL mode is set before any reader connects.
+	if err := pingBusy(wDB); err != nil {
+		_ = wDB.Close()
+		return nil, err
+	}
+	r, err := gorm.Open(gormlite.Open(file+"?_txlock=deferred"+
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_pragma=query_only(on)"), gormConfig(opts))
+	if err != nil {
+		_ = wDB.Close()
+		return nil, err
+	}
+	rDB, err := r.DB()
+	if err != nil {
+		_ = wDB.Close()
+		return nil, err
+	}
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	rDB.SetMaxOpenConns(n)
+	rDB.SetMaxIdleConns(n)
+	return &DB{engine: SQLite, w: w, r: r}, nil
+}
+
+// pingBusy connects, retrying while the file is locked: switching a new database to WAL mode
+// needs an exclusive lock, and SQLite reports a concurrent open (another process starting at
+// the same time) as busy without waiting for the busy timeout.
+func pingBusy(db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.Ping()
+		if !errors.Is(err, sqlite3.BUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sqlitePath returns the absolute file path of a sqlite: URL.
+func sqlitePath(rawURL string) (string, error) {
+	p := strings.TrimPrefix(rawURL, "sqlite:")
+	if strings.HasPrefix(p, "//") {
+		p = p[2:] // sqlite://rel/path, sqlite:///abs/path
+	}
+	if p == "" || p == ":memory:" || strings.ContainsAny(p, "?#") {
+		return "", fmt.Errorf("want sqlite:PATH with the path of a database file, got %q", rawURL)
+	}
+	return filepath.Abs(p)
+}
+
+// redact hides the password of a database URL in error messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// Engine returns "postgres" or "sqlite".
+func (db *DB) Engine() string { return db.engine }
+
+// Ping checks that the database answers, on every pool.
+func (db *DB) Ping(ctx context.Context) error {
+	for _, g := range db.pools() {
+		sqlDB, err := g.DB()
+		if err != nil {
+			return fmt.Errorf("ping: %w", err)
+		}
+		if err := sqlDB.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping %s: %w", db.engine, err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	var errs []error
+	for _, g := range db.pools() {
+		sqlDB, err := g.DB()
+		if err == nil {
+			err = sqlDB.Close()
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (db *DB) pools() []*gorm.DB {
+	if db.r == db.w {
+		return []*gorm.DB{db.w}
+	}
+	return []*gorm.DB{db.w, db.r}
+}
+
+// write runs fn in a write transaction: on SQLite on the single write connection, BEGIN
+// IMMEDIATE. fn's error is returned unchanged; it rolls the transaction back.
+func (db *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.w.WithContext(ctx).Transaction(fn)
+}
+
+// read returns a session on the read pool; each statement sees the last committed state.
+func (db *DB) read(ctx context.Context) *gorm.DB { return db.r.WithContext(ctx) }

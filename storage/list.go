@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// Registrations lists the registrations that match f and that f.Visibility allows, newest
+// first. Pages are cut by keyset on seq, so a page never repeats or skips a registration while
+// new ones arrive; the cursor is opaque to clients.
+func (db *DB) Registrations(ctx context.Context, f domain.RegistrationFilter) (domain.Page[*domain.Registration], error) {
+	page := domain.Page[*domain.Registration]{Items: []*domain.Registration{}}
+	where, args, visible := visibility(f.Visibility)
+	if !visible {
+		return page, nil
+	}
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.Register != "" {
+		add(`r.register_code = ?`, f.Register)
+	}
+	if f.Year != 0 {
+		add(`r.year = ?`, f.Year)
+	}
+	if f.Direction != "" {
+		add(`r.direction = ?`, string(f.Direction))
+	}
+	if f.Channel != "" {
+		add(`r.channel = ?`, string(f.Channel))
+	}
+	if f.Status != "" {
+		add(`r.status = ?`, string(f.Status))
+	}
+	if f.Class != "" {
+		// The class and its descendants: codes starting with "VI." sort in ["VI.", "VI/") in
+		// byte order ('/' follows '.'), which uses the class index and needs no LIKE escaping.
+		add(`(r.class = ? OR (r.class >= ? AND r.class < ?))`, f.Class, f.Class+".", f.Class+"/")
+	}
+	if f.Office != "" {
+		add(`EXISTS (SELECT 1 FROM registration_offices fo WHERE fo.registration_id = r.id AND fo.office_code = ?)`, f.Office)
+	}
+	if f.From != "" {
+		add(`r.reg_date >= ?`, f.From)
+	}
+	if f.To != "" {
+		add(`r.reg_date <= ?`, f.To)
+	}
+	if f.Cursor != "" {
+		seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		add(`r.seq < ?`, seq)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = domain.DefaultLimit
+	}
+	limit = min(limit, domain.MaxLimit)
+	q := db.selectRegistrations()
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY r.seq DESC LIMIT ?`
+	args = append(args, limit+1)
+
+	rows, err := db.read(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return page, fmt.Errorf("list registrations: %w", err)
+	}
+	defer rows.Close()
+	var lastSeq int64
+	for rows.Next() {
+		if len(page.Items) == limit {
+			page.NextCursor = encodeCursor(lastSeq)
+			break
+		}
+		r, seq, err := scanRegistration(rows)
+		if err != nil {
+			return page, fmt.Errorf("list registrations: %w", err)
+		}
+		page.Items = append(page.Items, r)
+		lastSeq = seq
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list registrations: %w", err)
+	}
+	return page, nil
+}
+
+// visibility turns v into SQL conditions: a registration is visible when any clause of v holds.
+// visible is false when no clause can hold, and then nothing should be read at all.
+func visibility(v domain.Visibility) (where []string, args []any, visible bool) {
+	if v.All {
+		return nil, nil, true
+	}
+	var clauses []string
+	if v.Public {
+		clauses = append(clauses, `NOT r.confidential`)
+	}
+	if v.CreatedBy != "" {
+		clauses = append(clauses, `r.created_by = ?`)
+		args = append(args, v.CreatedBy)
+	}
+	if len(v.Offices) > 0 {
+		clauses = append(clauses, `EXISTS (SELECT 1 FROM registration_offices vo
+			WHERE vo.registration_id = r.id AND vo.office_code IN ?)`)
+		args = append(args, v.Offices)
+	}
+	if len(clauses) == 0 {
+		return nil, nil, false
+	}
+	return []string{`(` + strings.Join(clauses, ` OR `) + `)`}, args, true
+}
+
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		var seq int64
+		if seq, err = strconv.ParseInt(string(b), 10, 64); err == nil && seq > 0 {
+			return seq, nil
+		}
+	}
+	return 0, domain.Errorf(domain.ECValidation, "cursor %q is not valid", c)
+}

@@ -1,0 +1,214 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// Change-feed event kinds of registrations.
+const (
+	changeCreated  = "registration.created"
+	changeUpdated  = "registration.updated"
+	changeAnnulled = "registration.annulled"
+)
+
+// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2).
+//
+// Everything that does not need the number is written first; the counter row is taken last,
+// together with the one insert that needs it (see numberAndInsert), so that concurrent
+// registrations in the same register wait on each other only for that and the commit. If
+// anything fails the transaction rolls back, the counter with it: no number is consumed, and r
+// keeps no number.
+func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w domain.Write) error {
+	r.RegisteredAt = utcMicro(r.RegisteredAt)
+	if r.Annulment != nil {
+		r.Annulment.At = utcMicro(r.Annulment.At)
+	}
+	enc, err := encode(r)
+	if err != nil {
+		return fmt.Errorf("create registration %s: %w", r.ID, err)
+	}
+	number, identifier, position := r.Number, r.Identifier, r.Position
+	err = db.write(ctx, func(tx *gorm.DB) error {
+		aoo, err := db.loadAOO(tx)
+		if domain.IsCode(err, domain.ECNotFound) {
+			// Not the caller's not_found (an unknown register): the installation is broken.
+			return errors.New("no AOO: the installation is not bootstrapped")
+		}
+		if err != nil {
+			return err
+		}
+		stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID)}
+		if len(r.Offices) > 0 {
+			stmts = append(stmts, officesStmt(r.ID, r.Offices))
+		}
+		stmts = append(stmts, db.writeStmts(w)...)
+		if err := db.runAll(tx, &r.Position, stmts...); err != nil {
+			return officesError(idempotencyConflict(err, w), r.Offices)
+		}
+		return db.numberAndInsert(tx, aoo, r, enc)
+	})
+	if err != nil {
+		r.Number, r.Identifier, r.Position = number, identifier, position
+		return fmt.Errorf("create registration %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// officesStmt assigns a registration to offices, keeping their order.
+func officesStmt(id string, offices []string) stmt {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO registration_offices (registration_id, office_code, ordinal) VALUES `)
+	args := make([]any, 0, 3*len(offices))
+	for i, o := range offices {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, id, o, i)
+	}
+	return stmt{q.String(), args}
+}
+
+// officesError turns a refused office assignment into a validation error.
+func officesError(err error, offices []string) error {
+	kind, table, _ := classify(err)
+	switch {
+	case kind == foreignKeyViolation && (table == "registration_offices" || table == ""):
+		return &domain.Error{Code: domain.ECValidation, Message: fmt.Sprintf("unknown office in %v", offices), Err: err}
+	case kind == uniqueViolation && table == "registration_offices":
+		return &domain.Error{Code: domain.ECValidation, Message: fmt.Sprintf("an office is listed twice in %v", offices), Err: err}
+	}
+	return err
+}
+
+// UpdateRegistration locks the registration, lets change modify it, and stores the mutable
+// fields (class, offices, dossiers, status, annulment) with the Write change returns and one
+// change-feed event. An error from change is returned as it is, and nothing is written.
+// Returns ECNotFound, and ECImmutable when change altered a field that never changes.
+func (db *DB) UpdateRegistration(ctx context.Context, id string,
+	change func(*domain.Registration) (domain.Write, error)) (*domain.Registration, error) {
+	var (
+		out       *domain.Registration
+		changeErr error
+	)
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		q := db.selectRegistrations() + ` WHERE r.id = ?`
+		if db.engine == Postgres {
+			q += ` FOR UPDATE OF r`
+		}
+		before, _, err := scanRegistration(tx.Raw(q, id).Row())
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.Errorf(domain.ECNotFound, "registration %s not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		r := clone(before)
+		w, err := change(r)
+		if err != nil {
+			changeErr = err
+			return err
+		}
+		if f := immutableChange(before, r); f != "" {
+			return domain.Errorf(domain.ECImmutable, "registration %s: %s cannot change", id, f)
+		}
+		if err := db.storeChange(tx, before, r); err != nil {
+			return err
+		}
+		out = r
+		return db.storeWrite(tx, w)
+	})
+	if changeErr != nil {
+		return nil, changeErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update registration %s: %w", id, guarded(err))
+	}
+	return out, nil
+}
+
+// storeChange writes what changed from before to r, if anything, and sets r.Position to the
+// new change-feed event.
+func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration) error {
+	r.Offices = orEmpty(r.Offices)
+	r.Dossiers = orEmpty(r.Dossiers)
+	if r.Annulment != nil {
+		r.Annulment.At = utcMicro(r.Annulment.At)
+	}
+	officesChanged := !slices.Equal(before.Offices, r.Offices)
+	if !officesChanged && before.Class == r.Class && slices.Equal(before.Dossiers, r.Dossiers) &&
+		before.Status == r.Status && equalAnnulment(before.Annulment, r.Annulment) {
+		r.Position = before.Position
+		return nil
+	}
+	kind := changeUpdated
+	if before.Status != domain.StatusAnnulled && r.Status == domain.StatusAnnulled {
+		kind = changeAnnulled
+	}
+	if err := db.runAll(tx, &r.Position, db.changeStmt(kind, domain.KindRegistration, r.ID)); err != nil {
+		return fmt.Errorf("append change event: %w", err)
+	}
+	dossiers, err := jsonText(r.Dossiers)
+	if err != nil {
+		return err
+	}
+	args := append([]any{r.Class, dossiers, string(r.Status)}, db.annulmentArgs(r.Annulment)...)
+	args = append(args, r.Position, r.ID)
+	if err := tx.Exec(`UPDATE registrations SET class = ?, dossiers = ?, status = ?, annulled_at = ?,
+			annulled_by = ?, annulled_by_name = ?, annulment_reason = ?, annulment_authorization = ?, position = ?
+		WHERE id = ?`, args...).Error; err != nil {
+		return fmt.Errorf("store change: %w", err)
+	}
+	if !officesChanged {
+		return nil
+	}
+	if err := tx.Exec(`DELETE FROM registration_offices WHERE registration_id = ?`, r.ID).Error; err != nil {
+		return fmt.Errorf("reassign offices: %w", err)
+	}
+	if len(r.Offices) == 0 {
+		return nil
+	}
+	return officesError(db.runAll(tx, nil, officesStmt(r.ID, r.Offices)), r.Offices)
+}
+
+func equalAnnulment(a, b *domain.Annulment) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Reason == b.Reason && a.Authorization == b.Authorization && a.By == b.By &&
+		a.ByName == b.ByName && a.At.Equal(b.At)
+}
+
+// Registration returns one registration by register, year and number (ECNotFound).
+func (db *DB) Registration(ctx context.Context, ref domain.Ref) (*domain.Registration, error) {
+	r, _, err := scanRegistration(db.read(ctx).Raw(db.selectRegistrations()+
+		` WHERE r.register_code = ? AND r.year = ? AND r.number = ?`, ref.Register, ref.Year, ref.Number).Row())
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.Errorf(domain.ECNotFound, "registration %s not found", ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registration %s: %w", ref, err)
+	}
+	return r, nil
+}
+
+// RegistrationByID returns one registration by id (ECNotFound).
+func (db *DB) RegistrationByID(ctx context.Context, id string) (*domain.Registration, error) {
+	r, _, err := scanRegistration(db.read(ctx).Raw(db.selectRegistrations()+` WHERE r.id = ?`, id).Row())
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.Errorf(domain.ECNotFound, "registration %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registration %s: %w", id, err)
+	}
+	return r, nil
+}
