@@ -237,6 +237,8 @@ CREATE TABLE change_events (
     entity_id   text NOT NULL,
     txid        xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
+-- Consumers read the feed in (txid, position) order: see storage/changes.go.
+CREATE INDEX change_events_tx ON change_events (txid, position);
 
 CREATE TABLE idempotency_keys (
     principal_id  text NOT NULL,
