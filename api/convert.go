@@ -95,3 +95,31 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+func toClass(c domain.Class) Class {
+	return Class{
+		Code: c.Code, Parent: c.Parent, Level: c.Level, Title: c.Title, Description: c.Description,
+		RetentionYears: c.RetentionYears, ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, ReplacedBy: c.ReplacedBy,
+		CreatedAt: utc(c.CreatedAt),
+	}
+}
+
+func toClasses(cs []domain.Class) []Class {
+	out := make([]Class, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, toClass(c))
+	}
+	return out
+}
+
+func toClassTree(nodes []domain.ClassNode) []Class {
+	out := make([]Class, 0, len(nodes))
+	for _, n := range nodes {
+		c := toClass(n.Class)
+		if len(n.Children) > 0 {
+			c.Children = toClassTree(n.Children)
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -74,6 +74,7 @@ func (h *handlers) createRegistration(c *gin.Context) {
 //	@Param			channel		query		string	false	"Channel"	Enums(web, pec, email, counter, paper, post, api)
 //	@Param			status		query		string	false	"Status"	Enums(active, annulled)
 //	@Param			class		query		string	false	"Class and its descendants (VI matches VI.3.2)"
+//	@Param			unclassified	query	bool	false	"true: only registrations without a class, the worklist of documents still to classify"
 //	@Param			office		query		string	false	"Assigned office code"
 //	@Param			from		query		string	false	"First protocol date, inclusive (YYYY-MM-DD)"	format(date)
 //	@Param			to			query		string	false	"Last protocol date, inclusive (YYYY-MM-DD)"	format(date)
@@ -101,7 +102,7 @@ func (h *handlers) listRegistrations(c *gin.Context) {
 }
 
 // listParams are the query parameters of GET /v1/registrations.
-var listParams = []string{"register", "year", "direction", "channel", "status", "class", "office", "from", "to", "limit", "cursor"}
+var listParams = []string{"register", "year", "direction", "channel", "status", "class", "unclassified", "office", "from", "to", "limit", "cursor"}
 
 var positiveInt = regexp.MustCompile(`^[0-9]{1,9}$`)
 
@@ -134,6 +135,13 @@ func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 			v.Add("year", "must be a four-digit year")
 		}
 		f.Year, _ = strconv.Atoi(s)
+	}
+	switch s := q.Get("unclassified"); s {
+	case "", "false":
+	case "true":
+		f.Unclassified = true
+	default:
+		v.Add("unclassified", "must be true or false")
 	}
 	if s := q.Get("limit"); s != "" {
 		n, _ := strconv.Atoi(s)

@@ -118,6 +118,10 @@ func New(opts Options) http.Handler {
 
 	v1.GET("/registers", h.listRegisters)
 	v1.POST("/registers", h.createRegister)
+	v1.GET("/classes", h.listClasses)
+	v1.POST("/classes", h.createClasses)
+	v1.GET("/classes/:code", h.getClass)
+	v1.POST("/classes/:code/close", h.closeClass)
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)

@@ -201,3 +201,52 @@ type Health struct {
 	Status string `json:"status" enums:"ok,unavailable"`
 	Detail string `json:"detail,omitempty"`
 }
+
+// Class is a voce di titolario: a titolo (level 1, `VI`), classe (2, `VI.3`) or sottoclasse
+// (3, `VI.3.2`). A closed class (valid_to set) stays readable for the documents that used it.
+type Class struct {
+	Code           string    `json:"code" example:"VI.3"`
+	Parent         string    `json:"parent,omitempty" example:"VI"` // absent for a titolo
+	Level          int       `json:"level" example:"2" enums:"1,2,3"`
+	Title          string    `json:"title" example:"Edilizia privata"`
+	Description    string    `json:"description,omitempty"`
+	RetentionYears *int      `json:"retention_years" extensions:"x-nullable" example:"10"` // piano di conservazione; null = permanent
+	ValidFrom      string    `json:"valid_from" format:"date" example:"2005-12-01"`        // first day the class may be used
+	ValidTo        string    `json:"valid_to,omitempty" format:"date"`                     // last day it may be used; absent while open
+	ReplacedBy     string    `json:"replaced_by,omitempty" example:"VI.4"`                 // the code that took over a closed class
+	CreatedAt      time.Time `json:"created_at" format:"date-time"`
+	Children       []Class   `json:"children,omitempty"` // only with format=tree
+}
+
+// ClassList lists classes: nested titoli with their children (format=tree), or every class in
+// scheme order (format=flat). It is never paged.
+type ClassList struct {
+	Items []Class `json:"items"`
+}
+
+// ClassDetail is one class with the path from its titolo down to it and its direct children.
+type ClassDetail struct {
+	Class     Class   `json:"class"`
+	Ancestors []Class `json:"ancestors"` // titolo first; empty for a titolo
+	Children  []Class `json:"children"`  // every child, open or closed
+}
+
+// NewClass adds a class to the scheme. POST /v1/classes takes one, a JSON array of them, or
+// the same columns as text/csv.
+type NewClass struct {
+	Code           string `json:"code" example:"VI.3.2"`
+	Level          int    `json:"level,omitempty" example:"3"`     // checked against the code when given
+	Parent         string `json:"parent,omitempty" example:"VI.3"` // must be the code without its last segment
+	Title          string `json:"title" example:"Permessi di costruire"`
+	Description    string `json:"description,omitempty"`
+	RetentionYears *int   `json:"retention_years,omitempty" example:"10"`                  // absent = permanent
+	ValidFrom      string `json:"valid_from,omitempty" format:"date" example:"2027-01-01"` // default today (Europe/Rome)
+	ValidTo        string `json:"valid_to,omitempty" format:"date"`                        // last valid day
+}
+
+// ClassClosing closes a class from a date, optionally naming the class that replaces it.
+type ClassClosing struct {
+	From       string `json:"from" format:"date" example:"2027-01-01"` // first day the class may no longer be used
+	ReplacedBy string `json:"replaced_by,omitempty" example:"VI.4"`
+	Reason     string `json:"reason,omitempty" example:"Delibera di Giunta n. 5 del 2026-12-10"`
+}

@@ -118,6 +118,351 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/classes": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The scheme as a tree (default: titoli with their classi and sottoclassi nested in ` + "`" + `children` + "`" + `) or, with ` + "`" + `format=flat` + "`" + `, every class in scheme order (I, I.1, I.2 … I.10, II …). ` + "`" + `on` + "`" + ` keeps the classes valid on that date, ` + "`" + `under` + "`" + ` a class and its descendants. Closed classes are listed unless ` + "`" + `on` + "`" + ` excludes them. Never paged. Unknown or repeated query parameters are 422.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "classes"
+                ],
+                "summary": "List the classification scheme (titolario)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "format": "date",
+                        "description": "Only classes valid on this date (YYYY-MM-DD)",
+                        "name": "on",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "example": "VI",
+                        "description": "Only this class and its descendants",
+                        "name": "under",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "tree",
+                            "flat"
+                        ],
+                        "type": "string",
+                        "description": "tree (default) or flat",
+                        "name": "format",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ClassList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. The body is one class, a JSON array of classes, or ` + "`" + `text/csv` + "`" + ` with a header row ` + "`" + `code,level,parent,title` + "`" + ` optionally followed by ` + "`" + `description,retention_years,valid_from,valid_to` + "`" + ` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (` + "`" + `[3].parent` + "`" + `) or, for CSV, the line of the file (` + "`" + `line 5: parent` + "`" + `). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.",
+                "consumes": [
+                    "application/json",
+                    "text/csv"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "classes"
+                ],
+                "summary": "Add classes to the scheme (bulk import)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "One class, an array of them, or CSV",
+                        "name": "class",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewClass"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.ClassList"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/classes/{code}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Any class ever created, closed ones included, so that every classified document's code resolves; with the path of its ancestors (titolo first) and its direct children.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "classes"
+                ],
+                "summary": "Get a class",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "VI.3",
+                        "description": "Class code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ClassDetail"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/classes/{code}/close": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. From ` + "`" + `from` + "`" + ` on the class can no longer be used for new registrations or reclassifications; documents already classified under it keep it, and it stays readable. Its ` + "`" + `valid_to` + "`" + ` becomes the day before ` + "`" + `from` + "`" + `. ` + "`" + `replaced_by` + "`" + ` names the class that takes over (it must be valid on ` + "`" + `from` + "`" + `); ` + "`" + `reason` + "`" + ` is kept in the audit trail. Children must be closed first (409), as must an already closed class.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "classes"
+                ],
+                "summary": "Close a class from a date",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "example": "VI.3",
+                        "description": "Class code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "From when, replaced by what, why",
+                        "name": "closing",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.ClassClosing"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Class"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/clients": {
             "post": {
                 "security": [
@@ -652,6 +997,12 @@ const docTemplate = `{
                         "type": "string",
                         "description": "Class and its descendants (VI matches VI.3.2)",
                         "name": "class",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: only registrations without a class, the worklist of documents still to classify",
+                        "name": "unclassified",
                         "in": "query"
                     },
                     {
@@ -1514,6 +1865,140 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Class": {
+            "type": "object",
+            "required": [
+                "code",
+                "created_at",
+                "level",
+                "retention_years",
+                "title",
+                "valid_from"
+            ],
+            "properties": {
+                "children": {
+                    "description": "only with format=tree",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Class"
+                    }
+                },
+                "code": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "level": {
+                    "type": "integer",
+                    "enum": [
+                        1,
+                        2,
+                        3
+                    ],
+                    "example": 2
+                },
+                "parent": {
+                    "description": "absent for a titolo",
+                    "type": "string",
+                    "example": "VI"
+                },
+                "replaced_by": {
+                    "description": "the code that took over a closed class",
+                    "type": "string",
+                    "example": "VI.4"
+                },
+                "retention_years": {
+                    "description": "piano di conservazione; null = permanent",
+                    "type": "integer",
+                    "x-nullable": true,
+                    "example": 10
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Edilizia privata"
+                },
+                "valid_from": {
+                    "description": "first day the class may be used",
+                    "type": "string",
+                    "format": "date",
+                    "example": "2005-12-01"
+                },
+                "valid_to": {
+                    "description": "last day it may be used; absent while open",
+                    "type": "string",
+                    "format": "date"
+                }
+            }
+        },
+        "api.ClassClosing": {
+            "type": "object",
+            "required": [
+                "from"
+            ],
+            "properties": {
+                "from": {
+                    "description": "first day the class may no longer be used",
+                    "type": "string",
+                    "format": "date",
+                    "example": "2027-01-01"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "Delibera di Giunta n. 5 del 2026-12-10"
+                },
+                "replaced_by": {
+                    "type": "string",
+                    "example": "VI.4"
+                }
+            }
+        },
+        "api.ClassDetail": {
+            "type": "object",
+            "required": [
+                "ancestors",
+                "children",
+                "class"
+            ],
+            "properties": {
+                "ancestors": {
+                    "description": "titolo first; empty for a titolo",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Class"
+                    }
+                },
+                "children": {
+                    "description": "every child, open or closed",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Class"
+                    }
+                },
+                "class": {
+                    "$ref": "#/definitions/api.Class"
+                }
+            }
+        },
+        "api.ClassList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Class"
+                    }
+                }
+            }
+        },
         "api.Correspondent": {
             "type": "object",
             "required": [
@@ -1728,6 +2213,52 @@ const docTemplate = `{
                 },
                 "version": {
                     "type": "string"
+                }
+            }
+        },
+        "api.NewClass": {
+            "type": "object",
+            "required": [
+                "code",
+                "title"
+            ],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "VI.3.2"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "level": {
+                    "description": "checked against the code when given",
+                    "type": "integer",
+                    "example": 3
+                },
+                "parent": {
+                    "description": "must be the code without its last segment",
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "retention_years": {
+                    "description": "absent = permanent",
+                    "type": "integer",
+                    "example": 10
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Permessi di costruire"
+                },
+                "valid_from": {
+                    "description": "default today (Europe/Rome)",
+                    "type": "string",
+                    "format": "date",
+                    "example": "2027-01-01"
+                },
+                "valid_to": {
+                    "description": "last valid day",
+                    "type": "string",
+                    "format": "date"
                 }
             }
         },

@@ -184,8 +184,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 var system = Principal{ID: "system", Name: "system", Roles: []Role{RoleAdmin}}
 
 // Bootstrap prepares a fresh installation: it creates the AOO and the general register if none
-// exist and, if no client exists, an admin client whose token it returns (once: "" otherwise).
-// Returns conflict if the stored AOO has other codes than aoo.
+// exist, the shipped classification scheme (package titolario) if no class exists and, if no
+// client exists, an admin client whose token it returns (once: "" otherwise). Each step is
+// idempotent and its own transaction. Returns conflict if the stored AOO has other codes than aoo.
 func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, err error) {
 	if err := aoo.Validate(); err != nil {
 		return "", err
@@ -194,6 +195,9 @@ func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, er
 	reg := Register{Code: DefaultRegister, Name: "Protocollo generale", CreatedAt: aoo.CreatedAt}
 	if _, err := s.Store.Bootstrap(ctx, aoo, reg); err != nil {
 		return "", fmt.Errorf("bootstrap AOO %s: %w", aoo.Code, err)
+	}
+	if err := s.seedClasses(ctx); err != nil {
+		return "", fmt.Errorf("bootstrap: %w", err)
 	}
 	n, err := s.Store.CountClients(ctx)
 	if err != nil || n > 0 {

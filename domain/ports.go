@@ -55,6 +55,20 @@ type Store interface {
 	// itself refuses any change to an immutable column. Returns ECNotFound.
 	UpdateRegistration(ctx context.Context, id string, change func(*Registration) (Write, error)) (*Registration, error)
 
+	// Classes lists the classes selected by f, in no particular order (the caller sorts).
+	// Class returns one class whatever its validity (ECNotFound).
+	Classes(ctx context.Context, f ClassFilter) ([]Class, error)
+	Class(ctx context.Context, code string) (Class, error)
+	// CreateClasses stores cs (parents are inserted before children) with w, all or none. In
+	// the same transaction, with scheme writes serialised, it first calls check with every
+	// stored class; check's error is returned (wrapped) and nothing is written. Returns
+	// ECConflict if a code exists, ECValidation if a parent is missing.
+	CreateClasses(ctx context.Context, cs []Class, check func(existing []Class) error, w Write) error
+	// CloseClass locks the class, calls change with it and its direct children, and stores its
+	// valid_to and replaced_by with the Write that change returns. If change returns an error
+	// nothing is written. Returns ECNotFound.
+	CloseClass(ctx context.Context, code string, change func(c *Class, children []Class) (Write, error)) (Class, error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 
@@ -125,17 +139,20 @@ type Page[T any] struct {
 // RegistrationFilter selects registrations. Zero fields do not filter. Class matches the class
 // and its descendants (`VI` matches `VI.3.2`). From and To are inclusive protocol dates.
 type RegistrationFilter struct {
-	Register   string
-	Year       int
-	Direction  Direction
-	Channel    Channel
-	Status     Status
-	Class      string
-	Office     string
-	From, To   string
-	Visibility Visibility
-	Limit      int
-	Cursor     string
+	Register  string
+	Year      int
+	Direction Direction
+	Channel   Channel
+	Status    Status
+	Class     string
+	// Unclassified keeps only registrations without a class: the worklist of documents still
+	// to classify (C1).
+	Unclassified bool
+	Office       string
+	From, To     string
+	Visibility   Visibility
+	Limit        int
+	Cursor       string
 }
 
 // Pagination limits.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // NewRegistration is the input of Register: what the client states about the document. Number,
@@ -90,7 +91,8 @@ func (s *Service) StoreContent(ctx context.Context, p Principal, r io.Reader) (s
 // Register records a document in the protocol register (art. 53): it takes the next number of
 // the register's counter for the current year in Rome, in one transaction with the audit and
 // change-feed events. A retry with the same idempotency key returns the first registration and
-// replayed=true. Returns validation_failed (also for an unknown register), forbidden, conflict.
+// replayed=true. A class, when given, must exist and be valid on the protocol date. Returns
+// validation_failed (also for an unknown register or class), forbidden, conflict.
 func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration, idem Idempotency) (*Registration, bool, error) {
 	if err := p.require("registering", registering...); err != nil {
 		return nil, false, err
@@ -107,6 +109,11 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		}
 		now := s.now()
 		local := now.In(s.Location)
+		if in.Class != "" {
+			if err := s.checkClass(ctx, "class", in.Class, local.Format(time.DateOnly)); err != nil {
+				return nil, err
+			}
+		}
 		r := &Registration{
 			ID: NewID(), Register: in.Register, Year: local.Year(), RegisteredAt: now.UTC(),
 			Date: local.Format("2006-01-02"), Direction: in.Direction, Channel: in.Channel,
@@ -198,6 +205,9 @@ func (s *Service) Registrations(ctx context.Context, p Principal, f Registration
 	if f.Status != "" && f.Status != StatusActive && f.Status != StatusAnnulled {
 		v.Add("status", "must be active or annulled")
 	}
+	if f.Unclassified && f.Class != "" {
+		v.Add("unclassified", "cannot be combined with class")
+	}
 	if f.Limit < 0 || f.Limit > MaxLimit {
 		v.Add("limit", "must be between 1 and %d", MaxLimit)
 	}
@@ -240,8 +250,8 @@ type RegistrationPatch struct {
 }
 
 // UpdateRegistration changes class, offices or dossiers (M1, R4) and records each change in the
-// history with old and new values (M2). Returns forbidden, not_found, validation_failed,
-// conflict (annulled).
+// history with old and new values (M2). A new class must exist and be valid on the
+// registration's date. Returns forbidden, not_found, validation_failed, conflict (annulled).
 func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, patch RegistrationPatch) (*Registration, error) {
 	if err := p.require("changing a registration", RoleProtocolOperator, RoleRecordsOfficer); err != nil {
 		return nil, err
@@ -265,6 +275,13 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 	current, err := s.Registration(ctx, p, ref)
 	if err != nil {
 		return nil, err
+	}
+	// A new class must be valid on the registration's own date; keeping the current one is
+	// always allowed, so that a closed code never blocks other changes.
+	if patch.Class != nil && *patch.Class != "" && *patch.Class != current.Class {
+		if err := s.checkClass(ctx, "class", *patch.Class, current.Date); err != nil {
+			return nil, err
+		}
 	}
 	return s.Store.UpdateRegistration(ctx, current.ID, func(r *Registration) (Write, error) {
 		if r.Status == StatusAnnulled {

@@ -27,7 +27,7 @@ var errDisk = errors.New("disk gone")
 func (failingBlobs) Exists(context.Context, string) (bool, error) { return false, errDisk }
 
 // newService returns a service on a fresh database of the engine and a temporary blob store.
-func newService(t *testing.T, url string) *domain.Service {
+func newService(t testing.TB, url string) *domain.Service {
 	t.Helper()
 	db := storagetest.Open(t, url)
 	blobs, err := blob.NewFS(t.TempDir())

@@ -3,12 +3,30 @@ package storage_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/testdb"
 )
 
-// readAll follows the feed from the start to its end, as a consumer does.
+// readUntil follows the feed from a cursor, as a consumer does, until it has read want events.
+// On PostgreSQL the feed holds back while any transaction on the server is open (other tests'
+// included), so it polls, for a bounded time.
+func readUntil(t *testing.T, feed domain.ChangeFeed, from domain.FeedCursor, want int) ([]domain.ChangeEvent, domain.FeedCursor) {
+	t.Helper()
+	var all []domain.ChangeEvent
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		batch, cur := readAll(t, feed, from)
+		all, from = append(all, batch...), cur
+		if len(all) >= want || time.Now().After(deadline) {
+			return all, from
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readAll reads the feed from a cursor to its current end.
 func readAll(t *testing.T, feed domain.ChangeFeed, from domain.FeedCursor) ([]domain.ChangeEvent, domain.FeedCursor) {
 	t.Helper()
 	var all []domain.ChangeEvent
@@ -39,7 +57,7 @@ func TestChanges(t *testing.T) {
 		for range 5 {
 			regs = append(regs, f.register(t, newRegistration()))
 		}
-		events, cur := readAll(t, db, domain.FeedCursor{})
+		events, cur := readUntil(t, db, domain.FeedCursor{}, 5)
 		if len(events) != 5 {
 			t.Fatalf("%d events, want 5", len(events))
 		}
@@ -50,7 +68,7 @@ func TestChanges(t *testing.T) {
 		}
 		t.Run("ResumesFromCursor", func(t *testing.T) {
 			r := f.register(t, newRegistration())
-			more, _ := readAll(t, db, cur)
+			more, _ := readUntil(t, db, cur, 1)
 			if len(more) != 1 || more[0].EntityID != r.ID {
 				t.Fatalf("after the cursor: %+v", more)
 			}
@@ -102,7 +120,7 @@ func TestChangesNeverSkipsALateCommit(t *testing.T) {
 		if err := slow.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		rest, _ := readAll(t, db, cur)
+		rest, _ := readUntil(t, db, cur, 2-len(seen))
 		var ids []string
 		for _, e := range append(seen, rest...) {
 			ids = append(ids, e.EntityID)

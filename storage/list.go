@@ -43,6 +43,9 @@ func (db *DB) Registrations(ctx context.Context, f domain.RegistrationFilter) (d
 		// byte order ('/' follows '.'), which uses the class index and needs no LIKE escaping.
 		add(`(r.class = ? OR (r.class >= ? AND r.class < ?))`, f.Class, f.Class+".", f.Class+"/")
 	}
+	if f.Unclassified {
+		add(`r.class = ?`, "")
+	}
 	if f.Office != "" {
 		add(`EXISTS (SELECT 1 FROM registration_offices fo WHERE fo.registration_id = r.id AND fo.office_code = ?)`, f.Office)
 	}

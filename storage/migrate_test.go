@@ -3,6 +3,7 @@ package storage_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/storage"
+	"github.com/sportello/sportello/storage/migrations"
 )
 
 func TestMigrate(t *testing.T) {
@@ -60,8 +62,19 @@ func TestMigrate(t *testing.T) {
 			if err := db.CheckSchema(ctx); !errors.Is(err, storage.ErrSchemaMismatch) {
 				t.Errorf("check: %v", err)
 			}
-			if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'init', '2026-01-01T00:00:00Z')`); err != nil {
+			engine := storage.SQLite
+			if testdb.IsPostgres(url) {
+				engine = storage.Postgres
+			}
+			ms, err := migrations.For(engine)
+			if err != nil {
 				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if _, err := raw.Exec(fmt.Sprintf(`INSERT INTO schema_migrations (version, name, applied_at)
+					VALUES (%d, '%s', '2026-01-01T00:00:00Z')`, m.Version, m.Name)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := db.CheckSchema(ctx); err != nil {
 				t.Error(err)
@@ -102,7 +115,12 @@ func TestMigrateConcurrently(t *testing.T) {
 		}
 		wg.Wait()
 		var n int
-		if err := testdb.RawDB(t, url).QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+		engine := storage.SQLite
+		if testdb.IsPostgres(url) {
+			engine = storage.Postgres
+		}
+		ms, _ := migrations.For(engine)
+		if err := testdb.RawDB(t, url).QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(ms) {
 			t.Errorf("%d migrations recorded, %v", n, err)
 		}
 	})

@@ -30,7 +30,33 @@ func complete(doc *openapi3.T) error {
 		}
 	}
 	anyValues(doc)
+	if err := classImport(doc); err != nil {
+		return err
+	}
 	return registrationUpload(doc)
+}
+
+// classImport describes the bodies POST /v1/classes takes: one class or an array of them as
+// JSON, or the same columns as CSV text.
+func classImport(doc *openapi3.T) error {
+	item := doc.Paths.Value("/v1/classes")
+	if item == nil || item.Post == nil || item.Post.RequestBody == nil {
+		return fmt.Errorf("POST /v1/classes is not documented")
+	}
+	content := item.Post.RequestBody.Value.Content
+	js := content.Get("application/json")
+	if js == nil || js.Schema == nil {
+		return fmt.Errorf("POST /v1/classes has no JSON body")
+	}
+	one := js.Schema
+	js.Schema = &openapi3.SchemaRef{Value: &openapi3.Schema{OneOf: openapi3.SchemaRefs{
+		one, {Value: &openapi3.Schema{Type: &openapi3.Types{"array"}, Items: one, MinItems: 1}},
+	}}}
+	content["text/csv"] = &openapi3.MediaType{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{
+		Type:        &openapi3.Types{"string"},
+		Description: "header row code,level,parent,title[,description,retention_years,valid_from,valid_to], then one class per line",
+	}}}
+	return nil
 }
 
 // anyValues turns properties marked x-any (history's old and new values) into schemas that

@@ -1,0 +1,83 @@
+package tlog_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/signing/tlog"
+)
+
+func TestRegistrationLeaf(t *testing.T) {
+	r := newRegistration(7)
+	r.Identifier, r.Number = "c_h501-A1B2C3D-PG-2026-0000007", 7
+	leaf, err := tlog.RegistrationLeaf(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("Golden", func(t *testing.T) {
+		want := `{"attachments":["cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"],"channel":"web",` +
+			`"correspondents":[{"address":"","email":"mario@example.org","name":"Mario Rossi","role":"sender","tax_code":"RSSMRA80A01H501U","type":"person"}],` +
+			`"created_by":"operator","date":"2026-11-28","direction":"incoming",` +
+			`"document":"abababababababababababababababababababababababababababababababab",` +
+			`"identifier":"c_h501-A1B2C3D-PG-2026-0000007","kind":"registration","number":7,"register":"PG",` +
+			`"registered_at":"2026-11-28T20:01:02.123456Z","sender_reference":{"date":"2026-11-20","number":"42/2026"},` +
+			`"subject_sha256":"` + sha256Hex(r.Subject) + `","v":1,"year":2026}`
+		if string(leaf) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s", leaf, want)
+		}
+	})
+	t.Run("RecomputedFromAPIJSON", func(t *testing.T) {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := tlog.LeafFromJSON(tlog.KindRegistration, b)
+		if err != nil || string(again) != string(leaf) {
+			t.Fatalf("from JSON:\n%s\n%v", again, err)
+		}
+	})
+	t.Run("MutableFieldsDoNotChangeIt", func(t *testing.T) {
+		r2 := *r
+		r2.Class, r2.Offices, r2.Dossiers = "I.1", []string{"RAG"}, []string{"D1"}
+		if again, _ := tlog.RegistrationLeaf(&r2); string(again) != string(leaf) {
+			t.Fatal("leaf changed with class, offices or dossiers")
+		}
+	})
+	t.Run("EveryImmutableFieldChangesIt", func(t *testing.T) {
+		for name, change := range map[string]func(r *domain.Registration){
+			"subject":          func(r *domain.Registration) { r.Subject += "." },
+			"document":         func(r *domain.Registration) { r.Document.SHA256 = r.Attachments[0].SHA256 },
+			"attachments":      func(r *domain.Registration) { r.Attachments = nil },
+			"correspondents":   func(r *domain.Registration) { r.Correspondents = []domain.Correspondent{{Name: "X"}} },
+			"registered_at":    func(r *domain.Registration) { r.RegisteredAt = r.RegisteredAt.Add(1000) },
+			"sender_reference": func(r *domain.Registration) { r.SenderReference = nil },
+		} {
+			r2 := *r
+			change(&r2)
+			if again, _ := tlog.RegistrationLeaf(&r2); string(again) == string(leaf) {
+				t.Errorf("%s: leaf unchanged", name)
+			}
+		}
+	})
+}
+
+func TestAnnulmentLeaf(t *testing.T) {
+	r := newRegistration(1)
+	r.Identifier = "c_h501-A1B2C3D-PG-2026-0000001"
+	t.Run("ErrNotAnnulled", func(t *testing.T) {
+		if _, err := tlog.AnnulmentLeaf(r); err == nil {
+			t.Fatal("leaf of an active registration")
+		}
+	})
+	t.Run("Golden", func(t *testing.T) {
+		r.Annulment = &domain.Annulment{Reason: "errore\tmateriale \u2028<x>", Authorization: "det. 12/2026", By: "officer",
+			At: testNow}
+		leaf, err := tlog.AnnulmentLeaf(r)
+		want := `{"annulled_at":"2026-11-28T20:01:02.123456Z","annulled_by":"officer","authorization":"det. 12/2026",` +
+			`"identifier":"c_h501-A1B2C3D-PG-2026-0000001","kind":"annulment","reason":"errore\tmateriale ` + "\u2028" + `<x>","v":1}`
+		if err != nil || string(leaf) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s\n%v", leaf, want, err)
+		}
+	})
+}

@@ -1,0 +1,212 @@
+package tlog
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// Change-feed event kinds the sequencer logs. registration.updated is not among them: class,
+// offices and dossiers are handling, not legal facts of the register.
+const (
+	eventCreated  = "registration.created"
+	eventAnnulled = "registration.annulled"
+)
+
+// DefaultBatchSize is how many change events a Step reads when BatchSize is 0.
+const DefaultBatchSize = 500
+
+// RegistrationSource loads a registration by id; domain.Store is one.
+type RegistrationSource interface {
+	RegistrationByID(ctx context.Context, id string) (*domain.Registration, error)
+}
+
+// Sequencer is the log's single writer: it follows the change feed and appends one leaf per
+// legal fact, in feed (commit) order, and signs checkpoints. Several may run — one per server
+// process — because the store serialises their steps; each fact is still logged exactly once.
+type Sequencer struct {
+	Feed          domain.ChangeFeed
+	Store         domain.TLogStore
+	Registrations RegistrationSource
+
+	// Origin names the log in checkpoints, e.g. "sportello.example.it/c_h501-A1B2C3D".
+	Origin string
+	// Signer signs checkpoints (ECDSA, RSA PKCS #1 v1.5 or Ed25519).
+	Signer crypto.Signer
+	// Timestamper, if not nil, time-stamps checkpoints.
+	Timestamper Timestamper
+	// CheckpointInterval is the least time between two checkpoints that Run signs.
+	CheckpointInterval time.Duration
+	BatchSize          int
+	Now                func() time.Time
+	Logger             *slog.Logger
+}
+
+// Step integrates the next batch of change events after the stored cursor and reports how many
+// leaves it appended. Leaves, nodes and the advanced cursor are stored in one transaction, so a
+// crash before the commit just repeats the step.
+//
+// The events are read and the leaves built before the store's lock is taken, to keep it short;
+// if another sequencer moved the cursor meanwhile, they are read again under the lock.
+func (s *Sequencer) Step(ctx context.Context) (int, error) {
+	n, _, err := s.step(ctx)
+	return n, err
+}
+
+// step is Step, also reporting whether the cursor moved: a batch of events that are not facts
+// appends nothing but is progress all the same.
+func (s *Sequencer) step(ctx context.Context) (appended int, advanced bool, err error) {
+	st, err := s.Store.TLogState(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("tlog step: %w", err)
+	}
+	events, err := s.Feed.Changes(ctx, st.Cursor, s.batchSize())
+	if err != nil {
+		return 0, false, fmt.Errorf("tlog step: %w", err)
+	}
+	if len(events) == 0 {
+		return 0, false, nil
+	}
+	pre, err := s.leaves(ctx, events)
+	if err != nil {
+		return 0, false, fmt.Errorf("tlog step: %w", err)
+	}
+	_, err = s.Store.AppendTLog(ctx, func(cur domain.TLogState) (domain.TLogBatch, error) {
+		leaves := pre
+		if cur.Cursor != st.Cursor {
+			evs, err := s.Feed.Changes(ctx, cur.Cursor, s.batchSize())
+			if err != nil {
+				return domain.TLogBatch{}, err
+			}
+			if len(evs) == 0 {
+				return domain.TLogBatch{}, errIdle
+			}
+			events = evs
+			if leaves, err = s.leaves(ctx, events); err != nil {
+				return domain.TLogBatch{}, err
+			}
+		}
+		b, err := s.batch(cur, leaves, events[len(events)-1].Cursor())
+		appended = len(b.Leaves)
+		return b, err
+	})
+	if errors.Is(err, errIdle) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("tlog step: %w", err)
+	}
+	return appended, true, nil
+}
+
+// errIdle rolls back a step that found nothing to do once it held the lock.
+var errIdle = errors.New("tlog: nothing to integrate")
+
+// leaves builds the leaves of events, without indices, dropping events that are not facts.
+func (s *Sequencer) leaves(ctx context.Context, events []domain.ChangeEvent) ([]domain.TLogLeaf, error) {
+	var out []domain.TLogLeaf
+	seen := map[[2]string]bool{}
+	for _, e := range events {
+		var kind string
+		switch {
+		case e.EntityKind != domain.KindRegistration:
+			continue
+		case e.Kind == eventCreated:
+			kind = KindRegistration
+		case e.Kind == eventAnnulled:
+			kind = KindAnnulment
+		default:
+			continue
+		}
+		if key := [2]string{kind, e.EntityID}; seen[key] {
+			continue
+		} else {
+			seen[key] = true
+		}
+		r, err := s.Registrations.RegistrationByID(ctx, e.EntityID)
+		if err != nil {
+			return nil, fmt.Errorf("load registration %s of change %d: %w", e.EntityID, e.Position, err)
+		}
+		data, err := leafOf(kind, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, domain.TLogLeaf{Kind: kind, EntityID: e.EntityID, Data: data, Hash: LeafHash(data)})
+	}
+	return out, nil
+}
+
+// batch numbers leaves after st and extends the tree with them.
+func (s *Sequencer) batch(st domain.TLogState, leaves []domain.TLogLeaf, cursor domain.FeedCursor) (domain.TLogBatch, error) {
+	now := s.now().UTC()
+	hashes := make([][]byte, len(leaves))
+	for i := range leaves {
+		leaves[i].Index = st.Size + uint64(i)
+		leaves[i].IntegratedAt = now
+		hashes[i] = leaves[i].Hash
+	}
+	nodes, rng, err := extend(st, hashes)
+	if err != nil {
+		return domain.TLogBatch{}, err
+	}
+	return domain.TLogBatch{Leaves: leaves, Nodes: nodes,
+		State: domain.TLogState{Size: st.Size + uint64(len(leaves)), Cursor: cursor, Range: rng}}, nil
+}
+
+// Run steps until ctx is done: it integrates every pending event, signs a checkpoint when
+// CheckpointInterval has passed, and retries missing time-stamps, then waits interval. Errors
+// are logged and retried at the next tick: the log only falls behind, it never skips.
+func (s *Sequencer) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			_, advanced, err := s.step(ctx)
+			if err != nil {
+				s.logger().ErrorContext(ctx, "tlog step failed", "err", err)
+			}
+			if err != nil || !advanced || ctx.Err() != nil {
+				break
+			}
+		}
+		if s.Signer != nil {
+			if _, _, err := s.MaybeCheckpoint(ctx, s.CheckpointInterval); err != nil {
+				s.logger().ErrorContext(ctx, "tlog checkpoint failed", "err", err)
+			}
+			if _, err := s.RetryTimestamps(ctx); err != nil {
+				s.logger().ErrorContext(ctx, "tlog time-stamp retry failed", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Sequencer) batchSize() int {
+	if s.BatchSize > 0 {
+		return s.BatchSize
+	}
+	return DefaultBatchSize
+}
+
+func (s *Sequencer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Sequencer) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
