@@ -19,7 +19,7 @@ func toRegistration(r *domain.Registration) Registration {
 		Correspondents: make([]Correspondent, 0, len(r.Correspondents)),
 		Document:       toFile(r.Document), Attachments: make([]File, 0, len(r.Attachments)),
 		Class: r.Class, Offices: nonNil(r.Offices), Dossiers: nonNil(r.Dossiers),
-		Confidential: r.Confidential, Status: string(r.Status), Position: r.Position,
+		Confidential: r.Confidential, Status: string(r.Status), Position: r.Position, CreatedBy: r.CreatedBy,
 	}
 	for _, c := range r.Correspondents {
 		out.Correspondents = append(out.Correspondents, Correspondent(c))

@@ -34,6 +34,7 @@ import (
 // Info holds static facts about the instance, reported by GET /v1/info.
 type Info struct {
 	Version, Engine, Timezone string
+	Signing                   Signing
 }
 
 // Options are the API's dependencies, built and handed over by the application wiring.
@@ -48,6 +49,8 @@ type Options struct {
 	// Ready reports whether the instance can serve (database ping), for /readyz.
 	Ready func(ctx context.Context) error
 	Info  Info
+	// Log is the transparency log the /v1/log endpoints and receipts read.
+	Log TransparencyLog
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -64,6 +67,7 @@ type handlers struct {
 	maxUpload   int64
 	ready       func(ctx context.Context) error
 	info        Info
+	tlog        TransparencyLog
 }
 
 // New returns the HTTP handler serving the whole API: a gin engine in release mode with the
@@ -72,7 +76,7 @@ func New(opts Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	h := &handlers{
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
-		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, info: opts.Info,
+		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, info: opts.Info, tlog: opts.Log,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -115,6 +119,10 @@ func New(opts Options) http.Handler {
 	v1.GET("/registrations/:register/:year/:number/attachments/:index", h.getAttachment)
 	v1.POST("/registrations/:register/:year/:number/annulment", h.annulRegistration)
 	v1.GET("/registrations/:register/:year/:number/history", h.registrationHistory)
+	v1.GET("/registrations/:register/:year/:number/receipt", h.getReceipt)
+	v1.GET("/log/checkpoint", h.getCheckpoint)
+	v1.GET("/log/proofs/inclusion", h.getInclusionProof)
+	v1.GET("/log/proofs/consistency", h.getConsistencyProof)
 
 	v1.GET("/registers", h.listRegisters)
 	v1.POST("/registers", h.createRegister)

@@ -23,7 +23,7 @@ func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(pr
 // instanceInfo describes the instance.
 //
 //	@Summary		The instance
-//	@Description	Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo) and the registers.
+//	@Description	Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint) and time-stamping authority.
 //	@Tags			system
 //	@Produce		json
 //	@Security		BearerAuth
@@ -44,7 +44,7 @@ func (h *handlers) instanceInfo(c *gin.Context) {
 	out := InfoResponse{
 		Version: h.info.Version, Engine: h.info.Engine, Timezone: h.info.Timezone,
 		AOO:       AOO{IPACode: aoo.IPACode, Code: aoo.Code, Name: aoo.Name},
-		Registers: make([]Register, 0, len(regs)),
+		Registers: make([]Register, 0, len(regs)), Signing: h.info.Signing,
 	}
 	for _, r := range regs {
 		out.Registers = append(out.Registers, toRegister(r))

@@ -79,6 +79,7 @@ type Registration struct {
 	Status          string           `json:"status" enums:"active,annulled"`
 	Annulment       *Annulment       `json:"annulment" extensions:"x-nullable"`
 	Position        int64            `json:"position" example:"1234"` // change-feed position, for read-your-writes
+	CreatedBy       string           `json:"created_by"`              // the API client that registered it
 }
 
 // RegistrationList is one page of registrations; next_cursor is empty on the last page.
@@ -194,6 +195,17 @@ type InfoResponse struct {
 	Timezone  string     `json:"timezone" example:"Europe/Rome"`
 	AOO       AOO        `json:"aoo"`
 	Registers []Register `json:"registers"`
+	Signing   Signing    `json:"signing"`
+}
+
+// Signing describes the sealing identity that signs receipts, journals and log checkpoints,
+// and the time-stamping authority. A self-signed seal proves integrity but not identity:
+// compare its fingerprint with the one the administration publishes.
+type Signing struct {
+	Subject     string `json:"subject" example:"CN=Sportello sealing key (self-signed)"`
+	Fingerprint string `json:"fingerprint"` // SHA-256 of the certificate, hex
+	SelfSigned  bool   `json:"self_signed"`
+	TSA         string `json:"tsa" example:"built-in"` // "built-in" or the external TSA's URL
 }
 
 // Health is the answer of /healthz and /readyz.

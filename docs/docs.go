@@ -569,7 +569,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo) and the registers.",
+                "description": "Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint) and time-stamping authority.",
                 "produces": [
                     "application/json"
                 ],
@@ -586,6 +586,197 @@ const docTemplate = `{
                     },
                     "401": {
                         "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/log/checkpoint": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The log's size and root hash, signed with the sealing key and time-stamped (RFC 3161). Keep it: any later checkpoint must be consistent with it (GET /v1/log/proofs/consistency). See docs/transparency-log.md for the signed form. 404 before the first registration is logged.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "transparency log"
+                ],
+                "summary": "Latest checkpoint of the transparency log",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Checkpoint"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/log/proofs/consistency": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The RFC 6962 proof that the tree of ` + "`" + `to` + "`" + ` leaves extends the tree of ` + "`" + `from` + "`" + ` leaves: with two checkpoints, it shows that the register was only ever appended to.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "transparency log"
+                ],
+                "summary": "Consistency proof",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Size of the earlier checkpoint",
+                        "name": "from",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Size of the later checkpoint",
+                        "name": "to",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Proof"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/log/proofs/inclusion": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The RFC 6962 audit path of leaf ` + "`" + `index` + "`" + ` in the tree of ` + "`" + `size` + "`" + ` leaves, to verify against the root of the checkpoint of that size.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "transparency log"
+                ],
+                "summary": "Inclusion proof",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Leaf index (0-based)",
+                        "name": "index",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Tree size: a checkpoint's size",
+                        "name": "size",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Proof"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -1792,6 +1983,93 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/v1/registrations/{register}/{year}/{number}/receipt": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "What anyone needs to check offline that this registration is in the register: the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, and the inclusion proof against that checkpoint. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "registrations"
+                ],
+                "summary": "Receipt of a registration (JSON)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "PG",
+                        "description": "Register code",
+                        "name": "register",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "example": 2026,
+                        "description": "Year",
+                        "name": "year",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "example": "0000042",
+                        "description": "Protocol number",
+                        "name": "number",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Receipt"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
@@ -1862,6 +2140,50 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "Registrato per errore due volte"
+                }
+            }
+        },
+        "api.Checkpoint": {
+            "type": "object",
+            "required": [
+                "key_fingerprint",
+                "note",
+                "origin",
+                "root_hash",
+                "signature",
+                "size",
+                "time"
+            ],
+            "properties": {
+                "key_fingerprint": {
+                    "type": "string"
+                },
+                "note": {
+                    "type": "string"
+                },
+                "origin": {
+                    "type": "string",
+                    "example": "sportello/c_h501-A1B2C3D"
+                },
+                "root_hash": {
+                    "type": "string",
+                    "format": "byte"
+                },
+                "signature": {
+                    "type": "string",
+                    "format": "byte"
+                },
+                "size": {
+                    "type": "integer",
+                    "example": 42
+                },
+                "time": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "timestamp_token": {
+                    "type": "string",
+                    "format": "byte"
                 }
             }
         },
@@ -2189,6 +2511,7 @@ const docTemplate = `{
                 "aoo",
                 "engine",
                 "registers",
+                "signing",
                 "timezone",
                 "version"
             ],
@@ -2206,6 +2529,9 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.Register"
                     }
+                },
+                "signing": {
+                    "$ref": "#/definitions/api.Signing"
                 },
                 "timezone": {
                     "type": "string",
@@ -2471,6 +2797,68 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Proof": {
+            "type": "object",
+            "required": [
+                "hashes",
+                "size"
+            ],
+            "properties": {
+                "from": {
+                    "type": "integer"
+                },
+                "hashes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "format": "byte"
+                    }
+                },
+                "index": {
+                    "type": "integer"
+                },
+                "size": {
+                    "type": "integer"
+                }
+            }
+        },
+        "api.Receipt": {
+            "type": "object",
+            "required": [
+                "checkpoint",
+                "inclusion_proof",
+                "leaf",
+                "leaf_hash",
+                "leaf_index",
+                "registration"
+            ],
+            "properties": {
+                "checkpoint": {
+                    "$ref": "#/definitions/api.Checkpoint"
+                },
+                "inclusion_proof": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "format": "byte"
+                    }
+                },
+                "leaf": {
+                    "type": "string",
+                    "format": "byte"
+                },
+                "leaf_hash": {
+                    "type": "string",
+                    "format": "byte"
+                },
+                "leaf_index": {
+                    "type": "integer"
+                },
+                "registration": {
+                    "$ref": "#/definitions/api.Registration"
+                }
+            }
+        },
         "api.Register": {
             "type": "object",
             "required": [
@@ -2516,6 +2904,7 @@ const docTemplate = `{
                 "class",
                 "confidential",
                 "correspondents",
+                "created_by",
                 "date",
                 "direction",
                 "document",
@@ -2572,6 +2961,10 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.Correspondent"
                     }
+                },
+                "created_by": {
+                    "description": "the API client that registered it",
+                    "type": "string"
                 },
                 "date": {
                     "description": "protocol date in Europe/Rome",
@@ -2716,6 +3109,33 @@ const docTemplate = `{
                 "number": {
                     "type": "string",
                     "example": "1234"
+                }
+            }
+        },
+        "api.Signing": {
+            "type": "object",
+            "required": [
+                "fingerprint",
+                "self_signed",
+                "subject",
+                "tsa"
+            ],
+            "properties": {
+                "fingerprint": {
+                    "description": "SHA-256 of the certificate, hex",
+                    "type": "string"
+                },
+                "self_signed": {
+                    "type": "boolean"
+                },
+                "subject": {
+                    "type": "string",
+                    "example": "CN=Sportello sealing key (self-signed)"
+                },
+                "tsa": {
+                    "description": "\"built-in\" or the external TSA's URL",
+                    "type": "string",
+                    "example": "built-in"
                 }
             }
         }

@@ -33,6 +33,12 @@ type Config struct {
 	LogLevel        string        // SPORTELLO_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // SPORTELLO_LOG_FORMAT: json or text
 	ShutdownTimeout time.Duration // SPORTELLO_SHUTDOWN_TIMEOUT: grace period for requests in flight
+	SigningKey      string        // SPORTELLO_SIGNING_KEY: PEM sealing key (with SIGNING_CERT)
+	SigningCert     string        // SPORTELLO_SIGNING_CERT: PEM sealing certificate and chain
+	SigningP12      string        // SPORTELLO_SIGNING_P12: PKCS#12 sealing identity
+	SigningP12Pass  string        // SPORTELLO_SIGNING_P12_PASSWORD
+	TSAURL          string        // SPORTELLO_TSA_URL: external RFC 3161 TSA; built-in when empty
+	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
 
 	location *time.Location
 }
@@ -48,6 +54,12 @@ type setting struct {
 func (c *Config) settings() []setting {
 	str := func(p *string) func(*flag.FlagSet, string, string, string) {
 		return func(fs *flag.FlagSet, n, def, u string) { fs.StringVar(p, n, def, u) }
+	}
+	duration := func(p *time.Duration) func(*flag.FlagSet, string, string, string) {
+		return func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := time.ParseDuration(def)
+			fs.DurationVar(p, n, v, u)
+		}
 	}
 	return []setting{
 		{name: "addr", usage: "listen address", bind: str(&c.Addr)},
@@ -68,10 +80,13 @@ func (c *Config) settings() []setting {
 		}},
 		{name: "log-level", usage: "debug, info, warn or error", bind: str(&c.LogLevel)},
 		{name: "log-format", usage: "json or text", bind: str(&c.LogFormat)},
-		{name: "shutdown-timeout", usage: "grace period for requests in flight at shutdown", bind: func(fs *flag.FlagSet, n, def, u string) {
-			v, _ := time.ParseDuration(def)
-			fs.DurationVar(&c.ShutdownTimeout, n, v, u)
-		}},
+		{name: "shutdown-timeout", usage: "grace period for requests in flight at shutdown", bind: duration(&c.ShutdownTimeout)},
+		{name: "signing-key", usage: "PEM sealing key (default: self-signed under <data>/keys)", bind: str(&c.SigningKey)},
+		{name: "signing-cert", usage: "PEM sealing certificate, then its chain", bind: str(&c.SigningCert)},
+		{name: "signing-p12", usage: "PKCS#12 file with the sealing key and certificate", bind: str(&c.SigningP12)},
+		{name: "signing-p12-password", usage: "password of the PKCS#12 file", secret: true, bind: str(&c.SigningP12Pass)},
+		{name: "tsa-url", usage: "external RFC 3161 time-stamping authority (default: built-in)", bind: str(&c.TSAURL)},
+		{name: "checkpoint-interval", usage: "least time between two signed checkpoints of the transparency log", bind: duration(&c.CheckpointEvery)},
 	}
 }
 
@@ -79,7 +94,7 @@ var defaults = map[string]string{
 	"addr": ":8080", "data": "./data", "ipa-code": "demo", "aoo-code": "DEMOAOO",
 	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
-	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s",
+	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -149,6 +164,20 @@ func (c *Config) Validate() error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("SPORTELLO_LOG_LEVEL: %w", err))
+	}
+	if (c.SigningKey == "") != (c.SigningCert == "") {
+		errs = append(errs, errors.New("SPORTELLO_SIGNING_KEY and SPORTELLO_SIGNING_CERT go together"))
+	}
+	if c.SigningP12 != "" && c.SigningKey != "" {
+		errs = append(errs, errors.New("SPORTELLO_SIGNING_P12: set either it or SPORTELLO_SIGNING_KEY/CERT"))
+	}
+	if c.TSAURL != "" {
+		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, errors.New("SPORTELLO_TSA_URL: want an http(s) URL"))
+		}
+	}
+	if c.CheckpointEvery <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_CHECKPOINT_INTERVAL: must be positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))

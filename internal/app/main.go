@@ -37,8 +37,9 @@ type Main struct {
 	DB      *storage.DB
 	Service *domain.Service
 
-	listener net.Listener
-	server   *http.Server
+	listener  net.Listener
+	server    *http.Server
+	integrity *integrity
 }
 
 // New returns a Main for a validated configuration.
@@ -87,6 +88,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Logger.Warn("first start: admin API key written; keep it safe", "path", path)
 	}
+	if err := m.openIntegrity(); err != nil {
+		return err
+	}
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
 	return nil
 }
@@ -105,8 +109,13 @@ func (m *Main) Run(ctx context.Context) error {
 		Metrics:        reg,
 		MaxUploadBytes: m.Config.MaxUploadBytes,
 		Ready:          m.DB.Ping,
-		Info:           api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone},
+		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone, Signing: api.Signing{
+			Subject: m.integrity.Identity.Certificate.Subject.String(), Fingerprint: m.integrity.Identity.Fingerprint(),
+			SelfSigned: m.integrity.Identity.SelfSigned, TSA: m.integrity.TSAName,
+		}},
+		Log: m.integrity.Log,
 	})
+	m.integrity.start()
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Config.Addr, err)
@@ -139,7 +148,7 @@ func (m *Main) URL() string {
 }
 
 // Close stops the HTTP server, letting requests in flight finish within the shutdown timeout,
-// then closes the database. It is safe to call after a failed Run.
+// then the background workers, then closes the database. It is safe to call after a failed Run.
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
@@ -149,6 +158,7 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	m.integrity.stopBackground()
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))
