@@ -48,7 +48,9 @@ type Options struct {
 	MaxUploadBytes int64
 	// Ready reports whether the instance can serve (database ping), for /readyz.
 	Ready func(ctx context.Context) error
-	Info  Info
+	// Warnings lists degradations shown by /readyz while the instance still serves.
+	Warnings func(ctx context.Context) []string
+	Info     Info
 	// Log is the transparency log the /v1/log endpoints and receipts read.
 	Log TransparencyLog
 }
@@ -66,6 +68,7 @@ type handlers struct {
 	promHandler http.Handler
 	maxUpload   int64
 	ready       func(ctx context.Context) error
+	warnings    func(ctx context.Context) []string
 	info        Info
 	tlog        TransparencyLog
 }
@@ -76,7 +79,7 @@ func New(opts Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	h := &handlers{
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
-		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, info: opts.Info, tlog: opts.Log,
+		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -89,6 +92,9 @@ func New(opts Options) http.Handler {
 	}
 	if h.ready == nil {
 		h.ready = func(context.Context) error { return nil }
+	}
+	if h.warnings == nil {
+		h.warnings = func(context.Context) []string { return nil }
 	}
 	h.metrics = newMetrics(h.registry)
 	h.promHandler = promhttp.HandlerFor(h.registry, promhttp.HandlerOpts{Registry: h.registry})

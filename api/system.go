@@ -65,7 +65,7 @@ func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{St
 // readyz says whether the instance can serve requests.
 //
 //	@Summary		Readiness
-//	@Description	200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it.
+//	@Description	200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority.
 //	@Tags			system
 //	@Produce		json
 //	@Success		200	{object}	Health
@@ -77,7 +77,7 @@ func (h *handlers) readyz(c *gin.Context) {
 		respond(c, http.StatusServiceUnavailable, Health{Status: "unavailable", Detail: "the database does not answer"})
 		return
 	}
-	respond(c, http.StatusOK, Health{Status: "ok"})
+	respond(c, http.StatusOK, Health{Status: "ok", Warnings: h.warnings(c.Request.Context())})
 }
 
 // serveMetrics exposes the Prometheus metrics.

@@ -212,6 +212,9 @@ type Signing struct {
 type Health struct {
 	Status string `json:"status" enums:"ok,unavailable"`
 	Detail string `json:"detail,omitempty"`
+	// Warnings are degradations that do not stop the instance serving, such as checkpoints
+	// waiting for an unreachable time-stamping authority.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Class is a voce di titolario: a titolo (level 1, `VI`), classe (2, `VI.3`) or sottoclasse

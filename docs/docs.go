@@ -94,7 +94,7 @@ const docTemplate = `{
         },
         "/readyz": {
             "get": {
-                "description": "200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it.",
+                "description": "200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it. ` + "`" + `warnings` + "`" + ` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority.",
                 "produces": [
                     "application/json"
                 ],
@@ -2447,6 +2447,13 @@ const docTemplate = `{
                         "ok",
                         "unavailable"
                     ]
+                },
+                "warnings": {
+                    "description": "Warnings are degradations that do not stop the instance serving, such as checkpoints\nwaiting for an unreachable time-stamping authority.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
                 }
             }
         },

@@ -102,13 +102,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newLogCollector(m))
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,
 		Metrics:        reg,
 		MaxUploadBytes: m.Config.MaxUploadBytes,
 		Ready:          m.DB.Ping,
+		Warnings:       m.warnings,
 		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone, Signing: api.Signing{
 			Subject: m.integrity.Identity.Certificate.Subject.String(), Fingerprint: m.integrity.Identity.Fingerprint(),
 			SelfSigned: m.integrity.Identity.SelfSigned, TSA: m.integrity.TSAName,
