@@ -52,11 +52,13 @@ func TestUnreachableTSA(t *testing.T) {
 				t.Fatalf("number %d while the TSA is down", r.Number)
 			}
 		}
-		var health struct {
+		type healthz struct {
 			Status   string
 			Warnings []string
 		}
+		var health healthz
 		waitFor(t, "a readiness warning about the TSA", func() bool {
+			health = healthz{} // absent warnings must not keep the previous answer's
 			s.Do(t, "GET", "/readyz", "", "", nil, http.StatusOK, &health)
 			return len(health.Warnings) > 0
 		})
@@ -71,6 +73,7 @@ func TestUnreachableTSA(t *testing.T) {
 
 		down.Store(false)
 		waitFor(t, "the time-stamps to be obtained once the TSA is back", func() bool {
+			health = healthz{}
 			s.Do(t, "GET", "/readyz", "", "", nil, http.StatusOK, &health)
 			return len(health.Warnings) == 0
 		})
