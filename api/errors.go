@@ -16,6 +16,10 @@ import (
 // which methods a path accepts.
 const codeMethodNotAllowed domain.ErrorCode = "method_not_allowed"
 
+// codeNotAcceptable answers an Accept header that no representation satisfies (406); like
+// method_not_allowed it is HTTP's business, not the domain's.
+const codeNotAcceptable domain.ErrorCode = "not_acceptable"
+
 // problemKind is how each code is reported: its HTTP status and a fixed title.
 type problemKind struct {
 	status int
@@ -35,6 +39,7 @@ var problemKinds = map[domain.ErrorCode]problemKind{
 	domain.ECUnavailable:         {http.StatusServiceUnavailable, "Service unavailable"},
 	domain.ECInternal:            {http.StatusInternalServerError, "Internal error"},
 	codeMethodNotAllowed:         {http.StatusMethodNotAllowed, "Method not allowed"},
+	codeNotAcceptable:            {http.StatusNotAcceptable, "No acceptable representation"},
 }
 
 // statusOf returns the HTTP status for code; unknown codes are internal errors.
@@ -63,7 +68,7 @@ type Problem struct {
 	Title     string         `json:"title" example:"The request is not valid"`
 	Status    int            `json:"status" example:"422"`
 	Detail    string         `json:"detail" example:"subject: is required"`
-	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,unavailable,internal,method_not_allowed"`
+	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,unavailable,internal,method_not_allowed,not_acceptable"`
 	Instance  string         `json:"instance,omitempty" example:"/v1/registrations"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 	RequestID string         `json:"request_id"`

@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,10 +19,6 @@ type TransparencyLog interface {
 	InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error)
 	ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, error)
 }
-
-// receiptWait bounds how long a receipt request waits for the sequencer to log the registration
-// and sign a checkpoint covering it (one checkpoint interval, normally about a second).
-const receiptWait = 10 * time.Second
 
 // getCheckpoint returns the latest signed checkpoint.
 //
@@ -143,74 +137,6 @@ func uintParams(q url.Values, names ...string) ([]uint64, error) {
 		out[i] = n
 	}
 	return out, v.Err()
-}
-
-// getReceipt returns the registration's receipt as data: the registration, its logged leaf,
-// a signed checkpoint covering it and the inclusion proof.
-//
-//	@Summary		Receipt of a registration (JSON)
-//	@Description	What anyone needs to check offline that this registration is in the register: the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, and the inclusion proof against that checkpoint. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not.
-//	@Tags			registrations
-//	@Produce		json
-//	@Security		BearerAuth
-//	@Param			register	path		string	true	"Register code"	example(PG)
-//	@Param			year		path		int		true	"Year"			example(2026)
-//	@Param			number		path		string	true	"Protocol number"	example(0000042)
-//	@Success		200			{object}	Receipt
-//	@Failure		401,404,409,422,500,503	{object}	Problem
-//	@Router			/v1/registrations/{register}/{year}/{number}/receipt [get]
-func (h *handlers) getReceipt(c *gin.Context) {
-	ref, err := refParam(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	r, err := h.svc.Registration(ctx, principal(c), ref)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	out, err := h.receipt(ctx, r)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	respond(c, 200, out)
-}
-
-// receipt waits, bounded, until r's leaf is logged and covered by a checkpoint.
-func (h *handlers) receipt(ctx context.Context, r *domain.Registration) (Receipt, error) {
-	ctx, cancel := context.WithTimeout(ctx, receiptWait)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		index, leaf, err := h.tlog.LeafByEntity(ctx, tlog.KindRegistration, r.ID)
-		var cp tlog.Checkpoint
-		if err == nil {
-			cp, err = h.tlog.LatestCheckpoint(ctx)
-		}
-		if err == nil && cp.Size > index {
-			proof, err := h.tlog.InclusionProof(ctx, index, cp.Size)
-			if err != nil {
-				return Receipt{}, err
-			}
-			return Receipt{Registration: toRegistration(r), LeafIndex: index, Leaf: leaf, LeafHash: tlog.LeafHash(leaf),
-				Checkpoint: toCheckpoint(cp), InclusionProof: proof}, nil
-		}
-		if err != nil && !domain.IsCode(err, domain.ECNotFound) {
-			return Receipt{}, err
-		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return Receipt{}, domain.Errorf(domain.ECConflict, "registration %s is not yet in a signed checkpoint of the log; retry in a few seconds", r.Ref())
-			}
-			return Receipt{}, ctx.Err()
-		case <-tick.C:
-		}
-	}
 }
 
 func toCheckpoint(cp tlog.Checkpoint) Checkpoint {

@@ -66,7 +66,7 @@ func TestReceiptVerifiesOffline(t *testing.T) {
 			regs = append(regs, c.mustRegister(op, fmt.Sprintf("istanza %d", i)))
 		}
 		var first api.Receipt
-		c.do("GET", refPath(regs[1])+"/receipt", op, nil).decode(t, http.StatusOK, &first)
+		c.do("GET", refPath(regs[1])+"/receipt", op, nil, "Accept", "application/json").decode(t, http.StatusOK, &first)
 		verifyReceipt(t, first, seal, tsa)
 
 		t.Run("TamperedLeafFails", func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestReceiptVerifiesOffline(t *testing.T) {
 		t.Run("ConsistencyBetweenCheckpoints", func(t *testing.T) {
 			var later api.Receipt
 			last := c.mustRegister(op, "dopo il primo checkpoint")
-			c.do("GET", refPath(last)+"/receipt", op, nil).decode(t, http.StatusOK, &later)
+			c.do("GET", refPath(last)+"/receipt", op, nil, "Accept", "application/json").decode(t, http.StatusOK, &later)
 			verifyReceipt(t, later, seal, tsa)
 			from, to := first.Checkpoint, later.Checkpoint
 			if to.Size <= from.Size {

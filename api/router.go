@@ -20,7 +20,7 @@ import (
 // @description
 // @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
 // @description
-// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
+// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
 // @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
 // @description
@@ -53,6 +53,10 @@ type Options struct {
 	Info     Info
 	// Log is the transparency log the /v1/log endpoints and receipts read.
 	Log TransparencyLog
+	// Seal seals receipt PDFs; without Sign, PDF receipts answer 503.
+	Seal Sealer
+	// Search is the process's search index (GET /v1/search).
+	Search SearchIndex
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -71,6 +75,8 @@ type handlers struct {
 	warnings    func(ctx context.Context) []string
 	info        Info
 	tlog        TransparencyLog
+	seal        Sealer
+	search      SearchIndex
 }
 
 // New returns the HTTP handler serving the whole API: a gin engine in release mode with the
@@ -79,7 +85,7 @@ func New(opts Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	h := &handlers{
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
-		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log,
+		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -126,6 +132,7 @@ func New(opts Options) http.Handler {
 	v1.POST("/registrations/:register/:year/:number/annulment", h.annulRegistration)
 	v1.GET("/registrations/:register/:year/:number/history", h.registrationHistory)
 	v1.GET("/registrations/:register/:year/:number/receipt", h.getReceipt)
+	v1.GET("/search", h.searchDocuments)
 	v1.GET("/log/checkpoint", h.getCheckpoint)
 	v1.GET("/log/proofs/inclusion", h.getInclusionProof)
 	v1.GET("/log/proofs/consistency", h.getConsistencyProof)
@@ -136,6 +143,13 @@ func New(opts Options) http.Handler {
 	v1.POST("/classes", h.createClasses)
 	v1.GET("/classes/:code", h.getClass)
 	v1.POST("/classes/:code/close", h.closeClass)
+	v1.POST("/dossiers", h.createDossier)
+	v1.GET("/dossiers", h.listDossiers)
+	v1.GET("/dossiers/:id", h.getDossier)
+	v1.GET("/dossiers/:id/history", h.dossierHistory)
+	v1.POST("/dossiers/:id/items", h.fileInDossier)
+	v1.POST("/dossiers/:id/close", h.closeDossier)
+	v1.POST("/dossiers/:id/reopen", h.reopenDossier)
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)

@@ -25,7 +25,9 @@ type Proof struct {
 	Hashes [][]byte `json:"hashes" swaggertype:"array,string" format:"byte"`
 }
 
-// Receipt is a registration's proof of registration as data (ricevuta).
+// Receipt is a registration's proof of registration as data (ricevuta). The certificates make
+// it self-contained: a verifier needs nothing else offline, and decides whom to trust by
+// comparing the sealing certificate's fingerprint with the one the administration publishes.
 type Receipt struct {
 	Registration   Registration `json:"registration"`
 	LeafIndex      uint64       `json:"leaf_index"`
@@ -33,4 +35,8 @@ type Receipt struct {
 	LeafHash       []byte       `json:"leaf_hash" swaggertype:"string" format:"byte"`
 	Checkpoint     Checkpoint   `json:"checkpoint"`
 	InclusionProof [][]byte     `json:"inclusion_proof" swaggertype:"array,string" format:"byte"`
+	// SealingCertificate (DER) seals receipt PDFs and signs checkpoints.
+	SealingCertificate []byte `json:"sealing_certificate" swaggertype:"string" format:"byte"`
+	// TSACertificate (DER) signed the checkpoint's and the PDF's time-stamps; absent when unknown.
+	TSACertificate []byte `json:"tsa_certificate,omitempty" swaggertype:"string" format:"byte"`
 }

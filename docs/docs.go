@@ -562,6 +562,668 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/dossiers": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Newest first, one page at a time: pass ` + "`" + `next_cursor` + "`" + ` back as ` + "`" + `cursor` + "`" + ` until it is empty. Records officers, protocol operators and admins see every dossier; others the dossiers of their offices and those they opened. Unknown or repeated query parameters are 422.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "List dossiers",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Class and its descendants (VI matches VI.3.2)",
+                        "name": "class",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Year of opening",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "open",
+                            "closed"
+                        ],
+                        "type": "string",
+                        "description": "Status",
+                        "name": "status",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Responsible office",
+                        "name": "office",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "affare",
+                            "attivita",
+                            "persona_fisica",
+                            "persona_giuridica",
+                            "procedimento"
+                        ],
+                        "type": "string",
+                        "description": "Dossier type",
+                        "name": "type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.DossierList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Protocol operators, records officers, and clerks of the dossier's office. The identifier is the year of opening (Europe/Rome), the class and the next progressive number within that class and year, with no gaps (` + "`" + `2026-VI.3-000012` + "`" + `). The class must be valid today, the office must exist; a ` + "`" + `parent` + "`" + ` (sottofascicolo) must be open and share the class. Unknown fields and fields the system assigns are 422.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "Open a dossier (fascicolo)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe: the same key and request answer the first result",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "The new dossier",
+                        "name": "dossier",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewDossier"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Dossier"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "URL of the new dossier"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dossiers/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "By id or by identifier (` + "`" + `2026-VI.3-000012` + "`" + `), with the document index (by document date, then filing time) and the Allegato 5 aggregate metadata. A dossier the caller may not see is 404, like one that does not exist.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "Get a dossier",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "2026-VI.3-000012",
+                        "description": "Id or identifier",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Dossier"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dossiers/{id}/close": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "With a ` + "`" + `reason` + "`" + `, kept in the dossier's history with who and when. A closed dossier accepts no new items and loses none; ` + "`" + `closed_at` + "`" + ` is set. Closing a closed dossier is 409. Protocol operators, records officers, and clerks of the dossier's office.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "Close a dossier",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "example": "2026-VI.3-000012",
+                        "description": "Id or identifier",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Why",
+                        "name": "closing",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.DossierClosing"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Dossier"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dossiers/{id}/history": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every recorded event, oldest first: the opening, each registration filed or unfiled, each closing and reopening with who (` + "`" + `actor` + "`" + `, ` + "`" + `actor_name` + "`" + `), when and why (` + "`" + `detail` + "`" + `).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "History of a dossier",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "2026-VI.3-000012",
+                        "description": "Id or identifier",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.History"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dossiers/{id}/items": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Body ` + "`" + `{\"registration\": \"PG/2026/42\"}` + "`" + ` (the number bare or formatted). A registration may be in several dossiers; filing it where it already is changes nothing and answers 200 again. The registration's ` + "`" + `dossiers` + "`" + ` and its history show the filing. A closed dossier accepts no new items: 409 conflict. An annulled registration is 409. ` + "`" + `{\"document\": \"\u003cid\u003e\"}` + "`" + ` is 422: unregistered documents are not supported yet. Protocol operators, records officers, and clerks of the dossier's office.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "File a registration into a dossier (fascicolazione)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "example": "2026-VI.3-000012",
+                        "description": "Id or identifier",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "What to file",
+                        "name": "item",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.DossierItemRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Dossier"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dossiers/{id}/reopen": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only, with a ` + "`" + `reason` + "`" + `, kept in the dossier's history with who and when; ` + "`" + `closed_at` + "`" + ` is cleared (the closing stays in the history). Reopening an open dossier is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "dossiers"
+                ],
+                "summary": "Reopen a dossier",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "example": "2026-VI.3-000012",
+                        "description": "Id or identifier",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Why",
+                        "name": "reopening",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.DossierClosing"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Dossier"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/info": {
             "get": {
                 "security": [
@@ -1991,14 +2653,15 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "What anyone needs to check offline that this registration is in the register: the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, and the inclusion proof against that checkpoint. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not.",
+                "description": "The *ricevuta di protocollazione*. By default, and with ` + "`" + `Accept: application/pdf` + "`" + `, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment ` + "`" + `receipt.json` + "`" + `. With ` + "`" + `Accept: application/json` + "`" + `, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. ` + "`" + `sportello verify` + "`" + ` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not.",
                 "produces": [
-                    "application/json"
+                    "application/json",
+                    "application/pdf"
                 ],
                 "tags": [
                     "registrations"
                 ],
-                "summary": "Receipt of a registration (JSON)",
+                "summary": "Receipt of a registration (PDF or JSON)",
                 "parameters": [
                     {
                         "type": "string",
@@ -2040,6 +2703,165 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "406": {
+                        "description": "Not Acceptable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/search": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Full-text search (Italian analysis: stemming, accents and case ignored) over subject, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. ` + "`" + `q` + "`" + ` takes words (all must match), \"phrases\", prefix*, field:value (subject, text, correspondent, class, register, year, direction, channel, status, kind, office, identifier, ref, tax_code), -word, and a protocol reference such as PG/2026/0000042 for that registration exactly. Results, totals, facets and highlights include only what the caller may see. With ` + "`" + `min_position` + "`" + ` (the ` + "`" + `position` + "`" + ` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "search"
+                ],
+                "summary": "Search",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Query string",
+                        "name": "q",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Register code",
+                        "name": "register",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Year",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "incoming, outgoing or internal",
+                        "name": "direction",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Channel",
+                        "name": "channel",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "active or annulled",
+                        "name": "status",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Class, with everything below it",
+                        "name": "class",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Office code",
+                        "name": "office",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "registration",
+                        "name": "kind",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "First protocol date, YYYY-MM-DD",
+                        "name": "from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Last protocol date, YYYY-MM-DD",
+                        "name": "to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Comma-separated: register, year, direction, channel, class, office, status",
+                        "name": "facets",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "relevance (default) or date",
+                        "name": "sort",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "1 to 100, default 20",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Wait until the index includes this write",
+                        "name": "min_position",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.SearchResult"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -2400,6 +3222,303 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Dossier": {
+            "type": "object",
+            "required": [
+                "class",
+                "closed_at",
+                "id",
+                "identifier",
+                "items",
+                "metadata",
+                "number",
+                "office",
+                "opened_at",
+                "position",
+                "status",
+                "subject",
+                "type",
+                "year"
+            ],
+            "properties": {
+                "class": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "closed_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "identifier": {
+                    "description": "year-class-number, at least six digits",
+                    "type": "string",
+                    "example": "2026-VI.3-000012"
+                },
+                "items": {
+                    "description": "the document index, by document date then filing time",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DossierItem"
+                    }
+                },
+                "metadata": {
+                    "$ref": "#/definitions/api.DossierMetadata"
+                },
+                "number": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "office": {
+                    "type": "string",
+                    "example": "TEC"
+                },
+                "opened_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "parent": {
+                    "description": "id of the parent dossier, for a sub-dossier",
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "position": {
+                    "description": "change-feed position of the latest write",
+                    "type": "integer",
+                    "example": 1234
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "open",
+                        "closed"
+                    ]
+                },
+                "subject": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "affare",
+                        "attivita",
+                        "persona_fisica",
+                        "persona_giuridica",
+                        "procedimento"
+                    ]
+                },
+                "year": {
+                    "type": "integer",
+                    "example": 2026
+                }
+            }
+        },
+        "api.DossierClosing": {
+            "type": "object",
+            "required": [
+                "reason"
+            ],
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "example": "Procedimento concluso"
+                }
+            }
+        },
+        "api.DossierItem": {
+            "type": "object",
+            "required": [
+                "added_at",
+                "added_by",
+                "date",
+                "id",
+                "identifier",
+                "kind",
+                "reference",
+                "subject"
+            ],
+            "properties": {
+                "added_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "added_by": {
+                    "type": "string"
+                },
+                "date": {
+                    "type": "string",
+                    "format": "date",
+                    "example": "2026-11-28"
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "identifier": {
+                    "type": "string",
+                    "example": "c_h501-A1B2C3D-PG-2026-0000042"
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "registration"
+                    ]
+                },
+                "reference": {
+                    "type": "string",
+                    "example": "PG/2026/0000042"
+                },
+                "restricted": {
+                    "type": "boolean"
+                },
+                "subject": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.DossierItemRequest": {
+            "type": "object",
+            "properties": {
+                "document": {
+                    "description": "not supported yet: 422",
+                    "type": "string"
+                },
+                "registration": {
+                    "type": "string",
+                    "example": "PG/2026/42"
+                }
+            }
+        },
+        "api.DossierList": {
+            "type": "object",
+            "required": [
+                "items",
+                "next_cursor"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Dossier"
+                    }
+                },
+                "next_cursor": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.DossierMetadata": {
+            "type": "object",
+            "required": [
+                "Assegnazione",
+                "ChiaveDescrittiva",
+                "Classificazione",
+                "DataApertura",
+                "IdAgg",
+                "IndiceDocumenti",
+                "Progressivo",
+                "Soggetti",
+                "TipologiaFascicolo"
+            ],
+            "properties": {
+                "Assegnazione": {
+                    "type": "string",
+                    "example": "TEC"
+                },
+                "ChiaveDescrittiva": {
+                    "type": "string"
+                },
+                "Classificazione": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "DataApertura": {
+                    "type": "string",
+                    "format": "date"
+                },
+                "DataChiusura": {
+                    "type": "string",
+                    "format": "date"
+                },
+                "IdAgg": {
+                    "type": "string",
+                    "example": "2026-VI.3-000012"
+                },
+                "IndiceDocumenti": {
+                    "description": "identifiers of the items, in index order",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "Progressivo": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "Soggetti": {
+                    "description": "correspondents of the filed registrations, each once",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DossierSubject"
+                    }
+                },
+                "TipologiaFascicolo": {
+                    "type": "string",
+                    "enum": [
+                        "affare",
+                        "attivita",
+                        "persona_fisica",
+                        "persona_giuridica",
+                        "procedimento"
+                    ]
+                }
+            }
+        },
+        "api.DossierSubject": {
+            "type": "object",
+            "required": [
+                "name",
+                "type"
+            ],
+            "properties": {
+                "email": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "tax_code": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "person",
+                        "organization",
+                        "administration"
+                    ]
+                }
+            }
+        },
+        "api.FacetCount": {
+            "type": "object",
+            "required": [
+                "count",
+                "term"
+            ],
+            "properties": {
+                "count": {
+                    "type": "integer"
+                },
+                "term": {
+                    "type": "string"
+                }
+            }
+        },
         "api.File": {
             "type": "object",
             "required": [
@@ -2626,6 +3745,48 @@ const docTemplate = `{
                 }
             }
         },
+        "api.NewDossier": {
+            "type": "object",
+            "required": [
+                "class",
+                "office",
+                "subject",
+                "type"
+            ],
+            "properties": {
+                "class": {
+                    "description": "voce di titolario, valid today",
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "office": {
+                    "description": "responsible office (UOR)",
+                    "type": "string",
+                    "example": "TEC"
+                },
+                "parent": {
+                    "description": "id or identifier of the parent, for a sottofascicolo; same class, open",
+                    "type": "string",
+                    "example": "2026-VI.3-000001"
+                },
+                "subject": {
+                    "description": "oggetto (ChiaveDescrittiva)",
+                    "type": "string",
+                    "example": "Permesso di costruire, via Roma 1"
+                },
+                "type": {
+                    "description": "tipologia di fascicolo",
+                    "type": "string",
+                    "enum": [
+                        "affare",
+                        "attivita",
+                        "persona_fisica",
+                        "persona_giuridica",
+                        "procedimento"
+                    ]
+                }
+            }
+        },
         "api.NewOffice": {
             "type": "object",
             "required": [
@@ -2753,7 +3914,8 @@ const docTemplate = `{
                         "idempotency_mismatch",
                         "unavailable",
                         "internal",
-                        "method_not_allowed"
+                        "method_not_allowed",
+                        "not_acceptable"
                     ]
                 },
                 "detail": {
@@ -2837,7 +3999,8 @@ const docTemplate = `{
                 "leaf",
                 "leaf_hash",
                 "leaf_index",
-                "registration"
+                "registration",
+                "sealing_certificate"
             ],
             "properties": {
                 "checkpoint": {
@@ -2863,6 +4026,16 @@ const docTemplate = `{
                 },
                 "registration": {
                     "$ref": "#/definitions/api.Registration"
+                },
+                "sealing_certificate": {
+                    "description": "SealingCertificate (DER) seals receipt PDFs and signs checkpoints.",
+                    "type": "string",
+                    "format": "byte"
+                },
+                "tsa_certificate": {
+                    "description": "TSACertificate (DER) signed the checkpoint's and the PDF's time-stamps; absent when unknown.",
+                    "type": "string",
+                    "format": "byte"
                 }
             }
         },
@@ -3102,6 +4275,81 @@ const docTemplate = `{
                 }
             }
         },
+        "api.SearchItem": {
+            "type": "object",
+            "required": [
+                "date",
+                "id",
+                "identifier",
+                "kind",
+                "score",
+                "subject"
+            ],
+            "properties": {
+                "date": {
+                    "type": "string",
+                    "example": "2026-11-28"
+                },
+                "highlights": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        }
+                    }
+                },
+                "id": {
+                    "type": "string"
+                },
+                "identifier": {
+                    "type": "string",
+                    "example": "c_h501-A1B2C3D-PG-2026-0000042"
+                },
+                "kind": {
+                    "type": "string",
+                    "example": "registration"
+                },
+                "score": {
+                    "type": "number"
+                },
+                "subject": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.SearchResult": {
+            "type": "object",
+            "required": [
+                "facets",
+                "items",
+                "next_cursor",
+                "total"
+            ],
+            "properties": {
+                "facets": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
+                            "$ref": "#/definitions/api.FacetCount"
+                        }
+                    }
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.SearchItem"
+                    }
+                },
+                "next_cursor": {
+                    "type": "string"
+                },
+                "total": {
+                    "type": "integer"
+                }
+            }
+        },
         "api.SenderReference": {
             "type": "object",
             "required": [
@@ -3164,7 +4412,7 @@ var SwaggerInfo = &swag.Spec{
 	BasePath:         "/",
 	Schemes:          []string{},
 	Title:            "Sportello API",
-	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
+	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
 	InfoInstanceName: "swagger",
 	SwaggerTemplate:  docTemplate,
 	LeftDelim:        "{{",

@@ -51,7 +51,9 @@ type Store interface {
 	Registrations(ctx context.Context, f RegistrationFilter) (Page[*Registration], error)
 	// UpdateRegistration locks the registration, calls change with it, and stores the mutable
 	// fields (class, offices, dossiers, status, annulment) with the Write that change returns,
-	// plus one change-feed event. If change returns an error nothing is written. The database
+	// plus one change-feed event. A change of dossiers (identifiers) adds and removes dossier
+	// items, recorded as added by w.Actor at w.At, with a change-feed event per dossier;
+	// ECValidation for an unknown dossier, ECConflict for a closed one. If change returns an error nothing is written. The database
 	// itself refuses any change to an immutable column. Returns ECNotFound.
 	UpdateRegistration(ctx context.Context, id string, change func(*Registration) (Write, error)) (*Registration, error)
 
@@ -69,6 +71,21 @@ type Store interface {
 	// nothing is written. Returns ECNotFound.
 	CloseClass(ctx context.Context, code string, change func(c *Class, children []Class) (Write, error)) (Class, error)
 
+	// CreateDossier takes the next number of the (d.Class, d.Year) counter, calls d.AssignNumber
+	// with it, and stores d with w and one change-feed event whose position it sets in
+	// d.Position. Any failure rolls everything back: no number is consumed. Returns
+	// ECValidation for an unknown class, office or parent, ECConflict if w's idempotency key
+	// was taken meanwhile.
+	CreateDossier(ctx context.Context, d *Dossier, w Write) error
+	// Dossier returns one dossier by id or identifier, with its items (ECNotFound).
+	Dossier(ctx context.Context, key string) (*Dossier, error)
+	// Dossiers lists dossiers newest first, filtered, one page at a time, with their items.
+	Dossiers(ctx context.Context, f DossierFilter) (Page[*Dossier], error)
+	// UpdateDossier locks the dossier, calls change with it, and stores its status and
+	// closed_at with the Write that change returns, plus one change-feed event. If change
+	// returns an error nothing is written. Returns ECNotFound.
+	UpdateDossier(ctx context.Context, id string, change func(*Dossier) (Write, error)) (*Dossier, error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 
@@ -80,6 +97,10 @@ type Store interface {
 type Write struct {
 	Audit       []AuditEvent
 	Idempotency *IdempotencyRecord
+	// Actor and At say who made the write and when, for rows that record it themselves: the
+	// dossier items that a change of a registration's dossiers adds.
+	Actor string
+	At    time.Time
 }
 
 // BlobStore keeps file content addressed by its SHA-256. Content is durable when Put returns;

@@ -251,7 +251,9 @@ type RegistrationPatch struct {
 
 // UpdateRegistration changes class, offices or dossiers (M1, R4) and records each change in the
 // history with old and new values (M2). A new class must exist and be valid on the
-// registration's date. Returns forbidden, not_found, validation_failed, conflict (annulled).
+// registration's date. Dossiers are named by identifier: each must exist, and a dossier the
+// registration enters or leaves must be open (conflict otherwise); the registration is filed
+// into and unfiled from them in the same transaction. Returns forbidden, not_found, validation_failed, conflict (annulled).
 func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, patch RegistrationPatch) (*Registration, error) {
 	if err := p.require("changing a registration", RoleProtocolOperator, RoleRecordsOfficer); err != nil {
 		return nil, err
@@ -259,10 +261,6 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 	var v Validation
 	if patch.Class != nil && *patch.Class != "" && !ValidClass(*patch.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
-	}
-	if patch.Dossiers != nil && len(*patch.Dossiers) > 0 {
-		// Dossiers arrive with the classification issue; until then no dossier exists.
-		v.Add("dossiers", "unknown dossier %q", (*patch.Dossiers)[0])
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -276,6 +274,15 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 	if err != nil {
 		return nil, err
 	}
+	var (
+		dossiers   []string
+		dossierIDs map[string]string
+	)
+	if patch.Dossiers != nil {
+		if dossiers, dossierIDs, err = s.checkDossiers(ctx, *patch.Dossiers, current.Dossiers); err != nil {
+			return nil, err
+		}
+	}
 	// A new class must be valid on the registration's own date; keeping the current one is
 	// always allowed, so that a closed code never blocks other changes.
 	if patch.Class != nil && *patch.Class != "" && *patch.Class != current.Class {
@@ -288,7 +295,7 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 			return Write{}, Errorf(ECConflict, "registration %s is annulled", ref)
 		}
 		now := s.now()
-		var w Write
+		w := Write{Actor: p.ID, At: now}
 		record := func(field string, old, new any) error {
 			e, err := change(p, now, KindRegistration, r.ID, field, old, new)
 			w.Audit = append(w.Audit, e)
@@ -308,6 +315,9 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 				}
 				r.Offices = offices
 			}
+		}
+		if patch.Dossiers != nil && !sameDossiers(dossiers, r.Dossiers) {
+			return s.refile(p, r, dossiers, dossierIDs, w)
 		}
 		return w, nil
 	})

@@ -217,6 +217,11 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes every connection.
 func (db *DB) Close() error {
 	var errs []error
+	if db.engine == SQLite {
+		// Let SQLite refresh the planner statistics its queries would have used: without them it
+		// picks poor plans for wide list filters on large tables.
+		errs = append(errs, db.w.Exec(`PRAGMA optimize`).Error)
+	}
 	for _, g := range db.pools() {
 		sqlDB, err := g.DB()
 		if err == nil {

@@ -121,7 +121,7 @@ func (db *DB) UpdateRegistration(ctx context.Context, id string,
 		if f := immutableChange(before, r); f != "" {
 			return domain.Errorf(domain.ECImmutable, "registration %s: %s cannot change", id, f)
 		}
-		if err := db.storeChange(tx, before, r); err != nil {
+		if err := db.storeChange(tx, before, r, w); err != nil {
 			return err
 		}
 		out = r
@@ -137,17 +137,18 @@ func (db *DB) UpdateRegistration(ctx context.Context, id string,
 }
 
 // storeChange writes what changed from before to r, if anything, and sets r.Position to the
-// new change-feed event.
-func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration) error {
+// new change-feed event. A change of dossiers files and unfiles r (see refile) as w says.
+func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration, w domain.Write) error {
 	r.Offices = orEmpty(r.Offices)
 	r.Dossiers = orEmpty(r.Dossiers)
 	if r.Annulment != nil {
 		r.Annulment.At = utcMicro(r.Annulment.At)
 	}
 	officesChanged := !slices.Equal(before.Offices, r.Offices)
-	if !officesChanged && before.Class == r.Class && slices.Equal(before.Dossiers, r.Dossiers) &&
+	dossiersChanged := !sameSet(before.Dossiers, r.Dossiers)
+	if !officesChanged && !dossiersChanged && before.Class == r.Class &&
 		before.Status == r.Status && equalAnnulment(before.Annulment, r.Annulment) {
-		r.Position = before.Position
+		r.Position, r.Dossiers = before.Position, before.Dossiers
 		return nil
 	}
 	kind := changeUpdated
@@ -157,13 +158,14 @@ func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration) error {
 	if err := db.runAll(tx, &r.Position, db.changeStmt(kind, domain.KindRegistration, r.ID)); err != nil {
 		return fmt.Errorf("append change event: %w", err)
 	}
-	dossiers, err := jsonText(r.Dossiers)
-	if err != nil {
-		return err
+	if dossiersChanged {
+		if err := db.refile(tx, r, before.Dossiers, w); err != nil {
+			return err
+		}
 	}
-	args := append([]any{r.Class, dossiers, string(r.Status)}, db.annulmentArgs(r.Annulment)...)
+	args := append([]any{r.Class, string(r.Status)}, db.annulmentArgs(r.Annulment)...)
 	args = append(args, r.Position, r.ID)
-	if err := tx.Exec(`UPDATE registrations SET class = ?, dossiers = ?, status = ?, annulled_at = ?,
+	if err := tx.Exec(`UPDATE registrations SET class = ?, status = ?, annulled_at = ?,
 			annulled_by = ?, annulled_by_name = ?, annulment_reason = ?, annulment_authorization = ?, position = ?
 		WHERE id = ?`, args...).Error; err != nil {
 		return fmt.Errorf("store change: %w", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/sportello/sportello/domain"
 )
@@ -20,13 +21,23 @@ const registrationColumns = `r.seq, r.id, r.register_code, r.year, r.number, r.i
 
 // selectRegistrations is the SELECT … FROM of every registration read; callers add WHERE.
 func (db *DB) selectRegistrations() string {
-	agg := `json_agg(o.office_code ORDER BY o.ordinal)::text`
+	return `SELECT ` + db.registrationSelectList() + ` FROM registrations r`
+}
+
+// registrationSelectList is the select list of a registration row (alias r), in
+// scanRegistration's order. The dossiers come from dossier_items, the one record of filing (the
+// dossiers column of version 1 is no longer read), by the order they were filed in.
+func (db *DB) registrationSelectList() string {
+	offices := `json_agg(o.office_code ORDER BY o.ordinal)::text`
+	dossiers := `coalesce((SELECT json_agg(dd.identifier ORDER BY di.added_at, dd.identifier)::text
+		FROM dossier_items di JOIN dossiers dd ON dd.id = di.dossier_id WHERE di.registration_id = r.id), '[]')`
 	if db.engine == SQLite {
-		agg = `json_group_array(o.office_code ORDER BY o.ordinal)`
+		offices = `json_group_array(o.office_code ORDER BY o.ordinal)`
+		dossiers = `(SELECT json_group_array(dd.identifier ORDER BY di.added_at, dd.identifier)
+		FROM dossier_items di JOIN dossiers dd ON dd.id = di.dossier_id WHERE di.registration_id = r.id)`
 	}
-	return `SELECT ` + registrationColumns + `,
-		(SELECT ` + agg + ` FROM registration_offices o WHERE o.registration_id = r.id)
-		FROM registrations r`
+	return strings.Replace(registrationColumns, "r.dossiers", dossiers, 1) + `,
+		(SELECT ` + offices + ` FROM registration_offices o WHERE o.registration_id = r.id)`
 }
 
 type rowScanner interface{ Scan(dest ...any) error }

@@ -1,5 +1,6 @@
 // Command sportello is the one Sportello binary: `sportello` or `sportello serve` runs the API,
-// `sportello migrate` applies database migrations, `sportello keys create` issues an API key.
+// `sportello migrate` applies database migrations, `sportello keys create` issues an API key,
+// `sportello verify` checks receipts and checkpoints offline or audits the database.
 package main
 
 import (
@@ -22,6 +23,11 @@ commands:
   migrate         apply database migrations and exit
   keys create     create an API client and print its key once
                   (--name NAME --role ROLE [--role ROLE…] [--office CODE…])
+  verify FILE     check a receipt.pdf, receipt.json or checkpoint.json offline
+                  (--fingerprint HEX --tsa-fingerprint HEX to require the sealing
+                  and TSA certificates; --certificate FILE for a checkpoint)
+  verify --data   audit the configured database against the transparency log
+                  (--data first; configuration flags after it)
   version         print the version
 
 Every flag can also be set as an environment variable: --database-url is
@@ -54,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return errors.New("usage: sportello keys create --name NAME --role ROLE")
 		}
 		return createKey(ctx, args[1:], getenv, stdout)
+	case "verify":
+		return verifyCmd(ctx, args, getenv, stdout)
 	case "version":
 		_, err := fmt.Fprintln(stdout, app.Version())
 		return err

@@ -40,6 +40,7 @@ type Main struct {
 	listener  net.Listener
 	server    *http.Server
 	integrity *integrity
+	search    *searching
 }
 
 // New returns a Main for a validated configuration.
@@ -101,6 +102,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
+	// The search index is opened only to serve: bleve locks it, and commands (migrate, keys,
+	// verify --data) must work beside a running server.
+	if err := m.openSearch(); err != nil {
+		return err
+	}
+	aoo, err := m.Service.AOO(ctx)
+	if err != nil {
+		return fmt.Errorf("read AOO: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newLogCollector(m))
@@ -115,9 +125,12 @@ func (m *Main) Run(ctx context.Context) error {
 			Subject: m.integrity.Identity.Certificate.Subject.String(), Fingerprint: m.integrity.Identity.Fingerprint(),
 			SelfSigned: m.integrity.Identity.SelfSigned, TSA: m.integrity.TSAName,
 		}},
-		Log: m.integrity.Log,
+		Log:    m.integrity.Log,
+		Seal:   m.integrity.sealer(aoo.Name),
+		Search: m.search,
 	})
 	m.integrity.start()
+	m.search.start()
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Config.Addr, err)
@@ -161,6 +174,9 @@ func (m *Main) Close() error {
 		}
 	}
 	m.integrity.stopBackground()
+	if err := m.search.close(); err != nil {
+		errs = append(errs, fmt.Errorf("close search index: %w", err))
+	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))

@@ -23,6 +23,7 @@ func complete(doc *openapi3.T) error {
 			for status, resp := range op.Responses.Map() {
 				problemJSON(resp.Value)
 				anyMediaType(resp.Value)
+				pdfBinary(resp.Value)
 				if status == "401" {
 					challenge(resp.Value)
 				}
@@ -112,6 +113,14 @@ func anyMediaType(resp *openapi3.Response) {
 			resp.Content = openapi3.Content{"*/*": mt}
 			return
 		}
+	}
+}
+
+// pdfBinary makes a PDF answer bytes: swag gives every produced media type the one schema of
+// the response, which for a JSON-or-PDF answer (receipts) is the JSON one.
+func pdfBinary(resp *openapi3.Response) {
+	if mt := resp.Content["application/pdf"]; mt != nil {
+		mt.Schema = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary"}}
 	}
 }
 

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// NewDossier opens a dossier (fascicolo). Year, number and identifier are assigned by the system.
+type NewDossier struct {
+	Class   string `json:"class" example:"VI.3"`                                                       // voce di titolario, valid today
+	Subject string `json:"subject" example:"Permesso di costruire, via Roma 1"`                        // oggetto (ChiaveDescrittiva)
+	Type    string `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"` // tipologia di fascicolo
+	Office  string `json:"office" example:"TEC"`                                                       // responsible office (UOR)
+	Parent  string `json:"parent,omitempty" example:"2026-VI.3-000001"`                                // id or identifier of the parent, for a sottofascicolo; same class, open
+}
+
+// Dossier is a fascicolo: year of opening, class and progressive number within them (C3), with
+// its document index and its aggregate metadata (Allegato 5, MD2).
+type Dossier struct {
+	ID         string          `json:"id" format:"uuid"`
+	Identifier string          `json:"identifier" example:"2026-VI.3-000012"` // year-class-number, at least six digits
+	Year       int             `json:"year" example:"2026"`
+	Class      string          `json:"class" example:"VI.3"`
+	Number     int64           `json:"number" example:"12"`
+	Subject    string          `json:"subject"`
+	Type       string          `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
+	Office     string          `json:"office" example:"TEC"`
+	Parent     string          `json:"parent,omitempty" format:"uuid"` // id of the parent dossier, for a sub-dossier
+	Status     string          `json:"status" enums:"open,closed"`
+	OpenedAt   time.Time       `json:"opened_at" format:"date-time"`
+	ClosedAt   *time.Time      `json:"closed_at" format:"date-time" extensions:"x-nullable"`
+	Items      []DossierItem   `json:"items"` // the document index, by document date then filing time
+	Metadata   DossierMetadata `json:"metadata"`
+	Position   int64           `json:"position" example:"1234"` // change-feed position of the latest write
+}
+
+// DossierItem is one entry of a dossier's document index. A registration the caller may not
+// see (confidential) keeps its place but shows `restricted: true` and no subject.
+type DossierItem struct {
+	Kind       string    `json:"kind" enums:"registration"`
+	ID         string    `json:"id" format:"uuid"`
+	Identifier string    `json:"identifier" example:"c_h501-A1B2C3D-PG-2026-0000042"`
+	Reference  string    `json:"reference" example:"PG/2026/0000042"`
+	Subject    string    `json:"subject"`
+	Date       string    `json:"date" format:"date" example:"2026-11-28"`
+	AddedAt    time.Time `json:"added_at" format:"date-time"`
+	AddedBy    string    `json:"added_by"`
+	Restricted bool      `json:"restricted,omitempty"`
+}
+
+// DossierMetadata are the aggregate metadata of AgID's Allegato 5, named as there.
+type DossierMetadata struct {
+	IdAgg              string           `json:"IdAgg" example:"2026-VI.3-000012"`
+	TipologiaFascicolo string           `json:"TipologiaFascicolo" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
+	Soggetti           []DossierSubject `json:"Soggetti"` // correspondents of the filed registrations, each once
+	Assegnazione       string           `json:"Assegnazione" example:"TEC"`
+	DataApertura       string           `json:"DataApertura" format:"date"`
+	DataChiusura       string           `json:"DataChiusura,omitempty" format:"date"`
+	Classificazione    string           `json:"Classificazione" example:"VI.3"`
+	Progressivo        int64            `json:"Progressivo" example:"12"`
+	ChiaveDescrittiva  string           `json:"ChiaveDescrittiva"`
+	IndiceDocumenti    []string         `json:"IndiceDocumenti"` // identifiers of the items, in index order
+}
+
+// DossierSubject is a person or body the dossier concerns.
+type DossierSubject struct {
+	Type    string `json:"type" enums:"person,organization,administration"`
+	Name    string `json:"name"`
+	TaxCode string `json:"tax_code,omitempty"`
+	Email   string `json:"email,omitempty"`
+}
+
+// DossierList is one page of dossiers; next_cursor is empty on the last page.
+type DossierList struct {
+	Items      []Dossier `json:"items"`
+	NextCursor string    `json:"next_cursor"`
+}
+
+// DossierItemRequest files a registration (`PG/2026/42` or `PG/2026/0000042`) or, later, an
+// unregistered document into a dossier.
+type DossierItemRequest struct {
+	Registration string `json:"registration,omitempty" example:"PG/2026/42"`
+	Document     string `json:"document,omitempty"` // not supported yet: 422
+}
+
+// DossierClosing gives the reason for closing or reopening a dossier.
+type DossierClosing struct {
+	Reason string `json:"reason" example:"Procedimento concluso"`
+}
+
+func toDossier(v domain.DossierView) Dossier {
+	d := v.Dossier
+	out := Dossier{
+		ID: d.ID, Identifier: d.Identifier, Year: d.Year, Class: d.Class, Number: d.Number, Subject: d.Subject,
+		Type: string(d.Type), Office: d.Office, Parent: d.Parent, Status: string(d.Status), OpenedAt: utc(d.OpenedAt),
+		Items: make([]DossierItem, 0, len(v.Index)), Position: d.Position,
+	}
+	if d.ClosedAt != nil {
+		t := utc(*d.ClosedAt)
+		out.ClosedAt = &t
+	}
+	for i, it := range v.Index {
+		r := it.Registration
+		item := DossierItem{Kind: it.Kind, ID: r.ID, Identifier: r.Identifier, Reference: r.Ref().String(),
+			Subject: r.Subject, Date: r.Date, AddedAt: utc(it.AddedAt), AddedBy: it.AddedBy}
+		if v.Hidden[i] {
+			item.Subject, item.Restricted = "", true
+		}
+		out.Items = append(out.Items, item)
+	}
+	m := v.Metadata
+	out.Metadata = DossierMetadata{
+		IdAgg: m.IdAgg, TipologiaFascicolo: string(m.TipologiaFascicolo), Soggetti: make([]DossierSubject, 0, len(m.Soggetti)),
+		Assegnazione: m.Assegnazione, DataApertura: m.DataApertura, DataChiusura: m.DataChiusura,
+		Classificazione: m.Classificazione, Progressivo: m.Progressivo, ChiaveDescrittiva: m.ChiaveDescrittiva,
+		IndiceDocumenti: nonNil(m.IndiceDocumenti),
+	}
+	for _, s := range m.Soggetti {
+		out.Metadata.Soggetti = append(out.Metadata.Soggetti, DossierSubject{Type: s.Type, Name: s.Name, TaxCode: s.TaxCode, Email: s.Email})
+	}
+	return out
+}

@@ -1,0 +1,28 @@
+package api
+
+// SearchResult is one page of search hits with the total and the facet counts, all limited to
+// what the caller may see.
+type SearchResult struct {
+	Total      uint64                  `json:"total"`
+	Items      []SearchItem            `json:"items"`
+	Facets     map[string][]FacetCount `json:"facets"`
+	NextCursor string                  `json:"next_cursor"`
+}
+
+// SearchItem is one hit. Highlights maps a field (subject, text) to fragments with the matched
+// words in <mark>…</mark>, HTML-escaped.
+type SearchItem struct {
+	Kind       string              `json:"kind" example:"registration"`
+	ID         string              `json:"id"`
+	Identifier string              `json:"identifier" example:"c_h501-A1B2C3D-PG-2026-0000042"`
+	Subject    string              `json:"subject"`
+	Date       string              `json:"date" example:"2026-11-28"`
+	Score      float64             `json:"score"`
+	Highlights map[string][]string `json:"highlights,omitempty"`
+}
+
+// FacetCount is how many visible hits have Term in a facet's field.
+type FacetCount struct {
+	Term  string `json:"term"`
+	Count int    `json:"count"`
+}

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/signing"
+	"github.com/sportello/sportello/signing/tlog"
+)
+
+// sealer hands the API a closure that seals receipts as PAdES B-T with the sealing identity
+// and the configured time-stamping authority, so the api package never holds a key.
+func (in *integrity) sealer(signerName string) api.Sealer {
+	s := api.Sealer{Certificate: in.Identity.Certificate.Raw}
+	tsa, _ := in.TSA.(signing.Timestamper)
+	if b, ok := in.TSA.(*signing.BuiltinTSA); ok {
+		s.TSACertificate = b.Certificate().Raw
+	}
+	s.Sign = func(ctx context.Context, pdf []byte) ([]byte, error) {
+		return signing.SignPDF(ctx, pdf, in.Identity, signing.SignOptions{
+			Name: signerName, Reason: "Ricevuta di protocollazione", TSA: tsa,
+		})
+	}
+	return s
+}
+
+// Audit checks the database against the transparency log (tlog.Log.Audit): `sportello verify
+// --data` runs it on an opened Main without serving HTTP.
+func (m *Main) Audit(ctx context.Context) (tlog.AuditReport, error) {
+	if m.integrity == nil {
+		return tlog.AuditReport{}, errors.New("audit: Open the application first")
+	}
+	rep, err := m.integrity.Log.Audit(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("audit: %w", err)
+	}
+	return rep, nil
+}

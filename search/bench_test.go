@@ -1,0 +1,104 @@
+package search
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// benchDocs is the corpus size of BenchmarkQuery: SPORTELLO_BENCH_DOCS, 100,000 by default.
+// SPORTELLO_BENCH_DIR keeps the built index between runs, which makes 1,000,000 practical.
+func benchDocs(b *testing.B) int {
+	n := 100_000
+	if s := os.Getenv("SPORTELLO_BENCH_DOCS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			b.Fatalf("SPORTELLO_BENCH_DOCS=%q: want a positive number", s)
+		}
+	}
+	return n
+}
+
+const benchBatch = 1000
+
+func putCorpus(b *testing.B, x *Index, from, to int) {
+	docs := make([]Document, 0, benchBatch)
+	for i := from; i < to; i++ {
+		docs = append(docs, corpusDoc(i))
+		if len(docs) == benchBatch || i == to-1 {
+			if err := x.Put(b.Context(), docs...); err != nil {
+				b.Fatal(err)
+			}
+			docs = docs[:0]
+		}
+	}
+}
+
+// BenchmarkIndex measures indexing in batches of 1,000, as the change-feed consumer and the
+// reindex command write.
+func BenchmarkIndex(b *testing.B) {
+	x, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	n := 0
+	for b.Loop() {
+		putCorpus(b, x, n, n+benchBatch)
+		n += benchBatch
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkQuery measures the broad query of DESIGN.md § Search: two words, one filter, three
+// facets and highlighting, as a protocol operator sees it, over one year and over all years.
+func BenchmarkQuery(b *testing.B) {
+	n := benchDocs(b)
+	dir := os.Getenv("SPORTELLO_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	x, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	if have, _ := x.Count(); have < uint64(n) {
+		start := time.Now()
+		putCorpus(b, x, int(have), n)
+		b.Logf("indexed %d documents in %s", n-int(have), time.Since(start).Round(time.Millisecond))
+	}
+	words := []string{"richiesta certificato", "permesso costruire", "contributo economico",
+		"accesso atti", "pubblicità stradale", "residenza rossi", "trasporto scolastico", "rimborso tari"}
+	vis := domain.Visibility{Public: true, Offices: []string{"TEC"}, CreatedBy: "op1"}
+	for _, c := range []struct {
+		name     string
+		from, to time.Time
+	}{
+		{"OneYear", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{"AllYears", time.Time{}, time.Time{}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var lat []time.Duration
+			i := 0
+			for b.Loop() {
+				q := Query{Q: words[i%len(words)], Direction: "incoming", From: c.from, To: c.to,
+					Facets: []string{"register", "class", "office"}, Visibility: vis}
+				i++
+				start := time.Now()
+				if _, err := x.Search(b.Context(), q); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			slices.Sort(lat)
+			ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+			b.ReportMetric(ms(0.50), "p50-ms")
+			b.ReportMetric(ms(0.95), "p95-ms")
+		})
+	}
+}

@@ -1,0 +1,156 @@
+// Package search is Sportello's full-text index: a projection of registrations, dossiers and
+// documents into bleve, one index per year, queried with the caller's visibility inside the
+// query so that hits, totals, facet counts and highlights never reveal what the caller may not
+// see. It is the only package that imports bleve; the index can always be dropped and rebuilt
+// from the database.
+package search
+
+import (
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// Kinds of indexed things.
+const (
+	KindRegistration = "registration"
+	KindDossier      = "dossier"
+	KindDocument     = "document"
+)
+
+// Document is one indexed thing. It is flat on purpose: every field is either a keyword the
+// filters and facets match exactly, a date, or free text analysed for Italian.
+type Document struct {
+	Kind           string
+	ID             string
+	Identifier     string // c_h501-A1B2C3D-PG-2026-0000042
+	Ref            string // PG/2026/0000042
+	Register       string
+	Year           int
+	Number         int64
+	Date           time.Time // protocol date: the calendar day, at midnight UTC
+	RegisteredAt   time.Time
+	Direction      string
+	Channel        string
+	Class          string
+	Offices        []string
+	Status         string
+	Confidential   bool
+	CreatedBy      string
+	Subject        string
+	Correspondents []string // names
+	TaxCodes       []string
+	Text           string // extracted text of the document and its attachments
+	// Position is the change-feed position this version of the document comes from; the index
+	// remembers the highest one it has seen so a consumer can resume and a reader can wait.
+	Position int64
+}
+
+// FromRegistration projects a registration into the index. Extracted text is not part of a
+// registration: the extraction job fills Text before calling Put.
+func FromRegistration(r *domain.Registration) Document {
+	d := Document{
+		Kind:         KindRegistration,
+		ID:           r.ID,
+		Identifier:   r.Identifier,
+		Ref:          r.Ref().String(),
+		Register:     r.Register,
+		Year:         r.Year,
+		Number:       r.Number,
+		RegisteredAt: r.RegisteredAt,
+		Direction:    string(r.Direction),
+		Channel:      string(r.Channel),
+		Class:        r.Class,
+		Offices:      r.Offices,
+		Status:       string(r.Status),
+		Confidential: r.Confidential,
+		CreatedBy:    r.CreatedBy,
+		Subject:      r.Subject,
+		Position:     r.Position,
+	}
+	if t, err := time.Parse(time.DateOnly, r.Date); err == nil {
+		d.Date = t
+	}
+	for _, c := range r.Correspondents {
+		d.Correspondents = append(d.Correspondents, c.Name)
+		if c.TaxCode != "" {
+			d.TaxCodes = append(d.TaxCodes, strings.ToUpper(c.TaxCode))
+		}
+	}
+	return d
+}
+
+// shardYear is the year whose index holds d. The protocol date decides when there is one, so
+// that a date range always finds a document in the shard of its date's year; Year (equal to
+// it for registrations, whose date never changes) is the fallback for undated things.
+func (d Document) shardYear() int {
+	if !d.Date.IsZero() {
+		return d.Date.UTC().Year()
+	}
+	return d.Year
+}
+
+// sortDate orders documents by protocol date, then by time of registration within the day (so
+// by number within a register), as a string that sorts lexicographically.
+func (d Document) sortDate() string {
+	key := ""
+	if !d.Date.IsZero() {
+		key = d.Date.UTC().Format(time.DateOnly)
+	}
+	if !d.RegisteredAt.IsZero() {
+		key += "|" + d.RegisteredAt.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	}
+	return key
+}
+
+// classPath returns a class code and all its ancestors (`VI.3.2` → VI, VI.3, VI.3.2), so a
+// filter on a title or class matches everything filed below it with one term.
+func classPath(code string) []string {
+	if code == "" {
+		return nil
+	}
+	parts := strings.Split(code, ".")
+	path := make([]string, len(parts))
+	for i := range parts {
+		path[i] = strings.Join(parts[:i+1], ".")
+	}
+	return path
+}
+
+// fields is the document as bleve indexes it, keyed by the field names of the mapping.
+func (d Document) fields() map[string]any {
+	f := map[string]any{
+		fKind:           d.Kind,
+		fIdentifier:     d.Identifier,
+		fRef:            d.Ref,
+		fRegister:       d.Register,
+		fDirection:      d.Direction,
+		fChannel:        d.Channel,
+		fClass:          d.Class,
+		fClassPath:      classPath(d.Class),
+		fOffices:        d.Offices,
+		fStatus:         d.Status,
+		fConfidential:   d.Confidential,
+		fCreatedBy:      d.CreatedBy,
+		fSubject:        d.Subject,
+		fCorrespondents: d.Correspondents,
+		fText:           d.Text,
+	}
+	if d.Year != 0 {
+		f[fYear] = yearTerm(d.Year)
+	}
+	if !d.Date.IsZero() {
+		f[fDate] = d.Date.UTC()
+	}
+	if !d.RegisteredAt.IsZero() {
+		f[fRegisteredAt] = d.RegisteredAt.UTC()
+	}
+	f[fSortDate] = d.sortDate()
+	codes := make([]string, len(d.TaxCodes))
+	for i, c := range d.TaxCodes {
+		codes[i] = strings.ToUpper(c)
+	}
+	f[fTaxCodes] = codes
+	return f
+}

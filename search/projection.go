@@ -1,0 +1,159 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// projectionBatch is how many change events one step reads.
+const projectionBatch = 500
+
+// cursorFile holds the projection's change-feed cursor beside the shards.
+const cursorFile = "cursor.json"
+
+// Registrations loads registrations by id; domain.Store is one.
+type Registrations interface {
+	RegistrationByID(ctx context.Context, id string) (*domain.Registration, error)
+}
+
+// Projection keeps an Index equal to the database: it follows the change feed and indexes the
+// current state of every registration an event names. The cursor lives beside the index, not
+// in the database, because each process keeps an index of its own; it is saved after the
+// documents, so a crash in between only makes the next step index them again (Put is
+// idempotent), and an index deleted with its cursor is rebuilt from the start of the feed.
+type Projection struct {
+	Index         *Index
+	Feed          domain.ChangeFeed
+	Registrations Registrations
+	Logger        *slog.Logger
+
+	mu       sync.Mutex
+	cursor   domain.FeedCursor
+	advanced chan struct{} // closed and replaced each time the cursor moves
+	wake     chan struct{} // WaitFor asks Run not to wait for its next tick
+}
+
+// NewProjection returns a projection resuming from the cursor saved in index's directory.
+func NewProjection(index *Index, feed domain.ChangeFeed, regs Registrations, logger *slog.Logger) (*Projection, error) {
+	p := &Projection{Index: index, Feed: feed, Registrations: regs, Logger: logger,
+		advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
+	raw, err := os.ReadFile(filepath.Join(index.dir, cursorFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("search projection cursor: %w", err)
+	default:
+		if err := json.Unmarshal(raw, &p.cursor); err != nil {
+			return nil, fmt.Errorf("search projection cursor: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Cursor is how far the index has followed the feed.
+func (p *Projection) Cursor() domain.FeedCursor {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cursor
+}
+
+// Step indexes the next batch of change events and reports how many it read.
+func (p *Projection) Step(ctx context.Context) (int, error) {
+	from := p.Cursor()
+	events, err := p.Feed.Changes(ctx, from, projectionBatch)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	var docs []Document
+	for _, e := range events {
+		if e.EntityKind != domain.KindRegistration || seen[e.EntityID] {
+			continue
+		}
+		seen[e.EntityID] = true
+		r, err := p.Registrations.RegistrationByID(ctx, e.EntityID)
+		if err != nil {
+			return 0, fmt.Errorf("index registration %s: %w", e.EntityID, err)
+		}
+		docs = append(docs, FromRegistration(r))
+	}
+	if err := p.Index.Put(ctx, docs...); err != nil {
+		return 0, err
+	}
+	if err := p.save(events[len(events)-1].Cursor()); err != nil {
+		return 0, err
+	}
+	return len(events), nil
+}
+
+// save writes the cursor atomically, then wakes WaitFor.
+func (p *Projection) save(c domain.FeedCursor) error {
+	raw, _ := json.Marshal(c)
+	path := filepath.Join(p.Index.dir, cursorFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o640); err != nil {
+		return fmt.Errorf("save search cursor: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save search cursor: %w", err)
+	}
+	p.mu.Lock()
+	p.cursor = c
+	close(p.advanced)
+	p.advanced = make(chan struct{})
+	p.mu.Unlock()
+	return nil
+}
+
+// Run steps until ctx is done, catching up without pause and then looking for new events every
+// interval. Errors are logged and retried: the index only falls behind, it never skips.
+func (p *Projection) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := p.Step(ctx)
+		if err != nil && ctx.Err() == nil && p.Logger != nil {
+			p.Logger.ErrorContext(ctx, "search projection step failed", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.wake:
+		}
+	}
+}
+
+// WaitFor returns once the index has followed the feed past c (read-your-writes), or with ctx's
+// error. It wakes Run, so that a search right after a write waits for one step, not a tick.
+func (p *Projection) WaitFor(ctx context.Context, c domain.FeedCursor) error {
+	for {
+		p.mu.Lock()
+		reached, advanced := !p.cursor.Before(c), p.advanced
+		p.mu.Unlock()
+		if reached {
+			return nil
+		}
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for search index to reach %+v: %w", c, ctx.Err())
+		case <-advanced:
+		}
+	}
+}

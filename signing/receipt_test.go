@@ -1,0 +1,75 @@
+package signing
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+)
+
+func testReceiptContent() ReceiptContent {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	return ReceiptContent{
+		AOO: "Comune di Esempio (c_h501 / A1B2C3D)", Register: "PG", Identifier: "c_h501-A1B2C3D-PG-2026-0000042",
+		Number: "0000042", RegisteredAt: time.Date(2026, 11, 28, 20, 1, 2, 123456000, time.UTC), Location: rome,
+		Direction: "incoming", Subject: "Richiesta di attività edilizia — perché sì €",
+		Correspondents: []ReceiptCorrespondent{{Role: "sender", Name: "Niccolò Àlvarez"}},
+		Document:       ReceiptFile{Filename: "domanda.pdf", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		Attachments:    []ReceiptFile{{Filename: "planimetria.pdf", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+		LeafIndex:      41, CheckpointSize: 42, CheckpointRoot: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=",
+		CheckpointTime: time.Date(2026, 11, 28, 20, 1, 3, 0, time.UTC), SealFingerprint: "ab12",
+		JSON: []byte(`{"registration":{"subject":"città"}}`),
+	}
+}
+
+// TestReceiptSealsAndEmbedsJSON: a rendered receipt is a PDF pdfsign can seal as PAdES B-T,
+// and its embedded JSON reads back unchanged from the sealed file.
+func TestReceiptSealsAndEmbedsJSON(t *testing.T) {
+	id, tsa := fixtures(t)
+	c := testReceiptContent()
+	raw, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignPDF(context.Background(), raw, id, SignOptions{Name: "Comune di Esempio", Reason: "Ricevuta di protocollazione", TSA: tsa})
+	if err != nil {
+		t.Fatalf("SignPDF: %v", err)
+	}
+	rep, err := VerifyPDF(signed, pool(id.Certificate, tsa.Certificate()))
+	if err != nil || rep.SubFilter != "ETSI.CAdES.detached" || !rep.TimestampValid {
+		t.Fatalf("VerifyPDF: %+v, %v", rep, err)
+	}
+	got, err := ReceiptJSON(signed)
+	if err != nil || !bytes.Equal(got, c.JSON) {
+		t.Fatalf("embedded JSON %q, %v; want %q", got, err, c.JSON)
+	}
+	if _, err := ReceiptJSON(testPDF(t)); err == nil {
+		t.Fatal("a PDF without attachment yields a receipt JSON")
+	}
+}
+
+func BenchmarkRenderReceipt(b *testing.B) {
+	c := testReceiptContent()
+	for b.Loop() {
+		if _, err := RenderReceipt(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReceiptPDF is one receipt PDF as the API makes it: render, then seal as PAdES B-T
+// with the built-in TSA (served on loopback, as for pdfsign).
+func BenchmarkReceiptPDF(b *testing.B) {
+	id, tsa := fixtures(b)
+	c := testReceiptContent()
+	opts := SignOptions{Name: "Comune di Esempio", Reason: "Ricevuta di protocollazione", TSA: tsa}
+	for b.Loop() {
+		raw, err := RenderReceipt(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := SignPDF(context.Background(), raw, id, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
