@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -95,36 +93,13 @@ var dossierParams = []string{"class", "year", "status", "office", "type", "limit
 // parameters; the domain checks the values.
 func parseDossierFilter(q url.Values) (domain.DossierFilter, error) {
 	var v domain.Validation
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		switch {
-		case !slices.Contains(dossierParams, k):
-			v.Add(k, "unknown query parameter; the filters are %v", dossierParams)
-		case len(q[k]) > 1:
-			v.Add(k, "must be given once")
-		}
-	}
+	checkQuery(&v, q, dossierParams)
 	f := domain.DossierFilter{
 		Class: q.Get("class"), Status: domain.DossierStatus(q.Get("status")), Office: q.Get("office"),
 		Type: domain.DossierType(q.Get("type")), Cursor: q.Get("cursor"),
 	}
-	if s := q.Get("year"); s != "" {
-		if !yearParam.MatchString(s) {
-			v.Add("year", "must be a four-digit year")
-		}
-		f.Year, _ = strconv.Atoi(s)
-	}
-	if s := q.Get("limit"); s != "" {
-		n, _ := strconv.Atoi(s)
-		if !positiveInt.MatchString(s) || n < 1 || n > domain.MaxLimit {
-			v.Add("limit", "must be between 1 and %d", domain.MaxLimit)
-		}
-		f.Limit = n
-	}
+	f.Year = yearQuery(&v, q)
+	f.Limit = limitQuery(&v, q, domain.MaxLimit)
 	return f, v.Err()
 }
 

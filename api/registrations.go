@@ -3,9 +3,6 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"regexp"
-	"slices"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -104,38 +101,19 @@ func (h *handlers) listRegistrations(c *gin.Context) {
 // listParams are the query parameters of GET /v1/registrations.
 var listParams = []string{"register", "year", "direction", "channel", "status", "class", "unclassified", "office", "from", "to", "limit", "cursor"}
 
-var positiveInt = regexp.MustCompile(`^[0-9]{1,9}$`)
-
 // parseFilter reads the list filters. Values the domain checks (direction, dates…) are only
 // passed on; here are refused what the domain cannot see: unknown, repeated and non-numeric
 // parameters.
 func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 	var v domain.Validation
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		switch {
-		case !slices.Contains(listParams, k):
-			v.Add(k, "unknown query parameter; the filters are %v", listParams)
-		case len(q[k]) > 1:
-			v.Add(k, "must be given once")
-		}
-	}
+	checkQuery(&v, q, listParams)
 	f := domain.RegistrationFilter{
 		Register: q.Get("register"), Direction: domain.Direction(q.Get("direction")),
 		Channel: domain.Channel(q.Get("channel")), Status: domain.Status(q.Get("status")),
 		Class: q.Get("class"), Office: q.Get("office"), From: q.Get("from"), To: q.Get("to"),
 		Cursor: q.Get("cursor"),
 	}
-	if s := q.Get("year"); s != "" {
-		if !yearParam.MatchString(s) {
-			v.Add("year", "must be a four-digit year")
-		}
-		f.Year, _ = strconv.Atoi(s)
-	}
+	f.Year = yearQuery(&v, q)
 	switch s := q.Get("unclassified"); s {
 	case "", "false":
 	case "true":
@@ -143,13 +121,7 @@ func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 	default:
 		v.Add("unclassified", "must be true or false")
 	}
-	if s := q.Get("limit"); s != "" {
-		n, _ := strconv.Atoi(s)
-		if !positiveInt.MatchString(s) || n < 1 || n > domain.MaxLimit {
-			v.Add("limit", "must be between 1 and %d", domain.MaxLimit)
-		}
-		f.Limit = n
-	}
+	f.Limit = limitQuery(&v, q, domain.MaxLimit)
 	return f, v.Err()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,23 +89,11 @@ func (h *handlers) searchDocuments(c *gin.Context) {
 // (facet names, sort, limit, cursor).
 func parseSearch(v url.Values) (search.Query, int64, error) {
 	var val domain.Validation
-	for k := range v {
-		switch {
-		case !slices.Contains(searchParams, k):
-			val.Add(k, "unknown query parameter; the parameters are %v", searchParams)
-		case len(v[k]) > 1:
-			val.Add(k, "must be given once")
-		}
-	}
+	checkQuery(&val, v, searchParams)
 	q := search.Query{Q: v.Get("q"), Register: v.Get("register"), Direction: v.Get("direction"), Channel: v.Get("channel"),
 		Status: v.Get("status"), Class: v.Get("class"), Office: v.Get("office"), Kind: v.Get("kind"),
 		Sort: v.Get("sort"), Cursor: v.Get("cursor")}
-	if s := v.Get("year"); s != "" {
-		if !yearParam.MatchString(s) {
-			val.Add("year", "must be a four-digit year")
-		}
-		q.Year, _ = strconv.Atoi(s)
-	}
+	q.Year = yearQuery(&val, v)
 	for _, d := range []struct {
 		name string
 		t    *time.Time
@@ -122,13 +109,7 @@ func parseSearch(v url.Values) (search.Query, int64, error) {
 	if s := v.Get("facets"); s != "" {
 		q.Facets = strings.Split(s, ",")
 	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			val.Add("limit", "must be a number")
-		}
-		q.Limit = n
-	}
+	q.Limit = limitQuery(&val, v, search.MaxLimit)
 	var minPosition int64
 	if s := v.Get("min_position"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
