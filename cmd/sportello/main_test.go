@@ -43,12 +43,14 @@ type process struct {
 	url string
 }
 
-// start runs `sportello serve` on dataDir and databaseURL and waits until it listens.
-func start(t *testing.T, dataDir, databaseURL string) *process {
+// start runs `sportello serve` on dataDir and databaseURL, with env added to its environment,
+// and waits until it listens.
+func start(t *testing.T, dataDir, databaseURL string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(), "SPORTELLO_ADDR=127.0.0.1:0", "SPORTELLO_DATA="+dataDir,
 		"SPORTELLO_DATABASE_URL="+databaseURL, "SPORTELLO_LOG_FORMAT=json")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +68,7 @@ func start(t *testing.T, dataDir, databaseURL string) *process {
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
 				found <- line.Addr
 			}
-			if testing.Verbose() {
+			if testing.Verbose() && !bytes.Contains(sc.Bytes(), []byte(`"http request"`)) {
 				t.Log(sc.Text())
 			}
 		}
