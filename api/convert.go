@@ -31,6 +31,9 @@ func toRegistration(r *domain.Registration) Registration {
 	for _, a := range r.Attachments {
 		out.Attachments = append(out.Attachments, toFile(a))
 	}
+	if d := r.Disposal; d != nil {
+		out.Disposal = &DisposalRef{ID: d.ID, Authorization: d.Authorization, At: utc(d.At)}
+	}
 	if a := r.Annulment; a != nil {
 		out.Annulment = &Annulment{Reason: a.Reason, Authorization: a.Authorization, By: a.By, ByName: a.ByName, At: utc(a.At)}
 	}
@@ -59,7 +62,7 @@ func rawOrNil(m json.RawMessage) any {
 }
 
 func toRegister(r domain.Register) Register {
-	return Register{Code: r.Code, Name: r.Name, CreatedAt: utc(r.CreatedAt)}
+	return Register{Code: r.Code, Name: r.Name, CreatedAt: utc(r.CreatedAt), AllowUnclassified: r.AllowUnclassified}
 }
 
 func toOffice(o domain.Office) Office {

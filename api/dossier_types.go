@@ -27,7 +27,8 @@ type Dossier struct {
 	Type       string          `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
 	Office     string          `json:"office" example:"TEC"`
 	Parent     string          `json:"parent,omitempty" format:"uuid"` // id of the parent dossier, for a sub-dossier
-	Status     string          `json:"status" enums:"open,closed"`
+	Status     string          `json:"status" enums:"open,closed,disposed"`
+	DisposalID string          `json:"disposal_id,omitempty"` // the disposal record, once disposed of
 	OpenedAt   time.Time       `json:"opened_at" format:"date-time"`
 	ClosedAt   *time.Time      `json:"closed_at" format:"date-time" extensions:"x-nullable"`
 	Items      []DossierItem   `json:"items"` // the document index, by document date then filing time
@@ -93,7 +94,7 @@ func toDossier(v domain.DossierView) Dossier {
 	d := v.Dossier
 	out := Dossier{
 		ID: d.ID, Identifier: d.Identifier, Year: d.Year, Class: d.Class, Number: d.Number, Subject: d.Subject,
-		Type: string(d.Type), Office: d.Office, Parent: d.Parent, Status: string(d.Status), OpenedAt: utc(d.OpenedAt),
+		Type: string(d.Type), Office: d.Office, Parent: d.Parent, Status: string(d.Status), OpenedAt: utc(d.OpenedAt), DisposalID: d.DisposalID,
 		Items: make([]DossierItem, 0, len(v.Index)), Position: d.Position,
 	}
 	if d.ClosedAt != nil {

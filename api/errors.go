@@ -36,6 +36,7 @@ var problemKinds = map[domain.ErrorCode]problemKind{
 	domain.ECPayloadTooLarge:     {http.StatusRequestEntityTooLarge, "The request is too large"},
 	domain.ECUnsupportedMedia:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	domain.ECIdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency-Key reused for another request"},
+	domain.ECGone:                {http.StatusGone, "Destroyed by a disposal"},
 	domain.ECUnavailable:         {http.StatusServiceUnavailable, "Service unavailable"},
 	domain.ECInternal:            {http.StatusInternalServerError, "Internal error"},
 	codeMethodNotAllowed:         {http.StatusMethodNotAllowed, "Method not allowed"},
@@ -68,7 +69,7 @@ type Problem struct {
 	Title     string         `json:"title" example:"The request is not valid"`
 	Status    int            `json:"status" example:"422"`
 	Detail    string         `json:"detail" example:"subject: is required"`
-	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,unavailable,internal,method_not_allowed,not_acceptable"`
+	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,internal,method_not_allowed,not_acceptable"`
 	Instance  string         `json:"instance,omitempty" example:"/v1/registrations"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 	RequestID string         `json:"request_id"`

@@ -34,7 +34,7 @@ func (h *handlers) listRegisters(c *gin.Context) {
 // createRegister adds a special register.
 //
 //	@Summary		Create a special register (repertorio)
-//	@Description	Admin only. The code is 1-16 uppercase letters, digits or _, starting with a letter; an existing code is 409.
+//	@Description	Admin only. The code is 1-16 uppercase letters, digits or _, starting with a letter; an existing code is 409. `allow_unclassified` (default false) lets registrations omit the class, to be classified later; otherwise a registration without class is 422 naming `class`. The general register PG allows it.
 //	@Tags			registers
 //	@Accept			json
 //	@Produce		json
@@ -57,7 +57,7 @@ func (h *handlers) createRegister(c *gin.Context) {
 		return
 	}
 	r, replayed, err := h.svc.CreateRegister(c.Request.Context(), principal(c),
-		domain.Register{Code: in.Code, Name: in.Name}, jsonIdempotency(c, body))
+		domain.Register{Code: in.Code, Name: in.Name, AllowUnclassified: in.AllowUnclassified}, jsonIdempotency(c, body))
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -27,7 +27,7 @@ import (
 //	@Header			200			{string}	ETag				"Quoted hex SHA-256"
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."
 //	@Header			200			{string}	Repr-Digest			"sha-256=:<base64>:"
-//	@Failure		401,404,422,500,503	{object}	Problem
+//	@Failure		401,404,410,422,500,503	{object}	Problem
 //	@Router			/v1/registrations/{register}/{year}/{number}/document [get]
 func (h *handlers) getDocument(c *gin.Context) { h.serveContent(c, -1) }
 
@@ -46,7 +46,7 @@ func (h *handlers) getDocument(c *gin.Context) { h.serveContent(c, -1) }
 //	@Header			200			{string}	ETag				"Quoted hex SHA-256"
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."
 //	@Header			200			{string}	Repr-Digest			"sha-256=:<base64>:"
-//	@Failure		401,404,422,500,503	{object}	Problem
+//	@Failure		401,404,410,422,500,503	{object}	Problem
 //	@Router			/v1/registrations/{register}/{year}/{number}/attachments/{index} [get]
 func (h *handlers) getAttachment(c *gin.Context) {
 	s := c.Param("index")

@@ -20,7 +20,7 @@ import (
 // @description
 // @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
 // @description
-// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
+// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
 // @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
 // @description
@@ -57,6 +57,8 @@ type Options struct {
 	Seal Sealer
 	// Search is the process's search index (GET /v1/search).
 	Search SearchIndex
+	// Journals serves the daily journals (GET /v1/registers/{code}/journals…).
+	Journals JournalArchive
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -77,6 +79,7 @@ type handlers struct {
 	tlog        TransparencyLog
 	seal        Sealer
 	search      SearchIndex
+	journals    JournalArchive
 }
 
 // New returns the HTTP handler serving the whole API: a gin engine in release mode with the
@@ -87,6 +90,7 @@ func New(opts Options) http.Handler {
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
 		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
+	h.journals = opts.Journals
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -139,6 +143,8 @@ func New(opts Options) http.Handler {
 
 	v1.GET("/registers", h.listRegisters)
 	v1.POST("/registers", h.createRegister)
+	v1.GET("/registers/:code/journals", h.listJournals)
+	v1.GET("/registers/:code/journals/:date", h.getJournal)
 	v1.GET("/classes", h.listClasses)
 	v1.POST("/classes", h.createClasses)
 	v1.GET("/classes/:code", h.getClass)
@@ -150,6 +156,11 @@ func New(opts Options) http.Handler {
 	v1.POST("/dossiers/:id/items", h.fileInDossier)
 	v1.POST("/dossiers/:id/close", h.closeDossier)
 	v1.POST("/dossiers/:id/reopen", h.reopenDossier)
+	v1.GET("/disposal/due", h.listDueForDisposal)
+	v1.POST("/disposals", h.createDisposal)
+	v1.GET("/disposals/:id", h.getDisposal)
+	v1.POST("/holds", h.createHold)
+	v1.POST("/holds/:id/release", h.releaseHold)
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)

@@ -97,6 +97,11 @@ func TestRegistersOfficesClients(t *testing.T) {
 		c.mustRegister(op, "Nel protocollo generale")
 		meta := apptest.Incoming("Delibera")
 		meta["register"] = "DELIB"
+		// DELIB was created without allow_unclassified: a registration without class is
+		// refused naming class, and takes no number (the next one is still 1).
+		namesField(t, c.register(op, meta, []apptest.Part{{Name: "document", Filename: "d.pdf", Content: apptest.PDF("d")}}).
+			problem(t, 422, "validation_failed"), "class", "DELIB")
+		meta["class"] = "VI.3"
 		var inDelib api.Registration
 		c.register(op, meta, []apptest.Part{{Name: "document", Filename: "d.pdf", Content: apptest.PDF("d")}}).decode(t, http.StatusCreated, &inDelib)
 		if inDelib.Register != "DELIB" || inDelib.Number != 1 {

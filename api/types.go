@@ -78,8 +78,11 @@ type Registration struct {
 	Confidential    bool             `json:"confidential"`
 	Status          string           `json:"status" enums:"active,annulled"`
 	Annulment       *Annulment       `json:"annulment" extensions:"x-nullable"`
-	Position        int64            `json:"position" example:"1234"` // change-feed position, for read-your-writes
-	CreatedBy       string           `json:"created_by"`              // the API client that registered it
+	// Disposal is set once the content was destroyed by a disposal (scarto): the
+	// registration stays readable, its document and attachments answer 410 Gone.
+	Disposal  *DisposalRef `json:"disposal" extensions:"x-nullable"`
+	Position  int64        `json:"position" example:"1234"` // change-feed position, for read-your-writes
+	CreatedBy string       `json:"created_by"`              // the API client that registered it
 }
 
 // RegistrationList is one page of registrations; next_cursor is empty on the last page.
@@ -124,12 +127,16 @@ type Register struct {
 	Code      string    `json:"code" example:"PG"`
 	Name      string    `json:"name" example:"Protocollo generale"`
 	CreatedAt time.Time `json:"created_at" format:"date-time"`
+	// AllowUnclassified: registrations may omit the class and be classified later.
+	AllowUnclassified bool `json:"allow_unclassified"`
 }
 
 // NewRegister creates a special register (repertorio).
 type NewRegister struct {
 	Code string `json:"code" example:"DELIB"`
 	Name string `json:"name" example:"Registro delle deliberazioni"`
+	// AllowUnclassified lets registrations omit the class (default false: the class is required).
+	AllowUnclassified bool `json:"allow_unclassified,omitempty"`
 }
 
 // RegisterList lists every register; it is never paged.

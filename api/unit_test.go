@@ -42,6 +42,13 @@ func (m *memBlobs) Put(_ context.Context, r io.Reader) (string, int64, error) {
 	return hex.EncodeToString(sum[:]), int64(len(b)), nil
 }
 
+func (m *memBlobs) Delete(_ context.Context, sha string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.blobs, sha)
+	return nil
+}
+
 func (m *memBlobs) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

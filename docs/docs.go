@@ -562,6 +562,239 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/disposal/due": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only. Closed dossiers whose retention (the class's ` + "`" + `retention_years` + "`" + `, counted from the closing date) has run out on ` + "`" + `on` + "`" + ` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "Disposal worklist (scarto)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "format": "date",
+                        "description": "Date YYYY-MM-DD",
+                        "name": "on",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.DueList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/disposals": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only, with the Soprintendenza's ` + "`" + `authorization` + "`" + ` (422 without). Every item (dossier id or identifier, or registration reference of a registration in no dossier) must be due on ` + "`" + `date` + "`" + `, closed, not disposed of and under no hold: otherwise 409 naming it. The disposal record is kept forever with every file's SHA-256; the registrations stay in the register with ` + "`" + `disposal` + "`" + ` set and their downloads answer 410 gone. Content still used by a registration not disposed of is kept.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "Dispose of dossiers and registrations (scarto)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "What and under which authorisation",
+                        "name": "disposal",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewDisposal"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Disposal"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/disposals/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only. Who disposed of what, when, under which authorisation, with every destroyed file's SHA-256.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "Get a disposal record",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Disposal id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Disposal"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/dossiers": {
             "get": {
                 "security": [
@@ -1224,6 +1457,217 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/holds": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only. On a ` + "`" + `dossier` + "`" + ` (and its sub-dossiers) or a ` + "`" + `class` + "`" + ` (and its descendants), with a ` + "`" + `reason` + "`" + ` and the ` + "`" + `reference` + "`" + ` of the act or proceeding; audited. While active, disposal of what it covers is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "Place a legal hold",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "What and why",
+                        "name": "hold",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewHold"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Hold"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/holds/{id}/release": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only, with a ` + "`" + `reason` + "`" + `; audited. The hold stays stored with who, when and why it was released. Releasing a released hold is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "Release a legal hold",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Hold id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Why",
+                        "name": "release",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.HoldRelease"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Hold"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/info": {
             "get": {
                 "security": [
@@ -1689,7 +2133,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Admin only. The code is 1-16 uppercase letters, digits or _, starting with a letter; an existing code is 409.",
+                "description": "Admin only. The code is 1-16 uppercase letters, digits or _, starting with a letter; an existing code is 409. ` + "`" + `allow_unclassified` + "`" + ` (default false) lets registrations omit the class, to be classified later; otherwise a registration without class is 422 naming ` + "`" + `class` + "`" + `. The general register PG allows it.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1756,6 +2200,177 @@ const docTemplate = `{
                     },
                     "415": {
                         "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/registers/{code}/journals": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The journals produced for the register, oldest first, optionally between two protocol dates (inclusive), with their digests and transparency-log leaf index. Days without registrations have no journal. Records officers only.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "registers"
+                ],
+                "summary": "List the daily journals of a register",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "PG",
+                        "description": "Register code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "format": "date",
+                        "description": "First protocol date, inclusive (YYYY-MM-DD)",
+                        "name": "from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "format": "date",
+                        "description": "Last protocol date, inclusive (YYYY-MM-DD)",
+                        "name": "to",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.JournalList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/registers/{code}/journals/{date}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The *registro giornaliero di protocollo* (COMPLIANCE D1) of one register and protocol date (Europe/Rome): that day's registrations in number order — identifier, number, time, direction, subject, correspondents' names, document SHA-256, status, and for one annulled before the day ended the annulment with the reference of the authorising act. By default, and with ` + "`" + `Accept: application/pdf` + "`" + `, the A4 PDF sealed PAdES B-T that embeds the JSON as ` + "`" + `journal.json` + "`" + `; with ` + "`" + `Accept: application/json` + "`" + `, the canonical JSON itself, byte for byte what ` + "`" + `json_sha256` + "`" + ` and the journal's transparency-log leaf commit to. Journals are produced shortly after midnight for the days before, back-filled after downtime, and never rewritten: 404 until produced. Records officers only (the journal lists confidential registrations too).",
+                "produces": [
+                    "application/json",
+                    "application/pdf"
+                ],
+                "tags": [
+                    "registers"
+                ],
+                "summary": "Daily journal of a register (PDF or JSON)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "PG",
+                        "description": "Register code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "format": "date",
+                        "description": "Protocol date (YYYY-MM-DD)",
+                        "name": "date",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "406": {
+                        "description": "Not Acceptable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -2449,6 +3064,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "410": {
+                        "description": "Gone",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "422": {
                         "description": "Unprocessable Entity",
                         "schema": {
@@ -2540,6 +3161,12 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "410": {
+                        "description": "Gone",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -3222,6 +3849,118 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Disposal": {
+            "type": "object",
+            "required": [
+                "at",
+                "authorization",
+                "by",
+                "by_name",
+                "date",
+                "id",
+                "items"
+            ],
+            "properties": {
+                "at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "authorization": {
+                    "type": "string"
+                },
+                "by": {
+                    "type": "string"
+                },
+                "by_name": {
+                    "type": "string"
+                },
+                "date": {
+                    "type": "string",
+                    "format": "date"
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DisposedItem"
+                    }
+                }
+            }
+        },
+        "api.DisposalRef": {
+            "type": "object",
+            "required": [
+                "at",
+                "authorization",
+                "id"
+            ],
+            "properties": {
+                "at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "authorization": {
+                    "type": "string",
+                    "example": "Soprintendenza archivistica del Lazio, prot. 1234/2026"
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                }
+            }
+        },
+        "api.DisposedFile": {
+            "type": "object",
+            "required": [
+                "filename",
+                "sha256"
+            ],
+            "properties": {
+                "filename": {
+                    "type": "string"
+                },
+                "sha256": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.DisposedItem": {
+            "type": "object",
+            "required": [
+                "files",
+                "id",
+                "identifier",
+                "kind"
+            ],
+            "properties": {
+                "dossier": {
+                    "type": "string"
+                },
+                "files": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DisposedFile"
+                    }
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "identifier": {
+                    "type": "string"
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "dossier",
+                        "registration"
+                    ]
+                }
+            }
+        },
         "api.Dossier": {
             "type": "object",
             "required": [
@@ -3249,6 +3988,10 @@ const docTemplate = `{
                     "type": "string",
                     "format": "date-time",
                     "x-nullable": true
+                },
+                "disposal_id": {
+                    "description": "the disposal record, once disposed of",
+                    "type": "string"
                 },
                 "id": {
                     "type": "string",
@@ -3295,7 +4038,8 @@ const docTemplate = `{
                     "type": "string",
                     "enum": [
                         "open",
-                        "closed"
+                        "closed",
+                        "disposed"
                     ]
                 },
                 "subject": {
@@ -3504,6 +4248,74 @@ const docTemplate = `{
                 }
             }
         },
+        "api.DueItem": {
+            "type": "object",
+            "required": [
+                "class",
+                "due_for_disposal_on",
+                "id",
+                "identifier",
+                "kind",
+                "retention_years"
+            ],
+            "properties": {
+                "class": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "closed_at": {
+                    "description": "dossiers only",
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "date": {
+                    "description": "registrations only",
+                    "type": "string",
+                    "format": "date"
+                },
+                "due_for_disposal_on": {
+                    "type": "string",
+                    "format": "date"
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "identifier": {
+                    "type": "string"
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "dossier",
+                        "registration"
+                    ]
+                },
+                "reference": {
+                    "description": "registrations only",
+                    "type": "string",
+                    "example": "PG/2026/0000042"
+                },
+                "retention_years": {
+                    "type": "integer",
+                    "example": 10
+                }
+            }
+        },
+        "api.DueList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DueItem"
+                    }
+                }
+            }
+        },
         "api.FacetCount": {
             "type": "object",
             "required": [
@@ -3631,6 +4443,71 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Hold": {
+            "type": "object",
+            "required": [
+                "created_at",
+                "created_by",
+                "id",
+                "reason",
+                "reference",
+                "released_at"
+            ],
+            "properties": {
+                "class": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "created_by": {
+                    "type": "string"
+                },
+                "dossier": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "dossier_identifier": {
+                    "type": "string",
+                    "example": "2026-VI.3-000012"
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "reason": {
+                    "type": "string"
+                },
+                "reference": {
+                    "type": "string"
+                },
+                "release_reason": {
+                    "type": "string"
+                },
+                "released_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
+                },
+                "released_by": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.HoldRelease": {
+            "type": "object",
+            "required": [
+                "reason"
+            ],
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "example": "Sentenza passata in giudicato"
+                }
+            }
+        },
         "api.InfoResponse": {
             "type": "object",
             "required": [
@@ -3665,6 +4542,68 @@ const docTemplate = `{
                 },
                 "version": {
                     "type": "string"
+                }
+            }
+        },
+        "api.JournalList": {
+            "type": "object",
+            "required": [
+                "items",
+                "next_cursor"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.JournalRecord"
+                    }
+                },
+                "next_cursor": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.JournalRecord": {
+            "type": "object",
+            "required": [
+                "created_at",
+                "date",
+                "json_sha256",
+                "leaf_index",
+                "pdf_sha256",
+                "register",
+                "registrations"
+            ],
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "date": {
+                    "type": "string",
+                    "format": "date",
+                    "example": "2026-11-27"
+                },
+                "json_sha256": {
+                    "type": "string",
+                    "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                },
+                "leaf_index": {
+                    "description": "LeafIndex is the journal's leaf in the transparency log; null until the sequencer has\nlogged it (normally within a second).",
+                    "type": "integer",
+                    "x-nullable": true
+                },
+                "pdf_sha256": {
+                    "type": "string",
+                    "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                },
+                "register": {
+                    "type": "string",
+                    "example": "PG"
+                },
+                "registrations": {
+                    "description": "Registrations is how many registrations the journal lists.",
+                    "type": "integer",
+                    "example": 42
                 }
             }
         },
@@ -3745,6 +4684,34 @@ const docTemplate = `{
                 }
             }
         },
+        "api.NewDisposal": {
+            "type": "object",
+            "required": [
+                "authorization",
+                "items"
+            ],
+            "properties": {
+                "authorization": {
+                    "type": "string",
+                    "example": "Soprintendenza archivistica del Lazio, prot. 1234/2026"
+                },
+                "date": {
+                    "description": "retention is checked on it; default today, never in the future",
+                    "type": "string",
+                    "format": "date"
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "2016-VI.3-000001",
+                        "PG/2016/42"
+                    ]
+                }
+            }
+        },
         "api.NewDossier": {
             "type": "object",
             "required": [
@@ -3787,6 +4754,31 @@ const docTemplate = `{
                 }
             }
         },
+        "api.NewHold": {
+            "type": "object",
+            "required": [
+                "reason",
+                "reference"
+            ],
+            "properties": {
+                "class": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "dossier": {
+                    "type": "string",
+                    "example": "2026-VI.3-000012"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "Contenzioso in corso"
+                },
+                "reference": {
+                    "type": "string",
+                    "example": "TAR Lazio, ric. 567/2026"
+                }
+            }
+        },
         "api.NewOffice": {
             "type": "object",
             "required": [
@@ -3811,6 +4803,10 @@ const docTemplate = `{
                 "name"
             ],
             "properties": {
+                "allow_unclassified": {
+                    "description": "AllowUnclassified lets registrations omit the class (default false: the class is required).",
+                    "type": "boolean"
+                },
                 "code": {
                     "type": "string",
                     "example": "DELIB"
@@ -3912,6 +4908,7 @@ const docTemplate = `{
                         "payload_too_large",
                         "unsupported_media_type",
                         "idempotency_mismatch",
+                        "gone",
                         "unavailable",
                         "internal",
                         "method_not_allowed",
@@ -4042,11 +5039,16 @@ const docTemplate = `{
         "api.Register": {
             "type": "object",
             "required": [
+                "allow_unclassified",
                 "code",
                 "created_at",
                 "name"
             ],
             "properties": {
+                "allow_unclassified": {
+                    "description": "AllowUnclassified: registrations may omit the class and be classified later.",
+                    "type": "boolean"
+                },
                 "code": {
                     "type": "string",
                     "example": "PG"
@@ -4087,6 +5089,7 @@ const docTemplate = `{
                 "created_by",
                 "date",
                 "direction",
+                "disposal",
                 "document",
                 "dossiers",
                 "id",
@@ -4159,6 +5162,15 @@ const docTemplate = `{
                         "outgoing",
                         "internal"
                     ]
+                },
+                "disposal": {
+                    "description": "Disposal is set once the content was destroyed by a disposal (scarto): the\nregistration stays readable, its document and attachments answer 410 Gone.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.DisposalRef"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "document": {
                     "$ref": "#/definitions/api.File"
@@ -4412,7 +5424,7 @@ var SwaggerInfo = &swag.Spec{
 	BasePath:         "/",
 	Schemes:          []string{},
 	Title:            "Sportello API",
-	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
+	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
 	InfoInstanceName: "swagger",
 	SwaggerTemplate:  docTemplate,
 	LeftDelim:        "{{",

@@ -192,7 +192,7 @@ func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, er
 		return "", err
 	}
 	aoo.CreatedAt = s.now().UTC()
-	reg := Register{Code: DefaultRegister, Name: "Protocollo generale", CreatedAt: aoo.CreatedAt}
+	reg := Register{Code: DefaultRegister, Name: "Protocollo generale", CreatedAt: aoo.CreatedAt, AllowUnclassified: true}
 	if _, err := s.Store.Bootstrap(ctx, aoo, reg); err != nil {
 		return "", fmt.Errorf("bootstrap AOO %s: %w", aoo.Code, err)
 	}

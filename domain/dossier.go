@@ -37,6 +37,9 @@ type DossierStatus string
 const (
 	DossierOpen   DossierStatus = "open"
 	DossierClosed DossierStatus = "closed"
+	// DossierDisposed is a closed dossier whose content was destroyed by a disposal (scarto):
+	// storage keeps it closed and records its DisposalID.
+	DossierDisposed DossierStatus = "disposed"
 )
 
 // Item kinds of a dossier's index.
@@ -67,6 +70,8 @@ type Dossier struct {
 	ClosedAt  *time.Time
 	CreatedBy string
 	Position  int64
+	// DisposalID is the disposal record that destroyed the dossier's content, or "".
+	DisposalID string
 	// Items is the document index, in filing order as stored; Index sorts it for display.
 	Items []DossierItem
 }
@@ -92,8 +97,11 @@ func (d *Dossier) AssignNumber(number int64) {
 	d.Identifier = DossierIdentifier(d.Year, d.Class, number)
 }
 
-// Close marks the dossier closed at t. Returns conflict if it is closed already.
+// Close marks the dossier closed at t. Returns conflict if it is closed or disposed of.
 func (d *Dossier) Close(t time.Time) error {
+	if d.Status == DossierDisposed {
+		return errDisposed(d)
+	}
 	if d.Status == DossierClosed {
 		return Errorf(ECConflict, "dossier %s is already closed", d.Identifier)
 	}
@@ -103,13 +111,21 @@ func (d *Dossier) Close(t time.Time) error {
 }
 
 // Reopen marks a closed dossier open again; when it was closed stays in the audit trail.
-// Returns conflict if it is open.
+// Returns conflict if it is open or disposed of.
 func (d *Dossier) Reopen() error {
+	if d.Status == DossierDisposed {
+		return errDisposed(d)
+	}
 	if d.Status != DossierClosed {
 		return Errorf(ECConflict, "dossier %s is open", d.Identifier)
 	}
 	d.Status, d.ClosedAt = DossierOpen, nil
 	return nil
+}
+
+// errDisposed is the conflict of changing a disposed dossier: its disposal is final.
+func errDisposed(d *Dossier) error {
+	return Errorf(ECConflict, "dossier %s is disposed of (disposal %s): it cannot change", d.Identifier, d.DisposalID)
 }
 
 // Index returns the items ordered by the date of their document, then by when they were filed:

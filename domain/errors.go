@@ -24,6 +24,7 @@ const (
 	ECPayloadTooLarge     ErrorCode = "payload_too_large"      // over the configured size limit (413)
 	ECUnsupportedMedia    ErrorCode = "unsupported_media_type" // wrong request content type (415)
 	ECIdempotencyMismatch ErrorCode = "idempotency_mismatch"   // same Idempotency-Key, different request (422)
+	ECGone                ErrorCode = "gone"                   // it existed and was destroyed on purpose: disposed of (410)
 	ECUnavailable         ErrorCode = "unavailable"            // a dependency is down; retry later (503)
 	ECInternal            ErrorCode = "internal"               // a bug or an unexpected failure (500)
 )

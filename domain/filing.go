@@ -46,7 +46,7 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 		if err := mayHandle(p, "filing into a dossier", d.Office); err != nil {
 			return nil, err
 		}
-		if d.Status == DossierClosed {
+		if d.Status != DossierOpen {
 			return nil, errClosed(d.Identifier)
 		}
 		r, err := s.Registration(ctx, p, ref)
@@ -134,7 +134,7 @@ func (s *Service) checkDossiers(ctx context.Context, identifiers, current []stri
 		if err != nil {
 			return nil, nil, fmt.Errorf("check dossier %s: %w", id, err)
 		}
-		if d.Status == DossierClosed && !slices.Contains(current, id) {
+		if d.Status != DossierOpen && !slices.Contains(current, id) {
 			return nil, nil, errClosed(id)
 		}
 		ids[id] = d.ID
@@ -147,7 +147,7 @@ func (s *Service) checkDossiers(ctx context.Context, identifiers, current []stri
 		if err != nil {
 			return nil, nil, fmt.Errorf("check dossier %s: %w", id, err)
 		}
-		if d.Status == DossierClosed {
+		if d.Status != DossierOpen {
 			return nil, nil, Errorf(ECConflict, "dossier %s is closed: a closed dossier loses no item (a records officer may reopen it)", id)
 		}
 		ids[id] = d.ID

@@ -86,6 +86,27 @@ type Store interface {
 	// returns an error nothing is written. Returns ECNotFound.
 	UpdateDossier(ctx context.Context, id string, change func(*Dossier) (Write, error)) (*Dossier, error)
 
+	// CreateHold stores a legal hold with w (ECValidation for an unknown dossier or class).
+	// Hold returns one (ECNotFound); ActiveHolds lists those not released.
+	CreateHold(ctx context.Context, h Hold, w Write) error
+	Hold(ctx context.Context, id string) (Hold, error)
+	ActiveHolds(ctx context.Context) ([]Hold, error)
+	// ReleaseHold locks the hold, calls change with it and stores its release with the Write
+	// change returns. If change returns an error nothing is written. Returns ECNotFound.
+	ReleaseHold(ctx context.Context, id string, change func(*Hold) (Write, error)) (Hold, error)
+
+	// DisposalCandidates lists what retention may make due: closed dossiers not disposed of,
+	// and classified registrations in no dossier and not disposed of.
+	DisposalCandidates(ctx context.Context) ([]*Dossier, []*Registration, error)
+	// CreateDisposal stores d and marks the dossiers and registrations with these ids disposed
+	// of by it, with w and a change-feed event each, all or none. Returns ECConflict if one is
+	// disposed of meanwhile (or a dossier was reopened).
+	CreateDisposal(ctx context.Context, d *Disposal, dossierIDs, registrationIDs []string, w Write) error
+	// Disposal returns one disposal record (ECNotFound).
+	Disposal(ctx context.Context, id string) (*Disposal, error)
+	// ContentInUse reports whether a registration not disposed of references the digest.
+	ContentInUse(ctx context.Context, sha256 string) (bool, error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 
@@ -113,6 +134,9 @@ type BlobStore interface {
 	Open(ctx context.Context, sha256 string) (io.ReadCloser, error)
 	// Exists reports whether content with this digest is stored.
 	Exists(ctx context.Context, sha256 string) (bool, error)
+	// Delete destroys the content with this digest, for disposal (scarto); content already
+	// gone is not an error.
+	Delete(ctx context.Context, sha256 string) error
 }
 
 // AuditEvent is one entry of the audit trail: who did what to which entity, when, and for a

@@ -41,6 +41,11 @@ type Register struct {
 	Code      string    `json:"code"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// AllowUnclassified lets a registration be made without a class, to be classified later
+	// (the worklist is GET /v1/registrations?unclassified=true). New registers refuse it by
+	// default (C1: every document is classified); the general register PG allows it, as it
+	// always has.
+	AllowUnclassified bool `json:"allow_unclassified"`
 }
 
 // DefaultRegister is the general protocol register every AOO has.

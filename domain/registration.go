@@ -113,7 +113,10 @@ type Registration struct {
 	Confidential    bool             `json:"confidential"`
 	Status          Status           `json:"status"`
 	Annulment       *Annulment       `json:"annulment"`
-	CreatedBy       string           `json:"created_by"`
+	// Disposal is set once the registration's content was destroyed by a disposal (scarto);
+	// the registration itself stays in the register.
+	Disposal  *DisposalRef `json:"disposal"`
+	CreatedBy string       `json:"created_by"`
 	// Position is the change-feed position of the latest write to this registration; search
 	// accepts it as min_position for read-your-writes.
 	Position int64 `json:"position"`

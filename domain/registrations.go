@@ -107,6 +107,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		if err := s.checkContent(ctx, append([]File{*in.Document}, in.Attachments...)); err != nil {
 			return nil, err
 		}
+		if err := s.checkUnclassified(ctx, in); err != nil {
+			return nil, err
+		}
 		now := s.now()
 		local := now.In(s.Location)
 		if in.Class != "" {
@@ -139,39 +142,6 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		}
 		return r, nil
 	})
-}
-
-// checkOffices returns validation_failed naming the first unknown office code.
-func (s *Service) checkOffices(ctx context.Context, codes []string) error {
-	if len(codes) == 0 {
-		return nil
-	}
-	offices, err := s.Store.Offices(ctx)
-	if err != nil {
-		return err
-	}
-	var v Validation
-	for i, c := range codes {
-		if !slices.ContainsFunc(offices, func(o Office) bool { return o.Code == c }) {
-			v.Add(fmt.Sprintf("offices[%d]", i), "unknown office %q", c)
-		}
-	}
-	return v.Err()
-}
-
-// checkContent makes sure every file is in the blob store, so that no committed row points to
-// missing content.
-func (s *Service) checkContent(ctx context.Context, files []File) error {
-	for _, f := range files {
-		ok, err := s.Blobs.Exists(ctx, f.SHA256)
-		if err != nil {
-			return fmt.Errorf("check content %s: %w", f.SHA256, err)
-		}
-		if !ok {
-			return Errorf(ECValidation, "content %s of %q is not stored", f.SHA256, f.Filename)
-		}
-	}
-	return nil
 }
 
 // Registration returns one registration the principal may see. Returns not_found also when the
@@ -235,6 +205,10 @@ func (s *Service) OpenContent(ctx context.Context, p Principal, ref Ref, attachm
 		}
 		f = r.Attachments[attachment]
 	}
+	if r.Disposal != nil {
+		return File{}, nil, Errorf(ECGone, "the content of registration %s was destroyed by disposal %s (authorisation %s)",
+			ref, r.Disposal.ID, r.Disposal.Authorization)
+	}
 	rc, err := s.Blobs.Open(ctx, f.SHA256)
 	if err != nil {
 		return File{}, nil, fmt.Errorf("open %s of %s: %w", f.SHA256, ref, err)
@@ -293,6 +267,9 @@ func (s *Service) UpdateRegistration(ctx context.Context, p Principal, ref Ref, 
 	return s.Store.UpdateRegistration(ctx, current.ID, func(r *Registration) (Write, error) {
 		if r.Status == StatusAnnulled {
 			return Write{}, Errorf(ECConflict, "registration %s is annulled", ref)
+		}
+		if r.Disposal != nil {
+			return Write{}, Errorf(ECConflict, "registration %s is disposed of (disposal %s)", ref, r.Disposal.ID)
 		}
 		now := s.now()
 		w := Write{Actor: p.ID, At: now}

@@ -15,7 +15,7 @@ import (
 
 // selectDossiers is the SELECT … FROM of every dossier read; callers add WHERE.
 const selectDossiers = `SELECT d.seq, d.id, d.identifier, d.year, d.class, d.number, d.subject, d.type, d.office,
-	d.parent_id, d.status, d.opened_at, d.closed_at, d.created_by, d.position FROM dossiers d`
+	d.parent_id, d.status, d.opened_at, d.closed_at, d.created_by, d.position, d.disposal_id FROM dossiers d`
 
 // scanDossier reads one row of selectDossiers and returns it with its seq.
 func scanDossier(row rowScanner) (*domain.Dossier, int64, error) {
@@ -25,13 +25,19 @@ func scanDossier(row rowScanner) (*domain.Dossier, int64, error) {
 		parent   sql.NullString
 		closedAt time.Time
 		closed   bool
+		disposal sql.NullString
 	)
 	err := row.Scan(&seq, &d.ID, &d.Identifier, &d.Year, &d.Class, &d.Number, &d.Subject, &d.Type, &d.Office,
-		&parent, &d.Status, timeCol{T: &d.OpenedAt}, timeCol{T: &closedAt, Valid: &closed}, &d.CreatedBy, &d.Position)
+		&parent, &d.Status, timeCol{T: &d.OpenedAt}, timeCol{T: &closedAt, Valid: &closed}, &d.CreatedBy, &d.Position, &disposal)
 	if err != nil {
 		return nil, 0, err
 	}
 	d.Parent = parent.String
+	if disposal.Valid {
+		// Storage keeps a disposed dossier closed (its index stays frozen) and marks it by its
+		// disposal; the domain sees it as disposed.
+		d.Status, d.DisposalID = domain.DossierDisposed, disposal.String
+	}
 	if closed {
 		d.ClosedAt = &closedAt
 	}

@@ -10,7 +10,9 @@ import (
 
 // mutableColumns are the registration columns the database lets change (M1, M3).
 var mutableColumns = []string{"class", "dossiers", "position", "status", "annulled_at", "annulled_by",
-	"annulled_by_name", "annulment_reason", "annulment_authorization"}
+	"annulled_by_name", "annulment_reason", "annulment_authorization",
+	// Set once, from null, by a disposal (TestDisposalGuards).
+	"disposal_id", "disposed_at"}
 
 // immutableUpdates changes each immutable column of registration row 1, as SQL valid on both
 // engines. TestGuards checks that it covers every column the table has.

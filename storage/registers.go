@@ -76,7 +76,7 @@ func (db *DB) Bootstrap(ctx context.Context, aoo domain.AOO, reg domain.Register
 
 // Registers lists the registers by code.
 func (db *DB) Registers(ctx context.Context) ([]domain.Register, error) {
-	rows, err := db.read(ctx).Raw(`SELECT code, name, created_at FROM registers ORDER BY code`).Rows()
+	rows, err := db.read(ctx).Raw(`SELECT code, name, created_at, allow_unclassified FROM registers ORDER BY code`).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("list registers: %w", err)
 	}
@@ -84,7 +84,7 @@ func (db *DB) Registers(ctx context.Context) ([]domain.Register, error) {
 	regs := []domain.Register{}
 	for rows.Next() {
 		var r domain.Register
-		if err := rows.Scan(&r.Code, &r.Name, timeCol{T: &r.CreatedAt}); err != nil {
+		if err := rows.Scan(&r.Code, &r.Name, timeCol{T: &r.CreatedAt}, &r.AllowUnclassified); err != nil {
 			return nil, fmt.Errorf("list registers: %w", err)
 		}
 		regs = append(regs, r)
@@ -98,8 +98,8 @@ func (db *DB) Registers(ctx context.Context) ([]domain.Register, error) {
 // Register returns one register (ECNotFound).
 func (db *DB) Register(ctx context.Context, code string) (domain.Register, error) {
 	r := domain.Register{Code: code}
-	err := db.read(ctx).Raw(`SELECT name, created_at FROM registers WHERE code = ?`, code).
-		Row().Scan(&r.Name, timeCol{T: &r.CreatedAt})
+	err := db.read(ctx).Raw(`SELECT name, created_at, allow_unclassified FROM registers WHERE code = ?`, code).
+		Row().Scan(&r.Name, timeCol{T: &r.CreatedAt}, &r.AllowUnclassified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Register{}, domain.Errorf(domain.ECNotFound, "register %s not found", code)
 	}
@@ -124,8 +124,8 @@ func (db *DB) CreateRegister(ctx context.Context, r domain.Register, w domain.Wr
 }
 
 func (db *DB) insertRegister(tx *gorm.DB, r domain.Register) error {
-	err := tx.Exec(`INSERT INTO registers (code, name, created_at) VALUES (?, ?, ?)`,
-		r.Code, r.Name, db.ts(r.CreatedAt)).Error
+	err := tx.Exec(`INSERT INTO registers (code, name, created_at, allow_unclassified) VALUES (?, ?, ?, ?)`,
+		r.Code, r.Name, db.ts(r.CreatedAt), r.AllowUnclassified).Error
 	if isUnique(err, "registers") {
 		return conflict(err, "register %s already exists", r.Code)
 	}

@@ -17,7 +17,8 @@ import (
 const registrationColumns = `r.seq, r.id, r.register_code, r.year, r.number, r.identifier, r.registered_at,
 	r.reg_date, r.direction, r.channel, r.subject, r.correspondents, r.sender_reference, r.document,
 	r.attachments, r.class, r.dossiers, r.confidential, r.status, r.annulled_at, r.annulled_by,
-	r.annulled_by_name, r.annulment_reason, r.annulment_authorization, r.created_by, r.position`
+	r.annulled_by_name, r.annulment_reason, r.annulment_authorization, r.created_by, r.position,
+	r.disposal_id, r.disposed_at, (SELECT s.authorization_ref FROM disposals s WHERE s.id = r.disposal_id)`
 
 // selectRegistrations is the SELECT … FROM of every registration read; callers add WHERE.
 func (db *DB) selectRegistrations() string {
@@ -54,12 +55,15 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		authorization                      sql.NullString
 		ann                                = new(domain.Annulment)
 		annulled                           bool
+		disposal                           = new(domain.DisposalRef)
+		disposalID, disposalAuth           sql.NullString
+		disposed                           bool
 	)
 	err := row.Scan(&seq, &r.ID, &r.Register, &r.Year, &r.Number, &r.Identifier, timeCol{T: &r.RegisteredAt},
 		&r.Date, &r.Direction, &r.Channel, &r.Subject, &correspondents, &senderRef, &document,
 		&attachments, &r.Class, &dossiers, &r.Confidential, &r.Status,
 		timeCol{T: &ann.At, Valid: &annulled}, &annulledBy, &annulledByName, &reason, &authorization,
-		&r.CreatedBy, &r.Position, &offices)
+		&r.CreatedBy, &r.Position, &disposalID, timeCol{T: &disposal.At, Valid: &disposed}, &disposalAuth, &offices)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -67,6 +71,10 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		ann.By, ann.ByName = annulledBy.String, annulledByName.String
 		ann.Reason, ann.Authorization = reason.String, authorization.String
 		r.Annulment = ann
+	}
+	if disposalID.Valid {
+		disposal.ID, disposal.Authorization = disposalID.String, disposalAuth.String
+		r.Disposal = disposal
 	}
 	decode := func(field, text string, v any) {
 		if err == nil {
@@ -142,6 +150,10 @@ func clone(r *domain.Registration) *domain.Registration {
 	if r.Annulment != nil {
 		a := *r.Annulment
 		c.Annulment = &a
+	}
+	if r.Disposal != nil {
+		d := *r.Disposal
+		c.Disposal = &d
 	}
 	return &c
 }

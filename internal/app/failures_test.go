@@ -44,7 +44,7 @@ func TestInterruptedUploadConsumesNoNumber(t *testing.T) {
 func TestSpecialRegisterNumberedOnItsOwn(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		s.Do(t, "POST", "/v1/registers", s.AdminToken, "application/json",
-			strings.NewReader(`{"code":"DEL","name":"Repertorio delle deliberazioni"}`), http.StatusCreated, nil)
+			strings.NewReader(`{"code":"DEL","name":"Repertorio delle deliberazioni","allow_unclassified":true}`), http.StatusCreated, nil)
 		op := s.NewClient(t, "operator", []string{"protocol_operator"})
 		register(t, s, op, "", "protocollo 1")
 		register(t, s, op, "", "protocollo 2")

@@ -33,6 +33,9 @@ type Main struct {
 	Logger *slog.Logger
 	// Now overrides the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// JournalEvery is how often the journal worker looks for days without a daily journal;
+	// zero means every minute (journal.DefaultInterval).
+	JournalEvery time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -41,6 +44,7 @@ type Main struct {
 	server    *http.Server
 	integrity *integrity
 	search    *searching
+	journals  *journaling
 }
 
 // New returns a Main for a validated configuration.
@@ -92,6 +96,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openIntegrity(); err != nil {
 		return err
 	}
+	m.openJournals()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
 	return nil
 }
@@ -125,12 +130,14 @@ func (m *Main) Run(ctx context.Context) error {
 			Subject: m.integrity.Identity.Certificate.Subject.String(), Fingerprint: m.integrity.Identity.Fingerprint(),
 			SelfSigned: m.integrity.Identity.SelfSigned, TSA: m.integrity.TSAName,
 		}},
-		Log:    m.integrity.Log,
-		Seal:   m.integrity.sealer(aoo.Name),
-		Search: m.search,
+		Log:      m.integrity.Log,
+		Seal:     m.integrity.sealer(aoo.Name),
+		Search:   m.search,
+		Journals: m.journals.worker,
 	})
 	m.integrity.start()
 	m.search.start()
+	m.journals.start()
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Config.Addr, err)
@@ -173,6 +180,7 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	m.journals.stopBackground()
 	m.integrity.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))

@@ -25,8 +25,8 @@ import (
 const (
 	KindRegistration = "registration"
 	KindAnnulment    = "annulment"
-	// KindJournal (the daily register journal) and KindPackage (an archive package) are
-	// reserved: their leaves will carry the digest of the signed document.
+	// KindJournal is the daily register journal (JournalLeaf: the digests of its JSON and
+	// signed PDF); KindPackage (an archive package) is reserved.
 	KindJournal = "journal"
 	KindPackage = "package"
 )

@@ -33,6 +33,9 @@ type Sequencer struct {
 	Feed          domain.ChangeFeed
 	Store         domain.TLogStore
 	Registrations RegistrationSource
+	// Journals loads daily journals for their journal.created events; it may be nil while no
+	// journal is ever produced (a journal event then fails the step).
+	Journals JournalSource
 
 	// Origin names the log in checkpoints, e.g. "sportello.example.it/c_h501-A1B2C3D".
 	Origin string
@@ -114,6 +117,18 @@ func (s *Sequencer) leaves(ctx context.Context, events []domain.ChangeEvent) ([]
 	for _, e := range events {
 		var kind string
 		switch {
+		case e.EntityKind == domain.KindJournal && e.Kind == domain.EventJournalCreated:
+			if key := [2]string{KindJournal, e.EntityID}; seen[key] {
+				continue
+			} else {
+				seen[key] = true
+			}
+			l, err := s.journalLeaf(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l)
+			continue
 		case e.EntityKind != domain.KindRegistration:
 			continue
 		case e.Kind == eventCreated:

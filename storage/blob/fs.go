@@ -121,6 +121,19 @@ func (s *FS) Open(_ context.Context, digest string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// Delete removes the content with this digest, for disposal (scarto). Deleting content that
+// is not stored is not an error: a disposal retried after a crash deletes what is left.
+func (s *FS) Delete(_ context.Context, digest string) error {
+	p, err := s.path(digest)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	return syncDir(filepath.Dir(p))
+}
+
 // Exists reports whether content with this digest is stored.
 func (s *FS) Exists(_ context.Context, digest string) (bool, error) {
 	p, err := s.path(digest)

@@ -106,3 +106,29 @@ func TestFS(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestFSDelete checks that disposal can destroy content, and that deleting content already
+// gone (a retried disposal) is not an error.
+func TestFSDelete(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _, err := s.Put(ctx, bytes.NewReader([]byte("da scartare")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, digest); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Exists(ctx, digest); ok || err != nil {
+		t.Fatalf("Exists after Delete = %v, %v; want false", ok, err)
+	}
+	if _, err := s.Open(ctx, digest); !domain.IsCode(err, domain.ECNotFound) {
+		t.Fatalf("Open after Delete: %v, want not_found", err)
+	}
+	if err := s.Delete(ctx, digest); err != nil {
+		t.Fatalf("second Delete: %v", err)
+	}
+}

@@ -1,0 +1,60 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// checkUnclassified refuses a registration without class, naming class, unless its register
+// allows classifying later (Register.AllowUnclassified). It runs before the counter is
+// touched, so a refused registration consumes no number (R2).
+func (s *Service) checkUnclassified(ctx context.Context, in NewRegistration) error {
+	if in.Class != "" {
+		return nil
+	}
+	reg, err := s.Store.Register(ctx, in.Register)
+	if IsCode(err, ECNotFound) {
+		return validationErr("register", "unknown register %s", in.Register)
+	}
+	if err != nil {
+		return fmt.Errorf("register %s: %w", in.Register, err)
+	}
+	if !reg.AllowUnclassified {
+		return validationErr("class", "is required: register %s does not allow registering without a class", in.Register)
+	}
+	return nil
+}
+
+// checkOffices returns validation_failed naming the first unknown office code.
+func (s *Service) checkOffices(ctx context.Context, codes []string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	offices, err := s.Store.Offices(ctx)
+	if err != nil {
+		return err
+	}
+	var v Validation
+	for i, c := range codes {
+		if !slices.ContainsFunc(offices, func(o Office) bool { return o.Code == c }) {
+			v.Add(fmt.Sprintf("offices[%d]", i), "unknown office %q", c)
+		}
+	}
+	return v.Err()
+}
+
+// checkContent makes sure every file is in the blob store, so that no committed row points to
+// missing content.
+func (s *Service) checkContent(ctx context.Context, files []File) error {
+	for _, f := range files {
+		ok, err := s.Blobs.Exists(ctx, f.SHA256)
+		if err != nil {
+			return fmt.Errorf("check content %s: %w", f.SHA256, err)
+		}
+		if !ok {
+			return Errorf(ECValidation, "content %s of %q is not stored", f.SHA256, f.Filename)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package journal produces the daily journal (registro giornaliero di protocollo, COMPLIANCE
+// D1): for every register and every protocol date with registrations, once the day is over, the
+// ordered list of that day's registrations as canonical JSON and as a PDF sealed PAdES B-T,
+// both stored immutably in the blob store, recorded in the journals table and logged in the
+// transparency log (a leaf of kind journal, see docs/transparency-log.md).
+//
+// A journal is what the register was that day. Its content depends only on the registrations
+// of the day and on the annulments made before the day ended, never on when it is produced, so
+// a journal back-filled after days of downtime has the same JSON as one produced a minute
+// after midnight, and annulments made later are not written into it: they are facts of their
+// own day, logged as annulment leaves.
+package journal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/signing"
+	"github.com/sportello/sportello/signing/tlog"
+)
+
+// Version is the version of the journal's JSON document, written in it as "v".
+const Version = 1
+
+// timeFormat writes instants as the log's leaves do: RFC 3339 UTC, six fractional digits.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+// Document is a journal built from a day's registrations: its canonical JSON, that JSON's
+// digest, and what the PDF shows.
+type Document struct {
+	JSON       []byte
+	JSONSHA256 string
+	Content    signing.JournalContent
+}
+
+// Build returns the journal of register's registrations rs of protocol date, reckoned in loc;
+// rs must be that day's registrations in number order. The JSON is canonical (the leaf rules
+// of docs/transparency-log.md) and holds
+//
+//	{"count": len(rs), "date": date, "kind": "journal", "register": register,
+//	 "registrations": [{"annulment": null or {"at","authorization","reason"},
+//	   "correspondents": [names, in order], "direction", "document": sha256 hex,
+//	   "identifier", "number", "registered_at": RFC 3339 UTC, "status": "active" or "annulled",
+//	   "subject"}, …],
+//	 "timezone": loc's name, "v": 1}
+//
+// A registration counts as annulled only if it was annulled before the day ended in loc.
+func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registration) (Document, error) {
+	day, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		return Document{}, fmt.Errorf("journal of %s: date %q: %w", register, date, err)
+	}
+	end := day.AddDate(0, 0, 1) // midnight in loc, whatever daylight saving does that day
+	items := make([]any, 0, len(rs))
+	entries := make([]signing.JournalEntry, 0, len(rs))
+	for _, r := range rs {
+		if r.Register != register || r.Date != date {
+			return Document{}, fmt.Errorf("journal of %s on %s: registration %s is of %s on %s",
+				register, date, r.Identifier, r.Register, r.Date)
+		}
+		names := make([]any, len(r.Correspondents))
+		shown := make([]string, len(r.Correspondents))
+		for i, c := range r.Correspondents {
+			names[i], shown[i] = c.Name, c.Name
+		}
+		status, annulment := string(domain.StatusActive), any(nil)
+		e := signing.JournalEntry{Identifier: r.Identifier, Number: domain.FormatNumber(r.Number),
+			RegisteredAt: r.RegisteredAt, Direction: string(r.Direction), Subject: r.Subject,
+			Correspondents: shown, DocumentSHA256: r.Document.SHA256}
+		if a := r.Annulment; a != nil && a.At.Before(end) {
+			status = string(domain.StatusAnnulled)
+			annulment = map[string]any{"at": a.At.UTC().Format(timeFormat), "authorization": a.Authorization, "reason": a.Reason}
+			e.Annulment = &signing.JournalAnnulment{At: a.At, Authorization: a.Authorization, Reason: a.Reason}
+		}
+		items = append(items, map[string]any{
+			"annulment": annulment, "correspondents": names, "direction": string(r.Direction),
+			"document": r.Document.SHA256, "identifier": r.Identifier, "number": r.Number,
+			"registered_at": r.RegisteredAt.UTC().Format(timeFormat), "status": status, "subject": r.Subject,
+		})
+		entries = append(entries, e)
+	}
+	js, err := tlog.CanonicalJSON(map[string]any{
+		"count": len(rs), "date": date, "kind": domain.KindJournal, "register": register,
+		"registrations": items, "timezone": loc.String(), "v": Version,
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("journal of %s on %s: %w", register, date, err)
+	}
+	sum := sha256.Sum256(js)
+	digest := hex.EncodeToString(sum[:])
+	return Document{JSON: js, JSONSHA256: digest, Content: signing.JournalContent{
+		AOO: aoo, Register: register, Date: date, Location: loc, Entries: entries, JSON: js, JSONSHA256: digest,
+	}}, nil
+}

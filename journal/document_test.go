@@ -1,0 +1,50 @@
+package journal
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// TestBuildAnnulledByEndOfDay: a registration is annulled in the journal only if it was
+// annulled before the day ended in Rome, so that the journal does not depend on when it is
+// produced; and the JSON is canonical, hence stable.
+func TestBuildAnnulledByEndOfDay(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	reg := func(n int64, annulledAt time.Time) *domain.Registration {
+		r := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: n, Identifier: "id-" + string(rune('0'+n)),
+			RegisteredAt: time.Date(2026, 11, 20, 23, 30, 0, 0, rome), Direction: domain.Incoming, Subject: "Oggetto <à>",
+			Correspondents: []domain.Correspondent{{Name: "Mario Rossi"}}, Document: domain.File{SHA256: strings.Repeat("ab", 32)}}
+		if !annulledAt.IsZero() {
+			r.Annulment = &domain.Annulment{At: annulledAt, Authorization: "Det. 1", Reason: "errore"}
+			r.Status = domain.StatusAnnulled
+		}
+		return r
+	}
+	rs := []*domain.Registration{
+		reg(1, time.Date(2026, 11, 20, 23, 59, 0, 0, rome)), // that day: annulled in the journal
+		reg(2, time.Date(2026, 11, 21, 0, 0, 0, 0, rome)),   // the next day: not
+	}
+	d, err := Build("AOO", "PG", "2026-11-20", rome, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(d.JSON)
+	if !strings.Contains(js, `"number":1,"registered_at":"2026-11-20T22:30:00.000000Z","status":"annulled"`) ||
+		!strings.Contains(js, `"number":2,"registered_at":"2026-11-20T22:30:00.000000Z","status":"active"`) ||
+		!strings.HasPrefix(js, `{"count":2,"date":"2026-11-20","kind":"journal","register":"PG","registrations":[{"annulment":{"at":"2026-11-20T22:59:00.000000Z"`) {
+		t.Fatalf("journal JSON %s", js)
+	}
+	if d.Content.Entries[0].Annulment == nil || d.Content.Entries[1].Annulment != nil {
+		t.Fatal("PDF content does not match the JSON's annulments")
+	}
+	again, _ := Build("AOO", "PG", "2026-11-20", rome, rs)
+	if string(again.JSON) != js || again.JSONSHA256 != d.JSONSHA256 {
+		t.Fatal("the same day builds different JSON")
+	}
+	if _, err := Build("AOO", "PG", "2026-11-21", rome, rs); err == nil {
+		t.Fatal("registrations of another day accepted")
+	}
+}

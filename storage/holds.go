@@ -1,0 +1,126 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// selectHolds is the SELECT … FROM of every hold read, with the held dossier's identifier.
+const selectHolds = `SELECT h.id, coalesce(h.dossier_id, ''), coalesce(d.identifier, ''), coalesce(h.class, ''),
+	h.reason, h.reference, h.created_at, h.created_by, h.released_at, coalesce(h.released_by, ''),
+	coalesce(h.release_reason, '') FROM holds h LEFT JOIN dossiers d ON d.id = h.dossier_id`
+
+func scanHold(row rowScanner) (domain.Hold, error) {
+	var (
+		h        domain.Hold
+		released time.Time
+		ok       bool
+	)
+	err := row.Scan(&h.ID, &h.Dossier, &h.DossierIdentifier, &h.Class, &h.Reason, &h.Reference,
+		timeCol{T: &h.CreatedAt}, &h.CreatedBy, timeCol{T: &released, Valid: &ok}, &h.ReleasedBy, &h.ReleaseReason)
+	if ok {
+		h.ReleasedAt = &released
+	}
+	return h, err
+}
+
+// CreateHold stores h with w. Returns ECValidation for an unknown dossier or class.
+func (db *DB) CreateHold(ctx context.Context, h domain.Hold, w domain.Write) error {
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO holds (id, dossier_id, class, reason, reference, created_at, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, h.ID, nullString(h.Dossier), nullString(h.Class), h.Reason, h.Reference,
+			db.ts(h.CreatedAt), h.CreatedBy).Error
+		if isForeignKey(err) {
+			return &domain.Error{Code: domain.ECValidation, Message: "unknown dossier or class", Err: err}
+		}
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		return db.storeWrite(tx, w)
+	})
+	if err != nil {
+		return fmt.Errorf("create hold %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// Hold returns one hold (ECNotFound).
+func (db *DB) Hold(ctx context.Context, id string) (domain.Hold, error) {
+	h, err := scanHold(db.read(ctx).Raw(selectHolds+` WHERE h.id = ?`, id).Row())
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Hold{}, domain.Errorf(domain.ECNotFound, "hold %s not found", id)
+	}
+	if err != nil {
+		return domain.Hold{}, fmt.Errorf("hold %s: %w", id, err)
+	}
+	return h, nil
+}
+
+// ActiveHolds lists the holds not released, oldest first.
+func (db *DB) ActiveHolds(ctx context.Context) ([]domain.Hold, error) {
+	rows, err := db.read(ctx).Raw(selectHolds + ` WHERE h.released_at IS NULL ORDER BY h.seq`).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("active holds: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Hold{}
+	for rows.Next() {
+		h, err := scanHold(rows)
+		if err != nil {
+			return nil, fmt.Errorf("active holds: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// ReleaseHold locks the hold, lets change release it and stores the release with the Write
+// change returns. An error from change is returned as it is. Returns ECNotFound.
+func (db *DB) ReleaseHold(ctx context.Context, id string, change func(*domain.Hold) (domain.Write, error)) (domain.Hold, error) {
+	var (
+		out       domain.Hold
+		changeErr error
+	)
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		q := selectHolds + ` WHERE h.id = ?`
+		if db.engine == Postgres {
+			q += ` FOR UPDATE OF h`
+		}
+		h, err := scanHold(tx.Raw(q, id).Row())
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.Errorf(domain.ECNotFound, "hold %s not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		w, err := change(&h)
+		if err != nil {
+			changeErr = err
+			return err
+		}
+		if h.ReleasedAt != nil {
+			t := utcMicro(*h.ReleasedAt)
+			h.ReleasedAt = &t
+		}
+		if err := tx.Exec(`UPDATE holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?`,
+			db.tsOrNil(h.ReleasedAt), nullString(h.ReleasedBy), nullString(h.ReleaseReason), h.ID).Error; err != nil {
+			return fmt.Errorf("store release: %w", err)
+		}
+		out = h
+		return db.storeWrite(tx, w)
+	})
+	if changeErr != nil {
+		return domain.Hold{}, changeErr
+	}
+	if err != nil {
+		return domain.Hold{}, fmt.Errorf("release hold %s: %w", id, guarded(err))
+	}
+	return out, nil
+}
