@@ -209,8 +209,5 @@ func dossierVisibility(v domain.Visibility) (where []string, args []any, visible
 		clauses = append(clauses, `d.office IN ?`)
 		args = append(args, v.Offices)
 	}
-	if len(clauses) == 0 {
-		return nil, nil, false
-	}
-	return []string{`(` + strings.Join(clauses, ` OR `) + `)`}, args, true
+	return anyOf(clauses, args)
 }

@@ -117,6 +117,11 @@ func visibility(v domain.Visibility) (where []string, args []any, visible bool) 
 			WHERE vo.registration_id = r.id AND vo.office_code IN ?)`)
 		args = append(args, v.Offices)
 	}
+	return anyOf(clauses, args)
+}
+
+// anyOf joins visibility clauses with OR: visible when any holds; with none, nothing is.
+func anyOf(clauses []string, args []any) (where []string, _ []any, visible bool) {
 	if len(clauses) == 0 {
 		return nil, nil, false
 	}
