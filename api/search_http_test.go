@@ -55,6 +55,9 @@ func TestSearch(t *testing.T) {
 			if len(res.Items[0].Highlights["subject"]) == 0 {
 				t.Fatalf("no highlight: %+v", res.Items[0])
 			}
+			if frags, ok := res.Items[0].Highlights["text"]; ok {
+				t.Fatalf("a highlight of a field that did not match: text %q", frags)
+			}
 		})
 		t.Run("AccentsAndCaseIgnored", func(t *testing.T) {
 			for _, q := range []string{"pubblicita", "PUBBLICITÀ"} {

@@ -143,6 +143,10 @@ func hitOf(h *bsearch.DocumentMatch) Hit {
 		hit.Date, _ = time.Parse(time.RFC3339, s)
 	}
 	for f, frags := range h.Fragments {
+		// bleve reports an empty fragment for a highlighted field that did not match.
+		if frags = slices.DeleteFunc(slices.Clone(frags), func(s string) bool { return s == "" }); len(frags) == 0 {
+			continue
+		}
 		hit.Highlights[f] = frags
 	}
 	return hit

@@ -135,14 +135,14 @@ func (m *Main) Run(ctx context.Context) error {
 		Search:   m.search,
 		Journals: m.journals.worker,
 	})
-	m.integrity.start()
-	m.search.start()
-	m.journals.start()
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Config.Addr, err)
 	}
 	m.listener = ln
+	m.integrity.start()
+	m.search.start()
+	m.journals.start()
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -182,26 +182,29 @@ func (s *Sequencer) Run(ctx context.Context, interval time.Duration) error {
 	for {
 		for {
 			_, advanced, err := s.step(ctx)
-			if err != nil {
-				s.logger().ErrorContext(ctx, "tlog step failed", "err", err)
-			}
+			s.logFailure(ctx, "tlog step failed", err)
 			if err != nil || !advanced || ctx.Err() != nil {
 				break
 			}
 		}
 		if s.Signer != nil {
-			if _, _, err := s.MaybeCheckpoint(ctx, s.CheckpointInterval); err != nil {
-				s.logger().ErrorContext(ctx, "tlog checkpoint failed", "err", err)
-			}
-			if _, err := s.RetryTimestamps(ctx); err != nil {
-				s.logger().ErrorContext(ctx, "tlog time-stamp retry failed", "err", err)
-			}
+			_, _, err := s.MaybeCheckpoint(ctx, s.CheckpointInterval)
+			s.logFailure(ctx, "tlog checkpoint failed", err)
+			_, err = s.RetryTimestamps(ctx)
+			s.logFailure(ctx, "tlog time-stamp retry failed", err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// logFailure logs err, unless it is nil or the sequencer is stopping.
+func (s *Sequencer) logFailure(ctx context.Context, msg string, err error) {
+	if err != nil && ctx.Err() == nil {
+		s.logger().ErrorContext(ctx, msg, "err", err)
 	}
 }
 
