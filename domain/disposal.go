@@ -123,8 +123,9 @@ func (s *Service) Dispose(ctx context.Context, p Principal, in NewDisposal, idem
 	return d, false, s.destroyContent(ctx, d.ID, files)
 }
 
-// destroyContent deletes the disposed files' content unless a registration not disposed uses
-// the same bytes. A failure leaves the disposal recorded and is reported, never hidden.
+// destroyContent deletes the disposed files' content unless something kept (a registration not
+// disposed of, a journal) uses the same bytes; a concurrent registration of the same bytes is
+// excluded while each check and deletion runs (Store.DeleteUnusedContent). A failure leaves the disposal recorded and is reported, never hidden.
 func (s *Service) destroyContent(ctx context.Context, disposalID string, files []DisposedFile) error {
 	done := map[string]bool{}
 	for _, f := range files {
@@ -132,10 +133,7 @@ func (s *Service) destroyContent(ctx context.Context, disposalID string, files [
 			continue
 		}
 		done[f.SHA256] = true
-		used, err := s.Store.ContentInUse(ctx, f.SHA256)
-		if err == nil && !used {
-			err = s.Blobs.Delete(ctx, f.SHA256)
-		}
+		_, err := s.Store.DeleteUnusedContent(ctx, f.SHA256, func() error { return s.Blobs.Delete(ctx, f.SHA256) })
 		if err != nil {
 			return fmt.Errorf("disposal %s is recorded but content %s was not destroyed: %w", disposalID, f.SHA256, err)
 		}

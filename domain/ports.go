@@ -104,8 +104,14 @@ type Store interface {
 	CreateDisposal(ctx context.Context, d *Disposal, dossierIDs, registrationIDs []string, w Write) error
 	// Disposal returns one disposal record (ECNotFound).
 	Disposal(ctx context.Context, id string) (*Disposal, error)
-	// ContentInUse reports whether a registration not disposed of references the digest.
+	// ContentInUse reports whether a registration not disposed of, or a journal, references the
+	// digest.
 	ContentInUse(ctx context.Context, sha256 string) (bool, error)
+	// DeleteUnusedContent calls del, inside a transaction that excludes any registration of the
+	// same content, if and only if nothing kept references the digest, and reports whether it
+	// did. A registration of the same bytes either commits first (and the content stays) or
+	// waits, then finds the content gone and fails (Write.Verify).
+	DeleteUnusedContent(ctx context.Context, sha256 string, del func() error) (bool, error)
 
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
@@ -122,6 +128,9 @@ type Write struct {
 	// dossier items that a change of a registration's dossiers adds.
 	Actor string
 	At    time.Time
+	// Verify, when set, runs inside a registration's transaction after the content it
+	// references has been locked against deletion: it checks that the content is still stored.
+	Verify func(ctx context.Context) error
 }
 
 // BlobStore keeps file content addressed by its SHA-256. Content is durable when Put returns;

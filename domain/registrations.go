@@ -131,6 +131,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},
 			Idempotency: idem.record(p, KindRegistration, r.ID, now),
+			// Checked again under the content locks: a disposal may have destroyed the same bytes
+			// since the check above.
+			Verify: func(ctx context.Context) error { return s.checkContent(ctx, append([]File{r.Document}, r.Attachments...)) },
 		}
 		err := s.Store.CreateRegistration(ctx, r, w)
 		if IsCode(err, ECNotFound) {

@@ -138,12 +138,16 @@ func (db *DB) Disposal(ctx context.Context, id string) (*domain.Disposal, error)
 // and the same bytes may have been registered as a document). The JSON columns hold the hex
 // digest verbatim, and a 64-digit hex string occurs in them only as a digest.
 func (db *DB) ContentInUse(ctx context.Context, sha256 string) (bool, error) {
+	return contentInUse(db.read(ctx), sha256)
+}
+
+func contentInUse(q *gorm.DB, sha256 string) (bool, error) {
 	var n int64
 	pattern := "%" + sha256 + "%"
-	err := db.read(ctx).Raw(`SELECT count(*) FROM registrations WHERE disposal_id IS NULL
+	err := q.Raw(`SELECT count(*) FROM registrations WHERE disposal_id IS NULL
 		AND (document LIKE ? OR attachments LIKE ?)`, pattern, pattern).Row().Scan(&n)
 	if err == nil && n == 0 {
-		err = db.read(ctx).Raw(`SELECT count(*) FROM journals WHERE json_sha256 = ? OR pdf_sha256 = ?`,
+		err = q.Raw(`SELECT count(*) FROM journals WHERE json_sha256 = ? OR pdf_sha256 = ?`,
 			sha256, sha256).Row().Scan(&n)
 	}
 	if err != nil {

@@ -46,6 +46,18 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 		if err != nil {
 			return err
 		}
+		digests := []string{r.Document.SHA256}
+		for _, a := range r.Attachments {
+			digests = append(digests, a.SHA256)
+		}
+		if err := db.lockContent(tx, digests); err != nil {
+			return err
+		}
+		if w.Verify != nil {
+			if err := w.Verify(ctx); err != nil {
+				return err
+			}
+		}
 		stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID)}
 		if len(r.Offices) > 0 {
 			stmts = append(stmts, officesStmt(r.ID, r.Offices))

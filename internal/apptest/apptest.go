@@ -55,8 +55,11 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Server {
 // StartIn runs a server on an existing data directory (to restart on the same state).
 func StartIn(t testing.TB, dataDir, databaseURL string, opts ...Option) *Server {
 	t.Helper()
+	// The shutdown timeout exceeds the 5 s after which net/http counts a connection that never
+	// sent a request (HTTP clients dial spare ones) as idle: shorter, Shutdown can time out
+	// with nothing in flight.
 	cfg, err := app.Load([]string{"--addr", "127.0.0.1:0", "--data", dataDir, "--database-url", databaseURL,
-		"--max-upload-bytes", "4194304", "--shutdown-timeout", "5s"}, func(string) string { return "" })
+		"--max-upload-bytes", "4194304", "--shutdown-timeout", "15s"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +76,7 @@ func StartIn(t testing.TB, dataDir, databaseURL string, opts ...Option) *Server 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		http.DefaultClient.CloseIdleConnections() // lets Shutdown finish without waiting for them
 		if err := m.Close(); err != nil {
 			t.Error(err)
 		}

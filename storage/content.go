@@ -1,0 +1,55 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
+)
+
+// contentLockClass is the first key of the PostgreSQL advisory locks that keep a registration
+// and the deletion of the same content apart; the second key is a hash of the digest.
+const contentLockClass = 0x53504354 // "SPCT"
+
+// lockContent takes, on PostgreSQL, a shared lock on each digest for the rest of tx: any number
+// of registrations may reference the same content at once, but none while a disposal deletes
+// it (DeleteUnusedContent takes the lock exclusively). SQLite's single writer already
+// serialises the two.
+func (db *DB) lockContent(tx *gorm.DB, digests []string) error {
+	if db.engine != Postgres {
+		return nil
+	}
+	sorted := slices.Clone(digests)
+	slices.Sort(sorted)
+	for _, d := range slices.Compact(sorted) {
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock_shared(CAST(? AS integer), hashtext(?))`, contentLockClass, d).Error; err != nil {
+			return fmt.Errorf("lock content %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// DeleteUnusedContent runs del inside a write transaction holding the digest's content lock
+// exclusively, if nothing kept references the digest: a registration of the same bytes has
+// either committed before (and the content is in use) or waits, then finds the content gone.
+func (db *DB) DeleteUnusedContent(ctx context.Context, sha256 string, del func() error) (bool, error) {
+	deleted := false
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		if db.engine == Postgres {
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(CAST(? AS integer), hashtext(?))`, contentLockClass, sha256).Error; err != nil {
+				return err
+			}
+		}
+		used, err := contentInUse(tx, sha256)
+		if err != nil || used {
+			return err
+		}
+		deleted = true
+		return del()
+	})
+	if err != nil {
+		return false, fmt.Errorf("delete unused content %s: %w", sha256, err)
+	}
+	return deleted, nil
+}
