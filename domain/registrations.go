@@ -133,7 +133,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			Idempotency: idem.record(p, KindRegistration, r.ID, now),
 			// Checked again under the content locks: a disposal may have destroyed the same bytes
 			// since the check above.
-			Verify: func(ctx context.Context) error { return s.checkContent(ctx, append([]File{r.Document}, r.Attachments...)) },
+			Verify: func(ctx context.Context) error {
+				return s.checkContent(ctx, append([]File{r.Document}, r.Attachments...))
+			},
 		}
 		err := s.Store.CreateRegistration(ctx, r, w)
 		if IsCode(err, ECNotFound) {
