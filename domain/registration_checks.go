@@ -13,7 +13,7 @@ func (s *Service) checkUnclassified(ctx context.Context, in NewRegistration) err
 	if in.Class != "" {
 		return nil
 	}
-	reg, err := s.Store.Register(ctx, in.Register)
+	reg, err := s.register(ctx, in.Register)
 	if IsCode(err, ECNotFound) {
 		return validationErr("register", "unknown register %s", in.Register)
 	}
@@ -57,4 +57,17 @@ func (s *Service) checkContent(ctx context.Context, files []File) error {
 		}
 	}
 	return nil
+}
+
+// register returns a register, remembered after the first read: registers are never changed
+// once created, and registering must not cost a round trip for them.
+func (s *Service) register(ctx context.Context, code string) (Register, error) {
+	if r, ok := s.registers.Load(code); ok {
+		return r.(Register), nil
+	}
+	r, err := s.Store.Register(ctx, code)
+	if err == nil {
+		s.registers.Store(code, r)
+	}
+	return r, err
 }

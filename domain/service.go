@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +21,8 @@ type Service struct {
 	// Location is where the protocol date and the numbering year are reckoned (Europe/Rome).
 	Location *time.Location
 
-	auth authCache
+	auth      authCache
+	registers sync.Map // code → Register; registers never change once created
 }
 
 // NewService returns a Service on the real clock, reckoning dates in loc.

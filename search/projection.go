@@ -115,7 +115,7 @@ func (p *Projection) save(c domain.FeedCursor) error {
 }
 
 // Run steps until ctx is done, catching up without pause and then looking for new events every
-// interval. Errors are logged and retried: the index only falls behind, it never skips.
+// interval, or at once when WaitFor asks. Errors are logged and retried: the index only falls behind, it never skips.
 func (p *Projection) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -124,7 +124,10 @@ func (p *Projection) Run(ctx context.Context, interval time.Duration) {
 		if err != nil && ctx.Err() == nil && p.Logger != nil {
 			p.Logger.ErrorContext(ctx, "search projection step failed", "err", err)
 		}
-		if n > 0 && err == nil {
+		// Catch up without pause only while batches come full. Otherwise wait for the tick (or
+		// a WaitFor): indexing a trickle of one or two documents per step makes many tiny bleve
+		// segments, and merging them costs more than the indexing itself.
+		if n == projectionBatch && err == nil {
 			continue
 		}
 		select {

@@ -13,7 +13,7 @@ import (
 )
 
 // projectionTick is how often the search projection looks for new change events when idle.
-const projectionTick = 100 * time.Millisecond
+const projectionTick = time.Second
 
 // searching is the process's own search index (under <data>/search) and the projection that
 // keeps it equal to the database. It serves api.SearchIndex.
