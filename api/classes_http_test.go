@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,13 +182,13 @@ func TestCreateClasses(t *testing.T) {
 // TestClosedClass is must-show 3: a class closed from a date refuses new registrations from
 // then on, and still resolves and reads for the registrations made before.
 func TestClosedClass(t *testing.T) {
-	var now atomic.Int64
+	now := apptest.NewClock(time.Time{})
 	setDate := func(date string) {
 		d, _ := time.Parse(time.DateOnly, date)
-		now.Store(d.Add(10 * time.Hour).UnixNano()) // 11:00 in Rome
+		now.Set(d.Add(10 * time.Hour)) // 11:00 in Rome
 	}
 	setDate("2026-12-20")
-	clock := apptest.WithClock(func() time.Time { return time.Unix(0, now.Load()) })
+	clock := apptest.WithClock(now.Now)
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		setDate("2026-12-20")
 		c := newClient(t, s)

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,12 +35,12 @@ func refOf(r api.Registration) string {
 // keeps the registrations readable, answers 410 for their content, keeps a record with every
 // digest and audits who authorised it; content shared with a kept registration survives.
 func TestDisposal(t *testing.T) {
-	var now atomic.Int64
+	now := apptest.NewClock(time.Time{})
 	setDate := func(date string) {
 		d, _ := time.Parse(time.DateOnly, date)
-		now.Store(d.Add(10 * time.Hour).UnixNano())
+		now.Set(d.Add(10 * time.Hour))
 	}
-	clock := apptest.WithClock(func() time.Time { return time.Unix(0, now.Load()) })
+	clock := apptest.WithClock(now.Now)
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		setDate("2026-03-02")
 		c := newClient(t, s)

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,8 +14,8 @@ import (
 // forms, and their refusals (D1).
 func TestJournalEndpoints(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
-	var clock atomic.Pointer[time.Time]
-	set := func(tm time.Time) { clock.Store(&tm) }
+	clock := apptest.NewClock(time.Time{})
+	set := clock.Set
 	set(time.Date(2026, 11, 27, 10, 0, 0, 0, rome))
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		set(time.Date(2026, 11, 27, 10, 0, 0, 0, rome))
@@ -55,5 +54,5 @@ func TestJournalEndpoints(t *testing.T) {
 		c.do("GET", "/v1/registers/PG/journals?from=ieri", ro, nil).problem(t, http.StatusUnprocessableEntity, "validation_failed")
 		c.do("GET", "/v1/registers/PG/journals?day=1", ro, nil).problem(t, http.StatusUnprocessableEntity, "validation_failed")
 		c.do("GET", "/v1/registers/XX/journals", ro, nil).problem(t, http.StatusNotFound, "not_found")
-	}, apptest.WithClock(func() time.Time { return *clock.Load() }), func(m *app.Main) { m.JournalEvery = time.Hour })
+	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = time.Hour })
 }

@@ -63,8 +63,8 @@ func TestConcurrentNumbering(t *testing.T) {
 // TestYearRollover is N3: the numbering year is the calendar year in Rome, whatever UTC says.
 func TestYearRollover(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
-	var clock atomic.Pointer[time.Time]
-	set := func(tm time.Time) { clock.Store(&tm) }
+	clock := apptest.NewClock(time.Time{})
+	set := clock.Set
 	set(time.Date(2026, 12, 31, 23, 30, 0, 0, rome))
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		set(time.Date(2026, 12, 31, 23, 30, 0, 0, rome))
@@ -89,7 +89,7 @@ func TestYearRollover(t *testing.T) {
 		if r.RegisteredAt != "2026-12-31T23:30:00Z" {
 			t.Fatalf("registered_at %s, want the UTC instant 2026-12-31T23:30:00Z", r.RegisteredAt)
 		}
-	}, apptest.WithClock(func() time.Time { return *clock.Load() }))
+	}, apptest.WithClock(clock.Now))
 }
 
 // TestConcurrentIdempotentRetries: the same Idempotency-Key sent by 10 clients at once yields one

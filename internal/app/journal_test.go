@@ -21,8 +21,8 @@ import (
 // produced once the day is over, back-filled after downtime, never rewritten, logged.
 func TestDailyJournals(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
-	var clock atomic.Pointer[time.Time]
-	set := func(tm time.Time) { clock.Store(&tm) }
+	clock := apptest.NewClock(time.Time{})
+	set := clock.Set
 	at := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, rome) }
 	set(at(20, 9, 0))
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
@@ -33,7 +33,7 @@ func TestDailyJournals(t *testing.T) {
 		produce := func(want int) {
 			t.Helper()
 			if n, err := s.Main.ProduceJournals(ctx); err != nil || n != want {
-				t.Fatalf("ProduceJournals at %s = %d, %v; want %d", clock.Load().In(rome), n, err, want)
+				t.Fatalf("ProduceJournals at %s = %d, %v; want %d", clock.Now().In(rome), n, err, want)
 			}
 		}
 
@@ -151,15 +151,15 @@ func TestDailyJournals(t *testing.T) {
 		if rep, err := s.Main.Audit(ctx); err != nil || len(rep.Mismatches) != 0 {
 			t.Fatalf("audit: %+v, %v", rep, err)
 		}
-	}, apptest.WithClock(func() time.Time { return *clock.Load() }), func(m *app.Main) { m.JournalEvery = time.Hour })
+	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = time.Hour })
 }
 
 // TestJournalWorkerRace: the background worker and several concurrent runs produce each
 // journal once; the losers see a conflict and move on.
 func TestJournalWorkerRace(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
-	var clock atomic.Pointer[time.Time]
-	set := func(tm time.Time) { clock.Store(&tm) }
+	clock := apptest.NewClock(time.Time{})
+	set := clock.Set
 	set(time.Date(2026, 11, 20, 12, 0, 0, 0, rome))
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		set(time.Date(2026, 11, 20, 12, 0, 0, 0, rome))
@@ -192,5 +192,5 @@ func TestJournalWorkerRace(t *testing.T) {
 		if _, err := s.Main.DB.Journal(t.Context(), "PG", "2026-11-21"); !domain.IsCode(err, domain.ECNotFound) {
 			t.Fatalf("journal of today: %v", err)
 		}
-	}, apptest.WithClock(func() time.Time { return *clock.Load() }), func(m *app.Main) { m.JournalEvery = 20 * time.Millisecond })
+	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = 20 * time.Millisecond })
 }
