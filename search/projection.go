@@ -20,9 +20,10 @@ const projectionBatch = 500
 // cursorFile holds the projection's change-feed cursor beside the shards.
 const cursorFile = "cursor.json"
 
-// Registrations loads registrations by id; domain.Store is one.
+// Registrations loads registrations by id, a batch at a time (an unknown id is absent from
+// the map); storage.DB is one.
 type Registrations interface {
-	RegistrationByID(ctx context.Context, id string) (*domain.Registration, error)
+	RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error)
 }
 
 // Projection keeps an Index equal to the database: it follows the change feed and indexes the
@@ -74,15 +75,22 @@ func (p *Projection) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	seen := map[string]bool{}
-	var docs []Document
+	var ids []string
 	for _, e := range events {
-		if e.EntityKind != domain.KindRegistration || seen[e.EntityID] {
-			continue
+		if e.EntityKind == domain.KindRegistration && !seen[e.EntityID] {
+			seen[e.EntityID] = true
+			ids = append(ids, e.EntityID)
 		}
-		seen[e.EntityID] = true
-		r, err := p.Registrations.RegistrationByID(ctx, e.EntityID)
-		if err != nil {
-			return 0, fmt.Errorf("index registration %s: %w", e.EntityID, err)
+	}
+	regs, err := p.Registrations.RegistrationsByID(ctx, ids)
+	if err != nil {
+		return 0, fmt.Errorf("index registrations: %w", err)
+	}
+	docs := make([]Document, 0, len(ids))
+	for _, id := range ids {
+		r, ok := regs[id]
+		if !ok {
+			return 0, fmt.Errorf("index registration %s: not found", id)
 		}
 		docs = append(docs, FromRegistration(r))
 	}

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,8 +58,10 @@ type DB struct {
 	engine string
 	w, r   *gorm.DB
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
-	log    *slog.Logger
-	now    func() time.Time // stamps change events and migrations
+	// counters holds the counterKeys whose row is known to exist (numberAndInsertLast).
+	counters sync.Map
+	log      *slog.Logger
+	now      func() time.Time // stamps change events and migrations
 }
 
 var _ domain.Store = (*DB)(nil)
@@ -143,7 +146,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	r, err := gorm.Open(gormlite.Open(file+"?_txlock=deferred"+
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_pragma=query_only(on)"), gormConfig(opts))
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_pragma=query_only(on)"), sqliteReadConfig(opts))
 	if err != nil {
 		_ = wDB.Close()
 		return nil, err

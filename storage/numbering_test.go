@@ -146,3 +146,39 @@ func TestNumberingRollback(t *testing.T) {
 		})
 	})
 }
+
+// TestNumberingCommitsWithLastStatement covers PostgreSQL's one-round-trip commit of the
+// numbering statement: the counter is cached as existing, so were its row gone (only a
+// superuser bypassing the guard triggers can do that) the statement must fail and commit
+// nothing, rather than insert no registration and commit the rest of the transaction.
+func TestNumberingCommitsWithLastStatement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		if !f.postgres() {
+			t.Skip("the one-round-trip commit is PostgreSQL's; SQLite commits on its own connection")
+		}
+		f.register(t, newRegistration())
+		second := f.register(t, newRegistration())
+		if second.Number != 2 {
+			t.Fatalf("second registration took number %d, want 2", second.Number)
+		}
+		changes := f.queryInt(t, `SELECT count(*) FROM change_events`)
+		if err := f.exec(`SET session_replication_role = replica; DELETE FROM register_counters; SET session_replication_role = origin`); err != nil {
+			t.Fatal(err)
+		}
+		// No offices: their deferred foreign key would fail the commit anyway.
+		r := newRegistration(func(r *domain.Registration) { r.Offices = nil })
+		if err := f.db.CreateRegistration(t.Context(), r, created(r)); err == nil {
+			t.Fatalf("registration without a counter row succeeded with number %d", r.Number)
+		}
+		for q, want := range map[string]int64{
+			`SELECT count(*) FROM registrations`:                                 2,
+			`SELECT count(*) FROM change_events`:                                 changes,
+			`SELECT count(*) FROM audit_events WHERE entity_id = '` + r.ID + `'`: 0,
+		} {
+			if got := f.queryInt(t, q); got != want {
+				t.Errorf("%s = %d, want %d", q, got, want)
+			}
+		}
+	})
+}

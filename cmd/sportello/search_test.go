@@ -115,8 +115,11 @@ func TestSearchIndexSurvivesKill(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		if len(want) != 10000 {
-			t.Fatalf("%d registrations in the database, want 10,000", len(want))
+		// At least: a registration whose statement and COMMIT reached PostgreSQL before the kill
+		// still commits afterwards (they travel in one message), unanswered, so the top-up after
+		// the restart may overshoot by the few that were waiting for the counter then.
+		if len(want) < 10000 {
+			t.Fatalf("%d registrations in the database, want at least 10,000", len(want))
 		}
 		t.Logf("index converged to the database's %d registrations", len(want))
 	})

@@ -34,6 +34,14 @@ func (f synthFeed) FeedCursorOf(_ context.Context, p int64) (domain.FeedCursor, 
 	return domain.FeedCursor{Tx: p, Position: p}, nil
 }
 
+func (f synthFeed) RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error) {
+	out := make(map[string]*domain.Registration, len(ids))
+	for _, id := range ids {
+		out[id], _ = f.RegistrationByID(ctx, id)
+	}
+	return out, nil
+}
+
 func (f synthFeed) RegistrationByID(_ context.Context, id string) (*domain.Registration, error) {
 	r := newRegistration(0)
 	r.ID, r.Identifier = id, "c_h501-A1B2C3D-PG-2026-"+id

@@ -21,9 +21,11 @@ const (
 // DefaultBatchSize is how many change events a Step reads when BatchSize is 0.
 const DefaultBatchSize = 500
 
-// RegistrationSource loads a registration by id; domain.Store is one.
+// RegistrationSource loads registrations by id, one or a batch at a time (an unknown id is
+// absent from the batch's map); storage.DB is one.
 type RegistrationSource interface {
 	RegistrationByID(ctx context.Context, id string) (*domain.Registration, error)
+	RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error)
 }
 
 // Sequencer is the log's single writer: it follows the change feed and appends one leaf per
@@ -111,41 +113,45 @@ func (s *Sequencer) step(ctx context.Context) (appended int, advanced bool, err 
 var errIdle = errors.New("tlog: nothing to integrate")
 
 // leaves builds the leaves of events, without indices, dropping events that are not facts.
+// The registrations they name are loaded in one query.
 func (s *Sequencer) leaves(ctx context.Context, events []domain.ChangeEvent) ([]domain.TLogLeaf, error) {
+	var ids []string
+	for _, e := range events {
+		if e.EntityKind == domain.KindRegistration && registrationLeafKind(e) != "" {
+			ids = append(ids, e.EntityID)
+		}
+	}
+	regs, err := s.Registrations.RegistrationsByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load registrations: %w", err)
+	}
 	var out []domain.TLogLeaf
 	seen := map[[2]string]bool{}
 	for _, e := range events {
 		var kind string
 		switch {
 		case e.EntityKind == domain.KindJournal && e.Kind == domain.EventJournalCreated:
-			if key := [2]string{KindJournal, e.EntityID}; seen[key] {
-				continue
-			} else {
-				seen[key] = true
-			}
+			kind = KindJournal
+		case e.EntityKind == domain.KindRegistration:
+			kind = registrationLeafKind(e)
+		}
+		if key := [2]string{kind, e.EntityID}; kind == "" || seen[key] {
+			continue
+		} else {
+			seen[key] = true
+		}
+		if kind == KindJournal {
 			l, err := s.journalLeaf(ctx, e)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, l)
 			continue
-		case e.EntityKind != domain.KindRegistration:
-			continue
-		case e.Kind == eventCreated:
-			kind = KindRegistration
-		case e.Kind == eventAnnulled:
-			kind = KindAnnulment
-		default:
-			continue
 		}
-		if key := [2]string{kind, e.EntityID}; seen[key] {
-			continue
-		} else {
-			seen[key] = true
-		}
-		r, err := s.Registrations.RegistrationByID(ctx, e.EntityID)
-		if err != nil {
-			return nil, fmt.Errorf("load registration %s of change %d: %w", e.EntityID, e.Position, err)
+		r, ok := regs[e.EntityID]
+		if !ok {
+			return nil, fmt.Errorf("load registration %s of change %d: %w", e.EntityID, e.Position,
+				domain.Errorf(domain.ECNotFound, "registration %s not found", e.EntityID))
 		}
 		data, err := leafOf(kind, r)
 		if err != nil {
@@ -154,6 +160,18 @@ func (s *Sequencer) leaves(ctx context.Context, events []domain.ChangeEvent) ([]
 		out = append(out, domain.TLogLeaf{Kind: kind, EntityID: e.EntityID, Data: data, Hash: LeafHash(data)})
 	}
 	return out, nil
+}
+
+// registrationLeafKind is the leaf kind of a registration's change event, or "" when the change
+// is not a legal fact (offices and dossiers are handling).
+func registrationLeafKind(e domain.ChangeEvent) string {
+	switch e.Kind {
+	case eventCreated:
+		return KindRegistration
+	case eventAnnulled:
+		return KindAnnulment
+	}
+	return ""
 }
 
 // batch numbers leaves after st and extends the tree with them.

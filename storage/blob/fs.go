@@ -2,6 +2,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,15 +44,57 @@ func (s *FS) path(digest string) (string, error) {
 	return filepath.Join(s.dir, digest[:2], digest[2:4], digest), nil
 }
 
+// inMemory is the size up to which Put reads content into memory before touching the disk: its
+// digest is then known first, so content that is already stored costs no write at all, and new
+// content goes to the disk in one write. Larger content streams through a temporary file.
+const inMemory = 1 << 20
+
 // Put stores r's bytes and returns their digest and size.
 func (s *FS) Put(ctx context.Context, r io.Reader) (string, int64, error) {
-	tmp, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
+	r = ctxReader{ctx, r}
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r, inMemory+1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", 0, fmt.Errorf("put blob: %w", err)
+	}
+	if n <= inMemory {
+		sum := sha256.Sum256(head.Bytes())
+		digest := hex.EncodeToString(sum[:])
+		dst, _ := s.path(digest)
+		if _, err := os.Stat(dst); err == nil {
+			return digest, n, nil
+		}
+		tmp, err := s.writeTemp(&head) // one write: bytes.Buffer is an io.WriterTo
+		if err != nil {
+			return "", 0, err
+		}
+		defer os.Remove(tmp) // a no-op once renamed
+		return digest, n, s.place(tmp, digest)
+	}
+	h := sha256.New()
+	tmp, err := s.writeTemp(io.TeeReader(io.MultiReader(&head, r), h))
+	if err != nil {
+		return "", 0, err
+	}
+	defer os.Remove(tmp)
+	info, err := os.Stat(tmp)
 	if err != nil {
 		return "", 0, fmt.Errorf("put blob: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+	digest := hex.EncodeToString(h.Sum(nil))
+	if dst, _ := s.path(digest); fileExists(dst) {
+		return digest, info.Size(), nil
+	}
+	return digest, info.Size(), s.place(tmp, digest)
+}
+
+// writeTemp copies r into a new, fsynced temporary file and returns its name.
+func (s *FS) writeTemp(r io.Reader) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
+	if err != nil {
+		return "", fmt.Errorf("put blob: %w", err)
+	}
+	_, err = io.Copy(tmp, r)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -59,23 +102,30 @@ func (s *FS) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		err = cerr
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("put blob: %w", err)
 	}
-	digest := hex.EncodeToString(h.Sum(nil))
+	return tmp.Name(), nil
+}
+
+// place renames the temporary file tmp to digest's path and syncs the directory.
+func (s *FS) place(tmp, digest string) error {
 	dst, _ := s.path(digest)
-	if _, err := os.Stat(dst); err == nil {
-		return digest, size, nil
-	}
 	if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
-		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
+		return fmt.Errorf("put blob %s: %w", digest, err)
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("put blob %s: %w", digest, err)
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
+		return fmt.Errorf("put blob %s: %w", digest, err)
 	}
-	return digest, size, nil
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // mkdirAll creates the shard directories, syncing each parent whose entries changed so that

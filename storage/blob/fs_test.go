@@ -103,6 +103,45 @@ func TestFS(t *testing.T) {
 	})
 }
 
+// TestFSLargeContent checks the streaming path of content larger than Put reads into memory:
+// exact bytes and digest, stored once, nothing left in tmp, and a read failure past the
+// in-memory part stores nothing.
+func TestFSLargeContent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := bytes.Repeat([]byte("fascicolo "), inMemory/10+1000)
+	sum := sha256.Sum256(content)
+	for range 2 {
+		digest, size, err := s.Put(ctx, bytes.NewReader(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if digest != hex.EncodeToString(sum[:]) || size != int64(len(content)) {
+			t.Fatalf("Put = %s, %d; want %x, %d", digest, size, sum, len(content))
+		}
+	}
+	rc, err := s.Open(ctx, hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, content) {
+		t.Fatal("content differs")
+	}
+	boom := errors.New("connection reset")
+	if _, _, err := s.Put(ctx, io.MultiReader(bytes.NewReader(content), errReader{boom})); !errors.Is(err, boom) {
+		t.Fatalf("Put(failing after %d bytes) = %v, want %v", len(content), err, boom)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(entries) != 0 {
+		t.Fatalf("%d temporary files left", len(entries))
+	}
+}
+
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
