@@ -21,10 +21,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+	"github.com/riverqueue/river"
 	"github.com/ncruces/go-sqlite3/gormlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -59,6 +61,11 @@ type DB struct {
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
 	log    *slog.Logger
 	now    func() time.Time // stamps change events and migrations
+
+	// inserter enqueues jobs inside write transactions (see jobs.go); made on first use.
+	inserterOnce sync.Once
+	inserter     *river.Client[*sql.Tx]
+	inserterErr  error
 }
 
 var _ domain.Store = (*DB)(nil)

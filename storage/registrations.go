@@ -20,7 +20,8 @@ const (
 	changeAnnulled = "registration.annulled"
 )
 
-// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2).
+// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2),
+// and enqueues the extraction of its text (see enqueueText).
 //
 // Everything that does not need the number is written first; the counter row is taken last,
 // together with the one insert that needs it (see numberAndInsert), so that concurrent
@@ -66,12 +67,16 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 		if err := db.runAll(tx, &r.Position, stmts...); err != nil {
 			return officesError(idempotencyConflict(err, w), r.Offices)
 		}
-		return db.numberAndInsert(tx, aoo, r, enc)
+		if err := db.numberAndInsert(tx, aoo, r, enc); err != nil {
+			return err
+		}
+		return db.enqueueText(tx, r.ID)
 	})
 	if err != nil {
 		r.Number, r.Identifier, r.Position = number, identifier, position
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
+	r.TextStatus = domain.TextPending
 	return nil
 }
 

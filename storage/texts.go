@@ -1,0 +1,150 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/jobs"
+)
+
+// changeText is the change-feed event of newly extracted text: the search projection re-indexes
+// the registration with it. The transparency log ignores it (the registration did not change).
+const changeText = "registration.text"
+
+// enqueueText records a registration's text as pending and enqueues the job that extracts it,
+// in the registration's transaction: the job exists if and only if the registration does.
+func (db *DB) enqueueText(tx *gorm.DB, id string) error {
+	if err := tx.Exec(`INSERT INTO registration_texts (registration_id, status, updated_at) VALUES (?, ?, ?)`,
+		id, domain.TextPending, db.ts(db.now())).Error; err != nil {
+		return fmt.Errorf("record pending text: %w", err)
+	}
+	return db.enqueue(tx, jobs.ExtractText{RegistrationID: id})
+}
+
+// StoreText records the outcome of an extraction (done with the text, or none) and appends a
+// change-feed event for it; the registration's position becomes that event's, so that a client
+// who sees text_status "done" can search with min_position = position and find the text. The
+// registration row is locked first (on PostgreSQL), so its position never goes backwards when
+// an update of the registration commits at the same time.
+func (db *DB) StoreText(ctx context.Context, id, status, text string, attempt int) error {
+	if status != domain.TextDone && status != domain.TextNone {
+		return fmt.Errorf("store text of %s: status %q", id, status)
+	}
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		if err := db.lockRegistration(tx, id); err != nil {
+			return err
+		}
+		var pos int64
+		if err := db.runAll(tx, &pos, db.changeStmt(changeText, domain.KindRegistration, id)); err != nil {
+			return fmt.Errorf("append change event: %w", err)
+		}
+		res := tx.Exec(`UPDATE registration_texts SET status = ?, text = ?, attempts = ?, last_error = '', updated_at = ?
+			WHERE registration_id = ?`, status, strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), ""),
+			attempt, db.ts(db.now()), id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return domain.Errorf(domain.ECNotFound, "no text row for registration %s", id)
+		}
+		return tx.Exec(`UPDATE registrations SET position = ? WHERE id = ?`, pos, id).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store text of %s: %w", id, guarded(err))
+	}
+	return nil
+}
+
+// lockRegistration locks a registration row until the end of tx on PostgreSQL (SQLite's single
+// writer already serialises); ECNotFound if it does not exist.
+func (db *DB) lockRegistration(tx *gorm.DB, id string) error {
+	q := `SELECT count(*) FROM registrations WHERE id = ?`
+	if db.engine == Postgres {
+		q = `SELECT count(*) FROM (SELECT 1 FROM registrations WHERE id = ? FOR UPDATE) l`
+	}
+	var n int
+	if err := tx.Raw(q, id).Row().Scan(&n); err != nil {
+		return fmt.Errorf("lock registration: %w", err)
+	}
+	if n == 0 {
+		return domain.Errorf(domain.ECNotFound, "registration %s not found", id)
+	}
+	return nil
+}
+
+// TextFailed records a failed extraction attempt: text_status becomes "failed" with the error,
+// until a later attempt succeeds. Text extracted earlier is kept.
+func (db *DB) TextFailed(ctx context.Context, id string, attempt int, cause string) error {
+	if len(cause) > 2000 {
+		cause = cause[:2000]
+	}
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE registration_texts SET status = ?, attempts = ?, last_error = ?, updated_at = ?
+			WHERE registration_id = ?`, domain.TextFailed, attempt, strings.ToValidUTF8(cause, "?"), db.ts(db.now()), id).Error
+	})
+	if err != nil {
+		return fmt.Errorf("record failed text extraction of %s: %w", id, err)
+	}
+	return nil
+}
+
+// TextState is a registration's text row, for operators and tests.
+type TextState struct {
+	Status    string
+	Attempts  int
+	LastError string
+	Text      string
+}
+
+// Text returns the text row of a registration (ECNotFound).
+func (db *DB) Text(ctx context.Context, id string) (TextState, error) {
+	var s TextState
+	err := db.read(ctx).Raw(`SELECT status, attempts, last_error, text FROM registration_texts WHERE registration_id = ?`, id).
+		Row().Scan(&s.Status, &s.Attempts, &s.LastError, &s.Text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, domain.Errorf(domain.ECNotFound, "no text row for registration %s", id)
+	}
+	if err != nil {
+		return s, fmt.Errorf("text of registration %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// RegistrationTexts returns the extracted texts of the registrations with these ids that have
+// one, for the search projection.
+func (db *DB) RegistrationTexts(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for chunk := range slices.Chunk(ids, 500) {
+		q := `SELECT registration_id, text FROM registration_texts WHERE status = ? AND registration_id IN (?` +
+			strings.Repeat(", ?", len(chunk)-1) + `)`
+		args := []any{domain.TextDone}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.read(ctx).Raw(q, args...).Rows()
+		if err != nil {
+			return nil, fmt.Errorf("registration texts: %w", err)
+		}
+		for rows.Next() {
+			var id, text string
+			if err := rows.Scan(&id, &text); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("registration texts: %w", err)
+			}
+			out[id] = text
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("registration texts: %w", err)
+		}
+	}
+	return out, nil
+}
