@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
-	"github.com/riverqueue/river"
 	"github.com/ncruces/go-sqlite3/gormlite"
+	"github.com/riverqueue/river"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
