@@ -15,7 +15,7 @@ import (
 // the image. It was made by TestOCRFixture with -update-ocr-fixture (fpdf renders the text as a
 // PDF, pdftoppm rasterises it at 200 dpi) and is committed, so the test does not depend on
 // poppler's rendering.
-const ocrFixture = "testdata/verbale_sopralluogo.png"
+const ocrFixture = "../testdata/verbale_sopralluogo.png"
 
 // ocrWord is in the image and in no other test document.
 const ocrWord = "infiltrazioni"

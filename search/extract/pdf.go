@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -86,12 +85,14 @@ func (x *Extractor) ocrPDF(ctx context.Context, data []byte) (string, error) {
 	return normalise(b.String()), nil
 }
 
-// pureGoPDFText reads the text layer without external tools: the glyph runs of each page,
-// grouped into lines by their baseline and ordered left to right, with a space wherever the
-// gap between two runs is wider than a fraction of the font size.
+// pureGoPDFText reads the text layer without external tools, interpreting each page's content
+// stream: the strings its text operators show, decoded with their font's encoding, with a line
+// break where a text operator moves to another line and a space where a TJ array moves the
+// next glyph right by more than a fifth of an em. It needs no glyph widths, which the standard
+// fonts of many generated PDFs do not carry.
 func pureGoPDFText(data []byte) (text string, err error) {
 	defer func() {
-		if r := recover(); r != nil { // malformed files can panic deep in the parser
+		if r := recover(); r != nil { // malformed files panic deep in the parser
 			text, err = "", fmt.Errorf("read PDF: %v", r)
 		}
 	}()
@@ -105,38 +106,62 @@ func pureGoPDFText(data []byte) (text string, err error) {
 		if p.V.IsNull() {
 			continue
 		}
-		runs := p.Content().Text
-		slices.SortStableFunc(runs, func(a, c pdf.Text) int {
-			if math.Abs(a.Y-c.Y) > 2 {
-				return -cmpFloat(a.Y, c.Y) // top of the page first
+		contents := p.V.Key("Contents")
+		if contents.Kind() == pdf.Array {
+			for j := range contents.Len() {
+				pageText(&b, p, contents.Index(j))
 			}
-			return cmpFloat(a.X, c.X)
-		})
-		for j, t := range runs {
-			if j > 0 {
-				prev := runs[j-1]
-				switch {
-				case math.Abs(prev.Y-t.Y) > 2:
-					b.WriteString("\n")
-				case t.X-(prev.X+prev.W) > 0.15*max(t.FontSize, 1):
-					b.WriteString(" ")
-				}
-			}
-			b.WriteString(t.S)
+		} else {
+			pageText(&b, p, contents)
 		}
 		b.WriteString("\n\n")
 	}
 	return normalise(b.String()), nil
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// pageText appends the text shown by one content stream of page p.
+func pageText(b *strings.Builder, p pdf.Page, stream pdf.Value) {
+	var enc pdf.TextEncoding
+	show := func(v pdf.Value) {
+		if enc != nil {
+			b.WriteString(enc.Decode(v.RawString()))
+		} else {
+			b.WriteString(v.RawString())
+		}
 	}
-	return 0
+	pdf.Interpret(stream, func(stk *pdf.Stack, op string) {
+		args := make([]pdf.Value, stk.Len())
+		for i := len(args) - 1; i >= 0; i-- {
+			args[i] = stk.Pop()
+		}
+		switch {
+		case op == "Tf" && len(args) == 2:
+			enc = p.Font(args[0].Name()).Encoder()
+		case op == "Tj" && len(args) == 1:
+			show(args[0])
+		case (op == "'" || op == `"`) && len(args) > 0:
+			b.WriteString("\n")
+			show(args[len(args)-1])
+		case op == "TJ" && len(args) == 1:
+			for j := range args[0].Len() {
+				v := args[0].Index(j)
+				switch {
+				case v.Kind() == pdf.String:
+					show(v)
+				case v.Float64() < -200:
+					b.WriteString(" ")
+				}
+			}
+		case (op == "Td" || op == "TD") && len(args) == 2:
+			if args[1].Float64() != 0 {
+				b.WriteString("\n")
+			} else {
+				b.WriteString(" ")
+			}
+		case op == "T*" || op == "Tm" || op == "ET":
+			b.WriteString("\n")
+		}
+	})
 }
 
 // letters counts the letters and digits in s.
