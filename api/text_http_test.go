@@ -151,4 +151,3 @@ func TestTextExtractionFailureIsVisibleAndRetried(t *testing.T) {
 		}
 	}, func(m *app.Main) { m.TextRetryPolicy = fastRetry{} })
 }
-
