@@ -127,6 +127,19 @@ func (p *Projection) addTexts(ctx context.Context, docs []Document) error {
 	return nil
 }
 
+// CatchUp steps until it has read every change event committed so far, and returns how many
+// it read.
+func (p *Projection) CatchUp(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := p.Step(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
 // save writes the cursor atomically, then wakes WaitFor.
 func (p *Projection) save(c domain.FeedCursor) error {
 	raw, _ := json.Marshal(c)
