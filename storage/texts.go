@@ -38,8 +38,12 @@ func (db *DB) StoreText(ctx context.Context, id, status, text string, attempt in
 		return fmt.Errorf("store text of %s: status %q", id, status)
 	}
 	err := db.write(ctx, func(tx *gorm.DB) error {
-		if err := db.lockRegistration(tx, id); err != nil {
+		disposed, err := db.lockRegistration(tx, id)
+		if err != nil {
 			return err
+		}
+		if disposed { // disposed of while the job ran: its text goes with its content
+			status, text = domain.TextNone, ""
 		}
 		var pos int64
 		if err := db.runAll(tx, &pos, db.changeStmt(changeText, domain.KindRegistration, id)); err != nil {
@@ -63,18 +67,30 @@ func (db *DB) StoreText(ctx context.Context, id, status, text string, attempt in
 }
 
 // lockRegistration locks a registration row until the end of tx on PostgreSQL (SQLite's single
-// writer already serialises); ECNotFound if it does not exist.
-func (db *DB) lockRegistration(tx *gorm.DB, id string) error {
-	q := `SELECT count(*) FROM registrations WHERE id = ?`
+// writer already serialises) and reports whether it was disposed of; ECNotFound if it does not
+// exist.
+func (db *DB) lockRegistration(tx *gorm.DB, id string) (disposed bool, err error) {
+	q := `SELECT disposal_id IS NOT NULL FROM registrations WHERE id = ?`
 	if db.engine == Postgres {
-		q = `SELECT count(*) FROM (SELECT 1 FROM registrations WHERE id = ? FOR UPDATE) l`
+		q += ` FOR UPDATE`
 	}
-	var n int
-	if err := tx.Raw(q, id).Row().Scan(&n); err != nil {
-		return fmt.Errorf("lock registration: %w", err)
+	err = tx.Raw(q, id).Row().Scan(&disposed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, domain.Errorf(domain.ECNotFound, "registration %s not found", id)
 	}
-	if n == 0 {
-		return domain.Errorf(domain.ECNotFound, "registration %s not found", id)
+	if err != nil {
+		return false, fmt.Errorf("lock registration: %w", err)
+	}
+	return disposed, nil
+}
+
+// disposeText empties the extracted text of a registration being disposed of, in the disposal's
+// transaction: the text is derived from the content, and goes with it. The disposal's own
+// change-feed event makes the search projection re-index the registration without it.
+func (db *DB) disposeText(tx *gorm.DB, id string) error {
+	if err := tx.Exec(`UPDATE registration_texts SET status = ?, text = '', last_error = '', updated_at = ?
+		WHERE registration_id = ?`, domain.TextNone, db.ts(db.now()), id).Error; err != nil {
+		return fmt.Errorf("dispose of the text of %s: %w", id, err)
 	}
 	return nil
 }

@@ -52,6 +52,23 @@ func TestRegistrationText(t *testing.T) {
 				t.Fatalf("text row %+v", st)
 			}
 		})
+		t.Run("DisposalTakesTheText", func(t *testing.T) {
+			d := &domain.Disposal{ID: "d1", Authorization: "Soprintendenza 1/2026", Date: "2036-01-01", By: "ro",
+				ByName: "Records", At: testNow}
+			if err := f.db.CreateDisposal(ctx, d, nil, []string{r.ID}, domain.Write{}); err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := f.db.Text(ctx, r.ID); st.Status != domain.TextNone || st.Text != "" {
+				t.Fatalf("text row after disposal %+v", st)
+			}
+			// A job that read the content before the disposal stores nothing.
+			if err := f.db.StoreText(ctx, r.ID, domain.TextDone, "Verbale di sopralluogo", 3); err != nil {
+				t.Fatal(err)
+			}
+			if texts, _ := f.db.RegistrationTexts(ctx, []string{r.ID}); len(texts) != 0 {
+				t.Fatalf("texts of a disposed registration %q", texts)
+			}
+		})
 		t.Run("ErrUnknownRegistration", func(t *testing.T) {
 			wantCode(t, f.db.StoreText(ctx, "nope", domain.TextNone, "", 1), domain.ECNotFound)
 		})
