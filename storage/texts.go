@@ -164,3 +164,72 @@ func (db *DB) RegistrationTexts(ctx context.Context, ids []string) (map[string]s
 	}
 	return out, nil
 }
+
+// backfillBatch is how many registrations one backfill transaction takes.
+const backfillBatch = 500
+
+// backfillLock is the advisory lock key of EnqueueMissingTexts ("sptextbf" in ASCII).
+const backfillLock int64 = 0x7370746578746266
+
+// EnqueueMissingTexts enqueues the text extraction of the registrations that have no text row:
+// those stored before text extraction existed. It works in short transactions of
+// backfillBatch registrations, so registrations go on meanwhile, and returns how many it
+// enqueued. Registrations disposed of get "none" and no job. Running it twice, or in two
+// processes at once, enqueues each registration once: on PostgreSQL the batches of two
+// processes take turns under an advisory lock, and each finds the other's rows.
+func (db *DB) EnqueueMissingTexts(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := db.write(ctx, func(tx *gorm.DB) error {
+			if db.engine == Postgres {
+				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, backfillLock).Error; err != nil {
+					return err
+				}
+			}
+			rows, err := tx.Raw(`SELECT r.id, r.disposal_id IS NOT NULL FROM registrations r
+				WHERE NOT EXISTS (SELECT 1 FROM registration_texts t WHERE t.registration_id = r.id)
+				ORDER BY r.seq LIMIT ?`, backfillBatch).Rows()
+			if err != nil {
+				return err
+			}
+			type missing struct {
+				id       string
+				disposed bool
+			}
+			var todo []missing
+			for rows.Next() {
+				var m missing
+				if err := rows.Scan(&m.id, &m.disposed); err != nil {
+					rows.Close()
+					return err
+				}
+				todo = append(todo, m)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, m := range todo {
+				if m.disposed {
+					err = tx.Exec(`INSERT INTO registration_texts (registration_id, status, updated_at) VALUES (?, ?, ?)`,
+						m.id, domain.TextNone, db.ts(db.now())).Error
+				} else {
+					err = db.enqueueText(tx, m.id)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			n = len(todo)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("enqueue missing texts: %w", err)
+		}
+		total += n
+		if n < backfillBatch {
+			return total, nil
+		}
+	}
+}

@@ -74,3 +74,31 @@ func TestRegistrationText(t *testing.T) {
 		})
 	})
 }
+
+func TestEnqueueMissingTexts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		ctx := t.Context()
+		r := f.register(t, newRegistration())
+		old := f.register(t, newRegistration())
+		// As stored before text extraction existed.
+		if err := f.exec(`DELETE FROM registration_texts WHERE registration_id = ?`, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.db.RegistrationByID(ctx, old.ID); got.TextStatus != domain.TextNone {
+			t.Fatalf("text_status without a text row %q, want none", got.TextStatus)
+		}
+		for i, want := range []int{1, 0} { // the second run finds nothing left
+			n, err := f.db.EnqueueMissingTexts(ctx)
+			if err != nil || n != want {
+				t.Fatalf("run %d: enqueued %d (%v), want %d", i, n, err, want)
+			}
+		}
+		if got, _ := f.db.RegistrationByID(ctx, old.ID); got.TextStatus != domain.TextPending {
+			t.Fatalf("text_status after the backfill %q, want pending", got.TextStatus)
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'extract_text'`); n != 3 {
+			t.Fatalf("%d extraction jobs, want 3 (%s, %s and the backfilled one)", n, r.ID, old.ID)
+		}
+	})
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/search/extract"
+	"github.com/sportello/sportello/storage"
 )
 
 // jobPollInterval is how often River looks for new jobs: neither engine's database/sql driver
@@ -21,6 +24,11 @@ const jobPollInterval = time.Second
 // River hands each job to one of them.
 type textJobs struct {
 	client *river.Client[*sql.Tx]
+	db     *storage.DB
+	logger *slog.Logger
+
+	stopBackfill func()
+	backfill     sync.WaitGroup
 }
 
 // openTexts prepares the River client that works text extraction jobs, unless
@@ -45,10 +53,12 @@ func (m *Main) openTexts() error {
 	if err != nil {
 		return err
 	}
-	m.texts = &textJobs{client: client}
+	m.texts = &textJobs{client: client, db: m.DB, logger: m.Logger}
 	return nil
 }
 
+// start starts working jobs, and in the background enqueues the extraction of registrations
+// stored before text extraction existed.
 func (t *textJobs) start() error {
 	if t == nil {
 		return nil
@@ -56,6 +66,17 @@ func (t *textJobs) start() error {
 	if err := t.client.Start(context.Background()); err != nil {
 		return fmt.Errorf("start text jobs: %w", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.stopBackfill = cancel
+	t.backfill.Go(func() {
+		n, err := t.db.EnqueueMissingTexts(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			t.logger.Error("enqueue the text extraction of older registrations", "err", err)
+		case n > 0:
+			t.logger.Info("enqueued the text extraction of older registrations", "registrations", n)
+		}
+	})
 	return nil
 }
 
@@ -64,6 +85,10 @@ func (t *textJobs) start() error {
 func (t *textJobs) stop(timeout time.Duration) error {
 	if t == nil {
 		return nil
+	}
+	if t.stopBackfill != nil {
+		t.stopBackfill()
+		t.backfill.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
