@@ -47,8 +47,11 @@ func (m *Main) openTexts() error {
 		Workers:           workers,
 		Queues:            map[string]river.QueueConfig{jobs.QueueText: {MaxWorkers: m.Config.TextWorkers}},
 		FetchPollInterval: jobPollInterval,
-		RetryPolicy:       m.TextRetryPolicy,
-		Logger:            m.Logger,
+		// A job left running by a process that died is worked again once it has been running
+		// longer than any extraction may: River's default waits an hour.
+		RescueStuckJobsAfter: jobs.Timeout + 5*time.Minute,
+		RetryPolicy:          m.TextRetryPolicy,
+		Logger:               m.Logger,
 	})
 	if err != nil {
 		return err

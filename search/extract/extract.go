@@ -122,6 +122,9 @@ func run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// One thread per tool run: the job queue already runs SPORTELLO_TEXT_WORKERS of them at
+	// once, and tesseract's OpenMP threads would otherwise each take every core.
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if len(msg) > 500 {
