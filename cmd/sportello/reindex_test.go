@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/internal/testdb"
 )
 
 // TestReindexWhileServing is issue 4's must-show 6: `sportello reindex` rebuilds the index
@@ -133,4 +134,39 @@ func waitIndexed(t *testing.T, s *apptest.Server, token string, want []string) {
 		}
 		time.Sleep(100 * time.Millisecond) // polling interval, not an assertion
 	}
+}
+
+// Without a running server, reindex builds and publishes; the next start serves the new
+// generation and removes the old one.
+func TestReindexOffline(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		data := t.TempDir()
+		var (
+			officer string
+			want    []string
+		)
+		t.Run("Before", func(t *testing.T) {
+			s := apptest.StartIn(t, data, dbURL)
+			officer = s.NewClient(t, "records", []string{"records_officer"})
+			var stop atomic.Bool
+			registerMany(s, officer, 20, &stop)
+			want = allIDs(t, s, officer, "/v1/registrations", url.Values{"limit": {"500"}})
+		}) // the server stops here
+		old, err := filepath.Glob(filepath.Join(data, "search", "gen-*"))
+		if err != nil || len(old) != 1 {
+			t.Fatalf("generations before the reindex: %v %v", old, err)
+		}
+		var out bytes.Buffer
+		if err := run(t.Context(), []string{"reindex", "--data", data, "--database-url", dbURL},
+			func(string) string { return "" }, &out); err != nil {
+			t.Fatal(err)
+		}
+		s := apptest.StartIn(t, data, dbURL)
+		if got := allIDs(t, s, officer, "/v1/search", url.Values{"limit": {"100"}}); !slices.Equal(got, want) {
+			t.Fatalf("after the reindex the index holds %d registrations, the database %d", len(got), len(want))
+		}
+		if _, err := os.Stat(old[0]); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("old generation %s still there: %v", old[0], err)
+		}
+	})
 }
