@@ -20,6 +20,7 @@ func toRegistration(r *domain.Registration) Registration {
 		Document:       toFile(r.Document), Attachments: make([]File, 0, len(r.Attachments)),
 		Class: r.Class, Offices: nonNil(r.Offices), Dossiers: nonNil(r.Dossiers),
 		Confidential: r.Confidential, Status: string(r.Status), Position: r.Position, CreatedBy: r.CreatedBy,
+		TextStatus: r.TextStatus,
 	}
 	for _, c := range r.Correspondents {
 		out.Correspondents = append(out.Correspondents, Correspondent(c))

@@ -83,6 +83,11 @@ type Registration struct {
 	Disposal  *DisposalRef `json:"disposal" extensions:"x-nullable"`
 	Position  int64        `json:"position" example:"1234"` // change-feed position, for read-your-writes
 	CreatedBy string       `json:"created_by"`              // the API client that registered it
+	// TextStatus says whether the text of the document and attachments has been extracted
+	// (and OCRed) for search yet: pending, done, failed (retried with backoff), or none
+	// (nothing readable). Once it is done, position is that of the text's change-feed event:
+	// a search with min_position=position finds the registration by its text.
+	TextStatus string `json:"text_status" enums:"pending,done,failed,none"`
 }
 
 // RegistrationList is one page of registrations; next_cursor is empty on the last page.

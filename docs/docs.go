@@ -5103,6 +5103,7 @@ const docTemplate = `{
                 "sender_reference",
                 "status",
                 "subject",
+                "text_status",
                 "year"
             ],
             "properties": {
@@ -5237,6 +5238,16 @@ const docTemplate = `{
                 },
                 "subject": {
                     "type": "string"
+                },
+                "text_status": {
+                    "description": "TextStatus says whether the text of the document and attachments has been extracted\n(and OCRed) for search yet: pending, done, failed (retried with backoff), or none\n(nothing readable). Once it is done, position is that of the text's change-feed event:\na search with min_position=position finds the registration by its text.",
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "done",
+                        "failed",
+                        "none"
+                    ]
                 },
                 "year": {
                     "type": "integer",

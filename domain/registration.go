@@ -120,7 +120,19 @@ type Registration struct {
 	// Position is the change-feed position of the latest write to this registration; search
 	// accepts it as min_position for read-your-writes.
 	Position int64 `json:"position"`
+	// TextStatus says how far the extraction of the text of the document and its attachments
+	// for search has got (TextPending, TextDone, TextFailed, TextNone). It is derived data,
+	// filled in by a background job after the registration.
+	TextStatus string `json:"text_status"`
 }
+
+// Text statuses of a registration.
+const (
+	TextPending = "pending" // the extraction job has not run yet
+	TextDone    = "done"    // text extracted and handed to the search index
+	TextFailed  = "failed"  // the last attempt failed; it is retried with backoff until it gives up
+	TextNone    = "none"    // nothing to read: no file of a readable type, or content disposed of
+)
 
 // Ref names a registration the way people do: register, year and number.
 type Ref struct {

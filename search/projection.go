@@ -26,6 +26,12 @@ type Registrations interface {
 	RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error)
 }
 
+// Texts loads the extracted texts of registrations by id (those without text are left out);
+// storage.DB is one.
+type Texts interface {
+	RegistrationTexts(ctx context.Context, ids []string) (map[string]string, error)
+}
+
 // Projection keeps an Index equal to the database: it follows the change feed and indexes the
 // current state of every registration an event names. The cursor lives beside the index, not
 // in the database, because each process keeps an index of its own; it is saved after the
@@ -35,7 +41,10 @@ type Projection struct {
 	Index         *Index
 	Feed          domain.ChangeFeed
 	Registrations Registrations
-	Logger        *slog.Logger
+	// Texts, when set, fills in each document's extracted text. NewProjection sets it when
+	// Registrations also implements Texts.
+	Texts  Texts
+	Logger *slog.Logger
 
 	mu       sync.Mutex
 	cursor   domain.FeedCursor
@@ -47,6 +56,7 @@ type Projection struct {
 func NewProjection(index *Index, feed domain.ChangeFeed, regs Registrations, logger *slog.Logger) (*Projection, error) {
 	p := &Projection{Index: index, Feed: feed, Registrations: regs, Logger: logger,
 		advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
+	p.Texts, _ = regs.(Texts)
 	raw, err := os.ReadFile(filepath.Join(index.dir, cursorFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -94,6 +104,9 @@ func (p *Projection) Step(ctx context.Context) (int, error) {
 		}
 		docs = append(docs, FromRegistration(r))
 	}
+	if err := p.addTexts(ctx, docs); err != nil {
+		return 0, err
+	}
 	if err := p.Index.Put(ctx, docs...); err != nil {
 		return 0, err
 	}
@@ -101,6 +114,38 @@ func (p *Projection) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return len(events), nil
+}
+
+// addTexts fills in the extracted text of docs, in one query per step.
+func (p *Projection) addTexts(ctx context.Context, docs []Document) error {
+	if p.Texts == nil || len(docs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	texts, err := p.Texts.RegistrationTexts(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("index registrations: %w", err)
+	}
+	for i := range docs {
+		docs[i].Text = texts[docs[i].ID]
+	}
+	return nil
+}
+
+// CatchUp steps until it has read every change event committed so far, and returns how many
+// it read.
+func (p *Projection) CatchUp(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := p.Step(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
 }
 
 // save writes the cursor atomically, then wakes WaitFor.

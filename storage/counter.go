@@ -86,9 +86,8 @@ func (db *DB) numberAndInsertLast(tx *gorm.DB, aoo domain.AOO, r *domain.Registr
 	}
 	const update = `UPDATE register_counters SET last_number = last_number + 1
 		WHERE register_code = ? AND year = ? RETURNING last_number`
-	key := counterKey{r.Register, r.Year}
 	var err error
-	if _, known := db.counters.Load(key); known && last {
+	if _, known := db.counters.Load(counterKey{r.Register, r.Year}); known && last {
 		err = commitWith(tx, statement(update, true), append([]any{r.Register, r.Year}, args...), &n, &ident)
 	} else {
 		err = tx.Raw(statement(update, false), append([]any{r.Register, r.Year}, args...)...).Row().Scan(&n, &ident)
@@ -101,7 +100,6 @@ func (db *DB) numberAndInsertLast(tx *gorm.DB, aoo domain.AOO, r *domain.Registr
 	if err != nil {
 		return registrationError(err, r)
 	}
-	db.counters.Store(key, struct{}{}) // counter rows are never deleted
 	r.AssignNumber(aoo, n)
 	if r.Identifier != ident {
 		return fmt.Errorf("registration %s: the database formatted identifier %q, the domain %q", r.ID, ident, r.Identifier)
@@ -109,7 +107,9 @@ func (db *DB) numberAndInsertLast(tx *gorm.DB, aoo domain.AOO, r *domain.Registr
 	return nil
 }
 
-// counterKey names one counter row: register and year.
+// counterKey names one counter row: register and year. A key enters DB.counters once a
+// registration using the row has committed — before, the row may be another transaction's
+// uncommitted insert, which an UPDATE does not see — and stays: counter rows are never deleted.
 type counterKey struct {
 	register string
 	year     int

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/gormlite"
+	"github.com/riverqueue/river"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -62,6 +63,11 @@ type DB struct {
 	counters sync.Map
 	log      *slog.Logger
 	now      func() time.Time // stamps change events and migrations
+
+	// inserter enqueues jobs inside write transactions (see jobs.go); made on first use.
+	inserterOnce sync.Once
+	inserter     *river.Client[*sql.Tx]
+	inserterErr  error
 }
 
 var _ domain.Store = (*DB)(nil)

@@ -104,6 +104,9 @@ func (db *DB) CreateDisposal(ctx context.Context, d *domain.Disposal, dossierIDs
 			if res.RowsAffected != 1 {
 				return domain.Errorf(domain.ECConflict, "registration %s was disposed of meanwhile", id)
 			}
+			if err := db.disposeText(tx, id); err != nil {
+				return err
+			}
 		}
 		return db.storeWrite(tx, w)
 	})

@@ -20,7 +20,7 @@ var ErrSchemaMismatch = errors.New("database schema mismatch")
 const migrateLock int64 = 0x73706f7274656c6c
 
 // Migrate applies the embedded migrations that the database lacks, each in its own transaction
-// together with its row in schema_migrations. It is idempotent, and on PostgreSQL two processes
+// together with its row in schema_migrations, then River's (see migrateJobs). It is idempotent, and on PostgreSQL two processes
 // may run it at once: the advisory lock makes the second wait, then find the work done.
 func (db *DB) Migrate(ctx context.Context) error {
 	ms, err := migrations.For(db.engine)
@@ -36,7 +36,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			db.log.InfoContext(ctx, "applied migration", "engine", db.engine, "version", m.Version, "name", m.Name)
 		}
 	}
-	return nil
+	return db.migrateJobs(ctx)
 }
 
 // apply runs m unless it is recorded already, and reports whether it ran.
@@ -122,18 +122,12 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 				ErrSchemaMismatch, m.Version, m.Name)
 		}
 	}
-	return nil
+	return db.checkJobSchema(ctx)
 }
 
 // appliedVersions lists the versions recorded in schema_migrations; none if it does not exist.
 func (db *DB) appliedVersions(ctx context.Context) ([]int, error) {
-	exists := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
-	if db.engine == Postgres {
-		exists = `SELECT count(*) FROM pg_catalog.pg_tables
-			WHERE schemaname = current_schema() AND tablename = 'schema_migrations'`
-	}
-	var n int
-	if err := db.read(ctx).Raw(exists).Row().Scan(&n); err != nil || n == 0 {
+	if exists, err := db.tableExists(ctx, "schema_migrations"); err != nil || !exists {
 		return nil, err
 	}
 	rows, err := db.read(ctx).Raw(`SELECT version FROM schema_migrations ORDER BY version`).Rows()
@@ -150,4 +144,15 @@ func (db *DB) appliedVersions(ctx context.Context) ([]int, error) {
 		versions = append(versions, v)
 	}
 	return versions, rows.Err()
+}
+
+// tableExists reports whether the table exists (in the current schema on PostgreSQL).
+func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if db.engine == Postgres {
+		q = `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`
+	}
+	var n int
+	err := db.read(ctx).Raw(q, name).Row().Scan(&n)
+	return n > 0, err
 }

@@ -20,7 +20,8 @@ const (
 	changeAnnulled = "registration.annulled"
 )
 
-// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2).
+// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2),
+// and enqueues the extraction of its text (see enqueueText).
 //
 // Everything that does not need the number is written first; the counter row is taken last,
 // together with the one insert that needs it (see numberAndInsert), so that concurrent
@@ -66,12 +67,22 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 		if err := db.runAll(tx, &r.Position, stmts...); err != nil {
 			return officesError(idempotencyConflict(err, w), r.Offices)
 		}
+		// The text row's reference to the registration is deferred: the numbering statement
+		// must be the transaction's last (numberAndInsertLast).
+		if err := db.enqueueText(tx, r.ID); err != nil {
+			if isUnique(err, "registration_texts") {
+				// The id is taken: its text row belongs to the registration that has it.
+				return conflict(err, "registration %s already exists", r.ID)
+			}
+			return err
+		}
 		return db.numberAndInsertLast(tx, aoo, r, enc, true)
 	})
 	if err != nil {
 		r.Number, r.Identifier, r.Position = number, identifier, position
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
+	r.TextStatus = domain.TextPending
 	return nil
 }
 

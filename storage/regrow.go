@@ -38,7 +38,8 @@ func (db *DB) registrationSelectList() string {
 		FROM dossier_items di JOIN dossiers dd ON dd.id = di.dossier_id WHERE di.registration_id = r.id)`
 	}
 	return strings.Replace(registrationColumns, "r.dossiers", dossiers, 1) + `,
-		(SELECT ` + offices + ` FROM registration_offices o WHERE o.registration_id = r.id)`
+		(SELECT ` + offices + ` FROM registration_offices o WHERE o.registration_id = r.id),
+		(SELECT t.status FROM registration_texts t WHERE t.registration_id = r.id)`
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
@@ -50,7 +51,7 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		seq                                int64
 		correspondents, document           string
 		attachments, dossiers              string
-		senderRef, offices                 sql.NullString
+		senderRef, offices, textStatus     sql.NullString
 		annulledBy, annulledByName, reason sql.NullString
 		authorization                      sql.NullString
 		ann                                = new(domain.Annulment)
@@ -63,7 +64,7 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		&r.Date, &r.Direction, &r.Channel, &r.Subject, &correspondents, &senderRef, &document,
 		&attachments, &r.Class, &dossiers, &r.Confidential, &r.Status,
 		timeCol{T: &ann.At, Valid: &annulled}, &annulledBy, &annulledByName, &reason, &authorization,
-		&r.CreatedBy, &r.Position, &disposalID, timeCol{T: &disposal.At, Valid: &disposed}, &disposalAuth, &offices)
+		&r.CreatedBy, &r.Position, &disposalID, timeCol{T: &disposal.At, Valid: &disposed}, &disposalAuth, &offices, &textStatus)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -92,6 +93,11 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 	}
 	if offices.Valid {
 		decode("offices", offices.String, &r.Offices)
+	}
+	// Registrations stored before text extraction existed have no text row, and no job.
+	r.TextStatus = domain.TextNone
+	if textStatus.Valid {
+		r.TextStatus = textStatus.String
 	}
 	r.Offices = orEmpty(r.Offices)
 	r.Attachments = orEmpty(r.Attachments)

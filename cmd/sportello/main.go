@@ -1,6 +1,7 @@
 // Command sportello is the one Sportello binary: `sportello` or `sportello serve` runs the API,
-// `sportello migrate` applies database migrations, `sportello keys create` issues an API key,
-// `sportello verify` checks receipts and checkpoints offline or audits the database.
+// `sportello migrate` applies database migrations, `sportello reindex` rebuilds the search
+// index, `sportello keys create` issues an API key, `sportello verify` checks receipts and
+// checkpoints offline or audits the database.
 package main
 
 import (
@@ -21,6 +22,8 @@ const usage = `usage: sportello [command] [flags]
 commands:
   serve           run the API server (default)
   migrate         apply database migrations and exit
+  reindex         rebuild the search index from the database; a running server
+                  keeps answering from the old index, then swaps to the new one
   keys create     create an API client and print its key once
                   (--name NAME --role ROLE [--role ROLE…] [--office CODE…])
   verify FILE     check a receipt.pdf, receipt.json or checkpoint.json offline
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, args, getenv)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout)
+	case "reindex":
+		return reindex(ctx, args, getenv, stdout)
 	case "keys":
 		if len(args) == 0 || args[0] != "create" {
 			return errors.New("usage: sportello keys create --name NAME --role ROLE")

@@ -39,6 +39,7 @@ type Config struct {
 	SigningP12Pass  string        // SPORTELLO_SIGNING_P12_PASSWORD
 	TSAURL          string        // SPORTELLO_TSA_URL: external RFC 3161 TSA; built-in when empty
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
+	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
 
 	location *time.Location
 }
@@ -87,6 +88,10 @@ func (c *Config) settings() []setting {
 		{name: "signing-p12-password", usage: "password of the PKCS#12 file", secret: true, bind: str(&c.SigningP12Pass)},
 		{name: "tsa-url", usage: "external RFC 3161 time-stamping authority (default: built-in)", bind: str(&c.TSAURL)},
 		{name: "checkpoint-interval", usage: "least time between two signed checkpoints of the transparency log", bind: duration(&c.CheckpointEvery)},
+		{name: "text-workers", usage: "text extraction and OCR jobs this process runs at once (0: none)", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.Atoi(def)
+			fs.IntVar(&c.TextWorkers, n, v, u)
+		}},
 	}
 }
 
@@ -95,6 +100,7 @@ var defaults = map[string]string{
 	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
+	"text-workers": "2",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -178,6 +184,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckpointEvery <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_CHECKPOINT_INTERVAL: must be positive"))
+	}
+	if c.TextWorkers < 0 {
+		errs = append(errs, errors.New("SPORTELLO_TEXT_WORKERS: must not be negative"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))

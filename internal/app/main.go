@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
@@ -36,6 +37,9 @@ type Main struct {
 	// JournalEvery is how often the journal worker looks for days without a daily journal;
 	// zero means every minute (journal.DefaultInterval).
 	JournalEvery time.Duration
+	// TextRetryPolicy overrides River's backoff between text extraction attempts (tests); nil
+	// means River's default, exponential from one second.
+	TextRetryPolicy river.ClientRetryPolicy
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -45,6 +49,7 @@ type Main struct {
 	integrity *integrity
 	search    *searching
 	journals  *journaling
+	texts     *textJobs
 }
 
 // New returns a Main for a validated configuration.
@@ -112,6 +117,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openSearch(); err != nil {
 		return err
 	}
+	if err := m.openTexts(); err != nil {
+		return err
+	}
 	aoo, err := m.Service.AOO(ctx)
 	if err != nil {
 		return fmt.Errorf("read AOO: %w", err)
@@ -143,6 +151,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.integrity.start()
 	m.search.start()
 	m.journals.start()
+	if err := m.texts.start(); err != nil {
+		return err
+	}
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -181,6 +192,9 @@ func (m *Main) Close() error {
 		}
 	}
 	m.journals.stopBackground()
+	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
+	}
 	m.integrity.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
