@@ -24,8 +24,9 @@ type Disposal struct {
 	Items         []DisposedItem `json:"items"`
 }
 
-// DisposedItem is one dossier or registration in a disposal record. A registration disposed
-// with its dossier names it in Dossier.
+// DisposedItem is one dossier, registration or unregistered document in a disposal record
+// (Identifier is a document's id). A registration or document disposed with its dossier names
+// it in Dossier.
 type DisposedItem struct {
 	Kind       string         `json:"kind"`
 	ID         string         `json:"id"`
@@ -87,7 +88,7 @@ func (s *Service) Dispose(ctx context.Context, p Principal, in NewDisposal, idem
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
-	var files []DisposedFile
+	var content []string
 	d, replayed, err := idempotent(ctx, s, p, idem, KindDisposal, s.Store.Disposal, func() (*Disposal, error) {
 		plan, err := s.planDisposal(ctx, in)
 		if err != nil {
@@ -99,46 +100,66 @@ func (s *Service) Dispose(ctx context.Context, p Principal, in NewDisposal, idem
 		e := audit(p, now, "disposal.recorded", KindDisposal, d.ID)
 		e.Detail = detail
 		w := Write{Audit: []AuditEvent{e}, Idempotency: idem.record(p, KindDisposal, d.ID, now), Actor: p.ID, At: now}
-		for _, id := range plan.dossiers {
-			e := audit(p, now, "dossier.disposed", KindDossier, id)
-			e.Detail = detail
-			w.Audit = append(w.Audit, e)
-		}
-		for _, id := range plan.registrations {
-			e := audit(p, now, "registration.disposed", KindRegistration, id)
-			e.Detail = detail
-			w.Audit = append(w.Audit, e)
-		}
-		if err := s.Store.CreateDisposal(ctx, d, plan.dossiers, plan.registrations, w); err != nil {
-			return nil, fmt.Errorf("record disposal: %w", err)
+		for _, group := range []struct {
+			action, kind string
+			ids          []string
+		}{{"dossier.disposed", KindDossier, plan.dossiers}, {"registration.disposed", KindRegistration, plan.registrations},
+			{"document.disposed", KindDocument, plan.documents}} {
+			for _, id := range group.ids {
+				e := audit(p, now, group.action, group.kind, id)
+				e.Detail = detail
+				w.Audit = append(w.Audit, e)
+			}
 		}
 		for _, it := range d.Items {
-			files = append(files, it.Files...)
+			for _, f := range it.Files {
+				if !slices.Contains(content, f.SHA256) {
+					content = append(content, f.SHA256)
+				}
+			}
+		}
+		t := DisposalTargets{
+			Dossiers: plan.dossiers, Registrations: plan.registrations, Documents: plan.documents,
+			LockDossiers: plan.lockDossiers, LockClasses: plan.lockClasses, CheckHolds: plan.checkHolds, Content: content,
+		}
+		if err := s.Store.CreateDisposal(ctx, d, t, w); err != nil {
+			return nil, fmt.Errorf("record disposal: %w", err)
 		}
 		return d, nil
 	})
 	if err != nil || replayed {
 		return d, replayed, err
 	}
-	return d, false, s.destroyContent(ctx, d.ID, files)
+	return d, false, s.destroyContent(ctx, content)
 }
 
-// destroyContent deletes the disposed files' content unless something kept (a registration not
-// disposed of, a journal) uses the same bytes; a concurrent registration of the same bytes is
-// excluded while each check and deletion runs (Store.DeleteUnusedContent). A failure leaves the disposal recorded and is reported, never hidden.
-func (s *Service) destroyContent(ctx context.Context, disposalID string, files []DisposedFile) error {
-	done := map[string]bool{}
-	for _, f := range files {
-		if done[f.SHA256] {
-			continue
-		}
-		done[f.SHA256] = true
-		_, err := s.Store.DeleteUnusedContent(ctx, f.SHA256, func() error { return s.Blobs.Delete(ctx, f.SHA256) })
+// destroyContent deletes the disposed content unless something kept (a registration or
+// document not disposed of, a journal) uses the same bytes; a concurrent registration of the
+// same bytes is excluded while each check and deletion runs (Store.DeleteUnusedContent), which
+// also marks the disposal's pending deletion done. A failure leaves the deletion pending for
+// FinishDisposals and is reported, never hidden.
+func (s *Service) destroyContent(ctx context.Context, digests []string) error {
+	for _, sha := range digests {
+		_, err := s.Store.DeleteUnusedContent(ctx, sha, func() error { return s.Blobs.Delete(ctx, sha) })
 		if err != nil {
-			return fmt.Errorf("disposal %s is recorded but content %s was not destroyed: %w", disposalID, f.SHA256, err)
+			return fmt.Errorf("disposal is recorded but content %s was not destroyed (it stays pending): %w", sha, err)
 		}
 	}
 	return nil
+}
+
+// FinishDisposals destroys the content of committed disposals that was not destroyed yet (a
+// crash or a failing blob store right after the commit), and reports how many digests it
+// handled. The server runs it at start and periodically.
+func (s *Service) FinishDisposals(ctx context.Context) (int, error) {
+	pending, err := s.Store.PendingContent(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("pending disposal content: %w", err)
+	}
+	if err := s.destroyContent(ctx, pending); err != nil {
+		return 0, err
+	}
+	return len(pending), nil
 }
 
 // Disposal returns one disposal record (not_found); records officers only.
@@ -149,10 +170,13 @@ func (s *Service) Disposal(ctx context.Context, p Principal, id string) (*Dispos
 	return s.Store.Disposal(ctx, id)
 }
 
-// disposalPlan is what one disposal marks: dossier and registration ids, and the record items.
+// disposalPlan is what one disposal marks: dossier, registration and document ids, and the
+// record items; what it locks, and the re-check of holds it runs under those locks.
 type disposalPlan struct {
-	dossiers, registrations []string
-	items                   []DisposedItem
+	dossiers, registrations, documents []string
+	items                              []DisposedItem
+	lockDossiers, lockClasses          []string
+	checkHolds                         func(active []Hold) error
 }
 
 // planDisposal checks every item of in and returns what to mark disposed.
@@ -161,8 +185,23 @@ func (s *Service) planDisposal(ctx context.Context, in NewDisposal) (disposalPla
 	if err != nil {
 		return disposalPlan{}, err
 	}
-	var plan disposalPlan
-	var dossiers []*Dossier
+	var (
+		plan     disposalPlan
+		dossiers []*Dossier
+		// held lists what the holds are checked on again inside the transaction.
+		heldDossiers []func(rt retention) error
+		heldClasses  = map[string]string{} // class → what it is the class of, for the message
+	)
+	lockClass := func(class, what string) {
+		if _, ok := heldClasses[class]; !ok {
+			heldClasses[class] = what
+		}
+		for _, c := range classAndAncestors(class) {
+			if !slices.Contains(plan.lockClasses, c) {
+				plan.lockClasses = append(plan.lockClasses, c)
+			}
+		}
+	}
 	for _, key := range in.Items {
 		key = strings.TrimSpace(key)
 		if ref, ok := ParseRef(key); ok {
@@ -176,6 +215,7 @@ func (s *Service) planDisposal(ctx context.Context, in NewDisposal) (disposalPla
 			if !slices.Contains(plan.registrations, r.ID) {
 				plan.registrations = append(plan.registrations, r.ID)
 				plan.items = append(plan.items, disposedRegistration(r, ""))
+				lockClass(r.Class, "registration "+r.Ref().String())
 			}
 			continue
 		}
@@ -194,10 +234,32 @@ func (s *Service) planDisposal(ctx context.Context, in NewDisposal) (disposalPla
 			plan.dossiers = append(plan.dossiers, d.ID)
 			plan.items = append(plan.items, DisposedItem{Kind: ItemDossier, ID: d.ID, Identifier: d.Identifier})
 			dossiers = append(dossiers, d)
+			for _, id := range append([]string{d.ID}, parents...) {
+				if !slices.Contains(plan.lockDossiers, id) {
+					plan.lockDossiers = append(plan.lockDossiers, id)
+				}
+			}
+			lockClass(d.Class, "dossier "+d.Identifier)
+			heldDossiers = append(heldDossiers, func(rt retention) error {
+				if h := rt.dossierHold(d, parents); h != nil {
+					return Errorf(ECConflict, "dossier %s is under %s", d.Identifier, h.describe())
+				}
+				return nil
+			})
 		}
 	}
 	for _, d := range dossiers {
 		for _, it := range d.Items {
+			if it.Document != nil {
+				added, err := s.planDocument(ctx, rt, &plan, d, it.Document, dossiers)
+				if err != nil {
+					return plan, err
+				}
+				if added {
+					lockClass(it.Document.Class, "document "+it.Document.ID+" in dossier "+d.Identifier)
+				}
+				continue
+			}
 			r := it.Registration
 			if r.Disposal != nil || slices.Contains(plan.registrations, r.ID) {
 				continue
@@ -205,29 +267,79 @@ func (s *Service) planDisposal(ctx context.Context, in NewDisposal) (disposalPla
 			if h := rt.classHold(r.Class); h != nil {
 				return plan, Errorf(ECConflict, "registration %s in dossier %s is under %s", r.Ref(), d.Identifier, h.describe())
 			}
-			keep, err := s.filedElsewhere(ctx, r, dossiers)
+			keep, err := s.filedElsewhere(ctx, r.Dossiers, dossiers)
 			if err != nil {
 				return plan, err
 			}
 			if !keep {
 				plan.registrations = append(plan.registrations, r.ID)
 				plan.items = append(plan.items, disposedRegistration(r, d.Identifier))
+				lockClass(r.Class, "registration "+r.Ref().String()+" in dossier "+d.Identifier)
 			}
 		}
+	}
+	plan.checkHolds = func(active []Hold) error {
+		now := retention{holds: active}
+		for _, check := range heldDossiers {
+			if err := check(now); err != nil {
+				return err
+			}
+		}
+		for class, what := range heldClasses {
+			if h := now.classHold(class); h != nil {
+				return Errorf(ECConflict, "%s is under %s", what, h.describe())
+			}
+		}
+		return nil
 	}
 	return plan, nil
 }
 
-// filedElsewhere reports whether r is also filed in a dossier that is not disposed and not
-// among those being disposed: its content must then be kept.
-func (s *Service) filedElsewhere(ctx context.Context, r *Registration, disposing []*Dossier) (bool, error) {
-	for _, ident := range r.Dossiers {
+// planDocument adds to plan the unregistered document doc filed in the dossier d being
+// disposed of, unless it is disposed of already, registered (its registration is the record
+// and governs its content), or filed in a dossier that is kept, and reports whether it did.
+func (s *Service) planDocument(ctx context.Context, rt retention, plan *disposalPlan, d *Dossier, doc *Document, disposing []*Dossier) (bool, error) {
+	if doc.Disposal != nil || doc.Registration != nil || slices.Contains(plan.documents, doc.ID) {
+		return false, nil
+	}
+	if h := rt.classHold(doc.Class); h != nil {
+		return false, Errorf(ECConflict, "document %s in dossier %s is under %s", doc.ID, d.Identifier, h.describe())
+	}
+	keep, err := s.filedElsewhere(ctx, doc.Dossiers, disposing)
+	if err != nil || keep {
+		return false, err
+	}
+	plan.documents = append(plan.documents, doc.ID)
+	plan.items = append(plan.items, DisposedItem{Kind: ItemDocument, ID: doc.ID, Identifier: doc.ID, Dossier: d.Identifier,
+		Files: []DisposedFile{{Filename: doc.File.Filename, SHA256: doc.File.SHA256}}})
+	return true, nil
+}
+
+// classAndAncestors returns code and the codes above it (`VI.3.2` → VI, VI.3, VI.3.2): a hold
+// on any of them covers code.
+func classAndAncestors(code string) []string {
+	if code == "" {
+		return nil
+	}
+	parts := strings.Split(code, ".")
+	out := make([]string, len(parts))
+	for i := range parts {
+		out[i] = strings.Join(parts[:i+1], ".")
+	}
+	return out
+}
+
+// filedElsewhere reports whether an item filed in the dossiers identifiers is also filed in
+// a dossier that is not disposed and not among those being disposed: its content must then be
+// kept.
+func (s *Service) filedElsewhere(ctx context.Context, identifiers []string, disposing []*Dossier) (bool, error) {
+	for _, ident := range identifiers {
 		if slices.ContainsFunc(disposing, func(d *Dossier) bool { return d.Identifier == ident }) {
 			continue
 		}
 		other, err := s.Store.Dossier(ctx, ident)
 		if err != nil {
-			return false, fmt.Errorf("dossier %s of %s: %w", ident, r.Ref(), err)
+			return false, fmt.Errorf("dossier %s: %w", ident, err)
 		}
 		if other.Status != DossierDisposed {
 			return true, nil

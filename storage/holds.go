@@ -31,9 +31,21 @@ func scanHold(row rowScanner) (domain.Hold, error) {
 	return h, err
 }
 
-// CreateHold stores h with w. Returns ECValidation for an unknown dossier or class.
+// CreateHold stores h with w. On PostgreSQL it first locks the held dossier or class row
+// (FOR SHARE), which a disposal deciding on it holds FOR NO KEY UPDATE (see lockForDisposal):
+// the hold and the disposal are serialised, so the disposal sees the hold or the hold waits.
+// Returns ECValidation for an unknown dossier or class.
 func (db *DB) CreateHold(ctx context.Context, h domain.Hold, w domain.Write) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
+		if db.engine == Postgres {
+			q, key := `SELECT id FROM dossiers WHERE id = ? FOR SHARE`, h.Dossier
+			if h.Dossier == "" {
+				q, key = `SELECT code FROM classes WHERE code = ? FOR SHARE`, h.Class
+			}
+			if err := tx.Exec(q, key).Error; err != nil {
+				return fmt.Errorf("lock held row: %w", err)
+			}
+		}
 		err := tx.Exec(`INSERT INTO holds (id, dossier_id, class, reason, reference, created_at, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, h.ID, nullString(h.Dossier), nullString(h.Class), h.Reason, h.Reference,
 			db.ts(h.CreatedAt), h.CreatedBy).Error
@@ -65,7 +77,11 @@ func (db *DB) Hold(ctx context.Context, id string) (domain.Hold, error) {
 
 // ActiveHolds lists the holds not released, oldest first.
 func (db *DB) ActiveHolds(ctx context.Context) ([]domain.Hold, error) {
-	rows, err := db.read(ctx).Raw(selectHolds + ` WHERE h.released_at IS NULL ORDER BY h.seq`).Rows()
+	return activeHolds(db.read(ctx))
+}
+
+func activeHolds(q *gorm.DB) ([]domain.Hold, error) {
+	rows, err := q.Raw(selectHolds + ` WHERE h.released_at IS NULL ORDER BY h.seq`).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("active holds: %w", err)
 	}
