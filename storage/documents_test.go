@@ -12,7 +12,7 @@ import (
 // newDocument returns a valid unregistered document in VI.3 assigned to TEC.
 func newDocument(changes ...func(d *domain.Document)) *domain.Document {
 	d := &domain.Document{ID: domain.NewID(), Subject: "Bozza di determina", Class: "VI.3", Offices: []string{"TEC"},
-		File: domain.File{Filename: "bozza.pdf", MediaType: "application/pdf", Size: 10, SHA256: strings.Repeat("3c", 32)},
+		File:      domain.File{Filename: "bozza.pdf", MediaType: "application/pdf", Size: 10, SHA256: strings.Repeat("3c", 32)},
 		CreatedAt: testNow, CreatedBy: "operator", Dossiers: []string{}}
 	for _, c := range changes {
 		c(d)

@@ -36,6 +36,9 @@ type Main struct {
 	// JournalEvery is how often the journal worker looks for days without a daily journal;
 	// zero means every minute (journal.DefaultInterval).
 	JournalEvery time.Duration
+	// DisposalSweepEvery is how often content left by interrupted disposals is looked for;
+	// zero means DefaultDisposalSweepEvery. The sweep also runs once at start.
+	DisposalSweepEvery time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -45,6 +48,7 @@ type Main struct {
 	integrity *integrity
 	search    *searching
 	journals  *journaling
+	disposals *disposalSweep
 }
 
 // New returns a Main for a validated configuration.
@@ -143,6 +147,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.integrity.start()
 	m.search.start()
 	m.journals.start()
+	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
+	m.disposals.start()
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -181,6 +187,7 @@ func (m *Main) Close() error {
 		}
 	}
 	m.journals.stopBackground()
+	m.disposals.stopBackground()
 	m.integrity.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
