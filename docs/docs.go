@@ -4199,7 +4199,8 @@ const docTemplate = `{
                     "type": "string",
                     "enum": [
                         "dossier",
-                        "registration"
+                        "registration",
+                        "document"
                     ]
                 }
             }
