@@ -203,7 +203,7 @@ func TestListDossiers(t *testing.T) {
 			t.Errorf("pages %v", seen)
 		}
 		t.Run("ErrBadFilters", func(t *testing.T) {
-			namesField(t, c.do("GET", "/v1/dossiers?status=archived", op, nil).problem(t, 422, "validation_failed"), "status", "open or closed")
+			namesField(t, c.do("GET", "/v1/dossiers?status=archived", op, nil).problem(t, 422, "validation_failed"), "status", "open, closed or disposed")
 			namesField(t, c.do("GET", "/v1/dossiers?colour=red", op, nil).problem(t, 422, "validation_failed"), "colour", "unknown")
 			namesField(t, c.do("GET", "/v1/dossiers?year=26", op, nil).problem(t, 422, "validation_failed"), "year", "four-digit")
 		})

@@ -1070,10 +1070,11 @@ const docTemplate = `{
                     {
                         "enum": [
                             "open",
-                            "closed"
+                            "closed",
+                            "disposed"
                         ],
                         "type": "string",
-                        "description": "Status",
+                        "description": "Status: closed excludes the disposed, which disposed lists",
                         "name": "status",
                         "in": "query"
                     },

@@ -95,9 +95,11 @@ type Store interface {
 	// change returns. If change returns an error nothing is written. Returns ECNotFound.
 	ReleaseHold(ctx context.Context, id string, change func(*Hold) (Write, error)) (Hold, error)
 
-	// DisposalCandidates lists what retention may make due: closed dossiers not disposed of,
-	// and classified registrations in no dossier and not disposed of.
-	DisposalCandidates(ctx context.Context) ([]*Dossier, []*Registration, error)
+	// DisposalCandidates lists what retention makes due by due, in the database: closed
+	// dossiers not disposed of, closed before the cutoff of their class's retention period,
+	// and classified registrations in no dossier and not disposed of, dated on or before it.
+	// Classes without a cutoff (permanent) contribute nothing.
+	DisposalCandidates(ctx context.Context, due DueCutoffs) ([]*Dossier, []*Registration, error)
 	// CreateDisposal stores d and marks the dossiers, registrations and documents of t disposed
 	// of by it, with w and a change-feed event each, all or none. Inside the transaction it
 	// first locks t's LockDossiers and LockClasses (as CreateHold does the row it holds), then
@@ -148,6 +150,16 @@ type DisposalTargets struct {
 	LockDossiers, LockClasses          []string
 	CheckHolds                         func(active []Hold) error
 	Content                            []string
+}
+
+// DueCutoffs says, by retention period in years, what is due for disposal on a day: a dossier
+// closed before ClosedBefore, a registration dated on or before DatedBy (YYYY-MM-DD).
+type DueCutoffs map[int]DueCutoff
+
+// DueCutoff is the cutoff of one retention period; see DueCutoffs.
+type DueCutoff struct {
+	ClosedBefore time.Time
+	DatedBy      string
 }
 
 // Write is what a write transaction records beside the entity itself.

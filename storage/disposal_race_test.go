@@ -129,3 +129,51 @@ func TestDisposalHoldRace(t *testing.T) {
 		}
 	})
 }
+
+// TestDisposalCandidatesFilteredInSQL: the worklist query selects by each class's cutoff in
+// the database; permanent classes and what is not yet due never leave it.
+func TestDisposalCandidatesFilteredInSQL(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url).withClasses(t)
+		five, ten := 5, 10
+		if err := f.db.CreateClasses(t.Context(), []domain.Class{
+			{Code: "VII.2", Parent: "VII", Level: 2, Title: "Cinque anni", RetentionYears: &five, ValidFrom: "2005-01-01", CreatedAt: testNow},
+			{Code: "VII.3", Parent: "VII", Level: 2, Title: "Dieci anni", RetentionYears: &ten, ValidFrom: "2005-01-01", CreatedAt: testNow},
+		}, func([]domain.Class) error { return nil }, domain.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		closedIn := func(class string) *domain.Dossier {
+			d := f.openDossier(t, newDossier(func(d *domain.Dossier) { d.Class = class }))
+			if _, err := f.db.UpdateDossier(t.Context(), d.ID, func(d *domain.Dossier) (domain.Write, error) {
+				return domain.Write{}, d.Close(testNow)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		fiveYears, tenYears := closedIn("VII.2"), closedIn("VII.3")
+		closedIn("VI.3") // permanent
+		reg := f.register(t, newRegistration(func(r *domain.Registration) { r.Class = "VII.2" }))
+		f.register(t, newRegistration(func(r *domain.Registration) { r.Class = "VII.3" }))
+
+		rome, _ := time.LoadLocation("Europe/Rome")
+		// Everything was closed and dated on 2026-11-28 (Rome): due for the five-year class,
+		// a day short of it for the ten-year one.
+		cutoffs := domain.DueCutoffs{
+			5:  {ClosedBefore: time.Date(2026, 11, 29, 0, 0, 0, 0, rome), DatedBy: "2026-11-28"},
+			10: {ClosedBefore: time.Date(2026, 11, 28, 0, 0, 0, 0, rome), DatedBy: "2026-11-27"},
+		}
+		dossiers, regs, err := f.db.DisposalCandidates(t.Context(), cutoffs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dossiers) != 1 || dossiers[0].ID != fiveYears.ID || len(regs) != 1 || regs[0].ID != reg.ID {
+			t.Fatalf("due: %d dossiers, %d registrations; want only the five-year ones", len(dossiers), len(regs))
+		}
+		cutoffs[10] = domain.DueCutoff{ClosedBefore: time.Date(2026, 11, 29, 0, 0, 0, 0, rome), DatedBy: "2026-11-28"}
+		if dossiers, regs, err = f.db.DisposalCandidates(t.Context(), cutoffs); err != nil || len(dossiers) != 2 || len(regs) != 2 ||
+			dossiers[1].ID != tenYears.ID {
+			t.Fatalf("due a day later: %d dossiers, %d registrations, %v", len(dossiers), len(regs), err)
+		}
+	})
+}

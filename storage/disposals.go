@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -19,14 +20,34 @@ const (
 )
 
 // DisposalCandidates lists the closed dossiers not disposed of (without their items) and the
-// classified registrations in no dossier and not disposed of: what retention may make due.
-func (db *DB) DisposalCandidates(ctx context.Context) ([]*domain.Dossier, []*domain.Registration, error) {
+// classified registrations in no dossier and not disposed of that due makes due, filtered in
+// the database by a CASE on their class's retention period.
+func (db *DB) DisposalCandidates(ctx context.Context, due domain.DueCutoffs) ([]*domain.Dossier, []*domain.Registration, error) {
 	var (
 		dossiers []*domain.Dossier
 		regs     []*domain.Registration
 	)
+	if len(due) == 0 {
+		return dossiers, regs, nil
+	}
+	years := make([]int, 0, len(due))
+	for y := range due {
+		years = append(years, y)
+	}
+	slices.Sort(years)
+	closedCase, datedCase := `CASE c.retention_years`, `CASE c.retention_years`
+	var closedArgs, datedArgs []any
+	for _, y := range years {
+		closedCase += ` WHEN ? THEN ` + db.castTime("?")
+		closedArgs = append(closedArgs, y, db.ts(due[y].ClosedBefore))
+		datedCase += ` WHEN ? THEN ?`
+		datedArgs = append(datedArgs, y, due[y].DatedBy)
+	}
+	closedCase += ` END`
+	datedCase += ` END`
 	err := db.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw(selectDossiers + ` WHERE d.status = 'closed' AND d.disposal_id IS NULL ORDER BY d.seq`).Rows()
+		rows, err := tx.Raw(selectDossiers+` JOIN classes c ON c.code = d.class
+			WHERE d.status = 'closed' AND d.disposal_id IS NULL AND d.closed_at < `+closedCase+` ORDER BY d.seq`, closedArgs...).Rows()
 		if err != nil {
 			return err
 		}
@@ -42,8 +63,9 @@ func (db *DB) DisposalCandidates(ctx context.Context) ([]*domain.Dossier, []*dom
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = tx.Raw(db.selectRegistrations() + ` WHERE r.disposal_id IS NULL AND r.class <> ''
-			AND NOT EXISTS (SELECT 1 FROM dossier_items i WHERE i.registration_id = r.id) ORDER BY r.seq`).Rows()
+		rows, err = tx.Raw(db.selectRegistrations()+` JOIN classes c ON c.code = r.class
+			WHERE r.disposal_id IS NULL AND NOT EXISTS (SELECT 1 FROM dossier_items i WHERE i.registration_id = r.id)
+			AND r.reg_date <= `+datedCase+` ORDER BY r.seq`, datedArgs...).Rows()
 		if err != nil {
 			return err
 		}
@@ -61,6 +83,15 @@ func (db *DB) DisposalCandidates(ctx context.Context) ([]*domain.Dossier, []*dom
 		return nil, nil, fmt.Errorf("disposal candidates: %w", err)
 	}
 	return dossiers, regs, nil
+}
+
+// castTime casts a placeholder to a timestamp on PostgreSQL, where a parameter inside a CASE
+// would otherwise be taken for text; SQLite compares the fixed-width text as it is.
+func (db *DB) castTime(placeholder string) string {
+	if db.engine == Postgres {
+		return `CAST(` + placeholder + ` AS timestamptz)`
+	}
+	return placeholder
 }
 
 // CreateDisposal stores d, marks t's dossiers, registrations and documents disposed of by it,

@@ -163,8 +163,14 @@ func (db *DB) Dossiers(ctx context.Context, f domain.DossierFilter) (domain.Page
 	if f.Year != 0 {
 		add(`d.year = ?`, f.Year)
 	}
-	if f.Status != "" {
-		add(`d.status = ?`, string(f.Status))
+	switch f.Status {
+	case domain.DossierDisposed:
+		// Storage keeps a disposed dossier closed and marks it by its disposal.
+		add(`d.disposal_id IS NOT NULL`)
+	case domain.DossierClosed:
+		add(`d.status = 'closed' AND d.disposal_id IS NULL`)
+	case domain.DossierOpen:
+		add(`d.status = 'open'`)
 	}
 	if f.Office != "" {
 		add(`d.office = ?`, f.Office)
