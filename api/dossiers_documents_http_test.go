@@ -113,5 +113,13 @@ func TestDocumentsInDossiers(t *testing.T) {
 				t.Error("the disposed document's content is still stored")
 			}
 		})
+		t.Run("ListedAsDisposed", func(t *testing.T) {
+			var disposed, closed api.DossierList
+			c.do("GET", "/v1/dossiers?status=disposed", op, nil).decode(t, http.StatusOK, &disposed)
+			c.do("GET", "/v1/dossiers?status=closed", op, nil).decode(t, http.StatusOK, &closed)
+			if len(disposed.Items) != 2 || disposed.Items[0].Status != "disposed" || len(closed.Items) != 0 {
+				t.Errorf("disposed %d, closed %d", len(disposed.Items), len(closed.Items))
+			}
+		})
 	}, clock)
 }

@@ -162,6 +162,7 @@ func New(opts Options) http.Handler {
 	v1.GET("/disposal/due", h.listDueForDisposal)
 	v1.POST("/disposals", h.createDisposal)
 	v1.GET("/disposals/:id", h.getDisposal)
+	v1.GET("/holds", h.listHolds)
 	v1.POST("/holds", h.createHold)
 	v1.POST("/holds/:id/release", h.releaseHold)
 	v1.GET("/offices", h.listOffices)

@@ -1703,6 +1703,79 @@ const docTemplate = `{
             }
         },
         "/v1/holds": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only. Newest first, one page at a time: pass ` + "`" + `next_cursor` + "`" + ` back as ` + "`" + `cursor` + "`" + ` until it is empty. ` + "`" + `active=true` + "`" + ` keeps the holds still blocking disposal, ` + "`" + `active=false` + "`" + ` the released ones.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "List legal holds",
+                "parameters": [
+                    {
+                        "type": "boolean",
+                        "description": "true: only active holds; false: only released ones",
+                        "name": "active",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size, 1 to 500 (default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.HoldList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
             "post": {
                 "security": [
                     {
@@ -4841,6 +4914,24 @@ const docTemplate = `{
                     "x-nullable": true
                 },
                 "released_by": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.HoldList": {
+            "type": "object",
+            "required": [
+                "items",
+                "next_cursor"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Hold"
+                    }
+                },
+                "next_cursor": {
                     "type": "string"
                 }
             }

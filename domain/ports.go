@@ -91,6 +91,8 @@ type Store interface {
 	CreateHold(ctx context.Context, h Hold, w Write) error
 	Hold(ctx context.Context, id string) (Hold, error)
 	ActiveHolds(ctx context.Context) ([]Hold, error)
+	// Holds lists holds newest first, filtered, one page at a time.
+	Holds(ctx context.Context, f HoldFilter) (Page[Hold], error)
 	// ReleaseHold locks the hold, calls change with it and stores its release with the Write
 	// change returns. If change returns an error nothing is written. Returns ECNotFound.
 	ReleaseHold(ctx context.Context, id string, change func(*Hold) (Write, error)) (Hold, error)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -73,6 +74,49 @@ func (db *DB) Hold(ctx context.Context, id string) (domain.Hold, error) {
 		return domain.Hold{}, fmt.Errorf("hold %s: %w", id, err)
 	}
 	return h, nil
+}
+
+// Holds lists the holds that match f, newest first; pages are cut by keyset on seq.
+func (db *DB) Holds(ctx context.Context, f domain.HoldFilter) (domain.Page[domain.Hold], error) {
+	page := domain.Page[domain.Hold]{Items: []domain.Hold{}}
+	var (
+		where []string
+		args  []any
+	)
+	if f.Active != nil {
+		where = append(where, map[bool]string{true: `h.released_at IS NULL`, false: `h.released_at IS NOT NULL`}[*f.Active])
+	}
+	if f.Cursor != "" {
+		seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		where, args = append(where, `h.seq < ?`), append(args, seq)
+	}
+	limit := min(max(f.Limit, 1), domain.MaxLimit)
+	q := strings.Replace(selectHolds, "SELECT ", "SELECT h.seq, ", 1)
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	rows, err := db.read(ctx).Raw(q+` ORDER BY h.seq DESC LIMIT ?`, append(args, limit+1)...).Rows()
+	if err != nil {
+		return page, fmt.Errorf("list holds: %w", err)
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		if len(page.Items) == limit {
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		var seq int64
+		h, err := scanHold(prefixScanner{rows, []any{&seq}})
+		if err != nil {
+			return page, fmt.Errorf("list holds: %w", err)
+		}
+		page.Items, last = append(page.Items, h), seq
+	}
+	return page, rows.Err()
 }
 
 // ActiveHolds lists the holds not released, oldest first.
