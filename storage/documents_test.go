@@ -7,6 +7,7 @@ import (
 
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/storage/migrations"
 )
 
 // newDocument returns a valid unregistered document in VI.3 assigned to TEC.
@@ -153,5 +154,59 @@ func TestDocuments(t *testing.T) {
 				t.Error("a filed document was unfiled")
 			}
 		})
+	})
+}
+
+// TestContentRefsBackfill runs the backfill statements of migration 7 over registrations that
+// have no digest index yet (as before the migration): every document and attachment digest
+// of every registration is indexed once.
+func TestContentRefsBackfill(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		r := f.register(t, newRegistration())
+		same := f.register(t, newRegistration(func(x *domain.Registration) { x.Attachments = []domain.File{x.Document} }))
+		if err := f.exec(`DELETE FROM content_refs`); err != nil {
+			t.Fatal(err)
+		}
+		engine := "sqlite"
+		if f.postgres() {
+			engine = "postgres"
+		}
+		ms, err := migrations.For(engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := 0
+		for _, m := range ms {
+			if m.Version != 7 {
+				continue
+			}
+			for stmt := range strings.SplitSeq(m.SQL, ";\n") {
+				if s := strings.TrimSpace(stmt); strings.HasPrefix(s, "INSERT") && strings.Contains(s, "content_refs") {
+					if err := f.exec(s); err != nil {
+						t.Fatalf("%s: %v", s, err)
+					}
+					ran++
+				}
+			}
+		}
+		if ran == 0 {
+			t.Fatal("migration 7 has no backfill of content_refs")
+		}
+		for _, c := range []struct {
+			owner, digest string
+		}{{r.ID, r.Document.SHA256}, {r.ID, r.Attachments[0].SHA256}, {same.ID, same.Document.SHA256}} {
+			var n int
+			q := `SELECT count(*) FROM content_refs WHERE owner_kind = 'registration' AND owner_id = '` + c.owner + `' AND sha256 = '` + c.digest + `'`
+			if err := f.raw.QueryRow(q).Scan(&n); err != nil || n != 1 {
+				t.Errorf("%s of %s indexed %d times, %v", c.digest, c.owner, n, err)
+			}
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM content_refs`); n != 3 {
+			t.Errorf("%d content refs, want 3", n)
+		}
+		if used, err := f.db.ContentInUse(t.Context(), r.Attachments[0].SHA256); err != nil || !used {
+			t.Errorf("attachment in use %v, %v", used, err)
+		}
 	})
 }
