@@ -11,6 +11,7 @@ import (
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/internal/testdb"
 )
 
 // postDocument posts a multipart unregistered document.
@@ -107,6 +108,19 @@ func TestDocuments(t *testing.T) {
 		})
 
 		t.Run("ErrBadInput", func(t *testing.T) {
+			raw := testdb.RawDB(t, s.DatabaseURL)
+			count := func() (n int) {
+				if err := raw.QueryRow(`SELECT count(*) FROM documents`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			before := count()
+			defer func() {
+				if after := count(); after != before {
+					t.Errorf("refused requests stored %d documents", after-before)
+				}
+			}()
 			pdf := []apptest.Part{{Name: "document", Filename: "b.pdf", Content: apptest.PDF("x")}}
 			noClass := draft("Senza classe")
 			delete(noClass, "class")

@@ -56,6 +56,23 @@ func TestDocumentsInDossiers(t *testing.T) {
 				t.Errorf("document dossiers %v", d.Dossiers)
 			}
 		})
+		// A confidential document keeps its place in the index of a dossier its reader handles,
+		// without its subject.
+		t.Run("ConfidentialItemRestricted", func(t *testing.T) {
+			s.NewOffice(t, "RAG", "Ragioneria")
+			clerk := s.NewClient(t, "clerk TEC", []string{"clerk"}, "TEC")
+			secret := draft("Parere riservato")
+			secret["class"], secret["confidential"], secret["offices"] = "VI.3.7", true, []string{"RAG"}
+			hidden := c.mustDocument(op, secret, apptest.PDF("riservato"))
+			other := c.mustOpen(op, dossierBody)
+			c.json("POST", "/v1/dossiers/"+other.ID+"/items", op, map[string]string{"document": hidden.ID}).expect(t, http.StatusOK)
+			var got api.Dossier
+			c.do("GET", "/v1/dossiers/"+other.ID, clerk, nil).decode(t, http.StatusOK, &got)
+			if len(got.Items) != 1 || !got.Items[0].Restricted || got.Items[0].Subject != "" || got.Items[0].ID != hidden.ID {
+				t.Errorf("index seen by the clerk %+v", got.Items)
+			}
+			c.do("GET", "/v1/documents/"+hidden.ID, clerk, nil).problem(t, 404, "not_found")
+		})
 		t.Run("AgainChangesNothing", func(t *testing.T) {
 			var got api.Dossier
 			c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, map[string]string{"document": doc.ID}).decode(t, http.StatusOK, &got)
