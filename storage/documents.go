@@ -177,17 +177,24 @@ func (db *DB) FileDocument(ctx context.Context, dossierID, documentID string, w 
 			dossierID, documentID).Row().Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 {
+		q := `INSERT INTO dossier_documents (dossier_id, document_id, added_at, added_by) VALUES (?, ?, ?, ?)`
+		if db.engine == Postgres {
+			// The same filing committed by a concurrent request after the count above.
+			q += ` ON CONFLICT DO NOTHING`
+		}
+		var res *gorm.DB
+		if n == 0 {
+			res = tx.Exec(q, dossierID, documentID, db.ts(w.At), w.Actor)
+			if isForeignKey(res.Error) {
+				return domain.Errorf(domain.ECNotFound, "document %s not found", documentID)
+			}
+			if res.Error != nil {
+				return itemError(res.Error)
+			}
+		}
+		if n > 0 || res.RowsAffected == 0 {
 			w.Audit = nil
 			return db.storeWrite(tx, w)
-		}
-		err := tx.Exec(`INSERT INTO dossier_documents (dossier_id, document_id, added_at, added_by) VALUES (?, ?, ?, ?)`,
-			dossierID, documentID, db.ts(w.At), w.Actor).Error
-		if isForeignKey(err) {
-			return domain.Errorf(domain.ECNotFound, "document %s not found", documentID)
-		}
-		if err != nil {
-			return itemError(err)
 		}
 		for _, ch := range []struct{ kind, entity, id, table string }{
 			{changeDossierUpdated, domain.KindDossier, dossierID, "dossiers"},

@@ -1,8 +1,10 @@
 package storage_test
 
 import (
+	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sportello/sportello/domain"
@@ -146,6 +148,28 @@ func TestDocuments(t *testing.T) {
 				return domain.Write{}, d.Close(testNow)
 			}); err != nil {
 				t.Fatal(err)
+			}
+			// The same filing sent several times at once: one adds it, the others change nothing.
+			c := f.openDossier(t, newDossier())
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			added := 0
+			for range 4 {
+				wg.Go(func() {
+					ok, err := f.db.FileDocument(context.Background(), c.ID, doc.ID, domain.Write{Actor: "operator", At: testNow})
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						t.Errorf("concurrent filing: %v", err)
+					}
+					if ok {
+						added++
+					}
+				})
+			}
+			wg.Wait()
+			if n := f.queryInt(t, `SELECT count(*) FROM dossier_documents WHERE dossier_id = '`+c.ID+`'`); added != 1 || n != 1 {
+				t.Errorf("concurrent filings: %d added, %d rows", added, n)
 			}
 			other := f.createDocument(t, newDocument())
 			_, err = f.db.FileDocument(t.Context(), b.ID, other.ID, domain.Write{Actor: "operator", At: testNow})
