@@ -36,15 +36,16 @@ type Dossier struct {
 	Position   int64           `json:"position" example:"1234"` // change-feed position of the latest write
 }
 
-// DossierItem is one entry of a dossier's document index. A registration the caller may not
-// see (confidential) keeps its place but shows `restricted: true` and no subject.
+// DossierItem is one entry of a dossier's document index: a registration or an unregistered
+// document (whose identifier is its id, and which has no reference). An item the caller may
+// not see (confidential) keeps its place but shows `restricted: true` and no subject.
 type DossierItem struct {
-	Kind       string    `json:"kind" enums:"registration"`
+	Kind       string    `json:"kind" enums:"registration,document"`
 	ID         string    `json:"id" format:"uuid"`
 	Identifier string    `json:"identifier" example:"c_h501-A1B2C3D-PG-2026-0000042"`
-	Reference  string    `json:"reference" example:"PG/2026/0000042"`
+	Reference  string    `json:"reference,omitempty" example:"PG/2026/0000042"` // registrations only
+	Date       string    `json:"date" format:"date" example:"2026-11-28"`       // protocol date, or the day a document was created
 	Subject    string    `json:"subject"`
-	Date       string    `json:"date" format:"date" example:"2026-11-28"`
 	AddedAt    time.Time `json:"added_at" format:"date-time"`
 	AddedBy    string    `json:"added_by"`
 	Restricted bool      `json:"restricted,omitempty"`
@@ -78,11 +79,11 @@ type DossierList struct {
 	NextCursor string    `json:"next_cursor"`
 }
 
-// DossierItemRequest files a registration (`PG/2026/42` or `PG/2026/0000042`) or, later, an
-// unregistered document into a dossier.
+// DossierItemRequest files a registration (`PG/2026/42` or `PG/2026/0000042`) or an
+// unregistered document (its id) into a dossier; exactly one is given.
 type DossierItemRequest struct {
 	Registration string `json:"registration,omitempty" example:"PG/2026/42"`
-	Document     string `json:"document,omitempty"` // not supported yet: 422
+	Document     string `json:"document,omitempty" format:"uuid"` // an unregistered document's id
 }
 
 // DossierClosing gives the reason for closing or reopening a dossier.
@@ -102,9 +103,13 @@ func toDossier(v domain.DossierView) Dossier {
 		out.ClosedAt = &t
 	}
 	for i, it := range v.Index {
-		r := it.Registration
-		item := DossierItem{Kind: it.Kind, ID: r.ID, Identifier: r.Identifier, Reference: r.Ref().String(),
-			Subject: r.Subject, Date: r.Date, AddedAt: utc(it.AddedAt), AddedBy: it.AddedBy}
+		item := DossierItem{Kind: it.Kind, Date: v.Dates[i], AddedAt: utc(it.AddedAt), AddedBy: it.AddedBy}
+		if d := it.Document; d != nil {
+			item.ID, item.Identifier, item.Subject = d.ID, d.ID, d.Subject
+		} else {
+			r := it.Registration
+			item.ID, item.Identifier, item.Reference, item.Subject = r.ID, r.Identifier, r.Ref().String(), r.Subject
+		}
 		if v.Hidden[i] {
 			item.Subject, item.Restricted = "", true
 		}

@@ -60,7 +60,7 @@ func (h *handlers) dossier(c *gin.Context, d *domain.Dossier) Dossier {
 //	@Security		BearerAuth
 //	@Param			class	query		string	false	"Class and its descendants (VI matches VI.3.2)"
 //	@Param			year	query		int		false	"Year of opening"
-//	@Param			status	query		string	false	"Status"	Enums(open, closed)
+//	@Param			status	query		string	false	"Status: closed excludes the disposed, which disposed lists"	Enums(open, closed, disposed)
 //	@Param			office	query		string	false	"Responsible office"
 //	@Param			type	query		string	false	"Dossier type"	Enums(affare, attivita, persona_fisica, persona_giuridica, procedimento)
 //	@Param			limit	query		int		false	"Page size (1-500, default 50)"

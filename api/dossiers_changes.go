@@ -9,10 +9,10 @@ import (
 	"github.com/sportello/sportello/domain"
 )
 
-// fileInDossier files a registration into a dossier.
+// fileInDossier files a registration or an unregistered document into a dossier.
 //
-//	@Summary		File a registration into a dossier (fascicolazione)
-//	@Description	Body `{"registration": "PG/2026/42"}` (the number bare or formatted). A registration may be in several dossiers; filing it where it already is changes nothing and answers 200 again. The registration's `dossiers` and its history show the filing. A closed dossier accepts no new items: 409 conflict. An annulled registration is 409. `{"document": "<id>"}` is 422: unregistered documents are not supported yet. Protocol operators, records officers, and clerks of the dossier's office.
+//	@Summary		File a registration or a document into a dossier (fascicolazione)
+//	@Description	Body `{"registration": "PG/2026/42"}` (the number bare or formatted) or `{"document": "<id>"}` (an unregistered document). Either may be in several dossiers; filing it where it already is changes nothing and answers 200 again. The item's `dossiers` and its history show the filing. A closed dossier accepts no new items: 409 conflict. An annulled registration or a disposed document is 409; one the caller may not see is 422. Protocol operators, records officers, and clerks of the dossier's office.
 //	@Tags			dossiers
 //	@Accept			json
 //	@Produce		json

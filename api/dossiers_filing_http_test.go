@@ -56,7 +56,7 @@ func TestFileInDossier(t *testing.T) {
 			}
 		})
 		t.Run("ErrBadItem", func(t *testing.T) {
-			namesField(t, c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, map[string]string{"document": "d1"}).problem(t, 422, "validation_failed"), "document", "not supported yet")
+			namesField(t, c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, map[string]string{"document": "d1"}).problem(t, 422, "validation_failed"), "document", "not found")
 			namesField(t, c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, map[string]string{"registration": "PG-2026-42"}).problem(t, 422, "validation_failed"), "registration", "reference")
 			namesField(t, c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, map[string]string{"registration": "PG/2026/999999"}).problem(t, 422, "validation_failed"), "registration", "not found")
 			namesField(t, c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, `{}`).problem(t, 422, "validation_failed"), "registration", "required")
@@ -203,7 +203,7 @@ func TestListDossiers(t *testing.T) {
 			t.Errorf("pages %v", seen)
 		}
 		t.Run("ErrBadFilters", func(t *testing.T) {
-			namesField(t, c.do("GET", "/v1/dossiers?status=archived", op, nil).problem(t, 422, "validation_failed"), "status", "open or closed")
+			namesField(t, c.do("GET", "/v1/dossiers?status=archived", op, nil).problem(t, 422, "validation_failed"), "status", "open, closed or disposed")
 			namesField(t, c.do("GET", "/v1/dossiers?colour=red", op, nil).problem(t, 422, "validation_failed"), "colour", "unknown")
 			namesField(t, c.do("GET", "/v1/dossiers?year=26", op, nil).problem(t, 422, "validation_failed"), "year", "four-digit")
 		})

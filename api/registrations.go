@@ -12,14 +12,14 @@ import (
 // createRegistration registers a document in a protocol register.
 //
 //	@Summary		Register a document (registrazione di protocollo)
-//	@Description	Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+//	@Description	Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
 //	@Tags			registrations
 //	@Accept			multipart/form-data
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"
 //	@Param			metadata		formData	string	true	"RegistrationMetadata as JSON"
-//	@Param			document		formData	file	true	"The primary document"
+//	@Param			document		formData	file	false	"The primary document (required unless the metadata names document_id)"
 //	@Param			attachment		formData	file	false	"An attachment; repeat the part for more"
 //	@Success		201				{object}	Registration
 //	@Header			201				{string}	Location				"URL of the new registration"
@@ -36,7 +36,7 @@ func (h *handlers) createRegistration(c *gin.Context) {
 	in := domain.NewRegistration{
 		Register: m.Register, Direction: domain.Direction(m.Direction), Channel: domain.Channel(m.Channel),
 		Subject: m.Subject, Class: m.Class, Offices: m.Offices, Confidential: m.Confidential,
-		Document: up.document, Attachments: up.attachments,
+		Document: up.document, Attachments: up.attachments, DocumentID: m.DocumentID,
 	}
 	for _, co := range m.Correspondents {
 		in.Correspondents = append(in.Correspondents, domain.Correspondent(co))

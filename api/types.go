@@ -19,6 +19,7 @@ type RegistrationMetadata struct {
 	Offices                []string         `json:"offices,omitempty" example:"TEC"`                                   // UOR codes the document is assigned to
 	Confidential           bool             `json:"confidential,omitempty"`                                            // riservato: visible only to its offices and records officers
 	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"` // descriptions of the attachment parts, by index
+	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                               // an unregistered document whose content is the primary document, instead of a document part
 }
 
 // Correspondent is a sender (mittente) or recipient (destinatario).

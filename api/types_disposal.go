@@ -77,10 +77,10 @@ type Disposal struct {
 	Items         []DisposedItem `json:"items"`
 }
 
-// DisposedItem is a disposed dossier or registration; a registration disposed of with its
-// dossier names it in `dossier`.
+// DisposedItem is a disposed dossier, registration or unregistered document (whose identifier
+// is its id); a registration or document disposed of with its dossier names it in `dossier`.
 type DisposedItem struct {
-	Kind       string         `json:"kind" enums:"dossier,registration"`
+	Kind       string         `json:"kind" enums:"dossier,registration,document"`
 	ID         string         `json:"id" format:"uuid"`
 	Identifier string         `json:"identifier"`
 	Dossier    string         `json:"dossier,omitempty"`

@@ -40,9 +40,41 @@ type upload struct {
 
 // readUpload reads a multipart/form-data registration request. It answers 415 for another
 // content type, 413 past maxUpload, 422 for a missing or repeated part, malformed or
-// non-strict metadata, or a malformed body.
+// non-strict metadata, or a malformed body. The document part may be left out only for
+// metadata naming a document_id.
 func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 	var up upload
+	parts, err := h.readParts(c, &up.metadata, metadataUnknown, true)
+	if err != nil {
+		return up, err
+	}
+	up.document, up.attachments, up.idem = parts.document, parts.attachments, parts.idem
+	if up.document == nil && up.metadata.DocumentID == "" {
+		return up, validation(partDocument, "the document part (the primary file) is required, or document_id in the metadata")
+	}
+	descs := up.metadata.AttachmentDescriptions
+	if len(descs) > len(up.attachments) {
+		return up, validation("attachment_descriptions", "has %d entries but %d attachment parts were sent", len(descs), len(up.attachments))
+	}
+	for i, d := range descs {
+		up.attachments[i].Description = d
+	}
+	return up, nil
+}
+
+// parts are the files of a multipart request, stored, and its idempotency key with the
+// request's fingerprint (metadata and files' digests).
+type parts struct {
+	document    *domain.File
+	attachments []domain.File
+	idem        domain.Idempotency
+}
+
+// readParts reads a multipart/form-data request with one metadata part, strictly decoded into
+// meta (unknown explains refused fields), at most one document part and, if attachments
+// allows, attachment parts. Each file is streamed into the blob store as it arrives.
+func (h *handlers) readParts(c *gin.Context, meta any, unknown func(string) (domain.ErrorCode, string), attachments bool) (parts, error) {
+	var up parts
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return up, domain.Errorf(domain.ECUnsupportedMedia,
@@ -50,7 +82,7 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 	}
 	body := &recordingReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, h.maxUpload)}
 	mr := multipart.NewReader(body, params["boundary"])
-	var meta []byte
+	var raw []byte
 	type filePart struct{ name, filename, sha256 string }
 	var files []filePart
 	for {
@@ -62,15 +94,15 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 			return up, bodyError(body, err)
 		}
 		var f domain.File
-		switch name := part.FormName(); name {
-		case partMetadata:
-			if meta != nil {
+		switch name := part.FormName(); {
+		case name == partMetadata:
+			if raw != nil {
 				return up, validation(partMetadata, "only one metadata part is allowed")
 			}
-			if meta, err = readMetadata(part, body, &up.metadata); err != nil {
+			if raw, err = readMetadata(part, body, meta, unknown); err != nil {
 				return up, err
 			}
-		case partDocument:
+		case name == partDocument:
 			if up.document != nil {
 				return up, validation(partDocument, "exactly one document part is allowed")
 			}
@@ -79,7 +111,7 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 			}
 			up.document = &f
 			files = append(files, filePart{partDocument, f.Filename, f.SHA256})
-		case partAttachment:
+		case name == partAttachment && attachments:
 			if len(up.attachments) == maxAttachments {
 				return up, validation(partAttachment, "at most %d attachment parts are allowed", maxAttachments)
 			}
@@ -88,27 +120,19 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 			}
 			up.attachments = append(up.attachments, f)
 			files = append(files, filePart{partAttachment, f.Filename, f.SHA256})
-		default:
+		case attachments:
 			return up, validation(name, "unknown part: the parts are metadata, document and attachment")
+		default:
+			return up, validation(name, "unknown part: the parts are metadata and document")
 		}
 		part.Close()
 	}
-	if meta == nil {
+	if raw == nil {
 		return up, validation(partMetadata, "the metadata part (JSON) is required")
-	}
-	if up.document == nil {
-		return up, validation(partDocument, "the document part (the primary file) is required")
-	}
-	descs := up.metadata.AttachmentDescriptions
-	if len(descs) > len(up.attachments) {
-		return up, validation("attachment_descriptions", "has %d entries but %d attachment parts were sent", len(descs), len(up.attachments))
-	}
-	for i, d := range descs {
-		up.attachments[i].Description = d
 	}
 	if key := c.GetHeader(idempotencyKeyHeader); key != "" {
 		fp := newFingerprint(c.Request.Method, c.Request.URL.Path)
-		fp.addJSON(meta)
+		fp.addJSON(raw)
 		for _, f := range files {
 			fp.addFile(f.name, f.filename, f.sha256)
 		}
@@ -119,7 +143,7 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 
 // readMetadata reads and strictly decodes the metadata part, as soon as it arrives: a client
 // that puts it first learns of a mistake before its files are streamed.
-func readMetadata(part *multipart.Part, body *recordingReader, into *RegistrationMetadata) ([]byte, error) {
+func readMetadata(part *multipart.Part, body *recordingReader, into any, unknown func(string) (domain.ErrorCode, string)) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(part, maxJSONBody+1))
 	if err != nil {
 		return nil, bodyError(body, err)
@@ -127,7 +151,7 @@ func readMetadata(part *multipart.Part, body *recordingReader, into *Registratio
 	if len(data) > maxJSONBody {
 		return nil, domain.Errorf(domain.ECPayloadTooLarge, "the metadata part is larger than %d bytes", maxJSONBody)
 	}
-	if err := decodeStrict(data, into, partMetadata, metadataUnknown); err != nil {
+	if err := decodeStrict(data, into, partMetadata, unknown); err != nil {
 		return nil, err
 	}
 	return data, nil

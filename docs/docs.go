@@ -795,6 +795,250 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/documents": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Multipart upload: part ` + "`" + `metadata` + "`" + ` (JSON, schema DocumentMetadata) and exactly one part ` + "`" + `document` + "`" + `. For internal documents and drafts of outgoing acts: a registration can later take the document's content by naming it as ` + "`" + `document_id` + "`" + ` in its metadata. The class is required and must be valid today; the media type is sniffed and the SHA-256 computed by the server. Confidential documents are visible only to their offices, records officers and their creator. Protocol operators and records officers only. With an ` + "`" + `Idempotency-Key` + "`" + `, a retry answers the first document again.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "documents"
+                ],
+                "summary": "Store an unregistered document",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe: the same key and request answer the first result",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "DocumentMetadata as JSON",
+                        "name": "metadata",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "file",
+                        "description": "The document",
+                        "name": "document",
+                        "in": "formData",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Document"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "URL of the new document"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/documents/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "With the registration that took its content, if any, and the dossiers it is filed in. A confidential document the caller may not see is 404, as if it did not exist.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "documents"
+                ],
+                "summary": "One unregistered document",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Document id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Document"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/documents/{id}/content": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The bytes exactly as uploaded, with the sniffed media type and the same digest headers as a registration's document. 410 once a disposal destroyed the content (the document's own, or that of the registration that took it).",
+                "produces": [
+                    "application/octet-stream"
+                ],
+                "tags": [
+                    "documents"
+                ],
+                "summary": "Download an unregistered document",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Document id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "attachment; filename=..."
+                            },
+                            "ETag": {
+                                "type": "string",
+                                "description": "Quoted hex SHA-256"
+                            },
+                            "Repr-Digest": {
+                                "type": "string",
+                                "description": "sha-256=:\u003cbase64\u003e:"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "410": {
+                        "description": "Gone",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/dossiers": {
             "get": {
                 "security": [
@@ -826,10 +1070,11 @@ const docTemplate = `{
                     {
                         "enum": [
                             "open",
-                            "closed"
+                            "closed",
+                            "disposed"
                         ],
                         "type": "string",
-                        "description": "Status",
+                        "description": "Status: closed excludes the disposed, which disposed lists",
                         "name": "status",
                         "in": "query"
                     },
@@ -1238,7 +1483,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Body ` + "`" + `{\"registration\": \"PG/2026/42\"}` + "`" + ` (the number bare or formatted). A registration may be in several dossiers; filing it where it already is changes nothing and answers 200 again. The registration's ` + "`" + `dossiers` + "`" + ` and its history show the filing. A closed dossier accepts no new items: 409 conflict. An annulled registration is 409. ` + "`" + `{\"document\": \"\u003cid\u003e\"}` + "`" + ` is 422: unregistered documents are not supported yet. Protocol operators, records officers, and clerks of the dossier's office.",
+                "description": "Body ` + "`" + `{\"registration\": \"PG/2026/42\"}` + "`" + ` (the number bare or formatted) or ` + "`" + `{\"document\": \"\u003cid\u003e\"}` + "`" + ` (an unregistered document). Either may be in several dossiers; filing it where it already is changes nothing and answers 200 again. The item's ` + "`" + `dossiers` + "`" + ` and its history show the filing. A closed dossier accepts no new items: 409 conflict. An annulled registration or a disposed document is 409; one the caller may not see is 422. Protocol operators, records officers, and clerks of the dossier's office.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1248,7 +1493,7 @@ const docTemplate = `{
                 "tags": [
                     "dossiers"
                 ],
-                "summary": "File a registration into a dossier (fascicolazione)",
+                "summary": "File a registration or a document into a dossier (fascicolazione)",
                 "parameters": [
                     {
                         "type": "string",
@@ -1458,6 +1703,79 @@ const docTemplate = `{
             }
         },
         "/v1/holds": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Records officers only. Newest first, one page at a time: pass ` + "`" + `next_cursor` + "`" + ` back as ` + "`" + `cursor` + "`" + ` until it is empty. ` + "`" + `active=true` + "`" + ` keeps the holds still blocking disposal, ` + "`" + `active=false` + "`" + ` the released ones.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "disposal"
+                ],
+                "summary": "List legal holds",
+                "parameters": [
+                    {
+                        "type": "boolean",
+                        "description": "true: only active holds; false: only released ones",
+                        "name": "active",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size, 1 to 500 (default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.HoldList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
             "post": {
                 "security": [
                     {
@@ -2545,7 +2863,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Multipart upload: part ` + "`" + `metadata` + "`" + ` (JSON, schema RegistrationMetadata), exactly one part ` + "`" + `document` + "`" + ` (the primary file) and zero or more parts ` + "`" + `attachment` + "`" + `, matched by index to ` + "`" + `attachment_descriptions` + "`" + `. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an ` + "`" + `Idempotency-Key` + "`" + `, a retry answers the first registration again and never takes a second number.",
+                "description": "Multipart upload: part ` + "`" + `metadata` + "`" + ` (JSON, schema RegistrationMetadata), exactly one part ` + "`" + `document` + "`" + ` (the primary file) — or, instead, ` + "`" + `document_id` + "`" + ` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts ` + "`" + `attachment` + "`" + `, matched by index to ` + "`" + `attachment_descriptions` + "`" + `. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an ` + "`" + `Idempotency-Key` + "`" + `, a retry answers the first registration again and never takes a second number.",
                 "consumes": [
                     "multipart/form-data"
                 ],
@@ -2572,10 +2890,9 @@ const docTemplate = `{
                     },
                     {
                         "type": "file",
-                        "description": "The primary document",
+                        "description": "The primary document (required unless the metadata names document_id)",
                         "name": "document",
-                        "in": "formData",
-                        "required": true
+                        "in": "formData"
                     },
                     {
                         "type": "file",
@@ -3956,8 +4273,110 @@ const docTemplate = `{
                     "type": "string",
                     "enum": [
                         "dossier",
-                        "registration"
+                        "registration",
+                        "document"
                     ]
+                }
+            }
+        },
+        "api.Document": {
+            "type": "object",
+            "required": [
+                "class",
+                "confidential",
+                "created_at",
+                "created_by",
+                "description",
+                "document",
+                "dossiers",
+                "id",
+                "offices",
+                "position",
+                "registration",
+                "subject"
+            ],
+            "properties": {
+                "class": {
+                    "type": "string",
+                    "example": "VI.3"
+                },
+                "confidential": {
+                    "type": "boolean"
+                },
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "created_by": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "disposal": {
+                    "description": "set once its content was destroyed by a disposal",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.DisposalRef"
+                        }
+                    ]
+                },
+                "document": {
+                    "$ref": "#/definitions/api.File"
+                },
+                "dossiers": {
+                    "description": "identifiers of the dossiers it is filed in",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "offices": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "position": {
+                    "type": "integer",
+                    "example": 1234
+                },
+                "registration": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.DocumentRegistration"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "subject": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.DocumentRegistration": {
+            "type": "object",
+            "required": [
+                "id",
+                "identifier",
+                "reference"
+            ],
+            "properties": {
+                "id": {
+                    "type": "string",
+                    "format": "uuid"
+                },
+                "identifier": {
+                    "type": "string",
+                    "example": "c_h501-A1B2C3D-PG-2026-0000042"
+                },
+                "reference": {
+                    "type": "string",
+                    "example": "PG/2026/0000042"
                 }
             }
         },
@@ -4082,7 +4501,6 @@ const docTemplate = `{
                 "id",
                 "identifier",
                 "kind",
-                "reference",
                 "subject"
             ],
             "properties": {
@@ -4094,6 +4512,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "date": {
+                    "description": "protocol date, or the day a document was created",
                     "type": "string",
                     "format": "date",
                     "example": "2026-11-28"
@@ -4109,10 +4528,12 @@ const docTemplate = `{
                 "kind": {
                     "type": "string",
                     "enum": [
-                        "registration"
+                        "registration",
+                        "document"
                     ]
                 },
                 "reference": {
+                    "description": "registrations only",
                     "type": "string",
                     "example": "PG/2026/0000042"
                 },
@@ -4128,8 +4549,9 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "document": {
-                    "description": "not supported yet: 422",
-                    "type": "string"
+                    "description": "an unregistered document's id",
+                    "type": "string",
+                    "format": "uuid"
                 },
                 "registration": {
                     "type": "string",
@@ -4492,6 +4914,24 @@ const docTemplate = `{
                     "x-nullable": true
                 },
                 "released_by": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.HoldList": {
+            "type": "object",
+            "required": [
+                "items",
+                "next_cursor"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Hold"
+                    }
+                },
+                "next_cursor": {
                     "type": "string"
                 }
             }

@@ -24,8 +24,9 @@ type Disposal struct {
 	Items         []DisposedItem `json:"items"`
 }
 
-// DisposedItem is one dossier or registration in a disposal record. A registration disposed
-// with its dossier names it in Dossier.
+// DisposedItem is one dossier, registration or unregistered document in a disposal record
+// (Identifier is a document's id). A registration or document disposed with its dossier names
+// it in Dossier.
 type DisposedItem struct {
 	Kind       string         `json:"kind"`
 	ID         string         `json:"id"`
@@ -59,10 +60,12 @@ type NewDisposal struct {
 // Dispose carries out a scarto: records officers only, only with the authorisation. Every
 // item must be due on the date, closed (dossiers), not already disposed and under no hold;
 // a registration filed in a dossier is disposed with the dossier, and only once every dossier
-// it is filed in is disposed. In one transaction the record is stored, the dossiers and
-// registrations are marked disposed and the authorisation is audited on each. After the commit
-// the content is destroyed, except content still used by a registration not disposed (the blob
-// store is content-addressed). Returns forbidden, validation_failed, not_found, conflict.
+// it is filed in is disposed; so is an unregistered document filed in it. In one transaction,
+// which first locks what the holds are placed on and checks the holds again, the record is
+// stored, the dossiers, registrations and documents are marked disposed and the authorisation
+// is audited on each. After the commit the content is destroyed, except content still used by
+// something kept (the blob store is content-addressed); what a crash leaves undestroyed is
+// finished by FinishDisposals. Returns forbidden, validation_failed, not_found, conflict.
 func (s *Service) Dispose(ctx context.Context, p Principal, in NewDisposal, idem Idempotency) (*Disposal, bool, error) {
 	if err := p.require("disposal", RoleRecordsOfficer); err != nil {
 		return nil, false, err
@@ -87,7 +90,7 @@ func (s *Service) Dispose(ctx context.Context, p Principal, in NewDisposal, idem
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
-	var files []DisposedFile
+	var content []string
 	d, replayed, err := idempotent(ctx, s, p, idem, KindDisposal, s.Store.Disposal, func() (*Disposal, error) {
 		plan, err := s.planDisposal(ctx, in)
 		if err != nil {
@@ -99,46 +102,66 @@ func (s *Service) Dispose(ctx context.Context, p Principal, in NewDisposal, idem
 		e := audit(p, now, "disposal.recorded", KindDisposal, d.ID)
 		e.Detail = detail
 		w := Write{Audit: []AuditEvent{e}, Idempotency: idem.record(p, KindDisposal, d.ID, now), Actor: p.ID, At: now}
-		for _, id := range plan.dossiers {
-			e := audit(p, now, "dossier.disposed", KindDossier, id)
-			e.Detail = detail
-			w.Audit = append(w.Audit, e)
-		}
-		for _, id := range plan.registrations {
-			e := audit(p, now, "registration.disposed", KindRegistration, id)
-			e.Detail = detail
-			w.Audit = append(w.Audit, e)
-		}
-		if err := s.Store.CreateDisposal(ctx, d, plan.dossiers, plan.registrations, w); err != nil {
-			return nil, fmt.Errorf("record disposal: %w", err)
+		for _, group := range []struct {
+			action, kind string
+			ids          []string
+		}{{"dossier.disposed", KindDossier, plan.dossiers}, {"registration.disposed", KindRegistration, plan.registrations},
+			{"document.disposed", KindDocument, plan.documents}} {
+			for _, id := range group.ids {
+				e := audit(p, now, group.action, group.kind, id)
+				e.Detail = detail
+				w.Audit = append(w.Audit, e)
+			}
 		}
 		for _, it := range d.Items {
-			files = append(files, it.Files...)
+			for _, f := range it.Files {
+				if !slices.Contains(content, f.SHA256) {
+					content = append(content, f.SHA256)
+				}
+			}
+		}
+		t := DisposalTargets{
+			Dossiers: plan.dossiers, Registrations: plan.registrations, Documents: plan.documents,
+			LockDossiers: plan.lockDossiers, LockClasses: plan.lockClasses, CheckHolds: plan.checkHolds, Content: content,
+		}
+		if err := s.Store.CreateDisposal(ctx, d, t, w); err != nil {
+			return nil, fmt.Errorf("record disposal: %w", err)
 		}
 		return d, nil
 	})
 	if err != nil || replayed {
 		return d, replayed, err
 	}
-	return d, false, s.destroyContent(ctx, d.ID, files)
+	return d, false, s.destroyContent(ctx, content)
 }
 
-// destroyContent deletes the disposed files' content unless something kept (a registration not
-// disposed of, a journal) uses the same bytes; a concurrent registration of the same bytes is
-// excluded while each check and deletion runs (Store.DeleteUnusedContent). A failure leaves the disposal recorded and is reported, never hidden.
-func (s *Service) destroyContent(ctx context.Context, disposalID string, files []DisposedFile) error {
-	done := map[string]bool{}
-	for _, f := range files {
-		if done[f.SHA256] {
-			continue
-		}
-		done[f.SHA256] = true
-		_, err := s.Store.DeleteUnusedContent(ctx, f.SHA256, func() error { return s.Blobs.Delete(ctx, f.SHA256) })
+// destroyContent deletes the disposed content unless something kept (a registration or
+// document not disposed of, a journal) uses the same bytes; a concurrent registration of the
+// same bytes is excluded while each check and deletion runs (Store.DeleteUnusedContent), which
+// also marks the disposal's pending deletion done. A failure leaves the deletion pending for
+// FinishDisposals and is reported, never hidden.
+func (s *Service) destroyContent(ctx context.Context, digests []string) error {
+	for _, sha := range digests {
+		_, err := s.Store.DeleteUnusedContent(ctx, sha, func() error { return s.Blobs.Delete(ctx, sha) })
 		if err != nil {
-			return fmt.Errorf("disposal %s is recorded but content %s was not destroyed: %w", disposalID, f.SHA256, err)
+			return fmt.Errorf("disposal is recorded but content %s was not destroyed (it stays pending): %w", sha, err)
 		}
 	}
 	return nil
+}
+
+// FinishDisposals destroys the content of committed disposals that was not destroyed yet (a
+// crash or a failing blob store right after the commit), and reports how many digests it
+// handled. The server runs it at start and periodically.
+func (s *Service) FinishDisposals(ctx context.Context) (int, error) {
+	pending, err := s.Store.PendingContent(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("pending disposal content: %w", err)
+	}
+	if err := s.destroyContent(ctx, pending); err != nil {
+		return 0, err
+	}
+	return len(pending), nil
 }
 
 // Disposal returns one disposal record (not_found); records officers only.
@@ -147,145 +170,4 @@ func (s *Service) Disposal(ctx context.Context, p Principal, id string) (*Dispos
 		return nil, err
 	}
 	return s.Store.Disposal(ctx, id)
-}
-
-// disposalPlan is what one disposal marks: dossier and registration ids, and the record items.
-type disposalPlan struct {
-	dossiers, registrations []string
-	items                   []DisposedItem
-}
-
-// planDisposal checks every item of in and returns what to mark disposed.
-func (s *Service) planDisposal(ctx context.Context, in NewDisposal) (disposalPlan, error) {
-	rt, err := s.loadRetention(ctx)
-	if err != nil {
-		return disposalPlan{}, err
-	}
-	var plan disposalPlan
-	var dossiers []*Dossier
-	for _, key := range in.Items {
-		key = strings.TrimSpace(key)
-		if ref, ok := ParseRef(key); ok {
-			r, err := s.Store.Registration(ctx, ref)
-			if err != nil {
-				return plan, fmt.Errorf("item %s: %w", key, err)
-			}
-			if err := rt.checkRegistration(r, in.Date); err != nil {
-				return plan, err
-			}
-			if !slices.Contains(plan.registrations, r.ID) {
-				plan.registrations = append(plan.registrations, r.ID)
-				plan.items = append(plan.items, disposedRegistration(r, ""))
-			}
-			continue
-		}
-		d, err := s.Store.Dossier(ctx, key)
-		if err != nil {
-			return plan, fmt.Errorf("item %s: %w", key, err)
-		}
-		parents, err := s.ancestors(ctx, d)
-		if err != nil {
-			return plan, err
-		}
-		if err := rt.checkDossier(d, parents, in.Date); err != nil {
-			return plan, err
-		}
-		if !slices.Contains(plan.dossiers, d.ID) {
-			plan.dossiers = append(plan.dossiers, d.ID)
-			plan.items = append(plan.items, DisposedItem{Kind: ItemDossier, ID: d.ID, Identifier: d.Identifier})
-			dossiers = append(dossiers, d)
-		}
-	}
-	for _, d := range dossiers {
-		for _, it := range d.Items {
-			r := it.Registration
-			if r.Disposal != nil || slices.Contains(plan.registrations, r.ID) {
-				continue
-			}
-			if h := rt.classHold(r.Class); h != nil {
-				return plan, Errorf(ECConflict, "registration %s in dossier %s is under %s", r.Ref(), d.Identifier, h.describe())
-			}
-			keep, err := s.filedElsewhere(ctx, r, dossiers)
-			if err != nil {
-				return plan, err
-			}
-			if !keep {
-				plan.registrations = append(plan.registrations, r.ID)
-				plan.items = append(plan.items, disposedRegistration(r, d.Identifier))
-			}
-		}
-	}
-	return plan, nil
-}
-
-// filedElsewhere reports whether r is also filed in a dossier that is not disposed and not
-// among those being disposed: its content must then be kept.
-func (s *Service) filedElsewhere(ctx context.Context, r *Registration, disposing []*Dossier) (bool, error) {
-	for _, ident := range r.Dossiers {
-		if slices.ContainsFunc(disposing, func(d *Dossier) bool { return d.Identifier == ident }) {
-			continue
-		}
-		other, err := s.Store.Dossier(ctx, ident)
-		if err != nil {
-			return false, fmt.Errorf("dossier %s of %s: %w", ident, r.Ref(), err)
-		}
-		if other.Status != DossierDisposed {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// checkDossier returns conflict unless d may be disposed of on date.
-func (rt retention) checkDossier(d *Dossier, parents []string, date string) error {
-	switch d.Status {
-	case DossierOpen:
-		return Errorf(ECConflict, "dossier %s is open: only a closed dossier can be disposed of", d.Identifier)
-	case DossierDisposed:
-		return Errorf(ECConflict, "dossier %s is already disposed of (disposal %s)", d.Identifier, d.DisposalID)
-	}
-	if h := rt.dossierHold(d, parents); h != nil {
-		return Errorf(ECConflict, "dossier %s is under %s", d.Identifier, h.describe())
-	}
-	due, _ := rt.dueOn(d.Class, d.ClosedAt.In(rt.loc).Format(time.DateOnly))
-	if due == "" {
-		return Errorf(ECConflict, "dossier %s: class %s is kept permanently", d.Identifier, d.Class)
-	}
-	if due > date {
-		return Errorf(ECConflict, "dossier %s is not due for disposal until %s", d.Identifier, due)
-	}
-	return nil
-}
-
-// checkRegistration returns conflict unless the unfiled registration r may be disposed of on
-// date.
-func (rt retention) checkRegistration(r *Registration, date string) error {
-	switch {
-	case r.Disposal != nil:
-		return Errorf(ECConflict, "registration %s is already disposed of (disposal %s)", r.Ref(), r.Disposal.ID)
-	case len(r.Dossiers) > 0:
-		return Errorf(ECConflict, "registration %s is filed in dossier %s: it is disposed of with its dossier", r.Ref(), r.Dossiers[0])
-	case r.Class == "":
-		return Errorf(ECConflict, "registration %s has no class, so no retention period", r.Ref())
-	}
-	if h := rt.classHold(r.Class); h != nil {
-		return Errorf(ECConflict, "registration %s is under %s", r.Ref(), h.describe())
-	}
-	due, _ := rt.dueOn(r.Class, r.Date)
-	if due == "" {
-		return Errorf(ECConflict, "registration %s: class %s is kept permanently", r.Ref(), r.Class)
-	}
-	if due > date {
-		return Errorf(ECConflict, "registration %s is not due for disposal until %s", r.Ref(), due)
-	}
-	return nil
-}
-
-func disposedRegistration(r *Registration, dossier string) DisposedItem {
-	it := DisposedItem{Kind: ItemRegistration, ID: r.ID, Identifier: r.Identifier, Dossier: dossier,
-		Files: []DisposedFile{{Filename: r.Document.Filename, SHA256: r.Document.SHA256}}}
-	for _, a := range r.Attachments {
-		it.Files = append(it.Files, DisposedFile{Filename: a.Filename, SHA256: a.SHA256})
-	}
-	return it
 }

@@ -76,12 +76,32 @@ type Dossier struct {
 	Items []DossierItem
 }
 
-// DossierItem is one entry of a dossier's document index: for now always a registration.
+// DossierItem is one entry of a dossier's document index: a registration (Kind
+// ItemRegistration) or an unregistered document (Kind ItemDocument); exactly one of
+// Registration and Document is set.
 type DossierItem struct {
 	Kind         string
 	Registration *Registration
+	Document     *Document
 	AddedAt      time.Time
 	AddedBy      string
+}
+
+// Date is the date of the item's document: a registration's protocol date, or the day a
+// document was created, in loc.
+func (it DossierItem) Date(loc *time.Location) string {
+	if it.Document != nil {
+		return it.Document.CreatedAt.In(loc).Format(time.DateOnly)
+	}
+	return it.Registration.Date
+}
+
+// Identifier names the item in the index: a registration's identifier, a document's id.
+func (it DossierItem) Identifier() string {
+	if it.Document != nil {
+		return it.Document.ID
+	}
+	return it.Registration.Identifier
 }
 
 // DossierIdentifier formats a dossier's identifier: year, class and number with at least six
@@ -128,12 +148,12 @@ func errDisposed(d *Dossier) error {
 	return Errorf(ECConflict, "dossier %s is disposed of (disposal %s): it cannot change", d.Identifier, d.DisposalID)
 }
 
-// Index returns the items ordered by the date of their document, then by when they were filed:
-// the order of the indice dei documenti.
-func (d *Dossier) Index() []DossierItem {
+// Index returns the items ordered by the date of their document (reckoned in loc), then by
+// when they were filed: the order of the indice dei documenti.
+func (d *Dossier) Index(loc *time.Location) []DossierItem {
 	items := slices.Clone(d.Items)
 	slices.SortStableFunc(items, func(a, b DossierItem) int {
-		if c := strings.Compare(a.Registration.Date, b.Registration.Date); c != 0 {
+		if c := strings.Compare(a.Date(loc), b.Date(loc)); c != 0 {
 			return c
 		}
 		return a.AddedAt.Compare(b.AddedAt)

@@ -26,15 +26,17 @@ type DossierView struct {
 	Dossier  *Dossier
 	Index    []DossierItem
 	Metadata DossierMetadata
-	// Hidden marks, by index position, items whose registration the principal may not see: they
+	// Hidden marks, by index position, items whose registration or document the principal may not see: they
 	// keep their identifier and dates, but not their subject or correspondents.
 	Hidden []bool
+	// Dates are the items' document dates, by index position (see DossierItem.Date).
+	Dates []string
 }
 
 // View builds what p sees of d, reckoning dates in loc.
 func (d *Dossier) View(p Principal, loc *time.Location) DossierView {
 	vis := VisibilityOf(p)
-	out := DossierView{Dossier: d, Index: d.Index()}
+	out := DossierView{Dossier: d, Index: d.Index(loc)}
 	m := DossierMetadata{
 		IdAgg: d.Identifier, TipologiaFascicolo: d.Type, Soggetti: []Correspondent{}, Assegnazione: d.Office,
 		DataApertura: d.OpenedAt.In(loc).Format(time.DateOnly), Classificazione: d.Class, Progressivo: d.Number,
@@ -45,10 +47,16 @@ func (d *Dossier) View(p Principal, loc *time.Location) DossierView {
 	}
 	seen := map[string]bool{}
 	for _, it := range out.Index {
-		m.IndiceDocumenti = append(m.IndiceDocumenti, it.Registration.Identifier)
-		hidden := !vis.Allows(it.Registration)
+		m.IndiceDocumenti = append(m.IndiceDocumenti, it.Identifier())
+		var hidden bool
+		if it.Document != nil {
+			hidden = !vis.AllowsDocument(it.Document)
+		} else {
+			hidden = !vis.Allows(it.Registration)
+		}
 		out.Hidden = append(out.Hidden, hidden)
-		if hidden {
+		out.Dates = append(out.Dates, it.Date(loc))
+		if hidden || it.Registration == nil {
 			continue
 		}
 		for _, c := range it.Registration.Correspondents {

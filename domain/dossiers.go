@@ -105,8 +105,8 @@ func (s *Service) Dossiers(ctx context.Context, p Principal, f DossierFilter) (P
 	if f.Class != "" && !ValidClass(f.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
 	}
-	if f.Status != "" && f.Status != DossierOpen && f.Status != DossierClosed {
-		v.Add("status", "must be open or closed")
+	if f.Status != "" && f.Status != DossierOpen && f.Status != DossierClosed && f.Status != DossierDisposed {
+		v.Add("status", "must be open, closed or disposed")
 	}
 	if f.Type != "" && !slices.Contains(DossierTypes, f.Type) {
 		v.Add("type", "must be one of %v", DossierTypes)

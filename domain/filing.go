@@ -13,12 +13,12 @@ type DossierItemRequest struct {
 	Document     string
 }
 
-// FileInDossier files a registration into a dossier (fascicolazione). A registration may be in
-// several dossiers; filing it again where it already is changes nothing and answers the dossier
-// as it is, so that a retry is harmless. The change is recorded in the registration's history
-// (field dossiers) and in the dossier's. Unregistered documents do not exist yet: naming one is
-// validation_failed rather than a pretended success. Returns forbidden, validation_failed,
-// not_found, conflict (the dossier is closed, or the registration annulled).
+// FileInDossier files a registration or an unregistered document into a dossier
+// (fascicolazione). Either may be in several dossiers; filing it again where it already is
+// changes nothing and answers the dossier as it is, so that a retry is harmless. The change is
+// recorded in the item's history and in the dossier's. Returns forbidden, validation_failed
+// (also for an item the principal cannot see), not_found, conflict (the dossier is closed, the
+// registration annulled, the document disposed of).
 func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in DossierItemRequest, idem Idempotency) (*Dossier, bool, error) {
 	if err := p.require("filing into a dossier", handlingDossiers...); err != nil {
 		return nil, false, err
@@ -29,7 +29,6 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 	case in.Document != "" && in.Registration != "":
 		v.Add("body", "give either registration or document, not both")
 	case in.Document != "":
-		v.Add("document", "documents are not supported yet: only registrations can be filed")
 	case in.Registration == "":
 		v.Add("registration", "is required: a reference such as PG/2026/42")
 	case !ok:
@@ -48,6 +47,9 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 		}
 		if d.Status != DossierOpen {
 			return nil, errClosed(d.Identifier)
+		}
+		if in.Document != "" {
+			return s.fileDocument(ctx, p, d, in.Document, idem)
 		}
 		r, err := s.Registration(ctx, p, ref)
 		if IsCode(err, ECNotFound) {
@@ -69,6 +71,30 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 		}
 		return s.Store.Dossier(ctx, d.ID)
 	})
+}
+
+// fileDocument files the document with id into the open dossier d.
+func (s *Service) fileDocument(ctx context.Context, p Principal, d *Dossier, id string, idem Idempotency) (*Dossier, error) {
+	doc, err := s.Document(ctx, p, id)
+	if IsCode(err, ECNotFound) {
+		return nil, validationErr("document", "document %s not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if doc.Disposal != nil {
+		return nil, Errorf(ECConflict, "document %s is disposed of (disposal %s)", id, doc.Disposal.ID)
+	}
+	now := s.now()
+	added := audit(p, now, "dossier.item_added", KindDossier, d.ID)
+	added.Detail = "document " + doc.ID
+	filed := audit(p, now, "document.filed", KindDocument, doc.ID)
+	filed.Detail = d.Identifier
+	w := Write{Audit: []AuditEvent{added, filed}, Idempotency: idem.record(p, KindDossier, d.ID, now), Actor: p.ID, At: now}
+	if _, err := s.Store.FileDocument(ctx, d.ID, doc.ID, w); err != nil {
+		return nil, fmt.Errorf("file document %s in dossier %s: %w", id, d.Identifier, err)
+	}
+	return s.Store.Dossier(ctx, d.ID)
 }
 
 // errClosed is the conflict of changing a closed dossier's index.

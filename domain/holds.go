@@ -118,6 +118,29 @@ func (s *Service) ReleaseHold(ctx context.Context, p Principal, id, reason strin
 	})
 }
 
+// HoldFilter selects holds: Active, when set, keeps only active (true) or released (false)
+// holds.
+type HoldFilter struct {
+	Active *bool
+	Limit  int
+	Cursor string
+}
+
+// Holds lists the legal holds, newest first; records officers only. Returns forbidden,
+// validation_failed.
+func (s *Service) Holds(ctx context.Context, p Principal, f HoldFilter) (Page[Hold], error) {
+	if err := p.require("reading legal holds", RoleRecordsOfficer); err != nil {
+		return Page[Hold]{}, err
+	}
+	if f.Limit < 0 || f.Limit > MaxLimit {
+		return Page[Hold]{}, validationErr("limit", "must be between 1 and %d", MaxLimit)
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultLimit
+	}
+	return s.Store.Holds(ctx, f)
+}
+
 // Hold returns one hold (not_found); records officers only, like the rest of disposal.
 func (s *Service) Hold(ctx context.Context, p Principal, id string) (Hold, error) {
 	if err := p.require("reading legal holds", RoleRecordsOfficer); err != nil {

@@ -91,33 +91,77 @@ type Store interface {
 	CreateHold(ctx context.Context, h Hold, w Write) error
 	Hold(ctx context.Context, id string) (Hold, error)
 	ActiveHolds(ctx context.Context) ([]Hold, error)
+	// Holds lists holds newest first, filtered, one page at a time.
+	Holds(ctx context.Context, f HoldFilter) (Page[Hold], error)
 	// ReleaseHold locks the hold, calls change with it and stores its release with the Write
 	// change returns. If change returns an error nothing is written. Returns ECNotFound.
 	ReleaseHold(ctx context.Context, id string, change func(*Hold) (Write, error)) (Hold, error)
 
-	// DisposalCandidates lists what retention may make due: closed dossiers not disposed of,
-	// and classified registrations in no dossier and not disposed of.
-	DisposalCandidates(ctx context.Context) ([]*Dossier, []*Registration, error)
-	// CreateDisposal stores d and marks the dossiers and registrations with these ids disposed
-	// of by it, with w and a change-feed event each, all or none. Returns ECConflict if one is
-	// disposed of meanwhile (or a dossier was reopened).
-	CreateDisposal(ctx context.Context, d *Disposal, dossierIDs, registrationIDs []string, w Write) error
+	// DisposalCandidates lists what retention makes due by due, in the database: closed
+	// dossiers not disposed of, closed before the cutoff of their class's retention period,
+	// and classified registrations in no dossier and not disposed of, dated on or before it.
+	// Classes without a cutoff (permanent) contribute nothing.
+	DisposalCandidates(ctx context.Context, due DueCutoffs) ([]*Dossier, []*Registration, error)
+	// CreateDisposal stores d and marks the dossiers, registrations and documents of t disposed
+	// of by it, with w and a change-feed event each, all or none. Inside the transaction it
+	// first locks t's LockDossiers and LockClasses (as CreateHold does the row it holds), then
+	// calls t.CheckHolds with the holds active then, so that a hold placed meanwhile is seen.
+	// It records t.Content as content to destroy after the commit (PendingContent). Returns
+	// ECConflict if one is disposed of meanwhile (or a dossier was reopened), and CheckHolds's
+	// error as it is.
+	CreateDisposal(ctx context.Context, d *Disposal, t DisposalTargets, w Write) error
+	// PendingContent lists the digests a committed disposal has still to destroy: a crash
+	// between the commit and the deletion leaves them here for the sweep.
+	PendingContent(ctx context.Context) ([]string, error)
 	// Disposal returns one disposal record (ECNotFound).
 	Disposal(ctx context.Context, id string) (*Disposal, error)
-	// ContentInUse reports whether a registration not disposed of, or a journal, references the
-	// digest.
+	// ContentInUse reports whether a registration not disposed of, an unregistered document not
+	// disposed of, or a journal references the digest.
 	ContentInUse(ctx context.Context, sha256 string) (bool, error)
 	// DeleteUnusedContent calls del, inside a transaction that excludes any registration of the
 	// same content, if and only if nothing kept references the digest, and reports whether it
-	// did. A registration of the same bytes either commits first (and the content stays) or
+	// did. Either way it marks the digest's pending deletions (PendingContent) done, in the same
+	// transaction, unless del fails. A registration of the same bytes either commits first (and the content stays) or
 	// waits, then finds the content gone and fails (Write.Verify).
 	DeleteUnusedContent(ctx context.Context, sha256 string, del func() error) (bool, error)
+
+	// CreateDocument stores d with w and one change-feed event whose position it sets in
+	// d.Position. Returns ECValidation for an unknown class, ECConflict if w's idempotency key
+	// was taken meanwhile. Document returns one document with its registration, dossiers and
+	// disposal (ECNotFound).
+	CreateDocument(ctx context.Context, d *Document, w Write) error
+	Document(ctx context.Context, id string) (*Document, error)
+	// FileDocument files the document into the dossier (both ids), if it is not filed there
+	// yet, with w and a change-feed event for each, and reports whether it added it (when not, only
+	// w's idempotency record is stored). The dossier
+	// is locked while its status is checked: ECConflict if it is not open, ECNotFound for an
+	// unknown dossier or document.
+	FileDocument(ctx context.Context, dossierID, documentID string, w Write) (bool, error)
 
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 
 	// Idempotency returns the record of an earlier request with this key (ECNotFound).
 	Idempotency(ctx context.Context, principalID, key string) (IdempotencyRecord, error)
+}
+
+// DisposalTargets is what one disposal marks disposed of (ids), what it locks and re-checks
+// inside its transaction, and the content (digests) it destroys after the commit.
+type DisposalTargets struct {
+	Dossiers, Registrations, Documents []string
+	LockDossiers, LockClasses          []string
+	CheckHolds                         func(active []Hold) error
+	Content                            []string
+}
+
+// DueCutoffs says, by retention period in years, what is due for disposal on a day: a dossier
+// closed before ClosedBefore, a registration dated on or before DatedBy (YYYY-MM-DD).
+type DueCutoffs map[int]DueCutoff
+
+// DueCutoff is the cutoff of one retention period; see DueCutoffs.
+type DueCutoff struct {
+	ClosedBefore time.Time
+	DatedBy      string
 }
 
 // Write is what a write transaction records beside the entity itself.
@@ -131,6 +175,10 @@ type Write struct {
 	// Verify, when set, runs inside a registration's transaction after the content it
 	// references has been locked against deletion: it checks that the content is still stored.
 	Verify func(ctx context.Context) error
+	// Document, when set on a registration's write, is the id of the unregistered document
+	// whose content the registration takes: storage marks it registered in the same
+	// transaction, and returns ECConflict if it is registered or disposed of already.
+	Document string
 }
 
 // BlobStore keeps file content addressed by its SHA-256. Content is durable when Put returns;

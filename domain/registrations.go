@@ -24,6 +24,9 @@ type NewRegistration struct {
 	// Document and Attachments describe content already in the blob store (see StoreContent).
 	Document    *File
 	Attachments []File
+	// DocumentID names an unregistered document whose content becomes the primary document,
+	// instead of Document.
+	DocumentID string
 }
 
 // Validate checks the input against R1 and the shape rules; it lists every failing field.
@@ -63,10 +66,13 @@ func (in *NewRegistration) Validate() error {
 	if in.Class != "" && !ValidClass(in.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
 	}
-	if in.Document == nil {
-		v.Add("document", "the primary document is required")
-	} else {
+	switch {
+	case in.Document != nil && in.DocumentID != "":
+		v.Add("document_id", "give either a document part or document_id, not both")
+	case in.Document != nil:
 		validateFile(&v, "document", *in.Document)
+	case in.DocumentID == "":
+		v.Add("document", "the primary document is required")
 	}
 	for i, a := range in.Attachments {
 		validateFile(&v, fmt.Sprintf("attachments[%d]", i), a)
@@ -91,7 +97,8 @@ func (s *Service) StoreContent(ctx context.Context, p Principal, r io.Reader) (s
 // Register records a document in the protocol register (art. 53): it takes the next number of
 // the register's counter for the current year in Rome, in one transaction with the audit and
 // change-feed events. A retry with the same idempotency key returns the first registration and
-// replayed=true. A class, when given, must exist and be valid on the protocol date. Returns
+// replayed=true. With DocumentID the registration takes that document's content, and the
+// document is marked registered in the same transaction (conflict if it already is). A class, when given, must exist and be valid on the protocol date. Returns
 // validation_failed (also for an unknown register or class), forbidden, conflict.
 func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration, idem Idempotency) (*Registration, bool, error) {
 	if err := p.require("registering", registering...); err != nil {
@@ -103,6 +110,15 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 	return idempotent(ctx, s, p, idem, KindRegistration, s.Store.RegistrationByID, func() (*Registration, error) {
 		if err := s.checkOffices(ctx, in.Offices); err != nil {
 			return nil, err
+		}
+		var doc *Document
+		if in.DocumentID != "" {
+			var err error
+			if doc, err = s.documentForRegistration(ctx, p, in.DocumentID); err != nil {
+				return nil, err
+			}
+			f := doc.File
+			in.Document = &f
 		}
 		if err := s.checkContent(ctx, append([]File{*in.Document}, in.Attachments...)); err != nil {
 			return nil, err
@@ -136,6 +152,12 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			Verify: func(ctx context.Context) error {
 				return s.checkContent(ctx, append([]File{r.Document}, r.Attachments...))
 			},
+		}
+		if doc != nil {
+			w.Document = doc.ID
+			e := audit(p, now, "document.registered", KindDocument, doc.ID)
+			e.Detail = r.ID
+			w.Audit = append(w.Audit, e)
 		}
 		err := s.Store.CreateRegistration(ctx, r, w)
 		if IsCode(err, ECNotFound) {

@@ -116,16 +116,14 @@ func (s *Service) DueForDisposal(ctx context.Context, p Principal, on string) ([
 	if err != nil {
 		return nil, err
 	}
-	dossiers, regs, err := s.Store.DisposalCandidates(ctx)
+	dossiers, regs, err := s.Store.DisposalCandidates(ctx, rt.cutoffs(on))
 	if err != nil {
 		return nil, fmt.Errorf("disposal candidates: %w", err)
 	}
 	out := []DueItem{}
 	for _, d := range dossiers {
+		// The store selected only what is due (rt.cutoffs); dueOn says since when, for the list.
 		due, years := rt.dueOn(d.Class, d.ClosedAt.In(s.Location).Format(time.DateOnly))
-		if due == "" || due > on {
-			continue
-		}
 		parents, err := s.ancestors(ctx, d)
 		if err != nil {
 			return nil, err
@@ -138,7 +136,7 @@ func (s *Service) DueForDisposal(ctx context.Context, p Principal, on string) ([
 	}
 	for _, r := range regs {
 		due, years := rt.dueOn(r.Class, r.Date)
-		if due == "" || due > on || rt.classHold(r.Class) != nil {
+		if rt.classHold(r.Class) != nil {
 			continue
 		}
 		out = append(out, DueItem{Kind: ItemRegistration, ID: r.ID, Identifier: r.Identifier, Reference: r.Ref().String(),
@@ -146,6 +144,39 @@ func (s *Service) DueForDisposal(ctx context.Context, p Principal, on string) ([
 	}
 	slices.SortStableFunc(out, func(a, b DueItem) int { return strings.Compare(a.DueOn, b.DueOn) })
 	return out, nil
+}
+
+// cutoffs returns, for every retention period in use, what is due on the date on: the last
+// start date whose due date (dueOn) is not after on — found exactly, since adding years to a
+// 29 February is not undone by subtracting them — as a date for registrations and as the
+// instant that day ends in rt.loc for dossiers' closing times.
+func (rt retention) cutoffs(on string) DueCutoffs {
+	day, err := time.Parse(time.DateOnly, on)
+	if err != nil {
+		return DueCutoffs{}
+	}
+	out := DueCutoffs{}
+	for _, years := range rt.years {
+		if years == nil {
+			continue
+		}
+		if _, ok := out[*years]; ok {
+			continue
+		}
+		last := day.AddDate(-*years, 0, 0)
+		for last.AddDate(*years, 0, 0).After(day) {
+			last = last.AddDate(0, 0, -1)
+		}
+		for !last.AddDate(0, 0, 1).AddDate(*years, 0, 0).After(day) {
+			last = last.AddDate(0, 0, 1)
+		}
+		next := last.AddDate(0, 0, 1)
+		out[*years] = DueCutoff{
+			ClosedBefore: time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, rt.loc),
+			DatedBy:      last.Format(time.DateOnly),
+		}
+	}
+	return out
 }
 
 // ancestors returns the ids of d's parent dossiers, nearest first, since a hold on a dossier

@@ -33,6 +33,7 @@ func (db *DB) lockContent(tx *gorm.DB, digests []string) error {
 // DeleteUnusedContent runs del inside a write transaction holding the digest's content lock
 // exclusively, if nothing kept references the digest: a registration of the same bytes has
 // either committed before (and the content is in use) or waits, then finds the content gone.
+// The digest's pending disposal deletions are marked done in the same transaction.
 func (db *DB) DeleteUnusedContent(ctx context.Context, sha256 string, del func() error) (bool, error) {
 	deleted := false
 	err := db.write(ctx, func(tx *gorm.DB) error {
@@ -42,11 +43,19 @@ func (db *DB) DeleteUnusedContent(ctx context.Context, sha256 string, del func()
 			}
 		}
 		used, err := contentInUse(tx, sha256)
-		if err != nil || used {
+		if err != nil {
 			return err
 		}
-		deleted = true
-		return del()
+		if !used {
+			if err := del(); err != nil {
+				return err
+			}
+			deleted = true
+		}
+		// Deleted, or kept for something that still uses it (whose own disposal will delete
+		// it): either way no disposal has anything left to do for these bytes.
+		return tx.Exec(`UPDATE disposal_content SET deleted_at = ? WHERE sha256 = ? AND deleted_at IS NULL`,
+			db.ts(db.now()), sha256).Error
 	})
 	if err != nil {
 		return false, fmt.Errorf("delete unused content %s: %w", sha256, err)

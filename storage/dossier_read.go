@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,8 +69,8 @@ func (db *DB) Dossier(ctx context.Context, key string) (*domain.Dossier, error) 
 	return d, nil
 }
 
-// dossierItems loads the items of the dossiers with ids, each with its whole registration, in
-// filing order; every id has a non-nil list.
+// dossierItems loads the items of the dossiers with ids, each with its whole registration or
+// document, in filing order; every id has a non-nil list.
 func (db *DB) dossierItems(tx *gorm.DB, ids []string) (map[string][]domain.DossierItem, error) {
 	out := make(map[string][]domain.DossierItem, len(ids))
 	for _, id := range ids {
@@ -97,7 +98,40 @@ func (db *DB) dossierItems(tx *gorm.DB, ids []string) (map[string][]domain.Dossi
 		it.Registration = r
 		out[dossierID] = append(out[dossierID], it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dossier items: %w", err)
+	}
+	rows.Close()
+	if err := db.dossierDocuments(tx, ids, out); err != nil {
+		return nil, err
+	}
+	for id, items := range out {
+		slices.SortStableFunc(items, func(a, b domain.DossierItem) int { return a.AddedAt.Compare(b.AddedAt) })
+		out[id] = items
+	}
+	return out, nil
+}
+
+// dossierDocuments adds to out the unregistered documents filed in the dossiers with ids.
+func (db *DB) dossierDocuments(tx *gorm.DB, ids []string, out map[string][]domain.DossierItem) error {
+	rows, err := tx.Raw(`SELECT i.dossier_id, i.added_at, i.added_by, `+db.documentSelectList()+`
+		FROM dossier_documents i JOIN documents d ON d.id = i.document_id LEFT JOIN registrations r ON r.id = d.registration_id
+		WHERE i.dossier_id IN ? ORDER BY i.added_at, d.seq`, ids).Rows()
+	if err != nil {
+		return fmt.Errorf("dossier documents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dossierID string
+		it := domain.DossierItem{Kind: domain.ItemDocument}
+		doc, _, err := scanDocument(prefixScanner{rows, []any{&dossierID, timeCol{T: &it.AddedAt}, &it.AddedBy}})
+		if err != nil {
+			return fmt.Errorf("dossier documents: %w", err)
+		}
+		it.Document = doc
+		out[dossierID] = append(out[dossierID], it)
+	}
+	return rows.Err()
 }
 
 // prefixScanner scans leading columns into extra and passes the rest on, so that a row
@@ -129,8 +163,14 @@ func (db *DB) Dossiers(ctx context.Context, f domain.DossierFilter) (domain.Page
 	if f.Year != 0 {
 		add(`d.year = ?`, f.Year)
 	}
-	if f.Status != "" {
-		add(`d.status = ?`, string(f.Status))
+	switch f.Status {
+	case domain.DossierDisposed:
+		// Storage keeps a disposed dossier closed and marks it by its disposal.
+		add(`d.disposal_id IS NOT NULL`)
+	case domain.DossierClosed:
+		add(`d.status = 'closed' AND d.disposal_id IS NULL`)
+	case domain.DossierOpen:
+		add(`d.status = 'open'`)
 	}
 	if f.Office != "" {
 		add(`d.office = ?`, f.Office)

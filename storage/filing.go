@@ -72,11 +72,13 @@ func (db *DB) refile(tx *gorm.DB, r *domain.Registration, before []string, w dom
 	return nil
 }
 
-// openDossier returns the id of the dossier with identifier, locked, if it is open.
+// openDossier returns the id of the dossier with identifier, locked, if it is open. The lock is
+// FOR NO KEY UPDATE, not FOR SHARE: a filing goes on to move the dossier's position, and two
+// filings into one dossier that both held a share lock would deadlock upgrading it.
 func (db *DB) openDossier(tx *gorm.DB, identifier, refusal string) (string, error) {
 	q := `SELECT id, status FROM dossiers WHERE identifier = ?`
 	if db.engine == Postgres {
-		q += ` FOR SHARE`
+		q += ` FOR NO KEY UPDATE`
 	}
 	var id, status string
 	err := tx.Raw(q, identifier).Row().Scan(&id, &status)

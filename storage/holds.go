@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,9 +32,21 @@ func scanHold(row rowScanner) (domain.Hold, error) {
 	return h, err
 }
 
-// CreateHold stores h with w. Returns ECValidation for an unknown dossier or class.
+// CreateHold stores h with w. On PostgreSQL it first locks the held dossier or class row
+// (FOR SHARE), which a disposal deciding on it holds FOR NO KEY UPDATE (see lockForDisposal):
+// the hold and the disposal are serialised, so the disposal sees the hold or the hold waits.
+// Returns ECValidation for an unknown dossier or class.
 func (db *DB) CreateHold(ctx context.Context, h domain.Hold, w domain.Write) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
+		if db.engine == Postgres {
+			q, key := `SELECT id FROM dossiers WHERE id = ? FOR SHARE`, h.Dossier
+			if h.Dossier == "" {
+				q, key = `SELECT code FROM classes WHERE code = ? FOR SHARE`, h.Class
+			}
+			if err := tx.Exec(q, key).Error; err != nil {
+				return fmt.Errorf("lock held row: %w", err)
+			}
+		}
 		err := tx.Exec(`INSERT INTO holds (id, dossier_id, class, reason, reference, created_at, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, h.ID, nullString(h.Dossier), nullString(h.Class), h.Reason, h.Reference,
 			db.ts(h.CreatedAt), h.CreatedBy).Error
@@ -63,9 +76,56 @@ func (db *DB) Hold(ctx context.Context, id string) (domain.Hold, error) {
 	return h, nil
 }
 
+// Holds lists the holds that match f, newest first; pages are cut by keyset on seq.
+func (db *DB) Holds(ctx context.Context, f domain.HoldFilter) (domain.Page[domain.Hold], error) {
+	page := domain.Page[domain.Hold]{Items: []domain.Hold{}}
+	var (
+		where []string
+		args  []any
+	)
+	if f.Active != nil {
+		where = append(where, map[bool]string{true: `h.released_at IS NULL`, false: `h.released_at IS NOT NULL`}[*f.Active])
+	}
+	if f.Cursor != "" {
+		seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		where, args = append(where, `h.seq < ?`), append(args, seq)
+	}
+	limit := min(max(f.Limit, 1), domain.MaxLimit)
+	q := strings.Replace(selectHolds, "SELECT ", "SELECT h.seq, ", 1)
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	rows, err := db.read(ctx).Raw(q+` ORDER BY h.seq DESC LIMIT ?`, append(args, limit+1)...).Rows()
+	if err != nil {
+		return page, fmt.Errorf("list holds: %w", err)
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		if len(page.Items) == limit {
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		var seq int64
+		h, err := scanHold(prefixScanner{rows, []any{&seq}})
+		if err != nil {
+			return page, fmt.Errorf("list holds: %w", err)
+		}
+		page.Items, last = append(page.Items, h), seq
+	}
+	return page, rows.Err()
+}
+
 // ActiveHolds lists the holds not released, oldest first.
 func (db *DB) ActiveHolds(ctx context.Context) ([]domain.Hold, error) {
-	rows, err := db.read(ctx).Raw(selectHolds + ` WHERE h.released_at IS NULL ORDER BY h.seq`).Rows()
+	return activeHolds(db.read(ctx))
+}
+
+func activeHolds(q *gorm.DB) ([]domain.Hold, error) {
+	rows, err := q.Raw(selectHolds + ` WHERE h.released_at IS NULL ORDER BY h.seq`).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("active holds: %w", err)
 	}

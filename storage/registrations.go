@@ -59,13 +59,23 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 				return err
 			}
 		}
-		stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID)}
+		stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID),
+			contentRefsStmt(domain.KindRegistration, r.ID, digests)}
 		if len(r.Offices) > 0 {
 			stmts = append(stmts, officesStmt(r.ID, r.Offices))
 		}
 		stmts = append(stmts, db.writeStmts(w)...)
 		if err := db.runAll(tx, &r.Position, stmts...); err != nil {
+			if isUnique(err, "content_refs") {
+				// The id is taken: its content references were recorded by the registration that has it.
+				return conflict(err, "registration %s already exists", r.ID)
+			}
 			return officesError(idempotencyConflict(err, w), r.Offices)
+		}
+		if w.Document != "" {
+			if err := db.registerDocument(tx, w.Document, r.ID); err != nil {
+				return err
+			}
 		}
 		// The text row's reference to the registration is deferred: the numbering statement
 		// must be the transaction's last (numberAndInsertLast).
@@ -82,6 +92,8 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 		r.Number, r.Identifier, r.Position = number, identifier, position
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
+	// Only now, committed, is the counter row surely there for every other transaction.
+	db.counters.Store(counterKey{r.Register, r.Year}, struct{}{})
 	r.TextStatus = domain.TextPending
 	return nil
 }

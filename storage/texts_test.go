@@ -55,7 +55,7 @@ func TestRegistrationText(t *testing.T) {
 		t.Run("DisposalTakesTheText", func(t *testing.T) {
 			d := &domain.Disposal{ID: "d1", Authorization: "Soprintendenza 1/2026", Date: "2036-01-01", By: "ro",
 				ByName: "Records", At: testNow}
-			if err := f.db.CreateDisposal(ctx, d, nil, []string{r.ID}, domain.Write{}); err != nil {
+			if err := f.db.CreateDisposal(ctx, d, domain.DisposalTargets{Registrations: []string{r.ID}}, domain.Write{}); err != nil {
 				t.Fatal(err)
 			}
 			if st, _ := f.db.Text(ctx, r.ID); st.Status != domain.TextNone || st.Text != "" {

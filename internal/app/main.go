@@ -40,6 +40,9 @@ type Main struct {
 	// TextRetryPolicy overrides River's backoff between text extraction attempts (tests); nil
 	// means River's default, exponential from one second.
 	TextRetryPolicy river.ClientRetryPolicy
+	// DisposalSweepEvery is how often content left by interrupted disposals is looked for;
+	// zero means DefaultDisposalSweepEvery. The sweep also runs once at start.
+	DisposalSweepEvery time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -50,6 +53,7 @@ type Main struct {
 	search    *searching
 	journals  *journaling
 	texts     *textJobs
+	disposals *disposalSweep
 }
 
 // New returns a Main for a validated configuration.
@@ -154,6 +158,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.texts.start(); err != nil {
 		return err
 	}
+	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
+	m.disposals.start()
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -195,6 +201,7 @@ func (m *Main) Close() error {
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
+	m.disposals.stopBackground()
 	m.integrity.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
