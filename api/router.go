@@ -161,6 +161,8 @@ func New(opts Options) http.Handler {
 	v1.GET("/disposals/:id", h.getDisposal)
 	v1.POST("/holds", h.createHold)
 	v1.POST("/holds/:id/release", h.releaseHold)
+	v1.GET("/procedures", h.listProcedures)
+	v1.POST("/procedures", h.createProcedure)
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)

@@ -2085,6 +2085,165 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/procedures": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The service catalogue, by code, readable by every client: portals show it to applicants. ` + "`" + `audience=citizen` + "`" + ` (or ` + "`" + `business` + "`" + `) keeps the procedures open to that audience, those for both included. Never paged.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "procedures"
+                ],
+                "summary": "List procedures (catalogo dei procedimenti)",
+                "parameters": [
+                    {
+                        "enum": [
+                            "citizen",
+                            "business",
+                            "both"
+                        ],
+                        "type": "string",
+                        "description": "Keep procedures open to this audience",
+                        "name": "audience",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ProcedureList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. ` + "`" + `form_schema` + "`" + ` must compile as JSON Schema; the office, the steps' offices and the class must exist. An existing code is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "procedures"
+                ],
+                "summary": "Publish a procedure",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "The procedure",
+                        "name": "procedure",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewProcedure"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Procedure"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/registers": {
             "get": {
                 "security": [
@@ -4796,6 +4955,82 @@ const docTemplate = `{
                 }
             }
         },
+        "api.NewProcedure": {
+            "type": "object",
+            "required": [
+                "audience",
+                "class",
+                "code",
+                "deadline_days",
+                "description",
+                "form_schema",
+                "name",
+                "office",
+                "required_documents",
+                "silence_is_consent"
+            ],
+            "properties": {
+                "audience": {
+                    "type": "string",
+                    "enum": [
+                        "citizen",
+                        "business",
+                        "both"
+                    ]
+                },
+                "class": {
+                    "description": "class of the cases' registrations and dossiers",
+                    "type": "string",
+                    "example": "VIII.4"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "scia-avvio-attivita"
+                },
+                "deadline_days": {
+                    "description": "legal deadline in days (L. 241/1990 art. 2)",
+                    "type": "integer",
+                    "example": 60
+                },
+                "description": {
+                    "type": "string"
+                },
+                "form_schema": {
+                    "description": "JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato)",
+                    "type": "object"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "SCIA - Avvio di attività commerciale"
+                },
+                "office": {
+                    "description": "responsible office",
+                    "type": "string",
+                    "example": "SUAP"
+                },
+                "required_documents": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RequiredDocument"
+                    }
+                },
+                "silence_is_consent": {
+                    "description": "silenzio assenso (art. 20)",
+                    "type": "boolean"
+                },
+                "steps": {
+                    "description": "involved offices",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ProcedureStep"
+                    }
+                },
+                "steps_in_order": {
+                    "description": "true: each step waits for the one before; false: in parallel",
+                    "type": "boolean"
+                }
+            }
+        },
         "api.NewRegister": {
             "type": "object",
             "required": [
@@ -4960,6 +5195,108 @@ const docTemplate = `{
                 "message": {
                     "type": "string",
                     "example": "is required"
+                }
+            }
+        },
+        "api.Procedure": {
+            "type": "object",
+            "required": [
+                "audience",
+                "class",
+                "code",
+                "created_at",
+                "deadline_days",
+                "description",
+                "form_schema",
+                "name",
+                "office",
+                "required_documents",
+                "silence_is_consent",
+                "steps",
+                "steps_in_order"
+            ],
+            "properties": {
+                "audience": {
+                    "type": "string",
+                    "enum": [
+                        "citizen",
+                        "business",
+                        "both"
+                    ]
+                },
+                "class": {
+                    "type": "string"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "scia-avvio-attivita"
+                },
+                "created_at": {
+                    "type": "string"
+                },
+                "deadline_days": {
+                    "type": "integer"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "form_schema": {
+                    "type": "object"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "office": {
+                    "type": "string"
+                },
+                "required_documents": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RequiredDocument"
+                    }
+                },
+                "silence_is_consent": {
+                    "type": "boolean"
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ProcedureStep"
+                    }
+                },
+                "steps_in_order": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "api.ProcedureList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Procedure"
+                    }
+                }
+            }
+        },
+        "api.ProcedureStep": {
+            "type": "object",
+            "required": [
+                "name",
+                "office"
+            ],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "Parere igienico-sanitario"
+                },
+                "office": {
+                    "type": "string",
+                    "example": "PM"
                 }
             }
         },
@@ -5284,6 +5621,33 @@ const docTemplate = `{
                     "example": [
                         "TEC"
                     ]
+                }
+            }
+        },
+        "api.RequiredDocument": {
+            "type": "object",
+            "required": [
+                "formats",
+                "mandatory",
+                "name"
+            ],
+            "properties": {
+                "formats": {
+                    "description": "accepted media types; empty accepts any",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "application/pdf"
+                    ]
+                },
+                "mandatory": {
+                    "type": "boolean"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Planimetria dei locali"
                 }
             }
         },

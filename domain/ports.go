@@ -113,6 +113,13 @@ type Store interface {
 	// waits, then finds the content gone and fails (Write.Verify).
 	DeleteUnusedContent(ctx context.Context, sha256 string, del func() error) (bool, error)
 
+	// CreateProcedures stores procedures with w, all or none (ECConflict if a code exists,
+	// ECValidation for an unknown office or class). Procedure returns one (ECNotFound);
+	// Procedures lists them by code.
+	CreateProcedures(ctx context.Context, ps []Procedure, w Write) error
+	Procedure(ctx context.Context, code string) (Procedure, error)
+	Procedures(ctx context.Context) ([]Procedure, error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 
