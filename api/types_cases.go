@@ -52,3 +52,55 @@ type Procedure struct {
 type ProcedureList struct {
 	Items []Procedure `json:"items"`
 }
+
+// CaseDocumentRef says which requirement of the procedure a `document` part fulfils.
+type CaseDocumentRef struct {
+	Requirement string `json:"requirement" example:"Planimetria dei locali"`
+}
+
+// CaseMetadata is the `metadata` part of POST /v1/cases.
+type CaseMetadata struct {
+	Procedure string            `json:"procedure" example:"scia-avvio-attivita"`
+	Form      map[string]any    `json:"form" swaggertype:"object"` // the structured form, valid against the procedure's form_schema
+	Documents []CaseDocumentRef `json:"documents,omitempty"`       // one per document part, in order; without it the parts fill the mandatory requirements in order
+}
+
+// CaseDossier names the dossier (fascicolo) of a case.
+type CaseDossier struct {
+	ID         string `json:"id"`
+	Identifier string `json:"identifier" example:"2026-VIII.4-000001"`
+}
+
+// CaseStep is an involved office's part in a case.
+type CaseStep struct {
+	Office string `json:"office" example:"ASL"`
+	Name   string `json:"name"`
+	Status string `json:"status" enums:"waiting,active,done"`
+}
+
+// Case is an application (pratica, istanza) to a procedure.
+type Case struct {
+	ID            string         `json:"id"`
+	Procedure     string         `json:"procedure" example:"scia-avvio-attivita"`
+	Applicant     string         `json:"applicant" example:"12345678903"`
+	Status        string         `json:"status" enums:"submitted,in_progress,awaiting_applicant,approved,rejected,withdrawn"`
+	Form          map[string]any `json:"form" swaggertype:"object"`
+	Office        string         `json:"office" example:"SUAP"` // responsible office
+	SubmittedAt   time.Time      `json:"submitted_at"`
+	Deadline      string         `json:"deadline" format:"date" example:"2027-01-27"`                     // legal deadline; moves by the days the case awaited the applicant
+	RemainingDays int            `json:"remaining_days" example:"42"`                                     // days left until the deadline today (negative when overdue); frozen while paused
+	Paused        bool           `json:"paused"`                                                          // the deadline stands still: the case awaits the applicant's integration
+	Overdue       bool           `json:"overdue"`                                                         // the deadline has passed while the case is in the office's hands
+	ClosedAt      *time.Time     `json:"closed_at" format:"date-time" extensions:"x-nullable"`            // when it was approved, rejected or withdrawn
+	Registration  *Registration  `json:"registration,omitempty"`                                          // the incoming registration of the submission (on submission and GET)
+	Dossier       CaseDossier    `json:"dossier"`                                                         // the case's dossier
+	ReceiptURL    string         `json:"receipt_url" example:"/v1/registrations/PG/2026/0000042/receipt"` // the signed receipt of the submission
+	Steps         []CaseStep     `json:"steps,omitempty"`                                                 // involved offices (staff only)
+	Position      int64          `json:"position"`
+}
+
+// CaseList is one page of cases.
+type CaseList struct {
+	Items      []Case `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}

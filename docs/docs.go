@@ -118,6 +118,301 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/cases": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "For a portal, the cases it submitted for the applicant in ` + "`" + `X-Applicant-Id` + "`" + `; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. ` + "`" + `overdue=true` + "`" + ` keeps the cases past their deadline and not awaiting the applicant.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "List cases",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Procedure code",
+                        "name": "procedure",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "submitted",
+                            "in_progress",
+                            "awaiting_applicant",
+                            "approved",
+                            "rejected",
+                            "withdrawn"
+                        ],
+                        "type": "string",
+                        "description": "Status",
+                        "name": "status",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Cases in this office's hands",
+                        "name": "office",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: only cases past their deadline",
+                        "name": "overdue",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Portals only, with ` + "`" + `X-Applicant-Id` + "`" + ` (the applicant's codice fiscale or partita IVA, checked with its check character). Multipart: part ` + "`" + `metadata` + "`" + ` (JSON, schema CaseMetadata) and one ` + "`" + `document` + "`" + ` part per file, matched by order to ` + "`" + `metadata.documents` + "`" + `; without ` + "`" + `documents` + "`" + `, the parts fill the procedure's mandatory requirements in order. The form is validated against the procedure's ` + "`" + `form_schema` + "`" + ` (a failing value is named ` + "`" + `form/\u003cJSON pointer\u003e` + "`" + ` in ` + "`" + `errors[].field` + "`" + `), the documents against its requirements (mandatory, formats). In one transaction the submission is registered incoming (channel ` + "`" + `web` + "`" + `: the form as the primary document, the files as attachments), a dossier of type procedimento is opened in the procedure's class, the case is created with its deadline and assigned to the responsible office. Anything refused stores nothing and takes no number.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Submit an application (istanza) to a procedure",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant",
+                        "name": "X-Applicant-Id",
+                        "in": "header",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe: the same key and request answer the first result",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "CaseMetadata as JSON",
+                        "name": "metadata",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "file",
+                        "description": "A document; repeat the part for more",
+                        "name": "document",
+                        "in": "formData"
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Case"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "URL of the new case"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A portal must name the applicant (` + "`" + `X-Applicant-Id` + "`" + `) and sees only the cases it submitted for that applicant; a clerk the cases in its offices' hands. A case the caller may not see is 404.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Get a case",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Case"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/classes": {
             "get": {
                 "security": [
@@ -3748,6 +4043,176 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "Registrato per errore due volte"
+                }
+            }
+        },
+        "api.Case": {
+            "type": "object",
+            "required": [
+                "applicant",
+                "closed_at",
+                "deadline",
+                "dossier",
+                "form",
+                "id",
+                "office",
+                "overdue",
+                "paused",
+                "position",
+                "procedure",
+                "receipt_url",
+                "remaining_days",
+                "status",
+                "submitted_at"
+            ],
+            "properties": {
+                "applicant": {
+                    "type": "string",
+                    "example": "12345678903"
+                },
+                "closed_at": {
+                    "description": "when it was approved, rejected or withdrawn",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
+                },
+                "deadline": {
+                    "description": "legal deadline; moves by the days the case awaited the applicant",
+                    "type": "string",
+                    "format": "date",
+                    "example": "2027-01-27"
+                },
+                "dossier": {
+                    "description": "the case's dossier",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CaseDossier"
+                        }
+                    ]
+                },
+                "form": {
+                    "type": "object"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "office": {
+                    "description": "responsible office",
+                    "type": "string",
+                    "example": "SUAP"
+                },
+                "overdue": {
+                    "description": "the deadline has passed while the case is in the office's hands",
+                    "type": "boolean"
+                },
+                "paused": {
+                    "description": "the deadline stands still: the case awaits the applicant's integration",
+                    "type": "boolean"
+                },
+                "position": {
+                    "type": "integer"
+                },
+                "procedure": {
+                    "type": "string",
+                    "example": "scia-avvio-attivita"
+                },
+                "receipt_url": {
+                    "description": "the signed receipt of the submission",
+                    "type": "string",
+                    "example": "/v1/registrations/PG/2026/0000042/receipt"
+                },
+                "registration": {
+                    "description": "the incoming registration of the submission (on submission and GET)",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Registration"
+                        }
+                    ]
+                },
+                "remaining_days": {
+                    "description": "days left until the deadline today (negative when overdue); frozen while paused",
+                    "type": "integer",
+                    "example": 42
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "submitted",
+                        "in_progress",
+                        "awaiting_applicant",
+                        "approved",
+                        "rejected",
+                        "withdrawn"
+                    ]
+                },
+                "steps": {
+                    "description": "involved offices (staff only)",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CaseStep"
+                    }
+                },
+                "submitted_at": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.CaseDossier": {
+            "type": "object",
+            "required": [
+                "id",
+                "identifier"
+            ],
+            "properties": {
+                "id": {
+                    "type": "string"
+                },
+                "identifier": {
+                    "type": "string",
+                    "example": "2026-VIII.4-000001"
+                }
+            }
+        },
+        "api.CaseList": {
+            "type": "object",
+            "required": [
+                "items",
+                "next_cursor"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Case"
+                    }
+                },
+                "next_cursor": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.CaseStep": {
+            "type": "object",
+            "required": [
+                "name",
+                "office",
+                "status"
+            ],
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "office": {
+                    "type": "string",
+                    "example": "ASL"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "waiting",
+                        "active",
+                        "done"
+                    ]
                 }
             }
         },

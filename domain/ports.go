@@ -120,6 +120,19 @@ type Store interface {
 	Procedure(ctx context.Context, code string) (Procedure, error)
 	Procedures(ctx context.Context) ([]Procedure, error)
 
+	// CreateCase stores a submitted case in one transaction: it numbers and stores r (as
+	// CreateRegistration, calling w.Verify under the content locks), numbers and stores d (as
+	// CreateDossier), files r in d as added by w.Actor at w.At, and stores c with its steps, r
+	// as a document shared with the applicant, w's audit events and idempotency record, and a
+	// change-feed event each. Any failure rolls everything back: no number is consumed.
+	// Returns ECValidation for an unknown class or office, ECConflict if w's idempotency key
+	// was taken meanwhile.
+	CreateCase(ctx context.Context, c *Case, r *Registration, d *Dossier, w Write) error
+	// Case returns one case, with its dossier's identifier and its steps (ECNotFound).
+	Case(ctx context.Context, id string) (*Case, error)
+	// Cases lists cases newest first, filtered, one page at a time; Registration stays nil.
+	Cases(ctx context.Context, f CaseFilter) (Page[*Case], error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 

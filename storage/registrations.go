@@ -28,51 +28,62 @@ const (
 // anything fails the transaction rolls back, the counter with it: no number is consumed, and r
 // keeps no number.
 func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w domain.Write) error {
-	r.RegisteredAt = utcMicro(r.RegisteredAt)
-	if r.Annulment != nil {
-		r.Annulment.At = utcMicro(r.Annulment.At)
-	}
-	enc, err := encode(r)
+	enc, err := prepare(r)
 	if err != nil {
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
 	number, identifier, position := r.Number, r.Identifier, r.Position
-	err = db.write(ctx, func(tx *gorm.DB) error {
-		aoo, err := db.loadAOO(tx)
-		if domain.IsCode(err, domain.ECNotFound) {
-			// Not the caller's not_found (an unknown register): the installation is broken.
-			return errors.New("no AOO: the installation is not bootstrapped")
-		}
-		if err != nil {
-			return err
-		}
-		digests := []string{r.Document.SHA256}
-		for _, a := range r.Attachments {
-			digests = append(digests, a.SHA256)
-		}
-		if err := db.lockContent(tx, digests); err != nil {
-			return err
-		}
-		if w.Verify != nil {
-			if err := w.Verify(ctx); err != nil {
-				return err
-			}
-		}
-		stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID)}
-		if len(r.Offices) > 0 {
-			stmts = append(stmts, officesStmt(r.ID, r.Offices))
-		}
-		stmts = append(stmts, db.writeStmts(w)...)
-		if err := db.runAll(tx, &r.Position, stmts...); err != nil {
-			return officesError(idempotencyConflict(err, w), r.Offices)
-		}
-		return db.numberAndInsert(tx, aoo, r, enc)
-	})
+	err = db.write(ctx, func(tx *gorm.DB) error { return db.insertRegistration(ctx, tx, r, enc, w) })
 	if err != nil {
 		r.Number, r.Identifier, r.Position = number, identifier, position
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
 	return nil
+}
+
+// prepare brings r's times to the stored precision and encodes its JSON columns, before the
+// transaction that inserts it starts.
+func prepare(r *domain.Registration) (encoded, error) {
+	r.RegisteredAt = utcMicro(r.RegisteredAt)
+	if r.Annulment != nil {
+		r.Annulment.At = utcMicro(r.Annulment.At)
+	}
+	return encode(r)
+}
+
+// insertRegistration numbers and stores r (encoded as enc) with its offices, w and one change-feed
+// event in tx: the body of CreateRegistration, shared with the transactions that register a
+// document among other writes (CreateCase). The caller restores r's number if tx rolls back.
+func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Registration, enc encoded, w domain.Write) error {
+	aoo, err := db.loadAOO(tx)
+	if domain.IsCode(err, domain.ECNotFound) {
+		// Not the caller's not_found (an unknown register): the installation is broken.
+		return errors.New("no AOO: the installation is not bootstrapped")
+	}
+	if err != nil {
+		return err
+	}
+	digests := []string{r.Document.SHA256}
+	for _, a := range r.Attachments {
+		digests = append(digests, a.SHA256)
+	}
+	if err := db.lockContent(tx, digests); err != nil {
+		return err
+	}
+	if w.Verify != nil {
+		if err := w.Verify(ctx); err != nil {
+			return err
+		}
+	}
+	stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID)}
+	if len(r.Offices) > 0 {
+		stmts = append(stmts, officesStmt(r.ID, r.Offices))
+	}
+	stmts = append(stmts, db.writeStmts(w)...)
+	if err := db.runAll(tx, &r.Position, stmts...); err != nil {
+		return officesError(idempotencyConflict(err, w), r.Offices)
+	}
+	return db.numberAndInsert(tx, aoo, r, enc)
 }
 
 // officesStmt assigns a registration to offices, keeping their order.
