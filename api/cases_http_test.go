@@ -47,6 +47,21 @@ func sciaParts() []apptest.Part {
 	}
 }
 
+// cilaMetadata is a valid CILA without documents list: the parts fill the mandatory documents.
+func cilaMetadata() map[string]any {
+	return map[string]any{"procedure": "cila", "form": map[string]any{
+		"property":   map[string]any{"address": "Via Po 3", "cadastral_sheet": "12", "cadastral_parcel": "345"},
+		"works":      "Rifacimento bagno e impianti",
+		"technician": map[string]any{"name": "Ing. Neri", "tax_code": "NRELCU70A01H501X", "register": "RM-1234"},
+		"start_date": "2026-12-01",
+	}}
+}
+
+func cilaParts() []apptest.Part {
+	return []apptest.Part{{Name: "document", Filename: "relazione.pdf", Content: apptest.PDF("r")},
+		{Name: "document", Filename: "grafici.pdf", Content: apptest.PDF("g")}}
+}
+
 // submit posts a case for applicant (no X-Applicant-Id when empty).
 func (c *client) submit(token, applicant string, metadata any, parts []apptest.Part, headers ...string) *response {
 	c.t.Helper()
@@ -130,15 +145,8 @@ func TestCaseSubmit(t *testing.T) {
 			}
 		})
 		t.Run("PersonMayApplyToCILA", func(t *testing.T) {
-			meta := map[string]any{"procedure": "cila", "form": map[string]any{
-				"property":   map[string]any{"address": "Via Po 3", "cadastral_sheet": "12", "cadastral_parcel": "345"},
-				"works":      "Rifacimento bagno e impianti",
-				"technician": map[string]any{"name": "Ing. Neri", "tax_code": "NRELCU70A01H501X", "register": "RM-1234"},
-				"start_date": "2026-12-01",
-			}}
-			parts := []apptest.Part{{Name: "document", Filename: "relazione.pdf", Content: apptest.PDF("r")}, {Name: "document", Filename: "grafici.pdf", Content: apptest.PDF("g")}}
 			var cila api.Case
-			c.submit(portal, personMario, meta, parts).decode(t, http.StatusCreated, &cila)
+			c.submit(portal, personMario, cilaMetadata(), cilaParts()).decode(t, http.StatusCreated, &cila)
 			if cila.Registration.Attachments[1].Description != "Elaborati grafici" || cila.Registration.Correspondents[0].Type != "person" {
 				t.Errorf("CILA without documents list: %+v", cila.Registration)
 			}

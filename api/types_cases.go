@@ -104,3 +104,46 @@ type CaseList struct {
 	Items      []Case `json:"items"`
 	NextCursor string `json:"next_cursor"`
 }
+
+// CaseTransitionRequest is the body of POST /v1/cases/{id}/transitions (or its `metadata` part
+// when a final act is sent).
+type CaseTransitionRequest struct {
+	To   string `json:"to" enums:"in_progress,awaiting_applicant,approved,rejected,withdrawn"`
+	Note string `json:"note,omitempty" example:"Integrare la planimetria con le quote dei locali"` // required for awaiting_applicant: what the applicant must integrate
+}
+
+// CaseTransitionResult answers a transition: the case and, for approved or rejected, the
+// outgoing registration of the PAdES-sealed final act.
+type CaseTransitionResult struct {
+	Case         Case          `json:"case"`
+	Registration *Registration `json:"registration" extensions:"x-nullable"`
+}
+
+// CaseMessageMetadata is the `metadata` part of POST /v1/cases/{id}/messages.
+type CaseMessageMetadata struct {
+	Text     string `json:"text" example:"Si trasmette la planimetria integrata."`
+	Internal bool   `json:"internal,omitempty"` // staff only: an internal note, never shown to the applicant
+}
+
+// CaseMessage is a message of a case's dialogue.
+type CaseMessage struct {
+	ID            string        `json:"id"`
+	Case          string        `json:"case"`
+	FromApplicant bool          `json:"from_applicant"`
+	Author        string        `json:"author"` // the client that wrote it (the portal, for the applicant)
+	AuthorName    string        `json:"author_name"`
+	Internal      bool          `json:"internal"`
+	Text          string        `json:"text"`
+	CreatedAt     time.Time     `json:"created_at"`
+	Registration  *Registration `json:"registration" extensions:"x-nullable"` // the registration of its documents, if it carried any
+}
+
+// CaseMessageList is a case's dialogue, oldest first.
+type CaseMessageList struct {
+	Items []CaseMessage `json:"items"`
+}
+
+// CaseStepDone is the body of POST /v1/cases/{id}/steps/{index}/done.
+type CaseStepDone struct {
+	Note string `json:"note,omitempty" example:"Parere favorevole"`
+}

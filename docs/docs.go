@@ -413,6 +413,421 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/cases/{id}/messages": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Oldest first, with the registration of each message's documents. The applicant (a portal with ` + "`" + `X-Applicant-Id` + "`" + `) does not see internal notes.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Read a case's dialogue",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseMessageList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Multipart: part ` + "`" + `metadata` + "`" + ` = ` + "`" + `{text}` + "`" + ` (staff may add ` + "`" + `internal: true` + "`" + ` for a note the applicant never sees) and optional ` + "`" + `document` + "`" + ` parts. From a portal (with ` + "`" + `X-Applicant-Id` + "`" + `) the message is the applicant's: its documents are registered incoming, and it answers a request for integration (the case goes back in progress and its deadline resumes). From staff handling the case its documents are registered outgoing to the applicant (internal for a note). The registration is filed in the case's dossier in the same transaction and comes back as ` + "`" + `registration` + "`" + `. A closed case is 409.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Write in a case's dialogue",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "CaseMessageMetadata as JSON",
+                        "name": "metadata",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "file",
+                        "description": "A document; repeat the part for more",
+                        "name": "document",
+                        "in": "formData"
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseMessage"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}/steps/{index}/done": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A clerk of the step's office (or a records officer) records that the office has done its part. When the procedure's steps run in order, the next step becomes active and its office finds the case in its worklist. A step that is not active is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Complete a step of a case",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Step index, from 0",
+                        "name": "index",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Outcome note",
+                        "name": "step",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseStepDone"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Case"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}/transitions": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "JSON ` + "`" + `{to, note}` + "`" + `; to approve or reject, multipart with part ` + "`" + `metadata` + "`" + ` = ` + "`" + `{to, note}` + "`" + ` and the final act (a PDF) as the ` + "`" + `document` + "`" + ` part: it is sealed PAdES, registered outgoing to the applicant, filed in the case's dossier and returned as ` + "`" + `registration` + "`" + `; the case and its dossier close. Moves: submitted → in_progress, in_progress → awaiting_applicant (the note is the request for integration; the deadline pauses), awaiting_applicant → in_progress, in_progress → approved | rejected (clerks of the responsible office, records officers; approving needs every step done), and withdrawn from any open status by the applicant's portal (with ` + "`" + `X-Applicant-Id` + "`" + `). Any other move is 409.",
+                "consumes": [
+                    "application/json",
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Move a case (transition)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The move (JSON)",
+                        "name": "transition",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseTransitionResult"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/classes": {
             "get": {
                 "security": [
@@ -4191,6 +4606,70 @@ const docTemplate = `{
                 }
             }
         },
+        "api.CaseMessage": {
+            "type": "object",
+            "required": [
+                "author",
+                "author_name",
+                "case",
+                "created_at",
+                "from_applicant",
+                "id",
+                "internal",
+                "registration",
+                "text"
+            ],
+            "properties": {
+                "author": {
+                    "description": "the client that wrote it (the portal, for the applicant)",
+                    "type": "string"
+                },
+                "author_name": {
+                    "type": "string"
+                },
+                "case": {
+                    "type": "string"
+                },
+                "created_at": {
+                    "type": "string"
+                },
+                "from_applicant": {
+                    "type": "boolean"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "internal": {
+                    "type": "boolean"
+                },
+                "registration": {
+                    "description": "the registration of its documents, if it carried any",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Registration"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "text": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.CaseMessageList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CaseMessage"
+                    }
+                }
+            }
+        },
         "api.CaseStep": {
             "type": "object",
             "required": [
@@ -4213,6 +4692,58 @@ const docTemplate = `{
                         "active",
                         "done"
                     ]
+                }
+            }
+        },
+        "api.CaseStepDone": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "Parere favorevole"
+                }
+            }
+        },
+        "api.CaseTransitionRequest": {
+            "type": "object",
+            "required": [
+                "to"
+            ],
+            "properties": {
+                "note": {
+                    "description": "required for awaiting_applicant: what the applicant must integrate",
+                    "type": "string",
+                    "example": "Integrare la planimetria con le quote dei locali"
+                },
+                "to": {
+                    "type": "string",
+                    "enum": [
+                        "in_progress",
+                        "awaiting_applicant",
+                        "approved",
+                        "rejected",
+                        "withdrawn"
+                    ]
+                }
+            }
+        },
+        "api.CaseTransitionResult": {
+            "type": "object",
+            "required": [
+                "case",
+                "registration"
+            ],
+            "properties": {
+                "case": {
+                    "$ref": "#/definitions/api.Case"
+                },
+                "registration": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Registration"
+                        }
+                    ],
+                    "x-nullable": true
                 }
             }
         },

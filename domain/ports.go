@@ -133,6 +133,17 @@ type Store interface {
 	// Cases lists cases newest first, filtered, one page at a time; Registration stays nil.
 	Cases(ctx context.Context, f CaseFilter) (Page[*Case], error)
 
+	// UpdateCase locks the case, calls change with it, and stores its status, deadline, steps,
+	// closing and final act with what change returns (see CaseChange) and one change-feed
+	// event, all or none. If change returns an error nothing is written. Returns ECNotFound,
+	// ECImmutable if change altered anything else, ECConflict if the dossier cannot take the
+	// registration (closed).
+	UpdateCase(ctx context.Context, id string, change func(*Case) (CaseChange, error)) (*Case, error)
+	// CaseMessages lists a case's messages, oldest first, with their registrations.
+	// CaseMessage returns one (ECNotFound).
+	CaseMessages(ctx context.Context, caseID string) ([]CaseMessage, error)
+	CaseMessage(ctx context.Context, id string) (CaseMessage, error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 

@@ -20,6 +20,9 @@ type Service struct {
 	Now func() time.Time
 	// Location is where the protocol date and the numbering year are reckoned (Europe/Rome).
 	Location *time.Location
+	// SignPDF seals the final acts of cases; without it, approving or rejecting a case is
+	// unavailable.
+	SignPDF PDFSigner
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

@@ -96,6 +96,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openIntegrity(); err != nil {
 		return err
 	}
+	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
 	m.openJournals()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/signing/tlog"
 )
@@ -24,6 +25,15 @@ func (in *integrity) sealer(signerName string) api.Sealer {
 		})
 	}
 	return s
+}
+
+// pdfSigner seals the final acts of cases as PAdES B-T with the sealing identity and the
+// time-stamping authority, like receipts; the domain holds the closure, never the key.
+func (in *integrity) pdfSigner(signerName string) domain.PDFSigner {
+	tsa, _ := in.TSA.(signing.Timestamper)
+	return func(ctx context.Context, pdf []byte, reason string) ([]byte, error) {
+		return signing.SignPDF(ctx, pdf, in.Identity, signing.SignOptions{Name: signerName, Reason: reason, TSA: tsa})
+	}
 }
 
 // Audit checks the database against the transparency log (tlog.Log.Audit): `sportello verify

@@ -66,6 +66,7 @@ CREATE TABLE case_messages (
     author          text NOT NULL,
     author_name     text NOT NULL,
     from_applicant  boolean NOT NULL,
+    internal        boolean NOT NULL,
     text            text NOT NULL,
     registration_id text REFERENCES registrations (id),
     created_at      timestamptz NOT NULL

@@ -58,6 +58,7 @@ CREATE TABLE case_messages (
     author          TEXT    NOT NULL,
     author_name     TEXT    NOT NULL,
     from_applicant  INTEGER NOT NULL,
+    internal        INTEGER NOT NULL,
     text            TEXT    NOT NULL,
     registration_id TEXT    REFERENCES registrations (id),
     created_at      TEXT    NOT NULL
