@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,6 +49,8 @@ func TestCaseHandling(t *testing.T) {
 		pm := s.NewClient(t, "polizia locale", []string{"clerk"}, "PM")
 		asl := s.NewClient(t, "igiene", []string{"clerk"}, "ASL")
 		applicant := []string{"X-Applicant-Id", bizApplicant}
+		endpoint := newPortalEndpoint(t)
+		c.setWebhook(portal, endpoint)
 		cs := c.mustSubmitSCIA(portal, bizApplicant)
 
 		c.transition(pm, cs.ID, "in_progress", "").problem(t, 403, "forbidden")
@@ -128,7 +131,24 @@ func TestCaseHandling(t *testing.T) {
 		}
 		c.transition(portal, cs.ID, "withdrawn", "", applicant...).problem(t, 409, "conflict")
 		c.message(portal, cs.ID, map[string]any{"text": "Grazie"}, nil, applicant...).problem(t, 409, "conflict")
-	})
+
+		// The portal received each event, signed, in order (not the internal note); the last
+		// one names the final act.
+		want := []string{"case.submitted:submitted", "case.status_changed:in_progress", "case.status_changed:awaiting_applicant",
+			"case.integrated:in_progress", "case.step_done:in_progress",
+			"case.step_done:in_progress", "case.final_act:approved"}
+		eventually(t, "every event of the case at the portal", func() bool {
+			events, _, _ := endpoint.snapshot()
+			return len(events) == len(want)
+		})
+		events, _, badSig := endpoint.snapshot()
+		if got := of(events, cs.ID); !slices.Equal(got, want) || badSig != 0 {
+			t.Errorf("webhooks %v (%d badly signed), want %v", got, badSig, want)
+		}
+		if last := events[len(events)-1]; last.Registration != act.Identifier {
+			t.Errorf("final act event names %q, want %s", last.Registration, act.Identifier)
+		}
+	}, fastWebhooks)
 }
 
 // TestCaseWithdrawn: only the applicant withdraws, from any open status; the dossier closes.

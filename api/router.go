@@ -168,6 +168,8 @@ func New(opts Options) http.Handler {
 	v1.POST("/cases/:id/messages", h.postCaseMessage)
 	v1.GET("/cases/:id/messages", h.listCaseMessages)
 	v1.POST("/cases/:id/steps/:index/done", h.completeCaseStep)
+	v1.POST("/webhooks", h.setWebhook)
+	v1.GET("/webhooks/deliveries", h.listWebhookDeliveries)
 	v1.GET("/procedures", h.listProcedures)
 	v1.POST("/procedures", h.createProcedure)
 	v1.GET("/offices", h.listOffices)

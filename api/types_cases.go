@@ -147,3 +147,34 @@ type CaseMessageList struct {
 type CaseStepDone struct {
 	Note string `json:"note,omitempty" example:"Parere favorevole"`
 }
+
+// NewWebhook is the body of POST /v1/webhooks.
+type NewWebhook struct {
+	URL string `json:"url" example:"https://portale.example.org/sportello/events"`
+}
+
+// Webhook is the caller's endpoint for the events of its cases. The secret signs every
+// delivery (Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">); it is shown
+// when the webhook is set.
+type Webhook struct {
+	URL       string    `json:"url"`
+	Secret    string    `json:"secret"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// WebhookDelivery is one attempt to deliver an event.
+type WebhookDelivery struct {
+	EventID     string    `json:"event_id"`
+	CaseID      string    `json:"case_id"`
+	Type        string    `json:"type" example:"case.status_changed"`
+	Attempt     int       `json:"attempt"`
+	AttemptedAt time.Time `json:"attempted_at"`
+	StatusCode  int       `json:"status_code"` // 0 when the endpoint could not be reached
+	Error       string    `json:"error"`
+	Delivered   bool      `json:"delivered"`
+}
+
+// WebhookDeliveryList is the caller's delivery log, newest first.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+}

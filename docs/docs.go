@@ -4388,6 +4388,156 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/v1/webhooks": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Portals only. Every event of the cases the portal submitted (case.submitted, case.status_changed, case.message, case.integrated, case.step_done, case.final_act) is POSTed to the URL as JSON ` + "`" + `{id, type, created_at, case: {id, procedure, applicant, status, deadline, paused}, registration}` + "`" + `, with headers ` + "`" + `Sportello-Event-Id` + "`" + `, ` + "`" + `Sportello-Event-Type` + "`" + ` and ` + "`" + `Sportello-Signature: t=\u003cunix\u003e,v1=\u003chex HMAC-SHA256 of \"\u003ct\u003e.\u003cbody\u003e\" under the secret\u003e` + "`" + `. Any 2xx acknowledges; otherwise the event is retried with exponential backoff, and the events of one case are delivered strictly in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Set the webhook for case events",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "The endpoint",
+                        "name": "webhook",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewWebhook"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Webhook"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/webhooks/deliveries": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Portals only: every attempt to deliver an event to the caller's webhook, newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Webhook delivery log",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "How many (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.WebhookDeliveryList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
@@ -6048,6 +6198,18 @@ const docTemplate = `{
                 }
             }
         },
+        "api.NewWebhook": {
+            "type": "object",
+            "required": [
+                "url"
+            ],
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "example": "https://portale.example.org/sportello/events"
+                }
+            }
+        },
         "api.Office": {
             "type": "object",
             "required": [
@@ -6763,6 +6925,80 @@ const docTemplate = `{
                     "description": "\"built-in\" or the external TSA's URL",
                     "type": "string",
                     "example": "built-in"
+                }
+            }
+        },
+        "api.Webhook": {
+            "type": "object",
+            "required": [
+                "created_at",
+                "secret",
+                "url"
+            ],
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "secret": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.WebhookDelivery": {
+            "type": "object",
+            "required": [
+                "attempt",
+                "attempted_at",
+                "case_id",
+                "delivered",
+                "error",
+                "event_id",
+                "status_code",
+                "type"
+            ],
+            "properties": {
+                "attempt": {
+                    "type": "integer"
+                },
+                "attempted_at": {
+                    "type": "string"
+                },
+                "case_id": {
+                    "type": "string"
+                },
+                "delivered": {
+                    "type": "boolean"
+                },
+                "error": {
+                    "type": "string"
+                },
+                "event_id": {
+                    "type": "string"
+                },
+                "status_code": {
+                    "description": "0 when the endpoint could not be reached",
+                    "type": "integer"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "case.status_changed"
+                }
+            }
+        },
+        "api.WebhookDeliveryList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WebhookDelivery"
+                    }
                 }
             }
         }

@@ -40,6 +40,8 @@ type CaseChange struct {
 	Message *CaseMessage
 	// CloseDossier closes the case's dossier at Write.At.
 	CloseDossier bool
+	// Internal changes (an internal note) are not told to the portal's webhook.
+	Internal bool
 }
 
 // Change-feed (and webhook) events of cases.

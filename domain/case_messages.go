@@ -62,7 +62,7 @@ func (s *Service) PostCaseMessage(ctx context.Context, p Principal, id string, i
 			now := s.now()
 			msg := &CaseMessage{ID: NewID(), Case: c.ID, Author: p.ID, AuthorName: p.Name, FromApplicant: fromApplicant,
 				Internal: in.Internal, Text: in.Text, CreatedAt: now}
-			ch := CaseChange{Event: EventCaseMessage, Message: msg, Write: Write{
+			ch := CaseChange{Event: EventCaseMessage, Message: msg, Internal: in.Internal, Write: Write{
 				Audit:       []AuditEvent{audit(p, now, "case.message", KindCase, c.ID)},
 				Idempotency: idem.record(p, KindCaseMessage, msg.ID, now), Actor: p.ID, At: now}}
 			if len(in.Documents) > 0 {

@@ -91,6 +91,11 @@ func (db *DB) UpdateCase(ctx context.Context, id string, change func(*domain.Cas
 				return err
 			}
 		}
+		if !ch.Internal {
+			if err := db.enqueueCaseEvent(tx, ch.Event, &c, reg, ch.Write.At); err != nil {
+				return err
+			}
+		}
 		out = &c
 		return nil
 	})

@@ -15,8 +15,7 @@ import (
 
 // Change-feed event kinds of cases.
 const (
-	changeCaseSubmitted = "case.submitted"
-	changeCaseUpdated   = "case.updated"
+	changeCaseSubmitted = domain.EventCaseSubmitted
 )
 
 // CreateCase registers the submission, opens its dossier, files one in the other and stores the
@@ -76,6 +75,9 @@ func (db *DB) insertCase(tx *gorm.DB, c *domain.Case, w domain.Write) error {
 	}
 	if err != nil {
 		return fmt.Errorf("insert case: %w", err)
+	}
+	if err := db.enqueueCaseEvent(tx, domain.EventCaseSubmitted, c, c.Registration, c.SubmittedAt); err != nil {
+		return err
 	}
 	for i, s := range c.Steps {
 		if err := tx.Exec(`INSERT INTO case_steps (case_id, ordinal, office, name, status) VALUES (?, ?, ?, ?, ?)`,

@@ -36,6 +36,9 @@ type Main struct {
 	// JournalEvery is how often the journal worker looks for days without a daily journal;
 	// zero means every minute (journal.DefaultInterval).
 	JournalEvery time.Duration
+	// WebhookEvery is how often the webhook worker looks for due events (zero: every second);
+	// WebhookBackoff is the delay before the first retry, doubled at each (zero: 2 s).
+	WebhookEvery, WebhookBackoff time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -45,6 +48,7 @@ type Main struct {
 	integrity *integrity
 	search    *searching
 	journals  *journaling
+	webhooks  *webhooks
 }
 
 // New returns a Main for a validated configuration.
@@ -98,6 +102,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
 	m.openJournals()
+	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
 	return nil
 }
@@ -144,6 +149,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.integrity.start()
 	m.search.start()
 	m.journals.start()
+	m.webhooks.start()
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -182,6 +188,7 @@ func (m *Main) Close() error {
 		}
 	}
 	m.journals.stopBackground()
+	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
