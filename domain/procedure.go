@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -153,6 +154,23 @@ func compileForm(schema json.RawMessage) (*jsonschema.Schema, error) {
 	return c.Compile("form.json")
 }
 
+// compiledForms caches compiled form schemas by their text: compiling costs more than
+// validating, and a procedure's schema never changes once published.
+var compiledForms sync.Map // string → *jsonschema.Schema
+
+// compiledForm returns the compiled schema, compiling it once.
+func compiledForm(schema json.RawMessage) (*jsonschema.Schema, error) {
+	if c, ok := compiledForms.Load(string(schema)); ok {
+		return c.(*jsonschema.Schema), nil
+	}
+	c, err := compileForm(schema)
+	if err != nil {
+		return nil, err
+	}
+	compiledForms.Store(string(schema), c)
+	return c, nil
+}
+
 // ValidateForm checks an application's form against the procedure's schema. Each failure is a
 // field error named "form" followed by the JSON pointer of the failing value ("form/address/zip").
 func (p *Procedure) ValidateForm(form json.RawMessage) error {
@@ -160,7 +178,7 @@ func (p *Procedure) ValidateForm(form json.RawMessage) error {
 	if len(form) == 0 {
 		form = json.RawMessage(`{}`)
 	}
-	schema, err := compileForm(p.FormSchema)
+	schema, err := compiledForm(p.FormSchema)
 	if err != nil {
 		return fmt.Errorf("form schema of %s: %w", p.Code, err)
 	}

@@ -20,8 +20,10 @@ const (
 
 // CreateCase registers the submission, opens its dossier, files one in the other and stores the
 // case, all in one transaction (see domain.Store). The registration and dossier numbers are
-// taken by the same functions CreateRegistration and CreateDossier use; if anything fails, the
-// counters roll back with the rest and r and d keep no number.
+// taken by the same functions CreateRegistration and CreateDossier use, after the case's own
+// rows (whose references to them the database checks at commit), so that the counters stay
+// locked for as little as possible. If anything fails, the counters roll back with the rest and
+// r and d keep no number.
 func (db *DB) CreateCase(ctx context.Context, c *domain.Case, r *domain.Registration, d *domain.Dossier, w domain.Write) error {
 	enc, err := prepare(r)
 	if err != nil {
@@ -31,6 +33,9 @@ func (db *DB) CreateCase(ctx context.Context, c *domain.Case, r *domain.Registra
 	rNumber, rIdent, rPos := r.Number, r.Identifier, r.Position
 	dNumber, dIdent, dPos := d.Number, d.Identifier, d.Position
 	err = db.write(ctx, func(tx *gorm.DB) error {
+		if err := db.insertCase(tx, c, w); err != nil {
+			return err
+		}
 		if err := db.insertRegistration(ctx, tx, r, enc, domain.Write{Verify: w.Verify}); err != nil {
 			return err
 		}
@@ -41,7 +46,7 @@ func (db *DB) CreateCase(ctx context.Context, c *domain.Case, r *domain.Registra
 			VALUES (?, ?, ?, ?, ?)`, d.ID, domain.ItemRegistration, r.ID, db.ts(w.At), w.Actor).Error; err != nil {
 			return fmt.Errorf("file %s in %s: %w", r.ID, d.Identifier, itemError(err))
 		}
-		return db.insertCase(tx, c, w)
+		return db.enqueueCaseEvent(tx, domain.EventCaseSubmitted, c, r, c.SubmittedAt)
 	})
 	if err != nil {
 		r.Number, r.Identifier, r.Position = rNumber, rIdent, rPos
@@ -54,7 +59,8 @@ func (db *DB) CreateCase(ctx context.Context, c *domain.Case, r *domain.Registra
 }
 
 // insertCase stores c, its steps and its submission as a document shared with the applicant,
-// with w and a change-feed event.
+// with w and a change-feed event. The submission's registration and dossier may be inserted
+// later in the transaction.
 func (db *DB) insertCase(tx *gorm.DB, c *domain.Case, w domain.Write) error {
 	stmts := append([]stmt{db.changeStmt(changeCaseSubmitted, domain.KindCase, c.ID)}, db.writeStmts(w)...)
 	if err := db.runAll(tx, &c.Position, stmts...); err != nil {
@@ -75,9 +81,6 @@ func (db *DB) insertCase(tx *gorm.DB, c *domain.Case, w domain.Write) error {
 	}
 	if err != nil {
 		return fmt.Errorf("insert case: %w", err)
-	}
-	if err := db.enqueueCaseEvent(tx, domain.EventCaseSubmitted, c, c.Registration, c.SubmittedAt); err != nil {
-		return err
 	}
 	for i, s := range c.Steps {
 		if err := tx.Exec(`INSERT INTO case_steps (case_id, ordinal, office, name, status) VALUES (?, ?, ?, ?, ?)`,

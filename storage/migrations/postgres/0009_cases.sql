@@ -5,7 +5,10 @@
 -- registration and its dossier of type procedimento are created in the same transaction as the
 -- case row. case_documents lists the registrations the applicant may see (the submission, the
 -- messages exchanged, the final act): visibility for portals is decided by it, never by what
--- else is filed in the case's dossier.
+-- else is filed in the case's dossier. The references to the submission's registration and
+-- dossier are checked at commit: a submission writes the case first and takes the register's
+-- and the dossiers' counters last, so that concurrent submissions wait on each other only for
+-- the numbered inserts and the commit.
 
 CREATE TABLE procedures (
     code               text COLLATE "C" PRIMARY KEY,
@@ -32,8 +35,8 @@ CREATE TABLE cases (
     status          text NOT NULL CHECK (status IN ('submitted', 'in_progress', 'awaiting_applicant', 'approved', 'rejected', 'withdrawn')),
     form            text NOT NULL,
     office          text NOT NULL REFERENCES offices (code),
-    registration_id text NOT NULL REFERENCES registrations (id),
-    dossier_id      text NOT NULL REFERENCES dossiers (id),
+    registration_id text NOT NULL REFERENCES registrations (id) DEFERRABLE INITIALLY DEFERRED,
+    dossier_id      text NOT NULL REFERENCES dossiers (id) DEFERRABLE INITIALLY DEFERRED,
     submitted_at    timestamptz NOT NULL,
     due_date        text COLLATE "C" NOT NULL CHECK (due_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
     paused_on       text COLLATE "C" CHECK (paused_on ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
@@ -75,6 +78,6 @@ CREATE INDEX case_messages_case ON case_messages (case_id, seq);
 
 CREATE TABLE case_documents (
     case_id         text NOT NULL REFERENCES cases (id),
-    registration_id text NOT NULL REFERENCES registrations (id),
+    registration_id text NOT NULL REFERENCES registrations (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (registration_id, case_id)
 );

@@ -26,8 +26,8 @@ CREATE TABLE cases (
     status          TEXT    NOT NULL CHECK (status IN ('submitted', 'in_progress', 'awaiting_applicant', 'approved', 'rejected', 'withdrawn')),
     form            TEXT    NOT NULL,
     office          TEXT    NOT NULL REFERENCES offices (code),
-    registration_id TEXT    NOT NULL REFERENCES registrations (id),
-    dossier_id      TEXT    NOT NULL REFERENCES dossiers (id),
+    registration_id TEXT    NOT NULL REFERENCES registrations (id) DEFERRABLE INITIALLY DEFERRED,
+    dossier_id      TEXT    NOT NULL REFERENCES dossiers (id) DEFERRABLE INITIALLY DEFERRED,
     submitted_at    TEXT    NOT NULL,
     due_date        TEXT    NOT NULL CHECK (due_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     paused_on       TEXT    CHECK (paused_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
@@ -67,6 +67,6 @@ CREATE INDEX case_messages_case ON case_messages (case_id, seq);
 
 CREATE TABLE case_documents (
     case_id         TEXT NOT NULL REFERENCES cases (id),
-    registration_id TEXT NOT NULL REFERENCES registrations (id),
+    registration_id TEXT NOT NULL REFERENCES registrations (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (registration_id, case_id)
 ) STRICT;
