@@ -122,3 +122,71 @@ func TestCreateCase(t *testing.T) {
 		})
 	})
 }
+
+func TestUpdateCase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url).withCatalogue(t)
+		ctx := t.Context()
+		w := domain.Write{Actor: "portal", At: testNow}
+		c, r, d := newCase("cila", "12345678903", "2026-12-28")
+		if err := f.db.CreateCase(ctx, c, r, d, w); err != nil {
+			t.Fatal(err)
+		}
+		answer := func() (*domain.Registration, *domain.CaseMessage) {
+			reg := newRegistration(func(r *domain.Registration) {
+				r.Class, r.Offices, r.SenderReference, r.Parties = "VI.3", []string{"TEC"}, nil, []string{"portal/12345678903"}
+			})
+			return reg, &domain.CaseMessage{ID: domain.NewID(), Case: c.ID, Author: "portal", FromApplicant: true,
+				Text: "Integrazione", RegistrationID: reg.ID, CreatedAt: testNow}
+		}
+
+		t.Run("ErrImmutable", func(t *testing.T) {
+			_, err := f.db.UpdateCase(ctx, c.ID, func(c *domain.Case) (domain.CaseChange, error) {
+				c.Applicant = "00743110157"
+				return domain.CaseChange{Event: domain.EventCaseStatus, Write: w}, nil
+			})
+			if !domain.IsCode(err, domain.ECImmutable) {
+				t.Errorf("changing the applicant: %v", err)
+			}
+		})
+
+		reg, msg := answer()
+		got, err := f.db.UpdateCase(ctx, c.ID, func(c *domain.Case) (domain.CaseChange, error) {
+			c.Status, c.Steps[0].Status = domain.CaseInProgress, domain.StepDone
+			return domain.CaseChange{Event: domain.EventCaseIntegrated, Registration: reg, Message: msg, Write: w}, nil
+		})
+		if err != nil || got.Status != domain.CaseInProgress || got.Position <= c.Position || reg.Number != 2 {
+			t.Fatalf("UpdateCase = %+v, %v (registration number %d)", got, err, reg.Number)
+		}
+		stored, _ := f.db.Case(ctx, c.ID)
+		msgs, err := f.db.CaseMessages(ctx, c.ID)
+		if stored.Steps[0].Status != domain.StepDone || err != nil || len(msgs) != 1 || msgs[0].Registration == nil ||
+			!slices.Equal(msgs[0].Registration.Dossiers, []string{d.Identifier}) ||
+			!slices.Equal(msgs[0].Registration.Parties, []string{"portal/12345678903"}) {
+			t.Errorf("stored %+v, messages %+v, %v", stored, msgs, err)
+		}
+
+		t.Run("ErrClosedDossierStoresNothing", func(t *testing.T) {
+			_, err := f.db.UpdateCase(ctx, c.ID, func(c *domain.Case) (domain.CaseChange, error) {
+				c.Status, c.ClosedAt = domain.CaseWithdrawn, &testNow
+				return domain.CaseChange{Event: domain.EventCaseStatus, CloseDossier: true, Write: w}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, msg := answer()
+			_, err = f.db.UpdateCase(ctx, c.ID, func(c *domain.Case) (domain.CaseChange, error) {
+				return domain.CaseChange{Event: domain.EventCaseMessage, Registration: reg, Message: msg, Write: w}, nil
+			})
+			if !domain.IsCode(err, domain.ECConflict) || reg.Number != 0 {
+				t.Errorf("filing in the closed dossier: %v, number %d", err, reg.Number)
+			}
+			if n := f.queryInt(t, "SELECT count(*) FROM registrations"); n != 2 {
+				t.Errorf("%d registrations, want 2", n)
+			}
+			if n := f.queryInt(t, "SELECT count(*) FROM case_messages"); n != 1 {
+				t.Errorf("%d messages, want 1", n)
+			}
+		})
+	})
+}
