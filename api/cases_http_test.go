@@ -128,6 +128,10 @@ func TestCaseSubmit(t *testing.T) {
 				t.Errorf("retry %+v", again)
 			}
 		})
+		t.Run("ErrKeyReusedForAnotherApplicant", func(t *testing.T) {
+			meta := sciaMetadata()
+			c.submit(portal, otherBusiness, meta, sciaParts(), "Idempotency-Key", "scia-1").problem(t, 422, "idempotency_mismatch")
+		})
 		t.Run("DossierHoldsTheSubmission", func(t *testing.T) {
 			records := s.NewClient(t, "rdg", []string{"records_officer"})
 			var d api.Dossier

@@ -137,7 +137,7 @@ func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) 
 		return out, validation(partMetadata, "the metadata part (JSON) is required")
 	}
 	if key := c.GetHeader(idempotencyKeyHeader); key != "" {
-		fp := newFingerprint(c.Request.Method, c.Request.URL.Path)
+		fp := requestFingerprint(c)
 		fp.addJSON(raw)
 		for _, f := range files {
 			fp.addFile(f.name, f.filename, f.sha256)
