@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,6 +164,49 @@ func TestCaseWithdrawn(t *testing.T) {
 		c.transition(portal, cs.ID, "withdrawn", "Rinuncia", "X-Applicant-Id", bizApplicant).decode(t, http.StatusOK, &res)
 		if res.Case.Status != "withdrawn" || res.Case.ClosedAt == nil {
 			t.Errorf("withdrawn %+v", res.Case)
+		}
+	})
+}
+
+// TestCaseConcurrentMoves: the status is checked under the case's lock, so of eight withdrawals
+// and eight moves to in_progress sent at once exactly one of each kind that the state machine
+// allows wins, and the dossier closes once.
+func TestCaseConcurrentMoves(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		portal := s.NewClient(t, "portal", []string{"portal"})
+		suap := s.NewClient(t, "suap", []string{"clerk"}, "SUAP")
+		cs := c.mustSubmitSCIA(portal, bizApplicant)
+		var wg sync.WaitGroup
+		statuses := make([]int, 16)
+		for i := range statuses {
+			wg.Go(func() {
+				if i%2 == 0 {
+					statuses[i] = c.transition(portal, cs.ID, "withdrawn", "", "X-Applicant-Id", bizApplicant).Status
+				} else {
+					statuses[i] = c.transition(suap, cs.ID, "in_progress", "").Status
+				}
+			})
+		}
+		wg.Wait()
+		withdrawn, started := 0, 0
+		for i, st := range statuses {
+			switch {
+			case st == http.StatusOK && i%2 == 0:
+				withdrawn++
+			case st == http.StatusOK:
+				started++
+			case st != http.StatusConflict:
+				t.Errorf("request %d: status %d", i, st)
+			}
+		}
+		if withdrawn != 1 || started > 1 {
+			t.Errorf("%d withdrawals and %d starts succeeded, want 1 and at most 1 (before it)", withdrawn, started)
+		}
+		var final api.Case
+		c.do("GET", "/v1/cases/"+cs.ID, portal, nil, "X-Applicant-Id", bizApplicant).decode(t, http.StatusOK, &final)
+		if final.Status != "withdrawn" {
+			t.Errorf("final status %s", final.Status)
 		}
 	})
 }

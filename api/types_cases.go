@@ -94,7 +94,7 @@ type Case struct {
 	ClosedAt      *time.Time     `json:"closed_at" format:"date-time" extensions:"x-nullable"`            // when it was approved, rejected or withdrawn
 	Registration  *Registration  `json:"registration,omitempty"`                                          // the incoming registration of the submission (on submission and GET)
 	Dossier       CaseDossier    `json:"dossier"`                                                         // the case's dossier
-	ReceiptURL    string         `json:"receipt_url" example:"/v1/registrations/PG/2026/0000042/receipt"` // the signed receipt of the submission
+	ReceiptURL    string         `json:"receipt_url,omitempty" example:"/v1/registrations/PG/2026/0000042/receipt"` // the signed receipt of the submission (on submission and GET)
 	Steps         []CaseStep     `json:"steps,omitempty"`                                                 // involved offices (staff only)
 	Position      int64          `json:"position"`
 }

@@ -4625,7 +4625,6 @@ const docTemplate = `{
                 "paused",
                 "position",
                 "procedure",
-                "receipt_url",
                 "remaining_days",
                 "status",
                 "submitted_at"
@@ -4682,7 +4681,7 @@ const docTemplate = `{
                     "example": "scia-avvio-attivita"
                 },
                 "receipt_url": {
-                    "description": "the signed receipt of the submission",
+                    "description": "the signed receipt of the submission (on submission and GET)",
                     "type": "string",
                     "example": "/v1/registrations/PG/2026/0000042/receipt"
                 },

@@ -108,7 +108,8 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 				ch.CloseDossier = true
 			}
 			if act != nil {
-				act.RegisteredAt = now
+				// Numbered at this instant: the date and year are this instant's in Rome.
+				act.RegisteredAt, act.Year, act.Date = now, now.In(s.Location).Year(), today
 				c.FinalRegistrationID = act.ID
 				ch.Registration, ch.Event = act, EventCaseFinalAct
 				ch.Write.Verify = func(ctx context.Context) error { return s.checkContent(ctx, []File{act.Document}) }
@@ -121,7 +122,7 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 }
 
 // finalAct seals the uploaded final act and prepares its outgoing registration to the
-// applicant, in the case's class and office (numbered when the transition commits).
+// applicant, in the case's class and office (dated and numbered when the transition commits).
 func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTransition) (*Registration, error) {
 	if s.SignPDF == nil {
 		return nil, Errorf(ECUnavailable, "no sealing identity is configured: final acts cannot be signed")
@@ -147,9 +148,8 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 	if err != nil {
 		return nil, fmt.Errorf("store sealed final act: %w", err)
 	}
-	local := s.now().In(s.Location)
 	return &Registration{
-		ID: NewID(), Register: DefaultRegister, Year: local.Year(), Date: local.Format("2006-01-02"),
+		ID: NewID(), Register: DefaultRegister,
 		Direction: Outgoing, Channel: ChannelWeb, Subject: fmt.Sprintf("Provvedimento di %s: pratica %s", outcome, c.Dossier),
 		Correspondents: []Correspondent{applicantCorrespondent(c.Applicant, RoleRecipient)},
 		Document:       File{Filename: in.Act.Filename, Description: "Provvedimento finale", MediaType: "application/pdf", Size: size, SHA256: sha},
