@@ -97,6 +97,8 @@ func TestCaseHandling(t *testing.T) {
 		if ids := c.worklist(pm, "/v1/cases?office=PM"); len(ids) != 1 || ids[0] != cs.ID {
 			t.Fatalf("PM worklist %v", ids)
 		}
+		// An involved office reads the documents it gives its opinion on.
+		c.do("GET", refPath(*cs.Registration)+"/attachments/0", pm, nil).expect(t, http.StatusOK)
 		c.json("POST", "/v1/cases/"+cs.ID+"/steps/1/done", asl, map[string]any{}).problem(t, 404, "not_found")
 		c.json("POST", "/v1/cases/"+cs.ID+"/steps/0/done", pm, map[string]any{"note": "Nulla osta"}).expect(t, http.StatusOK)
 		final := apptest.PDF("Si accoglie la SCIA")

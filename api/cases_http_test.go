@@ -101,7 +101,7 @@ func TestCaseSubmit(t *testing.T) {
 		r.decode(t, http.StatusCreated, &cs)
 		reg := cs.Registration
 		if reg == nil || reg.Direction != "incoming" || reg.Channel != "web" || reg.Class != "VIII.4" ||
-			!slices.Equal(reg.Offices, []string{"SUAP"}) || reg.Number != 1 || reg.Document.MediaType != "application/json" {
+			!slices.Equal(reg.Offices, []string{"SUAP", "PM", "ASL"}) || reg.Number != 1 || reg.Document.MediaType != "application/json" {
 			t.Fatalf("registration %+v", reg)
 		}
 		if len(reg.Attachments) != 2 || reg.Attachments[0].Description != sciaPlanimetry || reg.Attachments[1].Description != sciaHealth ||

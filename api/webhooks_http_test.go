@@ -193,16 +193,17 @@ func TestCaseWebhooks(t *testing.T) {
 		if got := of(events, second.ID); !slices.Equal(got, want[:2]) {
 			t.Errorf("events of the second case %v, want %v", got, want[:2])
 		}
-		var log api.WebhookDeliveryList
-		c.do("GET", "/v1/webhooks/deliveries?limit=500", portal, nil).decode(t, http.StatusOK, &log)
-		delivered := 0
-		for _, d := range log.Items {
-			if d.Delivered {
-				delivered++
+		// The worker records an attempt after the endpoint answered: wait for the last record.
+		eventually(t, "six delivered attempts in the delivery log", func() bool {
+			var log api.WebhookDeliveryList
+			c.do("GET", "/v1/webhooks/deliveries?limit=500", portal, nil).decode(t, http.StatusOK, &log)
+			delivered := 0
+			for _, d := range log.Items {
+				if d.Delivered {
+					delivered++
+				}
 			}
-		}
-		if delivered != 6 {
-			t.Errorf("delivery log: %d delivered attempts, want 6", delivered)
-		}
+			return delivered == 6
+		})
 	}, fastWebhooks)
 }

@@ -115,6 +115,19 @@ func (c *Case) ActiveOffices() []string {
 	return out
 }
 
+// Offices are every office the case involves, responsible first: its registrations are
+// assigned to all of them, so that an involved office reads the documents it gives its opinion
+// on.
+func (c *Case) Offices() []string {
+	out := []string{c.Office}
+	for _, s := range c.Steps {
+		if !slices.Contains(out, s.Office) {
+			out = append(out, s.Office)
+		}
+	}
+	return out
+}
+
 // daysBetween counts calendar days from a to b (dates YYYY-MM-DD).
 func daysBetween(a, b string) int {
 	ta, errA := time.Parse(time.DateOnly, a)

@@ -153,7 +153,7 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 		Direction: Outgoing, Channel: ChannelWeb, Subject: fmt.Sprintf("Provvedimento di %s: pratica %s", outcome, c.Dossier),
 		Correspondents: []Correspondent{applicantCorrespondent(c.Applicant, RoleRecipient)},
 		Document:       File{Filename: in.Act.Filename, Description: "Provvedimento finale", MediaType: "application/pdf", Size: size, SHA256: sha},
-		Attachments:    []File{}, Class: c.Registration.Class, Offices: []string{c.Office}, Dossiers: []string{},
+		Attachments:    []File{}, Class: c.Registration.Class, Offices: c.Offices(), Dossiers: []string{},
 		Status: StatusActive, CreatedBy: p.ID, Parties: []string{Party(c.Portal, c.Applicant)},
 	}, nil
 }

@@ -98,7 +98,7 @@ func (s *Service) messageRegistration(p Principal, c *Case, msg *CaseMessage, do
 		ID: NewID(), Register: DefaultRegister, Year: local.Year(), RegisteredAt: msg.CreatedAt, Date: local.Format("2006-01-02"),
 		Channel: ChannelWeb, Subject: fmt.Sprintf("Pratica %s: %s", c.Dossier, truncate(msg.Text, 200)),
 		Document: docs[0], Attachments: append([]File{}, docs[1:]...), Class: c.Registration.Class,
-		Offices: []string{c.Office}, Dossiers: []string{}, Status: StatusActive, CreatedBy: p.ID,
+		Offices: c.Offices(), Dossiers: []string{}, Status: StatusActive, CreatedBy: p.ID,
 	}
 	switch {
 	case msg.FromApplicant:

@@ -97,7 +97,7 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 			ID: NewID(), Register: DefaultRegister, Year: local.Year(), RegisteredAt: now, Date: today,
 			Direction: Incoming, Channel: ChannelWeb, Subject: proc.Name + ": istanza " + p.Applicant,
 			Correspondents: []Correspondent{applicantCorrespondent(p.Applicant, RoleSender)},
-			Document:       form, Attachments: in.Documents, Class: proc.Class, Offices: []string{proc.Office},
+			Document:       form, Attachments: in.Documents, Class: proc.Class,
 			Dossiers: []string{}, Status: StatusActive, CreatedBy: p.ID, Parties: []string{Party(p.ID, p.Applicant)},
 		}
 		d := &Dossier{
@@ -110,6 +110,7 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 			Form: in.Form, Office: proc.Office, RegistrationID: r.ID, Registration: r, DossierID: d.ID,
 			SubmittedAt: now, DueDate: addDays(today, proc.DeadlineDays), Steps: initialSteps(proc),
 		}
+		r.Offices = c.Offices()
 		w := Write{
 			Audit: []AuditEvent{
 				audit(p, now, "registration.created", KindRegistration, r.ID),
