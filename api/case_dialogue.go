@@ -13,7 +13,7 @@ import (
 // transitionCase moves a case to another status.
 //
 //	@Summary		Move a case (transition)
-//	@Description	JSON `{to, note}`; to approve or reject, multipart with part `metadata` = `{to, note}` and the final act (a PDF) as the `document` part: it is sealed PAdES, registered outgoing to the applicant, filed in the case's dossier and returned as `registration`; the case and its dossier close. Moves: submitted → in_progress, in_progress → awaiting_applicant (the note is the request for integration; the deadline pauses), awaiting_applicant → in_progress, in_progress → approved | rejected (clerks of the responsible office, records officers; approving needs every step done), and withdrawn from any open status by the applicant's portal (with `X-Applicant-Id`). Any other move is 409.
+//	@Description	JSON `{to, note}`; to approve or reject, multipart with part `metadata` = `{to, note}` and the final act (a PDF) as the `document` part — or JSON alone, and the act is generated from the note as its reasons (motivazione): it is sealed PAdES, registered outgoing to the applicant, filed in the case's dossier and returned as `registration`; the case and its dossier close. Moves: submitted → in_progress, in_progress → awaiting_applicant (the note is the request for integration; the deadline pauses), awaiting_applicant → in_progress, in_progress → approved | rejected (clerks of the responsible office, records officers; approving needs every step done), and withdrawn from any open status by the applicant's portal (with `X-Applicant-Id`). Any other move is 409.
 //	@Tags			cases
 //	@Accept			json,multipart/form-data
 //	@Produce		json

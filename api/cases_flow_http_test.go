@@ -154,6 +154,36 @@ func TestCaseHandling(t *testing.T) {
 	}, fastWebhooks)
 }
 
+// TestCaseRejectedWithGeneratedAct: without an uploaded act the system generates it from the
+// note (the reasons), seals it and registers it outgoing; the dossier closes.
+func TestCaseRejectedWithGeneratedAct(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		portal := s.NewClient(t, "portal", []string{"portal"})
+		suap := s.NewClient(t, "suap", []string{"clerk"}, "SUAP")
+		cs := c.mustSubmitSCIA(portal, bizApplicant)
+		c.transition(suap, cs.ID, "in_progress", "").expect(t, http.StatusOK)
+		var res api.CaseTransitionResult
+		c.transition(suap, cs.ID, "rejected", "I locali non rispettano i requisiti igienico-sanitari").decode(t, http.StatusOK, &res)
+		act := res.Registration
+		if res.Case.Status != "rejected" || act == nil || act.Direction != "outgoing" || act.Document.MediaType != "application/pdf" ||
+			act.Document.Filename != "provvedimento.pdf" {
+			t.Fatalf("rejection %+v", res)
+		}
+		pdf := c.do("GET", refPath(*act)+"/document", portal, nil, "X-Applicant-Id", bizApplicant)
+		pdf.expect(t, http.StatusOK)
+		if !bytes.HasPrefix(pdf.Body, []byte("%PDF")) || !bytes.Contains(pdf.Body, []byte("ETSI.CAdES.detached")) {
+			t.Errorf("generated act is not a sealed PDF")
+		}
+		records := s.NewClient(t, "rdg", []string{"records_officer"})
+		var d api.Dossier
+		c.do("GET", "/v1/dossiers/"+cs.Dossier.ID, records, nil).decode(t, http.StatusOK, &d)
+		if d.Status != "closed" || len(d.Items) != 2 {
+			t.Errorf("dossier %s with %d items", d.Status, len(d.Items))
+		}
+	})
+}
+
 // TestCaseWithdrawn: only the applicant withdraws, from any open status; the dossier closes.
 func TestCaseWithdrawn(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {

@@ -7,14 +7,31 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
+
+// ActDraft is what a generated final act says; ActRenderer lays it out as a PDF.
+type ActDraft struct {
+	Procedure  string
+	Dossier    string
+	Submission string
+	Applicant  string
+	Outcome    string
+	Reasons    string
+	Office     string
+	Date       time.Time
+}
+
+// ActRenderer renders a final act the office did not upload.
+type ActRenderer func(ActDraft) ([]byte, error)
 
 // PDFSigner seals a PDF produced or issued by the administration as PAdES (baseline B-T) with
 // the instance's sealing identity; reason is written in the signature.
 type PDFSigner func(ctx context.Context, pdf []byte, reason string) ([]byte, error)
 
 // CaseTransition asks to move a case to another status. Act is the final act (a PDF already
-// in the blob store), required to approve or reject and refused otherwise.
+// in the blob store) to approve or reject with, refused otherwise; without it the act is
+// generated from the note, which then states the reasons.
 type CaseTransition struct {
 	To   CaseStatus
 	Note string
@@ -50,8 +67,8 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 	in.Note = strings.TrimSpace(in.Note)
 	final := in.To == CaseApproved || in.To == CaseRejected
 	switch {
-	case final && in.Act == nil:
-		v.Add("document", "the final act (a PDF) is required to approve or reject: send the transition as multipart")
+	case final && in.Act == nil && (s.RenderAct == nil || in.Note == ""):
+		v.Add("document", "approving or rejecting needs the final act (a PDF, as multipart) or a note with the reasons to generate it from")
 	case !final && in.Act != nil:
 		v.Add("document", "only approving or rejecting takes a final act")
 	case in.To == CaseAwaitingApplicant && in.Note == "":
@@ -77,6 +94,11 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 			return nil, err
 		}
 		var act *Registration
+		if final && in.Act == nil {
+			if in.Act, err = s.generateAct(ctx, current, in); err != nil {
+				return nil, err
+			}
+		}
 		if final {
 			if act, err = s.finalAct(ctx, p, current, in); err != nil {
 				return nil, err
@@ -121,6 +143,27 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 	})
 }
 
+// generateAct renders the final act of c from the transition's note and stores it.
+func (s *Service) generateAct(ctx context.Context, c *Case, in CaseTransition) (*File, error) {
+	proc, err := s.Store.Procedure(ctx, c.Procedure)
+	if err != nil {
+		return nil, err
+	}
+	pdf, err := s.RenderAct(ActDraft{Procedure: proc.Name, Dossier: c.Dossier, Submission: c.Registration.Identifier,
+		Applicant: c.Applicant, Outcome: outcomes[in.To], Reasons: in.Note, Office: c.Office, Date: s.now()})
+	if err != nil {
+		return nil, fmt.Errorf("generate the final act of %s: %w", c.ID, err)
+	}
+	sha, size, err := s.Blobs.Put(ctx, bytes.NewReader(pdf))
+	if err != nil {
+		return nil, fmt.Errorf("store the final act of %s: %w", c.ID, err)
+	}
+	return &File{Filename: "provvedimento.pdf", MediaType: "application/pdf", Size: size, SHA256: sha}, nil
+}
+
+// outcomes names the final acts in Italian: accoglimento (granted), diniego (refused).
+var outcomes = map[CaseStatus]string{CaseApproved: "accoglimento", CaseRejected: "diniego"}
+
 // finalAct seals the uploaded final act and prepares its outgoing registration to the
 // applicant, in the case's class and office (dated and numbered when the transition commits).
 func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTransition) (*Registration, error) {
@@ -139,7 +182,7 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 	if err != nil {
 		return nil, fmt.Errorf("read final act: %w", err)
 	}
-	outcome := map[CaseStatus]string{CaseApproved: "accoglimento", CaseRejected: "diniego"}[in.To]
+	outcome := outcomes[in.To]
 	signed, err := s.SignPDF(ctx, pdf, "Provvedimento finale ("+outcome+") pratica "+c.Dossier)
 	if err != nil {
 		return nil, validationErr("document", "the final act could not be sealed: %v", err)

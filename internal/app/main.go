@@ -101,6 +101,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
+	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
 	m.openJournals()
 	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)

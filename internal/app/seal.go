@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
@@ -33,6 +34,15 @@ func (in *integrity) pdfSigner(signerName string) domain.PDFSigner {
 	tsa, _ := in.TSA.(signing.Timestamper)
 	return func(ctx context.Context, pdf []byte, reason string) ([]byte, error) {
 		return signing.SignPDF(ctx, pdf, in.Identity, signing.SignOptions{Name: signerName, Reason: reason, TSA: tsa})
+	}
+}
+
+// actRenderer lays out generated final acts in the AOO's name, dated in loc.
+func actRenderer(aoo string, loc *time.Location) domain.ActRenderer {
+	return func(a domain.ActDraft) ([]byte, error) {
+		return signing.RenderAct(signing.ActContent{AOO: aoo, Procedure: a.Procedure, Dossier: a.Dossier,
+			Submission: a.Submission, Applicant: a.Applicant, Outcome: a.Outcome, Reasons: a.Reasons, Office: a.Office,
+			Date: a.Date, Location: loc})
 	}
 }
 
