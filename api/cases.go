@@ -130,7 +130,7 @@ func (h *handlers) toCase(p domain.Principal, cs *domain.Case) Case {
 	out := Case{
 		ID: cs.ID, Procedure: cs.Procedure, Applicant: cs.Applicant, Status: string(cs.Status), Office: cs.Office,
 		SubmittedAt: utc(cs.SubmittedAt), Deadline: cs.DueDate, RemainingDays: cs.RemainingDays(today),
-		Paused: cs.PausedOn != "", Overdue: cs.Overdue(today), Dossier: CaseDossier{ID: cs.DossierID, Identifier: cs.Dossier},
+		Paused: cs.PausedOn != "", Overdue: cs.Overdue(today), ConsentBySilence: cs.ConsentBySilence(today), Dossier: CaseDossier{ID: cs.DossierID, Identifier: cs.Dossier},
 		Position: cs.Position,
 	}
 	_ = json.Unmarshal(cs.Form, &out.Form) // stored as validated JSON

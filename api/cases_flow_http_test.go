@@ -287,11 +287,17 @@ func TestCaseDeadline(t *testing.T) {
 		later := other() // submitted on day 25: due on day 55
 		day(45)
 		check("day 45", read(), "2026-04-16", 0, false, false)
+		if read().ConsentBySilence {
+			t.Errorf("consent by silence before the deadline passed")
+		}
 		if ids := c.worklist(sue, "/v1/cases?office=SUE&overdue=true"); len(ids) != 0 {
 			t.Errorf("overdue on its last day: %v", ids)
 		}
 		day(46)
 		check("day 46", read(), "2026-04-16", -1, false, true)
+		if !read().ConsentBySilence {
+			t.Errorf("a CILA past its deadline without a final act is granted by silence")
+		}
 		if ids := c.worklist(sue, "/v1/cases?office=SUE&overdue=true"); len(ids) != 1 || ids[0] != cs.ID {
 			t.Errorf("overdue worklist %v, want only %s (not %s)", ids, cs.ID, later.ID)
 		}

@@ -87,16 +87,19 @@ type Case struct {
 	Form          map[string]any `json:"form" swaggertype:"object"`
 	Office        string         `json:"office" example:"SUAP"` // responsible office
 	SubmittedAt   time.Time      `json:"submitted_at"`
-	Deadline      string         `json:"deadline" format:"date" example:"2027-01-27"`                               // legal deadline; moves by the days the case awaited the applicant
-	RemainingDays int            `json:"remaining_days" example:"42"`                                               // days left until the deadline today (negative when overdue); frozen while paused
-	Paused        bool           `json:"paused"`                                                                    // the deadline stands still: the case awaits the applicant's integration
-	Overdue       bool           `json:"overdue"`                                                                   // the deadline has passed while the case is in the office's hands
-	ClosedAt      *time.Time     `json:"closed_at" format:"date-time" extensions:"x-nullable"`                      // when it was approved, rejected or withdrawn
-	Registration  *Registration  `json:"registration,omitempty"`                                                    // the incoming registration of the submission (on submission and GET)
-	Dossier       CaseDossier    `json:"dossier"`                                                                   // the case's dossier
-	ReceiptURL    string         `json:"receipt_url,omitempty" example:"/v1/registrations/PG/2026/0000042/receipt"` // the signed receipt of the submission (on submission and GET)
-	Steps         []CaseStep     `json:"steps,omitempty"`                                                           // involved offices (staff only)
-	Position      int64          `json:"position"`
+	Deadline      string         `json:"deadline" format:"date" example:"2027-01-27"` // legal deadline; moves by the days the case awaited the applicant
+	RemainingDays int            `json:"remaining_days" example:"42"`                 // days left until the deadline today (negative when overdue); frozen while paused
+	Paused        bool           `json:"paused"`
+	// ConsentBySilence: the procedure says silence is consent (silenzio assenso) and the deadline
+	// passed without a final act, so the application counts as granted.
+	ConsentBySilence bool          `json:"consent_by_silence"`                                                        // the deadline stands still: the case awaits the applicant's integration
+	Overdue          bool          `json:"overdue"`                                                                   // the deadline has passed while the case is in the office's hands
+	ClosedAt         *time.Time    `json:"closed_at" format:"date-time" extensions:"x-nullable"`                      // when it was approved, rejected or withdrawn
+	Registration     *Registration `json:"registration,omitempty"`                                                    // the incoming registration of the submission (on submission and GET)
+	Dossier          CaseDossier   `json:"dossier"`                                                                   // the case's dossier
+	ReceiptURL       string        `json:"receipt_url,omitempty" example:"/v1/registrations/PG/2026/0000042/receipt"` // the signed receipt of the submission (on submission and GET)
+	Steps            []CaseStep    `json:"steps,omitempty"`                                                           // involved offices (staff only)
+	Position         int64         `json:"position"`
 }
 
 // CaseList is one page of cases.

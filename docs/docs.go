@@ -4616,6 +4616,7 @@ const docTemplate = `{
             "required": [
                 "applicant",
                 "closed_at",
+                "consent_by_silence",
                 "deadline",
                 "dossier",
                 "form",
@@ -4639,6 +4640,10 @@ const docTemplate = `{
                     "type": "string",
                     "format": "date-time",
                     "x-nullable": true
+                },
+                "consent_by_silence": {
+                    "description": "ConsentBySilence: the procedure says silence is consent (silenzio assenso) and the deadline\npassed without a final act, so the application counts as granted.",
+                    "type": "boolean"
                 },
                 "deadline": {
                     "description": "legal deadline; moves by the days the case awaited the applicant",
@@ -4670,7 +4675,6 @@ const docTemplate = `{
                     "type": "boolean"
                 },
                 "paused": {
-                    "description": "the deadline stands still: the case awaits the applicant's integration",
                     "type": "boolean"
                 },
                 "position": {

@@ -65,9 +65,12 @@ type Case struct {
 	DossierID      string
 	Dossier        string // the dossier's identifier
 	SubmittedAt    time.Time
-	DueDate        string // YYYY-MM-DD in the instance's time zone
-	PausedOn       string // YYYY-MM-DD while awaiting the applicant, else ""
-	ClosedAt       *time.Time
+	// SilenceIsConsent is the procedure's rule when the case was submitted (silenzio assenso,
+	// L. 241/1990 art. 20): past the deadline without a final act, the application is granted.
+	SilenceIsConsent bool
+	DueDate          string // YYYY-MM-DD in the instance's time zone
+	PausedOn         string // YYYY-MM-DD while awaiting the applicant, else ""
+	ClosedAt         *time.Time
 	// FinalRegistrationID is the outgoing registration of the final act, once there is one.
 	FinalRegistrationID string
 	Steps               []CaseStep
@@ -89,6 +92,12 @@ func (c *Case) RemainingDays(today string) int {
 // office's hands.
 func (c *Case) Overdue(today string) bool {
 	return !c.Status.Closed() && c.PausedOn == "" && c.DueDate < today
+}
+
+// ConsentBySilence reports whether, on date today, the application counts as granted because
+// the deadline passed without a final act and the procedure says silence is consent.
+func (c *Case) ConsentBySilence(today string) bool {
+	return c.SilenceIsConsent && c.Overdue(today)
 }
 
 // pause stops the deadline on date today.

@@ -108,7 +108,8 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 		c := &Case{
 			ID: NewID(), Procedure: proc.Code, Portal: p.ID, Applicant: p.Applicant, Status: CaseSubmitted,
 			Form: in.Form, Office: proc.Office, RegistrationID: r.ID, Registration: r, DossierID: d.ID,
-			SubmittedAt: now, DueDate: addDays(today, proc.DeadlineDays), Steps: initialSteps(proc),
+			SubmittedAt: now, SilenceIsConsent: proc.SilenceIsConsent, DueDate: addDays(today, proc.DeadlineDays),
+			Steps: initialSteps(proc),
 		}
 		r.Offices = c.Offices()
 		w := Write{

@@ -118,7 +118,8 @@ func immutableCaseChange(before, after *domain.Case) string {
 		return "identity"
 	case before.Procedure != after.Procedure, before.Office != after.Office, string(before.Form) != string(after.Form):
 		return "application"
-	case before.RegistrationID != after.RegistrationID, before.DossierID != after.DossierID, !before.SubmittedAt.Equal(after.SubmittedAt):
+	case before.RegistrationID != after.RegistrationID, before.DossierID != after.DossierID, !before.SubmittedAt.Equal(after.SubmittedAt),
+		before.SilenceIsConsent != after.SilenceIsConsent:
 		return "submission"
 	case len(before.Steps) != len(after.Steps):
 		return "steps"

@@ -38,6 +38,7 @@ CREATE TABLE cases (
     registration_id text NOT NULL REFERENCES registrations (id) DEFERRABLE INITIALLY DEFERRED,
     dossier_id      text NOT NULL REFERENCES dossiers (id) DEFERRABLE INITIALLY DEFERRED,
     submitted_at    timestamptz NOT NULL,
+    silence_is_consent boolean NOT NULL,
     due_date        text COLLATE "C" NOT NULL CHECK (due_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
     paused_on       text COLLATE "C" CHECK (paused_on ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
     closed_at       timestamptz,

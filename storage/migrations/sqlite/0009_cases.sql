@@ -29,6 +29,7 @@ CREATE TABLE cases (
     registration_id TEXT    NOT NULL REFERENCES registrations (id) DEFERRABLE INITIALLY DEFERRED,
     dossier_id      TEXT    NOT NULL REFERENCES dossiers (id) DEFERRABLE INITIALLY DEFERRED,
     submitted_at    TEXT    NOT NULL,
+    silence_is_consent INTEGER NOT NULL,
     due_date        TEXT    NOT NULL CHECK (due_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     paused_on       TEXT    CHECK (paused_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     closed_at       TEXT,
