@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ const (
 	maxWebhookBackoff     = time.Hour
 	webhookBatch          = 100
 	webhookTimeout        = 10 * time.Second
+	webhookParallel       = 8
 )
 
 // webhookOutbox is what the delivery worker needs from the database (storage.DB).
@@ -97,10 +99,23 @@ func (w *webhooks) runOnce(ctx context.Context) error {
 		if err != nil || len(due) == 0 {
 			return err
 		}
-		for _, e := range due {
-			if err := w.deliver(ctx, e); err != nil {
-				return err
-			}
+		// At most one event per case is due at once, so they may all go in parallel: a slow or
+		// unreachable endpoint does not hold up the other portals' events.
+		var (
+			wg   sync.WaitGroup
+			sem  = make(chan struct{}, webhookParallel)
+			errs = make([]error, len(due))
+		)
+		for i, e := range due {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				errs[i] = w.deliver(ctx, e)
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 	}
 }
