@@ -12,7 +12,9 @@ import (
 const principalKey = "sportello.principal"
 
 // authenticate turns `Authorization: Bearer <token>` into the principal, or answers 401 with a
-// WWW-Authenticate challenge (RFC 6750). The token is never logged.
+// WWW-Authenticate challenge (RFC 6750). The token is never logged. A portal names the
+// applicant it acts for in X-Applicant-Id (403 from anyone else, 422 for an identifier whose
+// check character is wrong): everything the request reads or writes is then that applicant's.
 func (h *handlers) authenticate(c *gin.Context) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
 	if !ok {
@@ -26,6 +28,12 @@ func (h *handlers) authenticate(c *gin.Context) {
 		}
 		h.fail(c, err)
 		return
+	}
+	if id, named := c.Request.Header[domain.ApplicantHeader]; named {
+		if p, err = p.ActFor(domain.ApplicantHeader, strings.Join(id, ",")); err != nil {
+			h.fail(c, err)
+			return
+		}
 	}
 	c.Set(principalKey, p)
 	c.Next()

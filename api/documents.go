@@ -26,17 +26,19 @@ import (
 //	@Router			/v1/documents [post]
 func (h *handlers) createDocument(c *gin.Context) {
 	var m DocumentMetadata
-	up, err := h.readParts(c, &m, documentMetadataUnknown, false)
+	up, err := h.readMultipart(c, &m, documentMetadataUnknown,
+		filePartLimit{partDocument, 1, "exactly one document part is allowed"})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	if up.document == nil {
+	docs := up.files[partDocument]
+	if len(docs) == 0 {
 		h.fail(c, validation(partDocument, "the document part is required"))
 		return
 	}
 	in := domain.NewDocument{Subject: m.Subject, Description: m.Description, Class: m.Class, Offices: m.Offices,
-		Confidential: m.Confidential, File: up.document}
+		Confidential: m.Confidential, File: &docs[0]}
 	d, replayed, err := h.svc.CreateDocument(c.Request.Context(), principal(c), in, up.idem)
 	if err != nil {
 		h.fail(c, err)

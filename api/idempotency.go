@@ -34,6 +34,17 @@ func newFingerprint(method, path string) *fingerprint {
 	return f
 }
 
+// requestFingerprint starts the fingerprint of c's request: its method and path and, when a
+// portal acts for an applicant, the applicant, so that a key reused for another applicant is a
+// mismatch and never answers with the other applicant's resource.
+func requestFingerprint(c *gin.Context) *fingerprint {
+	f := newFingerprint(c.Request.Method, c.Request.URL.Path)
+	if a := principal(c).Applicant; a != "" {
+		f.add(domain.ApplicantHeader + ":" + a)
+	}
+	return f
+}
+
 func (f *fingerprint) add(item string) { fmt.Fprintf(f.h, "%d:%s;", len(item), item) }
 
 // addJSON adds a JSON document, compacted so that insignificant whitespace does not matter.
@@ -63,7 +74,7 @@ func jsonIdempotency(c *gin.Context, body []byte) domain.Idempotency {
 	if key == "" {
 		return domain.Idempotency{}
 	}
-	f := newFingerprint(c.Request.Method, c.Request.URL.Path)
+	f := requestFingerprint(c)
 	f.addJSON(body)
 	return domain.Idempotency{Key: key, Hash: f.sum()}
 }

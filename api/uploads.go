@@ -3,12 +3,14 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/gin-gonic/gin"
@@ -38,18 +40,21 @@ type upload struct {
 	idem        domain.Idempotency
 }
 
-// readUpload reads a multipart/form-data registration request. It answers 415 for another
-// content type, 413 past maxUpload, 422 for a missing or repeated part, malformed or
-// non-strict metadata, or a malformed body. The document part may be left out only for
-// metadata naming a document_id.
+// readUpload reads a multipart/form-data registration request (see readMultipart): one
+// document part — left out only by metadata naming a document_id — and attachments matched
+// to their descriptions.
 func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 	var up upload
-	parts, err := h.readParts(c, &up.metadata, metadataUnknown, true)
+	body, err := h.readMultipart(c, &up.metadata, metadataUnknown,
+		filePartLimit{partDocument, 1, "exactly one document part is allowed"},
+		filePartLimit{partAttachment, maxAttachments, fmt.Sprintf("at most %d attachment parts are allowed", maxAttachments)})
 	if err != nil {
 		return up, err
 	}
-	up.document, up.attachments, up.idem = parts.document, parts.attachments, parts.idem
-	if up.document == nil && up.metadata.DocumentID == "" {
+	up.idem, up.attachments = body.idem, body.files[partAttachment]
+	if docs := body.files[partDocument]; len(docs) == 1 {
+		up.document = &docs[0]
+	} else if up.metadata.DocumentID == "" {
 		return up, validation(partDocument, "the document part (the primary file) is required, or document_id in the metadata")
 	}
 	descs := up.metadata.AttachmentDescriptions
@@ -62,22 +67,32 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 	return up, nil
 }
 
-// parts are the files of a multipart request, stored, and its idempotency key with the
-// request's fingerprint (metadata and files' digests).
-type parts struct {
-	document    *domain.File
-	attachments []domain.File
-	idem        domain.Idempotency
+// filePartLimit names a file part a multipart request may carry, how many times, and what to
+// say past that.
+type filePartLimit struct {
+	name    string
+	max     int
+	tooMany string
 }
 
-// readParts reads a multipart/form-data request with one metadata part, strictly decoded into
-// meta (unknown explains refused fields), at most one document part and, if attachments
-// allows, attachment parts. Each file is streamed into the blob store as it arrives.
-func (h *handlers) readParts(c *gin.Context, meta any, unknown func(string) (domain.ErrorCode, string), attachments bool) (parts, error) {
-	var up parts
+// multipartRequest is a multipart request read from the wire: its stored files by part name, in
+// order, and its idempotency fingerprint.
+type multipartRequest struct {
+	files map[string][]domain.File
+	idem  domain.Idempotency
+}
+
+// readMultipart reads a multipart/form-data request with one JSON part `metadata`, strictly
+// decoded into meta (unknown explains refused fields), and the file parts that limits allow,
+// each streamed into the blob store. It answers 415 for another content type, 413 past
+// maxUpload, 422 for a missing metadata part, a repeated or unknown part, malformed or
+// non-strict metadata, or a malformed body. With an Idempotency-Key, the request is
+// fingerprinted by its metadata and each file's part name, filename and digest.
+func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) (domain.ErrorCode, string), limits ...filePartLimit) (multipartRequest, error) {
+	out := multipartRequest{files: map[string][]domain.File{}}
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return up, domain.Errorf(domain.ECUnsupportedMedia,
+		return out, domain.Errorf(domain.ECUnsupportedMedia,
 			"the body must be multipart/form-data with a boundary, not %q", c.GetHeader("Content-Type"))
 	}
 	body := &recordingReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, h.maxUpload)}
@@ -91,54 +106,55 @@ func (h *handlers) readParts(c *gin.Context, meta any, unknown func(string) (dom
 			break
 		}
 		if err != nil {
-			return up, bodyError(body, err)
+			return out, bodyError(body, err)
 		}
-		var f domain.File
-		switch name := part.FormName(); {
-		case name == partMetadata:
+		name := part.FormName()
+		if name == partMetadata {
 			if raw != nil {
-				return up, validation(partMetadata, "only one metadata part is allowed")
+				return out, validation(partMetadata, "only one metadata part is allowed")
 			}
 			if raw, err = readMetadata(part, body, meta, unknown); err != nil {
-				return up, err
+				return out, err
 			}
-		case name == partDocument:
-			if up.document != nil {
-				return up, validation(partDocument, "exactly one document part is allowed")
-			}
-			if f, err = h.storePart(c, part, body); err != nil {
-				return up, err
-			}
-			up.document = &f
-			files = append(files, filePart{partDocument, f.Filename, f.SHA256})
-		case name == partAttachment && attachments:
-			if len(up.attachments) == maxAttachments {
-				return up, validation(partAttachment, "at most %d attachment parts are allowed", maxAttachments)
-			}
-			if f, err = h.storePart(c, part, body); err != nil {
-				return up, err
-			}
-			up.attachments = append(up.attachments, f)
-			files = append(files, filePart{partAttachment, f.Filename, f.SHA256})
-		case attachments:
-			return up, validation(name, "unknown part: the parts are metadata, document and attachment")
-		default:
-			return up, validation(name, "unknown part: the parts are metadata and document")
+			part.Close()
+			continue
 		}
+		i := slices.IndexFunc(limits, func(l filePartLimit) bool { return l.name == name })
+		if i < 0 {
+			return out, validation(name, "unknown part: the parts are %s", partNames(limits))
+		}
+		if len(out.files[name]) == limits[i].max {
+			return out, validation(name, "%s", limits[i].tooMany)
+		}
+		f, err := h.storePart(c, part, body)
+		if err != nil {
+			return out, err
+		}
+		out.files[name] = append(out.files[name], f)
+		files = append(files, filePart{name, f.Filename, f.SHA256})
 		part.Close()
 	}
 	if raw == nil {
-		return up, validation(partMetadata, "the metadata part (JSON) is required")
+		return out, validation(partMetadata, "the metadata part (JSON) is required")
 	}
 	if key := c.GetHeader(idempotencyKeyHeader); key != "" {
-		fp := newFingerprint(c.Request.Method, c.Request.URL.Path)
+		fp := requestFingerprint(c)
 		fp.addJSON(raw)
 		for _, f := range files {
 			fp.addFile(f.name, f.filename, f.sha256)
 		}
-		up.idem = domain.Idempotency{Key: key, Hash: fp.sum()}
+		out.idem = domain.Idempotency{Key: key, Hash: fp.sum()}
 	}
-	return up, nil
+	return out, nil
+}
+
+// partNames lists the parts a request may carry: "metadata, document and attachment".
+func partNames(limits []filePartLimit) string {
+	names := []string{partMetadata}
+	for _, l := range limits {
+		names = append(names, l.name)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // readMetadata reads and strictly decodes the metadata part, as soon as it arrives: a client

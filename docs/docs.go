@@ -118,6 +118,716 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/cases": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "For a portal, the cases it submitted for the applicant in ` + "`" + `X-Applicant-Id` + "`" + `; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. ` + "`" + `overdue=true` + "`" + ` keeps the cases past their deadline and not awaiting the applicant.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "List cases",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Procedure code",
+                        "name": "procedure",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "submitted",
+                            "in_progress",
+                            "awaiting_applicant",
+                            "approved",
+                            "rejected",
+                            "withdrawn"
+                        ],
+                        "type": "string",
+                        "description": "Status",
+                        "name": "status",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Cases in this office's hands",
+                        "name": "office",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: only cases past their deadline",
+                        "name": "overdue",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Portals only, with ` + "`" + `X-Applicant-Id` + "`" + ` (the applicant's codice fiscale or partita IVA, checked with its check character). Multipart: part ` + "`" + `metadata` + "`" + ` (JSON, schema CaseMetadata) and one ` + "`" + `document` + "`" + ` part per file, matched by order to ` + "`" + `metadata.documents` + "`" + `; without ` + "`" + `documents` + "`" + `, the parts fill the procedure's mandatory requirements in order. The form is validated against the procedure's ` + "`" + `form_schema` + "`" + ` (a failing value is named ` + "`" + `form/\u003cJSON pointer\u003e` + "`" + ` in ` + "`" + `errors[].field` + "`" + `), the documents against its requirements (mandatory, formats). In one transaction the submission is registered incoming (channel ` + "`" + `web` + "`" + `: the form as the primary document, the files as attachments), a dossier of type procedimento is opened in the procedure's class, the case is created with its deadline and assigned to the responsible office. Anything refused stores nothing and takes no number.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Submit an application (istanza) to a procedure",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant",
+                        "name": "X-Applicant-Id",
+                        "in": "header",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe: the same key and request answer the first result",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "CaseMetadata as JSON",
+                        "name": "metadata",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "file",
+                        "description": "A document; repeat the part for more",
+                        "name": "document",
+                        "in": "formData"
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Case"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "URL of the new case"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A portal must name the applicant (` + "`" + `X-Applicant-Id` + "`" + `) and sees only the cases it submitted for that applicant; a clerk the cases in its offices' hands. A case the caller may not see is 404.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Get a case",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Case"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}/messages": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Oldest first, with the registration of each message's documents. The applicant (a portal with ` + "`" + `X-Applicant-Id` + "`" + `) does not see internal notes.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Read a case's dialogue",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseMessageList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Multipart: part ` + "`" + `metadata` + "`" + ` = ` + "`" + `{text}` + "`" + ` (staff may add ` + "`" + `internal: true` + "`" + ` for a note the applicant never sees) and optional ` + "`" + `document` + "`" + ` parts. From a portal (with ` + "`" + `X-Applicant-Id` + "`" + `) the message is the applicant's: its documents are registered incoming, and it answers a request for integration (the case goes back in progress and its deadline resumes). From staff handling the case its documents are registered outgoing to the applicant (internal for a note). The registration is filed in the case's dossier in the same transaction and comes back as ` + "`" + `registration` + "`" + `. A closed case is 409.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Write in a case's dialogue",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "CaseMessageMetadata as JSON",
+                        "name": "metadata",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "file",
+                        "description": "A document; repeat the part for more",
+                        "name": "document",
+                        "in": "formData"
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseMessage"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}/steps/{index}/done": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A clerk of the step's office (or a records officer) records that the office has done its part. When the procedure's steps run in order, the next step becomes active and its office finds the case in its worklist. A step that is not active is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Complete a step of a case",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Step index, from 0",
+                        "name": "index",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Outcome note",
+                        "name": "step",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseStepDone"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Case"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/cases/{id}/transitions": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "JSON ` + "`" + `{to, note}` + "`" + `; to approve or reject, multipart with part ` + "`" + `metadata` + "`" + ` = ` + "`" + `{to, note}` + "`" + ` and the final act (a PDF) as the ` + "`" + `document` + "`" + ` part — or JSON alone, and the act is generated from the note as its reasons (motivazione): it is sealed PAdES, registered outgoing to the applicant, filed in the case's dossier and returned as ` + "`" + `registration` + "`" + `; the case and its dossier close. Moves: submitted → in_progress, in_progress → awaiting_applicant (the note is the request for integration; the deadline pauses), awaiting_applicant → in_progress, in_progress → approved | rejected (clerks of the responsible office, records officers; approving needs every step done), and withdrawn from any open status by the applicant's portal (with ` + "`" + `X-Applicant-Id` + "`" + `). Any other move is 409.",
+                "consumes": [
+                    "application/json",
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Move a case (transition)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant (portals)",
+                        "name": "X-Applicant-Id",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The move (JSON)",
+                        "name": "transition",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CaseTransitionResult"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/classes": {
             "get": {
                 "security": [
@@ -2403,6 +3113,165 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/procedures": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The service catalogue, by code, readable by every client: portals show it to applicants. ` + "`" + `audience=citizen` + "`" + ` (or ` + "`" + `business` + "`" + `) keeps the procedures open to that audience, those for both included. Never paged.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "procedures"
+                ],
+                "summary": "List procedures (catalogo dei procedimenti)",
+                "parameters": [
+                    {
+                        "enum": [
+                            "citizen",
+                            "business",
+                            "both"
+                        ],
+                        "type": "string",
+                        "description": "Keep procedures open to this audience",
+                        "name": "audience",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ProcedureList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. ` + "`" + `form_schema` + "`" + ` must compile as JSON Schema; the office, the steps' offices and the class must exist. An existing code is 409.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "procedures"
+                ],
+                "summary": "Publish a procedure",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "The procedure",
+                        "name": "procedure",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewProcedure"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Procedure"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/registers": {
             "get": {
                 "security": [
@@ -3836,6 +4705,156 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/v1/webhooks": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Portals only. Every event of the cases the portal submitted (case.submitted, case.status_changed, case.message, case.integrated, case.step_done, case.final_act) is POSTed to the URL as JSON ` + "`" + `{id, type, created_at, case: {id, procedure, applicant, status, deadline, paused}, registration}` + "`" + `, with headers ` + "`" + `Sportello-Event-Id` + "`" + `, ` + "`" + `Sportello-Event-Type` + "`" + ` and ` + "`" + `Sportello-Signature: t=\u003cunix\u003e,v1=\u003chex HMAC-SHA256 of \"\u003ct\u003e.\u003cbody\u003e\" under the secret\u003e` + "`" + `. Any 2xx acknowledges; otherwise the event is retried with exponential backoff, and the events of one case are delivered strictly in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Set the webhook for case events",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Makes retries safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "The endpoint",
+                        "name": "webhook",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.NewWebhook"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.Webhook"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/webhooks/deliveries": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Portals only: every attempt to deliver an event to the caller's webhook, newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Webhook delivery log",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "How many (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.WebhookDeliveryList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "500": {
+                        "description": "Internal Server Error",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
@@ -3906,6 +4925,295 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "Registrato per errore due volte"
+                }
+            }
+        },
+        "api.Case": {
+            "type": "object",
+            "required": [
+                "applicant",
+                "closed_at",
+                "consent_by_silence",
+                "deadline",
+                "dossier",
+                "form",
+                "id",
+                "office",
+                "overdue",
+                "paused",
+                "position",
+                "procedure",
+                "remaining_days",
+                "status",
+                "submitted_at"
+            ],
+            "properties": {
+                "applicant": {
+                    "type": "string",
+                    "example": "12345678903"
+                },
+                "closed_at": {
+                    "description": "when it was approved, rejected or withdrawn",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
+                },
+                "consent_by_silence": {
+                    "description": "ConsentBySilence: the procedure says silence is consent (silenzio assenso) and the deadline\npassed without a final act, so the application counts as granted.",
+                    "type": "boolean"
+                },
+                "deadline": {
+                    "description": "legal deadline; moves by the days the case awaited the applicant",
+                    "type": "string",
+                    "format": "date",
+                    "example": "2027-01-27"
+                },
+                "dossier": {
+                    "description": "the case's dossier",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CaseDossier"
+                        }
+                    ]
+                },
+                "form": {
+                    "type": "object"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "office": {
+                    "description": "responsible office",
+                    "type": "string",
+                    "example": "SUAP"
+                },
+                "overdue": {
+                    "description": "the deadline has passed while the case is in the office's hands",
+                    "type": "boolean"
+                },
+                "paused": {
+                    "type": "boolean"
+                },
+                "position": {
+                    "type": "integer"
+                },
+                "procedure": {
+                    "type": "string",
+                    "example": "scia-avvio-attivita"
+                },
+                "receipt_url": {
+                    "description": "the signed receipt of the submission (on submission and GET)",
+                    "type": "string",
+                    "example": "/v1/registrations/PG/2026/0000042/receipt"
+                },
+                "registration": {
+                    "description": "the incoming registration of the submission (on submission and GET)",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Registration"
+                        }
+                    ]
+                },
+                "remaining_days": {
+                    "description": "days left until the deadline today (negative when overdue); frozen while paused",
+                    "type": "integer",
+                    "example": 42
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "submitted",
+                        "in_progress",
+                        "awaiting_applicant",
+                        "approved",
+                        "rejected",
+                        "withdrawn"
+                    ]
+                },
+                "steps": {
+                    "description": "involved offices (staff only)",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CaseStep"
+                    }
+                },
+                "submitted_at": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.CaseDossier": {
+            "type": "object",
+            "required": [
+                "id",
+                "identifier"
+            ],
+            "properties": {
+                "id": {
+                    "type": "string"
+                },
+                "identifier": {
+                    "type": "string",
+                    "example": "2026-VIII.4-000001"
+                }
+            }
+        },
+        "api.CaseList": {
+            "type": "object",
+            "required": [
+                "items",
+                "next_cursor"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Case"
+                    }
+                },
+                "next_cursor": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.CaseMessage": {
+            "type": "object",
+            "required": [
+                "author",
+                "author_name",
+                "case",
+                "created_at",
+                "from_applicant",
+                "id",
+                "internal",
+                "registration",
+                "text"
+            ],
+            "properties": {
+                "author": {
+                    "description": "the client that wrote it (the portal, for the applicant)",
+                    "type": "string"
+                },
+                "author_name": {
+                    "type": "string"
+                },
+                "case": {
+                    "type": "string"
+                },
+                "created_at": {
+                    "type": "string"
+                },
+                "from_applicant": {
+                    "type": "boolean"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "internal": {
+                    "type": "boolean"
+                },
+                "registration": {
+                    "description": "the registration of its documents, if it carried any",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Registration"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "text": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.CaseMessageList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CaseMessage"
+                    }
+                }
+            }
+        },
+        "api.CaseStep": {
+            "type": "object",
+            "required": [
+                "name",
+                "office",
+                "status"
+            ],
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "office": {
+                    "type": "string",
+                    "example": "ASL"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "waiting",
+                        "active",
+                        "done"
+                    ]
+                }
+            }
+        },
+        "api.CaseStepDone": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "Parere favorevole"
+                }
+            }
+        },
+        "api.CaseTransitionRequest": {
+            "type": "object",
+            "required": [
+                "to"
+            ],
+            "properties": {
+                "note": {
+                    "description": "required for awaiting_applicant: what the applicant must integrate",
+                    "type": "string",
+                    "example": "Integrare la planimetria con le quote dei locali"
+                },
+                "to": {
+                    "type": "string",
+                    "enum": [
+                        "in_progress",
+                        "awaiting_applicant",
+                        "approved",
+                        "rejected",
+                        "withdrawn"
+                    ]
+                }
+            }
+        },
+        "api.CaseTransitionResult": {
+            "type": "object",
+            "required": [
+                "case",
+                "registration"
+            ],
+            "properties": {
+                "case": {
+                    "$ref": "#/definitions/api.Case"
+                },
+                "registration": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Registration"
+                        }
+                    ],
+                    "x-nullable": true
                 }
             }
         },
@@ -5236,6 +6544,82 @@ const docTemplate = `{
                 }
             }
         },
+        "api.NewProcedure": {
+            "type": "object",
+            "required": [
+                "audience",
+                "class",
+                "code",
+                "deadline_days",
+                "description",
+                "form_schema",
+                "name",
+                "office",
+                "required_documents",
+                "silence_is_consent"
+            ],
+            "properties": {
+                "audience": {
+                    "type": "string",
+                    "enum": [
+                        "citizen",
+                        "business",
+                        "both"
+                    ]
+                },
+                "class": {
+                    "description": "class of the cases' registrations and dossiers",
+                    "type": "string",
+                    "example": "VIII.4"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "scia-avvio-attivita"
+                },
+                "deadline_days": {
+                    "description": "legal deadline in days (L. 241/1990 art. 2)",
+                    "type": "integer",
+                    "example": 60
+                },
+                "description": {
+                    "type": "string"
+                },
+                "form_schema": {
+                    "description": "JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato)",
+                    "type": "object"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "SCIA - Avvio di attività commerciale"
+                },
+                "office": {
+                    "description": "responsible office",
+                    "type": "string",
+                    "example": "SUAP"
+                },
+                "required_documents": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RequiredDocument"
+                    }
+                },
+                "silence_is_consent": {
+                    "description": "silenzio assenso (art. 20)",
+                    "type": "boolean"
+                },
+                "steps": {
+                    "description": "involved offices",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ProcedureStep"
+                    }
+                },
+                "steps_in_order": {
+                    "description": "true: each step waits for the one before; false: in parallel",
+                    "type": "boolean"
+                }
+            }
+        },
         "api.NewRegister": {
             "type": "object",
             "required": [
@@ -5254,6 +6638,18 @@ const docTemplate = `{
                 "name": {
                     "type": "string",
                     "example": "Registro delle deliberazioni"
+                }
+            }
+        },
+        "api.NewWebhook": {
+            "type": "object",
+            "required": [
+                "url"
+            ],
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "example": "https://portale.example.org/sportello/events"
                 }
             }
         },
@@ -5400,6 +6796,108 @@ const docTemplate = `{
                 "message": {
                     "type": "string",
                     "example": "is required"
+                }
+            }
+        },
+        "api.Procedure": {
+            "type": "object",
+            "required": [
+                "audience",
+                "class",
+                "code",
+                "created_at",
+                "deadline_days",
+                "description",
+                "form_schema",
+                "name",
+                "office",
+                "required_documents",
+                "silence_is_consent",
+                "steps",
+                "steps_in_order"
+            ],
+            "properties": {
+                "audience": {
+                    "type": "string",
+                    "enum": [
+                        "citizen",
+                        "business",
+                        "both"
+                    ]
+                },
+                "class": {
+                    "type": "string"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "scia-avvio-attivita"
+                },
+                "created_at": {
+                    "type": "string"
+                },
+                "deadline_days": {
+                    "type": "integer"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "form_schema": {
+                    "type": "object"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "office": {
+                    "type": "string"
+                },
+                "required_documents": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RequiredDocument"
+                    }
+                },
+                "silence_is_consent": {
+                    "type": "boolean"
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ProcedureStep"
+                    }
+                },
+                "steps_in_order": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "api.ProcedureList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.Procedure"
+                    }
+                }
+            }
+        },
+        "api.ProcedureStep": {
+            "type": "object",
+            "required": [
+                "name",
+                "office"
+            ],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "Parere igienico-sanitario"
+                },
+                "office": {
+                    "type": "string",
+                    "example": "PM"
                 }
             }
         },
@@ -5738,6 +7236,33 @@ const docTemplate = `{
                 }
             }
         },
+        "api.RequiredDocument": {
+            "type": "object",
+            "required": [
+                "formats",
+                "mandatory",
+                "name"
+            ],
+            "properties": {
+                "formats": {
+                    "description": "accepted media types; empty accepts any",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "application/pdf"
+                    ]
+                },
+                "mandatory": {
+                    "type": "boolean"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Planimetria dei locali"
+                }
+            }
+        },
         "api.SearchItem": {
             "type": "object",
             "required": [
@@ -5854,6 +7379,80 @@ const docTemplate = `{
                     "description": "\"built-in\" or the external TSA's URL",
                     "type": "string",
                     "example": "built-in"
+                }
+            }
+        },
+        "api.Webhook": {
+            "type": "object",
+            "required": [
+                "created_at",
+                "secret",
+                "url"
+            ],
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "secret": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.WebhookDelivery": {
+            "type": "object",
+            "required": [
+                "attempt",
+                "attempted_at",
+                "case_id",
+                "delivered",
+                "error",
+                "event_id",
+                "status_code",
+                "type"
+            ],
+            "properties": {
+                "attempt": {
+                    "type": "integer"
+                },
+                "attempted_at": {
+                    "type": "string"
+                },
+                "case_id": {
+                    "type": "string"
+                },
+                "delivered": {
+                    "type": "boolean"
+                },
+                "error": {
+                    "type": "string"
+                },
+                "event_id": {
+                    "type": "string"
+                },
+                "status_code": {
+                    "description": "0 when the endpoint could not be reached",
+                    "type": "integer"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "case.status_changed"
+                }
+            }
+        },
+        "api.WebhookDeliveryList": {
+            "type": "object",
+            "required": [
+                "items"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WebhookDelivery"
+                    }
                 }
             }
         }

@@ -184,7 +184,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 var system = Principal{ID: "system", Name: "system", Roles: []Role{RoleAdmin}}
 
 // Bootstrap prepares a fresh installation: it creates the AOO and the general register if none
-// exist, the shipped classification scheme (package titolario) if no class exists and, if no
+// exist, the shipped classification scheme (package titolario) if no class exists, the shipped
+// service catalogue (package catalogue) if no procedure exists and, if no
 // client exists, an admin client whose token it returns (once: "" otherwise). Each step is
 // idempotent and its own transaction. Returns conflict if the stored AOO has other codes than aoo.
 func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, err error) {
@@ -197,6 +198,9 @@ func (s *Service) Bootstrap(ctx context.Context, aoo AOO) (adminToken string, er
 		return "", fmt.Errorf("bootstrap AOO %s: %w", aoo.Code, err)
 	}
 	if err := s.seedClasses(ctx); err != nil {
+		return "", fmt.Errorf("bootstrap: %w", err)
+	}
+	if err := s.seedProcedures(ctx); err != nil {
 		return "", fmt.Errorf("bootstrap: %w", err)
 	}
 	n, err := s.Store.CountClients(ctx)

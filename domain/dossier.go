@@ -237,8 +237,13 @@ type DossierFilter struct {
 // DossierVisibilityOf returns which dossiers p may see. Dossiers carry no confidentiality of
 // their own (a confidential registration inside one stays protected item by item), so records
 // officers, protocol operators and admins, who see every non-confidential registration, see
-// every dossier; anyone else sees the dossiers of its offices and those it opened.
+// every dossier; anyone else sees the dossiers of its offices and those it opened. Portals see
+// none: the dossier of a case they submitted is the offices' working file, and applicants see
+// the case instead.
 func DossierVisibilityOf(p Principal) Visibility {
+	if p.Has(RolePortal) && !p.Has(RoleRecordsOfficer, RoleProtocolOperator, RoleAdmin, RoleClerk) {
+		return Visibility{}
+	}
 	v := Visibility{CreatedBy: p.ID, Offices: p.Offices}
 	if p.Has(RoleRecordsOfficer, RoleProtocolOperator, RoleAdmin) {
 		v.All = true

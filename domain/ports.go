@@ -138,6 +138,43 @@ type Store interface {
 	// unknown dossier or document.
 	FileDocument(ctx context.Context, dossierID, documentID string, w Write) (bool, error)
 
+	// CreateProcedures stores procedures with w, all or none (ECConflict if a code exists,
+	// ECValidation for an unknown office or class). Procedure returns one (ECNotFound);
+	// Procedures lists them by code.
+	CreateProcedures(ctx context.Context, ps []Procedure, w Write) error
+	Procedure(ctx context.Context, code string) (Procedure, error)
+	Procedures(ctx context.Context) ([]Procedure, error)
+
+	// CreateCase stores a submitted case in one transaction: it numbers and stores r (as
+	// CreateRegistration, calling w.Verify under the content locks), numbers and stores d (as
+	// CreateDossier), files r in d as added by w.Actor at w.At, and stores c with its steps, r
+	// as a document shared with the applicant, w's audit events and idempotency record, and a
+	// change-feed event each. Any failure rolls everything back: no number is consumed.
+	// Returns ECValidation for an unknown class or office, ECConflict if w's idempotency key
+	// was taken meanwhile.
+	CreateCase(ctx context.Context, c *Case, r *Registration, d *Dossier, w Write) error
+	// Case returns one case, with its dossier's identifier and its steps (ECNotFound).
+	Case(ctx context.Context, id string) (*Case, error)
+	// Cases lists cases newest first, filtered, one page at a time; Registration stays nil.
+	Cases(ctx context.Context, f CaseFilter) (Page[*Case], error)
+
+	// UpdateCase locks the case, calls change with it, and stores its status, deadline, steps,
+	// closing and final act with what change returns (see CaseChange) and one change-feed
+	// event, all or none. If change returns an error nothing is written. Returns ECNotFound,
+	// ECImmutable if change altered anything else, ECConflict if the dossier cannot take the
+	// registration (closed).
+	UpdateCase(ctx context.Context, id string, change func(*Case) (CaseChange, error)) (*Case, error)
+	// CaseMessages lists a case's messages, oldest first, with their registrations.
+	// CaseMessage returns one (ECNotFound).
+	CaseMessages(ctx context.Context, caseID string) ([]CaseMessage, error)
+	CaseMessage(ctx context.Context, id string) (CaseMessage, error)
+
+	// SetWebhook stores (or replaces) a client's webhook with w. Webhook returns one by client
+	// id (ECNotFound). WebhookDeliveries lists a client's delivery attempts, newest first.
+	SetWebhook(ctx context.Context, wh Webhook, w Write) error
+	Webhook(ctx context.Context, clientID string) (Webhook, error)
+	WebhookDeliveries(ctx context.Context, clientID string, limit int) ([]WebhookDelivery, error)
+
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 

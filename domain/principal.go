@@ -31,7 +31,29 @@ type Principal struct {
 	Name    string   `json:"name"`
 	Roles   []Role   `json:"roles"`
 	Offices []string `json:"offices"`
+	// Applicant is the codice fiscale or partita IVA a portal acts for in this request
+	// (X-Applicant-Id); empty otherwise. See ActFor.
+	Applicant string `json:"applicant,omitempty"`
 }
+
+// ActFor returns p acting for the applicant named by id (X-Applicant-Id): only portals name
+// applicants, and the identifier must carry a valid check character. Returns forbidden for a
+// principal that is not a portal, validation_failed naming field for a bad identifier.
+func (p Principal) ActFor(field, id string) (Principal, error) {
+	if !p.Has(RolePortal) {
+		return p, Errorf(ECForbidden, "only portal clients may act for an applicant (%s)", field)
+	}
+	norm, _, problem := ParseApplicant(id)
+	if problem != "" {
+		return p, validationErr(field, "%s", problem)
+	}
+	p.Applicant = norm
+	return p, nil
+}
+
+// Party is how the registrations of a portal's cases for one applicant are marked: the portal's
+// id and the applicant, "<portal>/<applicant>".
+func Party(portal, applicant string) string { return portal + "/" + applicant }
 
 // Has reports whether the principal holds any of roles.
 func (p Principal) Has(roles ...Role) bool {
@@ -82,11 +104,20 @@ type Visibility struct {
 	Public    bool     // every non-confidential registration
 	Offices   []string // every registration assigned to one of these offices
 	CreatedBy string   // every registration this principal registered
+	// Party: every registration shared with this party (Party(portal, applicant)) by one of its
+	// cases: its submission, the messages exchanged, its final act.
+	Party string
 }
 
 // VisibilityOf returns what p may see. Confidential registrations are visible only to records
 // officers, to the offices they are assigned to, and to whoever registered them.
+//
+// A portal acting for an applicant sees only what the applicant's cases with that portal
+// share with the applicant: not what the portal registered for other applicants.
 func VisibilityOf(p Principal) Visibility {
+	if p.Applicant != "" {
+		return Visibility{Party: Party(p.ID, p.Applicant)}
+	}
 	v := Visibility{CreatedBy: p.ID}
 	switch {
 	case p.Has(RoleRecordsOfficer):
@@ -102,7 +133,8 @@ func VisibilityOf(p Principal) Visibility {
 
 // Allows reports whether r is visible under v.
 func (v Visibility) Allows(r *Registration) bool {
-	if v.All || (v.Public && !r.Confidential) || (v.CreatedBy != "" && r.CreatedBy == v.CreatedBy) {
+	if v.All || (v.Public && !r.Confidential) || (v.CreatedBy != "" && r.CreatedBy == v.CreatedBy) ||
+		(v.Party != "" && slices.Contains(r.Parties, v.Party)) {
 		return true
 	}
 	for _, o := range r.Offices {

@@ -117,6 +117,9 @@ type Registration struct {
 	// the registration itself stays in the register.
 	Disposal  *DisposalRef `json:"disposal"`
 	CreatedBy string       `json:"created_by"`
+	// Parties are the portal/applicant pairs (see Party) whose cases share this registration
+	// with the applicant; storage derives them from the cases, they are not part of the record.
+	Parties []string `json:"-"`
 	// Position is the change-feed position of the latest write to this registration; search
 	// accepts it as min_position for read-your-writes.
 	Position int64 `json:"position"`

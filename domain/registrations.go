@@ -83,12 +83,16 @@ func (in *NewRegistration) Validate() error {
 // registering lists the roles that may register documents (and so upload their content).
 var registering = []Role{RoleProtocolOperator, RoleRecordsOfficer, RolePortal, RoleImporter}
 
+// uploading lists the roles that may upload content: those who register, and clerks, whose
+// messages and final acts in the cases they handle are registered.
+var uploading = append(slices.Clone(registering), RoleClerk)
+
 // StoreContent writes content to the blob store and returns its digest and size. Uploads call it
 // before Register: content is durable before any row points to it, and content left
-// unreferenced by a failed registration is harmless. Only principals who may register may
-// store content. Returns forbidden.
+// unreferenced by a failed registration is harmless. Only principals who may register
+// documents, directly or through cases, may store content. Returns forbidden.
 func (s *Service) StoreContent(ctx context.Context, p Principal, r io.Reader) (sha256 string, size int64, err error) {
-	if err := p.require("uploading content", registering...); err != nil {
+	if err := p.require("uploading content", uploading...); err != nil {
 		return "", 0, err
 	}
 	return s.Blobs.Put(ctx, r)
@@ -180,6 +184,19 @@ func (s *Service) Registration(ctx context.Context, p Principal, ref Ref) (*Regi
 	}
 	if !VisibilityOf(p).Allows(r) {
 		return nil, Errorf(ECNotFound, "registration %s not found", ref)
+	}
+	return r, nil
+}
+
+// RegistrationByID returns one registration the principal may see, by id (not_found also when
+// it is not visible).
+func (s *Service) RegistrationByID(ctx context.Context, p Principal, id string) (*Registration, error) {
+	r, err := s.Store.RegistrationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !VisibilityOf(p).Allows(r) {
+		return nil, Errorf(ECNotFound, "registration %s not found", id)
 	}
 	return r, nil
 }

@@ -20,6 +20,11 @@ type Service struct {
 	Now func() time.Time
 	// Location is where the protocol date and the numbering year are reckoned (Europe/Rome).
 	Location *time.Location
+	// SignPDF seals the final acts of cases; without it, approving or rejecting a case is
+	// unavailable.
+	SignPDF PDFSigner
+	// RenderAct lays out the final acts an office does not upload; without it one must be.
+	RenderAct ActRenderer
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

@@ -86,11 +86,17 @@ func TestRegisterFailureConsumesNoNumber(t *testing.T) {
 	})
 }
 
-func TestStoreContentNeedsRegisteringRole(t *testing.T) {
+// TestStoreContentNeedsUploadingRole: those who register documents, directly or as clerks
+// through their cases' messages and final acts, may upload; an admin may not.
+func TestStoreContentNeedsUploadingRole(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		s := newService(t, url)
-		if _, _, err := s.StoreContent(context.Background(), clerkTEC, bytes.NewReader([]byte("x"))); !domain.IsCode(err, domain.ECForbidden) {
-			t.Fatalf("clerk uploading: %v, want forbidden", err)
+		admin := domain.Principal{ID: "admin", Name: "admin", Roles: []domain.Role{domain.RoleAdmin}}
+		if _, _, err := s.StoreContent(context.Background(), admin, bytes.NewReader([]byte("x"))); !domain.IsCode(err, domain.ECForbidden) {
+			t.Fatalf("admin uploading: %v, want forbidden", err)
+		}
+		if _, _, err := s.StoreContent(context.Background(), clerkTEC, bytes.NewReader([]byte("x"))); err != nil {
+			t.Fatalf("clerk uploading: %v", err)
 		}
 	})
 }

@@ -38,6 +38,7 @@ type Document struct {
 	Status         string
 	Confidential   bool
 	CreatedBy      string
+	Parties        []string // domain.Party of the cases sharing it with their applicant
 	Subject        string
 	Correspondents []string // names
 	TaxCodes       []string
@@ -66,6 +67,7 @@ func FromRegistration(r *domain.Registration) Document {
 		Status:       string(r.Status),
 		Confidential: r.Confidential,
 		CreatedBy:    r.CreatedBy,
+		Parties:      r.Parties,
 		Subject:      r.Subject,
 		Position:     r.Position,
 	}
@@ -133,6 +135,7 @@ func (d Document) fields() map[string]any {
 		fStatus:         d.Status,
 		fConfidential:   d.Confidential,
 		fCreatedBy:      d.CreatedBy,
+		fParties:        d.Parties,
 		fSubject:        d.Subject,
 		fCorrespondents: d.Correspondents,
 		fText:           d.Text,

@@ -35,6 +35,7 @@ const (
 	fStatus         = "status"
 	fConfidential   = "confidential"
 	fCreatedBy      = "created_by"
+	fParties        = "parties"
 	fSubject        = "subject"
 	fCorrespondents = "correspondents"
 	fTaxCodes       = "tax_codes"
@@ -77,7 +78,7 @@ func newMapping() *mapping.IndexMappingImpl {
 		doc.AddFieldMappingsAt(f, keywordField(true))
 	}
 	for _, f := range []string{fRef, fRegister, fYear, fDirection, fChannel, fClass, fClassPath,
-		fOffices, fStatus, fCreatedBy, fTaxCodes, fSortDate} {
+		fOffices, fStatus, fCreatedBy, fParties, fTaxCodes, fSortDate} {
 		doc.AddFieldMappingsAt(f, keywordField(false))
 	}
 	// Subject and text are stored with term vectors only because highlighting needs them.

@@ -126,6 +126,9 @@ func visibility(v domain.Visibility) query.Query {
 	if v.CreatedBy != "" {
 		any = append(any, fieldTerm(fCreatedBy, v.CreatedBy))
 	}
+	if v.Party != "" {
+		any = append(any, fieldTerm(fParties, v.Party))
+	}
 	for _, o := range slices.Compact(slices.Sorted(slices.Values(v.Offices))) {
 		if o != "" {
 			any = append(any, fieldTerm(fOffices, o))

@@ -28,27 +28,32 @@ const (
 func (db *DB) CreateDossier(ctx context.Context, d *domain.Dossier, w domain.Write) error {
 	d.OpenedAt = utcMicro(d.OpenedAt)
 	number, identifier, position := d.Number, d.Identifier, d.Position
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		stmts := append([]stmt{db.changeStmt(changeDossierCreated, domain.KindDossier, d.ID)}, db.writeStmts(w)...)
-		if err := db.runAll(tx, &d.Position, stmts...); err != nil {
-			return idempotencyConflict(err, w)
-		}
-		n, err := db.nextDossierNumber(tx, d.Class, d.Year)
-		if err != nil {
-			return err
-		}
-		d.AssignNumber(n)
-		err = tx.Exec(`INSERT INTO dossiers (id, identifier, year, class, number, subject, type, office, parent_id,
-				status, opened_at, closed_at, created_by, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Identifier, d.Year, d.Class, d.Number, d.Subject, string(d.Type), d.Office, nullString(d.Parent),
-			string(d.Status), db.ts(d.OpenedAt), db.tsOrNil(d.ClosedAt), d.CreatedBy, d.Position).Error
-		return dossierError(err, d)
-	})
+	err := db.write(ctx, func(tx *gorm.DB) error { return db.insertDossier(tx, d, w) })
 	if err != nil {
 		d.Number, d.Identifier, d.Position = number, identifier, position
 		return fmt.Errorf("create dossier %s: %w", d.ID, err)
 	}
 	return nil
+}
+
+// insertDossier numbers and stores d with w and one change-feed event in tx: the body of
+// CreateDossier, shared with the transactions that open a dossier among other writes
+// (CreateCase). The caller restores d's number if tx rolls back.
+func (db *DB) insertDossier(tx *gorm.DB, d *domain.Dossier, w domain.Write) error {
+	stmts := append([]stmt{db.changeStmt(changeDossierCreated, domain.KindDossier, d.ID)}, db.writeStmts(w)...)
+	if err := db.runAll(tx, &d.Position, stmts...); err != nil {
+		return idempotencyConflict(err, w)
+	}
+	n, err := db.nextDossierNumber(tx, d.Class, d.Year)
+	if err != nil {
+		return err
+	}
+	d.AssignNumber(n)
+	err = tx.Exec(`INSERT INTO dossiers (id, identifier, year, class, number, subject, type, office, parent_id,
+			status, opened_at, closed_at, created_by, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.Identifier, d.Year, d.Class, d.Number, d.Subject, string(d.Type), d.Office, nullString(d.Parent),
+		string(d.Status), db.ts(d.OpenedAt), db.tsOrNil(d.ClosedAt), d.CreatedBy, d.Position).Error
+	return dossierError(err, d)
 }
 
 // nextDossierNumber takes the next number of the (class, year) counter, creating it at 1. The

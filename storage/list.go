@@ -117,6 +117,11 @@ func visibility(v domain.Visibility) (where []string, args []any, visible bool) 
 			WHERE vo.registration_id = r.id AND vo.office_code IN ?)`)
 		args = append(args, v.Offices)
 	}
+	if portal, applicant, ok := strings.Cut(v.Party, "/"); ok {
+		clauses = append(clauses, `EXISTS (SELECT 1 FROM case_documents vd JOIN cases vc ON vc.id = vd.case_id
+			WHERE vd.registration_id = r.id AND vc.portal_id = ? AND vc.applicant = ?)`)
+		args = append(args, portal, applicant)
+	}
 	return anyOf(clauses, args)
 }
 

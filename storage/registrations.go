@@ -29,65 +29,12 @@ const (
 // anything fails the transaction rolls back, the counter with it: no number is consumed, and r
 // keeps no number.
 func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w domain.Write) error {
-	r.RegisteredAt = utcMicro(r.RegisteredAt)
-	if r.Annulment != nil {
-		r.Annulment.At = utcMicro(r.Annulment.At)
-	}
-	enc, err := encode(r)
+	enc, err := prepare(r)
 	if err != nil {
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
 	number, identifier, position := r.Number, r.Identifier, r.Position
-	err = db.write(ctx, func(tx *gorm.DB) error {
-		aoo, err := db.loadAOO(tx)
-		if domain.IsCode(err, domain.ECNotFound) {
-			// Not the caller's not_found (an unknown register): the installation is broken.
-			return errors.New("no AOO: the installation is not bootstrapped")
-		}
-		if err != nil {
-			return err
-		}
-		digests := []string{r.Document.SHA256}
-		for _, a := range r.Attachments {
-			digests = append(digests, a.SHA256)
-		}
-		if err := db.lockContent(tx, digests); err != nil {
-			return err
-		}
-		if w.Verify != nil {
-			if err := w.Verify(ctx); err != nil {
-				return err
-			}
-		}
-		stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID),
-			contentRefsStmt(domain.KindRegistration, r.ID, digests)}
-		if len(r.Offices) > 0 {
-			stmts = append(stmts, officesStmt(r.ID, r.Offices))
-		}
-		stmts = append(stmts, db.writeStmts(w)...)
-		if err := db.runAll(tx, &r.Position, stmts...); err != nil {
-			if isUnique(err, "content_refs") {
-				// The id is taken: its content references were recorded by the registration that has it.
-				return conflict(err, "registration %s already exists", r.ID)
-			}
-			return officesError(idempotencyConflict(err, w), r.Offices)
-		}
-		if w.Document != "" {
-			if err := db.registerDocument(tx, w.Document, r.ID); err != nil {
-				return err
-			}
-		}
-		// The text row's reference to the registration is deferred: the numbering statement
-		// must be the transaction's last (numberAndInsertLast).
-		if err := db.enqueueText(tx, r.ID); err != nil {
-			if isUnique(err, "registration_texts") {
-				// The id is taken: its text row belongs to the registration that has it.
-				return conflict(err, "registration %s already exists", r.ID)
-			}
-			return err
-		}
-		return db.numberAndInsertLast(tx, aoo, r, enc, true)
-	})
+	err = db.write(ctx, func(tx *gorm.DB) error { return db.insertRegistration(ctx, tx, r, enc, w, true) })
 	if err != nil {
 		r.Number, r.Identifier, r.Position = number, identifier, position
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
@@ -96,6 +43,72 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 	db.counters.Store(counterKey{r.Register, r.Year}, struct{}{})
 	r.TextStatus = domain.TextPending
 	return nil
+}
+
+// prepare brings r's times to the stored precision and encodes its JSON columns, before the
+// transaction that inserts it starts.
+func prepare(r *domain.Registration) (encoded, error) {
+	r.RegisteredAt = utcMicro(r.RegisteredAt)
+	if r.Annulment != nil {
+		r.Annulment.At = utcMicro(r.Annulment.At)
+	}
+	return encode(r)
+}
+
+// insertRegistration numbers and stores r (encoded as enc) with its offices, w and one change-feed
+// event in tx: the body of CreateRegistration, shared with the transactions that register a
+// document among other writes (CreateCase). The caller restores r's number if tx rolls back.
+// With last set, the numbering statement commits tx (numberAndInsertLast): only for a caller
+// that has nothing left to write.
+func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Registration, enc encoded, w domain.Write, last bool) error {
+	aoo, err := db.loadAOO(tx)
+	if domain.IsCode(err, domain.ECNotFound) {
+		// Not the caller's not_found (an unknown register): the installation is broken.
+		return errors.New("no AOO: the installation is not bootstrapped")
+	}
+	if err != nil {
+		return err
+	}
+	digests := []string{r.Document.SHA256}
+	for _, a := range r.Attachments {
+		digests = append(digests, a.SHA256)
+	}
+	if err := db.lockContent(tx, digests); err != nil {
+		return err
+	}
+	if w.Verify != nil {
+		if err := w.Verify(ctx); err != nil {
+			return err
+		}
+	}
+	stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID),
+		contentRefsStmt(domain.KindRegistration, r.ID, digests)}
+	if len(r.Offices) > 0 {
+		stmts = append(stmts, officesStmt(r.ID, r.Offices))
+	}
+	stmts = append(stmts, db.writeStmts(w)...)
+	if err := db.runAll(tx, &r.Position, stmts...); err != nil {
+		if isUnique(err, "content_refs") {
+			// The id is taken: its content references were recorded by the registration that has it.
+			return conflict(err, "registration %s already exists", r.ID)
+		}
+		return officesError(idempotencyConflict(err, w), r.Offices)
+	}
+	if w.Document != "" {
+		if err := db.registerDocument(tx, w.Document, r.ID); err != nil {
+			return err
+		}
+	}
+	// The text row's reference to the registration is deferred: the numbering statement
+	// must be the transaction's last (numberAndInsertLast).
+	if err := db.enqueueText(tx, r.ID); err != nil {
+		if isUnique(err, "registration_texts") {
+			// The id is taken: its text row belongs to the registration that has it.
+			return conflict(err, "registration %s already exists", r.ID)
+		}
+		return err
+	}
+	return db.numberAndInsertLast(tx, aoo, r, enc, last)
 }
 
 // officesStmt assigns a registration to offices, keeping their order.

@@ -30,16 +30,21 @@ func (db *DB) selectRegistrations() string {
 // dossiers column of version 1 is no longer read), by the order they were filed in.
 func (db *DB) registrationSelectList() string {
 	offices := `json_agg(o.office_code ORDER BY o.ordinal)::text`
+	parties := `coalesce((SELECT json_agg(c.portal_id || '/' || c.applicant ORDER BY c.seq)::text
+		FROM case_documents cd JOIN cases c ON c.id = cd.case_id WHERE cd.registration_id = r.id), '[]')`
 	dossiers := `coalesce((SELECT json_agg(dd.identifier ORDER BY di.added_at, dd.identifier)::text
 		FROM dossier_items di JOIN dossiers dd ON dd.id = di.dossier_id WHERE di.registration_id = r.id), '[]')`
 	if db.engine == SQLite {
 		offices = `json_group_array(o.office_code ORDER BY o.ordinal)`
+		parties = `(SELECT json_group_array(c.portal_id || '/' || c.applicant ORDER BY c.seq)
+		FROM case_documents cd JOIN cases c ON c.id = cd.case_id WHERE cd.registration_id = r.id)`
 		dossiers = `(SELECT json_group_array(dd.identifier ORDER BY di.added_at, dd.identifier)
 		FROM dossier_items di JOIN dossiers dd ON dd.id = di.dossier_id WHERE di.registration_id = r.id)`
 	}
 	return strings.Replace(registrationColumns, "r.dossiers", dossiers, 1) + `,
 		(SELECT ` + offices + ` FROM registration_offices o WHERE o.registration_id = r.id),
-		(SELECT t.status FROM registration_texts t WHERE t.registration_id = r.id)`
+		(SELECT t.status FROM registration_texts t WHERE t.registration_id = r.id),
+		` + parties
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
@@ -50,7 +55,7 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		r                                  domain.Registration
 		seq                                int64
 		correspondents, document           string
-		attachments, dossiers              string
+		attachments, dossiers, parties     string
 		senderRef, offices, textStatus     sql.NullString
 		annulledBy, annulledByName, reason sql.NullString
 		authorization                      sql.NullString
@@ -64,7 +69,7 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		&r.Date, &r.Direction, &r.Channel, &r.Subject, &correspondents, &senderRef, &document,
 		&attachments, &r.Class, &dossiers, &r.Confidential, &r.Status,
 		timeCol{T: &ann.At, Valid: &annulled}, &annulledBy, &annulledByName, &reason, &authorization,
-		&r.CreatedBy, &r.Position, &disposalID, timeCol{T: &disposal.At, Valid: &disposed}, &disposalAuth, &offices, &textStatus)
+		&r.CreatedBy, &r.Position, &disposalID, timeCol{T: &disposal.At, Valid: &disposed}, &disposalAuth, &offices, &textStatus, &parties)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -88,6 +93,9 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 	decode("document", document, &r.Document)
 	decode("attachments", attachments, &r.Attachments)
 	decode("dossiers", dossiers, &r.Dossiers)
+	if parties != "[]" {
+		decode("parties", parties, &r.Parties)
+	}
 	if senderRef.Valid {
 		decode("sender_reference", senderRef.String, &r.SenderReference)
 	}
@@ -149,6 +157,7 @@ func clone(r *domain.Registration) *domain.Registration {
 	c.Attachments = slices.Clone(r.Attachments)
 	c.Offices = slices.Clone(r.Offices)
 	c.Dossiers = slices.Clone(r.Dossiers)
+	c.Parties = slices.Clone(r.Parties)
 	if r.SenderReference != nil {
 		s := *r.SenderReference
 		c.SenderReference = &s

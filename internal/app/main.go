@@ -43,6 +43,9 @@ type Main struct {
 	// DisposalSweepEvery is how often content left by interrupted disposals is looked for;
 	// zero means DefaultDisposalSweepEvery. The sweep also runs once at start.
 	DisposalSweepEvery time.Duration
+	// WebhookEvery is how often the webhook worker looks for due events (zero: every second);
+	// WebhookBackoff is the delay before the first retry, doubled at each (zero: 2 s).
+	WebhookEvery, WebhookBackoff time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -54,6 +57,7 @@ type Main struct {
 	journals  *journaling
 	texts     *textJobs
 	disposals *disposalSweep
+	webhooks  *webhooks
 }
 
 // New returns a Main for a validated configuration.
@@ -105,7 +109,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openIntegrity(); err != nil {
 		return err
 	}
+	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
+	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
 	m.openJournals()
+	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
 	return nil
 }
@@ -160,6 +167,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
 	m.disposals.start()
+	m.webhooks.start()
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -202,6 +210,7 @@ func (m *Main) Close() error {
 		errs = append(errs, err)
 	}
 	m.disposals.stopBackground()
+	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sportello/sportello/domain"
+)
+
+// listProcedures lists the service catalogue.
+//
+//	@Summary		List procedures (catalogo dei procedimenti)
+//	@Description	The service catalogue, by code, readable by every client: portals show it to applicants. `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. Never paged.
+//	@Tags			procedures
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			audience	query		string	false	"Keep procedures open to this audience"	Enums(citizen, business, both)
+//	@Success		200			{object}	ProcedureList
+//	@Failure		401,422,500,503	{object}	Problem
+//	@Router			/v1/procedures [get]
+func (h *handlers) listProcedures(c *gin.Context) {
+	q := c.Request.URL.Query()
+	var v domain.Validation
+	checkQuery(&v, q, []string{"audience"})
+	if err := v.Err(); err != nil {
+		h.fail(c, err)
+		return
+	}
+	ps, err := h.svc.Procedures(c.Request.Context(), domain.Audience(q.Get("audience")))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := ProcedureList{Items: make([]Procedure, 0, len(ps))}
+	for _, p := range ps {
+		out.Items = append(out.Items, toProcedure(p))
+	}
+	respond(c, http.StatusOK, out)
+}
+
+// createProcedure publishes a procedure.
+//
+//	@Summary		Publish a procedure
+//	@Description	Admin only. `form_schema` must compile as JSON Schema; the office, the steps' offices and the class must exist. An existing code is 409.
+//	@Tags			procedures
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"
+//	@Param			procedure		body		NewProcedure	true	"The procedure"
+//	@Success		201				{object}	Procedure
+//	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
+//	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@Router			/v1/procedures [post]
+func (h *handlers) createProcedure(c *gin.Context) {
+	body, err := readJSONBody(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var in NewProcedure
+	if err := decodeStrict(body, &in, "body", nil); err != nil {
+		h.fail(c, err)
+		return
+	}
+	p := domain.Procedure{
+		Code: in.Code, Name: in.Name, Audience: domain.Audience(in.Audience), Description: in.Description,
+		Office: in.Office, Class: in.Class, DeadlineDays: in.DeadlineDays, SilenceIsConsent: in.SilenceIsConsent,
+		StepsInOrder: in.StepsInOrder,
+	}
+	if in.FormSchema != nil {
+		p.FormSchema, _ = json.Marshal(in.FormSchema) // decoded from JSON: re-encoding cannot fail
+	}
+	for _, d := range in.RequiredDocuments {
+		p.RequiredDocuments = append(p.RequiredDocuments, domain.RequiredDocument(d))
+	}
+	for _, s := range in.Steps {
+		p.Steps = append(p.Steps, domain.Step(s))
+	}
+	out, replayed, err := h.svc.CreateProcedure(c.Request.Context(), principal(c), p, jsonIdempotency(c, body))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	markReplayed(c, replayed)
+	respond(c, http.StatusCreated, toProcedure(out))
+}
+
+func toProcedure(p domain.Procedure) Procedure {
+	out := Procedure{
+		Code: p.Code, Name: p.Name, Audience: string(p.Audience), Description: p.Description,
+		RequiredDocuments: make([]RequiredDocument, 0, len(p.RequiredDocuments)), Office: p.Office, Class: p.Class,
+		DeadlineDays: p.DeadlineDays, SilenceIsConsent: p.SilenceIsConsent, Steps: make([]ProcedureStep, 0, len(p.Steps)),
+		StepsInOrder: p.StepsInOrder, CreatedAt: p.CreatedAt,
+	}
+	for _, d := range p.RequiredDocuments {
+		d.Formats = append([]string{}, d.Formats...)
+		out.RequiredDocuments = append(out.RequiredDocuments, RequiredDocument(d))
+	}
+	for _, s := range p.Steps {
+		out.Steps = append(out.Steps, ProcedureStep(s))
+	}
+	_ = json.Unmarshal(p.FormSchema, &out.FormSchema) // validated JSON, stored as it came
+	return out
+}
