@@ -41,7 +41,6 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 	}
 	// Only now, committed, is the counter row surely there for every other transaction.
 	db.counters.Store(counterKey{r.Register, r.Year}, struct{}{})
-	r.TextStatus = domain.TextPending
 	return nil
 }
 
@@ -108,7 +107,11 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 		}
 		return err
 	}
-	return db.numberAndInsertLast(tx, aoo, r, enc, last)
+	if err := db.numberAndInsertLast(tx, aoo, r, enc, last); err != nil {
+		return err
+	}
+	r.TextStatus = domain.TextPending
+	return nil
 }
 
 // officesStmt assigns a registration to offices, keeping their order.
