@@ -254,31 +254,6 @@ func (db *DB) Registration(ctx context.Context, ref domain.Ref) (*domain.Registr
 	return r, nil
 }
 
-// RegistrationsByID returns the registrations with these ids keyed by id, in one query per
-// thousand ids; an unknown id is simply absent. The background consumers (search projection,
-// log sequencer) load a whole batch of change events this way instead of a query per event.
-func (db *DB) RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error) {
-	out := make(map[string]*domain.Registration, len(ids))
-	for chunk := range slices.Chunk(ids, 1000) {
-		rows, err := db.read(ctx).Raw(db.selectRegistrations()+` WHERE r.id IN ?`, chunk).Rows()
-		if err != nil {
-			return nil, fmt.Errorf("registrations by id: %w", err)
-		}
-		for rows.Next() {
-			r, _, err := scanRegistration(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("registrations by id: %w", err)
-			}
-			out[r.ID] = r
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, fmt.Errorf("registrations by id: %w", err)
-		}
-	}
-	return out, nil
-}
-
 // RegistrationByID returns one registration by id (ECNotFound).
 func (db *DB) RegistrationByID(ctx context.Context, id string) (*domain.Registration, error) {
 	r, _, err := scanRegistration(db.read(ctx).Raw(db.selectRegistrations()+` WHERE r.id = ?`, id).Row())
