@@ -33,7 +33,7 @@ var searchParams = []string{"q", "register", "year", "direction", "channel", "st
 // searchDocuments runs a full-text search.
 //
 //	@Summary		Search
-//	@Description	Full-text search (Italian analysis: stemming, accents and case ignored) over subject, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. `q` takes words (all must match), "phrases", prefix*, field:value (subject, text, correspondent, class, register, year, direction, channel, status, kind, office, identifier, ref, tax_code), -word, and a protocol reference such as PG/2026/0000042 for that registration exactly. Results, totals, facets and highlights include only what the caller may see. With `min_position` (the `position` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.
+//	@Description	Full-text search (Italian analysis: stemming, accents and case ignored) over registrations, dossiers and unregistered documents: subject, description, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. `q` takes words (all must match), "phrases", prefix*, field:value (subject, description, text, correspondent, class, register, year, direction, channel, status, kind, type, office, identifier, ref, tax_code, registration), -word, a protocol reference such as PG/2026/0000042 for that registration exactly, and a dossier identifier such as 2026-VI.3-000012 for that dossier. A dossier's date is the day it was opened, a document's the day it was created; a document's identifier is its id. Results, totals, facets and highlights include only what the caller may open: registrations and documents by the rules of GET /v1/registrations and GET /v1/documents (confidential ones only for records officers, their offices and whoever created them), dossiers by those of GET /v1/dossiers (portals see none). With `min_position` (the `position` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.
 //	@Tags			search
 //	@Produce		json
 //	@Security		BearerAuth
@@ -42,13 +42,13 @@ var searchParams = []string{"q", "register", "year", "direction", "channel", "st
 //	@Param			year			query		int		false	"Year"
 //	@Param			direction		query		string	false	"incoming, outgoing or internal"
 //	@Param			channel			query		string	false	"Channel"
-//	@Param			status			query		string	false	"active or annulled"
+//	@Param			status			query		string	false	"active or annulled (registrations); open, closed or disposed (dossiers)"
 //	@Param			class			query		string	false	"Class, with everything below it"
 //	@Param			office			query		string	false	"Office code"
-//	@Param			kind			query		string	false	"registration"
-//	@Param			from			query		string	false	"First protocol date, YYYY-MM-DD"
-//	@Param			to				query		string	false	"Last protocol date, YYYY-MM-DD"
-//	@Param			facets			query		string	false	"Comma-separated: register, year, direction, channel, class, office, status"
+//	@Param			kind			query		string	false	"Comma-separated: registration, dossier, document; default all"
+//	@Param			from			query		string	false	"First date (protocol, opening or creation), YYYY-MM-DD"
+//	@Param			to				query		string	false	"Last date (protocol, opening or creation), YYYY-MM-DD"
+//	@Param			facets			query		string	false	"Comma-separated: register, year, direction, channel, class, office, status, kind"
 //	@Param			sort			query		string	false	"relevance (default) or date"
 //	@Param			limit			query		int		false	"1 to 100, default 20"
 //	@Param			cursor			query		string	false	"next_cursor of the previous page"
@@ -76,7 +76,8 @@ func (h *handlers) searchDocuments(c *gin.Context) {
 			return
 		}
 	}
-	q.Visibility = domain.VisibilityOf(principal(c))
+	p := principal(c)
+	q.Visibility, q.DossierVisibility = domain.VisibilityOf(p), domain.DossierVisibilityOf(p)
 	res, err := h.search.Search(ctx, q)
 	if err != nil {
 		h.fail(c, err)
@@ -91,7 +92,7 @@ func parseSearch(v url.Values) (search.Query, int64, error) {
 	var val domain.Validation
 	checkQuery(&val, v, searchParams)
 	q := search.Query{Q: v.Get("q"), Register: v.Get("register"), Direction: v.Get("direction"), Channel: v.Get("channel"),
-		Status: v.Get("status"), Class: v.Get("class"), Office: v.Get("office"), Kind: v.Get("kind"),
+		Status: v.Get("status"), Class: v.Get("class"), Office: v.Get("office"),
 		Sort: v.Get("sort"), Cursor: v.Get("cursor")}
 	q.Year = yearQuery(&val, v)
 	for _, d := range []struct {
@@ -108,6 +109,9 @@ func parseSearch(v url.Values) (search.Query, int64, error) {
 	}
 	if s := v.Get("facets"); s != "" {
 		q.Facets = strings.Split(s, ",")
+	}
+	if s := v.Get("kind"); s != "" {
+		q.Kinds = strings.Split(s, ",")
 	}
 	q.Limit = limitQuery(&val, v, search.MaxLimit)
 	var minPosition int64

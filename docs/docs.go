@@ -4560,7 +4560,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Full-text search (Italian analysis: stemming, accents and case ignored) over subject, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. ` + "`" + `q` + "`" + ` takes words (all must match), \"phrases\", prefix*, field:value (subject, text, correspondent, class, register, year, direction, channel, status, kind, office, identifier, ref, tax_code), -word, and a protocol reference such as PG/2026/0000042 for that registration exactly. Results, totals, facets and highlights include only what the caller may see. With ` + "`" + `min_position` + "`" + ` (the ` + "`" + `position` + "`" + ` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.",
+                "description": "Full-text search (Italian analysis: stemming, accents and case ignored) over registrations, dossiers and unregistered documents: subject, description, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. ` + "`" + `q` + "`" + ` takes words (all must match), \"phrases\", prefix*, field:value (subject, description, text, correspondent, class, register, year, direction, channel, status, kind, type, office, identifier, ref, tax_code, registration), -word, a protocol reference such as PG/2026/0000042 for that registration exactly, and a dossier identifier such as 2026-VI.3-000012 for that dossier. A dossier's date is the day it was opened, a document's the day it was created; a document's identifier is its id. Results, totals, facets and highlights include only what the caller may open: registrations and documents by the rules of GET /v1/registrations and GET /v1/documents (confidential ones only for records officers, their offices and whoever created them), dossiers by those of GET /v1/dossiers (portals see none). With ` + "`" + `min_position` + "`" + ` (the ` + "`" + `position` + "`" + ` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.",
                 "produces": [
                     "application/json"
                 ],
@@ -4601,7 +4601,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "string",
-                        "description": "active or annulled",
+                        "description": "active or annulled (registrations); open, closed or disposed (dossiers)",
                         "name": "status",
                         "in": "query"
                     },
@@ -4619,25 +4619,25 @@ const docTemplate = `{
                     },
                     {
                         "type": "string",
-                        "description": "registration",
+                        "description": "Comma-separated: registration, dossier, document; default all",
                         "name": "kind",
                         "in": "query"
                     },
                     {
                         "type": "string",
-                        "description": "First protocol date, YYYY-MM-DD",
+                        "description": "First date (protocol, opening or creation), YYYY-MM-DD",
                         "name": "from",
                         "in": "query"
                     },
                     {
                         "type": "string",
-                        "description": "Last protocol date, YYYY-MM-DD",
+                        "description": "Last date (protocol, opening or creation), YYYY-MM-DD",
                         "name": "to",
                         "in": "query"
                     },
                     {
                         "type": "string",
-                        "description": "Comma-separated: register, year, direction, channel, class, office, status",
+                        "description": "Comma-separated: register, year, direction, channel, class, office, status, kind",
                         "name": "facets",
                         "in": "query"
                     },
@@ -7296,6 +7296,11 @@ const docTemplate = `{
                 },
                 "kind": {
                     "type": "string",
+                    "enum": [
+                        "registration",
+                        "dossier",
+                        "document"
+                    ],
                     "example": "registration"
                 },
                 "score": {

@@ -6,6 +6,7 @@
 package search
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -22,24 +23,32 @@ const (
 // Document is one indexed thing. It is flat on purpose: every field is either a keyword the
 // filters and facets match exactly, a date, or free text analysed for Italian.
 type Document struct {
-	Kind           string
-	ID             string
-	Identifier     string // c_h501-A1B2C3D-PG-2026-0000042
-	Ref            string // PG/2026/0000042
-	Register       string
-	Year           int
-	Number         int64
-	Date           time.Time // protocol date: the calendar day, at midnight UTC
-	RegisteredAt   time.Time
-	Direction      string
-	Channel        string
-	Class          string
-	Offices        []string
-	Status         string
-	Confidential   bool
-	CreatedBy      string
-	Parties        []string // domain.Party of the cases sharing it with their applicant
-	Subject        string
+	Kind         string
+	ID           string
+	Identifier   string // c_h501-A1B2C3D-PG-2026-0000042; a dossier's 2026-VI.3-000012; a document's id
+	Ref          string // PG/2026/0000042
+	Register     string
+	Year         int
+	Number       int64
+	Date         time.Time // protocol date: the calendar day, at midnight UTC
+	RegisteredAt time.Time
+	// Created is when a dossier was opened or a document created: it orders them within their
+	// day as RegisteredAt orders registrations.
+	Created      time.Time
+	Direction    string
+	Channel      string
+	Class        string
+	Offices      []string
+	Status       string
+	Type         string // a dossier's tipologia (domain.DossierType)
+	Confidential bool
+	CreatedBy    string
+	Parties      []string // domain.Party of the cases sharing it with their applicant
+	Subject      string
+	Description  string // a document's description
+	// Registration holds, for a document a registration took, that registration's id and
+	// identifier, so `registration:` finds the document from its registration.
+	Registration   []string
 	Correspondents []string // names
 	TaxCodes       []string
 	Text           string // extracted text of the document and its attachments
@@ -83,6 +92,59 @@ func FromRegistration(r *domain.Registration) Document {
 	return d
 }
 
+// FromDossier projects a dossier's own metadata into the index (not its items, which are
+// indexed as themselves). Its date is the day it was opened in loc, as the dossier metadata
+// (DataApertura) show it; a disposed dossier keeps its metadata, like a disposed registration.
+func FromDossier(d *domain.Dossier, loc *time.Location) Document {
+	return Document{
+		Kind:       KindDossier,
+		ID:         d.ID,
+		Identifier: d.Identifier,
+		Year:       d.Year,
+		Date:       calendarDay(d.OpenedAt, loc),
+		Created:    d.OpenedAt,
+		Class:      d.Class,
+		Offices:    []string{d.Office},
+		Status:     string(d.Status),
+		Type:       string(d.Type),
+		CreatedBy:  d.CreatedBy,
+		Subject:    d.Subject,
+		Position:   d.Position,
+	}
+}
+
+// FromDocument projects an unregistered document into the index. Its date is the day it was
+// created in loc, as a dossier's index shows it; its identifier is its id, as there too. A
+// disposed document keeps its metadata, like a disposed registration.
+func FromDocument(d *domain.Document, loc *time.Location) Document {
+	date := calendarDay(d.CreatedAt, loc)
+	doc := Document{
+		Kind:         KindDocument,
+		ID:           d.ID,
+		Identifier:   d.ID,
+		Year:         date.Year(),
+		Date:         date,
+		Created:      d.CreatedAt,
+		Class:        d.Class,
+		Offices:      d.Offices,
+		Confidential: d.Confidential,
+		CreatedBy:    d.CreatedBy,
+		Subject:      d.Subject,
+		Description:  d.Description,
+		Position:     d.Position,
+	}
+	if r := d.Registration; r != nil {
+		doc.Registration = []string{r.ID, r.Identifier}
+	}
+	return doc
+}
+
+// calendarDay returns the calendar day of t in loc, at midnight UTC, as protocol dates are indexed.
+func calendarDay(t time.Time, loc *time.Location) time.Time {
+	y, m, dd := t.In(loc).Date()
+	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+}
+
 // shardYear is the year whose index holds d. The protocol date decides when there is one, so
 // that a date range always finds a document in the shard of its date's year; Year (equal to
 // it for registrations, whose date never changes) is the fallback for undated things.
@@ -93,15 +155,16 @@ func (d Document) shardYear() int {
 	return d.Year
 }
 
-// sortDate orders documents by protocol date, then by time of registration within the day (so
-// by number within a register), as a string that sorts lexicographically.
+// sortDate orders documents by protocol date, then by time of registration (or of opening or
+// creation) within the day, so by number within a register, as a string that sorts
+// lexicographically.
 func (d Document) sortDate() string {
 	key := ""
 	if !d.Date.IsZero() {
 		key = d.Date.UTC().Format(time.DateOnly)
 	}
-	if !d.RegisteredAt.IsZero() {
-		key += "|" + d.RegisteredAt.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	if at := cmp.Or(d.RegisteredAt, d.Created); !at.IsZero() {
+		key += "|" + at.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	}
 	return key
 }
@@ -133,10 +196,13 @@ func (d Document) fields() map[string]any {
 		fClassPath:      classPath(d.Class),
 		fOffices:        d.Offices,
 		fStatus:         d.Status,
+		fType:           d.Type,
 		fConfidential:   d.Confidential,
 		fCreatedBy:      d.CreatedBy,
 		fParties:        d.Parties,
 		fSubject:        d.Subject,
+		fDescription:    d.Description,
+		fRegistration:   d.Registration,
 		fCorrespondents: d.Correspondents,
 		fText:           d.Text,
 	}

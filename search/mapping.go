@@ -33,17 +33,20 @@ const (
 	fClassPath      = "class_path"
 	fOffices        = "offices"
 	fStatus         = "status"
+	fType           = "type"
 	fConfidential   = "confidential"
 	fCreatedBy      = "created_by"
 	fParties        = "parties"
 	fSubject        = "subject"
+	fDescription    = "description"
+	fRegistration   = "registration"
 	fCorrespondents = "correspondents"
 	fTaxCodes       = "tax_codes"
 	fText           = "text"
 )
 
 // textFields are analysed with analyzerName; plain words in a query search all of them.
-var textFields = []string{fSubject, fCorrespondents, fText}
+var textFields = []string{fSubject, fDescription, fCorrespondents, fText}
 
 // analyzerName is the Italian analyzer with accent folding. bleve's own `it` analyzer folds
 // accents only inside its light stemmer, which leaves words shorter than six letters alone:
@@ -78,13 +81,14 @@ func newMapping() *mapping.IndexMappingImpl {
 		doc.AddFieldMappingsAt(f, keywordField(true))
 	}
 	for _, f := range []string{fRef, fRegister, fYear, fDirection, fChannel, fClass, fClassPath,
-		fOffices, fStatus, fCreatedBy, fParties, fTaxCodes, fSortDate} {
+		fOffices, fStatus, fType, fRegistration, fCreatedBy, fParties, fTaxCodes, fSortDate} {
 		doc.AddFieldMappingsAt(f, keywordField(false))
 	}
 	// Subject and text are stored with term vectors only because highlighting needs them.
 	doc.AddFieldMappingsAt(fSubject, textField(true))
 	doc.AddFieldMappingsAt(fText, textField(true))
 	doc.AddFieldMappingsAt(fCorrespondents, textField(false))
+	doc.AddFieldMappingsAt(fDescription, textField(false))
 	doc.AddFieldMappingsAt(fDate, dateField(true))
 	doc.AddFieldMappingsAt(fRegisteredAt, dateField(false))
 	b := bleve.NewBooleanFieldMapping()

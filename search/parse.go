@@ -27,24 +27,26 @@ var keywordFields = map[string]struct {
 	field string
 	norm  func(string) string
 }{
-	"class":      {fClassPath, strings.ToUpper},
-	"register":   {fRegister, strings.ToUpper},
-	"year":       {fYear, same},
-	"direction":  {fDirection, strings.ToLower},
-	"channel":    {fChannel, strings.ToLower},
-	"status":     {fStatus, strings.ToLower},
-	"kind":       {fKind, strings.ToLower},
-	"office":     {fOffices, same},
-	"offices":    {fOffices, same},
-	"identifier": {fIdentifier, same},
-	"ref":        {fRef, normalizeRef},
-	"tax_code":   {fTaxCodes, strings.ToUpper},
-	"created_by": {fCreatedBy, same},
+	"class":        {fClassPath, strings.ToUpper},
+	"register":     {fRegister, strings.ToUpper},
+	"year":         {fYear, same},
+	"direction":    {fDirection, strings.ToLower},
+	"channel":      {fChannel, strings.ToLower},
+	"status":       {fStatus, strings.ToLower},
+	"kind":         {fKind, strings.ToLower},
+	"type":         {fType, strings.ToLower},
+	"office":       {fOffices, same},
+	"offices":      {fOffices, same},
+	"identifier":   {fIdentifier, same},
+	"ref":          {fRef, normalizeRef},
+	"tax_code":     {fTaxCodes, strings.ToUpper},
+	"created_by":   {fCreatedBy, same},
+	"registration": {fRegistration, same},
 }
 
 // textFieldNames maps the field names a query string may use to analysed fields.
 var textFieldNames = map[string]string{
-	"subject": fSubject, "text": fText, "correspondent": fCorrespondents, "correspondents": fCorrespondents,
+	"subject": fSubject, "description": fDescription, "text": fText, "correspondent": fCorrespondents, "correspondents": fCorrespondents,
 }
 
 func same(s string) string { return s }
@@ -52,6 +54,8 @@ func same(s string) string { return s }
 var (
 	refPattern        = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_]*)/(\d{4})/(\d{1,7})$`)
 	identifierPattern = regexp.MustCompile(`^[A-Za-z0-9_]+-[A-Za-z0-9]+-[A-Za-z0-9_]+-\d{4}-\d{7}$`)
+	// dossierPattern is a dossier's identifier, year-class-number: 2026-VI.3-000012.
+	dossierPattern = regexp.MustCompile(`^\d{4}-[IVXLCDMivxlcdm]+(\.\d+)*-\d{6,}$`)
 )
 
 // normalizeRef writes a reference the way the index stores it: PG/2026/42 → PG/2026/0000042.
@@ -132,7 +136,7 @@ func fieldEnd(rs []rune, i int) int {
 
 // parse turns a query string into a bleve query: every clause must match (AND), plain words
 // match any text field after Italian analysis, and a protocol reference or identifier matches
-// that registration exactly. It returns nil for a query with nothing to search (empty, or only
+// that registration (or dossier) exactly. It returns nil for a query with nothing to search (empty, or only
 // stop words), which the caller treats as "everything".
 func parse(q string) (query.Query, error) {
 	var must, mustNot []query.Query
@@ -180,6 +184,8 @@ func (c clause) query() (query.Query, error) {
 			return fieldTerm(fRef, normalizeRef(c.value)), nil
 		case identifierPattern.MatchString(c.value):
 			return fieldTerm(fIdentifier, c.value), nil
+		case dossierPattern.MatchString(c.value):
+			return fieldTerm(fIdentifier, strings.ToUpper(c.value)), nil
 		}
 	}
 	fields := textFields

@@ -20,10 +20,12 @@ const projectionBatch = 500
 // cursorFile holds the projection's change-feed cursor beside the shards.
 const cursorFile = "cursor.json"
 
-// Registrations loads registrations by id, a batch at a time (an unknown id is absent from
-// the map); storage.DB is one.
-type Registrations interface {
+// Source loads what the change feed names, a batch at a time (an unknown id is absent from
+// each map); storage.DB is one.
+type Source interface {
 	RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error)
+	DossiersByID(ctx context.Context, ids []string) (map[string]*domain.Dossier, error)
+	DocumentsByID(ctx context.Context, ids []string) (map[string]*domain.Document, error)
 }
 
 // Texts loads the extracted texts of registrations by id (those without text are left out);
@@ -33,16 +35,19 @@ type Texts interface {
 }
 
 // Projection keeps an Index equal to the database: it follows the change feed and indexes the
-// current state of every registration an event names. The cursor lives beside the index, not
+// current state of every registration, dossier and document an event names. The cursor lives beside the index, not
 // in the database, because each process keeps an index of its own; it is saved after the
 // documents, so a crash in between only makes the next step index them again (Put is
 // idempotent), and an index deleted with its cursor is rebuilt from the start of the feed.
 type Projection struct {
-	Index         *Index
-	Feed          domain.ChangeFeed
-	Registrations Registrations
-	// Texts, when set, fills in each document's extracted text. NewProjection sets it when
-	// Registrations also implements Texts.
+	Index  *Index
+	Feed   domain.ChangeFeed
+	Source Source
+	// Location is where the dates of dossiers and documents are reckoned (Europe/Rome), as
+	// protocol dates are.
+	Location *time.Location
+	// Texts, when set, fills in each registration's extracted text. NewProjection sets it when
+	// Source also implements Texts.
 	Texts  Texts
 	Logger *slog.Logger
 
@@ -52,11 +57,12 @@ type Projection struct {
 	wake     chan struct{} // WaitFor asks Run not to wait for its next tick
 }
 
-// NewProjection returns a projection resuming from the cursor saved in index's directory.
-func NewProjection(index *Index, feed domain.ChangeFeed, regs Registrations, logger *slog.Logger) (*Projection, error) {
-	p := &Projection{Index: index, Feed: feed, Registrations: regs, Logger: logger,
+// NewProjection returns a projection resuming from the cursor saved in index's directory; loc is
+// where the dates of dossiers and documents are reckoned.
+func NewProjection(index *Index, feed domain.ChangeFeed, src Source, loc *time.Location, logger *slog.Logger) (*Projection, error) {
+	p := &Projection{Index: index, Feed: feed, Source: src, Location: loc, Logger: logger,
 		advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
-	p.Texts, _ = regs.(Texts)
+	p.Texts, _ = src.(Texts)
 	raw, err := os.ReadFile(filepath.Join(index.dir, cursorFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -84,27 +90,8 @@ func (p *Projection) Step(ctx context.Context) (int, error) {
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
-	seen := map[string]bool{}
-	var ids []string
-	for _, e := range events {
-		if e.EntityKind == domain.KindRegistration && !seen[e.EntityID] {
-			seen[e.EntityID] = true
-			ids = append(ids, e.EntityID)
-		}
-	}
-	regs, err := p.Registrations.RegistrationsByID(ctx, ids)
+	docs, err := p.load(ctx, events)
 	if err != nil {
-		return 0, fmt.Errorf("index registrations: %w", err)
-	}
-	docs := make([]Document, 0, len(ids))
-	for _, id := range ids {
-		r, ok := regs[id]
-		if !ok {
-			return 0, fmt.Errorf("index registration %s: not found", id)
-		}
-		docs = append(docs, FromRegistration(r))
-	}
-	if err := p.addTexts(ctx, docs); err != nil {
 		return 0, err
 	}
 	if err := p.Index.Put(ctx, docs...); err != nil {
@@ -116,21 +103,75 @@ func (p *Projection) Step(ctx context.Context) (int, error) {
 	return len(events), nil
 }
 
-// addTexts fills in the extracted text of docs, in one query per step.
-func (p *Projection) addTexts(ctx context.Context, docs []Document) error {
-	if p.Texts == nil || len(docs) == 0 {
+// load returns the current state of every registration, dossier and document events name, each
+// once, with one query per kind. Other kinds (cases, journals) are not indexed.
+func (p *Projection) load(ctx context.Context, events []domain.ChangeEvent) ([]Document, error) {
+	ids := map[string][]string{}
+	seen := map[string]bool{}
+	for _, e := range events {
+		switch e.EntityKind {
+		case domain.KindRegistration, domain.KindDossier, domain.KindDocument:
+		default:
+			continue
+		}
+		if key := e.EntityKind + "/" + e.EntityID; !seen[key] {
+			seen[key] = true
+			ids[e.EntityKind] = append(ids[e.EntityKind], e.EntityID)
+		}
+	}
+	docs := make([]Document, 0, len(seen))
+	err := errors.Join(
+		loadEach(ctx, p.Source.RegistrationsByID, ids[domain.KindRegistration], "registration", &docs, FromRegistration),
+		loadEach(ctx, p.Source.DossiersByID, ids[domain.KindDossier], "dossier", &docs,
+			func(d *domain.Dossier) Document { return FromDossier(d, p.Location) }),
+		loadEach(ctx, p.Source.DocumentsByID, ids[domain.KindDocument], "document", &docs,
+			func(d *domain.Document) Document { return FromDocument(d, p.Location) }))
+	if err != nil {
+		return nil, err
+	}
+	return docs, p.addTexts(ctx, docs)
+}
+
+// loadEach loads the things with ids in one batch read and appends their projections to docs.
+// Every id must be found: the feed names only things that exist, and nothing is ever deleted.
+func loadEach[T any](ctx context.Context, byID func(context.Context, []string) (map[string]T, error),
+	ids []string, what string, docs *[]Document, project func(T) Document) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
+	found, err := byID(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("index %ss: %w", what, err)
+	}
+	for _, id := range ids {
+		v, ok := found[id]
+		if !ok {
+			return fmt.Errorf("index %s %s: not found", what, id)
+		}
+		*docs = append(*docs, project(v))
+	}
+	return nil
+}
+
+// addTexts fills in the extracted text of the registrations among docs, in one query per step.
+func (p *Projection) addTexts(ctx context.Context, docs []Document) error {
+	var ids []string
+	for _, d := range docs {
+		if d.Kind == KindRegistration {
+			ids = append(ids, d.ID)
+		}
+	}
+	if p.Texts == nil || len(ids) == 0 {
+		return nil
 	}
 	texts, err := p.Texts.RegistrationTexts(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("index registrations: %w", err)
 	}
 	for i := range docs {
-		docs[i].Text = texts[docs[i].ID]
+		if docs[i].Kind == KindRegistration {
+			docs[i].Text = texts[docs[i].ID]
+		}
 	}
 	return nil
 }

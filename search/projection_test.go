@@ -96,7 +96,7 @@ func TestProjectionConvergesAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := search.NewProjection(x, db, db, nil)
+		p, err := search.NewProjection(x, db, db, time.UTC, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestProjectionConvergesAfterCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer x.Close()
-		p, err = search.NewProjection(x, db, db, nil)
+		p, err = search.NewProjection(x, db, db, time.UTC, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +141,7 @@ func TestProjectionConvergesAfterCrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer fresh.Close()
-			p, err := search.NewProjection(fresh, db, db, nil)
+			p, err := search.NewProjection(fresh, db, db, time.UTC, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +162,7 @@ func TestProjectionWaitFor(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer x.Close()
-		p, err := search.NewProjection(x, db, db, nil)
+		p, err := search.NewProjection(x, db, db, time.UTC, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

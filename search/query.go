@@ -12,10 +12,11 @@ import (
 // Query is a search request. Filters narrow the hits exactly (keyword fields); Q is full text.
 // Visibility is mandatory: the zero value sees nothing.
 type Query struct {
-	// Q is the query string: plain words (all must match, in subject, correspondents or text),
-	// "phrases", prefix*, field:value (subject:, text:, correspondent:, class:, register:, year:,
-	// direction:, channel:, status:, kind:, office:, identifier:, ref:, tax_code:), -negation,
-	// and protocol references (PG/2026/42) or identifiers that match one registration exactly.
+	// Q is the query string: plain words (all must match, in subject, description,
+	// correspondents or text), "phrases", prefix*, field:value (subject:, description:, text:,
+	// correspondent:, class:, register:, year:, direction:, channel:, status:, kind:, type:,
+	// office:, identifier:, ref:, tax_code:, registration:), -negation, and protocol references
+	// (PG/2026/42) or identifiers that match one registration or dossier exactly.
 	Q         string
 	Register  string
 	Direction string
@@ -23,15 +24,18 @@ type Query struct {
 	Status    string
 	Class     string // matches the class and everything below it
 	Office    string
-	Kind      string
+	Kinds     []string // any of Kinds; none means every kind
 	Year      int
 	From, To  time.Time // protocol date range, both ends included; zero means open
 	Facets    []string  // any of FacetNames
-	// Visibility limits hits, totals, facet counts and highlights to what the caller may see.
-	Visibility domain.Visibility
-	Limit      int    // 1 to MaxLimit; 0 means DefaultLimit
-	Cursor     string // NextCursor of the previous page
-	Sort       string // SortRelevance (default) or SortDate
+	// Visibility limits the registrations and documents in hits, totals, facet counts and
+	// highlights to what the caller may see (domain.VisibilityOf), DossierVisibility the
+	// dossiers (domain.DossierVisibilityOf): the domain reads them by different rules.
+	Visibility        domain.Visibility
+	DossierVisibility domain.Visibility
+	Limit             int    // 1 to MaxLimit; 0 means DefaultLimit
+	Cursor            string // NextCursor of the previous page
+	Sort              string // SortRelevance (default) or SortDate
 }
 
 // Sort orders.
@@ -46,14 +50,17 @@ const (
 	MaxLimit     = 100
 )
 
+// Kinds lists the kinds of indexed things, in the order the API documents them.
+var Kinds = []string{KindRegistration, KindDossier, KindDocument}
+
 // facetFields maps the facet names a client may ask for to the fields counted.
 var facetFields = map[string]string{
 	"register": fRegister, "year": fYear, "direction": fDirection, "channel": fChannel,
-	"class": fClass, "office": fOffices, "status": fStatus,
+	"class": fClass, "office": fOffices, "status": fStatus, "kind": fKind,
 }
 
 // FacetNames lists the facets Search can count.
-var FacetNames = []string{"register", "year", "direction", "channel", "class", "office", "status"}
+var FacetNames = []string{"register", "year", "direction", "channel", "class", "office", "status", "kind"}
 
 // facetSize is how many terms a facet reports at most.
 const facetSize = 50
@@ -79,6 +86,11 @@ func (q *Query) validate() error {
 			v.Add("facets", "unknown facet %q; known: %s", f, strings.Join(FacetNames, ", "))
 		}
 	}
+	for _, k := range q.Kinds {
+		if !slices.Contains(Kinds, k) {
+			v.Add("kind", "unknown kind %q; known: %s", k, strings.Join(Kinds, ", "))
+		}
+	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
 		v.Add("to", "must not be before from")
 	}
@@ -99,7 +111,13 @@ func (q *Query) filters() []query.Query {
 	add(fStatus, q.Status)
 	add(fClassPath, strings.ToUpper(q.Class))
 	add(fOffices, q.Office)
-	add(fKind, q.Kind)
+	if len(q.Kinds) > 0 {
+		kinds := make([]query.Query, len(q.Kinds))
+		for i, k := range q.Kinds {
+			kinds[i] = fieldTerm(fKind, k)
+		}
+		fs = append(fs, anyOf(kinds))
+	}
 	if q.Year != 0 {
 		add(fYear, yearTerm(q.Year))
 	}
@@ -112,8 +130,31 @@ func (q *Query) filters() []query.Query {
 	return fs
 }
 
-// visibility returns v as a query, or nil when v sees nothing.
-func visibility(v domain.Visibility) query.Query {
+// visibility returns the caller's visibility as a query, or nil when it sees nothing. Each
+// kind is visible by the domain's own read rules: registrations by v (domain.Visibility.Allows),
+// documents by v too (AllowsDocument: the same rules, and they have no parties), dossiers by dv
+// (AllowsDossier: all of them, or those of its offices or that it opened; none for portals).
+func visibility(v, dv domain.Visibility) query.Query {
+	if v.All && dv.All {
+		return query.NewMatchAllQuery()
+	}
+	var any []query.Query
+	if records := recordVisibility(v); records != nil {
+		any = append(any, allOf([]query.Query{anyOf([]query.Query{
+			fieldTerm(fKind, KindRegistration), fieldTerm(fKind, KindDocument)}), records}))
+	}
+	if dossiers := dossierVisibility(dv); dossiers != nil {
+		any = append(any, allOf([]query.Query{fieldTerm(fKind, KindDossier), dossiers}))
+	}
+	if len(any) == 0 {
+		return nil
+	}
+	return anyOf(any)
+}
+
+// recordVisibility returns v as a query over registrations and documents, or nil when v sees
+// none of them.
+func recordVisibility(v domain.Visibility) query.Query {
 	if v.All {
 		return query.NewMatchAllQuery()
 	}
@@ -129,15 +170,39 @@ func visibility(v domain.Visibility) query.Query {
 	if v.Party != "" {
 		any = append(any, fieldTerm(fParties, v.Party))
 	}
-	for _, o := range slices.Compact(slices.Sorted(slices.Values(v.Offices))) {
-		if o != "" {
-			any = append(any, fieldTerm(fOffices, o))
-		}
-	}
+	any = append(any, officeTerms(v.Offices)...)
 	if len(any) == 0 {
 		return nil
 	}
 	return anyOf(any)
+}
+
+// dossierVisibility returns dv (see domain.DossierVisibilityOf) as a query over dossiers, or
+// nil when dv sees none: a dossier has one office, and no confidentiality of its own.
+func dossierVisibility(dv domain.Visibility) query.Query {
+	if dv.All {
+		return query.NewMatchAllQuery()
+	}
+	var any []query.Query
+	if dv.CreatedBy != "" {
+		any = append(any, fieldTerm(fCreatedBy, dv.CreatedBy))
+	}
+	any = append(any, officeTerms(dv.Offices)...)
+	if len(any) == 0 {
+		return nil
+	}
+	return anyOf(any)
+}
+
+// officeTerms matches any of offices, each once.
+func officeTerms(offices []string) []query.Query {
+	var out []query.Query
+	for _, o := range slices.Compact(slices.Sorted(slices.Values(offices))) {
+		if o != "" {
+			out = append(out, fieldTerm(fOffices, o))
+		}
+	}
+	return out
 }
 
 // years returns the shard years q needs out of those that exist: a year filter or a date range

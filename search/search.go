@@ -60,7 +60,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	for _, f := range q.Facets {
 		res.Facets[f] = []FacetCount{}
 	}
-	vis := visibility(q.Visibility)
+	vis := visibility(q.Visibility, q.DossierVisibility)
 	if vis == nil {
 		return res, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sportello/sportello/search"
 	"github.com/sportello/sportello/storage"
@@ -30,7 +31,7 @@ func Reindex(ctx context.Context, cfg Config) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := build(ctx, db, gen)
+	n, err := build(ctx, db, gen, cfg.Location())
 	if err == nil {
 		err = search.PublishGeneration(dir, gen)
 	}
@@ -40,13 +41,14 @@ func Reindex(ctx context.Context, cfg Config) (uint64, error) {
 	return n, nil
 }
 
-// build indexes the whole change feed into the generation in dir and closes it.
-func build(ctx context.Context, db *storage.DB, dir string) (uint64, error) {
+// build indexes the whole change feed into the generation in dir, reckoning dates in loc, and
+// closes it.
+func build(ctx context.Context, db *storage.DB, dir string, loc *time.Location) (uint64, error) {
 	index, err := search.Open(dir)
 	if err != nil {
 		return 0, err
 	}
-	p, err := search.NewProjection(index, db, db, nil)
+	p, err := search.NewProjection(index, db, db, loc, nil)
 	if err == nil {
 		_, err = p.CatchUp(ctx)
 	}

@@ -25,6 +25,7 @@ const projectionTick = time.Second
 type searching struct {
 	dir    string
 	db     *storage.DB
+	loc    *time.Location // where the dates of dossiers and documents are reckoned
 	logger *slog.Logger
 
 	// mu guards gen and swapped. Searches hold it shared for their whole duration, so the old
@@ -53,7 +54,7 @@ func (m *Main) openSearch() error {
 	if err := search.RemoveOlderGenerations(dir, current); err != nil {
 		m.Logger.Warn("could not remove old search index generations", "err", err)
 	}
-	m.search = &searching{dir: dir, db: m.DB, swapped: make(chan struct{}), logger: m.Logger}
+	m.search = &searching{dir: dir, db: m.DB, loc: m.Config.Location(), swapped: make(chan struct{}), logger: m.Logger}
 	if m.search.gen, err = m.search.open(current); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func (s *searching) open(dir string) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := search.NewProjection(index, s.db, s.db, s.logger)
+	p, err := search.NewProjection(index, s.db, s.db, s.loc, s.logger)
 	if err != nil {
 		index.Close()
 		return nil, err
