@@ -3,6 +3,7 @@ package api_test
 import (
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -140,6 +141,20 @@ func TestDisposal(t *testing.T) {
 			c.do("GET", "/v1/dossiers/"+d.Identifier, op, nil).decode(t, http.StatusOK, &dd)
 			if dd.Status != "disposed" || dd.DisposalID != rec.ID {
 				t.Errorf("disposed dossier %+v", dd)
+			}
+		})
+		// The search index keeps the metadata of what was disposed of, as the API does: the
+		// dossier is found, now disposed, and so is the registration filed in it.
+		t.Run("SearchKeepsDisposedMetadata", func(t *testing.T) {
+			var dd api.Dossier
+			c.do("GET", "/v1/dossiers/"+d.Identifier, ro, nil).decode(t, http.StatusOK, &dd)
+			res := searchFor(t, c, ro, dd.Position, url.Values{"q": {d.Identifier}, "facets": {"status"}})
+			if res.Total != 1 || res.Items[0].ID != d.ID || len(res.Facets["status"]) != 1 || res.Facets["status"][0].Term != "disposed" {
+				t.Fatalf("disposed dossier in the index: %+v", res)
+			}
+			res = searchFor(t, c, ro, dd.Position, url.Values{"q": {`"domanda nel fascicolo"`}})
+			if res.Total != 1 || res.Items[0].ID != filed.ID {
+				t.Fatalf("disposed registration in the index: %+v", res)
 			}
 		})
 		t.Run("ErrGone", func(t *testing.T) {
