@@ -15,7 +15,7 @@ import (
 // scan is the OCR fixture shared with the API tests (see api/ocr_fixture_test.go).
 const scan = "../../testdata/verbale_sopralluogo.png"
 
-func needTools(t *testing.T, tools ...string) {
+func needTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -41,7 +41,7 @@ func textPDF(t *testing.T, lines ...string) []byte {
 }
 
 // imagePDF wraps the scan in a PDF that has no text layer at all.
-func imagePDF(t *testing.T) []byte {
+func imagePDF(t testing.TB) []byte {
 	t.Helper()
 	doc := fpdf.New("P", "mm", "A4", "")
 	doc.AddPage()
