@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,14 +9,22 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/sportello/sportello/domain"
 )
 
-// projectionBatch is how many change events one step reads.
-const projectionBatch = 500
+// projectionBatch is how many change events one step reads by default. Large batches index
+// far cheaper: bleve makes one segment per batch, and merging many small segments costs more
+// than indexing them (BenchmarkIndex, docs/benchmarks.md: 5,000 documents per batch take about
+// two thirds of the CPU time per document that batches of 1,000 take).
+const projectionBatch = 5000
+
+// putBudget bounds the bytes of text one Put indexes, so that a batch of registrations with
+// long extracted texts does not build one huge segment in memory.
+const putBudget = 32 << 20
 
 // cursorFile holds the projection's change-feed cursor beside the shards.
 const cursorFile = "cursor.json"
@@ -50,6 +59,8 @@ type Projection struct {
 	// Source also implements Texts.
 	Texts  Texts
 	Logger *slog.Logger
+	// Batch is how many change events a step reads; NewProjection sets projectionBatch.
+	Batch int
 
 	mu       sync.Mutex
 	cursor   domain.FeedCursor
@@ -61,7 +72,7 @@ type Projection struct {
 // where the dates of dossiers and documents are reckoned.
 func NewProjection(index *Index, feed domain.ChangeFeed, src Source, loc *time.Location, logger *slog.Logger) (*Projection, error) {
 	p := &Projection{Index: index, Feed: feed, Source: src, Location: loc, Logger: logger,
-		advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
+		Batch: projectionBatch, advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
 	p.Texts, _ = src.(Texts)
 	raw, err := os.ReadFile(filepath.Join(index.dir, cursorFile))
 	switch {
@@ -86,7 +97,7 @@ func (p *Projection) Cursor() domain.FeedCursor {
 // Step indexes the next batch of change events and reports how many it read.
 func (p *Projection) Step(ctx context.Context) (int, error) {
 	from := p.Cursor()
-	events, err := p.Feed.Changes(ctx, from, projectionBatch)
+	events, err := p.Feed.Changes(ctx, from, p.Batch)
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
@@ -94,13 +105,44 @@ func (p *Projection) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := p.Index.Put(ctx, docs...); err != nil {
+	if err := p.put(ctx, docs); err != nil {
 		return 0, err
 	}
 	if err := p.save(events[len(events)-1].Cursor()); err != nil {
 		return 0, err
 	}
 	return len(events), nil
+}
+
+// put indexes docs in Puts of at most putBudget bytes of text, in the order of their positions,
+// so that the index's own position (Index.WaitFor) never passes a document not yet indexed.
+func (p *Projection) put(ctx context.Context, docs []Document) error {
+	slices.SortFunc(docs, func(a, b Document) int { return cmp.Compare(a.Position, b.Position) })
+	for _, group := range budgetGroups(docs, putBudget) {
+		if err := p.Index.Put(ctx, group...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// budgetGroups cuts docs, in order, into runs of at most budget bytes of text each; a document
+// larger than budget makes a run of its own.
+func budgetGroups(docs []Document, budget int) [][]Document {
+	var groups [][]Document
+	start, size := 0, 0
+	for i, d := range docs {
+		n := len(d.Text) + len(d.Subject) + len(d.Description)
+		if i > start && size+n > budget {
+			groups = append(groups, docs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(docs) {
+		groups = append(groups, docs[start:])
+	}
+	return groups
 }
 
 // load returns the current state of every registration, dossier and document events name, each
@@ -221,7 +263,7 @@ func (p *Projection) Run(ctx context.Context, interval time.Duration) {
 		// Catch up without pause only while batches come full. Otherwise wait for the tick (or
 		// a WaitFor): indexing a trickle of one or two documents per step makes many tiny bleve
 		// segments, and merging them costs more than the indexing itself.
-		if n == projectionBatch && err == nil {
+		if n == p.Batch && err == nil {
 			continue
 		}
 		select {

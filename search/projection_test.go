@@ -100,6 +100,7 @@ func TestProjectionConvergesAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.Batch = 500                          // so that the 1,200 registrations take several steps
 		if _, err := p.Step(ctx); err != nil { // one batch indexed and its cursor saved
 			t.Fatal(err)
 		}
