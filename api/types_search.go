@@ -11,8 +11,9 @@ type SearchResult struct {
 
 // SearchItem is one hit: a registration, a dossier or an unregistered document (kind). Its
 // identifier is a registration's identifier, a dossier's (2026-VI.3-000012) or a document's id;
-// its date the protocol date, the day a dossier was opened or a document created. Highlights maps a field (subject, text) to fragments with the matched
-// words in <mark>…</mark>, HTML-escaped.
+// its date the protocol date, the day a dossier was opened or a document created. Highlights
+// maps a field (subject, text) to fragments with the matched words in <mark>…</mark>,
+// HTML-escaped.
 type SearchItem struct {
 	Kind       string              `json:"kind" enums:"registration,dossier,document" example:"registration"`
 	ID         string              `json:"id"`

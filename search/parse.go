@@ -136,8 +136,8 @@ func fieldEnd(rs []rune, i int) int {
 
 // parse turns a query string into a bleve query: every clause must match (AND), plain words
 // match any text field after Italian analysis, and a protocol reference or identifier matches
-// that registration (or dossier) exactly. It returns nil for a query with nothing to search (empty, or only
-// stop words), which the caller treats as "everything".
+// that registration (or dossier) exactly. It returns nil for a query with nothing to search
+// (empty, or only stop words), which the caller treats as "everything".
 func parse(q string) (query.Query, error) {
 	var must, mustNot []query.Query
 	for _, c := range lex(q) {

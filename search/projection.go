@@ -44,10 +44,11 @@ type Texts interface {
 }
 
 // Projection keeps an Index equal to the database: it follows the change feed and indexes the
-// current state of every registration, dossier and document an event names. The cursor lives beside the index, not
-// in the database, because each process keeps an index of its own; it is saved after the
-// documents, so a crash in between only makes the next step index them again (Put is
-// idempotent), and an index deleted with its cursor is rebuilt from the start of the feed.
+// current state of every registration, dossier and document an event names. The cursor lives
+// beside the index, not in the database, because each process keeps an index of its own; it is
+// saved after the documents, so a crash in between only makes the next step index them again
+// (Put is idempotent), and an index deleted with its cursor is rebuilt from the start of the
+// feed.
 type Projection struct {
 	Index  *Index
 	Feed   domain.ChangeFeed
