@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+	sqlitedriver "github.com/ncruces/go-sqlite3/driver"
 	"github.com/ncruces/go-sqlite3/gormlite"
 	"github.com/riverqueue/river"
 	"gorm.io/driver/postgres"
@@ -133,9 +134,8 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	file := (&url.URL{Scheme: "file", Path: path}).String()
 	// busy_timeout first: setting WAL mode may wait for another process's lock. synchronous=FULL
 	// makes every commit durable, not just consistent.
-	w, err := gorm.Open(gormlite.Open(file+"?_txlock=immediate"+
-		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_pragma=foreign_keys(on)"),
-		gormConfig(opts))
+	w, err := openSQLitePool(file+"?_txlock=immediate"+
+		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_pragma=foreign_keys(on)", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +151,8 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 		_ = wDB.Close()
 		return nil, err
 	}
-	r, err := gorm.Open(gormlite.Open(file+"?_txlock=deferred"+
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_pragma=query_only(on)"), sqliteReadConfig(opts))
+	r, err := openSQLitePool(file+"?_txlock=deferred"+
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_pragma=query_only(on)", opts)
 	if err != nil {
 		_ = wDB.Close()
 		return nil, err
@@ -169,6 +169,15 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	rDB.SetMaxOpenConns(n)
 	rDB.SetMaxIdleConns(n)
 	return &DB{engine: SQLite, w: w, r: r}, nil
+}
+
+// openSQLitePool opens a pool of connections to dsn whose statements are cached (stmtcache.go).
+func openSQLitePool(dsn string, opts Options) (*gorm.DB, error) {
+	connector, err := (&sqlitedriver.SQLite{}).OpenConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return gorm.Open(gormlite.OpenDB(sql.OpenDB(stmtCacheConnector{connector})), gormConfig(opts))
 }
 
 // pingBusy connects, retrying while the file is locked: switching a new database to WAL mode

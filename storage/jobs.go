@@ -72,18 +72,22 @@ func (db *DB) NewJobClient(cfg *river.Config) (*river.Client[*sql.Tx], error) {
 	return client, nil
 }
 
-// enqueue inserts a job in tx, the transaction of the write that needs it.
-func (db *DB) enqueue(tx *gorm.DB, args river.JobArgs) error {
+// enqueueMany inserts jobs in tx, the transaction of the write that needs them, with one
+// statement.
+func (db *DB) enqueueMany(tx *gorm.DB, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
 	inserter, err := db.jobInserter()
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+		return fmt.Errorf("enqueue: %w", err)
 	}
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
-		return fmt.Errorf("enqueue %s: not in a database/sql transaction (%T)", args.Kind(), tx.Statement.ConnPool)
+		return fmt.Errorf("enqueue: not in a database/sql transaction (%T)", tx.Statement.ConnPool)
 	}
-	if _, err := inserter.InsertTx(tx.Statement.Context, sqlTx, args, nil); err != nil {
-		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	if _, err := inserter.InsertManyFastTx(tx.Statement.Context, sqlTx, jobs); err != nil {
+		return fmt.Errorf("enqueue %d jobs: %w", len(jobs), err)
 	}
 	return nil
 }

@@ -21,18 +21,6 @@ func gormConfig(opts Options) *gorm.Config {
 	}
 }
 
-// sqliteReadConfig is gormConfig with a cache of prepared statements, for SQLite's read pool.
-// The SQLite driver compiles every statement it is given, and compiling was a quarter of the
-// server's CPU under load (PostgreSQL's driver, pgx, caches statements itself). Not for the
-// write connection: gorm prepares a statement inside a transaction on that transaction, which
-// closes it at commit, so writes would gain nothing.
-func sqliteReadConfig(opts Options) *gorm.Config {
-	c := gormConfig(opts)
-	c.PrepareStmt = true
-	c.PrepareStmtMaxSize = 512 // list queries vary with their filters: keep the cache bounded
-	return c
-}
-
 // sqlLogger sends gorm's statement traces to slog at debug level, without their parameters:
 // those hold personal data and key hashes. Errors are not logged here: they are returned, and
 // logged once by whoever handles them.

@@ -130,8 +130,8 @@ func TestNumberingRollback(t *testing.T) {
 				`SELECT count(*) FROM audit_events`:                                                    audits,
 				`SELECT count(*) FROM change_events`:                                                   changes,
 				`SELECT count(*) FROM idempotency_keys`:                                                0,
-				`SELECT count(*) FROM river_job`:                                                       1, // the first one's extraction
-				`SELECT count(*) FROM registration_texts`:                                              1,
+				`SELECT count(*) FROM river_job`:                                                       0, // enqueued after commit, by DispatchTexts
+				`SELECT count(*) FROM registration_texts`:                                              0,
 				`SELECT last_number FROM register_counters WHERE register_code = 'PG'`:                 1,
 				`SELECT count(*) FROM registration_offices WHERE office_code = 'RAG'`:                  0,
 				`SELECT count(*) FROM registrations WHERE subject <> 'Richiesta di accesso agli atti'`: 0,

@@ -20,8 +20,8 @@ const (
 	changeAnnulled = "registration.annulled"
 )
 
-// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2),
-// and enqueues the extraction of its text (see enqueueText).
+// CreateRegistration numbers and stores r with its offices, w and one change-feed event (R2).
+// The extraction of its text is enqueued after it commits, by DispatchTexts.
 //
 // Everything that does not need the number is written first; the counter row is taken last,
 // together with the one insert that needs it (see numberAndInsert), so that concurrent
@@ -97,15 +97,6 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 		if err := db.registerDocument(tx, w.Document, r.ID); err != nil {
 			return err
 		}
-	}
-	// The text row's reference to the registration is deferred: the numbering statement
-	// must be the transaction's last (numberAndInsertLast).
-	if err := db.enqueueText(tx, r.ID); err != nil {
-		if isUnique(err, "registration_texts") {
-			// The id is taken: its text row belongs to the registration that has it.
-			return conflict(err, "registration %s already exists", r.ID)
-		}
-		return err
 	}
 	if err := db.numberAndInsertLast(tx, aoo, r, enc, last); err != nil {
 		return err

@@ -102,8 +102,8 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 	if offices.Valid {
 		decode("offices", offices.String, &r.Offices)
 	}
-	// Registrations stored before text extraction existed have no text row, and no job.
-	r.TextStatus = domain.TextNone
+	// No text row yet: the text dispatcher has not reached the registration (DispatchTexts).
+	r.TextStatus = domain.TextPending
 	if textStatus.Valid {
 		r.TextStatus = textStatus.String
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/riverqueue/river"
 	"slices"
 	"strings"
 
@@ -18,14 +19,104 @@ import (
 // the registration with it. The transparency log ignores it (the registration did not change).
 const changeText = "registration.text"
 
-// enqueueText records a registration's text as pending and enqueues the job that extracts it,
-// in the registration's transaction: the job exists if and only if the registration does.
-func (db *DB) enqueueText(tx *gorm.DB, id string) error {
-	if err := tx.Exec(`INSERT INTO registration_texts (registration_id, status, updated_at) VALUES (?, ?, ?)`,
-		id, domain.TextPending, db.ts(db.now())).Error; err != nil {
-		return fmt.Errorf("record pending text: %w", err)
+// textDispatcher names the text dispatcher's row in consumer_cursors.
+const textDispatcher = "text"
+
+// DispatchTexts follows the change feed from the text dispatcher's cursor, reading at most
+// limit events, and for each registration created since records its text as pending and
+// enqueues the job that extracts it (one River insert for the batch); a registration disposed
+// of meanwhile gets "none" and no job. The cursor moves in the same transaction, and the
+// cursor row is locked first, so each registration gets exactly one job however many
+// processes dispatch at once. Until then a registration's text_status reads pending (no text
+// row yet). It returns how many events it read.
+//
+// Registrations used to enqueue their own job; doing it here takes the job queue's insert out
+// of the registration transaction, where it ran while the register's counter was locked, and
+// inserts the jobs of a whole batch at once.
+func (db *DB) DispatchTexts(ctx context.Context, limit int) (int, error) {
+	read := 0
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		from, err := db.lockCursor(tx, textDispatcher)
+		if err != nil {
+			return err
+		}
+		events, err := db.Changes(ctx, from, limit)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		read = len(events)
+		var created []string
+		for _, e := range events {
+			if e.EntityKind == domain.KindRegistration && e.Kind == changeCreated {
+				created = append(created, e.EntityID)
+			}
+		}
+		if err := db.recordTexts(tx, created); err != nil {
+			return err
+		}
+		last := events[len(events)-1].Cursor()
+		return tx.Exec(`UPDATE consumer_cursors SET tx = ?, position = ? WHERE name = ?`,
+			last.Tx, last.Position, textDispatcher).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dispatch texts: %w", err)
 	}
-	return db.enqueue(tx, jobs.ExtractText{RegistrationID: id})
+	return read, nil
+}
+
+// lockCursor returns the named consumer's cursor, creating it at the start of the feed, and
+// keeps its row locked until tx ends (SQLite's writes are serialised anyway).
+func (db *DB) lockCursor(tx *gorm.DB, name string) (domain.FeedCursor, error) {
+	if err := tx.Exec(`INSERT INTO consumer_cursors (name, tx, position) VALUES (?, 0, 0) ON CONFLICT (name) DO NOTHING`,
+		name).Error; err != nil {
+		return domain.FeedCursor{}, fmt.Errorf("cursor %s: %w", name, err)
+	}
+	q := `SELECT tx, position FROM consumer_cursors WHERE name = ?`
+	if db.engine == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var c domain.FeedCursor
+	if err := tx.Raw(q, name).Row().Scan(&c.Tx, &c.Position); err != nil {
+		return c, fmt.Errorf("cursor %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// recordTexts writes the text rows of the registrations ids — pending with a job, or none
+// without one for those disposed of — skipping any that has a row already.
+func (db *DB) recordTexts(tx *gorm.DB, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := db.ts(db.now())
+	var pending []string
+	for chunk := range slices.Chunk(ids, 500) {
+		rows, err := tx.Raw(`INSERT INTO registration_texts (registration_id, status, updated_at)
+			SELECT id, CASE WHEN disposal_id IS NULL THEN ? ELSE ? END, ? FROM registrations WHERE id IN ?
+			ON CONFLICT (registration_id) DO NOTHING
+			RETURNING registration_id, status`, domain.TextPending, domain.TextNone, now, chunk).Rows()
+		if err != nil {
+			return fmt.Errorf("record pending texts: %w", err)
+		}
+		for rows.Next() {
+			var id, status string
+			if err := rows.Scan(&id, &status); err != nil {
+				rows.Close()
+				return fmt.Errorf("record pending texts: %w", err)
+			}
+			if status == domain.TextPending {
+				pending = append(pending, id)
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("record pending texts: %w", err)
+		}
+	}
+	args := make([]river.InsertManyParams, len(pending))
+	for i, id := range pending {
+		args[i] = river.InsertManyParams{Args: jobs.ExtractText{RegistrationID: id}}
+	}
+	return db.enqueueMany(tx, args)
 }
 
 // StoreText records the outcome of an extraction (done with the text, or none) and appends a
@@ -163,73 +254,4 @@ func (db *DB) RegistrationTexts(ctx context.Context, ids []string) (map[string]s
 		}
 	}
 	return out, nil
-}
-
-// backfillBatch is how many registrations one backfill transaction takes.
-const backfillBatch = 500
-
-// backfillLock is the advisory lock key of EnqueueMissingTexts ("sptextbf" in ASCII).
-const backfillLock int64 = 0x7370746578746266
-
-// EnqueueMissingTexts enqueues the text extraction of the registrations that have no text row:
-// those stored before text extraction existed. It works in short transactions of
-// backfillBatch registrations, so registrations go on meanwhile, and returns how many it
-// enqueued. Registrations disposed of get "none" and no job. Running it twice, or in two
-// processes at once, enqueues each registration once: on PostgreSQL the batches of two
-// processes take turns under an advisory lock, and each finds the other's rows.
-func (db *DB) EnqueueMissingTexts(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n := 0
-		err := db.write(ctx, func(tx *gorm.DB) error {
-			if db.engine == Postgres {
-				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, backfillLock).Error; err != nil {
-					return err
-				}
-			}
-			rows, err := tx.Raw(`SELECT r.id, r.disposal_id IS NOT NULL FROM registrations r
-				WHERE NOT EXISTS (SELECT 1 FROM registration_texts t WHERE t.registration_id = r.id)
-				ORDER BY r.seq LIMIT ?`, backfillBatch).Rows()
-			if err != nil {
-				return err
-			}
-			type missing struct {
-				id       string
-				disposed bool
-			}
-			var todo []missing
-			for rows.Next() {
-				var m missing
-				if err := rows.Scan(&m.id, &m.disposed); err != nil {
-					rows.Close()
-					return err
-				}
-				todo = append(todo, m)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, m := range todo {
-				if m.disposed {
-					err = tx.Exec(`INSERT INTO registration_texts (registration_id, status, updated_at) VALUES (?, ?, ?)`,
-						m.id, domain.TextNone, db.ts(db.now())).Error
-				} else {
-					err = db.enqueueText(tx, m.id)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			n = len(todo)
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("enqueue missing texts: %w", err)
-		}
-		total += n
-		if n < backfillBatch {
-			return total, nil
-		}
-	}
 }

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/sportello/sportello/domain"
@@ -15,8 +16,11 @@ func TestRegistrationText(t *testing.T) {
 		if r.TextStatus != domain.TextPending {
 			t.Fatalf("text_status %q after registration, want pending", r.TextStatus)
 		}
+		if _, err := f.db.DispatchTexts(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
 		if n := f.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'extract_text' AND state = 'available'`); n != 1 {
-			t.Fatalf("%d extraction jobs enqueued with the registration, want 1", n)
+			t.Fatalf("%d extraction jobs enqueued for the registration, want 1", n)
 		}
 
 		t.Run("FailedAttemptIsVisible", func(t *testing.T) {
@@ -75,30 +79,73 @@ func TestRegistrationText(t *testing.T) {
 	})
 }
 
-func TestEnqueueMissingTexts(t *testing.T) {
+// TestDispatchTexts: the dispatcher enqueues one extraction per registration, after it
+// commits, following the feed — none twice, however often or from however many processes it
+// runs — and none for a registration disposed of before it got there.
+func TestDispatchTexts(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		ctx := t.Context()
-		r := f.register(t, newRegistration())
-		old := f.register(t, newRegistration())
-		// As stored before text extraction existed.
-		if err := f.exec(`DELETE FROM registration_texts WHERE registration_id = ?`, old.ID); err != nil {
+		jobs := func() int64 { return f.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'extract_text'`) }
+		first := f.register(t, newRegistration())
+		if n := jobs(); n != 0 {
+			t.Fatalf("%d jobs before dispatching: the registration transaction enqueues none", n)
+		}
+		if got, _ := f.db.RegistrationByID(ctx, first.ID); got.TextStatus != domain.TextPending {
+			t.Fatalf("text_status before dispatching %q, want pending", got.TextStatus)
+		}
+		if n, err := f.db.DispatchTexts(ctx, 100); err != nil || n == 0 {
+			t.Fatalf("dispatch read %d events (%v)", n, err)
+		}
+		if n, err := f.db.DispatchTexts(ctx, 100); err != nil || n != 0 {
+			t.Fatalf("second dispatch read %d events (%v), want 0", n, err)
+		}
+		if n := jobs(); n != 1 {
+			t.Fatalf("%d jobs, want 1", n)
+		}
+
+		// Disposed of before the dispatcher reached it: "none", no job.
+		gone := f.register(t, newRegistration())
+		d := &domain.Disposal{ID: "d1", Authorization: "Soprintendenza 1/2026", Date: "2036-01-01", By: "ro",
+			ByName: "Records", At: testNow}
+		if err := f.db.CreateDisposal(ctx, d, domain.DisposalTargets{Registrations: []string{gone.ID}}, domain.Write{}); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := f.db.RegistrationByID(ctx, old.ID); got.TextStatus != domain.TextNone {
-			t.Fatalf("text_status without a text row %q, want none", got.TextStatus)
+		// Many at once, dispatched by concurrent dispatchers.
+		var ids []string
+		for range 20 {
+			ids = append(ids, f.register(t, newRegistration()).ID)
 		}
-		for i, want := range []int{1, 0} { // the second run finds nothing left
-			n, err := f.db.EnqueueMissingTexts(ctx)
-			if err != nil || n != want {
-				t.Fatalf("run %d: enqueued %d (%v), want %d", i, n, err, want)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Go(func() {
+				for {
+					n, err := f.db.DispatchTexts(ctx, 3)
+					if err != nil || n == 0 {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
 			}
 		}
-		if got, _ := f.db.RegistrationByID(ctx, old.ID); got.TextStatus != domain.TextPending {
-			t.Fatalf("text_status after the backfill %q, want pending", got.TextStatus)
+		if n := jobs(); n != 21 {
+			t.Fatalf("%d jobs, want 21 (one per registration not disposed of)", n)
 		}
-		if n := f.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'extract_text'`); n != 3 {
-			t.Fatalf("%d extraction jobs, want 3 (%s, %s and the backfilled one)", n, r.ID, old.ID)
+		if got, _ := f.db.RegistrationByID(ctx, gone.ID); got.TextStatus != domain.TextNone {
+			t.Fatalf("text_status of a registration disposed of before dispatch %q, want none", got.TextStatus)
+		}
+		for _, id := range ids {
+			if n := f.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'extract_text' AND CAST(args AS TEXT) LIKE '%`+id+`%'`); n != 1 {
+				t.Fatalf("registration %s has %d jobs, want 1", id, n)
+			}
 		}
 	})
 }

@@ -3,8 +3,11 @@ package app_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/sportello/sportello/internal/app"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +28,11 @@ func BenchmarkRegisterHTTP(b *testing.B) {
 	pdf := apptest.PDF(string(bytes.Repeat([]byte("protocollo "), 930))) // ≈10 KiB
 	for _, engine := range testdb.Names() {
 		url := testdb.URL(b, engine)
-		s := apptest.Start(b, url)
+		s := apptest.Start(b, url, apptest.WithConfig(func(c *app.Config) {
+			if v := os.Getenv("BENCH_TEXT_WORKERS"); v != "" {
+				c.TextWorkers, _ = strconv.Atoi(v)
+			}
+		}))
 		op := s.NewClient(b, "bench", []string{"protocol_operator"})
 		metadata := apptest.Incoming("Domanda di contributo")
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}

@@ -27,9 +27,16 @@ type textJobs struct {
 	db     *storage.DB
 	logger *slog.Logger
 
-	stopBackfill func()
-	backfill     sync.WaitGroup
+	stopDispatch func()
+	dispatch     sync.WaitGroup
 }
+
+// dispatchEvery is how often the text dispatcher looks for new registrations when it has
+// caught up; it is below jobPollInterval, so dispatching adds little to a text's delay.
+const dispatchEvery = 250 * time.Millisecond
+
+// dispatchBatch is how many change events one dispatch reads.
+const dispatchBatch = 1000
 
 // openTexts prepares the River client that works text extraction jobs, unless
 // SPORTELLO_TEXT_WORKERS is 0 (a process that only serves).
@@ -60,8 +67,8 @@ func (m *Main) openTexts() error {
 	return nil
 }
 
-// start starts working jobs, and in the background enqueues the extraction of registrations
-// stored before text extraction existed.
+// start starts working jobs, and the dispatcher that enqueues the extraction of each new
+// registration — and, on a database that had none, of every older one — following the feed.
 func (t *textJobs) start() error {
 	if t == nil {
 		return nil
@@ -70,14 +77,23 @@ func (t *textJobs) start() error {
 		return fmt.Errorf("start text jobs: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.stopBackfill = cancel
-	t.backfill.Go(func() {
-		n, err := t.db.EnqueueMissingTexts(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			t.logger.Error("enqueue the text extraction of older registrations", "err", err)
-		case n > 0:
-			t.logger.Info("enqueued the text extraction of older registrations", "registrations", n)
+	t.stopDispatch = cancel
+	t.dispatch.Go(func() {
+		tick := time.NewTicker(dispatchEvery)
+		defer tick.Stop()
+		for {
+			n, err := t.db.DispatchTexts(ctx, dispatchBatch)
+			if err != nil && ctx.Err() == nil {
+				t.logger.Error("dispatch text extraction", "err", err)
+			}
+			if n == dispatchBatch && err == nil {
+				continue // catching up
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	})
 	return nil
@@ -89,9 +105,9 @@ func (t *textJobs) stop(timeout time.Duration) error {
 	if t == nil {
 		return nil
 	}
-	if t.stopBackfill != nil {
-		t.stopBackfill()
-		t.backfill.Wait()
+	if t.stopDispatch != nil {
+		t.stopDispatch()
+		t.dispatch.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

@@ -117,9 +117,20 @@ func normalise(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
+// toolNice is the scheduling priority (nice value) the extraction tools run at, through
+// niceTool (coreutils' nice; without it they run at the server's).
+const toolNice = "10"
+
+var niceTool, _ = exec.LookPath("nice")
+
 // run runs a tool and returns its standard output; a failure carries its standard error.
 func run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
+	if niceTool != "" {
+		// Below the server's priority: extraction is background work, and on a busy machine it
+		// should take the CPU that registrations and searches leave, not compete for it.
+		name, args = niceTool, append([]string{"-n", toolNice, name}, args...)
+	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// One thread per tool run: the job queue already runs SPORTELLO_TEXT_WORKERS of them at

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -133,5 +134,28 @@ func TestPlainText(t *testing.T) {
 	}
 	if _, err := New().Extract(context.Background(), "application/zip", strings.NewReader("PK")); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("zip: err %v, want ErrUnsupported", err)
+	}
+}
+
+// TestToolsRunBelowServerPriority: the tools run niced, so that extraction takes the CPU that
+// registrations and searches leave. The tool here is nice itself, which prints its niceness.
+func TestToolsRunBelowServerPriority(t *testing.T) {
+	needTools(t, "nice")
+	out, err := run(t.Context(), "nice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := exec.Command("nice").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := strings.TrimSpace(string(out)), strings.TrimSpace(string(self))
+	var g, w int
+	if _, err := fmt.Sscan(got, &g); err != nil {
+		t.Fatalf("niceness %q: %v", got, err)
+	}
+	fmt.Sscan(want, &w)
+	if g != min(w+10, 19) {
+		t.Fatalf("the tool ran at niceness %d, the test at %d: want %d", g, w, min(w+10, 19))
 	}
 }
