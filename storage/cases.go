@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -223,34 +222,10 @@ func (db *DB) Cases(ctx context.Context, f domain.CaseFilter) (domain.Page[*doma
 		limit = domain.DefaultLimit
 	}
 	limit = min(limit, domain.MaxLimit)
-	q := selectCases
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	q += ` ORDER BY c.seq DESC LIMIT ?`
-	args = append(args, limit+1)
 	tx := db.read(ctx)
-	rows, err := tx.Raw(q, args...).Rows()
+	page, err := keysetPage(tx, selectCases, "c", where, args, limit, scanCase)
 	if err != nil {
 		return page, fmt.Errorf("list cases: %w", err)
 	}
-	defer rows.Close()
-	var lastSeq int64
-	for rows.Next() {
-		if len(page.Items) == limit {
-			page.NextCursor = encodeCursor(lastSeq)
-			break
-		}
-		c, seq, err := scanCase(rows)
-		if err != nil {
-			return page, fmt.Errorf("list cases: %w", err)
-		}
-		page.Items = append(page.Items, c)
-		lastSeq = seq
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("list cases: %w", err)
-	}
-	rows.Close()
 	return page, db.loadSteps(tx, page.Items)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -189,35 +188,11 @@ func (db *DB) Dossiers(ctx context.Context, f domain.DossierFilter) (domain.Page
 	if f.Limit <= 0 {
 		limit = domain.DefaultLimit
 	}
-	q := selectDossiers
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	q += ` ORDER BY d.seq DESC LIMIT ?`
-	args = append(args, limit+1)
 	err := db.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw(q, args...).Rows()
-		if err != nil {
+		var err error
+		if page, err = keysetPage(tx, selectDossiers, "d", where, args, limit, scanDossier); err != nil {
 			return err
 		}
-		defer rows.Close()
-		var lastSeq int64
-		for rows.Next() {
-			if len(page.Items) == limit {
-				page.NextCursor = encodeCursor(lastSeq)
-				break
-			}
-			d, seq, err := scanDossier(rows)
-			if err != nil {
-				return err
-			}
-			page.Items = append(page.Items, d)
-			lastSeq = seq
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		ids := make([]string, len(page.Items))
 		for i, d := range page.Items {
 			ids[i] = d.ID

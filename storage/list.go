@@ -3,9 +3,12 @@ package storage
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"gorm.io/gorm"
 
 	"github.com/sportello/sportello/domain"
 )
@@ -67,16 +70,27 @@ func (db *DB) Registrations(ctx context.Context, f domain.RegistrationFilter) (d
 		limit = domain.DefaultLimit
 	}
 	limit = min(limit, domain.MaxLimit)
-	q := db.selectRegistrations()
+	page, err := keysetPage(db.read(ctx), db.selectRegistrations(), "r", where, args, limit, scanRegistration)
+	if err != nil {
+		return page, fmt.Errorf("list registrations: %w", err)
+	}
+	return page, nil
+}
+
+// keysetPage runs selectList (whose rows scan yields with their seq) with the conditions
+// where, newest first (alias's seq descending), and returns one page of at most limit items;
+// NextCursor, when there are more, is the last item's seq (the callers' `seq < ?` condition).
+func keysetPage[T any](tx *gorm.DB, selectList, alias string, where []string, args []any, limit int,
+	scan func(rowScanner) (T, int64, error)) (domain.Page[T], error) {
+	page := domain.Page[T]{Items: []T{}}
+	q := selectList
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY r.seq DESC LIMIT ?`
-	args = append(args, limit+1)
-
-	rows, err := db.read(ctx).Raw(q, args...).Rows()
+	q += ` ORDER BY ` + alias + `.seq DESC LIMIT ?`
+	rows, err := tx.Raw(q, append(args, limit+1)...).Rows()
 	if err != nil {
-		return page, fmt.Errorf("list registrations: %w", err)
+		return page, err
 	}
 	defer rows.Close()
 	var lastSeq int64
@@ -85,17 +99,14 @@ func (db *DB) Registrations(ctx context.Context, f domain.RegistrationFilter) (d
 			page.NextCursor = encodeCursor(lastSeq)
 			break
 		}
-		r, seq, err := scanRegistration(rows)
+		item, seq, err := scan(rows)
 		if err != nil {
-			return page, fmt.Errorf("list registrations: %w", err)
+			return page, err
 		}
-		page.Items = append(page.Items, r)
+		page.Items = append(page.Items, item)
 		lastSeq = seq
 	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("list registrations: %w", err)
-	}
-	return page, nil
+	return page, errors.Join(rows.Err(), rows.Close())
 }
 
 // visibility turns v into SQL conditions: a registration is visible when any clause of v holds.

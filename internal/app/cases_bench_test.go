@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/sportello/sportello/internal/apptest"
 	"github.com/sportello/sportello/internal/testdb"
@@ -39,46 +36,14 @@ func BenchmarkSubmitCase(b *testing.B) {
 		for i := range tokens {
 			tokens[i] = s.NewClient(b, "portale", []string{"portal"})
 		}
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: portals}}
 		b.Run(engine, func(b *testing.B) {
-			var next atomic.Int64
-			lat := make([][]time.Duration, portals)
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for p := range portals {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						req, _ := http.NewRequest("POST", s.URL+"/v1/cases", bytes.NewReader(payload))
-						req.Header.Set("Authorization", "Bearer "+tokens[p])
-						req.Header.Set("Content-Type", ct)
-						req.Header.Set("X-Applicant-Id", "12345678903")
-						t0 := time.Now()
-						resp, err := client.Do(req)
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						resp.Body.Close()
-						if resp.StatusCode != http.StatusCreated {
-							b.Errorf("status %d", resp.StatusCode)
-							return
-						}
-						lat[p] = append(lat[p], time.Since(t0))
-					}
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			all := slices.Concat(lat...)
-			slices.Sort(all)
-			if len(all) == 0 {
-				return
-			}
-			b.ReportMetric(float64(len(all))/elapsed.Seconds(), "cases/s")
-			b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+			loadTest(b, portals, "cases/s", http.StatusCreated, func(_ int64, p int) *http.Request {
+				req, _ := http.NewRequest("POST", s.URL+"/v1/cases", bytes.NewReader(payload))
+				req.Header.Set("Authorization", "Bearer "+tokens[p])
+				req.Header.Set("Content-Type", ct)
+				req.Header.Set("X-Applicant-Id", "12345678903")
+				return req
+			})
 		})
 	}
 }
