@@ -157,6 +157,13 @@ func TestDisposal(t *testing.T) {
 				t.Fatalf("disposed registration in the index: %+v", res)
 			}
 		})
+		t.Run("ErrHoldOnDisposed", func(t *testing.T) {
+			p := c.json("POST", "/v1/holds", ro, map[string]string{"dossier": d.Identifier, "reason": "Ricorso tardivo"}).
+				problem(t, http.StatusConflict, "conflict")
+			if !strings.Contains(p.Detail, "disposed") {
+				t.Errorf("detail %q does not say the dossier was disposed of", p.Detail)
+			}
+		})
 		t.Run("ErrGone", func(t *testing.T) {
 			for _, path := range []string{refPath(filed) + "/document", refPath(filed) + "/attachments/0", refPath(unfiled) + "/document"} {
 				p := c.do("GET", path, op, nil).problem(t, http.StatusGone, "gone")

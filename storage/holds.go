@@ -38,12 +38,26 @@ func scanHold(row rowScanner) (domain.Hold, error) {
 // Returns ECValidation for an unknown dossier or class.
 func (db *DB) CreateHold(ctx context.Context, h domain.Hold, w domain.Write) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
+		lock := ""
 		if db.engine == Postgres {
-			q, key := `SELECT id FROM dossiers WHERE id = ? FOR SHARE`, h.Dossier
-			if h.Dossier == "" {
-				q, key = `SELECT code FROM classes WHERE code = ? FOR SHARE`, h.Class
+			lock = ` FOR SHARE`
+		}
+		if h.Dossier != "" {
+			// A disposal that committed first leaves nothing to hold: refuse rather than record
+			// a hold that protects nothing.
+			var disposed bool
+			err := tx.Raw(`SELECT disposal_id IS NOT NULL FROM dossiers WHERE id = ?`+lock, h.Dossier).Row().Scan(&disposed)
+			if errors.Is(err, sql.ErrNoRows) {
+				return &domain.Error{Code: domain.ECValidation, Message: "unknown dossier or class", Err: err}
 			}
-			if err := tx.Exec(q, key).Error; err != nil {
+			if err != nil {
+				return fmt.Errorf("lock held row: %w", err)
+			}
+			if disposed {
+				return domain.Errorf(domain.ECConflict, "dossier %s was disposed of: there is nothing left to hold", h.Dossier)
+			}
+		} else if lock != "" {
+			if err := tx.Exec(`SELECT code FROM classes WHERE code = ?`+lock, h.Class).Error; err != nil {
 				return fmt.Errorf("lock held row: %w", err)
 			}
 		}
