@@ -183,14 +183,10 @@ func TestCreateClasses(t *testing.T) {
 // then on, and still resolves and reads for the registrations made before.
 func TestClosedClass(t *testing.T) {
 	now := apptest.NewClock(time.Time{})
-	setDate := func(date string) {
-		d, _ := time.Parse(time.DateOnly, date)
-		now.Set(d.Add(10 * time.Hour)) // 11:00 in Rome
-	}
-	setDate("2026-12-20")
+	now.SetDay("2026-12-20")
 	clock := apptest.WithClock(now.Now)
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
-		setDate("2026-12-20")
+		now.SetDay("2026-12-20")
 		c := newClient(t, s)
 		op := s.NewClient(t, "op", []string{"protocol_operator"})
 		doc := func(subject string) []apptest.Part {
@@ -214,7 +210,7 @@ func TestClosedClass(t *testing.T) {
 			c.register(op, classified("Ancora valida", "VI.3"), doc("b")).expect(t, http.StatusCreated)
 		})
 
-		setDate("2027-01-02")
+		now.SetDay("2027-01-02")
 		t.Run("ErrRefusedFromItsClosingDate", func(t *testing.T) {
 			p := c.register(op, classified("Dopo la chiusura", "VI.3"), doc("c")).problem(t, 422, "validation_failed")
 			namesField(t, p, "class", "replaced by VI.4")

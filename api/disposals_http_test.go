@@ -37,13 +37,9 @@ func refOf(r api.Registration) string {
 // digest and audits who authorised it; content shared with a kept registration survives.
 func TestDisposal(t *testing.T) {
 	now := apptest.NewClock(time.Time{})
-	setDate := func(date string) {
-		d, _ := time.Parse(time.DateOnly, date)
-		now.Set(d.Add(10 * time.Hour))
-	}
 	clock := apptest.WithClock(now.Now)
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
-		setDate("2026-03-02")
+		now.SetDay("2026-03-02")
 		c := newClient(t, s)
 		s.NewOffice(t, "TEC", "Ufficio tecnico")
 		op := s.NewClient(t, "op", []string{"protocol_operator"})
@@ -79,7 +75,7 @@ func TestDisposal(t *testing.T) {
 				t.Errorf("detail %q does not say when it is due", p.Detail)
 			}
 		})
-		setDate("2037-01-10")
+		now.SetDay("2037-01-10")
 		t.Run("ErrForbidden", func(t *testing.T) {
 			c.json("POST", "/v1/disposals", op, body).problem(t, http.StatusForbidden, "forbidden")
 			c.do("GET", "/v1/disposal/due", op, nil).problem(t, http.StatusForbidden, "forbidden")

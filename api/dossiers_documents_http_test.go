@@ -16,13 +16,9 @@ import (
 // its dossier (its content is then gone).
 func TestDocumentsInDossiers(t *testing.T) {
 	now := apptest.NewClock(time.Time{})
-	setDate := func(date string) {
-		d, _ := time.Parse(time.DateOnly, date)
-		now.Set(d.Add(10 * time.Hour))
-	}
 	clock := apptest.WithClock(now.Now)
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
-		setDate("2026-03-02")
+		now.SetDay("2026-03-02")
 		c := newClient(t, s)
 		s.NewOffice(t, "TEC", "Ufficio tecnico")
 		op := s.NewClient(t, "op", []string{"protocol_operator"})
@@ -34,9 +30,9 @@ func TestDocumentsInDossiers(t *testing.T) {
 		a, b := c.mustOpen(op, dossierBody), c.mustOpen(op, dossierBody)
 		meta := draft("Relazione istruttoria")
 		meta["class"] = "VI.3.7"
-		setDate("2026-03-04")
+		now.SetDay("2026-03-04")
 		doc := c.mustDocument(op, meta, apptest.PDF("relazione"))
-		setDate("2026-03-03")
+		now.SetDay("2026-03-03")
 		reg := c.mustRegister(op, "Domanda")
 
 		t.Run("InTwoDossiersByDate", func(t *testing.T) {
@@ -105,7 +101,7 @@ func TestDocumentsInDossiers(t *testing.T) {
 			c.json("POST", "/v1/dossiers/"+a.ID+"/items", op, map[string]string{"document": other.ID}).problem(t, http.StatusConflict, "conflict")
 		})
 
-		setDate("2037-01-10")
+		now.SetDay("2037-01-10")
 		t.Run("DisposedWithItsDossiers", func(t *testing.T) {
 			var rec api.Disposal
 			c.json("POST", "/v1/disposals", ro, map[string]any{"authorization": "Soprintendenza 7/2037",
