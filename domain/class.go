@@ -98,17 +98,9 @@ func (c *Class) Validate(v *Validation, prefix string) {
 	}
 }
 
-// CompareClassCodes orders codes as the scheme is read: titoli by Roman numeral, then classes by
-// number, parents before children (`I` < `I.2` < `I.10` < `II`).
-func CompareClassCodes(a, b string) int {
-	if c := slices.Compare(classOrder(a), classOrder(b)); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b)
-}
-
-// SortClasses sorts classes in scheme order (CompareClassCodes), computing each code's sort
-// key once: a whole scheme is sorted on every listing.
+// SortClasses sorts classes in scheme order — titoli by Roman numeral, then classes by number,
+// parents before children (`I` < `I.2` < `I.10` < `II`) — computing each code's sort key once:
+// a whole scheme is sorted on every listing.
 func SortClasses(cs []Class) {
 	type keyed struct {
 		key []int

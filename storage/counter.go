@@ -31,12 +31,9 @@ const registrationInsert = `INSERT INTO registrations (id, register_code, year, 
 // the UPDATE finds no row (the first registration of a year): waiters on an UPDATE queue on
 // the row lock and then read its latest version, while an upsert retries its insertion after
 // every commit it waited for (measured on 2 cores, 32 callers: ~800 against ~1,100 a second).
-func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registration, enc encoded) error {
-	return db.numberAndInsertLast(tx, aoo, r, enc, false)
-}
-
-// numberAndInsertLast is numberAndInsert; with last set the statement is the transaction's
-// last, and the transaction commits with it (the caller's Commit then ends an empty one).
+//
+// With last set the statement is the transaction's last, and the transaction commits with it
+// (the caller's Commit then ends an empty one).
 //
 // On PostgreSQL a last statement travels together with COMMIT in one simple-protocol round
 // trip ("…; COMMIT; BEGIN"), so the counter row is locked for the statement and the commit's
@@ -51,7 +48,7 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 // should the row be missing all the same. On this path the comparison of the identifier SQL
 // formatted with the domain's comes after the commit: a difference — a bug in one of the two
 // formatters, never seen — is still reported, but the row is stored by then.
-func (db *DB) numberAndInsertLast(tx *gorm.DB, aoo domain.AOO, r *domain.Registration, enc encoded, last bool) error {
+func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registration, enc encoded, last bool) error {
 	if db.engine != Postgres {
 		n, err := db.nextNumberSQLite(tx, r.Register, r.Year)
 		if err != nil {
@@ -118,7 +115,7 @@ type counterKey struct {
 }
 
 // commitWith runs query — gorm's ? placeholders, PostgreSQL only — scanning its one row into
-// dest, and commits the transaction in the same round trip (see numberAndInsertLast).
+// dest, and commits the transaction in the same round trip (see numberAndInsert).
 func commitWith(tx *gorm.DB, query string, args []any, dest ...any) error {
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {

@@ -60,7 +60,7 @@ type DB struct {
 	engine string
 	w, r   *gorm.DB
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
-	// counters holds the counterKeys whose row is known to exist (numberAndInsertLast).
+	// counters holds the counterKeys whose row is known to exist (numberAndInsert).
 	counters sync.Map
 	log      *slog.Logger
 	now      func() time.Time // stamps change events and migrations

@@ -57,7 +57,7 @@ func prepare(r *domain.Registration) (encoded, error) {
 // insertRegistration numbers and stores r (encoded as enc) with its offices, w and one change-feed
 // event in tx: the body of CreateRegistration, shared with the transactions that register a
 // document among other writes (CreateCase). The caller restores r's number if tx rolls back.
-// With last set, the numbering statement commits tx (numberAndInsertLast): only for a caller
+// With last set, the numbering statement commits tx (numberAndInsert): only for a caller
 // that has nothing left to write.
 func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Registration, enc encoded, w domain.Write, last bool) error {
 	aoo, err := db.loadAOO(tx)
@@ -98,7 +98,7 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 			return err
 		}
 	}
-	if err := db.numberAndInsertLast(tx, aoo, r, enc, last); err != nil {
+	if err := db.numberAndInsert(tx, aoo, r, enc, last); err != nil {
 		return err
 	}
 	r.TextStatus = domain.TextPending

@@ -44,28 +44,12 @@ const (
 	Postgres = "postgres"
 )
 
-// Engine is one fresh database.
-type Engine struct {
-	Name string // "sqlite" or "postgres"
-	URL  string // for storage.Open
-}
-
 // Names lists the engines tests run on here: sqlite, and postgres when EnvPostgres is set.
 func Names() []string {
 	if os.Getenv(EnvPostgres) == "" {
 		return []string{SQLite}
 	}
 	return []string{SQLite, Postgres}
-}
-
-// Engines returns one fresh database per engine, removed when tb ends.
-func Engines(tb testing.TB) []Engine {
-	tb.Helper()
-	var out []Engine
-	for _, name := range Names() {
-		out = append(out, Engine{Name: name, URL: URL(tb, name)})
-	}
-	return out
 }
 
 // Each runs fn as a subtest per engine, named after it, with a fresh database's URL.
