@@ -32,6 +32,8 @@ type Index struct {
 
 	write sync.Mutex // serialises Put and Delete
 
+	tables segmentTables // facet tables and sort keys of the segments searched (facets.go)
+
 	// shardsSearched counts shard searches, so tests can see that date filters prune years.
 	shardsSearched atomic.Int64
 }

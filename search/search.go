@@ -70,6 +70,40 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	x.shardsSearched.Add(int64(n))
 
+	req := q.request(user, vis, after)
+	fields := make([]string, len(q.Facets))
+	for i, f := range q.Facets {
+		fields[i] = facetFields[f]
+	}
+	ht := newHitTables(&x.tables, fields, req.Sort)
+	sr, err := alias.SearchInContext(ht.context(ctx), req)
+	if err != nil {
+		return Result{}, fmt.Errorf("search %q: %w", q.Q, err)
+	}
+	res.Total = sr.Total
+	hits := sr.Hits
+	if len(hits) > q.Limit {
+		hits = hits[:q.Limit]
+		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1])
+	}
+	if user != nil && len(hits) > 0 {
+		if err := highlight(ctx, alias, user, hits); err != nil {
+			return Result{}, err
+		}
+	}
+	for _, h := range hits {
+		res.Items = append(res.Items, hitOf(h))
+	}
+	for i, name := range q.Facets {
+		res.Facets[name] = ht.result(i, facetSize)
+	}
+	return res, nil
+}
+
+// request returns the bleve request of q, which the user's words parsed as user (nil for
+// none) and the caller's visibility as vis; after is the decoded cursor. Its facets and
+// table-sorted fields are left to hitTables.
+func (q *Query) request(user, vis query.Query, after []string) *bleve.SearchRequest {
 	// Visibility and filters go in the boolean query's filter: they narrow the hits without
 	// scoring, so relevance depends on the words alone and no time is spent scoring them.
 	bq := query.NewBooleanQuery(nil, nil, nil)
@@ -81,30 +115,33 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	req.Fields = []string{fKind, fIdentifier, fSubject, fDate}
 	req.SortByCustom(sortOrder(q.Sort))
 	req.SearchAfter = after
-	if user != nil {
-		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-		req.Highlight.Fields = []string{fSubject, fText}
+	return req
+}
+
+// highlight sets the fragments of hits, the page being returned. It is a second search, for
+// those documents only: asking bleve to highlight in the first would make it read the positions
+// of the words in every hit, not only in the page's.
+func highlight(ctx context.Context, alias bleve.IndexAlias, user query.Query, hits []*bsearch.DocumentMatch) error {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
 	}
-	for _, f := range q.Facets {
-		req.AddFacet(f, bleve.NewFacetRequest(facetFields[f], facetSize))
-	}
+	req := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{user, query.NewDocIDQuery(ids)}),
+		len(ids), 0, false)
+	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+	req.Highlight.Fields = []string{fSubject, fText}
 	sr, err := alias.SearchInContext(ctx, req)
 	if err != nil {
-		return Result{}, fmt.Errorf("search %q: %w", q.Q, err)
+		return fmt.Errorf("highlight: %w", err)
 	}
-	res.Total = sr.Total
-	hits := sr.Hits
-	if len(hits) > q.Limit {
-		hits = hits[:q.Limit]
-		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1])
+	frags := make(map[string]bsearch.FieldFragmentMap, len(sr.Hits))
+	for _, h := range sr.Hits {
+		frags[h.ID] = h.Fragments
 	}
 	for _, h := range hits {
-		res.Items = append(res.Items, hitOf(h))
+		h.Fragments = frags[h.ID]
 	}
-	for name, fr := range sr.Facets {
-		res.Facets[name] = facetCounts(fr)
-	}
-	return res, nil
+	return nil
 }
 
 // alias returns an alias over the shards of years, and how many there are.
@@ -125,8 +162,7 @@ func (x *Index) alias(years []int) (bleve.IndexAlias, int, error) {
 // sortOrder is total and stable, ending in the document id, so that SearchAfter pages neither
 // skip nor repeat hits with equal scores or dates.
 func sortOrder(sort string) bsearch.SortOrder {
-	date := &bsearch.SortField{Field: fSortDate, Type: bsearch.SortFieldAsString, Desc: true,
-		Missing: bsearch.SortFieldMissingLast}
+	date := &tableSort{field: fSortDate, desc: true}
 	id := &bsearch.SortDocID{}
 	if sort == SortDate {
 		return bsearch.SortOrder{date, id}
@@ -152,17 +188,11 @@ func hitOf(h *bsearch.DocumentMatch) Hit {
 	return hit
 }
 
-func facetCounts(fr *bsearch.FacetResult) []FacetCount {
-	out := []FacetCount{}
-	if fr.Terms != nil {
-		for _, t := range fr.Terms.Terms() {
-			out = append(out, FacetCount{Term: t.Term, Count: t.Count})
-		}
-	}
-	slices.SortFunc(out, func(a, b FacetCount) int {
+// sortFacetCounts orders counts most frequent first, then by term.
+func sortFacetCounts(counts []FacetCount) {
+	slices.SortFunc(counts, func(a, b FacetCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Term, b.Term))
 	})
-	return out
 }
 
 // scoreText writes a score so that it parses back to the same float64.
