@@ -125,6 +125,14 @@ var niceTool, _ = exec.LookPath("nice")
 
 // run runs a tool and returns its standard output; a failure carries its standard error.
 func run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return runWith(ctx, nil, name, args...)
+}
+
+// runWith runs a tool with stdin as its standard input (none when nil). The tools read the
+// document from there rather than from a temporary file: a file made and deleted for every
+// document is two inodes' churn per registration, which some file systems (ext4 without a
+// journal) make every later file creation pay for while they are recent.
+func runWith(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	if niceTool != "" {
 		// Below the server's priority: extraction is background work, and on a busy machine it
@@ -133,6 +141,9 @@ func run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	// One thread per tool run: the job queue already runs SPORTELLO_TEXT_WORKERS of them at
 	// once, and tesseract's OpenMP threads would otherwise each take every core.
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")

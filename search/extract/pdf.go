@@ -37,16 +37,7 @@ func (x *Extractor) pdf(ctx context.Context, data []byte) (string, error) {
 }
 
 func (x *Extractor) pdfToText(ctx context.Context, data []byte) (string, error) {
-	dir, err := os.MkdirTemp("", "sportello-pdf-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	in, err := tempFile(dir, "in-*.pdf", data)
-	if err != nil {
-		return "", err
-	}
-	out, err := run(ctx, x.PDFToText, "-enc", "UTF-8", "-q", in, "-")
+	out, err := runWith(ctx, data, x.PDFToText, "-enc", "UTF-8", "-q", "-", "-")
 	if err != nil {
 		return "", err
 	}
@@ -75,7 +66,7 @@ func (x *Extractor) ocrPDF(ctx context.Context, data []byte) (string, error) {
 	slices.Sort(pages) // pdftoppm zero-pads page numbers to the same width
 	var b strings.Builder
 	for _, p := range pages {
-		text, err := x.tesseract(ctx, p)
+		text, err := x.tesseract(ctx, p, nil)
 		if err != nil {
 			return "", err
 		}

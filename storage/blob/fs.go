@@ -16,22 +16,89 @@ import (
 	"github.com/sportello/sportello/domain"
 )
 
-// FS stores each content once under dir/ab/cd/<sha256>. A Put is durable when it returns: the
-// bytes go to a temporary file that is fsynced, renamed into place, and the directory fsynced,
-// so a crash leaves either the whole content under its digest or nothing (a stray temporary
-// file at most, which Put never reads).
+// FS stores each content once under dir/ab/<sha256>, ab being the digest's first byte. A Put
+// is durable when it returns: the bytes go to a temporary file that is fsynced, renamed into
+// place, and the directory fsynced, so a crash leaves either the whole content under its digest
+// or nothing (a stray temporary file at most, which Put never reads).
+//
+// The 256 shard directories are made when the store is created, and a content's temporary file
+// is made in its own shard directory: a Put then creates no directory, and its rename stays
+// within one directory, so concurrent Puts seldom wait on the same directory lock and never on
+// the file system's lock for renames across directories. Stores created before this layout,
+// under dir/ab/cd/<sha256>, keep it (levels 2).
 type FS struct {
-	dir string
+	dir    string
+	levels int
 }
 
 var _ domain.BlobStore = (*FS)(nil)
 
+// layoutFile marks a store with one level of shard directories.
+const (
+	layoutFile = "LAYOUT"
+	layoutOne  = "sha256 ab/<digest>\n"
+)
+
 // NewFS opens (creating if needed) a blob store rooted at dir.
 func NewFS(dir string) (*FS, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
+	s, err := openFS(dir)
+	if err != nil {
 		return nil, fmt.Errorf("blob store %s: %w", dir, err)
 	}
-	return &FS{dir: dir}, nil
+	return s, nil
+}
+
+func openFS(dir string) (*FS, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
+		return nil, err
+	}
+	layout, err := os.ReadFile(filepath.Join(dir, layoutFile))
+	switch {
+	case err == nil && string(layout) != layoutOne:
+		return nil, fmt.Errorf("unknown layout %q in %s", layout, layoutFile)
+	case errors.Is(err, fs.ErrNotExist):
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) > 1 { // more than tmp: content stored before the layout file existed
+			return &FS{dir: dir, levels: 2}, nil
+		}
+		if err := writeFileSync(dir, layoutFile, []byte(layoutOne)); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	}
+	// Making the shard directories after the layout file, and at every start, finishes a
+	// creation that a crash interrupted.
+	made := false
+	for b := range 256 {
+		err := os.Mkdir(filepath.Join(dir, fmt.Sprintf("%02x", b)), 0o750)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		made = made || err == nil
+	}
+	if made {
+		if err := syncDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	return &FS{dir: dir, levels: 1}, nil
+}
+
+// writeFileSync writes name in dir durably: temporary file, fsync, rename, fsync of dir.
+func writeFileSync(dir, name string, data []byte) error {
+	tmp, err := writeTemp(dir, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
 }
 
 func (s *FS) path(digest string) (string, error) {
@@ -41,12 +108,16 @@ func (s *FS) path(digest string) (string, error) {
 	if _, err := hex.DecodeString(digest); err != nil {
 		return "", domain.Errorf(domain.ECNotFound, "content %q not found", digest)
 	}
-	return filepath.Join(s.dir, digest[:2], digest[2:4], digest), nil
+	if s.levels == 2 {
+		return filepath.Join(s.dir, digest[:2], digest[2:4], digest), nil
+	}
+	return filepath.Join(s.dir, digest[:2], digest), nil
 }
 
 // inMemory is the size up to which Put reads content into memory before touching the disk: its
 // digest is then known first, so content that is already stored costs no write at all, and new
-// content goes to the disk in one write. Larger content streams through a temporary file.
+// content goes to the disk in one write, in its own shard directory. Larger content streams
+// through a temporary file under tmp.
 const inMemory = 1 << 20
 
 // Put stores r's bytes and returns their digest and size.
@@ -61,38 +132,47 @@ func (s *FS) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		sum := sha256.Sum256(head.Bytes())
 		digest := hex.EncodeToString(sum[:])
 		dst, _ := s.path(digest)
-		if _, err := os.Stat(dst); err == nil {
+		if fileExists(dst) {
 			return digest, n, nil
 		}
-		tmp, err := s.writeTemp(&head) // one write: bytes.Buffer is an io.WriterTo
-		if err != nil {
-			return "", 0, err
+		if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
+			return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
 		}
-		defer os.Remove(tmp) // a no-op once renamed
+		tmp, err := writeTemp(filepath.Dir(dst), &head) // one write: bytes.Buffer is an io.WriterTo
+		if err != nil {
+			return "", 0, fmt.Errorf("put blob: %w", err)
+		}
 		return digest, n, s.place(tmp, digest)
 	}
 	h := sha256.New()
-	tmp, err := s.writeTemp(io.TeeReader(io.MultiReader(&head, r), h))
-	if err != nil {
-		return "", 0, err
-	}
-	defer os.Remove(tmp)
-	info, err := os.Stat(tmp)
+	tmp, err := writeTemp(filepath.Join(s.dir, "tmp"), io.TeeReader(io.MultiReader(&head, r), h))
 	if err != nil {
 		return "", 0, fmt.Errorf("put blob: %w", err)
 	}
+	info, err := os.Stat(tmp)
+	if err != nil {
+		os.Remove(tmp)
+		return "", 0, fmt.Errorf("put blob: %w", err)
+	}
 	digest := hex.EncodeToString(h.Sum(nil))
-	if dst, _ := s.path(digest); fileExists(dst) {
+	dst, _ := s.path(digest)
+	if fileExists(dst) {
+		os.Remove(tmp)
 		return digest, info.Size(), nil
+	}
+	if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
+		os.Remove(tmp)
+		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
 	}
 	return digest, info.Size(), s.place(tmp, digest)
 }
 
-// writeTemp copies r into a new, fsynced temporary file and returns its name.
-func (s *FS) writeTemp(r io.Reader) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
+// writeTemp copies r into a new, fsynced temporary file in dir and returns its name, which
+// starts with a dot: never a digest.
+func writeTemp(dir string, r io.Reader) (string, error) {
+	tmp, err := os.CreateTemp(dir, ".put-*")
 	if err != nil {
-		return "", fmt.Errorf("put blob: %w", err)
+		return "", err
 	}
 	_, err = io.Copy(tmp, r)
 	if err == nil {
@@ -103,18 +183,17 @@ func (s *FS) writeTemp(r io.Reader) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("put blob: %w", err)
+		return "", err
 	}
 	return tmp.Name(), nil
 }
 
-// place renames the temporary file tmp to digest's path and syncs the directory.
+// place renames the temporary file tmp to digest's path and syncs the directory; it removes
+// tmp if that fails.
 func (s *FS) place(tmp, digest string) error {
 	dst, _ := s.path(digest)
-	if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
-		return fmt.Errorf("put blob %s: %w", digest, err)
-	}
 	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("put blob %s: %w", digest, err)
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
@@ -128,9 +207,13 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// mkdirAll creates the shard directories, syncing each parent whose entries changed so that
-// the new directory survives a crash.
+// mkdirAll makes sure dir, a shard directory, exists: it always does in a store of one level.
+// In the older layout it creates the shard directories, syncing each parent whose entries
+// changed so that the new directory survives a crash.
 func (s *FS) mkdirAll(dir string) error {
+	if s.levels == 1 {
+		return nil
+	}
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sportello/sportello/domain"
@@ -49,15 +50,8 @@ func TestFS(t *testing.T) {
 		if _, _, err := s.Put(ctx, bytes.NewReader(content)); err != nil {
 			t.Fatal(err)
 		}
-		var files int
-		filepath.WalkDir(dir, func(_ string, d os.DirEntry, _ error) error {
-			if !d.IsDir() {
-				files++
-			}
-			return nil
-		})
-		if files != 1 {
-			t.Fatalf("%d files stored, want 1 (no temporary file left either)", files)
+		if files := contentFiles(t, dir); len(files) != 1 {
+			t.Fatalf("files stored: %v, want 1 (no temporary file left either)", files)
 		}
 	})
 	t.Run("ExistsOnlyForStoredContent", func(t *testing.T) {
@@ -89,9 +83,8 @@ func TestFS(t *testing.T) {
 		if ok, _ := s.Exists(ctx, hex.EncodeToString(partial[:])); ok {
 			t.Fatal("a failed upload left content under its digest")
 		}
-		entries, _ := os.ReadDir(filepath.Join(dir, "tmp"))
-		if len(entries) != 0 {
-			t.Fatalf("%d temporary files left", len(entries))
+		if files := contentFiles(t, dir); len(files) != 1 {
+			t.Fatalf("files stored: %v, want only the content put before", files)
 		}
 	})
 	t.Run("CancelledContextStops", func(t *testing.T) {
@@ -137,9 +130,97 @@ func TestFSLargeContent(t *testing.T) {
 	if _, _, err := s.Put(ctx, io.MultiReader(bytes.NewReader(content), errReader{boom})); !errors.Is(err, boom) {
 		t.Fatalf("Put(failing after %d bytes) = %v, want %v", len(content), err, boom)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(entries) != 0 {
-		t.Fatalf("%d temporary files left", len(entries))
+	if files := contentFiles(t, dir); len(files) != 1 {
+		t.Fatalf("files stored: %v, want only the content", files)
 	}
+}
+
+// contentFiles returns the files under dir but the layout file, temporary ones included.
+func contentFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && p != filepath.Join(dir, layoutFile) {
+			files = append(files, strings.TrimPrefix(p, dir))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestFSLayout checks where content goes: under ab/<digest> in a new store, whose 256 shard
+// directories exist from the start (and again after a crash during its creation), and under
+// ab/cd/<digest> in a store created with that older layout, whose content stays readable.
+func TestFSLayout(t *testing.T) {
+	ctx := context.Background()
+	put := func(t *testing.T, s *FS, content string) string {
+		t.Helper()
+		digest, _, err := s.Put(ctx, strings.NewReader(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return digest
+	}
+	t.Run("New", func(t *testing.T) {
+		dir := t.TempDir()
+		s, err := NewFS(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 256+2 { // shards, tmp, LAYOUT
+			t.Fatalf("%d entries in a new store, want 258", len(entries))
+		}
+		d := put(t, s, "atto")
+		if files := contentFiles(t, dir); len(files) != 1 || files[0] != "/"+d[:2]+"/"+d {
+			t.Fatalf("files %v, want /%s/%s", files, d[:2], d)
+		}
+		// A crash after the layout file, before every shard directory was made.
+		if err := os.Remove(filepath.Join(dir, "ff")); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = NewFS(dir); err != nil || s.levels != 1 {
+			t.Fatalf("reopen: levels %v, %v", s, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "ff")); err != nil {
+			t.Fatalf("shard ff not made again: %v", err)
+		}
+	})
+	t.Run("TwoLevels", func(t *testing.T) {
+		dir := t.TempDir()
+		old := []byte("protocollato nel 2025")
+		sum := sha256.Sum256(old)
+		d := hex.EncodeToString(sum[:])
+		if err := os.MkdirAll(filepath.Join(dir, d[:2], d[2:4]), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, d[:2], d[2:4], d), old, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewFS(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := s.Open(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, old) {
+			t.Fatal("old content differs")
+		}
+		n := put(t, s, "protocollato nel 2026")
+		if _, err := os.Stat(filepath.Join(dir, n[:2], n[2:4], n)); err != nil {
+			t.Fatalf("new content not in the old layout: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, layoutFile)); err == nil {
+			t.Fatal("a layout file was written into a store of the older layout")
+		}
+	})
 }
 
 type errReader struct{ err error }
