@@ -28,9 +28,9 @@ func (db *DB) writeStmts(w domain.Write) []stmt {
 		out = append(out, db.auditStmt(w.Audit))
 	}
 	if rec := w.Idempotency; rec != nil {
-		out = append(out, stmt{`INSERT INTO idempotency_keys
+		out = append(out, stmt{sql: `INSERT INTO idempotency_keys
 			(principal_id, key, request_hash, resource_kind, resource_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			[]any{rec.PrincipalID, rec.Key, rec.RequestHash, rec.Kind, rec.ResourceID, db.ts(rec.CreatedAt)}})
+			args: []any{rec.PrincipalID, rec.Key, rec.RequestHash, rec.Kind, rec.ResourceID, db.ts(rec.CreatedAt)}})
 	}
 	return out
 }
@@ -49,13 +49,13 @@ func (db *DB) auditStmt(events []domain.AuditEvent) stmt {
 		args = append(args, db.ts(e.At), e.Actor, e.ActorName, e.Action, e.EntityKind, e.EntityID,
 			e.Field, rawOrNil(e.Old), rawOrNil(e.New), e.Detail)
 	}
-	return stmt{q.String(), args}
+	return stmt{sql: q.String(), args: args}
 }
 
 // changeStmt adds an event to the change feed, returning its position.
 func (db *DB) changeStmt(kind, entityKind, entityID string) stmt {
-	return stmt{`INSERT INTO change_events (at, kind, entity_kind, entity_id) VALUES (?, ?, ?, ?) RETURNING position`,
-		[]any{db.ts(db.now()), kind, entityKind, entityID}}
+	return stmt{sql: `INSERT INTO change_events (at, kind, entity_kind, entity_id) VALUES (?, ?, ?, ?) RETURNING position`,
+		args: []any{db.ts(db.now()), kind, entityKind, entityID}}
 }
 
 // Audit lists the audit events about one entity, oldest first.

@@ -11,6 +11,9 @@ import (
 type stmt struct {
 	sql  string
 	args []any
+	// read marks a query of one row, run for its effect (taking locks): runAll's statement
+	// reads its row, since PostgreSQL runs a query in WITH only when it is read.
+	read bool
 }
 
 // runAll executes independent INSERT statements in tx, in order. If into is not nil, the first
@@ -38,8 +41,9 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 		return nil
 	}
 	var (
-		q    strings.Builder
-		args []any
+		q     strings.Builder
+		args  []any
+		reads []string
 	)
 	q.WriteString("WITH ")
 	for i, s := range stmts {
@@ -48,11 +52,17 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 		}
 		fmt.Fprintf(&q, "s%d AS (%s)", i, s.sql)
 		args = append(args, s.args...)
+		if s.read {
+			reads = append(reads, fmt.Sprintf("s%d", i))
+		}
 	}
 	if into == nil {
 		q.WriteString(" SELECT 1")
+		if len(reads) > 0 {
+			q.WriteString(" FROM " + strings.Join(reads, " CROSS JOIN "))
+		}
 		return tx.Exec(q.String(), args...).Error
 	}
-	q.WriteString(" SELECT * FROM s0")
+	q.WriteString(" SELECT s0.* FROM " + strings.Join(append([]string{"s0"}, reads...), " CROSS JOIN "))
 	return tx.Raw(q.String(), args...).Row().Scan(into)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -17,17 +18,36 @@ const contentLockClass = 0x53504354 // "SPCT"
 // it (DeleteUnusedContent takes the lock exclusively). SQLite's single writer already
 // serialises the two.
 func (db *DB) lockContent(tx *gorm.DB, digests []string) error {
-	if db.engine != Postgres {
+	lock, ok := db.lockContentStmt(digests)
+	if !ok {
 		return nil
+	}
+	if err := tx.Exec(lock.sql, lock.args...).Error; err != nil {
+		return fmt.Errorf("lock content: %w", err)
+	}
+	return nil
+}
+
+// lockContentStmt returns lockContent's locks as one query of one row, for runAll to take them
+// in the same round trip as its inserts; ok is false on SQLite, which needs none. The digests
+// are locked in order, so that two transactions never wait for each other.
+func (db *DB) lockContentStmt(digests []string) (s stmt, ok bool) {
+	if db.engine != Postgres || len(digests) == 0 {
+		return stmt{}, false
 	}
 	sorted := slices.Clone(digests)
 	slices.Sort(sorted)
-	for _, d := range slices.Compact(sorted) {
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock_shared(CAST(? AS integer), hashtext(?))`, contentLockClass, d).Error; err != nil {
-			return fmt.Errorf("lock content %s: %w", d, err)
+	var q strings.Builder
+	q.WriteString("SELECT ")
+	for i, d := range slices.Compact(sorted) {
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		q.WriteString("pg_advisory_xact_lock_shared(CAST(? AS integer), hashtext(?))")
+		s.args = append(s.args, contentLockClass, d)
 	}
-	return nil
+	s.sql, s.read = q.String(), true
+	return s, true
 }
 
 // DeleteUnusedContent runs del inside a write transaction holding the digest's content lock

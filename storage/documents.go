@@ -234,5 +234,5 @@ func contentRefsStmt(kind, id string, digests []string) stmt {
 		q += "(?, ?, ?)"
 		args = append(args, d, kind, id)
 	}
-	return stmt{q, args}
+	return stmt{sql: q, args: args}
 }

@@ -72,26 +72,30 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 	for _, a := range r.Attachments {
 		digests = append(digests, a.SHA256)
 	}
-	if err := db.lockContent(tx, digests); err != nil {
-		return err
-	}
-	if w.Verify != nil {
-		if err := w.Verify(ctx); err != nil {
-			return err
-		}
-	}
 	stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID),
 		contentRefsStmt(domain.KindRegistration, r.ID, digests)}
 	if len(r.Offices) > 0 {
 		stmts = append(stmts, officesStmt(r.ID, r.Offices))
 	}
 	stmts = append(stmts, db.writeStmts(w)...)
+	// The content locks (lockContent) are taken by the same statement as the inserts, and
+	// w.Verify checks the content after it, still before the commit: a disposal deleting the
+	// same bytes has then either committed before the locks were granted, and Verify finds the
+	// content gone, or waits for this commit and finds the content in use.
+	if lock, ok := db.lockContentStmt(digests); ok {
+		stmts = append(stmts, lock)
+	}
 	if err := db.runAll(tx, &r.Position, stmts...); err != nil {
 		if isUnique(err, "content_refs") {
 			// The id is taken: its content references were recorded by the registration that has it.
 			return conflict(err, "registration %s already exists", r.ID)
 		}
 		return officesError(idempotencyConflict(err, w), r.Offices)
+	}
+	if w.Verify != nil {
+		if err := w.Verify(ctx); err != nil {
+			return err
+		}
 	}
 	if w.Document != "" {
 		if err := db.registerDocument(tx, w.Document, r.ID); err != nil {
@@ -117,7 +121,7 @@ func officesStmt(id string, offices []string) stmt {
 		q.WriteString("(?, ?, ?)")
 		args = append(args, id, o, i)
 	}
-	return stmt{q.String(), args}
+	return stmt{sql: q.String(), args: args}
 }
 
 // officesError turns a refused office assignment into a validation error.
