@@ -16,11 +16,7 @@ import (
 // segments) and deleted, every facet count and the whole order of the hits, page after page,
 // are what bleve's facets and sort fields give for the same query.
 func TestTablesAgreeWithBleve(t *testing.T) {
-	x, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
+	x := openEmpty(t)
 	ctx := context.Background()
 	const n = 1200
 	for from := 0; from < n; from += 100 { // one segment per batch at least
@@ -155,11 +151,7 @@ func bleveReference(t *testing.T, x *Index, q Query) reference {
 // TestTablesWhileIndexing searches while batches are written and merged, so that segments come
 // and go under the tables; run with -race.
 func TestTablesWhileIndexing(t *testing.T) {
-	x, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
+	x := openEmpty(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	done := make(chan struct{})

@@ -32,14 +32,21 @@ func fixtures(t testing.TB) []Document {
 	return docs
 }
 
-// openFixtures opens an index in a temp dir holding the fixtures.
-func openFixtures(t *testing.T) *Index {
+// openEmpty opens an empty index in a temp dir, closed when the test ends.
+func openEmpty(t *testing.T) *Index {
 	t.Helper()
 	x, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { x.Close() })
+	return x
+}
+
+// openFixtures opens an index in a temp dir holding the fixtures.
+func openFixtures(t *testing.T) *Index {
+	t.Helper()
+	x := openEmpty(t)
 	if err := x.Put(context.Background(), fixtures(t)...); err != nil {
 		t.Fatal(err)
 	}
