@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
@@ -101,6 +103,48 @@ type segmentTables struct {
 	mu        sync.Mutex
 	tables    map[tableKey]*tableEntry
 	lastSweep time.Time
+	// The shards (years) and facet fields queries asked for, and when last: Warm builds
+	// their tables ahead of the queries.
+	years  map[int]time.Time
+	fields map[string]time.Time
+
+	built atomic.Int64 // tables built, for tests
+}
+
+// asked records that a query searched years and counted fields.
+func (c *segmentTables) asked(years []int, fields []string) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.years == nil {
+		c.years, c.fields = map[int]time.Time{}, map[string]time.Time{}
+	}
+	for _, y := range years {
+		c.years[y] = now
+	}
+	for _, f := range fields {
+		c.fields[f] = now
+	}
+}
+
+// demand returns the years and fields asked for in the last tableIdle.
+func (c *segmentTables) demand() (years []int, fields []string) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for y, at := range c.years {
+		if now.Sub(at) < tableIdle {
+			years = append(years, y)
+		}
+	}
+	for f, at := range c.fields {
+		if now.Sub(at) < tableIdle {
+			fields = append(fields, f)
+		}
+	}
+	slices.Sort(years)
+	slices.Sort(fields)
+	return years, fields
 }
 
 type tableKey struct {
@@ -141,6 +185,7 @@ func (c *segmentTables) get(key tableKey) (any, error) {
 	c.mu.Unlock()
 	e.used.Store(now.Unix())
 	e.once.Do(func() {
+		c.built.Add(1)
 		if key.sort {
 			e.table, e.err = buildSortKeys(key.seg, key.field)
 		} else {
@@ -381,4 +426,80 @@ func (h *hitTables) result(i, size int) []FacetCount {
 		out = out[:size]
 	}
 	return out
+}
+
+// warmEvery is how often the warmer looks for segments without their tables.
+const warmEvery = 2 * time.Second
+
+// warm runs Warm every warmEvery until the index closes; the first time, for the sort date of
+// every shard, so that the first queries after opening do not build them.
+func (x *Index) warm() {
+	t := time.NewTicker(warmEvery)
+	defer t.Stop()
+	all := true
+	for {
+		years, fields := x.tables.demand()
+		if all {
+			years, fields, all = x.years(), nil, false
+		}
+		// A table that cannot be built is the error of the query that needs it, which reports
+		// it; the warmer only saves queries the time.
+		_ = x.warmShards(years, fields)
+		select {
+		case <-x.stopWarm:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Warm builds, for the segments of the shards searched in the last tableIdle, the tables their
+// queries need — the sort date's and those of the facet fields asked for in that time — so that
+// the first query after a merge does not wait for them. The index calls it every warmEvery.
+func (x *Index) Warm() error {
+	years, fields := x.tables.demand()
+	return x.warmShards(years, fields)
+}
+
+func (x *Index) warmShards(years []int, fields []string) error {
+	for _, y := range years {
+		s, err := x.shard(y, false)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			continue
+		}
+		if err := x.warmShard(s, fields); err != nil {
+			return fmt.Errorf("warm search shard %d: %w", y, err)
+		}
+	}
+	return nil
+}
+
+func (x *Index) warmShard(s bleve.Index, fields []string) error {
+	adv, err := s.Advanced()
+	if err != nil {
+		return err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return errors.New("not a scorch index")
+	}
+	for _, seg := range snap.Segments() {
+		if _, err := x.tables.get(tableKey{seg: seg.Segment(), field: fSortDate, sort: true}); err != nil {
+			return err
+		}
+		for _, f := range fields {
+			if _, err := x.tables.get(tableKey{seg: seg.Segment(), field: f}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

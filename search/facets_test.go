@@ -192,3 +192,31 @@ func TestTablesWhileIndexing(t *testing.T) {
 	close(done)
 	wg.Wait()
 }
+
+// TestWarm checks that Warm builds, ahead of the queries, the tables of new segments of the
+// shards and facet fields queries asked for: the query after it builds none.
+func TestWarm(t *testing.T) {
+	x := openEmpty(t)
+	ctx := context.Background()
+	put := func(from, to int) {
+		docs := make([]Document, 0, to-from)
+		for i := from; i < to; i++ {
+			docs = append(docs, corpusDoc(i))
+		}
+		if err := x.Put(ctx, docs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := Query{Q: "richiesta", Facets: []string{"office", "class"}, Visibility: seeAll}
+	put(0, 300)
+	search(t, x, q)
+	put(300, 600) // new segments, without tables
+	if err := x.Warm(); err != nil {
+		t.Fatal(err)
+	}
+	built := x.tables.built.Load()
+	search(t, x, q)
+	if n := x.tables.built.Load() - built; n != 0 {
+		t.Errorf("the query after Warm built %d tables", n)
+	}
+}

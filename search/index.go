@@ -33,6 +33,9 @@ type Index struct {
 	write sync.Mutex // serialises Put and Delete
 
 	tables segmentTables // facet tables and sort keys of the segments searched (facets.go)
+	// stopWarm ends the warmer (Warm, every warmEvery), which warming waits for.
+	stopWarm chan struct{}
+	warming  sync.WaitGroup
 
 	// shardsSearched counts shard searches, so tests can see that date filters prune years.
 	shardsSearched atomic.Int64
@@ -58,7 +61,7 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", dir, err)
 	}
-	x := &Index{dir: dir, shards: map[int]bleve.Index{}, advanced: make(chan struct{})}
+	x := &Index{dir: dir, shards: map[int]bleve.Index{}, advanced: make(chan struct{}), stopWarm: make(chan struct{})}
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), shardSuffix)
 		year, err := strconv.Atoi(name)
@@ -78,6 +81,7 @@ func Open(dir string) (*Index, error) {
 		}
 		x.position = max(x.position, pos)
 	}
+	x.warming.Go(x.warm)
 	return x, nil
 }
 
@@ -193,6 +197,14 @@ func (x *Index) WaitFor(ctx context.Context, position int64) error {
 
 // Close closes every shard and wakes the waiters.
 func (x *Index) Close() error {
+	x.mu.Lock()
+	select {
+	case <-x.stopWarm:
+	default:
+		close(x.stopWarm)
+	}
+	x.mu.Unlock()
+	x.warming.Wait()
 	x.write.Lock()
 	defer x.write.Unlock()
 	x.mu.Lock()

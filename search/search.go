@@ -64,7 +64,8 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if vis == nil {
 		return res, nil
 	}
-	alias, n, err := x.alias(q.years(x.years()))
+	years := q.years(x.years())
+	alias, n, err := x.alias(years)
 	if err != nil || n == 0 {
 		return res, err
 	}
@@ -75,6 +76,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	for i, f := range q.Facets {
 		fields[i] = facetFields[f]
 	}
+	x.tables.asked(years, fields)
 	ht := newHitTables(&x.tables, fields, req.Sort)
 	sr, err := alias.SearchInContext(ht.context(ctx), req)
 	if err != nil {
