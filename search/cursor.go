@@ -24,8 +24,6 @@ func encodeCursor(sort string, last *bsearch.DocumentMatch) string {
 		switch s.(type) {
 		case *bsearch.SortScore:
 			after[i] = scoreText(last.Score)
-		case *bsearch.SortDocID:
-			after[i] = last.ID
 		default:
 			after[i] = last.Sort[i]
 		}

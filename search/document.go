@@ -156,8 +156,8 @@ func (d Document) shardYear() int {
 }
 
 // sortDate orders documents by protocol date, then by time of registration (or of opening or
-// creation) within the day, so by number within a register, as a string that sorts
-// lexicographically.
+// creation) within the day, so by number within a register, then by id, as a string that
+// sorts lexicographically: one key, different for every document, makes the order total.
 func (d Document) sortDate() string {
 	key := ""
 	if !d.Date.IsZero() {
@@ -166,7 +166,7 @@ func (d Document) sortDate() string {
 	if at := cmp.Or(d.RegisteredAt, d.Created); !at.IsZero() {
 		key += "|" + at.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	}
-	return key
+	return key + "|" + d.ID
 }
 
 // classPath returns a class code and all its ancestors (`VI.3.2` → VI, VI.3, VI.3.2), so a

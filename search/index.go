@@ -45,6 +45,19 @@ type Index struct {
 // to it in the same batch as the documents, so the two never disagree after a crash.
 var positionKey = []byte("sportello.position")
 
+// shardYearKey is the internal key under which each shard records its year, for the segment
+// tables, which see a shard's snapshot only (facets.go).
+var shardYearKey = []byte("sportello.year")
+
+// recordYear makes sure shard records year under shardYearKey.
+func recordYear(shard bleve.Index, year int) error {
+	v, err := shard.GetInternal(shardYearKey)
+	if err != nil || string(v) == strconv.Itoa(year) {
+		return err
+	}
+	return shard.SetInternal(shardYearKey, []byte(strconv.Itoa(year)))
+}
+
 const shardSuffix = ".bleve"
 
 // openConfig makes opening a shard that another process holds fail after a while instead of
@@ -74,6 +87,10 @@ func Open(dir string) (*Index, error) {
 			return nil, fmt.Errorf("open search shard %d: %w", year, err)
 		}
 		x.shards[year] = shard
+		if err := recordYear(shard, year); err != nil {
+			x.Close()
+			return nil, fmt.Errorf("open search shard %d: %w", year, err)
+		}
 		pos, err := shardPosition(shard)
 		if err != nil {
 			x.Close()
@@ -116,6 +133,11 @@ func (x *Index) shard(year int, create bool) (bleve.Index, error) {
 	}
 	path := filepath.Join(x.dir, fmt.Sprintf("%04d%s", year, shardSuffix))
 	s, err := bleve.New(path, newMapping())
+	if err == nil {
+		if err = recordYear(s, year); err != nil {
+			s.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create search shard %d: %w", year, err)
 	}

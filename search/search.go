@@ -161,15 +161,16 @@ func (x *Index) alias(years []int) (bleve.IndexAlias, int, error) {
 	return bleve.NewIndexAlias(shards...), len(shards), nil
 }
 
-// sortOrder is total and stable, ending in the document id, so that SearchAfter pages neither
-// skip nor repeat hits with equal scores or dates.
+// sortOrder is total and stable, so that SearchAfter pages neither skip nor repeat hits with
+// equal scores or dates: the sort date ends in the document id (Document.sortDate). A separate
+// sort on the id would make bleve read every hit's id from its stored fields, which was an
+// eighth of an all-years query's time.
 func sortOrder(sort string) bsearch.SortOrder {
 	date := &tableSort{field: fSortDate, desc: true}
-	id := &bsearch.SortDocID{}
 	if sort == SortDate {
-		return bsearch.SortOrder{date, id}
+		return bsearch.SortOrder{date}
 	}
-	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date, id}
+	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date}
 }
 
 func hitOf(h *bsearch.DocumentMatch) Hit {
