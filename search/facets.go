@@ -192,6 +192,7 @@ type tableEntry struct {
 	once  sync.Once
 	table any // *facetTable or *sortKeys
 	err   error
+	built atomic.Bool  // table is set
 	used  atomic.Int64 // unix seconds
 }
 
@@ -202,7 +203,7 @@ func (c *segmentTables) has(key tableKey) bool {
 	c.mu.Lock()
 	e, ok := c.tables[key]
 	c.mu.Unlock()
-	return ok && e.table != nil
+	return ok && e.built.Load()
 }
 
 // get returns the table of key, building it from seg on first use.
@@ -234,6 +235,7 @@ func (c *segmentTables) get(key tableKey, seg segment.Segment) (any, error) {
 		} else {
 			e.table, e.err = buildFacetTable(seg, key.field)
 		}
+		e.built.Store(e.err == nil)
 	})
 	if e.err != nil {
 		c.mu.Lock()
