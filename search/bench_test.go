@@ -103,7 +103,7 @@ func BenchmarkQuery(b *testing.B) {
 				lat = append(lat, time.Since(start))
 			}
 			// The first query of a freshly opened index builds the tables of its segments
-			// (facets.go), as the first one after a merge does for the merged segment.
+			// (tables.go), as the first one after a merge does for the merged segment.
 			b.ReportMetric(float64(lat[0])/1e6, "first-ms")
 			slices.Sort(lat)
 			ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }

@@ -32,7 +32,7 @@ type Index struct {
 
 	write sync.Mutex // serialises Put and Delete
 
-	tables segmentTables // facet tables and sort keys of the segments searched (facets.go)
+	tables segmentTables // facet tables and sort keys of the segments searched (tables.go)
 	// stopWarm ends the warmer (Warm, every warmEvery), which warming waits for.
 	stopWarm chan struct{}
 	warming  sync.WaitGroup
@@ -46,7 +46,7 @@ type Index struct {
 var positionKey = []byte("sportello.position")
 
 // shardYearKey is the internal key under which each shard records its year, for the segment
-// tables, which see a shard's snapshot only (facets.go).
+// tables, which see a shard's snapshot only (tables.go).
 var shardYearKey = []byte("sportello.year")
 
 // recordYear makes sure shard records year under shardYearKey.
