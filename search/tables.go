@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -275,6 +276,9 @@ func buildSortKeys(seg segment.Segment, field string) (*sortKeys, error) {
 		}, state)
 		if err != nil {
 			return nil, err
+		}
+		if len(k.data) > math.MaxUint32 {
+			return nil, fmt.Errorf("more than 4 GiB of %s in one segment", field)
 		}
 		k.end[d] = uint32(len(k.data))
 	}
