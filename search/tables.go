@@ -396,6 +396,9 @@ func (h *hitTables) handler(sc *bsearch.SearchContext) (bsearch.DocumentMatchHan
 	if err != nil {
 		return nil, false, err
 	}
+	if next == nil { // bleve makes one only for its top-N collector, the one it uses for our requests
+		return nil, false, fmt.Errorf("search: bleve's collector %T is not a top-N collector", sc.Collector)
+	}
 	snap, shard, err := shardSnapshot(sc.IndexReader)
 	if err != nil {
 		return nil, false, err
