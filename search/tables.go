@@ -139,8 +139,6 @@ type segmentTables struct {
 	// their tables ahead of the queries.
 	years  map[int]time.Time
 	fields map[string]time.Time
-
-	built atomic.Int64 // tables built, for tests
 }
 
 // asked records that a query searched years and counted fields.
@@ -230,7 +228,6 @@ func (c *segmentTables) get(key tableKey, seg segment.Segment) (any, error) {
 	c.mu.Unlock()
 	e.used.Store(now.Unix())
 	e.once.Do(func() {
-		c.built.Add(1)
 		if key.sort {
 			e.table, e.err = buildSortKeys(seg, key.field)
 		} else {
