@@ -90,7 +90,7 @@ func openFS(dir string) (*FS, error) {
 
 // writeFileSync writes name in dir durably: temporary file, fsync, rename, fsync of dir.
 func writeFileSync(dir, name string, data []byte) error {
-	tmp, err := writeTemp(dir, bytes.NewReader(data))
+	tmp, _, err := writeTemp(dir, bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
@@ -138,43 +138,38 @@ func (s *FS) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
 			return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
 		}
-		tmp, err := writeTemp(filepath.Dir(dst), &head) // one write: bytes.Buffer is an io.WriterTo
+		tmp, _, err := writeTemp(filepath.Dir(dst), &head) // one write: bytes.Buffer is an io.WriterTo
 		if err != nil {
 			return "", 0, fmt.Errorf("put blob: %w", err)
 		}
 		return digest, n, s.place(tmp, digest)
 	}
 	h := sha256.New()
-	tmp, err := writeTemp(filepath.Join(s.dir, "tmp"), io.TeeReader(io.MultiReader(&head, r), h))
+	tmp, size, err := writeTemp(filepath.Join(s.dir, "tmp"), io.TeeReader(io.MultiReader(&head, r), h))
 	if err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
-	}
-	info, err := os.Stat(tmp)
-	if err != nil {
-		os.Remove(tmp)
 		return "", 0, fmt.Errorf("put blob: %w", err)
 	}
 	digest := hex.EncodeToString(h.Sum(nil))
 	dst, _ := s.path(digest)
 	if fileExists(dst) {
 		os.Remove(tmp)
-		return digest, info.Size(), nil
+		return digest, size, nil
 	}
 	if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
 		os.Remove(tmp)
 		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
 	}
-	return digest, info.Size(), s.place(tmp, digest)
+	return digest, size, s.place(tmp, digest)
 }
 
 // writeTemp copies r into a new, fsynced temporary file in dir and returns its name, which
-// starts with a dot: never a digest.
-func writeTemp(dir string, r io.Reader) (string, error) {
+// starts with a dot (never a digest), and the number of bytes written.
+func writeTemp(dir string, r io.Reader) (string, int64, error) {
 	tmp, err := os.CreateTemp(dir, ".put-*")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	_, err = io.Copy(tmp, r)
+	n, err := io.Copy(tmp, r)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -183,9 +178,9 @@ func writeTemp(dir string, r io.Reader) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", err
+		return "", 0, err
 	}
-	return tmp.Name(), nil
+	return tmp.Name(), n, nil
 }
 
 // place renames the temporary file tmp to digest's path and syncs the directory; it removes
