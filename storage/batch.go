@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -14,10 +15,13 @@ type stmt struct {
 	// read marks a query of one row, run for its effect (taking locks): runAll's statement
 	// reads its row, since PostgreSQL runs a query in WITH only when it is read.
 	read bool
+	// into, if not nil, receives the one value the statement returns (RETURNING …).
+	into any
 }
 
 // runAll executes independent INSERT statements in tx, in order. If into is not nil, the first
-// statement must return one value (RETURNING …), which is scanned into it.
+// statement must return one value (RETURNING …), which is scanned into it; so is the value of
+// every statement with its own into.
 //
 // On PostgreSQL the statements are sent as one statement of data-modifying CTEs: one round trip
 // instead of one each, which is most of the cost of a registration. On SQLite, in-process, they
@@ -26,11 +30,15 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 	if len(stmts) == 0 {
 		return nil
 	}
+	if into != nil {
+		stmts = slices.Clone(stmts)
+		stmts[0].into = into
+	}
 	if db.engine != Postgres || len(stmts) == 1 {
-		for i, s := range stmts {
+		for _, s := range stmts {
 			var err error
-			if i == 0 && into != nil {
-				err = tx.Raw(s.sql, s.args...).Row().Scan(into)
+			if s.into != nil {
+				err = tx.Raw(s.sql, s.args...).Row().Scan(s.into)
 			} else {
 				err = tx.Exec(s.sql, s.args...).Error
 			}
@@ -43,7 +51,9 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 	var (
 		q     strings.Builder
 		args  []any
-		reads []string
+		reads []string // the statements whose row is read: CROSS JOINed
+		cols  []string // the columns selected
+		dests []any
 	)
 	q.WriteString("WITH ")
 	for i, s := range stmts {
@@ -52,17 +62,21 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 		}
 		fmt.Fprintf(&q, "s%d AS (%s)", i, s.sql)
 		args = append(args, s.args...)
-		if s.read {
+		if s.read || s.into != nil {
 			reads = append(reads, fmt.Sprintf("s%d", i))
 		}
+		if s.into != nil {
+			cols = append(cols, fmt.Sprintf("s%d.*", i))
+			dests = append(dests, s.into)
+		}
 	}
-	if into == nil {
+	if len(dests) == 0 {
 		q.WriteString(" SELECT 1")
 		if len(reads) > 0 {
 			q.WriteString(" FROM " + strings.Join(reads, " CROSS JOIN "))
 		}
 		return tx.Exec(q.String(), args...).Error
 	}
-	q.WriteString(" SELECT s0.* FROM " + strings.Join(append([]string{"s0"}, reads...), " CROSS JOIN "))
-	return tx.Raw(q.String(), args...).Row().Scan(into)
+	q.WriteString(" SELECT " + strings.Join(cols, ", ") + " FROM " + strings.Join(reads, " CROSS JOIN "))
+	return tx.Raw(q.String(), args...).Row().Scan(dests...)
 }

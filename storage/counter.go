@@ -106,6 +106,95 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 	return nil
 }
 
+// numberAndInsertAll does what numberAndInsert does with last set, for registrations rs of one
+// register and year (encoded as encs, in order), whose counter row is known to exist: they take
+// the counter's next len(rs) numbers, in order, and the transaction commits.
+//
+// On PostgreSQL this is one statement that moves the counter by len(rs) and inserts every row,
+// sent with COMMIT as numberAndInsert sends one. The counter's guard lets it move by more than
+// one only because a constraint trigger, at commit, checks that registrations hold every number
+// it moved past (migration 0013). SQLite's guard allows one step per update: there each
+// registration is numbered by its own statement, which costs no round trip in process.
+func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Registration, encs []encoded) error {
+	if db.engine != Postgres {
+		for i, r := range rs {
+			if err := db.numberAndInsert(tx, aoo, r, encs[i], false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	register, year := rs[0].Register, rs[0].Year
+	prefix := strings.TrimSuffix(domain.Identifier(aoo, register, year, 0), domain.FormatNumber(0))
+	k := len(rs)
+	var (
+		q    strings.Builder
+		args = []any{register, year, prefix, domain.NumberDigits}
+	)
+	fmt.Fprintf(&q, `WITH counter AS (UPDATE register_counters SET last_number = last_number + %d
+			WHERE register_code = ? AND year = ? RETURNING last_number)
+		%s
+		SELECT v.id, v.register_code, v.year, n.number,
+			?::text || lpad(n.number::text, greatest(?::integer, length(n.number::text)), '0'),
+			v.registered_at, v.reg_date, v.direction, v.channel, v.subject, v.correspondents,
+			v.sender_reference, v.document, v.attachments, v.class, v.dossiers, v.confidential, v.status,
+			v.annulled_at, v.annulled_by, v.annulled_by_name, v.annulment_reason,
+			v.annulment_authorization, v.created_by, v.position
+		FROM counter RIGHT JOIN (VALUES `, k, registrationInsert)
+	for i, r := range rs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		// One row per registration, its ordinal first; number and identifier come from SQL.
+		q.WriteString(`(?::integer, ?, ?, ?::integer, ?::timestamptz, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::boolean, ?,
+			?::timestamptz, ?, ?, ?, ?, ?, ?::bigint)`)
+		values := db.registrationArgs(r, encs[i])
+		args = append(args, i+1)
+		args = append(args, values[:3]...)
+		args = append(args, values[5:]...)
+	}
+	// A missing counter row leaves every number NULL, which NOT NULL refuses: the statement
+	// fails rather than insert nothing and commit.
+	fmt.Fprintf(&q, `) AS v(ord, id, register_code, year, registered_at, reg_date, direction, channel,
+			subject, correspondents, sender_reference, document, attachments, class, dossiers,
+			confidential, status, annulled_at, annulled_by, annulled_by_name, annulment_reason,
+			annulment_authorization, created_by, position) ON true
+		CROSS JOIN LATERAL (SELECT counter.last_number - %d + v.ord AS number) AS n
+		RETURNING id, number, identifier`, k)
+	numbers := make(map[string]numbered, k)
+	err := commitWithRows(tx, q.String(), args, func(scan func(...any) error) error {
+		var (
+			id string
+			n  numbered
+		)
+		if err := scan(&id, &n.number, &n.identifier); err != nil {
+			return err
+		}
+		numbers[id] = n
+		return nil
+	})
+	if err != nil {
+		return registrationError(err, rs[0])
+	}
+	for _, r := range rs {
+		n, ok := numbers[r.ID]
+		if !ok {
+			return fmt.Errorf("registration %s: the database returned no number", r.ID)
+		}
+		r.AssignNumber(aoo, n.number)
+		if r.Identifier != n.identifier {
+			return fmt.Errorf("registration %s: the database formatted identifier %q, the domain %q", r.ID, n.identifier, r.Identifier)
+		}
+	}
+	return nil
+}
+
+// numbered is a registration's number and identifier as the database gave them.
+type numbered struct {
+	number     int64
+	identifier string
+}
+
 // counterKey names one counter row: register and year. A key enters DB.counters once a
 // registration using the row has committed — before, the row may be another transaction's
 // uncommitted insert, which an UPDATE does not see — and stays: counter rows are never deleted.
@@ -117,12 +206,41 @@ type counterKey struct {
 // commitWith runs query — gorm's ? placeholders, PostgreSQL only — scanning its one row into
 // dest, and commits the transaction in the same round trip (see numberAndInsert).
 func commitWith(tx *gorm.DB, query string, args []any, dest ...any) error {
+	rows := 0
+	err := commitWithRows(tx, query, args, func(scan func(...any) error) error {
+		rows++
+		return scan(dest...)
+	})
+	if err == nil && rows != 1 {
+		err = fmt.Errorf("commit with a statement: %d rows, want 1", rows)
+	}
+	return err
+}
+
+// commitWithRows runs query as commitWith does, calling each for each row it returns. The
+// transaction has committed only if it returns nil: an error of the COMMIT itself (a deferred
+// constraint) is reported on closing the rows.
+func commitWithRows(tx *gorm.DB, query string, args []any, each func(scan func(...any) error) error) error {
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
 		return fmt.Errorf("commit with a statement: not in a database/sql transaction (%T)", tx.Statement.ConnPool)
 	}
-	return sqlTx.QueryRowContext(tx.Statement.Context, dollarPlaceholders(query)+`; COMMIT; BEGIN`,
-		append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(dest...)
+	rows, err := sqlTx.QueryContext(tx.Statement.Context, dollarPlaceholders(query)+`; COMMIT; BEGIN`,
+		append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		if err := each(rows.Scan); err != nil {
+			_ = rows.Close()
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		_ = rows.Close()
+		return err
+	}
+	return rows.Close()
 }
 
 // dollarPlaceholders numbers the ? placeholders of query as PostgreSQL's $1, $2, …; query must

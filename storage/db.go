@@ -62,6 +62,7 @@ type DB struct {
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
 	// counters holds the counterKeys whose row is known to exist (numberAndInsert).
 	counters sync.Map
+	group    groupCommit // queues concurrent registrations per counter (groupcommit.go)
 	log      *slog.Logger
 	now      func() time.Time // stamps change events and migrations
 

@@ -105,19 +105,28 @@ func TestGuards(t *testing.T) {
 		})
 		counter := ` WHERE register_code = 'PG' AND year = 2026`
 		t.Run("ErrCounterDecrement", func(t *testing.T) {
-			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number - 1`+counter), "last_number may only go from 2 to 3")
+			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number - 1`+counter), "last_number may only go from 2 to")
 		})
 		t.Run("ErrCounterSkip", func(t *testing.T) {
-			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 2`+counter), "last_number may only go")
+			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 2`+counter), "last_number may only go from 2 to")
 		})
 		t.Run("ErrCounterDelete", func(t *testing.T) {
 			wantRefused(t, f.exec(`DELETE FROM register_counters`+counter), "delete refused")
 		})
-		t.Run("CounterIncrementAllowed", func(t *testing.T) {
-			if err := f.exec(`UPDATE register_counters SET last_number = last_number + 1` + counter); err != nil {
-				t.Fatal(err)
-			}
-		})
+		if f.postgres() {
+			// The counter moves only past numbers that registrations hold, checked at commit:
+			// one step without a registration is a gap.
+			t.Run("ErrCounterAheadOfRegistrations", func(t *testing.T) {
+				wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 1`+counter),
+					"the numbers registrations took")
+			})
+		} else {
+			t.Run("CounterIncrementAllowed", func(t *testing.T) {
+				if err := f.exec(`UPDATE register_counters SET last_number = last_number + 1` + counter); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
 		t.Run("ErrAOOCodeChange", func(t *testing.T) {
 			wantRefused(t, f.exec(`UPDATE aoos SET ipa_code = 'c_x000'`), "immutable column ipa_code")
 		})

@@ -27,14 +27,25 @@ const (
 // together with the one insert that needs it (see numberAndInsert), so that concurrent
 // registrations in the same register wait on each other only for that and the commit. If
 // anything fails the transaction rolls back, the counter with it: no number is consumed, and r
-// keeps no number.
+// keeps no number. Concurrent calls for one register and year share one transaction
+// (groupcommit.go).
 func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w domain.Write) error {
 	enc, err := prepare(r)
 	if err != nil {
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
+	key := counterKey{r.Register, r.Year}
+	if _, known := db.counters.Load(key); known {
+		return db.createGrouped(key, &pendingRegistration{ctx: ctx, r: r, enc: enc, w: w, turn: make(chan bool, 1)})
+	}
+	// The first registrations of a counter may have to create its row (numberAndInsert).
+	return db.createRegistration(ctx, r, enc, w)
+}
+
+// createRegistration writes r alone, in a transaction of its own.
+func (db *DB) createRegistration(ctx context.Context, r *domain.Registration, enc encoded, w domain.Write) error {
 	number, identifier, position := r.Number, r.Identifier, r.Position
-	err = db.write(ctx, func(tx *gorm.DB) error { return db.insertRegistration(ctx, tx, r, enc, w, true) })
+	err := db.write(ctx, func(tx *gorm.DB) error { return db.insertRegistration(ctx, tx, r, enc, w, true) })
 	if err != nil {
 		r.Number, r.Identifier, r.Position = number, identifier, position
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
@@ -68,24 +79,15 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 	if err != nil {
 		return err
 	}
-	digests := []string{r.Document.SHA256}
-	for _, a := range r.Attachments {
-		digests = append(digests, a.SHA256)
-	}
-	stmts := []stmt{db.changeStmt(changeCreated, domain.KindRegistration, r.ID),
-		contentRefsStmt(domain.KindRegistration, r.ID, digests)}
-	if len(r.Offices) > 0 {
-		stmts = append(stmts, officesStmt(r.ID, r.Offices))
-	}
-	stmts = append(stmts, db.writeStmts(w)...)
+	stmts := db.registrationStmts(r, w)
 	// The content locks (lockContent) are taken by the same statement as the inserts, and
 	// w.Verify checks the content after it, still before the commit: a disposal deleting the
 	// same bytes has then either committed before the locks were granted, and Verify finds the
 	// content gone, or waits for this commit and finds the content in use.
-	if lock, ok := db.lockContentStmt(digests); ok {
+	if lock, ok := db.lockContentStmt(digests(r)); ok {
 		stmts = append(stmts, lock)
 	}
-	if err := db.runAll(tx, &r.Position, stmts...); err != nil {
+	if err := db.runAll(tx, nil, stmts...); err != nil {
 		if isUnique(err, "content_refs") {
 			// The id is taken: its content references were recorded by the registration that has it.
 			return conflict(err, "registration %s already exists", r.ID)
@@ -107,6 +109,28 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 	}
 	r.TextStatus = domain.TextPending
 	return nil
+}
+
+// registrationStmts returns the statements that store r and w but need no number: r's change
+// event, whose position goes to r.Position, its content references and offices, and w's audit
+// and idempotency records.
+func (db *DB) registrationStmts(r *domain.Registration, w domain.Write) []stmt {
+	change := db.changeStmt(changeCreated, domain.KindRegistration, r.ID)
+	change.into = &r.Position
+	stmts := []stmt{change, contentRefsStmt(domain.KindRegistration, r.ID, digests(r))}
+	if len(r.Offices) > 0 {
+		stmts = append(stmts, officesStmt(r.ID, r.Offices))
+	}
+	return append(stmts, db.writeStmts(w)...)
+}
+
+// digests lists the digests of r's document and attachments.
+func digests(r *domain.Registration) []string {
+	out := []string{r.Document.SHA256}
+	for _, a := range r.Attachments {
+		out = append(out, a.SHA256)
+	}
+	return out
 }
 
 // officesStmt assigns a registration to offices, keeping their order.

@@ -1,0 +1,131 @@
+package storage_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// TestGroupCommit queues registrations behind a leader held in its hook, so that they are
+// written as one group, and puts among them one that must fail (an unknown office) and two
+// that claim one idempotency key: the group fails, and each is written alone. The others get
+// the next numbers, in one run with no gap, and the failed ones leave nothing.
+func TestGroupCommit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		first := f.register(t, newRegistration()) // the counter row now exists: the next ones queue
+		var (
+			mu     sync.Mutex
+			sizes  []int
+			hold   = make(chan struct{})
+			leader = make(chan struct{})
+		)
+		f.db.SetGroupHook(func(size int) {
+			mu.Lock()
+			sizes = append(sizes, size)
+			n := len(sizes)
+			mu.Unlock()
+			if n == 1 {
+				close(leader)
+				<-hold
+			}
+		})
+		register := func(r *domain.Registration, w domain.Write, errs chan<- error) {
+			errs <- f.db.CreateRegistration(t.Context(), r, w)
+		}
+		lead := newRegistration()
+		leadErr := make(chan error, 1)
+		go register(lead, created(lead), leadErr)
+		select {
+		case <-leader:
+		case err := <-leadErr:
+			t.Fatalf("registered (%v) without leading a group", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no group leader after 10 s")
+		}
+
+		const queued = 12
+		var (
+			rs   []*domain.Registration
+			errs []chan error
+		)
+		key := &domain.IdempotencyRecord{PrincipalID: "operator", Key: "retry-1", RequestHash: "h",
+			Kind: domain.KindRegistration, CreatedAt: testNow}
+		for i := range queued {
+			r := newRegistration()
+			w := created(r)
+			switch i {
+			case 3:
+				r.Offices = []string{"NOPE"}
+			case 5, 9:
+				k := *key
+				k.ResourceID = r.ID
+				w.Idempotency = &k
+			}
+			rs = append(rs, r)
+			errs = append(errs, make(chan error, 1))
+			go register(r, w, errs[i])
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for f.db.QueuedRegistrations("PG", 2026) < queued {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d registrations queued, want %d", f.db.QueuedRegistrations("PG", 2026), queued)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(hold)
+		if err := <-leadErr; err != nil {
+			t.Fatalf("leader: %v", err)
+		}
+		numbers := []int64{first.Number, lead.Number}
+		idempotent := 0
+		for i, r := range rs {
+			err := <-errs[i]
+			switch {
+			case i == 3:
+				wantCode(t, err, domain.ECValidation)
+				if r.Number != 0 || r.Identifier != "" || r.Position != 0 {
+					t.Errorf("refused registration kept number %d, identifier %q, position %d", r.Number, r.Identifier, r.Position)
+				}
+				continue
+			case i == 5 || i == 9:
+				if err != nil {
+					wantCode(t, err, domain.ECConflict)
+					continue
+				}
+				idempotent++
+			case err != nil:
+				t.Fatalf("registration %d: %v", i, err)
+			}
+			numbers = append(numbers, r.Number)
+		}
+		if idempotent != 1 {
+			t.Errorf("%d registrations took the one idempotency key, want 1", idempotent)
+		}
+		mu.Lock()
+		if !slices.Contains(sizes, queued) {
+			t.Errorf("groups of %v, want one of the %d queued", sizes, queued)
+		}
+		mu.Unlock()
+		slices.Sort(numbers)
+		for i, n := range numbers {
+			if n != int64(i+1) {
+				t.Fatalf("numbers %v: want 1 to %d with no gap", numbers, len(numbers))
+			}
+		}
+		want := int64(len(numbers))
+		if n := f.queryInt(t, `SELECT last_number FROM register_counters WHERE register_code = 'PG' AND year = 2026`); n != want {
+			t.Errorf("counter at %d, want %d", n, want)
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM registrations`); n != want {
+			t.Errorf("%d registrations stored, want %d", n, want)
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM change_events WHERE kind = 'registration.created'`); n != want {
+			t.Errorf("%d change events, want %d", n, want)
+		}
+	})
+}
