@@ -55,9 +55,12 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 			return err
 		}
 		r.AssignNumber(aoo, n)
-		return registrationError(tx.Exec(registrationInsert+`
+		if err := registrationError(tx.Exec(registrationInsert+`
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			db.registrationArgs(r, enc)...).Error, r)
+			db.registrationArgs(r, enc)...).Error, r); err != nil {
+			return err
+		}
+		return db.moveCounterSQLite(tx, r.Register, r.Year, n)
 	}
 	prefix := strings.TrimSuffix(domain.Identifier(aoo, r.Register, r.Year, 0), domain.FormatNumber(0))
 	values := db.registrationArgs(r, enc) // number and identifier, at 3 and 4, come from SQL
@@ -283,22 +286,35 @@ func registrationError(err error, r *domain.Registration) error {
 	return fmt.Errorf("number and insert registration: %w", err)
 }
 
-// nextNumberSQLite takes the next number of the (register, year) counter, creating the counter
-// at 1. SQLite refuses any INSERT over an existing counter, an upsert included, so that INSERT OR
-// REPLACE cannot reset it; its single writer makes update-then-insert safe.
+// nextNumberSQLite returns the next number of the (register, year) counter, 1 for a counter not
+// yet created. The caller inserts the registration with it, then moves the counter with
+// moveCounterSQLite: SQLite's guards refuse a counter moved to a number no registration holds
+// (migration 0013), and its single writer makes read-then-update safe.
 func (db *DB) nextNumberSQLite(tx *gorm.DB, register string, year int) (int64, error) {
 	var n int64
-	err := tx.Raw(`UPDATE register_counters SET last_number = last_number + 1
-		WHERE register_code = ? AND year = ? RETURNING last_number`, register, year).Row().Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.Raw(`INSERT INTO register_counters (register_code, year, last_number) VALUES (?, ?, 1)
-			RETURNING last_number`, register, year).Row().Scan(&n)
-	}
-	if isForeignKey(err) {
-		return 0, domain.Errorf(domain.ECNotFound, "register %s not found", register)
-	}
+	err := tx.Raw(`SELECT coalesce((SELECT last_number FROM register_counters
+		WHERE register_code = ? AND year = ?), 0) + 1`, register, year).Row().Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next number of %s/%d: %w", register, year, err)
 	}
 	return n, nil
+}
+
+// moveCounterSQLite moves the (register, year) counter to n, its next number, creating it at 1.
+// SQLite refuses any INSERT over an existing counter, an upsert included, so that INSERT OR
+// REPLACE cannot reset it.
+func (db *DB) moveCounterSQLite(tx *gorm.DB, register string, year int, n int64) error {
+	var err error
+	if n == 1 {
+		err = tx.Exec(`INSERT INTO register_counters (register_code, year, last_number) VALUES (?, ?, 1)`, register, year).Error
+	} else {
+		err = tx.Exec(`UPDATE register_counters SET last_number = ? WHERE register_code = ? AND year = ?`, n, register, year).Error
+	}
+	if isForeignKey(err) {
+		return domain.Errorf(domain.ECNotFound, "register %s not found", register)
+	}
+	if err != nil {
+		return fmt.Errorf("move the counter of %s/%d to %d: %w", register, year, n, err)
+	}
+	return nil
 }

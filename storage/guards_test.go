@@ -113,20 +113,16 @@ func TestGuards(t *testing.T) {
 		t.Run("ErrCounterDelete", func(t *testing.T) {
 			wantRefused(t, f.exec(`DELETE FROM register_counters`+counter), "delete refused")
 		})
-		if f.postgres() {
-			// The counter moves only past numbers that registrations hold, checked at commit:
-			// one step without a registration is a gap.
-			t.Run("ErrCounterAheadOfRegistrations", func(t *testing.T) {
-				wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 1`+counter),
-					"the numbers registrations took")
-			})
-		} else {
-			t.Run("CounterIncrementAllowed", func(t *testing.T) {
-				if err := f.exec(`UPDATE register_counters SET last_number = last_number + 1` + counter); err != nil {
-					t.Fatal(err)
-				}
-			})
-		}
+		// The counter moves only past numbers that registrations hold (checked at commit on
+		// PostgreSQL): one step without a registration is a gap.
+		t.Run("ErrCounterAheadOfRegistrations", func(t *testing.T) {
+			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 1`+counter),
+				"the numbers registrations took")
+		})
+		t.Run("ErrNewCounterAheadOfRegistrations", func(t *testing.T) {
+			wantRefused(t, f.exec(`INSERT INTO register_counters (register_code, year, last_number) VALUES ('DEL', 2026, 1)`),
+				"the numbers registrations took")
+		})
 		t.Run("ErrAOOCodeChange", func(t *testing.T) {
 			wantRefused(t, f.exec(`UPDATE aoos SET ipa_code = 'c_x000'`), "immutable column ipa_code")
 		})
