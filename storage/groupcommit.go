@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -51,6 +52,21 @@ type groupCommit struct {
 	queues map[counterKey]*groupQueue
 	// hook, if set (tests), is called by each leader with its group's size, before writing it.
 	hook func(size int)
+
+	groups, grouped, failed atomic.Uint64 // GroupStats
+}
+
+// GroupStats counts the groups of registrations written since Open (see groupcommit.go).
+type GroupStats struct {
+	Groups        uint64 // transactions that wrote a group, of one registration or more
+	Registrations uint64 // registrations in those groups
+	Failed        uint64 // groups of several that failed, whose registrations were written again alone
+}
+
+// GroupStats returns the counts of registration groups written so far.
+func (db *DB) GroupStats() GroupStats {
+	g := &db.group
+	return GroupStats{Groups: g.groups.Load(), Registrations: g.grouped.Load(), Failed: g.failed.Load()}
 }
 
 type groupQueue struct {
@@ -111,6 +127,8 @@ func (db *DB) writeGroup(group []*pendingRegistration) {
 	if h := db.group.hook; h != nil {
 		h(len(group))
 	}
+	db.group.groups.Add(1)
+	db.group.grouped.Add(uint64(len(group)))
 	if len(group) == 1 {
 		p := group[0]
 		p.err = db.createRegistration(p.ctx, p.r, p.enc, p.w)
@@ -135,6 +153,7 @@ func (db *DB) writeGroup(group []*pendingRegistration) {
 		db.counters.Store(counterKey{group[0].r.Register, group[0].r.Year}, struct{}{})
 		return
 	}
+	db.group.failed.Add(1)
 	db.log.Debug("group of registrations failed; writing each alone", "size", len(group), "err", err)
 	for i, p := range group {
 		p.r.Number, p.r.Identifier, p.r.Position = before[i].number, before[i].identifier, before[i].position

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/storage"
 )
 
 // TestGroupCommit queues registrations behind a leader held in its hook, so that they are
@@ -110,22 +111,30 @@ func TestGroupCommit(t *testing.T) {
 		if !slices.Contains(sizes, queued) {
 			t.Errorf("groups of %v, want one of the %d queued", sizes, queued)
 		}
+		total := 0
+		for _, n := range sizes {
+			total += n
+		}
+		want := storage.GroupStats{Groups: uint64(len(sizes)), Registrations: uint64(total), Failed: 1}
 		mu.Unlock()
+		if got := f.db.GroupStats(); got != want {
+			t.Errorf("group stats %+v, want %+v", got, want)
+		}
 		slices.Sort(numbers)
 		for i, n := range numbers {
 			if n != int64(i+1) {
 				t.Fatalf("numbers %v: want 1 to %d with no gap", numbers, len(numbers))
 			}
 		}
-		want := int64(len(numbers))
-		if n := f.queryInt(t, `SELECT last_number FROM register_counters WHERE register_code = 'PG' AND year = 2026`); n != want {
-			t.Errorf("counter at %d, want %d", n, want)
+		stored := int64(len(numbers))
+		if n := f.queryInt(t, `SELECT last_number FROM register_counters WHERE register_code = 'PG' AND year = 2026`); n != stored {
+			t.Errorf("counter at %d, want %d", n, stored)
 		}
-		if n := f.queryInt(t, `SELECT count(*) FROM registrations`); n != want {
-			t.Errorf("%d registrations stored, want %d", n, want)
+		if n := f.queryInt(t, `SELECT count(*) FROM registrations`); n != stored {
+			t.Errorf("%d registrations stored, want %d", n, stored)
 		}
-		if n := f.queryInt(t, `SELECT count(*) FROM change_events WHERE kind = 'registration.created'`); n != want {
-			t.Errorf("%d change events, want %d", n, want)
+		if n := f.queryInt(t, `SELECT count(*) FROM change_events WHERE kind = 'registration.created'`); n != stored {
+			t.Errorf("%d change events, want %d", n, stored)
 		}
 	})
 }

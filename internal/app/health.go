@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/storage"
 )
 
 // maxCounted bounds how many untime-stamped checkpoints or pending events a health check
@@ -103,5 +104,23 @@ func (c *logCollector) Collect(ch chan<- prometheus.Metric) {
 		g(c.age, h.CheckpointAge.Seconds())
 		g(c.missing, float64(h.MissingTimestamp))
 		g(c.pending, float64(h.Pending))
+	}
+}
+
+// groupCounters export the counts of registrations written in groups (storage.DB.GroupStats):
+// their ratio is the mean group size, which says how much concurrent registrations share
+// their transactions.
+func groupCounters(db *storage.DB) []prometheus.Collector {
+	counter := func(name, help string, v func(storage.GroupStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(db.GroupStats())) })
+	}
+	return []prometheus.Collector{
+		counter("sportello_registration_groups_total", "Transactions that wrote a group of concurrent registrations of one register.",
+			func(s storage.GroupStats) uint64 { return s.Groups }),
+		counter("sportello_registration_grouped_total", "Registrations in those groups.",
+			func(s storage.GroupStats) uint64 { return s.Registrations }),
+		counter("sportello_registration_group_failures_total", "Groups that failed, whose registrations were written again one at a time.",
+			func(s storage.GroupStats) uint64 { return s.Failed }),
 	}
 }

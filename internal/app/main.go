@@ -138,6 +138,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newLogCollector(m))
+	reg.MustRegister(groupCounters(m.DB)...)
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,
