@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -104,7 +105,7 @@ func (db *DB) createGrouped(key counterKey, p *pendingRegistration) error {
 	q.waiting = slices.Delete(q.waiting, 0, n)
 	g.mu.Unlock()
 
-	db.writeGroup(group)
+	db.writeGroupOrFail(group)
 
 	g.mu.Lock()
 	if len(q.waiting) > 0 {
@@ -119,6 +120,20 @@ func (db *DB) createGrouped(key counterKey, p *pendingRegistration) error {
 		o.turn <- false
 	}
 	return p.err
+}
+
+// writeGroupOrFail writes group as writeGroup does, and turns a panic into every member's
+// error: the queue must go on, and the members waiting must get an answer.
+func (db *DB) writeGroupOrFail(group []*pendingRegistration) {
+	defer func() {
+		if v := recover(); v != nil {
+			db.log.Error("panic while writing a group of registrations", "panic", v, "stack", string(debug.Stack()))
+			for _, p := range group {
+				p.err = fmt.Errorf("write a group of %d registrations: panic: %v", len(group), v)
+			}
+		}
+	}()
+	db.writeGroup(group)
 }
 
 // writeGroup writes group's registrations in one transaction, or, should that fail, each in

@@ -1,7 +1,9 @@
 package storage_test
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,6 +137,32 @@ func TestGroupCommit(t *testing.T) {
 		}
 		if n := f.queryInt(t, `SELECT count(*) FROM change_events WHERE kind = 'registration.created'`); n != stored {
 			t.Errorf("%d change events, want %d", n, stored)
+		}
+	})
+}
+
+// TestGroupCommitPanic checks that a panic while writing a group — here in a registration's
+// content check — fails that group's registrations and leaves the queue working.
+func TestGroupCommitPanic(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		f.register(t, newRegistration()) // the counter row now exists: the next ones queue
+		r := newRegistration()
+		w := created(r)
+		w.Verify = func(context.Context) error { panic("content check failed") }
+		if err := f.db.CreateRegistration(t.Context(), r, w); err == nil || !strings.Contains(err.Error(), "panic: content check failed") {
+			t.Fatalf("registration whose check panics: %v", err)
+		}
+		done := make(chan error, 1)
+		next := newRegistration()
+		go func() { done <- f.db.CreateRegistration(t.Context(), next, created(next)) }()
+		select {
+		case err := <-done:
+			if err != nil || next.Number != 2 {
+				t.Fatalf("next registration: number %d, %v; want 2", next.Number, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the queue is stuck after a panic")
 		}
 	})
 }
