@@ -117,11 +117,9 @@ func normalise(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// toolNice is the scheduling priority (nice value) the extraction tools run at, through
-// niceTool (coreutils' nice; without it they run at the server's).
-const toolNice = "10"
-
-var niceTool, _ = exec.LookPath("nice")
+// toolNice is how far below the server's the tools' scheduling priority is: they run at the
+// server's niceness plus toolNice (at most 19).
+const toolNice = 10
 
 // run runs a tool and returns its standard output; a failure carries its standard error.
 func run(ctx context.Context, name string, args ...string) ([]byte, error) {
@@ -134,11 +132,6 @@ func run(ctx context.Context, name string, args ...string) ([]byte, error) {
 // journal) make every later file creation pay for while they are recent.
 func runWith(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
-	if niceTool != "" {
-		// Below the server's priority: extraction is background work, and on a busy machine it
-		// should take the CPU that registrations and searches leave, not compete for it.
-		name, args = niceTool, append([]string{"-n", toolNice, name}, args...)
-	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != nil {
@@ -147,7 +140,13 @@ func runWith(ctx context.Context, stdin []byte, name string, args ...string) ([]
 	// One thread per tool run: the job queue already runs SPORTELLO_TEXT_WORKERS of them at
 	// once, and tesseract's OpenMP threads would otherwise each take every core.
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
-	if err := cmd.Run(); err != nil {
+	// Below the server's priority: extraction is background work, and on a busy machine it
+	// should take the CPU that registrations and searches leave, not compete for it.
+	err := startNiced(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if len(msg) > 500 {
 			msg = msg[:500]

@@ -26,7 +26,7 @@ func needTools(t testing.TB, tools ...string) {
 }
 
 // textPDF renders lines as a PDF with a text layer.
-func textPDF(t *testing.T, lines ...string) []byte {
+func textPDF(t testing.TB, lines ...string) []byte {
 	t.Helper()
 	doc := fpdf.New("P", "mm", "A4", "")
 	doc.AddPage()
