@@ -34,13 +34,19 @@ func BenchmarkRegisterHTTP(b *testing.B) {
 		op := s.NewClient(b, "bench", []string{"protocol_operator"})
 		metadata := apptest.Incoming("Domanda di contributo")
 		b.Run(engine, func(b *testing.B) {
-			loadTest(b, clients, "reg/s", http.StatusCreated, func(i int64, _ int) *http.Request {
+			// The bodies are made before the clock starts: the load generator shares the server's
+			// two cores, and building them took 5 % of the process's CPU.
+			bodies, types := make([][]byte, b.N), make([]string, b.N)
+			for i := range bodies {
 				// A comment after %%EOF makes each document distinct and leaves it a valid PDF.
 				doc := fmt.Appendf(slices.Clip(pdf), "%%%d\n", i)
 				ct, body := apptest.Multipart(metadata, apptest.Part{Name: "document", Filename: "domanda.pdf", Content: doc})
-				req, _ := http.NewRequest("POST", s.URL+"/v1/registrations", body)
+				bodies[i], types[i] = body.Bytes(), ct
+			}
+			loadTest(b, clients, "reg/s", http.StatusCreated, func(i int64, _ int) *http.Request {
+				req, _ := http.NewRequest("POST", s.URL+"/v1/registrations", bytes.NewReader(bodies[i-1]))
 				req.Header.Set("Authorization", "Bearer "+op)
-				req.Header.Set("Content-Type", ct)
+				req.Header.Set("Content-Type", types[i-1])
 				return req
 			})
 		})

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sportello/sportello/domain"
@@ -250,5 +251,52 @@ func TestFSDelete(t *testing.T) {
 	}
 	if err := s.Delete(ctx, digest); err != nil {
 		t.Fatalf("second Delete: %v", err)
+	}
+}
+
+// TestFSConcurrentPuts stores many different contents at once, small and large, each twice (the
+// second Put finds it stored), and reads each back: Put reuses its in-memory buffers between
+// calls, and no content may take another's bytes.
+func TestFSConcurrentPuts(t *testing.T) {
+	s, err := NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	contents := make([][]byte, 40)
+	for i := range contents {
+		size := 1000 + 997*i
+		if i%10 == 9 {
+			size = inMemory + 1000*i // streamed through a temporary file
+		}
+		contents[i] = bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, size/2)
+	}
+	digests := make([][2]string, len(contents))
+	var wg sync.WaitGroup
+	for round := range 2 {
+		for i, c := range contents {
+			wg.Go(func() {
+				d, _, err := s.Put(t.Context(), bytes.NewReader(c))
+				if err != nil {
+					t.Error(err)
+				}
+				digests[i][round] = d
+			})
+		}
+		wg.Wait()
+	}
+	for i, c := range contents {
+		sum := sha256.Sum256(c)
+		if want := hex.EncodeToString(sum[:]); digests[i] != [2]string{want, want} {
+			t.Fatalf("content %d: digests %v, want %s", i, digests[i], want)
+		}
+		rc, err := s.Open(t.Context(), digests[i][0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, c) {
+			t.Fatalf("content %d read back: %d bytes, %v; want its %d bytes", i, len(got), err, len(c))
+		}
 	}
 }
