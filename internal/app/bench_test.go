@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sportello/sportello/internal/app"
@@ -34,19 +35,23 @@ func BenchmarkRegisterHTTP(b *testing.B) {
 		op := s.NewClient(b, "bench", []string{"protocol_operator"})
 		metadata := apptest.Incoming("Domanda di contributo")
 		b.Run(engine, func(b *testing.B) {
-			// The bodies are made before the clock starts: the load generator shares the server's
-			// two cores, and building them took 5 % of the process's CPU.
-			bodies, types := make([][]byte, b.N), make([]string, b.N)
-			for i := range bodies {
-				// A comment after %%EOF makes each document distinct and leaves it a valid PDF.
-				doc := fmt.Appendf(slices.Clip(pdf), "%%%d\n", i)
-				ct, body := apptest.Multipart(metadata, apptest.Part{Name: "document", Filename: "domanda.pdf", Content: doc})
-				bodies[i], types[i] = body.Bytes(), ct
+			// One body for all, whose document ends in a comment after %%EOF with a counter, which
+			// each request overwrites in its client's copy: every document is distinct and a valid
+			// PDF, and the load generator, which shares the server's two cores, neither builds a
+			// body nor allocates one per request (building them took 5 % of the process's CPU).
+			const digits = 10
+			doc := fmt.Appendf(slices.Clip(pdf), "%%%s\n", strings.Repeat("0", digits))
+			ct, body := apptest.Multipart(metadata, apptest.Part{Name: "document", Filename: "domanda.pdf", Content: doc})
+			at := bytes.Index(body.Bytes(), doc) + len(doc) - digits - 1
+			copies := make([][]byte, clients)
+			for c := range copies {
+				copies[c] = bytes.Clone(body.Bytes())
 			}
-			loadTest(b, clients, "reg/s", http.StatusCreated, func(i int64, _ int) *http.Request {
-				req, _ := http.NewRequest("POST", s.URL+"/v1/registrations", bytes.NewReader(bodies[i-1]))
+			loadTest(b, clients, "reg/s", http.StatusCreated, func(i int64, c int) *http.Request {
+				_ = fmt.Appendf(copies[c][:at], "%0*d", digits, i) // in place: the capacity is there
+				req, _ := http.NewRequest("POST", s.URL+"/v1/registrations", bytes.NewReader(copies[c]))
 				req.Header.Set("Authorization", "Bearer "+op)
-				req.Header.Set("Content-Type", types[i-1])
+				req.Header.Set("Content-Type", ct)
 				return req
 			})
 		})
