@@ -31,6 +31,17 @@ import (
 // maxGroup bounds the registrations written in one transaction.
 const maxGroup = 64
 
+// maxGroupRows bounds the rows a group's statement of inserts writes besides the registrations'
+// (content references, offices, audit events; see rows): each takes up to ten parameters, and
+// PostgreSQL takes at most 65,535 in one statement. A registration with more than this many is
+// written in a group of its own.
+const maxGroupRows = 4000
+
+// rows counts the rows p's registration adds to its group's statement of inserts.
+func (p *pendingRegistration) rows() int {
+	return 1 + len(p.r.Attachments) + len(p.r.Offices) + len(p.w.Audit)
+}
+
 // groupTimeout bounds a group's transaction. A group outlives the request of the client that
 // happens to lead it: that client leaving must not fail the others.
 const groupTimeout = time.Minute
@@ -100,7 +111,12 @@ func (db *DB) createGrouped(key counterKey, p *pendingRegistration) error {
 	}
 	// p leads, and is first in the queue: the queue is empty when no one leads, and a leader
 	// hands over to the first waiting.
-	n := min(len(q.waiting), maxGroup)
+	n, rows := 1, q.waiting[0].rows()
+	for ; n < min(len(q.waiting), maxGroup); n++ {
+		if rows += q.waiting[n].rows(); rows > maxGroupRows {
+			break
+		}
+	}
 	group := slices.Clone(q.waiting[:n])
 	q.waiting = slices.Delete(q.waiting, 0, n)
 	g.mu.Unlock()

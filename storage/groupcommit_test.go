@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -163,6 +164,71 @@ func TestGroupCommitPanic(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("the queue is stuck after a panic")
+		}
+	})
+}
+
+// TestGroupCommitRows checks that a group stops short of maxGroupRows rows besides the
+// registrations (here, attachments), so that its one statement stays within PostgreSQL's
+// 65,535 parameters: three registrations of 1,500 attachments each, queued together, are
+// written as a group of two and a group of one.
+func TestGroupCommitRows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		f.register(t, newRegistration()) // the counter row now exists: the next ones queue
+		var (
+			mu     sync.Mutex
+			sizes  []int
+			hold   = make(chan struct{})
+			leader = make(chan struct{})
+		)
+		f.db.SetGroupHook(func(size int) {
+			mu.Lock()
+			sizes = append(sizes, size)
+			first := len(sizes) == 1
+			mu.Unlock()
+			if first {
+				close(leader)
+				<-hold
+			}
+		})
+		heavy := func() *domain.Registration {
+			r := newRegistration()
+			r.Attachments = nil
+			for i := range 1500 {
+				r.Attachments = append(r.Attachments, domain.File{Filename: fmt.Sprintf("pagina-%04d.tif", i),
+					MediaType: "image/tiff", Size: 1, SHA256: fmt.Sprintf("%064x", i+1)})
+			}
+			return r
+		}
+		errs := make(chan error, 4)
+		lead := newRegistration()
+		go func() { errs <- f.db.CreateRegistration(t.Context(), lead, created(lead)) }()
+		<-leader
+		for range 3 {
+			r := heavy()
+			go func() { errs <- f.db.CreateRegistration(t.Context(), r, created(r)) }()
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for f.db.QueuedRegistrations("PG", 2026) < 3 {
+			if time.Now().After(deadline) {
+				t.Fatal("the heavy registrations did not queue")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(hold)
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(sizes, []int{1, 2, 1}) {
+			t.Errorf("groups of %v, want [1 2 1]", sizes)
+		}
+		if got := f.db.GroupStats().Failed; got != 0 {
+			t.Errorf("%d groups failed, want 0", got)
 		}
 	})
 }
