@@ -37,11 +37,6 @@ const maxGroup = 64
 // written in a group of its own.
 const maxGroupRows = 4000
 
-// rows counts the rows p's registration adds to its group's statement of inserts.
-func (p *pendingRegistration) rows() int {
-	return 1 + len(p.r.Attachments) + len(p.r.Offices) + len(p.w.Audit)
-}
-
 // groupTimeout bounds a group's transaction. A group outlives the request of the client that
 // happens to lead it: that client leaving must not fail the others.
 const groupTimeout = time.Minute
@@ -56,6 +51,11 @@ type pendingRegistration struct {
 	// turn says, once, either that the call must now lead (true) or that its group is written
 	// and err is its result (false).
 	turn chan bool
+}
+
+// rows counts the rows p's registration adds to its group's statement of inserts.
+func (p *pendingRegistration) rows() int {
+	return 1 + len(p.r.Attachments) + len(p.r.Offices) + len(p.w.Audit)
 }
 
 // groupCommit holds the queue of each counter (register and year).
