@@ -22,34 +22,9 @@ func TestGroupCommit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		first := f.register(t, newRegistration()) // the counter row now exists: the next ones queue
-		var (
-			mu     sync.Mutex
-			sizes  []int
-			hold   = make(chan struct{})
-			leader = make(chan struct{})
-		)
-		f.db.SetGroupHook(func(size int) {
-			mu.Lock()
-			sizes = append(sizes, size)
-			n := len(sizes)
-			mu.Unlock()
-			if n == 1 {
-				close(leader)
-				<-hold
-			}
-		})
+		held := holdFirstGroup(t, f)
 		register := func(r *domain.Registration, w domain.Write, errs chan<- error) {
 			errs <- f.db.CreateRegistration(t.Context(), r, w)
-		}
-		lead := newRegistration()
-		leadErr := make(chan error, 1)
-		go register(lead, created(lead), leadErr)
-		select {
-		case <-leader:
-		case err := <-leadErr:
-			t.Fatalf("registered (%v) without leading a group", err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("no group leader after 10 s")
 		}
 
 		const queued = 12
@@ -74,18 +49,8 @@ func TestGroupCommit(t *testing.T) {
 			errs = append(errs, make(chan error, 1))
 			go register(r, w, errs[i])
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for f.db.QueuedRegistrations("PG", 2026) < queued {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d registrations queued, want %d", f.db.QueuedRegistrations("PG", 2026), queued)
-			}
-			time.Sleep(time.Millisecond)
-		}
-		close(hold)
-		if err := <-leadErr; err != nil {
-			t.Fatalf("leader: %v", err)
-		}
-		numbers := []int64{first.Number, lead.Number}
+		held.release(t, queued)
+		numbers := []int64{first.Number, held.lead.Number}
 		idempotent := 0
 		for i, r := range rs {
 			err := <-errs[i]
@@ -110,7 +75,7 @@ func TestGroupCommit(t *testing.T) {
 		if idempotent != 1 {
 			t.Errorf("%d registrations took the one idempotency key, want 1", idempotent)
 		}
-		mu.Lock()
+		sizes := held.sizes()
 		if !slices.Contains(sizes, queued) {
 			t.Errorf("groups of %v, want one of the %d queued", sizes, queued)
 		}
@@ -119,7 +84,6 @@ func TestGroupCommit(t *testing.T) {
 			total += n
 		}
 		want := storage.GroupStats{Groups: uint64(len(sizes)), Registrations: uint64(total), Failed: 1}
-		mu.Unlock()
 		if got := f.db.GroupStats(); got != want {
 			t.Errorf("group stats %+v, want %+v", got, want)
 		}
@@ -176,22 +140,7 @@ func TestGroupCommitRows(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		f := newFixture(t, url)
 		f.register(t, newRegistration()) // the counter row now exists: the next ones queue
-		var (
-			mu     sync.Mutex
-			sizes  []int
-			hold   = make(chan struct{})
-			leader = make(chan struct{})
-		)
-		f.db.SetGroupHook(func(size int) {
-			mu.Lock()
-			sizes = append(sizes, size)
-			first := len(sizes) == 1
-			mu.Unlock()
-			if first {
-				close(leader)
-				<-hold
-			}
-		})
+		held := holdFirstGroup(t, f)
 		heavy := func() *domain.Registration {
 			r := newRegistration()
 			r.Attachments = nil
@@ -201,34 +150,84 @@ func TestGroupCommitRows(t *testing.T) {
 			}
 			return r
 		}
-		errs := make(chan error, 4)
-		lead := newRegistration()
-		go func() { errs <- f.db.CreateRegistration(t.Context(), lead, created(lead)) }()
-		<-leader
+		errs := make(chan error, 3)
 		for range 3 {
 			r := heavy()
 			go func() { errs <- f.db.CreateRegistration(t.Context(), r, created(r)) }()
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for f.db.QueuedRegistrations("PG", 2026) < 3 {
-			if time.Now().After(deadline) {
-				t.Fatal("the heavy registrations did not queue")
-			}
-			time.Sleep(time.Millisecond)
-		}
-		close(hold)
-		for range 4 {
+		held.release(t, 3)
+		for range 3 {
 			if err := <-errs; err != nil {
 				t.Fatal(err)
 			}
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !slices.Equal(sizes, []int{1, 2, 1}) {
+		if sizes := held.sizes(); !slices.Equal(sizes, []int{1, 2, 1}) {
 			t.Errorf("groups of %v, want [1 2 1]", sizes)
 		}
 		if got := f.db.GroupStats().Failed; got != 0 {
 			t.Errorf("%d groups failed, want 0", got)
 		}
 	})
+}
+
+// heldGroups records the size of every group of registrations written in a fixture, and holds
+// the first group's leader in the hook until release: registrations made meanwhile queue.
+type heldGroups struct {
+	f       *fixture
+	lead    *domain.Registration // the held leader's registration
+	leadErr chan error
+	hold    chan struct{}
+	mu      sync.Mutex
+	written []int
+}
+
+// holdFirstGroup registers a registration in f, whose group of one is held, and returns once
+// its leader is held. f's counter row must exist already.
+func holdFirstGroup(t *testing.T, f *fixture) *heldGroups {
+	t.Helper()
+	h := &heldGroups{f: f, lead: newRegistration(), leadErr: make(chan error, 1), hold: make(chan struct{})}
+	leader := make(chan struct{})
+	f.db.SetGroupHook(func(size int) {
+		h.mu.Lock()
+		h.written = append(h.written, size)
+		first := len(h.written) == 1
+		h.mu.Unlock()
+		if first {
+			close(leader)
+			<-h.hold
+		}
+	})
+	go func() { h.leadErr <- f.db.CreateRegistration(t.Context(), h.lead, created(h.lead)) }()
+	select {
+	case <-leader:
+	case err := <-h.leadErr:
+		t.Fatalf("registered (%v) without leading a group", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no group leader after 10 s")
+	}
+	return h
+}
+
+// release waits until n registrations queue behind the held leader, lets it go, and fails the
+// test if the leader's registration fails.
+func (h *heldGroups) release(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.f.db.QueuedRegistrations("PG", 2026) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d registrations queued, want %d", h.f.db.QueuedRegistrations("PG", 2026), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(h.hold)
+	if err := <-h.leadErr; err != nil {
+		t.Fatalf("leader: %v", err)
+	}
+}
+
+// sizes lists the sizes of the groups written so far, in order.
+func (h *heldGroups) sizes() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.written)
 }
