@@ -147,3 +147,18 @@ func TestFormSchemaInvalid(t *testing.T) {
 		t.Errorf("missing pointer: %+v", fields)
 	}
 }
+
+// TestFormOfStoredSchemaWithOutsideRef: a stored procedure whose schema refers outside itself
+// (published before references were checked) fails the submission as the server's fault; its
+// target is never read, so its content cannot reach a portal in a validation message.
+func TestFormOfStoredSchemaWithOutsideRef(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret.json")
+	if err := os.WriteFile(secret, []byte(`{"const": "TOP-SECRET"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := formProcedure(`{"properties": {"a": {"$ref": "file://` + secret + `"}}}`)
+	err := p.ValidateForm(json.RawMessage(`{"a": "guess"}`))
+	if CodeOf(err) != ECInternal || strings.Contains(err.Error(), "TOP-SECRET") {
+		t.Errorf("want an internal error without the file's content, got %v", err)
+	}
+}
