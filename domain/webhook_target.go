@@ -47,7 +47,7 @@ func ParseWebhookAllowList(s string) (WebhookAllowList, error) {
 				return nil, fmt.Errorf("%q: the port must be a number from 1 to 65535", entry)
 			}
 		}
-		host = canonicalHost(host)
+		host = canonicalHost(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
 		if host == "" || strings.ContainsAny(host, "[]@ /") {
 			return nil, fmt.Errorf("%q is not a host, host:port or CIDR block", entry)
 		}

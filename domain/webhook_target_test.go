@@ -31,7 +31,7 @@ func TestInternalAddr(t *testing.T) {
 // TestWebhookAllowList: an allowed host, host:port or block lets a delivery reach an internal
 // address; nothing else does.
 func TestWebhookAllowList(t *testing.T) {
-	l, err := ParseWebhookAllowList("Portal.Comune.local., 127.0.0.1:8443, 10.0.0.0/8, [::1]:9000")
+	l, err := ParseWebhookAllowList("Portal.Comune.local., 127.0.0.1:8443, 10.0.0.0/8, [::1]:9000, [fd00::5]")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +51,8 @@ func TestWebhookAllowList(t *testing.T) {
 		{"::1", "9000", netip.MustParseAddr("::1"), true},
 		{"::1", "9001", netip.MustParseAddr("::1"), false},
 		{"other.local", "443", netip.MustParseAddr("192.168.1.1"), false},
+		{"fd00::5", "443", netip.MustParseAddr("fd00::5"), true},
+		{"fd00::6", "443", netip.MustParseAddr("fd00::6"), false},
 	} {
 		if got := l.MayConnect(tc.host, tc.port, tc.ip); got != tc.want {
 			t.Errorf("MayConnect(%s, %s, %s) = %v", tc.host, tc.port, tc.ip, got)
