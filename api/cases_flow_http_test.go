@@ -151,7 +151,7 @@ func TestCaseHandling(t *testing.T) {
 		if last := events[len(events)-1]; last.Registration != act.Identifier {
 			t.Errorf("final act event names %q, want %s", last.Registration, act.Identifier)
 		}
-	}, fastWebhooks)
+	}, fastWebhooks, allowLoopbackWebhooks("127.0.0.1"))
 }
 
 // TestCaseRejectedWithGeneratedAct: without an uploaded act the system generates it from the

@@ -43,7 +43,7 @@ func (h *handlers) listProcedures(c *gin.Context) {
 // createProcedure publishes a procedure.
 //
 //	@Summary		Publish a procedure
-//	@Description	Admin only. `form_schema` must compile as JSON Schema; the office, the steps' offices and the class must exist. An existing code is 409.
+//	@Description	Admin only. `form_schema` must compile as JSON Schema and refer only within itself (`#/$defs/name`, `#anchor`): any other `$ref`, `$dynamicRef` or `$schema` than a standard draft is 422 at its place (`form_schema/properties/a/$ref`). The office, the steps' offices and the class must exist. An existing code is 409.
 //	@Tags			procedures
 //	@Accept			json
 //	@Produce		json

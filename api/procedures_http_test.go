@@ -2,6 +2,10 @@ package api_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sportello/sportello/api"
@@ -62,7 +66,7 @@ func TestProcedureCreate(t *testing.T) {
 		t.Run("ErrSchemaDoesNotCompile", func(t *testing.T) {
 			b := body()
 			b["code"], b["form_schema"] = "x1", map[string]any{"type": "no-such-type"}
-			namesField(t, c.json("POST", "/v1/procedures", s.AdminToken, b).problem(t, 422, "validation_failed"), "form_schema", "JSON Schema")
+			namesField(t, c.json("POST", "/v1/procedures", s.AdminToken, b).problem(t, 422, "validation_failed"), "form_schema/type", "JSON Schema")
 		})
 		t.Run("ErrUnknownClass", func(t *testing.T) {
 			b := body()
@@ -80,4 +84,41 @@ func TestProcedureCreate(t *testing.T) {
 			t.Errorf("catalogue after refusals has %d procedures", len(list.Items))
 		}
 	})
+}
+
+// TestProcedureFormSchemaStaysInside: a form schema referring to a server file (the admin key,
+// by file URL, path or relative path) or to a web address is 422 at its place; the answer shows
+// neither the file nor a server path, nothing is fetched and nothing is published.
+func TestProcedureFormSchemaStaysInside(t *testing.T) {
+	var hits atomic.Int32
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte(`{"const": "from-the-web"}`))
+	}))
+	defer web.Close()
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		key := filepath.Join(s.DataDir, "admin.key")
+		for i, ref := range []string{"file://" + key, key, "data/admin.key", web.URL + "/form.json"} {
+			b := map[string]any{
+				"code": "outside", "name": "Outside", "audience": "both", "office": "PM", "class": "VI.7", "deadline_days": 30,
+				"form_schema": map[string]any{"properties": map[string]any{"tax_code": map[string]any{"$ref": ref}}},
+			}
+			r := c.json("POST", "/v1/procedures", s.AdminToken, b)
+			namesField(t, r.problem(t, 422, "validation_failed"), "form_schema/properties/tax_code/$ref", "outside the schema")
+			for _, leak := range []string{s.AdminToken[:12], s.DataDir, "sportello.invalid"} {
+				if strings.Contains(string(r.Body), leak) {
+					t.Errorf("ref %d: answer %s shows %q", i, r.Body, leak)
+				}
+			}
+		}
+		var list api.ProcedureList
+		c.do("GET", "/v1/procedures", s.AdminToken, nil).decode(t, http.StatusOK, &list)
+		if len(list.Items) != 3 {
+			t.Errorf("catalogue after refusals has %d procedures", len(list.Items))
+		}
+	})
+	if n := hits.Load(); n != 0 {
+		t.Errorf("publishing procedures made %d web requests", n)
+	}
 }

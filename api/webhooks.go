@@ -11,7 +11,7 @@ import (
 // setWebhook registers the caller's endpoint for the events of its cases.
 //
 //	@Summary		Set the webhook for case events
-//	@Description	Portals only. Every event of the cases the portal submitted (case.submitted, case.status_changed, case.message, case.integrated, case.step_done, case.final_act) is POSTed to the URL as JSON `{id, type, created_at, case: {id, procedure, applicant, status, deadline, paused}, registration}`, with headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`. Any 2xx acknowledges; otherwise the event is retried with exponential backoff, and the events of one case are delivered strictly in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret.
+//	@Description	Portals only. Every event of the cases the portal submitted (case.submitted, case.status_changed, case.message, case.integrated, case.step_done, case.final_act) is POSTed to the URL as JSON `{id, type, created_at, case: {id, procedure, applicant, status, deadline, paused}, registration}`, with headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`. Any 2xx acknowledges; otherwise the event is retried with exponential backoff, and the events of one case are delivered strictly in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL must be `https`, without a user name or password, and not name a loopback, private, link-local, multicast or reserved address, unless the administrator allows its origin (`SPORTELLO_WEBHOOK_ALLOW`); deliveries check the address they connect to after name resolution and never follow a redirect.
 //	@Tags			webhooks
 //	@Accept			json
 //	@Produce		json
@@ -44,7 +44,7 @@ func (h *handlers) setWebhook(c *gin.Context) {
 // listWebhookDeliveries returns the caller's delivery log.
 //
 //	@Summary		Webhook delivery log
-//	@Description	Portals only: every attempt to deliver an event to the caller's webhook, newest first.
+//	@Description	Portals only: every attempt to deliver an event to the caller's webhook, newest first. `error` gives the reason of a failed attempt: `connection refused`, `connection reset`, `timeout`, `host not found`, `address not allowed`, `tls handshake failed`, `endpoint answered <status>` (a redirect is such an answer: it is not followed), `endpoint not allowed: <why>`.
 //	@Tags			webhooks
 //	@Produce		json
 //	@Security		BearerAuth

@@ -205,5 +205,5 @@ func TestCaseWebhooks(t *testing.T) {
 			}
 			return delivered == 6
 		})
-	}, fastWebhooks)
+	}, fastWebhooks, allowLoopbackWebhooks("127.0.0.0/8"))
 }

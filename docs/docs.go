@@ -3180,7 +3180,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Admin only. ` + "`" + `form_schema` + "`" + ` must compile as JSON Schema; the office, the steps' offices and the class must exist. An existing code is 409.",
+                "description": "Admin only. ` + "`" + `form_schema` + "`" + ` must compile as JSON Schema and refer only within itself (` + "`" + `#/$defs/name` + "`" + `, ` + "`" + `#anchor` + "`" + `): any other ` + "`" + `$ref` + "`" + `, ` + "`" + `$dynamicRef` + "`" + ` or ` + "`" + `$schema` + "`" + ` than a standard draft is 422 at its place (` + "`" + `form_schema/properties/a/$ref` + "`" + `). The office, the steps' offices and the class must exist. An existing code is 409.",
                 "consumes": [
                     "application/json"
                 ],
@@ -4713,7 +4713,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Portals only. Every event of the cases the portal submitted (case.submitted, case.status_changed, case.message, case.integrated, case.step_done, case.final_act) is POSTed to the URL as JSON ` + "`" + `{id, type, created_at, case: {id, procedure, applicant, status, deadline, paused}, registration}` + "`" + `, with headers ` + "`" + `Sportello-Event-Id` + "`" + `, ` + "`" + `Sportello-Event-Type` + "`" + ` and ` + "`" + `Sportello-Signature: t=\u003cunix\u003e,v1=\u003chex HMAC-SHA256 of \"\u003ct\u003e.\u003cbody\u003e\" under the secret\u003e` + "`" + `. Any 2xx acknowledges; otherwise the event is retried with exponential backoff, and the events of one case are delivered strictly in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret.",
+                "description": "Portals only. Every event of the cases the portal submitted (case.submitted, case.status_changed, case.message, case.integrated, case.step_done, case.final_act) is POSTed to the URL as JSON ` + "`" + `{id, type, created_at, case: {id, procedure, applicant, status, deadline, paused}, registration}` + "`" + `, with headers ` + "`" + `Sportello-Event-Id` + "`" + `, ` + "`" + `Sportello-Event-Type` + "`" + ` and ` + "`" + `Sportello-Signature: t=\u003cunix\u003e,v1=\u003chex HMAC-SHA256 of \"\u003ct\u003e.\u003cbody\u003e\" under the secret\u003e` + "`" + `. Any 2xx acknowledges; otherwise the event is retried with exponential backoff, and the events of one case are delivered strictly in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL must be ` + "`" + `https` + "`" + `, without a user name or password, and not name a loopback, private, link-local, multicast or reserved address, unless the administrator allows its origin (` + "`" + `SPORTELLO_WEBHOOK_ALLOW` + "`" + `); deliveries check the address they connect to after name resolution and never follow a redirect.",
                 "consumes": [
                     "application/json"
                 ],
@@ -4800,7 +4800,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Portals only: every attempt to deliver an event to the caller's webhook, newest first.",
+                "description": "Portals only: every attempt to deliver an event to the caller's webhook, newest first. ` + "`" + `error` + "`" + ` gives the reason of a failed attempt: ` + "`" + `connection refused` + "`" + `, ` + "`" + `connection reset` + "`" + `, ` + "`" + `timeout` + "`" + `, ` + "`" + `host not found` + "`" + `, ` + "`" + `address not allowed` + "`" + `, ` + "`" + `tls handshake failed` + "`" + `, ` + "`" + `endpoint answered \u003cstatus\u003e` + "`" + ` (a redirect is such an answer: it is not followed), ` + "`" + `endpoint not allowed: \u003cwhy\u003e` + "`" + `.",
                 "produces": [
                     "application/json"
                 ],

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -116,7 +115,7 @@ func (p *Procedure) Validate() error {
 	if len(p.FormSchema) == 0 {
 		v.Add("form_schema", "is required (a JSON Schema; {} accepts any form)")
 	} else if _, err := compileForm(p.FormSchema); err != nil {
-		v.Add("form_schema", "is not a valid JSON Schema: %v", err)
+		addFieldErrors(&v, err)
 	}
 	if p.Office == "" {
 		v.Add("office", "is required")
@@ -141,46 +140,23 @@ func (p *Procedure) Validate() error {
 	return v.Err()
 }
 
-// compileForm compiles a form schema (draft 2020-12 unless it names another with $schema).
-func compileForm(schema json.RawMessage) (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("form.json", doc); err != nil {
-		return nil, err
-	}
-	return c.Compile("form.json")
-}
-
-// compiledForms caches compiled form schemas by their text: compiling costs more than
-// validating, and a procedure's schema never changes once published.
-var compiledForms sync.Map // string → *jsonschema.Schema
-
-// compiledForm returns the compiled schema, compiling it once.
-func compiledForm(schema json.RawMessage) (*jsonschema.Schema, error) {
-	if c, ok := compiledForms.Load(string(schema)); ok {
-		return c.(*jsonschema.Schema), nil
-	}
-	c, err := compileForm(schema)
-	if err != nil {
-		return nil, err
-	}
-	compiledForms.Store(string(schema), c)
-	return c, nil
-}
-
 // ValidateForm checks an application's form against the procedure's schema. Each failure is a
 // field error named "form" followed by the JSON pointer of the failing value ("form/address/zip").
 func (p *Procedure) ValidateForm(form json.RawMessage) error {
+	schema, err := compiledForm(p.FormSchema)
+	if err != nil {
+		// A published schema compiled when it was published: failing now is the server's fault,
+		// not the applicant's.
+		return fmt.Errorf("form schema of %s: %v", p.Code, err)
+	}
+	return validateForm(schema, form)
+}
+
+// validateForm checks form against a compiled schema.
+func validateForm(schema *jsonschema.Schema, form json.RawMessage) error {
 	var v Validation
 	if len(form) == 0 {
 		form = json.RawMessage(`{}`)
-	}
-	schema, err := compiledForm(p.FormSchema)
-	if err != nil {
-		return fmt.Errorf("form schema of %s: %w", p.Code, err)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(form))
 	if err != nil {
@@ -193,7 +169,7 @@ func (p *Procedure) ValidateForm(form json.RawMessage) error {
 		return nil
 	}
 	if !errors.As(err, &ve) {
-		return fmt.Errorf("validate form of %s: %w", p.Code, err)
+		return fmt.Errorf("validate form: %w", err)
 	}
 	addLeaves(&v, ve)
 	return v.Err()
@@ -222,10 +198,4 @@ func addLeaves(v *Validation, e *jsonschema.ValidationError) {
 var englishPrinter = message.NewPrinter(language.English)
 
 // formPointer names a value of the form: "form" and its JSON pointer (RFC 6901).
-func formPointer(location []string) string {
-	field := "form"
-	for _, tok := range location {
-		field += "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(tok)
-	}
-	return field
-}
+func formPointer(location []string) string { return "form" + pointer(location) }

@@ -25,6 +25,8 @@ type Service struct {
 	SignPDF PDFSigner
 	// RenderAct lays out the final acts an office does not upload; without it one must be.
 	RenderAct ActRenderer
+	// WebhookAllow lists the origins webhooks may reach beside public https endpoints.
+	WebhookAllow WebhookAllowList
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"time"
 )
 
@@ -79,14 +78,16 @@ type WebhookDelivery struct {
 }
 
 // SetWebhook registers (or replaces) the caller's endpoint for the events of its cases, with a
-// new secret, shown in the answer only. Portals only. Returns forbidden, validation_failed.
+// new secret, shown in the answer only. The URL must be https and not point into the server's
+// network, unless the administrator allows its origin (Service.WebhookAllow). Portals only.
+// Returns forbidden, validation_failed.
 func (s *Service) SetWebhook(ctx context.Context, p Principal, rawURL string, idem Idempotency) (Webhook, bool, error) {
 	if err := p.require("receiving webhooks", RolePortal); err != nil {
 		return Webhook{}, false, err
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Webhook{}, false, validationErr("url", "must be an absolute http or https URL")
+	u, err := s.WebhookAllow.CheckWebhookURL(rawURL)
+	if err != nil {
+		return Webhook{}, false, err
 	}
 	return idempotent(ctx, s, p, idem, KindWebhook, s.Store.Webhook, func() (Webhook, error) {
 		now := s.now()

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/domain"
 )
 
 // Config is every setting, read from SPORTELLO_* environment variables and flags of the same
@@ -40,6 +42,7 @@ type Config struct {
 	TSAURL          string        // SPORTELLO_TSA_URL: external RFC 3161 TSA; built-in when empty
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
 	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
+	WebhookAllow    string        // SPORTELLO_WEBHOOK_ALLOW: hosts and CIDR blocks webhooks may reach by http or on internal addresses
 
 	location *time.Location
 }
@@ -92,6 +95,7 @@ func (c *Config) settings() []setting {
 			v, _ := strconv.Atoi(def)
 			fs.IntVar(&c.TextWorkers, n, v, u)
 		}},
+		{name: "webhook-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks that webhooks may reach by plain http or on loopback, private or link-local addresses", bind: str(&c.WebhookAllow)},
 	}
 }
 
@@ -187,6 +191,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TextWorkers < 0 {
 		errs = append(errs, errors.New("SPORTELLO_TEXT_WORKERS: must not be negative"))
+	}
+	if _, err := domain.ParseWebhookAllowList(c.WebhookAllow); err != nil {
+		errs = append(errs, fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))

@@ -58,3 +58,18 @@ func TestLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadWebhookAllow: SPORTELLO_WEBHOOK_ALLOW takes hosts, host:port and CIDR blocks, and a
+// bad entry stops the start naming the variable.
+func TestLoadWebhookAllow(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"SPORTELLO_WEBHOOK_ALLOW": "127.0.0.1, portal.comune.local:8080,10.0.0.0/8,[::1]:9000"}))
+	if err != nil || c.WebhookAllow == "" {
+		t.Fatalf("valid allow-list: %v", err)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "portal.local:http", "portal.local:0", "user@portal.local", "fe80::/zz"} {
+		_, err := Load(nil, env(map[string]string{"SPORTELLO_WEBHOOK_ALLOW": bad}))
+		if err == nil || !strings.Contains(err.Error(), "SPORTELLO_WEBHOOK_ALLOW") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -92,6 +92,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Service = domain.NewService(db, blobs, cfg.Location())
+	if m.Service.WebhookAllow, err = domain.ParseWebhookAllowList(cfg.WebhookAllow); err != nil {
+		return fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err)
+	}
 	if m.Now != nil {
 		m.Service.Now = m.Now
 	}

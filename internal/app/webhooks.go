@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ type webhookOutbox interface {
 // the portal recognises by its id.
 type webhooks struct {
 	outbox  webhookOutbox
+	allow   domain.WebhookAllowList
 	client  *http.Client
 	now     func() time.Time
 	every   time.Duration
@@ -53,8 +55,8 @@ type webhooks struct {
 
 // openWebhooks prepares the delivery worker.
 func (m *Main) openWebhooks() {
-	w := &webhooks{outbox: m.DB, client: &http.Client{Timeout: webhookTimeout}, now: m.Service.Now,
-		every: m.WebhookEvery, backoff: m.WebhookBackoff, logger: m.Logger}
+	w := &webhooks{outbox: m.DB, allow: m.Service.WebhookAllow, client: webhookClient(m.Service.WebhookAllow),
+		now: m.Service.Now, every: m.WebhookEvery, backoff: m.WebhookBackoff, logger: m.Logger}
 	if w.every <= 0 {
 		w.every = defaultWebhookEvery
 	}
@@ -125,9 +127,16 @@ func (w *webhooks) runOnce(ctx context.Context) error {
 func (w *webhooks) deliver(ctx context.Context, e domain.WebhookEvent) error {
 	now := w.now()
 	d := domain.WebhookDelivery{EventID: e.ID, CaseID: e.CaseID, Kind: e.Kind, Attempt: e.Attempts + 1, AttemptedAt: now}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(e.Payload))
-	if err != nil {
-		d.Error = "bad endpoint: " + err.Error()
+	var req *http.Request
+	u, err := w.allow.CheckWebhookURL(e.URL) // it may have been set before the rules or the list changed
+	if err == nil {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(e.Payload))
+	}
+	var refused *domain.Error
+	if errors.As(err, &refused) && len(refused.Fields) > 0 {
+		d.Error = "endpoint not allowed: " + refused.Fields[0].Message
+	} else if err != nil {
+		d.Error = "bad endpoint"
 	} else {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Sportello-Event-Id", e.ID)
@@ -138,14 +147,15 @@ func (w *webhooks) deliver(ctx context.Context, e domain.WebhookEvent) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
-			d.Error = err.Error()
+			d.Error = deliveryFailure(err)
 		default:
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			d.StatusCode = resp.StatusCode
 			d.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
 			if !d.Delivered {
-				d.Error = "endpoint answered " + resp.Status
+				// The status text is the standard one: the endpoint's own reason phrase is its words.
+				d.Error = strings.TrimSpace(fmt.Sprintf("endpoint answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 			}
 		}
 	}
