@@ -99,7 +99,7 @@ func MayRegister(p Principal) error {
 // mayRegisterDirection returns validation_failed naming direction when p registers only as an
 // importer and in is not incoming: an import brings in the mail the administration received.
 func mayRegisterDirection(p Principal, in NewRegistration) error {
-	if in.Direction != Incoming && !p.Has(RoleProtocolOperator, RoleRecordsOfficer) {
+	if (in.Direction == Outgoing || in.Direction == Internal) && !p.Has(RoleProtocolOperator, RoleRecordsOfficer) {
 		return validationErr("direction", "an importer registers incoming documents only, not %s", in.Direction)
 	}
 	return nil
@@ -127,10 +127,10 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 	if err := MayRegister(p); err != nil {
 		return nil, false, err
 	}
-	if err := in.Validate(); err != nil {
+	if err := mayRegisterDirection(p, in); err != nil {
 		return nil, false, err
 	}
-	if err := mayRegisterDirection(p, in); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
 	return idempotent(ctx, s, p, idem, KindRegistration, s.Store.RegistrationByID, func() (*Registration, error) {
