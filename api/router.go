@@ -182,6 +182,16 @@ func New(opts Options) http.Handler {
 	return e
 }
 
+// Routes lists every route the API serves, as "METHOD path" in the router's syntax
+// (/v1/dossiers/:id), so that a test can hold each one to the access policy.
+func Routes() []string {
+	var out []string
+	for _, r := range New(Options{}).(*gin.Engine).Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
 // noRoute answers unknown paths with a not_found problem.
 func (h *handlers) noRoute(c *gin.Context) {
 	h.fail(c, domain.Errorf(domain.ECNotFound, "no resource at %s", c.Request.URL.Path))
