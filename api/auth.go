@@ -13,8 +13,9 @@ const principalKey = "sportello.principal"
 
 // authenticate turns `Authorization: Bearer <token>` into the principal, or answers 401 with a
 // WWW-Authenticate challenge (RFC 6750). The token is never logged. A portal names the
-// applicant it acts for in X-Applicant-Id (403 from anyone else, 422 for an identifier whose
-// check character is wrong): everything the request reads or writes is then that applicant's.
+// applicant it acts for in X-Applicant-Id on every request, /v1/me included (422 without it or
+// for an identifier whose check character is wrong, 403 from anyone else): everything the
+// request reads or writes is then that applicant's (domain.Principal.ActFor).
 func (h *handlers) authenticate(c *gin.Context) {
 	token, ok := bearerToken(c.GetHeader("Authorization"))
 	if !ok {
@@ -29,11 +30,9 @@ func (h *handlers) authenticate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if id, named := c.Request.Header[domain.ApplicantHeader]; named {
-		if p, err = p.ActFor(domain.ApplicantHeader, strings.Join(id, ",")); err != nil {
-			h.fail(c, err)
-			return
-		}
+	if p, err = p.ActFor(domain.ApplicantHeader, c.Request.Header.Values(domain.ApplicantHeader)); err != nil {
+		h.fail(c, err)
+		return
 	}
 	c.Set(principalKey, p)
 	c.Next()

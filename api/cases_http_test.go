@@ -24,18 +24,24 @@ const (
 	sciaHealth     = "Notifica sanitaria (Reg. CE 852/2004)"
 )
 
-// sciaForm returns a valid form of the shipped SCIA procedure.
-func sciaForm() map[string]any {
+// sciaForm returns a valid form of the shipped SCIA procedure for bizApplicant.
+func sciaForm() map[string]any { return sciaFormFor(bizApplicant) }
+
+// sciaFormFor returns a valid SCIA form of the business applicant (its partita IVA).
+func sciaFormFor(applicant string) map[string]any {
 	return map[string]any{
-		"business": map[string]any{"name": "Bar Centrale srl", "vat_number": bizApplicant, "legal_representative": "Anna Bianchi"},
+		"business": map[string]any{"name": "Bar Centrale srl", "vat_number": applicant, "legal_representative": "Anna Bianchi"},
 		"activity": map[string]any{"type": "somministrazione", "ateco": "56.30"},
 		"premises": map[string]any{"address": "Via Roma 1, Roma"},
 	}
 }
 
 // sciaMetadata is a valid metadata part with the two mandatory documents named.
-func sciaMetadata() map[string]any {
-	return map[string]any{"procedure": sciaProcedure, "form": sciaForm(),
+func sciaMetadata() map[string]any { return sciaMetadataFor(bizApplicant) }
+
+// sciaMetadataFor is sciaMetadata with the form of applicant.
+func sciaMetadataFor(applicant string) map[string]any {
+	return map[string]any{"procedure": sciaProcedure, "form": sciaFormFor(applicant),
 		"documents": []map[string]any{{"requirement": sciaPlanimetry}, {"requirement": sciaHealth}}}
 }
 
@@ -77,8 +83,16 @@ func (c *client) submit(token, applicant string, metadata any, parts []apptest.P
 func (c *client) mustSubmitSCIA(token, applicant string) api.Case {
 	c.t.Helper()
 	var cs api.Case
-	c.submit(token, applicant, sciaMetadata(), sciaParts()).decode(c.t, http.StatusCreated, &cs)
+	c.submit(token, applicant, sciaMetadataFor(applicant), sciaParts()).decode(c.t, http.StatusCreated, &cs)
 	return cs
+}
+
+// forPortal names bizApplicant when token is portal's: the header every portal request needs.
+func forPortal(token, portal string) []string {
+	if token == portal {
+		return []string{"X-Applicant-Id", bizApplicant}
+	}
+	return nil
 }
 
 // searchAs searches for q with headers, waiting for the write at position.
@@ -129,8 +143,7 @@ func TestCaseSubmit(t *testing.T) {
 			}
 		})
 		t.Run("ErrKeyReusedForAnotherApplicant", func(t *testing.T) {
-			meta := sciaMetadata()
-			c.submit(portal, otherBusiness, meta, sciaParts(), "Idempotency-Key", "scia-1").problem(t, 422, "idempotency_mismatch")
+			c.submit(portal, otherBusiness, sciaMetadataFor(otherBusiness), sciaParts(), "Idempotency-Key", "scia-1").problem(t, 422, "idempotency_mismatch")
 		})
 		t.Run("DossierHoldsTheSubmission", func(t *testing.T) {
 			records := s.NewClient(t, "rdg", []string{"records_officer"})

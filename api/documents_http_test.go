@@ -99,11 +99,11 @@ func TestDocuments(t *testing.T) {
 			}
 			other := s.NewClient(t, "other op", []string{"protocol_operator"})
 			for _, tok := range []string{clerkRAG, portal, other} {
-				c.do("GET", "/v1/documents/"+secret.ID, tok, nil).problem(t, 404, "not_found")
-				c.do("GET", "/v1/documents/"+secret.ID+"/content", tok, nil).problem(t, 404, "not_found")
+				c.do("GET", "/v1/documents/"+secret.ID, tok, nil, forPortal(tok, portal)...).problem(t, 404, "not_found")
+				c.do("GET", "/v1/documents/"+secret.ID+"/content", tok, nil, forPortal(tok, portal)...).problem(t, 404, "not_found")
 			}
 			c.do("GET", "/v1/documents/"+doc.ID, other, nil).expect(t, http.StatusOK)
-			c.do("GET", "/v1/documents/"+doc.ID, portal, nil).problem(t, 404, "not_found")
+			c.do("GET", "/v1/documents/"+doc.ID, portal, nil, "X-Applicant-Id", bizApplicant).problem(t, 404, "not_found")
 			c.do("GET", "/v1/documents/missing", ro, nil).problem(t, 404, "not_found")
 		})
 
@@ -144,7 +144,7 @@ func TestDocuments(t *testing.T) {
 		t.Run("ErrForbidden", func(t *testing.T) {
 			pdf := []apptest.Part{{Name: "document", Filename: "b.pdf", Content: apptest.PDF("x")}}
 			for _, tok := range []string{clerkTEC, portal} {
-				c.postDocument(tok, draft("Non ammessa"), pdf).problem(t, 403, "forbidden")
+				c.postDocument(tok, draft("Non ammessa"), pdf, forPortal(tok, portal)...).problem(t, 403, "forbidden")
 			}
 		})
 	})

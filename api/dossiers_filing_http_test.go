@@ -69,7 +69,7 @@ func TestFileInDossier(t *testing.T) {
 			other := s.NewClient(t, "other clerk", []string{"clerk"})
 			c.json("POST", "/v1/dossiers/"+a.ID+"/items", other, map[string]string{"registration": bare}).problem(t, 404, "not_found")
 			portal := s.NewClient(t, "portal", []string{"portal"})
-			c.json("POST", "/v1/dossiers/"+a.ID+"/items", portal, map[string]string{"registration": bare}).problem(t, 403, "forbidden")
+			c.json("POST", "/v1/dossiers/"+a.ID+"/items", portal, map[string]string{"registration": bare}, "X-Applicant-Id", bizApplicant).problem(t, 403, "forbidden")
 		})
 
 		// Must-show 4: a closed dossier refuses new items with a clear conflict; reopening is the

@@ -147,14 +147,14 @@ func TestCreateDossier(t *testing.T) {
 			}
 		})
 		t.Run("ErrForbidden", func(t *testing.T) {
-			c.json("POST", "/v1/dossiers", portal, newDossierBody("x")).problem(t, 403, "forbidden")
+			c.json("POST", "/v1/dossiers", portal, newDossierBody("x"), "X-Applicant-Id", bizApplicant).problem(t, 403, "forbidden")
 			b := newDossierBody("x")
 			b["office"] = "RAG"
 			c.json("POST", "/v1/dossiers", clerk, b).problem(t, 403, "forbidden")
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
 			c.do("GET", "/v1/dossiers/2026-VI.3-999999", op, nil).problem(t, 404, "not_found")
-			c.do("GET", "/v1/dossiers/"+d.ID, portal, nil).problem(t, 404, "not_found")
+			c.do("GET", "/v1/dossiers/"+d.ID, portal, nil, "X-Applicant-Id", bizApplicant).problem(t, 404, "not_found")
 		})
 	})
 }

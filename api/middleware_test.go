@@ -55,6 +55,7 @@ func TestAccessLog(t *testing.T) {
 	req := httptest.NewRequest("GET", "/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer spt_k1_"+testSecret)
 	req.Header.Set("X-Request-Id", "trace-7")
+	req.Header.Set("X-Applicant-Id", "12345678903")
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, req)
 	if w.Code != http.StatusOK {

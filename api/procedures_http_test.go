@@ -19,7 +19,7 @@ func TestProceduresShippedCatalogue(t *testing.T) {
 		c := newClient(t, s)
 		portal := s.NewClient(t, "portal", []string{"portal"})
 		var all api.ProcedureList
-		c.do("GET", "/v1/procedures", portal, nil).decode(t, http.StatusOK, &all)
+		c.do("GET", "/v1/procedures", portal, nil, "X-Applicant-Id", bizApplicant).decode(t, http.StatusOK, &all)
 		codes := map[string]api.Procedure{}
 		for _, p := range all.Items {
 			codes[p.Code] = p
@@ -33,11 +33,11 @@ func TestProceduresShippedCatalogue(t *testing.T) {
 			t.Errorf("SCIA %+v", scia)
 		}
 		var citizen api.ProcedureList
-		c.do("GET", "/v1/procedures?audience=citizen", portal, nil).decode(t, http.StatusOK, &citizen)
+		c.do("GET", "/v1/procedures?audience=citizen", portal, nil, "X-Applicant-Id", bizApplicant).decode(t, http.StatusOK, &citizen)
 		if len(citizen.Items) != 2 || citizen.Items[0].Code != "cambio-residenza" || citizen.Items[1].Code != "cila" {
 			t.Errorf("citizen catalogue %+v", citizen.Items)
 		}
-		namesField(t, c.do("GET", "/v1/procedures?audience=alien", portal, nil).problem(t, 422, "validation_failed"), "audience", "must be")
+		namesField(t, c.do("GET", "/v1/procedures?audience=alien", portal, nil, "X-Applicant-Id", bizApplicant).problem(t, 422, "validation_failed"), "audience", "must be")
 	})
 }
 
@@ -61,7 +61,7 @@ func TestProcedureCreate(t *testing.T) {
 			t.Errorf("created %+v", p)
 		}
 		c.json("POST", "/v1/procedures", s.AdminToken, body()).problem(t, 409, "conflict")
-		c.json("POST", "/v1/procedures", portal, body()).problem(t, 403, "forbidden")
+		c.json("POST", "/v1/procedures", portal, body(), "X-Applicant-Id", bizApplicant).problem(t, 403, "forbidden")
 
 		t.Run("ErrSchemaDoesNotCompile", func(t *testing.T) {
 			b := body()
@@ -79,7 +79,7 @@ func TestProcedureCreate(t *testing.T) {
 			namesField(t, c.json("POST", "/v1/procedures", s.AdminToken, b).problem(t, 422, "validation_failed"), "steps[0].office", "NOPE")
 		})
 		var list api.ProcedureList
-		c.do("GET", "/v1/procedures", portal, nil).decode(t, http.StatusOK, &list)
+		c.do("GET", "/v1/procedures", portal, nil, "X-Applicant-Id", bizApplicant).decode(t, http.StatusOK, &list)
 		if len(list.Items) != 4 {
 			t.Errorf("catalogue after refusals has %d procedures", len(list.Items))
 		}

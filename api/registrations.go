@@ -12,7 +12,7 @@ import (
 // createRegistration registers a document in a protocol register.
 //
 //	@Summary		Register a document (registrazione di protocollo)
-//	@Description	Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+//	@Description	Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
 //	@Tags			registrations
 //	@Accept			multipart/form-data
 //	@Produce		json
@@ -27,6 +27,10 @@ import (
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
 //	@Router			/v1/registrations [post]
 func (h *handlers) createRegistration(c *gin.Context) {
+	if err := domain.MayRegister(principal(c)); err != nil {
+		h.fail(c, err) // before any content is stored
+		return
+	}
 	up, err := h.readUpload(c)
 	if err != nil {
 		h.fail(c, err)

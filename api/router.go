@@ -18,7 +18,7 @@ import (
 // @version         1
 // @description     Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.
 // @description
-// @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
+// @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
 // @description
 // @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
@@ -180,6 +180,16 @@ func New(opts Options) http.Handler {
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)
 	return e
+}
+
+// Routes lists every route the API serves, as "METHOD path" in the router's syntax
+// (/v1/dossiers/:id), so that a test can hold each one to the access policy.
+func Routes() []string {
+	var out []string
+	for _, r := range New(Options{}).(*gin.Engine).Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
 }
 
 // noRoute answers unknown paths with a not_found problem.

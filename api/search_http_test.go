@@ -11,13 +11,13 @@ import (
 )
 
 // searchFor runs GET /v1/search with params, waiting for the write at position.
-func searchFor(t *testing.T, c *client, token string, position int64, params url.Values) api.SearchResult {
+func searchFor(t *testing.T, c *client, token string, position int64, params url.Values, headers ...string) api.SearchResult {
 	t.Helper()
 	if position > 0 {
 		params.Set("min_position", fmt.Sprint(position))
 	}
 	var res api.SearchResult
-	c.do("GET", "/v1/search?"+params.Encode(), token, nil).decode(t, http.StatusOK, &res)
+	c.do("GET", "/v1/search?"+params.Encode(), token, nil, headers...).decode(t, http.StatusOK, &res)
 	return res
 }
 

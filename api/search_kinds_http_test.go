@@ -115,7 +115,7 @@ func TestSearchDossiersAndDocuments(t *testing.T) {
 			}
 		})
 		t.Run("PortalFindsNoDossierNorDocument", func(t *testing.T) {
-			res := searchFor(t, c, portal, last, url.Values{"kind": {"dossier,document"}, "facets": {"kind"}})
+			res := searchFor(t, c, portal, last, url.Values{"kind": {"dossier,document"}, "facets": {"kind"}}, "X-Applicant-Id", bizApplicant)
 			if res.Total != 0 || len(res.Items) != 0 || facetTotal(res, "kind") != 0 {
 				t.Fatalf("portal sees %+v", res)
 			}

@@ -127,7 +127,7 @@ func TestRegistersOfficesClients(t *testing.T) {
 			t.Errorf("client %+v", created)
 		}
 		var me api.Principal
-		c.do("GET", "/v1/me", created.Token, nil).decode(t, http.StatusOK, &me)
+		c.do("GET", "/v1/me", created.Token, nil, "X-Applicant-Id", bizApplicant).decode(t, http.StatusOK, &me)
 		if me.ID != created.ID {
 			t.Errorf("the new token authenticates %+v", me)
 		}

@@ -22,7 +22,7 @@ type NewProcedure struct {
 	Audience          string             `json:"audience" enums:"citizen,business,both"`
 	Description       string             `json:"description"`
 	RequiredDocuments []RequiredDocument `json:"required_documents"`
-	FormSchema        map[string]any     `json:"form_schema" swaggertype:"object"` // JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato)
+	FormSchema        map[string]any     `json:"form_schema" swaggertype:"object"` // JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato); a property marked `"x-applicant": true` (reached through `properties`) holds the applicant's own codice fiscale or partita IVA, and a case whose form puts another there is 422 naming `form/<JSON pointer>`
 	Office            string             `json:"office" example:"SUAP"`            // responsible office
 	Class             string             `json:"class" example:"VIII.4"`           // class of the cases' registrations and dossiers
 	DeadlineDays      int                `json:"deadline_days" example:"60"`       // legal deadline in days (L. 241/1990 art. 2)

@@ -44,10 +44,11 @@ func (h *handlers) setWebhook(c *gin.Context) {
 // listWebhookDeliveries returns the caller's delivery log.
 //
 //	@Summary		Webhook delivery log
-//	@Description	Portals only: every attempt to deliver an event to the caller's webhook, newest first. `error` gives the reason of a failed attempt: `connection refused`, `connection reset`, `timeout`, `host not found`, `address not allowed`, `tls handshake failed`, `endpoint answered <status>` (a redirect is such an answer: it is not followed), `endpoint not allowed: <why>`.
+//	@Description	Portals only, with `X-Applicant-Id`: every attempt to deliver an event of that applicant's cases to the caller's webhook, newest first. `error` gives the reason of a failed attempt: `connection refused`, `connection reset`, `timeout`, `host not found`, `address not allowed`, `tls handshake failed`, `endpoint answered <status>` (a redirect is such an answer: it is not followed), `endpoint not allowed: <why>`.
 //	@Tags			webhooks
 //	@Produce		json
 //	@Security		BearerAuth
+//	@Param			X-Applicant-Id	header		string	true	"Codice fiscale or partita IVA of the applicant"
 //	@Param			limit	query		int	false	"How many (1-500, default 50)"
 //	@Success		200		{object}	WebhookDeliveryList
 //	@Failure		401,403,422,500,503	{object}	Problem

@@ -136,7 +136,7 @@ func fastWebhooks(m *app.Main) {
 func (c *client) setWebhook(token string, e *portalEndpoint) {
 	c.t.Helper()
 	var wh api.Webhook
-	c.json("POST", "/v1/webhooks", token, map[string]any{"url": e.srv.URL}).decode(c.t, http.StatusCreated, &wh)
+	c.json("POST", "/v1/webhooks", token, map[string]any{"url": e.srv.URL}, "X-Applicant-Id", bizApplicant).decode(c.t, http.StatusCreated, &wh)
 	if !strings.HasPrefix(wh.Secret, "whsec_") || wh.URL != e.srv.URL {
 		c.t.Fatalf("webhook %+v", wh)
 	}
@@ -153,7 +153,7 @@ func TestCaseWebhooks(t *testing.T) {
 		portal := s.NewClient(t, "portal", []string{"portal"})
 		suap := s.NewClient(t, "suap", []string{"clerk"}, "SUAP")
 		c.json("POST", "/v1/webhooks", suap, map[string]any{"url": "https://x.example"}).problem(t, 403, "forbidden")
-		namesField(t, c.json("POST", "/v1/webhooks", portal, map[string]any{"url": "ftp://x"}).problem(t, 422, "validation_failed"), "url", "http")
+		namesField(t, c.json("POST", "/v1/webhooks", portal, map[string]any{"url": "ftp://x"}, "X-Applicant-Id", bizApplicant).problem(t, 422, "validation_failed"), "url", "http")
 		endpoint := newPortalEndpoint(t)
 		c.setWebhook(portal, endpoint)
 		endpoint.setDown(true)
@@ -168,7 +168,7 @@ func TestCaseWebhooks(t *testing.T) {
 
 		eventually(t, "failed attempts while the endpoint is down", func() bool {
 			var log api.WebhookDeliveryList
-			c.do("GET", "/v1/webhooks/deliveries", portal, nil).decode(t, http.StatusOK, &log)
+			c.do("GET", "/v1/webhooks/deliveries", portal, nil, applicant...).decode(t, http.StatusOK, &log)
 			failed := 0
 			for _, d := range log.Items {
 				if !d.Delivered && d.StatusCode == http.StatusServiceUnavailable {
@@ -196,7 +196,7 @@ func TestCaseWebhooks(t *testing.T) {
 		// The worker records an attempt after the endpoint answered: wait for the last record.
 		eventually(t, "six delivered attempts in the delivery log", func() bool {
 			var log api.WebhookDeliveryList
-			c.do("GET", "/v1/webhooks/deliveries?limit=500", portal, nil).decode(t, http.StatusOK, &log)
+			c.do("GET", "/v1/webhooks/deliveries?limit=500", portal, nil, applicant...).decode(t, http.StatusOK, &log)
 			delivered := 0
 			for _, d := range log.Items {
 				if d.Delivered {

@@ -3732,7 +3732,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Multipart upload: part ` + "`" + `metadata` + "`" + ` (JSON, schema RegistrationMetadata), exactly one part ` + "`" + `document` + "`" + ` (the primary file) — or, instead, ` + "`" + `document_id` + "`" + ` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts ` + "`" + `attachment` + "`" + `, matched by index to ` + "`" + `attachment_descriptions` + "`" + `. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an ` + "`" + `Idempotency-Key` + "`" + `, a retry answers the first registration again and never takes a second number.",
+                "description": "Protocol operators, records officers and importers (importers register ` + "`" + `incoming` + "`" + ` documents only: another direction is 422 naming ` + "`" + `direction` + "`" + `); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part ` + "`" + `metadata` + "`" + ` (JSON, schema RegistrationMetadata), exactly one part ` + "`" + `document` + "`" + ` (the primary file) — or, instead, ` + "`" + `document_id` + "`" + ` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts ` + "`" + `attachment` + "`" + `, matched by index to ` + "`" + `attachment_descriptions` + "`" + `. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an ` + "`" + `Idempotency-Key` + "`" + `, a retry answers the first registration again and never takes a second number.",
                 "consumes": [
                     "multipart/form-data"
                 ],
@@ -4800,7 +4800,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Portals only: every attempt to deliver an event to the caller's webhook, newest first. ` + "`" + `error` + "`" + ` gives the reason of a failed attempt: ` + "`" + `connection refused` + "`" + `, ` + "`" + `connection reset` + "`" + `, ` + "`" + `timeout` + "`" + `, ` + "`" + `host not found` + "`" + `, ` + "`" + `address not allowed` + "`" + `, ` + "`" + `tls handshake failed` + "`" + `, ` + "`" + `endpoint answered \u003cstatus\u003e` + "`" + ` (a redirect is such an answer: it is not followed), ` + "`" + `endpoint not allowed: \u003cwhy\u003e` + "`" + `.",
+                "description": "Portals only, with ` + "`" + `X-Applicant-Id` + "`" + `: every attempt to deliver an event of that applicant's cases to the caller's webhook, newest first. ` + "`" + `error` + "`" + ` gives the reason of a failed attempt: ` + "`" + `connection refused` + "`" + `, ` + "`" + `connection reset` + "`" + `, ` + "`" + `timeout` + "`" + `, ` + "`" + `host not found` + "`" + `, ` + "`" + `address not allowed` + "`" + `, ` + "`" + `tls handshake failed` + "`" + `, ` + "`" + `endpoint answered \u003cstatus\u003e` + "`" + ` (a redirect is such an answer: it is not followed), ` + "`" + `endpoint not allowed: \u003cwhy\u003e` + "`" + `.",
                 "produces": [
                     "application/json"
                 ],
@@ -4809,6 +4809,13 @@ const docTemplate = `{
                 ],
                 "summary": "Webhook delivery log",
                 "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Codice fiscale or partita IVA of the applicant",
+                        "name": "X-Applicant-Id",
+                        "in": "header",
+                        "required": true
+                    },
                     {
                         "type": "integer",
                         "description": "How many (1-500, default 50)",
@@ -6585,7 +6592,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "form_schema": {
-                    "description": "JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato)",
+                    "description": "JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato); a property marked ` + "`" + `\"x-applicant\": true` + "`" + ` (reached through ` + "`" + `properties` + "`" + `) holds the applicant's own codice fiscale or partita IVA, and a case whose form puts another there is 422 naming ` + "`" + `form/\u003cJSON pointer\u003e` + "`" + `",
                     "type": "object"
                 },
                 "name": {
@@ -7479,7 +7486,7 @@ var SwaggerInfo = &swag.Spec{
 	BasePath:         "/",
 	Schemes:          []string{},
 	Title:            "Sportello API",
-	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
+	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
 	InfoInstanceName: "swagger",
 	SwaggerTemplate:  docTemplate,
 	LeftDelim:        "{{",

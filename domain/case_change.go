@@ -56,7 +56,8 @@ const (
 )
 
 // caseMoves lists the transitions of the state machine, from → to, with who makes them: the
-// responsible office (office) or the applicant.
+// responsible office (office) or the applicant. mayMove holds callers to the same split, and
+// before the status: who makes a move depends only on where it goes.
 var caseMoves = map[CaseStatus]map[CaseStatus]string{
 	CaseSubmitted:         {CaseInProgress: "office", CaseWithdrawn: "applicant"},
 	CaseInProgress:        {CaseAwaitingApplicant: "office", CaseApproved: "office", CaseRejected: "office", CaseWithdrawn: "applicant"},

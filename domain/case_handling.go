@@ -49,6 +49,17 @@ func mayHandleCase(p Principal, action string, offices ...string) error {
 	return Errorf(ECForbidden, "%s requires the role records_officer, or clerk of office %s", action, strings.Join(offices, " or "))
 }
 
+// mayMove returns forbidden unless p may make moves to `to` at all: withdrawing is the
+// applicant's (its portal, acting for it), every other move the offices'. It is checked before
+// the case's status, so that a portal asking for an office's move learns it may not, not
+// whether the move would fit the case now.
+func mayMove(p Principal, to CaseStatus) error {
+	if to == CaseWithdrawn {
+		return requireApplicant(p, "withdrawing a case")
+	}
+	return p.require("moving a case to "+string(to), RoleRecordsOfficer, RoleClerk)
+}
+
 // TransitionCase moves a case along its state machine (submitted → in_progress →
 // awaiting_applicant → in_progress → approved | rejected; withdrawn by the applicant while
 // open). The responsible office's clerks and records officers make the office's moves, the
@@ -58,11 +69,16 @@ func mayHandleCase(p Principal, action string, offices ...string) error {
 // PDF, sealed PAdES, registered outgoing to the applicant, filed in the dossier and shared
 // with the applicant; the case closes and its dossier with it. Every move is audited with
 // from, to and note. Returns forbidden, not_found, validation_failed, conflict (a move not
-// allowed from the current status), unavailable (no signer).
+// allowed from the current status), unavailable (no signer). Who may make the move is checked
+// before whether the case's status allows it.
 func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in CaseTransition, idem Idempotency) (*Case, bool, error) {
 	var v Validation
 	if !slices.Contains(CaseStatuses, in.To) || in.To == CaseSubmitted {
 		v.Add("to", "must be one of in_progress, awaiting_applicant, approved, rejected, withdrawn")
+		return nil, false, v.Err()
+	}
+	if err := mayMove(p, in.To); err != nil {
+		return nil, false, err
 	}
 	in.Note = strings.TrimSpace(in.Note)
 	final := in.To == CaseApproved || in.To == CaseRejected
@@ -82,16 +98,13 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 		if err != nil {
 			return nil, err
 		}
-		who, ok := caseMoves[current.Status][in.To]
-		if !ok {
-			return nil, Errorf(ECConflict, "case %s is %s: it cannot become %s", id, current.Status, in.To)
-		}
-		if who == "applicant" {
-			if err := requireApplicant(p, "withdrawing a case"); err != nil {
+		if in.To != CaseWithdrawn {
+			if err := mayHandleCase(p, "moving a case to "+string(in.To), current.Office); err != nil {
 				return nil, err
 			}
-		} else if err := mayHandleCase(p, "moving a case to "+string(in.To), current.Office); err != nil {
-			return nil, err
+		}
+		if _, ok := caseMoves[current.Status][in.To]; !ok {
+			return nil, Errorf(ECConflict, "case %s is %s: it cannot become %s", id, current.Status, in.To)
 		}
 		var act *Registration
 		if final && in.Act == nil {
@@ -205,6 +218,9 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 // clerk of that office or a records officer, while the case is open; in order, the next step
 // becomes active and its office sees the case. Returns forbidden, not_found, conflict.
 func (s *Service) CompleteStep(ctx context.Context, p Principal, id string, index int, note string, idem Idempotency) (*Case, bool, error) {
+	if err := p.require("completing a step", RoleRecordsOfficer, RoleClerk); err != nil {
+		return nil, false, err
+	}
 	return idempotent(ctx, s, p, idem, KindCase, s.loadCase, func() (*Case, error) {
 		current, err := s.Case(ctx, p, id)
 		if err != nil {

@@ -51,7 +51,8 @@ func requireApplicant(p Principal, action string) error {
 }
 
 // SubmitCase files an application (istanza) for the applicant p acts for. The form is checked
-// against the procedure's schema and the documents against its requirements; then one
+// against the procedure's schema — the fields it marks as the applicant's own must hold the
+// applicant p acts for (ApplicantKeyword) — and the documents against its requirements; then one
 // transaction registers the submission incoming (channel web: the form as the primary
 // document, the uploaded files as attachments), opens a dossier of type procedimento in the
 // procedure's class, files the registration in it, creates the case with its deadline (the
@@ -74,6 +75,9 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 		return nil, false, err
 	}
 	if err := proc.ValidateForm(in.Form); err != nil {
+		return nil, false, err
+	}
+	if err := checkApplicantFields(proc, in.Form, p.Applicant); err != nil {
 		return nil, false, err
 	}
 	if err := matchDocuments(proc, in.Requirements, in.Documents); err != nil {

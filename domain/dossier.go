@@ -241,7 +241,7 @@ type DossierFilter struct {
 // none: the dossier of a case they submitted is the offices' working file, and applicants see
 // the case instead.
 func DossierVisibilityOf(p Principal) Visibility {
-	if p.Has(RolePortal) && !p.Has(RoleRecordsOfficer, RoleProtocolOperator, RoleAdmin, RoleClerk) {
+	if p.Has(RolePortal) {
 		return Visibility{}
 	}
 	v := Visibility{CreatedBy: p.ID, Offices: p.Offices}

@@ -170,10 +170,11 @@ type Store interface {
 	CaseMessage(ctx context.Context, id string) (CaseMessage, error)
 
 	// SetWebhook stores (or replaces) a client's webhook with w. Webhook returns one by client
-	// id (ECNotFound). WebhookDeliveries lists a client's delivery attempts, newest first.
+	// id (ECNotFound). WebhookDeliveries lists a client's delivery attempts for the cases of
+	// one applicant, newest first.
 	SetWebhook(ctx context.Context, wh Webhook, w Write) error
 	Webhook(ctx context.Context, clientID string) (Webhook, error)
-	WebhookDeliveries(ctx context.Context, clientID string, limit int) ([]WebhookDelivery, error)
+	WebhookDeliveries(ctx context.Context, clientID, applicant string, limit int) ([]WebhookDelivery, error)
 
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)

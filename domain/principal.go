@@ -36,18 +36,29 @@ type Principal struct {
 	Applicant string `json:"applicant,omitempty"`
 }
 
-// ActFor returns p acting for the applicant named by id (X-Applicant-Id): only portals name
-// applicants, and the identifier must carry a valid check character. Returns forbidden for a
-// principal that is not a portal, validation_failed naming field for a bad identifier.
-func (p Principal) ActFor(field, id string) (Principal, error) {
-	if !p.Has(RolePortal) {
+// ActFor returns p as it acts in one request, given the values of the header that names the
+// applicant (field, X-Applicant-Id). A portal acts for one applicant in every request, so that
+// nothing it reads or writes mixes applicants: it must name exactly one, with a valid check
+// character, and then acts as that applicant's portal only — a client that also holds staff
+// roles leaves them aside while it acts for an applicant. Anyone else acts for itself and may
+// not name an applicant. Returns validation_failed naming field (missing or bad identifier),
+// forbidden (an applicant named by a principal that is no portal).
+func (p Principal) ActFor(field string, ids []string) (Principal, error) {
+	switch {
+	case !p.Has(RolePortal) && len(ids) == 0:
+		return p, nil
+	case !p.Has(RolePortal):
 		return p, Errorf(ECForbidden, "only portal clients may act for an applicant (%s)", field)
+	case len(ids) == 0:
+		return p, validationErr(field, "is required: a portal names, in every request, the codice fiscale or partita IVA of the applicant it acts for")
+	case len(ids) > 1:
+		return p, validationErr(field, "is sent %d times: a request acts for one applicant", len(ids))
 	}
-	norm, _, problem := ParseApplicant(id)
+	norm, _, problem := ParseApplicant(ids[0])
 	if problem != "" {
 		return p, validationErr(field, "%s", problem)
 	}
-	p.Applicant = norm
+	p.Applicant, p.Roles, p.Offices = norm, []Role{RolePortal}, []string{}
 	return p, nil
 }
 
@@ -112,10 +123,13 @@ type Visibility struct {
 // VisibilityOf returns what p may see. Confidential registrations are visible only to records
 // officers, to the offices they are assigned to, and to whoever registered them.
 //
-// A portal acting for an applicant sees only what the applicant's cases with that portal
-// share with the applicant: not what the portal registered for other applicants.
+// A portal sees only what the cases of the applicant it acts for share with the applicant: not
+// what it filed for other applicants, and nothing at all without an applicant.
 func VisibilityOf(p Principal) Visibility {
-	if p.Applicant != "" {
+	if p.Has(RolePortal) {
+		if p.Applicant == "" {
+			return Visibility{} // ActFor lets no such request through; nothing, should one slip by
+		}
 		return Visibility{Party: Party(p.ID, p.Applicant)}
 	}
 	v := Visibility{CreatedBy: p.ID}

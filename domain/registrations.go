@@ -80,12 +80,30 @@ func (in *NewRegistration) Validate() error {
 	return v.Err()
 }
 
-// registering lists the roles that may register documents (and so upload their content).
-var registering = []Role{RoleProtocolOperator, RoleRecordsOfficer, RolePortal, RoleImporter}
+// registering lists the roles that may register documents directly. Portals register only
+// through the cases of their applicants (SubmitCase, PostCaseMessage), where what they file is
+// the applicant's; importers bring in incoming mail only.
+var registering = []Role{RoleProtocolOperator, RoleRecordsOfficer, RoleImporter}
 
-// uploading lists the roles that may upload content: those who register, and clerks, whose
-// messages and final acts in the cases they handle are registered.
-var uploading = append(slices.Clone(registering), RoleClerk)
+// uploading lists the roles that may upload content: those who register, portals for their
+// applicants' cases, and clerks, whose messages and final acts in the cases they handle are
+// registered.
+var uploading = append(slices.Clone(registering), RolePortal, RoleClerk)
+
+// MayRegister returns forbidden unless p may register documents directly, so that a request
+// is refused before its content is read and stored.
+func MayRegister(p Principal) error {
+	return p.require("registering", registering...)
+}
+
+// mayRegisterDirection returns validation_failed naming direction when p registers only as an
+// importer and in is not incoming: an import brings in the mail the administration received.
+func mayRegisterDirection(p Principal, in NewRegistration) error {
+	if (in.Direction == Outgoing || in.Direction == Internal) && !p.Has(RoleProtocolOperator, RoleRecordsOfficer) {
+		return validationErr("direction", "an importer registers incoming documents only, not %s", in.Direction)
+	}
+	return nil
+}
 
 // StoreContent writes content to the blob store and returns its digest and size. Uploads call it
 // before Register: content is durable before any row points to it, and content left
@@ -103,9 +121,13 @@ func (s *Service) StoreContent(ctx context.Context, p Principal, r io.Reader) (s
 // change-feed events. A retry with the same idempotency key returns the first registration and
 // replayed=true. With DocumentID the registration takes that document's content, and the
 // document is marked registered in the same transaction (conflict if it already is). A class, when given, must exist and be valid on the protocol date. Returns
-// validation_failed (also for an unknown register or class), forbidden, conflict.
+// validation_failed (also for an unknown register or class, or an importer's registration that
+// is not incoming), forbidden (see MayRegister), conflict.
 func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration, idem Idempotency) (*Registration, bool, error) {
-	if err := p.require("registering", registering...); err != nil {
+	if err := MayRegister(p); err != nil {
+		return nil, false, err
+	}
+	if err := mayRegisterDirection(p, in); err != nil {
 		return nil, false, err
 	}
 	if err := in.Validate(); err != nil {

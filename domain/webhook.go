@@ -101,9 +101,11 @@ func (s *Service) SetWebhook(ctx context.Context, p Principal, rawURL string, id
 	})
 }
 
-// WebhookDeliveries lists the caller's delivery log, newest first.
+// WebhookDeliveries lists the caller's delivery log for the cases of the applicant it acts
+// for, newest first: like everything a portal reads, one applicant's. Returns forbidden,
+// validation_failed.
 func (s *Service) WebhookDeliveries(ctx context.Context, p Principal, limit int) ([]WebhookDelivery, error) {
-	if err := p.require("reading the webhook deliveries", RolePortal); err != nil {
+	if err := requireApplicant(p, "reading the webhook deliveries"); err != nil {
 		return nil, err
 	}
 	if limit < 0 || limit > MaxLimit {
@@ -112,5 +114,5 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p Principal, limit int)
 	if limit == 0 {
 		limit = DefaultLimit
 	}
-	return s.Store.WebhookDeliveries(ctx, p.ID, limit)
+	return s.Store.WebhookDeliveries(ctx, p.ID, p.Applicant, limit)
 }

@@ -110,11 +110,12 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, e domain.WebhookEvent, d
 	return nil
 }
 
-// WebhookDeliveries lists a client's delivery attempts, newest first.
-func (db *DB) WebhookDeliveries(ctx context.Context, clientID string, limit int) ([]domain.WebhookDelivery, error) {
+// WebhookDeliveries lists a client's delivery attempts for the cases of one applicant, newest
+// first.
+func (db *DB) WebhookDeliveries(ctx context.Context, clientID, applicant string, limit int) ([]domain.WebhookDelivery, error) {
 	rows, err := db.read(ctx).Raw(`SELECT d.event_id, e.case_id, e.kind, d.attempt, d.attempted_at, d.status_code, d.error, d.delivered
-		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-		WHERE d.client_id = ? ORDER BY d.seq DESC LIMIT ?`, clientID, limit).Rows()
+		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN cases c ON c.id = e.case_id
+		WHERE d.client_id = ? AND c.applicant = ? ORDER BY d.seq DESC LIMIT ?`, clientID, applicant, limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("webhook deliveries: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -18,6 +19,7 @@ const schemaPrefix = "api."
 // complete says in OpenAPI 3 what Swagger 2.0 could not.
 func complete(doc *openapi3.T) error {
 	bearer(doc)
+	applicantProblems(doc)
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			for status, resp := range op.Responses.Map() {
@@ -35,6 +37,30 @@ func complete(doc *openapi3.T) error {
 		return err
 	}
 	return registrationUpload(doc)
+}
+
+// applicantProblems declares on every /v1 operation the answers authentication gives before any
+// handler runs: 422 to a portal that names no applicant, or a bad one, in X-Applicant-Id, and
+// 403 to anyone else who names one.
+func applicantProblems(doc *openapi3.T) {
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		for _, op := range item.Operations() {
+			unauthorized := op.Responses.Status(401)
+			if unauthorized == nil || unauthorized.Value == nil {
+				continue
+			}
+			for status, text := range map[int]string{403: "Forbidden", 422: "Unprocessable Entity"} {
+				if op.Responses.Status(status) == nil {
+					desc := text
+					op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: &openapi3.Response{
+						Description: &desc, Content: unauthorized.Value.Content}})
+				}
+			}
+		}
+	}
 }
 
 // classImport describes the bodies POST /v1/classes takes: one class or an array of them as

@@ -1,0 +1,387 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/internal/apptest"
+)
+
+// The identities of the access policy, in the order of the table's columns.
+const (
+	asAdmin       = iota // admin
+	asRecords            // records_officer
+	asOperator           // protocol_operator
+	asClerk              // clerk of SUAP, the office of every fixture
+	asOtherClerk         // clerk of ANAG, an office no fixture involves
+	asPortal             // portal with X-Applicant-Id: the applicant of the fixture case
+	asNoApplicant        // the same portal without X-Applicant-Id
+	asImporter           // importer
+	asNobody             // no token; an invalid token must get the same answer
+	identities
+)
+
+var identityNames = [identities]string{"admin", "records", "operator", "clerk", "otherClerk", "portal", "noApplicant", "importer", "nobody"}
+
+// accessRow is what the server answers each identity on one route, "METHOD path" in the
+// router's syntax.
+type accessRow struct {
+	want  codes
+	route string
+}
+
+// codes are HTTP statuses, one per identity.
+type codes = [identities]int
+
+// accessPolicy is what the server answers each identity on each route, with the minimal valid
+// request accessRequest builds: one line per route of the router. A route without a line fails
+// TestAccessPolicy, and so does a line for a route that is gone. Adding a route: add its line
+// here and, if it needs path parameters, a body or a fresh object per request, its case in
+// accessRequest. Columns: admin, records officer, protocol operator, clerk of SUAP (the office
+// of every fixture), clerk of ANAG (involved in none), portal with its applicant, portal
+// without X-Applicant-Id, importer, no (or an invalid) token.
+var accessPolicy = []accessRow{
+	//     adm  rec  op   clrk oclk port none imp  anon
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /healthz"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /readyz"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /metrics"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /openapi.yaml"},
+	{codes{301, 301, 301, 301, 301, 301, 301, 301, 301}, "GET /docs"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /docs/*any"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/me"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/info"},
+	{codes{403, 201, 201, 403, 403, 403, 422, 201, 401}, "POST /v1/registrations"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/registrations"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number"},
+	{codes{403, 200, 200, 403, 403, 403, 422, 403, 401}, "PATCH /v1/registrations/:register/:year/:number"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/document"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/attachments/:index"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/annulment"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
+	{codes{403, 201, 201, 403, 403, 403, 422, 403, 401}, "POST /v1/documents"},
+	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id"},
+	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/content"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/search"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/log/checkpoint"},
+	{codes{422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/inclusion"},
+	{codes{422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/consistency"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/registers"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals"},
+	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals/:date"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes/:code"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/:code/close"},
+	{codes{403, 201, 201, 201, 403, 403, 422, 403, 401}, "POST /v1/dossiers"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/dossiers"},
+	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id"},
+	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id/history"},
+	{codes{403, 200, 200, 200, 404, 403, 422, 403, 401}, "POST /v1/dossiers/:id/items"},
+	{codes{403, 200, 200, 200, 404, 403, 422, 403, 401}, "POST /v1/dossiers/:id/close"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/reopen"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposal/due"},
+	{codes{403, 409, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/disposals"},
+	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposals/:id"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/holds"},
+	{codes{403, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds/:id/release"},
+	{codes{403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/cases"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/cases"},
+	{codes{404, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/cases/:id"},
+	{codes{403, 200, 403, 200, 404, 403, 422, 403, 401}, "POST /v1/cases/:id/transitions"},
+	{codes{404, 201, 403, 201, 404, 201, 422, 404, 401}, "POST /v1/cases/:id/messages"},
+	{codes{404, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/cases/:id/messages"},
+	{codes{403, 200, 403, 403, 404, 403, 422, 403, 401}, "POST /v1/cases/:id/steps/:index/done"},
+	{codes{403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/webhooks"},
+	{codes{403, 403, 403, 403, 403, 200, 422, 403, 401}, "GET /v1/webhooks/deliveries"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/procedures"},
+	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/offices"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/offices"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
+}
+
+// accessFixtures are the objects the requests point to, built once.
+type accessFixtures struct {
+	s       *apptest.Server
+	c       *client
+	tokens  [identities]string
+	caseReg api.Registration // the submission of caseID: SUAP's, shared with the portal's applicant
+	opReg   api.Registration // registered by the operator for SUAP
+	caseID  string
+	dossier api.Dossier // SUAP's
+	doc     api.Document
+}
+
+// accessRequest is one request of the table.
+type accessRequest struct {
+	path        string
+	contentType string
+	body        []byte
+}
+
+func jsonRequest(path string, v any) accessRequest {
+	b, _ := json.Marshal(v)
+	return accessRequest{path: path, contentType: "application/json", body: b}
+}
+
+func multipartRequest(path string, metadata any, parts ...apptest.Part) accessRequest {
+	ct, r := apptest.Multipart(metadata, parts...)
+	b, _ := io.ReadAll(r)
+	return accessRequest{path: path, contentType: ct, body: b}
+}
+
+// request builds the request of route for one identity; objects a request changes are made
+// afresh for it, so that no cell depends on another.
+func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
+	_, path, _ := strings.Cut(route, " ")
+	reg := refPath(fx.caseReg)
+	switch route {
+	case "GET /docs/*any":
+		return accessRequest{path: "/docs/index.html"}
+	case "POST /v1/registrations":
+		meta := apptest.Incoming("Richiesta di accesso agli atti")
+		meta["offices"] = []string{"SUAP"}
+		return multipartRequest(path, meta, apptest.Part{Name: "document", Filename: "a.pdf", Content: apptest.PDF("accesso")})
+	case "GET /v1/registrations/:register/:year/:number":
+		return accessRequest{path: reg}
+	case "PATCH /v1/registrations/:register/:year/:number":
+		return jsonRequest(refPath(fx.opReg), map[string]any{"offices": []string{"SUAP"}})
+	case "GET /v1/registrations/:register/:year/:number/document":
+		return accessRequest{path: reg + "/document"}
+	case "GET /v1/registrations/:register/:year/:number/attachments/:index":
+		return accessRequest{path: reg + "/attachments/0"}
+	case "POST /v1/registrations/:register/:year/:number/annulment":
+		fresh := fx.register(t)
+		return jsonRequest(refPath(fresh)+"/annulment", map[string]string{"reason": "Errore materiale", "authorization": "Decreto 1/2026"})
+	case "GET /v1/registrations/:register/:year/:number/history":
+		return accessRequest{path: reg + "/history"}
+	case "GET /v1/registrations/:register/:year/:number/receipt":
+		return accessRequest{path: reg + "/receipt"}
+	case "POST /v1/documents":
+		return multipartRequest(path, map[string]any{"subject": "Bozza", "class": "VI.3", "offices": []string{"SUAP"}},
+			apptest.Part{Name: "document", Filename: "b.pdf", Content: apptest.PDF("bozza")})
+	case "GET /v1/documents/:id":
+		return accessRequest{path: "/v1/documents/" + fx.doc.ID}
+	case "GET /v1/documents/:id/content":
+		return accessRequest{path: "/v1/documents/" + fx.doc.ID + "/content"}
+	case "GET /v1/log/proofs/inclusion":
+		return accessRequest{path: path + "?index=0&size=0"}
+	case "GET /v1/log/proofs/consistency":
+		return accessRequest{path: path + "?from=0&to=0"}
+	case "POST /v1/registers":
+		return jsonRequest(path, map[string]any{"code": "DELIB", "name": "Registro delle deliberazioni"})
+	case "GET /v1/registers/:code/journals":
+		return accessRequest{path: "/v1/registers/PG/journals"}
+	case "GET /v1/registers/:code/journals/:date":
+		return accessRequest{path: "/v1/registers/PG/journals/2020-01-02"}
+	case "POST /v1/classes":
+		return jsonRequest(path, map[string]any{"code": "XV", "title": "Gemellaggi"})
+	case "GET /v1/classes/:code":
+		return accessRequest{path: "/v1/classes/VI.3"}
+	case "POST /v1/classes/:code/close":
+		return jsonRequest("/v1/classes/VI.1/close", map[string]any{"from": "2099-01-01", "reason": "Riordino"})
+	case "POST /v1/dossiers":
+		return jsonRequest(path, map[string]any{"class": "VI.3", "subject": "Lavori", "type": "affare", "office": "SUAP"})
+	case "GET /v1/dossiers/:id":
+		return accessRequest{path: "/v1/dossiers/" + fx.dossier.ID}
+	case "GET /v1/dossiers/:id/history":
+		return accessRequest{path: "/v1/dossiers/" + fx.dossier.ID + "/history"}
+	case "POST /v1/dossiers/:id/items":
+		d := fx.openDossier(t)
+		return jsonRequest("/v1/dossiers/"+d.ID+"/items", map[string]string{"registration": strings.TrimPrefix(refPath(fx.opReg), "/v1/registrations/")})
+	case "POST /v1/dossiers/:id/close":
+		return jsonRequest("/v1/dossiers/"+fx.openDossier(t).ID+"/close", map[string]string{"reason": "Concluso"})
+	case "POST /v1/dossiers/:id/reopen":
+		d := fx.openDossier(t)
+		fx.c.json("POST", "/v1/dossiers/"+d.ID+"/close", fx.tokens[asOperator], map[string]string{"reason": "Concluso"}).expect(t, http.StatusOK)
+		return jsonRequest("/v1/dossiers/"+d.ID+"/reopen", map[string]string{"reason": "Ricorso"})
+	case "POST /v1/disposals":
+		return jsonRequest(path, map[string]any{"authorization": "Soprintendenza, prot. 1/2026", "items": []string{refPath(fx.opReg)[len("/v1/registrations/"):]}})
+	case "GET /v1/disposals/:id":
+		return accessRequest{path: "/v1/disposals/01a24ad3-0000-7000-8000-000000000000"}
+	case "POST /v1/holds":
+		return jsonRequest(path, map[string]any{"class": "VI.3", "reason": "Contenzioso", "reference": "TAR 1/2026"})
+	case "POST /v1/holds/:id/release":
+		return jsonRequest("/v1/holds/"+fx.hold(t)+"/release", map[string]string{"reason": "Sentenza"})
+	case "POST /v1/cases":
+		return multipartRequest(path, sciaMetadata(), sciaParts()...)
+	case "GET /v1/cases/:id":
+		return accessRequest{path: "/v1/cases/" + fx.caseID}
+	case "POST /v1/cases/:id/transitions":
+		return jsonRequest("/v1/cases/"+fx.submit(t)+"/transitions", map[string]string{"to": "in_progress"})
+	case "POST /v1/cases/:id/messages":
+		return multipartRequest("/v1/cases/"+fx.caseID+"/messages", map[string]string{"text": "Chiarimento"})
+	case "GET /v1/cases/:id/messages":
+		return accessRequest{path: "/v1/cases/" + fx.caseID + "/messages"}
+	case "POST /v1/cases/:id/steps/:index/done":
+		return jsonRequest("/v1/cases/"+fx.submit(t)+"/steps/0/done", map[string]string{"note": "Parere favorevole"})
+	case "POST /v1/webhooks":
+		return jsonRequest(path, map[string]string{"url": "https://portal.example/hook"})
+	case "POST /v1/procedures":
+		return jsonRequest(path, map[string]any{"code": "passo-carrabile", "name": "Passo carrabile", "audience": "both",
+			"description": "Autorizzazione", "required_documents": []any{}, "form_schema": map[string]any{"type": "object"},
+			"office": "SUAP", "class": "VI.3", "deadline_days": 30})
+	case "POST /v1/offices":
+		return jsonRequest(path, map[string]string{"code": "RAG", "name": "Ragioneria"})
+	case "POST /v1/clients":
+		return jsonRequest(path, map[string]any{"name": "Portale imprese", "roles": []string{"portal"}})
+	}
+	if strings.Contains(path, ":") || strings.Contains(path, "*") {
+		t.Fatalf("%s has path parameters: give it a case in accessRequest", route)
+	}
+	return accessRequest{path: path}
+}
+
+// register registers a fresh document for SUAP as the operator.
+func (fx *accessFixtures) register(t *testing.T) api.Registration {
+	t.Helper()
+	meta := apptest.Incoming("Istanza generica")
+	meta["offices"] = []string{"SUAP"}
+	var r api.Registration
+	fx.c.register(fx.tokens[asOperator], meta, []apptest.Part{{Name: "document", Filename: "a.pdf", Content: apptest.PDF("istanza")}}).
+		decode(t, http.StatusCreated, &r)
+	return r
+}
+
+// openDossier opens a fresh dossier of SUAP as the operator.
+func (fx *accessFixtures) openDossier(t *testing.T) api.Dossier {
+	t.Helper()
+	var d api.Dossier
+	fx.c.json("POST", "/v1/dossiers", fx.tokens[asOperator], map[string]any{"class": "VI.3", "subject": "Lavori", "type": "affare", "office": "SUAP"}).
+		decode(t, http.StatusCreated, &d)
+	return d
+}
+
+// submit submits a fresh SCIA (SUAP's, with PM's step active) and returns the case's id.
+func (fx *accessFixtures) submit(t *testing.T) string {
+	t.Helper()
+	return fx.c.mustSubmitSCIA(fx.tokens[asPortal], bizApplicant).ID
+}
+
+// hold places a fresh legal hold on VI.3 as the records officer and returns its id.
+func (fx *accessFixtures) hold(t *testing.T) string {
+	t.Helper()
+	var h api.Hold
+	fx.c.json("POST", "/v1/holds", fx.tokens[asRecords], map[string]any{"class": "VI.3", "reason": "Contenzioso", "reference": "TAR 1/2026"}).
+		decode(t, http.StatusCreated, &h)
+	return h.ID
+}
+
+func newAccessFixtures(t *testing.T, s *apptest.Server) *accessFixtures {
+	c := newClient(t, s)
+	fx := &accessFixtures{s: s, c: c}
+	fx.tokens[asAdmin] = s.AdminToken
+	fx.tokens[asRecords] = s.NewClient(t, "records", []string{"records_officer"})
+	fx.tokens[asOperator] = s.NewClient(t, "operator", []string{"protocol_operator"})
+	fx.tokens[asClerk] = s.NewClient(t, "clerk SUAP", []string{"clerk"}, "SUAP")
+	fx.tokens[asOtherClerk] = s.NewClient(t, "clerk ANAG", []string{"clerk"}, "ANAG")
+	fx.tokens[asPortal] = s.NewClient(t, "portal", []string{"portal"})
+	fx.tokens[asNoApplicant] = fx.tokens[asPortal]
+	fx.tokens[asImporter] = s.NewClient(t, "importer", []string{"importer"})
+	cs := c.mustSubmitSCIA(fx.tokens[asPortal], bizApplicant)
+	fx.caseID, fx.caseReg = cs.ID, *cs.Registration
+	fx.opReg = fx.register(t)
+	fx.dossier = fx.openDossier(t)
+	c.postDocument(fx.tokens[asOperator], map[string]any{"subject": "Bozza", "class": "VI.3", "offices": []string{"SUAP"}},
+		[]apptest.Part{{Name: "document", Filename: "b.pdf", Content: apptest.PDF("bozza")}}).decode(t, http.StatusCreated, &fx.doc)
+	return fx
+}
+
+// send sends req as identity who (token: the identity's, or the one given for nobody).
+func (fx *accessFixtures) send(t *testing.T, method string, req accessRequest, who int, token string) int {
+	t.Helper()
+	r, err := http.NewRequest(method, fx.s.URL+req.path, bytes.NewReader(req.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	if who == asPortal {
+		r.Header.Set("X-Applicant-Id", bizApplicant)
+	}
+	if req.contentType != "" {
+		r.Header.Set("Content-Type", req.contentType)
+	}
+	transport := fx.c.hc.Transport // answers are checked against openapi.yaml, which holds the API
+	if strings.HasPrefix(req.path, "/docs") {
+		transport = http.DefaultTransport
+	}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestAccessPolicy walks every route of the router with every identity and compares the
+// answer with accessPolicy. ACCESS_POLICY_PRINT=1 prints the answers as table lines.
+func TestAccessPolicy(t *testing.T) {
+	routes := api.Routes()
+	policy := map[string][identities]int{}
+	for _, row := range accessPolicy {
+		if _, twice := policy[row.route]; twice {
+			t.Errorf("accessPolicy has two rows for %s", row.route)
+		}
+		policy[row.route] = row.want
+	}
+	for _, route := range routes {
+		if _, ok := policy[route]; !ok {
+			t.Errorf("route %s has no row in accessPolicy", route)
+		}
+	}
+	for route := range policy {
+		if !slices.Contains(routes, route) {
+			t.Errorf("accessPolicy has a row for %s, which the router does not serve", route)
+		}
+	}
+	print := os.Getenv("ACCESS_POLICY_PRINT") != ""
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		fx := newAccessFixtures(t, s)
+		for _, route := range routes {
+			want, ok := policy[route]
+			if !ok && !print {
+				continue
+			}
+			method, _, _ := strings.Cut(route, " ")
+			var got [identities]int
+			for who := range identities {
+				got[who] = fx.send(t, method, fx.request(t, route), who, fx.tokens[who])
+				if who == asNobody {
+					if invalid := fx.send(t, method, fx.request(t, route), who, "spt_0000_invalid"); invalid != got[who] {
+						t.Errorf("%s: an invalid token got %d, no token %d", route, invalid, got[who])
+					}
+				}
+			}
+			if print {
+				cells := make([]string, 0, identities)
+				for _, status := range got {
+					cells = append(cells, fmt.Sprint(status))
+				}
+				fmt.Printf("\t%q: {%s},\n", route, strings.Join(cells, ", "))
+				continue
+			}
+			for who := range identities {
+				if got[who] != want[who] {
+					t.Errorf("%s as %s: %d, want %d", route, identityNames[who], got[who], want[who])
+				}
+			}
+		}
+	})
+}
