@@ -102,7 +102,7 @@ func TestPortalReadsOneApplicant(t *testing.T) {
 			}
 			return len(log.Items) > 0
 		})
-	}, fastWebhooks)
+	}, fastWebhooks, allowLoopbackWebhooks("127.0.0.0/8"))
 }
 
 // TestRegisterRoles: POST /v1/registrations is for protocol operators, records officers and

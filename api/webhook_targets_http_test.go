@@ -109,9 +109,9 @@ func TestWebhookTargets(t *testing.T) {
 			for _, u := range []string{"http://portal.example/hook", "https://user:pw@portal.example/hook", "https://127.0.0.1/hook",
 				"https://[::ffff:127.0.0.1]/hook", "https://169.254.169.254/latest/meta-data", "https://10.0.0.1/hook",
 				"https://100.64.0.1/hook", "https://[fd00::1]/hook", "http://127.0.0.1:1/hook"} {
-				namesField(t, c.json("POST", "/v1/webhooks", portal, map[string]any{"url": u}).problem(t, 422, "validation_failed"), "url", "must")
+				namesField(t, c.json("POST", "/v1/webhooks", portal, map[string]any{"url": u}, "X-Applicant-Id", bizApplicant).problem(t, 422, "validation_failed"), "url", "must")
 			}
-			c.json("POST", "/v1/webhooks", portal, map[string]any{"url": "https://portal.example/hook"}).expect(t, http.StatusCreated)
+			c.json("POST", "/v1/webhooks", portal, map[string]any{"url": "https://portal.example/hook"}, "X-Applicant-Id", bizApplicant).expect(t, http.StatusCreated)
 		})
 		for _, tc := range []struct{ name, url, reason string }{
 			{"ErrLoopbackByName", "https://localhost:" + port(refused.URL) + "/hook", "address not allowed"},
@@ -122,7 +122,7 @@ func TestWebhookTargets(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				portal := s.NewClient(t, "portal-"+strings.ToLower(tc.name), []string{"portal"})
-				c.json("POST", "/v1/webhooks", portal, map[string]any{"url": tc.url}).expect(t, http.StatusCreated)
+				c.json("POST", "/v1/webhooks", portal, map[string]any{"url": tc.url}, "X-Applicant-Id", bizApplicant).expect(t, http.StatusCreated)
 				d := c.firstDelivery(t, portal)
 				if d.Delivered || d.Error != tc.reason {
 					t.Errorf("delivery %+v, want %q", d, tc.reason)
@@ -162,7 +162,7 @@ func TestWebhookAllowWithdrawn(t *testing.T) {
 		t.Run("Allowed", func(t *testing.T) {
 			s := apptest.StartIn(t, data, dbURL, allowLoopbackWebhooks(endpoint.Listener.Addr().String()))
 			portal = s.NewClient(t, "portal", []string{"portal"})
-			newClient(t, s).json("POST", "/v1/webhooks", portal, map[string]any{"url": endpoint.URL}).expect(t, http.StatusCreated)
+			newClient(t, s).json("POST", "/v1/webhooks", portal, map[string]any{"url": endpoint.URL}, "X-Applicant-Id", bizApplicant).expect(t, http.StatusCreated)
 		}) // the server stops here
 		s := apptest.StartIn(t, data, dbURL, fastWebhooks)
 		d := newClient(t, s).firstDelivery(t, portal)
