@@ -1,12 +1,25 @@
--- Sportello schema, version 14, SQLite: the schema reads on SQLite 3.40, the oldest supported.
+-- Sportello schema, version 14, SQLite: the schema reads on SQLite 3.40, the oldest supported,
+-- and refuses what PostgreSQL's refuses.
 --
 -- Versions 1 to 13 built the guard triggers' messages with expressions, RAISE(ABORT, 'x ' ||
 -- OLD.id || ': …'). The SQLite linked into sportello accepts an expression there; 3.40 (Debian
 -- 12's sqlite3) requires a string literal and refuses to read the whole schema ("malformed
--- database schema"), so an operator could not open sportello.db with the distribution's shell. Each such
--- trigger is dropped and created again, unchanged but for literal messages: the message no longer
--- names the row (the statement that failed does), and storage/errors.go maps the refusal by its
--- code, not its text. Checked by TestSchemaReadableByOldestSQLite (storage/sqlite340_test.go).
+-- database schema"), so an operator could not open sportello.db with the distribution's shell.
+-- Each such trigger is dropped and created again, unchanged but for literal messages: the
+-- message no longer names the row (the statement that failed does), and storage/errors.go maps
+-- the refusal by its code, not its text. Checked by TestSchemaReadableByOldestSQLite
+-- (storage/sqlite340_test.go).
+--
+-- A document's digest was checked for its length only, where PostgreSQL checks 64 lowercase
+-- hexadecimal digits (found by TestSchemaParity, storage/schema_parity_test.go). SQLite cannot add
+-- a CHECK to an existing table without rebuilding it, and documents is referenced and guarded;
+-- the digest never changes after insert (documents_immutable), so a trigger on insert is the
+-- same check.
+CREATE TRIGGER documents_sha256_hex BEFORE INSERT ON documents
+WHEN NEW.sha256 GLOB '*[^0-9a-f]*'
+BEGIN
+    SELECT RAISE(ABORT, 'document: sha256 must be 64 lowercase hexadecimal digits');
+END;
 
 DROP TRIGGER aoos_immutable;
 CREATE TRIGGER aoos_immutable BEFORE UPDATE ON aoos
