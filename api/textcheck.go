@@ -29,14 +29,6 @@ func textProblem(s string) string {
 	return ""
 }
 
-// checkText returns a validation error naming field when s is not storable text.
-func checkText(field, s string) error {
-	if problem := textProblem(s); problem != "" {
-		return validation(field, "%s", problem)
-	}
-	return nil
-}
-
 // storedHeaders are the request headers whose values are stored.
 var storedHeaders = []string{idempotencyKeyHeader, domain.ApplicantHeader}
 
