@@ -75,7 +75,7 @@ func (h *handlers) listClasses(c *gin.Context) {
 //	@Security		BearerAuth
 //	@Param			code	path		string	true	"Class code"	example(VI.3)
 //	@Success		200		{object}	ClassDetail
-//	@Failure		401,404,500,503	{object}	Problem
+//	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/classes/{code} [get]
 func (h *handlers) getClass(c *gin.Context) {
 	d, err := h.svc.Class(c.Request.Context(), principal(c), c.Param("code"))
@@ -140,6 +140,9 @@ func readClassesJSON(c *gin.Context) ([]domain.Class, domain.Idempotency, error)
 	}
 	var in []NewClass
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+		if err := checkJSONText(trimmed, "body"); err != nil {
+			return nil, domain.Idempotency{}, err
+		}
 		var raw json.RawMessage
 		if err := json.Unmarshal(trimmed, &raw); err != nil {
 			return nil, domain.Idempotency{}, malformed("body", err)
@@ -176,6 +179,10 @@ func readClassesCSV(c *gin.Context) ([]domain.Class, []int, domain.Idempotency, 
 	}
 	if err != nil {
 		return nil, nil, domain.Idempotency{}, validation("body", "could not be read: %v", err)
+	}
+	if problem := textProblem(string(body)); problem != "" {
+		line := 1 + bytes.Count(body[:firstFault(body)], []byte("\n"))
+		return nil, nil, domain.Idempotency{}, validation(fmt.Sprintf("line %d", line), "%s", problem)
 	}
 	classes, lines, err := domain.ParseClassesCSV(bytes.NewReader(body), "")
 	if err != nil {

@@ -57,6 +57,9 @@ func decodeStrict(data []byte, v any, what string, unknown func(path string) (do
 	if len(data) == 0 {
 		return validation(what, "is empty: send a JSON object")
 	}
+	if err := checkJSONText(data, what); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {

@@ -77,7 +77,7 @@ func (h *handlers) createDisposal(c *gin.Context) {
 //	@Security		BearerAuth
 //	@Param			id	path		string	true	"Disposal id"
 //	@Success		200	{object}	Disposal
-//	@Failure		401,403,404,500,503	{object}	Problem
+//	@Failure		401,403,404,422,500,503	{object}	Problem
 //	@Router			/v1/disposals/{id} [get]
 func (h *handlers) getDisposal(c *gin.Context) {
 	d, err := h.svc.Disposal(c.Request.Context(), principal(c), c.Param("id"))

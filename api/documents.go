@@ -69,7 +69,7 @@ func documentMetadataUnknown(path string) (domain.ErrorCode, string) {
 //	@Security		BearerAuth
 //	@Param			id	path		string	true	"Document id"
 //	@Success		200	{object}	Document
-//	@Failure		401,404,500,503	{object}	Problem
+//	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/documents/{id} [get]
 func (h *handlers) getStoredDocument(c *gin.Context) {
 	d, err := h.svc.Document(c.Request.Context(), principal(c), c.Param("id"))
@@ -92,7 +92,7 @@ func (h *handlers) getStoredDocument(c *gin.Context) {
 //	@Header			200	{string}	ETag				"Quoted hex SHA-256"
 //	@Header			200	{string}	Content-Disposition	"attachment; filename=..."
 //	@Header			200	{string}	Repr-Digest			"sha-256=:<base64>:"
-//	@Failure		401,404,410,500,503	{object}	Problem
+//	@Failure		401,404,410,422,500,503	{object}	Problem
 //	@Router			/v1/documents/{id}/content [get]
 func (h *handlers) getStoredDocumentContent(c *gin.Context) {
 	id := c.Param("id")

@@ -112,7 +112,7 @@ func parseDossierFilter(q url.Values) (domain.DossierFilter, error) {
 //	@Security		BearerAuth
 //	@Param			id	path		string	true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Success		200	{object}	Dossier
-//	@Failure		401,404,500,503	{object}	Problem
+//	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/dossiers/{id} [get]
 func (h *handlers) getDossier(c *gin.Context) {
 	d, err := h.svc.Dossier(c.Request.Context(), principal(c), c.Param("id"))
@@ -132,7 +132,7 @@ func (h *handlers) getDossier(c *gin.Context) {
 //	@Security		BearerAuth
 //	@Param			id	path		string	true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Success		200	{object}	History
-//	@Failure		401,404,500,503	{object}	Problem
+//	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/dossiers/{id}/history [get]
 func (h *handlers) dossierHistory(c *gin.Context) {
 	events, err := h.svc.DossierHistory(c.Request.Context(), principal(c), c.Param("id"))

@@ -28,7 +28,7 @@ type TransparencyLog interface {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Success		200	{object}	Checkpoint
-//	@Failure		401,404,500,503	{object}	Problem
+//	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/log/checkpoint [get]
 func (h *handlers) getCheckpoint(c *gin.Context) {
 	cp, err := h.tlog.LatestCheckpoint(c.Request.Context())

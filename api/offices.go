@@ -16,7 +16,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Success		200	{object}	OfficeList
-//	@Failure		401,500,503	{object}	Problem
+//	@Failure		401,422,500,503	{object}	Problem
 //	@Router			/v1/offices [get]
 func (h *handlers) listOffices(c *gin.Context) {
 	offices, err := h.svc.Offices(c.Request.Context(), principal(c))

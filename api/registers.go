@@ -16,7 +16,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Success		200	{object}	RegisterList
-//	@Failure		401,500,503	{object}	Problem
+//	@Failure		401,422,500,503	{object}	Problem
 //	@Router			/v1/registers [get]
 func (h *handlers) listRegisters(c *gin.Context) {
 	regs, err := h.svc.Registers(c.Request.Context(), principal(c))

@@ -123,7 +123,7 @@ func New(opts Options) http.Handler {
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())
 
-	v1 := e.Group("/v1", h.authenticate)
+	v1 := e.Group("/v1", h.authenticate, h.checkRequestText)
 	v1.GET("/me", h.me)
 	v1.GET("/info", h.instanceInfo)
 

@@ -16,7 +16,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Success		200	{object}	Principal
-//	@Failure		401,500,503	{object}	Problem
+//	@Failure		401,422,500,503	{object}	Problem
 //	@Router			/v1/me [get]
 func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(principal(c))) }
 
@@ -28,7 +28,7 @@ func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(pr
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Success		200	{object}	InfoResponse
-//	@Failure		401,500,503	{object}	Problem
+//	@Failure		401,422,500,503	{object}	Problem
 //	@Router			/v1/info [get]
 func (h *handlers) instanceInfo(c *gin.Context) {
 	aoo, err := h.svc.AOO(c.Request.Context())

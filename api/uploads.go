@@ -126,6 +126,9 @@ func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) 
 		if len(out.files[name]) == limits[i].max {
 			return out, validation(name, "%s", limits[i].tooMany)
 		}
+		if problem := textProblem(part.FileName()); problem != "" {
+			return out, validation(name, "the filename %s", problem)
+		}
 		f, err := h.storePart(c, part, body)
 		if err != nil {
 			return out, err

@@ -54,6 +54,12 @@ func (s *Service) PostCaseMessage(ctx context.Context, p Principal, id string, i
 		if err := s.checkContent(ctx, in.Documents); err != nil {
 			return CaseMessage{}, err
 		}
+		var author Correspondent
+		if in.Internal && len(in.Documents) > 0 {
+			if author, err = s.noteAuthor(ctx, p, current); err != nil {
+				return CaseMessage{}, err
+			}
+		}
 		var out CaseMessage
 		_, err = s.Store.UpdateCase(ctx, id, func(c *Case) (CaseChange, error) {
 			if c.Status.Closed() {
@@ -66,7 +72,7 @@ func (s *Service) PostCaseMessage(ctx context.Context, p Principal, id string, i
 				Audit:       []AuditEvent{audit(p, now, "case.message", KindCase, c.ID)},
 				Idempotency: idem.record(p, KindCaseMessage, msg.ID, now), Actor: p.ID, At: now}}
 			if len(in.Documents) > 0 {
-				r := s.messageRegistration(p, current, msg, in.Documents)
+				r := s.messageRegistration(p, current, msg, in.Documents, author)
 				msg.RegistrationID, msg.Registration, ch.Registration = r.ID, r, r
 				ch.Write.Audit = append(ch.Write.Audit, audit(p, now, "registration.created", KindRegistration, r.ID))
 				ch.Write.Verify = func(ctx context.Context) error {
@@ -91,8 +97,9 @@ func (s *Service) PostCaseMessage(ctx context.Context, p Principal, id string, i
 }
 
 // messageRegistration prepares the registration of a message's documents (numbered when the
-// message commits): incoming from the applicant, outgoing to the applicant, internal for a note.
-func (s *Service) messageRegistration(p Principal, c *Case, msg *CaseMessage, docs []File) *Registration {
+// message commits): incoming from the applicant, outgoing to the applicant, internal for a note
+// written by author (see noteAuthor).
+func (s *Service) messageRegistration(p Principal, c *Case, msg *CaseMessage, docs []File, author Correspondent) *Registration {
 	local := msg.CreatedAt.In(s.Location)
 	r := &Registration{
 		ID: NewID(), Register: DefaultRegister, Year: local.Year(), RegisteredAt: msg.CreatedAt, Date: local.Format("2006-01-02"),
@@ -104,7 +111,7 @@ func (s *Service) messageRegistration(p Principal, c *Case, msg *CaseMessage, do
 	case msg.FromApplicant:
 		r.Direction, r.Correspondents = Incoming, []Correspondent{applicantCorrespondent(c.Applicant, RoleSender)}
 	case msg.Internal:
-		r.Direction, r.Channel, r.Correspondents = Internal, ChannelAPI, []Correspondent{}
+		r.Direction, r.Channel, r.Correspondents = Internal, ChannelAPI, []Correspondent{author}
 	default:
 		r.Direction, r.Correspondents = Outgoing, []Correspondent{applicantCorrespondent(c.Applicant, RoleRecipient)}
 	}

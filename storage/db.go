@@ -132,10 +132,15 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
-	file := (&url.URL{Scheme: "file", Path: path}).String()
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
+	// modeof gives the write-ahead log, which SQLite creates and removes as it goes, the mode of
+	// the database file (see createPrivate).
+	file := (&url.URL{Scheme: "file", Path: path, RawQuery: "modeof=" + url.QueryEscape(path)}).String()
 	// busy_timeout first: setting WAL mode may wait for another process's lock. synchronous=FULL
 	// makes every commit durable, not just consistent.
-	w, err := openSQLitePool(file+"?_txlock=immediate"+
+	w, err := openSQLitePool(file+"&_txlock=immediate"+
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_pragma=foreign_keys(on)", opts)
 	if err != nil {
 		return nil, err
@@ -152,7 +157,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 		_ = wDB.Close()
 		return nil, err
 	}
-	r, err := openSQLitePool(file+"?_txlock=deferred"+
+	r, err := openSQLitePool(file+"&_txlock=deferred"+
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)&_pragma=query_only(on)", opts)
 	if err != nil {
 		_ = wDB.Close()

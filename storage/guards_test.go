@@ -88,14 +88,14 @@ func TestGuards(t *testing.T) {
 		})
 		t.Run("ErrAnnulTwice", func(t *testing.T) {
 			again := strings.Replace(annul, "'errore'", "'di nuovo'", 1)
-			wantRefused(t, f.exec(again, tsArg(f)), "cannot become annulled")
+			wantRefused(t, f.exec(again, tsArg(f)), "an annulment cannot change")
 		})
 		t.Run("ErrChangeAnnulment", func(t *testing.T) {
 			wantRefused(t, f.exec(`UPDATE registrations SET annulment_reason = 'altro'`+where), "annulment cannot change")
 		})
 		t.Run("ErrAnnulledToActive", func(t *testing.T) {
 			wantRefused(t, f.exec(`UPDATE registrations SET status = 'active', annulled_at = NULL, annulled_by = NULL,
-				annulled_by_name = NULL, annulment_reason = NULL, annulment_authorization = NULL`+where), "cannot become active")
+				annulled_by_name = NULL, annulment_reason = NULL, annulment_authorization = NULL`+where), "an annulment cannot change")
 		})
 		t.Run("ErrUpdateAuditEvent", func(t *testing.T) {
 			wantRefused(t, f.exec(`UPDATE audit_events SET actor = 'someone-else'`), "update refused")
@@ -105,10 +105,10 @@ func TestGuards(t *testing.T) {
 		})
 		counter := ` WHERE register_code = 'PG' AND year = 2026`
 		t.Run("ErrCounterDecrement", func(t *testing.T) {
-			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number - 1`+counter), "last_number may only go from 2 to")
+			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number - 1`+counter), "last_number may only go")
 		})
 		t.Run("ErrCounterSkip", func(t *testing.T) {
-			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 2`+counter), "last_number may only go from 2 to")
+			wantRefused(t, f.exec(`UPDATE register_counters SET last_number = last_number + 2`+counter), "last_number may only go")
 		})
 		t.Run("ErrCounterDelete", func(t *testing.T) {
 			wantRefused(t, f.exec(`DELETE FROM register_counters`+counter), "delete refused")
