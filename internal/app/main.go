@@ -154,6 +154,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Seal:     m.integrity.sealer(aoo.Name),
 		Search:   m.search,
 		Journals: m.journals.worker,
+		Faults:   m.DB.Faulted,
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
