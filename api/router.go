@@ -22,7 +22,7 @@ import (
 // @description
 // @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
-// @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
+// @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
 // @description
 // @description     **Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.
 // @BasePath        /
@@ -132,7 +132,7 @@ func New(opts Options) http.Handler {
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())
 
-	v1 := e.Group("/v1", h.authenticate)
+	v1 := e.Group("/v1", h.authenticate, h.checkIdempotencyKey)
 	v1.GET("/me", h.me)
 	v1.GET("/info", h.instanceInfo)
 
