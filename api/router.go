@@ -41,8 +41,11 @@ type Info struct {
 type Options struct {
 	Service *domain.Service
 	Logger  *slog.Logger
-	// Metrics receives the API's collectors and is served at /metrics.
+	// Metrics receives the API's collectors and is served at /metrics, unless MetricsApart.
 	Metrics *prometheus.Registry
+	// MetricsApart leaves /metrics out of the API (404): another listener serves it, one
+	// that need not be public.
+	MetricsApart bool
 	// MaxUploadBytes limits a whole upload request body (413 payload_too_large); zero means
 	// DefaultMaxUploadBytes.
 	MaxUploadBytes int64
@@ -127,7 +130,9 @@ func New(opts Options) http.Handler {
 
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	e.GET("/metrics", h.serveMetrics)
+	if !opts.MetricsApart {
+		e.GET("/metrics", h.serveMetrics)
+	}
 	e.GET("/openapi.yaml", h.openAPI)
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())

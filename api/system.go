@@ -88,9 +88,11 @@ func (h *handlers) readyz(c *gin.Context) {
 // serveMetrics exposes the Prometheus metrics.
 //
 //	@Summary		Prometheus metrics
+//	@Description	404 here when SPORTELLO_METRICS_ADDR serves the metrics on an address of their own, which need not be public.
 //	@Tags			system
 //	@Produce		plain
 //	@Success		200	{string}	string	"Prometheus text exposition format"
+//	@Failure		404	{object}	Problem
 //	@Router			/metrics [get]
 func (h *handlers) serveMetrics(c *gin.Context) {
 	h.promHandler.ServeHTTP(c.Writer, c.Request)

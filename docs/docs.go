@@ -56,6 +56,7 @@ const docTemplate = `{
         },
         "/metrics": {
             "get": {
+                "description": "404 here when SPORTELLO_METRICS_ADDR serves the metrics on an address of their own, which need not be public.",
                 "produces": [
                     "text/plain"
                 ],
@@ -68,6 +69,12 @@ const docTemplate = `{
                         "description": "Prometheus text exposition format",
                         "schema": {
                             "type": "string"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     }
                 }
