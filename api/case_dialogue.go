@@ -23,7 +23,7 @@ import (
 //	@Param			id				path		string					true	"Case id"
 //	@Param			transition		body		CaseTransitionRequest	false	"The move (JSON)"
 //	@Success		200				{object}	CaseTransitionResult
-//	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
 //	@Router			/v1/cases/{id}/transitions [post]
 func (h *handlers) transitionCase(c *gin.Context) {
 	var (
@@ -88,7 +88,7 @@ func (h *handlers) transitionCase(c *gin.Context) {
 //	@Param			metadata		formData	string	true	"CaseMessageMetadata as JSON"
 //	@Param			document		formData	file	false	"A document; repeat the part for more"
 //	@Success		201				{object}	CaseMessage
-//	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
 //	@Router			/v1/cases/{id}/messages [post]
 func (h *handlers) postCaseMessage(c *gin.Context) {
 	var meta CaseMessageMetadata

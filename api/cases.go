@@ -24,7 +24,7 @@ import (
 //	@Success		201				{object}	Case
 //	@Header			201				{string}	Location				"URL of the new case"
 //	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
-//	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@Failure		401,403,409,413,415,422,500,503,507	{object}	Problem
 //	@Router			/v1/cases [post]
 func (h *handlers) createCase(c *gin.Context) {
 	var meta CaseMetadata

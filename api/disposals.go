@@ -8,10 +8,13 @@ import (
 	"github.com/sportello/sportello/domain"
 )
 
+// dueParams are the query parameters of GET /v1/disposal/due.
+var dueParams = []string{"on"}
+
 // listDueForDisposal lists what is due for disposal.
 //
 //	@Summary		Disposal worklist (scarto)
-//	@Description	Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear.
+//	@Description	Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
 //	@Tags			disposal
 //	@Produce		json
 //	@Security		BearerAuth
@@ -20,6 +23,12 @@ import (
 //	@Failure		401,403,422,500,503	{object}	Problem
 //	@Router			/v1/disposal/due [get]
 func (h *handlers) listDueForDisposal(c *gin.Context) {
+	var v domain.Validation
+	checkQuery(&v, c.Request.URL.Query(), dueParams)
+	if err := v.Err(); err != nil {
+		h.fail(c, err)
+		return
+	}
 	items, err := h.svc.DueForDisposal(c.Request.Context(), principal(c), c.Query("on"))
 	if err != nil {
 		h.fail(c, err)

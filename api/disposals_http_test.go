@@ -186,3 +186,15 @@ func TestDisposal(t *testing.T) {
 		c.json("POST", "/v1/disposals", ro, body).problem(t, http.StatusConflict, "conflict")
 	}, clock)
 }
+
+// TestDisposalDueQuery: the worklist refuses unknown and repeated query parameters like every
+// other list, so that a typo (`?onn=`) does not silently list what is due today.
+func TestDisposalDueQuery(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		ro := s.NewClient(t, "ro", []string{"records_officer"})
+		namesField(t, c.do("GET", "/v1/disposal/due?onn=2037-01-10", ro, nil).problem(t, 422, "validation_failed"), "onn", "unknown")
+		namesField(t, c.do("GET", "/v1/disposal/due?on=2037-01-10&on=2038-01-10", ro, nil).problem(t, 422, "validation_failed"), "on", "once")
+		c.do("GET", "/v1/disposal/due?on=2037-01-10", ro, nil).expect(t, http.StatusOK)
+	})
+}

@@ -22,7 +22,7 @@ import (
 //	@Success		201				{object}	Document
 //	@Header			201				{string}	Location				"URL of the new document"
 //	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
-//	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@Failure		401,403,409,413,415,422,500,503,507	{object}	Problem
 //	@Router			/v1/documents [post]
 func (h *handlers) createDocument(c *gin.Context) {
 	var m DocumentMetadata

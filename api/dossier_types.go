@@ -18,27 +18,30 @@ type NewDossier struct {
 // Dossier is a fascicolo: year of opening, class and progressive number within them (C3), with
 // its document index and its aggregate metadata (Allegato 5, MD2).
 type Dossier struct {
-	ID         string          `json:"id" format:"uuid"`
-	Identifier string          `json:"identifier" example:"2026-VI.3-000012"` // year-class-number, at least six digits
-	Year       int             `json:"year" example:"2026"`
-	Class      string          `json:"class" example:"VI.3"`
-	Number     int64           `json:"number" example:"12"`
-	Subject    string          `json:"subject"`
-	Type       string          `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
-	Office     string          `json:"office" example:"TEC"`
-	Parent     string          `json:"parent,omitempty" format:"uuid"` // id of the parent dossier, for a sub-dossier
-	Status     string          `json:"status" enums:"open,closed,disposed"`
-	DisposalID string          `json:"disposal_id,omitempty"` // the disposal record, once disposed of
-	OpenedAt   time.Time       `json:"opened_at" format:"date-time"`
-	ClosedAt   *time.Time      `json:"closed_at" format:"date-time" extensions:"x-nullable"`
-	Items      []DossierItem   `json:"items"` // the document index, by document date then filing time
-	Metadata   DossierMetadata `json:"metadata"`
-	Position   int64           `json:"position" example:"1234"` // change-feed position of the latest write
+	ID         string        `json:"id" format:"uuid"`
+	Identifier string        `json:"identifier" example:"2026-VI.3-000012"` // year-class-number, at least six digits
+	Year       int           `json:"year" example:"2026"`
+	Class      string        `json:"class" example:"VI.3"`
+	Number     int64         `json:"number" example:"12"`
+	Subject    string        `json:"subject"`
+	Type       string        `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
+	Office     string        `json:"office" example:"TEC"`
+	Parent     string        `json:"parent,omitempty" format:"uuid"` // id of the parent dossier, for a sub-dossier
+	Status     string        `json:"status" enums:"open,closed,disposed"`
+	DisposalID string        `json:"disposal_id,omitempty"` // the disposal record, once disposed of
+	OpenedAt   time.Time     `json:"opened_at" format:"date-time"`
+	ClosedAt   *time.Time    `json:"closed_at" format:"date-time" extensions:"x-nullable"`
+	Items      []DossierItem `json:"items"` // the document index, by document date then filing time
+	// HiddenItems counts the items of the index the caller may not see (confidential acts of
+	// other offices): they are not listed, not even by identifier or date.
+	HiddenItems int             `json:"hidden_items" example:"0"`
+	Metadata    DossierMetadata `json:"metadata"`
+	Position    int64           `json:"position" example:"1234"` // change-feed position of the latest write
 }
 
 // DossierItem is one entry of a dossier's document index: a registration or an unregistered
-// document (whose identifier is its id, and which has no reference). An item the caller may
-// not see (confidential) keeps its place but shows `restricted: true` and no subject.
+// document (whose identifier is its id, and which has no reference). Items the caller may not
+// see are not listed: the dossier counts them in `hidden_items`.
 type DossierItem struct {
 	Kind       string    `json:"kind" enums:"registration,document"`
 	ID         string    `json:"id" format:"uuid"`
@@ -48,7 +51,9 @@ type DossierItem struct {
 	Subject    string    `json:"subject"`
 	AddedAt    time.Time `json:"added_at" format:"date-time"`
 	AddedBy    string    `json:"added_by"`
-	Restricted bool      `json:"restricted,omitempty"`
+	// Restricted is never true: items the caller may not see are counted in the dossier's
+	// hidden_items instead. Kept for clients written when they were listed.
+	Restricted bool `json:"restricted,omitempty"`
 }
 
 // DossierMetadata are the aggregate metadata of AgID's Allegato 5, named as there.
@@ -96,7 +101,7 @@ func toDossier(v domain.DossierView) Dossier {
 	out := Dossier{
 		ID: d.ID, Identifier: d.Identifier, Year: d.Year, Class: d.Class, Number: d.Number, Subject: d.Subject,
 		Type: string(d.Type), Office: d.Office, Parent: d.Parent, Status: string(d.Status), OpenedAt: utc(d.OpenedAt), DisposalID: d.DisposalID,
-		Items: make([]DossierItem, 0, len(v.Index)), Position: d.Position,
+		Items: make([]DossierItem, 0, len(v.Index)), HiddenItems: v.HiddenItems, Position: d.Position,
 	}
 	if d.ClosedAt != nil {
 		t := utc(*d.ClosedAt)
@@ -109,9 +114,6 @@ func toDossier(v domain.DossierView) Dossier {
 		} else {
 			r := it.Registration
 			item.ID, item.Identifier, item.Reference, item.Subject = r.ID, r.Identifier, r.Ref().String(), r.Subject
-		}
-		if v.Hidden[i] {
-			item.Subject, item.Restricted = "", true
 		}
 		out.Items = append(out.Items, item)
 	}

@@ -52,9 +52,9 @@ func TestDocumentsInDossiers(t *testing.T) {
 				t.Errorf("document dossiers %v", d.Dossiers)
 			}
 		})
-		// A confidential document keeps its place in the index of a dossier its reader handles,
-		// without its subject.
-		t.Run("ConfidentialItemRestricted", func(t *testing.T) {
+		// A confidential document is only counted in the index of a dossier its reader handles:
+		// neither its id nor its date is shown.
+		t.Run("ConfidentialItemCounted", func(t *testing.T) {
 			s.NewOffice(t, "RAG", "Ragioneria")
 			clerk := s.NewClient(t, "clerk TEC", []string{"clerk"}, "TEC")
 			secret := draft("Parere riservato")
@@ -63,9 +63,17 @@ func TestDocumentsInDossiers(t *testing.T) {
 			other := c.mustOpen(op, dossierBody)
 			c.json("POST", "/v1/dossiers/"+other.ID+"/items", op, map[string]string{"document": hidden.ID}).expect(t, http.StatusOK)
 			var got api.Dossier
-			c.do("GET", "/v1/dossiers/"+other.ID, clerk, nil).decode(t, http.StatusOK, &got)
-			if len(got.Items) != 1 || !got.Items[0].Restricted || got.Items[0].Subject != "" || got.Items[0].ID != hidden.ID {
-				t.Errorf("index seen by the clerk %+v", got.Items)
+			r := c.do("GET", "/v1/dossiers/"+other.ID, clerk, nil)
+			r.decode(t, http.StatusOK, &got)
+			if strings.Contains(string(r.Body), hidden.ID) {
+				t.Errorf("the clerk reads the hidden document's id: %s", r.Body)
+			}
+			if len(got.Items) != 0 || got.HiddenItems != 1 || len(got.Metadata.IndiceDocumenti) != 0 {
+				t.Errorf("index seen by the clerk %+v, hidden %d, metadata %+v", got.Items, got.HiddenItems, got.Metadata)
+			}
+			c.do("GET", "/v1/dossiers/"+other.ID, op, nil).decode(t, http.StatusOK, &got)
+			if len(got.Items) != 1 || got.HiddenItems != 0 || got.Items[0].ID != hidden.ID {
+				t.Errorf("index seen by the operator %+v, hidden %d", got.Items, got.HiddenItems)
 			}
 			c.do("GET", "/v1/documents/"+hidden.ID, clerk, nil).problem(t, 404, "not_found")
 		})

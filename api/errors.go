@@ -38,6 +38,7 @@ var problemKinds = map[domain.ErrorCode]problemKind{
 	domain.ECIdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency-Key reused for another request"},
 	domain.ECGone:                {http.StatusGone, "Destroyed by a disposal"},
 	domain.ECUnavailable:         {http.StatusServiceUnavailable, "Service unavailable"},
+	domain.ECInsufficientStorage: {http.StatusInsufficientStorage, "Insufficient storage"},
 	domain.ECInternal:            {http.StatusInternalServerError, "Internal error"},
 	codeMethodNotAllowed:         {http.StatusMethodNotAllowed, "Method not allowed"},
 	codeNotAcceptable:            {http.StatusNotAcceptable, "No acceptable representation"},
@@ -69,7 +70,7 @@ type Problem struct {
 	Title     string         `json:"title" example:"The request is not valid"`
 	Status    int            `json:"status" example:"422"`
 	Detail    string         `json:"detail" example:"subject: is required"`
-	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,internal,method_not_allowed,not_acceptable"`
+	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,insufficient_storage,internal,method_not_allowed,not_acceptable"`
 	Instance  string         `json:"instance,omitempty" example:"/v1/registrations"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 	RequestID string         `json:"request_id"`
@@ -106,6 +107,7 @@ func problemOf(err error, requestID, instance string) Problem {
 // fail answers the request with the problem for err and aborts the chain. Internal and
 // unavailable errors are logged here, once, with the request id and the full error chain.
 func (h *handlers) fail(c *gin.Context, err error) {
+	err = h.faults(err)
 	p := problemOf(err, requestID(c), c.Request.URL.Path)
 	switch p.Code {
 	case string(domain.ECInternal):
@@ -125,6 +127,9 @@ func (h *handlers) fail(c *gin.Context, err error) {
 func writeProblem(c *gin.Context, p Problem) {
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
+	if p.Status == http.StatusServiceUnavailable {
+		setRetryAfter(c)
+	}
 	c.Status(p.Status)
 	_ = encodeJSON(c.Writer, p)
 	c.Abort()

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,6 +79,15 @@ func jsonIdempotency(c *gin.Context, body []byte) domain.Idempotency {
 	f := requestFingerprint(c)
 	f.addJSON(body)
 	return domain.Idempotency{Key: key, Hash: f.sum()}
+}
+
+// checkIdempotencyKey refuses a POST whose Idempotency-Key header is present but empty: the
+// client meant its retries to be safe, and taking the empty key for no key would quietly make
+// them unsafe (a retry would take a second number).
+func (h *handlers) checkIdempotencyKey(c *gin.Context) {
+	if v, sent := c.Request.Header[idempotencyKeyHeader]; sent && c.Request.Method == http.MethodPost && strings.Join(v, "") == "" {
+		h.fail(c, validation(idempotencyKeyHeader, "is empty: send a key unique to this request, or leave the header out"))
+	}
 }
 
 // markReplayed tells the client that the answer is the one given to an earlier request.

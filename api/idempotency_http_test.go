@@ -76,3 +76,21 @@ func TestIdempotentJSONPosts(t *testing.T) {
 		}
 	})
 }
+
+// TestEmptyIdempotencyKey: an Idempotency-Key header sent empty is 422 naming it, on uploads
+// and JSON posts alike, and takes no number.
+func TestEmptyIdempotencyKey(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		op := s.NewClient(t, "op", []string{"protocol_operator"})
+		doc := []apptest.Part{{Name: "document", Filename: "a.pdf", Content: apptest.PDF("a")}}
+		p := c.register(op, apptest.Incoming("Chiave vuota"), doc, "Idempotency-Key", "").problem(t, 422, "validation_failed")
+		namesField(t, p, "Idempotency-Key", "empty")
+		p = c.json("POST", "/v1/offices", s.AdminToken, map[string]string{"code": "TEC", "name": "Tecnico"}, "Idempotency-Key", "").
+			problem(t, 422, "validation_failed")
+		namesField(t, p, "Idempotency-Key", "empty")
+		if reg := c.mustRegister(op, "Senza chiave"); reg.Number != 1 {
+			t.Fatalf("after the refusal the first number is %d, want 1", reg.Number)
+		}
+	})
+}

@@ -64,6 +64,7 @@ func (h *handlers) observe(c *gin.Context) {
 	}
 	status := c.Writer.Status()
 	h.metrics.observe(c.Request.Method, route, status, elapsed)
+	h.disk.observe(c.Request.Method, status)
 	attrs := []slog.Attr{
 		slog.String("method", c.Request.Method), slog.String("route", route),
 		slog.String("path", c.Request.URL.Path), slog.Int("status", status),

@@ -24,7 +24,7 @@ import (
 //	@Success		201				{object}	Registration
 //	@Header			201				{string}	Location				"URL of the new registration"
 //	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
-//	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
 //	@Router			/v1/registrations [post]
 func (h *handlers) createRegistration(c *gin.Context) {
 	if err := domain.MayRegister(principal(c)); err != nil {

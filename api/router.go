@@ -20,9 +20,9 @@ import (
 // @description
 // @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
 // @description
-// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
+// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
-// @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
+// @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
 // @description
 // @description     **Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.
 // @BasePath        /
@@ -41,8 +41,11 @@ type Info struct {
 type Options struct {
 	Service *domain.Service
 	Logger  *slog.Logger
-	// Metrics receives the API's collectors and is served at /metrics.
+	// Metrics receives the API's collectors and is served at /metrics, unless MetricsApart.
 	Metrics *prometheus.Registry
+	// MetricsApart leaves /metrics out of the API (404): another listener serves it, one
+	// that need not be public.
+	MetricsApart bool
 	// MaxUploadBytes limits a whole upload request body (413 payload_too_large); zero means
 	// DefaultMaxUploadBytes.
 	MaxUploadBytes int64
@@ -59,6 +62,10 @@ type Options struct {
 	Search SearchIndex
 	// Journals serves the daily journals (GET /v1/registers/{code}/journals…).
 	Journals JournalArchive
+	// Faults maps an error the API would answer 500 to the domain error it stands for, when the
+	// storage's drivers say more (a lost database connection is unavailable, a full disk
+	// insufficient_storage); nil leaves errors as they are.
+	Faults func(error) error
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -80,6 +87,8 @@ type handlers struct {
 	seal        Sealer
 	search      SearchIndex
 	journals    JournalArchive
+	faults      func(error) error
+	disk        diskWatch
 }
 
 // New returns the HTTP handler serving the whole API: a gin engine in release mode with the
@@ -90,7 +99,7 @@ func New(opts Options) http.Handler {
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
 		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
-	h.journals = opts.Journals
+	h.journals, h.faults = opts.Journals, opts.Faults
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +111,9 @@ func New(opts Options) http.Handler {
 	}
 	if h.ready == nil {
 		h.ready = func(context.Context) error { return nil }
+	}
+	if h.faults == nil {
+		h.faults = func(err error) error { return err }
 	}
 	if h.warnings == nil {
 		h.warnings = func(context.Context) []string { return nil }
@@ -118,12 +130,14 @@ func New(opts Options) http.Handler {
 
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	e.GET("/metrics", h.serveMetrics)
+	if !opts.MetricsApart {
+		e.GET("/metrics", h.serveMetrics)
+	}
 	e.GET("/openapi.yaml", h.openAPI)
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())
 
-	v1 := e.Group("/v1", h.authenticate, h.checkRequestText)
+	v1 := e.Group("/v1", h.authenticate, h.checkRequestText, h.checkIdempotencyKey)
 	v1.GET("/me", h.me)
 	v1.GET("/info", h.instanceInfo)
 

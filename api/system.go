@@ -65,7 +65,7 @@ func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{St
 // readyz says whether the instance can serve requests.
 //
 //	@Summary		Readiness
-//	@Description	200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority.
+//	@Description	200 when the database answers, 503 (with `Retry-After`) otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
 //	@Tags			system
 //	@Produce		json
 //	@Success		200	{object}	Health
@@ -74,18 +74,25 @@ func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{St
 func (h *handlers) readyz(c *gin.Context) {
 	if err := h.ready(c.Request.Context()); err != nil {
 		h.log.WarnContext(c.Request.Context(), "not ready", "request_id", requestID(c), "error", err)
+		setRetryAfter(c)
 		respond(c, http.StatusServiceUnavailable, Health{Status: "unavailable", Detail: "the database does not answer"})
 		return
 	}
-	respond(c, http.StatusOK, Health{Status: "ok", Warnings: h.warnings(c.Request.Context())})
+	out := Health{Status: "ok", Warnings: h.warnings(c.Request.Context())}
+	if w := h.disk.warning(); w != "" {
+		out.Status, out.Warnings = "degraded", append([]string{w}, out.Warnings...)
+	}
+	respond(c, http.StatusOK, out)
 }
 
 // serveMetrics exposes the Prometheus metrics.
 //
 //	@Summary		Prometheus metrics
+//	@Description	404 here when SPORTELLO_METRICS_ADDR serves the metrics on an address of their own, which need not be public.
 //	@Tags			system
 //	@Produce		plain
 //	@Success		200	{string}	string	"Prometheus text exposition format"
+//	@Failure		404	{object}	Problem
 //	@Router			/metrics [get]
 func (h *handlers) serveMetrics(c *gin.Context) {
 	h.promHandler.ServeHTTP(c.Writer, c.Request)

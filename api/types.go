@@ -223,7 +223,7 @@ type Signing struct {
 
 // Health is the answer of /healthz and /readyz.
 type Health struct {
-	Status string `json:"status" enums:"ok,unavailable"`
+	Status string `json:"status" enums:"ok,degraded,unavailable"`
 	Detail string `json:"detail,omitempty"`
 	// Warnings are degradations that do not stop the instance serving, such as checkpoints
 	// waiting for an unreachable time-stamping authority.

@@ -126,10 +126,14 @@ func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) 
 		if len(out.files[name]) == limits[i].max {
 			return out, validation(name, "%s", limits[i].tooMany)
 		}
-		if problem := textProblem(part.FileName()); problem != "" {
-			return out, validation(name, "the filename %s", problem)
+		field := name
+		if limits[i].max > 1 {
+			field = fmt.Sprintf("%s[%d]", name, len(out.files[name]))
 		}
-		f, err := h.storePart(c, part, body)
+		if problem := textProblem(part.FileName()); problem != "" {
+			return out, validation(field, "the filename %s", problem)
+		}
+		f, err := h.storePart(c, part, field, body)
 		if err != nil {
 			return out, err
 		}
@@ -177,14 +181,27 @@ func readMetadata(part *multipart.Part, body *recordingReader, into any, unknown
 }
 
 // storePart streams one file part into the blob store. The media type is sniffed from the
-// first bytes; the Content-Type the client declared for the part is ignored.
-func (h *handlers) storePart(c *gin.Context, part *multipart.Part, body *recordingReader) (domain.File, error) {
+// first bytes; the Content-Type the client declared for the part is ignored. An empty file, a
+// program, or a name with control or bidirectional characters or longer than 255 bytes is
+// refused, naming field, before anything is stored.
+func (h *handlers) storePart(c *gin.Context, part *multipart.Part, field string, body *recordingReader) (domain.File, error) {
+	filename := baseName(part.FileName())
+	if msg := filenameProblem(filename); msg != "" {
+		return domain.File{}, validation(field, "%s", msg)
+	}
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(part, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return domain.File{}, bodyError(body, err)
 	}
 	head = head[:n]
+	if n == 0 {
+		return domain.File{}, validation(field, "%q is empty: a document has content", filename)
+	}
+	mt := mimetype.Detect(head)
+	if isExecutable(mt) {
+		return domain.File{}, validation(field, "%q is a program (%s): programs are not registered", filename, mt)
+	}
 	rest := &recordingReader{r: part}
 	sha, size, err := h.svc.StoreContent(c.Request.Context(), principal(c), io.MultiReader(bytes.NewReader(head), rest))
 	if err != nil {
@@ -193,7 +210,7 @@ func (h *handlers) storePart(c *gin.Context, part *multipart.Part, body *recordi
 		}
 		return domain.File{}, err
 	}
-	return domain.File{Filename: part.FileName(), MediaType: mimetype.Detect(head).String(), Size: size, SHA256: sha}, nil
+	return domain.File{Filename: filename, MediaType: mediaType(mt, filename), Size: size, SHA256: sha}, nil
 }
 
 // bodyError classifies a failure to read the request: over the limit (413) or malformed (422).

@@ -56,6 +56,7 @@ const docTemplate = `{
         },
         "/metrics": {
             "get": {
+                "description": "404 here when SPORTELLO_METRICS_ADDR serves the metrics on an address of their own, which need not be public.",
                 "produces": [
                     "text/plain"
                 ],
@@ -68,6 +69,12 @@ const docTemplate = `{
                         "description": "Prometheus text exposition format",
                         "schema": {
                             "type": "string"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     }
                 }
@@ -94,7 +101,7 @@ const docTemplate = `{
         },
         "/readyz": {
             "get": {
-                "description": "200 when the database answers, 503 otherwise, so that a load balancer sends traffic only to instances that can serve it. ` + "`" + `warnings` + "`" + ` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority.",
+                "description": "200 when the database answers, 503 (with ` + "`" + `Retry-After` + "`" + `) otherwise, so that a load balancer sends traffic only to instances that can serve it. ` + "`" + `warnings` + "`" + ` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; ` + "`" + `status` + "`" + ` is ` + "`" + `degraded` + "`" + ` while the disk is full (a write answered 507), until a write succeeds again.",
                 "produces": [
                     "application/json"
                 ],
@@ -330,6 +337,12 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "507": {
+                        "description": "Insufficient Storage",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -599,6 +612,12 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
+                    },
+                    "507": {
+                        "description": "Insufficient Storage",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
                     }
                 }
             }
@@ -821,6 +840,12 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "507": {
+                        "description": "Insufficient Storage",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -1285,7 +1310,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Records officers only. Closed dossiers whose retention (the class's ` + "`" + `retention_years` + "`" + `, counted from the closing date) has run out on ` + "`" + `on` + "`" + ` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear.",
+                "description": "Records officers only. Closed dossiers whose retention (the class's ` + "`" + `retention_years` + "`" + `, counted from the closing date) has run out on ` + "`" + `on` + "`" + ` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.",
                 "produces": [
                     "application/json"
                 ],
@@ -1618,6 +1643,12 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "507": {
+                        "description": "Insufficient Storage",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -3906,6 +3937,12 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
+                    },
+                    "507": {
+                        "description": "Insufficient Storage",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
                     }
                 }
             }
@@ -5766,6 +5803,7 @@ const docTemplate = `{
             "required": [
                 "class",
                 "closed_at",
+                "hidden_items",
                 "id",
                 "identifier",
                 "items",
@@ -5792,6 +5830,11 @@ const docTemplate = `{
                 "disposal_id": {
                     "description": "the disposal record, once disposed of",
                     "type": "string"
+                },
+                "hidden_items": {
+                    "description": "HiddenItems counts the items of the index the caller may not see (confidential acts of\nother offices): they are not listed, not even by identifier or date.",
+                    "type": "integer",
+                    "example": 0
                 },
                 "id": {
                     "type": "string",
@@ -5919,6 +5962,7 @@ const docTemplate = `{
                     "example": "PG/2026/0000042"
                 },
                 "restricted": {
+                    "description": "Restricted is never true: items the caller may not see are counted in the dossier's\nhidden_items instead. Kept for clients written when they were listed.",
                     "type": "boolean"
                 },
                 "subject": {
@@ -6179,6 +6223,7 @@ const docTemplate = `{
                     "type": "string",
                     "enum": [
                         "ok",
+                        "degraded",
                         "unavailable"
                     ]
                 },
@@ -6819,6 +6864,7 @@ const docTemplate = `{
                         "idempotency_mismatch",
                         "gone",
                         "unavailable",
+                        "insufficient_storage",
                         "internal",
                         "method_not_allowed",
                         "not_acceptable"
@@ -7552,7 +7598,7 @@ var SwaggerInfo = &swag.Spec{
 	BasePath:         "/",
 	Schemes:          []string{},
 	Title:            "Sportello API",
-	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
+	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
 	InfoInstanceName: "swagger",
 	SwaggerTemplate:  docTemplate,
 	LeftDelim:        "{{",

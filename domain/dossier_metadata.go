@@ -20,15 +20,18 @@ type DossierMetadata struct {
 	IndiceDocumenti    []string        // identifiers of the items, in index order
 }
 
-// DossierView is a dossier as one principal may see it: the index in date order, items the
-// principal may not see masked, and the metadata computed from what remains visible.
+// DossierView is a dossier as one principal may see it: the index in date order of the items
+// the principal may see, the count of those it may not, and the metadata computed from what
+// remains visible.
 type DossierView struct {
-	Dossier  *Dossier
+	Dossier *Dossier
+	// Index holds the visible items. An item whose registration or document the principal may
+	// not see is left out altogether: its identifier, reference and date would say that a
+	// confidential act exists, who registered it and when.
 	Index    []DossierItem
 	Metadata DossierMetadata
-	// Hidden marks, by index position, items whose registration or document the principal may not see: they
-	// keep their identifier and dates, but not their subject or correspondents.
-	Hidden []bool
+	// HiddenItems counts the items left out of Index.
+	HiddenItems int
 	// Dates are the items' document dates, by index position (see DossierItem.Date).
 	Dates []string
 }
@@ -36,7 +39,7 @@ type DossierView struct {
 // View builds what p sees of d, reckoning dates in loc.
 func (d *Dossier) View(p Principal, loc *time.Location) DossierView {
 	vis := VisibilityOf(p)
-	out := DossierView{Dossier: d, Index: d.Index(loc)}
+	out := DossierView{Dossier: d, Index: []DossierItem{}}
 	m := DossierMetadata{
 		IdAgg: d.Identifier, TipologiaFascicolo: d.Type, Soggetti: []Correspondent{}, Assegnazione: d.Office,
 		DataApertura: d.OpenedAt.In(loc).Format(time.DateOnly), Classificazione: d.Class, Progressivo: d.Number,
@@ -46,17 +49,21 @@ func (d *Dossier) View(p Principal, loc *time.Location) DossierView {
 		m.DataChiusura = d.ClosedAt.In(loc).Format(time.DateOnly)
 	}
 	seen := map[string]bool{}
-	for _, it := range out.Index {
-		m.IndiceDocumenti = append(m.IndiceDocumenti, it.Identifier())
-		var hidden bool
+	for _, it := range d.Index(loc) {
+		var visible bool
 		if it.Document != nil {
-			hidden = !vis.AllowsDocument(it.Document)
+			visible = vis.AllowsDocument(it.Document)
 		} else {
-			hidden = !vis.Allows(it.Registration)
+			visible = vis.Allows(it.Registration)
 		}
-		out.Hidden = append(out.Hidden, hidden)
+		if !visible {
+			out.HiddenItems++
+			continue
+		}
+		out.Index = append(out.Index, it)
+		m.IndiceDocumenti = append(m.IndiceDocumenti, it.Identifier())
 		out.Dates = append(out.Dates, it.Date(loc))
-		if hidden || it.Registration == nil {
+		if it.Registration == nil {
 			continue
 		}
 		for _, c := range it.Registration.Correspondents {

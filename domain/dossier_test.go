@@ -54,10 +54,12 @@ func TestDossierView(t *testing.T) {
 	v := d.View(Principal{ID: "clerk", Roles: []Role{RoleClerk}, Offices: []string{"TEC"}}, rome)
 	m := v.Metadata
 	if m.DataApertura != "2027-01-01" || len(m.Soggetti) != 1 || m.Soggetti[0].Role != "" ||
-		len(m.IndiceDocumenti) != 3 || m.IndiceDocumenti[0] != "a" || m.IndiceDocumenti[2] != "secret" {
+		len(m.IndiceDocumenti) != 2 || m.IndiceDocumenti[0] != "a" || m.IndiceDocumenti[1] != "b" {
 		t.Errorf("metadata %+v", m)
 	}
-	if v.Hidden[0] || !v.Hidden[2] {
-		t.Errorf("hidden %v", v.Hidden)
+	// The confidential item is only counted: neither its identifier nor its date is shown.
+	if v.HiddenItems != 1 || len(v.Index) != 2 || v.Index[0].Registration.ID != "a" || v.Index[1].Registration.ID != "b" ||
+		len(v.Dates) != 2 || v.Dates[1] != "2026-12-02" {
+		t.Errorf("index %+v, dates %v, hidden %d", v.Index, v.Dates, v.HiddenItems)
 	}
 }

@@ -26,6 +26,7 @@ const (
 	ECIdempotencyMismatch ErrorCode = "idempotency_mismatch"   // same Idempotency-Key, different request (422)
 	ECGone                ErrorCode = "gone"                   // it existed and was destroyed on purpose: disposed of (410)
 	ECUnavailable         ErrorCode = "unavailable"            // a dependency is down; retry later (503)
+	ECInsufficientStorage ErrorCode = "insufficient_storage"   // the disk holding blobs or the database is full (507)
 	ECInternal            ErrorCode = "internal"               // a bug or an unexpected failure (500)
 )
 

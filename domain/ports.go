@@ -223,7 +223,8 @@ type Write struct {
 // storing the same content twice stores it once.
 type BlobStore interface {
 	// Put stores r's bytes and returns their hex SHA-256 and size. Nothing is visible under
-	// the digest unless all bytes were written and synced.
+	// the digest unless all bytes were written and synced. Returns ECInsufficientStorage when
+	// the disk is full.
 	Put(ctx context.Context, r io.Reader) (sha256 string, size int64, err error)
 	// Open returns the content with this digest (ECNotFound).
 	Open(ctx context.Context, sha256 string) (io.ReadCloser, error)

@@ -58,6 +58,7 @@ type Options struct {
 // progress. On PostgreSQL both are the same pool.
 type DB struct {
 	engine string
+	path   string // SQLite's database file; "" on PostgreSQL
 	w, r   *gorm.DB
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
 	// counters holds the counterKeys whose row is known to exist (numberAndInsert).
@@ -174,7 +175,7 @@ func openSQLite(rawURL string, opts Options) (*DB, error) {
 	}
 	rDB.SetMaxOpenConns(n)
 	rDB.SetMaxIdleConns(n)
-	return &DB{engine: SQLite, w: w, r: r}, nil
+	return &DB{engine: SQLite, path: path, w: w, r: r}, nil
 }
 
 // openSQLitePool opens a pool of connections to dsn whose statements are cached (stmtcache.go).

@@ -43,6 +43,12 @@ type Config struct {
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
 	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
 	WebhookAllow    string        // SPORTELLO_WEBHOOK_ALLOW: hosts and CIDR blocks webhooks may reach by http or on internal addresses
+	// SPORTELLO_METRICS_ADDR: a listen address of its own for /metrics, so that it need not be
+	// public; empty serves it beside the API.
+	MetricsAddr string
+	// SPORTELLO_READ_HEADER_TIMEOUT: how long a client may take to send a request's headers
+	// (slow clients holding connections open); its body may take longer.
+	ReadHeaderTimeout time.Duration
 
 	location *time.Location
 }
@@ -96,6 +102,8 @@ func (c *Config) settings() []setting {
 			fs.IntVar(&c.TextWorkers, n, v, u)
 		}},
 		{name: "webhook-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks that webhooks may reach by plain http or on loopback, private or link-local addresses", bind: str(&c.WebhookAllow)},
+		{name: "metrics-addr", usage: "listen address of /metrics alone (default: served beside the API)", bind: str(&c.MetricsAddr)},
+		{name: "read-header-timeout", usage: "longest time a client may take to send a request's headers", bind: duration(&c.ReadHeaderTimeout)},
 	}
 }
 
@@ -104,7 +112,7 @@ var defaults = map[string]string{
 	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
-	"text-workers": "2",
+	"text-workers": "2", "read-header-timeout": "10s",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -197,6 +205,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_READ_HEADER_TIMEOUT: must be positive"))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -71,5 +72,26 @@ func TestLoadWebhookAllow(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "SPORTELLO_WEBHOOK_ALLOW") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+func TestLoadListenerSettings(t *testing.T) {
+	c, err := Load(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != "" || c.ReadHeaderTimeout != 10*time.Second {
+		t.Fatalf("defaults: metrics %q, read-header timeout %s", c.MetricsAddr, c.ReadHeaderTimeout)
+	}
+	c, err = Load([]string{"--read-header-timeout", "3s"}, env(map[string]string{"SPORTELLO_METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != "127.0.0.1:9090" || c.ReadHeaderTimeout != 3*time.Second {
+		t.Fatalf("metrics %q, read-header timeout %s", c.MetricsAddr, c.ReadHeaderTimeout)
+	}
+	if _, err := Load(nil, env(map[string]string{"SPORTELLO_READ_HEADER_TIMEOUT": "0s"})); err == nil ||
+		!strings.Contains(err.Error(), "SPORTELLO_READ_HEADER_TIMEOUT") {
+		t.Fatalf("a zero read-header timeout: %v", err)
 	}
 }

@@ -52,6 +52,7 @@ type Main struct {
 
 	listener  net.Listener
 	server    *http.Server
+	metrics   *metricsServer
 	integrity *integrity
 	search    *searching
 	journals  *journaling
@@ -146,6 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Service:        m.Service,
 		Logger:         m.Logger,
 		Metrics:        reg,
+		MetricsApart:   m.Config.MetricsAddr != "",
 		MaxUploadBytes: m.Config.MaxUploadBytes,
 		Ready:          m.DB.Ping,
 		Warnings:       m.warnings,
@@ -157,12 +159,18 @@ func (m *Main) Run(ctx context.Context) error {
 		Seal:     m.integrity.sealer(aoo.Name),
 		Search:   m.search,
 		Journals: m.journals.worker,
+		Faults:   m.DB.Faulted,
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Config.Addr, err)
 	}
 	m.listener = ln
+	if m.Config.MetricsAddr != "" {
+		if m.metrics, err = startMetrics(m.Config.MetricsAddr, reg, m.Logger); err != nil {
+			return err
+		}
+	}
 	m.integrity.start()
 	m.search.start()
 	m.journals.start()
@@ -174,7 +182,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.webhooks.start()
 	m.server = &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       10 * time.Minute, // large scanned uploads on slow links
 		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -198,6 +206,15 @@ func (m *Main) URL() string {
 	return "http://" + m.listener.Addr().String()
 }
 
+// MetricsURL is the base URL of the metrics listener, or "" when /metrics is served beside the
+// API (SPORTELLO_METRICS_ADDR unset).
+func (m *Main) MetricsURL() string {
+	if m.metrics == nil {
+		return ""
+	}
+	return m.metrics.URL()
+}
+
 // Close stops the HTTP server, letting requests in flight finish within the shutdown timeout,
 // then the background workers, then closes the database. It is safe to call after a failed Run.
 func (m *Main) Close() error {
@@ -208,6 +225,9 @@ func (m *Main) Close() error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
+	}
+	if err := m.metrics.close(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	m.journals.stopBackground()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {

@@ -125,8 +125,14 @@ const inMemory = 1 << 20
 // from nothing (a 10 KiB document cost 33 KiB of allocations).
 var heads = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// Put stores r's bytes and returns their digest and size.
+// Put stores r's bytes and returns their digest and size. Returns insufficient_storage when
+// the file system is full.
 func (s *FS) Put(ctx context.Context, r io.Reader) (string, int64, error) {
+	digest, size, err := s.put(ctx, r)
+	return digest, size, full(err)
+}
+
+func (s *FS) put(ctx context.Context, r io.Reader) (string, int64, error) {
 	r = ctxReader{ctx, r}
 	head := heads.Get().(*bytes.Buffer)
 	defer func() {

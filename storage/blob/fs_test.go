@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/tinydisk"
 )
 
 func TestFS(t *testing.T) {
@@ -298,5 +299,30 @@ func TestFSConcurrentPuts(t *testing.T) {
 		if err != nil || !bytes.Equal(got, c) {
 			t.Fatalf("content %d read back: %d bytes, %v; want its %d bytes", i, len(got), err, len(c))
 		}
+	}
+}
+
+// TestPutOnFullDisk: a full file system is insufficient_storage, not an internal error, and
+// the store works again once space is freed.
+func TestPutOnFullDisk(t *testing.T) {
+	ctx := context.Background()
+	dir := tinydisk.Mount(t, "2m")
+	s, err := NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := tinydisk.Fill(t, dir)
+	for _, size := range []int{10, inMemory + 10} {
+		_, _, err := s.Put(ctx, bytes.NewReader(bytes.Repeat([]byte("x"), size)))
+		if !domain.IsCode(err, domain.ECInsufficientStorage) {
+			t.Fatalf("Put of %d bytes on a full disk: %v, want insufficient_storage", size, err)
+		}
+	}
+	if files := contentFiles(t, dir); len(files) != 1 || files[0] != "/filler" {
+		t.Fatalf("files left by failed Puts: %v", files)
+	}
+	free()
+	if _, _, err := s.Put(ctx, strings.NewReader("spazio liberato")); err != nil {
+		t.Fatalf("Put after freeing space: %v", err)
 	}
 }
