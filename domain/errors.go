@@ -27,6 +27,7 @@ const (
 	ECGone                ErrorCode = "gone"                   // it existed and was destroyed on purpose: disposed of (410)
 	ECUnavailable         ErrorCode = "unavailable"            // a dependency is down; retry later (503)
 	ECInternal            ErrorCode = "internal"               // a bug or an unexpected failure (500)
+	ECTooManyRequests     ErrorCode = "too_many_requests"      // over a rate limit; retry after Retry-After (429)
 )
 
 // FieldError names one invalid input field, as a JSON path in the request (`correspondents[0].name`).
