@@ -59,6 +59,8 @@ type Options struct {
 	Search SearchIndex
 	// Journals serves the daily journals (GET /v1/registers/{code}/journals…).
 	Journals JournalArchive
+	// RateLimits limits requests per API key and failed authentications per address.
+	RateLimits RateLimits
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -80,6 +82,8 @@ type handlers struct {
 	seal        Sealer
 	search      SearchIndex
 	journals    JournalArchive
+	// perKey and failures are the rate limiters (ratelimit.go); nil when off.
+	perKey, failures *buckets
 }
 
 // New returns the HTTP handler serving the whole API: a gin engine in release mode with the
@@ -91,6 +95,7 @@ func New(opts Options) http.Handler {
 		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
 	h.journals = opts.Journals
+	h.perKey, h.failures = limiters(opts.RateLimits)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +128,7 @@ func New(opts Options) http.Handler {
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())
 
-	v1 := e.Group("/v1", h.authenticate)
+	v1 := e.Group("/v1", h.limitFailures, h.authenticate, h.limitKeys)
 	v1.GET("/me", h.me)
 	v1.GET("/info", h.instanceInfo)
 
@@ -179,6 +184,9 @@ func New(opts Options) http.Handler {
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)
+	v1.GET("/clients", h.listClients)
+	v1.POST("/clients/:id/keys", h.rotateKey)
+	v1.POST("/clients/:id/keys/:key_id/revoke", h.revokeKey)
 	return e
 }
 

@@ -154,6 +154,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Seal:     m.integrity.sealer(aoo.Name),
 		Search:   m.search,
 		Journals: m.journals.worker,
+		RateLimits: api.RateLimits{
+			PerKey: m.Config.RateLimit, Burst: m.Config.RateBurst, AuthFailures: m.Config.AuthFailLimit,
+		},
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
