@@ -125,8 +125,10 @@ func (s *Service) createClient(ctx context.Context, p Principal, in NewClient, i
 	key, token := newAPIKey(c.ID)
 	key.CreatedAt, key.ExpiresAt = c.CreatedAt, utcPtr(in.ExpiresAt)
 	w := Write{
-		Audit: []AuditEvent{audit(p, now, "client.created", KindClient, c.ID),
-			audit(p, now, "api_key.created", KindAPIKey, key.ID)},
+		Audit: []AuditEvent{
+			audit(p, now, "client.created", KindClient, c.ID),
+			audit(p, now, "api_key.created", KindAPIKey, key.ID),
+		},
 		Idempotency: idem.record(p, KindClient, c.ID, now),
 	}
 	if err := s.Store.CreateClient(ctx, c, key, w); err != nil {
