@@ -32,6 +32,8 @@ func TestFailedAuthenticationLimit(t *testing.T) {
 			t.Errorf("Retry-After %q, want 20 (3 failures a minute: one every 20 s)", got)
 		}
 		c.do("GET", "/v1/me", "spt_unknown_key", nil).problem(t, http.StatusTooManyRequests, "too_many_requests")
+		// The address is the connection's: a forwarded-for header does not make a new one.
+		c.do("GET", "/v1/me", wrong, nil, "X-Forwarded-For", "203.0.113.9").problem(t, http.StatusTooManyRequests, "too_many_requests")
 		c.do("GET", "/v1/me", s.AdminToken, nil).expect(t, http.StatusOK)
 
 		clock.Set(start.Add(20 * time.Second))
