@@ -40,6 +40,7 @@ var problemKinds = map[domain.ErrorCode]problemKind{
 	domain.ECUnavailable:         {http.StatusServiceUnavailable, "Service unavailable"},
 	domain.ECInsufficientStorage: {http.StatusInsufficientStorage, "Insufficient storage"},
 	domain.ECInternal:            {http.StatusInternalServerError, "Internal error"},
+	domain.ECTooManyRequests:     {http.StatusTooManyRequests, "Too many requests"},
 	codeMethodNotAllowed:         {http.StatusMethodNotAllowed, "Method not allowed"},
 	codeNotAcceptable:            {http.StatusNotAcceptable, "No acceptable representation"},
 }
@@ -70,7 +71,7 @@ type Problem struct {
 	Title     string         `json:"title" example:"The request is not valid"`
 	Status    int            `json:"status" example:"422"`
 	Detail    string         `json:"detail" example:"subject: is required"`
-	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,insufficient_storage,internal,method_not_allowed,not_acceptable"`
+	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,insufficient_storage,internal,too_many_requests,method_not_allowed,not_acceptable"`
 	Instance  string         `json:"instance,omitempty" example:"/v1/registrations"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 	RequestID string         `json:"request_id"`

@@ -16,7 +16,7 @@ func TestStatusOfEveryCode(t *testing.T) {
 		domain.ECUnauthorized: 401, domain.ECForbidden: 403, domain.ECConflict: 409,
 		domain.ECPayloadTooLarge: 413, domain.ECUnsupportedMedia: 415,
 		domain.ECIdempotencyMismatch: 422, domain.ECUnavailable: 503, domain.ECInternal: 500,
-		codeMethodNotAllowed: 405, "no_such_code": 500,
+		domain.ECTooManyRequests: 429, codeMethodNotAllowed: 405, "no_such_code": 500,
 	}
 	for code, status := range want {
 		if got := statusOf(code); got != status {

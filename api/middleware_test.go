@@ -34,6 +34,8 @@ func (s keyStore) APIKey(_ context.Context, id string) (domain.APIKey, error) {
 
 func (s keyStore) Client(context.Context, string) (domain.Client, error) { return s.client, nil }
 
+func (s keyStore) RecordKeyUse(context.Context, string, time.Time, time.Time) error { return nil }
+
 const testSecret = "s3cret-never-logged"
 
 func newTestServer(logs *bytes.Buffer) http.Handler {

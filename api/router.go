@@ -20,7 +20,7 @@ import (
 // @description
 // @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
 // @description
-// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
+// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `too_many_requests` (429, with `Retry-After`), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
 // @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
 // @description
@@ -66,6 +66,8 @@ type Options struct {
 	// storage's drivers say more (a lost database connection is unavailable, a full disk
 	// insufficient_storage); nil leaves errors as they are.
 	Faults func(error) error
+	// RateLimits limits requests per API key and failed authentications per address.
+	RateLimits RateLimits
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -89,6 +91,8 @@ type handlers struct {
 	journals    JournalArchive
 	faults      func(error) error
 	disk        diskWatch
+	// perKey and failures are the rate limiters (ratelimit.go); nil when off.
+	perKey, failures *buckets
 }
 
 // New returns the HTTP handler serving the whole API: a gin engine in release mode with the
@@ -100,6 +104,7 @@ func New(opts Options) http.Handler {
 		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
 	h.journals, h.faults = opts.Journals, opts.Faults
+	h.perKey, h.failures = limiters(opts.RateLimits)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -137,7 +142,7 @@ func New(opts Options) http.Handler {
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())
 
-	v1 := e.Group("/v1", h.authenticate, h.checkRequestText, h.checkIdempotencyKey)
+	v1 := e.Group("/v1", h.limitFailures, h.authenticate, h.limitKeys, h.checkRequestText, h.checkIdempotencyKey)
 	v1.GET("/me", h.me)
 	v1.GET("/info", h.instanceInfo)
 
@@ -193,6 +198,9 @@ func New(opts Options) http.Handler {
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.POST("/clients", h.createClient)
+	v1.GET("/clients", h.listClients)
+	v1.POST("/clients/:id/keys", h.rotateKey)
+	v1.POST("/clients/:id/keys/:key_id/revoke", h.revokeKey)
 	return e
 }
 

@@ -173,6 +173,8 @@ type NewClient struct {
 	Name    string   `json:"name" example:"Portale del cittadino"`
 	Roles   []string `json:"roles" example:"portal"`
 	Offices []string `json:"offices,omitempty" example:"TEC"`
+	// ExpiresAt, when given, is when the client's key stops working; it must be in the future.
+	ExpiresAt *time.Time `json:"expires_at,omitempty" format:"date-time"`
 }
 
 // CreatedClient is a new client with its token, shown only in the first answer: a replayed

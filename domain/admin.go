@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Registers lists the registers. Every authenticated principal may read them.
@@ -73,6 +74,8 @@ type NewClient struct {
 	Name    string
 	Roles   []Role
 	Offices []string
+	// ExpiresAt, when set, is when the client's first key expires.
+	ExpiresAt *time.Time
 }
 
 // CreatedClient is a new client with its token, which is shown only this once. A replayed
@@ -100,6 +103,7 @@ func (s *Service) CreateClient(ctx context.Context, p Principal, in NewClient, i
 			v.Add(fmt.Sprintf("roles[%d]", i), "must be one of %v", Roles)
 		}
 	}
+	checkExpiry(&v, in.ExpiresAt, s.now())
 	if err := v.Err(); err != nil {
 		return CreatedClient{}, false, err
 	}
@@ -119,9 +123,12 @@ func (s *Service) createClient(ctx context.Context, p Principal, in NewClient, i
 	now := s.now()
 	c := Client{ID: NewID(), Name: strings.TrimSpace(in.Name), Roles: in.Roles, Offices: uniq(in.Offices), CreatedAt: now.UTC()}
 	key, token := newAPIKey(c.ID)
-	key.CreatedAt = c.CreatedAt
+	key.CreatedAt, key.ExpiresAt = c.CreatedAt, utcPtr(in.ExpiresAt)
 	w := Write{
-		Audit:       []AuditEvent{audit(p, now, "client.created", KindClient, c.ID)},
+		Audit: []AuditEvent{
+			audit(p, now, "client.created", KindClient, c.ID),
+			audit(p, now, "api_key.created", KindAPIKey, key.ID),
+		},
 		Idempotency: idem.record(p, KindClient, c.ID, now),
 	}
 	if err := s.Store.CreateClient(ctx, c, key, w); err != nil {
@@ -143,9 +150,19 @@ func newAPIKey(clientID string) (APIKey, string) {
 	return APIKey{ID: id, ClientID: clientID, SecretHash: sum[:]}, tokenPrefix + id + "_" + secret
 }
 
+// keyUseInterval is how often a key's last use is written: a busy key costs one write a
+// minute, not one per request, and last_used_at is accurate to a minute.
+const keyUseInterval = time.Minute
+
 // Authenticate returns the principal holding token. Returns unauthorized for a malformed,
-// unknown or wrong token, always with the same message. Verified keys are remembered for
-// authCacheTTL, so that a busy client costs no database round trip per request.
+// unknown, wrong, revoked or expired token, always with the same message. Verified keys are
+// remembered for authCacheTTL (a second), so that a busy client costs one database read a
+// second, and a key revoked on another replica is refused within a second; the key's expiry
+// is checked on every request against the service clock.
+//
+// The key's last use is recorded when the key is read from the database and the recorded one
+// is older than keyUseInterval. It is a hint for admins: a failure to write it is ignored
+// rather than refusing a valid key, and the next read tries again.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	denied := Errorf(ECUnauthorized, "missing or invalid API key")
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
@@ -168,15 +185,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if subtle.ConstantTimeCompare(sum[:], key.SecretHash) != 1 {
+	if subtle.ConstantTimeCompare(sum[:], key.SecretHash) != 1 || key.StateAt(now) != KeyActive {
 		return Principal{}, denied
 	}
 	c, err := s.Store.Client(ctx, key.ClientID)
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
+	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= keyUseInterval {
+		_ = s.Store.RecordKeyUse(ctx, id, now, now.Add(-keyUseInterval))
+	}
 	p := c.Principal()
-	s.auth.put(id, key.SecretHash, p, now)
+	p.KeyID = id
+	s.auth.put(id, key.SecretHash, key.ExpiresAt, p, now)
 	return p, nil
 }
 

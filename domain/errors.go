@@ -28,6 +28,7 @@ const (
 	ECUnavailable         ErrorCode = "unavailable"            // a dependency is down; retry later (503)
 	ECInsufficientStorage ErrorCode = "insufficient_storage"   // the disk holding blobs or the database is full (507)
 	ECInternal            ErrorCode = "internal"               // a bug or an unexpected failure (500)
+	ECTooManyRequests     ErrorCode = "too_many_requests"      // over a rate limit; retry after Retry-After (429)
 )
 
 // FieldError names one invalid input field, as a JSON path in the request (`correspondents[0].name`).

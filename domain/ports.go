@@ -37,6 +37,15 @@ type Store interface {
 	APIKey(ctx context.Context, id string) (APIKey, error)
 	// CountClients returns the number of stored clients (0 on a fresh install).
 	CountClients(ctx context.Context) (int, error)
+	// Clients lists the clients with all their keys, by id, one page at a time.
+	Clients(ctx context.Context, f ClientFilter) (Page[ClientKeys], error)
+	// ChangeKeys locks the client's keys, calls change with them (oldest first) and stores what
+	// it returns: the new keys, the expiry and revocation of the changed ones, and the Write. If
+	// change returns an error nothing is written. Returns ECNotFound for an unknown client.
+	ChangeKeys(ctx context.Context, clientID string, change func(keys []APIKey) (KeyChange, error)) error
+	// RecordKeyUse sets the key's last use to at unless it was recorded after since already:
+	// replicas sharing the database then write it at most once per interval.
+	RecordKeyUse(ctx context.Context, id string, at, since time.Time) error
 
 	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
 	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events
@@ -257,6 +266,7 @@ const (
 	KindRegister     = "register"
 	KindOffice       = "office"
 	KindClient       = "client"
+	KindAPIKey       = "api_key"
 )
 
 // IdempotencyRecord remembers that a principal's request with Key created or changed the

@@ -31,6 +31,8 @@ type Principal struct {
 	Name    string   `json:"name"`
 	Roles   []Role   `json:"roles"`
 	Offices []string `json:"offices"`
+	// KeyID is the API key the request came with (per-key rate limits); never shown.
+	KeyID string `json:"-"`
 	// Applicant is the codice fiscale or partita IVA a portal acts for in this request
 	// (X-Applicant-Id); empty otherwise. See ActFor.
 	Applicant string `json:"applicant,omitempty"`
@@ -99,12 +101,37 @@ func (c Client) Principal() Principal {
 }
 
 // APIKey is one credential of a client. Only the SHA-256 of the secret is stored; the token
-// (`spt_<id>_<secret>`) is shown once, at creation.
+// (`spt_<id>_<secret>`) is shown once, at creation. A key is refused from ExpiresAt on and once
+// revoked; LastUsedAt is recorded at most once a minute (see Authenticate).
 type APIKey struct {
 	ID         string
 	ClientID   string
 	SecretHash []byte
 	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+// KeyState is whether a key is accepted at some instant.
+type KeyState string
+
+// The states of a key.
+const (
+	KeyActive  KeyState = "active"
+	KeyExpired KeyState = "expired"
+	KeyRevoked KeyState = "revoked"
+)
+
+// StateAt returns the key's state at now: revoked wins over expired.
+func (k APIKey) StateAt(now time.Time) KeyState {
+	switch {
+	case k.RevokedAt != nil:
+		return KeyRevoked
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return KeyExpired
+	}
+	return KeyActive
 }
 
 // Visibility is the set of registrations a principal may see, in a form every storage and

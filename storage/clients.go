@@ -32,15 +32,7 @@ func (db *DB) CreateClient(ctx context.Context, c domain.Client, key domain.APIK
 		if err != nil {
 			return err
 		}
-		err = tx.Exec(`INSERT INTO api_keys (id, client_id, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
-			key.ID, key.ClientID, key.SecretHash, db.ts(key.CreatedAt)).Error
-		if isUnique(err, "api_keys") {
-			return conflict(err, "API key %s already exists", key.ID)
-		}
-		if isForeignKey(err) {
-			return domain.Errorf(domain.ECValidation, "API key %s belongs to unknown client %s", key.ID, key.ClientID)
-		}
-		if err != nil {
+		if err := db.insertKey(tx, key); err != nil {
 			return err
 		}
 		return db.storeWrite(tx, w)
@@ -74,9 +66,7 @@ func (db *DB) Client(ctx context.Context, id string) (domain.Client, error) {
 
 // APIKey returns the key with this id (ECNotFound).
 func (db *DB) APIKey(ctx context.Context, id string) (domain.APIKey, error) {
-	k := domain.APIKey{ID: id}
-	err := db.read(ctx).Raw(`SELECT client_id, secret_hash, created_at FROM api_keys WHERE id = ?`, id).
-		Row().Scan(&k.ClientID, &k.SecretHash, timeCol{T: &k.CreatedAt})
+	k, err := scanKey(db.read(ctx).Raw(selectKeys+` WHERE id = ?`, id).Row())
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.APIKey{}, domain.Errorf(domain.ECNotFound, "API key %s not found", id)
 	}

@@ -1,7 +1,7 @@
 // Command sportello is the one Sportello binary: `sportello` or `sportello serve` runs the API,
 // `sportello migrate` applies database migrations, `sportello reindex` rebuilds the search
-// index, `sportello keys create` issues an API key, `sportello verify` checks receipts and
-// checkpoints offline or audits the database.
+// index, `sportello keys create|list|revoke` issues, lists and revokes API keys, `sportello
+// verify` checks receipts and checkpoints offline or audits the database.
 package main
 
 import (
@@ -25,7 +25,11 @@ commands:
   reindex         rebuild the search index from the database; a running server
                   keeps answering from the old index, then swaps to the new one
   keys create     create an API client and print its key once
-                  (--name NAME --role ROLE [--role ROLE…] [--office CODE…])
+                  (--name NAME --role ROLE [--role ROLE…] [--office CODE…]
+                  [--expires-at RFC3339])
+  keys list       list the API clients and their keys: ids, states, dates; never
+                  a secret
+  keys revoke ID  revoke an API key: every server refuses it within a second
   verify FILE     check a receipt.pdf, receipt.json or checkpoint.json offline
                   (--fingerprint HEX --tsa-fingerprint HEX to require the sealing
                   and TSA certificates; --certificate FILE for a checkpoint)
@@ -61,10 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "reindex":
 		return reindex(ctx, args, getenv, stdout)
 	case "keys":
-		if len(args) == 0 || args[0] != "create" {
-			return errors.New("usage: sportello keys create --name NAME --role ROLE")
-		}
-		return createKey(ctx, args[1:], getenv, stdout)
+		return keys(ctx, args, getenv, stdout)
 	case "verify":
 		return verifyCmd(ctx, args, getenv, stdout)
 	case "version":

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,6 +50,10 @@ type Config struct {
 	// SPORTELLO_READ_HEADER_TIMEOUT: how long a client may take to send a request's headers
 	// (slow clients holding connections open); its body may take longer.
 	ReadHeaderTimeout time.Duration
+	// Rate limits (api.RateLimits); 0 turns each off.
+	RateLimit     float64 // SPORTELLO_RATE_LIMIT: requests per second per API key (default 0: off)
+	RateBurst     int     // SPORTELLO_RATE_BURST: requests one API key may make at once
+	AuthFailLimit int     // SPORTELLO_AUTH_FAIL_LIMIT: failed authentications per minute per address
 
 	location *time.Location
 }
@@ -104,6 +109,18 @@ func (c *Config) settings() []setting {
 		{name: "webhook-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks that webhooks may reach by plain http or on loopback, private or link-local addresses", bind: str(&c.WebhookAllow)},
 		{name: "metrics-addr", usage: "listen address of /metrics alone (default: served beside the API)", bind: str(&c.MetricsAddr)},
 		{name: "read-header-timeout", usage: "longest time a client may take to send a request's headers", bind: duration(&c.ReadHeaderTimeout)},
+		{name: "rate-limit", usage: "requests per second one API key may make in the long run (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseFloat(def, 64)
+			fs.Float64Var(&c.RateLimit, n, v, u)
+		}},
+		{name: "rate-burst", usage: "requests one API key may make at once, with rate-limit", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.Atoi(def)
+			fs.IntVar(&c.RateBurst, n, v, u)
+		}},
+		{name: "auth-fail-limit", usage: "requests with a refused API key one client address may make per minute before 429 (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.Atoi(def)
+			fs.IntVar(&c.AuthFailLimit, n, v, u)
+		}},
 	}
 }
 
@@ -113,6 +130,7 @@ var defaults = map[string]string{
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 	"text-workers": "2", "read-header-timeout": "10s",
+	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -202,6 +220,15 @@ func (c *Config) Validate() error {
 	}
 	if _, err := domain.ParseWebhookAllowList(c.WebhookAllow); err != nil {
 		errs = append(errs, fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err))
+	}
+	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		errs = append(errs, errors.New("SPORTELLO_RATE_LIMIT: must be a number, 0 or more"))
+	}
+	if c.RateBurst < 1 {
+		errs = append(errs, errors.New("SPORTELLO_RATE_BURST: must be at least 1"))
+	}
+	if c.AuthFailLimit < 0 {
+		errs = append(errs, errors.New("SPORTELLO_AUTH_FAIL_LIMIT: must not be negative"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))

@@ -95,3 +95,26 @@ func TestLoadListenerSettings(t *testing.T) {
 		t.Fatalf("a zero read-header timeout: %v", err)
 	}
 }
+
+func TestLoadRateLimits(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		c, err := Load(nil, env(nil))
+		if err != nil || c.RateLimit != 0 || c.RateBurst != 100 || c.AuthFailLimit != 10 {
+			t.Fatalf("rate limits %v/s burst %d, %d failures a minute, %v; want off, 100, 10", c.RateLimit, c.RateBurst, c.AuthFailLimit, err)
+		}
+	})
+	t.Run("FromEnvironment", func(t *testing.T) {
+		c, err := Load(nil, env(map[string]string{"SPORTELLO_RATE_LIMIT": "2.5", "SPORTELLO_RATE_BURST": "5", "SPORTELLO_AUTH_FAIL_LIMIT": "0"}))
+		if err != nil || c.RateLimit != 2.5 || c.RateBurst != 5 || c.AuthFailLimit != 0 {
+			t.Fatalf("got %v %d %d, %v", c.RateLimit, c.RateBurst, c.AuthFailLimit, err)
+		}
+	})
+	t.Run("ErrInvalidValues", func(t *testing.T) {
+		_, err := Load([]string{"--rate-limit", "-1", "--rate-burst", "0", "--auth-fail-limit", "-3"}, env(nil))
+		for _, want := range []string{"SPORTELLO_RATE_LIMIT", "SPORTELLO_RATE_BURST", "SPORTELLO_AUTH_FAIL_LIMIT"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not name %s: %v", want, err)
+			}
+		}
+	})
+}

@@ -160,6 +160,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Search:   m.search,
 		Journals: m.journals.worker,
 		Faults:   m.DB.Faulted,
+		RateLimits: api.RateLimits{
+			PerKey: m.Config.RateLimit, Burst: m.Config.RateBurst, AuthFailures: m.Config.AuthFailLimit,
+		},
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {

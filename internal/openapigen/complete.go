@@ -20,8 +20,12 @@ const schemaPrefix = "api."
 func complete(doc *openapi3.T) error {
 	bearer(doc)
 	applicantProblems(doc)
-	for _, item := range doc.Paths.Map() {
+	tooMany := tooManyRequests(doc)
+	for path, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
+			if strings.HasPrefix(path, "/v1/") {
+				op.Responses.Set("429", tooMany)
+			}
 			for status, resp := range op.Responses.Map() {
 				problemJSON(resp.Value)
 				anyMediaType(resp.Value)
@@ -118,6 +122,27 @@ func problemJSON(resp *openapi3.Response) {
 			return
 		}
 	}
+}
+
+// tooManyRequests declares, once among the components, the 429 that the rate limits
+// (api/ratelimit.go) may answer to any /v1 request, with its Retry-After header, and returns a
+// reference to it.
+func tooManyRequests(doc *openapi3.T) *openapi3.ResponseRef {
+	desc := "Over a rate limit: too many requests with this API key, or too many failed authentications from this address"
+	resp := openapi3.NewResponse().WithDescription(desc).WithContent(openapi3.Content{
+		"application/problem+json": openapi3.NewMediaType().WithSchemaRef(
+			openapi3.NewSchemaRef("#/components/schemas/"+schemaPrefix+"Problem", nil)),
+	})
+	resp.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: "Whole seconds to wait before retrying",
+		Required:    true,
+		Schema:      openapi3.NewIntegerSchema().WithMin(1).NewRef(),
+	}}}}
+	if doc.Components.Responses == nil {
+		doc.Components.Responses = openapi3.ResponseBodies{}
+	}
+	doc.Components.Responses["TooManyRequests"] = &openapi3.ResponseRef{Value: resp}
+	return &openapi3.ResponseRef{Ref: "#/components/responses/TooManyRequests", Value: resp}
 }
 
 // challenge documents the WWW-Authenticate header of 401 answers (RFC 6750).
