@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
 )
 
@@ -110,6 +111,9 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/offices"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/offices"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/clients"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys/:key_id/revoke"},
 }
 
 // accessFixtures are the objects the requests point to, built once.
@@ -237,6 +241,12 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return jsonRequest(path, map[string]string{"code": "RAG", "name": "Ragioneria"})
 	case "POST /v1/clients":
 		return jsonRequest(path, map[string]any{"name": "Portale imprese", "roles": []string{"portal"}})
+	case "POST /v1/clients/:id/keys":
+		id, _ := fx.newClient(t)
+		return jsonRequest("/v1/clients/"+id+"/keys", map[string]any{"grace_seconds": 0})
+	case "POST /v1/clients/:id/keys/:key_id/revoke":
+		id, key := fx.newClient(t)
+		return accessRequest{path: "/v1/clients/" + id + "/keys/" + key + "/revoke"}
 	}
 	if strings.Contains(path, ":") || strings.Contains(path, "*") {
 		t.Fatalf("%s has path parameters: give it a case in accessRequest", route)
@@ -268,6 +278,17 @@ func (fx *accessFixtures) openDossier(t *testing.T) api.Dossier {
 func (fx *accessFixtures) submit(t *testing.T) string {
 	t.Helper()
 	return fx.c.mustSubmitSCIA(fx.tokens[asPortal], bizApplicant).ID
+}
+
+// newClient creates a fresh importer client as the admin and returns its id and its key's id
+// (the middle of its token, spt_<key id>_<secret>).
+func (fx *accessFixtures) newClient(t *testing.T) (id, keyID string) {
+	t.Helper()
+	var c api.CreatedClient
+	fx.c.json("POST", "/v1/clients", fx.tokens[asAdmin], map[string]any{"name": "Importatore", "roles": []string{"importer"}}).
+		decode(t, http.StatusCreated, &c)
+	keyID, _, _ = strings.Cut(strings.TrimPrefix(c.Token, "spt_"), "_")
+	return c.ID, keyID
 }
 
 // hold places a fresh legal hold on VI.3 as the records officer and returns its id.
@@ -352,6 +373,9 @@ func TestAccessPolicy(t *testing.T) {
 		}
 	}
 	print := os.Getenv("ACCESS_POLICY_PRINT") != ""
+	// Invalid tokens are sent once per route: the limit on failed authentications is off here
+	// (TestFailedAuthenticationLimit tests it), so that each gets 401.
+	noFailureLimit := apptest.WithConfig(func(c *app.Config) { c.AuthFailLimit = 0 })
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		fx := newAccessFixtures(t, s)
 		for _, route := range routes {
@@ -383,5 +407,5 @@ func TestAccessPolicy(t *testing.T) {
 				}
 			}
 		}
-	})
+	}, noFailureLimit)
 }
