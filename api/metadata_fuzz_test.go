@@ -28,6 +28,9 @@ func FuzzRegistrationMetadata(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > fuzzMaxInput {
+			return
+		}
 		var m RegistrationMetadata
 		if err := decodeStrict(data, &m, partMetadata, metadataUnknown); err != nil {
 			wantProblem(t, err, domain.ECValidation)

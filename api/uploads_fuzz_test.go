@@ -20,7 +20,7 @@ import (
 )
 
 // fuzzMaxUpload is the upload limit under fuzzing: small, so that inputs reach the 413 path.
-const fuzzMaxUpload = 4 << 10
+const fuzzMaxUpload = fuzzMaxInput / 2
 
 // FuzzUploadMultipart feeds raw bodies, with any boundary, to the reading of a registration
 // upload. A body is either refused as a client error (malformed or non-strict: 422 naming the
@@ -38,6 +38,9 @@ func FuzzUploadMultipart(f *testing.F) {
 	f.Add(fuzzBody(boundary, fuzzPart{partMetadata, "", []byte(metadataSeeds[3])}), boundary, false)
 	f.Add(fuzzBody(boundary, fuzzPart{partMetadata, "", []byte(metadataSeeds[0])}, fuzzPart{partDocument, "grande.bin", bytes.Repeat([]byte("x"), fuzzMaxUpload)}), boundary, false)
 	f.Fuzz(func(t *testing.T, body []byte, boundary string, idempotent bool) {
+		if len(body)+len(boundary) > fuzzMaxInput {
+			return
+		}
 		blobs := &memBlobs{}
 		h := &handlers{svc: domain.NewService(nil, blobs, time.UTC), maxUpload: fuzzMaxUpload}
 		up, err := readFuzzUpload(h, body, boundary, idempotent)
