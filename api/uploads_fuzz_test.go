@@ -36,7 +36,7 @@ func FuzzUploadMultipart(f *testing.F) {
 		fuzzPart{partAttachment, "pianta.png", png}, fuzzPart{partAttachment, "relazione.txt", []byte("Relazione tecnica.\n")}), boundary, true)
 	f.Add(fuzzBody(boundary, fuzzPart{partDocument, "domanda.pdf", pdf}, fuzzPart{partMetadata, "", []byte(metadataSeeds[0])}), boundary, false)
 	f.Add(fuzzBody(boundary, fuzzPart{partMetadata, "", []byte(metadataSeeds[3])}), boundary, false)
-	f.Add(fuzzBody(boundary, fuzzPart{partMetadata, "", []byte(metadataSeeds[0])}, fuzzPart{partDocument, "grande.bin", bytes.Repeat([]byte("x"), fuzzMaxUpload)}), boundary, false)
+	f.Add(fuzzBody(boundary, fuzzPart{partMetadata, "", []byte(metadataSeeds[0])}, fuzzPart{partDocument, "grande.bin", bytes.Repeat([]byte("x"), fuzzMaxUpload/2)}), boundary, false)
 	f.Fuzz(func(t *testing.T, body []byte, boundary string, idempotent bool) {
 		if len(body)+len(boundary) > fuzzMaxInput {
 			return
