@@ -36,6 +36,21 @@ func (h *handlers) createRegistration(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	r, replayed, err := h.svc.Register(c.Request.Context(), principal(c), up.registration(), up.idem)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if !replayed {
+		h.metrics.registrations.WithLabelValues(r.Register).Inc()
+	}
+	markReplayed(c, replayed)
+	c.Header("Location", registrationPath(r))
+	respond(c, http.StatusCreated, toRegistration(r))
+}
+
+// registration is the domain's input for an upload: its metadata and its stored files.
+func (up upload) registration() domain.NewRegistration {
 	m := up.metadata
 	in := domain.NewRegistration{
 		Register: m.Register, Direction: domain.Direction(m.Direction), Channel: domain.Channel(m.Channel),
@@ -49,17 +64,7 @@ func (h *handlers) createRegistration(c *gin.Context) {
 		sr := domain.SenderReference(*m.SenderReference)
 		in.SenderReference = &sr
 	}
-	r, replayed, err := h.svc.Register(c.Request.Context(), principal(c), in, up.idem)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	if !replayed {
-		h.metrics.registrations.WithLabelValues(r.Register).Inc()
-	}
-	markReplayed(c, replayed)
-	c.Header("Location", registrationPath(r))
-	respond(c, http.StatusCreated, toRegistration(r))
+	return in
 }
 
 // listRegistrations lists the registrations the caller may see, newest first.

@@ -11,7 +11,8 @@ import (
 
 // cursor is what NextCursor encodes: the sort values of the last hit of a page, handed back to
 // bleve as SearchAfter. It is opaque to clients (base64 of JSON) and names its sort order, so a
-// cursor cannot be replayed with another one.
+// cursor cannot be replayed with another one. Only the text the server writes is accepted:
+// one page, one cursor.
 type cursor struct {
 	Sort  string   `json:"s"`
 	After []string `json:"a"`
@@ -28,7 +29,11 @@ func encodeCursor(sort string, last *bsearch.DocumentMatch) string {
 			after[i] = last.Sort[i]
 		}
 	}
-	b, _ := json.Marshal(cursor{Sort: sort, After: after})
+	return cursor{Sort: sort, After: after}.String()
+}
+
+func (c cursor) String() string {
+	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -46,15 +51,16 @@ func decodeCursor(s, sort string) ([]string, error) {
 	if err := json.Unmarshal(raw, &c); err != nil || c.Sort != sort || len(c.After) != len(sortOrder(sort)) {
 		return nil, bad
 	}
-	for i, s := range sortOrder(sort) {
-		var err error
-		switch s.(type) {
-		case *bsearch.SortScore:
-			_, err = strconv.ParseFloat(c.After[i], 64)
+	for i, o := range sortOrder(sort) {
+		if _, ok := o.(*bsearch.SortScore); ok {
+			score, err := strconv.ParseFloat(c.After[i], 64)
+			if err != nil || scoreText(score) != c.After[i] {
+				return nil, bad
+			}
 		}
-		if err != nil {
-			return nil, bad
-		}
+	}
+	if c.String() != s {
+		return nil, bad
 	}
 	return c.After, nil
 }

@@ -1,8 +1,11 @@
 package search
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sportello/sportello/domain"
@@ -67,6 +70,43 @@ func TestCursor(t *testing.T) {
 		res := search(t, x, Query{Sort: SortDate, Limit: 2, Visibility: seeAll})
 		_, err := x.Search(t.Context(), Query{Cursor: res.NextCursor, Visibility: seeAll})
 		wantCode(t, err, domain.ECValidation)
+	})
+}
+
+// TestCursorAsWritten: a cursor is accepted only as the server wrote it. Before, its JSON could
+// be rewritten (spacing, extra members, the score's spelling) and still name the same page, so
+// that cursors did not read back to themselves (FuzzCursor's round trip).
+func TestCursorAsWritten(t *testing.T) {
+	x := openFixtures(t)
+	res := search(t, x, Query{Q: "certificati", Limit: 1, Visibility: seeAll})
+	raw, err := base64.RawURLEncoding.DecodeString(res.NextCursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c cursor
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	rewritten := func(c any) string {
+		b, _ := json.Marshal(c)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	for name, cur := range map[string]string{
+		"ErrSpaced":      base64.RawURLEncoding.EncodeToString([]byte(" " + string(raw))),
+		"ErrExtraMember": base64.RawURLEncoding.EncodeToString([]byte(strings.TrimSuffix(string(raw), "}") + `,"x":1}`)),
+		"ErrMembersSwapped": rewritten(struct {
+			After []string `json:"a"`
+			Sort  string   `json:"s"`
+		}{c.After, c.Sort}),
+		"ErrScoreRespelt": rewritten(cursor{Sort: c.Sort, After: []string{"+" + c.After[0], c.After[1]}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := x.Search(t.Context(), Query{Q: "certificati", Cursor: cur, Visibility: seeAll})
+			wantCode(t, err, domain.ECValidation)
+		})
+	}
+	t.Run("AsWritten", func(t *testing.T) {
+		search(t, x, Query{Q: "certificati", Cursor: rewritten(c), Visibility: seeAll})
 	})
 }
 

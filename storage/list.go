@@ -144,15 +144,19 @@ func anyOf(clauses []string, args []any) (where []string, _ []any, visible bool)
 	return []string{`(` + strings.Join(clauses, ` OR `) + `)`}, args, true
 }
 
+// encodeCursor writes the cursor of the list pages that follow the row seq: base64 of the
+// decimal seq, opaque to clients.
 func encodeCursor(seq int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
 }
 
+// decodeCursor accepts only what encodeCursor writes ("01", "+1" or stray base64 bits name
+// the same row but are not a cursor the server gave): one page, one cursor.
 func decodeCursor(c string) (int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		var seq int64
-		if seq, err = strconv.ParseInt(string(b), 10, 64); err == nil && seq > 0 {
+		if seq, err = strconv.ParseInt(string(b), 10, 64); err == nil && seq > 0 && encodeCursor(seq) == c {
 			return seq, nil
 		}
 	}
