@@ -40,6 +40,7 @@ type Config struct {
 	TSAURL          string        // SPORTELLO_TSA_URL: external RFC 3161 TSA; built-in when empty
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
 	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
+	AuditInterval   time.Duration // SPORTELLO_AUDIT_INTERVAL: how often the server re-checks recent log leaves against the rows
 
 	location *time.Location
 }
@@ -92,6 +93,7 @@ func (c *Config) settings() []setting {
 			v, _ := strconv.Atoi(def)
 			fs.IntVar(&c.TextWorkers, n, v, u)
 		}},
+		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
 	}
 }
 
@@ -100,7 +102,8 @@ var defaults = map[string]string{
 	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
-	"text-workers": "2",
+	"text-workers":   "2",
+	"audit-interval": "5m",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -190,6 +193,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_SHUTDOWN_TIMEOUT: must be positive"))
+	}
+	if c.AuditInterval <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_AUDIT_INTERVAL: must be positive"))
 	}
 	return errors.Join(errs...)
 }
