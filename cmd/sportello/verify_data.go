@@ -27,11 +27,11 @@ func verifyData(ctx context.Context, cfg app.Config, lag time.Duration, stdout i
 	}
 	fmt.Fprintf(stdout, "checked %d leaves; latest checkpoint size %d\n", rep.Leaves, rep.CheckpointSize)
 	for _, mm := range rep.Mismatches {
-		name := mm.Identifier
-		if name == "" {
-			name = mm.Kind
+		if mm.Identifier == "" { // the log itself: a missing leaf, a checkpoint
+			fmt.Fprintf(stdout, "FAIL %s %d: %s\n", mm.Kind, mm.Index, mm.Problem)
+			continue
 		}
-		fmt.Fprintf(stdout, "FAIL leaf %d %s %s: %s\n", mm.Index, mm.Kind, name, mm.Problem)
+		fmt.Fprintf(stdout, "FAIL leaf %d %s %s: %s\n", mm.Index, mm.Kind, mm.Identifier, mm.Problem)
 	}
 	for _, f := range rep.Unlogged {
 		fmt.Fprintf(stdout, "FAIL %s never logged: %s of %s has no leaf in the transparency log\n",

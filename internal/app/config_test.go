@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -55,6 +56,17 @@ func TestLoad(t *testing.T) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error does not name %s: %v", want, err)
 			}
+		}
+	})
+	t.Run("AuditInterval", func(t *testing.T) {
+		if c, err := Load(nil, env(nil)); err != nil || c.AuditInterval != 5*time.Minute {
+			t.Fatalf("default audit interval %v (%v), want 5m", c.AuditInterval, err)
+		}
+		if c, err := Load(nil, env(map[string]string{"SPORTELLO_AUDIT_INTERVAL": "30s"})); err != nil || c.AuditInterval != 30*time.Second {
+			t.Fatalf("audit interval %v (%v), want 30s", c.AuditInterval, err)
+		}
+		if _, err := Load(nil, env(map[string]string{"SPORTELLO_AUDIT_INTERVAL": "0s"})); err == nil || !strings.Contains(err.Error(), "SPORTELLO_AUDIT_INTERVAL") {
+			t.Fatalf("zero audit interval: %v", err)
 		}
 	})
 }

@@ -100,8 +100,7 @@ func (l *Log) Audit(ctx context.Context, opts AuditOptions) (AuditReport, error)
 		}
 		for i, leaf := range leaves {
 			if leaf.Index != next {
-				rep.Mismatches = append(rep.Mismatches, Mismatch{Index: next, Kind: "leaf",
-					Problem: fmt.Sprintf("leaves %d to %d are missing from the log", next, leaf.Index-1)})
+				rep.Mismatches = append(rep.Mismatches, Mismatch{Index: next, Kind: "leaf", Problem: missing(next, leaf.Index)})
 			}
 			next = leaf.Index + 1
 			if problems[i] != "" {
@@ -134,6 +133,14 @@ func (l *Log) Audit(ctx context.Context, opts AuditOptions) (AuditReport, error)
 		return rep, fmt.Errorf("audit: %w", err)
 	}
 	return rep, nil
+}
+
+// missing describes the gap of leaves [from, to).
+func missing(from, to uint64) string {
+	if to == from+1 {
+		return fmt.Sprintf("leaf %d is missing from the log", from)
+	}
+	return fmt.Sprintf("leaves %d to %d are missing from the log", from, to-1)
 }
 
 // unlogged sorts the facts without a leaf into never logged and pending.
