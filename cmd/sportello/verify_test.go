@@ -178,4 +178,3 @@ func TestVerifyFiles(t *testing.T) {
 		}
 	})
 }
-
