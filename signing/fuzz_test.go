@@ -3,11 +3,22 @@ package signing
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/digitorus/timestamp"
 )
+
+// execLimit bounds one fuzzed input: the fuzzer reports a crash, never a hang, so a watchdog
+// turns an input that makes a parser spin into a crash, and the input into a failing seed.
+const execLimit = 10 * time.Second
+
+// watchdog crashes the fuzzing process unless stop is called within execLimit.
+func watchdog(what string) (stop func() bool) {
+	return time.AfterFunc(execLimit, func() { panic(fmt.Sprintf("%s took more than %s", what, execLimit)) }).Stop
+}
 
 // receiptRoots are the sealing and TSA certificates of the server that produced the seed
 // receipt (testdata/receipt-roots.pem, written with the seeds by cmd/sportello's
@@ -34,6 +45,7 @@ func receiptRoots(f *testing.F) *x509.CertPool {
 func FuzzReceiptJSON(f *testing.F) {
 	f.Add(minimalPDF())
 	f.Fuzz(func(t *testing.T, pdf []byte) {
+		defer watchdog("ReceiptJSON")()
 		data, err := ReceiptJSON(pdf)
 		if err == nil && len(data) > maxReceiptJSON {
 			t.Fatalf("%d bytes read, over the bound of %d", len(data), maxReceiptJSON)
@@ -47,6 +59,7 @@ func FuzzVerifyPDF(f *testing.F) {
 	roots := receiptRoots(f)
 	f.Add(minimalPDF())
 	f.Fuzz(func(t *testing.T, pdf []byte) {
+		defer watchdog("VerifyPDF")()
 		rep, err := VerifyPDF(pdf, roots)
 		if err == nil && (rep.Signer == nil || rep.Signatures == 0) {
 			t.Fatalf("verified without a signer: %+v", rep)
@@ -61,6 +74,7 @@ func FuzzTimestampToken(f *testing.F) {
 	roots := receiptRoots(f)
 	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x00})
 	f.Fuzz(func(t *testing.T, token []byte) {
+		defer watchdog("a time-stamp token")()
 		_, _ = TokenCertificate(token)
 		ts, err := timestamp.Parse(token)
 		if err != nil {

@@ -2,14 +2,21 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
+
+// execLimit bounds one fuzzed input: the fuzzer reports a crash, never a hang, so a watchdog
+// turns an input that makes a parser spin into a crash, and the input into a failing seed.
+const execLimit = 10 * time.Second
 
 // checkVerifier runs `sportello verify` on raw as a file and checks what holds for any input:
 // no panic, at least one check printed, and the outcome is a failure exactly when a check
 // failed.
 func checkVerifier(t *testing.T, opts verifyOptions, raw []byte) {
+	defer time.AfterFunc(execLimit, func() { panic(fmt.Sprintf("verify took more than %s", execLimit)) }).Stop()
 	var out bytes.Buffer
 	v := &verifier{out: &out, opts: opts}
 	v.file(raw)

@@ -46,7 +46,7 @@ func newSelfAudit(m *Main) *selfAudit {
 		audits: prometheus.NewCounter(prometheus.CounterOpts{Name: "sportello_integrity_audits_total",
 			Help: "Self-audits of the recent transparency log leaves against the register."}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "sportello_integrity_audit_failures_total",
-			Help: "Self-audits that could not run (the database did not answer)."}),
+			Help: "Self-audits that could not finish, for instance because the database did not answer."}),
 	}
 }
 
@@ -106,7 +106,7 @@ func (a *selfAudit) warnings() []string {
 	defer a.mu.Unlock()
 	var out []string
 	if a.lastErr != nil {
-		out = append(out, "integrity self-audit failed: the database did not answer")
+		out = append(out, "integrity self-audit failed: see the server log")
 	}
 	if n := len(a.last.Mismatches) + len(a.last.Unlogged); n > 0 {
 		var names []string
