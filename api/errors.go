@@ -20,6 +20,11 @@ const codeMethodNotAllowed domain.ErrorCode = "method_not_allowed"
 // method_not_allowed it is HTTP's business, not the domain's.
 const codeNotAcceptable domain.ErrorCode = "not_acceptable"
 
+// codeIntegrityViolation answers a request that would certify a registration whose row no
+// longer matches its transparency log leaf (a receipt): the server's own data is at fault, so
+// it is a 5xx, but a distinct code, logged as an integrity alarm, not a generic internal error.
+const codeIntegrityViolation domain.ErrorCode = "integrity_violation"
+
 // problemKind is how each code is reported: its HTTP status and a fixed title.
 type problemKind struct {
 	status int
@@ -43,6 +48,7 @@ var problemKinds = map[domain.ErrorCode]problemKind{
 	domain.ECTooManyRequests:     {http.StatusTooManyRequests, "Too many requests"},
 	codeMethodNotAllowed:         {http.StatusMethodNotAllowed, "Method not allowed"},
 	codeNotAcceptable:            {http.StatusNotAcceptable, "No acceptable representation"},
+	codeIntegrityViolation:       {http.StatusInternalServerError, "The register differs from its transparency log"},
 }
 
 // statusOf returns the HTTP status for code; unknown codes are internal errors.
@@ -71,7 +77,7 @@ type Problem struct {
 	Title     string         `json:"title" example:"The request is not valid"`
 	Status    int            `json:"status" example:"422"`
 	Detail    string         `json:"detail" example:"subject: is required"`
-	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,insufficient_storage,internal,too_many_requests,method_not_allowed,not_acceptable"`
+	Code      string         `json:"code" enums:"validation_failed,immutable_field,not_found,unauthorized,forbidden,conflict,payload_too_large,unsupported_media_type,idempotency_mismatch,gone,unavailable,insufficient_storage,internal,integrity_violation,too_many_requests,method_not_allowed,not_acceptable"`
 	Instance  string         `json:"instance,omitempty" example:"/v1/registrations"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 	RequestID string         `json:"request_id"`
@@ -114,6 +120,9 @@ func (h *handlers) fail(c *gin.Context, err error) {
 	case string(domain.ECInternal):
 		h.log.ErrorContext(c.Request.Context(), "internal error", slog.String("request_id", p.RequestID),
 			slog.String("route", c.FullPath()), slog.Any("error", err))
+	case string(codeIntegrityViolation):
+		h.log.ErrorContext(c.Request.Context(), "integrity alarm: the register differs from the transparency log",
+			slog.String("request_id", p.RequestID), slog.String("route", c.FullPath()), slog.Any("error", err))
 	case string(domain.ECUnavailable):
 		h.log.WarnContext(c.Request.Context(), "dependency unavailable", slog.String("request_id", p.RequestID),
 			slog.Any("error", err))

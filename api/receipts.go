@@ -41,7 +41,7 @@ type Sealer struct {
 // data.
 //
 //	@Summary		Receipt of a registration (PDF or JSON)
-//	@Description	The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not.
+//	@Description	The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
 //	@Tags			registrations
 //	@Produce		json,application/pdf
 //	@Security		BearerAuth
@@ -101,6 +101,9 @@ func (h *handlers) receipt(ctx context.Context, r *domain.Registration) (Receipt
 			cp, err = h.tlog.LatestCheckpoint(ctx)
 		}
 		if err == nil && cp.Size > index {
+			if err := h.matchesLog(ctx, r, leaf); err != nil {
+				return Receipt{}, err
+			}
 			proof, err := h.tlog.InclusionProof(ctx, index, cp.Size)
 			if err != nil {
 				return Receipt{}, err
@@ -121,6 +124,31 @@ func (h *handlers) receipt(ctx context.Context, r *domain.Registration) (Receipt
 		case <-tick.C:
 		}
 	}
+}
+
+// matchesLog refuses a receipt for a registration whose row is not what the log recorded —
+// its registration leaf, and its annulment leaf once logged: sealing it would certify an
+// alteration made behind the database's guards. The API answers integrity_violation (500).
+func (h *handlers) matchesLog(ctx context.Context, r *domain.Registration, leaf []byte) error {
+	err := tlog.MatchesLeaf(tlog.KindRegistration, r, leaf)
+	if err == nil && r.Annulment != nil {
+		var annulment []byte
+		_, annulment, err = h.tlog.LeafByEntity(ctx, tlog.KindAnnulment, r.ID)
+		switch {
+		case domain.IsCode(err, domain.ECNotFound):
+			err = nil // not logged yet: the receipt proves the registration leaf only
+		case err == nil:
+			err = tlog.MatchesLeaf(tlog.KindAnnulment, r, annulment)
+		default:
+			return err
+		}
+	}
+	if err != nil {
+		return &domain.Error{Code: codeIntegrityViolation,
+			Message: fmt.Sprintf("registration %s differs from what the transparency log recorded: no receipt is issued, and the administration is alerted", r.Ref()),
+			Err:     fmt.Errorf("receipt of %s: %w", r.Identifier, err)}
+	}
+	return nil
 }
 
 // receiptPDF renders the receipt and seals it. The embedded JSON is exactly what the JSON

@@ -4830,7 +4830,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The *ricevuta di protocollazione*. By default, and with ` + "`" + `Accept: application/pdf` + "`" + `, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment ` + "`" + `receipt.json` + "`" + `. With ` + "`" + `Accept: application/json` + "`" + `, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. ` + "`" + `sportello verify` + "`" + ` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not.",
+                "description": "The *ricevuta di protocollazione*. By default, and with ` + "`" + `Accept: application/pdf` + "`" + `, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment ` + "`" + `receipt.json` + "`" + `. With ` + "`" + `Accept: application/json` + "`" + `, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. ` + "`" + `sportello verify` + "`" + ` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code ` + "`" + `integrity_violation` + "`" + ` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.",
                 "produces": [
                     "application/json",
                     "application/pdf"
@@ -7285,6 +7285,7 @@ const docTemplate = `{
                         "unavailable",
                         "insufficient_storage",
                         "internal",
+                        "integrity_violation",
                         "too_many_requests",
                         "method_not_allowed",
                         "not_acceptable"

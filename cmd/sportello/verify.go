@@ -36,11 +36,15 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	// --data is a mode, not a setting: the configuration has its own --data (the data
 	// directory), so the mode must come first and everything after it configures the app.
 	if len(args) > 0 && (args[0] == "--data" || args[0] == "-data") {
-		cfg, err := app.Load(args[1:], getenv)
+		lag, rest, err := lagFlag(args[1:])
 		if err != nil {
 			return err
 		}
-		return verifyData(ctx, cfg, stdout)
+		cfg, err := app.Load(rest, getenv)
+		if err != nil {
+			return err
+		}
+		return verifyData(ctx, cfg, lag, stdout)
 	}
 	var opts verifyOptions
 	fs := flag.NewFlagSet("sportello verify", flag.ContinueOnError)
@@ -54,7 +58,7 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if len(files) != 1 {
 		return errors.New("usage: sportello verify [--fingerprint HEX] [--tsa-fingerprint HEX] [--certificate FILE] FILE\n" +
-			"       sportello verify --data [configuration flags]")
+			"       sportello verify --data [--lag DURATION] [configuration flags]")
 	}
 	raw, err := os.ReadFile(files[0])
 	if err != nil {
@@ -78,33 +82,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// verifyData runs the log audit on the configured database: a registration whose row no
-// longer matches its logged leaf was altered behind the database's guards.
-func verifyData(ctx context.Context, cfg app.Config, stdout io.Writer) error {
-	m := app.New(cfg, cfg.Logger())
-	defer m.Close()
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	rep, err := m.Audit(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "checked %d leaves; latest checkpoint size %d\n", rep.Leaves, rep.CheckpointSize)
-	for _, mm := range rep.Mismatches {
-		name := mm.Identifier
-		if name == "" {
-			name = mm.Kind
-		}
-		fmt.Fprintf(stdout, "FAIL leaf %d %s %s: %s\n", mm.Index, mm.Kind, name, mm.Problem)
-	}
-	if len(rep.Mismatches) > 0 {
-		return fmt.Errorf("%w: %d mismatches between the database and the transparency log", errVerifyFailed, len(rep.Mismatches))
-	}
-	fmt.Fprintln(stdout, "ok   every logged registration and annulment matches the database")
-	return nil
 }
 
 // verifier runs checks and prints each as ok or FAIL with its reason.

@@ -51,9 +51,10 @@ type Config struct {
 	// (slow clients holding connections open); its body may take longer.
 	ReadHeaderTimeout time.Duration
 	// Rate limits (api.RateLimits); 0 turns each off.
-	RateLimit     float64 // SPORTELLO_RATE_LIMIT: requests per second per API key (default 0: off)
-	RateBurst     int     // SPORTELLO_RATE_BURST: requests one API key may make at once
-	AuthFailLimit int     // SPORTELLO_AUTH_FAIL_LIMIT: failed authentications per minute per address
+	RateLimit     float64       // SPORTELLO_RATE_LIMIT: requests per second per API key (default 0: off)
+	RateBurst     int           // SPORTELLO_RATE_BURST: requests one API key may make at once
+	AuthFailLimit int           // SPORTELLO_AUTH_FAIL_LIMIT: failed authentications per minute per address
+	AuditInterval time.Duration // SPORTELLO_AUDIT_INTERVAL: how often the server re-checks recent log leaves against the rows
 
 	location *time.Location
 }
@@ -121,6 +122,7 @@ func (c *Config) settings() []setting {
 			v, _ := strconv.Atoi(def)
 			fs.IntVar(&c.AuthFailLimit, n, v, u)
 		}},
+		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
 	}
 }
 
@@ -129,7 +131,7 @@ var defaults = map[string]string{
 	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
-	"text-workers": "2", "read-header-timeout": "10s",
+	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10",
 }
 
@@ -235,6 +237,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadHeaderTimeout <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_READ_HEADER_TIMEOUT: must be positive"))
+	}
+	if c.AuditInterval <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_AUDIT_INTERVAL: must be positive"))
 	}
 	return errors.Join(errs...)
 }

@@ -58,6 +58,17 @@ func TestLoad(t *testing.T) {
 			}
 		}
 	})
+	t.Run("AuditInterval", func(t *testing.T) {
+		if c, err := Load(nil, env(nil)); err != nil || c.AuditInterval != 5*time.Minute {
+			t.Fatalf("default audit interval %v (%v), want 5m", c.AuditInterval, err)
+		}
+		if c, err := Load(nil, env(map[string]string{"SPORTELLO_AUDIT_INTERVAL": "30s"})); err != nil || c.AuditInterval != 30*time.Second {
+			t.Fatalf("audit interval %v (%v), want 30s", c.AuditInterval, err)
+		}
+		if _, err := Load(nil, env(map[string]string{"SPORTELLO_AUDIT_INTERVAL": "0s"})); err == nil || !strings.Contains(err.Error(), "SPORTELLO_AUDIT_INTERVAL") {
+			t.Fatalf("zero audit interval: %v", err)
+		}
+	})
 }
 
 // TestLoadWebhookAllow: SPORTELLO_WEBHOOK_ALLOW takes hosts, host:port and CIDR blocks, and a

@@ -51,11 +51,11 @@ func (m *Main) logHealth(ctx context.Context) (logHealth, error) {
 // warnings lists what an operator should know although the instance still serves: registering
 // goes on while the TSA is down, but checkpoints wait for their time-stamps.
 func (m *Main) warnings(ctx context.Context) []string {
+	out := m.audit.warnings()
 	h, err := m.logHealth(ctx)
 	if err != nil {
-		return []string{"transparency log state unreadable"}
+		return append(out, "transparency log state unreadable")
 	}
-	var out []string
 	if h.MissingTimestamp > 0 {
 		out = append(out, fmt.Sprintf("%d log checkpoints wait for a time-stamp: the time-stamping authority (%s) is unreachable or failing",
 			h.MissingTimestamp, m.integrity.TSAName))

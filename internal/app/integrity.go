@@ -59,7 +59,7 @@ func (m *Main) openIntegrity() error {
 	if err != nil {
 		return err
 	}
-	in.Log = &tlog.Log{Store: m.DB, Registrations: m.DB}
+	in.Log = m.auditLog()
 	in.Sequencer = &tlog.Sequencer{
 		Feed: m.DB, Store: m.DB, Registrations: m.DB,
 		Origin: "sportello/" + aoo.IPACode + "-" + aoo.Code, Signer: crypto.Signer(id.Signer), Timestamper: in.TSA,

@@ -148,7 +148,7 @@ func TestDailyJournals(t *testing.T) {
 		getAccept(t, s, "/v1/registers/PG/journals/2026-11-20", op, "", http.StatusForbidden)
 		getAccept(t, s, "/v1/registers/NOPE/journals", ro, "", http.StatusNotFound)
 		getAccept(t, s, "/v1/registers/PG/journals/20-11-2026", ro, "", http.StatusUnprocessableEntity)
-		if rep, err := s.Main.Audit(ctx); err != nil || len(rep.Mismatches) != 0 {
+		if rep, err := s.Main.Audit(ctx, tlog.AuditOptions{Lag: tlog.DefaultLag}); err != nil || len(rep.Mismatches) != 0 {
 			t.Fatalf("audit: %+v, %v", rep, err)
 		}
 	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = time.Hour })

@@ -46,6 +46,9 @@ type Main struct {
 	// WebhookEvery is how often the webhook worker looks for due events (zero: every second);
 	// WebhookBackoff is the delay before the first retry, doubled at each (zero: 2 s).
 	WebhookEvery, WebhookBackoff time.Duration
+	// IntegrityLag is how long the self-audit lets a fact wait for its leaf before it reports it
+	// as never logged; zero means tlog.DefaultLag.
+	IntegrityLag time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -59,6 +62,7 @@ type Main struct {
 	texts     *textJobs
 	disposals *disposalSweep
 	webhooks  *webhooks
+	audit     *selfAudit
 }
 
 // New returns a Main for a validated configuration.
@@ -143,6 +147,8 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newLogCollector(m))
 	reg.MustRegister(groupCounters(m.DB)...)
+	m.audit = newSelfAudit(m)
+	reg.MustRegister(m.audit.collectors()...)
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,
@@ -175,6 +181,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	m.integrity.start()
+	m.audit.start()
 	m.search.start()
 	m.journals.start()
 	if err := m.texts.start(); err != nil {
@@ -239,6 +246,7 @@ func (m *Main) Close() error {
 	m.disposals.stopBackground()
 	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
+	m.audit.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
 	}

@@ -2,14 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/signing"
-	"github.com/sportello/sportello/signing/tlog"
 )
 
 // sealer hands the API a closure that seals receipts as PAdES B-T with the sealing identity
@@ -44,17 +41,4 @@ func actRenderer(aoo string, loc *time.Location) domain.ActRenderer {
 			Submission: a.Submission, Applicant: a.Applicant, Outcome: a.Outcome, Reasons: a.Reasons, Office: a.Office,
 			Date: a.Date, Location: loc})
 	}
-}
-
-// Audit checks the database against the transparency log (tlog.Log.Audit): `sportello verify
-// --data` runs it on an opened Main without serving HTTP.
-func (m *Main) Audit(ctx context.Context) (tlog.AuditReport, error) {
-	if m.integrity == nil {
-		return tlog.AuditReport{}, errors.New("audit: Open the application first")
-	}
-	rep, err := m.integrity.Log.Audit(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("audit: %w", err)
-	}
-	return rep, nil
 }

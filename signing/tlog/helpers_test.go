@@ -49,7 +49,7 @@ func newEnv(tb testing.TB, url string) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{db: db, key: key, url: url, seq: sequencer(db, key), log: &tlog.Log{Store: db, Registrations: db}}
+	return &env{db: db, key: key, url: url, seq: sequencer(db, key), log: &tlog.Log{Store: db, Registrations: db, Facts: db}}
 }
 
 // sequencer returns a sequencer on db whose clock advances a second per reading, so that

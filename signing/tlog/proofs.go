@@ -15,6 +15,8 @@ type Log struct {
 	Store domain.TLogStore
 	// Registrations is needed by Audit only.
 	Registrations RegistrationSource
+	// Facts, if set, lets Audit find the registrations and annulments that were never logged.
+	Facts FactSource
 }
 
 // LatestCheckpoint returns the newest checkpoint (ECNotFound before the first).
