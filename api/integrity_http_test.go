@@ -15,28 +15,6 @@ import (
 	"github.com/sportello/sportello/internal/testdb"
 )
 
-// tamper runs statements on the server's database as someone who can disable its guards would:
-// the SQLite ones or the PostgreSQL ones; the last takes args.
-func tamper(t *testing.T, url string, sqlite, postgres []string, args ...any) {
-	t.Helper()
-	stmts := sqlite
-	if testdb.IsPostgres(url) {
-		stmts = postgres
-	}
-	raw := testdb.RawDB(t, url)
-	for i, q := range stmts {
-		var err error
-		if i == len(stmts)-1 {
-			_, err = raw.Exec(q, args...)
-		} else {
-			_, err = raw.Exec(q)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
-
 // metric reads one unlabelled sample from /metrics; -1 when absent.
 func metric(t *testing.T, c *client, name string) float64 {
 	t.Helper()
@@ -100,7 +78,7 @@ func TestIntegrityAlarm(t *testing.T) {
 			}
 		})
 
-		tamper(t, s.DatabaseURL, []string{`DROP TRIGGER registrations_immutable`, `UPDATE registrations SET subject = 'alterato' WHERE identifier = ?`},
+		testdb.Tamper(t, s.DatabaseURL, []string{`DROP TRIGGER registrations_immutable`, `UPDATE registrations SET subject = 'alterato' WHERE identifier = ?`},
 			[]string{`ALTER TABLE registrations DISABLE TRIGGER ALL`, `UPDATE registrations SET subject = 'alterato' WHERE identifier = $1`},
 			altered.Identifier)
 
@@ -121,7 +99,7 @@ func TestIntegrityAlarm(t *testing.T) {
 			}
 		})
 
-		tamper(t, s.DatabaseURL, []string{`DROP TRIGGER tlog_leaves_no_delete`, `DELETE FROM tlog_leaves WHERE entity_id = ?`},
+		testdb.Tamper(t, s.DatabaseURL, []string{`DROP TRIGGER tlog_leaves_no_delete`, `DELETE FROM tlog_leaves WHERE entity_id = ?`},
 			[]string{`ALTER TABLE tlog_leaves DISABLE TRIGGER tlog_leaves_guard`, `DELETE FROM tlog_leaves WHERE entity_id = $1`},
 			deleted.ID)
 

@@ -28,28 +28,6 @@ func runVerifyData(dataDir, url string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// tamper runs statements on the raw database as someone who can disable its guards would: the
-// SQLite ones or the PostgreSQL ones; the last takes args.
-func tamper(t *testing.T, url string, sqlite, postgres []string, args ...any) {
-	t.Helper()
-	stmts := sqlite
-	if testdb.IsPostgres(url) {
-		stmts = postgres
-	}
-	raw := testdb.RawDB(t, url)
-	for i, q := range stmts {
-		var err error
-		if i == len(stmts)-1 {
-			_, err = raw.Exec(q, args...)
-		} else {
-			_, err = raw.Exec(q)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
-
 // waitForLog waits until a checkpoint covers size leaves.
 func waitForLog(t *testing.T, s *apptest.Server, token string, size float64) {
 	t.Helper()
@@ -96,7 +74,7 @@ func TestVerifyData(t *testing.T) {
 			t.Fatalf("untouched database: %v\n%s", err, out)
 		}
 
-		tamper(t, url, []string{`DROP TRIGGER registrations_immutable`, `UPDATE registrations SET subject = 'alterato' WHERE identifier = ?`},
+		testdb.Tamper(t, url, []string{`DROP TRIGGER registrations_immutable`, `UPDATE registrations SET subject = 'alterato' WHERE identifier = ?`},
 			[]string{`ALTER TABLE registrations DISABLE TRIGGER ALL`, `UPDATE registrations SET subject = 'alterato' WHERE identifier = $1`}, ids[1])
 		t.Run("ErrAlteredRow", func(t *testing.T) {
 			out, err := runVerifyData(auditDir, url)
@@ -108,9 +86,9 @@ func TestVerifyData(t *testing.T) {
 		// The guard of the log stays off once disabled: the second deletion needs only the DELETE.
 		deleteLeaf := `DELETE FROM tlog_leaves WHERE kind = ? AND entity_id IN (SELECT id FROM registrations WHERE identifier = ?)`
 		pgDeleteLeaf := `DELETE FROM tlog_leaves WHERE kind = $1 AND entity_id IN (SELECT id FROM registrations WHERE identifier = $2)`
-		tamper(t, url, []string{`DROP TRIGGER tlog_leaves_no_delete`, deleteLeaf},
+		testdb.Tamper(t, url, []string{`DROP TRIGGER tlog_leaves_no_delete`, deleteLeaf},
 			[]string{`ALTER TABLE tlog_leaves DISABLE TRIGGER tlog_leaves_guard`, pgDeleteLeaf}, "annulment", ids[3])
-		tamper(t, url, []string{deleteLeaf}, []string{pgDeleteLeaf}, "registration", ids[2])
+		testdb.Tamper(t, url, []string{deleteLeaf}, []string{pgDeleteLeaf}, "registration", ids[2])
 		t.Run("DeletedLeavesWithinTheLagArePending", func(t *testing.T) {
 			out, err := runVerifyData(auditDir, url)
 			for _, want := range []string{

@@ -163,3 +163,26 @@ func RawDB(tb testing.TB, dbURL string) *sql.DB {
 	tb.Cleanup(func() { _ = db.Close() })
 	return db
 }
+
+// Tamper runs statements on the database at dbURL as someone who can disable its guards would,
+// for tests of what notices a change made behind the application's back: the SQLite statements
+// or the PostgreSQL ones, by engine; the last statement takes args.
+func Tamper(tb testing.TB, dbURL string, sqlite, postgres []string, args ...any) {
+	tb.Helper()
+	stmts := sqlite
+	if IsPostgres(dbURL) {
+		stmts = postgres
+	}
+	raw := RawDB(tb, dbURL)
+	for i, q := range stmts {
+		var err error
+		if i == len(stmts)-1 {
+			_, err = raw.Exec(q, args...)
+		} else {
+			_, err = raw.Exec(q)
+		}
+		if err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+}

@@ -8,39 +8,17 @@ import (
 	"github.com/sportello/sportello/signing/tlog"
 )
 
-// tamper runs statements on the raw database, as someone who can disable its guards would:
-// the SQLite ones or the PostgreSQL ones; the last takes args.
-func tamper(t *testing.T, url string, sqlite, postgres []string, args ...any) {
-	t.Helper()
-	stmts := sqlite
-	if testdb.IsPostgres(url) {
-		stmts = postgres
-	}
-	raw := testdb.RawDB(t, url)
-	for i, q := range stmts {
-		var err error
-		if i == len(stmts)-1 {
-			_, err = raw.Exec(q, args...)
-		} else {
-			_, err = raw.Exec(q)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
-
 // alterSubject changes a registration's subject with its guard disabled.
 func alterSubject(t *testing.T, url, id string) {
 	t.Helper()
-	tamper(t, url, []string{`DROP TRIGGER registrations_immutable`, `UPDATE registrations SET subject = 'altered' WHERE id = ?`},
+	testdb.Tamper(t, url, []string{`DROP TRIGGER registrations_immutable`, `UPDATE registrations SET subject = 'altered' WHERE id = ?`},
 		[]string{`ALTER TABLE registrations DISABLE TRIGGER ALL`, `UPDATE registrations SET subject = 'altered' WHERE id = $1`}, id)
 }
 
 // deleteLeaf deletes the leaf of an entity with the log's guard disabled.
 func deleteLeaf(t *testing.T, url, kind, id string) {
 	t.Helper()
-	tamper(t, url, []string{`DROP TRIGGER tlog_leaves_no_delete`, `DELETE FROM tlog_leaves WHERE kind = ? AND entity_id = ?`},
+	testdb.Tamper(t, url, []string{`DROP TRIGGER tlog_leaves_no_delete`, `DELETE FROM tlog_leaves WHERE kind = ? AND entity_id = ?`},
 		[]string{`ALTER TABLE tlog_leaves DISABLE TRIGGER tlog_leaves_guard`, `DELETE FROM tlog_leaves WHERE kind = $1 AND entity_id = $2`},
 		kind, id)
 }
