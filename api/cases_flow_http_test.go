@@ -37,7 +37,7 @@ func (c *client) worklist(token, path string, headers ...string) []string {
 	return ids
 }
 
-// TestCaseHandling is must-show 1 through HTTP (webhooks: see TestCaseWebhooks): a portal
+// TestCaseHandling, through HTTP (webhooks: see TestCaseWebhooks): a portal
 // submits a SCIA with its form and two PDFs; the office asks for integration; the applicant
 // answers with a document; the involved offices do their steps in order; the office approves
 // with a final act that comes back PAdES-sealed as an outgoing registration, filed in the
@@ -243,7 +243,7 @@ func TestCaseConcurrentMoves(t *testing.T) {
 	})
 }
 
-// TestCaseDeadline is must-show 4: the remaining days are right across an integration pause,
+// TestCaseDeadline: the remaining days are right across an integration pause,
 // and overdue cases show up in the office's worklist.
 func TestCaseDeadline(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")

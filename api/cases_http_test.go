@@ -171,7 +171,7 @@ func TestCaseSubmit(t *testing.T) {
 	})
 }
 
-// TestCaseSubmitRefused is must-show 3: invalid form data, a missing mandatory document, a bad
+// TestCaseSubmitRefused: invalid form data, a missing mandatory document, a bad
 // codice fiscale are 422 naming the field, nothing is registered and no number is consumed.
 func TestCaseSubmitRefused(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
@@ -243,7 +243,7 @@ func TestCaseSubmitRefused(t *testing.T) {
 	})
 }
 
-// TestCaseVisibility is must-show 2: a portal cannot read another portal's cases, nor one
+// TestCaseVisibility: a portal cannot read another portal's cases, nor one
 // applicant another applicant's, in lists, reads, downloads or search.
 func TestCaseVisibility(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {

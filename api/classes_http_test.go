@@ -11,7 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/apptest"
 )
 
-// TestClassesFreshStart is must-show 1: the shipped titolario is present on a fresh start and
+// TestClassesFreshStart: the shipped titolario is present on a fresh start and
 // browsable as a tree.
 func TestClassesFreshStart(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
@@ -179,7 +179,7 @@ func TestCreateClasses(t *testing.T) {
 	})
 }
 
-// TestClosedClass is must-show 3: a class closed from a date refuses new registrations from
+// TestClosedClass: a class closed from a date refuses new registrations from
 // then on, and still resolves and reads for the registrations made before.
 func TestClosedClass(t *testing.T) {
 	now := apptest.NewClock(time.Time{})

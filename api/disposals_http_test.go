@@ -31,7 +31,7 @@ func refOf(r api.Registration) string {
 	return r.Register + "/" + strconv.Itoa(r.Year) + "/" + r.NumberFormatted
 }
 
-// TestDisposal is must-show 5 of issue 3: disposal (scarto) needs the authorisation and the
+// TestDisposal (docs/compliance.md C4): disposal (scarto) needs the authorisation and the
 // records officer's role, is refused under a hold and before retention runs out, and once done
 // keeps the registrations readable, answers 410 for their content, keeps a record with every
 // digest and audits who authorised it; content shared with a kept registration survives.

@@ -72,7 +72,7 @@ func TestFileInDossier(t *testing.T) {
 			c.json("POST", "/v1/dossiers/"+a.ID+"/items", portal, map[string]string{"registration": bare}, "X-Applicant-Id", bizApplicant).problem(t, 403, "forbidden")
 		})
 
-		// Must-show 4: a closed dossier refuses new items with a clear conflict; reopening is the
+		// A closed dossier refuses new items with a clear conflict; reopening is the
 		// records officer's, and the history says who closed and reopened it, when and why.
 		t.Run("ClosedRefusesItemsAndReopenIsAudited", func(t *testing.T) {
 			var closed api.Dossier

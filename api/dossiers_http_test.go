@@ -31,7 +31,7 @@ func (c *client) mustOpen(token string, body map[string]any) api.Dossier {
 
 var dossierIdentifier = regexp.MustCompile(`^2[0-9]{3}-VI\.3-[0-9]{6}$`)
 
-// TestDossierConcurrentNumbering is must-show 2: 200 dossiers opened at once in one class and
+// TestDossierConcurrentNumbering: 200 dossiers opened at once in one class and
 // year get the numbers 1..200, with no gap and no repetition.
 func TestDossierConcurrentNumbering(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {

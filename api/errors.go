@@ -10,7 +10,7 @@ import (
 	"github.com/sportello/sportello/domain"
 )
 
-// This file is the one place where error codes become HTTP statuses (STYLE.md rule 6).
+// This file is the one place where error codes become HTTP statuses (docs/architecture.md).
 
 // codeMethodNotAllowed is the one code the API adds to the domain's: only the router knows
 // which methods a path accepts.

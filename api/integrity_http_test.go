@@ -53,7 +53,7 @@ func readyzWarnings(t *testing.T, c *client) string {
 	return strings.Join(h.Warnings, "\n")
 }
 
-// TestIntegrityAlarm is issue 12's hole 5 in the server, on both engines: a registration row
+// TestIntegrityAlarm, in the server, on both engines: a registration row
 // altered behind the database's guards gets no receipt (500 integrity_violation, PDF and JSON
 // alike) and shows in sportello_integrity_mismatches and in /readyz within a self-audit
 // interval; a registration whose leaf was deleted shows there as never logged.

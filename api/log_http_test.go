@@ -43,7 +43,7 @@ func fromAPI(cp api.Checkpoint) tlog.Checkpoint {
 		Signature: cp.Signature, KeyFingerprint: cp.KeyFingerprint, TimestampToken: cp.TimestampToken}
 }
 
-// TestReceiptVerifiesOffline is issue 5's must-show 2 through HTTP: the receipt of a
+// TestReceiptVerifiesOffline, through HTTP: the receipt of a
 // registration carries its leaf, a signed and time-stamped checkpoint and an inclusion proof
 // that all verify with nothing but the sealing and TSA certificates; consistency proofs link
 // two checkpoints.

@@ -18,7 +18,7 @@ import (
 // fastCheckpoints makes receipts answer without waiting a full checkpoint interval.
 var fastCheckpoints = apptest.WithConfig(func(cfg *app.Config) { cfg.CheckpointEvery = 20 * time.Millisecond })
 
-// TestReceiptPDF is issue 5's must-show 1 through HTTP: the receipt PDF is sealed as PAdES
+// TestReceiptPDF, through HTTP: the receipt PDF is sealed as PAdES
 // B-T with SubFilter ETSI.CAdES.detached, embeds the JSON receipt, and any change to its
 // bytes — one byte anywhere, or bytes appended — makes verification fail.
 func TestReceiptPDF(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/apptest"
 )
 
-// contractFields are the members of a Registration, exactly: those of DESIGN.md § The contract
+// contractFields are the members of a Registration, exactly: those of openapi.yaml's Registration
 // plus created_by, which the transparency log's leaf includes (docs/transparency-log.md) so that
 // anyone can recompute the leaf from the registration.
 var contractFields = []string{"annulment", "attachments", "channel", "class", "confidential", "correspondents",

@@ -50,7 +50,7 @@ func needTools(t *testing.T, tools ...string) {
 	}
 }
 
-// Must-show 2: a scanned image registered through HTTP is found, once OCR has run, by a word
+// A scanned image registered through HTTP is found, once OCR has run, by a word
 // that is only in the image. Read-your-writes: the client polls text_status until "done"; the
 // registration's position is then that of the text's change-feed event, and a search with it
 // as min_position waits for the index to have the text.

@@ -2,7 +2,7 @@ package api
 
 import "time"
 
-// The request and response types of the API. They are the contract (DESIGN.md § The contract):
+// The request and response types of the API. They are the contract (openapi.yaml):
 // domain and storage types are never decoded from or encoded into a body directly, so that a
 // change inside the domain cannot silently change what portals see.
 

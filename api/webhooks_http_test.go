@@ -145,7 +145,7 @@ func (c *client) setWebhook(token string, e *portalEndpoint) {
 	e.mu.Unlock()
 }
 
-// TestCaseWebhooks is must-show 5: an endpoint down for a while receives every event once it is
+// TestCaseWebhooks: an endpoint down for a while receives every event once it is
 // back, once each, in order per case, signed; the delivery log shows the failed attempts.
 func TestCaseWebhooks(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {

@@ -1,6 +1,7 @@
 // Package domain holds Sportello's entities, their rules and the ports (interfaces) through which
 // the services reach storage and blobs. It imports no HTTP, ORM or search library: everything
 // that decides what is legal (numbering, immutability, who may see what) lives here.
+// Rule ids in comments (R2, N1, M3 …) are those of docs/compliance.md.
 package domain
 
 import (

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The daily journal (registro giornaliero di protocollo, COMPLIANCE D1) is the list of one
+// The daily journal (registro giornaliero di protocollo, docs/compliance.md D1) is the list of one
 // register's registrations of one protocol date, produced once after that day is over, signed,
 // time-stamped, stored immutably and logged in the transparency log. Package journal builds and
 // seals it; JournalStore keeps its record.

@@ -8,7 +8,7 @@ import (
 // Role is what a principal may do. Roles are additive.
 type Role string
 
-// The roles of DESIGN.md § Identity and access.
+// The roles of docs/architecture.md § Identity and access.
 const (
 	RoleAdmin            Role = "admin"             // manages clients, offices and registers; reads non-confidential records
 	RoleRecordsOfficer   Role = "records_officer"   // reads everything; annuls, archives, disposes

@@ -1,4 +1,4 @@
-// Package journal produces the daily journal (registro giornaliero di protocollo, COMPLIANCE
+// Package journal produces the daily journal (registro giornaliero di protocollo, docs/compliance.md
 // D1): for every register and every protocol date with registrations, once the day is over, the
 // ordered list of that day's registrations as canonical JSON and as a PDF sealed PAdES B-T,
 // both stored immutably in the blob store, recorded in the journals table and logged in the

@@ -61,7 +61,7 @@ func BenchmarkIndex(b *testing.B) {
 	}
 }
 
-// BenchmarkQuery measures the broad query of DESIGN.md § Search: two words, one filter, three
+// BenchmarkQuery measures a broad query (docs/benchmarks.md): two words, one filter, three
 // facets and highlighting, as a protocol operator sees it, over one year and over all years.
 func BenchmarkQuery(b *testing.B) {
 	n := benchDocs(b)

@@ -52,7 +52,7 @@ type JournalAnnulment struct {
 
 // RenderJournal draws c as an unsigned A4 PDF with Italian labels, in the same core fonts and
 // layout as receipts, and embeds c.JSON as JournalAttachmentName. Seal it with SignPDF: the
-// journal must be signed and time-stamped (COMPLIANCE D1).
+// journal must be signed and time-stamped (docs/compliance.md D1).
 func RenderJournal(c JournalContent) ([]byte, error) {
 	loc := c.Location
 	if loc == nil {

@@ -7,7 +7,7 @@
 // package that imports gorm or a database driver.
 //
 // Every public method is one transaction, which it owns; private helpers take the *gorm.DB of
-// that transaction.
+// that transaction. Rule ids in comments (R2, N2, M1 …) are those of docs/compliance.md.
 package storage
 
 import (

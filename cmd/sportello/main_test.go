@@ -102,7 +102,7 @@ func registerNumber(t *testing.T, s *apptest.Server, token string) int64 {
 	return r.Number
 }
 
-// TestSurvivesKill is must-show 9: after kill -9 the data is there and the next registration
+// TestSurvivesKill: after kill -9 the data is there and the next registration
 // continues the sequence.
 func TestSurvivesKill(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {

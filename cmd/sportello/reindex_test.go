@@ -20,7 +20,7 @@ import (
 	"github.com/sportello/sportello/internal/testdb"
 )
 
-// TestReindexWhileServing is issue 4's must-show 6: `sportello reindex` rebuilds the index
+// TestReindexWhileServing: `sportello reindex` rebuilds the index
 // while the server keeps answering queries from the old one; the server then swaps to the new
 // one. Queries run in a loop through HTTP the whole time: none fails, none sees a partial
 // index, and afterwards the index matches the database and follows new writes.

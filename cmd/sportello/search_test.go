@@ -66,7 +66,7 @@ func allIDs(t *testing.T, s *apptest.Server, token, path string, q url.Values) [
 	}
 }
 
-// TestSearchIndexSurvivesKill is issue 4's must-show 5: kill -9 the server while it registers
+// TestSearchIndexSurvivesKill: kill -9 the server while it registers
 // and indexes 10,000 registrations, restart it, and the index converges to exactly the
 // database.
 func TestSearchIndexSurvivesKill(t *testing.T) {

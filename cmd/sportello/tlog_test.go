@@ -11,7 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/testdb"
 )
 
-// TestTwoProcessesOneLog is issue 5's must-show 3: two server processes on one PostgreSQL
+// TestTwoProcessesOneLog: two server processes on one PostgreSQL
 // database register at the same time; their sequencers take turns, and the log holds every
 // registration exactly once, at indices 0..n-1.
 func TestTwoProcessesOneLog(t *testing.T) {

@@ -47,7 +47,7 @@ func waitForLog(t *testing.T, s *apptest.Server, token string, size float64) {
 	}
 }
 
-// TestVerifyData is issue 5's audit on the command line, and issue 12's hole 5, on both
+// TestVerifyData is the audit of docs/verification.md on the command line, on both
 // engines: an untouched database passes; a registration row altered with its guard trigger
 // disabled is reported by identifier; a registration or annulment whose leaf was deleted is
 // pending within the lag and never logged past it, naming its register, year and number. Any

@@ -87,7 +87,7 @@ func editJSON(t *testing.T, raw []byte, edit func(m map[string]any)) []byte {
 	return b
 }
 
-// TestVerifyFiles is issue 5's must-show 2 on the command line: what a real server answered —
+// TestVerifyFiles, on the command line: what a real server answered —
 // receipt PDF, receipt JSON, checkpoint — verifies offline with exit status 0, and any tampering
 // or a wrong fingerprint exits 1 naming the failed check.
 func TestVerifyFiles(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/sportello/sportello/signing"
 )
 
-// journaling runs the daily journal worker (COMPLIANCE D1) in the background, like the log
+// journaling runs the daily journal worker (docs/compliance.md D1) in the background, like the log
 // sequencer: a goroutine per process, safe to run in several processes at once. It moves to
 // River with the other background jobs (text extraction).
 type journaling struct {

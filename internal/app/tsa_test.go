@@ -25,7 +25,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestUnreachableTSA is issue 5's must-show 5: with the external TSA down, registrations still
+// TestUnreachableTSA: with the external TSA down, registrations still
 // succeed; the missing time-stamps show in /readyz and /metrics, and are obtained once the TSA
 // is back.
 func TestUnreachableTSA(t *testing.T) {

@@ -59,7 +59,7 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 //	 "v":             1,
 //	 "year":          year}
 //
-// It holds exactly the immutable facts (COMPLIANCE M1): class, offices and dossiers change
+// It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
 // as a digest so that a published leaf does not disclose it, yet any change to it shows.
 func RegistrationLeaf(r *domain.Registration) ([]byte, error) {

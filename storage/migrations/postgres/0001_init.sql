@@ -4,7 +4,7 @@
 -- text in the "C" collation, so that text order is date order. JSON is stored as text, so the
 -- bytes the application wrote are the bytes it reads back.
 --
--- The legal guarantees (COMPLIANCE M1, M3, N2) are enforced here by triggers, so that no code
+-- The legal guarantees (docs/compliance.md M1, M3, N2) are enforced here by triggers, so that no code
 -- path and no manual SQL session can alter or delete a registration, an audit event or a
 -- counter. Every refusal raises SQLSTATE SP001 with a message saying what was refused.
 

@@ -1,4 +1,4 @@
--- Sportello schema, version 2, PostgreSQL: the classification scheme (titolario, COMPLIANCE C2).
+-- Sportello schema, version 2, PostgreSQL: the classification scheme (titolario, docs/compliance.md C2).
 --
 -- A class is versioned by validity dates, never deleted: documents classified under a code
 -- must resolve to it for as long as they exist, so DELETE and TRUNCATE are refused, and the

@@ -1,4 +1,4 @@
--- Sportello schema, version 4, PostgreSQL: dossiers (fascicoli, COMPLIANCE C3, MD2).
+-- Sportello schema, version 4, PostgreSQL: dossiers (fascicoli, docs/compliance.md C3, MD2).
 --
 -- A dossier is identified by the year it was opened, its class and a progressive number within
 -- that class and year. The number comes from dossier_counters, taken in the creating

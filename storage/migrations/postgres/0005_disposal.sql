@@ -1,5 +1,5 @@
 -- Sportello schema, version 5, PostgreSQL: retention, legal holds and disposal (scarto,
--- COMPLIANCE C4), and the register option for later classification (C1).
+-- docs/compliance.md C4), and the register option for later classification (C1).
 --
 -- registers.allow_unclassified says whether a registration may be made without a class and
 -- classified later. New registers refuse it by default; the general register PG, which has

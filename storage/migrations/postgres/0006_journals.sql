@@ -1,5 +1,5 @@
 -- Sportello schema, version 6, PostgreSQL: daily journals (registro giornaliero di protocollo,
--- COMPLIANCE D1).
+-- docs/compliance.md D1).
 --
 -- One row per register and protocol date, written once by the journal worker when the day is
 -- over. The journal's canonical JSON and signed PDF are in the blob store under the digests

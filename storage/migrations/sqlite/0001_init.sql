@@ -4,7 +4,7 @@
 -- ('2026-11-28T20:01:02.123456Z'), so text order is time order; booleans are 0/1 integers;
 -- protocol dates are 'YYYY-MM-DD' text; JSON is stored as text, byte for byte.
 --
--- The legal guarantees (COMPLIANCE M1, M3, N2) are enforced by triggers that RAISE(ABORT) with a
+-- The legal guarantees (docs/compliance.md M1, M3, N2) are enforced by triggers that RAISE(ABORT) with a
 -- message saying what was refused. SQLite's REPLACE conflict resolution deletes a conflicting
 -- row without firing delete triggers, so the protected tables also refuse an INSERT that would
 -- collide with an existing row: `INSERT OR REPLACE` cannot overwrite history either.

@@ -1,4 +1,4 @@
--- Sportello schema, version 2, SQLite: the classification scheme (titolario, COMPLIANCE C2).
+-- Sportello schema, version 2, SQLite: the classification scheme (titolario, docs/compliance.md C2).
 -- The same logical schema as postgres/0002_classes.sql.
 --
 -- A class is versioned by validity dates, never deleted: documents classified under a code

@@ -1,4 +1,4 @@
--- Sportello schema, version 4, SQLite: dossiers (fascicoli, COMPLIANCE C3, MD2). The same
+-- Sportello schema, version 4, SQLite: dossiers (fascicoli, docs/compliance.md C3, MD2). The same
 -- logical schema as postgres/0004_dossiers.sql, which explains it.
 --
 -- As in version 1, the protected tables also refuse an INSERT that would collide with an

@@ -1,5 +1,5 @@
 -- Sportello schema, version 6, SQLite: daily journals (registro giornaliero di protocollo,
--- COMPLIANCE D1). See the PostgreSQL file for the design: one immutable row per register and
+-- docs/compliance.md D1). See the PostgreSQL file for the design: one immutable row per register and
 -- protocol date, the JSON and PDF bytes in the blob store by digest.
 
 CREATE TABLE journals (
