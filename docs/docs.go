@@ -7903,12 +7903,18 @@ const docTemplate = `{
         "api.Signing": {
             "type": "object",
             "required": [
+                "certificate_pem",
                 "fingerprint",
                 "self_signed",
                 "subject",
                 "tsa"
             ],
             "properties": {
+                "certificate_pem": {
+                    "description": "The sealing certificate (PEM), then its chain: what ` + "`" + `sportello verify\n--certificate` + "`" + ` needs for a checkpoint, which carries no certificate of its own.",
+                    "type": "string",
+                    "example": "-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n"
+                },
                 "fingerprint": {
                     "description": "SHA-256 of the certificate, hex",
                     "type": "string"
@@ -7924,6 +7930,11 @@ const docTemplate = `{
                     "description": "\"built-in\" or the external TSA's URL",
                     "type": "string",
                     "example": "built-in"
+                },
+                "tsa_certificate_pem": {
+                    "description": "The built-in time-stamping authority's certificate (PEM), for\n` + "`" + `sportello verify --tsa-certificate` + "`" + `; absent with an external TSA, whose tokens carry it.",
+                    "type": "string",
+                    "example": "-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n"
                 }
             }
         },

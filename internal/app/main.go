@@ -157,10 +157,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxUploadBytes: m.Config.MaxUploadBytes,
 		Ready:          m.DB.Ping,
 		Warnings:       m.warnings,
-		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone, Signing: api.Signing{
-			Subject: m.integrity.Identity.Certificate.Subject.String(), Fingerprint: m.integrity.Identity.Fingerprint(),
-			SelfSigned: m.integrity.Identity.SelfSigned, TSA: m.integrity.TSAName,
-		}},
+		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone,
+			Signing: m.integrity.signingInfo(),
+		},
 		Log:      m.integrity.Log,
 		Seal:     m.integrity.sealer(aoo.Name),
 		Search:   m.search,
