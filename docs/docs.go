@@ -1673,6 +1673,10 @@ const docTemplate = `{
                             "Idempotent-Replayed": {
                                 "type": "string",
                                 "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "URL of the new disposal record"
                             }
                         }
                     },
