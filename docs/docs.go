@@ -3035,7 +3035,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint) and time-stamping authority.",
+                "description": "Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what ` + "`" + `sportello verify` + "`" + ` needs to check a checkpoint offline.",
                 "produces": [
                     "application/json"
                 ],
