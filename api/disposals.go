@@ -53,6 +53,7 @@ func (h *handlers) listDueForDisposal(c *gin.Context) {
 //	@Param			Idempotency-Key	header		string		false	"Makes retries safe"
 //	@Param			disposal		body		NewDisposal	true	"What and under which authorisation"
 //	@Success		201				{object}	Disposal
+//	@Header			201				{string}	Location			"URL of the new disposal record"
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
 //	@Router			/v1/disposals [post]
@@ -74,6 +75,7 @@ func (h *handlers) createDisposal(c *gin.Context) {
 		return
 	}
 	markReplayed(c, replayed)
+	c.Header("Location", "/v1/disposals/"+d.ID)
 	respond(c, http.StatusCreated, toDisposal(d))
 }
 

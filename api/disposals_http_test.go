@@ -112,9 +112,13 @@ func TestDisposal(t *testing.T) {
 			problem(t, http.StatusConflict, "conflict")
 
 		var rec api.Disposal
-		c.json("POST", "/v1/disposals", ro, body).decode(t, http.StatusCreated, &rec)
+		created := c.json("POST", "/v1/disposals", ro, body)
+		created.decode(t, http.StatusCreated, &rec)
 		var got api.Disposal
-		c.do("GET", "/v1/disposals/"+rec.ID, ro, nil).decode(t, http.StatusOK, &got)
+		c.do("GET", created.Header.Get("Location"), ro, nil).decode(t, http.StatusOK, &got)
+		if got.ID != rec.ID {
+			t.Errorf("Location %q names disposal %q, created %q", created.Header.Get("Location"), got.ID, rec.ID)
+		}
 		digests := map[string][]string{}
 		for _, it := range got.Items {
 			for _, f := range it.Files {

@@ -185,6 +185,9 @@ func TestRegisterDocument(t *testing.T) {
 			if reg.Document.SHA256 != doc.Document.SHA256 || reg.Document.Filename != doc.Document.Filename || reg.Document.MediaType != "application/pdf" {
 				t.Errorf("registration document %+v, document %+v", reg.Document, doc.Document)
 			}
+			if reg.Class != doc.Class || reg.Class == "" {
+				t.Errorf("registration class %q, want the document's %q", reg.Class, doc.Class)
+			}
 			r := c.do("GET", refPath(reg)+"/document", op, nil)
 			r.expect(t, http.StatusOK)
 			if !bytes.Equal(r.Body, content) {
@@ -220,6 +223,16 @@ func TestRegisterDocument(t *testing.T) {
 			c.do("GET", "/v1/registrations?limit=10", op, nil).decode(t, http.StatusOK, &page)
 			if len(page.Items) != 2 || page.Items[0].Number != reg.Number+1 {
 				t.Errorf("registrations after the race: %d, newest number %d", len(page.Items), page.Items[0].Number)
+			}
+		})
+		t.Run("OwnClassWins", func(t *testing.T) {
+			m := apptest.Incoming("Classificata altrove")
+			m["document_id"] = c.mustDocument(op, draft("Altrove"), apptest.PDF("altrove")).ID
+			m["class"] = "VI.4"
+			var got api.Registration
+			c.register(op, m, nil).decode(t, http.StatusCreated, &got)
+			if got.Class != "VI.4" {
+				t.Errorf("registration class %q, want VI.4 as asked", got.Class)
 			}
 		})
 	})

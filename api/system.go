@@ -23,7 +23,7 @@ func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(pr
 // instanceInfo describes the instance.
 //
 //	@Summary		The instance
-//	@Description	Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint) and time-stamping authority.
+//	@Description	Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what `sportello verify` needs to check a checkpoint offline.
 //	@Tags			system
 //	@Produce		json
 //	@Security		BearerAuth

@@ -2,6 +2,10 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"slices"
@@ -38,6 +42,13 @@ func TestSystemEndpoints(t *testing.T) {
 		if info.Timezone != "Europe/Rome" || info.Engine == "" || info.AOO.IPACode == "" || info.AOO.Code == "" ||
 			len(info.Registers) == 0 || info.Registers[0].Code != "PG" {
 			t.Errorf("info %+v", info)
+		}
+		// The published certificates are the ones the fingerprint names, and parse as PEM.
+		if seal := pemCertificate(t, info.Signing.CertificatePEM); fingerprint(seal) != info.Signing.Fingerprint {
+			t.Errorf("certificate_pem has fingerprint %s, info says %s", fingerprint(seal), info.Signing.Fingerprint)
+		}
+		if tsa := pemCertificate(t, info.Signing.TSACertificatePEM); tsa.Subject.String() == info.Signing.Subject {
+			t.Errorf("tsa_certificate_pem is the sealing certificate %s", tsa.Subject)
 		}
 
 		c.mustRegister(op, "Per le metriche")
@@ -136,4 +147,23 @@ func TestRegistersOfficesClients(t *testing.T) {
 		c.json("POST", "/v1/clients", op, map[string]any{"name": "x", "roles": []string{"admin"}}).problem(t, 403, "forbidden")
 		c.do("POST", "/v1/clients", admin, strings.NewReader(strings.Repeat(" ", 2<<20)), "Content-Type", "application/json").problem(t, 413, "payload_too_large")
 	})
+}
+
+// pemCertificate parses the first certificate of a PEM text.
+func pemCertificate(t *testing.T, text string) *x509.Certificate {
+	t.Helper()
+	block, _ := pem.Decode([]byte(text))
+	if block == nil || block.Type != "CERTIFICATE" {
+		t.Fatalf("not a PEM certificate: %q", text)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+func fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
 }

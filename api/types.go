@@ -221,6 +221,12 @@ type Signing struct {
 	Fingerprint string `json:"fingerprint"` // SHA-256 of the certificate, hex
 	SelfSigned  bool   `json:"self_signed"`
 	TSA         string `json:"tsa" example:"built-in"` // "built-in" or the external TSA's URL
+	// The sealing certificate (PEM), then its chain: what `sportello verify
+	// --certificate` needs for a checkpoint, which carries no certificate of its own.
+	CertificatePEM string `json:"certificate_pem" example:"-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n"`
+	// The built-in time-stamping authority's certificate (PEM), for
+	// `sportello verify --tsa-certificate`; absent with an external TSA, whose tokens carry it.
+	TSACertificatePEM string `json:"tsa_certificate_pem,omitempty" example:"-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n"`
 }
 
 // Health is the answer of /healthz and /readyz.

@@ -1673,6 +1673,10 @@ const docTemplate = `{
                             "Idempotent-Replayed": {
                                 "type": "string",
                                 "description": "true when this answers an earlier request with the same Idempotency-Key"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "URL of the new disposal record"
                             }
                         }
                     },
@@ -3031,7 +3035,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint) and time-stamping authority.",
+                "description": "Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what ` + "`" + `sportello verify` + "`" + ` needs to check a checkpoint offline.",
                 "produces": [
                     "application/json"
                 ],
@@ -7903,12 +7907,18 @@ const docTemplate = `{
         "api.Signing": {
             "type": "object",
             "required": [
+                "certificate_pem",
                 "fingerprint",
                 "self_signed",
                 "subject",
                 "tsa"
             ],
             "properties": {
+                "certificate_pem": {
+                    "description": "The sealing certificate (PEM), then its chain: what ` + "`" + `sportello verify\n--certificate` + "`" + ` needs for a checkpoint, which carries no certificate of its own.",
+                    "type": "string",
+                    "example": "-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n"
+                },
                 "fingerprint": {
                     "description": "SHA-256 of the certificate, hex",
                     "type": "string"
@@ -7924,6 +7934,11 @@ const docTemplate = `{
                     "description": "\"built-in\" or the external TSA's URL",
                     "type": "string",
                     "example": "built-in"
+                },
+                "tsa_certificate_pem": {
+                    "description": "The built-in time-stamping authority's certificate (PEM), for\n` + "`" + `sportello verify --tsa-certificate` + "`" + `; absent with an external TSA, whose tokens carry it.",
+                    "type": "string",
+                    "example": "-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n"
                 }
             }
         },

@@ -120,9 +120,10 @@ func (s *Service) StoreContent(ctx context.Context, p Principal, r io.Reader) (s
 // the register's counter for the current year in Rome, in one transaction with the audit and
 // change-feed events. A retry with the same idempotency key returns the first registration and
 // replayed=true. With DocumentID the registration takes that document's content, and the
-// document is marked registered in the same transaction (conflict if it already is). A class, when given, must exist and be valid on the protocol date. Returns
-// validation_failed (also for an unknown register or class, or an importer's registration that
-// is not incoming), forbidden (see MayRegister), conflict.
+// document is marked registered in the same transaction (conflict if it already is); without a
+// class of its own the registration takes the document's. A class must exist and be valid on
+// the protocol date. Returns validation_failed (also for an unknown register or class, or an
+// importer's registration that is not incoming), forbidden (see MayRegister), conflict.
 func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration, idem Idempotency) (*Registration, bool, error) {
 	if err := MayRegister(p); err != nil {
 		return nil, false, err
@@ -145,6 +146,10 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			}
 			f := doc.File
 			in.Document = &f
+			// The document was classified when it was stored; registering it does not unfile it.
+			if in.Class == "" {
+				in.Class = doc.Class
+			}
 		}
 		if err := s.checkContent(ctx, append([]File{*in.Document}, in.Attachments...)); err != nil {
 			return nil, err

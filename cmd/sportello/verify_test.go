@@ -102,12 +102,19 @@ func TestVerifyFiles(t *testing.T) {
 	rcRaw := fetch(t, s, op, path+"/receipt", "application/json")
 	rc := writeFile(t, dir, "receipt.json", rcRaw)
 	cp := writeFile(t, dir, "checkpoint.json", fetch(t, s, op, "/v1/log/checkpoint", "application/json"))
-	sealCrt := filepath.Join(s.DataDir, "keys", "seal", "sealing.crt")
+	// The certificates as the server publishes them, not read from its data directory: what a
+	// verifier elsewhere has.
 	var info struct {
-		Signing struct{ Fingerprint string } `json:"signing"`
+		Signing struct {
+			Fingerprint       string
+			CertificatePEM    string `json:"certificate_pem"`
+			TSACertificatePEM string `json:"tsa_certificate_pem"`
+		} `json:"signing"`
 	}
 	s.Do(t, "GET", "/v1/info", op, "", nil, http.StatusOK, &info)
 	fp := info.Signing.Fingerprint
+	sealCrt := writeFile(t, dir, "sealing.pem", []byte(info.Signing.CertificatePEM))
+	tsaCrt := writeFile(t, dir, "tsa.pem", []byte(info.Signing.TSACertificatePEM))
 
 	for _, tc := range []struct {
 		name string
@@ -117,6 +124,7 @@ func TestVerifyFiles(t *testing.T) {
 		{"ReceiptPDFPinned", []string{"--fingerprint", fp, pdf}},
 		{"ReceiptJSON", []string{rc, "--fingerprint", fp}},
 		{"Checkpoint", []string{"--certificate", sealCrt, "--fingerprint", fp, cp}},
+		{"CheckpointBothCertificates", []string{"--certificate", sealCrt, "--tsa-certificate", tsaCrt, cp}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := verifyRun(tc.args...)

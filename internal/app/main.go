@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,10 +158,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxUploadBytes: m.Config.MaxUploadBytes,
 		Ready:          m.DB.Ping,
 		Warnings:       m.warnings,
-		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone, Signing: api.Signing{
-			Subject: m.integrity.Identity.Certificate.Subject.String(), Fingerprint: m.integrity.Identity.Fingerprint(),
-			SelfSigned: m.integrity.Identity.SelfSigned, TSA: m.integrity.TSAName,
-		}},
+		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone,
+			Signing: m.integrity.signingInfo(),
+		},
 		Log:      m.integrity.Log,
 		Seal:     m.integrity.sealer(aoo.Name),
 		Search:   m.search,
@@ -258,10 +258,51 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// Version is the module version the binary was built from, or "dev".
+// Version names the build the binary came from, so that a report or /v1/info can be traced
+// to its source: the module version (a release with `go install …@v1.2.3`, a pseudo-version
+// when built in a clone), then the commit, its time and whether the tree had uncommitted
+// changes, as Go recorded them; "dev" when Go recorded nothing (`go run` records the commit
+// only with -buildvcs=true).
 func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
 	}
-	return "dev"
+	return versionOf(bi)
+}
+
+func versionOf(bi *debug.BuildInfo) string {
+	version := bi.Main.Version
+	if version == "(devel)" {
+		version = ""
+	}
+	var revision, at string
+	var modified bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if revision == "" {
+		if version == "" {
+			return "dev"
+		}
+		return version
+	}
+	if version == "" {
+		version = "devel"
+	}
+	details := []string{"commit " + revision}
+	if at != "" {
+		details = append(details, at)
+	}
+	if modified {
+		details = append(details, "with uncommitted changes")
+	}
+	return version + " (" + strings.Join(details, ", ") + ")"
 }

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"time"
 
 	"github.com/sportello/sportello/api"
@@ -41,4 +43,23 @@ func actRenderer(aoo string, loc *time.Location) domain.ActRenderer {
 			Submission: a.Submission, Applicant: a.Applicant, Outcome: a.Outcome, Reasons: a.Reasons, Office: a.Office,
 			Date: a.Date, Location: loc})
 	}
+}
+
+// signingInfo describes the sealing identity and the time-stamping authority for /v1/info,
+// certificates included, so that checkpoints can be verified offline with what the server
+// publishes.
+func (in *integrity) signingInfo() api.Signing {
+	out := api.Signing{
+		Subject: in.Identity.Certificate.Subject.String(), Fingerprint: in.Identity.Fingerprint(),
+		SelfSigned: in.Identity.SelfSigned, TSA: in.TSAName,
+	}
+	var chain []byte
+	for _, c := range append([]*x509.Certificate{in.Identity.Certificate}, in.Identity.Chain...) {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	out.CertificatePEM = string(chain)
+	if b, ok := in.TSA.(*signing.BuiltinTSA); ok {
+		out.TSACertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.Certificate().Raw}))
+	}
+	return out
 }
