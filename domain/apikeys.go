@@ -35,7 +35,7 @@ func (s *Service) Clients(ctx context.Context, p Principal, f ClientFilter) (Pag
 		return Page[ClientKeys]{}, err
 	}
 	if f.Limit < 0 || f.Limit > MaxLimit {
-		return Page[ClientKeys]{}, validationErr("limit", "must be between 1 and %d", MaxLimit)
+		return Page[ClientKeys]{}, Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}
 	if f.Limit == 0 {
 		f.Limit = DefaultLimit

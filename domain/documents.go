@@ -101,7 +101,7 @@ func (s *Service) OpenDocument(ctx context.Context, p Principal, id string) (Fil
 func (s *Service) documentForRegistration(ctx context.Context, p Principal, id string) (*Document, error) {
 	d, err := s.Document(ctx, p, id)
 	if IsCode(err, ECNotFound) {
-		return nil, validationErr("document_id", "unknown document %s", id)
+		return nil, Invalid("document_id", "unknown document %s", id)
 	}
 	if err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 		}
 		r, err := s.Registration(ctx, p, ref)
 		if IsCode(err, ECNotFound) {
-			return nil, validationErr("registration", "registration %s not found", ref)
+			return nil, Invalid("registration", "registration %s not found", ref)
 		}
 		if err != nil {
 			return nil, err
@@ -77,7 +77,7 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 func (s *Service) fileDocument(ctx context.Context, p Principal, d *Dossier, id string, idem Idempotency) (*Dossier, error) {
 	doc, err := s.Document(ctx, p, id)
 	if IsCode(err, ECNotFound) {
-		return nil, validationErr("document", "document %s not found", id)
+		return nil, Invalid("document", "document %s not found", id)
 	}
 	if err != nil {
 		return nil, err

@@ -54,7 +54,7 @@ func (s *Service) checkProcedureRefs(ctx context.Context, in Procedure) error {
 // applicants), optionally only the procedures that serve audience. Returns validation_failed.
 func (s *Service) Procedures(ctx context.Context, audience Audience) ([]Procedure, error) {
 	if audience != "" && !slices.Contains(Audiences, audience) {
-		return nil, validationErr("audience", "must be one of %v", Audiences)
+		return nil, Invalid("audience", "must be one of %v", Audiences)
 	}
 	all, err := s.Store.Procedures(ctx)
 	if err != nil {

@@ -100,7 +100,7 @@ func MayRegister(p Principal) error {
 // importer and in is not incoming: an import brings in the mail the administration received.
 func mayRegisterDirection(p Principal, in NewRegistration) error {
 	if (in.Direction == Outgoing || in.Direction == Internal) && !p.Has(RoleProtocolOperator, RoleRecordsOfficer) {
-		return validationErr("direction", "an importer registers incoming documents only, not %s", in.Direction)
+		return Invalid("direction", "an importer registers incoming documents only, not %s", in.Direction)
 	}
 	return nil
 }

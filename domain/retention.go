@@ -110,7 +110,7 @@ func (s *Service) DueForDisposal(ctx context.Context, p Principal, on string) ([
 	if on == "" {
 		on = s.now().In(s.Location).Format(time.DateOnly)
 	} else if !ValidDate(on) {
-		return nil, validationErr("on", "must be a date YYYY-MM-DD")
+		return nil, Invalid("on", "must be a date YYYY-MM-DD")
 	}
 	rt, err := s.loadRetention(ctx)
 	if err != nil {

@@ -109,7 +109,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p Principal, limit int)
 		return nil, err
 	}
 	if limit < 0 || limit > MaxLimit {
-		return nil, validationErr("limit", "must be between 1 and %d", MaxLimit)
+		return nil, Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}
 	if limit == 0 {
 		limit = DefaultLimit
