@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port ClientStore (ports.go).
+
 // ClientKeys is a client with every key it ever had, for admins to see which keys are in use.
 // It carries no secret: keys are listed by id, dates and state.
 type ClientKeys struct {

@@ -10,6 +10,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ProcedureStore and CaseStore (ports.go).
+
 // ActDraft is what a generated final act says; ActRenderer lays it out as a PDF.
 type ActDraft struct {
 	Procedure  string

@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ProcedureStore and CaseStore (ports.go).
+
 // NewCase is an application as a portal sends it: the procedure, the filled form, and the
 // uploaded documents (already in the blob store) with the requirement each one fulfils.
 // Without Requirements, the documents fill the procedure's mandatory requirements in order.

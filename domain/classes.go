@@ -11,6 +11,8 @@ import (
 	"github.com/sportello/sportello/domain/titolario"
 )
 
+// The services in this file use the port ClassStore (ports.go).
+
 // KindClass is the entity kind of classes in audit events and idempotency records.
 const KindClass = "class"
 

@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports RegistrationStore and DocumentStore (ports.go).
+
 // handlingDocuments lists the roles that may create unregistered documents: those who register
 // on staff's side. Portals and importers submit registrations, not drafts.
 var handlingDocuments = []Role{RoleProtocolOperator, RoleRecordsOfficer}

@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports OfficeStore, DossierStore and AuditStore (ports.go).
+
 // handlingDossiers lists the roles that may open, file into and close any dossier; a clerk may
 // do so for the dossiers of its own offices (mayHandle).
 var handlingDossiers = []Role{RoleProtocolOperator, RoleRecordsOfficer, RoleClerk}

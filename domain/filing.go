@@ -6,6 +6,8 @@ import (
 	"slices"
 )
 
+// The services in this file use the ports RegistrationStore, DossierStore and DocumentStore (ports.go).
+
 // DossierItemRequest names what to file into a dossier: a registration, by reference
 // (`PG/2026/42`), or an unregistered document by id. Exactly one is given.
 type DossierItemRequest struct {

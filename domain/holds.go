@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ClassStore, DossierStore and HoldStore (ports.go).
+
 // KindHold is the entity kind of legal holds in audit events and idempotency records.
 const KindHold = "hold"
 

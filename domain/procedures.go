@@ -10,6 +10,8 @@ import (
 	"github.com/sportello/sportello/domain/catalogue"
 )
 
+// The services in this file use the ports OfficeStore, ClassStore and ProcedureStore (ports.go).
+
 // CreateProcedure publishes a procedure in the service catalogue; only admins manage it. The
 // form schema must compile as JSON Schema; the office, every step's office and the class must
 // exist (the class valid today). Returns forbidden, validation_failed, conflict (code taken).

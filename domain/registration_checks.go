@@ -6,6 +6,8 @@ import (
 	"slices"
 )
 
+// The services in this file use the ports RegisterStore and OfficeStore (ports.go).
+
 // checkUnclassified refuses a registration without class, naming class, unless its register
 // allows classifying later (Register.AllowUnclassified). It runs before the counter is
 // touched, so a refused registration consumes no number (R2).

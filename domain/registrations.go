@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports RegistrationStore and AuditStore (ports.go).
+
 // NewRegistration is the input of Register: what the client states about the document. Number,
 // date and digests are assigned by the system, never by the client (R1).
 type NewRegistration struct {

@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port WebhookStore (ports.go).
+
 // Webhook is a portal's endpoint for the events of the cases it submitted. Every delivery is
 // signed with HMAC-SHA256 under Secret, so the portal can tell it came from this instance.
 type Webhook struct {
