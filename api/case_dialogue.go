@@ -150,7 +150,7 @@ func (h *handlers) listCaseMessages(c *gin.Context) {
 func (h *handlers) completeCaseStep(c *gin.Context) {
 	index, err := strconv.Atoi(c.Param("index"))
 	if err != nil || index < 0 {
-		h.fail(c, validation("index", "must be a step index (0, 1, …)"))
+		h.fail(c, domain.Invalid("index", "must be a step index (0, 1, …)"))
 		return
 	}
 	raw, err := readJSONBody(c)

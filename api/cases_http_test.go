@@ -24,9 +24,6 @@ const (
 	sciaHealth     = "Notifica sanitaria (Reg. CE 852/2004)"
 )
 
-// sciaForm returns a valid form of the shipped SCIA procedure for bizApplicant.
-func sciaForm() map[string]any { return sciaFormFor(bizApplicant) }
-
 // sciaFormFor returns a valid SCIA form of the business applicant (its partita IVA).
 func sciaFormFor(applicant string) map[string]any {
 	return map[string]any{

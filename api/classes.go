@@ -178,11 +178,11 @@ func readClassesCSV(c *gin.Context) ([]domain.Class, []int, domain.Idempotency, 
 		return nil, nil, domain.Idempotency{}, domain.Errorf(domain.ECPayloadTooLarge, "the CSV is larger than %d bytes", maxClassesBody)
 	}
 	if err != nil {
-		return nil, nil, domain.Idempotency{}, validation("body", "could not be read: %v", err)
+		return nil, nil, domain.Idempotency{}, domain.Invalid("body", "could not be read: %v", err)
 	}
 	if problem := textProblem(string(body)); problem != "" {
 		line := 1 + bytes.Count(body[:firstFault(body)], []byte("\n"))
-		return nil, nil, domain.Idempotency{}, validation(fmt.Sprintf("line %d", line), "%s", problem)
+		return nil, nil, domain.Idempotency{}, domain.Invalid(fmt.Sprintf("line %d", line), "%s", problem)
 	}
 	classes, lines, err := domain.ParseClassesCSV(bytes.NewReader(body), "")
 	if err != nil {

@@ -37,7 +37,7 @@ func readJSONBody(c *gin.Context) ([]byte, error) {
 		return nil, domain.Errorf(domain.ECPayloadTooLarge, "the JSON body is larger than %d bytes", maxJSONBody)
 	}
 	if err != nil {
-		return nil, validation("body", "could not be read: %v", err)
+		return nil, domain.Invalid("body", "could not be read: %v", err)
 	}
 	return body, nil
 }
@@ -55,7 +55,7 @@ func isJSONMediaType(contentType string) bool {
 func decodeStrict(data []byte, v any, what string, unknown func(path string) (domain.ErrorCode, string)) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return validation(what, "is empty: send a JSON object")
+		return domain.Invalid(what, "is empty: send a JSON object")
 	}
 	if err := checkJSONText(data, what); err != nil {
 		return err
@@ -66,10 +66,10 @@ func decodeStrict(data []byte, v any, what string, unknown func(path string) (do
 		return malformed(what, err)
 	}
 	if dec.More() || dec.InputOffset() != int64(len(data)) {
-		return validation(what, "malformed JSON: unexpected data after the JSON value at byte %d", dec.InputOffset())
+		return domain.Invalid(what, "malformed JSON: unexpected data after the JSON value at byte %d", dec.InputOffset())
 	}
 	if raw[0] != '{' {
-		return validation(what, "must be a JSON object")
+		return domain.Invalid(what, "must be a JSON object")
 	}
 	var paths []string
 	unknownFields(raw, reflect.TypeOf(v), "", &paths)
@@ -113,15 +113,15 @@ func malformed(what string, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return validation(what, "malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
+		return domain.Invalid(what, "malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
 	case errors.As(err, &typ) && typ.Field != "":
-		return validation(typ.Field, "must be %s, not %s", jsonKind(typ.Type), typ.Value)
+		return domain.Invalid(typ.Field, "must be %s, not %s", jsonKind(typ.Type), typ.Value)
 	case errors.As(err, &typ):
-		return validation(what, "must be %s, not %s", jsonKind(typ.Type), typ.Value)
+		return domain.Invalid(what, "must be %s, not %s", jsonKind(typ.Type), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return validation(what, "malformed JSON: unexpected end of input")
+		return domain.Invalid(what, "malformed JSON: unexpected end of input")
 	}
-	return validation(what, "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	return domain.Invalid(what, "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
 // jsonKind names the JSON type a Go type decodes from.

@@ -34,7 +34,7 @@ func (h *handlers) createDocument(c *gin.Context) {
 	}
 	docs := up.files[partDocument]
 	if len(docs) == 0 {
-		h.fail(c, validation(partDocument, "the document part is required"))
+		h.fail(c, domain.Invalid(partDocument, "the document part is required"))
 		return
 	}
 	in := domain.NewDocument{Subject: m.Subject, Description: m.Description, Class: m.Class, Offices: m.Offices,

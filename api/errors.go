@@ -144,10 +144,3 @@ func writeProblem(c *gin.Context, p Problem) {
 	_ = encodeJSON(c.Writer, p)
 	c.Abort()
 }
-
-// validation is a shortcut for a validation_failed error naming one field.
-func validation(field, format string, args ...any) error {
-	var v domain.Validation
-	v.Add(field, format, args...)
-	return v.Err()
-}

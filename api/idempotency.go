@@ -86,7 +86,7 @@ func jsonIdempotency(c *gin.Context, body []byte) domain.Idempotency {
 // them unsafe (a retry would take a second number).
 func (h *handlers) checkIdempotencyKey(c *gin.Context) {
 	if v, sent := c.Request.Header[idempotencyKeyHeader]; sent && c.Request.Method == http.MethodPost && strings.Join(v, "") == "" {
-		h.fail(c, validation(idempotencyKeyHeader, "is empty: send a key unique to this request, or leave the header out"))
+		h.fail(c, domain.Invalid(idempotencyKeyHeader, "is empty: send a key unique to this request, or leave the header out"))
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/sportello/sportello/internal/openapigen"
 )
 
-// TestOpenAPIUpToDate regenerates docs/ and openapi.yaml in memory from the annotations and
+// TestOpenAPIUpToDate regenerates openapi.yaml in memory from the annotations and
 // fails when the committed files differ: the contract must always be the handlers' own.
 func TestOpenAPIUpToDate(t *testing.T) {
 	out, err := openapigen.Generate("..")

@@ -54,7 +54,7 @@ func (h *handlers) getAttachment(c *gin.Context) {
 	s := c.Param("index")
 	i, err := strconv.Atoi(s)
 	if err != nil || i < 0 || strings.TrimLeft(s, "0123456789") != "" {
-		h.fail(c, validation("index", "must be an attachment index from 0, not %q", s))
+		h.fail(c, domain.Invalid("index", "must be an attachment index from 0, not %q", s))
 		return
 	}
 	h.serveContent(c, i)

@@ -23,10 +23,19 @@ func (h *handlers) docsRedirect(c *gin.Context) {
 	c.Redirect(http.StatusMovedPermanently, "/docs/index.html")
 }
 
-// swaggerUI serves Swagger UI (embedded by swaggo/files/v2) pointed at /openapi.yaml.
+// swaggerUI serves Swagger UI (embedded by swaggo/files/v2) pointed at /openapi.yaml. The
+// contract is only served there: gin-swagger's own /docs/doc.json would read a swag-generated
+// package the repository does not have, so that path is not found like any other.
 func (h *handlers) swaggerUI() gin.HandlerFunc {
 	handler := &webdav.Handler{FileSystem: readOnlyFS{swaggerFiles.FS}, LockSystem: webdav.NewMemLS()}
-	return ginSwagger.WrapHandler(handler, ginSwagger.URL("/openapi.yaml"), ginSwagger.DocExpansion("list"))
+	ui := ginSwagger.WrapHandler(handler, ginSwagger.URL("/openapi.yaml"), ginSwagger.DocExpansion("list"))
+	return func(c *gin.Context) {
+		if c.Param("any") == "/doc.json" {
+			h.noRoute(c)
+			return
+		}
+		ui(c)
+	}
 }
 
 // readOnlyFS adapts an fs.FS to the webdav.FileSystem that gin-swagger v1.6 expects: files/v2

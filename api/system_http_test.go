@@ -83,6 +83,15 @@ func TestSystemEndpoints(t *testing.T) {
 				t.Errorf("%s: %d, body lacks %q", path, resp.StatusCode, want)
 			}
 		}
+		// The contract is served once, at /openapi.yaml; gin-swagger's doc.json is not found.
+		resp, err := http.Get(s.URL + "/docs/doc.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("/docs/doc.json: %d %s, want 404 problem+json", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	})
 }
 

@@ -99,7 +99,7 @@ func checkJSONText(data []byte, what string) error {
 	if field == "" {
 		field = what
 	}
-	return validation(field, "%s", problem)
+	return domain.Invalid(field, "%s", problem)
 }
 
 // firstInvalidUTF8 returns the offset of the first byte of data that is not valid UTF-8.

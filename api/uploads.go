@@ -55,11 +55,11 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 	if docs := body.files[partDocument]; len(docs) == 1 {
 		up.document = &docs[0]
 	} else if up.metadata.DocumentID == "" {
-		return up, validation(partDocument, "the document part (the primary file) is required, or document_id in the metadata")
+		return up, domain.Invalid(partDocument, "the document part (the primary file) is required, or document_id in the metadata")
 	}
 	descs := up.metadata.AttachmentDescriptions
 	if len(descs) > len(up.attachments) {
-		return up, validation("attachment_descriptions", "has %d entries but %d attachment parts were sent", len(descs), len(up.attachments))
+		return up, domain.Invalid("attachment_descriptions", "has %d entries but %d attachment parts were sent", len(descs), len(up.attachments))
 	}
 	for i, d := range descs {
 		up.attachments[i].Description = d
@@ -111,7 +111,7 @@ func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) 
 		name := part.FormName()
 		if name == partMetadata {
 			if raw != nil {
-				return out, validation(partMetadata, "only one metadata part is allowed")
+				return out, domain.Invalid(partMetadata, "only one metadata part is allowed")
 			}
 			if raw, err = readMetadata(part, body, meta, unknown); err != nil {
 				return out, err
@@ -121,17 +121,17 @@ func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) 
 		}
 		i := slices.IndexFunc(limits, func(l filePartLimit) bool { return l.name == name })
 		if i < 0 {
-			return out, validation(name, "unknown part: the parts are %s", partNames(limits))
+			return out, domain.Invalid(name, "unknown part: the parts are %s", partNames(limits))
 		}
 		if len(out.files[name]) == limits[i].max {
-			return out, validation(name, "%s", limits[i].tooMany)
+			return out, domain.Invalid(name, "%s", limits[i].tooMany)
 		}
 		field := name
 		if limits[i].max > 1 {
 			field = fmt.Sprintf("%s[%d]", name, len(out.files[name]))
 		}
 		if problem := textProblem(part.FileName()); problem != "" {
-			return out, validation(field, "the filename %s", problem)
+			return out, domain.Invalid(field, "the filename %s", problem)
 		}
 		f, err := h.storePart(c, part, field, body)
 		if err != nil {
@@ -142,7 +142,7 @@ func (h *handlers) readMultipart(c *gin.Context, meta any, unknown func(string) 
 		part.Close()
 	}
 	if raw == nil {
-		return out, validation(partMetadata, "the metadata part (JSON) is required")
+		return out, domain.Invalid(partMetadata, "the metadata part (JSON) is required")
 	}
 	if key := c.GetHeader(idempotencyKeyHeader); key != "" {
 		fp := requestFingerprint(c)
@@ -187,7 +187,7 @@ func readMetadata(part *multipart.Part, body *recordingReader, into any, unknown
 func (h *handlers) storePart(c *gin.Context, part *multipart.Part, field string, body *recordingReader) (domain.File, error) {
 	filename := baseName(part.FileName())
 	if msg := filenameProblem(filename); msg != "" {
-		return domain.File{}, validation(field, "%s", msg)
+		return domain.File{}, domain.Invalid(field, "%s", msg)
 	}
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(part, head)
@@ -196,11 +196,11 @@ func (h *handlers) storePart(c *gin.Context, part *multipart.Part, field string,
 	}
 	head = head[:n]
 	if n == 0 {
-		return domain.File{}, validation(field, "%q is empty: a document has content", filename)
+		return domain.File{}, domain.Invalid(field, "%q is empty: a document has content", filename)
 	}
 	mt := mimetype.Detect(head)
 	if isExecutable(mt) {
-		return domain.File{}, validation(field, "%q is a program (%s): programs are not registered", filename, mt)
+		return domain.File{}, domain.Invalid(field, "%q is a program (%s): programs are not registered", filename, mt)
 	}
 	rest := &recordingReader{r: part}
 	sha, size, err := h.svc.StoreContent(c.Request.Context(), principal(c), io.MultiReader(bytes.NewReader(head), rest))
@@ -219,7 +219,7 @@ func bodyError(body *recordingReader, err error) error {
 	if errors.As(err, &tooLarge) || errors.As(body.err, &tooLarge) {
 		return domain.Errorf(domain.ECPayloadTooLarge, "the upload is larger than %d bytes", tooLarge.Limit)
 	}
-	return validation("body", "malformed multipart body: %v", err)
+	return domain.Invalid("body", "malformed multipart body: %v", err)
 }
 
 // recordingReader remembers the first read error other than EOF, so that a failure surfacing

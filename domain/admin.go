@@ -11,6 +11,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports InstallationStore, RegisterStore, OfficeStore and ClientStore (ports.go).
+
 // Registers lists the registers. Every authenticated principal may read them.
 func (s *Service) Registers(ctx context.Context, _ Principal) ([]Register, error) {
 	return s.Store.Registers(ctx)

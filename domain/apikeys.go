@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port ClientStore (ports.go).
+
 // ClientKeys is a client with every key it ever had, for admins to see which keys are in use.
 // It carries no secret: keys are listed by id, dates and state.
 type ClientKeys struct {
@@ -35,7 +37,7 @@ func (s *Service) Clients(ctx context.Context, p Principal, f ClientFilter) (Pag
 		return Page[ClientKeys]{}, err
 	}
 	if f.Limit < 0 || f.Limit > MaxLimit {
-		return Page[ClientKeys]{}, validationErr("limit", "must be between 1 and %d", MaxLimit)
+		return Page[ClientKeys]{}, Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}
 	if f.Limit == 0 {
 		f.Limit = DefaultLimit

@@ -10,6 +10,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ProcedureStore and CaseStore (ports.go).
+
 // ActDraft is what a generated final act says; ActRenderer lays it out as a PDF.
 type ActDraft struct {
 	Procedure  string
@@ -184,7 +186,7 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 		return nil, Errorf(ECUnavailable, "no sealing identity is configured: final acts cannot be signed")
 	}
 	if in.Act.MediaType != "application/pdf" {
-		return nil, validationErr("document", "the final act must be a PDF, not %s", in.Act.MediaType)
+		return nil, Invalid("document", "the final act must be a PDF, not %s", in.Act.MediaType)
 	}
 	rc, err := s.Blobs.Open(ctx, in.Act.SHA256)
 	if err != nil {
@@ -198,7 +200,7 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 	outcome := outcomes[in.To]
 	signed, err := s.SignPDF(ctx, pdf, "Provvedimento finale ("+outcome+") pratica "+c.Dossier)
 	if err != nil {
-		return nil, validationErr("document", "the final act could not be sealed: %v", err)
+		return nil, Invalid("document", "the final act could not be sealed: %v", err)
 	}
 	sha, size, err := s.Blobs.Put(ctx, bytes.NewReader(signed))
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 )
 
+// The services in this file use the port CaseStore (ports.go).
+
 // NewCaseMessage is a message to post in a case's dialogue: its text, the documents (already in
 // the blob store) it carries, and for staff whether it is an internal note.
 type NewCaseMessage struct {

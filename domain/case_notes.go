@@ -6,6 +6,8 @@ import (
 	"slices"
 )
 
+// The services in this file use the port OfficeStore (ports.go).
+
 // noteAuthor is the correspondent of the registration of an internal note's documents: the
 // office that writes it, as sender. Every registration names at least one correspondent (see
 // validateCorrespondents, and the schema's check on registrations.correspondents); for an

@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ProcedureStore and CaseStore (ports.go).
+
 // NewCase is an application as a portal sends it: the procedure, the filled form, and the
 // uploaded documents (already in the blob store) with the requirement each one fulfils.
 // Without Requirements, the documents fill the procedure's mandatory requirements in order.
@@ -45,7 +47,7 @@ func requireApplicant(p Principal, action string) error {
 		return err
 	}
 	if p.Applicant == "" {
-		return validationErr(ApplicantHeader, "is required: the codice fiscale or partita IVA of the applicant the portal acts for")
+		return Invalid(ApplicantHeader, "is required: the codice fiscale or partita IVA of the applicant the portal acts for")
 	}
 	return nil
 }
@@ -66,7 +68,7 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 	}
 	proc, err := s.Store.Procedure(ctx, in.Procedure)
 	if IsCode(err, ECNotFound) {
-		return nil, false, validationErr("procedure", "unknown procedure %q", in.Procedure)
+		return nil, false, Invalid("procedure", "unknown procedure %q", in.Procedure)
 	}
 	if err != nil {
 		return nil, false, err
@@ -144,7 +146,7 @@ func checkAudience(proc Procedure, applicant string) error {
 		want = AudienceBusiness
 	}
 	if !proc.Audience.Reaches(want) {
-		return validationErr(ApplicantHeader, "procedure %s is for the audience %s, and %s is a %s", proc.Code, proc.Audience, applicant, kind)
+		return Invalid(ApplicantHeader, "procedure %s is for the audience %s, and %s is a %s", proc.Code, proc.Audience, applicant, kind)
 	}
 	return nil
 }

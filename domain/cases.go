@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports RegistrationStore and CaseStore (ports.go).
+
 // loadCase returns a case with its submission's registration.
 func (s *Service) loadCase(ctx context.Context, id string) (*Case, error) {
 	c, err := s.Store.Case(ctx, id)

@@ -11,6 +11,8 @@ import (
 	"github.com/sportello/sportello/domain/titolario"
 )
 
+// The services in this file use the port ClassStore (ports.go).
+
 // KindClass is the entity kind of classes in audit events and idempotency records.
 const KindClass = "class"
 
@@ -194,13 +196,13 @@ func (s *Service) CloseClass(ctx context.Context, p Principal, code string, in C
 		if in.ReplacedBy != "" {
 			repl, err := s.Store.Class(ctx, in.ReplacedBy)
 			if IsCode(err, ECNotFound) {
-				return Class{}, validationErr("replaced_by", "unknown class %s", in.ReplacedBy)
+				return Class{}, Invalid("replaced_by", "unknown class %s", in.ReplacedBy)
 			}
 			if err != nil {
 				return Class{}, err
 			}
 			if !repl.ValidOn(in.From) {
-				return Class{}, validationErr("replaced_by", "%s is not valid on %s (%s)", repl.Code, in.From, repl.validityText())
+				return Class{}, Invalid("replaced_by", "%s is not valid on %s (%s)", repl.Code, in.From, repl.validityText())
 			}
 		}
 		return s.Store.CloseClass(ctx, code, func(c *Class, children []Class) (Write, error) {
@@ -215,7 +217,7 @@ func (s *Service) closeClass(p Principal, c *Class, children []Class, in ClassCl
 		return Write{}, Errorf(ECConflict, "class %s is already closed (%s)", c.Code, c.validityText())
 	}
 	if in.From <= c.ValidFrom {
-		return Write{}, validationErr("from", "must be after %s, when class %s became valid", c.ValidFrom, c.Code)
+		return Write{}, Invalid("from", "must be after %s, when class %s became valid", c.ValidFrom, c.Code)
 	}
 	from, _ := time.Parse(time.DateOnly, in.From)
 	last := from.AddDate(0, 0, -1).Format(time.DateOnly)
@@ -235,24 +237,17 @@ func (s *Service) closeClass(p Principal, c *Class, children []Class, in ClassCl
 	return Write{Audit: []AuditEvent{e}, Idempotency: idem.record(p, KindClass, c.Code, now)}, err
 }
 
-// validationErr is a validation_failed error naming one field.
-func validationErr(field, format string, args ...any) error {
-	var v Validation
-	v.Add(field, format, args...)
-	return v.Err()
-}
-
 // checkClass returns validation_failed naming field unless code is a class valid on date.
 func (s *Service) checkClass(ctx context.Context, field, code, date string) error {
 	c, err := s.Store.Class(ctx, code)
 	if IsCode(err, ECNotFound) {
-		return validationErr(field, "unknown class %s", code)
+		return Invalid(field, "unknown class %s", code)
 	}
 	if err != nil {
 		return fmt.Errorf("check class %s: %w", code, err)
 	}
 	if !c.ValidOn(date) {
-		return validationErr(field, "class %s is not valid on %s (%s)", code, date, c.validityText())
+		return Invalid(field, "class %s is not valid on %s (%s)", code, date, c.validityText())
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port DisposalStore (ports.go).
+
 // KindDisposal is the entity kind of disposal records in audit events and idempotency records.
 const KindDisposal = "disposal"
 

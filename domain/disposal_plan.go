@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports RegistrationStore and DossierStore (ports.go).
+
 // disposalPlan is what one disposal marks: dossier, registration and document ids, and the
 // record items; what it locks, and the re-check of holds it runs under those locks.
 type disposalPlan struct {
@@ -23,134 +25,179 @@ func (s *Service) planDisposal(ctx context.Context, in NewDisposal) (disposalPla
 	if err != nil {
 		return disposalPlan{}, err
 	}
-	var (
-		plan     disposalPlan
-		dossiers []*Dossier
-		// held lists what the holds are checked on again inside the transaction.
-		heldDossiers []func(rt retention) error
-		heldClasses  = map[string]string{} // class → what it is the class of, for the message
-	)
-	lockClass := func(class, what string) {
-		if _, ok := heldClasses[class]; !ok {
-			heldClasses[class] = what
-		}
-		for _, c := range classAndAncestors(class) {
-			if !slices.Contains(plan.lockClasses, c) {
-				plan.lockClasses = append(plan.lockClasses, c)
-			}
-		}
-	}
+	p := &disposalPlanner{s: s, rt: rt, date: in.Date, heldClasses: map[string]string{}}
 	for _, key := range in.Items {
-		key = strings.TrimSpace(key)
-		if ref, ok := ParseRef(key); ok {
-			r, err := s.Store.Registration(ctx, ref)
-			if err != nil {
-				return plan, fmt.Errorf("item %s: %w", key, err)
-			}
-			if err := rt.checkRegistration(r, in.Date); err != nil {
-				return plan, err
-			}
-			if !slices.Contains(plan.registrations, r.ID) {
-				plan.registrations = append(plan.registrations, r.ID)
-				plan.items = append(plan.items, disposedRegistration(r, ""))
-				lockClass(r.Class, "registration "+r.Ref().String())
-			}
-			continue
-		}
-		d, err := s.Store.Dossier(ctx, key)
-		if err != nil {
-			return plan, fmt.Errorf("item %s: %w", key, err)
-		}
-		parents, err := s.ancestors(ctx, d)
-		if err != nil {
-			return plan, err
-		}
-		if err := rt.checkDossier(d, parents, in.Date); err != nil {
-			return plan, err
-		}
-		if !slices.Contains(plan.dossiers, d.ID) {
-			plan.dossiers = append(plan.dossiers, d.ID)
-			plan.items = append(plan.items, DisposedItem{Kind: ItemDossier, ID: d.ID, Identifier: d.Identifier})
-			dossiers = append(dossiers, d)
-			for _, id := range append([]string{d.ID}, parents...) {
-				if !slices.Contains(plan.lockDossiers, id) {
-					plan.lockDossiers = append(plan.lockDossiers, id)
-				}
-			}
-			lockClass(d.Class, "dossier "+d.Identifier)
-			heldDossiers = append(heldDossiers, func(rt retention) error {
-				if h := rt.dossierHold(d, parents); h != nil {
-					return Errorf(ECConflict, "dossier %s is under %s", d.Identifier, h.describe())
-				}
-				return nil
-			})
+		if err := p.addItem(ctx, strings.TrimSpace(key)); err != nil {
+			return p.plan, err
 		}
 	}
-	for _, d := range dossiers {
-		for _, it := range d.Items {
-			if it.Document != nil {
-				added, err := s.planDocument(ctx, rt, &plan, d, it.Document, dossiers)
-				if err != nil {
-					return plan, err
-				}
-				if added {
-					lockClass(it.Document.Class, "document "+it.Document.ID+" in dossier "+d.Identifier)
-				}
-				continue
-			}
-			r := it.Registration
-			if r.Disposal != nil || slices.Contains(plan.registrations, r.ID) {
-				continue
-			}
-			if h := rt.classHold(r.Class); h != nil {
-				return plan, Errorf(ECConflict, "registration %s in dossier %s is under %s", r.Ref(), d.Identifier, h.describe())
-			}
-			keep, err := s.filedElsewhere(ctx, r.Dossiers, dossiers)
-			if err != nil {
-				return plan, err
-			}
-			if !keep {
-				plan.registrations = append(plan.registrations, r.ID)
-				plan.items = append(plan.items, disposedRegistration(r, d.Identifier))
-				lockClass(r.Class, "registration "+r.Ref().String()+" in dossier "+d.Identifier)
-			}
+	for _, d := range p.dossiers {
+		if err := p.addContents(ctx, d); err != nil {
+			return p.plan, err
 		}
 	}
-	plan.checkHolds = func(active []Hold) error {
-		now := retention{holds: active}
-		for _, check := range heldDossiers {
-			if err := check(now); err != nil {
-				return err
-			}
-		}
-		for class, what := range heldClasses {
-			if h := now.classHold(class); h != nil {
-				return Errorf(ECConflict, "%s is under %s", what, h.describe())
-			}
-		}
-		return nil
-	}
-	return plan, nil
+	p.plan.checkHolds = p.checkHolds
+	return p.plan, nil
 }
 
-// planDocument adds to plan the unregistered document doc filed in the dossier d being
-// disposed of, unless it is disposed of already, registered (its registration is the record
-// and governs its content), or filed in a dossier that is kept, and reports whether it did.
-func (s *Service) planDocument(ctx context.Context, rt retention, plan *disposalPlan, d *Dossier, doc *Document, disposing []*Dossier) (bool, error) {
-	if doc.Disposal != nil || doc.Registration != nil || slices.Contains(plan.documents, doc.ID) {
-		return false, nil
+// disposalPlanner builds a disposalPlan: first the items the disposal names, then what the
+// dossiers among them hold. It remembers what the holds must be checked on again under the
+// locks, since a hold may be placed between the plan and the transaction.
+type disposalPlanner struct {
+	s    *Service
+	rt   retention
+	date string
+	plan disposalPlan
+	// dossiers are the dossiers being disposed of.
+	dossiers     []*Dossier
+	heldDossiers []func(rt retention) error
+	heldClasses  map[string]string // class → what it is the class of, for the message
+}
+
+// addItem adds one item the disposal names: a registration reference or a dossier identifier.
+func (p *disposalPlanner) addItem(ctx context.Context, key string) error {
+	if ref, ok := ParseRef(key); ok {
+		return p.addRegistration(ctx, key, ref)
 	}
-	if h := rt.classHold(doc.Class); h != nil {
-		return false, Errorf(ECConflict, "document %s in dossier %s is under %s", doc.ID, d.Identifier, h.describe())
+	return p.addDossier(ctx, key)
+}
+
+// addRegistration adds an unfiled registration due for disposal.
+func (p *disposalPlanner) addRegistration(ctx context.Context, key string, ref Ref) error {
+	r, err := p.s.Store.Registration(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("item %s: %w", key, err)
 	}
-	keep, err := s.filedElsewhere(ctx, doc.Dossiers, disposing)
+	if err := p.rt.checkRegistration(r, p.date); err != nil {
+		return err
+	}
+	if !slices.Contains(p.plan.registrations, r.ID) {
+		p.plan.registrations = append(p.plan.registrations, r.ID)
+		p.plan.items = append(p.plan.items, disposedRegistration(r, ""))
+		p.lockClass(r.Class, "registration "+r.Ref().String())
+	}
+	return nil
+}
+
+// addDossier adds a closed dossier due for disposal; its contents are added later, once every
+// dossier being disposed of is known.
+func (p *disposalPlanner) addDossier(ctx context.Context, key string) error {
+	d, err := p.s.Store.Dossier(ctx, key)
+	if err != nil {
+		return fmt.Errorf("item %s: %w", key, err)
+	}
+	parents, err := p.s.ancestors(ctx, d)
+	if err != nil {
+		return err
+	}
+	if err := p.rt.checkDossier(d, parents, p.date); err != nil {
+		return err
+	}
+	if slices.Contains(p.plan.dossiers, d.ID) {
+		return nil
+	}
+	p.plan.dossiers = append(p.plan.dossiers, d.ID)
+	p.plan.items = append(p.plan.items, DisposedItem{Kind: ItemDossier, ID: d.ID, Identifier: d.Identifier})
+	p.dossiers = append(p.dossiers, d)
+	for _, id := range append([]string{d.ID}, parents...) {
+		if !slices.Contains(p.plan.lockDossiers, id) {
+			p.plan.lockDossiers = append(p.plan.lockDossiers, id)
+		}
+	}
+	p.lockClass(d.Class, "dossier "+d.Identifier)
+	p.heldDossiers = append(p.heldDossiers, func(rt retention) error {
+		if h := rt.dossierHold(d, parents); h != nil {
+			return Errorf(ECConflict, "dossier %s is under %s", d.Identifier, h.describe())
+		}
+		return nil
+	})
+	return nil
+}
+
+// addContents adds the registrations and documents filed in the dossier d being disposed of.
+func (p *disposalPlanner) addContents(ctx context.Context, d *Dossier) error {
+	for _, it := range d.Items {
+		var err error
+		if it.Document != nil {
+			err = p.addDocument(ctx, d, it.Document)
+		} else {
+			err = p.addFiledRegistration(ctx, d, it.Registration)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addFiledRegistration adds the registration r filed in the dossier d being disposed of, unless
+// it is disposed of already or filed in a dossier that is kept.
+func (p *disposalPlanner) addFiledRegistration(ctx context.Context, d *Dossier, r *Registration) error {
+	if r.Disposal != nil || slices.Contains(p.plan.registrations, r.ID) {
+		return nil
+	}
+	if h := p.rt.classHold(r.Class); h != nil {
+		return Errorf(ECConflict, "registration %s in dossier %s is under %s", r.Ref(), d.Identifier, h.describe())
+	}
+	keep, err := p.s.filedElsewhere(ctx, r.Dossiers, p.dossiers)
 	if err != nil || keep {
-		return false, err
+		return err
 	}
-	plan.documents = append(plan.documents, doc.ID)
-	plan.items = append(plan.items, DisposedItem{Kind: ItemDocument, ID: doc.ID, Identifier: doc.ID, Dossier: d.Identifier,
+	p.plan.registrations = append(p.plan.registrations, r.ID)
+	p.plan.items = append(p.plan.items, disposedRegistration(r, d.Identifier))
+	p.lockClass(r.Class, "registration "+r.Ref().String()+" in dossier "+d.Identifier)
+	return nil
+}
+
+// addDocument adds the unregistered document doc filed in the dossier d being disposed of,
+// unless it is disposed of already, registered (its registration is the record and governs its
+// content), or filed in a dossier that is kept.
+func (p *disposalPlanner) addDocument(ctx context.Context, d *Dossier, doc *Document) error {
+	if doc.Disposal != nil || doc.Registration != nil || slices.Contains(p.plan.documents, doc.ID) {
+		return nil
+	}
+	if h := p.rt.classHold(doc.Class); h != nil {
+		return Errorf(ECConflict, "document %s in dossier %s is under %s", doc.ID, d.Identifier, h.describe())
+	}
+	keep, err := p.s.filedElsewhere(ctx, doc.Dossiers, p.dossiers)
+	if err != nil || keep {
+		return err
+	}
+	p.plan.documents = append(p.plan.documents, doc.ID)
+	p.plan.items = append(p.plan.items, DisposedItem{Kind: ItemDocument, ID: doc.ID, Identifier: doc.ID, Dossier: d.Identifier,
 		Files: []DisposedFile{{Filename: doc.File.Filename, SHA256: doc.File.SHA256}}})
-	return true, nil
+	p.lockClass(doc.Class, "document "+doc.ID+" in dossier "+d.Identifier)
+	return nil
+}
+
+// lockClass records that the disposal depends on class and the classes above it staying free
+// of holds; what names the first item of that class, for the message.
+func (p *disposalPlanner) lockClass(class, what string) {
+	if _, ok := p.heldClasses[class]; !ok {
+		p.heldClasses[class] = what
+	}
+	for _, c := range classAndAncestors(class) {
+		if !slices.Contains(p.plan.lockClasses, c) {
+			p.plan.lockClasses = append(p.plan.lockClasses, c)
+		}
+	}
+}
+
+// checkHolds checks again, against the holds active under the locks, every dossier and class
+// the plan depends on.
+func (p *disposalPlanner) checkHolds(active []Hold) error {
+	now := retention{holds: active}
+	for _, check := range p.heldDossiers {
+		if err := check(now); err != nil {
+			return err
+		}
+	}
+	for class, what := range p.heldClasses {
+		if h := now.classHold(class); h != nil {
+			return Errorf(ECConflict, "%s is under %s", what, h.describe())
+		}
+	}
+	return nil
 }
 
 // classAndAncestors returns code and the codes above it (`VI.3.2` → VI, VI.3, VI.3.2): a hold

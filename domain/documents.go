@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports RegistrationStore and DocumentStore (ports.go).
+
 // handlingDocuments lists the roles that may create unregistered documents: those who register
 // on staff's side. Portals and importers submit registrations, not drafts.
 var handlingDocuments = []Role{RoleProtocolOperator, RoleRecordsOfficer}
@@ -101,7 +103,7 @@ func (s *Service) OpenDocument(ctx context.Context, p Principal, id string) (Fil
 func (s *Service) documentForRegistration(ctx context.Context, p Principal, id string) (*Document, error) {
 	d, err := s.Document(ctx, p, id)
 	if IsCode(err, ECNotFound) {
-		return nil, validationErr("document_id", "unknown document %s", id)
+		return nil, Invalid("document_id", "unknown document %s", id)
 	}
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports OfficeStore, DossierStore and AuditStore (ports.go).
+
 // handlingDossiers lists the roles that may open, file into and close any dossier; a clerk may
 // do so for the dossiers of its own offices (mayHandle).
 var handlingDossiers = []Role{RoleProtocolOperator, RoleRecordsOfficer, RoleClerk}
@@ -52,13 +54,13 @@ func (s *Service) CreateDossier(ctx context.Context, p Principal, in NewDossier,
 			parent, err := s.Store.Dossier(ctx, in.Parent)
 			switch {
 			case IsCode(err, ECNotFound):
-				return nil, validationErr("parent", "unknown dossier %s", in.Parent)
+				return nil, Invalid("parent", "unknown dossier %s", in.Parent)
 			case err != nil:
 				return nil, fmt.Errorf("parent dossier %s: %w", in.Parent, err)
 			case parent.Status != DossierOpen:
-				return nil, validationErr("parent", "dossier %s is closed: a sub-dossier needs an open parent", parent.Identifier)
+				return nil, Invalid("parent", "dossier %s is closed: a sub-dossier needs an open parent", parent.Identifier)
 			case parent.Class != in.Class:
-				return nil, validationErr("parent", "dossier %s has class %s: a sub-dossier shares its parent's class", parent.Identifier, parent.Class)
+				return nil, Invalid("parent", "dossier %s has class %s: a sub-dossier shares its parent's class", parent.Identifier, parent.Class)
 			}
 			d.Parent = parent.ID
 		}
@@ -80,7 +82,7 @@ func (s *Service) checkOffice(ctx context.Context, field, code string) error {
 		return fmt.Errorf("check office %s: %w", code, err)
 	}
 	if !slices.ContainsFunc(offices, func(o Office) bool { return o.Code == code }) {
-		return validationErr(field, "unknown office %q", code)
+		return Invalid(field, "unknown office %q", code)
 	}
 	return nil
 }
@@ -152,7 +154,7 @@ func (s *Service) setDossierStatus(ctx context.Context, p Principal, key string,
 	}
 	reason := strings.TrimSpace(in.Reason)
 	if reason == "" {
-		return nil, false, validationErr("reason", "is required")
+		return nil, false, Invalid("reason", "is required")
 	}
 	return idempotent(ctx, s, p, idem, KindDossier, s.Store.Dossier, func() (*Dossier, error) {
 		current, err := s.Dossier(ctx, p, key)

@@ -88,6 +88,13 @@ func CodeOf(err error) ErrorCode {
 // IsCode reports whether err carries code.
 func IsCode(err error, code ErrorCode) bool { return CodeOf(err) == code }
 
+// Invalid is a validation_failed error naming one field, for the checks that stop at the first.
+func Invalid(field, format string, args ...any) error {
+	var v Validation
+	v.Add(field, format, args...)
+	return v.Err()
+}
+
 // Validation accumulates field errors; Err returns nil when there are none.
 type Validation struct{ fields []FieldError }
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 )
 
+// The services in this file use the ports RegistrationStore, DossierStore and DocumentStore (ports.go).
+
 // DossierItemRequest names what to file into a dossier: a registration, by reference
 // (`PG/2026/42`), or an unregistered document by id. Exactly one is given.
 type DossierItemRequest struct {
@@ -53,7 +55,7 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 		}
 		r, err := s.Registration(ctx, p, ref)
 		if IsCode(err, ECNotFound) {
-			return nil, validationErr("registration", "registration %s not found", ref)
+			return nil, Invalid("registration", "registration %s not found", ref)
 		}
 		if err != nil {
 			return nil, err
@@ -77,7 +79,7 @@ func (s *Service) FileInDossier(ctx context.Context, p Principal, key string, in
 func (s *Service) fileDocument(ctx context.Context, p Principal, d *Dossier, id string, idem Idempotency) (*Dossier, error) {
 	doc, err := s.Document(ctx, p, id)
 	if IsCode(err, ECNotFound) {
-		return nil, validationErr("document", "document %s not found", id)
+		return nil, Invalid("document", "document %s not found", id)
 	}
 	if err != nil {
 		return nil, err

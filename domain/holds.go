@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ClassStore, DossierStore and HoldStore (ports.go).
+
 // KindHold is the entity kind of legal holds in audit events and idempotency records.
 const KindHold = "hold"
 
@@ -73,14 +75,14 @@ func (s *Service) PlaceHold(ctx context.Context, p Principal, in NewHold, idem I
 		if in.Dossier != "" {
 			d, err := s.Store.Dossier(ctx, in.Dossier)
 			if IsCode(err, ECNotFound) {
-				return Hold{}, validationErr("dossier", "unknown dossier %s", in.Dossier)
+				return Hold{}, Invalid("dossier", "unknown dossier %s", in.Dossier)
 			}
 			if err != nil {
 				return Hold{}, fmt.Errorf("hold dossier %s: %w", in.Dossier, err)
 			}
 			h.Dossier, h.DossierIdentifier = d.ID, d.Identifier
 		} else if _, err := s.Store.Class(ctx, in.Class); IsCode(err, ECNotFound) {
-			return Hold{}, validationErr("class", "unknown class %s", in.Class)
+			return Hold{}, Invalid("class", "unknown class %s", in.Class)
 		} else if err != nil {
 			return Hold{}, fmt.Errorf("hold class %s: %w", in.Class, err)
 		}
@@ -102,7 +104,7 @@ func (s *Service) ReleaseHold(ctx context.Context, p Principal, id, reason strin
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Hold{}, false, validationErr("reason", "is required")
+		return Hold{}, false, Invalid("reason", "is required")
 	}
 	return idempotent(ctx, s, p, idem, KindHold, s.Store.Hold, func() (Hold, error) {
 		return s.Store.ReleaseHold(ctx, id, func(h *Hold) (Write, error) {
@@ -133,7 +135,7 @@ func (s *Service) Holds(ctx context.Context, p Principal, f HoldFilter) (Page[Ho
 		return Page[Hold]{}, err
 	}
 	if f.Limit < 0 || f.Limit > MaxLimit {
-		return Page[Hold]{}, validationErr("limit", "must be between 1 and %d", MaxLimit)
+		return Page[Hold]{}, Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}
 	if f.Limit == 0 {
 		f.Limit = DefaultLimit

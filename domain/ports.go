@@ -7,57 +7,102 @@ import (
 	"time"
 )
 
-// Store is the persistence port. Each method is one database transaction: a write records the
-// entity, its audit events, its change-feed event and its idempotency record together, or none
-// of them. Implementations turn driver errors into *Error (duplicate key → ECConflict).
+// Store is the persistence port: the union of the ports below, one per consumer, so that each
+// service file names the few it uses. Each method is one database transaction: a write records
+// the entity, its audit events, its change-feed event and its idempotency record together, or
+// none of them. Implementations turn driver errors into *Error (duplicate key → ECConflict).
 type Store interface {
+	InstallationStore
+	RegisterStore
+	OfficeStore
+	ClientStore
+	RegistrationStore
+	ClassStore
+	DossierStore
+	HoldStore
+	DisposalStore
+	DocumentStore
+	ProcedureStore
+	CaseStore
+	WebhookStore
+	AuditStore
+	IdempotencyStore
+}
+
+// InstallationStore is the installation itself: the database answering and the AOO it was set up
+// for. Used by admin.go and the readiness probe (internal/app).
+type InstallationStore interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
 	// AOO returns the AOO. Returns ECNotFound before Bootstrap.
 	AOO(ctx context.Context) (AOO, error)
+
 	// Bootstrap creates the AOO and the register if no AOO exists yet, and reports whether it
 	// did. Returns ECConflict if an AOO with other codes exists: identifiers never change.
 	Bootstrap(ctx context.Context, aoo AOO, reg Register) (created bool, err error)
+}
 
+// RegisterStore keeps the registers. Used by admin.go and registration_checks.go.
+type RegisterStore interface {
 	// Registers lists the registers by code. Register returns one (ECNotFound).
 	Registers(ctx context.Context) ([]Register, error)
 	Register(ctx context.Context, code string) (Register, error)
+
 	// CreateRegister returns ECConflict if the code exists.
 	CreateRegister(ctx context.Context, r Register, w Write) error
+}
 
+// OfficeStore keeps the offices (UOR). Used by admin.go, case_notes.go, dossiers.go, procedures.go
+// and registration_checks.go.
+type OfficeStore interface {
 	// Offices lists the offices by code. CreateOffice returns ECConflict if the code exists.
 	Offices(ctx context.Context) ([]Office, error)
 	CreateOffice(ctx context.Context, o Office, w Write) error
+}
 
+// ClientStore keeps the API clients and their keys. Used by admin.go and apikeys.go.
+type ClientStore interface {
 	// CreateClient stores a client and its first key. Client returns ECNotFound.
 	CreateClient(ctx context.Context, c Client, key APIKey, w Write) error
 	Client(ctx context.Context, id string) (Client, error)
+
 	// APIKey returns the key with this id (ECNotFound), for authentication.
 	APIKey(ctx context.Context, id string) (APIKey, error)
+
 	// CountClients returns the number of stored clients (0 on a fresh install).
 	CountClients(ctx context.Context) (int, error)
+
 	// Clients lists the clients with all their keys, by id, one page at a time.
 	Clients(ctx context.Context, f ClientFilter) (Page[ClientKeys], error)
+
 	// ChangeKeys locks the client's keys, calls change with them (oldest first) and stores what
 	// it returns: the new keys, the expiry and revocation of the changed ones, and the Write. If
 	// change returns an error nothing is written. Returns ECNotFound for an unknown client.
 	ChangeKeys(ctx context.Context, clientID string, change func(keys []APIKey) (KeyChange, error)) error
+
 	// RecordKeyUse sets the key's last use to at unless it was recorded after since already:
 	// replicas sharing the database then write it at most once per interval.
 	RecordKeyUse(ctx context.Context, id string, at, since time.Time) error
+}
 
+// RegistrationStore keeps the protocol register's entries. Used by cases.go, disposal_plan.go,
+// documents.go, filing.go and registrations.go.
+type RegistrationStore interface {
 	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
 	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events
 	// and idempotency record, and one change-feed event whose position it sets in r.Position.
 	// Any failure rolls everything back: no number is consumed (R2). Returns ECNotFound for an
 	// unknown register, ECConflict if w's idempotency key was taken meanwhile.
 	CreateRegistration(ctx context.Context, r *Registration, w Write) error
+
 	// Registration returns one registration by reference or id (ECNotFound).
 	Registration(ctx context.Context, ref Ref) (*Registration, error)
 	RegistrationByID(ctx context.Context, id string) (*Registration, error)
+
 	// Registrations lists registrations newest first, filtered, one page at a time.
 	Registrations(ctx context.Context, f RegistrationFilter) (Page[*Registration], error)
+
 	// UpdateRegistration locks the registration, calls change with it, and stores the mutable
 	// fields (class, offices, dossiers, status, annulment) with the Write that change returns,
 	// plus one change-feed event. A change of dossiers (identifiers) adds and removes dossier
@@ -65,52 +110,75 @@ type Store interface {
 	// ECValidation for an unknown dossier, ECConflict for a closed one. If change returns an error nothing is written. The database
 	// itself refuses any change to an immutable column. Returns ECNotFound.
 	UpdateRegistration(ctx context.Context, id string, change func(*Registration) (Write, error)) (*Registration, error)
+}
 
+// ClassStore keeps the classification scheme (titolario). Used by classes.go, holds.go,
+// procedures.go and retention.go.
+type ClassStore interface {
 	// Classes lists the classes selected by f, in no particular order (the caller sorts).
 	// Class returns one class whatever its validity (ECNotFound).
 	Classes(ctx context.Context, f ClassFilter) ([]Class, error)
 	Class(ctx context.Context, code string) (Class, error)
+
 	// CreateClasses stores cs (parents are inserted before children) with w, all or none. In
 	// the same transaction, with scheme writes serialised, it first calls check with every
 	// stored class; check's error is returned (wrapped) and nothing is written. Returns
 	// ECConflict if a code exists, ECValidation if a parent is missing.
 	CreateClasses(ctx context.Context, cs []Class, check func(existing []Class) error, w Write) error
+
 	// CloseClass locks the class, calls change with it and its direct children, and stores its
 	// valid_to and replaced_by with the Write that change returns. If change returns an error
 	// nothing is written. Returns ECNotFound.
 	CloseClass(ctx context.Context, code string, change func(c *Class, children []Class) (Write, error)) (Class, error)
+}
 
+// DossierStore keeps the dossiers (fascicoli) and their items. Used by disposal_plan.go,
+// dossiers.go, filing.go, holds.go and retention.go.
+type DossierStore interface {
 	// CreateDossier takes the next number of the (d.Class, d.Year) counter, calls d.AssignNumber
 	// with it, and stores d with w and one change-feed event whose position it sets in
 	// d.Position. Any failure rolls everything back: no number is consumed. Returns
 	// ECValidation for an unknown class, office or parent, ECConflict if w's idempotency key
 	// was taken meanwhile.
 	CreateDossier(ctx context.Context, d *Dossier, w Write) error
+
 	// Dossier returns one dossier by id or identifier, with its items (ECNotFound).
 	Dossier(ctx context.Context, key string) (*Dossier, error)
+
 	// Dossiers lists dossiers newest first, filtered, one page at a time, with their items.
 	Dossiers(ctx context.Context, f DossierFilter) (Page[*Dossier], error)
+
 	// UpdateDossier locks the dossier, calls change with it, and stores its status and
 	// closed_at with the Write that change returns, plus one change-feed event. If change
 	// returns an error nothing is written. Returns ECNotFound.
 	UpdateDossier(ctx context.Context, id string, change func(*Dossier) (Write, error)) (*Dossier, error)
+}
 
+// HoldStore keeps the legal holds. Used by holds.go and retention.go.
+type HoldStore interface {
 	// CreateHold stores a legal hold with w (ECValidation for an unknown dossier or class).
 	// Hold returns one (ECNotFound); ActiveHolds lists those not released.
 	CreateHold(ctx context.Context, h Hold, w Write) error
 	Hold(ctx context.Context, id string) (Hold, error)
 	ActiveHolds(ctx context.Context) ([]Hold, error)
+
 	// Holds lists holds newest first, filtered, one page at a time.
 	Holds(ctx context.Context, f HoldFilter) (Page[Hold], error)
+
 	// ReleaseHold locks the hold, calls change with it and stores its release with the Write
 	// change returns. If change returns an error nothing is written. Returns ECNotFound.
 	ReleaseHold(ctx context.Context, id string, change func(*Hold) (Write, error)) (Hold, error)
+}
 
+// DisposalStore records disposals (scarto) and the destruction of their content. Used by
+// disposal.go and retention.go.
+type DisposalStore interface {
 	// DisposalCandidates lists what retention makes due by due, in the database: closed
 	// dossiers not disposed of, closed before the cutoff of their class's retention period,
 	// and classified registrations in no dossier and not disposed of, dated on or before it.
 	// Classes without a cutoff (permanent) contribute nothing.
 	DisposalCandidates(ctx context.Context, due DueCutoffs) ([]*Dossier, []*Registration, error)
+
 	// CreateDisposal stores d and marks the dossiers, registrations and documents of t disposed
 	// of by it, with w and a change-feed event each, all or none. Inside the transaction it
 	// first locks t's LockDossiers and LockClasses (as CreateHold does the row it holds), then
@@ -119,41 +187,57 @@ type Store interface {
 	// ECConflict if one is disposed of meanwhile (or a dossier was reopened), and CheckHolds's
 	// error as it is.
 	CreateDisposal(ctx context.Context, d *Disposal, t DisposalTargets, w Write) error
+
 	// PendingContent lists the digests a committed disposal has still to destroy: a crash
 	// between the commit and the deletion leaves them here for the sweep.
 	PendingContent(ctx context.Context) ([]string, error)
+
 	// Disposal returns one disposal record (ECNotFound).
 	Disposal(ctx context.Context, id string) (*Disposal, error)
+
 	// ContentInUse reports whether a registration not disposed of, an unregistered document not
 	// disposed of, or a journal references the digest.
 	ContentInUse(ctx context.Context, sha256 string) (bool, error)
+
 	// DeleteUnusedContent calls del, inside a transaction that excludes any registration of the
 	// same content, if and only if nothing kept references the digest, and reports whether it
 	// did. Either way it marks the digest's pending deletions (PendingContent) done, in the same
 	// transaction, unless del fails. A registration of the same bytes either commits first (and the content stays) or
 	// waits, then finds the content gone and fails (Write.Verify).
 	DeleteUnusedContent(ctx context.Context, sha256 string, del func() error) (bool, error)
+}
 
+// DocumentStore keeps the documents not (yet) registered. Used by documents.go and filing.go.
+type DocumentStore interface {
 	// CreateDocument stores d with w and one change-feed event whose position it sets in
 	// d.Position. Returns ECValidation for an unknown class, ECConflict if w's idempotency key
 	// was taken meanwhile. Document returns one document with its registration, dossiers and
 	// disposal (ECNotFound).
 	CreateDocument(ctx context.Context, d *Document, w Write) error
 	Document(ctx context.Context, id string) (*Document, error)
+
 	// FileDocument files the document into the dossier (both ids), if it is not filed there
 	// yet, with w and a change-feed event for each, and reports whether it added it (when not, only
 	// w's idempotency record is stored). The dossier
 	// is locked while its status is checked: ECConflict if it is not open, ECNotFound for an
 	// unknown dossier or document.
 	FileDocument(ctx context.Context, dossierID, documentID string, w Write) (bool, error)
+}
 
+// ProcedureStore keeps the procedures a portal submits cases to. Used by case_handling.go,
+// case_submit.go and procedures.go.
+type ProcedureStore interface {
 	// CreateProcedures stores procedures with w, all or none (ECConflict if a code exists,
 	// ECValidation for an unknown office or class). Procedure returns one (ECNotFound);
 	// Procedures lists them by code.
 	CreateProcedures(ctx context.Context, ps []Procedure, w Write) error
 	Procedure(ctx context.Context, code string) (Procedure, error)
 	Procedures(ctx context.Context) ([]Procedure, error)
+}
 
+// CaseStore keeps the cases and their messages. Used by case_handling.go, case_messages.go,
+// case_submit.go and cases.go.
+type CaseStore interface {
 	// CreateCase stores a submitted case in one transaction: it numbers and stores r (as
 	// CreateRegistration, calling w.Verify under the content locks), numbers and stores d (as
 	// CreateDossier), files r in d as added by w.Actor at w.At, and stores c with its steps, r
@@ -162,8 +246,10 @@ type Store interface {
 	// Returns ECValidation for an unknown class or office, ECConflict if w's idempotency key
 	// was taken meanwhile.
 	CreateCase(ctx context.Context, c *Case, r *Registration, d *Dossier, w Write) error
+
 	// Case returns one case, with its dossier's identifier and its steps (ECNotFound).
 	Case(ctx context.Context, id string) (*Case, error)
+
 	// Cases lists cases newest first, filtered, one page at a time; Registration stays nil.
 	Cases(ctx context.Context, f CaseFilter) (Page[*Case], error)
 
@@ -173,21 +259,31 @@ type Store interface {
 	// ECImmutable if change altered anything else, ECConflict if the dossier cannot take the
 	// registration (closed).
 	UpdateCase(ctx context.Context, id string, change func(*Case) (CaseChange, error)) (*Case, error)
+
 	// CaseMessages lists a case's messages, oldest first, with their registrations.
 	// CaseMessage returns one (ECNotFound).
 	CaseMessages(ctx context.Context, caseID string) ([]CaseMessage, error)
 	CaseMessage(ctx context.Context, id string) (CaseMessage, error)
+}
 
+// WebhookStore keeps the portals' webhooks and their deliveries. Used by webhook.go.
+type WebhookStore interface {
 	// SetWebhook stores (or replaces) a client's webhook with w. Webhook returns one by client
 	// id (ECNotFound). WebhookDeliveries lists a client's delivery attempts for the cases of
 	// one applicant, newest first.
 	SetWebhook(ctx context.Context, wh Webhook, w Write) error
 	Webhook(ctx context.Context, clientID string) (Webhook, error)
 	WebhookDeliveries(ctx context.Context, clientID, applicant string, limit int) ([]WebhookDelivery, error)
+}
 
+// AuditStore reads the audit trail. Used by dossiers.go and registrations.go.
+type AuditStore interface {
 	// Audit lists audit events about one entity, oldest first.
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
+}
 
+// IdempotencyStore reads the records of earlier requests. Used by service.go.
+type IdempotencyStore interface {
 	// Idempotency returns the record of an earlier request with this key (ECNotFound).
 	Idempotency(ctx context.Context, principalID, key string) (IdempotencyRecord, error)
 }

@@ -52,13 +52,13 @@ func (p Principal) ActFor(field string, ids []string) (Principal, error) {
 	case !p.Has(RolePortal):
 		return p, Errorf(ECForbidden, "only portal clients may act for an applicant (%s)", field)
 	case len(ids) == 0:
-		return p, validationErr(field, "is required: a portal names, in every request, the codice fiscale or partita IVA of the applicant it acts for")
+		return p, Invalid(field, "is required: a portal names, in every request, the codice fiscale or partita IVA of the applicant it acts for")
 	case len(ids) > 1:
-		return p, validationErr(field, "is sent %d times: a request acts for one applicant", len(ids))
+		return p, Invalid(field, "is sent %d times: a request acts for one applicant", len(ids))
 	}
 	norm, _, problem := ParseApplicant(ids[0])
 	if problem != "" {
-		return p, validationErr(field, "%s", problem)
+		return p, Invalid(field, "%s", problem)
 	}
 	p.Applicant, p.Roles, p.Offices = norm, []Role{RolePortal}, []string{}
 	return p, nil

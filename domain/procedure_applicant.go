@@ -51,7 +51,7 @@ func checkApplicantFields(proc Procedure, form json.RawMessage, applicant string
 	}
 	var doc any
 	if err := json.Unmarshal(form, &doc); err != nil {
-		return validationErr("form", "is not valid JSON: %v", err)
+		return Invalid("form", "is not valid JSON: %v", err)
 	}
 	var v Validation
 	for _, pointer := range fields {

@@ -10,6 +10,8 @@ import (
 	"github.com/sportello/sportello/domain/catalogue"
 )
 
+// The services in this file use the ports OfficeStore, ClassStore and ProcedureStore (ports.go).
+
 // CreateProcedure publishes a procedure in the service catalogue; only admins manage it. The
 // form schema must compile as JSON Schema; the office, every step's office and the class must
 // exist (the class valid today). Returns forbidden, validation_failed, conflict (code taken).
@@ -54,7 +56,7 @@ func (s *Service) checkProcedureRefs(ctx context.Context, in Procedure) error {
 // applicants), optionally only the procedures that serve audience. Returns validation_failed.
 func (s *Service) Procedures(ctx context.Context, audience Audience) ([]Procedure, error) {
 	if audience != "" && !slices.Contains(Audiences, audience) {
-		return nil, validationErr("audience", "must be one of %v", Audiences)
+		return nil, Invalid("audience", "must be one of %v", Audiences)
 	}
 	all, err := s.Store.Procedures(ctx)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"slices"
 )
 
+// The services in this file use the ports RegisterStore and OfficeStore (ports.go).
+
 // checkUnclassified refuses a registration without class, naming class, unless its register
 // allows classifying later (Register.AllowUnclassified). It runs before the counter is
 // touched, so a refused registration consumes no number (R2).
@@ -15,13 +17,13 @@ func (s *Service) checkUnclassified(ctx context.Context, in NewRegistration) err
 	}
 	reg, err := s.register(ctx, in.Register)
 	if IsCode(err, ECNotFound) {
-		return validationErr("register", "unknown register %s", in.Register)
+		return Invalid("register", "unknown register %s", in.Register)
 	}
 	if err != nil {
 		return fmt.Errorf("register %s: %w", in.Register, err)
 	}
 	if !reg.AllowUnclassified {
-		return validationErr("class", "is required: register %s does not allow registering without a class", in.Register)
+		return Invalid("class", "is required: register %s does not allow registering without a class", in.Register)
 	}
 	return nil
 }

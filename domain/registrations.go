@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports RegistrationStore and AuditStore (ports.go).
+
 // NewRegistration is the input of Register: what the client states about the document. Number,
 // date and digests are assigned by the system, never by the client (R1).
 type NewRegistration struct {
@@ -100,7 +102,7 @@ func MayRegister(p Principal) error {
 // importer and in is not incoming: an import brings in the mail the administration received.
 func mayRegisterDirection(p Principal, in NewRegistration) error {
 	if (in.Direction == Outgoing || in.Direction == Internal) && !p.Has(RoleProtocolOperator, RoleRecordsOfficer) {
-		return validationErr("direction", "an importer registers incoming documents only, not %s", in.Direction)
+		return Invalid("direction", "an importer registers incoming documents only, not %s", in.Direction)
 	}
 	return nil
 }

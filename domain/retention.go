@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports ClassStore, DossierStore, HoldStore and DisposalStore (ports.go).
+
 // Retention (C4). A dossier is kept for its class's RetentionYears from the day it was closed:
 // it is due for disposal on closed_at's date in Rome plus that many years. A registration
 // filed in a dossier follows the dossier. A registration in no dossier follows its own class,
@@ -110,7 +112,7 @@ func (s *Service) DueForDisposal(ctx context.Context, p Principal, on string) ([
 	if on == "" {
 		on = s.now().In(s.Location).Format(time.DateOnly)
 	} else if !ValidDate(on) {
-		return nil, validationErr("on", "must be a date YYYY-MM-DD")
+		return nil, Invalid("on", "must be a date YYYY-MM-DD")
 	}
 	rt, err := s.loadRetention(ctx)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 )
 
+// The services in this file use the port IdempotencyStore (ports.go).
+
 // Service carries out every use case: it authorises the principal, applies the rules and runs
 // one unit of work through the Store. Handlers call exactly one Service method per request.
 type Service struct {

@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port WebhookStore (ports.go).
+
 // Webhook is a portal's endpoint for the events of the cases it submitted. Every delivery is
 // signed with HMAC-SHA256 under Secret, so the portal can tell it came from this instance.
 type Webhook struct {
@@ -109,7 +111,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p Principal, limit int)
 		return nil, err
 	}
 	if limit < 0 || limit > MaxLimit {
-		return nil, validationErr("limit", "must be between 1 and %d", MaxLimit)
+		return nil, Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}
 	if limit == 0 {
 		limit = DefaultLimit

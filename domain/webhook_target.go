@@ -149,10 +149,10 @@ var (
 func (l WebhookAllowList) CheckWebhookURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
-		return nil, validationErr("url", "must be an absolute https URL")
+		return nil, Invalid("url", "must be an absolute https URL")
 	}
 	if u.User != nil {
-		return nil, validationErr("url", "must not carry a user name or password")
+		return nil, Invalid("url", "must not carry a user name or password")
 	}
 	port := u.Port()
 	if port == "" {
@@ -161,10 +161,10 @@ func (l WebhookAllowList) CheckWebhookURL(raw string) (*url.URL, error) {
 	ip, _ := netip.ParseAddr(u.Hostname())
 	listed := l.Lists(u.Hostname(), port, ip)
 	if u.Scheme == "http" && !listed {
-		return nil, validationErr("url", "must use https: plain http only for origins the administrator allows")
+		return nil, Invalid("url", "must use https: plain http only for origins the administrator allows")
 	}
 	if ip.IsValid() && InternalAddr(ip) && !listed {
-		return nil, validationErr("url", "must not point to a loopback, private, link-local, multicast or reserved address")
+		return nil, Invalid("url", "must not point to a loopback, private, link-local, multicast or reserved address")
 	}
 	return u, nil
 }

@@ -41,7 +41,7 @@ func TestLoadOrCreateSelfSigned(t *testing.T) {
 		if len(c.UnknownExtKeyUsage) != 1 || !c.UnknownExtKeyUsage[0].Equal(documentSigningEKU) {
 			t.Errorf("EKU %v, want id-kp-documentSigning", c.UnknownExtKeyUsage)
 		}
-		if years := c.NotAfter.Sub(time.Now()).Hours() / 24 / 365; years < 9.9 || years > 10.1 {
+		if years := time.Until(c.NotAfter).Hours() / 24 / 365; years < 9.9 || years > 10.1 {
 			t.Errorf("valid for %.1f years, want 10", years)
 		}
 		if _, ok := first.Signer.Public().(*ecdsa.PublicKey); !ok {

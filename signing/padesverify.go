@@ -116,12 +116,20 @@ func verifyPDF(pdf []byte, roots *x509.CertPool) (Report, error) {
 // verifyOptions accepts what Sportello seals with: document-signing EKU
 // preferred, the common alternatives tolerated, digitalSignature required.
 func verifyOptions(roots *x509.CertPool) *verify.VerifyOptions {
-	opts := verify.DefaultVerifyOptions()
-	opts.TrustedRoots = roots
-	opts.SkipRevocationCheck = true
-	opts.EnableExternalRevocationCheck = false
-	return opts
+	return &verify.VerifyOptions{
+		RequiredEKUs:                  []x509.ExtKeyUsage{documentSigningKeyUsage},
+		AllowedEKUs:                   []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageClientAuth},
+		RequireDigitalSignatureKU:     true,
+		ValidateTimestampCertificates: true,
+		TrustedRoots:                  roots,
+		SkipRevocationCheck:           true,
+		HTTPTimeout:                   10 * time.Second,
+	}
 }
+
+// documentSigningKeyUsage is id-kp-documentSigning (1.3.6.1.5.5.7.3.36, RFC 9336), which
+// crypto/x509 has no name for.
+const documentSigningKeyUsage = x509.ExtKeyUsage(36)
 
 // signerProblem turns pdfsign's findings into one error. Warnings (such as
 // "no trusted time") are not failures; validation errors are.

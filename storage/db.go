@@ -90,10 +90,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	case strings.HasPrefix(url, "sqlite:"):
 		db, err = openSQLite(url, opts)
 	default:
-		return nil, fmt.Errorf("open database: unsupported URL %q: want postgres://… or sqlite:PATH", redact(url))
+		return nil, fmt.Errorf("open database: unsupported URL %q: want postgres://… or sqlite:PATH", Redacted(url))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", redact(url), err)
+		return nil, fmt.Errorf("open database %s: %w", Redacted(url), err)
 	}
 	db.log, db.now = opts.Logger, time.Now
 	if db.log == nil {
@@ -101,7 +101,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("open database %s: %w", redact(url), err)
+		return nil, fmt.Errorf("open database %s: %w", Redacted(url), err)
 	}
 	return db, nil
 }
@@ -203,18 +203,15 @@ func pingBusy(db *sql.DB) error {
 
 // sqlitePath returns the absolute file path of a sqlite: URL.
 func sqlitePath(rawURL string) (string, error) {
-	p := strings.TrimPrefix(rawURL, "sqlite:")
-	if strings.HasPrefix(p, "//") {
-		p = p[2:] // sqlite://rel/path, sqlite:///abs/path
-	}
+	p := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//") // sqlite://rel/path, sqlite:///abs/path
 	if p == "" || p == ":memory:" || strings.ContainsAny(p, "?#") {
 		return "", fmt.Errorf("want sqlite:PATH with the path of a database file, got %q", rawURL)
 	}
 	return filepath.Abs(p)
 }
 
-// redact hides the password of a database URL in error messages.
-func redact(raw string) string {
+// Redacted returns a database URL with its password masked, for error messages and logs.
+func Redacted(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return raw

@@ -122,6 +122,7 @@ func (db *DB) migrateJobs(ctx context.Context) error {
 			if !ok {
 				return errors.New("not in a database/sql transaction")
 			}
+			//lint:ignore SA1019 deprecated for PostgreSQL, where some versions cannot share a transaction; on SQLite one write transaction is what excludes other processes
 			res, err = m.MigrateTx(ctx, sqlTx, rivermigrate.DirectionUp, nil)
 			return err
 		})

@@ -26,7 +26,7 @@ func (m *Main) OpenExisting(ctx context.Context) error {
 	}
 	file, isSQLite, err := storage.SQLiteFile(cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("database %s: %w", Redacted(cfg.DatabaseURL), err)
+		return fmt.Errorf("database %s: %w", storage.Redacted(cfg.DatabaseURL), err)
 	}
 	if isSQLite {
 		if fi, err := os.Stat(file); err != nil || !fi.Mode().IsRegular() {
@@ -35,10 +35,10 @@ func (m *Main) OpenExisting(ctx context.Context) error {
 	}
 	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: m.Logger})
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", Redacted(cfg.DatabaseURL), err)
+		return err // storage.Open names the operation and the database
 	}
 	m.DB = db
-	where := Redacted(cfg.DatabaseURL)
+	where := storage.Redacted(cfg.DatabaseURL)
 	if current, _, err := db.SchemaVersion(ctx); err != nil {
 		return fmt.Errorf("database %s: %w", where, err)
 	} else if current == 0 {

@@ -266,12 +266,3 @@ func (c *Config) Logger() *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
-
-// Redacted returns the database URL with its password masked, for logs.
-func Redacted(dbURL string) string {
-	u, err := url.Parse(dbURL)
-	if err != nil || u.User == nil {
-		return dbURL
-	}
-	return u.Redacted()
-}

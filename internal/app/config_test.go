@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/storage"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -40,7 +42,7 @@ func TestLoad(t *testing.T) {
 		if c.DatabaseURL != "postgres://u:secret@db/sportello" {
 			t.Fatalf("database url %q", c.DatabaseURL)
 		}
-		if r := Redacted(c.DatabaseURL); strings.Contains(r, "secret") {
+		if r := storage.Redacted(c.DatabaseURL); strings.Contains(r, "secret") {
 			t.Fatalf("Redacted leaks the password: %s", r)
 		}
 	})
@@ -128,4 +130,17 @@ func TestLoadRateLimits(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOpenDatabaseErrorSaidOnce: an unusable database URL is reported once, naming the
+// operation and the URL without its password, by Open, OpenExisting and Reindex alike.
+func TestOpenDatabaseErrorSaidOnce(t *testing.T) {
+	cfg := Config{DatabaseURL: "mysql://user:secret@localhost/db", Data: t.TempDir()}
+	m := New(cfg, nil)
+	_, reindexErr := Reindex(t.Context(), cfg)
+	for name, err := range map[string]error{"Open": m.Open(t.Context()), "OpenExisting": m.OpenExisting(t.Context()), "Reindex": reindexErr} {
+		if err == nil || strings.Count(err.Error(), "open database") != 1 || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: %v, want one \"open database\" and no password", name, err)
+		}
+	}
 }

@@ -81,7 +81,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: m.Logger})
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", Redacted(cfg.DatabaseURL), err)
+		return err // storage.Open names the operation and the database
 	}
 	m.DB = db
 	if cfg.AutoMigrate {
@@ -122,7 +122,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
 	m.openJournals()
 	m.openWebhooks()
-	m.Logger.Info("storage ready", "engine", db.Engine(), "database", Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
+	m.Logger.Info("storage ready", "engine", db.Engine(), "database", storage.Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
 	return nil
 }
 

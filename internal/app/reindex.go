@@ -20,7 +20,7 @@ import (
 func Reindex(ctx context.Context, cfg Config) (uint64, error) {
 	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{})
 	if err != nil {
-		return 0, fmt.Errorf("open database %s: %w", Redacted(cfg.DatabaseURL), err)
+		return 0, err // storage.Open names the operation and the database
 	}
 	defer db.Close()
 	if err := db.CheckSchema(ctx); err != nil {

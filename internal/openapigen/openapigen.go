@@ -1,7 +1,7 @@
-// Package openapigen generates the API's documentation from the handlers' swag annotations:
-// docs/docs.go and docs/swagger.json (Swagger 2.0, swag's own output) and openapi.yaml, the
-// OpenAPI 3 contract, converted with kin-openapi and completed where Swagger 2.0 cannot say
-// what the API does (problem+json errors, any-media-type downloads, a JSON multipart part,
+// Package openapigen generates openapi.yaml, the API's OpenAPI 3 contract, from the handlers'
+// swag annotations: swag writes its Swagger 2.0 output into a temporary directory (nothing reads
+// it but the converter, so it is not committed), kin-openapi converts it, and the result is
+// completed where Swagger 2.0 cannot say what the API does (problem+json errors, any-media-type downloads, a JSON multipart part,
 // bearer authentication). The output depends only on the source: CI regenerates it and fails
 // on a difference.
 package openapigen
@@ -27,12 +27,8 @@ const Command = "go generate ./api"
 // Output is the generated files, by path relative to the repository root.
 type Output map[string][]byte
 
-// Paths of the generated files, relative to the repository root.
-const (
-	DocsGoPath      = "docs/docs.go"
-	SwaggerJSONPath = "docs/swagger.json"
-	OpenAPIPath     = "openapi.yaml"
-)
+// OpenAPIPath is the generated contract's path, relative to the repository root.
+const OpenAPIPath = "openapi.yaml"
 
 // Generate parses root/api and returns the generated files without writing them.
 func Generate(root string) (Output, error) {
@@ -45,7 +41,7 @@ func Generate(root string) (Output, error) {
 		SearchDir:         filepath.Join(root, "api"),
 		MainAPIFile:       "router.go",
 		OutputDir:         tmp,
-		OutputTypes:       []string{"go", "json"},
+		OutputTypes:       []string{"json"},
 		PackageName:       "docs",
 		RequiredByDefault: true,
 		Strict:            true,
@@ -55,16 +51,15 @@ func Generate(root string) (Output, error) {
 	if err := gen.New().Build(cfg); err != nil {
 		return nil, fmt.Errorf("swag: %w", err)
 	}
-	out := Output{}
-	for path, name := range map[string]string{DocsGoPath: "docs.go", SwaggerJSONPath: "swagger.json"} {
-		if out[path], err = os.ReadFile(filepath.Join(tmp, name)); err != nil {
-			return nil, err
-		}
-	}
-	if out[OpenAPIPath], err = Convert(out[SwaggerJSONPath]); err != nil {
+	swaggerJSON, err := os.ReadFile(filepath.Join(tmp, "swagger.json"))
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	contract, err := Convert(swaggerJSON)
+	if err != nil {
+		return nil, err
+	}
+	return Output{OpenAPIPath: contract}, nil
 }
 
 // Write stores the files under root.

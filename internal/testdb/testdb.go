@@ -148,10 +148,7 @@ func RawDB(tb testing.TB, dbURL string) *sql.DB {
 	tb.Helper()
 	driver, dsn := "pgx", dbURL
 	if !IsPostgres(dbURL) {
-		path := strings.TrimPrefix(dbURL, "sqlite:")
-		if strings.HasPrefix(path, "//") {
-			path = path[2:]
-		}
+		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite:"), "//")
 		driver = "sqlite3"
 		dsn = (&url.URL{Scheme: "file", Path: path}).String() +
 			"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(on)"

@@ -1,5 +1,4 @@
-// Command openapigen regenerates docs/docs.go, docs/swagger.json and openapi.yaml from the
-// swag annotations in api/. Run it through `go generate ./api`.
+// Command openapigen regenerates openapi.yaml from the swag annotations in api/. Run it through `go generate ./api`.
 package main
 
 import (
