@@ -180,6 +180,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 500,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "Page size (1-500, default 50)",
                         "name": "limit",
@@ -257,6 +259,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -526,6 +529,7 @@ const docTemplate = `{
                         "in": "header"
                     },
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -642,6 +646,7 @@ const docTemplate = `{
                 "summary": "Complete a step of a case",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -762,6 +767,7 @@ const docTemplate = `{
                         "in": "header"
                     },
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -947,6 +953,7 @@ const docTemplate = `{
                 "summary": "Add classes to the scheme (bulk import)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1111,6 +1118,7 @@ const docTemplate = `{
                 "summary": "Close a class from a date",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1221,6 +1229,8 @@ const docTemplate = `{
                 "summary": "List API clients and their keys",
                 "parameters": [
                     {
+                        "maximum": 500,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "Page size, 1 to 500 (default 50)",
                         "name": "limit",
@@ -1291,6 +1301,7 @@ const docTemplate = `{
                 "summary": "Create an API client",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1397,6 +1408,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1506,6 +1518,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1648,6 +1661,7 @@ const docTemplate = `{
                 "summary": "Dispose of dossiers and registrations (scarto)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1823,6 +1837,7 @@ const docTemplate = `{
                 "summary": "Store an unregistered document",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -2088,6 +2103,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "description": "Year of opening",
                         "name": "year",
@@ -2124,6 +2141,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 500,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "Page size (1-500, default 50)",
                         "name": "limit",
@@ -2188,6 +2207,7 @@ const docTemplate = `{
                 "summary": "Open a dossier (fascicolo)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -2356,6 +2376,7 @@ const docTemplate = `{
                 "summary": "Close a dossier",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2534,6 +2555,7 @@ const docTemplate = `{
                 "summary": "File a registration or a document into a dossier (fascicolazione)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2647,6 +2669,7 @@ const docTemplate = `{
                 "summary": "Reopen a dossier",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2763,6 +2786,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 500,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "Page size, 1 to 500 (default 50)",
                         "name": "limit",
@@ -2833,6 +2858,7 @@ const docTemplate = `{
                 "summary": "Place a legal hold",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2932,6 +2958,7 @@ const docTemplate = `{
                 "summary": "Release a legal hold",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3386,6 +3413,7 @@ const docTemplate = `{
                 "summary": "Create an office",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3545,6 +3573,7 @@ const docTemplate = `{
                 "summary": "Publish a procedure",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3691,6 +3720,7 @@ const docTemplate = `{
                 "summary": "Create a special register (repertorio)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3965,6 +3995,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "description": "Registration year",
                         "name": "year",
@@ -4039,6 +4071,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 500,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "Page size (1-500, default 50)",
                         "name": "limit",
@@ -4103,6 +4137,7 @@ const docTemplate = `{
                 "summary": "Register a document (registrazione di protocollo)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -4227,12 +4262,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4243,6 +4281,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4309,12 +4348,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4325,6 +4367,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4424,6 +4467,7 @@ const docTemplate = `{
                 "summary": "Annul a registration (annullamento)",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -4432,12 +4476,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4448,6 +4495,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4552,12 +4600,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4568,6 +4619,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4660,12 +4712,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4676,6 +4731,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4761,12 +4817,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4777,6 +4836,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4843,12 +4903,15 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "PG",
+                        "x-pattern": "register",
                         "description": "Register code",
                         "name": "register",
                         "in": "path",
                         "required": true
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "example": 2026,
                         "description": "Year",
@@ -4859,6 +4922,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "0000042",
+                        "x-pattern": "protocol_number",
                         "description": "Protocol number",
                         "name": "number",
                         "in": "path",
@@ -4946,6 +5010,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 9999,
+                        "minimum": 1000,
                         "type": "integer",
                         "description": "Year",
                         "name": "year",
@@ -5012,6 +5078,8 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "maximum": 100,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "1 to 100, default 20",
                         "name": "limit",
@@ -5090,6 +5158,7 @@ const docTemplate = `{
                 "summary": "Set the webhook for case events",
                 "parameters": [
                     {
+                        "maxLength": 255,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -5181,6 +5250,8 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "maximum": 500,
+                        "minimum": 1,
                         "type": "integer",
                         "description": "How many (1-500, default 50)",
                         "name": "limit",
@@ -5767,6 +5838,7 @@ const docTemplate = `{
                 },
                 "replaced_by": {
                     "type": "string",
+                    "x-pattern": "class",
                     "example": "VI.4"
                 }
             }
@@ -5900,6 +5972,7 @@ const docTemplate = `{
                 "tax_code": {
                     "description": "codice fiscale or partita IVA",
                     "type": "string",
+                    "x-pattern": "tax_code",
                     "example": "RSSMRA80A01H501U"
                 },
                 "type": {
@@ -6879,6 +6952,7 @@ const docTemplate = `{
             "properties": {
                 "code": {
                     "type": "string",
+                    "x-pattern": "class",
                     "example": "VI.3.2"
                 },
                 "description": {
@@ -6887,11 +6961,13 @@ const docTemplate = `{
                 "level": {
                     "description": "checked against the code when given",
                     "type": "integer",
+                    "maximum": 3,
                     "example": 3
                 },
                 "parent": {
                     "description": "must be the code without its last segment",
                     "type": "string",
+                    "x-pattern": "class",
                     "example": "VI.3"
                 },
                 "retention_years": {
@@ -6944,7 +7020,15 @@ const docTemplate = `{
                 "roles": {
                     "type": "array",
                     "items": {
-                        "type": "string"
+                        "type": "string",
+                        "enum": [
+                            "admin",
+                            "records_officer",
+                            "protocol_operator",
+                            "clerk",
+                            "portal",
+                            "importer"
+                        ]
                     },
                     "example": [
                         "portal"
@@ -6992,11 +7076,13 @@ const docTemplate = `{
                 "class": {
                     "description": "voce di titolario, valid today",
                     "type": "string",
+                    "x-pattern": "class",
                     "example": "VI.3"
                 },
                 "office": {
                     "description": "responsible office (UOR)",
                     "type": "string",
+                    "x-pattern": "office",
                     "example": "TEC"
                 },
                 "parent": {
@@ -7007,6 +7093,7 @@ const docTemplate = `{
                 "subject": {
                     "description": "oggetto (ChiaveDescrittiva)",
                     "type": "string",
+                    "maxLength": 2000,
                     "example": "Permesso di costruire, via Roma 1"
                 },
                 "type": {
@@ -7031,6 +7118,7 @@ const docTemplate = `{
             "properties": {
                 "class": {
                     "type": "string",
+                    "x-pattern": "class",
                     "example": "VI.3"
                 },
                 "dossier": {
@@ -7073,6 +7161,7 @@ const docTemplate = `{
             "properties": {
                 "code": {
                     "type": "string",
+                    "x-pattern": "office",
                     "example": "TEC"
                 },
                 "name": {
@@ -7107,15 +7196,19 @@ const docTemplate = `{
                 "class": {
                     "description": "class of the cases' registrations and dossiers",
                     "type": "string",
+                    "x-pattern": "class",
                     "example": "VIII.4"
                 },
                 "code": {
                     "type": "string",
+                    "x-pattern": "procedure",
                     "example": "scia-avvio-attivita"
                 },
                 "deadline_days": {
                     "description": "legal deadline in days (L. 241/1990 art. 2)",
                     "type": "integer",
+                    "maximum": 180,
+                    "minimum": 1,
                     "example": 60
                 },
                 "description": {
@@ -7132,6 +7225,7 @@ const docTemplate = `{
                 "office": {
                     "description": "responsible office",
                     "type": "string",
+                    "x-pattern": "office",
                     "example": "SUAP"
                 },
                 "required_documents": {
@@ -7170,6 +7264,7 @@ const docTemplate = `{
                 },
                 "code": {
                     "type": "string",
+                    "x-pattern": "register",
                     "example": "DELIB"
                 },
                 "name": {
@@ -7770,6 +7865,7 @@ const docTemplate = `{
                     "items": {
                         "type": "string"
                     },
+                    "x-pattern": "office",
                     "example": [
                         "TEC"
                     ]
