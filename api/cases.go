@@ -18,7 +18,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			X-Applicant-Id	header		string	true	"Codice fiscale or partita IVA of the applicant"
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	maxlength(255)
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			metadata		formData	string	true	"CaseMetadata as JSON"
 //	@Param			document		formData	file	false	"A document; repeat the part for more"
 //	@Success		201				{object}	Case

@@ -17,7 +17,7 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe: the same key and request answer the first result"	maxlength(255)
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			dossier			body		NewDossier	true	"The new dossier"
 //	@Success		201				{object}	Dossier
 //	@Header			201				{string}	Location			"URL of the new dossier"

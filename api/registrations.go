@@ -17,7 +17,7 @@ import (
 //	@Accept			multipart/form-data
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	maxlength(255)
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			metadata		formData	string	true	"RegistrationMetadata as JSON"
 //	@Param			document		formData	file	false	"The primary document (required unless the metadata names document_id)"
 //	@Param			attachment		formData	file	false	"An attachment; repeat the part for more"

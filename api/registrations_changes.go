@@ -90,7 +90,7 @@ func patchUnknown(path string) (domain.ErrorCode, string) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string				false	"Makes retries safe"	maxlength(255)
+//	@Param			Idempotency-Key	header		string				false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			register		path		string				true	"Register code"		example(PG)	extensions(x-pattern=register)
 //	@Param			year			path		int					true	"Year"				example(2026)	minimum(1000)	maximum(9999)
 //	@Param			number			path		string				true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)

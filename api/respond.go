@@ -33,6 +33,9 @@ var yearParam = regexp.MustCompile(`^[0-9]{4}$`)
 func refParam(c *gin.Context) (domain.Ref, error) {
 	var v domain.Validation
 	ref := domain.Ref{Register: c.Param("register")}
+	if !domain.Patterns["register"].MatchString(ref.Register) {
+		v.Add("register", "must be a register code such as PG, not %q", ref.Register)
+	}
 	if y := c.Param("year"); yearParam.MatchString(y) {
 		ref.Year, _ = strconv.Atoi(y)
 	} else {

@@ -265,8 +265,8 @@ type ClassDetail struct {
 // the same columns as text/csv.
 type NewClass struct {
 	Code           string `json:"code" example:"VI.3.2" extensions:"x-pattern=class"`
-	Level          int    `json:"level,omitempty" example:"3" maximum:"3"`                      // checked against the code when given
-	Parent         string `json:"parent,omitempty" example:"VI.3" extensions:"x-pattern=class"` // must be the code without its last segment
+	Level          int    `json:"level,omitempty" example:"3" maximum:"3"` // checked against the code when given
+	Parent         string `json:"parent,omitempty" example:"VI.3"`         // must be the code without its last segment
 	Title          string `json:"title" example:"Permessi di costruire"`
 	Description    string `json:"description,omitempty"`
 	RetentionYears *int   `json:"retention_years,omitempty" example:"10"`                  // absent = permanent

@@ -16,7 +16,7 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	maxlength(255)
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			webhook			body		NewWebhook	true	"The endpoint"
 //	@Success		201				{object}	Webhook
 //	@Failure		401,403,413,415,422,500,503	{object}	Problem

@@ -260,6 +260,7 @@ const docTemplate = `{
                     },
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -530,6 +531,7 @@ const docTemplate = `{
                     },
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -647,6 +649,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -768,6 +771,7 @@ const docTemplate = `{
                     },
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -954,6 +958,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1119,6 +1124,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1302,6 +1308,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1409,6 +1416,7 @@ const docTemplate = `{
                     },
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1519,6 +1527,7 @@ const docTemplate = `{
                     },
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1662,6 +1671,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -1838,6 +1848,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -2208,6 +2219,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -2377,6 +2389,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2556,6 +2569,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2670,6 +2684,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2859,6 +2874,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -2959,6 +2975,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3414,6 +3431,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3574,6 +3592,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -3721,6 +3740,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -4138,6 +4158,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe: the same key and request answer the first result",
                         "name": "Idempotency-Key",
@@ -4468,6 +4489,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -5159,6 +5181,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "maxLength": 255,
+                        "minLength": 1,
                         "type": "string",
                         "description": "Makes retries safe",
                         "name": "Idempotency-Key",
@@ -6967,7 +6990,6 @@ const docTemplate = `{
                 "parent": {
                     "description": "must be the code without its last segment",
                     "type": "string",
-                    "x-pattern": "class",
                     "example": "VI.3"
                 },
                 "retention_years": {
