@@ -26,7 +26,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			on		query		string	false	"Only classes valid on this date (YYYY-MM-DD)"	format(date)
-//	@Param			under	query		string	false	"Only this class and its descendants"	example(VI)
+//	@Param			under	query		string	false	"Only this class and its descendants"	example(VI)	extensions(x-pattern=class)
 //	@Param			format	query		string	false	"tree (default) or flat"	Enums(tree, flat)
 //	@Success		200		{object}	ClassList
 //	@Failure		401,422,500,503	{object}	Problem

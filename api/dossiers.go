@@ -58,7 +58,7 @@ func (h *handlers) dossier(c *gin.Context, d *domain.Dossier) Dossier {
 //	@Tags			dossiers
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			class	query		string	false	"Class and its descendants (VI matches VI.3.2)"
+//	@Param			class	query		string	false	"Class and its descendants (VI matches VI.3.2)"	extensions(x-pattern=class)
 //	@Param			year	query		int		false	"Year of opening"	minimum(1000)	maximum(9999)
 //	@Param			status	query		string	false	"Status: closed excludes the disposed, which disposed lists"	Enums(open, closed, disposed)
 //	@Param			office	query		string	false	"Responsible office"

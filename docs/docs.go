@@ -889,6 +889,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "example": "VI",
+                        "x-pattern": "class",
                         "description": "Only this class and its descendants",
                         "name": "under",
                         "in": "query"
@@ -2109,6 +2110,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-pattern": "class",
                         "description": "Class and its descendants (VI matches VI.3.2)",
                         "name": "class",
                         "in": "query"
