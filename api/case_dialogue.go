@@ -142,7 +142,7 @@ func (h *handlers) listCaseMessages(c *gin.Context) {
 //	@Security		BearerAuth
 //	@Param			Idempotency-Key	header		string			false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string			true	"Case id"
-//	@Param			index			path		int				true	"Step index, from 0"
+//	@Param			index			path		int				true	"Step index, from 0"	minimum(0)
 //	@Param			step			body		CaseStepDone	true	"Outcome note"
 //	@Success		200				{object}	Case
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem

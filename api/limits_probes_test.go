@@ -22,6 +22,7 @@ type limitProbes struct {
 	s             *apptest.Server
 	staff, portal string
 	ref           api.Registration
+	caseID        string
 	probes        map[string]probe
 }
 
@@ -40,7 +41,8 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	c.json("POST", "/v1/classes", s.AdminToken, map[string]any{"code": "VI.3.2", "parent": "VI.3", "title": "Sottoclasse"}).
 		expect(t, http.StatusCreated)
 	l.ref = c.mustRegister(l.staff, "Registrazione delle prove")
-	caseID := c.mustSubmitSCIA(l.portal, bizApplicant).ID
+	l.caseID = c.mustSubmitSCIA(l.portal, bizApplicant).ID
+	caseID := l.caseID
 	var client api.CreatedClient
 	c.json("POST", "/v1/clients", s.AdminToken, map[string]any{"name": "da ruotare", "roles": []string{"clerk"}}).
 		decode(t, http.StatusCreated, &client)
@@ -150,7 +152,7 @@ func (l *limitProbes) parameterProbe(key string) (probe, bool) {
 		token, headers = l.portal, append(headers, "X-Applicant-Id", bizApplicant)
 	}
 	fill := strings.NewReplacer("{register}", l.ref.Register, "{year}", strconv.Itoa(l.ref.Year),
-		"{number}", l.ref.NumberFormatted, "{index}", "0")
+		"{number}", l.ref.NumberFormatted, "{index}", "0", "{id}", l.caseID)
 	return probe{field: name, ascii: in == "header", send: func(v any) *response {
 		s, p, h := fmt.Sprint(v), path, headers
 		switch in {

@@ -43,7 +43,7 @@ func (h *handlers) getDocument(c *gin.Context) { h.serveContent(c, -1) }
 //	@Param			register	path		string	true	"Register code"		example(PG)	extensions(x-pattern=register)
 //	@Param			year		path		int		true	"Year"				example(2026)	minimum(1000)	maximum(9999)
 //	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
-//	@Param			index		path		int		true	"Attachment index, from 0"
+//	@Param			index		path		int		true	"Attachment index, from 0"	minimum(0)
 //	@Success		200			{file}		binary
 //	@Header			200			{string}	ETag				"Quoted hex SHA-256"
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."

@@ -663,6 +663,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "minimum": 0,
                         "type": "integer",
                         "description": "Step index, from 0",
                         "name": "index",
@@ -3191,6 +3192,7 @@ const docTemplate = `{
                 "summary": "Consistency proof",
                 "parameters": [
                     {
+                        "minimum": 0,
                         "type": "integer",
                         "description": "Size of the earlier checkpoint",
                         "name": "from",
@@ -3198,6 +3200,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "minimum": 0,
                         "type": "integer",
                         "description": "Size of the later checkpoint",
                         "name": "to",
@@ -3262,6 +3265,7 @@ const docTemplate = `{
                 "summary": "Inclusion proof",
                 "parameters": [
                     {
+                        "minimum": 0,
                         "type": "integer",
                         "description": "Leaf index (0-based)",
                         "name": "index",
@@ -3269,6 +3273,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "minimum": 0,
                         "type": "integer",
                         "description": "Tree size: a checkpoint's size",
                         "name": "size",
@@ -4650,6 +4655,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "minimum": 0,
                         "type": "integer",
                         "description": "Attachment index, from 0",
                         "name": "index",
