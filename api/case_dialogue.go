@@ -19,7 +19,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			X-Applicant-Id	header		string					false	"Codice fiscale or partita IVA of the applicant (portals)"
-//	@Param			Idempotency-Key	header		string					false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string					false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string					true	"Case id"
 //	@Param			transition		body		CaseTransitionRequest	false	"The move (JSON)"
 //	@Success		200				{object}	CaseTransitionResult
@@ -83,7 +83,7 @@ func (h *handlers) transitionCase(c *gin.Context) {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			X-Applicant-Id	header		string	false	"Codice fiscale or partita IVA of the applicant (portals)"
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string	true	"Case id"
 //	@Param			metadata		formData	string	true	"CaseMessageMetadata as JSON"
 //	@Param			document		formData	file	false	"A document; repeat the part for more"
@@ -140,9 +140,9 @@ func (h *handlers) listCaseMessages(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string			true	"Case id"
-//	@Param			index			path		int				true	"Step index, from 0"
+//	@Param			index			path		int				true	"Step index, from 0"	minimum(0)
 //	@Param			step			body		CaseStepDone	true	"Outcome note"
 //	@Success		200				{object}	Case
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem

@@ -18,7 +18,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			X-Applicant-Id	header		string	true	"Codice fiscale or partita IVA of the applicant"
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			metadata		formData	string	true	"CaseMetadata as JSON"
 //	@Param			document		formData	file	false	"A document; repeat the part for more"
 //	@Success		201				{object}	Case
@@ -88,7 +88,7 @@ func (h *handlers) getCase(c *gin.Context) {
 //	@Param			status			query		string	false	"Status"	Enums(submitted, in_progress, awaiting_applicant, approved, rejected, withdrawn)
 //	@Param			office			query		string	false	"Cases in this office's hands"
 //	@Param			overdue			query		bool	false	"true: only cases past their deadline"
-//	@Param			limit			query		int		false	"Page size (1-500, default 50)"
+//	@Param			limit			query		int		false	"Page size (1-500, default 50)"	minimum(1)	maximum(500)
 //	@Param			cursor			query		string	false	"next_cursor of the previous page"
 //	@Success		200				{object}	CaseList
 //	@Failure		401,403,422,500,503	{object}	Problem

@@ -26,7 +26,7 @@ import (
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			on		query		string	false	"Only classes valid on this date (YYYY-MM-DD)"	format(date)
-//	@Param			under	query		string	false	"Only this class and its descendants"	example(VI)
+//	@Param			under	query		string	false	"Only this class and its descendants"	example(VI)	extensions(x-pattern=class)
 //	@Param			format	query		string	false	"tree (default) or flat"	Enums(tree, flat)
 //	@Success		200		{object}	ClassList
 //	@Failure		401,422,500,503	{object}	Problem
@@ -99,7 +99,7 @@ const maxClassesBody = 8 << 20
 //	@Accept			text/csv
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			class			body		NewClass	true	"One class, an array of them, or CSV"
 //	@Success		201				{object}	ClassList
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
@@ -231,7 +231,7 @@ func byLine(err error, lines []int) error {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			code			path		string			true	"Class code"	example(VI.3)
 //	@Param			closing			body		ClassClosing	true	"From when, replaced by what, why"
 //	@Success		200				{object}	Class

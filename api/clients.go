@@ -16,7 +16,7 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			client			body		NewClient	true	"The new client"
 //	@Success		201				{object}	CreatedClient
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
@@ -57,7 +57,7 @@ var clientParams = []string{"limit", "cursor"}
 //	@Tags			clients
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			limit	query		int		false	"Page size, 1 to 500 (default 50)"
+//	@Param			limit	query		int		false	"Page size, 1 to 500 (default 50)"	minimum(1)	maximum(500)
 //	@Param			cursor	query		string	false	"next_cursor of the previous page"
 //	@Success		200		{object}	ClientList
 //	@Failure		401,403,422,500,503	{object}	Problem
@@ -94,7 +94,7 @@ func (h *handlers) listClients(c *gin.Context) {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			id				path		string	true	"Client id"
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			rotation		body		NewKey	false	"Grace period of the previous keys, expiry of the new one"
 //	@Success		201				{object}	CreatedKey
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
@@ -134,7 +134,7 @@ func (h *handlers) rotateKey(c *gin.Context) {
 //	@Security		BearerAuth
 //	@Param			id				path		string	true	"Client id"
 //	@Param			key_id			path		string	true	"Key id"
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Success		200				{object}	APIKey
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,422,500,503	{object}	Problem

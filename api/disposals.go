@@ -50,7 +50,7 @@ func (h *handlers) listDueForDisposal(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			disposal		body		NewDisposal	true	"What and under which authorisation"
 //	@Success		201				{object}	Disposal
 //	@Header			201				{string}	Location			"URL of the new disposal record"
@@ -107,7 +107,7 @@ func (h *handlers) getDisposal(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			hold			body		NewHold	true	"What and why"
 //	@Success		201				{object}	Hold
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
@@ -142,7 +142,7 @@ func (h *handlers) createHold(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string		true	"Hold id"
 //	@Param			release			body		HoldRelease	true	"Why"
 //	@Success		200				{object}	Hold

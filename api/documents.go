@@ -16,7 +16,7 @@ import (
 //	@Accept			multipart/form-data
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			metadata		formData	string	true	"DocumentMetadata as JSON"
 //	@Param			document		formData	file	true	"The document"
 //	@Success		201				{object}	Document

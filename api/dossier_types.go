@@ -8,10 +8,10 @@ import (
 
 // NewDossier opens a dossier (fascicolo). Year, number and identifier are assigned by the system.
 type NewDossier struct {
-	Class   string `json:"class" example:"VI.3"`                                                       // voce di titolario, valid today
-	Subject string `json:"subject" example:"Permesso di costruire, via Roma 1"`                        // oggetto (ChiaveDescrittiva)
+	Class   string `json:"class" example:"VI.3" extensions:"x-pattern=class"`                          // voce di titolario, valid today
+	Subject string `json:"subject" example:"Permesso di costruire, via Roma 1" maxLength:"2000"`       // oggetto (ChiaveDescrittiva)
 	Type    string `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"` // tipologia di fascicolo
-	Office  string `json:"office" example:"TEC"`                                                       // responsible office (UOR)
+	Office  string `json:"office" example:"TEC" extensions:"x-pattern=office"`                         // responsible office (UOR)
 	Parent  string `json:"parent,omitempty" example:"2026-VI.3-000001"`                                // id or identifier of the parent, for a sottofascicolo; same class, open
 }
 

@@ -17,7 +17,7 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe: the same key and request answer the first result"
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			dossier			body		NewDossier	true	"The new dossier"
 //	@Success		201				{object}	Dossier
 //	@Header			201				{string}	Location			"URL of the new dossier"
@@ -58,12 +58,12 @@ func (h *handlers) dossier(c *gin.Context, d *domain.Dossier) Dossier {
 //	@Tags			dossiers
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			class	query		string	false	"Class and its descendants (VI matches VI.3.2)"
-//	@Param			year	query		int		false	"Year of opening"
+//	@Param			class	query		string	false	"Class and its descendants (VI matches VI.3.2)"	extensions(x-pattern=class)
+//	@Param			year	query		int		false	"Year of opening"	minimum(1000)	maximum(9999)
 //	@Param			status	query		string	false	"Status: closed excludes the disposed, which disposed lists"	Enums(open, closed, disposed)
 //	@Param			office	query		string	false	"Responsible office"
 //	@Param			type	query		string	false	"Dossier type"	Enums(affare, attivita, persona_fisica, persona_giuridica, procedimento)
-//	@Param			limit	query		int		false	"Page size (1-500, default 50)"
+//	@Param			limit	query		int		false	"Page size (1-500, default 50)"	minimum(1)	maximum(500)
 //	@Param			cursor	query		string	false	"next_cursor of the previous page"
 //	@Success		200		{object}	DossierList
 //	@Failure		401,422,500,503	{object}	Problem

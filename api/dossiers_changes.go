@@ -17,7 +17,7 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string				false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string				false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string				true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Param			item			body		DossierItemRequest	true	"What to file"
 //	@Success		200				{object}	Dossier
@@ -53,7 +53,7 @@ func (h *handlers) fileInDossier(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string			true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Param			closing			body		DossierClosing	true	"Why"
 //	@Success		200				{object}	Dossier
@@ -70,7 +70,7 @@ func (h *handlers) closeDossier(c *gin.Context) { h.setDossierStatus(c, h.svc.Cl
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string			true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Param			reopening		body		DossierClosing	true	"Why"
 //	@Success		200				{object}	Dossier

@@ -25,7 +25,7 @@ var holdParams = []string{"active", "limit", "cursor"}
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			active	query		bool	false	"true: only active holds; false: only released ones"
-//	@Param			limit	query		int		false	"Page size, 1 to 500 (default 50)"
+//	@Param			limit	query		int		false	"Page size, 1 to 500 (default 50)"	minimum(1)	maximum(500)
 //	@Param			cursor	query		string	false	"next_cursor of the previous page"
 //	@Success		200		{object}	HoldList
 //	@Failure		401,403,422,500,503	{object}	Problem

@@ -83,10 +83,15 @@ func jsonIdempotency(c *gin.Context, body []byte) domain.Idempotency {
 
 // checkIdempotencyKey refuses a POST whose Idempotency-Key header is present but empty: the
 // client meant its retries to be safe, and taking the empty key for no key would quietly make
-// them unsafe (a retry would take a second number).
+// them unsafe (a retry would take a second number). A key too long to store is refused here
+// too, before the body is read, so that the answer names the header whatever the body holds.
 func (h *handlers) checkIdempotencyKey(c *gin.Context) {
-	if v, sent := c.Request.Header[idempotencyKeyHeader]; sent && c.Request.Method == http.MethodPost && strings.Join(v, "") == "" {
+	v, sent := c.Request.Header[idempotencyKeyHeader]
+	switch key := strings.Join(v, ""); {
+	case sent && c.Request.Method == http.MethodPost && key == "":
 		h.fail(c, domain.Invalid(idempotencyKeyHeader, "is empty: send a key unique to this request, or leave the header out"))
+	case len(key) > domain.MaxIdempotencyKey:
+		h.fail(c, domain.Invalid(idempotencyKeyHeader, "is longer than %d characters", domain.MaxIdempotencyKey))
 	}
 }
 

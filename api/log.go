@@ -46,8 +46,8 @@ func (h *handlers) getCheckpoint(c *gin.Context) {
 //	@Tags			transparency log
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			index	query		int	true	"Leaf index (0-based)"
-//	@Param			size	query		int	true	"Tree size: a checkpoint's size"
+//	@Param			index	query		int	true	"Leaf index (0-based)"	minimum(0)
+//	@Param			size	query		int	true	"Tree size: a checkpoint's size"	minimum(0)
 //	@Success		200		{object}	Proof
 //	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/log/proofs/inclusion [get]
@@ -79,8 +79,8 @@ func (h *handlers) getInclusionProof(c *gin.Context) {
 //	@Tags			transparency log
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			from	query		int	true	"Size of the earlier checkpoint"
-//	@Param			to		query		int	true	"Size of the later checkpoint"
+//	@Param			from	query		int	true	"Size of the earlier checkpoint"	minimum(0)
+//	@Param			to		query		int	true	"Size of the later checkpoint"	minimum(0)
 //	@Success		200		{object}	Proof
 //	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/log/proofs/consistency [get]

@@ -48,7 +48,7 @@ func (h *handlers) listProcedures(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string			false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			procedure		body		NewProcedure	true	"The procedure"
 //	@Success		201				{object}	Procedure
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"

@@ -45,9 +45,9 @@ type Sealer struct {
 //	@Tags			registrations
 //	@Produce		json,application/pdf
 //	@Security		BearerAuth
-//	@Param			register	path		string	true	"Register code"	example(PG)
-//	@Param			year		path		int		true	"Year"			example(2026)
-//	@Param			number		path		string	true	"Protocol number"	example(0000042)
+//	@Param			register	path		string	true	"Register code"	example(PG)	extensions(x-pattern=register)
+//	@Param			year		path		int		true	"Year"			example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{object}	Receipt
 //	@Failure		401,404,406,409,422,500,503	{object}	Problem
 //	@Router			/v1/registrations/{register}/{year}/{number}/receipt [get]

@@ -17,7 +17,7 @@ import (
 //	@Accept			multipart/form-data
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"
+//	@Param			Idempotency-Key	header		string	false	"Makes retries safe: the same key and request answer the first result"	minlength(1)	maxlength(255)
 //	@Param			metadata		formData	string	true	"RegistrationMetadata as JSON"
 //	@Param			document		formData	file	false	"The primary document (required unless the metadata names document_id)"
 //	@Param			attachment		formData	file	false	"An attachment; repeat the part for more"
@@ -75,7 +75,7 @@ func (up upload) registration() domain.NewRegistration {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			register	query		string	false	"Register code"	example(PG)
-//	@Param			year		query		int		false	"Registration year"
+//	@Param			year		query		int		false	"Registration year"	minimum(1000)	maximum(9999)
 //	@Param			direction	query		string	false	"Direction"	Enums(incoming, outgoing, internal)
 //	@Param			channel		query		string	false	"Channel"	Enums(web, pec, email, counter, paper, post, api)
 //	@Param			status		query		string	false	"Status"	Enums(active, annulled)
@@ -84,7 +84,7 @@ func (up upload) registration() domain.NewRegistration {
 //	@Param			office		query		string	false	"Assigned office code"
 //	@Param			from		query		string	false	"First protocol date, inclusive (YYYY-MM-DD)"	format(date)
 //	@Param			to			query		string	false	"Last protocol date, inclusive (YYYY-MM-DD)"	format(date)
-//	@Param			limit		query		int		false	"Page size (1-500, default 50)"
+//	@Param			limit		query		int		false	"Page size (1-500, default 50)"	minimum(1)	maximum(500)
 //	@Param			cursor		query		string	false	"next_cursor of the previous page"
 //	@Success		200			{object}	RegistrationList
 //	@Failure		401,422,500,503	{object}	Problem
@@ -141,9 +141,9 @@ func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 //	@Tags			registrations
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			register	path		string	true	"Register code"	example(PG)
-//	@Param			year		path		int		true	"Year"			example(2026)
-//	@Param			number		path		string	true	"Protocol number"	example(0000042)
+//	@Param			register	path		string	true	"Register code"	example(PG)	extensions(x-pattern=register)
+//	@Param			year		path		int		true	"Year"			example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{object}	Registration
 //	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/registrations/{register}/{year}/{number} [get]

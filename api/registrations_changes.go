@@ -20,9 +20,9 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			register	path		string				true	"Register code"		example(PG)
-//	@Param			year		path		int					true	"Year"				example(2026)
-//	@Param			number		path		string				true	"Protocol number"	example(0000042)
+//	@Param			register	path		string				true	"Register code"		example(PG)	extensions(x-pattern=register)
+//	@Param			year		path		int					true	"Year"				example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number		path		string				true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Param			patch		body		RegistrationPatch	true	"The fields to change"
 //	@Success		200			{object}	Registration
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
@@ -90,10 +90,10 @@ func patchUnknown(path string) (domain.ErrorCode, string) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string				false	"Makes retries safe"
-//	@Param			register		path		string				true	"Register code"		example(PG)
-//	@Param			year			path		int					true	"Year"				example(2026)
-//	@Param			number			path		string				true	"Protocol number"	example(0000042)
+//	@Param			Idempotency-Key	header		string				false	"Makes retries safe"	minlength(1)	maxlength(255)
+//	@Param			register		path		string				true	"Register code"		example(PG)	extensions(x-pattern=register)
+//	@Param			year			path		int					true	"Year"				example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number			path		string				true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Param			annulment		body		AnnulmentRequest	true	"Reason and authorising act"
 //	@Success		200				{object}	Registration
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
@@ -132,9 +132,9 @@ func (h *handlers) annulRegistration(c *gin.Context) {
 //	@Tags			registrations
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			register	path		string	true	"Register code"		example(PG)
-//	@Param			year		path		int		true	"Year"				example(2026)
-//	@Param			number		path		string	true	"Protocol number"	example(0000042)
+//	@Param			register	path		string	true	"Register code"		example(PG)	extensions(x-pattern=register)
+//	@Param			year		path		int		true	"Year"				example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{object}	History
 //	@Failure		401,404,422,500,503	{object}	Problem
 //	@Router			/v1/registrations/{register}/{year}/{number}/history [get]

@@ -22,9 +22,9 @@ import (
 //	@Tags			registrations
 //	@Produce		octet-stream
 //	@Security		BearerAuth
-//	@Param			register	path		string	true	"Register code"		example(PG)
-//	@Param			year		path		int		true	"Year"				example(2026)
-//	@Param			number		path		string	true	"Protocol number"	example(0000042)
+//	@Param			register	path		string	true	"Register code"		example(PG)	extensions(x-pattern=register)
+//	@Param			year		path		int		true	"Year"				example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{file}		binary
 //	@Header			200			{string}	ETag				"Quoted hex SHA-256"
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."
@@ -40,10 +40,10 @@ func (h *handlers) getDocument(c *gin.Context) { h.serveContent(c, -1) }
 //	@Tags			registrations
 //	@Produce		octet-stream
 //	@Security		BearerAuth
-//	@Param			register	path		string	true	"Register code"		example(PG)
-//	@Param			year		path		int		true	"Year"				example(2026)
-//	@Param			number		path		string	true	"Protocol number"	example(0000042)
-//	@Param			index		path		int		true	"Attachment index, from 0"
+//	@Param			register	path		string	true	"Register code"		example(PG)	extensions(x-pattern=register)
+//	@Param			year		path		int		true	"Year"				example(2026)	minimum(1000)	maximum(9999)
+//	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
+//	@Param			index		path		int		true	"Attachment index, from 0"	minimum(0)
 //	@Success		200			{file}		binary
 //	@Header			200			{string}	ETag				"Quoted hex SHA-256"
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."

@@ -26,22 +26,22 @@ func encodeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-var (
-	yearParam   = regexp.MustCompile(`^[0-9]{4}$`)
-	numberParam = regexp.MustCompile(`^[0-9]{1,15}$`)
-)
+var yearParam = regexp.MustCompile(`^[0-9]{4}$`)
 
 // refParam reads the registration named by the path. The number is accepted bare (`42`) or
 // formatted (`0000042`), since people copy it from stamps and receipts.
 func refParam(c *gin.Context) (domain.Ref, error) {
 	var v domain.Validation
 	ref := domain.Ref{Register: c.Param("register")}
+	if !domain.Patterns["register"].MatchString(ref.Register) {
+		v.Add("register", "must be a register code such as PG, not %q", ref.Register)
+	}
 	if y := c.Param("year"); yearParam.MatchString(y) {
 		ref.Year, _ = strconv.Atoi(y)
 	} else {
 		v.Add("year", "must be a four-digit year, not %q", y)
 	}
-	if n := c.Param("number"); numberParam.MatchString(n) {
+	if n := c.Param("number"); domain.ProtocolNumberPattern.MatchString(n) {
 		ref.Number, _ = strconv.ParseInt(n, 10, 64)
 	}
 	if ref.Number <= 0 {

@@ -39,7 +39,7 @@ var searchParams = []string{"q", "register", "year", "direction", "channel", "st
 //	@Security		BearerAuth
 //	@Param			q				query		string	false	"Query string"
 //	@Param			register		query		string	false	"Register code"
-//	@Param			year			query		int		false	"Year"
+//	@Param			year			query		int		false	"Year"	minimum(1000)	maximum(9999)
 //	@Param			direction		query		string	false	"incoming, outgoing or internal"
 //	@Param			channel			query		string	false	"Channel"
 //	@Param			status			query		string	false	"active or annulled (registrations); open, closed or disposed (dossiers)"
@@ -50,7 +50,7 @@ var searchParams = []string{"q", "register", "year", "direction", "channel", "st
 //	@Param			to				query		string	false	"Last date (protocol, opening or creation), YYYY-MM-DD"
 //	@Param			facets			query		string	false	"Comma-separated: register, year, direction, channel, class, office, status, kind"
 //	@Param			sort			query		string	false	"relevance (default) or date"
-//	@Param			limit			query		int		false	"1 to 100, default 20"
+//	@Param			limit			query		int		false	"1 to 100, default 20"	minimum(1)	maximum(100)
 //	@Param			cursor			query		string	false	"next_cursor of the previous page"
 //	@Param			min_position	query		int		false	"Wait until the index includes this write"
 //	@Success		200				{object}	SearchResult

@@ -9,17 +9,17 @@ import "time"
 // RegistrationMetadata is the `metadata` part of POST /v1/registrations: what the client states
 // about the document. Number, dates, digests and status are assigned by the system.
 type RegistrationMetadata struct {
-	Register               string           `json:"register,omitempty" example:"PG"`                                   // register code; default PG (protocollo generale)
-	Direction              string           `json:"direction" enums:"incoming,outgoing,internal"`                      // flow (tipologia di flusso)
-	Channel                string           `json:"channel,omitempty" enums:"web,pec,email,counter,paper,post,api"`    // how the document arrived or left; default api
-	Subject                string           `json:"subject" example:"Richiesta di permesso di costruire"`              // oggetto
-	Correspondents         []Correspondent  `json:"correspondents"`                                                    // mittenti and destinatari
-	SenderReference        *SenderReference `json:"sender_reference,omitempty"`                                        // the sender's own protocol number and date
-	Class                  string           `json:"class,omitempty" example:"VI.3"`                                    // voce di titolario
-	Offices                []string         `json:"offices,omitempty" example:"TEC"`                                   // UOR codes the document is assigned to
-	Confidential           bool             `json:"confidential,omitempty"`                                            // riservato: visible only to its offices and records officers
-	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"` // descriptions of the attachment parts, by index
-	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                               // an unregistered document whose content is the primary document, instead of a document part
+	Register               string           `json:"register,omitempty" example:"PG" extensions:"x-pattern=register"`       // register code; default PG (protocollo generale)
+	Direction              string           `json:"direction" enums:"incoming,outgoing,internal"`                          // flow (tipologia di flusso)
+	Channel                string           `json:"channel,omitempty" enums:"web,pec,email,counter,paper,post,api"`        // how the document arrived or left; default api
+	Subject                string           `json:"subject" example:"Richiesta di permesso di costruire" maxLength:"2000"` // oggetto
+	Correspondents         []Correspondent  `json:"correspondents" validate:"min=1"`                                       // mittenti and destinatari
+	SenderReference        *SenderReference `json:"sender_reference,omitempty"`                                            // the sender's own protocol number and date
+	Class                  string           `json:"class,omitempty" example:"VI.3" extensions:"x-pattern=class"`           // voce di titolario
+	Offices                []string         `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`         // UOR codes the document is assigned to
+	Confidential           bool             `json:"confidential,omitempty"`                                                // riservato: visible only to its offices and records officers
+	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"`     // descriptions of the attachment parts, by index
+	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                                   // an unregistered document whose content is the primary document, instead of a document part
 }
 
 // Correspondent is a sender (mittente) or recipient (destinatario).
@@ -27,7 +27,7 @@ type Correspondent struct {
 	Role    string `json:"role" enums:"sender,recipient"`
 	Type    string `json:"type" enums:"person,organization,administration"`
 	Name    string `json:"name" example:"Mario Rossi"`
-	TaxCode string `json:"tax_code,omitempty" example:"RSSMRA80A01H501U"` // codice fiscale or partita IVA
+	TaxCode string `json:"tax_code,omitempty" example:"RSSMRA80A01H501U" extensions:"x-pattern=tax_code"` // codice fiscale or partita IVA
 	Email   string `json:"email,omitempty" example:"mario.rossi@example.org"`
 	Address string `json:"address,omitempty"`
 }
@@ -100,7 +100,7 @@ type RegistrationList struct {
 // RegistrationPatch changes the mutable fields. An absent field stays as it is.
 type RegistrationPatch struct {
 	Class    *string   `json:"class,omitempty" example:"VI.3"` // "" removes the class
-	Offices  *[]string `json:"offices,omitempty" example:"TEC"`
+	Offices  *[]string `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`
 	Dossiers *[]string `json:"dossiers,omitempty"`
 }
 
@@ -139,7 +139,7 @@ type Register struct {
 
 // NewRegister creates a special register (repertorio).
 type NewRegister struct {
-	Code string `json:"code" example:"DELIB"`
+	Code string `json:"code" example:"DELIB" extensions:"x-pattern=register"`
 	Name string `json:"name" example:"Registro delle deliberazioni"`
 	// AllowUnclassified lets registrations omit the class (default false: the class is required).
 	AllowUnclassified bool `json:"allow_unclassified,omitempty"`
@@ -159,7 +159,7 @@ type Office struct {
 
 // NewOffice creates an office.
 type NewOffice struct {
-	Code string `json:"code" example:"TEC"`
+	Code string `json:"code" example:"TEC" extensions:"x-pattern=office"`
 	Name string `json:"name" example:"Ufficio tecnico"`
 }
 
@@ -171,7 +171,7 @@ type OfficeList struct {
 // NewClient creates an API client (a portal, an importer, a staff member's key).
 type NewClient struct {
 	Name    string   `json:"name" example:"Portale del cittadino"`
-	Roles   []string `json:"roles" example:"portal"`
+	Roles   []string `json:"roles" example:"portal" enums:"admin,records_officer,protocol_operator,clerk,portal,importer"`
 	Offices []string `json:"offices,omitempty" example:"TEC"`
 	// ExpiresAt, when given, is when the client's key stops working; it must be in the future.
 	ExpiresAt *time.Time `json:"expires_at,omitempty" format:"date-time"`
@@ -270,9 +270,9 @@ type ClassDetail struct {
 // NewClass adds a class to the scheme. POST /v1/classes takes one, a JSON array of them, or
 // the same columns as text/csv.
 type NewClass struct {
-	Code           string `json:"code" example:"VI.3.2"`
-	Level          int    `json:"level,omitempty" example:"3"`     // checked against the code when given
-	Parent         string `json:"parent,omitempty" example:"VI.3"` // must be the code without its last segment
+	Code           string `json:"code" example:"VI.3.2" extensions:"x-pattern=class"`
+	Level          int    `json:"level,omitempty" example:"3" maximum:"3"` // checked against the code when given
+	Parent         string `json:"parent,omitempty" example:"VI.3"`         // must be the code without its last segment
 	Title          string `json:"title" example:"Permessi di costruire"`
 	Description    string `json:"description,omitempty"`
 	RetentionYears *int   `json:"retention_years,omitempty" example:"10"`                  // absent = permanent
@@ -283,6 +283,6 @@ type NewClass struct {
 // ClassClosing closes a class from a date, optionally naming the class that replaces it.
 type ClassClosing struct {
 	From       string `json:"from" format:"date" example:"2027-01-01"` // first day the class may no longer be used
-	ReplacedBy string `json:"replaced_by,omitempty" example:"VI.4"`
+	ReplacedBy string `json:"replaced_by,omitempty" example:"VI.4" extensions:"x-pattern=class"`
 	Reason     string `json:"reason,omitempty" example:"Delibera di Giunta n. 5 del 2026-12-10"`
 }

@@ -17,18 +17,18 @@ type ProcedureStep struct {
 
 // NewProcedure is the body of POST /v1/procedures.
 type NewProcedure struct {
-	Code              string             `json:"code" example:"scia-avvio-attivita"`
+	Code              string             `json:"code" example:"scia-avvio-attivita" extensions:"x-pattern=procedure"`
 	Name              string             `json:"name" example:"SCIA - Avvio di attività commerciale"`
 	Audience          string             `json:"audience" enums:"citizen,business,both"`
 	Description       string             `json:"description"`
 	RequiredDocuments []RequiredDocument `json:"required_documents"`
-	FormSchema        map[string]any     `json:"form_schema" swaggertype:"object"` // JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato); a property marked `"x-applicant": true` (reached through `properties`) holds the applicant's own codice fiscale or partita IVA, and a case whose form puts another there is 422 naming `form/<JSON pointer>`
-	Office            string             `json:"office" example:"SUAP"`            // responsible office
-	Class             string             `json:"class" example:"VIII.4"`           // class of the cases' registrations and dossiers
-	DeadlineDays      int                `json:"deadline_days" example:"60"`       // legal deadline in days (L. 241/1990 art. 2)
-	SilenceIsConsent  bool               `json:"silence_is_consent"`               // silenzio assenso (art. 20)
-	Steps             []ProcedureStep    `json:"steps,omitempty"`                  // involved offices
-	StepsInOrder      bool               `json:"steps_in_order,omitempty"`         // true: each step waits for the one before; false: in parallel
+	FormSchema        map[string]any     `json:"form_schema" swaggertype:"object"`                     // JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato); a property marked `"x-applicant": true` (reached through `properties`) holds the applicant's own codice fiscale or partita IVA, and a case whose form puts another there is 422 naming `form/<JSON pointer>`
+	Office            string             `json:"office" example:"SUAP" extensions:"x-pattern=office"`  // responsible office
+	Class             string             `json:"class" example:"VIII.4" extensions:"x-pattern=class"`  // class of the cases' registrations and dossiers
+	DeadlineDays      int                `json:"deadline_days" example:"60" minimum:"1" maximum:"180"` // legal deadline in days (L. 241/1990 art. 2)
+	SilenceIsConsent  bool               `json:"silence_is_consent"`                                   // silenzio assenso (art. 20)
+	Steps             []ProcedureStep    `json:"steps,omitempty"`                                      // involved offices
+	StepsInOrder      bool               `json:"steps_in_order,omitempty"`                             // true: each step waits for the one before; false: in parallel
 }
 
 // Procedure is a service of the catalogue (procedimento amministrativo).
@@ -124,7 +124,7 @@ type CaseTransitionResult struct {
 
 // CaseMessageMetadata is the `metadata` part of POST /v1/cases/{id}/messages.
 type CaseMessageMetadata struct {
-	Text     string `json:"text" example:"Si trasmette la planimetria integrata."`
+	Text     string `json:"text" example:"Si trasmette la planimetria integrata." maxLength:"20000"`
 	Internal bool   `json:"internal,omitempty"` // staff only: an internal note, never shown to the applicant
 }
 

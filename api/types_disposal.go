@@ -16,7 +16,7 @@ type DisposalRef struct {
 // NewHold places a legal hold on a dossier (id or identifier) or on a class and its descendants.
 type NewHold struct {
 	Dossier   string `json:"dossier,omitempty" example:"2026-VI.3-000012"`
-	Class     string `json:"class,omitempty" example:"VI.3"`
+	Class     string `json:"class,omitempty" example:"VI.3" extensions:"x-pattern=class"`
 	Reason    string `json:"reason" example:"Contenzioso in corso"`
 	Reference string `json:"reference" example:"TAR Lazio, ric. 567/2026"`
 }

@@ -9,11 +9,11 @@ import (
 // DocumentMetadata describes an unregistered document (the `metadata` part of POST
 // /v1/documents).
 type DocumentMetadata struct {
-	Subject      string   `json:"subject" example:"Bozza di determina"`        // oggetto
-	Class        string   `json:"class" example:"VI.3"`                        // voce di titolario, valid today
-	Offices      []string `json:"offices,omitempty" example:"TEC"`             // UOR codes the document is assigned to
-	Confidential bool     `json:"confidential,omitempty"`                      // riservato: visible only to its offices and records officers
-	Description  string   `json:"description,omitempty" example:"Prima bozza"` // free text
+	Subject      string   `json:"subject" example:"Bozza di determina" maxLength:"2000"`         // oggetto
+	Class        string   `json:"class" example:"VI.3" extensions:"x-pattern=class"`             // voce di titolario, valid today
+	Offices      []string `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"` // UOR codes the document is assigned to
+	Confidential bool     `json:"confidential,omitempty"`                                        // riservato: visible only to its offices and records officers
+	Description  string   `json:"description,omitempty" example:"Prima bozza"`                   // free text
 }
 
 // Document is a document not (yet) registered: an internal document, the draft of an outgoing

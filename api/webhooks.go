@@ -16,7 +16,7 @@ import (
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			webhook			body		NewWebhook	true	"The endpoint"
 //	@Success		201				{object}	Webhook
 //	@Failure		401,403,413,415,422,500,503	{object}	Problem
@@ -49,7 +49,7 @@ func (h *handlers) setWebhook(c *gin.Context) {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			X-Applicant-Id	header		string	true	"Codice fiscale or partita IVA of the applicant"
-//	@Param			limit	query		int	false	"How many (1-500, default 50)"
+//	@Param			limit	query		int	false	"How many (1-500, default 50)"	minimum(1)	maximum(500)
 //	@Success		200		{object}	WebhookDeliveryList
 //	@Failure		401,403,422,500,503	{object}	Problem
 //	@Router			/v1/webhooks/deliveries [get]

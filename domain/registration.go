@@ -169,8 +169,9 @@ var ImmutableFields = []string{
 var MutableFields = []string{"class", "offices", "dossiers"}
 
 var (
-	classPattern   = regexp.MustCompile(`^[IVXLC]+(\.[0-9]{1,3})*$`)
-	taxCodePattern = regexp.MustCompile(`^([A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]|[0-9]{11})$`)
+	classPattern = regexp.MustCompile(`^[IVXLC]+(\.[0-9]{1,3})*$`)
+	// taxCodePattern is a codice fiscale (omocodia included) or a partita IVA, in either case.
+	taxCodePattern = regexp.MustCompile(`^([A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]|[0-9]{11})$`)
 	datePattern    = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 )
 
@@ -213,7 +214,7 @@ func validateCorrespondents(v *Validation, dir Direction, cs []Correspondent) {
 		if strings.TrimSpace(c.Name) == "" {
 			v.Add(f+".name", "is required")
 		}
-		if c.TaxCode != "" && !taxCodePattern.MatchString(strings.ToUpper(c.TaxCode)) {
+		if c.TaxCode != "" && !taxCodePattern.MatchString(c.TaxCode) {
 			v.Add(f+".tax_code", "must be a codice fiscale (16 characters) or a partita IVA (11 digits)")
 		}
 		if c.Email != "" {

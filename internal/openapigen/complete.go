@@ -40,7 +40,10 @@ func complete(doc *openapi3.T) error {
 	if err := classImport(doc); err != nil {
 		return err
 	}
-	return registrationUpload(doc)
+	if err := registrationUpload(doc); err != nil {
+		return err
+	}
+	return patterns(doc)
 }
 
 // applicantProblems declares on every /v1 operation the answers authentication gives before any
@@ -239,6 +242,9 @@ func fromTags(_ string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schem
 	}
 	if f := tag.Get("format"); f != "" {
 		s.Format = f
+	}
+	if err := limitTags(t, tag, s); err != nil {
+		return err
 	}
 	if t.Kind() != reflect.Struct || tag != "" {
 		return nil

@@ -1,0 +1,183 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/internal/apptest"
+)
+
+// limitProbes knows how to put a value in every place openapi.yaml declares a limit on.
+type limitProbes struct {
+	t             *testing.T
+	s             *apptest.Server
+	staff, portal string
+	ref           api.Registration
+	caseID        string
+	probes        map[string]probe
+}
+
+// newLimitProbes prepares what the accepted values refer to: the offices, register and class
+// of the pattern samples, a registration, a case and a client.
+func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
+	c := newClient(t, s)
+	for _, code := range []string{"TEC", "a.b-c_9", longOffice} {
+		s.NewOffice(t, code, "Ufficio "+code)
+	}
+	c.json("POST", "/v1/registers", s.AdminToken, map[string]any{"code": longRegister, "name": "Repertorio", "allow_unclassified": true}).
+		expect(t, http.StatusCreated)
+	l := &limitProbes{t: t, s: s, probes: map[string]probe{},
+		staff:  s.NewClient(t, "staff", []string{"admin", "records_officer", "protocol_operator", "clerk"}, "TEC", "SUAP"),
+		portal: s.NewClient(t, "portal", []string{"portal"})}
+	c.json("POST", "/v1/classes", s.AdminToken, map[string]any{"code": "VI.3.2", "parent": "VI.3", "title": "Sottoclasse"}).
+		expect(t, http.StatusCreated)
+	l.ref = c.mustRegister(l.staff, "Registrazione delle prove")
+	l.caseID = c.mustSubmitSCIA(l.portal, bizApplicant).ID
+	caseID := l.caseID
+	var client api.CreatedClient
+	c.json("POST", "/v1/clients", s.AdminToken, map[string]any{"name": "da ruotare", "roles": []string{"clerk"}}).
+		decode(t, http.StatusCreated, &client)
+
+	l.registration()
+	l.json("api.RegistrationPatch.offices[]", "PATCH", refPath(l.ref), "offices[0]", map[string]any{}, "offices", inArray)
+	l.json("api.NewRegister.code", "POST", "/v1/registers", "code", map[string]any{"name": "Registro"}, "code", nil)
+	l.json("api.NewOffice.code", "POST", "/v1/offices", "code", map[string]any{"name": "Ufficio"}, "code", nil)
+	l.json("api.NewClient.roles[]", "POST", "/v1/clients", "roles[0]", map[string]any{"name": "Cliente"}, "roles", inArray)
+	l.json("api.NewKey.grace_seconds", "POST", "/v1/clients/"+client.ID+"/keys", "grace_seconds", map[string]any{}, "grace_seconds", nil)
+	newClass := map[string]any{"code": "VI.3.9", "parent": "VI.3", "title": "Prova"}
+	l.json("api.NewClass.code", "POST", "/v1/classes", "[0].code", map[string]any{"title": "Prova"}, "code", nil)
+	l.json("api.NewClass.level", "POST", "/v1/classes", "[0].level", newClass, "level", nil)
+	l.probes["POST /v1/classes"] = probe{detail: "no class to create", item: newClass, send: func(v any) *response {
+		return l.post("POST", "/v1/classes", v)
+	}}
+	l.json("api.ClassClosing.replaced_by", "POST", "/v1/classes/VI.4/close", "replaced_by", map[string]any{"from": "2099-01-01"}, "replaced_by", nil)
+	dossier := map[string]any{"class": "VI.3", "subject": "Fascicolo", "type": "affare", "office": "TEC"}
+	for _, f := range []string{"class", "subject", "type", "office"} {
+		l.json("api.NewDossier."+f, "POST", "/v1/dossiers", f, dossier, f, nil)
+	}
+	l.json("api.NewHold.class", "POST", "/v1/holds", "class", map[string]any{"reason": "Contenzioso", "reference": "TAR"}, "class", nil)
+	procedure := map[string]any{"code": "prova", "name": "Prova", "audience": "both", "description": "Prova",
+		"required_documents": []any{}, "form_schema": map[string]any{"type": "object"}, "office": "SUAP", "class": "VI.3",
+		"deadline_days": 30, "silence_is_consent": false}
+	for _, f := range []string{"audience", "class", "code", "deadline_days", "office"} {
+		l.json("api.NewProcedure."+f, "POST", "/v1/procedures", f, procedure, f, nil)
+	}
+	l.json("api.CaseTransitionRequest.to", "POST", "/v1/cases/"+caseID+"/transitions", "to", map[string]any{"note": "Integrare"}, "to", nil)
+	l.multipart("api.CaseMessageMetadata.text", "/v1/cases/"+caseID+"/messages", "text", map[string]any{}, "text", nil, nil)
+	document := map[string]any{"subject": "Bozza", "class": "VI.3"}
+	pdf := []apptest.Part{{Name: "document", Filename: "bozza.pdf", Content: apptest.PDF("bozza")}}
+	l.multipart("api.DocumentMetadata.subject", "/v1/documents", "subject", document, "subject", nil, pdf)
+	l.multipart("api.DocumentMetadata.class", "/v1/documents", "class", document, "class", nil, pdf)
+	l.multipart("api.DocumentMetadata.offices[]", "/v1/documents", "offices[0]", document, "offices", inArray, pdf)
+	return l
+}
+
+// registration probes the metadata of POST /v1/registrations and its correspondents.
+func (l *limitProbes) registration() {
+	pdf := []apptest.Part{{Name: "document", Filename: "prova.pdf", Content: apptest.PDF("prova")}}
+	base := apptest.Incoming("Prova dei limiti")
+	for _, f := range []string{"register", "subject", "class", "direction", "channel", "correspondents"} {
+		l.multipart("api.RegistrationMetadata."+f, "/v1/registrations", f, base, f, nil, pdf)
+	}
+	l.multipart("api.RegistrationMetadata.offices[]", "/v1/registrations", "offices[0]", base, "offices", inArray, pdf)
+	p := l.probes["api.RegistrationMetadata.correspondents"]
+	p.item = base["correspondents"].([]map[string]any)[0]
+	l.probes["api.RegistrationMetadata.correspondents"] = p
+	for _, f := range []string{"role", "type", "tax_code"} {
+		correspondent := func(v any) any {
+			c := map[string]any{"role": "sender", "type": "person", "name": "Mario Rossi"}
+			c[f] = v
+			return []any{c}
+		}
+		l.multipart("api.Correspondent."+f, "/v1/registrations", "correspondents[0]."+f, base, "correspondents", correspondent, pdf)
+	}
+}
+
+// inArray makes an array element of a value.
+func inArray(v any) any { return []any{v} }
+
+// json adds a probe sending base with prop set to the value (wrapped by wrap, if any).
+func (l *limitProbes) json(key, method, path, field string, base map[string]any, prop string, wrap func(any) any) {
+	l.probes[key] = probe{field: field, values: wrap, send: func(v any) *response {
+		return l.post(method, path, with(base, prop, v))
+	}}
+}
+
+// multipart adds a probe sending base as the metadata part, with prop set to the value.
+func (l *limitProbes) multipart(key, path, field string, base map[string]any, prop string, wrap func(any) any, parts []apptest.Part) {
+	l.probes[key] = probe{field: field, values: wrap, send: func(v any) *response {
+		ct, body := apptest.Multipart(with(base, prop, v), parts...)
+		return plain(l.t, l.s, "POST", path, l.staff, body, "Content-Type", ct)
+	}}
+}
+
+func (l *limitProbes) post(method, path string, body any) *response {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return plain(l.t, l.s, method, path, l.staff, bytes.NewReader(raw), "Content-Type", "application/json")
+}
+
+// with returns a copy of base with prop set to v.
+func with(base map[string]any, prop string, v any) map[string]any {
+	out := make(map[string]any, len(base)+1)
+	for k, x := range base {
+		out[k] = x
+	}
+	out[prop] = v
+	return out
+}
+
+// parameterProbe probes a parameter, named `METHOD path in name`: it sends the request with
+// the registration of the probes in the path and the value in place. Writes get an empty
+// JSON body: parameters are checked before it.
+func (l *limitProbes) parameterProbe(key string) (probe, bool) {
+	f := strings.Fields(key)
+	if len(f) != 4 {
+		return probe{}, false
+	}
+	method, path, in, name := f[0], f[1], f[2], f[3]
+	token, headers := l.staff, []string{"Content-Type", "application/json"}
+	if strings.HasPrefix(path, "/v1/webhooks") {
+		token, headers = l.portal, append(headers, "X-Applicant-Id", bizApplicant)
+	}
+	fill := strings.NewReplacer("{register}", l.ref.Register, "{year}", strconv.Itoa(l.ref.Year),
+		"{number}", l.ref.NumberFormatted, "{index}", "0", "{id}", l.caseID)
+	return probe{field: name, ascii: in == "header", send: func(v any) *response {
+		s, p, h := fmt.Sprint(v), path, headers
+		switch in {
+		case "path":
+			p = strings.Replace(p, "{"+name+"}", s, 1)
+		case "query":
+			p += "?" + name + "=" + s
+		case "header":
+			h = append(h, name, s)
+		}
+		var body io.Reader
+		if method != "GET" {
+			body = bytes.NewReader([]byte("{}"))
+		}
+		return plain(l.t, l.s, method, fill.Replace(p), token, body, h...)
+	}}, true
+}
+
+// declarable reports whether openapi.yaml has the schema a probe is for: a schema another
+// change is still to add to the contract is not expected to carry limits yet.
+func (l *limitProbes) declarable(doc *openapi3.T, key string) bool {
+	name, _, _ := strings.Cut(key, ".")
+	if strings.HasPrefix(key, "api.") {
+		name = "api." + strings.Split(key, ".")[1]
+	}
+	_, ok := doc.Components.Schemas[name]
+	return ok
+}
