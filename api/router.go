@@ -26,6 +26,34 @@ import (
 // @description
 // @description     **Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.
 // @BasePath        /
+// @tag.name        registrations
+// @tag.description The protocol register (registro di protocollo): register incoming, outgoing and internal documents, read, change the mutable fields, annul, and read each registration's history, content and receipt.
+// @tag.name        documents
+// @tag.description Documents not (yet) registered: internal documents and drafts that a registration can later take by document_id.
+// @tag.name        search
+// @tag.description Full-text search over registrations and documents, within what the caller may see.
+// @tag.name        transparency log
+// @tag.description The append-only transparency log every registration is written to: signed checkpoints and inclusion and consistency proofs.
+// @tag.name        registers
+// @tag.description Registers and repertories (registri, repertori) and their daily protocol journals (registro giornaliero).
+// @tag.name        classes
+// @tag.description The classification scheme (titolario): its classes, imported in bulk and closed, never deleted.
+// @tag.name        dossiers
+// @tag.description Dossiers (fascicoli): open, file registrations and documents in, close and reopen, with their history.
+// @tag.name        disposal
+// @tag.description Retention and disposal (scarto): what is due, disposal records, and legal holds that stop them.
+// @tag.name        procedures
+// @tag.description Administrative procedures (procedimenti) that portals submit cases to, with their forms, requirements and deadlines.
+// @tag.name        cases
+// @tag.description Applications (istanze, pratiche) submitted by portals for an applicant: transitions, the dialogue with the office and its steps, final acts.
+// @tag.name        webhooks
+// @tag.description A portal's webhook for the events of its applicants' cases, and its deliveries.
+// @tag.name        offices
+// @tag.description Offices (UOR, uffici) of the administration, which registrations, documents and cases are assigned to.
+// @tag.name        clients
+// @tag.description API clients and their keys: who may call the API, in which role, for which offices.
+// @tag.name        system
+// @tag.description The instance itself: health, readiness, metrics, this contract and its interactive documentation (no authentication), and who the caller is and what the instance runs (/v1/me, /v1/info).
 // @securityDefinitions.apikey BearerAuth
 // @in              header
 // @name            Authorization

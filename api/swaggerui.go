@@ -18,6 +18,7 @@ import (
 //	@Tags		system
 //	@Success	301
 //	@Header		301	{string}	Location	"/docs/index.html"
+//	@ID			docsRedirect
 //	@Router		/docs [get]
 func (h *handlers) docsRedirect(c *gin.Context) {
 	c.Redirect(http.StatusMovedPermanently, "/docs/index.html")

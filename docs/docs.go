@@ -21,6 +21,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "Swagger UI",
+                "operationId": "docsRedirect",
                 "responses": {
                     "301": {
                         "description": "Moved Permanently",
@@ -44,6 +45,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "Liveness",
+                "operationId": "healthz",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -64,6 +66,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "Prometheus metrics",
+                "operationId": "serveMetrics",
                 "responses": {
                     "200": {
                         "description": "Prometheus text exposition format",
@@ -89,6 +92,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "OpenAPI 3 contract",
+                "operationId": "openAPI",
                 "responses": {
                     "200": {
                         "description": "openapi.yaml",
@@ -109,6 +113,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "Readiness",
+                "operationId": "readyz",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -140,6 +145,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "List cases",
+                "operationId": "listCases",
                 "parameters": [
                     {
                         "type": "string",
@@ -248,6 +254,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "Submit an application (istanza) to a procedure",
+                "operationId": "createCase",
                 "parameters": [
                     {
                         "type": "string",
@@ -365,6 +372,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "Get a case",
+                "operationId": "getCase",
                 "parameters": [
                     {
                         "type": "string",
@@ -441,6 +449,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "Read a case's dialogue",
+                "operationId": "listCaseMessages",
                 "parameters": [
                     {
                         "type": "string",
@@ -518,6 +527,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "Write in a case's dialogue",
+                "operationId": "postCaseMessage",
                 "parameters": [
                     {
                         "type": "string",
@@ -640,6 +650,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "Complete a step of a case",
+                "operationId": "completeCaseStep",
                 "parameters": [
                     {
                         "type": "string",
@@ -754,6 +765,7 @@ const docTemplate = `{
                     "cases"
                 ],
                 "summary": "Move a case (transition)",
+                "operationId": "transitionCase",
                 "parameters": [
                     {
                         "type": "string",
@@ -775,7 +787,7 @@ const docTemplate = `{
                         "required": true
                     },
                     {
-                        "description": "The move (JSON)",
+                        "description": "The move: this JSON body, or the same JSON as the metadata part of a multipart body that carries the final act",
                         "name": "transition",
                         "in": "body",
                         "schema": {
@@ -868,6 +880,7 @@ const docTemplate = `{
                     "classes"
                 ],
                 "summary": "List the classification scheme (titolario)",
+                "operationId": "listClasses",
                 "parameters": [
                     {
                         "type": "string",
@@ -945,6 +958,7 @@ const docTemplate = `{
                     "classes"
                 ],
                 "summary": "Add classes to the scheme (bulk import)",
+                "operationId": "createClasses",
                 "parameters": [
                     {
                         "type": "string",
@@ -1041,6 +1055,7 @@ const docTemplate = `{
                     "classes"
                 ],
                 "summary": "Get a class",
+                "operationId": "getClass",
                 "parameters": [
                     {
                         "type": "string",
@@ -1109,6 +1124,7 @@ const docTemplate = `{
                     "classes"
                 ],
                 "summary": "Close a class from a date",
+                "operationId": "closeClass",
                 "parameters": [
                     {
                         "type": "string",
@@ -1219,6 +1235,7 @@ const docTemplate = `{
                     "clients"
                 ],
                 "summary": "List API clients and their keys",
+                "operationId": "listClients",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1289,6 +1306,7 @@ const docTemplate = `{
                     "clients"
                 ],
                 "summary": "Create an API client",
+                "operationId": "createClient",
                 "parameters": [
                     {
                         "type": "string",
@@ -1388,6 +1406,7 @@ const docTemplate = `{
                     "clients"
                 ],
                 "summary": "Rotate a client's API key",
+                "operationId": "rotateKey",
                 "parameters": [
                     {
                         "type": "string",
@@ -1490,6 +1509,7 @@ const docTemplate = `{
                     "clients"
                 ],
                 "summary": "Revoke an API key",
+                "operationId": "revokeKey",
                 "parameters": [
                     {
                         "type": "string",
@@ -1579,6 +1599,7 @@ const docTemplate = `{
                     "disposal"
                 ],
                 "summary": "Disposal worklist (scarto)",
+                "operationId": "listDueForDisposal",
                 "parameters": [
                     {
                         "type": "string",
@@ -1646,6 +1667,7 @@ const docTemplate = `{
                     "disposal"
                 ],
                 "summary": "Dispose of dossiers and registrations (scarto)",
+                "operationId": "createDisposal",
                 "parameters": [
                     {
                         "type": "string",
@@ -1748,6 +1770,7 @@ const docTemplate = `{
                     "disposal"
                 ],
                 "summary": "Get a disposal record",
+                "operationId": "getDisposal",
                 "parameters": [
                     {
                         "type": "string",
@@ -1821,6 +1844,7 @@ const docTemplate = `{
                     "documents"
                 ],
                 "summary": "Store an unregistered document",
+                "operationId": "createDocument",
                 "parameters": [
                     {
                         "type": "string",
@@ -1932,6 +1956,7 @@ const docTemplate = `{
                     "documents"
                 ],
                 "summary": "One unregistered document",
+                "operationId": "getStoredDocument",
                 "parameters": [
                     {
                         "type": "string",
@@ -1996,6 +2021,7 @@ const docTemplate = `{
                     "documents"
                 ],
                 "summary": "Download an unregistered document",
+                "operationId": "getStoredDocumentContent",
                 "parameters": [
                     {
                         "type": "string",
@@ -2080,6 +2106,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "List dossiers",
+                "operationId": "listDossiers",
                 "parameters": [
                     {
                         "type": "string",
@@ -2186,6 +2213,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "Open a dossier (fascicolo)",
+                "operationId": "createDossier",
                 "parameters": [
                     {
                         "type": "string",
@@ -2286,6 +2314,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "Get a dossier",
+                "operationId": "getDossier",
                 "parameters": [
                     {
                         "type": "string",
@@ -2354,6 +2383,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "Close a dossier",
+                "operationId": "closeDossier",
                 "parameters": [
                     {
                         "type": "string",
@@ -2464,6 +2494,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "History of a dossier",
+                "operationId": "dossierHistory",
                 "parameters": [
                     {
                         "type": "string",
@@ -2532,6 +2563,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "File a registration or a document into a dossier (fascicolazione)",
+                "operationId": "fileInDossier",
                 "parameters": [
                     {
                         "type": "string",
@@ -2645,6 +2677,7 @@ const docTemplate = `{
                     "dossiers"
                 ],
                 "summary": "Reopen a dossier",
+                "operationId": "reopenDossier",
                 "parameters": [
                     {
                         "type": "string",
@@ -2755,6 +2788,7 @@ const docTemplate = `{
                     "disposal"
                 ],
                 "summary": "List legal holds",
+                "operationId": "listHolds",
                 "parameters": [
                     {
                         "type": "boolean",
@@ -2831,6 +2865,7 @@ const docTemplate = `{
                     "disposal"
                 ],
                 "summary": "Place a legal hold",
+                "operationId": "createHold",
                 "parameters": [
                     {
                         "type": "string",
@@ -2930,6 +2965,7 @@ const docTemplate = `{
                     "disposal"
                 ],
                 "summary": "Release a legal hold",
+                "operationId": "releaseHold",
                 "parameters": [
                     {
                         "type": "string",
@@ -3039,6 +3075,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "The instance",
+                "operationId": "instanceInfo",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -3088,6 +3125,7 @@ const docTemplate = `{
                     "transparency log"
                 ],
                 "summary": "Latest checkpoint of the transparency log",
+                "operationId": "getCheckpoint",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -3143,6 +3181,7 @@ const docTemplate = `{
                     "transparency log"
                 ],
                 "summary": "Consistency proof",
+                "operationId": "getConsistencyProof",
                 "parameters": [
                     {
                         "type": "integer",
@@ -3214,6 +3253,7 @@ const docTemplate = `{
                     "transparency log"
                 ],
                 "summary": "Inclusion proof",
+                "operationId": "getInclusionProof",
                 "parameters": [
                     {
                         "type": "integer",
@@ -3285,6 +3325,7 @@ const docTemplate = `{
                     "system"
                 ],
                 "summary": "The caller",
+                "operationId": "me",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -3334,6 +3375,7 @@ const docTemplate = `{
                     "offices"
                 ],
                 "summary": "List offices (UOR, uffici)",
+                "operationId": "listOffices",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -3384,6 +3426,7 @@ const docTemplate = `{
                     "offices"
                 ],
                 "summary": "Create an office",
+                "operationId": "createOffice",
                 "parameters": [
                     {
                         "type": "string",
@@ -3480,6 +3523,7 @@ const docTemplate = `{
                     "procedures"
                 ],
                 "summary": "List procedures (catalogo dei procedimenti)",
+                "operationId": "listProcedures",
                 "parameters": [
                     {
                         "enum": [
@@ -3543,6 +3587,7 @@ const docTemplate = `{
                     "procedures"
                 ],
                 "summary": "Publish a procedure",
+                "operationId": "createProcedure",
                 "parameters": [
                     {
                         "type": "string",
@@ -3639,6 +3684,7 @@ const docTemplate = `{
                     "registers"
                 ],
                 "summary": "List registers (registri e repertori)",
+                "operationId": "listRegisters",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -3689,6 +3735,7 @@ const docTemplate = `{
                     "registers"
                 ],
                 "summary": "Create a special register (repertorio)",
+                "operationId": "createRegister",
                 "parameters": [
                     {
                         "type": "string",
@@ -3785,6 +3832,7 @@ const docTemplate = `{
                     "registers"
                 ],
                 "summary": "List the daily journals of a register",
+                "operationId": "listJournals",
                 "parameters": [
                     {
                         "type": "string",
@@ -3871,6 +3919,7 @@ const docTemplate = `{
                     "registers"
                 ],
                 "summary": "Daily journal of a register (PDF or JSON)",
+                "operationId": "getJournal",
                 "parameters": [
                     {
                         "type": "string",
@@ -3956,6 +4005,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "List registrations",
+                "operationId": "listRegistrations",
                 "parameters": [
                     {
                         "type": "string",
@@ -4101,6 +4151,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Register a document (registrazione di protocollo)",
+                "operationId": "createRegistration",
                 "parameters": [
                     {
                         "type": "string",
@@ -4223,6 +4274,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Get a registration",
+                "operationId": "getRegistration",
                 "parameters": [
                     {
                         "type": "string",
@@ -4305,6 +4357,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Change class, offices or dossiers",
+                "operationId": "patchRegistration",
                 "parameters": [
                     {
                         "type": "string",
@@ -4422,6 +4475,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Annul a registration (annullamento)",
+                "operationId": "annulRegistration",
                 "parameters": [
                     {
                         "type": "string",
@@ -4548,6 +4602,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Download an attachment",
+                "operationId": "getAttachment",
                 "parameters": [
                     {
                         "type": "string",
@@ -4656,6 +4711,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Download the document",
+                "operationId": "getDocument",
                 "parameters": [
                     {
                         "type": "string",
@@ -4757,6 +4813,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "History of a registration",
+                "operationId": "registrationHistory",
                 "parameters": [
                     {
                         "type": "string",
@@ -4839,6 +4896,7 @@ const docTemplate = `{
                     "registrations"
                 ],
                 "summary": "Receipt of a registration (PDF or JSON)",
+                "operationId": "getReceipt",
                 "parameters": [
                     {
                         "type": "string",
@@ -4932,6 +4990,7 @@ const docTemplate = `{
                     "search"
                 ],
                 "summary": "Search",
+                "operationId": "searchDocuments",
                 "parameters": [
                     {
                         "type": "string",
@@ -5088,6 +5147,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Set the webhook for case events",
+                "operationId": "setWebhook",
                 "parameters": [
                     {
                         "type": "string",
@@ -5172,6 +5232,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Webhook delivery log",
+                "operationId": "listWebhookDeliveries",
                 "parameters": [
                     {
                         "type": "string",
@@ -8009,7 +8070,65 @@ const docTemplate = `{
             "name": "Authorization",
             "in": "header"
         }
-    }
+    },
+    "tags": [
+        {
+            "description": "The protocol register (registro di protocollo): register incoming, outgoing and internal documents, read, change the mutable fields, annul, and read each registration's history, content and receipt.",
+            "name": "registrations"
+        },
+        {
+            "description": "Documents not (yet) registered: internal documents and drafts that a registration can later take by document_id.",
+            "name": "documents"
+        },
+        {
+            "description": "Full-text search over registrations and documents, within what the caller may see.",
+            "name": "search"
+        },
+        {
+            "description": "The append-only transparency log every registration is written to: signed checkpoints and inclusion and consistency proofs.",
+            "name": "transparency log"
+        },
+        {
+            "description": "Registers and repertories (registri, repertori) and their daily protocol journals (registro giornaliero).",
+            "name": "registers"
+        },
+        {
+            "description": "The classification scheme (titolario): its classes, imported in bulk and closed, never deleted.",
+            "name": "classes"
+        },
+        {
+            "description": "Dossiers (fascicoli): open, file registrations and documents in, close and reopen, with their history.",
+            "name": "dossiers"
+        },
+        {
+            "description": "Retention and disposal (scarto): what is due, disposal records, and legal holds that stop them.",
+            "name": "disposal"
+        },
+        {
+            "description": "Administrative procedures (procedimenti) that portals submit cases to, with their forms, requirements and deadlines.",
+            "name": "procedures"
+        },
+        {
+            "description": "Applications (istanze, pratiche) submitted by portals for an applicant: transitions, the dialogue with the office and its steps, final acts.",
+            "name": "cases"
+        },
+        {
+            "description": "A portal's webhook for the events of its applicants' cases, and its deliveries.",
+            "name": "webhooks"
+        },
+        {
+            "description": "Offices (UOR, uffici) of the administration, which registrations, documents and cases are assigned to.",
+            "name": "offices"
+        },
+        {
+            "description": "API clients and their keys: who may call the API, in which role, for which offices.",
+            "name": "clients"
+        },
+        {
+            "description": "The instance itself: health, readiness, metrics, this contract and its interactive documentation (no authentication), and who the caller is and what the instance runs (/v1/me, /v1/info).",
+            "name": "system"
+        }
+    ]
 }`
 
 // SwaggerInfo holds exported Swagger Info so clients can modify it

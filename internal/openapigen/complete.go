@@ -9,8 +9,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3gen"
-
-	"github.com/sportello/sportello/api"
 )
 
 // schemaPrefix is how swag names the api package's types in components/schemas.
@@ -37,10 +35,13 @@ func complete(doc *openapi3.T) error {
 		}
 	}
 	anyValues(doc)
+	if err := nullableRefs(doc); err != nil {
+		return err
+	}
 	if err := classImport(doc); err != nil {
 		return err
 	}
-	return registrationUpload(doc)
+	return multipartBodies(doc)
 }
 
 // applicantProblems declares on every /v1 operation the answers authentication gives before any
@@ -96,9 +97,7 @@ func anyValues(doc *openapi3.T) {
 	for _, s := range doc.Components.Schemas {
 		for name, p := range s.Value.Properties {
 			if p.Value != nil && p.Value.Extensions["x-any"] == true {
-				s.Value.Properties[name] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-					Description: p.Value.Description, Nullable: true,
-				}}
+				s.Value.Properties[name] = anyJSON(p.Value.Description)
 			}
 		}
 	}
@@ -175,36 +174,6 @@ func pdfBinary(resp *openapi3.Response) {
 	}
 }
 
-// registrationUpload describes the multipart body of POST /v1/registrations: the metadata
-// part is JSON with its own schema, and attachment may repeat.
-func registrationUpload(doc *openapi3.T) error {
-	item := doc.Paths.Value("/v1/registrations")
-	if item == nil || item.Post == nil || item.Post.RequestBody == nil {
-		return fmt.Errorf("POST /v1/registrations is not documented")
-	}
-	mt := item.Post.RequestBody.Value.Content.Get("multipart/form-data")
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		return fmt.Errorf("POST /v1/registrations has no multipart/form-data body")
-	}
-	name, err := addSchema(doc, api.RegistrationMetadata{})
-	if err != nil {
-		return err
-	}
-	props := mt.Schema.Value.Properties
-	desc := props["metadata"].Value.Description
-	props["metadata"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-		Description: desc, AllOf: openapi3.SchemaRefs{{Ref: "#/components/schemas/" + name}},
-	}}
-	if a := props["attachment"]; a != nil {
-		props["attachment"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-			Type: &openapi3.Types{"array"}, Description: a.Value.Description,
-			Items: openapi3.NewStringSchema().WithFormat("binary").NewRef(),
-		}}
-	}
-	mt.Encoding = map[string]*openapi3.Encoding{"metadata": {ContentType: "application/json"}}
-	return nil
-}
-
 // addSchema adds the schema of a request type that no swag annotation references directly,
 // generated from its Go type and tags, and returns its component name. Nested types reuse
 // swag's components.
@@ -229,7 +198,7 @@ func addSchema(doc *openapi3.T, v any) (string, error) {
 	return typeName(reflect.TypeOf(v)), nil
 }
 
-// fromTags reads the swag struct tags (enums, format) that openapi3gen ignores, and
+// fromTags reads the swag struct tags (enums, format, string examples) that openapi3gen ignores, and
 // marks the fields without omitempty as required, as swag does with RequiredByDefault.
 func fromTags(_ string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schema) error {
 	if e := tag.Get("enums"); e != "" {
@@ -239,6 +208,9 @@ func fromTags(_ string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schem
 	}
 	if f := tag.Get("format"); f != "" {
 		s.Format = f
+	}
+	if ex := tag.Get("example"); ex != "" && s.Type.Is("string") {
+		s.Example = ex
 	}
 	if t.Kind() != reflect.Struct || tag != "" {
 		return nil
