@@ -106,9 +106,10 @@ func (h *handlers) serveMetrics(c *gin.Context) {
 // openAPI serves the contract, the very file generated from these handlers.
 //
 //	@Summary		OpenAPI 3 contract
+//	@Description	This document, openapi.yaml, as YAML text. Swagger UI at /docs reads it; /docs/doc.json is the same document as JSON.
 //	@Tags			system
 //	@Produce		application/yaml
-//	@Success		200	{object}	object	"openapi.yaml"
+//	@Success		200	{string}	string	"openapi.yaml"
 //	@ID				openAPI
 //	@Router			/openapi.yaml [get]
 func (h *handlers) openAPI(c *gin.Context) {

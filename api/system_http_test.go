@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -71,6 +72,21 @@ func TestSystemEndpoints(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 				t.Errorf("%s: %d, body lacks %q", path, resp.StatusCode, want)
 			}
+		}
+		// Where gin-swagger serves a spec registered with swag, the contract itself, as JSON.
+		resp, err := http.Get(s.URL + "/docs/doc.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docJSON struct {
+			OpenAPI string         `json:"openapi"`
+			Paths   map[string]any `json:"paths"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&docJSON)
+		resp.Body.Close()
+		contract, _ := loadContract()
+		if resp.StatusCode != http.StatusOK || err != nil || docJSON.OpenAPI != contract.OpenAPI || len(docJSON.Paths) != contract.Paths.Len() {
+			t.Errorf("/docs/doc.json: %d (%v), openapi %q with %d paths", resp.StatusCode, err, docJSON.OpenAPI, len(docJSON.Paths))
 		}
 	})
 }

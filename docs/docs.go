@@ -17,6 +17,7 @@ const docTemplate = `{
     "paths": {
         "/docs": {
             "get": {
+                "description": "Swagger UI, an interactive reading of this contract, is served under /docs/.",
                 "tags": [
                     "system"
                 ],
@@ -85,6 +86,7 @@ const docTemplate = `{
         },
         "/openapi.yaml": {
             "get": {
+                "description": "This document, openapi.yaml, as YAML text. Swagger UI at /docs reads it; /docs/doc.json is the same document as JSON.",
                 "produces": [
                     "application/yaml"
                 ],
@@ -97,7 +99,7 @@ const docTemplate = `{
                     "200": {
                         "description": "openapi.yaml",
                         "schema": {
-                            "type": "object"
+                            "type": "string"
                         }
                     }
                 }
@@ -8138,7 +8140,7 @@ var SwaggerInfo = &swag.Spec{
 	BasePath:         "/",
 	Schemes:          []string{},
 	Title:            "Sportello API",
-	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `too_many_requests` (429, with `Retry-After`), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
+	Description:      "Sportello is the headless back office of the *sportelli polifunzionali* of an Italian public administration. Every document that comes in or goes out is registered in the protocol register (*registro di protocollo*) with a legally compliant number, classified in the *titolario* and made searchable.\n\n**Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{\"items\": [...], \"next_cursor\": \"...\"}` (empty on the last page).\n\n**Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `too_many_requests` (429, with `Retry-After`), `internal` (500), `method_not_allowed` (405, to a method a path does not have, with `Allow` listing those it has: no operation declares it, since it answers none), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.\n\n**Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.\n\n**Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.",
 	InfoInstanceName: "swagger",
 	SwaggerTemplate:  docTemplate,
 	LeftDelim:        "{{",

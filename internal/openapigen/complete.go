@@ -18,22 +18,39 @@ const schemaPrefix = "api."
 func complete(doc *openapi3.T) error {
 	bearer(doc)
 	applicantProblems(doc)
-	tooMany := tooManyRequests(doc)
+	statuses(doc)
+	if err := problemComponents(doc); err != nil {
+		return err
+	}
+	tooMany, err := tooManyRequests(doc)
+	if err != nil {
+		return err
+	}
 	for path, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if strings.HasPrefix(path, "/v1/") {
 				op.Responses.Set("429", tooMany)
 			}
 			for status, resp := range op.Responses.Map() {
+				if resp.Ref != "" {
+					continue
+				}
 				problemJSON(resp.Value)
 				anyMediaType(resp.Value)
 				pdfBinary(resp.Value)
-				if status == "401" {
+				switch status {
+				case "401":
 					challenge(resp.Value)
+				case "503":
+					retryAfter(resp.Value)
+				}
+				if err := problemResponseExamples(doc, path, op, status, resp.Value); err != nil {
+					return err
 				}
 			}
 		}
 	}
+	pruneExamples(doc)
 	anyValues(doc)
 	if err := nullableRefs(doc); err != nil {
 		return err
@@ -126,11 +143,17 @@ func problemJSON(resp *openapi3.Response) {
 // tooManyRequests declares, once among the components, the 429 that the rate limits
 // (api/ratelimit.go) may answer to any /v1 request, with its Retry-After header, and returns a
 // reference to it.
-func tooManyRequests(doc *openapi3.T) *openapi3.ResponseRef {
+func tooManyRequests(doc *openapi3.T) (*openapi3.ResponseRef, error) {
 	desc := "Over a rate limit: too many requests with this API key, or too many failed authentications from this address"
+	examples, err := problemExamplesOf(doc, "/v1/registrations", nil, "429")
+	if err != nil {
+		return nil, err
+	}
 	resp := openapi3.NewResponse().WithDescription(desc).WithContent(openapi3.Content{
-		"application/problem+json": openapi3.NewMediaType().WithSchemaRef(
-			openapi3.NewSchemaRef("#/components/schemas/"+schemaPrefix+"Problem", nil)),
+		"application/problem+json": &openapi3.MediaType{
+			Schema:   openapi3.NewSchemaRef("#/components/schemas/"+schemaPrefix+"Problem", nil),
+			Examples: examples,
+		},
 	})
 	resp.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
 		Description: "Whole seconds to wait before retrying",
@@ -141,7 +164,7 @@ func tooManyRequests(doc *openapi3.T) *openapi3.ResponseRef {
 		doc.Components.Responses = openapi3.ResponseBodies{}
 	}
 	doc.Components.Responses["TooManyRequests"] = &openapi3.ResponseRef{Value: resp}
-	return &openapi3.ResponseRef{Ref: "#/components/responses/TooManyRequests", Value: resp}
+	return &openapi3.ResponseRef{Ref: "#/components/responses/TooManyRequests", Value: resp}, nil
 }
 
 // challenge documents the WWW-Authenticate header of 401 answers (RFC 6750).

@@ -1,9 +1,10 @@
 // Package openapigen generates the API's documentation from the handlers' swag annotations:
 // docs/docs.go and docs/swagger.json (Swagger 2.0, swag's own output) and openapi.yaml, the
 // OpenAPI 3 contract, converted with kin-openapi and completed where Swagger 2.0 cannot say
-// what the API does (problem+json errors, any-media-type downloads, a JSON multipart part,
-// bearer authentication). The output depends only on the source: CI regenerates it and fails
-// on a difference.
+// what the API does (problem+json errors with an example per status, the answers middleware
+// gives to every operation, any-media-type downloads, multipart bodies with a JSON metadata
+// part, null as OAS 3.0.3 admits it, bearer authentication). The output depends only on the
+// source: CI regenerates it, fails on a difference and lints it (.ci/run).
 package openapigen
 
 import (
