@@ -21,7 +21,7 @@ import (
 //	@Param			X-Applicant-Id	header		string					false	"Codice fiscale or partita IVA of the applicant (portals)"
 //	@Param			Idempotency-Key	header		string					false	"Makes retries safe"
 //	@Param			id				path		string					true	"Case id"
-//	@Param			transition		body		CaseTransitionRequest	false	"The move: this JSON body, or the same JSON as the metadata part of a multipart body that carries the final act"
+//	@Param			transition		body		CaseTransitionRequest	true	"The move: this JSON body, or the same JSON as the metadata part of a multipart body that carries the final act"
 //	@Success		200				{object}	CaseTransitionResult
 //	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
 //	@ID				transitionCase

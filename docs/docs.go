@@ -792,6 +792,7 @@ const docTemplate = `{
                         "description": "The move: this JSON body, or the same JSON as the metadata part of a multipart body that carries the final act",
                         "name": "transition",
                         "in": "body",
+                        "required": true,
                         "schema": {
                             "$ref": "#/definitions/api.CaseTransitionRequest"
                         }
