@@ -155,11 +155,7 @@ func tooManyRequests(doc *openapi3.T) (*openapi3.ResponseRef, error) {
 			Examples: examples,
 		},
 	})
-	resp.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
-		Description: "Whole seconds to wait before retrying",
-		Required:    true,
-		Schema:      openapi3.NewIntegerSchema().WithMin(1).NewRef(),
-	}}}}
+	retryAfter(resp)
 	if doc.Components.Responses == nil {
 		doc.Components.Responses = openapi3.ResponseBodies{}
 	}

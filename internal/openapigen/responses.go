@@ -113,7 +113,7 @@ func statuses(doc *openapi3.T) {
 	}
 }
 
-// retryAfter documents the Retry-After header of every 503 (api/errors.go writeProblem).
+// retryAfter documents the Retry-After header of a 503 (api/errors.go writeProblem) or a 429.
 func retryAfter(resp *openapi3.Response) {
 	if resp.Headers == nil {
 		resp.Headers = openapi3.Headers{}
