@@ -21,9 +21,10 @@ import (
 //	@Param			X-Applicant-Id	header		string					false	"Codice fiscale or partita IVA of the applicant (portals)"
 //	@Param			Idempotency-Key	header		string					false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			id				path		string					true	"Case id"
-//	@Param			transition		body		CaseTransitionRequest	false	"The move (JSON)"
+//	@Param			transition		body		CaseTransitionRequest	true	"The move: this JSON body, or the same JSON as the metadata part of a multipart body that carries the final act"
 //	@Success		200				{object}	CaseTransitionResult
 //	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
+//	@ID				transitionCase
 //	@Router			/v1/cases/{id}/transitions [post]
 func (h *handlers) transitionCase(c *gin.Context) {
 	var (
@@ -89,6 +90,7 @@ func (h *handlers) transitionCase(c *gin.Context) {
 //	@Param			document		formData	file	false	"A document; repeat the part for more"
 //	@Success		201				{object}	CaseMessage
 //	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
+//	@ID				postCaseMessage
 //	@Router			/v1/cases/{id}/messages [post]
 func (h *handlers) postCaseMessage(c *gin.Context) {
 	var meta CaseMessageMetadata
@@ -118,6 +120,7 @@ func (h *handlers) postCaseMessage(c *gin.Context) {
 //	@Param			id				path		string	true	"Case id"
 //	@Success		200				{object}	CaseMessageList
 //	@Failure		401,403,404,422,500,503	{object}	Problem
+//	@ID				listCaseMessages
 //	@Router			/v1/cases/{id}/messages [get]
 func (h *handlers) listCaseMessages(c *gin.Context) {
 	ms, err := h.svc.CaseMessages(c.Request.Context(), principal(c), c.Param("id"))
@@ -146,6 +149,7 @@ func (h *handlers) listCaseMessages(c *gin.Context) {
 //	@Param			step			body		CaseStepDone	true	"Outcome note"
 //	@Success		200				{object}	Case
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				completeCaseStep
 //	@Router			/v1/cases/{id}/steps/{index}/done [post]
 func (h *handlers) completeCaseStep(c *gin.Context) {
 	index, err := strconv.Atoi(c.Param("index"))

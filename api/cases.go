@@ -25,6 +25,7 @@ import (
 //	@Header			201				{string}	Location				"URL of the new case"
 //	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503,507	{object}	Problem
+//	@ID				createCase
 //	@Router			/v1/cases [post]
 func (h *handlers) createCase(c *gin.Context) {
 	var meta CaseMetadata
@@ -65,6 +66,7 @@ func (h *handlers) createCase(c *gin.Context) {
 //	@Param			id				path		string	true	"Case id"
 //	@Success		200				{object}	Case
 //	@Failure		401,403,404,422,500,503	{object}	Problem
+//	@ID				getCase
 //	@Router			/v1/cases/{id} [get]
 func (h *handlers) getCase(c *gin.Context) {
 	p := principal(c)
@@ -92,6 +94,7 @@ func (h *handlers) getCase(c *gin.Context) {
 //	@Param			cursor			query		string	false	"next_cursor of the previous page"
 //	@Success		200				{object}	CaseList
 //	@Failure		401,403,422,500,503	{object}	Problem
+//	@ID				listCases
 //	@Router			/v1/cases [get]
 func (h *handlers) listCases(c *gin.Context) {
 	query := c.Request.URL.Query()

@@ -30,6 +30,7 @@ import (
 //	@Param			format	query		string	false	"tree (default) or flat"	Enums(tree, flat)
 //	@Success		200		{object}	ClassList
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				listClasses
 //	@Router			/v1/classes [get]
 func (h *handlers) listClasses(c *gin.Context) {
 	q := c.Request.URL.Query()
@@ -76,6 +77,7 @@ func (h *handlers) listClasses(c *gin.Context) {
 //	@Param			code	path		string	true	"Class code"	example(VI.3)
 //	@Success		200		{object}	ClassDetail
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getClass
 //	@Router			/v1/classes/{code} [get]
 func (h *handlers) getClass(c *gin.Context) {
 	d, err := h.svc.Class(c.Request.Context(), principal(c), c.Param("code"))
@@ -104,6 +106,7 @@ const maxClassesBody = 8 << 20
 //	@Success		201				{object}	ClassList
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createClasses
 //	@Router			/v1/classes [post]
 func (h *handlers) createClasses(c *gin.Context) {
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
@@ -237,6 +240,7 @@ func byLine(err error, lines []int) error {
 //	@Success		200				{object}	Class
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				closeClass
 //	@Router			/v1/classes/{code}/close [post]
 func (h *handlers) closeClass(c *gin.Context) {
 	body, err := readJSONBody(c)

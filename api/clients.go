@@ -21,6 +21,7 @@ import (
 //	@Success		201				{object}	CreatedClient
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createClient
 //	@Router			/v1/clients [post]
 func (h *handlers) createClient(c *gin.Context) {
 	body, err := readJSONBody(c)
@@ -61,6 +62,7 @@ var clientParams = []string{"limit", "cursor"}
 //	@Param			cursor	query		string	false	"next_cursor of the previous page"
 //	@Success		200		{object}	ClientList
 //	@Failure		401,403,422,500,503	{object}	Problem
+//	@ID				listClients
 //	@Router			/v1/clients [get]
 func (h *handlers) listClients(c *gin.Context) {
 	q := c.Request.URL.Query()
@@ -99,6 +101,7 @@ func (h *handlers) listClients(c *gin.Context) {
 //	@Success		201				{object}	CreatedKey
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,413,415,422,500,503	{object}	Problem
+//	@ID				rotateKey
 //	@Router			/v1/clients/{id}/keys [post]
 func (h *handlers) rotateKey(c *gin.Context) {
 	body := []byte("{}")
@@ -138,6 +141,7 @@ func (h *handlers) rotateKey(c *gin.Context) {
 //	@Success		200				{object}	APIKey
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,422,500,503	{object}	Problem
+//	@ID				revokeKey
 //	@Router			/v1/clients/{id}/keys/{key_id}/revoke [post]
 func (h *handlers) revokeKey(c *gin.Context) {
 	k, replayed, err := h.svc.RevokeKey(c.Request.Context(), principal(c), c.Param("id"), c.Param("key_id"),

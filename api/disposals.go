@@ -21,6 +21,7 @@ var dueParams = []string{"on"}
 //	@Param			on	query		string	false	"Date YYYY-MM-DD"	format(date)
 //	@Success		200	{object}	DueList
 //	@Failure		401,403,422,500,503	{object}	Problem
+//	@ID				listDueForDisposal
 //	@Router			/v1/disposal/due [get]
 func (h *handlers) listDueForDisposal(c *gin.Context) {
 	var v domain.Validation
@@ -56,6 +57,7 @@ func (h *handlers) listDueForDisposal(c *gin.Context) {
 //	@Header			201				{string}	Location			"URL of the new disposal record"
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				createDisposal
 //	@Router			/v1/disposals [post]
 func (h *handlers) createDisposal(c *gin.Context) {
 	body, err := readJSONBody(c)
@@ -89,6 +91,7 @@ func (h *handlers) createDisposal(c *gin.Context) {
 //	@Param			id	path		string	true	"Disposal id"
 //	@Success		200	{object}	Disposal
 //	@Failure		401,403,404,422,500,503	{object}	Problem
+//	@ID				getDisposal
 //	@Router			/v1/disposals/{id} [get]
 func (h *handlers) getDisposal(c *gin.Context) {
 	d, err := h.svc.Disposal(c.Request.Context(), principal(c), c.Param("id"))
@@ -112,6 +115,7 @@ func (h *handlers) getDisposal(c *gin.Context) {
 //	@Success		201				{object}	Hold
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createHold
 //	@Router			/v1/holds [post]
 func (h *handlers) createHold(c *gin.Context) {
 	body, err := readJSONBody(c)
@@ -148,6 +152,7 @@ func (h *handlers) createHold(c *gin.Context) {
 //	@Success		200				{object}	Hold
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				releaseHold
 //	@Router			/v1/holds/{id}/release [post]
 func (h *handlers) releaseHold(c *gin.Context) {
 	body, err := readJSONBody(c)

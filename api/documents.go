@@ -23,6 +23,7 @@ import (
 //	@Header			201				{string}	Location				"URL of the new document"
 //	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503,507	{object}	Problem
+//	@ID				createDocument
 //	@Router			/v1/documents [post]
 func (h *handlers) createDocument(c *gin.Context) {
 	var m DocumentMetadata
@@ -70,6 +71,7 @@ func documentMetadataUnknown(path string) (domain.ErrorCode, string) {
 //	@Param			id	path		string	true	"Document id"
 //	@Success		200	{object}	Document
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getStoredDocument
 //	@Router			/v1/documents/{id} [get]
 func (h *handlers) getStoredDocument(c *gin.Context) {
 	d, err := h.svc.Document(c.Request.Context(), principal(c), c.Param("id"))
@@ -93,6 +95,7 @@ func (h *handlers) getStoredDocument(c *gin.Context) {
 //	@Header			200	{string}	Content-Disposition	"attachment; filename=..."
 //	@Header			200	{string}	Repr-Digest			"sha-256=:<base64>:"
 //	@Failure		401,404,410,422,500,503	{object}	Problem
+//	@ID				getStoredDocumentContent
 //	@Router			/v1/documents/{id}/content [get]
 func (h *handlers) getStoredDocumentContent(c *gin.Context) {
 	id := c.Param("id")

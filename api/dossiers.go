@@ -23,6 +23,7 @@ import (
 //	@Header			201				{string}	Location			"URL of the new dossier"
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createDossier
 //	@Router			/v1/dossiers [post]
 func (h *handlers) createDossier(c *gin.Context) {
 	body, err := readJSONBody(c)
@@ -67,6 +68,7 @@ func (h *handlers) dossier(c *gin.Context, d *domain.Dossier) Dossier {
 //	@Param			cursor	query		string	false	"next_cursor of the previous page"
 //	@Success		200		{object}	DossierList
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				listDossiers
 //	@Router			/v1/dossiers [get]
 func (h *handlers) listDossiers(c *gin.Context) {
 	f, err := parseDossierFilter(c.Request.URL.Query())
@@ -113,6 +115,7 @@ func parseDossierFilter(q url.Values) (domain.DossierFilter, error) {
 //	@Param			id	path		string	true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Success		200	{object}	Dossier
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getDossier
 //	@Router			/v1/dossiers/{id} [get]
 func (h *handlers) getDossier(c *gin.Context) {
 	d, err := h.svc.Dossier(c.Request.Context(), principal(c), c.Param("id"))
@@ -133,6 +136,7 @@ func (h *handlers) getDossier(c *gin.Context) {
 //	@Param			id	path		string	true	"Id or identifier"	example(2026-VI.3-000012)
 //	@Success		200	{object}	History
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				dossierHistory
 //	@Router			/v1/dossiers/{id}/history [get]
 func (h *handlers) dossierHistory(c *gin.Context) {
 	events, err := h.svc.DossierHistory(c.Request.Context(), principal(c), c.Param("id"))

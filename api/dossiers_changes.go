@@ -23,6 +23,7 @@ import (
 //	@Success		200				{object}	Dossier
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				fileInDossier
 //	@Router			/v1/dossiers/{id}/items [post]
 func (h *handlers) fileInDossier(c *gin.Context) {
 	body, err := readJSONBody(c)
@@ -59,6 +60,7 @@ func (h *handlers) fileInDossier(c *gin.Context) {
 //	@Success		200				{object}	Dossier
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				closeDossier
 //	@Router			/v1/dossiers/{id}/close [post]
 func (h *handlers) closeDossier(c *gin.Context) { h.setDossierStatus(c, h.svc.CloseDossier) }
 
@@ -76,6 +78,7 @@ func (h *handlers) closeDossier(c *gin.Context) { h.setDossierStatus(c, h.svc.Cl
 //	@Success		200				{object}	Dossier
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				reopenDossier
 //	@Router			/v1/dossiers/{id}/reopen [post]
 func (h *handlers) reopenDossier(c *gin.Context) { h.setDossierStatus(c, h.svc.ReopenDossier) }
 

@@ -3,7 +3,9 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -143,4 +145,17 @@ func writeProblem(c *gin.Context, p Problem) {
 	c.Status(p.Status)
 	_ = encodeJSON(c.Writer, p)
 	c.Abort()
+}
+
+// ProblemCodes lists every code the API answers with, sorted, so that the contract can show an
+// example of each (internal/openapigen).
+func ProblemCodes() []domain.ErrorCode {
+	codes := slices.Collect(maps.Keys(problemKinds))
+	slices.Sort(codes)
+	return codes
+}
+
+// ExampleProblem is the problem the API answers for err at instance, as the contract shows it.
+func ExampleProblem(err error, instance string) Problem {
+	return problemOf(err, "019aefc3-5b7e-7c41-9d3a-4f2b8e6a1c05", instance)
 }

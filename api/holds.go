@@ -29,6 +29,7 @@ var holdParams = []string{"active", "limit", "cursor"}
 //	@Param			cursor	query		string	false	"next_cursor of the previous page"
 //	@Success		200		{object}	HoldList
 //	@Failure		401,403,422,500,503	{object}	Problem
+//	@ID				listHolds
 //	@Router			/v1/holds [get]
 func (h *handlers) listHolds(c *gin.Context) {
 	q := c.Request.URL.Query()

@@ -55,6 +55,7 @@ var journalParams = []string{"from", "to"}
 //	@Param			date	path		string	true	"Protocol date (YYYY-MM-DD)"	format(date)
 //	@Success		200		{object}	object
 //	@Failure		401,403,404,406,422,500,503	{object}	Problem
+//	@ID				getJournal
 //	@Router			/v1/registers/{code}/journals/{date} [get]
 func (h *handlers) getJournal(c *gin.Context) {
 	media := negotiate(c.GetHeader("Accept"), mediaPDF, mediaJSON)
@@ -101,6 +102,7 @@ func (h *handlers) getJournal(c *gin.Context) {
 //	@Param			to		query		string	false	"Last protocol date, inclusive (YYYY-MM-DD)"	format(date)
 //	@Success		200		{object}	JournalList
 //	@Failure		401,403,404,422,500,503	{object}	Problem
+//	@ID				listJournals
 //	@Router			/v1/registers/{code}/journals [get]
 func (h *handlers) listJournals(c *gin.Context) {
 	var v domain.Validation

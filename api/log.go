@@ -29,6 +29,7 @@ type TransparencyLog interface {
 //	@Security		BearerAuth
 //	@Success		200	{object}	Checkpoint
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getCheckpoint
 //	@Router			/v1/log/checkpoint [get]
 func (h *handlers) getCheckpoint(c *gin.Context) {
 	cp, err := h.tlog.LatestCheckpoint(c.Request.Context())
@@ -50,6 +51,7 @@ func (h *handlers) getCheckpoint(c *gin.Context) {
 //	@Param			size	query		int	true	"Tree size: a checkpoint's size"	minimum(0)
 //	@Success		200		{object}	Proof
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getInclusionProof
 //	@Router			/v1/log/proofs/inclusion [get]
 func (h *handlers) getInclusionProof(c *gin.Context) {
 	n, err := uintParams(c.Request.URL.Query(), "index", "size")
@@ -83,6 +85,7 @@ func (h *handlers) getInclusionProof(c *gin.Context) {
 //	@Param			to		query		int	true	"Size of the later checkpoint"	minimum(0)
 //	@Success		200		{object}	Proof
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getConsistencyProof
 //	@Router			/v1/log/proofs/consistency [get]
 func (h *handlers) getConsistencyProof(c *gin.Context) {
 	n, err := uintParams(c.Request.URL.Query(), "from", "to")

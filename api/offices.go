@@ -17,6 +17,7 @@ import (
 //	@Security		BearerAuth
 //	@Success		200	{object}	OfficeList
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				listOffices
 //	@Router			/v1/offices [get]
 func (h *handlers) listOffices(c *gin.Context) {
 	offices, err := h.svc.Offices(c.Request.Context(), principal(c))
@@ -44,6 +45,7 @@ func (h *handlers) listOffices(c *gin.Context) {
 //	@Success		201				{object}	Office
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createOffice
 //	@Router			/v1/offices [post]
 func (h *handlers) createOffice(c *gin.Context) {
 	body, err := readJSONBody(c)

@@ -19,6 +19,7 @@ import (
 //	@Param			audience	query		string	false	"Keep procedures open to this audience"	Enums(citizen, business, both)
 //	@Success		200			{object}	ProcedureList
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				listProcedures
 //	@Router			/v1/procedures [get]
 func (h *handlers) listProcedures(c *gin.Context) {
 	q := c.Request.URL.Query()
@@ -53,6 +54,7 @@ func (h *handlers) listProcedures(c *gin.Context) {
 //	@Success		201				{object}	Procedure
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createProcedure
 //	@Router			/v1/procedures [post]
 func (h *handlers) createProcedure(c *gin.Context) {
 	body, err := readJSONBody(c)

@@ -50,6 +50,7 @@ type Sealer struct {
 //	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{object}	Receipt
 //	@Failure		401,404,406,409,422,500,503	{object}	Problem
+//	@ID				getReceipt
 //	@Router			/v1/registrations/{register}/{year}/{number}/receipt [get]
 func (h *handlers) getReceipt(c *gin.Context) {
 	media := negotiate(c.GetHeader("Accept"), mediaPDF, mediaJSON)

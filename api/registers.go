@@ -17,6 +17,7 @@ import (
 //	@Security		BearerAuth
 //	@Success		200	{object}	RegisterList
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				listRegisters
 //	@Router			/v1/registers [get]
 func (h *handlers) listRegisters(c *gin.Context) {
 	regs, err := h.svc.Registers(c.Request.Context(), principal(c))
@@ -44,6 +45,7 @@ func (h *handlers) listRegisters(c *gin.Context) {
 //	@Success		201				{object}	Register
 //	@Header			201				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,409,413,415,422,500,503	{object}	Problem
+//	@ID				createRegister
 //	@Router			/v1/registers [post]
 func (h *handlers) createRegister(c *gin.Context) {
 	body, err := readJSONBody(c)

@@ -25,6 +25,7 @@ import (
 //	@Header			201				{string}	Location				"URL of the new registration"
 //	@Header			201				{string}	Idempotent-Replayed		"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503,507	{object}	Problem
+//	@ID				createRegistration
 //	@Router			/v1/registrations [post]
 func (h *handlers) createRegistration(c *gin.Context) {
 	if err := domain.MayRegister(principal(c)); err != nil {
@@ -88,6 +89,7 @@ func (up upload) registration() domain.NewRegistration {
 //	@Param			cursor		query		string	false	"next_cursor of the previous page"
 //	@Success		200			{object}	RegistrationList
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				listRegistrations
 //	@Router			/v1/registrations [get]
 func (h *handlers) listRegistrations(c *gin.Context) {
 	f, err := parseFilter(c.Request.URL.Query())
@@ -146,6 +148,7 @@ func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 //	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{object}	Registration
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				getRegistration
 //	@Router			/v1/registrations/{register}/{year}/{number} [get]
 func (h *handlers) getRegistration(c *gin.Context) {
 	ref, err := refParam(c)

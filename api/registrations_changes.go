@@ -26,6 +26,7 @@ import (
 //	@Param			patch		body		RegistrationPatch	true	"The fields to change"
 //	@Success		200			{object}	Registration
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				patchRegistration
 //	@Router			/v1/registrations/{register}/{year}/{number} [patch]
 func (h *handlers) patchRegistration(c *gin.Context) {
 	ref, err := refParam(c)
@@ -98,6 +99,7 @@ func patchUnknown(path string) (domain.ErrorCode, string) {
 //	@Success		200				{object}	Registration
 //	@Header			200				{string}	Idempotent-Replayed	"true when this answers an earlier request with the same Idempotency-Key"
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
+//	@ID				annulRegistration
 //	@Router			/v1/registrations/{register}/{year}/{number}/annulment [post]
 func (h *handlers) annulRegistration(c *gin.Context) {
 	ref, err := refParam(c)
@@ -137,6 +139,7 @@ func (h *handlers) annulRegistration(c *gin.Context) {
 //	@Param			number		path		string	true	"Protocol number"	example(0000042)	extensions(x-pattern=protocol_number)
 //	@Success		200			{object}	History
 //	@Failure		401,404,422,500,503	{object}	Problem
+//	@ID				registrationHistory
 //	@Router			/v1/registrations/{register}/{year}/{number}/history [get]
 func (h *handlers) registrationHistory(c *gin.Context) {
 	ref, err := refParam(c)

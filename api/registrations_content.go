@@ -30,6 +30,7 @@ import (
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."
 //	@Header			200			{string}	Repr-Digest			"sha-256=:<base64>:"
 //	@Failure		401,404,410,422,500,503	{object}	Problem
+//	@ID				getDocument
 //	@Router			/v1/registrations/{register}/{year}/{number}/document [get]
 func (h *handlers) getDocument(c *gin.Context) { h.serveContent(c, -1) }
 
@@ -49,6 +50,7 @@ func (h *handlers) getDocument(c *gin.Context) { h.serveContent(c, -1) }
 //	@Header			200			{string}	Content-Disposition	"attachment; filename=..."
 //	@Header			200			{string}	Repr-Digest			"sha-256=:<base64>:"
 //	@Failure		401,404,410,422,500,503	{object}	Problem
+//	@ID				getAttachment
 //	@Router			/v1/registrations/{register}/{year}/{number}/attachments/{index} [get]
 func (h *handlers) getAttachment(c *gin.Context) {
 	s := c.Param("index")

@@ -20,12 +20,40 @@ import (
 // @description
 // @description     **Conventions.** JSON with snake_case; timestamps RFC 3339 in UTC; the protocol `date` is the calendar date in the instance's time zone (Europe/Rome). Every `/v1` call needs `Authorization: Bearer <token>`; a portal client also names on every call, `/v1/me` included, the applicant it acts for in `X-Applicant-Id` (the codice fiscale or partita IVA; 422 without it), and reads and writes only that applicant's cases and what they share. Lists take `limit` and `cursor` and answer `{"items": [...], "next_cursor": "..."}` (empty on the last page).
 // @description
-// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `too_many_requests` (429, with `Retry-After`), `internal` (500), `method_not_allowed` (405), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
+// @description     **Errors** are RFC 9457 `application/problem+json` with a stable `code`: `validation_failed` (422), `immutable_field` (409), `not_found` (404), `unauthorized` (401), `forbidden` (403), `conflict` (409), `payload_too_large` (413), `unsupported_media_type` (415), `idempotency_mismatch` (422), `gone` (410), `unavailable` (503, with `Retry-After` in seconds: the database or another dependency cannot be reached), `insufficient_storage` (507: the disk is full; nothing was registered and no number was taken), `too_many_requests` (429, with `Retry-After`), `internal` (500), `method_not_allowed` (405, to a method a path does not have, with `Allow` listing those it has: no operation declares it, since it answers none), `not_acceptable` (406). Malformed JSON, unknown fields, fields the system assigns and bad query or path parameters are all `422 validation_failed`, with `errors[].field` naming the culprit.
 // @description
 // @description     **Idempotency.** Every POST accepts an `Idempotency-Key` header: repeating the same request with the same key answers the first result again (with `Idempotent-Replayed: true`) and never takes a second protocol number; the same key with a different request is `422 idempotency_mismatch`; an empty key is `422 validation_failed`. For uploads the request is fingerprinted by its metadata and the SHA-256 of each file, so a retry with another multipart boundary is the same request.
 // @description
 // @description     **Terms.** *registrazione di protocollo* = registration; *registro* / *repertorio* = register; *AOO* = Area Organizzativa Omogenea; *UOR* / *ufficio* = office; *titolario* / *voce di titolario* = classification scheme / class; *fascicolo* = dossier; *impronta* = SHA-256 digest; *annullamento* = annulment.
 // @BasePath        /
+// @tag.name        registrations
+// @tag.description The protocol register (registro di protocollo): register incoming, outgoing and internal documents, read, change the mutable fields, annul, and read each registration's history, content and receipt.
+// @tag.name        documents
+// @tag.description Documents not (yet) registered: internal documents and drafts that a registration can later take by document_id.
+// @tag.name        search
+// @tag.description Full-text search over registrations and documents, within what the caller may see.
+// @tag.name        transparency log
+// @tag.description The append-only transparency log every registration is written to: signed checkpoints and inclusion and consistency proofs.
+// @tag.name        registers
+// @tag.description Registers and repertories (registri, repertori) and their daily protocol journals (registro giornaliero).
+// @tag.name        classes
+// @tag.description The classification scheme (titolario): its classes, imported in bulk and closed, never deleted.
+// @tag.name        dossiers
+// @tag.description Dossiers (fascicoli): open, file registrations and documents in, close and reopen, with their history.
+// @tag.name        disposal
+// @tag.description Retention and disposal (scarto): what is due, disposal records, and legal holds that stop them.
+// @tag.name        procedures
+// @tag.description Administrative procedures (procedimenti) that portals submit cases to, with their forms, requirements and deadlines.
+// @tag.name        cases
+// @tag.description Applications (istanze, pratiche) submitted by portals for an applicant: transitions, the dialogue with the office and its steps, final acts.
+// @tag.name        webhooks
+// @tag.description A portal's webhook for the events of its applicants' cases, and its deliveries.
+// @tag.name        offices
+// @tag.description Offices (UOR, uffici) of the administration, which registrations, documents and cases are assigned to.
+// @tag.name        clients
+// @tag.description API clients and their keys: who may call the API, in which role, for which offices.
+// @tag.name        system
+// @tag.description The instance itself: health, readiness, metrics, this contract and its interactive documentation (no authentication), and who the caller is and what the instance runs (/v1/me, /v1/info).
 // @securityDefinitions.apikey BearerAuth
 // @in              header
 // @name            Authorization

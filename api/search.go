@@ -55,6 +55,7 @@ var searchParams = []string{"q", "register", "year", "direction", "channel", "st
 //	@Param			min_position	query		int		false	"Wait until the index includes this write"
 //	@Success		200				{object}	SearchResult
 //	@Failure		401,409,422,500,503	{object}	Problem
+//	@ID				searchDocuments
 //	@Router			/v1/search [get]
 func (h *handlers) searchDocuments(c *gin.Context) {
 	q, minPosition, err := parseSearch(c.Request.URL.Query())

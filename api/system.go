@@ -17,6 +17,7 @@ import (
 //	@Security		BearerAuth
 //	@Success		200	{object}	Principal
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				me
 //	@Router			/v1/me [get]
 func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(principal(c))) }
 
@@ -29,6 +30,7 @@ func (h *handlers) me(c *gin.Context) { respond(c, http.StatusOK, toPrincipal(pr
 //	@Security		BearerAuth
 //	@Success		200	{object}	InfoResponse
 //	@Failure		401,422,500,503	{object}	Problem
+//	@ID				instanceInfo
 //	@Router			/v1/info [get]
 func (h *handlers) instanceInfo(c *gin.Context) {
 	aoo, err := h.svc.AOO(c.Request.Context())
@@ -59,6 +61,7 @@ func (h *handlers) instanceInfo(c *gin.Context) {
 //	@Tags			system
 //	@Produce		json
 //	@Success		200	{object}	Health
+//	@ID				healthz
 //	@Router			/healthz [get]
 func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{Status: "ok"}) }
 
@@ -70,6 +73,7 @@ func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{St
 //	@Produce		json
 //	@Success		200	{object}	Health
 //	@Failure		503	{object}	Health
+//	@ID				readyz
 //	@Router			/readyz [get]
 func (h *handlers) readyz(c *gin.Context) {
 	if err := h.ready(c.Request.Context()); err != nil {
@@ -93,6 +97,7 @@ func (h *handlers) readyz(c *gin.Context) {
 //	@Produce		plain
 //	@Success		200	{string}	string	"Prometheus text exposition format"
 //	@Failure		404	{object}	Problem
+//	@ID				serveMetrics
 //	@Router			/metrics [get]
 func (h *handlers) serveMetrics(c *gin.Context) {
 	h.promHandler.ServeHTTP(c.Writer, c.Request)
@@ -101,9 +106,11 @@ func (h *handlers) serveMetrics(c *gin.Context) {
 // openAPI serves the contract, the very file generated from these handlers.
 //
 //	@Summary		OpenAPI 3 contract
+//	@Description	This document, openapi.yaml, as YAML text. Swagger UI at /docs reads it; /docs/doc.json is the same document as JSON.
 //	@Tags			system
 //	@Produce		application/yaml
-//	@Success		200	{object}	object	"openapi.yaml"
+//	@Success		200	{string}	string	"openapi.yaml"
+//	@ID				openAPI
 //	@Router			/openapi.yaml [get]
 func (h *handlers) openAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/yaml", sportello.OpenAPI)

@@ -20,6 +20,7 @@ import (
 //	@Param			webhook			body		NewWebhook	true	"The endpoint"
 //	@Success		201				{object}	Webhook
 //	@Failure		401,403,413,415,422,500,503	{object}	Problem
+//	@ID				setWebhook
 //	@Router			/v1/webhooks [post]
 func (h *handlers) setWebhook(c *gin.Context) {
 	body, err := readJSONBody(c)
@@ -52,6 +53,7 @@ func (h *handlers) setWebhook(c *gin.Context) {
 //	@Param			limit	query		int	false	"How many (1-500, default 50)"	minimum(1)	maximum(500)
 //	@Success		200		{object}	WebhookDeliveryList
 //	@Failure		401,403,422,500,503	{object}	Problem
+//	@ID				listWebhookDeliveries
 //	@Router			/v1/webhooks/deliveries [get]
 func (h *handlers) listWebhookDeliveries(c *gin.Context) {
 	q := c.Request.URL.Query()

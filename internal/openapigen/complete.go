@@ -9,8 +9,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3gen"
-
-	"github.com/sportello/sportello/api"
 )
 
 // schemaPrefix is how swag names the api package's types in components/schemas.
@@ -20,27 +18,47 @@ const schemaPrefix = "api."
 func complete(doc *openapi3.T) error {
 	bearer(doc)
 	applicantProblems(doc)
-	tooMany := tooManyRequests(doc)
+	statuses(doc)
+	if err := problemComponents(doc); err != nil {
+		return err
+	}
+	tooMany, err := tooManyRequests(doc)
+	if err != nil {
+		return err
+	}
 	for path, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if strings.HasPrefix(path, "/v1/") {
 				op.Responses.Set("429", tooMany)
 			}
 			for status, resp := range op.Responses.Map() {
+				if resp.Ref != "" {
+					continue
+				}
 				problemJSON(resp.Value)
 				anyMediaType(resp.Value)
 				pdfBinary(resp.Value)
-				if status == "401" {
+				switch status {
+				case "401":
 					challenge(resp.Value)
+				case "503":
+					retryAfter(resp.Value)
+				}
+				if err := problemResponseExamples(doc, path, op, status, resp.Value); err != nil {
+					return err
 				}
 			}
 		}
 	}
+	pruneExamples(doc)
 	anyValues(doc)
+	if err := nullableRefs(doc); err != nil {
+		return err
+	}
 	if err := classImport(doc); err != nil {
 		return err
 	}
-	if err := registrationUpload(doc); err != nil {
+	if err := multipartBodies(doc); err != nil {
 		return err
 	}
 	return patterns(doc)
@@ -99,9 +117,7 @@ func anyValues(doc *openapi3.T) {
 	for _, s := range doc.Components.Schemas {
 		for name, p := range s.Value.Properties {
 			if p.Value != nil && p.Value.Extensions["x-any"] == true {
-				s.Value.Properties[name] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-					Description: p.Value.Description, Nullable: true,
-				}}
+				s.Value.Properties[name] = anyJSON(p.Value.Description)
 			}
 		}
 	}
@@ -130,22 +146,24 @@ func problemJSON(resp *openapi3.Response) {
 // tooManyRequests declares, once among the components, the 429 that the rate limits
 // (api/ratelimit.go) may answer to any /v1 request, with its Retry-After header, and returns a
 // reference to it.
-func tooManyRequests(doc *openapi3.T) *openapi3.ResponseRef {
+func tooManyRequests(doc *openapi3.T) (*openapi3.ResponseRef, error) {
 	desc := "Over a rate limit: too many requests with this API key, or too many failed authentications from this address"
+	examples, err := problemExamplesOf(doc, "/v1/registrations", nil, "429")
+	if err != nil {
+		return nil, err
+	}
 	resp := openapi3.NewResponse().WithDescription(desc).WithContent(openapi3.Content{
-		"application/problem+json": openapi3.NewMediaType().WithSchemaRef(
-			openapi3.NewSchemaRef("#/components/schemas/"+schemaPrefix+"Problem", nil)),
+		"application/problem+json": &openapi3.MediaType{
+			Schema:   openapi3.NewSchemaRef("#/components/schemas/"+schemaPrefix+"Problem", nil),
+			Examples: examples,
+		},
 	})
-	resp.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
-		Description: "Whole seconds to wait before retrying",
-		Required:    true,
-		Schema:      openapi3.NewIntegerSchema().WithMin(1).NewRef(),
-	}}}}
+	retryAfter(resp)
 	if doc.Components.Responses == nil {
 		doc.Components.Responses = openapi3.ResponseBodies{}
 	}
 	doc.Components.Responses["TooManyRequests"] = &openapi3.ResponseRef{Value: resp}
-	return &openapi3.ResponseRef{Ref: "#/components/responses/TooManyRequests", Value: resp}
+	return &openapi3.ResponseRef{Ref: "#/components/responses/TooManyRequests", Value: resp}, nil
 }
 
 // challenge documents the WWW-Authenticate header of 401 answers (RFC 6750).
@@ -178,36 +196,6 @@ func pdfBinary(resp *openapi3.Response) {
 	}
 }
 
-// registrationUpload describes the multipart body of POST /v1/registrations: the metadata
-// part is JSON with its own schema, and attachment may repeat.
-func registrationUpload(doc *openapi3.T) error {
-	item := doc.Paths.Value("/v1/registrations")
-	if item == nil || item.Post == nil || item.Post.RequestBody == nil {
-		return fmt.Errorf("POST /v1/registrations is not documented")
-	}
-	mt := item.Post.RequestBody.Value.Content.Get("multipart/form-data")
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		return fmt.Errorf("POST /v1/registrations has no multipart/form-data body")
-	}
-	name, err := addSchema(doc, api.RegistrationMetadata{})
-	if err != nil {
-		return err
-	}
-	props := mt.Schema.Value.Properties
-	desc := props["metadata"].Value.Description
-	props["metadata"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-		Description: desc, AllOf: openapi3.SchemaRefs{{Ref: "#/components/schemas/" + name}},
-	}}
-	if a := props["attachment"]; a != nil {
-		props["attachment"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
-			Type: &openapi3.Types{"array"}, Description: a.Value.Description,
-			Items: openapi3.NewStringSchema().WithFormat("binary").NewRef(),
-		}}
-	}
-	mt.Encoding = map[string]*openapi3.Encoding{"metadata": {ContentType: "application/json"}}
-	return nil
-}
-
 // addSchema adds the schema of a request type that no swag annotation references directly,
 // generated from its Go type and tags, and returns its component name. Nested types reuse
 // swag's components.
@@ -232,7 +220,7 @@ func addSchema(doc *openapi3.T, v any) (string, error) {
 	return typeName(reflect.TypeOf(v)), nil
 }
 
-// fromTags reads the swag struct tags (enums, format) that openapi3gen ignores, and
+// fromTags reads the swag struct tags (enums, format, string examples) that openapi3gen ignores, and
 // marks the fields without omitempty as required, as swag does with RequiredByDefault.
 func fromTags(_ string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schema) error {
 	if e := tag.Get("enums"); e != "" {
@@ -245,6 +233,9 @@ func fromTags(_ string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schem
 	}
 	if err := limitTags(t, tag, s); err != nil {
 		return err
+	}
+	if ex := tag.Get("example"); ex != "" && s.Type.Is("string") {
+		s.Example = ex
 	}
 	if t.Kind() != reflect.Struct || tag != "" {
 		return nil

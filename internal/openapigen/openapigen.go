@@ -1,9 +1,11 @@
 // Package openapigen generates openapi.yaml, the API's OpenAPI 3 contract, from the handlers'
 // swag annotations: swag writes its Swagger 2.0 output into a temporary directory (nothing reads
 // it but the converter, so it is not committed), kin-openapi converts it, and the result is
-// completed where Swagger 2.0 cannot say what the API does (problem+json errors, any-media-type downloads, a JSON multipart part,
-// bearer authentication). The output depends only on the source: CI regenerates it and fails
-// on a difference.
+// completed where Swagger 2.0 cannot say what the API does (problem+json errors with an example
+// per status, the answers middleware gives to every operation, any-media-type downloads,
+// multipart bodies with a JSON metadata part, null as OAS 3.0.3 admits it, the limits the server
+// enforces, bearer authentication). The output depends only on the source: CI regenerates it,
+// fails on a difference and lints it (.ci/run).
 package openapigen
 
 import (
