@@ -188,7 +188,11 @@ func (db *DB) UpdateRegistration(ctx context.Context, id string,
 			changeErr = err
 			return err
 		}
-		if f := immutableChange(before, r); f != "" {
+		f, err := db.immutableChange(before, r)
+		if err != nil {
+			return err
+		}
+		if f != "" {
 			return domain.Errorf(domain.ECImmutable, "registration %s: %s cannot change", id, f)
 		}
 		if err := db.storeChange(tx, before, r, w); err != nil {
@@ -233,11 +237,12 @@ func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration, w domain.
 			return err
 		}
 	}
-	args := append([]any{r.Class, string(r.Status)}, db.annulmentArgs(r.Annulment)...)
-	args = append(args, r.Position, r.ID)
-	if err := tx.Exec(`UPDATE registrations SET class = ?, status = ?, annulled_at = ?,
-			annulled_by = ?, annulled_by_name = ?, annulment_reason = ?, annulment_authorization = ?, position = ?
-		WHERE id = ?`, args...).Error; err != nil {
+	set := make([]string, len(changedColumns))
+	args := make([]any, len(changedColumns), len(changedColumns)+1)
+	for i, c := range changedColumns {
+		set[i], args[i] = c.name+" = ?", c.value(db, r, encoded{})
+	}
+	if err := tx.Exec(`UPDATE registrations SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, r.ID)...).Error; err != nil {
 		return fmt.Errorf("store change: %w", err)
 	}
 	if !officesChanged {
