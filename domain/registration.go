@@ -137,6 +137,33 @@ const (
 	TextNone    = "none"    // nothing to read: no file of a readable type, or content disposed of
 )
 
+// newRegistration is the one constructor of a Registration, whatever registers it (Register,
+// SubmitCase, a case message or final act): in's facts, a new id, active, in no dossier, by p,
+// taken at `at` (see stamp). Storage numbers it.
+func newRegistration(p Principal, in NewRegistration, at time.Time, loc *time.Location) *Registration {
+	r := &Registration{
+		ID: NewID(), Register: in.Register, Direction: in.Direction, Channel: in.Channel,
+		Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
+		Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
+		Dossiers: []string{}, Confidential: in.Confidential, Status: StatusActive, CreatedBy: p.ID,
+	}
+	if r.Register == "" {
+		r.Register = DefaultRegister
+	}
+	if in.Document != nil {
+		r.Document = *in.Document
+	}
+	r.stamp(at, loc)
+	return r
+}
+
+// stamp sets the instant of registration and, from it, the year and the protocol date, both
+// reckoned in loc (the AOO's time zone).
+func (r *Registration) stamp(at time.Time, loc *time.Location) {
+	local := at.In(loc)
+	r.RegisteredAt, r.Year, r.Date = at.UTC(), local.Year(), local.Format(time.DateOnly)
+}
+
 // Ref names a registration the way people do: register, year and number.
 type Ref struct {
 	Register string

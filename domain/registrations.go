@@ -159,17 +159,7 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 				return nil, err
 			}
 		}
-		r := &Registration{
-			ID: NewID(), Register: in.Register, Year: local.Year(), RegisteredAt: now.UTC(),
-			Date: local.Format("2006-01-02"), Direction: in.Direction, Channel: in.Channel,
-			Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
-			Document: *in.Document, Attachments: in.Attachments, Class: in.Class,
-			Offices: uniq(in.Offices), Dossiers: []string{}, Confidential: in.Confidential,
-			Status: StatusActive, CreatedBy: p.ID,
-		}
-		if r.Attachments == nil {
-			r.Attachments = []File{}
-		}
+		r := newRegistration(p, in, now, s.Location)
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},
 			Idempotency: idem.record(p, KindRegistration, r.ID, now),
