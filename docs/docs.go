@@ -7691,6 +7691,12 @@ const docTemplate = `{
                     "type": "integer",
                     "example": 1234
                 },
+                "received_on": {
+                    "description": "the date a paper document reached the office, when before the protocol date",
+                    "type": "string",
+                    "format": "date",
+                    "example": "2026-11-27"
+                },
                 "register": {
                     "type": "string",
                     "example": "PG"

@@ -93,13 +93,16 @@ type Annulment struct {
 // date, direction, subject, correspondents, sender reference and file digests are immutable
 // once registered (M1); only Class, Offices and Dossiers change, and annulment sets Status.
 type Registration struct {
-	ID              string           `json:"id"`
-	Register        string           `json:"register"`
-	Year            int              `json:"year"`
-	Number          int64            `json:"number"`
-	Identifier      string           `json:"identifier"`
-	RegisteredAt    time.Time        `json:"registered_at"`
-	Date            string           `json:"date"`
+	ID           string    `json:"id"`
+	Register     string    `json:"register"`
+	Year         int       `json:"year"`
+	Number       int64     `json:"number"`
+	Identifier   string    `json:"identifier"`
+	RegisteredAt time.Time `json:"registered_at"`
+	Date         string    `json:"date"`
+	// ReceivedOn is the date a paper document reached the office, when it differs from the
+	// protocol date (art. 53): never after Date, "" when not stated.
+	ReceivedOn      string           `json:"received_on,omitempty"`
 	Direction       Direction        `json:"direction"`
 	Channel         Channel          `json:"channel"`
 	Subject         string           `json:"subject"`
@@ -144,7 +147,7 @@ func newRegistration(p Principal, in NewRegistration, at time.Time, loc *time.Lo
 	r := &Registration{
 		ID: NewID(), Register: in.Register, Direction: in.Direction, Channel: in.Channel,
 		Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
-		Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
+		ReceivedOn: in.ReceivedOn, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
 		Dossiers: []string{}, Confidential: in.Confidential, Status: StatusActive, CreatedBy: p.ID,
 	}
 	if r.Register == "" {
@@ -188,7 +191,7 @@ func (r *Registration) AssignNumber(aoo AOO, number int64) {
 // ImmutableFields lists the JSON fields that registration fixes forever (M1).
 var ImmutableFields = []string{
 	"id", "register", "year", "number", "number_formatted", "identifier", "registered_at", "date",
-	"direction", "channel", "subject", "correspondents", "sender_reference", "document",
+	"received_on", "direction", "channel", "subject", "correspondents", "sender_reference", "document",
 	"attachments", "confidential", "status", "annulment", "created_by", "position",
 }
 

@@ -18,9 +18,12 @@ type NewRegistration struct {
 	Subject         string
 	Correspondents  []Correspondent
 	SenderReference *SenderReference
-	Class           string
-	Offices         []string
-	Confidential    bool
+	// ReceivedOn is the date the document reached the office, YYYY-MM-DD, if before the
+	// protocol date; optional.
+	ReceivedOn   string
+	Class        string
+	Offices      []string
+	Confidential bool
 	// Document and Attachments describe content already in the blob store (see StoreContent).
 	Document    *File
 	Attachments []File
@@ -62,6 +65,9 @@ func (in *NewRegistration) Validate() error {
 		if in.SenderReference.Date != "" && !ValidDate(in.SenderReference.Date) {
 			v.Add("sender_reference.date", "must be a date YYYY-MM-DD")
 		}
+	}
+	if in.ReceivedOn != "" && !ValidDate(in.ReceivedOn) {
+		v.Add("received_on", "must be a date YYYY-MM-DD")
 	}
 	if in.Class != "" && !ValidClass(in.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
@@ -160,6 +166,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			}
 		}
 		r := newRegistration(p, in, now, s.Location)
+		if r.ReceivedOn > r.Date {
+			return nil, validationErr("received_on", "is after the protocol date %s", r.Date)
+		}
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},
 			Idempotency: idem.record(p, KindRegistration, r.ID, now),

@@ -25,6 +25,7 @@ var immutableUpdates = map[string]string{
 	"identifier":       "identifier = identifier || 'x'",
 	"registered_at":    "registered_at = ?",
 	"reg_date":         "reg_date = '2026-11-29'",
+	"received_on":      "received_on = reg_date", // a date the column's check accepts: the guard refuses it
 	"direction":        "direction = 'outgoing'",
 	"channel":          "channel = 'pec'",
 	"subject":          "subject = 'Altro oggetto'",

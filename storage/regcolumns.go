@@ -27,6 +27,8 @@ var registrationTable = []regColumn{
 		dest: func(s *regScan) any { return timeCol{T: &s.r.RegisteredAt} }},
 	{name: "reg_date", value: func(_ *DB, r *domain.Registration, _ encoded) any { return r.Date },
 		dest: func(s *regScan) any { return &s.r.Date }},
+	{name: "received_on", value: func(_ *DB, r *domain.Registration, _ encoded) any { return nullIfEmpty(r.ReceivedOn) },
+		dest: func(s *regScan) any { return nullText{&s.r.ReceivedOn} }},
 	{name: "direction", value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Direction) },
 		dest: func(s *regScan) any { return &s.r.Direction }},
 	{name: "channel", value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Channel) },
@@ -180,6 +182,16 @@ func annulmentValue(field func(*domain.Annulment) string) func(*DB, *domain.Regi
 		}
 		return field(r.Annulment)
 	}
+}
+
+// nullText scans an optional text column, NULL as "".
+type nullText struct{ s *string }
+
+func (n nullText) Scan(src any) error {
+	var v sql.NullString
+	err := v.Scan(src)
+	*n.s = v.String
+	return err
 }
 
 // nullIfEmpty binds "" as NULL, for optional text columns.
