@@ -49,8 +49,7 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 			return err
 		}
 		r.AssignNumber(aoo, n)
-		if err := registrationError(tx.Exec(registrationInsert+` VALUES (`+
-			strings.Repeat("?, ", len(registrationTable)-1)+`?)`, db.registrationArgs(r, enc)...).Error, r); err != nil {
+		if err := registrationError(tx.Exec(registrationInsertValues, db.registrationArgs(r, enc)...).Error, r); err != nil {
 			return err
 		}
 		return db.moveCounterSQLite(tx, r.Register, r.Year, n)
@@ -121,7 +120,6 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 	prefix := strings.TrimSuffix(domain.Identifier(aoo, register, year, 0), domain.FormatNumber(0))
 	k := len(rs)
 	var q strings.Builder
-	bound := boundColumns()
 	selected, args := numberedSelect("n.number", registrationTable, func(c regColumn) (string, []any) {
 		return "v." + c.name, nil
 	}, prefix)
@@ -131,8 +129,8 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 		%s
 		SELECT %s
 		FROM counter RIGHT JOIN (VALUES `, k, registrationInsert, selected)
-	params := make([]string, len(bound))
-	for i, c := range bound {
+	params := make([]string, len(boundColumns))
+	for i, c := range boundColumns {
 		params[i] = c.param()
 	}
 	row := `(?::integer, ` + strings.Join(params, ", ") + `)`
@@ -143,7 +141,7 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 		// One row per registration, its ordinal first; number and identifier come from SQL.
 		q.WriteString(row)
 		args = append(args, i+1)
-		for _, c := range bound {
+		for _, c := range boundColumns {
 			args = append(args, c.value(db, r, encs[i]))
 		}
 	}
@@ -151,7 +149,7 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 	// fails rather than insert nothing and commit.
 	fmt.Fprintf(&q, `) AS v(ord, %s) ON true
 		CROSS JOIN LATERAL (SELECT counter.last_number - %d + v.ord AS number) AS n
-		RETURNING id, number, identifier`, columnNames(bound, ""), k)
+		RETURNING id, number, identifier`, columnNames(boundColumns, ""), k)
 	numbers := make(map[string]numbered, k)
 	err := commitWithRows(tx, q.String(), args, func(scan func(...any) error) error {
 		var (
@@ -248,18 +246,6 @@ func dollarPlaceholders(query string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// boundColumns are registrationTable's columns without number and identifier, which
-// PostgreSQL's numbering statements compute from the counter.
-func boundColumns() []regColumn {
-	var out []regColumn
-	for _, c := range registrationTable {
-		if c.name != colNumber && c.name != colIdentifier {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // numberedSelect returns the select list of PostgreSQL's numbering INSERT … SELECT and its

@@ -135,6 +135,28 @@ func columnNames(cols []regColumn, prefix string) string {
 // order.
 var registrationInsert = `INSERT INTO registrations (` + columnNames(registrationTable, "") + `)`
 
+// registrationInsertValues inserts one registration, binding every column (SQLite's insert).
+var registrationInsertValues = registrationInsert + ` VALUES (` +
+	strings.Repeat("?, ", len(registrationTable)-1) + `?)`
+
+// boundColumns are registrationTable's columns without number and identifier, which
+// PostgreSQL's numbering statements compute from the counter (counter.go).
+var boundColumns = columnsWhere(func(c regColumn) bool { return c.name != colNumber && c.name != colIdentifier })
+
+// changedColumns are the columns storeChange writes.
+var changedColumns = columnsWhere(func(c regColumn) bool { return c.use == changed })
+
+// columnsWhere returns registrationTable's columns that keep says to keep, in order.
+func columnsWhere(keep func(regColumn) bool) []regColumn {
+	var out []regColumn
+	for _, c := range registrationTable {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // registrationArgs returns r's column values in registrationTable's order.
 func (db *DB) registrationArgs(r *domain.Registration, enc encoded) []any {
 	args := make([]any, len(registrationTable))
@@ -143,17 +165,6 @@ func (db *DB) registrationArgs(r *domain.Registration, enc encoded) []any {
 	}
 	return args
 }
-
-// changedColumns are the columns storeChange writes.
-var changedColumns = func() []regColumn {
-	var out []regColumn
-	for _, c := range registrationTable {
-		if c.use == changed {
-			out = append(out, c)
-		}
-	}
-	return out
-}()
 
 // immutableChange names the first fixed column whose value change altered, or returns "". Such
 // a change would otherwise be dropped silently; changed columns are written and checked by the
