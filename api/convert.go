@@ -14,7 +14,7 @@ func toRegistration(r *domain.Registration) Registration {
 	out := Registration{
 		ID: r.ID, Register: r.Register, Year: r.Year, Number: r.Number,
 		NumberFormatted: domain.FormatNumber(r.Number), Identifier: r.Identifier,
-		RegisteredAt: utc(r.RegisteredAt), Date: r.Date, Direction: string(r.Direction),
+		RegisteredAt: utc(r.RegisteredAt), Date: r.Date, ReceivedOn: r.ReceivedOn, Direction: string(r.Direction),
 		Channel: string(r.Channel), Subject: r.Subject,
 		Correspondents: make([]Correspondent, 0, len(r.Correspondents)),
 		Document:       toFile(r.Document), Attachments: make([]File, 0, len(r.Attachments)),

@@ -55,7 +55,7 @@ func (up upload) registration() domain.NewRegistration {
 	m := up.metadata
 	in := domain.NewRegistration{
 		Register: m.Register, Direction: domain.Direction(m.Direction), Channel: domain.Channel(m.Channel),
-		Subject: m.Subject, Class: m.Class, Offices: m.Offices, Confidential: m.Confidential,
+		Subject: m.Subject, ReceivedOn: m.ReceivedOn, Class: m.Class, Offices: m.Offices, Confidential: m.Confidential,
 		Document: up.document, Attachments: up.attachments, DocumentID: m.DocumentID,
 	}
 	for _, co := range m.Correspondents {

@@ -15,6 +15,7 @@ type RegistrationMetadata struct {
 	Subject                string           `json:"subject" example:"Richiesta di permesso di costruire" maxLength:"2000"` // oggetto
 	Correspondents         []Correspondent  `json:"correspondents" validate:"min=1"`                                       // mittenti and destinatari
 	SenderReference        *SenderReference `json:"sender_reference,omitempty"`                                            // the sender's own protocol number and date
+	ReceivedOn             string           `json:"received_on,omitempty" format:"date" example:"2026-11-27"`              // the date a paper document reached the office, if before the protocol date (art. 53)
 	Class                  string           `json:"class,omitempty" example:"VI.3" extensions:"x-pattern=class"`           // voce di titolario
 	Offices                []string         `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`         // UOR codes the document is assigned to
 	Confidential           bool             `json:"confidential,omitempty"`                                                // riservato: visible only to its offices and records officers
@@ -65,7 +66,8 @@ type Registration struct {
 	NumberFormatted string           `json:"number_formatted" example:"0000042"` // at least seven digits
 	Identifier      string           `json:"identifier" example:"c_h501-A1B2C3D-PG-2026-0000042"`
 	RegisteredAt    time.Time        `json:"registered_at" format:"date-time"`
-	Date            string           `json:"date" format:"date" example:"2026-11-28"` // protocol date in Europe/Rome
+	Date            string           `json:"date" format:"date" example:"2026-11-28"`                  // protocol date in Europe/Rome
+	ReceivedOn      string           `json:"received_on,omitempty" format:"date" example:"2026-11-27"` // the date a paper document reached the office, when before the protocol date
 	Direction       string           `json:"direction" enums:"incoming,outgoing,internal"`
 	Channel         string           `json:"channel" enums:"web,pec,email,counter,paper,post,api"`
 	Subject         string           `json:"subject"`

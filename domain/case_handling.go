@@ -146,7 +146,7 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 			}
 			if act != nil {
 				// Numbered at this instant: the date and year are this instant's in Rome.
-				act.RegisteredAt, act.Year, act.Date = now, now.In(s.Location).Year(), today
+				act.stamp(now, s.Location)
 				c.FinalRegistrationID = act.ID
 				ch.Registration, ch.Event = act, EventCaseFinalAct
 				ch.Write.Verify = func(ctx context.Context) error { return s.checkContent(ctx, []File{act.Document}) }
@@ -206,14 +206,14 @@ func (s *Service) finalAct(ctx context.Context, p Principal, c *Case, in CaseTra
 	if err != nil {
 		return nil, fmt.Errorf("store sealed final act: %w", err)
 	}
-	return &Registration{
-		ID: NewID(), Register: DefaultRegister,
+	act := newRegistration(p, NewRegistration{
 		Direction: Outgoing, Channel: ChannelWeb, Subject: fmt.Sprintf("Provvedimento di %s: pratica %s", outcome, c.Dossier),
 		Correspondents: []Correspondent{applicantCorrespondent(c.Applicant, RoleRecipient)},
-		Document:       File{Filename: in.Act.Filename, Description: "Provvedimento finale", MediaType: "application/pdf", Size: size, SHA256: sha},
-		Attachments:    []File{}, Class: c.Registration.Class, Offices: c.Offices(), Dossiers: []string{},
-		Status: StatusActive, CreatedBy: p.ID, Parties: []string{Party(c.Portal, c.Applicant)},
-	}, nil
+		Document:       &File{Filename: in.Act.Filename, Description: "Provvedimento finale", MediaType: "application/pdf", Size: size, SHA256: sha},
+		Class:          c.Registration.Class, Offices: c.Offices(),
+	}, s.now(), s.Location)
+	act.Parties = []string{Party(c.Portal, c.Applicant)}
+	return act, nil
 }
 
 // CompleteStep records that an involved office has done its step (parere, nulla osta): a

@@ -102,13 +102,10 @@ func (s *Service) PostCaseMessage(ctx context.Context, p Principal, id string, i
 // message commits): incoming from the applicant, outgoing to the applicant, internal for a note
 // written by author (see noteAuthor).
 func (s *Service) messageRegistration(p Principal, c *Case, msg *CaseMessage, docs []File, author Correspondent) *Registration {
-	local := msg.CreatedAt.In(s.Location)
-	r := &Registration{
-		ID: NewID(), Register: DefaultRegister, Year: local.Year(), RegisteredAt: msg.CreatedAt, Date: local.Format("2006-01-02"),
+	r := newRegistration(p, NewRegistration{
 		Channel: ChannelWeb, Subject: fmt.Sprintf("Pratica %s: %s", c.Dossier, truncate(msg.Text, 200)),
-		Document: docs[0], Attachments: append([]File{}, docs[1:]...), Class: c.Registration.Class,
-		Offices: c.Offices(), Dossiers: []string{}, Status: StatusActive, CreatedBy: p.ID,
-	}
+		Document: &docs[0], Attachments: docs[1:], Class: c.Registration.Class, Offices: c.Offices(),
+	}, msg.CreatedAt, s.Location)
 	switch {
 	case msg.FromApplicant:
 		r.Direction, r.Correspondents = Incoming, []Correspondent{applicantCorrespondent(c.Applicant, RoleSender)}

@@ -99,13 +99,12 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 		if err != nil {
 			return nil, err
 		}
-		r := &Registration{
-			ID: NewID(), Register: DefaultRegister, Year: local.Year(), RegisteredAt: now, Date: today,
+		r := newRegistration(p, NewRegistration{
 			Direction: Incoming, Channel: ChannelWeb, Subject: proc.Name + ": istanza " + p.Applicant,
 			Correspondents: []Correspondent{applicantCorrespondent(p.Applicant, RoleSender)},
-			Document:       form, Attachments: in.Documents, Class: proc.Class,
-			Dossiers: []string{}, Status: StatusActive, CreatedBy: p.ID, Parties: []string{Party(p.ID, p.Applicant)},
-		}
+			Document:       &form, Attachments: in.Documents, Class: proc.Class,
+		}, now, s.Location)
+		r.Parties = []string{Party(p.ID, p.Applicant)}
 		d := &Dossier{
 			ID: NewID(), Year: local.Year(), Class: proc.Class, Subject: proc.Name + " - " + p.Applicant,
 			Type: DossierProcedimento, Office: proc.Office, Status: DossierOpen, OpenedAt: now, CreatedBy: p.ID,

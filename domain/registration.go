@@ -93,13 +93,16 @@ type Annulment struct {
 // date, direction, subject, correspondents, sender reference and file digests are immutable
 // once registered (M1); only Class, Offices and Dossiers change, and annulment sets Status.
 type Registration struct {
-	ID              string           `json:"id"`
-	Register        string           `json:"register"`
-	Year            int              `json:"year"`
-	Number          int64            `json:"number"`
-	Identifier      string           `json:"identifier"`
-	RegisteredAt    time.Time        `json:"registered_at"`
-	Date            string           `json:"date"`
+	ID           string    `json:"id"`
+	Register     string    `json:"register"`
+	Year         int       `json:"year"`
+	Number       int64     `json:"number"`
+	Identifier   string    `json:"identifier"`
+	RegisteredAt time.Time `json:"registered_at"`
+	Date         string    `json:"date"`
+	// ReceivedOn is the date a paper document reached the office, when it differs from the
+	// protocol date (art. 53): never after Date, "" when not stated.
+	ReceivedOn      string           `json:"received_on,omitempty"`
 	Direction       Direction        `json:"direction"`
 	Channel         Channel          `json:"channel"`
 	Subject         string           `json:"subject"`
@@ -137,6 +140,33 @@ const (
 	TextNone    = "none"    // nothing to read: no file of a readable type, or content disposed of
 )
 
+// newRegistration is the one constructor of a Registration, whatever registers it (Register,
+// SubmitCase, a case message or final act): in's facts, a new id, active, in no dossier, by p,
+// taken at `at` (see stamp). Storage numbers it.
+func newRegistration(p Principal, in NewRegistration, at time.Time, loc *time.Location) *Registration {
+	r := &Registration{
+		ID: NewID(), Register: in.Register, Direction: in.Direction, Channel: in.Channel,
+		Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
+		ReceivedOn: in.ReceivedOn, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
+		Dossiers: []string{}, Confidential: in.Confidential, Status: StatusActive, CreatedBy: p.ID,
+	}
+	if r.Register == "" {
+		r.Register = DefaultRegister
+	}
+	if in.Document != nil {
+		r.Document = *in.Document
+	}
+	r.stamp(at, loc)
+	return r
+}
+
+// stamp sets the instant of registration and, from it, the year and the protocol date, both
+// reckoned in loc (the AOO's time zone).
+func (r *Registration) stamp(at time.Time, loc *time.Location) {
+	local := at.In(loc)
+	r.RegisteredAt, r.Year, r.Date = at.UTC(), local.Year(), local.Format(time.DateOnly)
+}
+
 // Ref names a registration the way people do: register, year and number.
 type Ref struct {
 	Register string
@@ -161,7 +191,7 @@ func (r *Registration) AssignNumber(aoo AOO, number int64) {
 // ImmutableFields lists the JSON fields that registration fixes forever (M1).
 var ImmutableFields = []string{
 	"id", "register", "year", "number", "number_formatted", "identifier", "registered_at", "date",
-	"direction", "channel", "subject", "correspondents", "sender_reference", "document",
+	"received_on", "direction", "channel", "subject", "correspondents", "sender_reference", "document",
 	"attachments", "confidential", "status", "annulment", "created_by", "position",
 }
 

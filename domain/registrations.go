@@ -20,9 +20,12 @@ type NewRegistration struct {
 	Subject         string
 	Correspondents  []Correspondent
 	SenderReference *SenderReference
-	Class           string
-	Offices         []string
-	Confidential    bool
+	// ReceivedOn is the date the document reached the office, YYYY-MM-DD, if before the
+	// protocol date; optional.
+	ReceivedOn   string
+	Class        string
+	Offices      []string
+	Confidential bool
 	// Document and Attachments describe content already in the blob store (see StoreContent).
 	Document    *File
 	Attachments []File
@@ -64,6 +67,9 @@ func (in *NewRegistration) Validate() error {
 		if in.SenderReference.Date != "" && !ValidDate(in.SenderReference.Date) {
 			v.Add("sender_reference.date", "must be a date YYYY-MM-DD")
 		}
+	}
+	if in.ReceivedOn != "" && !ValidDate(in.ReceivedOn) {
+		v.Add("received_on", "must be a date YYYY-MM-DD")
 	}
 	if in.Class != "" && !ValidClass(in.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
@@ -166,16 +172,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 				return nil, err
 			}
 		}
-		r := &Registration{
-			ID: NewID(), Register: in.Register, Year: local.Year(), RegisteredAt: now.UTC(),
-			Date: local.Format("2006-01-02"), Direction: in.Direction, Channel: in.Channel,
-			Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
-			Document: *in.Document, Attachments: in.Attachments, Class: in.Class,
-			Offices: uniq(in.Offices), Dossiers: []string{}, Confidential: in.Confidential,
-			Status: StatusActive, CreatedBy: p.ID,
-		}
-		if r.Attachments == nil {
-			r.Attachments = []File{}
+		r := newRegistration(p, in, now, s.Location)
+		if r.ReceivedOn > r.Date {
+			return nil, Invalid("received_on", "is after the protocol date %s", r.Date)
 		}
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},

@@ -22,7 +22,8 @@ import (
 	"github.com/sportello/sportello/signing/tlog"
 )
 
-// Version is the version of the journal's JSON document, written in it as "v".
+// Version is the version of the journal's JSON document, written in it as "v"; a day with a
+// received_on is written as version 2 (see Build).
 const Version = 1
 
 // timeFormat writes instants as the log's leaves do: RFC 3339 UTC, six fractional digits.
@@ -47,6 +48,9 @@ type Document struct {
 //	   "subject"}, …],
 //	 "timezone": loc's name, "v": 1}
 //
+// Version 2 adds "received_on" to a registration that has one (the date a paper document
+// reached the office); a day without any is written as version 1.
+//
 // A registration counts as annulled only if it was annulled before the day ended in loc.
 func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registration) (Document, error) {
 	day, err := time.ParseInLocation(time.DateOnly, date, loc)
@@ -55,6 +59,7 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 	}
 	end := day.AddDate(0, 0, 1) // midnight in loc, whatever daylight saving does that day
 	items := make([]any, 0, len(rs))
+	version := Version
 	entries := make([]signing.JournalEntry, 0, len(rs))
 	for _, r := range rs {
 		if r.Register != register || r.Date != date {
@@ -75,16 +80,20 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 			annulment = map[string]any{"at": a.At.UTC().Format(timeFormat), "authorization": a.Authorization, "reason": a.Reason}
 			e.Annulment = &signing.JournalAnnulment{At: a.At, Authorization: a.Authorization, Reason: a.Reason}
 		}
-		items = append(items, map[string]any{
+		item := map[string]any{
 			"annulment": annulment, "correspondents": names, "direction": string(r.Direction),
 			"document": r.Document.SHA256, "identifier": r.Identifier, "number": r.Number,
 			"registered_at": r.RegisteredAt.UTC().Format(timeFormat), "status": status, "subject": r.Subject,
-		})
+		}
+		if r.ReceivedOn != "" {
+			item["received_on"], version = r.ReceivedOn, 2
+		}
+		items = append(items, item)
 		entries = append(entries, e)
 	}
 	js, err := tlog.CanonicalJSON(map[string]any{
 		"count": len(rs), "date": date, "kind": domain.KindJournal, "register": register,
-		"registrations": items, "timezone": loc.String(), "v": Version,
+		"registrations": items, "timezone": loc.String(), "v": version,
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("journal of %s on %s: %w", register, date, err)

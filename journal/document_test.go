@@ -48,3 +48,26 @@ func TestBuildAnnulledByEndOfDay(t *testing.T) {
 		t.Fatal("registrations of another day accepted")
 	}
 }
+
+// TestBuildReceivedOn: a registration's received_on is in the journal, which is then version 2;
+// a day without one stays version 1.
+func TestBuildReceivedOn(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	r := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: 1, Identifier: "id-1",
+		RegisteredAt: time.Date(2026, 11, 20, 10, 0, 0, 0, rome), Direction: domain.Incoming, Subject: "Oggetto",
+		Document: domain.File{SHA256: strings.Repeat("ab", 32)}}
+	d, err := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js := string(d.JSON); strings.Contains(js, "received_on") || !strings.HasSuffix(js, `"v":1}`) {
+		t.Fatalf("journal without received_on: %s", js)
+	}
+	r.ReceivedOn = "2026-11-18"
+	if d, err = Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{r}); err != nil {
+		t.Fatal(err)
+	}
+	if js := string(d.JSON); !strings.Contains(js, `"number":1,"received_on":"2026-11-18","registered_at"`) || !strings.HasSuffix(js, `"v":2}`) {
+		t.Fatalf("journal with received_on: %s", js)
+	}
+}

@@ -18,97 +18,81 @@ import (
 // it is, and nothing is written.
 func (db *DB) UpdateCase(ctx context.Context, id string, change func(*domain.Case) (domain.CaseChange, error)) (*domain.Case, error) {
 	var (
-		out       *domain.Case
-		changeErr error
-		reg       *domain.Registration
-		number    int64
-		ident     string
-		position  int64
+		reg              *domain.Registration
+		number, position int64
+		ident            string
 	)
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		q := selectCases + ` WHERE c.id = ?`
-		if db.engine == Postgres {
-			q += ` FOR UPDATE OF c`
-		}
-		before, _, err := scanCase(tx.Raw(q, id).Row())
-		if errors.Is(err, sql.ErrNoRows) {
-			return domain.Errorf(domain.ECNotFound, "case %s not found", id)
-		}
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		if err := db.loadSteps(tx, []*domain.Case{before}); err != nil {
-			return err
-		}
-		c := *before
-		c.Steps = slices.Clone(before.Steps)
-		ch, err := change(&c)
-		if err != nil {
-			changeErr = err
-			return err
-		}
-		if f := immutableCaseChange(before, &c); f != "" {
-			return domain.Errorf(domain.ECImmutable, "case %s: %s cannot change", id, f)
-		}
-		ch.Write.At = utcMicro(ch.Write.At)
-		if reg = ch.Registration; reg != nil {
-			number, ident, position = reg.Number, reg.Identifier, reg.Position
-			if err := db.fileCaseRegistration(ctx, tx, &c, reg, ch.Write); err != nil {
-				return err
+	out, err := updateLocked(ctx, db, lockedUpdate[domain.Case, domain.CaseChange]{
+		what: "case", id: id,
+		load: func(tx *gorm.DB) (*domain.Case, error) {
+			c, _, err := scanCase(tx.Raw(selectCases+` WHERE c.id = ?`+db.forUpdate("c"), id).Row())
+			if err != nil {
+				return nil, err
 			}
-		}
-		if m := ch.Message; m != nil {
-			m.CreatedAt = utcMicro(m.CreatedAt)
-			if err := tx.Exec(`INSERT INTO case_messages (id, case_id, author, author_name, from_applicant, internal, text,
-					registration_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				m.ID, c.ID, m.Author, m.AuthorName, m.FromApplicant, m.Internal, m.Text, nullString(m.RegistrationID),
-				db.ts(m.CreatedAt)).Error; err != nil {
-				return fmt.Errorf("store message: %w", err)
+			return c, db.loadSteps(tx, []*domain.Case{c})
+		},
+		copy: func(before *domain.Case) *domain.Case {
+			c := *before
+			c.Steps = slices.Clone(before.Steps)
+			return &c
+		},
+		write: func(tx *gorm.DB, before, c *domain.Case, ch domain.CaseChange) error {
+			if f := immutableCaseChange(before, c); f != "" {
+				return domain.Errorf(domain.ECImmutable, "case %s: %s cannot change", id, f)
 			}
-		}
-		stmts := append([]stmt{db.changeStmt(ch.Event, domain.KindCase, c.ID)}, db.writeStmts(ch.Write)...)
-		if err := db.runAll(tx, &c.Position, stmts...); err != nil {
-			return idempotencyConflict(err, ch.Write)
-		}
-		if c.ClosedAt != nil {
-			t := utcMicro(*c.ClosedAt)
-			c.ClosedAt = &t
-		}
-		if err := tx.Exec(`UPDATE cases SET status = ?, due_date = ?, paused_on = ?, closed_at = ?, final_registration_id = ?,
-				position = ? WHERE id = ?`, string(c.Status), c.DueDate, nullString(c.PausedOn), db.tsOrNil(c.ClosedAt),
-			nullString(c.FinalRegistrationID), c.Position, c.ID).Error; err != nil {
-			return fmt.Errorf("store case: %w", err)
-		}
-		for i, s := range c.Steps {
-			if s.Status != before.Steps[i].Status {
-				if err := tx.Exec(`UPDATE case_steps SET status = ? WHERE case_id = ? AND ordinal = ?`, s.Status, c.ID, i).Error; err != nil {
-					return fmt.Errorf("store step %d: %w", i, err)
+			ch.Write.At = utcMicro(ch.Write.At)
+			if reg = ch.Registration; reg != nil {
+				number, ident, position = reg.Number, reg.Identifier, reg.Position
+				if err := db.fileCaseRegistration(ctx, tx, c, reg, ch.Write); err != nil {
+					return err
 				}
 			}
-		}
-		if ch.CloseDossier {
-			if err := db.closeCaseDossier(tx, c.DossierID, ch.Write.At); err != nil {
-				return err
+			if m := ch.Message; m != nil {
+				m.CreatedAt = utcMicro(m.CreatedAt)
+				if err := tx.Exec(`INSERT INTO case_messages (id, case_id, author, author_name, from_applicant, internal, text,
+						registration_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					m.ID, c.ID, m.Author, m.AuthorName, m.FromApplicant, m.Internal, m.Text, nullString(m.RegistrationID),
+					db.ts(m.CreatedAt)).Error; err != nil {
+					return fmt.Errorf("store message: %w", err)
+				}
 			}
-		}
-		if !ch.Internal {
-			if err := db.enqueueCaseEvent(tx, ch.Event, &c, reg, ch.Write.At); err != nil {
-				return err
+			stmts := append([]stmt{db.changeStmt(ch.Event, domain.KindCase, c.ID)}, db.writeStmts(ch.Write)...)
+			if err := db.runAll(tx, &c.Position, stmts...); err != nil {
+				return idempotencyConflict(err, ch.Write)
 			}
-		}
-		out = &c
-		return nil
-	})
-	if changeErr != nil {
-		return nil, changeErr
+			if c.ClosedAt != nil {
+				t := utcMicro(*c.ClosedAt)
+				c.ClosedAt = &t
+			}
+			if err := tx.Exec(`UPDATE cases SET status = ?, due_date = ?, paused_on = ?, closed_at = ?, final_registration_id = ?,
+					position = ? WHERE id = ?`, string(c.Status), c.DueDate, nullString(c.PausedOn), db.tsOrNil(c.ClosedAt),
+				nullString(c.FinalRegistrationID), c.Position, c.ID).Error; err != nil {
+				return fmt.Errorf("store case: %w", err)
+			}
+			for i, s := range c.Steps {
+				if s.Status != before.Steps[i].Status {
+					if err := tx.Exec(`UPDATE case_steps SET status = ? WHERE case_id = ? AND ordinal = ?`, s.Status, c.ID, i).Error; err != nil {
+						return fmt.Errorf("store step %d: %w", i, err)
+					}
+				}
+			}
+			if ch.CloseDossier {
+				if err := db.closeCaseDossier(tx, c.DossierID, ch.Write.At); err != nil {
+					return err
+				}
+			}
+			if !ch.Internal {
+				if err := db.enqueueCaseEvent(tx, ch.Event, c, reg, ch.Write.At); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}, change)
+	if err != nil && reg != nil {
+		reg.Number, reg.Identifier, reg.Position = number, ident, position
 	}
-	if err != nil {
-		if reg != nil {
-			reg.Number, reg.Identifier, reg.Position = number, ident, position
-		}
-		return nil, fmt.Errorf("update case %s: %w", id, guarded(err))
-	}
-	return out, nil
+	return out, err
 }
 
 // immutableCaseChange names the first field change altered that never changes, or "".

@@ -13,12 +13,6 @@ import (
 	"github.com/sportello/sportello/domain"
 )
 
-// registrationInsert lists the columns of a new registration, in registrationArgs' order.
-const registrationInsert = `INSERT INTO registrations (id, register_code, year, number, identifier,
-	registered_at, reg_date, direction, channel, subject, correspondents, sender_reference, document,
-	attachments, class, dossiers, confidential, status, annulled_at, annulled_by, annulled_by_name,
-	annulment_reason, annulment_authorization, created_by, position)`
-
 // numberAndInsert takes the next number of r's (register, year) counter, gives it to r with
 // r.AssignNumber, and inserts r. The counter row stays locked until the transaction ends.
 //
@@ -55,18 +49,15 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 			return err
 		}
 		r.AssignNumber(aoo, n)
-		if err := registrationError(tx.Exec(registrationInsert+`
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			db.registrationArgs(r, enc)...).Error, r); err != nil {
+		if err := registrationError(tx.Exec(registrationInsertValues, db.registrationArgs(r, enc)...).Error, r); err != nil {
 			return err
 		}
 		return db.moveCounterSQLite(tx, r.Register, r.Year, n)
 	}
 	prefix := strings.TrimSuffix(domain.Identifier(aoo, r.Register, r.Year, 0), domain.FormatNumber(0))
-	values := db.registrationArgs(r, enc) // number and identifier, at 3 and 4, come from SQL
-	args := append([]any{}, values[:3]...)
-	args = append(args, prefix, domain.NumberDigits)
-	args = append(args, values[5:]...)
+	selected, args := numberedSelect("last_number", registrationTable, func(c regColumn) (string, []any) {
+		return c.param(), []any{c.value(db, r, enc)}
+	}, prefix)
 	var (
 		n     int64
 		ident string
@@ -80,9 +71,7 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 		}
 		return `WITH counter AS (` + counter + `)
 			` + registrationInsert + `
-			SELECT ?, ?, ?::integer, last_number,
-				?::text || lpad(last_number::text, greatest(?::integer, length(last_number::text)), '0'),
-				?::timestamptz, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::boolean, ?, ?::timestamptz, ?, ?, ?, ?, ?, ?::bigint
+			SELECT ` + selected + `
 			` + from + `
 			RETURNING number, identifier`
 	}
@@ -130,40 +119,37 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 	register, year := rs[0].Register, rs[0].Year
 	prefix := strings.TrimSuffix(domain.Identifier(aoo, register, year, 0), domain.FormatNumber(0))
 	k := len(rs)
-	var (
-		q    strings.Builder
-		args = []any{register, year, prefix, domain.NumberDigits}
-	)
+	var q strings.Builder
+	selected, args := numberedSelect("n.number", registrationTable, func(c regColumn) (string, []any) {
+		return "v." + c.name, nil
+	}, prefix)
+	args = append([]any{register, year}, args...)
 	fmt.Fprintf(&q, `WITH counter AS (UPDATE register_counters SET last_number = last_number + %d
 			WHERE register_code = ? AND year = ? RETURNING last_number)
 		%s
-		SELECT v.id, v.register_code, v.year, n.number,
-			?::text || lpad(n.number::text, greatest(?::integer, length(n.number::text)), '0'),
-			v.registered_at, v.reg_date, v.direction, v.channel, v.subject, v.correspondents,
-			v.sender_reference, v.document, v.attachments, v.class, v.dossiers, v.confidential, v.status,
-			v.annulled_at, v.annulled_by, v.annulled_by_name, v.annulment_reason,
-			v.annulment_authorization, v.created_by, v.position
-		FROM counter RIGHT JOIN (VALUES `, k, registrationInsert)
+		SELECT %s
+		FROM counter RIGHT JOIN (VALUES `, k, registrationInsert, selected)
+	params := make([]string, len(boundColumns))
+	for i, c := range boundColumns {
+		params[i] = c.param()
+	}
+	row := `(?::integer, ` + strings.Join(params, ", ") + `)`
 	for i, r := range rs {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		// One row per registration, its ordinal first; number and identifier come from SQL.
-		q.WriteString(`(?::integer, ?, ?, ?::integer, ?::timestamptz, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::boolean, ?,
-			?::timestamptz, ?, ?, ?, ?, ?, ?::bigint)`)
-		values := db.registrationArgs(r, encs[i])
+		q.WriteString(row)
 		args = append(args, i+1)
-		args = append(args, values[:3]...)
-		args = append(args, values[5:]...)
+		for _, c := range boundColumns {
+			args = append(args, c.value(db, r, encs[i]))
+		}
 	}
 	// A missing counter row leaves every number NULL, which NOT NULL refuses: the statement
 	// fails rather than insert nothing and commit.
-	fmt.Fprintf(&q, `) AS v(ord, id, register_code, year, registered_at, reg_date, direction, channel,
-			subject, correspondents, sender_reference, document, attachments, class, dossiers,
-			confidential, status, annulled_at, annulled_by, annulled_by_name, annulment_reason,
-			annulment_authorization, created_by, position) ON true
+	fmt.Fprintf(&q, `) AS v(ord, %s) ON true
 		CROSS JOIN LATERAL (SELECT counter.last_number - %d + v.ord AS number) AS n
-		RETURNING id, number, identifier`, k)
+		RETURNING id, number, identifier`, columnNames(boundColumns, ""), k)
 	numbers := make(map[string]numbered, k)
 	err := commitWithRows(tx, q.String(), args, func(scan func(...any) error) error {
 		var (
@@ -262,13 +248,29 @@ func dollarPlaceholders(query string) string {
 	return b.String()
 }
 
-// registrationArgs returns r's column values in registrationInsert's order.
-func (db *DB) registrationArgs(r *domain.Registration, enc encoded) []any {
-	args := []any{r.ID, r.Register, r.Year, r.Number, r.Identifier, db.ts(r.RegisteredAt), r.Date,
-		string(r.Direction), string(r.Channel), r.Subject, enc.correspondents, enc.senderRef, enc.document,
-		enc.attachments, r.Class, enc.dossiers, r.Confidential, string(r.Status)}
-	args = append(args, db.annulmentArgs(r.Annulment)...)
-	return append(args, r.CreatedBy, r.Position)
+// numberedSelect returns the select list of PostgreSQL's numbering INSERT … SELECT and its
+// arguments: number is the SQL of the number taken from the counter, the identifier is prefix
+// followed by the number zero-padded as domain.FormatNumber pads it, and every other column is
+// what other returns for it.
+func numberedSelect(number string, cols []regColumn, other func(regColumn) (string, []any), prefix string) (string, []any) {
+	var (
+		list []string
+		args []any
+	)
+	for _, c := range cols {
+		switch c.name {
+		case colNumber:
+			list = append(list, number)
+		case colIdentifier:
+			list = append(list, `?::text || lpad(`+number+`::text, greatest(?::integer, length(`+number+`::text)), '0')`)
+			args = append(args, prefix, domain.NumberDigits)
+		default:
+			sql, a := other(c)
+			list = append(list, sql)
+			args = append(args, a...)
+		}
+	}
+	return strings.Join(list, ", "), args
 }
 
 // registrationError maps the errors of numbering and inserting r.

@@ -100,66 +100,45 @@ func dossierError(err error, d *domain.Dossier) error {
 // it is, and nothing is written. Returns ECNotFound, and ECImmutable when change altered
 // anything else.
 func (db *DB) UpdateDossier(ctx context.Context, id string, change func(*domain.Dossier) (domain.Write, error)) (*domain.Dossier, error) {
-	var (
-		out       *domain.Dossier
-		changeErr error
-	)
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		q := selectDossiers + ` WHERE d.id = ?`
-		if db.engine == Postgres {
-			q += ` FOR UPDATE`
-		}
-		before, _, err := scanDossier(tx.Raw(q, id).Row())
-		if errors.Is(err, sql.ErrNoRows) {
-			return domain.Errorf(domain.ECNotFound, "dossier %s not found", id)
-		}
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		d := *before
-		w, err := change(&d)
-		if err != nil {
-			changeErr = err
-			return err
-		}
-		if d.ID != before.ID || d.Identifier != before.Identifier || d.Year != before.Year || d.Class != before.Class ||
-			d.Number != before.Number || !d.OpenedAt.Equal(before.OpenedAt) || d.Subject != before.Subject ||
-			d.Type != before.Type || d.Office != before.Office || d.Parent != before.Parent || d.CreatedBy != before.CreatedBy {
-			return domain.Errorf(domain.ECImmutable, "dossier %s: only status and closed_at can change", id)
-		}
-		if d.Status != before.Status {
-			kind := changeDossierClosed
-			if d.Status == domain.DossierOpen {
-				kind = changeDossierReopened
+	return updateLocked(ctx, db, lockedUpdate[domain.Dossier, domain.Write]{
+		what: "dossier", id: id,
+		load: func(tx *gorm.DB) (*domain.Dossier, error) {
+			d, _, err := scanDossier(tx.Raw(selectDossiers+` WHERE d.id = ?`+db.forUpdate("d"), id).Row())
+			return d, err
+		},
+		copy: func(d *domain.Dossier) *domain.Dossier { c := *d; return &c },
+		write: func(tx *gorm.DB, before, d *domain.Dossier, w domain.Write) error {
+			if d.ID != before.ID || d.Identifier != before.Identifier || d.Year != before.Year || d.Class != before.Class ||
+				d.Number != before.Number || !d.OpenedAt.Equal(before.OpenedAt) || d.Subject != before.Subject ||
+				d.Type != before.Type || d.Office != before.Office || d.Parent != before.Parent || d.CreatedBy != before.CreatedBy {
+				return domain.Errorf(domain.ECImmutable, "dossier %s: only status and closed_at can change", id)
 			}
-			if d.ClosedAt != nil {
-				t := utcMicro(*d.ClosedAt)
-				d.ClosedAt = &t
+			if d.Status != before.Status {
+				kind := changeDossierClosed
+				if d.Status == domain.DossierOpen {
+					kind = changeDossierReopened
+				}
+				if d.ClosedAt != nil {
+					t := utcMicro(*d.ClosedAt)
+					d.ClosedAt = &t
+				}
+				if err := db.runAll(tx, &d.Position, db.changeStmt(kind, domain.KindDossier, d.ID)); err != nil {
+					return fmt.Errorf("append change event: %w", err)
+				}
+				if err := tx.Exec(`UPDATE dossiers SET status = ?, closed_at = ?, position = ? WHERE id = ?`,
+					string(d.Status), db.tsOrNil(d.ClosedAt), d.Position, d.ID).Error; err != nil {
+					return fmt.Errorf("store status: %w", err)
+				}
 			}
-			if err := db.runAll(tx, &d.Position, db.changeStmt(kind, domain.KindDossier, d.ID)); err != nil {
-				return fmt.Errorf("append change event: %w", err)
+			if err := db.storeWrite(tx, w); err != nil {
+				return err
 			}
-			if err := tx.Exec(`UPDATE dossiers SET status = ?, closed_at = ?, position = ? WHERE id = ?`,
-				string(d.Status), db.tsOrNil(d.ClosedAt), d.Position, d.ID).Error; err != nil {
-				return fmt.Errorf("store status: %w", err)
+			items, err := db.dossierItems(tx, []string{d.ID})
+			if err != nil {
+				return err
 			}
-		}
-		if err := db.storeWrite(tx, w); err != nil {
-			return err
-		}
-		items, err := db.dossierItems(tx, []string{d.ID})
-		if err != nil {
-			return err
-		}
-		d.Items = items[d.ID]
-		out = &d
-		return nil
-	})
-	if changeErr != nil {
-		return nil, changeErr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("update dossier %s: %w", id, guarded(err))
-	}
-	return out, nil
+			d.Items = items[d.ID]
+			return nil
+		},
+	}, change)
 }

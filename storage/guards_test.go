@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/testdb"
 )
 
@@ -25,6 +26,7 @@ var immutableUpdates = map[string]string{
 	"identifier":       "identifier = identifier || 'x'",
 	"registered_at":    "registered_at = ?",
 	"reg_date":         "reg_date = '2026-11-29'",
+	"received_on":      "received_on = reg_date", // a date the column's check accepts: the guard refuses it
 	"direction":        "direction = 'outgoing'",
 	"channel":          "channel = 'pec'",
 	"subject":          "subject = 'Altro oggetto'",
@@ -191,4 +193,21 @@ func columns(t *testing.T, f *fixture, table string) []string {
 		t.Fatalf("table %s has only the columns %v", table, cols)
 	}
 	return cols
+}
+
+// TestReceivedOnColumn: received_on is stored and read back on both engines, and the database
+// itself refuses one after the protocol date.
+func TestReceivedOnColumn(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		r := f.register(t, newRegistration(func(r *domain.Registration) { r.ReceivedOn = "2026-11-25" }))
+		got, err := f.db.RegistrationByID(t.Context(), r.ID)
+		if err != nil || got.ReceivedOn != "2026-11-25" {
+			t.Fatalf("read back received_on %q (%v)", got.ReceivedOn, err)
+		}
+		late := newRegistration(func(r *domain.Registration) { r.ReceivedOn = "2026-11-29" }) // after 2026-11-28
+		if err := f.db.CreateRegistration(t.Context(), late, created(late)); err == nil {
+			t.Fatal("a received_on after the protocol date was stored")
+		}
+	})
 }

@@ -158,43 +158,27 @@ func activeHolds(q *gorm.DB) ([]domain.Hold, error) {
 // ReleaseHold locks the hold, lets change release it and stores the release with the Write
 // change returns. An error from change is returned as it is. Returns ECNotFound.
 func (db *DB) ReleaseHold(ctx context.Context, id string, change func(*domain.Hold) (domain.Write, error)) (domain.Hold, error) {
-	var (
-		out       domain.Hold
-		changeErr error
-	)
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		q := selectHolds + ` WHERE h.id = ?`
-		if db.engine == Postgres {
-			q += ` FOR UPDATE OF h`
-		}
-		h, err := scanHold(tx.Raw(q, id).Row())
-		if errors.Is(err, sql.ErrNoRows) {
-			return domain.Errorf(domain.ECNotFound, "hold %s not found", id)
-		}
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		w, err := change(&h)
-		if err != nil {
-			changeErr = err
-			return err
-		}
-		if h.ReleasedAt != nil {
-			t := utcMicro(*h.ReleasedAt)
-			h.ReleasedAt = &t
-		}
-		if err := tx.Exec(`UPDATE holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?`,
-			db.tsOrNil(h.ReleasedAt), nullString(h.ReleasedBy), nullString(h.ReleaseReason), h.ID).Error; err != nil {
-			return fmt.Errorf("store release: %w", err)
-		}
-		out = h
-		return db.storeWrite(tx, w)
-	})
-	if changeErr != nil {
-		return domain.Hold{}, changeErr
-	}
+	h, err := updateLocked(ctx, db, lockedUpdate[domain.Hold, domain.Write]{
+		what: "hold", id: id,
+		load: func(tx *gorm.DB) (*domain.Hold, error) {
+			h, err := scanHold(tx.Raw(selectHolds+` WHERE h.id = ?`+db.forUpdate("h"), id).Row())
+			return &h, err
+		},
+		copy: func(h *domain.Hold) *domain.Hold { c := *h; return &c },
+		write: func(tx *gorm.DB, _, h *domain.Hold, w domain.Write) error {
+			if h.ReleasedAt != nil {
+				t := utcMicro(*h.ReleasedAt)
+				h.ReleasedAt = &t
+			}
+			if err := tx.Exec(`UPDATE holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?`,
+				db.tsOrNil(h.ReleasedAt), nullString(h.ReleasedBy), nullString(h.ReleaseReason), h.ID).Error; err != nil {
+				return fmt.Errorf("store release: %w", err)
+			}
+			return db.storeWrite(tx, w)
+		},
+	}, change)
 	if err != nil {
-		return domain.Hold{}, fmt.Errorf("release hold %s: %w", id, guarded(err))
+		return domain.Hold{}, err
 	}
-	return out, nil
+	return *h, nil
 }

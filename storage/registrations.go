@@ -166,44 +166,27 @@ func officesError(err error, offices []string) error {
 // Returns ECNotFound, and ECImmutable when change altered a field that never changes.
 func (db *DB) UpdateRegistration(ctx context.Context, id string,
 	change func(*domain.Registration) (domain.Write, error)) (*domain.Registration, error) {
-	var (
-		out       *domain.Registration
-		changeErr error
-	)
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		q := db.selectRegistrations() + ` WHERE r.id = ?`
-		if db.engine == Postgres {
-			q += ` FOR UPDATE OF r`
-		}
-		before, _, err := scanRegistration(tx.Raw(q, id).Row())
-		if errors.Is(err, sql.ErrNoRows) {
-			return domain.Errorf(domain.ECNotFound, "registration %s not found", id)
-		}
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		r := clone(before)
-		w, err := change(r)
-		if err != nil {
-			changeErr = err
-			return err
-		}
-		if f := immutableChange(before, r); f != "" {
-			return domain.Errorf(domain.ECImmutable, "registration %s: %s cannot change", id, f)
-		}
-		if err := db.storeChange(tx, before, r, w); err != nil {
-			return err
-		}
-		out = r
-		return db.storeWrite(tx, w)
-	})
-	if changeErr != nil {
-		return nil, changeErr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("update registration %s: %w", id, guarded(err))
-	}
-	return out, nil
+	return updateLocked(ctx, db, lockedUpdate[domain.Registration, domain.Write]{
+		what: "registration", id: id,
+		load: func(tx *gorm.DB) (*domain.Registration, error) {
+			r, _, err := scanRegistration(tx.Raw(db.selectRegistrations()+` WHERE r.id = ?`+db.forUpdate("r"), id).Row())
+			return r, err
+		},
+		copy: clone,
+		write: func(tx *gorm.DB, before, r *domain.Registration, w domain.Write) error {
+			f, err := db.immutableChange(before, r)
+			if err != nil {
+				return err
+			}
+			if f != "" {
+				return domain.Errorf(domain.ECImmutable, "registration %s: %s cannot change", id, f)
+			}
+			if err := db.storeChange(tx, before, r, w); err != nil {
+				return err
+			}
+			return db.storeWrite(tx, w)
+		},
+	}, change)
 }
 
 // storeChange writes what changed from before to r, if anything, and sets r.Position to the
@@ -233,11 +216,12 @@ func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration, w domain.
 			return err
 		}
 	}
-	args := append([]any{r.Class, string(r.Status)}, db.annulmentArgs(r.Annulment)...)
-	args = append(args, r.Position, r.ID)
-	if err := tx.Exec(`UPDATE registrations SET class = ?, status = ?, annulled_at = ?,
-			annulled_by = ?, annulled_by_name = ?, annulment_reason = ?, annulment_authorization = ?, position = ?
-		WHERE id = ?`, args...).Error; err != nil {
+	set := make([]string, len(changedColumns))
+	args := make([]any, len(changedColumns), len(changedColumns)+1)
+	for i, c := range changedColumns {
+		set[i], args[i] = c.name+" = ?", c.value(db, r, encoded{})
+	}
+	if err := tx.Exec(`UPDATE registrations SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, r.ID)...).Error; err != nil {
 		return fmt.Errorf("store change: %w", err)
 	}
 	if !officesChanged {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,11 +79,20 @@ func TestUpdateRegistration(t *testing.T) {
 			}
 		})
 		t.Run("ErrImmutableField", func(t *testing.T) {
-			_, err := f.db.UpdateRegistration(ctx, r.ID, func(cur *domain.Registration) (domain.Write, error) {
-				cur.Subject = "altro"
-				return domain.Write{}, nil
-			})
-			wantCode(t, err, domain.ECImmutable)
+			for name, alter := range map[string]func(*domain.Registration){
+				"subject":     func(cur *domain.Registration) { cur.Subject = "altro" },
+				"received_on": func(cur *domain.Registration) { cur.ReceivedOn = "2026-01-02" },
+				"reg_date":    func(cur *domain.Registration) { cur.Date = "2026-01-02" },
+			} {
+				_, err := f.db.UpdateRegistration(ctx, r.ID, func(cur *domain.Registration) (domain.Write, error) {
+					alter(cur)
+					return domain.Write{}, nil
+				})
+				wantCode(t, err, domain.ECImmutable)
+				if err != nil && !strings.Contains(err.Error(), name+" cannot change") {
+					t.Errorf("%s: %v does not name the column", name, err)
+				}
+			}
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
 			_, err := f.db.UpdateRegistration(ctx, "nope", func(*domain.Registration) (domain.Write, error) {

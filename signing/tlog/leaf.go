@@ -32,7 +32,8 @@ const (
 )
 
 // LeafVersion is the version of the leaf encoding, written in every leaf as "v". A change of
-// fields or rules takes a new version; leaves already logged keep theirs forever.
+// fields or rules takes a new version; leaves already logged keep theirs forever. A registration
+// with a received_on has a version 2 leaf (see RegistrationLeaf).
 const LeafVersion = 1
 
 // timeFormat is how leaves write instants: RFC 3339 in UTC with exactly six fractional digits,
@@ -59,6 +60,10 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 //	 "v":             1,
 //	 "year":          year}
 //
+// Version 2 adds "received_on" (YYYY-MM-DD), the date a paper document reached the office; it is
+// written only for a registration that has one, so that every other registration's leaf stays
+// the version 1 leaf, byte for byte, and the leaves logged before version 2 still verify.
+//
 // It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
 // as a digest so that a published leaf does not disclose it, yet any change to it shows.
@@ -77,13 +82,17 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 		ref = map[string]any{"date": r.SenderReference.Date, "number": r.SenderReference.Number}
 	}
 	subject := sha256.Sum256([]byte(r.Subject))
-	b, err := canonicalJSON(map[string]any{
+	leaf := map[string]any{
 		"attachments": atts, "channel": string(r.Channel), "correspondents": cs, "created_by": r.CreatedBy,
 		"date": r.Date, "direction": string(r.Direction), "document": r.Document.SHA256,
 		"identifier": r.Identifier, "kind": KindRegistration, "number": r.Number, "register": r.Register,
 		"registered_at": r.RegisteredAt.UTC().Format(timeFormat), "sender_reference": ref,
 		"subject_sha256": hex.EncodeToString(subject[:]), "v": LeafVersion, "year": r.Year,
-	})
+	}
+	if r.ReceivedOn != "" {
+		leaf["received_on"], leaf["v"] = r.ReceivedOn, 2
+	}
+	b, err := canonicalJSON(leaf)
 	if err != nil {
 		return nil, fmt.Errorf("registration leaf of %s: %w", r.Identifier, err)
 	}

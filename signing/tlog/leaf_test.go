@@ -2,6 +2,7 @@ package tlog_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/sportello/sportello/domain"
@@ -25,6 +26,19 @@ func TestRegistrationLeaf(t *testing.T) {
 			`"subject_sha256":"` + sha256Hex(r.Subject) + `","v":1,"year":2026}`
 		if string(leaf) != want {
 			t.Fatalf("leaf\n%s\nwant\n%s", leaf, want)
+		}
+	})
+	t.Run("ReceivedOnIsVersion2", func(t *testing.T) {
+		r2 := *r
+		r2.ReceivedOn = "2026-11-27"
+		got, err := tlog.RegistrationLeaf(&r2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The golden version 1 leaf above, with one key more: nothing else moves.
+		want := strings.Replace(strings.Replace(string(leaf), `"register":"PG",`, `"received_on":"2026-11-27","register":"PG",`, 1), `"v":1`, `"v":2`, 1)
+		if string(got) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
 		}
 	})
 	t.Run("RecomputedFromAPIJSON", func(t *testing.T) {
@@ -52,6 +66,7 @@ func TestRegistrationLeaf(t *testing.T) {
 			"correspondents":   func(r *domain.Registration) { r.Correspondents = []domain.Correspondent{{Name: "X"}} },
 			"registered_at":    func(r *domain.Registration) { r.RegisteredAt = r.RegisteredAt.Add(1000) },
 			"sender_reference": func(r *domain.Registration) { r.SenderReference = nil },
+			"received_on":      func(r *domain.Registration) { r.ReceivedOn = "2026-11-27" },
 		} {
 			r2 := *r
 			change(&r2)
