@@ -7025,8 +7025,7 @@ const docTemplate = `{
         "api.NewHold": {
             "type": "object",
             "required": [
-                "reason",
-                "reference"
+                "reason"
             ],
             "properties": {
                 "class": {
@@ -7092,8 +7091,7 @@ const docTemplate = `{
                 "form_schema",
                 "name",
                 "office",
-                "required_documents",
-                "silence_is_consent"
+                "required_documents"
             ],
             "properties": {
                 "audience": {
