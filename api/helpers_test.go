@@ -21,7 +21,7 @@ type client struct {
 }
 
 func newClient(t *testing.T, s *apptest.Server) *client {
-	return &client{t: t, s: s, hc: newContractClient(t, s.URL)}
+	return &client{t: t, s: s, hc: apptest.ContractClient(t, s.URL)}
 }
 
 // response is an answer read whole.

@@ -23,7 +23,7 @@ import (
 // refuses, naming the field, exactly the values the contract refuses. Every declared limit
 // needs a probe below and every probe a declared limit, so neither side can drift alone.
 func TestContractLimitsAreTheServers(t *testing.T) {
-	doc, err := loadContract()
+	doc, err := apptest.Contract()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/sportello/sportello/internal/apptest"
 )
 
 // openapi.yaml is YAML text, a string to the contract: the validator reads application/yaml
@@ -30,7 +32,7 @@ func init() {
 // contract loads openapi.yaml or stops the test.
 func contract(t *testing.T) *openapi3.T {
 	t.Helper()
-	doc, err := loadContract()
+	doc, err := apptest.Contract()
 	if err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sportello/sportello/internal/apptest"
 	"github.com/sportello/sportello/internal/openapigen"
 )
 
@@ -26,7 +27,7 @@ func TestOpenAPIUpToDate(t *testing.T) {
 
 // TestOpenAPIValid checks that the committed contract is a valid OpenAPI 3 document.
 func TestOpenAPIValid(t *testing.T) {
-	if _, err := loadContract(); err != nil {
+	if _, err := apptest.Contract(); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/internal/apptest"
 )
 
 func TestReadyzUnavailable(t *testing.T) {
@@ -17,7 +18,7 @@ func TestReadyzUnavailable(t *testing.T) {
 		return errors.New("dial tcp 10.0.0.1:5432: password=hunter2 refused")
 	}}))
 	defer srv.Close()
-	hc := newContractClient(t, srv.URL)
+	hc := apptest.ContractClient(t, srv.URL)
 	resp, err := hc.Get(srv.URL + "/readyz")
 	if err != nil {
 		t.Fatal(err)

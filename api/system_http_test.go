@@ -95,7 +95,7 @@ func TestSystemEndpoints(t *testing.T) {
 		}
 		err = json.NewDecoder(resp.Body).Decode(&docJSON)
 		resp.Body.Close()
-		contract, _ := loadContract()
+		contract, _ := apptest.Contract()
 		if resp.StatusCode != http.StatusOK || err != nil || docJSON.OpenAPI != contract.OpenAPI || len(docJSON.Paths) != contract.Paths.Len() {
 			t.Errorf("/docs/doc.json: %d (%v), openapi %q with %d paths", resp.StatusCode, err, docJSON.OpenAPI, len(docJSON.Paths))
 		}

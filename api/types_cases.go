@@ -26,7 +26,7 @@ type NewProcedure struct {
 	Office            string             `json:"office" example:"SUAP" extensions:"x-pattern=office"`  // responsible office
 	Class             string             `json:"class" example:"VIII.4" extensions:"x-pattern=class"`  // class of the cases' registrations and dossiers
 	DeadlineDays      int                `json:"deadline_days" example:"60" minimum:"1" maximum:"180"` // legal deadline in days (L. 241/1990 art. 2)
-	SilenceIsConsent  bool               `json:"silence_is_consent"`                                   // silenzio assenso (art. 20)
+	SilenceIsConsent  bool               `json:"silence_is_consent,omitempty"`                         // silenzio assenso (art. 20)
 	Steps             []ProcedureStep    `json:"steps,omitempty"`                                      // involved offices
 	StepsInOrder      bool               `json:"steps_in_order,omitempty"`                             // true: each step waits for the one before; false: in parallel
 }

@@ -18,7 +18,7 @@ type NewHold struct {
 	Dossier   string `json:"dossier,omitempty" example:"2026-VI.3-000012"`
 	Class     string `json:"class,omitempty" example:"VI.3" extensions:"x-pattern=class"`
 	Reason    string `json:"reason" example:"Contenzioso in corso"`
-	Reference string `json:"reference" example:"TAR Lazio, ric. 567/2026"`
+	Reference string `json:"reference,omitempty" example:"TAR Lazio, ric. 567/2026"`
 }
 
 // HoldRelease gives the reason for releasing a hold.

@@ -111,7 +111,9 @@ func (s *Server) NewOffice(t testing.TB, code, name string) {
 }
 
 // Do sends a request, fails the test unless the status is want, and decodes a JSON answer into
-// out (when not nil). It returns the raw body.
+// out (when not nil). It returns the raw body. On a server Start ran, the API, the exchange is
+// checked against openapi.yaml (ContractClient); a Server made by hand for another listener
+// (metrics) is not the API.
 func (s *Server) Do(t testing.TB, method, path, token, contentType string, body io.Reader, want int, out any) []byte {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, body)
@@ -124,7 +126,11 @@ func (s *Server) Do(t testing.TB, method, path, token, contentType string, body 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := http.DefaultClient
+	if s.Main != nil {
+		hc = ContractClient(t, s.URL)
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
