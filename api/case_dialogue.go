@@ -94,7 +94,7 @@ func (h *handlers) transitionCase(c *gin.Context) {
 //	@Router			/v1/cases/{id}/messages [post]
 func (h *handlers) postCaseMessage(c *gin.Context) {
 	var meta CaseMessageMetadata
-	body, err := h.readMultipart(c, &meta, nil, filePartLimit{partDocument, maxAttachments, "too many document parts"})
+	body, err := h.readMultipart(c, &meta, nil, filePartLimit{partDocument, MaxFileParts, "too many document parts"})
 	if err != nil {
 		h.fail(c, err)
 		return

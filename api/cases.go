@@ -29,7 +29,7 @@ import (
 //	@Router			/v1/cases [post]
 func (h *handlers) createCase(c *gin.Context) {
 	var meta CaseMetadata
-	body, err := h.readMultipart(c, &meta, nil, filePartLimit{partDocument, maxAttachments, "too many document parts"})
+	body, err := h.readMultipart(c, &meta, nil, filePartLimit{partDocument, MaxFileParts, "too many document parts"})
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,7 +79,43 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	l.multipart("api.DocumentMetadata.subject", "/v1/documents", "subject", document, "subject", nil, pdf)
 	l.multipart("api.DocumentMetadata.class", "/v1/documents", "class", document, "class", nil, pdf)
 	l.multipart("api.DocumentMetadata.offices[]", "/v1/documents", "offices[0]", document, "offices", inArray, pdf)
+	l.fileParts()
 	return l
+}
+
+// fileParts probes how many times a file part may repeat (maxItems of the multipart body).
+func (l *limitProbes) fileParts() {
+	pdf := apptest.Part{Name: "document", Filename: "prova.pdf", Content: apptest.PDF("prova")}
+	attachment := apptest.Part{Name: "attachment", Filename: "allegato.pdf", Content: apptest.PDF("allegato")}
+	l.parts("POST /v1/registrations.attachment", "/v1/registrations", attachment, l.staff, nil,
+		func(int) any { return apptest.Incoming("Prova degli allegati") }, pdf)
+	l.parts("POST /v1/cases/{id}/messages.document", "/v1/cases/"+l.caseID+"/messages", pdf, l.staff, nil,
+		func(int) any { return map[string]any{"text": "Documenti"} })
+	// A SCIA names the requirement of each document: one health notice, plans for the rest.
+	scia := func(n int) any {
+		m := sciaMetadataFor(bizApplicant)
+		docs := []map[string]any{{"requirement": sciaHealth}}
+		for range n - 1 {
+			docs = append(docs, map[string]any{"requirement": sciaPlanimetry})
+		}
+		m["documents"] = docs
+		return m
+	}
+	l.parts("POST /v1/cases.document", "/v1/cases", pdf, l.portal, []string{"X-Applicant-Id", bizApplicant}, scia)
+}
+
+// parts adds a probe sending the value's length in copies of item after the fixed parts, with
+// the metadata made for that many.
+func (l *limitProbes) parts(key, path string, item apptest.Part, token string, headers []string, metadata func(n int) any, fixed ...apptest.Part) {
+	l.probes[key] = probe{field: item.Name, item: item, send: func(v any) *response {
+		copies, _ := v.([]any)
+		parts := slices.Clone(fixed)
+		for range copies {
+			parts = append(parts, item)
+		}
+		ct, body := apptest.Multipart(metadata(len(copies)), parts...)
+		return plain(l.t, l.s, "POST", path, token, body, append([]string{"Content-Type", ct}, headers...)...)
+	}}
 }
 
 // registration probes the metadata of POST /v1/registrations and its correspondents.

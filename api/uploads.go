@@ -28,9 +28,12 @@ const (
 	partAttachment = "attachment"
 	// sniffLen is how much of a file the media type is detected from (mimetype's default).
 	sniffLen = 3072
-	// maxAttachments bounds the parts of one upload, each of which costs a blob write.
-	maxAttachments = 500
 )
+
+// MaxFileParts bounds the repeated file parts of one upload (attachments, the documents of a
+// case or a message), each of which costs a blob write. openapi.yaml declares it as the
+// maxItems of those parts.
+const MaxFileParts = 500
 
 // upload is a registration request read from the wire: its metadata and its stored files.
 type upload struct {
@@ -47,7 +50,7 @@ func (h *handlers) readUpload(c *gin.Context) (upload, error) {
 	var up upload
 	body, err := h.readMultipart(c, &up.metadata, metadataUnknown,
 		filePartLimit{partDocument, 1, "exactly one document part is allowed"},
-		filePartLimit{partAttachment, maxAttachments, fmt.Sprintf("at most %d attachment parts are allowed", maxAttachments)})
+		filePartLimit{partAttachment, MaxFileParts, fmt.Sprintf("at most %d attachment parts are allowed", MaxFileParts)})
 	if err != nil {
 		return up, err
 	}

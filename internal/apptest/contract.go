@@ -24,7 +24,8 @@ import (
 // the server do what the spec does not describe.
 //
 //   - Every response is validated, its status code included: an answer the spec does not list
-//     fails the test.
+//     fails the test. A JSON body is validated twice: by kin-openapi, and by OAS 3.0.3 to the
+//     letter (strict.go), as the strict tools portals use would.
 //   - A request is validated when the server accepted it (answered 2xx). A request the server
 //     accepted must be one the spec allows, and a spec that describes requests the server
 //     refuses is caught by tests sending what the spec describes (the multipart and generated
@@ -120,7 +121,26 @@ func (ct *contractTransport) RoundTrip(req *http.Request) (*http.Response, error
 		ct.t.Errorf("contract: %s %s answered %d, which openapi.yaml does not allow: %v\nbody: %.2000s",
 			req.Method, req.URL.Path, resp.StatusCode, err, body)
 	}
+	ct.checkStrictly(req, route, resp, body)
 	return resp, nil
+}
+
+// checkStrictly validates a JSON response body again, by OAS 3.0.3 to the letter
+// (strict_schema.go): kin-openapi reads some schemas more generously than strict tools do.
+func (ct *contractTransport) checkStrictly(req *http.Request, route *routers.Route, resp *http.Response, body []byte) {
+	ct.t.Helper()
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if len(body) == 0 || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return
+	}
+	strict, err := strictOpenAPI()
+	if err == nil {
+		err = strict.check(route.Method, route.Path, resp.StatusCode, mt, body)
+	}
+	if err != nil {
+		ct.t.Errorf("contract (strict OAS 3.0.3): %s %s (operation %s) answered %d, which openapi.yaml does not allow:\n%v\nbody: %.2000s",
+			req.Method, req.URL.Path, route.Operation.OperationID, resp.StatusCode, err, body)
+	}
 }
 
 // checkRequest validates a request the server accepted: its parameters, headers, body and

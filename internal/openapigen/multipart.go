@@ -17,7 +17,7 @@ type upload struct {
 	files        []filePart
 }
 
-// filePart is a file part of an upload.
+// filePart is a file part of an upload; one that repeats may do so api.MaxFileParts times.
 type filePart struct {
 	name, description string
 	repeats           bool
@@ -68,10 +68,12 @@ func multipartBodies(doc *openapi3.T) error {
 				AllOf:       openapi3.SchemaRefs{{Ref: "#/components/schemas/" + name}},
 			}}},
 		}
+		// A file's name is in its part's Content-Disposition header, which OAS 3.0.3 gives no
+		// schema: the server's limits on filenames (api/filenames.go) cannot be declared.
 		for _, f := range u.files {
 			file := openapi3.NewStringSchema().WithFormat("binary")
 			if f.repeats {
-				file = openapi3.NewArraySchema().WithItems(file)
+				file = openapi3.NewArraySchema().WithItems(file).WithMaxItems(api.MaxFileParts)
 			}
 			file.Description = f.description
 			body.Properties[f.name] = file.NewRef()
