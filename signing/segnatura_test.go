@@ -2,7 +2,10 @@ package signing
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"testing"
 	"time"
@@ -34,16 +37,43 @@ func sampleSegnatura() domain.Segnatura {
 // TestSealSegnatura checks the sealed segnatura with independent tools: it is valid against
 // the official schema, xmlsec1 accepts its XAdES signature (both references: the document and
 // the SignedProperties), and one changed byte makes xmlsec1 refuse it. Characters XML cannot
-// carry are dropped, markup is escaped, and tax codes of the schema's forms are kept.
+// carry are dropped, markup is escaped, and SigningCertificateV2 names the sealing
+// certificate by its SHA-256.
 func TestSealSegnatura(t *testing.T) {
 	id, _ := fixtures(t)
+	t.Run("ECDSA", func(t *testing.T) { checkSealedSegnatura(t, id) })
+	t.Run("RSA", func(t *testing.T) {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := selfSignedTemplate("Sigillo RSA di prova")
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSealedSegnatura(t, newIdentity(key, cert, nil))
+	})
+}
+
+func checkSealedSegnatura(t *testing.T, id *Identity) {
+	certSum := sha256.Sum256(id.Certificate.Raw)
 	xml, err := SealSegnatura(t.Context(), sampleSegnatura(), id, time.Date(2026, 3, 1, 9, 31, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
 	segnaturacheck.Check(t, "..", xml, id.Certificate.Raw)
 	for _, want := range []string{"<xades:SigningTime>2026-03-01T09:31:00Z</xades:SigningTime>", "<prot:Riservato>true</prot:Riservato>",
-		"<prot:OraRegistrazione>10:30:00+01:00</prot:OraRegistrazione>", base64.StdEncoding.EncodeToString(sampleSegnatura().Attachments[0].SHA256)} {
+		"<prot:OraRegistrazione>10:30:00+01:00</prot:OraRegistrazione>", base64.StdEncoding.EncodeToString(sampleSegnatura().Attachments[0].SHA256),
+		"<prot:Oggetto>Richiesta &lt;certificato&gt; &amp; altro</prot:Oggetto>",
+		"<ds:DigestValue>" + base64.StdEncoding.EncodeToString(certSum[:]) + "</ds:DigestValue></xades:CertDigest>"} {
 		if !bytes.Contains(xml, []byte(want)) {
 			t.Errorf("segnatura lacks %s:\n%s", want, xml)
 		}
