@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -33,7 +32,7 @@ func (h *handlers) getSegnatura(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, "Segnatura.xml"))
+	c.Header("Content-Disposition", `attachment; filename="Segnatura.xml"`)
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/xml", xml)
 }

@@ -89,6 +89,28 @@ func TestSegnatura(t *testing.T) {
 			}
 		}
 
+		t.Run("DossierNamedToWhoSeesIt", func(t *testing.T) {
+			clerk := s.NewClient(t, "clerk ANAG", []string{"clerk"}, "ANAG")
+			var d api.Dossier
+			c.json("POST", "/v1/dossiers", op, map[string]any{"class": "VI.3", "subject": "Lavori di ristrutturazione", "type": "affare", "office": "SUAP"}).
+				decode(t, http.StatusCreated, &d)
+			c.json("PATCH", refPath(reg), op, map[string]any{"offices": []string{"ANAG"}, "dossiers": []string{d.Identifier}}).expect(t, http.StatusOK)
+			for _, who := range []struct {
+				token, want string
+			}{{op, d.Subject}, {clerk, d.Identifier}} {
+				var got struct {
+					Name string `xml:"Intestazione>Fascicolo>Denominazione"`
+					Code string `xml:"Intestazione>Fascicolo>CodiceFascicolo"`
+				}
+				resp := c.do("GET", refPath(reg)+"/segnatura", who.token, nil)
+				if err := xml.Unmarshal(resp.Body, &got); resp.Status != http.StatusOK || err != nil {
+					t.Fatalf("segnatura: %d %v", resp.Status, err)
+				}
+				if got.Code != d.Identifier || got.Name != who.want {
+					t.Errorf("Fascicolo %+v, want %s named %q", got, d.Identifier, who.want)
+				}
+			}
+		})
 		t.Run("ErrNotClassified", func(t *testing.T) {
 			plain := c.mustRegister(op, "Istanza da classificare")
 			p := c.do("GET", refPath(plain)+"/segnatura", op, nil).problem(t, http.StatusConflict, "conflict")

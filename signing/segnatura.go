@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -66,7 +67,8 @@ func SealSegnatura(_ context.Context, s domain.Segnatura, id *Identity, at time.
 		file(desc.CreateElement("prot:Allegato"), a)
 	}
 
-	if err := SealXAdES(root, id, "segnatura-"+s.IPACode+"-"+s.AOOCode+"-"+s.Register+"-"+s.Number+"-sig", at); err != nil {
+	sigID := fmt.Sprintf("segnatura-%s-%s-%s-%d-%s", s.IPACode, s.AOOCode, s.Register, s.RegisteredAt.Year(), s.Number)
+	if err := SealXAdES(root, id, sigID, at); err != nil {
 		return nil, err
 	}
 	doc.WriteSettings = etree.WriteSettings{CanonicalAttrVal: true, CanonicalText: true}
