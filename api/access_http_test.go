@@ -69,6 +69,7 @@ var accessPolicy = []accessRow{
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/annulment"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
 	{codes{403, 201, 201, 403, 403, 403, 422, 403, 401}, "POST /v1/documents"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/content"},
@@ -173,6 +174,8 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: reg + "/history"}
 	case "GET /v1/registrations/:register/:year/:number/receipt":
 		return accessRequest{path: reg + "/receipt"}
+	case "GET /v1/registrations/:register/:year/:number/segnatura":
+		return accessRequest{path: reg + "/segnatura"}
 	case "POST /v1/documents":
 		return multipartRequest(path, map[string]any{"subject": "Bozza", "class": "VI.3", "offices": []string{"SUAP"}},
 			apptest.Part{Name: "document", Filename: "b.pdf", Content: apptest.PDF("bozza")})

@@ -183,6 +183,7 @@ func New(opts Options) http.Handler {
 	v1.POST("/registrations/:register/:year/:number/annulment", h.annulRegistration)
 	v1.GET("/registrations/:register/:year/:number/history", h.registrationHistory)
 	v1.GET("/registrations/:register/:year/:number/receipt", h.getReceipt)
+	v1.GET("/registrations/:register/:year/:number/segnatura", h.getSegnatura)
 	v1.POST("/documents", h.createDocument)
 	v1.GET("/documents/:id", h.getStoredDocument)
 	v1.GET("/documents/:id/content", h.getStoredDocumentContent)

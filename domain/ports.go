@@ -30,7 +30,7 @@ type Store interface {
 }
 
 // InstallationStore is the installation itself: the database answering and the AOO it was set up
-// for. Used by admin.go and the readiness probe (internal/app).
+// for. Used by admin.go, segnatura.go and the readiness probe (internal/app).
 type InstallationStore interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -113,7 +113,7 @@ type RegistrationStore interface {
 }
 
 // ClassStore keeps the classification scheme (titolario). Used by classes.go, holds.go,
-// procedures.go and retention.go.
+// procedures.go, retention.go and segnatura.go.
 type ClassStore interface {
 	// Classes lists the classes selected by f, in no particular order (the caller sorts).
 	// Class returns one class whatever its validity (ECNotFound).
@@ -133,7 +133,7 @@ type ClassStore interface {
 }
 
 // DossierStore keeps the dossiers (fascicoli) and their items. Used by disposal_plan.go,
-// dossiers.go, filing.go, holds.go and retention.go.
+// dossiers.go, filing.go, holds.go, retention.go and segnatura.go.
 type DossierStore interface {
 	// CreateDossier takes the next number of the (d.Class, d.Year) counter, calls d.AssignNumber
 	// with it, and stores d with w and one change-feed event whose position it sets in

@@ -27,6 +27,8 @@ type Service struct {
 	SignPDF PDFSigner
 	// RenderAct lays out the final acts an office does not upload; without it one must be.
 	RenderAct ActRenderer
+	// SealSegnatura seals the segnatura of registrations; without it none is produced.
+	SealSegnatura SegnaturaSealer
 	// WebhookAllow lists the origins webhooks may reach beside public https endpoints.
 	WebhookAllow WebhookAllowList
 

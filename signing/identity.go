@@ -1,6 +1,8 @@
 // Package signing seals the documents Sportello produces: it holds the
-// sealing identity, obtains RFC 3161 time-stamps, and signs and verifies PDFs
-// as PAdES baseline B-B / B-T. It is the only importer of pdfsign.
+// sealing identity, obtains RFC 3161 time-stamps, signs and verifies PDFs
+// as PAdES baseline B-B / B-T, and seals the segnatura informatica as XAdES
+// baseline B. It is the only importer of pdfsign and of the XML signature
+// libraries (etree, goxmldsig).
 package signing
 
 import (

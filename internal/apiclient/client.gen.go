@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -4220,6 +4221,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/receipt (the `GetReceipt` operationId).
 	GetReceipt(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetSegnatura Segnatura informatica of a registration (XML, sealed)
+	//
+	// `Segnatura.xml` as the AgID guidelines define it (Allegato 6, `SegnaturaInformatica` 3.0.0): the AOO's IPA and AOO codes, the register, number, date and time, subject, class and first dossier, the sender and recipients, and the base64 SHA-256 (`Impronta`) of the document and of each attachment, sealed by the AOO's sealing certificate (the one `/v1/info` publishes) as an enveloped XAdES baseline B signature (ETSI EN 319 132-1, `SigningTime` and `SigningCertificateV2`). It travels with the document to another administration, which checks the seal and every digest. Visible to whoever may read the registration. 409 (field `class`) while the registration is not classified: the segnatura requires a class.
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/segnatura (the `GetSegnatura` operationId).
+	GetSegnatura(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SearchDocuments Search
 	//
 	// Full-text search (Italian analysis: stemming, accents and case ignored) over registrations, dossiers and unregistered documents: subject, description, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. `q` takes words (all must match), "phrases", prefix*, field:value (subject, description, text, correspondent, class, register, year, direction, channel, status, kind, type, office, identifier, ref, tax_code, registration), -word, a protocol reference such as PG/2026/0000042 for that registration exactly, and a dossier identifier such as 2026-VI.3-000012 for that dossier. A dossier's date is the day it was opened, a document's the day it was created; a document's identifier is its id. Results, totals, facets and highlights include only what the caller may open: registrations and documents by the rules of GET /v1/registrations and GET /v1/documents (confidential ones only for records officers, their offices and whoever created them), dossiers by those of GET /v1/dossiers (portals see none). With `min_position` (the `position` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.
@@ -5615,6 +5623,23 @@ func (c *Client) RegistrationHistory(ctx context.Context, register string, year 
 // Corresponds with GET /v1/registrations/{register}/{year}/{number}/receipt (the `GetReceipt` operationId).
 func (c *Client) GetReceipt(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReceiptRequest(c.Server, register, year, number)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSegnatura Segnatura informatica of a registration (XML, sealed)
+//
+// `Segnatura.xml` as the AgID guidelines define it (Allegato 6, `SegnaturaInformatica` 3.0.0): the AOO's IPA and AOO codes, the register, number, date and time, subject, class and first dossier, the sender and recipients, and the base64 SHA-256 (`Impronta`) of the document and of each attachment, sealed by the AOO's sealing certificate (the one `/v1/info` publishes) as an enveloped XAdES baseline B signature (ETSI EN 319 132-1, `SigningTime` and `SigningCertificateV2`). It travels with the document to another administration, which checks the seal and every digest. Visible to whoever may read the registration. 409 (field `class`) while the registration is not classified: the segnatura requires a class.
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/segnatura (the `GetSegnatura` operationId).
+func (c *Client) GetSegnatura(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSegnaturaRequest(c.Server, register, year, number)
 	if err != nil {
 		return nil, err
 	}
@@ -8867,6 +8892,54 @@ func NewGetReceiptRequest(server string, register string, year int, number strin
 	return req, nil
 }
 
+// NewGetSegnaturaRequest constructs an http.Request for the GetSegnatura method
+func NewGetSegnaturaRequest(server string, register string, year int, number string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/segnatura", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSearchDocumentsRequest constructs an http.Request for the SearchDocuments method
 func NewSearchDocumentsRequest(server string, params *SearchDocumentsParams) (*http.Request, error) {
 	var err error
@@ -9950,6 +10023,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/receipt (the `GetReceipt` operationId).
 	GetReceiptWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*GetReceiptResponse, error)
+
+	// GetSegnaturaWithResponse Segnatura informatica of a registration (XML, sealed)
+	//
+	// `Segnatura.xml` as the AgID guidelines define it (Allegato 6, `SegnaturaInformatica` 3.0.0): the AOO's IPA and AOO codes, the register, number, date and time, subject, class and first dossier, the sender and recipients, and the base64 SHA-256 (`Impronta`) of the document and of each attachment, sealed by the AOO's sealing certificate (the one `/v1/info` publishes) as an enveloped XAdES baseline B signature (ETSI EN 319 132-1, `SigningTime` and `SigningCertificateV2`). It travels with the document to another administration, which checks the seal and every digest. Visible to whoever may read the registration. 409 (field `class`) while the registration is not classified: the segnatura requires a class.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/segnatura (the `GetSegnatura` operationId).
+	GetSegnaturaWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*GetSegnaturaResponse, error)
 
 	// SearchDocumentsWithResponse Search
 	//
@@ -16654,6 +16736,131 @@ func (r GetReceiptResponse) ContentType() string {
 	return ""
 }
 
+// GetSegnaturaResponse200Headers the declared response headers of an HTTP 200 response for GetSegnatura
+type GetSegnaturaResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetSegnaturaResponse401Headers the declared response headers of an HTTP 401 response for GetSegnatura
+type GetSegnaturaResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetSegnaturaResponse429Headers the declared response headers of an HTTP 429 response for GetSegnatura
+type GetSegnaturaResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetSegnaturaResponse503Headers the declared response headers of an HTTP 503 response for GetSegnatura
+type GetSegnaturaResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetSegnaturaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSegnaturaResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSegnaturaResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSegnaturaResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSegnaturaResponse503Headers
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r GetSegnaturaResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetSegnaturaResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSegnaturaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSegnaturaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSegnaturaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSegnaturaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SearchDocumentsResponse401Headers the declared response headers of an HTTP 401 response for SearchDocuments
 type SearchDocumentsResponse401Headers struct {
 	WWWAuthenticate string
@@ -18125,6 +18332,21 @@ func (c *ClientWithResponses) GetReceiptWithResponse(ctx context.Context, regist
 		return nil, err
 	}
 	return ParseGetReceiptResponse(rsp)
+}
+
+// GetSegnaturaWithResponse Segnatura informatica of a registration (XML, sealed)
+//
+// `Segnatura.xml` as the AgID guidelines define it (Allegato 6, `SegnaturaInformatica` 3.0.0): the AOO's IPA and AOO codes, the register, number, date and time, subject, class and first dossier, the sender and recipients, and the base64 SHA-256 (`Impronta`) of the document and of each attachment, sealed by the AOO's sealing certificate (the one `/v1/info` publishes) as an enveloped XAdES baseline B signature (ETSI EN 319 132-1, `SigningTime` and `SigningCertificateV2`). It travels with the document to another administration, which checks the seal and every digest. Visible to whoever may read the registration. 409 (field `class`) while the registration is not classified: the segnatura requires a class.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/segnatura (the `GetSegnatura` operationId).
+func (c *ClientWithResponses) GetSegnaturaWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*GetSegnaturaResponse, error) {
+	rsp, err := c.GetSegnatura(ctx, register, year, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSegnaturaResponse(rsp)
 }
 
 // SearchDocumentsWithResponse Search
@@ -24759,6 +24981,131 @@ func ParseGetReceiptResponse(rsp *http.Response) (*GetReceiptResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReceiptResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSegnaturaResponse parses an HTTP response from a GetSegnaturaWithResponse call
+func ParseGetSegnaturaResponse(rsp *http.Response) (*GetSegnaturaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSegnaturaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSegnaturaResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetSegnaturaResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSegnaturaResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSegnaturaResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -120,6 +120,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
 	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
+	m.Service.SealSegnatura = m.integrity.segnaturaSealer(func() time.Time { return m.Service.Now() })
 	m.openJournals()
 	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", storage.Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)

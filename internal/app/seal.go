@@ -63,3 +63,11 @@ func (in *integrity) signingInfo() api.Signing {
 	}
 	return out
 }
+
+// segnaturaSealer seals the segnature of registrations as XAdES baseline B with the sealing
+// identity, signed at the service's clock (read at each call: tests move it).
+func (in *integrity) segnaturaSealer(now func() time.Time) domain.SegnaturaSealer {
+	return func(ctx context.Context, s domain.Segnatura) ([]byte, error) {
+		return signing.SealSegnatura(ctx, s, in.Identity, now())
+	}
+}

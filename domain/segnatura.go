@@ -1,0 +1,224 @@
+package domain
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The services in this file use the ports InstallationStore, ClassStore and DossierStore (ports.go).
+
+// Segnatura is what the segnatura informatica of a registration states (AgID guidelines on
+// documents, Allegato 6, version 3.0.0): who registered it and under which number, what it is
+// about, where it is classified and filed, who sent it to whom, and the digest of every file.
+// A receiving AOO checks the files it got against these digests; SegnaturaSealer turns it
+// into the sealed XML.
+type Segnatura struct {
+	// IPACode, AOOCode and AOOName are the registering AOO's (CodiceAmministrazione, CodiceAOO).
+	IPACode, AOOCode, AOOName string
+	Register                  string
+	// Number is the protocol number with its seven digits (NumeroRegistrazione).
+	Number string
+	// RegisteredAt is the instant of registration in the AOO's time zone: its date is the
+	// protocol date.
+	RegisteredAt time.Time
+	Subject      string
+	// ClassCode and ClassTitle are the registration's class in the titolario (Classifica).
+	ClassCode, ClassTitle string
+	// Dossier is the first dossier the registration is filed in, or nil (Fascicolo).
+	Dossier      *SegnaturaDossier
+	Confidential bool
+	Sender       SegnaturaParty
+	Recipients   []SegnaturaParty
+	Document     SegnaturaFile
+	Attachments  []SegnaturaFile
+}
+
+// SegnaturaDossier names a dossier by its identifier and subject.
+type SegnaturaDossier struct {
+	Identifier, Subject string
+}
+
+// SegnaturaParty is a sender or a recipient as the segnatura distinguishes them: an Italian
+// administration known by its IPA codes, a legal person, or a natural person.
+type SegnaturaParty struct {
+	Kind string // PartyAdministration, PartyOrganization or PartyPerson
+	// Name is the administration's or the organisation's name; for a person, GivenName and
+	// Surname split it.
+	Name, GivenName, Surname string
+	// TaxCode is the codice fiscale or partita IVA, "" when not known.
+	TaxCode string
+	// IPACode, AOOCode and UOCode locate an administration in the IPA; IPACode is always set
+	// for PartyAdministration.
+	IPACode, AOOCode, UOCode string
+	// DigitalAddress is the PEC or e-mail address, "" when not known.
+	DigitalAddress string
+}
+
+// Kinds of SegnaturaParty.
+const (
+	PartyAdministration = "administration"
+	PartyOrganization   = "organization"
+	PartyPerson         = "person"
+)
+
+// SegnaturaFile is a file of the protocol message and its SHA-256 digest (Impronta).
+type SegnaturaFile struct {
+	Filename, MediaType, Description string
+	SHA256                           []byte
+}
+
+// SegnaturaSealer serialises a segnatura as XML sealed with the AOO's sealing identity
+// (XAdES baseline B).
+type SegnaturaSealer func(ctx context.Context, s Segnatura) ([]byte, error)
+
+// Segnatura returns the sealed segnatura informatica of the registration at ref, to the
+// principals who may see the registration (VisibilityOf). The segnatura must carry a class, so
+// an unclassified registration has none until it is classified. Returns not_found (also when
+// not visible), conflict (not classified), unavailable (no sealer configured).
+func (s *Service) Segnatura(ctx context.Context, p Principal, ref Ref) ([]byte, error) {
+	if s.SealSegnatura == nil {
+		return nil, Errorf(ECUnavailable, "this installation cannot seal a segnatura")
+	}
+	r, err := s.Registration(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if r.Class == "" {
+		return nil, &Error{Code: ECConflict, Message: fmt.Sprintf("registration %s is not classified: a segnatura names the class; classify it first", ref),
+			Fields: []FieldError{{Field: "class", Message: "is required for a segnatura"}}}
+	}
+	aoo, err := s.Store.AOO(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("segnatura %s: %w", ref, err)
+	}
+	seg, err := s.segnatura(ctx, p, aoo, r)
+	if err != nil {
+		return nil, fmt.Errorf("segnatura %s: %w", ref, err)
+	}
+	return s.SealSegnatura(ctx, seg)
+}
+
+// segnatura gathers what the segnatura of r states. The dossier's subject is named only to
+// who may see the dossier; others get its identifier alone.
+func (s *Service) segnatura(ctx context.Context, p Principal, aoo AOO, r *Registration) (Segnatura, error) {
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	seg := Segnatura{
+		IPACode: aoo.IPACode, AOOCode: aoo.Code, AOOName: aoo.Name, Register: r.Register,
+		Number: FormatNumber(r.Number), RegisteredAt: r.RegisteredAt.In(loc), Subject: r.Subject,
+		ClassCode: r.Class, Confidential: r.Confidential,
+	}
+	class, err := s.Store.Class(ctx, r.Class)
+	if err != nil {
+		return Segnatura{}, err
+	}
+	seg.ClassTitle = class.Title
+	if len(r.Dossiers) > 0 {
+		d, err := s.Store.Dossier(ctx, r.Dossiers[0])
+		if err != nil {
+			return Segnatura{}, err
+		}
+		seg.Dossier = &SegnaturaDossier{Identifier: d.Identifier, Subject: d.Identifier}
+		if DossierVisibilityOf(p).AllowsDossier(d) {
+			seg.Dossier.Subject = d.Subject
+		}
+	}
+	seg.Sender, seg.Recipients = segnaturaParties(aoo, r)
+	if seg.Document, err = segnaturaFile(r.Document); err != nil {
+		return Segnatura{}, err
+	}
+	for _, a := range r.Attachments {
+		f, err := segnaturaFile(a)
+		if err != nil {
+			return Segnatura{}, err
+		}
+		seg.Attachments = append(seg.Attachments, f)
+	}
+	return seg, nil
+}
+
+// segnaturaParties names one sender and at least one recipient, as the segnatura requires.
+// What the AOO sends, it sends itself; what it receives, it receives itself. An incoming
+// registration with several senders names the first.
+func segnaturaParties(aoo AOO, r *Registration) (SegnaturaParty, []SegnaturaParty) {
+	self := SegnaturaParty{Kind: PartyAdministration, Name: aoo.Name, IPACode: aoo.IPACode, AOOCode: aoo.Code}
+	sender, found := self, false
+	var recipients []SegnaturaParty
+	for _, c := range r.Correspondents {
+		switch {
+		case c.Role == RoleRecipient:
+			recipients = append(recipients, partyOf(c))
+		case c.Role == RoleSender && !found && r.Direction != Outgoing:
+			sender, found = partyOf(c), true
+		}
+	}
+	if len(recipients) == 0 {
+		recipients = []SegnaturaParty{self}
+	}
+	return sender, recipients
+}
+
+// partyOf maps a correspondent. An administration without an IPA code cannot be named as one
+// (the segnatura requires the code), so it is named as the legal person it is.
+func partyOf(c Correspondent) SegnaturaParty {
+	ipa := ipaCodesOf(c)
+	p := SegnaturaParty{Kind: PartyOrganization, Name: c.Name, TaxCode: c.TaxCode, DigitalAddress: c.Email,
+		IPACode: ipa.IPACode, AOOCode: ipa.AOOCode, UOCode: ipa.UOCode}
+	if ipa.DigitalAddress != "" {
+		p.DigitalAddress = ipa.DigitalAddress
+	}
+	switch {
+	case c.Type == TypeAdministration && ipa.IPACode != "":
+		p.Kind = PartyAdministration
+	case c.Type == TypePerson:
+		p.Kind = PartyPerson
+		p.GivenName, p.Surname = splitName(c.Name)
+	}
+	return p
+}
+
+// correspondentIPA is where an administration is found in the IPA, and its digital address.
+type correspondentIPA struct {
+	IPACode, AOOCode, UOCode, DigitalAddress string
+}
+
+// ipaCodesOf is the one place that reads a correspondent's IPA codes and digital address.
+// Correspondents do not record them yet, so every administration is named as a legal person;
+// once they do, return them here and partyOf names it by its codes.
+func ipaCodesOf(Correspondent) correspondentIPA {
+	return correspondentIPA{}
+}
+
+// surnameParticles begin Italian surnames of more than one word (De Luca, Della Rovere).
+var surnameParticles = map[string]bool{
+	"da": true, "dal": true, "dalla": true, "de": true, "dei": true, "del": true, "della": true,
+	"di": true, "la": true, "lo": true, "li": true, "d'": true,
+}
+
+// splitName splits "Nome Cognome" as correspondents write it: the last word is the surname,
+// with the particles before it. A name of one word is all surname.
+func splitName(name string) (given, surname string) {
+	words := strings.Fields(name)
+	i := len(words) - 1
+	for i > 1 && surnameParticles[strings.ToLower(words[i-1])] {
+		i--
+	}
+	if i < 0 {
+		return "", ""
+	}
+	return strings.Join(words[:i], " "), strings.Join(words[i:], " ")
+}
+
+// segnaturaFile carries f's stored hex digest as the raw bytes the segnatura encodes.
+func segnaturaFile(f File) (SegnaturaFile, error) {
+	sum, err := hex.DecodeString(f.SHA256)
+	if err != nil {
+		return SegnaturaFile{}, fmt.Errorf("digest of %q: %w", f.Filename, err)
+	}
+	return SegnaturaFile{Filename: f.Filename, MediaType: f.MediaType, Description: f.Description, SHA256: sum}, nil
+}
