@@ -1205,8 +1205,23 @@ type ApiClientList struct {
 type ApiCorrespondent struct {
 	Address *string `json:"address,omitempty"`
 
+	// AooCode Codice_uni_aoo of its AOO, with ipa_code
+	//
+	// Example: A1B2C3D
+	AooCode *string `json:"aoo_code,omitempty"`
+
+	// DigitalAddress PEC or e-mail address documents are sent to: a bare address, at most 254 bytes
+	//
+	// Example: protocollo@pec.comune.example.it
+	DigitalAddress *string `json:"digital_address,omitempty"`
+
 	// Email Example: mario.rossi@example.org
 	Email *string `json:"email,omitempty"`
+
+	// IpaCode codice IPA of the administration (IPA directory), only with type administration
+	//
+	// Example: c_h501
+	IpaCode *string `json:"ipa_code,omitempty"`
 
 	// Name Example: Mario Rossi
 	Name string               `json:"name"`
@@ -1217,6 +1232,11 @@ type ApiCorrespondent struct {
 	// Example: RSSMRA80A01H501U
 	TaxCode *string              `json:"tax_code,omitempty"`
 	Type    ApiCorrespondentType `json:"type"`
+
+	// UoCode Codice_uni_uo of its office, with ipa_code
+	//
+	// Example: UF1234
+	UoCode *string `json:"uo_code,omitempty"`
 }
 
 // ApiCorrespondentRole defines model for ApiCorrespondent.Role.
