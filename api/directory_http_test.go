@@ -171,6 +171,20 @@ func TestDirectory(t *testing.T) {
 			p := c.do("GET", "/v1/directory?q="+url.QueryEscape(strings.Repeat("a ", 11)), op, nil).problem(t, http.StatusUnprocessableEntity, "validation_failed")
 			namesField(t, p, "q", "words")
 		})
+		t.Run("IdempotentImport", func(t *testing.T) {
+			send := func(body string) *response {
+				return c.do("POST", "/v1/directory/imports?kind=aoos", s.AdminToken, strings.NewReader(body),
+					"Content-Type", "text/csv", "Idempotency-Key", "ipa-aoo-1")
+			}
+			var first, again api.DirectoryImport
+			send(string(aoo)).decode(t, http.StatusCreated, &first)
+			r := send(string(aoo))
+			r.decode(t, http.StatusCreated, &again)
+			if r.Header.Get("Idempotent-Replayed") != "true" || again != first {
+				t.Errorf("replay %+v (replayed %q), want %+v", again, r.Header.Get("Idempotent-Replayed"), first)
+			}
+			send("Codice_IPA,Codice_uni_aoo,Denominazione_aoo\nm_it,M0IT001,Protocollo\n").problem(t, 422, "idempotency_mismatch")
+		})
 		t.Run("ReimportReplaces", func(t *testing.T) {
 			again := "Codice_IPA;Denominazione_ente\n\"m_it\";\"Ministero dell'Interno\"\n"
 			load("administrations", "text/csv", []byte(again)).decode(t, http.StatusCreated, &imp)

@@ -23,8 +23,9 @@ var ipaRequired = map[DirectoryList]int{DirectoryAdministrations: 2, DirectoryAO
 // or "Altro") a list row may carry.
 const ipaMailColumns = 5
 
-// maxIPAErrors stops the reading of a file after this many bad values: a file of the wrong
-// list would otherwise answer one error per line.
+// maxIPAErrors stops the reading of a file once this many bad values are found (the row
+// being read reports all of its own): a file of the wrong list would otherwise answer one
+// error per line.
 const maxIPAErrors = 50
 
 // maxDirectoryName is the longest name kept, in characters (the lists' own limit).
@@ -74,9 +75,8 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 		admins []DirectoryAdministration
 		aoos   []DirectoryAOO
 		seen   = map[string]int{}
-		bad    = 0
 	)
-	for bad < maxIPAErrors {
+	for v.Len() < maxIPAErrors {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -85,10 +85,8 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 			return nil, nil, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		before := v.Len()
 		if len(rec) != len(names) {
 			v.Add(fmt.Sprintf("line %d", line), "has %d fields, the header %d", len(rec), len(names))
-			bad++
 			continue
 		}
 		r := ipaRow{v: &v, line: line, rec: rec, col: col, names: names}
@@ -104,9 +102,6 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 			r.unique(seen, strings.ToLower(ipa)+"/"+strings.ToLower(aoo), "Codice_uni_aoo")
 			aoos = append(aoos, DirectoryAOO{IPACode: ipa, AOOCode: aoo, Name: r.name("Denominazione_aoo"),
 				DigitalAddress: r.digitalAddress()})
-		}
-		if v.Len() > before {
-			bad++
 		}
 	}
 	if err := v.Err(); err != nil {
