@@ -128,6 +128,24 @@ func TestDirectory(t *testing.T) {
 				t.Errorf("the AOOs list was touched by a load of the administrations: %+v", page.Items)
 			}
 		})
+		t.Run("ErrFailedLoadKeepsTheList", func(t *testing.T) {
+			before := codes(domain.DirectoryFilter{Limit: 10})
+			var dup []domain.DirectoryAdministration
+			for i := range 700 {
+				dup = append(dup, domain.DirectoryAdministration{IPACode: fmt.Sprintf("d_%04d", i), Name: "Ente"})
+			}
+			// Last in name order, the repeated code falls in the second batch, after a first one stored.
+			dup = append(dup, domain.DirectoryAdministration{IPACode: "D_0001", Name: "Zeta"})
+			imp := domain.DirectoryImport{ID: domain.NewID(), List: domain.DirectoryAdministrations, Entries: len(dup), ImportedAt: testNow, ImportedBy: "admin"}
+			if err := db.ReplaceDirectory(ctx, imp, dup, nil, domain.Write{}); err == nil {
+				t.Fatal("a list with a repeated code was stored")
+			}
+			if after := codes(domain.DirectoryFilter{Limit: 10}); !slices.Equal(after, before) {
+				t.Errorf("after a failed load the list is %v, want %v", after, before)
+			}
+			_, err := db.DirectoryImport(ctx, imp.ID)
+			wantCode(t, err, domain.ECNotFound)
+		})
 		t.Run("ManyRowsInBatches", func(t *testing.T) {
 			var many []domain.DirectoryAdministration
 			for i := range 1201 {
