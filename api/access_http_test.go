@@ -112,6 +112,8 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/offices"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/offices"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
+	{codes{200, 200, 200, 200, 200, 403, 422, 200, 401}, "GET /v1/directory"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/directory/imports"},
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/clients"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys"},
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys/:key_id/revoke"},
@@ -244,6 +246,9 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return jsonRequest(path, map[string]string{"code": "RAG", "name": "Ragioneria"})
 	case "POST /v1/clients":
 		return jsonRequest(path, map[string]any{"name": "Portale imprese", "roles": []string{"portal"}})
+	case "POST /v1/directory/imports":
+		return accessRequest{path: path + "?kind=administrations", contentType: "text/csv",
+			body: []byte("Codice_IPA,Denominazione_ente\nc_h501,Roma Capitale\n")}
 	case "POST /v1/clients/:id/keys":
 		id, _ := fx.newClient(t)
 		return jsonRequest("/v1/clients/"+id+"/keys", map[string]any{"grace_seconds": 0})

@@ -142,6 +142,7 @@ var patternSamples = map[string][]string{
 	"class":           {"VI", "VI.3", "VI.3.2", "vi", "VI.", "VI.1234", "6.3", "VI..3"},
 	"tax_code":        {"RSSMRA80A01H501U", "rssmra80a01h501u", "RSSMRA80A01H5M1U", "12345678903", "RSSMRA80A01H501", "RSSMRA80A01H5O1U", "1234567890", "123456789012"},
 	"procedure":       {"scia", "a", longProcedure, longProcedure + "x", "-scia", "sc ia"},
+	"ipa_code":        {"c_h501", "APBar", "A1B2C3D", "_", strings.Repeat("a", 32), strings.Repeat("a", 33), "c h501", "c-h501", "c.h501", "cà"},
 	"protocol_number": {"1", "0000001", "999999999999999", "0", "0000000", "1" + strings.Repeat("0", 15), "1a", "-1"},
 }
 

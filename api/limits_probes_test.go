@@ -137,6 +137,14 @@ func (l *limitProbes) registration() {
 		}
 		l.multipart("api.Correspondent."+f, "/v1/registrations", "correspondents[0]."+f, base, "correspondents", correspondent, pdf)
 	}
+	for _, f := range []string{"ipa_code", "aoo_code", "uo_code"} {
+		administration := func(v any) any {
+			c := map[string]any{"role": "sender", "type": "administration", "name": "Roma Capitale", "ipa_code": "c_h501"}
+			c[f] = v
+			return []any{c}
+		}
+		l.multipart("api.Correspondent."+f, "/v1/registrations", "correspondents[0]."+f, base, "correspondents", administration, pdf)
+	}
 }
 
 // inArray makes an array element of a value.

@@ -50,6 +50,8 @@ import (
 // @tag.description A portal's webhook for the events of its applicants' cases, and its deliveries.
 // @tag.name        offices
 // @tag.description Offices (UOR, uffici) of the administration, which registrations, documents and cases are assigned to.
+// @tag.name        directory
+// @tag.description The IPA directory (IndicePA) of Italian administrations and their AOOs, loaded from AgID's open data, to pick another administration as a correspondent.
 // @tag.name        clients
 // @tag.description API clients and their keys: who may call the API, in which role, for which offices.
 // @tag.name        system
@@ -226,6 +228,8 @@ func New(opts Options) http.Handler {
 	v1.POST("/procedures", h.createProcedure)
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
+	v1.GET("/directory", h.searchDirectory)
+	v1.POST("/directory/imports", h.importDirectory)
 	v1.POST("/clients", h.createClient)
 	v1.GET("/clients", h.listClients)
 	v1.POST("/clients/:id/keys", h.rotateKey)

@@ -25,12 +25,16 @@ type RegistrationMetadata struct {
 
 // Correspondent is a sender (mittente) or recipient (destinatario).
 type Correspondent struct {
-	Role    string `json:"role" enums:"sender,recipient"`
-	Type    string `json:"type" enums:"person,organization,administration"`
-	Name    string `json:"name" example:"Mario Rossi"`
-	TaxCode string `json:"tax_code,omitempty" example:"RSSMRA80A01H501U" extensions:"x-pattern=tax_code"` // codice fiscale or partita IVA
-	Email   string `json:"email,omitempty" example:"mario.rossi@example.org"`
-	Address string `json:"address,omitempty"`
+	Role           string `json:"role" enums:"sender,recipient"`
+	Type           string `json:"type" enums:"person,organization,administration"`
+	Name           string `json:"name" example:"Mario Rossi"`
+	TaxCode        string `json:"tax_code,omitempty" example:"RSSMRA80A01H501U" extensions:"x-pattern=tax_code"` // codice fiscale or partita IVA
+	Email          string `json:"email,omitempty" example:"mario.rossi@example.org"`
+	Address        string `json:"address,omitempty"`
+	IPACode        string `json:"ipa_code,omitempty" example:"c_h501" extensions:"x-pattern=ipa_code"`  // codice IPA of the administration (IPA directory), only with type administration
+	AOOCode        string `json:"aoo_code,omitempty" example:"A1B2C3D" extensions:"x-pattern=ipa_code"` // Codice_uni_aoo of its AOO, with ipa_code
+	UOCode         string `json:"uo_code,omitempty" example:"UF1234" extensions:"x-pattern=ipa_code"`   // Codice_uni_uo of its office, with ipa_code
+	DigitalAddress string `json:"digital_address,omitempty" example:"protocollo@pec.comune.example.it"` // PEC or e-mail address documents are sent to: a bare address, at most 254 bytes
 }
 
 // SenderReference is the sender's protocol number and date (estremi del protocollo mittente).

@@ -103,6 +103,9 @@ func (v *Validation) Add(field, format string, args ...any) {
 	v.fields = append(v.fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// Len is the number of fields recorded so far.
+func (v *Validation) Len() int { return len(v.fields) }
+
 // Err returns a validation_failed *Error listing every recorded field, or nil.
 func (v *Validation) Err() error {
 	if len(v.fields) == 0 {

@@ -13,6 +13,7 @@ var Patterns = map[string]*regexp.Regexp{
 	"tax_code":        taxCodePattern,
 	"procedure":       procedureCodePattern,
 	"protocol_number": ProtocolNumberPattern,
+	"ipa_code":        directoryCodePattern,
 }
 
 // ProtocolNumberPattern is a protocol number as people copy it: bare (`42`) or with the

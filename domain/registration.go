@@ -62,6 +62,14 @@ type Correspondent struct {
 	TaxCode string `json:"tax_code,omitempty"`
 	Email   string `json:"email,omitempty"`
 	Address string `json:"address,omitempty"`
+	// IPACode, AOOCode and UOCode name an administration in the IPA directory (Codice_IPA,
+	// Codice_uni_aoo, Codice_uni_uo): the identifiers a segnatura carries, so they are kept
+	// only for an administration. DigitalAddress is the PEC or e-mail address documents are
+	// sent to (domicilio digitale), of any kind of correspondent.
+	IPACode        string `json:"ipa_code,omitempty"`
+	AOOCode        string `json:"aoo_code,omitempty"`
+	UOCode         string `json:"uo_code,omitempty"`
+	DigitalAddress string `json:"digital_address,omitempty"`
 }
 
 // SenderReference is the sender's own protocol number and date, when known (R1).
@@ -252,6 +260,7 @@ func validateCorrespondents(v *Validation, dir Direction, cs []Correspondent) {
 				v.Add(f+".email", "is not a valid e-mail address")
 			}
 		}
+		validateAdministrationCodes(v, f, c)
 	}
 	switch dir {
 	case Incoming:

@@ -180,6 +180,39 @@ func (e ApiCorrespondentType) Valid() bool {
 	}
 }
 
+// Defines values for ApiDirectoryCorrespondentType.
+const (
+	ApiDirectoryCorrespondentTypeAdministration ApiDirectoryCorrespondentType = "administration"
+)
+
+// Valid indicates whether the value is a known member of the ApiDirectoryCorrespondentType enum.
+func (e ApiDirectoryCorrespondentType) Valid() bool {
+	switch e {
+	case ApiDirectoryCorrespondentTypeAdministration:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiDirectoryImportKind.
+const (
+	ApiDirectoryImportKindAdministrations ApiDirectoryImportKind = "administrations"
+	ApiDirectoryImportKindAoos            ApiDirectoryImportKind = "aoos"
+)
+
+// Valid indicates whether the value is a known member of the ApiDirectoryImportKind enum.
+func (e ApiDirectoryImportKind) Valid() bool {
+	switch e {
+	case ApiDirectoryImportKindAdministrations:
+		return true
+	case ApiDirectoryImportKindAoos:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiDisposedItemKind.
 const (
 	ApiDisposedItemKindDocument     ApiDisposedItemKind = "document"
@@ -735,6 +768,24 @@ func (e ListClassesParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for ImportDirectoryParamsKind.
+const (
+	ImportDirectoryParamsKindAdministrations ImportDirectoryParamsKind = "administrations"
+	ImportDirectoryParamsKindAoos            ImportDirectoryParamsKind = "aoos"
+)
+
+// Valid indicates whether the value is a known member of the ImportDirectoryParamsKind enum.
+func (e ImportDirectoryParamsKind) Valid() bool {
+	switch e {
+	case ImportDirectoryParamsKindAdministrations:
+		return true
+	case ImportDirectoryParamsKindAoos:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListDossiersParamsStatus.
 const (
 	ListDossiersParamsStatusClosed   ListDossiersParamsStatus = "closed"
@@ -1206,8 +1257,23 @@ type ApiClientList struct {
 type ApiCorrespondent struct {
 	Address *string `json:"address,omitempty"`
 
+	// AooCode Codice_uni_aoo of its AOO, with ipa_code
+	//
+	// Example: A1B2C3D
+	AooCode *string `json:"aoo_code,omitempty"`
+
+	// DigitalAddress PEC or e-mail address documents are sent to: a bare address, at most 254 bytes
+	//
+	// Example: protocollo@pec.comune.example.it
+	DigitalAddress *string `json:"digital_address,omitempty"`
+
 	// Email Example: mario.rossi@example.org
 	Email *string `json:"email,omitempty"`
+
+	// IpaCode codice IPA of the administration (IPA directory), only with type administration
+	//
+	// Example: c_h501
+	IpaCode *string `json:"ipa_code,omitempty"`
 
 	// Name Example: Mario Rossi
 	Name string               `json:"name"`
@@ -1218,6 +1284,11 @@ type ApiCorrespondent struct {
 	// Example: RSSMRA80A01H501U
 	TaxCode *string              `json:"tax_code,omitempty"`
 	Type    ApiCorrespondentType `json:"type"`
+
+	// UoCode Codice_uni_uo of its office, with ipa_code
+	//
+	// Example: UF1234
+	UoCode *string `json:"uo_code,omitempty"`
 }
 
 // ApiCorrespondentRole defines model for ApiCorrespondent.Role.
@@ -1249,6 +1320,77 @@ type ApiCreatedKey struct {
 
 	// Token Example: spt_abcd_secret
 	Token *string `json:"token,omitempty"`
+}
+
+// ApiDirectoryAOO defines model for api.DirectoryAOO.
+type ApiDirectoryAOO struct {
+	Correspondent ApiDirectoryCorrespondent `json:"correspondent"`
+
+	// Name Denominazione_aoo
+	//
+	// Example: Ufficio Protocollo Generale
+	Name string `json:"name"`
+}
+
+// ApiDirectoryCorrespondent defines model for api.DirectoryCorrespondent.
+type ApiDirectoryCorrespondent struct {
+	// AooCode Codice_uni_aoo, for an AOO
+	//
+	// Example: A1B2C3D
+	AooCode *string `json:"aoo_code,omitempty"`
+
+	// DigitalAddress its PEC, or else its first published address
+	//
+	// Example: protocollo@pec.comune.roma.it
+	DigitalAddress *string `json:"digital_address,omitempty"`
+
+	// IpaCode Codice_IPA
+	//
+	// Example: c_h501
+	IpaCode string `json:"ipa_code"`
+
+	// Name Denominazione_ente
+	//
+	// Example: Roma Capitale
+	Name string `json:"name"`
+
+	// TaxCode Codice_fiscale_ente
+	//
+	// Example: 02438750586
+	TaxCode *string                       `json:"tax_code,omitempty"`
+	Type    ApiDirectoryCorrespondentType `json:"type"`
+}
+
+// ApiDirectoryCorrespondentType defines model for ApiDirectoryCorrespondent.Type.
+type ApiDirectoryCorrespondentType string
+
+// ApiDirectoryEntry defines model for api.DirectoryEntry.
+type ApiDirectoryEntry struct {
+	Aoos          []ApiDirectoryAOO         `json:"aoos"`
+	Correspondent ApiDirectoryCorrespondent `json:"correspondent"`
+}
+
+// ApiDirectoryImport defines model for api.DirectoryImport.
+type ApiDirectoryImport struct {
+	// Entries how many entries the list holds now
+	//
+	// Example: 23000
+	Entries    int                `json:"entries"`
+	Id         openapi_types.UUID `json:"id"`
+	ImportedAt time.Time          `json:"imported_at"`
+
+	// ImportedBy the admin client
+	ImportedBy string                 `json:"imported_by"`
+	Kind       ApiDirectoryImportKind `json:"kind"`
+}
+
+// ApiDirectoryImportKind defines model for ApiDirectoryImport.Kind.
+type ApiDirectoryImportKind string
+
+// ApiDirectoryList defines model for api.DirectoryList.
+type ApiDirectoryList struct {
+	Items      []ApiDirectoryEntry `json:"items"`
+	NextCursor string              `json:"next_cursor"`
 }
 
 // ApiDisposal defines model for api.Disposal.
@@ -2451,6 +2593,30 @@ type RevokeKeyParams struct {
 	// IdempotencyKey Makes retries safe
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
+
+// SearchDirectoryParams defines parameters for SearchDirectory.
+type SearchDirectoryParams struct {
+	// Q Words of the name, or an IPA or AOO code
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size, 1 to 500 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ImportDirectoryParams defines parameters for ImportDirectory.
+type ImportDirectoryParams struct {
+	// Kind Which list the file is
+	Kind ImportDirectoryParamsKind `form:"kind" json:"kind"`
+
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// ImportDirectoryParamsKind defines parameters for ImportDirectory.
+type ImportDirectoryParamsKind string
 
 // ListDueForDisposalParams defines parameters for ListDueForDisposal.
 type ListDueForDisposalParams struct {
@@ -3819,6 +3985,22 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SearchDirectory Find administrations and their AOOs (IPA directory)
+	//
+	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+	//
+	// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
+	SearchDirectory(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportDirectoryWithBody Load an IPA open-data list (administrations or AOOs)
+	//
+	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/directory/imports (the `ImportDirectory` operationId).
+	ImportDirectoryWithBody(ctx context.Context, params *ImportDirectoryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDueForDisposal Disposal worklist (scarto)
 	//
 	// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
@@ -4721,6 +4903,42 @@ func (c *Client) RotateKey(ctx context.Context, id string, params *RotateKeyPara
 // Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 func (c *Client) RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeKeyRequest(c.Server, id, keyId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchDirectory Find administrations and their AOOs (IPA directory)
+//
+// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+//
+// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
+func (c *Client) SearchDirectory(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchDirectoryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportDirectoryWithBody Load an IPA open-data list (administrations or AOOs)
+//
+// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/directory/imports (the `ImportDirectory` operationId).
+func (c *Client) ImportDirectoryWithBody(ctx context.Context, params *ImportDirectoryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportDirectoryRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6790,6 +7008,151 @@ func NewRevokeKeyRequest(server string, id string, keyId string, params *RevokeK
 	if err != nil {
 		return nil, err
 	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSearchDirectoryRequest constructs an http.Request for the SearchDirectory method
+func NewSearchDirectoryRequest(server string, params *SearchDirectoryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/directory")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportDirectoryRequestWithBody constructs an http.Request for the ImportDirectory method, with any body, and a specified content type
+func NewImportDirectoryRequestWithBody(server string, params *ImportDirectoryParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/directory/imports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -9574,6 +9937,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKeyWithResponse(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*RevokeKeyResponse, error)
 
+	// SearchDirectoryWithResponse Find administrations and their AOOs (IPA directory)
+	//
+	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
+	SearchDirectoryWithResponse(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*SearchDirectoryResponse, error)
+
+	// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations or AOOs)
+	//
+	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/directory/imports (the `ImportDirectory` operationId).
+	ImportDirectoryWithBodyWithResponse(ctx context.Context, params *ImportDirectoryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportDirectoryResponse, error)
+
 	// ListDueForDisposalWithResponse Disposal worklist (scarto)
 	//
 	// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
@@ -12166,6 +12547,235 @@ func (r RevokeKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SearchDirectoryResponse401Headers the declared response headers of an HTTP 401 response for SearchDirectory
+type SearchDirectoryResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SearchDirectoryResponse429Headers the declared response headers of an HTTP 429 response for SearchDirectory
+type SearchDirectoryResponse429Headers struct {
+	RetryAfter int
+}
+
+// SearchDirectoryResponse503Headers the declared response headers of an HTTP 503 response for SearchDirectory
+type SearchDirectoryResponse503Headers struct {
+	RetryAfter int
+}
+
+type SearchDirectoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiDirectoryList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SearchDirectoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SearchDirectoryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SearchDirectoryResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SearchDirectoryResponse) GetJSON200() *ApiDirectoryList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SearchDirectoryResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SearchDirectoryResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SearchDirectoryResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SearchDirectoryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SearchDirectoryResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SearchDirectoryResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SearchDirectoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SearchDirectoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SearchDirectoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SearchDirectoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportDirectoryResponse201Headers the declared response headers of an HTTP 201 response for ImportDirectory
+type ImportDirectoryResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+// ImportDirectoryResponse401Headers the declared response headers of an HTTP 401 response for ImportDirectory
+type ImportDirectoryResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ImportDirectoryResponse429Headers the declared response headers of an HTTP 429 response for ImportDirectory
+type ImportDirectoryResponse429Headers struct {
+	RetryAfter int
+}
+
+// ImportDirectoryResponse503Headers the declared response headers of an HTTP 503 response for ImportDirectory
+type ImportDirectoryResponse503Headers struct {
+	RetryAfter int
+}
+
+type ImportDirectoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiDirectoryImport
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *ImportDirectoryResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportDirectoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportDirectoryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportDirectoryResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ImportDirectoryResponse) GetJSON201() *ApiDirectoryImport {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ImportDirectoryResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportDirectoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportDirectoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportDirectoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportDirectoryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17584,6 +18194,36 @@ func (c *ClientWithResponses) RevokeKeyWithResponse(ctx context.Context, id stri
 	return ParseRevokeKeyResponse(rsp)
 }
 
+// SearchDirectoryWithResponse Find administrations and their AOOs (IPA directory)
+//
+// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
+func (c *ClientWithResponses) SearchDirectoryWithResponse(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*SearchDirectoryResponse, error) {
+	rsp, err := c.SearchDirectory(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchDirectoryResponse(rsp)
+}
+
+// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations or AOOs)
+//
+// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/directory/imports (the `ImportDirectory` operationId).
+func (c *ClientWithResponses) ImportDirectoryWithBodyWithResponse(ctx context.Context, params *ImportDirectoryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportDirectoryResponse, error) {
+	rsp, err := c.ImportDirectoryWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportDirectoryResponse(rsp)
+}
+
 // ListDueForDisposalWithResponse Disposal worklist (scarto)
 //
 // Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
@@ -20417,6 +21057,232 @@ func ParseRevokeKeyResponse(rsp *http.Response) (*RevokeKeyResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RevokeKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSearchDirectoryResponse parses an HTTP response from a SearchDirectoryWithResponse call
+func ParseSearchDirectoryResponse(rsp *http.Response) (*SearchDirectoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SearchDirectoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiDirectoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SearchDirectoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SearchDirectoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SearchDirectoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportDirectoryResponse parses an HTTP response from a ImportDirectoryWithResponse call
+func ParseImportDirectoryResponse(rsp *http.Response) (*ImportDirectoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportDirectoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiDirectoryImport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers ImportDirectoryResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers ImportDirectoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportDirectoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportDirectoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -43,6 +43,15 @@ func init() {
 //     malformed bodies, unknown fields, wrong content types or bad tokens on purpose would
 //     otherwise all fail.
 
+// The contract's CSV and TSV bodies are text (schema type string) that the server parses
+// itself: kin-openapi has no decoder for text/tab-separated-values, and its text/csv decoder
+// reads comma-separated CSV without a byte order mark only, narrower than the IPA lists the
+// server accepts as published. Both are read as text, like text/plain.
+func init() {
+	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/tab-separated-values", openapi3filter.PlainBodyDecoder)
+}
+
 // Contract returns openapi.yaml, loaded and validated once.
 var Contract = sync.OnceValues(func() (*openapi3.T, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(sportello.OpenAPI)

@@ -33,7 +33,8 @@ const (
 
 // LeafVersion is the version of the leaf encoding, written in every leaf as "v". A change of
 // fields or rules takes a new version; leaves already logged keep theirs forever. A registration
-// with a received_on has a version 2 leaf (see RegistrationLeaf).
+// with a received_on has a version 2 leaf, one with a correspondent's IPA codes or digital address
+// a version 3 leaf (see RegistrationLeaf).
 const LeafVersion = 1
 
 // timeFormat is how leaves write instants: RFC 3339 in UTC with exactly six fractional digits,
@@ -64,6 +65,10 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 // written only for a registration that has one, so that every other registration's leaf stays
 // the version 1 leaf, byte for byte, and the leaves logged before version 2 still verify.
 //
+// Version 3 adds to a correspondent the keys "aoo_code", "digital_address", "ipa_code" and
+// "uo_code", each only when set, for a registration with at least one of them; such a leaf is
+// version 3 whether or not it has a received_on. Every other leaf stays as it was.
+//
 // It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
 // as a digest so that a published leaf does not disclose it, yet any change to it shows.
@@ -73,9 +78,17 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 		atts[i] = a.SHA256
 	}
 	cs := make([]any, len(r.Correspondents))
+	administrationCodes := false
 	for i, c := range r.Correspondents {
-		cs[i] = map[string]any{"address": c.Address, "email": c.Email, "name": c.Name, "role": c.Role,
+		m := map[string]any{"address": c.Address, "email": c.Email, "name": c.Name, "role": c.Role,
 			"tax_code": c.TaxCode, "type": c.Type}
+		for key, value := range map[string]string{"aoo_code": c.AOOCode, "digital_address": c.DigitalAddress,
+			"ipa_code": c.IPACode, "uo_code": c.UOCode} {
+			if value != "" {
+				m[key], administrationCodes = value, true
+			}
+		}
+		cs[i] = m
 	}
 	var ref any
 	if r.SenderReference != nil {
@@ -91,6 +104,9 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 	}
 	if r.ReceivedOn != "" {
 		leaf["received_on"], leaf["v"] = r.ReceivedOn, 2
+	}
+	if administrationCodes {
+		leaf["v"] = 3
 	}
 	b, err := canonicalJSON(leaf)
 	if err != nil {

@@ -2,6 +2,7 @@ package tlog_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,30 @@ func TestRegistrationLeaf(t *testing.T) {
 			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
 		}
 	})
+	t.Run("AdministrationCodesAreVersion3", func(t *testing.T) {
+		r3 := *r
+		r3.ReceivedOn = "2026-11-27"
+		r3.Correspondents = append(slices.Clone(r.Correspondents), domain.Correspondent{Role: "recipient",
+			Type: "administration", Name: "Comune di Roma", IPACode: "c_h501", AOOCode: "A1B2C3D",
+			DigitalAddress: "protocollo@pec.comune.roma.it"})
+		got, err := tlog.RegistrationLeaf(&r3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The golden version 1 leaf with received_on and the administration: only the codes set
+		// are written, and the person's entry is unchanged.
+		administration := `,{"address":"","aoo_code":"A1B2C3D","digital_address":"protocollo@pec.comune.roma.it",` +
+			`"email":"","ipa_code":"c_h501","name":"Comune di Roma","role":"recipient","tax_code":"","type":"administration"}]`
+		want := strings.NewReplacer(`"type":"person"}]`, `"type":"person"}`+administration,
+			`"register":"PG",`, `"received_on":"2026-11-27","register":"PG",`, `"v":1`, `"v":3`).Replace(string(leaf))
+		if string(got) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
+		}
+		b, _ := json.Marshal(&r3)
+		if again, err := tlog.LeafFromJSON(tlog.KindRegistration, b); err != nil || string(again) != want {
+			t.Fatalf("from JSON:\n%s\n%v", again, err)
+		}
+	})
 	t.Run("RecomputedFromAPIJSON", func(t *testing.T) {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -67,8 +92,13 @@ func TestRegistrationLeaf(t *testing.T) {
 			"registered_at":    func(r *domain.Registration) { r.RegisteredAt = r.RegisteredAt.Add(1000) },
 			"sender_reference": func(r *domain.Registration) { r.SenderReference = nil },
 			"received_on":      func(r *domain.Registration) { r.ReceivedOn = "2026-11-27" },
+			"digital_address":  func(r *domain.Registration) { r.Correspondents[0].DigitalAddress = "mario@pec.example.org" },
+			"ipa_code":         func(r *domain.Registration) { r.Correspondents[0].IPACode = "c_h501" },
+			"aoo_code":         func(r *domain.Registration) { r.Correspondents[0].AOOCode = "A1B2C3D" },
+			"uo_code":          func(r *domain.Registration) { r.Correspondents[0].UOCode = "UF1234" },
 		} {
 			r2 := *r
+			r2.Correspondents = slices.Clone(r.Correspondents)
 			change(&r2)
 			if again, _ := tlog.RegistrationLeaf(&r2); string(again) == string(leaf) {
 				t.Errorf("%s: leaf unchanged", name)
