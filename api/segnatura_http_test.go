@@ -26,6 +26,8 @@ type segnaturaDoc struct {
 	To       []struct {
 		Organization string `xml:"PersonaGiuridica>Denominazione"`
 		Surname      string `xml:"PersonaFisica>Cognome"`
+		IPA          string `xml:"Amministrazione>CodiceIPAAmministrazione"`
+		AOO          string `xml:"Amministrazione>CodiceIPAAOO"`
 	} `xml:"Descrizione>Destinatario"`
 	Files []segnaturaFile `xml:"Descrizione>DocumentoPrimario"`
 	More  []segnaturaFile `xml:"Descrizione>Allegato"`
@@ -54,6 +56,8 @@ func TestSegnatura(t *testing.T) {
 			"correspondents": []map[string]any{
 				{"role": "recipient", "type": "organization", "name": "ACME S.p.A.", "tax_code": "01234567890", "email": "acme@pec.example.org"},
 				{"role": "recipient", "type": "person", "name": "Anna De Luca", "tax_code": "DLCNNA80A41H501X"},
+				{"role": "recipient", "type": "administration", "name": "Comune di Roma", "ipa_code": "c_h501",
+					"aoo_code": "AOO_RM1", "digital_address": "protocollo@pec.comune.roma.it"},
 			},
 		}
 		var reg api.Registration
@@ -75,7 +79,8 @@ func TestSegnatura(t *testing.T) {
 			got.Date != reg.Date || got.Subject != reg.Subject || got.Class != "VI.3" || got.Sender != "demo" {
 			t.Errorf("segnatura states %+v for %s", got, reg.Identifier)
 		}
-		if len(got.To) != 2 || got.To[0].Organization != "ACME S.p.A." || got.To[1].Surname != "De Luca" {
+		if len(got.To) != 3 || got.To[0].Organization != "ACME S.p.A." || got.To[1].Surname != "De Luca" ||
+			got.To[2].IPA != "c_h501" || got.To[2].AOO != "AOO_RM1" {
 			t.Errorf("recipients %+v", got.To)
 		}
 		all := append(got.Files, got.More...)

@@ -187,11 +187,10 @@ type correspondentIPA struct {
 	IPACode, AOOCode, UOCode, DigitalAddress string
 }
 
-// ipaCodesOf is the one place that reads a correspondent's IPA codes and digital address.
-// Correspondents do not record them yet, so every administration is named as a legal person;
-// once they do, return them here and partyOf names it by its codes.
-func ipaCodesOf(Correspondent) correspondentIPA {
-	return correspondentIPA{}
+// ipaCodesOf is the one place that reads a correspondent's IPA codes and digital address: an
+// administration with its IPA code is named by its codes, one without as a legal person.
+func ipaCodesOf(c Correspondent) correspondentIPA {
+	return correspondentIPA{IPACode: c.IPACode, AOOCode: c.AOOCode, UOCode: c.UOCode, DigitalAddress: c.DigitalAddress}
 }
 
 // surnameParticles begin Italian surnames of more than one word (De Luca, Della Rovere).
