@@ -57,12 +57,16 @@ func TestSignedDocumentP7M(t *testing.T) {
 			apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 				c := newClient(t, s)
 				op := s.NewClient(t, "operator", []string{"protocol_operator"})
+				// A PDF sealed with PAdES: a receipt of this server's.
+				receipt := c.do("GET", refPath(c.mustRegister(op, "Precedente"))+"/receipt", op, nil)
+				receipt.expect(t, http.StatusOK)
 				var reg api.Registration
 				c.register(op, apptest.Incoming("Contratto firmato"), []apptest.Part{
 					{Name: "document", Filename: "contratto.pdf.p7m", Content: signed},
 					{Name: "attachment", Filename: "allegato.pdf.p7m.p7m", Content: nested},
 					{Name: "attachment", Filename: "offerta.pdf.p7m", Content: tampered},
 					{Name: "attachment", Filename: "dichiarazione.pdf.p7m", Content: byOther},
+					{Name: "attachment", Filename: "ricevuta.pdf", Content: receipt.Body},
 				}).decode(t, http.StatusCreated, &reg)
 				if reg.Document.MediaType != "application/pkcs7-mime" {
 					t.Errorf("media type %q, want application/pkcs7-mime", reg.Document.MediaType)
@@ -81,9 +85,10 @@ func TestSignedDocumentP7M(t *testing.T) {
 					t.Fatalf("GET registration: %d", raw.Status)
 				}
 				json.Unmarshal(raw.Body, &done)
-				mustSignatures(t, "document", done.Document.Signatures, tc.trusted, sig{"Mario Rossi", true})
-				mustSignatures(t, "nested", done.Attachments[0].Signatures, tc.trusted, sig{"Anna Bianchi", true}, sig{"Mario Rossi", true})
-				mustSignatures(t, "tampered", done.Attachments[1].Signatures, tc.trusted, sig{"Luca Verdi", false})
+				mustSignatures(t, "document", done.Document.Signatures, tc.trusted, sig{"cades", "Mario Rossi", true})
+				mustSignatures(t, "nested", done.Attachments[0].Signatures, tc.trusted,
+					sig{"cades", "Anna Bianchi", true}, sig{"cades", "Mario Rossi", true})
+				mustSignatures(t, "tampered", done.Attachments[1].Signatures, tc.trusted, sig{"cades", "Luca Verdi", false})
 				if r := done.Attachments[1].Signatures[0].Reason; !strings.Contains(r, "does not hold") {
 					t.Errorf("tampered: reason %q", r)
 				}
@@ -91,7 +96,9 @@ func TestSignedDocumentP7M(t *testing.T) {
 				if tc.trusted != nil {
 					untrusted = ptr(false)
 				}
-				mustSignatures(t, "other CA", done.Attachments[2].Signatures, untrusted, sig{"Carla Neri", true})
+				mustSignatures(t, "other CA", done.Attachments[2].Signatures, untrusted, sig{"cades", "Carla Neri", true})
+				seal := readCert(t, filepath.Join(s.DataDir, "keys", "seal", "sealing.crt"))
+				mustSignatures(t, "receipt", done.Attachments[3].Signatures, untrusted, sig{"pades", seal.Subject.CommonName, true})
 				// null, not absent: the contract makes trusted required.
 				if tc.trusted == nil && !bytes.Contains(raw.Body, []byte(`"trusted":null`)) {
 					t.Errorf("without anchors trusted is not null: %s", raw.Body)
@@ -107,8 +114,8 @@ func TestSignedDocumentP7M(t *testing.T) {
 }
 
 type sig struct {
-	signer string
-	valid  bool
+	format, signer string
+	valid          bool
 }
 
 // mustSignatures checks a file's signatures against want, in order; trusted is what a valid
@@ -120,8 +127,8 @@ func mustSignatures(t *testing.T, file string, got []api.Signature, trusted *boo
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Format != "cades" || g.Signer != w.signer || g.Valid != w.valid || g.SigningTime == nil {
-			t.Errorf("%s: signature %d is %+v, want cades by %s with a signing time, valid %v", file, i, g, w.signer, w.valid)
+		if g.Format != w.format || g.Signer != w.signer || g.Valid != w.valid || g.SigningTime == nil {
+			t.Errorf("%s: signature %d is %+v, want %s by %s with a signing time, valid %v", file, i, g, w.format, w.signer, w.valid)
 		}
 		wantTrusted := trusted
 		if !w.valid && trusted != nil {

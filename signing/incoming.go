@@ -36,13 +36,17 @@ func IsSigned(mediaType, filename string) bool {
 }
 
 // CheckSignatures returns the signatures on a received file: for a signed envelope (.p7m, see
-// IsSigned) one per signer of each layer, outermost first; none for other files. Each is
-// checked cryptographically (the signature over the content, by the signer's certificate
-// carried in the envelope) and, when anchors are configured, for a chain from the signer to an
-// anchor valid at the claimed signing time. Revocation is not checked. A file named .p7m that
-// is no envelope is reported as one signature that is not valid.
+// IsSigned) one per signer of each layer, outermost first; for a PDF (PAdES) each signature
+// inside it; none for other files. Each is checked cryptographically (the signature over the
+// content, by the signer's certificate carried with it) and, when anchors are configured, for
+// a chain from the signer to an anchor valid at the claimed signing time. Revocation is not
+// checked, nor are XAdES signatures. A file named .p7m that is no envelope is reported as one
+// signature that is not valid.
 func (a Anchors) CheckSignatures(data []byte, mediaType, filename string) []domain.Signature {
 	if !IsSigned(mediaType, filename) {
+		if t, _, _ := strings.Cut(mediaType, ";"); strings.TrimSpace(t) == "application/pdf" {
+			return a.checkPDF(data)
+		}
 		return nil
 	}
 	layers, _, err := p7m.Open(data)
@@ -76,18 +80,9 @@ func (a Anchors) checkSigner(p7 *pkcs7.PKCS7, i int) domain.Signature {
 		sig.Reason = "the envelope does not carry the signer's certificate"
 		return sig
 	}
-	sig.Signer = cert.Subject.CommonName
-	if sig.Signer == "" {
-		sig.Signer = cert.Subject.String()
-	}
-	at := time.Now()
-	for _, attr := range si.AuthenticatedAttributes { // signing-time, RFC 5652 §11.3
-		var t time.Time
-		if attr.Type.Equal(pkcs7.OIDAttributeSigningTime) {
-			if _, err := asn1.Unmarshal(attr.Value.Bytes, &t); err == nil {
-				sig.SigningTime, at = &t, t
-			}
-		}
+	sig.Signer = commonName(cert)
+	if t, ok := signedTime(p7, i); ok {
+		sig.SigningTime = &t
 	}
 	one := *p7
 	one.Signers = p7.Signers[i : i+1]
@@ -96,11 +91,23 @@ func (a Anchors) checkSigner(p7 *pkcs7.PKCS7, i int) domain.Signature {
 		return sig
 	}
 	sig.Valid = true
+	a.trust(&sig, cert, p7.Certificates)
+	return sig
+}
+
+// trust sets whether a valid signature's signer chains to an anchor (with the envelope's
+// certificates as intermediates) at the time it claims to have signed, or now when it claims
+// none. Without anchors trust stays unknown.
+func (a Anchors) trust(sig *domain.Signature, cert *x509.Certificate, certs []*x509.Certificate) {
 	if a.Pool == nil {
-		return sig
+		return
+	}
+	at := time.Now()
+	if sig.SigningTime != nil {
+		at = *sig.SigningTime
 	}
 	intermediates := x509.NewCertPool()
-	for _, c := range p7.Certificates {
+	for _, c := range certs {
 		intermediates.AddCert(c)
 	}
 	_, err := cert.Verify(x509.VerifyOptions{Roots: a.Pool, Intermediates: intermediates, CurrentTime: at,
@@ -111,7 +118,27 @@ func (a Anchors) checkSigner(p7 *pkcs7.PKCS7, i int) domain.Signature {
 		sig.Reason = fmt.Sprintf("the signer's certificate does not chain to a trust anchor at %s: %v",
 			at.UTC().Format(time.RFC3339), err)
 	}
-	return sig
+}
+
+// commonName names a signer by its certificate's common name, or its whole subject without one.
+func commonName(cert *x509.Certificate) string {
+	if cert.Subject.CommonName != "" {
+		return cert.Subject.CommonName
+	}
+	return cert.Subject.String()
+}
+
+// signedTime reads signer i's signing-time signed attribute (RFC 5652 §11.3).
+func signedTime(p7 *pkcs7.PKCS7, i int) (time.Time, bool) {
+	for _, attr := range p7.Signers[i].AuthenticatedAttributes {
+		var t time.Time
+		if attr.Type.Equal(pkcs7.OIDAttributeSigningTime) {
+			if _, err := asn1.Unmarshal(attr.Value.Bytes, &t); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 // certificateOf finds the certificate a SignerInfo names by issuer and serial number.

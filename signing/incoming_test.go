@@ -2,6 +2,7 @@ package signing
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/pem"
 	"os"
@@ -141,5 +142,48 @@ func TestLoadAnchors(t *testing.T) {
 	}
 	if _, err := LoadAnchors(filepath.Join(t.TempDir(), "missing.pem")); err == nil {
 		t.Error("a missing file was accepted")
+	}
+}
+
+// A signed PDF received (here one sealed by Sportello itself) has its PAdES signature reported:
+// the signer, valid, trusted only with its certificate as an anchor; a changed byte of the
+// signed content makes it not valid; an unsigned PDF has none.
+func TestCheckPDFSignatures(t *testing.T) {
+	id, _ := fixtures(t)
+	signed, err := SignPDF(context.Background(), testPDF(t), id, signOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn := id.Certificate.Subject.CommonName
+	anchored := Anchors{Pool: pool(id.Certificate)}
+
+	got := Anchors{}.CheckSignatures(signed, "application/pdf", "ricevuta.pdf")
+	if len(got) != 1 || got[0].Format != domain.SignaturePAdES || got[0].Signer != cn || !got[0].Valid ||
+		got[0].Trusted != nil || got[0].SigningTime == nil {
+		t.Fatalf("signatures %+v, want one valid pades by %s with its time, trust unknown", got, cn)
+	}
+	if got := anchored.CheckSignatures(signed, "application/pdf", "ricevuta.pdf"); len(got) != 1 || !got[0].Valid ||
+		got[0].Trusted == nil || !*got[0].Trusted {
+		t.Errorf("with its anchor: %+v, want valid and trusted", got)
+	}
+	other := Anchors{Pool: pool(p7mtest.NewCA(t, "Other CA").Cert)}
+	if got := other.CheckSignatures(signed, "application/pdf", "ricevuta.pdf"); len(got) != 1 || !got[0].Valid ||
+		got[0].Trusted == nil || *got[0].Trusted {
+		t.Errorf("with other anchors: %+v, want valid, not trusted", got)
+	}
+
+	tampered := bytes.Clone(signed)
+	i := bytes.Index(tampered, []byte("/MediaBox"))
+	tampered[i+1] ^= 0x20 // inside the signed range
+	got = anchored.CheckSignatures(tampered, "application/pdf", "ricevuta.pdf")
+	if len(got) != 1 || got[0].Valid || got[0].Trusted == nil || *got[0].Trusted || !strings.Contains(got[0].Reason, "does not hold") {
+		t.Errorf("tampered: %+v, want one not valid, not trusted, with the reason", got)
+	}
+
+	if got := (Anchors{}).CheckSignatures(testPDF(t), "application/pdf", "lettera.pdf"); len(got) != 0 {
+		t.Errorf("unsigned PDF: %+v", got)
+	}
+	if got := (Anchors{}).CheckSignatures([]byte("%PDF-1.7 broken"), "application/pdf", "rotto.pdf"); len(got) != 0 {
+		t.Errorf("unreadable PDF: %+v", got)
 	}
 }
