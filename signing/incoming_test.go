@@ -162,6 +162,14 @@ func TestCheckPDFSignatures(t *testing.T) {
 		got[0].Trusted != nil || got[0].SigningTime == nil {
 		t.Fatalf("signatures %+v, want one valid pades by %s with its time, trust unknown", got, cn)
 	}
+	if d := time.Since(*got[0].SigningTime); d < -time.Minute || d > time.Minute {
+		t.Errorf("signing time %v is not when it was sealed", got[0].SigningTime)
+	}
+	appended := append(bytes.Clone(signed), "\n% a page added later\n"...)
+	if got := (Anchors{}).CheckSignatures(appended, "application/pdf", "ricevuta.pdf"); len(got) != 1 || !got[0].Valid ||
+		!strings.Contains(got[0].Reason, "bytes were added after it") {
+		t.Errorf("with bytes appended: %+v, want valid for what it covers, saying so", got)
+	}
 	if got := anchored.CheckSignatures(signed, "application/pdf", "ricevuta.pdf"); len(got) != 1 || !got[0].Valid ||
 		got[0].Trusted == nil || !*got[0].Trusted {
 		t.Errorf("with its anchor: %+v, want valid and trusted", got)
