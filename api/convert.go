@@ -17,7 +17,7 @@ func toRegistration(r *domain.Registration) Registration {
 		RegisteredAt: utc(r.RegisteredAt), Date: r.Date, ReceivedOn: r.ReceivedOn, Direction: string(r.Direction),
 		Channel: string(r.Channel), Subject: r.Subject,
 		Correspondents: make([]Correspondent, 0, len(r.Correspondents)),
-		Document:       toFile(r.Document), Attachments: make([]File, 0, len(r.Attachments)),
+		Document:       toSignedFile(r.Document, r.Signatures), Attachments: make([]File, 0, len(r.Attachments)),
 		Class: r.Class, Offices: nonNil(r.Offices), Dossiers: nonNil(r.Dossiers),
 		Confidential: r.Confidential, Status: string(r.Status), Position: r.Position, CreatedBy: r.CreatedBy,
 		TextStatus: r.TextStatus,
@@ -30,7 +30,7 @@ func toRegistration(r *domain.Registration) Registration {
 		out.SenderReference = &sr
 	}
 	for _, a := range r.Attachments {
-		out.Attachments = append(out.Attachments, toFile(a))
+		out.Attachments = append(out.Attachments, toSignedFile(a, r.Signatures))
 	}
 	if d := r.Disposal; d != nil {
 		out.Disposal = &DisposalRef{ID: d.ID, Authorization: d.Authorization, At: utc(d.At)}
@@ -41,7 +41,24 @@ func toRegistration(r *domain.Registration) Registration {
 	return out
 }
 
-func toFile(f domain.File) File { return File(f) }
+func toFile(f domain.File) File {
+	return File{Filename: f.Filename, Description: f.Description, MediaType: f.MediaType, Size: f.Size, SHA256: f.SHA256}
+}
+
+// toSignedFile is a registration's file with the signatures found on it.
+func toSignedFile(f domain.File, sigs domain.FileSignatures) File {
+	out := toFile(f)
+	for _, s := range sigs[f.SHA256] {
+		var at *time.Time
+		if s.SigningTime != nil {
+			t := utc(*s.SigningTime)
+			at = &t
+		}
+		out.Signatures = append(out.Signatures, Signature{Format: s.Format, Signer: s.Signer, SigningTime: at,
+			Valid: s.Valid, Trusted: s.Trusted, Reason: s.Reason})
+	}
+	return out
+}
 
 func toHistory(events []domain.AuditEvent) History {
 	h := History{Items: make([]HistoryEvent, 0, len(events))}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -64,7 +65,7 @@ func TestDocuments(t *testing.T) {
 			}
 			var got api.Document
 			c.do("GET", "/v1/documents/"+doc.ID, op, nil).decode(t, http.StatusOK, &got)
-			if got.ID != doc.ID || got.Document != doc.Document {
+			if got.ID != doc.ID || !reflect.DeepEqual(got.Document, doc.Document) {
 				t.Errorf("read back %+v", got)
 			}
 		})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -64,10 +65,30 @@ func isExecutable(mt *mimetype.MIME) bool {
 
 // mediaType is the media type a file is stored with: the sniffed one, except that enveloped
 // signed content (CAdES, `.p7m`) is told apart from a detached signature (`.p7s`) by its
-// name, as the content itself does not tell them apart at a glance.
-func mediaType(mt *mimetype.MIME, filename string) string {
-	if mt.Is("application/pkcs7-signature") && strings.HasSuffix(strings.ToLower(filename), ".p7m") {
+// name, as the content itself does not tell them apart at a glance; and that a `.p7m` is
+// enveloped signed content even when what shows in its first bytes is the file it carries (a
+// small PDF's header comes before the signers' certificates, and a sniffer finds it there) or
+// when it was saved in base64 or PEM.
+func mediaType(mt *mimetype.MIME, head []byte, filename string) string {
+	if strings.HasSuffix(strings.ToLower(filename), ".p7m") &&
+		(mt.Is("application/pkcs7-signature") || looksEnveloped(head)) {
 		return "application/pkcs7-mime"
 	}
 	return mt.String()
+}
+
+// signedDataOID is the DER of id-signedData (1.2.840.113549.1.7.2), which a CMS ContentInfo
+// states within its first bytes.
+var signedDataOID = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}
+
+// looksEnveloped reports whether head starts a CMS SignedData: in DER or BER (a SEQUENCE whose
+// first element is id-signedData), in base64 ("MI", the encoding of a long SEQUENCE's tag and
+// length) or in PEM.
+func looksEnveloped(head []byte) bool {
+	if len(head) > 0 && head[0] == 0x30 {
+		return bytes.Contains(head[:min(len(head), 24)], signedDataOID)
+	}
+	head = bytes.TrimSpace(head)
+	return bytes.HasPrefix(head, []byte("MI")) || bytes.HasPrefix(head, []byte("-----BEGIN PKCS7-----")) ||
+		bytes.HasPrefix(head, []byte("-----BEGIN CMS-----"))
 }

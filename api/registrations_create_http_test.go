@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func TestCreateRegistration(t *testing.T) {
 			{Filename: "pianta.png", Description: "Planimetria", MediaType: "image/png", Size: int64(len(png)), SHA256: hexSHA(png)},
 			{Filename: "relazione.txt", Description: "Relazione", MediaType: "text/plain; charset=utf-8", Size: int64(len(txt)), SHA256: hexSHA(txt)},
 		}
-		if got := append([]api.File{reg.Document}, reg.Attachments...); !slices.Equal(got, wantFiles) {
+		if got := append([]api.File{reg.Document}, reg.Attachments...); !reflect.DeepEqual(got, wantFiles) {
 			t.Errorf("files %+v\nwant %+v", got, wantFiles)
 		}
 

@@ -50,6 +50,21 @@ type File struct {
 	MediaType   string `json:"media_type" example:"application/pdf"` // sniffed from the content, never taken from the client
 	Size        int64  `json:"size" example:"1234"`
 	SHA256      string `json:"sha256" example:"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`
+	// Signatures found on a registration's file (a CAdES .p7m: one per signer of each
+	// envelope, outermost first), checked by the background job that reads the text: absent
+	// while text_status is pending, and on a file that carries none.
+	Signatures []Signature `json:"signatures,omitempty"`
+}
+
+// Signature is the check of one signature on a received file. It is derived from the content
+// and may be checked again (other trust anchors): it is not part of the registration's record.
+type Signature struct {
+	Format      string     `json:"format" enums:"cades,pades,xades"`
+	Signer      string     `json:"signer" example:"Mario Rossi"`                                   // common name of the signer's certificate
+	SigningTime *time.Time `json:"signing_time,omitempty" format:"date-time"`                      // the time the signer claims, when stated
+	Valid       bool       `json:"valid"`                                                          // the signature holds over the content, by the certificate in the envelope
+	Trusted     *bool      `json:"trusted" extensions:"x-nullable"`                                // the signer chains to a configured trust anchor at the signing time; null without anchors
+	Reason      string     `json:"reason,omitempty" example:"the signature does not hold: digest"` // why it is not valid or not trusted
 }
 
 // Annulment says who voided a registration, when, why and under which authorising act.

@@ -213,7 +213,7 @@ func (h *handlers) storePart(c *gin.Context, part *multipart.Part, field string,
 		}
 		return domain.File{}, err
 	}
-	return domain.File{Filename: filename, MediaType: mediaType(mt, filename), Size: size, SHA256: sha}, nil
+	return domain.File{Filename: filename, MediaType: mediaType(mt, head, filename), Size: size, SHA256: sha}, nil
 }
 
 // bodyError classifies a failure to read the request: over the limit (413) or malformed (422).

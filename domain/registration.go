@@ -138,6 +138,9 @@ type Registration struct {
 	// for search has got (TextPending, TextDone, TextFailed, TextNone). It is derived data,
 	// filled in by a background job after the registration.
 	TextStatus string `json:"text_status"`
+	// Signatures are the signatures found on the files, checked by the same background job as
+	// the text: nil until it has run. Derived data, not part of the record.
+	Signatures FileSignatures `json:"-"`
 }
 
 // Text statuses of a registration.

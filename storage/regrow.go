@@ -31,7 +31,7 @@ func (db *DB) registrationSelectList() string {
 		dossiers = `(SELECT json_group_array(dd.identifier ORDER BY di.added_at, dd.identifier)
 		FROM dossier_items di JOIN dossiers dd ON dd.id = di.dossier_id WHERE di.registration_id = r.id)`
 	}
-	cols := make([]string, 0, len(registrationTable)+7)
+	cols := make([]string, 0, len(registrationTable)+8)
 	cols = append(cols, "r.seq")
 	for _, c := range registrationTable {
 		if c.name == "dossiers" {
@@ -44,6 +44,7 @@ func (db *DB) registrationSelectList() string {
 		`(SELECT s.authorization_ref FROM disposals s WHERE s.id = r.disposal_id)`,
 		`(SELECT `+offices+` FROM registration_offices o WHERE o.registration_id = r.id)`,
 		`(SELECT t.status FROM registration_texts t WHERE t.registration_id = r.id)`,
+		`(SELECT t.signatures FROM registration_texts t WHERE t.registration_id = r.id)`,
 		parties), ",\n\t\t")
 }
 
@@ -52,13 +53,13 @@ type rowScanner interface{ Scan(dest ...any) error }
 // scanRegistration reads one row of selectRegistrations and returns it with its seq.
 func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 	var s regScan
-	dest := make([]any, 0, len(registrationTable)+7)
+	dest := make([]any, 0, len(registrationTable)+8)
 	dest = append(dest, &s.seq)
 	for _, c := range registrationTable {
 		dest = append(dest, c.dest(&s))
 	}
 	dest = append(dest, &s.disposalID, timeCol{T: &s.disposal.At, Valid: &s.disposed}, &s.disposalAuth,
-		&s.offices, &s.textStatus, &s.parties)
+		&s.offices, &s.textStatus, &s.signatures, &s.parties)
 	if err := row.Scan(dest...); err != nil {
 		return nil, 0, err
 	}
@@ -100,6 +101,9 @@ func (s *regScan) registration() (*domain.Registration, error) {
 	}
 	if s.offices.Valid {
 		decode("offices", s.offices.String, &r.Offices)
+	}
+	if s.signatures.Valid {
+		decode("signatures", s.signatures.String, &r.Signatures)
 	}
 	// No text row yet: the text dispatcher has not reached the registration (DispatchTexts).
 	r.TextStatus = domain.TextPending

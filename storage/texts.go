@@ -124,25 +124,32 @@ func (db *DB) recordTexts(tx *gorm.DB, ids []string) error {
 // who sees text_status "done" can search with min_position = position and find the text. The
 // registration row is locked first (on PostgreSQL), so its position never goes backwards when
 // an update of the registration commits at the same time.
-func (db *DB) StoreText(ctx context.Context, id, status, text string, attempt int) error {
+//
+// signatures are the reports of the signatures found on the files (domain.FileSignatures),
+// stored with the text and read with the registration.
+func (db *DB) StoreText(ctx context.Context, id, status, text string, signatures domain.FileSignatures, attempt int) error {
 	if status != domain.TextDone && status != domain.TextNone {
 		return fmt.Errorf("store text of %s: status %q", id, status)
 	}
-	err := db.write(ctx, func(tx *gorm.DB) error {
+	sigs, err := signaturesJSON(signatures)
+	if err != nil {
+		return fmt.Errorf("store text of %s: %w", id, err)
+	}
+	err = db.write(ctx, func(tx *gorm.DB) error {
 		disposed, err := db.lockRegistration(tx, id)
 		if err != nil {
 			return err
 		}
 		if disposed { // disposed of while the job ran: its text goes with its content
-			status, text = domain.TextNone, ""
+			status, text, sigs = domain.TextNone, "", nil
 		}
 		var pos int64
 		if err := db.runAll(tx, &pos, db.changeStmt(changeText, domain.KindRegistration, id)); err != nil {
 			return fmt.Errorf("append change event: %w", err)
 		}
-		res := tx.Exec(`UPDATE registration_texts SET status = ?, text = ?, attempts = ?, last_error = '', updated_at = ?
-			WHERE registration_id = ?`, status, strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), ""),
-			attempt, db.ts(db.now()), id)
+		res := tx.Exec(`UPDATE registration_texts SET status = ?, text = ?, signatures = coalesce(?, signatures),
+			attempts = ?, last_error = '', updated_at = ? WHERE registration_id = ?`,
+			status, strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), ""), sigs, attempt, db.ts(db.now()), id)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -187,19 +194,38 @@ func (db *DB) disposeText(tx *gorm.DB, id string) error {
 }
 
 // TextFailed records a failed extraction attempt: text_status becomes "failed" with the error,
-// until a later attempt succeeds. Text extracted earlier is kept.
-func (db *DB) TextFailed(ctx context.Context, id string, attempt int, cause string) error {
+// until a later attempt succeeds. Text extracted earlier is kept. The signatures were checked
+// even though a file's text could not be read, and are stored all the same.
+func (db *DB) TextFailed(ctx context.Context, id string, attempt int, cause string, signatures domain.FileSignatures) error {
 	if len(cause) > 2000 {
 		cause = cause[:2000]
 	}
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		return tx.Exec(`UPDATE registration_texts SET status = ?, attempts = ?, last_error = ?, updated_at = ?
-			WHERE registration_id = ?`, domain.TextFailed, attempt, strings.ToValidUTF8(cause, "?"), db.ts(db.now()), id).Error
+	sigs, err := signaturesJSON(signatures)
+	if err != nil {
+		return fmt.Errorf("record failed text extraction of %s: %w", id, err)
+	}
+	err = db.write(ctx, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE registration_texts SET status = ?, attempts = ?, last_error = ?,
+			signatures = coalesce(?, signatures), updated_at = ? WHERE registration_id = ?`,
+			domain.TextFailed, attempt, strings.ToValidUTF8(cause, "?"), sigs, db.ts(db.now()), id).Error
 	})
 	if err != nil {
 		return fmt.Errorf("record failed text extraction of %s: %w", id, err)
 	}
 	return nil
+}
+
+// signaturesJSON encodes the signature reports for their column; nil (keep what is stored) when
+// there are none to store.
+func signaturesJSON(s domain.FileSignatures) (any, error) {
+	if s == nil {
+		return nil, nil
+	}
+	text, err := jsonText(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode signatures: %w", err)
+	}
+	return text, nil
 }
 
 // TextState is a registration's text row, for operators and tests.

@@ -1,8 +1,10 @@
 package storage_test
 
 import (
+	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/testdb"
@@ -23,8 +25,16 @@ func TestRegistrationText(t *testing.T) {
 			t.Fatalf("%d extraction jobs enqueued for the registration, want 1", n)
 		}
 
+		if got, _ := f.db.RegistrationByID(ctx, r.ID); got.Signatures != nil {
+			t.Fatalf("signatures %+v before the job ran", got.Signatures)
+		}
+		at := testNow.Add(-time.Hour)
+		sigs := domain.FileSignatures{r.Document.SHA256: {
+			{Format: domain.SignatureCAdES, Signer: "Mario Rossi", SigningTime: &at, Valid: true},
+			{Format: domain.SignatureCAdES, Signer: "Anna Bianchi", Reason: "the signature does not hold: digest"},
+		}}
 		t.Run("FailedAttemptIsVisible", func(t *testing.T) {
-			if err := f.db.TextFailed(ctx, r.ID, 1, "pdftotext: exit status 1"); err != nil {
+			if err := f.db.TextFailed(ctx, r.ID, 1, "pdftotext: exit status 1", sigs); err != nil {
 				t.Fatal(err)
 			}
 			got, err := f.db.RegistrationByID(ctx, r.ID)
@@ -35,10 +45,11 @@ func TestRegistrationText(t *testing.T) {
 			if st.Attempts != 1 || st.LastError != "pdftotext: exit status 1" {
 				t.Fatalf("text row %+v", st)
 			}
+			mustSignatures(t, got.Signatures, sigs)
 		})
 		t.Run("StoredTextIsAChange", func(t *testing.T) {
 			before := f.queryInt(t, `SELECT max(position) FROM change_events`)
-			if err := f.db.StoreText(ctx, r.ID, domain.TextDone, "Verbale di sopralluogo\x00", 2); err != nil {
+			if err := f.db.StoreText(ctx, r.ID, domain.TextDone, "Verbale di sopralluogo\x00", nil, 2); err != nil {
 				t.Fatal(err)
 			}
 			got, err := f.db.RegistrationByID(ctx, r.ID)
@@ -55,6 +66,13 @@ func TestRegistrationText(t *testing.T) {
 			if st, _ := f.db.Text(ctx, r.ID); st.Attempts != 2 || st.LastError != "" {
 				t.Fatalf("text row %+v", st)
 			}
+			mustSignatures(t, got.Signatures, sigs) // none stored this time: those found before stay
+			checked := domain.FileSignatures{}
+			if err := f.db.StoreText(ctx, r.ID, domain.TextDone, "Verbale di sopralluogo", checked, 2); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = f.db.RegistrationByID(ctx, r.ID)
+			mustSignatures(t, got.Signatures, checked)
 		})
 		t.Run("DisposalTakesTheText", func(t *testing.T) {
 			d := &domain.Disposal{ID: "d1", Authorization: "Soprintendenza 1/2026", Date: "2036-01-01", By: "ro",
@@ -66,7 +84,7 @@ func TestRegistrationText(t *testing.T) {
 				t.Fatalf("text row after disposal %+v", st)
 			}
 			// A job that read the content before the disposal stores nothing.
-			if err := f.db.StoreText(ctx, r.ID, domain.TextDone, "Verbale di sopralluogo", 3); err != nil {
+			if err := f.db.StoreText(ctx, r.ID, domain.TextDone, "Verbale di sopralluogo", nil, 3); err != nil {
 				t.Fatal(err)
 			}
 			if texts, _ := f.db.RegistrationTexts(ctx, []string{r.ID}); len(texts) != 0 {
@@ -74,9 +92,24 @@ func TestRegistrationText(t *testing.T) {
 			}
 		})
 		t.Run("ErrUnknownRegistration", func(t *testing.T) {
-			wantCode(t, f.db.StoreText(ctx, "nope", domain.TextNone, "", 1), domain.ECNotFound)
+			wantCode(t, f.db.StoreText(ctx, "nope", domain.TextNone, "", nil, 1), domain.ECNotFound)
 		})
 	})
+}
+
+func mustSignatures(t *testing.T, got, want domain.FileSignatures) {
+	t.Helper()
+	if got == nil || !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+		t.Fatalf("signatures %+v, want %+v", got, want)
+	}
+	for sha, sigs := range want {
+		for i, s := range sigs {
+			g := got[sha][i]
+			if s.SigningTime != nil && (g.SigningTime == nil || !g.SigningTime.Equal(*s.SigningTime)) {
+				t.Fatalf("signing time %v, want %v", g.SigningTime, s.SigningTime)
+			}
+		}
+	}
 }
 
 // TestDispatchTexts: the dispatcher enqueues one extraction per registration, after it

@@ -720,6 +720,27 @@ func (e ApiSearchItemKind) Valid() bool {
 	}
 }
 
+// Defines values for ApiSignatureFormat.
+const (
+	ApiSignatureFormatCades ApiSignatureFormat = "cades"
+	ApiSignatureFormatPades ApiSignatureFormat = "pades"
+	ApiSignatureFormatXades ApiSignatureFormat = "xades"
+)
+
+// Valid indicates whether the value is a known member of the ApiSignatureFormat enum.
+func (e ApiSignatureFormat) Valid() bool {
+	switch e {
+	case ApiSignatureFormatCades:
+		return true
+	case ApiSignatureFormatPades:
+		return true
+	case ApiSignatureFormatXades:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListCasesParamsStatus.
 const (
 	ListCasesParamsStatusApproved          ListCasesParamsStatus = "approved"
@@ -1684,6 +1705,11 @@ type ApiFile struct {
 	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 	Sha256 string `json:"sha256"`
 
+	// Signatures Signatures found on a registration's file (a CAdES .p7m: one per signer of each
+	// envelope, outermost first), checked by the background job that reads the text: absent
+	// while text_status is pending, and on a file that carries none.
+	Signatures *[]ApiSignature `json:"signatures,omitempty"`
+
 	// Size Example: 1234
 	Size int `json:"size"`
 }
@@ -2370,6 +2396,33 @@ type ApiSenderReference struct {
 	// Number Example: 1234
 	Number string `json:"number"`
 }
+
+// ApiSignature defines model for api.Signature.
+type ApiSignature struct {
+	Format ApiSignatureFormat `json:"format"`
+
+	// Reason why it is not valid or not trusted
+	//
+	// Example: the signature does not hold: digest
+	Reason *string `json:"reason,omitempty"`
+
+	// Signer common name of the signer's certificate
+	//
+	// Example: Mario Rossi
+	Signer string `json:"signer"`
+
+	// SigningTime the time the signer claims, when stated
+	SigningTime *time.Time `json:"signing_time,omitempty"`
+
+	// Trusted the signer chains to a configured trust anchor at the signing time; null without anchors
+	Trusted *bool `json:"trusted"`
+
+	// Valid the signature holds over the content, by the certificate in the envelope
+	Valid bool `json:"valid"`
+}
+
+// ApiSignatureFormat defines model for ApiSignature.Format.
+type ApiSignatureFormat string
 
 // ApiSigning defines model for api.Signing.
 type ApiSigning struct {

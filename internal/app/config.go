@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/signing"
 )
 
 // Config is every setting, read from SPORTELLO_* environment variables and flags of the same
@@ -55,8 +56,12 @@ type Config struct {
 	RateBurst     int           // SPORTELLO_RATE_BURST: requests one API key may make at once
 	AuthFailLimit int           // SPORTELLO_AUTH_FAIL_LIMIT: failed authentications per minute per address
 	AuditInterval time.Duration // SPORTELLO_AUDIT_INTERVAL: how often the server re-checks recent log leaves against the rows
+	// SPORTELLO_TRUST_ANCHORS: a PEM bundle of the certificates that signatures on received
+	// documents must chain to; without it a signature is never reported trusted.
+	TrustAnchors string
 
 	location *time.Location
+	anchors  signing.Anchors
 }
 
 // setting describes one configuration entry: its flag name (the variable is SPORTELLO_ + the
@@ -123,6 +128,7 @@ func (c *Config) settings() []setting {
 			fs.IntVar(&c.AuthFailLimit, n, v, u)
 		}},
 		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
+		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
 
@@ -241,8 +247,17 @@ func (c *Config) Validate() error {
 	if c.AuditInterval <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_AUDIT_INTERVAL: must be positive"))
 	}
+	c.anchors = signing.Anchors{}
+	if c.TrustAnchors != "" {
+		if c.anchors, err = signing.LoadAnchors(c.TrustAnchors); err != nil {
+			errs = append(errs, fmt.Errorf("SPORTELLO_TRUST_ANCHORS: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
+
+// Anchors are the parsed TrustAnchors.
+func (c *Config) Anchors() signing.Anchors { return c.anchors }
 
 // Location is the parsed Timezone.
 func (c *Config) Location() *time.Location { return c.location }

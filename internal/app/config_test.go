@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/signing/p7m/p7mtest"
 	"github.com/sportello/sportello/storage"
 )
 
@@ -84,6 +85,29 @@ func TestLoadWebhookAllow(t *testing.T) {
 		_, err := Load(nil, env(map[string]string{"SPORTELLO_WEBHOOK_ALLOW": bad}))
 		if err == nil || !strings.Contains(err.Error(), "SPORTELLO_WEBHOOK_ALLOW") {
 			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// TestLoadTrustAnchors: without SPORTELLO_TRUST_ANCHORS there are no anchors (trust unknown);
+// a PEM bundle is read at start, and a missing file or one without a certificate stops the
+// start naming the variable.
+func TestLoadTrustAnchors(t *testing.T) {
+	if c, err := Load(nil, env(nil)); err != nil || c.Anchors().Pool != nil {
+		t.Fatalf("default anchors %v (%v), want none", c.Anchors().Pool, err)
+	}
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "anchors.pem")
+	os.WriteFile(bundle, p7mtest.NewCA(t, "Test CA").PEM(), 0o600)
+	if c, err := Load(nil, env(map[string]string{"SPORTELLO_TRUST_ANCHORS": bundle})); err != nil || c.Anchors().Pool == nil {
+		t.Fatalf("anchors from %s: %v", bundle, err)
+	}
+	empty := filepath.Join(dir, "empty.pem")
+	os.WriteFile(empty, []byte("# no certificates\n"), 0o600)
+	for _, bad := range []string{empty, filepath.Join(dir, "missing.pem")} {
+		_, err := Load([]string{"--trust-anchors", bad}, env(nil))
+		if err == nil || !strings.Contains(err.Error(), "SPORTELLO_TRUST_ANCHORS") {
+			t.Errorf("%s: %v", bad, err)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (m *Main) openTexts() error {
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &jobs.ExtractTextWorker{
-		Store: m.DB, Blobs: m.Service.Blobs, Extractor: extract.New(),
+		Store: m.DB, Blobs: m.Service.Blobs, Extractor: extract.New(), Signatures: m.Config.Anchors(),
 	}); err != nil {
 		return fmt.Errorf("text jobs: %w", err)
 	}

@@ -1,8 +1,8 @@
 // Package extract reads the text of registered content for the search index: PDFs (with
 // pdftotext from poppler-utils when installed, a pure-Go reader otherwise), plain text, e-mail
-// messages (their text bodies and the text of their attachments), and, through tesseract when
-// installed, scanned images and PDFs that carry only images. It runs inside the text-extraction
-// job, never in a registration's request.
+// messages (their text bodies and the text of their attachments), the file inside a signed
+// envelope (.p7m), and, through tesseract when installed, scanned images and PDFs that carry
+// only images. It runs inside the text-extraction job, never in a registration's request.
 package extract
 
 import (
@@ -73,6 +73,8 @@ func (x *Extractor) extractBytes(ctx context.Context, mediaType string, data []b
 		return x.email(ctx, data)
 	case "image/png", "image/jpeg", "image/tiff":
 		return x.ocrImage(ctx, data)
+	case "application/pkcs7-mime", "application/x-pkcs7-mime":
+		return x.signed(ctx, data)
 	}
 	return "", fmt.Errorf("%w: %s", ErrUnsupported, mediaType)
 }

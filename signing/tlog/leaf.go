@@ -71,7 +71,10 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 //
 // It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
-// as a digest so that a published leaf does not disclose it, yet any change to it shows.
+// as a digest so that a published leaf does not disclose it, yet any change to it shows. The
+// signatures found on the files (Registration.Signatures) are left out too: they are a check
+// of the content made after the registration, which other trust anchors may revise, not a fact
+// of it; the files' digests, which are in the leaf, fix what was checked.
 func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 	atts := make([]any, len(r.Attachments))
 	for i, a := range r.Attachments {
