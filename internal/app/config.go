@@ -82,6 +82,18 @@ func (c *Config) settings() []setting {
 			fs.DurationVar(p, n, v, u)
 		}
 	}
+	integer := func(p *int) func(*flag.FlagSet, string, string, string) {
+		return func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.Atoi(def)
+			fs.IntVar(p, n, v, u)
+		}
+	}
+	float := func(p *float64) func(*flag.FlagSet, string, string, string) {
+		return func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseFloat(def, 64)
+			fs.Float64Var(p, n, v, u)
+		}
+	}
 	return []setting{
 		{name: "addr", usage: "listen address", bind: str(&c.Addr)},
 		{name: "data", usage: "data directory: SQLite database, blobs, keys", bind: str(&c.Data)},
@@ -108,25 +120,13 @@ func (c *Config) settings() []setting {
 		{name: "signing-p12-password", usage: "password of the PKCS#12 file", secret: true, bind: str(&c.SigningP12Pass)},
 		{name: "tsa-url", usage: "external RFC 3161 time-stamping authority (default: built-in)", bind: str(&c.TSAURL)},
 		{name: "checkpoint-interval", usage: "least time between two signed checkpoints of the transparency log", bind: duration(&c.CheckpointEvery)},
-		{name: "text-workers", usage: "text extraction and OCR jobs this process runs at once (0: none)", bind: func(fs *flag.FlagSet, n, def, u string) {
-			v, _ := strconv.Atoi(def)
-			fs.IntVar(&c.TextWorkers, n, v, u)
-		}},
+		{name: "text-workers", usage: "text extraction and OCR jobs this process runs at once (0: none)", bind: integer(&c.TextWorkers)},
 		{name: "webhook-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks that webhooks may reach by plain http or on loopback, private or link-local addresses", bind: str(&c.WebhookAllow)},
 		{name: "metrics-addr", usage: "listen address of /metrics alone (default: served beside the API)", bind: str(&c.MetricsAddr)},
 		{name: "read-header-timeout", usage: "longest time a client may take to send a request's headers", bind: duration(&c.ReadHeaderTimeout)},
-		{name: "rate-limit", usage: "requests per second one API key may make in the long run (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
-			v, _ := strconv.ParseFloat(def, 64)
-			fs.Float64Var(&c.RateLimit, n, v, u)
-		}},
-		{name: "rate-burst", usage: "requests one API key may make at once, with rate-limit", bind: func(fs *flag.FlagSet, n, def, u string) {
-			v, _ := strconv.Atoi(def)
-			fs.IntVar(&c.RateBurst, n, v, u)
-		}},
-		{name: "auth-fail-limit", usage: "requests with a refused API key one client address may make per minute before 429 (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
-			v, _ := strconv.Atoi(def)
-			fs.IntVar(&c.AuthFailLimit, n, v, u)
-		}},
+		{name: "rate-limit", usage: "requests per second one API key may make in the long run (0: no limit)", bind: float(&c.RateLimit)},
+		{name: "rate-burst", usage: "requests one API key may make at once, with rate-limit", bind: integer(&c.RateBurst)},
+		{name: "auth-fail-limit", usage: "requests with a refused API key one client address may make per minute before 429 (0: no limit)", bind: integer(&c.AuthFailLimit)},
 		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
