@@ -80,3 +80,20 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 	q.WriteString(" SELECT " + strings.Join(cols, ", ") + " FROM " + strings.Join(reads, " CROSS JOIN "))
 	return tx.Raw(q.String(), args...).Row().Scan(dests...)
 }
+
+// insertBatches inserts rows (one value per column each) into table, per rows to a statement,
+// so that a long list stays within PostgreSQL's 65,535 parameters a statement.
+func insertBatches(table string, columns []string, rows [][]any, per int) []stmt {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	var out []stmt
+	for start := 0; start < len(rows); start += per {
+		batch := rows[start:min(start+per, len(rows))]
+		s := stmt{sql: "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat(tuple+", ", len(batch)), ", ")}
+		for _, r := range batch {
+			s.args = append(s.args, r...)
+		}
+		out = append(out, s)
+	}
+	return out
+}

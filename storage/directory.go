@@ -60,32 +60,22 @@ func administrationRows(admins []domain.DirectoryAdministration) []stmt {
 		rows[i] = row{a: a, key: strings.ToLower(a.IPACode), name: domain.FoldName(a.Name)}
 	}
 	slices.SortFunc(rows, func(x, y row) int { return cmp.Or(strings.Compare(x.name, y.name), strings.Compare(x.key, y.key)) })
-	var out []stmt
-	for start := 0; start < len(rows); start += directoryBatch {
-		batch := rows[start:min(start+directoryBatch, len(rows))]
-		s := stmt{sql: `INSERT INTO directory_administrations (ipa_key, seq, ipa_code, name, name_key, tax_code, digital_address) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")}
-		for i, r := range batch {
-			s.args = append(s.args, r.key, start+i+1, r.a.IPACode, r.a.Name, " "+r.name, r.a.TaxCode, r.a.DigitalAddress)
-		}
-		out = append(out, s)
+	values := make([][]any, len(rows))
+	for i, r := range rows {
+		values[i] = []any{r.key, i + 1, r.a.IPACode, r.a.Name, " " + r.name, r.a.TaxCode, r.a.DigitalAddress}
 	}
-	return out
+	return insertBatches("directory_administrations",
+		[]string{"ipa_key", "seq", "ipa_code", "name", "name_key", "tax_code", "digital_address"}, values, directoryBatch)
 }
 
 func aooRows(aoos []domain.DirectoryAOO) []stmt {
-	var out []stmt
-	for start := 0; start < len(aoos); start += directoryBatch {
-		batch := aoos[start:min(start+directoryBatch, len(aoos))]
-		s := stmt{sql: `INSERT INTO directory_aoos (ipa_key, aoo_key, ipa_code, aoo_code, name, name_key, digital_address) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")}
-		for _, o := range batch {
-			s.args = append(s.args, strings.ToLower(o.IPACode), strings.ToLower(o.AOOCode), o.IPACode, o.AOOCode, o.Name,
-				" "+domain.FoldName(o.Name), o.DigitalAddress)
-		}
-		out = append(out, s)
+	values := make([][]any, len(aoos))
+	for i, o := range aoos {
+		values[i] = []any{strings.ToLower(o.IPACode), strings.ToLower(o.AOOCode), o.IPACode, o.AOOCode, o.Name,
+			" " + domain.FoldName(o.Name), o.DigitalAddress}
 	}
-	return out
+	return insertBatches("directory_aoos",
+		[]string{"ipa_key", "aoo_key", "ipa_code", "aoo_code", "name", "name_key", "digital_address"}, values, directoryBatch)
 }
 
 // DirectoryImport returns one record of a load (ECNotFound).
