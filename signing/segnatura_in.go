@@ -182,7 +182,9 @@ func isoDate(s string) string {
 	return m[1]
 }
 
-// read30 maps a SegnaturaInformatica 3.0.0.
+// read30 maps a SegnaturaInformatica 3.0.0. A confirmation is asked when any Destinatario
+// asks it (confermaRicezione, true by default): which of them is the receiving AOO is not known
+// here.
 func (r *segnaturaReader) read30(root *etree.Element) {
 	r.ns = protNamespace
 	if v := attrOf(root, r.ns, "versione"); v != "3.0.0" {
