@@ -65,6 +65,9 @@ func (up upload) registration() domain.NewRegistration {
 		sr := domain.SenderReference(*m.SenderReference)
 		in.SenderReference = &sr
 	}
+	if e := m.Emergency; e != nil {
+		in.Emergency = &domain.Emergency{Register: e.Outage, Number: e.Number, Date: e.Date}
+	}
 	return in
 }
 
