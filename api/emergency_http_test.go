@@ -72,6 +72,16 @@ func TestEmergencyRegister(t *testing.T) {
 			body := map[string]any{"cause": "altro", "start": start.Add(9 * time.Hour), "end": start.Add(11 * time.Hour), "authorization": "n. 4"}
 			c.json("POST", "/v1/registers/PG/emergencies", admin, body).problem(t, http.StatusConflict, "conflict")
 		})
+		t.Run("ErrMissingFields", func(t *testing.T) {
+			body := map[string]any{"cause": " ", "start": start.AddDate(0, 0, -3), "end": start.AddDate(0, 0, -4), "authorization": ""}
+			p := c.json("POST", "/v1/registers/PG/emergencies", admin, body).problem(t, http.StatusUnprocessableEntity, "validation_failed")
+			namesField(t, p, "cause", "required")
+			namesField(t, p, "authorization", "required")
+			namesField(t, p, "end", "after start")
+		})
+		t.Run("ErrUnknownRegister", func(t *testing.T) {
+			c.json("POST", "/v1/registers/NOPE/emergencies", admin, newOutageBody()).problem(t, http.StatusNotFound, "not_found")
+		})
 		t.Run("ErrFutureEnd", func(t *testing.T) {
 			body := map[string]any{"cause": "altro", "start": start.AddDate(0, 0, 1), "end": start.AddDate(0, 0, 2), "authorization": "n. 4"}
 			p := c.json("POST", "/v1/registers/PG/emergencies", admin, body).problem(t, http.StatusUnprocessableEntity, "validation_failed")
@@ -113,6 +123,13 @@ func TestEmergencyRegister(t *testing.T) {
 		t.Run("ErrDuplicateEmergencyNumber", func(t *testing.T) {
 			c.json("POST", base+"/entries", op, map[string]any{"entries": []any{emergencyEntry(31, "2026-11-30"), emergencyEntry(7, "2026-11-30")}}).
 				problem(t, http.StatusConflict, "conflict")
+		})
+		t.Run("ErrImporterOutgoing", func(t *testing.T) {
+			imp := s.NewClient(t, "scanner", []string{"importer"})
+			e := emergencyEntry(35, "2026-11-30")
+			e["direction"] = "outgoing"
+			p := c.json("POST", base+"/entries", imp, map[string]any{"entries": []any{e}}).problem(t, http.StatusUnprocessableEntity, "validation_failed")
+			namesField(t, p, "entries[0].direction", "incoming")
 		})
 		t.Run("ErrRepeatedInBatch", func(t *testing.T) {
 			p := c.json("POST", base+"/entries", op, map[string]any{"entries": []any{emergencyEntry(32, "2026-11-30"), emergencyEntry(32, "2026-11-30")}}).
