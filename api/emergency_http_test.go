@@ -12,6 +12,7 @@ import (
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/signing/tlog"
 )
 
 // outageDays makes each outage of the access table start on a day of its own, so that no two
@@ -211,6 +212,11 @@ func TestEmergencyRegister(t *testing.T) {
 			c.do("GET", refPath(loaded.Items[4])+"/receipt", op, nil, "Accept", "application/json").decode(t, http.StatusOK, &rc)
 			if e := rc.Registration.Emergency; e == nil || e.Number != 5 {
 				t.Fatalf("receipt JSON emergency %+v", e)
+			}
+			// The self-audit recomputes every leaf from the stored rows, emergency fields included.
+			report, err := s.Main.Audit(t.Context(), tlog.AuditOptions{Lag: time.Hour, Now: clock.Now})
+			if err != nil || !report.OK() || report.Leaves < 24 {
+				t.Fatalf("audit of the whole log: %+v, %v", report, err)
 			}
 		})
 		t.Run("InTheJournal", func(t *testing.T) {
