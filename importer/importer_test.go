@@ -55,10 +55,10 @@ func TestReadManifest(t *testing.T) {
 
 func TestReadManifestHeader(t *testing.T) {
 	for manifest, want := range map[string]string{
-		"":                                 "empty",
-		"file,subject,colour\n":            `unknown column "colour"`,
-		"file,subject,subject\n":           `column "subject" is repeated`,
-		"file,direction\n":                 `no column "subject"`,
+		"":                                "empty",
+		"file,subject,colour\n":           `unknown column "colour"`,
+		"file,subject,subject\n":          `column "subject" is repeated`,
+		"file,direction\n":                `no column "subject"`,
 		"file,subject\n\"a.pdf,Domanda\n": "extraneous or missing",
 	} {
 		_, err := ReadManifest(strings.NewReader(manifest))

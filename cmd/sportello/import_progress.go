@@ -53,9 +53,9 @@ func (p *barProgress) finish() {
 // logProgress writes a line per row that did not go in, and a progress line every 100 rows or
 // 5 seconds with the rate and the estimated time left.
 type logProgress struct {
-	out         io.Writer
+	out          io.Writer
 	total, count int
-	start, last time.Time
+	start, last  time.Time
 }
 
 func (p *logProgress) done(row importer.Row, res rowResult) {
