@@ -31,8 +31,8 @@ import (
 // plantedBad are the rows of a generated source that must fail, by their index among the
 // rows, with what their reason says.
 var plantedBad = map[int]string{
-	3: "no such file",     // its file is missing
-	7: "class",            // a class the scheme does not have
+	3: "no such file",      // its file is missing
+	7: "class",             // a class the scheme does not have
 	9: "subject: is empty", // no subject
 }
 
