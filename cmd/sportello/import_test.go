@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -407,5 +408,55 @@ func TestImportStreamsFiles(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
 		t.Errorf("digesting and sending 128 MiB allocated %d bytes", alloc)
+	}
+}
+
+// TestImportZip imports a zipped folder (the manifest in its only folder), as a folder would
+// be: the same rows, the same keys, so the folder imported after it registers nothing again.
+func TestImportZip(t *testing.T) {
+	s := apptest.Start(t, testdb.SQLiteURL(t))
+	src, bad := importSource(t, 12)
+	archive := filepath.Join(t.TempDir(), "scansioni.zip")
+	f, err := os.Create(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries { // under one folder, as a zipped folder is
+		content, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create("scansioni/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(content)
+	}
+	if err := errors.Join(zw.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	token, report := importerToken(t, s), filepath.Join(t.TempDir(), "report.csv")
+	if code, out := runImport(t, "--server", s.URL, "--token-file", token, "--report", report, archive); code != 1 ||
+		!strings.Contains(out, "12 rows: 9 registered") {
+		t.Fatalf("zip: exit %d\n%s", code, out)
+	}
+	checkImported(t, s, 12)
+	checkReport(t, report, bad)
+	if code, out := runImport(t, "--server", s.URL, "--token-file", token, src); !strings.Contains(out, "0 registered, 9 already registered") {
+		t.Fatalf("folder after zip: exit %d\n%s", code, out)
+	}
+}
+
+// TestImportCheckOffline: --check without --server checks the source alone.
+func TestImportCheckOffline(t *testing.T) {
+	src, _ := importSource(t, 12)
+	code, out := runImport(t, "--check", src)
+	if code != 1 || !strings.Contains(out, "checked 12 rows: 10 valid, 2 with problems") {
+		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
