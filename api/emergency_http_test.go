@@ -214,7 +214,13 @@ func TestEmergencyRegister(t *testing.T) {
 				t.Fatalf("receipt JSON emergency %+v", e)
 			}
 			// The self-audit recomputes every leaf from the stored rows, emergency fields included.
-			report, err := s.Main.Audit(t.Context(), tlog.AuditOptions{Lag: time.Hour, Now: clock.Now})
+			// The sequencer logs in the background: wait, bounded, until it has reached them all.
+			var report tlog.AuditReport
+			var err error
+			waitFor(t, "24 leaves in the log", func() bool {
+				report, err = s.Main.Audit(t.Context(), tlog.AuditOptions{Lag: time.Hour, Now: clock.Now})
+				return err != nil || report.Leaves >= 24
+			})
 			if err != nil || !report.OK() || report.Leaves < 24 {
 				t.Fatalf("audit of the whole log: %+v, %v", report, err)
 			}
