@@ -28,6 +28,37 @@ type Store interface {
 	AuditStore
 	IdempotencyStore
 	DirectoryStore
+	IntakeStore
+}
+
+// IntakeStore keeps the records of the messages the mailboxes yield and the interoperability of
+// the registrations made from them. Used by intake.go.
+type IntakeStore interface {
+	// RecordIntake stores m and, when r is not nil, numbers and stores r with w (as
+	// CreateRegistration, with r.Interoperability and the job sending its answer), all in one
+	// transaction. It reports recorded=false, writing nothing, when (mailbox, UIDVALIDITY, UID)
+	// is recorded already. When the mailbox recorded m.DedupeKey already, m is stored as a
+	// duplicate of that record instead (State, DuplicateOf set) and r is not stored.
+	RecordIntake(ctx context.Context, m *IntakeMessage, r *Registration, w Write) (recorded bool, err error)
+
+	// IntakeCursor returns the UIDVALIDITY of the last message recorded for a mailbox and the
+	// highest UID recorded under it: where reading resumes (0, 0 for none).
+	IntakeCursor(ctx context.Context, mailbox string) (uidValidity, uid uint32, err error)
+
+	// IntakeMessage returns one record (ECNotFound); IntakeMessages lists them newest first,
+	// filtered, one page at a time.
+	IntakeMessage(ctx context.Context, id string) (*IntakeMessage, error)
+	IntakeMessages(ctx context.Context, f IntakeFilter) (Page[*IntakeMessage], error)
+
+	// DecideIntake locks the record, calls change with it, and stores its state, registration,
+	// detail and decision with the Write change returns, and the registration it returns (as
+	// RecordIntake), all or none. If change returns an error nothing is written (ECNotFound).
+	DecideIntake(ctx context.Context, id string, change func(*IntakeMessage) (*Registration, Write, error)) (*IntakeMessage, error)
+
+	// AnnulledBySender records a on the registration received from address with the sender
+	// identifier id, unless one is recorded already, and returns that registration's id
+	// (ECNotFound when there is none).
+	AnnulledBySender(ctx context.Context, id ProtocolID, address string, a SenderAnnulment) (registrationID string, err error)
 }
 
 // DirectoryStore keeps the IPA directory: the administrations and AOOs lists an admin loads.
