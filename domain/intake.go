@@ -39,10 +39,10 @@ const (
 // UIDVALIDITY, UID; Message-ID; the digest of its bytes, kept in the blob store) and what
 // became of it (State).
 type IntakeMessage struct {
-	ID                  string
-	Mailbox             string
-	UIDValidity, UID    uint32
-	MessageID           string
+	ID               string
+	Mailbox          string
+	UIDValidity, UID uint32
+	MessageID        string
 	// DedupeKey is what makes two messages of a mailbox the same: the Message-ID, or the digest
 	// when there is none.
 	DedupeKey string
