@@ -110,6 +110,9 @@ type Registration struct {
 	// (nothing readable). Once it is done, position is that of the text's change-feed event:
 	// a search with min_position=position finds the registration by its text.
 	TextStatus string `json:"text_status" enums:"pending,done,failed,none"`
+	// Interoperability is set when the document came with a segnatura from another AOO
+	// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
+	Interoperability *Interoperability `json:"interoperability" extensions:"x-nullable"`
 }
 
 // RegistrationList is one page of registrations; next_cursor is empty on the last page.
