@@ -50,6 +50,8 @@ type Main struct {
 	// IntegrityLag is how long the self-audit lets a fact wait for its leaf before it reports it
 	// as never logged; zero means tlog.DefaultLag.
 	IntegrityLag time.Duration
+	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
+	OpenMailbox MailboxOpener
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -64,6 +66,7 @@ type Main struct {
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
+	mailboxes *mailboxWorkers
 }
 
 // New returns a Main for a validated configuration.
@@ -188,6 +191,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.texts.start(); err != nil {
 		return err
 	}
+	if err := m.startMailboxes(); err != nil {
+		return err
+	}
 	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
 	m.disposals.start()
 	m.webhooks.start()
@@ -241,6 +247,7 @@ func (m *Main) Close() error {
 		errs = append(errs, err)
 	}
 	m.journals.stopBackground()
+	m.mailboxes.stop()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
