@@ -220,11 +220,8 @@ func (s *Service) readMail(ctx context.Context, msg *MailMessage, today string) 
 	return c, nil
 }
 
-// readSegnatura reads the segnatura inner carries against the files that came with it: the
-// sender AOO becomes the sender correspondent (an administration, at the address the message
-// came from) and its identifier the sender reference; the anomalies are kept, and the answer
-// due is named: a NotificaEccezione when there are anomalies, a ConfermaRicezione when the
-// sender asked for one. A segnatura too damaged to read is left an attachment like any other.
+// readSegnatura reads the segnatura inner carries against the files that came with it (see
+// interopFrom). A segnatura too damaged to read at all is left an attachment like any other.
 func (s *Service) readSegnatura(inner *MailMessage, address string, files []MailFile, c *mailContent) error {
 	rs, err := s.Mail.ReadSegnatura(inner.Segnatura, files)
 	if IsCode(err, ECValidation) {
@@ -233,7 +230,20 @@ func (s *Service) readSegnatura(inner *MailMessage, address string, files []Mail
 	if err != nil {
 		return fmt.Errorf("read the segnatura: %w", err)
 	}
-	in := &Interoperability{Version: rs.Version, Sender: rs.Sender, SenderAddress: address, MessageID: inner.MessageID,
+	c.interop, c.sender, c.senderRef = interopFrom(rs, address, inner.MessageID)
+	if subject := strings.TrimSpace(rs.Subject); subject != "" {
+		c.subject = subject
+	}
+	return nil
+}
+
+// interopFrom maps a segnatura received from address in message messageID: the sender AOO
+// becomes the sender correspondent (an administration, at that address) and its identifier the
+// sender reference; the anomalies are kept (000 is none), and the answer due is named: a
+// NotificaEccezione when there are anomalies, else a ConfermaRicezione when the sender asked
+// for one — none when there is no address to send it to.
+func interopFrom(rs ReceivedSegnatura, address, messageID string) (*Interoperability, *Correspondent, *SenderReference) {
+	in := &Interoperability{Version: rs.Version, Sender: rs.Sender, SenderAddress: address, MessageID: messageID,
 		ConfirmationRequested: rs.ConfirmationRequested}
 	for _, a := range rs.Anomalies {
 		if a.Code != AnomalyNone {
@@ -241,28 +251,23 @@ func (s *Service) readSegnatura(inner *MailMessage, address string, files []Mail
 		}
 	}
 	switch {
+	case address == "":
 	case len(in.Anomalies) > 0:
 		in.Answer = &InteropAnswer{Kind: ProtocolEccezione, State: AnswerPending}
 	case rs.ConfirmationRequested:
 		in.Answer = &InteropAnswer{Kind: ProtocolConferma, State: AnswerPending}
 	}
-	if in.Answer != nil && address == "" {
-		in.Answer = nil // nowhere to send it
-	}
-	c.interop = in
 	name := strings.TrimSpace(rs.SenderParty.Name)
 	if name == "" {
 		name = rs.Sender.IPACode
 	}
-	c.sender = &Correspondent{Role: RoleSender, Type: TypeAdministration, Name: name,
+	sender := &Correspondent{Role: RoleSender, Type: TypeAdministration, Name: name,
 		IPACode: rs.Sender.IPACode, AOOCode: rs.Sender.AOOCode, DigitalAddress: address}
+	var ref *SenderReference
 	if rs.Sender.Number != "" {
-		c.senderRef = &SenderReference{Number: rs.Sender.Number, Date: rs.Sender.Date}
+		ref = &SenderReference{Number: rs.Sender.Number, Date: rs.Sender.Date}
 	}
-	if subject := strings.TrimSpace(rs.Subject); subject != "" {
-		c.subject = subject
-	}
-	return nil
+	return in, sender, ref
 }
 
 // storeMailFile writes a part of a message to the blob store and describes it as a file.
