@@ -135,7 +135,7 @@ func TestAnswerMessageID(t *testing.T) {
 // TestIsMessageFile: sniffed as message/rfc822, or named .eml in any case.
 func TestIsMessageFile(t *testing.T) {
 	for f, want := range map[File]bool{
-		{Filename: "x.bin", MediaType: "message/rfc822"}: true,
+		{Filename: "x.bin", MediaType: "message/rfc822"}:  true,
 		{Filename: "Posta.EML", MediaType: "text/plain"}:  true,
 		{Filename: "x.pdf", MediaType: "application/pdf"}: false,
 	} {
