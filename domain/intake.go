@@ -131,7 +131,7 @@ func (s *Service) ReceiveMail(ctx context.Context, mb MailboxSettings, uidValidi
 	if msg.MessageID != "" {
 		rec.MessageID, rec.DedupeKey = msg.MessageID, "message-id:"+msg.MessageID
 	}
-	switch kind, xml := classify(msg); kind {
+	switch kind, xml := classify(msg, s.Mail.ReadProtocolMessage); kind {
 	case kindReceipt, kindProtocol:
 		if err := s.linkAnswer(ctx, rec, msg, m.Raw, xml); err != nil {
 			return nil, false, err

@@ -116,15 +116,30 @@ func certified(msg *MailMessage) *MailMessage {
 	return msg
 }
 
-// classify says what msg is; for a protocol message it also returns the XML found.
-func classify(msg *MailMessage) (messageKind, []byte) {
+// classify says what msg is; for a protocol message it also returns the XML found: an
+// attachment named as Allegato 6 names them, or, with read, any other XML attachment read is
+// able to read. A message carrying a segnatura is a document.
+func classify(msg *MailMessage, read ProtocolMessageReader) (messageKind, []byte) {
 	if msg.PEC != nil && msg.PEC.Kind != PECPostaCertificata {
 		return kindReceipt, nil
 	}
 	inner := certified(msg)
+	if inner.Segnatura != nil {
+		return kindDocument, nil
+	}
 	for _, a := range inner.Attachments {
-		if slices.Contains(protocolFiles, strings.ToLower(a.Name)) && inner.Segnatura == nil {
+		if slices.Contains(protocolFiles, strings.ToLower(a.Name)) {
 			return kindProtocol, a.Content
+		}
+	}
+	if read == nil {
+		return kindDocument, nil
+	}
+	for _, a := range inner.Attachments {
+		if strings.EqualFold(path.Ext(a.Name), ".xml") && !strings.EqualFold(a.Name, "daticert.xml") {
+			if _, err := read(a.Content); err == nil {
+				return kindProtocol, a.Content
+			}
 		}
 	}
 	return kindDocument, nil
@@ -142,8 +157,8 @@ func channelOf(msg *MailMessage) Channel {
 // message (a PEC envelope of kind posta-certificata), email a message that is no PEC envelope.
 // A receipt or a protocol message is refused whatever the channel: it answers a dispatch and
 // is linked to it, never registered. Returns validation_failed naming channel or document.
-func checkMailChannel(msg *MailMessage, channel Channel) error {
-	switch kind, _ := classify(msg); kind {
+func checkMailChannel(msg *MailMessage, channel Channel, read ProtocolMessageReader) error {
+	switch kind, _ := classify(msg, read); kind {
 	case kindReceipt:
 		return Invalid("document", "is a PEC receipt (%s): receipts are linked to the dispatch they answer, not registered", msg.PEC.Kind)
 	case kindProtocol:
@@ -324,7 +339,7 @@ func (s *Service) registerUploadedMessage(ctx context.Context, in *NewRegistrati
 	if err != nil {
 		return err
 	}
-	if err := checkMailChannel(msg, in.Channel); err != nil {
+	if err := checkMailChannel(msg, in.Channel, s.Mail.ReadProtocolMessage); err != nil {
 		return err
 	}
 	c, err := s.readMail(ctx, msg, s.now().In(s.Location).Format(time.DateOnly))

@@ -39,7 +39,7 @@ func TestCheckMailChannel(t *testing.T) {
 		{"protocol message", conferma, ChannelEmail, "document"},
 		{"envelope without postacert.eml", broken, ChannelPEC, "document"},
 	} {
-		err := checkMailChannel(c.msg, c.channel)
+		err := checkMailChannel(c.msg, c.channel, nil)
 		if c.field == "" {
 			if err != nil {
 				t.Errorf("%s: refused: %v", c.name, err)
@@ -56,17 +56,21 @@ func TestCheckMailChannel(t *testing.T) {
 // TestClassify: receipts by their envelope, protocol messages by their file, a message with a
 // segnatura is a document even with a Conferma.xml-named file beside it.
 func TestClassify(t *testing.T) {
-	if k, _ := classify(pecMessage(PECAccettazione)); k != kindReceipt {
+	if k, _ := classify(pecMessage(PECAccettazione), nil); k != kindReceipt {
 		t.Errorf("accettazione: %v", k)
 	}
 	xml := []byte("<AnnullamentoProtocollazione/>")
-	if k, got := classify(pecMessage(PECPostaCertificata, MailFile{Name: "ANNULLAMENTO.XML", Content: xml})); k != kindProtocol || string(got) != string(xml) {
+	if k, got := classify(pecMessage(PECPostaCertificata, MailFile{Name: "ANNULLAMENTO.XML", Content: xml}), nil); k != kindProtocol || string(got) != string(xml) {
 		t.Errorf("annullamento in a PEC: %v %q", k, got)
 	}
 	withSeg := pecMessage(PECPostaCertificata, MailFile{Name: "Conferma.xml"})
 	withSeg.PEC.Original.Segnatura = []byte("<Segnatura/>")
-	if k, _ := classify(withSeg); k != kindDocument {
+	if k, _ := classify(withSeg, nil); k != kindDocument {
 		t.Errorf("with a segnatura: %v", k)
+	}
+	other := pecMessage(PECPostaCertificata, MailFile{Name: "risposta.xml", Content: xml}, MailFile{Name: "daticert.xml"})
+	if k, _ := classify(other, nil); k != kindDocument {
+		t.Errorf("an XML file without a reader: %v", k)
 	}
 }
 
