@@ -2621,7 +2621,7 @@ type ApiRegistrationMetadata struct {
 	// Class Example: VI.3
 	Class          *string                          `json:"class,omitempty"`
 	Confidential   *bool                            `json:"confidential,omitempty"`
-	Correspondents []ApiCorrespondent               `json:"correspondents"`
+	Correspondents *[]ApiCorrespondent              `json:"correspondents,omitempty"`
 	Direction      ApiRegistrationMetadataDirection `json:"direction"`
 	DocumentId     *openapi_types.UUID              `json:"document_id,omitempty"`
 	Offices        *[]string                        `json:"offices,omitempty"`
@@ -2634,7 +2634,7 @@ type ApiRegistrationMetadata struct {
 	SenderReference *ApiSenderReference `json:"sender_reference,omitempty"`
 
 	// Subject Example: Richiesta di permesso di costruire
-	Subject string `json:"subject"`
+	Subject *string `json:"subject,omitempty"`
 }
 
 // ApiRegistrationMetadataChannel defines model for ApiRegistrationMetadata.Channel.
