@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The services in this file use the ports IntakeStore and BlobStore (ports.go).
+// The services in this file use the ports InstallationStore, IntakeStore, RegisterStore and RegistrationStore (ports.go).
 
 // MailboxSettings is a configured mailbox as intake needs it (internal/app reads the list from
 // SPORTELLO_MAILBOXES).

@@ -89,7 +89,7 @@ type InstallationStore interface {
 	Bootstrap(ctx context.Context, aoo AOO, reg Register) (created bool, err error)
 }
 
-// RegisterStore keeps the registers. Used by admin.go and registration_checks.go.
+// RegisterStore keeps the registers. Used by admin.go, intake.go and registration_checks.go.
 type RegisterStore interface {
 	// Registers lists the registers by code. Register returns one (ECNotFound).
 	Registers(ctx context.Context) ([]Register, error)
