@@ -76,7 +76,7 @@ type DirectoryStore interface {
 }
 
 // InstallationStore is the installation itself: the database answering and the AOO it was set up
-// for. Used by admin.go, segnatura.go and the readiness probe (internal/app).
+// for. Used by admin.go, intake.go, segnatura.go and the readiness probe (internal/app).
 type InstallationStore interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -133,7 +133,7 @@ type ClientStore interface {
 }
 
 // RegistrationStore keeps the protocol register's entries. Used by cases.go, disposal_plan.go,
-// documents.go, filing.go and registrations.go.
+// documents.go, filing.go, intake.go and registrations.go.
 type RegistrationStore interface {
 	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
 	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events
