@@ -19,6 +19,8 @@ import (
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/mail"
+	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/storage"
 	"github.com/sportello/sportello/storage/blob"
 
@@ -124,6 +126,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
 	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
 	m.Service.SealSegnatura = m.integrity.segnaturaSealer(func() time.Time { return m.Service.Now() })
+	// Messages uploaded as .eml or read from the mailboxes (domain/intake_mail.go).
+	m.Service.Mail = domain.MailIntake{Parse: mail.Parse, ReadSegnatura: signing.ReadSegnatura,
+		ReadProtocolMessage: signing.ReadProtocolMessage}
 	m.openJournals()
 	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", storage.Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
