@@ -14,7 +14,7 @@ import (
 )
 
 // mailService is newService reading mail with the real parser and segnatura reader.
-func mailService(t *testing.T, url string) *domain.Service {
+func mailService(t testing.TB, url string) *domain.Service {
 	s := newService(t, url)
 	s.Mail = domain.MailIntake{Parse: mail.Parse, ReadSegnatura: signing.ReadSegnatura,
 		ReadProtocolMessage: signing.ReadProtocolMessage}
