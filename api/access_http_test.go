@@ -118,10 +118,18 @@ var accessPolicy = []accessRow{
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
 	{codes{200, 200, 200, 200, 200, 403, 422, 200, 401}, "GET /v1/directory"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/directory/imports"},
+	{codes{403, 200, 200, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox"},
+	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox/:id"},
+	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/register"},
+	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/discard"},
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/clients"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys"},
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys/:key_id/revoke"},
 }
+
+// noMessage names no received message: the test server reads no mailbox, so the inbox's
+// routes answer those who may use them 404.
+const noMessage = "00000000-0000-7000-8000-000000000000"
 
 // accessFixtures are the objects the requests point to, built once.
 type accessFixtures struct {
@@ -263,6 +271,12 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 	case "POST /v1/directory/imports":
 		return accessRequest{path: path + "?kind=administrations", contentType: "text/csv",
 			body: []byte("Codice_IPA,Denominazione_ente\nc_h501,Roma Capitale\n")}
+	case "GET /v1/inbox/:id":
+		return accessRequest{path: "/v1/inbox/" + noMessage}
+	case "POST /v1/inbox/:id/register":
+		return jsonRequest("/v1/inbox/"+noMessage+"/register", map[string]any{})
+	case "POST /v1/inbox/:id/discard":
+		return jsonRequest("/v1/inbox/"+noMessage+"/discard", map[string]any{"reason": "pubblicità"})
 	case "POST /v1/clients/:id/keys":
 		id, _ := fx.newClient(t)
 		return jsonRequest("/v1/clients/"+id+"/keys", map[string]any{"grace_seconds": 0})

@@ -42,6 +42,7 @@ func toRegistration(r *domain.Registration) Registration {
 	if a := r.Annulment; a != nil {
 		out.Annulment = &Annulment{Reason: a.Reason, Authorization: a.Authorization, By: a.By, ByName: a.ByName, At: utc(a.At)}
 	}
+	out.Interoperability = toInteroperability(r.Interoperability)
 	return out
 }
 

@@ -52,6 +52,8 @@ import (
 // @tag.description Offices (UOR, uffici) of the administration, which registrations, documents and cases are assigned to.
 // @tag.name        directory
 // @tag.description The IPA directory (IndicePA) of Italian administrations and their AOOs, loaded from AgID's open data, to pick another administration as a correspondent.
+// @tag.name        inbox
+// @tag.description The messages the configured mailboxes (PEC and e-mail) yielded: registered, kept as drafts for an operator to register or discard, linked to dispatches as receipts.
 // @tag.name        clients
 // @tag.description API clients and their keys: who may call the API, in which role, for which offices.
 // @tag.name        system
@@ -234,6 +236,10 @@ func New(opts Options) http.Handler {
 	v1.POST("/offices", h.createOffice)
 	v1.GET("/directory", h.searchDirectory)
 	v1.POST("/directory/imports", h.importDirectory)
+	v1.GET("/inbox", h.listInbox)
+	v1.GET("/inbox/:id", h.getInboxMessage)
+	v1.POST("/inbox/:id/register", h.registerInboxMessage)
+	v1.POST("/inbox/:id/discard", h.discardInboxMessage)
 	v1.POST("/clients", h.createClient)
 	v1.GET("/clients", h.listClients)
 	v1.POST("/clients/:id/keys", h.rotateKey)

@@ -9,18 +9,18 @@ import "time"
 // RegistrationMetadata is the `metadata` part of POST /v1/registrations: what the client states
 // about the document. Number, dates, digests and status are assigned by the system.
 type RegistrationMetadata struct {
-	Register               string           `json:"register,omitempty" example:"PG" extensions:"x-pattern=register"`       // register code; default PG (protocollo generale)
-	Direction              string           `json:"direction" enums:"incoming,outgoing,internal"`                          // flow (tipologia di flusso)
-	Channel                string           `json:"channel,omitempty" enums:"web,pec,email,counter,paper,post,api"`        // how the document arrived or left; default api
-	Subject                string           `json:"subject" example:"Richiesta di permesso di costruire" maxLength:"2000"` // oggetto
-	Correspondents         []Correspondent  `json:"correspondents" validate:"min=1"`                                       // mittenti and destinatari
-	SenderReference        *SenderReference `json:"sender_reference,omitempty"`                                            // the sender's own protocol number and date
-	ReceivedOn             string           `json:"received_on,omitempty" format:"date" example:"2026-11-27"`              // the date a paper document reached the office, if before the protocol date (art. 53)
-	Class                  string           `json:"class,omitempty" example:"VI.3" extensions:"x-pattern=class"`           // voce di titolario
-	Offices                []string         `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`         // UOR codes the document is assigned to
-	Confidential           bool             `json:"confidential,omitempty"`                                                // riservato: visible only to its offices and records officers
-	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"`     // descriptions of the attachment parts, by index
-	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                                   // an unregistered document whose content is the primary document, instead of a document part
+	Register               string           `json:"register,omitempty" example:"PG" extensions:"x-pattern=register"`                 // register code; default PG (protocollo generale)
+	Direction              string           `json:"direction" enums:"incoming,outgoing,internal"`                                    // flow (tipologia di flusso)
+	Channel                string           `json:"channel,omitempty" enums:"web,pec,email,counter,paper,post,api"`                  // how the document arrived or left; default api
+	Subject                string           `json:"subject,omitempty" example:"Richiesta di permesso di costruire" maxLength:"2000"` // oggetto; required, except that it is proposed from an e-mail message (channel pec or email)
+	Correspondents         []Correspondent  `json:"correspondents,omitempty" validate:"min=1"`                                       // mittenti and destinatari; required, except that the sender is proposed from an e-mail message
+	SenderReference        *SenderReference `json:"sender_reference,omitempty"`                                                      // the sender's own protocol number and date
+	ReceivedOn             string           `json:"received_on,omitempty" format:"date" example:"2026-11-27"`                        // the date a paper document reached the office, if before the protocol date (art. 53)
+	Class                  string           `json:"class,omitempty" example:"VI.3" extensions:"x-pattern=class"`                     // voce di titolario
+	Offices                []string         `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`                   // UOR codes the document is assigned to
+	Confidential           bool             `json:"confidential,omitempty"`                                                          // riservato: visible only to its offices and records officers
+	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"`               // descriptions of the attachment parts, by index
+	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                                             // an unregistered document whose content is the primary document, instead of a document part
 	// Emergency, for an entry of the emergency register loaded with its file (art. 63): the
 	// outage it was written during, its emergency number and date.
 	Emergency *EmergencyMetadata `json:"emergency,omitempty"`
@@ -129,6 +129,9 @@ type Registration struct {
 	// (nothing readable). Once it is done, position is that of the text's change-feed event:
 	// a search with min_position=position finds the registration by its text.
 	TextStatus string `json:"text_status" enums:"pending,done,failed,none"`
+	// Interoperability is set when the document came with a segnatura from another AOO
+	// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
+	Interoperability *Interoperability `json:"interoperability" extensions:"x-nullable"`
 }
 
 // RegistrationList is one page of registrations; next_cursor is empty on the last page.

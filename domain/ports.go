@@ -28,7 +28,38 @@ type Store interface {
 	AuditStore
 	IdempotencyStore
 	DirectoryStore
+	IntakeStore
 	EmergencyStore
+}
+
+// IntakeStore keeps the records of the messages the mailboxes yield and the interoperability of
+// the registrations made from them. Used by intake.go.
+type IntakeStore interface {
+	// RecordIntake stores m and, when r is not nil, numbers and stores r with w (as
+	// CreateRegistration, with r.Interoperability and the job sending its answer), all in one
+	// transaction. It reports recorded=false, writing nothing, when (mailbox, UIDVALIDITY, UID)
+	// is recorded already. When the mailbox recorded m.DedupeKey already, m is stored as a
+	// duplicate of that record instead (State, DuplicateOf set) and r is not stored.
+	RecordIntake(ctx context.Context, m *IntakeMessage, r *Registration, w Write) (recorded bool, err error)
+
+	// IntakeCursor returns the UIDVALIDITY of the last message recorded for a mailbox and the
+	// highest UID recorded under it: where reading resumes (0, 0 for none).
+	IntakeCursor(ctx context.Context, mailbox string) (uidValidity, uid uint32, err error)
+
+	// IntakeMessage returns one record (ECNotFound); IntakeMessages lists them newest first,
+	// filtered, one page at a time.
+	IntakeMessage(ctx context.Context, id string) (*IntakeMessage, error)
+	IntakeMessages(ctx context.Context, f IntakeFilter) (Page[*IntakeMessage], error)
+
+	// DecideIntake locks the record, calls change with it, and stores its state, registration,
+	// detail and decision with the Write change returns, and the registration it returns (as
+	// RecordIntake), all or none. If change returns an error nothing is written (ECNotFound).
+	DecideIntake(ctx context.Context, id string, change func(*IntakeMessage) (*Registration, Write, error)) (*IntakeMessage, error)
+
+	// AnnulledBySender records a on the registration received from address with the sender
+	// identifier id, unless one is recorded already, and returns that registration's id
+	// (ECNotFound when there is none).
+	AnnulledBySender(ctx context.Context, id ProtocolID, address string, a SenderAnnulment) (registrationID string, err error)
 }
 
 // EmergencyStore keeps the outages of the registers and loads the entries of the emergency
@@ -68,7 +99,7 @@ type DirectoryStore interface {
 }
 
 // InstallationStore is the installation itself: the database answering and the AOO it was set up
-// for. Used by admin.go, segnatura.go and the readiness probe (internal/app).
+// for. Used by admin.go, intake.go, segnatura.go and the readiness probe (internal/app).
 type InstallationStore interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -81,7 +112,7 @@ type InstallationStore interface {
 	Bootstrap(ctx context.Context, aoo AOO, reg Register) (created bool, err error)
 }
 
-// RegisterStore keeps the registers. Used by admin.go and registration_checks.go.
+// RegisterStore keeps the registers. Used by admin.go, intake.go and registration_checks.go.
 type RegisterStore interface {
 	// Registers lists the registers by code. Register returns one (ECNotFound).
 	Registers(ctx context.Context) ([]Register, error)
@@ -125,7 +156,7 @@ type ClientStore interface {
 }
 
 // RegistrationStore keeps the protocol register's entries. Used by cases.go, disposal_plan.go,
-// documents.go, filing.go and registrations.go.
+// documents.go, filing.go, intake.go and registrations.go.
 type RegistrationStore interface {
 	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
 	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events

@@ -144,6 +144,10 @@ type Registration struct {
 	// Signatures are the signatures found on the files, checked by the same background job as
 	// the text: nil until it has run. Derived data, not part of the record.
 	Signatures FileSignatures `json:"-"`
+	// Interoperability is what the segnatura received with the document stated and found, the
+	// answer sent back and the sender's annulment; nil when none came (intake_mail.go). Kept
+	// beside the record, read with it.
+	Interoperability *Interoperability `json:"-"`
 }
 
 // Text statuses of a registration.
@@ -163,6 +167,7 @@ func newRegistration(p Principal, in NewRegistration, at time.Time, loc *time.Lo
 		Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
 		ReceivedOn: in.ReceivedOn, Emergency: in.Emergency, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
 		Dossiers: []string{}, Confidential: in.Confidential, Status: StatusActive, CreatedBy: p.ID,
+		Interoperability: in.Interoperability,
 	}
 	if r.Register == "" {
 		r.Register = DefaultRegister

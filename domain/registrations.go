@@ -36,6 +36,9 @@ type NewRegistration struct {
 	// DocumentID names an unregistered document whose content becomes the primary document,
 	// instead of Document.
 	DocumentID string
+	// Interoperability is what a segnatura received with the document stated, set when the
+	// document is a message carrying one (intake_mail.go); nil otherwise.
+	Interoperability *Interoperability
 }
 
 // Validate checks the input against R1 and the shape rules; it lists every failing field.
@@ -146,6 +149,13 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 	if err := mayRegisterDirection(p, in); err != nil {
 		return nil, false, err
 	}
+	// An uploaded .eml on channel pec or email is read: its parts become attachments, and what
+	// the metadata leaves out is proposed from it (intake_mail.go).
+	if s.uploadedMessage(in) {
+		if err := s.registerUploadedMessage(ctx, &in); err != nil {
+			return nil, false, err
+		}
+	}
 	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -185,6 +195,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			}
 		}
 		r := newRegistration(p, in, now, s.Location)
+		if err := s.nameAnswer(ctx, r); err != nil {
+			return nil, err
+		}
 		if r.ReceivedOn > r.Date {
 			return nil, Invalid("received_on", "is after the protocol date %s", r.Date)
 		}

@@ -31,6 +31,8 @@ type Service struct {
 	SealSegnatura SegnaturaSealer
 	// WebhookAllow lists the origins webhooks may reach beside public https endpoints.
 	WebhookAllow WebhookAllowList
+	// Mail are the pieces that read received messages (intake_mail.go).
+	Mail MailIntake
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

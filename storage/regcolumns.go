@@ -119,7 +119,7 @@ type regScan struct {
 	r                                                        domain.Registration
 	seq                                                      int64
 	correspondents, document, attachments, dossiers, parties string
-	senderRef, offices, textStatus, signatures               sql.NullString
+	senderRef, offices, textStatus, signatures, interop      sql.NullString
 	annulledBy, annulledByName, reason, authorization        sql.NullString
 	annulment                                                domain.Annulment
 	annulled                                                 bool

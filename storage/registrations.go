@@ -35,7 +35,9 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 		return fmt.Errorf("create registration %s: %w", r.ID, err)
 	}
 	key := counterKey{r.Register, r.Year}
-	if _, known := db.counters.Load(key); known {
+	// A registration with the interoperability of a received segnatura writes a row beside it
+	// and may enqueue its answer: it is written alone, not in a group (insertRegistration).
+	if _, known := db.counters.Load(key); known && r.Interoperability == nil {
 		return db.createGrouped(key, &pendingRegistration{ctx: ctx, r: r, enc: enc, w: w, turn: make(chan bool, 1)})
 	}
 	// The first registrations of a counter may have to create its row (numberAndInsert).
@@ -104,8 +106,13 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 			return err
 		}
 	}
-	if err := db.numberAndInsert(tx, aoo, r, enc, last); err != nil {
+	if err := db.numberAndInsert(tx, aoo, r, enc, last && r.Interoperability == nil); err != nil {
 		return err
+	}
+	if r.Interoperability != nil {
+		if err := db.insertInterop(tx, r); err != nil {
+			return err
+		}
 	}
 	r.TextStatus = domain.TextPending
 	return nil

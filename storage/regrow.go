@@ -45,7 +45,7 @@ func (db *DB) registrationSelectList() string {
 		`(SELECT `+offices+` FROM registration_offices o WHERE o.registration_id = r.id)`,
 		`(SELECT t.status FROM registration_texts t WHERE t.registration_id = r.id)`,
 		`(SELECT t.signatures FROM registration_texts t WHERE t.registration_id = r.id)`,
-		parties), ",\n\t\t")
+		db.interopSelect(), parties), ",\n\t\t")
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
@@ -59,7 +59,7 @@ func scanRegistration(row rowScanner) (*domain.Registration, int64, error) {
 		dest = append(dest, c.dest(&s))
 	}
 	dest = append(dest, &s.disposalID, timeCol{T: &s.disposal.At, Valid: &s.disposed}, &s.disposalAuth,
-		&s.offices, &s.textStatus, &s.signatures, &s.parties)
+		&s.offices, &s.textStatus, &s.signatures, &s.interop, &s.parties)
 	if err := row.Scan(dest...); err != nil {
 		return nil, 0, err
 	}
@@ -108,6 +108,9 @@ func (s *regScan) registration() (*domain.Registration, error) {
 	}
 	if s.signatures.Valid {
 		decode("signatures", s.signatures.String, &r.Signatures)
+	}
+	if s.interop.Valid && err == nil {
+		r.Interoperability, err = decodeInterop(s.interop.String)
 	}
 	// No text row yet: the text dispatcher has not reached the registration (DispatchTexts).
 	r.TextStatus = domain.TextPending

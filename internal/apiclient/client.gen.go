@@ -441,6 +441,117 @@ func (e ApiHealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for ApiInboxMessageChannel.
+const (
+	ApiInboxMessageChannelEmail ApiInboxMessageChannel = "email"
+	ApiInboxMessageChannelPec   ApiInboxMessageChannel = "pec"
+)
+
+// Valid indicates whether the value is a known member of the ApiInboxMessageChannel enum.
+func (e ApiInboxMessageChannel) Valid() bool {
+	switch e {
+	case ApiInboxMessageChannelEmail:
+		return true
+	case ApiInboxMessageChannelPec:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiInboxMessageState.
+const (
+	ApiInboxMessageStateDiscarded  ApiInboxMessageState = "discarded"
+	ApiInboxMessageStateDraft      ApiInboxMessageState = "draft"
+	ApiInboxMessageStateDuplicate  ApiInboxMessageState = "duplicate"
+	ApiInboxMessageStateReceipt    ApiInboxMessageState = "receipt"
+	ApiInboxMessageStateRegistered ApiInboxMessageState = "registered"
+	ApiInboxMessageStateRejected   ApiInboxMessageState = "rejected"
+	ApiInboxMessageStateUnmatched  ApiInboxMessageState = "unmatched"
+)
+
+// Valid indicates whether the value is a known member of the ApiInboxMessageState enum.
+func (e ApiInboxMessageState) Valid() bool {
+	switch e {
+	case ApiInboxMessageStateDiscarded:
+		return true
+	case ApiInboxMessageStateDraft:
+		return true
+	case ApiInboxMessageStateDuplicate:
+		return true
+	case ApiInboxMessageStateReceipt:
+		return true
+	case ApiInboxMessageStateRegistered:
+		return true
+	case ApiInboxMessageStateRejected:
+		return true
+	case ApiInboxMessageStateUnmatched:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiInteropAnswerKind.
+const (
+	ApiInteropAnswerKindConfermaRicezione ApiInteropAnswerKind = "ConfermaRicezione"
+	ApiInteropAnswerKindNotificaEccezione ApiInteropAnswerKind = "NotificaEccezione"
+)
+
+// Valid indicates whether the value is a known member of the ApiInteropAnswerKind enum.
+func (e ApiInteropAnswerKind) Valid() bool {
+	switch e {
+	case ApiInteropAnswerKindConfermaRicezione:
+		return true
+	case ApiInteropAnswerKindNotificaEccezione:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiInteropAnswerState.
+const (
+	ApiInteropAnswerStateFailed  ApiInteropAnswerState = "failed"
+	ApiInteropAnswerStatePending ApiInteropAnswerState = "pending"
+	ApiInteropAnswerStateSent    ApiInteropAnswerState = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ApiInteropAnswerState enum.
+func (e ApiInteropAnswerState) Valid() bool {
+	switch e {
+	case ApiInteropAnswerStateFailed:
+		return true
+	case ApiInteropAnswerStatePending:
+		return true
+	case ApiInteropAnswerStateSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiInteroperabilityVersion.
+const (
+	ApiInteroperabilityVersionN2001 ApiInteroperabilityVersion = "2001"
+	ApiInteroperabilityVersionN2013 ApiInteroperabilityVersion = "2013"
+	ApiInteroperabilityVersionN300  ApiInteroperabilityVersion = "3.0.0"
+)
+
+// Valid indicates whether the value is a known member of the ApiInteroperabilityVersion enum.
+func (e ApiInteroperabilityVersion) Valid() bool {
+	switch e {
+	case ApiInteroperabilityVersionN2001:
+		return true
+	case ApiInteroperabilityVersionN2013:
+		return true
+	case ApiInteroperabilityVersionN300:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiNewClientRoles.
 const (
 	ApiNewClientRolesAdmin            ApiNewClientRoles = "admin"
@@ -903,6 +1014,39 @@ func (e ListDossiersParamsType) Valid() bool {
 	case ListDossiersParamsTypePersonaGiuridica:
 		return true
 	case ListDossiersParamsTypeProcedimento:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListInboxParamsState.
+const (
+	ListInboxParamsStateDiscarded  ListInboxParamsState = "discarded"
+	ListInboxParamsStateDraft      ListInboxParamsState = "draft"
+	ListInboxParamsStateDuplicate  ListInboxParamsState = "duplicate"
+	ListInboxParamsStateReceipt    ListInboxParamsState = "receipt"
+	ListInboxParamsStateRegistered ListInboxParamsState = "registered"
+	ListInboxParamsStateRejected   ListInboxParamsState = "rejected"
+	ListInboxParamsStateUnmatched  ListInboxParamsState = "unmatched"
+)
+
+// Valid indicates whether the value is a known member of the ListInboxParamsState enum.
+func (e ListInboxParamsState) Valid() bool {
+	switch e {
+	case ListInboxParamsStateDiscarded:
+		return true
+	case ListInboxParamsStateDraft:
+		return true
+	case ListInboxParamsStateDuplicate:
+		return true
+	case ListInboxParamsStateReceipt:
+		return true
+	case ListInboxParamsStateRegistered:
+		return true
+	case ListInboxParamsStateRejected:
+		return true
+	case ListInboxParamsStateUnmatched:
 		return true
 	default:
 		return false
@@ -1962,6 +2106,77 @@ type ApiHoldRelease struct {
 	Reason string `json:"reason"`
 }
 
+// ApiInboxDiscard defines model for api.InboxDiscard.
+type ApiInboxDiscard struct {
+	// Reason required, at most 2000 characters
+	Reason string `json:"reason"`
+}
+
+// ApiInboxList defines model for api.InboxList.
+type ApiInboxList struct {
+	Items      []ApiInboxMessage `json:"items"`
+	NextCursor string            `json:"next_cursor"`
+}
+
+// ApiInboxMessage defines model for api.InboxMessage.
+type ApiInboxMessage struct {
+	// Channel pec for a certified message
+	Channel   ApiInboxMessageChannel `json:"channel"`
+	DecidedAt *time.Time             `json:"decided_at,omitempty"`
+	DecidedBy *string                `json:"decided_by,omitempty"`
+
+	// Detail Detail says why it was rejected or kept as a draft, or why it was discarded.
+	Detail      *string             `json:"detail,omitempty"`
+	DuplicateOf *openapi_types.UUID `json:"duplicate_of,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+
+	// Mailbox Example: pec
+	Mailbox string `json:"mailbox"`
+
+	// MessageId without angle brackets; "" when the message had none
+	//
+	// Example: abc@pec.example.org
+	MessageId  string    `json:"message_id"`
+	ReceivedAt time.Time `json:"received_at"`
+
+	// RegistrationId RegistrationID names the registration made from it (state registered).
+	RegistrationId *openapi_types.UUID `json:"registration_id,omitempty"`
+	Sender         string              `json:"sender"`
+
+	// Sha256 of the message's bytes, kept byte-exact
+	Sha256 string `json:"sha256"`
+	Size   int    `json:"size"`
+
+	// State State: registered, draft (waiting for an operator), discarded, receipt (linked to a
+	// dispatch), unmatched (a receipt or protocol message answering nothing of ours),
+	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+	State       ApiInboxMessageState `json:"state"`
+	Subject     string               `json:"subject"`
+	Uid         int                  `json:"uid"`
+	UidValidity int                  `json:"uid_validity"`
+}
+
+// ApiInboxMessageChannel pec for a certified message
+type ApiInboxMessageChannel string
+
+// ApiInboxMessageState State: registered, draft (waiting for an operator), discarded, receipt (linked to a
+// dispatch), unmatched (a receipt or protocol message answering nothing of ours),
+// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+type ApiInboxMessageState string
+
+// ApiInboxRegistration defines model for api.InboxRegistration.
+type ApiInboxRegistration struct {
+	// Class Example: VI.3
+	Class        *string `json:"class,omitempty"`
+	Confidential *bool   `json:"confidential,omitempty"`
+
+	// Offices Example: ["TEC"]
+	Offices *[]string `json:"offices,omitempty"`
+
+	// Subject at most 2000 characters
+	Subject *string `json:"subject,omitempty"`
+}
+
 // ApiInfoResponse defines model for api.InfoResponse.
 type ApiInfoResponse struct {
 	Aoo ApiAOO `json:"aoo"`
@@ -1977,6 +2192,84 @@ type ApiInfoResponse struct {
 	Timezone string `json:"timezone"`
 	Version  string `json:"version"`
 }
+
+// ApiInteropAnomaly defines model for api.InteropAnomaly.
+type ApiInteropAnomaly struct {
+	// Code Example: 002
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// ApiInteropAnswer defines model for api.InteropAnswer.
+type ApiInteropAnswer struct {
+	Attempts  int                   `json:"attempts"`
+	Error     *string               `json:"error,omitempty"`
+	Kind      ApiInteropAnswerKind  `json:"kind"`
+	MessageId string                `json:"message_id"`
+	SentAt    *time.Time            `json:"sent_at,omitempty"`
+	State     ApiInteropAnswerState `json:"state"`
+}
+
+// ApiInteropAnswerKind defines model for ApiInteropAnswer.Kind.
+type ApiInteropAnswerKind string
+
+// ApiInteropAnswerState defines model for ApiInteropAnswer.State.
+type ApiInteropAnswerState string
+
+// ApiInteropSender defines model for api.InteropSender.
+type ApiInteropSender struct {
+	Address string `json:"address"`
+	AooCode string `json:"aoo_code"`
+
+	// Date Example: 2026-11-27
+	Date string `json:"date"`
+
+	// IpaCode Example: c_a123
+	IpaCode string `json:"ipa_code"`
+
+	// Number Example: 0000123
+	Number   string `json:"number"`
+	Register string `json:"register"`
+}
+
+// ApiInteroperability defines model for api.Interoperability.
+type ApiInteroperability struct {
+	// AnnulledBySender AnnulledBySender is set when the sender annulled its registration; this one stays as it
+	// is until a records officer annuls it.
+	AnnulledBySender ApiInteroperability_AnnulledBySender `json:"annulled_by_sender"`
+
+	// Anomalies Anomalies are the Allegato 6 codes found (001 seal, 002 digest, 003 unreadable, 004
+	// missing file, 005 schema, 006 not sealed, 007 other); empty when all held.
+	Anomalies []ApiInteropAnomaly `json:"anomalies"`
+
+	// Answer Answer is the ConfermaRicezione or NotificaEccezione sent back; null when none is due.
+	Answer                ApiInteroperability_Answer `json:"answer"`
+	ConfirmationRequested bool                       `json:"confirmation_requested"`
+
+	// Sender Sender is the sending AOO's protocol identifier; its address is where answers go.
+	Sender  ApiInteropSender           `json:"sender"`
+	Version ApiInteroperabilityVersion `json:"version"`
+}
+
+// ApiInteroperabilityAnnulledBySender1 defines model for ApiInteroperability.AnnulledBySender.1.
+type ApiInteroperabilityAnnulledBySender1 = map[string]interface{}
+
+// ApiInteroperability_AnnulledBySender AnnulledBySender is set when the sender annulled its registration; this one stays as it
+// is until a records officer annuls it.
+type ApiInteroperability_AnnulledBySender struct {
+	union json.RawMessage
+}
+
+// ApiInteroperabilityAnswer1 defines model for ApiInteroperability.Answer.1.
+type ApiInteroperabilityAnswer1 = map[string]interface{}
+
+// ApiInteroperability_Answer Answer is the ConfermaRicezione or NotificaEccezione sent back; null when none is due.
+type ApiInteroperability_Answer struct {
+	union json.RawMessage
+}
+
+// ApiInteroperabilityVersion defines model for ApiInteroperability.Version.
+type ApiInteroperabilityVersion string
 
 // ApiJournalList defines model for api.JournalList.
 type ApiJournalList struct {
@@ -2416,6 +2709,10 @@ type ApiRegistration struct {
 	// Identifier Example: c_h501-A1B2C3D-PG-2026-0000042
 	Identifier string `json:"identifier"`
 
+	// Interoperability Interoperability is set when the document came with a segnatura from another AOO
+	// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
+	Interoperability ApiRegistration_Interoperability `json:"interoperability"`
+
 	// Number Example: 42
 	Number int `json:"number"`
 
@@ -2477,6 +2774,15 @@ type ApiRegistration_Disposal struct {
 	union json.RawMessage
 }
 
+// ApiRegistrationInteroperability1 defines model for ApiRegistration.Interoperability.1.
+type ApiRegistrationInteroperability1 = map[string]interface{}
+
+// ApiRegistration_Interoperability Interoperability is set when the document came with a segnatura from another AOO
+// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
+type ApiRegistration_Interoperability struct {
+	union json.RawMessage
+}
+
 // ApiRegistrationSenderReference1 defines model for ApiRegistration.SenderReference.1.
 type ApiRegistrationSenderReference1 = map[string]interface{}
 
@@ -2508,7 +2814,7 @@ type ApiRegistrationMetadata struct {
 	// Class Example: VI.3
 	Class          *string                          `json:"class,omitempty"`
 	Confidential   *bool                            `json:"confidential,omitempty"`
-	Correspondents []ApiCorrespondent               `json:"correspondents"`
+	Correspondents *[]ApiCorrespondent              `json:"correspondents,omitempty"`
 	Direction      ApiRegistrationMetadataDirection `json:"direction"`
 	DocumentId     *openapi_types.UUID              `json:"document_id,omitempty"`
 	Emergency      *ApiEmergencyMetadata            `json:"emergency,omitempty"`
@@ -2522,7 +2828,7 @@ type ApiRegistrationMetadata struct {
 	SenderReference *ApiSenderReference `json:"sender_reference,omitempty"`
 
 	// Subject Example: Richiesta di permesso di costruire
-	Subject string `json:"subject"`
+	Subject *string `json:"subject,omitempty"`
 }
 
 // ApiRegistrationMetadataChannel defines model for ApiRegistrationMetadata.Channel.
@@ -2580,6 +2886,14 @@ type ApiSearchResult struct {
 	Items      []ApiSearchItem            `json:"items"`
 	NextCursor string                     `json:"next_cursor"`
 	Total      int                        `json:"total"`
+}
+
+// ApiSenderAnnulment defines model for api.SenderAnnulment.
+type ApiSenderAnnulment struct {
+	At        time.Time `json:"at"`
+	MessageId string    `json:"message_id"`
+	Provision string    `json:"provision"`
+	Reason    string    `json:"reason"`
 }
 
 // ApiSenderReference defines model for api.SenderReference.
@@ -2970,6 +3284,36 @@ type ReleaseHoldParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// ListInboxParams defines parameters for ListInbox.
+type ListInboxParams struct {
+	// State State
+	State *ListInboxParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Mailbox Mailbox name
+	Mailbox *string `form:"mailbox,omitempty" json:"mailbox,omitempty"`
+
+	// Limit Page size, 1 to 500 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListInboxParamsState defines parameters for ListInbox.
+type ListInboxParamsState string
+
+// DiscardInboxMessageParams defines parameters for DiscardInboxMessage.
+type DiscardInboxMessageParams struct {
+	// IdempotencyKey Accepted for symmetry; discarding twice is 409
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// RegisterInboxMessageParams defines parameters for RegisterInboxMessage.
+type RegisterInboxMessageParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // GetConsistencyProofParams defines parameters for GetConsistencyProof.
 type GetConsistencyProofParams struct {
 	// From Size of the earlier checkpoint
@@ -3224,6 +3568,12 @@ type CreateHoldJSONRequestBody = ApiNewHold
 
 // ReleaseHoldJSONRequestBody defines body for ReleaseHold for application/json ContentType.
 type ReleaseHoldJSONRequestBody = ApiHoldRelease
+
+// DiscardInboxMessageJSONRequestBody defines body for DiscardInboxMessage for application/json ContentType.
+type DiscardInboxMessageJSONRequestBody = ApiInboxDiscard
+
+// RegisterInboxMessageJSONRequestBody defines body for RegisterInboxMessage for application/json ContentType.
+type RegisterInboxMessageJSONRequestBody = ApiInboxRegistration
 
 // CreateOfficeJSONRequestBody defines body for CreateOffice for application/json ContentType.
 type CreateOfficeJSONRequestBody = ApiNewOffice
@@ -3718,6 +4068,130 @@ func (t *ApiHistoryEvent_Old) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsApiSenderAnnulment returns the union data inside the ApiInteroperability_AnnulledBySender as a ApiSenderAnnulment
+func (t ApiInteroperability_AnnulledBySender) AsApiSenderAnnulment() (ApiSenderAnnulment, error) {
+	var body ApiSenderAnnulment
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiSenderAnnulment overwrites any union data inside the ApiInteroperability_AnnulledBySender as the provided ApiSenderAnnulment
+func (t *ApiInteroperability_AnnulledBySender) FromApiSenderAnnulment(v ApiSenderAnnulment) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiSenderAnnulment performs a merge with any union data inside the ApiInteroperability_AnnulledBySender, using the provided ApiSenderAnnulment
+func (t *ApiInteroperability_AnnulledBySender) MergeApiSenderAnnulment(v ApiSenderAnnulment) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApiInteroperabilityAnnulledBySender1 returns the union data inside the ApiInteroperability_AnnulledBySender as a ApiInteroperabilityAnnulledBySender1
+func (t ApiInteroperability_AnnulledBySender) AsApiInteroperabilityAnnulledBySender1() (ApiInteroperabilityAnnulledBySender1, error) {
+	var body ApiInteroperabilityAnnulledBySender1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiInteroperabilityAnnulledBySender1 overwrites any union data inside the ApiInteroperability_AnnulledBySender as the provided ApiInteroperabilityAnnulledBySender1
+func (t *ApiInteroperability_AnnulledBySender) FromApiInteroperabilityAnnulledBySender1(v ApiInteroperabilityAnnulledBySender1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiInteroperabilityAnnulledBySender1 performs a merge with any union data inside the ApiInteroperability_AnnulledBySender, using the provided ApiInteroperabilityAnnulledBySender1
+func (t *ApiInteroperability_AnnulledBySender) MergeApiInteroperabilityAnnulledBySender1(v ApiInteroperabilityAnnulledBySender1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ApiInteroperability_AnnulledBySender) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ApiInteroperability_AnnulledBySender) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsApiInteropAnswer returns the union data inside the ApiInteroperability_Answer as a ApiInteropAnswer
+func (t ApiInteroperability_Answer) AsApiInteropAnswer() (ApiInteropAnswer, error) {
+	var body ApiInteropAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiInteropAnswer overwrites any union data inside the ApiInteroperability_Answer as the provided ApiInteropAnswer
+func (t *ApiInteroperability_Answer) FromApiInteropAnswer(v ApiInteropAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiInteropAnswer performs a merge with any union data inside the ApiInteroperability_Answer, using the provided ApiInteropAnswer
+func (t *ApiInteroperability_Answer) MergeApiInteropAnswer(v ApiInteropAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApiInteroperabilityAnswer1 returns the union data inside the ApiInteroperability_Answer as a ApiInteroperabilityAnswer1
+func (t ApiInteroperability_Answer) AsApiInteroperabilityAnswer1() (ApiInteroperabilityAnswer1, error) {
+	var body ApiInteroperabilityAnswer1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiInteroperabilityAnswer1 overwrites any union data inside the ApiInteroperability_Answer as the provided ApiInteroperabilityAnswer1
+func (t *ApiInteroperability_Answer) FromApiInteroperabilityAnswer1(v ApiInteroperabilityAnswer1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiInteroperabilityAnswer1 performs a merge with any union data inside the ApiInteroperability_Answer, using the provided ApiInteroperabilityAnswer1
+func (t *ApiInteroperability_Answer) MergeApiInteroperabilityAnswer1(v ApiInteroperabilityAnswer1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ApiInteroperability_Answer) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ApiInteroperability_Answer) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsApiAnnulment returns the union data inside the ApiRegistration_Annulment as a ApiAnnulment
 func (t ApiRegistration_Annulment) AsApiAnnulment() (ApiAnnulment, error) {
 	var body ApiAnnulment
@@ -3838,6 +4312,68 @@ func (t ApiRegistration_Disposal) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ApiRegistration_Disposal) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsApiInteroperability returns the union data inside the ApiRegistration_Interoperability as a ApiInteroperability
+func (t ApiRegistration_Interoperability) AsApiInteroperability() (ApiInteroperability, error) {
+	var body ApiInteroperability
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiInteroperability overwrites any union data inside the ApiRegistration_Interoperability as the provided ApiInteroperability
+func (t *ApiRegistration_Interoperability) FromApiInteroperability(v ApiInteroperability) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiInteroperability performs a merge with any union data inside the ApiRegistration_Interoperability, using the provided ApiInteroperability
+func (t *ApiRegistration_Interoperability) MergeApiInteroperability(v ApiInteroperability) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApiRegistrationInteroperability1 returns the union data inside the ApiRegistration_Interoperability as a ApiRegistrationInteroperability1
+func (t ApiRegistration_Interoperability) AsApiRegistrationInteroperability1() (ApiRegistrationInteroperability1, error) {
+	var body ApiRegistrationInteroperability1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiRegistrationInteroperability1 overwrites any union data inside the ApiRegistration_Interoperability as the provided ApiRegistrationInteroperability1
+func (t *ApiRegistration_Interoperability) FromApiRegistrationInteroperability1(v ApiRegistrationInteroperability1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiRegistrationInteroperability1 performs a merge with any union data inside the ApiRegistration_Interoperability, using the provided ApiRegistrationInteroperability1
+func (t *ApiRegistration_Interoperability) MergeApiRegistrationInteroperability1(v ApiRegistrationInteroperability1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ApiRegistration_Interoperability) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ApiRegistration_Interoperability) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -4457,6 +4993,56 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/holds/{id}/release (the `ReleaseHold` operationId).
 	ReleaseHold(ctx context.Context, id string, params *ReleaseHoldParams, body ReleaseHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListInbox List received messages (inbox)
+	//
+	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+	//
+	// Corresponds with GET /v1/inbox (the `ListInbox` operationId).
+	ListInbox(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInboxMessage Get a received message
+	//
+	// Records officers and protocol operators (anyone else is 403). The record of one message a mailbox yielded; its bytes are kept byte-exact (`sha256`), and once registered they are the registration's document.
+	//
+	// Corresponds with GET /v1/inbox/{id} (the `GetInboxMessage` operationId).
+	GetInboxMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DiscardInboxMessageWithBody Discard a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+	DiscardInboxMessageWithBody(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DiscardInboxMessage Discard a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+	DiscardInboxMessage(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, body DiscardInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterInboxMessageWithBody Register a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+	RegisterInboxMessageWithBody(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterInboxMessage Register a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+	RegisterInboxMessage(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, body RegisterInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// InstanceInfo The instance
 	//
 	// Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what `sportello verify` needs to check a checkpoint offline.
@@ -4640,7 +5226,7 @@ type ClientInterface interface {
 
 	// CreateRegistrationWithBody Register a document (registrazione di protocollo)
 	//
-	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
+	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5685,6 +6271,116 @@ func (c *Client) ReleaseHold(ctx context.Context, id string, params *ReleaseHold
 	return c.Client.Do(req)
 }
 
+// ListInbox List received messages (inbox)
+//
+// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+//
+// Corresponds with GET /v1/inbox (the `ListInbox` operationId).
+func (c *Client) ListInbox(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListInboxRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInboxMessage Get a received message
+//
+// Records officers and protocol operators (anyone else is 403). The record of one message a mailbox yielded; its bytes are kept byte-exact (`sha256`), and once registered they are the registration's document.
+//
+// Corresponds with GET /v1/inbox/{id} (the `GetInboxMessage` operationId).
+func (c *Client) GetInboxMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInboxMessageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DiscardInboxMessageWithBody Discard a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+func (c *Client) DiscardInboxMessageWithBody(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDiscardInboxMessageRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DiscardInboxMessage Discard a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+func (c *Client) DiscardInboxMessage(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, body DiscardInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDiscardInboxMessageRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterInboxMessageWithBody Register a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+func (c *Client) RegisterInboxMessageWithBody(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterInboxMessageRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterInboxMessage Register a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+func (c *Client) RegisterInboxMessage(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, body RegisterInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterInboxMessageRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // InstanceInfo The instance
 //
 // Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what `sportello verify` needs to check a checkpoint offline.
@@ -6098,7 +6794,7 @@ func (c *Client) ListRegistrations(ctx context.Context, params *ListRegistration
 
 // CreateRegistrationWithBody Register a document (registrazione di protocollo)
 //
-// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
+// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8482,6 +9178,254 @@ func NewReleaseHoldRequestWithBody(server string, id string, params *ReleaseHold
 	return req, nil
 }
 
+// NewListInboxRequest constructs an http.Request for the ListInbox method
+func NewListInboxRequest(server string, params *ListInboxParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/inbox")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Mailbox != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "mailbox", *params.Mailbox, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetInboxMessageRequest constructs an http.Request for the GetInboxMessage method
+func NewGetInboxMessageRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/inbox/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDiscardInboxMessageRequest calls the generic DiscardInboxMessage builder with application/json body
+func NewDiscardInboxMessageRequest(server string, id openapi_types.UUID, params *DiscardInboxMessageParams, body DiscardInboxMessageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDiscardInboxMessageRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewDiscardInboxMessageRequestWithBody constructs an http.Request for the DiscardInboxMessage method, with any body, and a specified content type
+func NewDiscardInboxMessageRequestWithBody(server string, id openapi_types.UUID, params *DiscardInboxMessageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/inbox/%s/discard", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRegisterInboxMessageRequest calls the generic RegisterInboxMessage builder with application/json body
+func NewRegisterInboxMessageRequest(server string, id openapi_types.UUID, params *RegisterInboxMessageParams, body RegisterInboxMessageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegisterInboxMessageRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRegisterInboxMessageRequestWithBody constructs an http.Request for the RegisterInboxMessage method, with any body, and a specified content type
+func NewRegisterInboxMessageRequestWithBody(server string, id openapi_types.UUID, params *RegisterInboxMessageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/inbox/%s/register", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewInstanceInfoRequest constructs an http.Request for the InstanceInfo method
 func NewInstanceInfoRequest(server string) (*http.Request, error) {
 	var err error
@@ -10793,6 +11737,60 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/holds/{id}/release (the `ReleaseHold` operationId).
 	ReleaseHoldWithResponse(ctx context.Context, id string, params *ReleaseHoldParams, body ReleaseHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*ReleaseHoldResponse, error)
 
+	// ListInboxWithResponse List received messages (inbox)
+	//
+	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/inbox (the `ListInbox` operationId).
+	ListInboxWithResponse(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*ListInboxResponse, error)
+
+	// GetInboxMessageWithResponse Get a received message
+	//
+	// Records officers and protocol operators (anyone else is 403). The record of one message a mailbox yielded; its bytes are kept byte-exact (`sha256`), and once registered they are the registration's document.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/inbox/{id} (the `GetInboxMessage` operationId).
+	GetInboxMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetInboxMessageResponse, error)
+
+	// DiscardInboxMessageWithBodyWithResponse Discard a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+	DiscardInboxMessageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DiscardInboxMessageResponse, error)
+
+	// DiscardInboxMessageWithResponse Discard a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+	DiscardInboxMessageWithResponse(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, body DiscardInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*DiscardInboxMessageResponse, error)
+
+	// RegisterInboxMessageWithBodyWithResponse Register a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+	RegisterInboxMessageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterInboxMessageResponse, error)
+
+	// RegisterInboxMessageWithResponse Register a received message kept as a draft
+	//
+	// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+	RegisterInboxMessageWithResponse(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, body RegisterInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterInboxMessageResponse, error)
+
 	// InstanceInfoWithResponse The instance
 	//
 	// Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what `sportello verify` needs to check a checkpoint offline.
@@ -11002,7 +12000,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateRegistrationWithBodyWithResponse Register a document (registrazione di protocollo)
 	//
-	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
+	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15444,6 +16442,500 @@ func (r ReleaseHoldResponse) ContentType() string {
 	return ""
 }
 
+// ListInboxResponse401Headers the declared response headers of an HTTP 401 response for ListInbox
+type ListInboxResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListInboxResponse429Headers the declared response headers of an HTTP 429 response for ListInbox
+type ListInboxResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListInboxResponse503Headers the declared response headers of an HTTP 503 response for ListInbox
+type ListInboxResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListInboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiInboxList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListInboxResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListInboxResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListInboxResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListInboxResponse) GetJSON200() *ApiInboxList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListInboxResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListInboxResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListInboxResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListInboxResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListInboxResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListInboxResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListInboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListInboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListInboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListInboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInboxMessageResponse401Headers the declared response headers of an HTTP 401 response for GetInboxMessage
+type GetInboxMessageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetInboxMessageResponse429Headers the declared response headers of an HTTP 429 response for GetInboxMessage
+type GetInboxMessageResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetInboxMessageResponse503Headers the declared response headers of an HTTP 503 response for GetInboxMessage
+type GetInboxMessageResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetInboxMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiInboxMessage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetInboxMessageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInboxMessageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetInboxMessageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInboxMessageResponse) GetJSON200() *ApiInboxMessage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetInboxMessageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInboxMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInboxMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInboxMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInboxMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DiscardInboxMessageResponse401Headers the declared response headers of an HTTP 401 response for DiscardInboxMessage
+type DiscardInboxMessageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DiscardInboxMessageResponse429Headers the declared response headers of an HTTP 429 response for DiscardInboxMessage
+type DiscardInboxMessageResponse429Headers struct {
+	RetryAfter int
+}
+
+// DiscardInboxMessageResponse503Headers the declared response headers of an HTTP 503 response for DiscardInboxMessage
+type DiscardInboxMessageResponse503Headers struct {
+	RetryAfter int
+}
+
+type DiscardInboxMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiInboxMessage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DiscardInboxMessageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DiscardInboxMessageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DiscardInboxMessageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DiscardInboxMessageResponse) GetJSON200() *ApiInboxMessage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DiscardInboxMessageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DiscardInboxMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DiscardInboxMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DiscardInboxMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DiscardInboxMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegisterInboxMessageResponse201Headers the declared response headers of an HTTP 201 response for RegisterInboxMessage
+type RegisterInboxMessageResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// RegisterInboxMessageResponse401Headers the declared response headers of an HTTP 401 response for RegisterInboxMessage
+type RegisterInboxMessageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RegisterInboxMessageResponse429Headers the declared response headers of an HTTP 429 response for RegisterInboxMessage
+type RegisterInboxMessageResponse429Headers struct {
+	RetryAfter int
+}
+
+// RegisterInboxMessageResponse503Headers the declared response headers of an HTTP 503 response for RegisterInboxMessage
+type RegisterInboxMessageResponse503Headers struct {
+	RetryAfter int
+}
+
+type RegisterInboxMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiRegistration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// ApplicationproblemJSON507 the response for an HTTP 507 `application/problem+json` response
+	ApplicationproblemJSON507 *ApiProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RegisterInboxMessageResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegisterInboxMessageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegisterInboxMessageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RegisterInboxMessageResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegisterInboxMessageResponse) GetJSON201() *ApiRegistration {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON507 returns the response for an HTTP 507 `application/problem+json` response
+func (r RegisterInboxMessageResponse) GetApplicationproblemJSON507() *ApiProblem {
+	return r.ApplicationproblemJSON507
+}
+
+// GetBody returns the raw response body bytes
+func (r RegisterInboxMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegisterInboxMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegisterInboxMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegisterInboxMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // InstanceInfoResponse401Headers the declared response headers of an HTTP 401 response for InstanceInfo
 type InstanceInfoResponse401Headers struct {
 	WWWAuthenticate string
@@ -19761,6 +21253,96 @@ func (c *ClientWithResponses) ReleaseHoldWithResponse(ctx context.Context, id st
 	return ParseReleaseHoldResponse(rsp)
 }
 
+// ListInboxWithResponse List received messages (inbox)
+//
+// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/inbox (the `ListInbox` operationId).
+func (c *ClientWithResponses) ListInboxWithResponse(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*ListInboxResponse, error) {
+	rsp, err := c.ListInbox(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListInboxResponse(rsp)
+}
+
+// GetInboxMessageWithResponse Get a received message
+//
+// Records officers and protocol operators (anyone else is 403). The record of one message a mailbox yielded; its bytes are kept byte-exact (`sha256`), and once registered they are the registration's document.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/inbox/{id} (the `GetInboxMessage` operationId).
+func (c *ClientWithResponses) GetInboxMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetInboxMessageResponse, error) {
+	rsp, err := c.GetInboxMessage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInboxMessageResponse(rsp)
+}
+
+// DiscardInboxMessageWithBodyWithResponse Discard a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+func (c *ClientWithResponses) DiscardInboxMessageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DiscardInboxMessageResponse, error) {
+	rsp, err := c.DiscardInboxMessageWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDiscardInboxMessageResponse(rsp)
+}
+
+// DiscardInboxMessageWithResponse Discard a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). The draft is never registered; its record stays, with the reason, who and when (and an audit event). `reason` is required (422). A message no longer a draft is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/inbox/{id}/discard (the `DiscardInboxMessage` operationId).
+func (c *ClientWithResponses) DiscardInboxMessageWithResponse(ctx context.Context, id openapi_types.UUID, params *DiscardInboxMessageParams, body DiscardInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*DiscardInboxMessageResponse, error) {
+	rsp, err := c.DiscardInboxMessage(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDiscardInboxMessageResponse(rsp)
+}
+
+// RegisterInboxMessageWithBodyWithResponse Register a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+func (c *ClientWithResponses) RegisterInboxMessageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterInboxMessageResponse, error) {
+	rsp, err := c.RegisterInboxMessageWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterInboxMessageResponse(rsp)
+}
+
+// RegisterInboxMessageWithResponse Register a received message kept as a draft
+//
+// Records officers and protocol operators (anyone else is 403). Registers the draft incoming, as a mailbox in register mode would have: the message byte-exact is the document, its bodies and attachments (of its postacert.eml for a PEC, plus daticert.xml) the attachments, and subject, sender, received date and — with a segnatura — sender reference and interoperability are proposed from it. The body may state `class`, `offices` (instead of the mailbox's), `confidential`, and `subject` only when the message has none (else 422). The registration and the draft's new state (`registered`, by whom, when) are written in one transaction. A message no longer a draft is 409. With an `Idempotency-Key`, a retry answers the first registration again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/inbox/{id}/register (the `RegisterInboxMessage` operationId).
+func (c *ClientWithResponses) RegisterInboxMessageWithResponse(ctx context.Context, id openapi_types.UUID, params *RegisterInboxMessageParams, body RegisterInboxMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterInboxMessageResponse, error) {
+	rsp, err := c.RegisterInboxMessage(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterInboxMessageResponse(rsp)
+}
+
 // InstanceInfoWithResponse The instance
 //
 // Version, database engine, time zone of the protocol date, the AOO (codice IPA and Codice_uni_aoo), the registers, and the sealing identity (self-signed or not, with its fingerprint and certificate) and time-stamping authority (with the built-in one's certificate): what `sportello verify` needs to check a checkpoint offline.
@@ -20108,7 +21690,7 @@ func (c *ClientWithResponses) ListRegistrationsWithResponse(ctx context.Context,
 
 // CreateRegistrationWithBodyWithResponse Register a document (registrazione di protocollo)
 //
-// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
+// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -24551,6 +26133,497 @@ func ParseReleaseHoldResponse(rsp *http.Response) (*ReleaseHoldResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ReleaseHoldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListInboxResponse parses an HTTP response from a ListInboxWithResponse call
+func ParseListInboxResponse(rsp *http.Response) (*ListInboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListInboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiInboxList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListInboxResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListInboxResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListInboxResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInboxMessageResponse parses an HTTP response from a GetInboxMessageWithResponse call
+func ParseGetInboxMessageResponse(rsp *http.Response) (*GetInboxMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInboxMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiInboxMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetInboxMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetInboxMessageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetInboxMessageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDiscardInboxMessageResponse parses an HTTP response from a DiscardInboxMessageWithResponse call
+func ParseDiscardInboxMessageResponse(rsp *http.Response) (*DiscardInboxMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DiscardInboxMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiInboxMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DiscardInboxMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DiscardInboxMessageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DiscardInboxMessageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegisterInboxMessageResponse parses an HTTP response from a RegisterInboxMessageWithResponse call
+func ParseRegisterInboxMessageResponse(rsp *http.Response) (*RegisterInboxMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegisterInboxMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiRegistration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 507:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON507 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RegisterInboxMessageResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers RegisterInboxMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegisterInboxMessageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RegisterInboxMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

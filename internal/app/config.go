@@ -59,6 +59,12 @@ type Config struct {
 	// SPORTELLO_TRUST_ANCHORS: a PEM bundle of the certificates that signatures on received
 	// documents must chain to; without it a signature is never reported trusted.
 	TrustAnchors string
+	// SPORTELLO_MAILBOXES: the IMAP mailboxes read for incoming mail, as URLs (mailboxes.go);
+	// each one's password in SPORTELLO_MAILBOX_<NAME>_PASSWORD(_FILE), read by Load into
+	// MailboxPasswords.
+	Mailboxes        string
+	MailboxPasswords map[string]string
+	MailboxPoll      time.Duration // SPORTELLO_MAILBOX_POLL: how often each mailbox is looked at
 
 	location *time.Location
 	anchors  signing.Anchors
@@ -128,6 +134,8 @@ func (c *Config) settings() []setting {
 		{name: "rate-burst", usage: "requests one API key may make at once, with rate-limit", bind: integer(&c.RateBurst)},
 		{name: "auth-fail-limit", usage: "requests with a refused API key one client address may make per minute before 429 (0: no limit)", bind: integer(&c.AuthFailLimit)},
 		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
+		{name: "mailboxes", usage: "IMAP mailboxes read for incoming mail: imaps://user@host/INBOX?name=pec&channel=pec&mode=register|draft&register=PG&offices=PROT, separated by spaces", bind: str(&c.Mailboxes)},
+		{name: "mailbox-poll", usage: "how often each mailbox is looked at for new messages", bind: duration(&c.MailboxPoll)},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -139,6 +147,7 @@ var defaults = map[string]string{
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10",
+	"mailbox-poll": "30s",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -173,6 +182,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.MailboxPasswords, err = mailboxPasswords(c.Mailboxes, getenv); err != nil {
 		return c, err
 	}
 	return c, c.Validate()
@@ -247,6 +260,11 @@ func (c *Config) Validate() error {
 	if c.AuditInterval <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_AUDIT_INTERVAL: must be positive"))
 	}
+	if c.MailboxPoll <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_MAILBOX_POLL: must be positive"))
+	}
+	_, mailboxErrs := c.MailboxList()
+	errs = append(errs, mailboxErrs...)
 	c.anchors = signing.Anchors{}
 	if c.TrustAnchors != "" {
 		if c.anchors, err = signing.LoadAnchors(c.TrustAnchors); err != nil {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/mail"
+	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/storage"
 	"github.com/sportello/sportello/storage/blob"
 
@@ -50,6 +52,8 @@ type Main struct {
 	// IntegrityLag is how long the self-audit lets a fact wait for its leaf before it reports it
 	// as never logged; zero means tlog.DefaultLag.
 	IntegrityLag time.Duration
+	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
+	OpenMailbox MailboxOpener
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -64,6 +68,7 @@ type Main struct {
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
+	mailboxes *mailboxWorkers
 }
 
 // New returns a Main for a validated configuration.
@@ -121,6 +126,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Service.SignPDF = m.integrity.pdfSigner(cfg.AOOName)
 	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
 	m.Service.SealSegnatura = m.integrity.segnaturaSealer(func() time.Time { return m.Service.Now() })
+	// Messages uploaded as .eml or read from the mailboxes (domain/intake_mail.go).
+	m.Service.Mail = domain.MailIntake{Parse: mail.Parse, ReadSegnatura: signing.ReadSegnatura,
+		ReadProtocolMessage: signing.ReadProtocolMessage}
 	m.openJournals()
 	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", storage.Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
@@ -188,6 +196,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.texts.start(); err != nil {
 		return err
 	}
+	if err := m.startMailboxes(); err != nil {
+		return err
+	}
 	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
 	m.disposals.start()
 	m.webhooks.start()
@@ -241,6 +252,7 @@ func (m *Main) Close() error {
 		errs = append(errs, err)
 	}
 	m.journals.stopBackground()
+	m.mailboxes.stop()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
