@@ -21,11 +21,11 @@ func TestGeneratedClient(t *testing.T) {
 		portal := newClient(t, s, s.NewClient(t, "portale", []string{"portal"}))
 		pdf := apptest.PDF("Richiesta di accesso agli atti")
 
-		taxCode := "RSSMRA80A01H501U"
+		taxCode, subject := "RSSMRA80A01H501U", "Richiesta di accesso agli atti"
 		ct, body := apptest.Multipart(apiclient.ApiRegistrationMetadata{
 			Direction: apiclient.ApiRegistrationMetadataDirectionIncoming,
-			Subject:   "Richiesta di accesso agli atti",
-			Correspondents: []apiclient.ApiCorrespondent{{Role: apiclient.ApiCorrespondentRoleSender,
+			Subject:   &subject,
+			Correspondents: &[]apiclient.ApiCorrespondent{{Role: apiclient.ApiCorrespondentRoleSender,
 				Type: apiclient.ApiCorrespondentTypePerson, Name: "Mario Rossi", TaxCode: &taxCode}},
 		}, apptest.Part{Name: "document", Filename: "richiesta.pdf", Content: pdf})
 		created, err := operator.CreateRegistrationWithBodyWithResponse(ctx, nil, ct, body)
