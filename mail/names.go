@@ -77,13 +77,17 @@ func distinctNames(bodies, files []domain.MailFile) {
 	for _, b := range bodies {
 		taken[strings.ToLower(b.Name)] = true
 	}
+	next := map[string]int{} // the number to try next for a name, so that n equal names cost n tries
 	for i := range files {
 		name := files[i].Name
 		ext := path.Ext(name)
 		stem := strings.TrimSuffix(name, ext)
-		for n := 2; taken[strings.ToLower(name)]; n++ {
+		key := strings.ToLower(name)
+		n := max(next[key], 2)
+		for ; taken[strings.ToLower(name)]; n++ {
 			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
 		}
+		next[key] = n
 		taken[strings.ToLower(name)] = true
 		files[i].Name = name
 	}
