@@ -134,13 +134,13 @@ func boundary(id string) string {
 }
 
 // fileHeader is the header of the n-th file's part: its media type (application/octet-stream
-// when not given or unreadable) and name, in Content-Type and Content-Disposition, base64. The
+// when not given, unreadable or multipart: a file is one part) and name, in Content-Type and Content-Disposition, base64. The
 // name is cleaned as Parse cleans a sender's (cleanName: at most maxNameBytes, so that its RFC
 // 2231 form fits a header line), generated when nothing is left.
 func fileHeader(f domain.MailFile, n int) (message.Header, error) {
 	mt := "application/octet-stream"
 	if f.MediaType != "" {
-		if t, _, err := mime.ParseMediaType(f.MediaType); err == nil {
+		if t, _, err := mime.ParseMediaType(f.MediaType); err == nil && !strings.HasPrefix(t, "multipart/") {
 			mt = t
 		}
 	}

@@ -129,12 +129,13 @@ func TestComposeRefuses(t *testing.T) {
 	}
 }
 
-// A file name is written as Parse would read it: without its path; a file without a name gets
-// a generated one.
+// A file name is written as Parse would read it: without its path and without what would read
+// as an RFC 2047 word; a file without a name gets a generated one.
 func TestComposeFileNames(t *testing.T) {
 	m := outgoing()
 	m.Files[0].Name = `..\..\x/doc.pdf`
 	m.Files[1].Name = ""
+	m.Files[2].Name = "=?utf-8?q?x?=.bin"
 	raw, err := Compose(m)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +144,7 @@ func TestComposeFileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Attachments[0].Name != "doc.pdf" || got.Attachments[1].Name != "allegato-2.xml" {
-		t.Errorf("names %q %q", got.Attachments[0].Name, got.Attachments[1].Name)
+	if got.Attachments[0].Name != "doc.pdf" || got.Attachments[1].Name != "allegato-2.xml" || got.Attachments[2].Name != "=_utf-8?q?x?=.bin" {
+		t.Errorf("names %q", fileNames(got.Attachments))
 	}
 }

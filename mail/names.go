@@ -14,9 +14,10 @@ const maxNameBytes = 200
 
 // cleanName is a sender's file name made safe to store and show: its last path element (either
 // separator), without control characters, trimmed, at most maxNameBytes; "" when nothing is
-// left.
+// left. What is left of an RFC 2047 word the reader could not decode stops being one ("=?"
+// becomes "=_"), so that the name reads the same when Compose writes it and Parse reads it.
 func cleanName(name string) string {
-	name = validUTF8(name)
+	name = strings.ReplaceAll(validUTF8(name), "=?", "=_")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
