@@ -14,9 +14,10 @@ const maxNameBytes = 200
 
 // cleanName is a sender's file name made safe to store and show: its last path element (either
 // separator), without control characters, trimmed, at most maxNameBytes; "" when nothing is
-// left.
+// left. What is left of an RFC 2047 word the reader could not decode stops being one ("=?"
+// becomes "=_"), so that the name reads the same when Compose writes it and Parse reads it.
 func cleanName(name string) string {
-	name = validUTF8(name)
+	name = strings.ReplaceAll(validUTF8(name), "=?", "=_")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
@@ -77,13 +78,17 @@ func distinctNames(bodies, files []domain.MailFile) {
 	for _, b := range bodies {
 		taken[strings.ToLower(b.Name)] = true
 	}
+	next := map[string]int{} // the number to try next for a name, so that n equal names cost n tries
 	for i := range files {
 		name := files[i].Name
 		ext := path.Ext(name)
 		stem := strings.TrimSuffix(name, ext)
-		for n := 2; taken[strings.ToLower(name)]; n++ {
+		key := strings.ToLower(name)
+		n := max(next[key], 2)
+		for ; taken[strings.ToLower(name)]; n++ {
 			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
 		}
+		next[key] = n
 		taken[strings.ToLower(name)] = true
 		files[i].Name = name
 	}

@@ -166,7 +166,7 @@ func (w *walker) entity(h message.Header, r io.Reader, depth int) error {
 	switch {
 	case strings.HasPrefix(mt, "multipart/") && params["boundary"] != "":
 		return w.multipart(r, params["boundary"], depth)
-	case isP7M(mt, params):
+	case isP7M(mt, params) && isSMIMEName(filename(h)):
 		return w.opaqueSigned(h, r, depth)
 	}
 	return w.leaf(h, mt, r)
@@ -197,6 +197,12 @@ func isP7M(mt string, params map[string]string) bool {
 	}
 	st := strings.ToLower(params["smime-type"])
 	return st == "" || st == "signed-data"
+}
+
+// isSMIMEName reports whether a pkcs7-mime part is named as an S/MIME message is (smime.p7m, or
+// no name): a signed document sent as a file (determina.pdf.p7m) is a file, not the message.
+func isSMIMEName(name string) bool {
+	return name == "" || strings.EqualFold(cleanName(name), "smime.p7m")
 }
 
 // opaqueSigned reads an S/MIME opaque-signed entity: the envelope is kept as a file
