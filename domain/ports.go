@@ -28,6 +28,33 @@ type Store interface {
 	AuditStore
 	IdempotencyStore
 	DirectoryStore
+	DispatchStore
+}
+
+// DispatchStore keeps the dispatches of outgoing registrations and their receipts. Used by
+// dispatch.go, dispatch_send.go and dispatch_link.go.
+type DispatchStore interface {
+	// CreateDispatch stores d with its recipients, w, a change-feed event, and one send job per
+	// recipient, all in one transaction: each message is queued if and only if the dispatch
+	// exists. Returns ECConflict if w's idempotency key was taken meanwhile.
+	CreateDispatch(ctx context.Context, d *Dispatch, w Write) error
+
+	// Dispatch returns one dispatch with its recipients and their receipts (ECNotFound);
+	// Dispatches lists a registration's, oldest first.
+	Dispatch(ctx context.Context, id string) (*Dispatch, error)
+	Dispatches(ctx context.Context, registrationID string) ([]*Dispatch, error)
+
+	// DispatchTargetsByMessageID returns the recipients whose message has one of these
+	// Message-IDs (without angle brackets).
+	DispatchTargetsByMessageID(ctx context.Context, messageIDs []string) ([]DispatchTarget, error)
+
+	// UpdateDispatchRecipient locks recipient n of the dispatch, calls change with the dispatch
+	// and that recipient, and, if change reports a change, stores the recipient's state,
+	// attempts, last error, sending time and protocol answer, the receipt it links, w, a
+	// change-feed event and the webhook event, all or none. change's error is returned
+	// (wrapped) and nothing is written. Returns ECNotFound, ECConflict if the recipient has a
+	// receipt with the same SHA-256 already.
+	UpdateDispatchRecipient(ctx context.Context, id string, n int, change func(*Dispatch, *DispatchRecipient) (RecipientChange, error)) error
 }
 
 // DirectoryStore keeps the IPA directory: the administrations and AOOs lists an admin loads.
