@@ -112,7 +112,7 @@ var dispatching = []Role{RoleProtocolOperator, RoleRecordsOfficer}
 // MaxDispatchRecipients bounds the recipients of one dispatch.
 const MaxDispatchRecipients = 100
 
-// CreateDispatch sends the outgoing registration at ref by PEC or e-mail (Service.Mail) to the
+// CreateDispatch sends the outgoing registration at ref by PEC or e-mail (Service.MailOut) to the
 // recipients whose digital addresses are given, or, when none are given, to every recipient
 // correspondent with a digital address. Each address must be a recipient correspondent's.
 // One message per recipient is queued in the dispatch's transaction, and sent by a background
@@ -131,11 +131,11 @@ func (s *Service) CreateDispatch(ctx context.Context, p Principal, ref Ref, addr
 	if err != nil {
 		return nil, false, err
 	}
-	if s.Mail == nil {
-		return nil, false, Errorf(ECUnavailable, "this installation has no mail relay to dispatch by")
-	}
 	if err := dispatchable(r); err != nil {
 		return nil, false, err
+	}
+	if s.MailOut == nil {
+		return nil, false, Errorf(ECUnavailable, "this installation has no mail relay to dispatch by")
 	}
 	recipients, err := dispatchRecipients(r, addresses)
 	if err != nil {
@@ -146,7 +146,7 @@ func (s *Service) CreateDispatch(ctx context.Context, p Principal, ref Ref, addr
 		d := &Dispatch{ID: NewID(), RegistrationID: r.ID, Registration: r.Identifier, CreatedAt: now, CreatedBy: p.ID}
 		for i, rc := range recipients {
 			rc.N, rc.State, rc.Receipts = i+1, DispatchQueued, []DispatchReceipt{}
-			rc.MessageID = dispatchMessageID(d.ID, rc.N, s.Mail.From.Address)
+			rc.MessageID = dispatchMessageID(d.ID, rc.N, s.MailOut.From.Address)
 			d.Recipients = append(d.Recipients, rc)
 		}
 		if slices.ContainsFunc(d.Recipients, func(rc DispatchRecipient) bool { return rc.Administration }) {

@@ -118,7 +118,7 @@ func orNow(t, now time.Time) time.Time {
 // protocolMessage finds the first attachment of msg that ReadProtocolMessage reads as a
 // ConfermaRicezione, NotificaEccezione or AggiornamentoConferma.
 func (s *Service) protocolMessage(msg *MailMessage) (ProtocolMessage, bool) {
-	if s.ReadProtocolMessage == nil {
+	if s.ReadProtocolAnswer == nil {
 		return ProtocolMessage{}, false
 	}
 	for _, f := range msg.Attachments {
@@ -128,7 +128,7 @@ func (s *Service) protocolMessage(msg *MailMessage) (ProtocolMessage, bool) {
 		if strings.EqualFold(f.Name, "Segnatura.xml") {
 			continue
 		}
-		pm, err := s.ReadProtocolMessage(f.Content)
+		pm, err := s.ReadProtocolAnswer(f.Content)
 		if err != nil {
 			continue
 		}

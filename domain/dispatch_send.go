@@ -31,7 +31,7 @@ var ErrPermanent = errors.New("permanent failure")
 // wrapping ErrPermanent; any other error is recorded in attempts and last_error and returned
 // for a retry.
 func (s *Service) SendDispatch(ctx context.Context, id string, n, attempt int) error {
-	if s.Mail == nil {
+	if s.MailOut == nil {
 		return Errorf(ECUnavailable, "this installation has no mail relay to dispatch by")
 	}
 	d, err := s.Store.Dispatch(ctx, id)
@@ -47,7 +47,7 @@ func (s *Service) SendDispatch(ctx context.Context, id string, n, attempt int) e
 	}
 	raw, err := s.composeDispatch(ctx, d, rc)
 	if err == nil {
-		err = s.Mail.Sender.Send(ctx, s.Mail.From.Address, []string{rc.Address}, raw)
+		err = s.MailOut.Sender.Send(ctx, s.MailOut.From.Address, []string{rc.Address}, raw)
 	}
 	state := DispatchSent
 	switch {
@@ -116,7 +116,7 @@ func (s *Service) composeDispatch(ctx context.Context, d *Dispatch, rc *Dispatch
 		return nil, err
 	}
 	m := OutgoingMail{
-		MessageID: rc.MessageID, From: s.Mail.From, To: []MailAddress{{Name: rc.Name, Address: rc.Address}},
+		MessageID: rc.MessageID, From: s.MailOut.From, To: []MailAddress{{Name: rc.Name, Address: rc.Address}},
 		Subject: "Prot. " + r.Identifier + " - " + r.Subject, Date: d.CreatedAt,
 		Text: dispatchText(r, s.Location),
 	}
@@ -134,7 +134,7 @@ func (s *Service) composeDispatch(ctx context.Context, d *Dispatch, rc *Dispatch
 		}
 		m.Files = append(m.Files, MailFile{Name: "Segnatura.xml", MediaType: "application/xml", Content: content})
 	}
-	return s.Mail.Compose(m)
+	return s.MailOut.Compose(m)
 }
 
 // dispatchText is the short text of a dispatched message.

@@ -31,11 +31,11 @@ type Service struct {
 	SealSegnatura SegnaturaSealer
 	// WebhookAllow lists the origins webhooks may reach beside public https endpoints.
 	WebhookAllow WebhookAllowList
-	// Mail sends the dispatches of outgoing registrations; without it none is made.
-	Mail *MailOut
-	// ReadProtocolMessage reads the protocol messages (ConfermaRicezione …) that recipient
-	// AOOs send back; without it only PEC receipts are linked to dispatches.
-	ReadProtocolMessage ProtocolMessageReader
+	// MailOut sends the dispatches of outgoing registrations; without it none is made.
+	MailOut *MailOut
+	// ReadProtocolAnswer reads the protocol messages (ConfermaRicezione …) that recipient AOOs
+	// send back to a dispatch; without it only PEC receipts are linked to dispatches.
+	ReadProtocolAnswer ProtocolMessageReader
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created
