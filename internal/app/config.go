@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,8 +60,15 @@ type Config struct {
 	// SPORTELLO_TRUST_ANCHORS: a PEM bundle of the certificates that signatures on received
 	// documents must chain to; without it a signature is never reported trusted.
 	TrustAnchors string
+	// Dispatches by PEC or e-mail (domain.CreateDispatch): without SPORTELLO_SMTP_URL none is
+	// made. The relay is the AOO's PEC provider's (or an SMTP server for e-mail).
+	SMTPURL      string // SPORTELLO_SMTP_URL: smtp://user@host:587 (STARTTLS) or smtps://user@host:465
+	SMTPPassword string // SPORTELLO_SMTP_PASSWORD: the relay's password for the URL's user
+	MailFrom     string // SPORTELLO_MAIL_FROM: the AOO's address messages are sent from ("Name <addr>" or addr)
+	MailWorkers  int    // SPORTELLO_MAIL_WORKERS: messages this process sends at once (0: none)
 
 	location *time.Location
+	mailFrom domain.MailAddress
 	anchors  signing.Anchors
 }
 
@@ -128,6 +136,10 @@ func (c *Config) settings() []setting {
 		{name: "rate-burst", usage: "requests one API key may make at once, with rate-limit", bind: integer(&c.RateBurst)},
 		{name: "auth-fail-limit", usage: "requests with a refused API key one client address may make per minute before 429 (0: no limit)", bind: integer(&c.AuthFailLimit)},
 		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
+		{name: "smtp-url", usage: "mail relay dispatches are sent through: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (default: none, no dispatches)", bind: str(&c.SMTPURL)},
+		{name: "smtp-password", usage: "password of the mail relay's user", secret: true, bind: str(&c.SMTPPassword)},
+		{name: "mail-from", usage: "address dispatches are sent from, the AOO's PEC (\"Name <addr>\" or addr)", bind: str(&c.MailFrom)},
+		{name: "mail-workers", usage: "messages this process sends at once (0: none)", bind: integer(&c.MailWorkers)},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -138,7 +150,7 @@ var defaults = map[string]string{
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
-	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10",
+	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -247,6 +259,7 @@ func (c *Config) Validate() error {
 	if c.AuditInterval <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_AUDIT_INTERVAL: must be positive"))
 	}
+	errs = append(errs, c.validateMail()...)
 	c.anchors = signing.Anchors{}
 	if c.TrustAnchors != "" {
 		if c.anchors, err = signing.LoadAnchors(c.TrustAnchors); err != nil {
@@ -255,6 +268,37 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// validateMail checks the settings of dispatches: a relay URL and the address to send from go
+// together.
+func (c *Config) validateMail() []error {
+	var errs []error
+	if c.MailWorkers < 0 {
+		errs = append(errs, errors.New("SPORTELLO_MAIL_WORKERS: must not be negative"))
+	}
+	c.mailFrom = domain.MailAddress{}
+	if c.MailFrom != "" {
+		a, err := mail.ParseAddress(c.MailFrom)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SPORTELLO_MAIL_FROM: %w", err))
+		} else {
+			c.mailFrom = domain.MailAddress{Name: a.Name, Address: a.Address}
+		}
+	}
+	if c.SMTPURL == "" {
+		return errs
+	}
+	if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+		errs = append(errs, errors.New("SPORTELLO_SMTP_URL: want smtp://host:port or smtps://host:port"))
+	}
+	if c.MailFrom == "" {
+		errs = append(errs, errors.New("SPORTELLO_MAIL_FROM: is required with SPORTELLO_SMTP_URL"))
+	}
+	return errs
+}
+
+// MailFromAddress is the parsed MailFrom.
+func (c *Config) MailFromAddress() domain.MailAddress { return c.mailFrom }
 
 // Anchors are the parsed TrustAnchors.
 func (c *Config) Anchors() signing.Anchors { return c.anchors }

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoadMail: the relay URL and the address to send from go together; the password may come
+// from a file; a bad value stops the start naming its variable.
+func TestLoadMail(t *testing.T) {
+	if c, err := Load(nil, env(nil)); err != nil || c.SMTPURL != "" || c.MailWorkers != 4 {
+		t.Fatalf("defaults: %q, %d workers, %v", c.SMTPURL, c.MailWorkers, err)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(nil, env(map[string]string{"SPORTELLO_SMTP_URL": "smtps://protocollo@smtps.pec.example:465",
+		"SPORTELLO_SMTP_PASSWORD_FILE": pw, "SPORTELLO_MAIL_FROM": "Comune di Roma <protocollo@pec.comune.example>"}))
+	if err != nil || c.SMTPPassword != "s3cret" || c.MailFromAddress().Address != "protocollo@pec.comune.example" ||
+		c.MailFromAddress().Name != "Comune di Roma" {
+		t.Fatalf("mail settings %+v, %v", c.MailFromAddress(), err)
+	}
+	for _, bad := range []map[string]string{
+		{"SPORTELLO_SMTP_URL": "http://relay.example", "SPORTELLO_MAIL_FROM": "a@b.example"},
+		{"SPORTELLO_SMTP_URL": "smtp://relay.example:587"},
+		{"SPORTELLO_MAIL_FROM": "not an address"},
+		{"SPORTELLO_MAIL_WORKERS": "-1"},
+	} {
+		_, err := Load(nil, env(bad))
+		var named bool
+		for k := range bad {
+			named = named || err != nil && strings.Contains(err.Error(), k)
+		}
+		if !named {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
