@@ -134,3 +134,53 @@ func TestDispatchRecipientTransitions(t *testing.T) {
 		}
 	})
 }
+
+// TestDispatchWebhookEvent: a change of a recipient of a dispatch of a case's registration is
+// a case.dispatch event in the outbox of the case's portal, in the change's transaction.
+func TestDispatchWebhookEvent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url).withCatalogue(t)
+		ctx := t.Context()
+		if err := f.db.SetWebhook(ctx, domain.Webhook{ClientID: "portal", URL: "https://portal.example/hook", Secret: "s", CreatedAt: testNow}, domain.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		c, r, dossier := newCase("cila", "12345678903", "2026-12-28")
+		if err := f.db.CreateCase(ctx, c, r, dossier, domain.Write{Actor: "portal", At: testNow}); err != nil {
+			t.Fatal(err)
+		}
+		other := f.register(t, newRegistration(func(r *domain.Registration) { r.Direction = domain.Outgoing }))
+		for _, reg := range []*domain.Registration{r, other} {
+			d := newDispatch(reg)
+			if err := f.db.CreateDispatch(ctx, d, domain.Write{}); err != nil {
+				t.Fatal(err)
+			}
+			err := f.db.UpdateDispatchRecipient(ctx, d.ID, 2, func(d *domain.Dispatch, rc *domain.DispatchRecipient) (domain.RecipientChange, error) {
+				rc.State = domain.DispatchDelivered
+				return domain.RecipientChange{Changed: true, Event: &domain.DispatchEvent{ID: d.ID, Address: rc.Address,
+					State: rc.State, Receipt: domain.PECAvvenutaConsegna}}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		due, err := f.db.DueWebhookEvents(ctx, testNow.Add(time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dispatchEvents []domain.WebhookEvent
+		for _, e := range due {
+			if e.Kind == domain.EventCaseDispatch {
+				dispatchEvents = append(dispatchEvents, e)
+			}
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM webhook_events WHERE kind = 'case.dispatch'`); n != 1 || len(dispatchEvents) > 1 {
+			t.Fatalf("%d case.dispatch events, want 1 (only the case's registration has a portal)", n)
+		}
+		if len(dispatchEvents) == 1 {
+			p := string(dispatchEvents[0].Payload)
+			if !strings.Contains(p, `"state":"delivered"`) || !strings.Contains(p, `"receipt":"avvenuta-consegna"`) || !strings.Contains(p, c.ID) {
+				t.Errorf("payload %s", p)
+			}
+		}
+	})
+}
