@@ -68,7 +68,6 @@ type Config struct {
 	MailWorkers  int    // SPORTELLO_MAIL_WORKERS: messages this process sends at once (0: none)
 
 	location *time.Location
-	mailFrom domain.MailAddress
 	anchors  signing.Anchors
 }
 
@@ -276,13 +275,9 @@ func (c *Config) validateMail() []error {
 	if c.MailWorkers < 0 {
 		errs = append(errs, errors.New("SPORTELLO_MAIL_WORKERS: must not be negative"))
 	}
-	c.mailFrom = domain.MailAddress{}
 	if c.MailFrom != "" {
-		a, err := mail.ParseAddress(c.MailFrom)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("SPORTELLO_MAIL_FROM: %w", err))
-		} else {
-			c.mailFrom = domain.MailAddress{Name: a.Name, Address: a.Address}
+		if _, err := c.MailFromAddress(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.SMTPURL == "" {
@@ -297,8 +292,14 @@ func (c *Config) validateMail() []error {
 	return errs
 }
 
-// MailFromAddress is the parsed MailFrom.
-func (c *Config) MailFromAddress() domain.MailAddress { return c.mailFrom }
+// MailFromAddress is MailFrom parsed.
+func (c *Config) MailFromAddress() (domain.MailAddress, error) {
+	a, err := mail.ParseAddress(c.MailFrom)
+	if err != nil {
+		return domain.MailAddress{}, fmt.Errorf("SPORTELLO_MAIL_FROM: %w", err)
+	}
+	return domain.MailAddress{Name: a.Name, Address: a.Address}, nil
+}
 
 // Anchors are the parsed TrustAnchors.
 func (c *Config) Anchors() signing.Anchors { return c.anchors }

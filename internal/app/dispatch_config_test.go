@@ -19,9 +19,9 @@ func TestLoadMail(t *testing.T) {
 	}
 	c, err := Load(nil, env(map[string]string{"SPORTELLO_SMTP_URL": "smtps://protocollo@smtps.pec.example:465",
 		"SPORTELLO_SMTP_PASSWORD_FILE": pw, "SPORTELLO_MAIL_FROM": "Comune di Roma <protocollo@pec.comune.example>"}))
-	if err != nil || c.SMTPPassword != "s3cret" || c.MailFromAddress().Address != "protocollo@pec.comune.example" ||
-		c.MailFromAddress().Name != "Comune di Roma" {
-		t.Fatalf("mail settings %+v, %v", c.MailFromAddress(), err)
+	from, ferr := c.MailFromAddress()
+	if err != nil || ferr != nil || c.SMTPPassword != "s3cret" || from.Address != "protocollo@pec.comune.example" || from.Name != "Comune di Roma" {
+		t.Fatalf("mail settings %+v, %v, %v", from, err, ferr)
 	}
 	for _, bad := range []map[string]string{
 		{"SPORTELLO_SMTP_URL": "http://relay.example", "SPORTELLO_MAIL_FROM": "a@b.example"},
