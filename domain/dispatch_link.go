@@ -37,7 +37,8 @@ type DispatchTarget struct {
 // LinkMailReceipt links a message read from a mailbox to the dispatch recipient it answers,
 // and reports whether it found one. A PEC receipt (msg.PEC of any kind but posta-certificata)
 // is matched by the Message-ID its daticert.xml names (msgid), which is the one the dispatch
-// gave the recipient's message. A protocol message of the recipient AOO (ConfermaRicezione,
+// gave the recipient's message, and a delivery receipt (avvenuta-consegna, errore-consegna)
+// also by the address it names (consegna). A protocol message of the recipient AOO (ConfermaRicezione,
 // NotificaEccezione, AggiornamentoConferma: an XML attachment that ReadProtocolMessage reads,
 // also inside a PEC envelope) is matched by its In-Reply-To or References headers, or else by
 // the registration of this AOO it names and its sender's address. The message is stored
@@ -55,15 +56,13 @@ func (s *Service) LinkMailReceipt(ctx context.Context, msg *MailMessage, raw []b
 	}
 	sum := sha256.Sum256(raw)
 	rx.SHA256, rx.Size = hex.EncodeToString(sum[:]), int64(len(raw))
-	stored := false
+	if _, _, err := s.Blobs.Put(ctx, bytes.NewReader(raw)); err != nil {
+		return false, fmt.Errorf("store receipt: %w", err)
+	}
 	for _, t := range targets {
-		if !stored {
-			if _, _, err := s.Blobs.Put(ctx, bytes.NewReader(raw)); err != nil {
-				return false, fmt.Errorf("store receipt: %w", err)
-			}
-			stored = true
-		}
-		if err := s.linkReceipt(ctx, t, rx, proto); err != nil && !errors.Is(err, errLinked) {
+		// A receipt linked already, or by a concurrent reader of the same message (the
+		// database's unique key), is linked: once.
+		if err := s.linkReceipt(ctx, t, rx, proto); err != nil && !errors.Is(err, errLinked) && !IsCode(err, ECConflict) {
 			return false, err
 		}
 	}
@@ -83,6 +82,10 @@ func (s *Service) receiptTargets(ctx context.Context, msg *MailMessage, raw []by
 			return rx, nil, nil, nil
 		}
 		targets, err := s.Store.DispatchTargetsByMessageID(ctx, []string{id})
+		if err != nil || pec.Delivery == "" {
+			return rx, targets, nil, err
+		}
+		targets, err = s.deliveredTo(ctx, targets, pec.Delivery)
 		return rx, targets, nil, err
 	}
 	inner, innerRaw := msg, raw
@@ -105,6 +108,22 @@ func (s *Service) receiptTargets(ctx context.Context, msg *MailMessage, raw []by
 	}
 	targets, err := s.targetsByIdentifier(ctx, pm, senderOf(msg, inner))
 	return rx, targets, &pm, err
+}
+
+// deliveredTo keeps the targets whose address is the one a delivery receipt is about
+// (consegna): each message has one recipient, and a receipt about another address is not its.
+func (s *Service) deliveredTo(ctx context.Context, targets []DispatchTarget, address string) ([]DispatchTarget, error) {
+	var out []DispatchTarget
+	for _, t := range targets {
+		d, err := s.Store.Dispatch(ctx, t.Dispatch)
+		if err != nil {
+			return nil, err
+		}
+		if rc, ok := d.recipient(t.N); ok && strings.EqualFold(rc.Address, address) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // orNow is t, or now when t is zero.

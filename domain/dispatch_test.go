@@ -210,6 +210,11 @@ func TestLinkMailReceipt(t *testing.T) {
 				t.Fatalf("%s: %v, %v", step.kind, linked, err)
 			}
 		}
+		misdelivered, raw := receipt(domain.PECErroreConsegna, 1)
+		misdelivered.PEC.Delivery = "anna@pec.example"
+		if linked, err := s.LinkMailReceipt(ctx, misdelivered, raw); linked || err != nil {
+			t.Errorf("a delivery receipt about another address: %v, %v", linked, err)
+		}
 		other := &domain.MailMessage{PEC: &domain.PECEnvelope{Kind: domain.PECAccettazione, MsgID: "<someone.else@example.org>"}}
 		if linked, err := s.LinkMailReceipt(ctx, other, []byte("x")); linked || err != nil {
 			t.Errorf("a receipt of another message: %v, %v", linked, err)
