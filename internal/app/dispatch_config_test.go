@@ -1,6 +1,8 @@
 package app
 
 import (
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,5 +39,22 @@ func TestLoadMail(t *testing.T) {
 		if !named {
 			t.Errorf("%v: %v", bad, err)
 		}
+	}
+}
+
+// TestMailPartsRequired: a relay configured in a build without the mail packages stops the
+// start, naming the setting, rather than accepting dispatches it cannot send.
+func TestMailPartsRequired(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load([]string{"--addr", "127.0.0.1:0", "--data", dir}, env(map[string]string{
+		"SPORTELLO_SMTP_URL": "smtp://127.0.0.1:2525", "SPORTELLO_MAIL_FROM": "protocollo@pec.comune.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	err = m.Run(t.Context())
+	m.Close()
+	if err == nil || !strings.Contains(err.Error(), "SPORTELLO_SMTP_URL") {
+		t.Fatalf("start without mail parts: %v", err)
 	}
 }

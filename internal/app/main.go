@@ -41,6 +41,11 @@ type Main struct {
 	// TextRetryPolicy overrides River's backoff between text extraction attempts (tests); nil
 	// means River's default, exponential from one second.
 	TextRetryPolicy river.ClientRetryPolicy
+	// Mail are the mail packages dispatches use (see MailParts).
+	Mail MailParts
+	// MailRetryPolicy overrides River's backoff between attempts to send a dispatch's message
+	// (tests); nil means River's default.
+	MailRetryPolicy river.ClientRetryPolicy
 	// DisposalSweepEvery is how often content left by interrupted disposals is looked for;
 	// zero means DefaultDisposalSweepEvery. The sweep also runs once at start.
 	DisposalSweepEvery time.Duration
@@ -61,6 +66,7 @@ type Main struct {
 	search    *searching
 	journals  *journaling
 	texts     *textJobs
+	dispatch  *dispatchJobs
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
@@ -141,6 +147,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openTexts(); err != nil {
 		return err
 	}
+	if err := m.openDispatch(); err != nil {
+		return err
+	}
 	aoo, err := m.Service.AOO(ctx)
 	if err != nil {
 		return fmt.Errorf("read AOO: %w", err)
@@ -186,6 +195,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.search.start()
 	m.journals.start()
 	if err := m.texts.start(); err != nil {
+		return err
+	}
+	if err := m.dispatch.start(); err != nil {
 		return err
 	}
 	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
@@ -242,6 +254,9 @@ func (m *Main) Close() error {
 	}
 	m.journals.stopBackground()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.dispatch.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
 	m.disposals.stopBackground()
