@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The services in this file use the ports DispatchStore and RegistrationStore (ports.go).
+// The services in this file use the port DispatchStore (ports.go).
 
 // Dispatch is the sending of an outgoing registration by PEC or e-mail to some of its
 // recipients (art. 55 DPR 445/2000; AgID guidelines, Allegato 6): one message per recipient,

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// The services in this file use the port DispatchStore (ports.go).
+// The services in this file use the ports DispatchStore, InstallationStore and RegistrationStore (ports.go).
 
 // RecipientChange is what a change of a dispatch recipient stores beside the recipient itself.
 type RecipientChange struct {

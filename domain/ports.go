@@ -72,7 +72,7 @@ type DirectoryStore interface {
 }
 
 // InstallationStore is the installation itself: the database answering and the AOO it was set up
-// for. Used by admin.go, segnatura.go and the readiness probe (internal/app).
+// for. Used by admin.go, dispatch_link.go, segnatura.go and the readiness probe (internal/app).
 type InstallationStore interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -128,8 +128,8 @@ type ClientStore interface {
 	RecordKeyUse(ctx context.Context, id string, at, since time.Time) error
 }
 
-// RegistrationStore keeps the protocol register's entries. Used by cases.go, disposal_plan.go,
-// documents.go, filing.go and registrations.go.
+// RegistrationStore keeps the protocol register's entries. Used by cases.go, dispatch_link.go,
+// dispatch_send.go, disposal_plan.go, documents.go, filing.go and registrations.go.
 type RegistrationStore interface {
 	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
 	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events
