@@ -84,6 +84,10 @@ var accessPolicy = []accessRow{
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers"},
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals"},
 	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals/:date"},
+	{codes{200, 200, 200, 403, 403, 403, 422, 200, 401}, "GET /v1/registers/:code/emergencies"},
+	{codes{201, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers/:code/emergencies"},
+	{codes{200, 200, 200, 403, 403, 403, 422, 200, 401}, "GET /v1/registers/:code/emergencies/:id"},
+	{codes{403, 201, 201, 403, 403, 403, 422, 201, 401}, "POST /v1/registers/:code/emergencies/:id/entries"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes/:code"},
@@ -204,6 +208,16 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: "/v1/registers/PG/journals"}
 	case "GET /v1/registers/:code/journals/:date":
 		return accessRequest{path: "/v1/registers/PG/journals/2020-01-02"}
+	case "GET /v1/registers/:code/emergencies":
+		return accessRequest{path: "/v1/registers/PG/emergencies"}
+	case "POST /v1/registers/:code/emergencies":
+		return jsonRequest("/v1/registers/PG/emergencies", newOutageBody())
+	case "GET /v1/registers/:code/emergencies/:id":
+		return accessRequest{path: "/v1/registers/PG/emergencies/" + fx.outage(t).ID}
+	case "POST /v1/registers/:code/emergencies/:id/entries":
+		o := fx.outage(t)
+		return jsonRequest("/v1/registers/PG/emergencies/"+o.ID+"/entries",
+			map[string]any{"entries": []any{emergencyEntry(1, o.Start.Format(time.DateOnly))}})
 	case "POST /v1/classes":
 		return jsonRequest(path, map[string]any{"code": "XV", "title": "Gemellaggi"})
 	case "GET /v1/classes/:code":

@@ -29,6 +29,10 @@ func toRegistration(r *domain.Registration) Registration {
 		sr := SenderReference(*r.SenderReference)
 		out.SenderReference = &sr
 	}
+	if r.Emergency != nil {
+		e := Emergency(*r.Emergency)
+		out.Emergency = &e
+	}
 	for _, a := range r.Attachments {
 		out.Attachments = append(out.Attachments, toSignedFile(a, r.Signatures))
 	}

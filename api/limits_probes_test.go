@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -80,7 +82,47 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	l.multipart("api.DocumentMetadata.class", "/v1/documents", "class", document, "class", nil, pdf)
 	l.multipart("api.DocumentMetadata.offices[]", "/v1/documents", "offices[0]", document, "offices", inArray, pdf)
 	l.fileParts()
+	l.emergency()
 	return l
+}
+
+// emergency probes the entries of the emergency register, loaded in JSON and with a file: an
+// outage of PG in 2020, and entries whose emergency numbers never repeat (a number loaded
+// twice is 409, not a refusal of the value probed).
+func (l *limitProbes) emergency() {
+	var o api.Outage
+	start := time.Date(2020, 6, 1, 8, 0, 0, 0, time.UTC)
+	newClient(l.t, l.s).json("POST", "/v1/registers/PG/emergencies", l.staff, map[string]any{"cause": "Guasto",
+		"start": start, "end": start.Add(8 * time.Hour), "authorization": "Autorizzazione n. 1"}).decode(l.t, http.StatusCreated, &o)
+	var number atomic.Int64
+	entry := func() map[string]any {
+		m := apptest.Incoming("Voce del registro di emergenza")
+		m["emergency_number"], m["emergency_date"] = number.Add(1), "2020-06-01"
+		return m
+	}
+	path := "/v1/registers/PG/emergencies/" + o.ID + "/entries"
+	l.json("api.EmergencyLoad.entries", "POST", path, "entries", map[string]any{}, "entries", nil)
+	p := l.probes["api.EmergencyLoad.entries"]
+	p.item = entry()
+	l.probes["api.EmergencyLoad.entries"] = p
+	for _, f := range []string{"emergency_number", "direction", "channel", "subject", "correspondents", "class"} {
+		l.json("api.EmergencyEntry."+f, "POST", path, "entries[0]."+f, map[string]any{}, "entries", func(v any) any {
+			e := entry()
+			e[f] = v
+			return []any{e}
+		})
+	}
+	p = l.probes["api.EmergencyEntry.correspondents"]
+	p.item = apptest.Incoming("")["correspondents"].([]map[string]any)[0]
+	l.probes["api.EmergencyEntry.correspondents"] = p
+	l.json("api.EmergencyEntry.offices[]", "POST", path, "entries[0].offices[0]", map[string]any{}, "entries", func(v any) any {
+		e := entry()
+		e["offices"] = []any{v}
+		return []any{e}
+	})
+	pdf := []apptest.Part{{Name: "document", Filename: "prova.pdf", Content: apptest.PDF("prova")}}
+	l.multipart("api.EmergencyMetadata.number", "/v1/registrations", "emergency.number", apptest.Incoming("Voce con file"),
+		"emergency", func(v any) any { return map[string]any{"outage": o.ID, "number": v, "date": "2020-06-01"} }, pdf)
 }
 
 // fileParts probes how many times a file part may repeat (maxItems of the multipart body).

@@ -26,6 +26,9 @@ func renderReceipt(aoo domain.AOO, loc *time.Location, rc Receipt, js []byte) ([
 		CheckpointRoot: base64.StdEncoding.EncodeToString(rc.Checkpoint.RootHash), CheckpointTime: rc.Checkpoint.Time,
 		SealFingerprint: certFingerprint(rc.SealingCertificate), JSON: js,
 	}
+	if e := r.Emergency; e != nil {
+		c.Emergency = fmt.Sprintf("n. %d del %s (interruzione %s)", e.Number, e.Date, e.Register)
+	}
 	for _, k := range r.Correspondents {
 		c.Correspondents = append(c.Correspondents, signing.ReceiptCorrespondent{Role: k.Role, Name: k.Name})
 	}

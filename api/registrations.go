@@ -12,7 +12,7 @@ import (
 // createRegistration registers a document in a protocol register.
 //
 //	@Summary		Register a document (registrazione di protocollo)
-//	@Description	Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+//	@Description	Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
 //	@Tags			registrations
 //	@Accept			multipart/form-data
 //	@Produce		json
@@ -64,6 +64,9 @@ func (up upload) registration() domain.NewRegistration {
 	if m.SenderReference != nil {
 		sr := domain.SenderReference(*m.SenderReference)
 		in.SenderReference = &sr
+	}
+	if e := m.Emergency; e != nil {
+		in.Emergency = &domain.Emergency{Register: e.Outage, Number: e.Number, Date: e.Date}
 	}
 	return in
 }

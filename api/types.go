@@ -21,6 +21,24 @@ type RegistrationMetadata struct {
 	Confidential           bool             `json:"confidential,omitempty"`                                                // riservato: visible only to its offices and records officers
 	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"`     // descriptions of the attachment parts, by index
 	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                                   // an unregistered document whose content is the primary document, instead of a document part
+	// Emergency, for an entry of the emergency register loaded with its file (art. 63): the
+	// outage it was written during, its emergency number and date.
+	Emergency *EmergencyMetadata `json:"emergency,omitempty"`
+}
+
+// EmergencyMetadata names the entry of the emergency register a registration loads.
+type EmergencyMetadata struct {
+	Outage string `json:"outage" format:"uuid"`                    // the outage (GET /v1/registers/{code}/emergencies)
+	Number int64  `json:"number" example:"12" minimum:"1"`         // the emergency number
+	Date   string `json:"date" format:"date" example:"2026-11-30"` // the emergency date, within the outage
+}
+
+// Emergency is the entry of the emergency register a registration was loaded from (art. 63):
+// fixed once registered.
+type Emergency struct {
+	Register string `json:"register" format:"uuid"`                  // the outage: the emergency register the entry was written on
+	Number   int64  `json:"number" example:"12"`                     // the emergency number
+	Date     string `json:"date" format:"date" example:"2026-11-30"` // the emergency date
 }
 
 // Correspondent is a sender (mittente) or recipient (destinatario).
@@ -87,6 +105,7 @@ type Registration struct {
 	RegisteredAt    time.Time        `json:"registered_at" format:"date-time"`
 	Date            string           `json:"date" format:"date" example:"2026-11-28"`                  // protocol date in Europe/Rome
 	ReceivedOn      string           `json:"received_on,omitempty" format:"date" example:"2026-11-27"` // the date a paper document reached the office, when before the protocol date
+	Emergency       *Emergency       `json:"emergency,omitempty"`                                      // set on a registration loaded from the emergency register
 	Direction       string           `json:"direction" enums:"incoming,outgoing,internal"`
 	Channel         string           `json:"channel" enums:"web,pec,email,counter,paper,post,api"`
 	Subject         string           `json:"subject"`

@@ -29,6 +29,7 @@ type Store interface {
 	IdempotencyStore
 	DirectoryStore
 	DispatchStore
+	EmergencyStore
 }
 
 // DispatchStore keeps the dispatches of outgoing registrations and their receipts. Used by
@@ -55,6 +56,28 @@ type DispatchStore interface {
 	// (wrapped) and nothing is written. Returns ECNotFound, ECConflict if the recipient has a
 	// receipt with the same SHA-256 already.
 	UpdateDispatchRecipient(ctx context.Context, id string, n int, change func(*Dispatch, *DispatchRecipient) (RecipientChange, error)) error
+}
+
+// EmergencyStore keeps the outages of the registers and loads the entries of the emergency
+// register (art. 63). Used by emergency.go.
+type EmergencyStore interface {
+	// CreateOutage stores o with w. Returns ECConflict when o overlaps another outage of the
+	// same register (checked in the transaction, so two racing outages cannot both be stored)
+	// or w's idempotency key was taken meanwhile, ECNotFound for an unknown register.
+	CreateOutage(ctx context.Context, o *Outage, w Write) error
+	// Outage returns one outage with its EntryCount (ECNotFound); Outages those of a register,
+	// oldest first.
+	Outage(ctx context.Context, id string) (*Outage, error)
+	Outages(ctx context.Context, register string) ([]Outage, error)
+	// EmergencyEntries returns the registrations loaded from outage's entries with the given
+	// emergency numbers (every one when numbers is nil), in emergency-number order.
+	EmergencyEntries(ctx context.Context, outage string, numbers []int64) ([]*Registration, error)
+	// CreateRegistrations numbers and stores rs, all of one register and year, in one
+	// transaction and in the order given, as CreateRegistration stores one: they take
+	// consecutive numbers. w's audit events and idempotency record are stored with them. Any
+	// failure rolls everything back. Returns ECNotFound for an unknown register, ECConflict for
+	// an emergency number already loaded from the same outage or a taken idempotency key.
+	CreateRegistrations(ctx context.Context, rs []*Registration, w Write) error
 }
 
 // DirectoryStore keeps the IPA directory: the administrations and AOOs lists an admin loads.

@@ -110,7 +110,10 @@ type Registration struct {
 	Date         string    `json:"date"`
 	// ReceivedOn is the date a paper document reached the office, when it differs from the
 	// protocol date (art. 53): never after Date, "" when not stated.
-	ReceivedOn      string           `json:"received_on,omitempty"`
+	ReceivedOn string `json:"received_on,omitempty"`
+	// Emergency is set on a registration loaded from the emergency register (art. 63, E1): the
+	// outage, the entry's emergency number and date. Fixed once registered.
+	Emergency       *Emergency       `json:"emergency,omitempty"`
 	Direction       Direction        `json:"direction"`
 	Channel         Channel          `json:"channel"`
 	Subject         string           `json:"subject"`
@@ -158,7 +161,7 @@ func newRegistration(p Principal, in NewRegistration, at time.Time, loc *time.Lo
 	r := &Registration{
 		ID: NewID(), Register: in.Register, Direction: in.Direction, Channel: in.Channel,
 		Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
-		ReceivedOn: in.ReceivedOn, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
+		ReceivedOn: in.ReceivedOn, Emergency: in.Emergency, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
 		Dossiers: []string{}, Confidential: in.Confidential, Status: StatusActive, CreatedBy: p.ID,
 	}
 	if r.Register == "" {
@@ -202,7 +205,7 @@ func (r *Registration) AssignNumber(aoo AOO, number int64) {
 // ImmutableFields lists the JSON fields that registration fixes forever (M1).
 var ImmutableFields = []string{
 	"id", "register", "year", "number", "number_formatted", "identifier", "registered_at", "date",
-	"received_on", "direction", "channel", "subject", "correspondents", "sender_reference", "document",
+	"received_on", "emergency", "direction", "channel", "subject", "correspondents", "sender_reference", "document",
 	"attachments", "confidential", "status", "annulment", "created_by", "position",
 }
 

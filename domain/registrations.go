@@ -22,7 +22,11 @@ type NewRegistration struct {
 	SenderReference *SenderReference
 	// ReceivedOn is the date the document reached the office, YYYY-MM-DD, if before the
 	// protocol date; optional.
-	ReceivedOn   string
+	ReceivedOn string
+	// Emergency, when set, is the entry of the emergency register this registration loads
+	// (LoadEmergencyEntries, or Register with it): its outage must be of the same register
+	// and its date within the outage.
+	Emergency    *Emergency
 	Class        string
 	Offices      []string
 	Confidential bool
@@ -70,6 +74,9 @@ func (in *NewRegistration) Validate() error {
 	}
 	if in.ReceivedOn != "" && !ValidDate(in.ReceivedOn) {
 		v.Add("received_on", "must be a date YYYY-MM-DD")
+	}
+	if in.Emergency != nil {
+		validateEmergency(&v, "emergency", in.Emergency)
 	}
 	if in.Class != "" && !ValidClass(in.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
@@ -145,6 +152,11 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 	return idempotent(ctx, s, p, idem, KindRegistration, s.Store.RegistrationByID, func() (*Registration, error) {
 		if err := s.checkOffices(ctx, in.Offices); err != nil {
 			return nil, err
+		}
+		if in.Emergency != nil {
+			if err := s.checkEmergency(ctx, "emergency", in); err != nil {
+				return nil, err
+			}
 		}
 		var doc *Document
 		if in.DocumentID != "" {

@@ -49,7 +49,9 @@ type Document struct {
 //	 "timezone": loc's name, "v": 1}
 //
 // Version 2 adds "received_on" to a registration that has one (the date a paper document
-// reached the office); a day without any is written as version 1.
+// reached the office); a day without any is written as version 1. Version 3 adds "emergency":
+// {"date","number","register"} to a registration loaded from the emergency register (art. 63:
+// its emergency date and number and the outage), whether or not the day has a received_on.
 //
 // A registration counts as annulled only if it was annulled before the day ended in loc.
 func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registration) (Document, error) {
@@ -86,7 +88,13 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 			"registered_at": r.RegisteredAt.UTC().Format(timeFormat), "status": status, "subject": r.Subject,
 		}
 		if r.ReceivedOn != "" {
-			item["received_on"], version = r.ReceivedOn, 2
+			item["received_on"] = r.ReceivedOn
+			version = max(version, 2)
+		}
+		if em := r.Emergency; em != nil {
+			item["emergency"] = map[string]any{"date": em.Date, "number": em.Number, "register": em.Register}
+			e.Emergency = fmt.Sprintf("%d del %s", em.Number, em.Date)
+			version = 3
 		}
 		items = append(items, item)
 		entries = append(entries, e)

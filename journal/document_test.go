@@ -71,3 +71,25 @@ func TestBuildReceivedOn(t *testing.T) {
 		t.Fatalf("journal with received_on: %s", js)
 	}
 }
+
+// TestBuildEmergency: a registration loaded from the emergency register is in the journal with
+// its emergency number, date and outage, in the JSON (version 3) and in the PDF's content.
+func TestBuildEmergency(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	r := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: 1, Identifier: "id-1",
+		RegisteredAt: time.Date(2026, 11, 20, 10, 0, 0, 0, rome), Direction: domain.Incoming, Subject: "Oggetto",
+		Document: domain.File{SHA256: strings.Repeat("ab", 32)}, ReceivedOn: "2026-11-18",
+		Emergency: &domain.Emergency{Register: "outage-1", Number: 12, Date: "2026-11-19"}}
+	d, err := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(d.JSON)
+	if !strings.Contains(js, `"document":"`+strings.Repeat("ab", 32)+`","emergency":{"date":"2026-11-19","number":12,"register":"outage-1"},"identifier":"id-1"`) ||
+		!strings.HasSuffix(js, `"v":3}`) {
+		t.Fatalf("journal with an emergency entry: %s", js)
+	}
+	if got := d.Content.Entries[0].Emergency; got != "12 del 2026-11-19" {
+		t.Errorf("PDF entry shows emergency %q", got)
+	}
+}

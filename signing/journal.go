@@ -40,6 +40,9 @@ type JournalEntry struct {
 	Subject        string
 	Correspondents []string
 	DocumentSHA256 string
+	// Emergency is the emergency number and date of a registration loaded from the emergency
+	// register ("12 del 2026-11-30"), "" for any other.
+	Emergency string
 	// Annulment is nil unless the registration was annulled that day.
 	Annulment *JournalAnnulment
 }
@@ -124,6 +127,9 @@ func (w *receiptWriter) entry(e JournalEntry, loc *time.Location) {
 	w.p.MultiCell(0, 5, w.tr(head), "T", "L", false)
 	w.small("Oggetto", e.Subject)
 	w.small("Corrispondenti", strings.Join(e.Correspondents, "; "))
+	if e.Emergency != "" {
+		w.small("Registro di emergenza", "n. "+e.Emergency)
+	}
 	w.p.SetFont("Courier", "", 8)
 	w.p.MultiCell(0, 4, w.tr("SHA-256 "+e.DocumentSHA256), "", "L", false)
 	if a := e.Annulment; a != nil {

@@ -27,8 +27,11 @@ type ReceiptContent struct {
 	RegisteredAt time.Time
 	// Location is where the protocol date is reckoned (Europe/Rome); the time is shown there
 	// and in UTC.
-	Location       *time.Location
-	Direction      string
+	Location  *time.Location
+	Direction string
+	// Emergency is the emergency register entry a registration was loaded from (art. 63),
+	// as printed: "n. 12 del 2026-11-30 (interruzione …)"; "" for any other registration.
+	Emergency      string
 	Subject        string
 	Correspondents []ReceiptCorrespondent
 	Document       ReceiptFile
@@ -85,6 +88,9 @@ func RenderReceipt(c ReceiptContent) ([]byte, error) {
 	w.field("Data e ora", c.RegisteredAt.In(loc).Format("02/01/2006 15:04:05 MST")+" ("+loc.String()+")")
 	w.field("Data e ora (UTC)", c.RegisteredAt.UTC().Format("02/01/2006 15:04:05.000000")+" UTC")
 	w.field("Verso", direction(c.Direction))
+	if c.Emergency != "" {
+		w.field("Registro di emergenza", c.Emergency)
+	}
 	w.field("Oggetto", c.Subject)
 	for _, k := range c.Correspondents {
 		w.field(role(k.Role), k.Name)

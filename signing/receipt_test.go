@@ -2,7 +2,10 @@ package signing
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,4 +75,46 @@ func BenchmarkReceiptPDF(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestReceiptShowsEmergency: the receipt of a registration loaded from the emergency register
+// prints its emergency entry; any other receipt has no such line (E1).
+func TestReceiptShowsEmergency(t *testing.T) {
+	c := testReceiptContent()
+	plain, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Emergency = "n. 12 del 2026-11-30 (interruzione 0193)"
+	withEntry, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfStreams(t, withEntry); !strings.Contains(text, "Registro di emergenza") || !strings.Contains(text, "n. 12 del 2026-11-30") {
+		t.Fatal("the receipt does not show the emergency entry")
+	}
+	if strings.Contains(pdfStreams(t, plain), "Registro di emergenza") {
+		t.Fatal("a receipt without emergency entry shows one")
+	}
+}
+
+// pdfStreams returns the inflated content of every Flate stream of a PDF, concatenated.
+func pdfStreams(t *testing.T, pdf []byte) string {
+	t.Helper()
+	var out strings.Builder
+	for rest := pdf; ; {
+		_, after, ok := bytes.Cut(rest, []byte("stream\n"))
+		if !ok {
+			break
+		}
+		body, next, _ := bytes.Cut(after, []byte("endstream"))
+		rest = next
+		r, err := zlib.NewReader(bytes.NewReader(body))
+		if err != nil {
+			continue // not a Flate stream
+		}
+		b, _ := io.ReadAll(r)
+		out.Write(b)
+	}
+	return out.String()
 }

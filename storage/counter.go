@@ -275,10 +275,12 @@ func numberedSelect(number string, cols []regColumn, other func(regColumn) (stri
 
 // registrationError maps the errors of numbering and inserting r.
 func registrationError(err error, r *domain.Registration) error {
-	kind, table, _ := classify(err)
+	kind, table, msg := classify(err)
 	switch {
 	case err == nil:
 		return nil
+	case kind == uniqueViolation && strings.Contains(msg, "emergency_number") && r.Emergency != nil:
+		return conflict(err, "emergency number %d of outage %s is already loaded", r.Emergency.Number, r.Emergency.Register)
 	case kind == foreignKeyViolation && (table == "register_counters" || table == ""):
 		return domain.Errorf(domain.ECNotFound, "register %s not found", r.Register)
 	case kind == uniqueViolation || kind == guardViolation:

@@ -29,6 +29,12 @@ var registrationTable = []regColumn{
 		dest: func(s *regScan) any { return &s.r.Date }},
 	{name: "received_on", value: func(_ *DB, r *domain.Registration, _ encoded) any { return nullIfEmpty(r.ReceivedOn) },
 		dest: func(s *regScan) any { return nullText{&s.r.ReceivedOn} }},
+	{name: "emergency_outage", value: emergencyValue(func(e *domain.Emergency) any { return e.Register }),
+		dest: func(s *regScan) any { return &s.emergencyOutage }},
+	{name: "emergency_number", cast: "bigint", value: emergencyValue(func(e *domain.Emergency) any { return e.Number }),
+		dest: func(s *regScan) any { return &s.emergencyNumber }},
+	{name: "emergency_date", value: emergencyValue(func(e *domain.Emergency) any { return e.Date }),
+		dest: func(s *regScan) any { return &s.emergencyDate }},
 	{name: "direction", value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Direction) },
 		dest: func(s *regScan) any { return &s.r.Direction }},
 	{name: "channel", value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Channel) },
@@ -120,6 +126,8 @@ type regScan struct {
 	disposal                                                 domain.DisposalRef
 	disposalID, disposalAuth                                 sql.NullString
 	disposed                                                 bool
+	emergencyOutage, emergencyDate                           sql.NullString
+	emergencyNumber                                          sql.NullInt64
 }
 
 // columnNames lists the names of cols, comma-separated, each after prefix.
@@ -192,6 +200,17 @@ func annulmentValue(field func(*domain.Annulment) string) func(*DB, *domain.Regi
 			return nil
 		}
 		return field(r.Annulment)
+	}
+}
+
+// emergencyValue binds a field of a registration's emergency entry, NULL for a registration
+// that is not one.
+func emergencyValue(field func(*domain.Emergency) any) func(*DB, *domain.Registration, encoded) any {
+	return func(_ *DB, r *domain.Registration, _ encoded) any {
+		if r.Emergency == nil {
+			return nil
+		}
+		return field(r.Emergency)
 	}
 }
 

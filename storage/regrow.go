@@ -76,6 +76,10 @@ func (s *regScan) registration() (*domain.Registration, error) {
 		a.Reason, a.Authorization = s.reason.String, s.authorization.String
 		r.Annulment = &a
 	}
+	if s.emergencyOutage.Valid {
+		r.Emergency = &domain.Emergency{Register: s.emergencyOutage.String, Number: s.emergencyNumber.Int64,
+			Date: s.emergencyDate.String}
+	}
 	if s.disposalID.Valid {
 		d := s.disposal
 		d.ID, d.Authorization = s.disposalID.String, s.disposalAuth.String

@@ -32,6 +32,9 @@ var parityExceptions = map[string]string{
 	"postgres only: documents: check on sha256 with '^[0-9a-f]{64}$'": "the same check as SQLite's length check and trigger documents_sha256_hex",
 	"postgres only: registrations: check on disposal_id, disposed_at": "added by version 5, after the table: SQLite enforces it in " +
 		"trigger registrations_disposal, as a CHECK cannot be added to an existing SQLite table without rebuilding it",
+	"postgres only: registrations: check on emergency_date, emergency_number, emergency_outage": "added by version 25, after " +
+		"the table: SQLite enforces it in trigger registrations_emergency_whole, as a CHECK cannot be added to an existing " +
+		"SQLite table without rebuilding it",
 	"postgres only: change_events: not null txid": "only PostgreSQL has concurrent writers whose positions commit out of order, " +
 		"and a transaction id to read the feed in commit order (storage/changes.go); SQLite has one writer and no such column",
 }

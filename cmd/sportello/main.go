@@ -1,7 +1,8 @@
 // Command sportello is the one Sportello binary: `sportello` or `sportello serve` runs the API,
 // `sportello migrate` applies database migrations, `sportello reindex` rebuilds the search
 // index, `sportello keys create|list|revoke` issues, lists and revokes API keys, `sportello
-// verify` checks receipts and checkpoints offline or audits the database.
+// verify` checks receipts and checkpoints offline or audits the database, `sportello import`
+// registers a folder or zip of documents listed in a manifest through a server's API.
 package main
 
 import (
@@ -35,6 +36,9 @@ commands:
                   and TSA certificates; --certificate FILE for a checkpoint)
   verify --data   audit the configured database against the transparency log
                   (--data first; configuration flags after it)
+  import SOURCE   register the documents of a folder or .zip with manifest.csv
+                  through a server's API, resumably (--server URL --token-file
+                  FILE [--concurrency N] [--check] [--report FILE]; docs/import.md)
   version         print the version
 
 Every flag can also be set as an environment variable: --database-url is
@@ -45,12 +49,26 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		code := 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "sportello:", err)
 		}
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
+
+// exitError is an error that sets the exit status of the process (1 for any other error).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cmd := "serve"
@@ -68,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return keys(ctx, args, getenv, stdout)
 	case "verify":
 		return verifyCmd(ctx, args, getenv, stdout)
+	case "import":
+		return importCmd(ctx, args, stdout)
 	case "version":
 		_, err := fmt.Fprintln(stdout, app.Version())
 		return err

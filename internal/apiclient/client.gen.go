@@ -420,6 +420,60 @@ func (e ApiDueItemKind) Valid() bool {
 	}
 }
 
+// Defines values for ApiEmergencyEntryChannel.
+const (
+	ApiEmergencyEntryChannelApi     ApiEmergencyEntryChannel = "api"
+	ApiEmergencyEntryChannelCounter ApiEmergencyEntryChannel = "counter"
+	ApiEmergencyEntryChannelEmail   ApiEmergencyEntryChannel = "email"
+	ApiEmergencyEntryChannelPaper   ApiEmergencyEntryChannel = "paper"
+	ApiEmergencyEntryChannelPec     ApiEmergencyEntryChannel = "pec"
+	ApiEmergencyEntryChannelPost    ApiEmergencyEntryChannel = "post"
+	ApiEmergencyEntryChannelWeb     ApiEmergencyEntryChannel = "web"
+)
+
+// Valid indicates whether the value is a known member of the ApiEmergencyEntryChannel enum.
+func (e ApiEmergencyEntryChannel) Valid() bool {
+	switch e {
+	case ApiEmergencyEntryChannelApi:
+		return true
+	case ApiEmergencyEntryChannelCounter:
+		return true
+	case ApiEmergencyEntryChannelEmail:
+		return true
+	case ApiEmergencyEntryChannelPaper:
+		return true
+	case ApiEmergencyEntryChannelPec:
+		return true
+	case ApiEmergencyEntryChannelPost:
+		return true
+	case ApiEmergencyEntryChannelWeb:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiEmergencyEntryDirection.
+const (
+	ApiEmergencyEntryDirectionIncoming ApiEmergencyEntryDirection = "incoming"
+	ApiEmergencyEntryDirectionInternal ApiEmergencyEntryDirection = "internal"
+	ApiEmergencyEntryDirectionOutgoing ApiEmergencyEntryDirection = "outgoing"
+)
+
+// Valid indicates whether the value is a known member of the ApiEmergencyEntryDirection enum.
+func (e ApiEmergencyEntryDirection) Valid() bool {
+	switch e {
+	case ApiEmergencyEntryDirectionIncoming:
+		return true
+	case ApiEmergencyEntryDirectionInternal:
+		return true
+	case ApiEmergencyEntryDirectionOutgoing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiHealthStatus.
 const (
 	ApiHealthStatusDegraded    ApiHealthStatus = "degraded"
@@ -1834,6 +1888,95 @@ type ApiDueList struct {
 	Items []ApiDueItem `json:"items"`
 }
 
+// ApiEmergency defines model for api.Emergency.
+type ApiEmergency struct {
+	// Date the emergency date
+	//
+	// Example: 2026-11-30
+	Date openapi_types.Date `json:"date"`
+
+	// Number the emergency number
+	//
+	// Example: 12
+	Number int `json:"number"`
+
+	// Register the outage: the emergency register the entry was written on
+	Register openapi_types.UUID `json:"register"`
+}
+
+// ApiEmergencyEntry defines model for api.EmergencyEntry.
+type ApiEmergencyEntry struct {
+	// Channel default paper
+	Channel *ApiEmergencyEntryChannel `json:"channel,omitempty"`
+
+	// Class voce di titolario
+	//
+	// Example: VI.3
+	Class *string `json:"class,omitempty"`
+
+	// Confidential riservato
+	Confidential *bool `json:"confidential,omitempty"`
+
+	// Correspondents mittenti and destinatari
+	Correspondents []ApiCorrespondent `json:"correspondents"`
+
+	// Direction flow (tipologia di flusso)
+	Direction ApiEmergencyEntryDirection `json:"direction"`
+
+	// EmergencyDate the date on the emergency register, within the outage
+	//
+	// Example: 2026-11-30
+	EmergencyDate openapi_types.Date `json:"emergency_date"`
+
+	// EmergencyNumber the number on the emergency register
+	//
+	// Example: 12
+	EmergencyNumber int `json:"emergency_number"`
+
+	// Offices UOR codes the document is assigned to
+	//
+	// Example: ["TEC"]
+	Offices *[]string `json:"offices,omitempty"`
+
+	// ReceivedOn the date the paper document reached the office
+	//
+	// Example: 2026-11-30
+	ReceivedOn *openapi_types.Date `json:"received_on,omitempty"`
+
+	// SenderReference the sender's own protocol number and date
+	SenderReference *ApiSenderReference `json:"sender_reference,omitempty"`
+
+	// Subject oggetto
+	//
+	// Example: Richiesta di accesso agli atti
+	Subject string `json:"subject"`
+}
+
+// ApiEmergencyEntryChannel default paper
+type ApiEmergencyEntryChannel string
+
+// ApiEmergencyEntryDirection flow (tipologia di flusso)
+type ApiEmergencyEntryDirection string
+
+// ApiEmergencyLoad defines model for api.EmergencyLoad.
+type ApiEmergencyLoad struct {
+	Entries []ApiEmergencyEntry `json:"entries"`
+}
+
+// ApiEmergencyLoadResult defines model for api.EmergencyLoadResult.
+type ApiEmergencyLoadResult struct {
+	Items  []ApiRegistration  `json:"items"`
+	Outage openapi_types.UUID `json:"outage"`
+}
+
+// ApiEmergencyMetadata defines model for api.EmergencyMetadata.
+type ApiEmergencyMetadata struct {
+	// Date Example: 2026-11-30
+	Date   *openapi_types.Date `json:"date,omitempty"`
+	Number *int64              `json:"number,omitempty"`
+	Outage *openapi_types.UUID `json:"outage,omitempty"`
+}
+
 // ApiFacetCount defines model for api.FacetCount.
 type ApiFacetCount struct {
 	Count int    `json:"count"`
@@ -2146,6 +2289,25 @@ type ApiNewOffice struct {
 	Name string `json:"name"`
 }
 
+// ApiNewOutage defines model for api.NewOutage.
+type ApiNewOutage struct {
+	// Authorization the act authorising the emergency register
+	//
+	// Example: Autorizzazione del responsabile n. 3 del 2026-11-30
+	Authorization string `json:"authorization"`
+
+	// Cause why the protocol system could not be used
+	//
+	// Example: Interruzione della linea dati
+	Cause string `json:"cause"`
+
+	// End when it ended: after start, in the past
+	End time.Time `json:"end"`
+
+	// Start when the outage began (RFC 3339)
+	Start time.Time `json:"start"`
+}
+
 // ApiNewProcedure defines model for api.NewProcedure.
 type ApiNewProcedure struct {
 	Audience ApiNewProcedureAudience `json:"audience"`
@@ -2220,6 +2382,34 @@ type ApiOffice struct {
 // ApiOfficeList defines model for api.OfficeList.
 type ApiOfficeList struct {
 	Items []ApiOffice `json:"items"`
+}
+
+// ApiOutage defines model for api.Outage.
+type ApiOutage struct {
+	Authorization string    `json:"authorization"`
+	Cause         string    `json:"cause"`
+	CreatedAt     time.Time `json:"created_at"`
+	CreatedBy     string    `json:"created_by"`
+	End           time.Time `json:"end"`
+
+	// Entries how many entries have been loaded from it
+	//
+	// Example: 20
+	Entries int                `json:"entries"`
+	Id      openapi_types.UUID `json:"id"`
+
+	// Identifiers Identifiers of the registrations loaded from its entries that the caller may see, in
+	// emergency-number order; only in GET of one outage.
+	Identifiers *[]string `json:"identifiers,omitempty"`
+
+	// Register Example: PG
+	Register string    `json:"register"`
+	Start    time.Time `json:"start"`
+}
+
+// ApiOutageList defines model for api.OutageList.
+type ApiOutageList struct {
+	Items []ApiOutage `json:"items"`
 }
 
 // ApiPrincipal defines model for api.Principal.
@@ -2369,7 +2559,10 @@ type ApiRegistration struct {
 	Disposal ApiRegistration_Disposal `json:"disposal"`
 	Document ApiFile                  `json:"document"`
 	Dossiers []string                 `json:"dossiers"`
-	Id       openapi_types.UUID       `json:"id"`
+
+	// Emergency set on a registration loaded from the emergency register
+	Emergency *ApiEmergency      `json:"emergency,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
 
 	// Identifier Example: c_h501-A1B2C3D-PG-2026-0000042
 	Identifier string `json:"identifier"`
@@ -2469,6 +2662,7 @@ type ApiRegistrationMetadata struct {
 	Correspondents []ApiCorrespondent               `json:"correspondents"`
 	Direction      ApiRegistrationMetadataDirection `json:"direction"`
 	DocumentId     *openapi_types.UUID              `json:"document_id,omitempty"`
+	Emergency      *ApiEmergencyMetadata            `json:"emergency,omitempty"`
 	Offices        *[]string                        `json:"offices,omitempty"`
 
 	// ReceivedOn Example: 2026-11-27
@@ -2972,6 +3166,18 @@ type CreateRegisterParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateOutageParams defines parameters for CreateOutage.
+type CreateOutageParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// LoadEmergencyEntriesParams defines parameters for LoadEmergencyEntries.
+type LoadEmergencyEntriesParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListJournalsParams defines parameters for ListJournals.
 type ListJournalsParams struct {
 	// From First protocol date, inclusive (YYYY-MM-DD)
@@ -3184,6 +3390,12 @@ type CreateProcedureJSONRequestBody = ApiNewProcedure
 
 // CreateRegisterJSONRequestBody defines body for CreateRegister for application/json ContentType.
 type CreateRegisterJSONRequestBody = ApiNewRegister
+
+// CreateOutageJSONRequestBody defines body for CreateOutage for application/json ContentType.
+type CreateOutageJSONRequestBody = ApiNewOutage
+
+// LoadEmergencyEntriesJSONRequestBody defines body for LoadEmergencyEntries for application/json ContentType.
+type LoadEmergencyEntriesJSONRequestBody = ApiEmergencyLoad
 
 // CreateRegistrationMultipartRequestBody defines body for CreateRegistration for multipart/form-data ContentType.
 type CreateRegistrationMultipartRequestBody CreateRegistrationMultipartBody
@@ -4577,6 +4789,56 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/registers (the `CreateRegister` operationId).
 	CreateRegister(ctx context.Context, params *CreateRegisterParams, body CreateRegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOutages List the outages of a register
+	//
+	// Oldest first, each with the number of entries loaded from it; never paged. Admins, records officers, protocol operators and importers.
+	//
+	// Corresponds with GET /v1/registers/{code}/emergencies (the `ListOutages` operationId).
+	ListOutages(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOutageWithBody Record an outage (registro di emergenza, art. 63)
+	//
+	// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+	CreateOutageWithBody(ctx context.Context, code string, params *CreateOutageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOutage Record an outage (registro di emergenza, art. 63)
+	//
+	// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+	CreateOutage(ctx context.Context, code string, params *CreateOutageParams, body CreateOutageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOutage Get an outage
+	//
+	// With the identifiers of the registrations loaded from its entries that the caller may see, in emergency-number order. An outage of another register is 404.
+	//
+	// Corresponds with GET /v1/registers/{code}/emergencies/{id} (the `GetOutage` operationId).
+	GetOutage(ctx context.Context, code string, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoadEmergencyEntriesWithBody Load emergency register entries
+	//
+	// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+	LoadEmergencyEntriesWithBody(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoadEmergencyEntries Load emergency register entries
+	//
+	// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+	LoadEmergencyEntries(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, body LoadEmergencyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListJournals List the daily journals of a register
 	//
 	// The journals produced for the register, oldest first, optionally between two protocol dates (inclusive), with their digests and transparency-log leaf index. Days without registrations have no journal. Records officers only.
@@ -4600,7 +4862,7 @@ type ClientInterface interface {
 
 	// CreateRegistrationWithBody Register a document (registrazione di protocollo)
 	//
-	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5927,6 +6189,116 @@ func (c *Client) CreateRegister(ctx context.Context, params *CreateRegisterParam
 	return c.Client.Do(req)
 }
 
+// ListOutages List the outages of a register
+//
+// Oldest first, each with the number of entries loaded from it; never paged. Admins, records officers, protocol operators and importers.
+//
+// Corresponds with GET /v1/registers/{code}/emergencies (the `ListOutages` operationId).
+func (c *Client) ListOutages(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOutagesRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOutageWithBody Record an outage (registro di emergenza, art. 63)
+//
+// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+func (c *Client) CreateOutageWithBody(ctx context.Context, code string, params *CreateOutageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOutageRequestWithBody(c.Server, code, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOutage Record an outage (registro di emergenza, art. 63)
+//
+// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+func (c *Client) CreateOutage(ctx context.Context, code string, params *CreateOutageParams, body CreateOutageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOutageRequest(c.Server, code, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOutage Get an outage
+//
+// With the identifiers of the registrations loaded from its entries that the caller may see, in emergency-number order. An outage of another register is 404.
+//
+// Corresponds with GET /v1/registers/{code}/emergencies/{id} (the `GetOutage` operationId).
+func (c *Client) GetOutage(ctx context.Context, code string, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutageRequest(c.Server, code, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoadEmergencyEntriesWithBody Load emergency register entries
+//
+// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+func (c *Client) LoadEmergencyEntriesWithBody(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoadEmergencyEntriesRequestWithBody(c.Server, code, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoadEmergencyEntries Load emergency register entries
+//
+// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+func (c *Client) LoadEmergencyEntries(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, body LoadEmergencyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoadEmergencyEntriesRequest(c.Server, code, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListJournals List the daily journals of a register
 //
 // The journals produced for the register, oldest first, optionally between two protocol dates (inclusive), with their digests and transparency-log leaf index. Days without registrations have no journal. Records officers only.
@@ -5980,7 +6352,7 @@ func (c *Client) ListRegistrations(ctx context.Context, params *ListRegistration
 
 // CreateRegistrationWithBody Register a document (registrazione di protocollo)
 //
-// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8906,6 +9278,212 @@ func NewCreateRegisterRequestWithBody(server string, params *CreateRegisterParam
 	return req, nil
 }
 
+// NewListOutagesRequest constructs an http.Request for the ListOutages method
+func NewListOutagesRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registers/%s/emergencies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateOutageRequest calls the generic CreateOutage builder with application/json body
+func NewCreateOutageRequest(server string, code string, params *CreateOutageParams, body CreateOutageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOutageRequestWithBody(server, code, params, "application/json", bodyReader)
+}
+
+// NewCreateOutageRequestWithBody constructs an http.Request for the CreateOutage method, with any body, and a specified content type
+func NewCreateOutageRequestWithBody(server string, code string, params *CreateOutageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registers/%s/emergencies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOutageRequest constructs an http.Request for the GetOutage method
+func NewGetOutageRequest(server string, code string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registers/%s/emergencies/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLoadEmergencyEntriesRequest calls the generic LoadEmergencyEntries builder with application/json body
+func NewLoadEmergencyEntriesRequest(server string, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, body LoadEmergencyEntriesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLoadEmergencyEntriesRequestWithBody(server, code, id, params, "application/json", bodyReader)
+}
+
+// NewLoadEmergencyEntriesRequestWithBody constructs an http.Request for the LoadEmergencyEntries method, with any body, and a specified content type
+func NewLoadEmergencyEntriesRequestWithBody(server string, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registers/%s/emergencies/%s/entries", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListJournalsRequest constructs an http.Request for the ListJournals method
 func NewListJournalsRequest(server string, code string, params *ListJournalsParams) (*http.Request, error) {
 	var err error
@@ -10853,6 +11431,60 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/registers (the `CreateRegister` operationId).
 	CreateRegisterWithResponse(ctx context.Context, params *CreateRegisterParams, body CreateRegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRegisterResponse, error)
 
+	// ListOutagesWithResponse List the outages of a register
+	//
+	// Oldest first, each with the number of entries loaded from it; never paged. Admins, records officers, protocol operators and importers.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/registers/{code}/emergencies (the `ListOutages` operationId).
+	ListOutagesWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*ListOutagesResponse, error)
+
+	// CreateOutageWithBodyWithResponse Record an outage (registro di emergenza, art. 63)
+	//
+	// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+	CreateOutageWithBodyWithResponse(ctx context.Context, code string, params *CreateOutageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOutageResponse, error)
+
+	// CreateOutageWithResponse Record an outage (registro di emergenza, art. 63)
+	//
+	// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+	CreateOutageWithResponse(ctx context.Context, code string, params *CreateOutageParams, body CreateOutageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOutageResponse, error)
+
+	// GetOutageWithResponse Get an outage
+	//
+	// With the identifiers of the registrations loaded from its entries that the caller may see, in emergency-number order. An outage of another register is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/registers/{code}/emergencies/{id} (the `GetOutage` operationId).
+	GetOutageWithResponse(ctx context.Context, code string, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetOutageResponse, error)
+
+	// LoadEmergencyEntriesWithBodyWithResponse Load emergency register entries
+	//
+	// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+	LoadEmergencyEntriesWithBodyWithResponse(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoadEmergencyEntriesResponse, error)
+
+	// LoadEmergencyEntriesWithResponse Load emergency register entries
+	//
+	// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+	LoadEmergencyEntriesWithResponse(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, body LoadEmergencyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*LoadEmergencyEntriesResponse, error)
+
 	// ListJournalsWithResponse List the daily journals of a register
 	//
 	// The journals produced for the register, oldest first, optionally between two protocol dates (inclusive), with their digests and transparency-log leaf index. Days without registrations have no journal. Records officers only.
@@ -10882,7 +11514,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateRegistrationWithBodyWithResponse Register a document (registrazione di protocollo)
 	//
-	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16609,6 +17241,513 @@ func (r CreateRegisterResponse) ContentType() string {
 	return ""
 }
 
+// ListOutagesResponse401Headers the declared response headers of an HTTP 401 response for ListOutages
+type ListOutagesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListOutagesResponse429Headers the declared response headers of an HTTP 429 response for ListOutages
+type ListOutagesResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListOutagesResponse503Headers the declared response headers of an HTTP 503 response for ListOutages
+type ListOutagesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListOutagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiOutageList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListOutagesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOutagesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListOutagesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOutagesResponse) GetJSON200() *ApiOutageList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListOutagesResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOutagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOutagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOutagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOutagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateOutageResponse201Headers the declared response headers of an HTTP 201 response for CreateOutage
+type CreateOutageResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+// CreateOutageResponse401Headers the declared response headers of an HTTP 401 response for CreateOutage
+type CreateOutageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateOutageResponse429Headers the declared response headers of an HTTP 429 response for CreateOutage
+type CreateOutageResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateOutageResponse503Headers the declared response headers of an HTTP 503 response for CreateOutage
+type CreateOutageResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateOutageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiOutage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateOutageResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateOutageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateOutageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateOutageResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateOutageResponse) GetJSON201() *ApiOutage {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateOutageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOutageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOutageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOutageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOutageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOutageResponse401Headers the declared response headers of an HTTP 401 response for GetOutage
+type GetOutageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetOutageResponse429Headers the declared response headers of an HTTP 429 response for GetOutage
+type GetOutageResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetOutageResponse503Headers the declared response headers of an HTTP 503 response for GetOutage
+type GetOutageResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetOutageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiOutage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOutageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOutageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOutageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOutageResponse) GetJSON200() *ApiOutage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetOutageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOutageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOutageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOutageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOutageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LoadEmergencyEntriesResponse201Headers the declared response headers of an HTTP 201 response for LoadEmergencyEntries
+type LoadEmergencyEntriesResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+// LoadEmergencyEntriesResponse401Headers the declared response headers of an HTTP 401 response for LoadEmergencyEntries
+type LoadEmergencyEntriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// LoadEmergencyEntriesResponse429Headers the declared response headers of an HTTP 429 response for LoadEmergencyEntries
+type LoadEmergencyEntriesResponse429Headers struct {
+	RetryAfter int
+}
+
+// LoadEmergencyEntriesResponse503Headers the declared response headers of an HTTP 503 response for LoadEmergencyEntries
+type LoadEmergencyEntriesResponse503Headers struct {
+	RetryAfter int
+}
+
+type LoadEmergencyEntriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiEmergencyLoadResult
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// ApplicationproblemJSON507 the response for an HTTP 507 `application/problem+json` response
+	ApplicationproblemJSON507 *ApiProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *LoadEmergencyEntriesResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LoadEmergencyEntriesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LoadEmergencyEntriesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoadEmergencyEntriesResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r LoadEmergencyEntriesResponse) GetJSON201() *ApiEmergencyLoadResult {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON507 returns the response for an HTTP 507 `application/problem+json` response
+func (r LoadEmergencyEntriesResponse) GetApplicationproblemJSON507() *ApiProblem {
+	return r.ApplicationproblemJSON507
+}
+
+// GetBody returns the raw response body bytes
+func (r LoadEmergencyEntriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LoadEmergencyEntriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LoadEmergencyEntriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LoadEmergencyEntriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListJournalsResponse401Headers the declared response headers of an HTTP 401 response for ListJournals
 type ListJournalsResponse401Headers struct {
 	WWWAuthenticate string
@@ -19748,6 +20887,96 @@ func (c *ClientWithResponses) CreateRegisterWithResponse(ctx context.Context, pa
 	return ParseCreateRegisterResponse(rsp)
 }
 
+// ListOutagesWithResponse List the outages of a register
+//
+// Oldest first, each with the number of entries loaded from it; never paged. Admins, records officers, protocol operators and importers.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/registers/{code}/emergencies (the `ListOutages` operationId).
+func (c *ClientWithResponses) ListOutagesWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*ListOutagesResponse, error) {
+	rsp, err := c.ListOutages(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOutagesResponse(rsp)
+}
+
+// CreateOutageWithBodyWithResponse Record an outage (registro di emergenza, art. 63)
+//
+// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+func (c *ClientWithResponses) CreateOutageWithBodyWithResponse(ctx context.Context, code string, params *CreateOutageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOutageResponse, error) {
+	rsp, err := c.CreateOutageWithBody(ctx, code, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOutageResponse(rsp)
+}
+
+// CreateOutageWithResponse Record an outage (registro di emergenza, art. 63)
+//
+// Admins and records officers record that a register could not be used from `start` to `end` (RFC 3339 instants, end after start, both in the past), why (`cause`) and under which authorising act (`authorization`); the entries written on the emergency register meanwhile are then loaded with POST …/emergencies/{id}/entries, or one by one with their file through POST /v1/registrations and `emergency` in the metadata. An outage overlapping another of the same register is 409; an unknown register 404. Outages are never changed or deleted.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registers/{code}/emergencies (the `CreateOutage` operationId).
+func (c *ClientWithResponses) CreateOutageWithResponse(ctx context.Context, code string, params *CreateOutageParams, body CreateOutageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOutageResponse, error) {
+	rsp, err := c.CreateOutage(ctx, code, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOutageResponse(rsp)
+}
+
+// GetOutageWithResponse Get an outage
+//
+// With the identifiers of the registrations loaded from its entries that the caller may see, in emergency-number order. An outage of another register is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/registers/{code}/emergencies/{id} (the `GetOutage` operationId).
+func (c *ClientWithResponses) GetOutageWithResponse(ctx context.Context, code string, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetOutageResponse, error) {
+	rsp, err := c.GetOutage(ctx, code, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOutageResponse(rsp)
+}
+
+// LoadEmergencyEntriesWithBodyWithResponse Load emergency register entries
+//
+// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+func (c *ClientWithResponses) LoadEmergencyEntriesWithBodyWithResponse(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoadEmergencyEntriesResponse, error) {
+	rsp, err := c.LoadEmergencyEntriesWithBody(ctx, code, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoadEmergencyEntriesResponse(rsp)
+}
+
+// LoadEmergencyEntriesWithResponse Load emergency register entries
+//
+// Protocol operators, records officers and importers (incoming entries only) load the entries written on the emergency register during the outage, without files (an entry with its file goes through POST /v1/registrations with `emergency` in the metadata). At most 500 entries, in any order: they take the register's next ordinary numbers now, consecutively, in emergency-number order, in one transaction, and each keeps its emergency number and date. Each is checked as a registration is (422 naming `entries[i].…`); an emergency date outside the outage is 422 naming `entries[i].emergency_date`, a repeated emergency number in the batch 422, one already loaded from the outage 409; nothing is registered unless every entry is. An outage of another register is 404. With an `Idempotency-Key`, a retry answers the same registrations and takes no number.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registers/{code}/emergencies/{id}/entries (the `LoadEmergencyEntries` operationId).
+func (c *ClientWithResponses) LoadEmergencyEntriesWithResponse(ctx context.Context, code string, id openapi_types.UUID, params *LoadEmergencyEntriesParams, body LoadEmergencyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*LoadEmergencyEntriesResponse, error) {
+	rsp, err := c.LoadEmergencyEntries(ctx, code, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoadEmergencyEntriesResponse(rsp)
+}
+
 // ListJournalsWithResponse List the daily journals of a register
 //
 // The journals produced for the register, oldest first, optionally between two protocol dates (inclusive), with their digests and transparency-log leaf index. Days without registrations have no journal. Records officers only.
@@ -19795,7 +21024,7 @@ func (c *ClientWithResponses) ListRegistrationsWithResponse(ctx context.Context,
 
 // CreateRegistrationWithBodyWithResponse Register a document (registrazione di protocollo)
 //
-// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number.
+// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25523,6 +26752,507 @@ func ParseCreateRegisterResponse(rsp *http.Response) (*CreateRegisterResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateRegisterResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOutagesResponse parses an HTTP response from a ListOutagesWithResponse call
+func ParseListOutagesResponse(rsp *http.Response) (*ListOutagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOutagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiOutageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListOutagesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListOutagesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListOutagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateOutageResponse parses an HTTP response from a CreateOutageWithResponse call
+func ParseCreateOutageResponse(rsp *http.Response) (*CreateOutageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOutageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiOutage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateOutageResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateOutageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateOutageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateOutageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOutageResponse parses an HTTP response from a GetOutageWithResponse call
+func ParseGetOutageResponse(rsp *http.Response) (*GetOutageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOutageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiOutage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetOutageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOutageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOutageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLoadEmergencyEntriesResponse parses an HTTP response from a LoadEmergencyEntriesWithResponse call
+func ParseLoadEmergencyEntriesResponse(rsp *http.Response) (*LoadEmergencyEntriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LoadEmergencyEntriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiEmergencyLoadResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 507:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON507 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers LoadEmergencyEntriesResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers LoadEmergencyEntriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers LoadEmergencyEntriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers LoadEmergencyEntriesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

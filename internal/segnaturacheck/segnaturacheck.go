@@ -16,6 +16,43 @@ import (
 // repository, and Check skips without it.
 const Schema = "../shared/standards/agid-segnatura/segnatura_protocollo.xsd"
 
+// The official schemas of the messages between AOOs and of the older segnature, from the
+// repository's root like Schema.
+const (
+	PECSchema  = "../shared/standards/agid-segnatura/pec_message.xsd"
+	Schema2013 = "../shared/standards/agid-segnatura/previous_schemas/segnatura_circolare_60_2013.xsd"
+	DTD2001    = "../shared/standards/agid-segnatura/previous_schemas/segnatura_circolare_28_2001.dtd"
+)
+
+// CheckProtocolMessage validates a ConfermaRicezione, NotificaEccezione,
+// AggiornamentoConferma or AnnullamentoProtocollazione against pec_message.xsd with xmllint.
+func CheckProtocolMessage(t *testing.T, root string, xml []byte) {
+	t.Helper()
+	Validate(t, root, PECSchema, xml)
+}
+
+// Validate validates xml with xmllint against the schema at root/schema: an XML Schema, or a
+// DTD when the name ends in .dtd. It skips, saying why, without xmllint or the schema.
+func Validate(t *testing.T, root, schema string, xml []byte) {
+	t.Helper()
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		t.Skip("xmllint is not installed (Debian package libxml2-utils)")
+	}
+	path := filepath.Join(root, schema)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("the official schema is not at %s", path)
+	}
+	doc := filepath.Join(t.TempDir(), "doc.xml")
+	write(t, doc, xml)
+	flag := "--schema"
+	if filepath.Ext(path) == ".dtd" {
+		flag = "--dtdvalid"
+	}
+	if out, err := exec.Command("xmllint", "--noout", "--nonet", flag, path, doc).CombinedOutput(); err != nil {
+		t.Fatalf("xmllint %s %s refuses the document: %v\n%s\n%s", flag, schema, err, out, xml)
+	}
+}
+
 // Check validates xml against the schema at root/Schema (root is the repository's root,
 // relative to the test's directory) and verifies its signature trusting only cert (DER),
 // resolving the XAdES SignedProperties by its Id. Then it changes one byte of the subject and

@@ -34,7 +34,7 @@ const (
 // LeafVersion is the version of the leaf encoding, written in every leaf as "v". A change of
 // fields or rules takes a new version; leaves already logged keep theirs forever. A registration
 // with a received_on has a version 2 leaf, one with a correspondent's IPA codes or digital address
-// a version 3 leaf (see RegistrationLeaf).
+// a version 3 leaf, one loaded from the emergency register a version 4 leaf (see RegistrationLeaf).
 const LeafVersion = 1
 
 // timeFormat is how leaves write instants: RFC 3339 in UTC with exactly six fractional digits,
@@ -68,6 +68,11 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 // Version 3 adds to a correspondent the keys "aoo_code", "digital_address", "ipa_code" and
 // "uo_code", each only when set, for a registration with at least one of them; such a leaf is
 // version 3 whether or not it has a received_on. Every other leaf stays as it was.
+//
+// Version 4 adds "emergency": {"date","number","register"} — the emergency date, the emergency
+// number and the outage (emergency register) of a registration loaded from the emergency
+// register (art. 63); only for such a registration, whatever else it has. Every other leaf stays
+// as it was.
 //
 // It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
@@ -110,6 +115,10 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 	}
 	if administrationCodes {
 		leaf["v"] = 3
+	}
+	if e := r.Emergency; e != nil {
+		leaf["emergency"] = map[string]any{"date": e.Date, "number": e.Number, "register": e.Register}
+		leaf["v"] = 4
 	}
 	b, err := canonicalJSON(leaf)
 	if err != nil {

@@ -66,6 +66,25 @@ func TestRegistrationLeaf(t *testing.T) {
 			t.Fatalf("from JSON:\n%s\n%v", again, err)
 		}
 	})
+	t.Run("EmergencyIsVersion4", func(t *testing.T) {
+		r4 := *r
+		r4.ReceivedOn = "2026-11-27"
+		r4.Emergency = &domain.Emergency{Register: "0193a1b2-outage", Number: 12, Date: "2026-11-27"}
+		got, err := tlog.RegistrationLeaf(&r4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The golden version 1 leaf with received_on and the emergency entry: nothing else moves.
+		want := strings.NewReplacer(`"identifier":`, `"emergency":{"date":"2026-11-27","number":12,"register":"0193a1b2-outage"},"identifier":`,
+			`"register":"PG",`, `"received_on":"2026-11-27","register":"PG",`, `"v":1`, `"v":4`).Replace(string(leaf))
+		if string(got) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
+		}
+		b, _ := json.Marshal(&r4)
+		if again, err := tlog.LeafFromJSON(tlog.KindRegistration, b); err != nil || string(again) != want {
+			t.Fatalf("from JSON:\n%s\n%v", again, err)
+		}
+	})
 	t.Run("RecomputedFromAPIJSON", func(t *testing.T) {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -92,10 +111,13 @@ func TestRegistrationLeaf(t *testing.T) {
 			"registered_at":    func(r *domain.Registration) { r.RegisteredAt = r.RegisteredAt.Add(1000) },
 			"sender_reference": func(r *domain.Registration) { r.SenderReference = nil },
 			"received_on":      func(r *domain.Registration) { r.ReceivedOn = "2026-11-27" },
-			"digital_address":  func(r *domain.Registration) { r.Correspondents[0].DigitalAddress = "mario@pec.example.org" },
-			"ipa_code":         func(r *domain.Registration) { r.Correspondents[0].IPACode = "c_h501" },
-			"aoo_code":         func(r *domain.Registration) { r.Correspondents[0].AOOCode = "A1B2C3D" },
-			"uo_code":          func(r *domain.Registration) { r.Correspondents[0].UOCode = "UF1234" },
+			"emergency": func(r *domain.Registration) {
+				r.Emergency = &domain.Emergency{Register: "o", Number: 1, Date: "2026-11-27"}
+			},
+			"digital_address": func(r *domain.Registration) { r.Correspondents[0].DigitalAddress = "mario@pec.example.org" },
+			"ipa_code":        func(r *domain.Registration) { r.Correspondents[0].IPACode = "c_h501" },
+			"aoo_code":        func(r *domain.Registration) { r.Correspondents[0].AOOCode = "A1B2C3D" },
+			"uo_code":         func(r *domain.Registration) { r.Correspondents[0].UOCode = "UF1234" },
 		} {
 			r2 := *r
 			r2.Correspondents = slices.Clone(r.Correspondents)
