@@ -19,6 +19,7 @@ import (
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/storage"
 	"github.com/sportello/sportello/storage/blob"
 
@@ -74,7 +75,7 @@ type Main struct {
 
 // New returns a Main for a validated configuration.
 func New(cfg Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger}
+	return &Main{Config: cfg, Logger: logger, Mail: MailParts{ReadProtocolMessage: signing.ReadProtocolMessage}}
 }
 
 // Open opens the database (migrating it, or refusing a stale schema when auto-migration is
