@@ -26,7 +26,7 @@ func TestLinkRealConferma(t *testing.T) {
 		}
 		xml, err := signing.WriteProtocolMessage(domain.ProtocolMessage{Kind: domain.ProtocolConferma,
 			Identifier: &domain.ProtocolID{IPACode: "c_f205", AOOCode: "AOO1", Register: "PG", Number: "0000007", Date: r.Date},
-			Received: &domain.ProtocolID{IPACode: "c_h501", AOOCode: "A1B2C3D", Register: "PG", Number: fmt.Sprintf("%07d", r.Number), Date: r.Date}})
+			Received:   &domain.ProtocolID{IPACode: "c_h501", AOOCode: "A1B2C3D", Register: "PG", Number: fmt.Sprintf("%07d", r.Number), Date: r.Date}})
 		if err != nil {
 			t.Fatal(err)
 		}
