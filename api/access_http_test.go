@@ -70,6 +70,9 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
+	{codes{403, 409, 409, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/dispatches"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches"},
+	{codes{404, 404, 404, 404, 404, 404, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches/:id/receipts/:receipt_id"},
 	{codes{403, 201, 201, 403, 403, 403, 422, 403, 401}, "POST /v1/documents"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/content"},
@@ -190,6 +193,12 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: reg + "/receipt"}
 	case "GET /v1/registrations/:register/:year/:number/segnatura":
 		return accessRequest{path: reg + "/segnatura"}
+	case "POST /v1/registrations/:register/:year/:number/dispatches":
+		return jsonRequest(reg+"/dispatches", map[string]any{}) // the submission is incoming: 409 to who may dispatch
+	case "GET /v1/registrations/:register/:year/:number/dispatches":
+		return accessRequest{path: reg + "/dispatches"}
+	case "GET /v1/registrations/:register/:year/:number/dispatches/:id/receipts/:receipt_id":
+		return accessRequest{path: reg + "/dispatches/0193a2c4-7b1e-7cde-9f00-1234567890ab/receipts/0193a2c4-7b1e-7cde-9f00-1234567890ac"}
 	case "POST /v1/documents":
 		return multipartRequest(path, map[string]any{"subject": "Bozza", "class": "VI.3", "offices": []string{"SUAP"}},
 			apptest.Part{Name: "document", Filename: "b.pdf", Content: apptest.PDF("bozza")})

@@ -29,6 +29,7 @@ type Store interface {
 	IdempotencyStore
 	DirectoryStore
 	IntakeStore
+	DispatchStore
 	EmergencyStore
 }
 
@@ -60,6 +61,32 @@ type IntakeStore interface {
 	// identifier id, unless one is recorded already, and returns that registration's id
 	// (ECNotFound when there is none).
 	AnnulledBySender(ctx context.Context, id ProtocolID, address string, a SenderAnnulment) (registrationID string, err error)
+}
+
+// DispatchStore keeps the dispatches of outgoing registrations and their receipts. Used by
+// dispatch.go, dispatch_send.go and dispatch_link.go.
+type DispatchStore interface {
+	// CreateDispatch stores d with its recipients, w, a change-feed event, and one send job per
+	// recipient, all in one transaction: each message is queued if and only if the dispatch
+	// exists. Returns ECConflict if w's idempotency key was taken meanwhile.
+	CreateDispatch(ctx context.Context, d *Dispatch, w Write) error
+
+	// Dispatch returns one dispatch with its recipients and their receipts (ECNotFound);
+	// Dispatches lists a registration's, oldest first.
+	Dispatch(ctx context.Context, id string) (*Dispatch, error)
+	Dispatches(ctx context.Context, registrationID string) ([]*Dispatch, error)
+
+	// DispatchTargetsByMessageID returns the recipients whose message has one of these
+	// Message-IDs (without angle brackets).
+	DispatchTargetsByMessageID(ctx context.Context, messageIDs []string) ([]DispatchTarget, error)
+
+	// UpdateDispatchRecipient locks recipient n of the dispatch, calls change with the dispatch
+	// and that recipient, and, if change reports a change, stores the recipient's state,
+	// attempts, last error, sending time and protocol answer, the receipt it links, w, a
+	// change-feed event and the webhook event, all or none. change's error is returned
+	// (wrapped) and nothing is written. Returns ECNotFound, ECConflict if the recipient has a
+	// receipt with the same SHA-256 already.
+	UpdateDispatchRecipient(ctx context.Context, id string, n int, change func(*Dispatch, *DispatchRecipient) (RecipientChange, error)) error
 }
 
 // EmergencyStore keeps the outages of the registers and loads the entries of the emergency
@@ -99,7 +126,8 @@ type DirectoryStore interface {
 }
 
 // InstallationStore is the installation itself: the database answering and the AOO it was set up
-// for. Used by admin.go, intake.go, segnatura.go and the readiness probe (internal/app).
+// for. Used by admin.go, dispatch_link.go, intake.go, segnatura.go and the readiness probe
+// (internal/app).
 type InstallationStore interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -155,8 +183,8 @@ type ClientStore interface {
 	RecordKeyUse(ctx context.Context, id string, at, since time.Time) error
 }
 
-// RegistrationStore keeps the protocol register's entries. Used by cases.go, disposal_plan.go,
-// documents.go, filing.go, intake.go and registrations.go.
+// RegistrationStore keeps the protocol register's entries. Used by cases.go, dispatch_link.go,
+// dispatch_send.go, disposal_plan.go, documents.go, filing.go, intake.go and registrations.go.
 type RegistrationStore interface {
 	// CreateRegistration takes the next number of the (r.Register, r.Year) counter, calls
 	// r.AssignNumber with it and the stored AOO, and stores r with its offices, w's audit events

@@ -33,6 +33,8 @@ type Service struct {
 	WebhookAllow WebhookAllowList
 	// Mail are the pieces that read received messages (intake_mail.go).
 	Mail MailIntake
+	// MailOut sends the dispatches of outgoing registrations; without it none is made.
+	MailOut *MailOut
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

@@ -46,7 +46,7 @@ func newService(t testing.TB, url string) *domain.Service {
 	return s
 }
 
-func input(t *testing.T, s *domain.Service, subject string) domain.NewRegistration {
+func input(t testing.TB, s *domain.Service, subject string) domain.NewRegistration {
 	t.Helper()
 	digest, size, err := s.StoreContent(context.Background(), operator, bytes.NewReader([]byte(subject)))
 	if err != nil {

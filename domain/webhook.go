@@ -33,6 +33,9 @@ type CaseEvent struct {
 	// Registration is the identifier of the registration the event added (a message's
 	// documents, the final act), if any.
 	Registration string `json:"registration,omitempty"`
+	// Dispatch is, in a case.dispatch event, the dispatch of the registration whose recipient
+	// moved (see LinkMailReceipt).
+	Dispatch *DispatchEvent `json:"dispatch,omitempty"`
 }
 
 // CaseEventCase is the case in a webhook event.

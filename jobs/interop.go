@@ -12,10 +12,6 @@ import (
 	"github.com/sportello/sportello/domain"
 )
 
-// answerQueue is the queue of the messages Sportello sends (the dispatches' too): a relay
-// that is slow or down holds up only these.
-const answerQueue = "mail"
-
 // SendInteropAnswer asks for the answer to the segnatura received with a registration — a
 // ConfermaRicezione or a NotificaEccezione — to be composed and sent back to the sender.
 // Storage enqueues it in the registration's transaction.
@@ -31,7 +27,7 @@ const AnswerAttempts = 12
 
 // InsertOpts puts the job on the mail queue, retried with River's exponential backoff.
 func (SendInteropAnswer) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: answerQueue, MaxAttempts: AnswerAttempts}
+	return river.InsertOpts{Queue: QueueMail, MaxAttempts: AnswerAttempts}
 }
 
 // AnswerStore is what the answer worker needs from storage.

@@ -213,6 +213,60 @@ func (e ApiDirectoryImportKind) Valid() bool {
 	}
 }
 
+// Defines values for ApiDispatchProtocolKind.
+const (
+	ApiDispatchProtocolKindAggiornamentoConferma ApiDispatchProtocolKind = "AggiornamentoConferma"
+	ApiDispatchProtocolKindConfermaRicezione     ApiDispatchProtocolKind = "ConfermaRicezione"
+	ApiDispatchProtocolKindNotificaEccezione     ApiDispatchProtocolKind = "NotificaEccezione"
+)
+
+// Valid indicates whether the value is a known member of the ApiDispatchProtocolKind enum.
+func (e ApiDispatchProtocolKind) Valid() bool {
+	switch e {
+	case ApiDispatchProtocolKindAggiornamentoConferma:
+		return true
+	case ApiDispatchProtocolKindConfermaRicezione:
+		return true
+	case ApiDispatchProtocolKindNotificaEccezione:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiDispatchRecipientState.
+const (
+	ApiDispatchRecipientStateAccepted  ApiDispatchRecipientState = "accepted"
+	ApiDispatchRecipientStateConfirmed ApiDispatchRecipientState = "confirmed"
+	ApiDispatchRecipientStateDelivered ApiDispatchRecipientState = "delivered"
+	ApiDispatchRecipientStateException ApiDispatchRecipientState = "exception"
+	ApiDispatchRecipientStateFailed    ApiDispatchRecipientState = "failed"
+	ApiDispatchRecipientStateQueued    ApiDispatchRecipientState = "queued"
+	ApiDispatchRecipientStateSent      ApiDispatchRecipientState = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ApiDispatchRecipientState enum.
+func (e ApiDispatchRecipientState) Valid() bool {
+	switch e {
+	case ApiDispatchRecipientStateAccepted:
+		return true
+	case ApiDispatchRecipientStateConfirmed:
+		return true
+	case ApiDispatchRecipientStateDelivered:
+		return true
+	case ApiDispatchRecipientStateException:
+		return true
+	case ApiDispatchRecipientStateFailed:
+		return true
+	case ApiDispatchRecipientStateQueued:
+		return true
+	case ApiDispatchRecipientStateSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiDisposedItemKind.
 const (
 	ApiDisposedItemKindDocument     ApiDisposedItemKind = "document"
@@ -1610,6 +1664,103 @@ type ApiDirectoryImportKind string
 type ApiDirectoryList struct {
 	Items      []ApiDirectoryEntry `json:"items"`
 	NextCursor string              `json:"next_cursor"`
+}
+
+// ApiDispatch defines model for api.Dispatch.
+type ApiDispatch struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy the client who made it
+	CreatedBy  string                 `json:"created_by"`
+	Id         openapi_types.UUID     `json:"id"`
+	Recipients []ApiDispatchRecipient `json:"recipients"`
+
+	// Registration the registration's identifier
+	//
+	// Example: c_h501-A1B2C3D-PG-2026-0000042
+	Registration string `json:"registration"`
+}
+
+// ApiDispatchList defines model for api.DispatchList.
+type ApiDispatchList struct {
+	Items []ApiDispatch `json:"items"`
+}
+
+// ApiDispatchProtocol defines model for api.DispatchProtocol.
+type ApiDispatchProtocol struct {
+	// Identifier the recipient AOO's registration, "" when none
+	Identifier string                  `json:"identifier"`
+	Kind       ApiDispatchProtocolKind `json:"kind"`
+
+	// Reason NotificaEccezione's Motivo
+	Reason string `json:"reason"`
+}
+
+// ApiDispatchProtocolKind defines model for ApiDispatchProtocol.Kind.
+type ApiDispatchProtocolKind string
+
+// ApiDispatchReceipt defines model for api.DispatchReceipt.
+type ApiDispatchReceipt struct {
+	// At when the provider issued it, or the message's date
+	At time.Time          `json:"at"`
+	Id openapi_types.UUID `json:"id"`
+
+	// Kind accettazione, non-accettazione, avvenuta-consegna, errore-consegna …, ConfermaRicezione, NotificaEccezione, AggiornamentoConferma
+	//
+	// Example: avvenuta-consegna
+	Kind string `json:"kind"`
+
+	// ProviderId the provider's identifier, "" for a protocol message sent by e-mail
+	ProviderId string `json:"provider_id"`
+
+	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Sha256 string `json:"sha256"`
+	Size   int    `json:"size"`
+}
+
+// ApiDispatchRecipient defines model for api.DispatchRecipient.
+type ApiDispatchRecipient struct {
+	// Address Example: protocollo@pec.comune.example
+	Address string `json:"address"`
+
+	// Administration an administration known by its IPA code: its message carries Segnatura.xml
+	Administration bool `json:"administration"`
+
+	// Attempts attempts to hand the message to the relay
+	Attempts int `json:"attempts"`
+
+	// LastError why the last attempt failed, "" when it did not
+	LastError string `json:"last_error"`
+
+	// MessageId Example: 0193a2c4-7b1e-7cde-9f00-1234567890ab.1@pec.comune.example
+	MessageId string `json:"message_id"`
+	Name      string `json:"name"`
+
+	// Protocol the recipient AOO's latest protocol message; null before any
+	Protocol ApiDispatchRecipient_Protocol `json:"protocol"`
+	Receipts []ApiDispatchReceipt          `json:"receipts"`
+	SentAt   *time.Time                    `json:"sent_at"`
+	State    ApiDispatchRecipientState     `json:"state"`
+}
+
+// ApiDispatchRecipientProtocol1 defines model for ApiDispatchRecipient.Protocol.1.
+type ApiDispatchRecipientProtocol1 = map[string]interface{}
+
+// ApiDispatchRecipient_Protocol the recipient AOO's latest protocol message; null before any
+type ApiDispatchRecipient_Protocol struct {
+	union json.RawMessage
+}
+
+// ApiDispatchRecipientState defines model for ApiDispatchRecipient.State.
+type ApiDispatchRecipientState string
+
+// ApiDispatchRequest defines model for api.DispatchRequest.
+type ApiDispatchRequest struct {
+	// Recipients Recipients are digital addresses of recipient correspondents of the registration; when
+	// absent or empty, every recipient correspondent with a digital address.
+	//
+	// Example: ["protocollo@pec.comune.example"]
+	Recipients *[]string `json:"recipients,omitempty"`
 }
 
 // ApiDisposal defines model for api.Disposal.
@@ -3452,6 +3603,12 @@ type AnnulRegistrationParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateDispatchParams defines parameters for CreateDispatch.
+type CreateDispatchParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // SearchDocumentsParams defines parameters for SearchDocuments.
 type SearchDocumentsParams struct {
 	// Q Query string
@@ -3599,6 +3756,9 @@ type PatchRegistrationJSONRequestBody = ApiRegistrationPatch
 // AnnulRegistrationJSONRequestBody defines body for AnnulRegistration for application/json ContentType.
 type AnnulRegistrationJSONRequestBody = ApiAnnulmentRequest
 
+// CreateDispatchJSONRequestBody defines body for CreateDispatch for application/json ContentType.
+type CreateDispatchJSONRequestBody = ApiDispatchRequest
+
 // SetWebhookJSONRequestBody defines body for SetWebhook for application/json ContentType.
 type SetWebhookJSONRequestBody = ApiNewWebhook
 
@@ -3722,6 +3882,68 @@ func (t ApiCaseTransitionResult_Registration) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ApiCaseTransitionResult_Registration) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsApiDispatchProtocol returns the union data inside the ApiDispatchRecipient_Protocol as a ApiDispatchProtocol
+func (t ApiDispatchRecipient_Protocol) AsApiDispatchProtocol() (ApiDispatchProtocol, error) {
+	var body ApiDispatchProtocol
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiDispatchProtocol overwrites any union data inside the ApiDispatchRecipient_Protocol as the provided ApiDispatchProtocol
+func (t *ApiDispatchRecipient_Protocol) FromApiDispatchProtocol(v ApiDispatchProtocol) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiDispatchProtocol performs a merge with any union data inside the ApiDispatchRecipient_Protocol, using the provided ApiDispatchProtocol
+func (t *ApiDispatchRecipient_Protocol) MergeApiDispatchProtocol(v ApiDispatchProtocol) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApiDispatchRecipientProtocol1 returns the union data inside the ApiDispatchRecipient_Protocol as a ApiDispatchRecipientProtocol1
+func (t ApiDispatchRecipient_Protocol) AsApiDispatchRecipientProtocol1() (ApiDispatchRecipientProtocol1, error) {
+	var body ApiDispatchRecipientProtocol1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiDispatchRecipientProtocol1 overwrites any union data inside the ApiDispatchRecipient_Protocol as the provided ApiDispatchRecipientProtocol1
+func (t *ApiDispatchRecipient_Protocol) FromApiDispatchRecipientProtocol1(v ApiDispatchRecipientProtocol1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiDispatchRecipientProtocol1 performs a merge with any union data inside the ApiDispatchRecipient_Protocol, using the provided ApiDispatchRecipientProtocol1
+func (t *ApiDispatchRecipient_Protocol) MergeApiDispatchRecipientProtocol1(v ApiDispatchRecipientProtocol1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ApiDispatchRecipient_Protocol) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ApiDispatchRecipient_Protocol) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -5282,6 +5504,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 	GetAttachment(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDispatches Dispatches of a registration
+	//
+	// Every dispatch of the registration, oldest first, each recipient with its state, attempts, sending time, the receipts linked to it and the recipient AOO's answer. Visible to whoever may read the registration.
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches (the `ListDispatches` operationId).
+	ListDispatches(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDispatchWithBody Dispatch a registration by PEC or e-mail
+	//
+	// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+	CreateDispatchWithBody(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDispatch Dispatch a registration by PEC or e-mail
+	//
+	// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+	CreateDispatch(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, body CreateDispatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDispatchReceipt A receipt of a dispatch (message/rfc822)
+	//
+	// The message that was linked to a recipient of the dispatch — the PEC provider's receipt with its `daticert.xml`, or the recipient AOO's protocol message — byte-exact as it was read from the mailbox; its SHA-256 is the receipt's `sha256`. Visible to whoever may read the registration.
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches/{id}/receipts/{receipt_id} (the `GetDispatchReceipt` operationId).
+	GetDispatchReceipt(ctx context.Context, register string, year int, number string, id openapi_types.UUID, receiptId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocument Download the document
 	//
@@ -6911,6 +7165,78 @@ func (c *Client) AnnulRegistration(ctx context.Context, register string, year in
 // Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 func (c *Client) GetAttachment(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAttachmentRequest(c.Server, register, year, number, index)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDispatches Dispatches of a registration
+//
+// Every dispatch of the registration, oldest first, each recipient with its state, attempts, sending time, the receipts linked to it and the recipient AOO's answer. Visible to whoever may read the registration.
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches (the `ListDispatches` operationId).
+func (c *Client) ListDispatches(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDispatchesRequest(c.Server, register, year, number)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDispatchWithBody Dispatch a registration by PEC or e-mail
+//
+// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+func (c *Client) CreateDispatchWithBody(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDispatchRequestWithBody(c.Server, register, year, number, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDispatch Dispatch a registration by PEC or e-mail
+//
+// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+func (c *Client) CreateDispatch(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, body CreateDispatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDispatchRequest(c.Server, register, year, number, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDispatchReceipt A receipt of a dispatch (message/rfc822)
+//
+// The message that was linked to a recipient of the dispatch — the PEC provider's receipt with its `daticert.xml`, or the recipient AOO's protocol message — byte-exact as it was read from the mailbox; its SHA-256 is the receipt's `sha256`. Visible to whoever may read the registration.
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches/{id}/receipts/{receipt_id} (the `GetDispatchReceipt` operationId).
+func (c *Client) GetDispatchReceipt(ctx context.Context, register string, year int, number string, id openapi_types.UUID, receiptId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDispatchReceiptRequest(c.Server, register, year, number, id, receiptId)
 	if err != nil {
 		return nil, err
 	}
@@ -10686,6 +11012,192 @@ func NewGetAttachmentRequest(server string, register string, year int, number st
 	return req, nil
 }
 
+// NewListDispatchesRequest constructs an http.Request for the ListDispatches method
+func NewListDispatchesRequest(server string, register string, year int, number string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/dispatches", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateDispatchRequest calls the generic CreateDispatch builder with application/json body
+func NewCreateDispatchRequest(server string, register string, year int, number string, params *CreateDispatchParams, body CreateDispatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDispatchRequestWithBody(server, register, year, number, params, "application/json", bodyReader)
+}
+
+// NewCreateDispatchRequestWithBody constructs an http.Request for the CreateDispatch method, with any body, and a specified content type
+func NewCreateDispatchRequestWithBody(server string, register string, year int, number string, params *CreateDispatchParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/dispatches", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDispatchReceiptRequest constructs an http.Request for the GetDispatchReceipt method
+func NewGetDispatchReceiptRequest(server string, register string, year int, number string, id openapi_types.UUID, receiptId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam4 string
+
+	pathParam4, err = runtime.StyleParamWithOptions("simple", false, "receipt_id", receiptId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/dispatches/%s/receipts/%s", pathParam0, pathParam1, pathParam2, pathParam3, pathParam4)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDocumentRequest constructs an http.Request for the GetDocument method
 func NewGetDocumentRequest(server string, register string, year int, number string) (*http.Request, error) {
 	var err error
@@ -12060,6 +12572,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 	GetAttachmentWithResponse(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*GetAttachmentResponse, error)
+
+	// ListDispatchesWithResponse Dispatches of a registration
+	//
+	// Every dispatch of the registration, oldest first, each recipient with its state, attempts, sending time, the receipts linked to it and the recipient AOO's answer. Visible to whoever may read the registration.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches (the `ListDispatches` operationId).
+	ListDispatchesWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*ListDispatchesResponse, error)
+
+	// CreateDispatchWithBodyWithResponse Dispatch a registration by PEC or e-mail
+	//
+	// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+	CreateDispatchWithBodyWithResponse(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDispatchResponse, error)
+
+	// CreateDispatchWithResponse Dispatch a registration by PEC or e-mail
+	//
+	// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+	CreateDispatchWithResponse(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, body CreateDispatchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDispatchResponse, error)
+
+	// GetDispatchReceiptWithResponse A receipt of a dispatch (message/rfc822)
+	//
+	// The message that was linked to a recipient of the dispatch — the PEC provider's receipt with its `daticert.xml`, or the recipient AOO's protocol message — byte-exact as it was read from the mailbox; its SHA-256 is the receipt's `sha256`. Visible to whoever may read the registration.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches/{id}/receipts/{receipt_id} (the `GetDispatchReceipt` operationId).
+	GetDispatchReceiptWithResponse(ctx context.Context, register string, year int, number string, id openapi_types.UUID, receiptId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetDispatchReceiptResponse, error)
 
 	// GetDocumentWithResponse Download the document
 	//
@@ -19674,6 +20222,374 @@ func (r GetAttachmentResponse) ContentType() string {
 	return ""
 }
 
+// ListDispatchesResponse401Headers the declared response headers of an HTTP 401 response for ListDispatches
+type ListDispatchesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListDispatchesResponse429Headers the declared response headers of an HTTP 429 response for ListDispatches
+type ListDispatchesResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListDispatchesResponse503Headers the declared response headers of an HTTP 503 response for ListDispatches
+type ListDispatchesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListDispatchesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiDispatchList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDispatchesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListDispatchesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDispatchesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDispatchesResponse) GetJSON200() *ApiDispatchList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListDispatchesResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDispatchesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDispatchesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDispatchesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDispatchesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateDispatchResponse201Headers the declared response headers of an HTTP 201 response for CreateDispatch
+type CreateDispatchResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+// CreateDispatchResponse401Headers the declared response headers of an HTTP 401 response for CreateDispatch
+type CreateDispatchResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateDispatchResponse429Headers the declared response headers of an HTTP 429 response for CreateDispatch
+type CreateDispatchResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateDispatchResponse503Headers the declared response headers of an HTTP 503 response for CreateDispatch
+type CreateDispatchResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateDispatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiDispatch
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON410 the response for an HTTP 410 `application/problem+json` response
+	ApplicationproblemJSON410 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateDispatchResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateDispatchResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateDispatchResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateDispatchResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateDispatchResponse) GetJSON201() *ApiDispatch {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON410 returns the response for an HTTP 410 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON410() *ApiProblem {
+	return r.ApplicationproblemJSON410
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateDispatchResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDispatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDispatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDispatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDispatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDispatchReceiptResponse200Headers the declared response headers of an HTTP 200 response for GetDispatchReceipt
+type GetDispatchReceiptResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetDispatchReceiptResponse401Headers the declared response headers of an HTTP 401 response for GetDispatchReceipt
+type GetDispatchReceiptResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetDispatchReceiptResponse429Headers the declared response headers of an HTTP 429 response for GetDispatchReceipt
+type GetDispatchReceiptResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetDispatchReceiptResponse503Headers the declared response headers of an HTTP 503 response for GetDispatchReceipt
+type GetDispatchReceiptResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetDispatchReceiptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDispatchReceiptResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDispatchReceiptResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDispatchReceiptResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDispatchReceiptResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDispatchReceiptResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDispatchReceiptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDispatchReceiptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDispatchReceiptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDispatchReceiptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetDocumentResponse200Headers the declared response headers of an HTTP 200 response for GetDocument
 type GetDocumentResponse200Headers struct {
 	ContentDisposition *string
@@ -21791,6 +22707,66 @@ func (c *ClientWithResponses) GetAttachmentWithResponse(ctx context.Context, reg
 		return nil, err
 	}
 	return ParseGetAttachmentResponse(rsp)
+}
+
+// ListDispatchesWithResponse Dispatches of a registration
+//
+// Every dispatch of the registration, oldest first, each recipient with its state, attempts, sending time, the receipts linked to it and the recipient AOO's answer. Visible to whoever may read the registration.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches (the `ListDispatches` operationId).
+func (c *ClientWithResponses) ListDispatchesWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*ListDispatchesResponse, error) {
+	rsp, err := c.ListDispatches(ctx, register, year, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDispatchesResponse(rsp)
+}
+
+// CreateDispatchWithBodyWithResponse Dispatch a registration by PEC or e-mail
+//
+// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+func (c *ClientWithResponses) CreateDispatchWithBodyWithResponse(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDispatchResponse, error) {
+	rsp, err := c.CreateDispatchWithBody(ctx, register, year, number, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDispatchResponse(rsp)
+}
+
+// CreateDispatchWithResponse Dispatch a registration by PEC or e-mail
+//
+// Sends an outgoing registration to its recipients through the configured mail relay (the AOO's PEC provider, `SPORTELLO_SMTP_URL`), from the AOO's address (`SPORTELLO_MAIL_FROM`): one message per recipient, with the protocol identifier and subject as its subject, the document and attachments byte-exact, and, to an administration known by its IPA code, the sealed `Segnatura.xml` (so such a registration must be classified: 409 with field `class`). `recipients` picks digital addresses of the registration's recipient correspondents; without it, every recipient correspondent with a digital address is sent to (none: 422). The messages are queued in the dispatch's transaction and sent in the background, each once: a failure to reach the relay is retried with exponential backoff (`attempts`, `last_error`), a definitive refusal makes the recipient `failed`. The Message-ID of each message is derived from the dispatch and the recipient, so the PEC receipts (`accettazione`, `avvenuta-consegna`, `errore-consegna`) and the recipient AOO's `ConfermaRicezione` / `NotificaEccezione` read back from the mailboxes are linked to it and move its `state`. Protocol operators and records officers who may see the registration; 409 unless outgoing and active; 503 without a mail relay.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/dispatches (the `CreateDispatch` operationId).
+func (c *ClientWithResponses) CreateDispatchWithResponse(ctx context.Context, register string, year int, number string, params *CreateDispatchParams, body CreateDispatchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDispatchResponse, error) {
+	rsp, err := c.CreateDispatch(ctx, register, year, number, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDispatchResponse(rsp)
+}
+
+// GetDispatchReceiptWithResponse A receipt of a dispatch (message/rfc822)
+//
+// The message that was linked to a recipient of the dispatch — the PEC provider's receipt with its `daticert.xml`, or the recipient AOO's protocol message — byte-exact as it was read from the mailbox; its SHA-256 is the receipt's `sha256`. Visible to whoever may read the registration.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/dispatches/{id}/receipts/{receipt_id} (the `GetDispatchReceipt` operationId).
+func (c *ClientWithResponses) GetDispatchReceiptWithResponse(ctx context.Context, register string, year int, number string, id openapi_types.UUID, receiptId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetDispatchReceiptResponse, error) {
+	rsp, err := c.GetDispatchReceipt(ctx, register, year, number, id, receiptId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDispatchReceiptResponse(rsp)
 }
 
 // GetDocumentWithResponse Download the document
@@ -29338,6 +30314,371 @@ func ParseGetAttachmentResponse(rsp *http.Response) (*GetAttachmentResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAttachmentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDispatchesResponse parses an HTTP response from a ListDispatchesWithResponse call
+func ParseListDispatchesResponse(rsp *http.Response) (*ListDispatchesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDispatchesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiDispatchList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListDispatchesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListDispatchesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDispatchesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateDispatchResponse parses an HTTP response from a CreateDispatchWithResponse call
+func ParseCreateDispatchResponse(rsp *http.Response) (*CreateDispatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDispatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiDispatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateDispatchResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateDispatchResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateDispatchResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateDispatchResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDispatchReceiptResponse parses an HTTP response from a GetDispatchReceiptWithResponse call
+func ParseGetDispatchReceiptResponse(rsp *http.Response) (*GetDispatchReceiptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDispatchReceiptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDispatchReceiptResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetDispatchReceiptResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDispatchReceiptResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDispatchReceiptResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

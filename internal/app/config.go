@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,6 +66,12 @@ type Config struct {
 	Mailboxes        string
 	MailboxPasswords map[string]string
 	MailboxPoll      time.Duration // SPORTELLO_MAILBOX_POLL: how often each mailbox is looked at
+	// Dispatches by PEC or e-mail (domain.CreateDispatch): without SPORTELLO_SMTP_URL none is
+	// made. The relay is the AOO's PEC provider's (or an SMTP server for e-mail).
+	SMTPURL      string // SPORTELLO_SMTP_URL: smtp://user@host:587 (STARTTLS) or smtps://user@host:465
+	SMTPPassword string // SPORTELLO_SMTP_PASSWORD: the relay's password for the URL's user
+	MailFrom     string // SPORTELLO_MAIL_FROM: the AOO's address messages are sent from ("Name <addr>" or addr)
+	MailWorkers  int    // SPORTELLO_MAIL_WORKERS: messages this process sends at once (0: none)
 
 	location *time.Location
 	anchors  signing.Anchors
@@ -136,6 +143,10 @@ func (c *Config) settings() []setting {
 		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
 		{name: "mailboxes", usage: "IMAP mailboxes read for incoming mail: imaps://user@host/INBOX?name=pec&channel=pec&mode=register|draft&register=PG&offices=PROT, separated by spaces", bind: str(&c.Mailboxes)},
 		{name: "mailbox-poll", usage: "how often each mailbox is looked at for new messages", bind: duration(&c.MailboxPoll)},
+		{name: "smtp-url", usage: "mail relay dispatches are sent through: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (default: none, no dispatches)", bind: str(&c.SMTPURL)},
+		{name: "smtp-password", usage: "password of the mail relay's user", secret: true, bind: str(&c.SMTPPassword)},
+		{name: "mail-from", usage: "address dispatches are sent from, the AOO's PEC (\"Name <addr>\" or addr)", bind: str(&c.MailFrom)},
+		{name: "mail-workers", usage: "messages this process sends at once (0: none)", bind: integer(&c.MailWorkers)},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -146,7 +157,7 @@ var defaults = map[string]string{
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
-	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10",
+	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
 	"mailbox-poll": "30s",
 }
 
@@ -265,6 +276,7 @@ func (c *Config) Validate() error {
 	}
 	_, mailboxErrs := c.MailboxList()
 	errs = append(errs, mailboxErrs...)
+	errs = append(errs, c.validateMail()...)
 	c.anchors = signing.Anchors{}
 	if c.TrustAnchors != "" {
 		if c.anchors, err = signing.LoadAnchors(c.TrustAnchors); err != nil {
@@ -272,6 +284,39 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateMail checks the settings of dispatches: a relay URL and the address to send from go
+// together.
+func (c *Config) validateMail() []error {
+	var errs []error
+	if c.MailWorkers < 0 {
+		errs = append(errs, errors.New("SPORTELLO_MAIL_WORKERS: must not be negative"))
+	}
+	if c.MailFrom != "" {
+		if _, err := c.MailFromAddress(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.SMTPURL == "" {
+		return errs
+	}
+	if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+		errs = append(errs, errors.New("SPORTELLO_SMTP_URL: want smtp://host:port or smtps://host:port"))
+	}
+	if c.MailFrom == "" {
+		errs = append(errs, errors.New("SPORTELLO_MAIL_FROM: is required with SPORTELLO_SMTP_URL"))
+	}
+	return errs
+}
+
+// MailFromAddress is MailFrom parsed.
+func (c *Config) MailFromAddress() (domain.MailAddress, error) {
+	a, err := mail.ParseAddress(c.MailFrom)
+	if err != nil {
+		return domain.MailAddress{}, fmt.Errorf("SPORTELLO_MAIL_FROM: %w", err)
+	}
+	return domain.MailAddress{Name: a.Name, Address: a.Address}, nil
 }
 
 // Anchors are the parsed TrustAnchors.

@@ -43,6 +43,11 @@ type Main struct {
 	// TextRetryPolicy overrides River's backoff between text extraction attempts (tests); nil
 	// means River's default, exponential from one second.
 	TextRetryPolicy river.ClientRetryPolicy
+	// Mail are the mail packages dispatches use (see MailParts).
+	Mail MailParts
+	// MailRetryPolicy overrides River's backoff between attempts to send a dispatch's message
+	// (tests); nil means River's default.
+	MailRetryPolicy river.ClientRetryPolicy
 	// DisposalSweepEvery is how often content left by interrupted disposals is looked for;
 	// zero means DefaultDisposalSweepEvery. The sweep also runs once at start.
 	DisposalSweepEvery time.Duration
@@ -65,6 +70,7 @@ type Main struct {
 	search    *searching
 	journals  *journaling
 	texts     *textJobs
+	dispatch  *dispatchJobs
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
@@ -73,7 +79,7 @@ type Main struct {
 
 // New returns a Main for a validated configuration.
 func New(cfg Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger}
+	return &Main{Config: cfg, Logger: logger, Mail: MailParts{Compose: mail.Compose}}
 }
 
 // Open opens the database (migrating it, or refusing a stale schema when auto-migration is
@@ -127,8 +133,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Service.RenderAct = actRenderer(cfg.AOOName, cfg.Location())
 	m.Service.SealSegnatura = m.integrity.segnaturaSealer(func() time.Time { return m.Service.Now() })
 	// Messages uploaded as .eml or read from the mailboxes (domain/intake_mail.go).
+	// Receipts and protocol answers to our dispatches are linked to them (domain/dispatch_link.go).
 	m.Service.Mail = domain.MailIntake{Parse: mail.Parse, ReadSegnatura: signing.ReadSegnatura,
-		ReadProtocolMessage: signing.ReadProtocolMessage}
+		ReadProtocolMessage: signing.ReadProtocolMessage, LinkReceipt: m.Service.LinkMailReceipt}
 	m.openJournals()
 	m.openWebhooks()
 	m.Logger.Info("storage ready", "engine", db.Engine(), "database", storage.Redacted(cfg.DatabaseURL), "blobs", cfg.Blobs)
@@ -147,6 +154,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.openTexts(); err != nil {
+		return err
+	}
+	if err := m.openDispatch(); err != nil {
 		return err
 	}
 	aoo, err := m.Service.AOO(ctx)
@@ -194,6 +204,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.search.start()
 	m.journals.start()
 	if err := m.texts.start(); err != nil {
+		return err
+	}
+	if err := m.dispatch.start(); err != nil {
 		return err
 	}
 	if err := m.startMailboxes(); err != nil {
@@ -254,6 +267,9 @@ func (m *Main) Close() error {
 	m.journals.stopBackground()
 	m.mailboxes.stop()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.dispatch.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
 	m.disposals.stopBackground()
