@@ -29,6 +29,10 @@ func message(i int, body string) []byte {
 }
 
 func setup(t *testing.T) (*mailtest.Server, *smtpsend.Sender, *imapbox.Mailbox) {
+	return setupB(t)
+}
+
+func setupB(t testing.TB) (*mailtest.Server, *smtpsend.Sender, *imapbox.Mailbox) {
 	t.Helper()
 	srv := mailtest.Start(t)
 	srv.AddUser(sender, "pw-a")
