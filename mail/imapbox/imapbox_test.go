@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 
@@ -172,5 +173,24 @@ func TestURL(t *testing.T) {
 		if _, err := imapbox.New(imapbox.Config{URL: u}); domain.CodeOf(err) != domain.ECValidation {
 			t.Errorf("New(%q) = %v; want ECValidation", u, err)
 		}
+	}
+}
+
+// A server not on loopback must offer STARTTLS (this Dovecot does not), unless tls=none says so.
+func TestStartTLSRequired(t *testing.T) {
+	srv, s, _ := setup(t)
+	send(t, s, message(1, "uno"))
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.IMAPAddr())
+	}
+	box, _ := imapbox.New(imapbox.Config{URL: "imap://aoo-b%40pec.test@mail.example.it/INBOX", Password: "pw-b", Dial: dial})
+	defer box.Close()
+	if _, _, err := box.Fetch(context.Background(), 0, 10); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("Fetch from a server without STARTTLS = %v; want a refusal naming STARTTLS", err)
+	}
+	box, _ = imapbox.New(imapbox.Config{URL: "imap://aoo-b%40pec.test@mail.example.it/INBOX?tls=none", Password: "pw-b", Dial: dial})
+	defer box.Close()
+	if _, msgs, err := box.Fetch(context.Background(), 0, 10); err != nil || len(msgs) != 1 {
+		t.Fatalf("Fetch with tls=none = %d, %v", len(msgs), err)
 	}
 }
