@@ -30,6 +30,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -64,6 +65,7 @@ type Server struct {
 	dovecot          *exec.Cmd
 	exited           chan struct{}
 	pec              bool
+	provider         tls.Certificate // PEC mode's signing certificate
 
 	mu      sync.Mutex
 	users   map[string]string // address → password
@@ -95,6 +97,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s := &Server{dir: dir, users: map[string]string{}, domains: map[string]bool{}, failing: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.pec {
+		if s.provider, err = newProvider(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := s.configure(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package mailtest_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"io"
 	"mime"
@@ -10,6 +11,8 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+
+	"github.com/digitorus/pkcs7"
 
 	"github.com/sportello/sportello/internal/mailtest"
 	"github.com/sportello/sportello/mail/smtpsend"
@@ -45,33 +48,66 @@ type pecMessage struct {
 	}
 }
 
-func readPEC(t *testing.T, raw []byte) pecMessage {
+// readPEC reads a provider's message, checking that it is multipart/signed by the provider;
+// signed is whether the signature verifies.
+func readPEC(t *testing.T, srv *mailtest.Server, raw []byte) (p pecMessage, signed bool) {
 	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := pecMessage{header: m.Header, parts: map[string][]byte{}}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	p = pecMessage{header: m.Header, parts: map[string][]byte{}}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/signed" || params["protocol"] != "application/pkcs7-signature" {
+		t.Fatalf("Content-Type %q, %v; want multipart/signed", m.Header.Get("Content-Type"), err)
+	}
+	body, _ := io.ReadAll(m.Body)
+	// The signed content is the bytes between the first delimiter line and the CRLF before the next.
+	delim := []byte("--" + params["boundary"])
+	rest := body[bytes.Index(body, delim)+len(delim)+2:]
+	inner := rest[:bytes.Index(rest, append([]byte("\r\n"), delim...))]
+	sigPart := parts(t, bytes.NewReader(body), params["boundary"])
+	der, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(sigPart["smime.p7s"]), "\r\n", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := multipart.NewReader(m.Body, params["boundary"])
+	p7, err := pkcs7.Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p7.Content = inner
+	signed = p7.Verify() == nil && len(p7.Signers) == 1 && p7.GetOnlySigner().Equal(srv.ProviderCertificate())
+	im, err := mail.ReadMessage(bytes.NewReader(inner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ip, err := mime.ParseMediaType(im.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.parts = parts(t, im.Body, ip["boundary"])
+	if err := xml.Unmarshal(p.parts["daticert.xml"], &p.dc); err != nil {
+		t.Fatalf("daticert.xml: %v\n%s", err, p.parts["daticert.xml"])
+	}
+	return p, signed
+}
+
+// parts returns the parts of a multipart body by file name.
+func parts(t *testing.T, body io.Reader, boundary string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	r := multipart.NewReader(body, boundary)
 	for {
 		part, err := r.NextPart()
 		if err == io.EOF {
-			break
+			return out
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(part)
-		p.parts[part.FileName()] = b
+		out[part.FileName()] = b
 	}
-	if err := xml.Unmarshal(p.parts["daticert.xml"], &p.dc); err != nil {
-		t.Fatalf("daticert.xml: %v\n%s", err, p.parts["daticert.xml"])
-	}
-	return p
 }
 
 func startPEC(t *testing.T) (*mailtest.Server, *smtpsend.Sender) {
@@ -95,7 +131,10 @@ func TestPEC(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%s has %d messages; want the envelope", rcpt, len(got))
 	}
-	env := readPEC(t, got[0])
+	env, signed := readPEC(t, srv, got[0])
+	if !signed {
+		t.Error("the envelope's signature does not verify")
+	}
 	if h := env.header; h.Get("X-Trasporto") != "posta-certificata" || h.Get("Subject") != "POSTA CERTIFICATA: Trasmissione protocollo" ||
 		h.Get("X-Riferimento-Message-ID") != "<prot-1@pec.test>" || h.Get("Reply-To") != sender {
 		t.Errorf("envelope headers %v", h)
@@ -123,7 +162,10 @@ func TestPEC(t *testing.T) {
 		t.Fatalf("%s has %d messages; want %d receipts", sender, len(receipts), len(want))
 	}
 	for i, w := range want {
-		r := readPEC(t, receipts[i])
+		r, signed := readPEC(t, srv, receipts[i])
+		if !signed {
+			t.Errorf("receipt %s: the signature does not verify", w.kind)
+		}
 		if r.header.Get("X-Ricevuta") != w.kind || r.header.Get("Subject") != w.subject || r.dc.Tipo != w.kind ||
 			r.dc.Consegna != w.consegna || r.dc.MsgID != "<prot-1@pec.test>" ||
 			r.header.Get("X-Riferimento-Message-ID") != "<prot-1@pec.test>" {
@@ -143,7 +185,10 @@ func TestPECAlter(t *testing.T) {
 	if err := s.Send(context.Background(), sender, []string{rcpt}, original); err != nil {
 		t.Fatal(err)
 	}
-	env := readPEC(t, srv.Messages(t, rcpt)[0])
+	env, signed := readPEC(t, srv, srv.Messages(t, rcpt)[0])
+	if signed {
+		t.Error("the altered envelope's signature still verifies")
+	}
 	if eml := env.parts["postacert.eml"]; !bytes.Contains(eml, []byte("allegato alterato!")) || env.dc.MsgID != "<prot-1@pec.test>" {
 		t.Errorf("postacert.eml after Alter =\n%s", eml)
 	}

@@ -2,16 +2,25 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"net/mail"
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/digitorus/pkcs7"
 )
 
 // PEC makes the relay a PEC provider, after the technical rules of DM 2 November 2005. For each
@@ -41,8 +50,11 @@ import (
 //	    [<ricevuta tipo="completa"/><consegna>R</consegna>] [<errore-esteso>…</errore-esteso>]</dati>
 //	</postacert>
 //
-// The envelope and receipts are not signed (S/MIME): a reader must not require the provider's
-// signature of them. Recipients of a domain with no user are refused at RCPT as in plain mode,
+// The envelope and every receipt are S/MIME multipart/signed (RFC 8551): the headers above,
+// then a multipart/signed of the multipart/mixed entity and its detached CMS signature
+// (smime.p7s, SHA-256, ECDSA) by a self-signed provider certificate made at Start
+// (ProviderCertificate). An Alter that changes the envelope breaks that signature, as tampering
+// in transit would. Recipients of a domain with no user are refused at RCPT as in plain mode,
 // unless marked by FailDelivery. The Alter hook changes the envelope as delivered to the
 // recipients (postacert.eml is in it verbatim), not the receipts.
 func PEC(s *Server) { s.pec = true }
@@ -245,8 +257,7 @@ func (s *Server) message(o original, id string, h []string, notice string, dc, e
 	for i := 0; i+1 < len(h); i += 2 {
 		fmt.Fprintf(&buf, "%s: %s\r\n", h[i], h[i+1])
 	}
-	fmt.Fprintf(&buf, "X-Riferimento-Message-ID: <%s>\r\nMessage-ID: <%s>\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=%q\r\n\r\n", o.msgID, id, o.at.Format(time.RFC1123Z), w.Boundary())
+	fmt.Fprintf(&buf, "X-Riferimento-Message-ID: <%s>\r\nMessage-ID: <%s>\r\nDate: %s\r\nMIME-Version: 1.0\r\n", o.msgID, id, o.at.Format(time.RFC1123Z))
 	parts := []struct {
 		header textproto.MIMEHeader
 		data   []byte
@@ -274,6 +285,82 @@ func (s *Server) message(o original, id string, h []string, notice string, dc, e
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	buf.Write(body.Bytes())
+	inner := append([]byte(fmt.Sprintf("Content-Type: multipart/mixed; boundary=%q\r\n\r\n", w.Boundary())), body.Bytes()...)
+	// Canonical CRLF line ends (RFC 8551 §3.1.1), as the mailbox will serve them: daticert.xml
+	// is written with LF.
+	inner = bytes.ReplaceAll(bytes.ReplaceAll(inner, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+	signed, boundary, err := s.sign(inner)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&buf, "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=%q\r\n\r\n", boundary)
+	buf.Write(signed)
 	return buf.Bytes(), nil
+}
+
+// sign returns the body of a multipart/signed entity (RFC 8551) of inner: inner itself, then
+// its detached CMS signature by the provider's certificate.
+func (s *Server) sign(inner []byte) ([]byte, string, error) {
+	sd, err := pkcs7.NewSignedData(inner)
+	if err != nil {
+		return nil, "", err
+	}
+	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+	if err := sd.AddSigner(s.provider.Leaf, s.provider.PrivateKey, pkcs7.SignerInfoConfig{}); err != nil {
+		return nil, "", err
+	}
+	sd.Detach()
+	sig, err := sd.Finish()
+	if err != nil {
+		return nil, "", err
+	}
+	var out bytes.Buffer
+	w := multipart.NewWriter(&out)
+	pw, err := w.CreatePart(nil)
+	if err != nil {
+		return nil, "", err
+	}
+	// CreatePart(nil) wrote an empty header block: inner brings its own, so drop the blank line.
+	out.Truncate(out.Len() - 2)
+	pw.Write(inner)
+	pw, err = w.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/pkcs7-signature; name=smime.p7s"},
+		"Content-Transfer-Encoding": {"base64"}, "Content-Disposition": {"attachment; filename=smime.p7s"}})
+	if err != nil {
+		return nil, "", err
+	}
+	enc := base64.StdEncoding.EncodeToString(sig)
+	for len(enc) > 76 {
+		fmt.Fprintf(pw, "%s\r\n", enc[:76])
+		enc = enc[76:]
+	}
+	fmt.Fprintf(pw, "%s\r\n", enc)
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return out.Bytes(), w.Boundary(), nil
+}
+
+// ProviderCertificate is the certificate PEC mode signs envelopes and receipts with (self-signed,
+// generated at Start).
+func (s *Server) ProviderCertificate() *x509.Certificate { return s.provider.Leaf }
+
+// newProvider generates the provider's signing certificate.
+func newProvider() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: ProviderName, Organization: []string{ProviderName}},
+		EmailAddresses: []string{"posta-certificata@pec.test"},
+		NotBefore:      time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, err
 }
