@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -277,7 +278,7 @@ func (m *Mailbox) read(c *client.Client, after uint32, limit int) (uint32, []dom
 	if err != nil {
 		return 0, nil, err
 	}
-	if st.Messages == 0 || (st.UidNext != 0 && st.UidNext <= after+1) {
+	if st.Messages == 0 || after == math.MaxUint32 || (st.UidNext != 0 && st.UidNext <= after+1) {
 		return st.UidValidity, nil, nil
 	}
 	list, err := m.list(c, after)
