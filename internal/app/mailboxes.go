@@ -253,9 +253,11 @@ func (r *mailboxReader) poll(ctx context.Context) (int, error) {
 	}
 	handled := 0
 	for {
-		v, msgs, err := r.box.Fetch(ctx, after, mailboxBatch)
-		if err != nil {
-			return handled, fmt.Errorf("fetch: %w", err)
+		// A Fetch that fails part-way (a message above the size limit) returns the messages
+		// before the failure too: they are handled, and the failure is reported after them.
+		v, msgs, fetchErr := r.box.Fetch(ctx, after, mailboxBatch)
+		if fetchErr != nil && len(msgs) == 0 {
+			return handled, fmt.Errorf("fetch: %w", fetchErr)
 		}
 		if v != validity && after != 0 {
 			// IMAP renumbered the mailbox: every message is read again, and the ones recorded
@@ -271,6 +273,9 @@ func (r *mailboxReader) poll(ctx context.Context) (int, error) {
 			}
 			handled++
 			after = m.UID
+		}
+		if fetchErr != nil {
+			return handled, fmt.Errorf("fetch: %w", fetchErr)
 		}
 		if len(msgs) < mailboxBatch {
 			return handled, nil

@@ -79,7 +79,7 @@ type Main struct {
 
 // New returns a Main for a validated configuration.
 func New(cfg Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, Mail: MailParts{Compose: mail.Compose}}
+	return &Main{Config: cfg, Logger: logger, Mail: builtInMail(), OpenMailbox: openIMAPMailbox}
 }
 
 // Open opens the database (migrating it, or refusing a stale schema when auto-migration is
