@@ -110,7 +110,10 @@ func specWorld(t *testing.T, s *apptest.Server) map[string]specCall {
 	c.json("POST", "/v1/cases/"+handled.ID+"/transitions", clerk, map[string]string{"to": "in_progress"}).expect(t, http.StatusOK)
 	applicant := []string{"X-Applicant-Id", bizApplicant}
 	return map[string]specCall{
-		"POST /v1/registrations":          {token: operator},
+		// subject and correspondents are optional in the schema because an e-mail message
+		// proposes them; a PDF needs them.
+		"POST /v1/registrations": {token: operator, metadata: map[string]any{"subject": "Richiesta",
+			"correspondents": []map[string]any{{"role": "sender", "type": "person", "name": "Mario Rossi"}}}},
 		"POST /v1/documents":              {token: operator},
 		"POST /v1/cases":                  {token: portal, headers: applicant, metadata: caseMeta},
 		"POST /v1/cases/{id}/messages":    {token: portal, headers: applicant, params: map[string]string{"id": open.ID}},

@@ -22,7 +22,7 @@ import (
 // plus created_by, which the transparency log's leaf includes (docs/transparency-log.md) so that
 // anyone can recompute the leaf from the registration.
 var contractFields = []string{"annulment", "attachments", "channel", "class", "confidential", "correspondents",
-	"created_by", "date", "direction", "disposal", "document", "dossiers", "id", "identifier", "number", "number_formatted", "offices",
+	"created_by", "date", "direction", "disposal", "document", "dossiers", "id", "identifier", "interoperability", "number", "number_formatted", "offices",
 	"position", "register", "registered_at", "sender_reference", "status", "subject", "text_status", "year"}
 
 func hexSHA(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
