@@ -21,11 +21,11 @@ func HTMLText(doc string) string {
 				b.Write(z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
-			tt := z.Token().Type
-			name, _ := z.TagName()
-			switch string(name) {
+			// Token, not TagName: after Token the tokenizer has no tag name left to give.
+			tok := z.Token()
+			switch tok.Data {
 			case "script", "style", "head":
-				if tt == html.StartTagToken {
+				if tok.Type == html.StartTagToken {
 					skip++
 				}
 			case "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6":

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mailmsg "github.com/sportello/sportello/mail"
 	"io"
 	"strings"
 
@@ -44,7 +45,7 @@ func (x *Extractor) email(ctx context.Context, data []byte) (string, error) {
 			case "text/plain", "":
 				plain = append(plain, string(body))
 			case "text/html":
-				html = append(html, htmlText(string(body)))
+				html = append(html, mailmsg.HTMLText(string(body)))
 			}
 		case *mail.AttachmentHeader:
 			ct, _, _ := h.ContentType()

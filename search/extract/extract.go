@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sportello/sportello/mail"
 	"io"
 	"os"
 	"os/exec"
@@ -68,7 +69,7 @@ func (x *Extractor) extractBytes(ctx context.Context, mediaType string, data []b
 	case "text/plain", "text/csv", "text/markdown":
 		return normalise(toUTF8(data)), nil
 	case "text/html":
-		return normalise(htmlText(toUTF8(data))), nil
+		return normalise(mail.HTMLText(toUTF8(data))), nil
 	case "message/rfc822":
 		return x.email(ctx, data)
 	case "image/png", "image/jpeg", "image/tiff":
