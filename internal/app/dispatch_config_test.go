@@ -52,6 +52,7 @@ func TestMailPartsRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.Mail = MailParts{} // a build without them
 	err = m.Run(t.Context())
 	m.Close()
 	if err == nil || !strings.Contains(err.Error(), "SPORTELLO_SMTP_URL") {
