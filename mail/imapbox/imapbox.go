@@ -16,6 +16,7 @@
 package imapbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -33,6 +34,7 @@ import (
 	"github.com/emersion/go-imap/client"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/mail"
 )
 
 // Config is how to reach the mailbox.
@@ -104,9 +106,9 @@ func New(cfg Config) (*Mailbox, error) {
 	port := u.Port()
 	switch u.Scheme {
 	case "imap":
-		port = cmpOr(port, "143")
+		port = cmp.Or(port, "143")
 	case "imaps":
-		m.implicit, port = true, cmpOr(port, "993")
+		m.implicit, port = true, cmp.Or(port, "993")
 	default:
 		return nil, domain.Errorf(domain.ECValidation, "imap URL %q: scheme must be imap or imaps", cfg.URL)
 	}
@@ -116,7 +118,7 @@ func New(cfg Config) (*Mailbox, error) {
 	case t != "":
 		return nil, domain.Errorf(domain.ECValidation, "imap URL %q: tls=%s is not understood", cfg.URL, t)
 	}
-	m.plain = m.plain || (!m.implicit && isLoopback(m.host))
+	m.plain = m.plain || (!m.implicit && mail.IsLoopbackHost(m.host))
 	m.addr = net.JoinHostPort(m.host, port)
 	if m.cfg.Timeout <= 0 {
 		m.cfg.Timeout = time.Minute
@@ -125,21 +127,6 @@ func New(cfg Config) (*Mailbox, error) {
 		m.cfg.MaxSize = DefaultMaxSize
 	}
 	return m, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Close logs out, if connected.

@@ -19,13 +19,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/mail"
 )
 
 // Config is how to reach the relay.
@@ -92,20 +92,12 @@ func New(cfg Config) (*Sender, error) {
 	default:
 		return nil, domain.Errorf(domain.ECValidation, "smtp relay URL %q: unknown tls=%s", cfg.URL, t)
 	}
-	s.loopback = isLoopback(s.host)
+	s.loopback = mail.IsLoopbackHost(s.host)
 	s.addr = net.JoinHostPort(s.host, port)
 	if s.cfg.Timeout <= 0 {
 		s.cfg.Timeout = 30 * time.Second
 	}
 	return s, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (s *Sender) tlsConfig() *tls.Config {
