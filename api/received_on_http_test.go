@@ -82,7 +82,9 @@ func TestReceivedOn(t *testing.T) {
 		})
 		t.Run("InTheJournal", func(t *testing.T) {
 			clock.Set(time.Date(2026, 11, 28, 0, 1, 0, 0, rome))
-			if n, err := s.Main.ProduceJournals(t.Context()); err != nil || n != 1 {
+			// The background journal worker may produce the day's journal first: then this run
+			// has none left to make. Either way the journal must exist (read below).
+			if n, err := s.Main.ProduceJournals(t.Context()); err != nil || n > 1 {
 				t.Fatalf("ProduceJournals = %d, %v", n, err)
 			}
 			var journal struct {
