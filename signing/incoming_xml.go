@@ -28,8 +28,8 @@ const (
 // The XML-DSig signature methods (RFC 6931) a received signature may use, as the checks of
 // crypto/x509 name them.
 var xmlSignatureAlgorithms = map[string]x509.SignatureAlgorithm{
-	"http://www.w3.org/2000/09/xmldsig#rsa-sha1":        x509.SHA1WithRSA,
-	rsaSHA256:                                           x509.SHA256WithRSA,
+	"http://www.w3.org/2000/09/xmldsig#rsa-sha1": x509.SHA1WithRSA,
+	rsaSHA256: x509.SHA256WithRSA,
 	"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": x509.SHA384WithRSA,
 	"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": x509.SHA512WithRSA,
 	"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": x509.ECDSAWithSHA1,
