@@ -30,10 +30,27 @@ type Segnatura struct {
 	// Dossier is the first dossier the registration is filed in, or nil (Fascicolo).
 	Dossier      *SegnaturaDossier
 	Confidential bool
-	Sender       SegnaturaParty
-	Recipients   []SegnaturaParty
-	Document     SegnaturaFile
-	Attachments  []SegnaturaFile
+	// Reference is the protocol message received that this registration answers (Riferimenti),
+	// nil when it answers none.
+	Reference   *SegnaturaReference
+	Sender      SegnaturaParty
+	Recipients  []SegnaturaParty
+	Document    SegnaturaFile
+	Attachments []SegnaturaFile
+}
+
+// SegnaturaReference names a protocol message received, as the segnatura of a registration
+// answering it does (RiferimentiType): its identifier (the sending AOO's, art. 55), the
+// identifier it was first registered with when it was sent on more than once
+// (PrimaRegistrazione, nil when the same), its subject and its class (mandatory: the class
+// it was registered in).
+type SegnaturaReference struct {
+	ID                    ProtocolID
+	First                 *ProtocolID
+	Subject               string
+	ClassCode, ClassTitle string
+	// Dossier is the dossier it is filed in, nil when none is named.
+	Dossier *SegnaturaDossier
 }
 
 // SegnaturaDossier names a dossier by its identifier and subject.
