@@ -1,0 +1,27 @@
+-- Sportello schema, version 29, SQLite: the IPA list of the UOs. See the PostgreSQL file.
+CREATE TABLE directory_uos (
+    ipa_key         TEXT    NOT NULL,
+    uo_key          TEXT    NOT NULL,
+    ipa_code        TEXT    NOT NULL,
+    uo_code         TEXT    NOT NULL,
+    aoo_code        TEXT    NOT NULL,
+    name            TEXT    NOT NULL CHECK (name <> ''),
+    name_key        TEXT    NOT NULL,
+    digital_address TEXT    NOT NULL,
+    PRIMARY KEY (ipa_key, uo_key)
+) STRICT;
+CREATE INDEX directory_uos_code ON directory_uos (uo_key);
+
+-- A CHECK of an existing SQLite table cannot be changed: directory_imports, which nothing
+-- references, is rebuilt with the one that admits 'uos', its rows copied.
+CREATE TABLE directory_imports_29 (
+    id          TEXT    PRIMARY KEY,
+    list        TEXT    NOT NULL CHECK (list IN ('administrations', 'aoos', 'uos')),
+    entries     INTEGER NOT NULL CHECK (entries >= 0),
+    imported_at TEXT    NOT NULL,
+    imported_by TEXT    NOT NULL
+) STRICT;
+INSERT INTO directory_imports_29 (id, list, entries, imported_at, imported_by)
+    SELECT id, list, entries, imported_at, imported_by FROM directory_imports;
+DROP TABLE directory_imports;
+ALTER TABLE directory_imports_29 RENAME TO directory_imports;
