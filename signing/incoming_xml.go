@@ -20,9 +20,13 @@ import (
 
 // Bounds of a received XML file whose signatures are checked. A FatturaPA with its
 // attachments inline is a few MiB; the depth of the deepest schema plus a signature is under 30.
+// Real signatures have two or three references, and a file one or two signatures: the
+// bounds keep a hostile file from making the check quadratic.
 const (
 	maxSignedXML      = 32 << 20
 	maxSignedXMLDepth = 2 * maxProtocolDepth
+	maxXMLSignatures  = 32
+	maxXMLReferences  = 32
 )
 
 // The XML-DSig signature methods (RFC 6931) a received signature may use, as the checks of
@@ -75,6 +79,9 @@ func (a Anchors) checkXML(data []byte) []domain.Signature {
 		el := stack[0]
 		stack = stack[1:]
 		if el.Tag == "Signature" && el.NamespaceURI() == dsNamespace {
+			if len(out) == maxXMLSignatures {
+				return append(out, bad(fmt.Sprintf("the file carries more than %d XML signatures: the others are not checked", maxXMLSignatures))...)
+			}
 			out = append(out, a.checkXMLSignature(doc, el))
 			continue
 		}
@@ -158,8 +165,11 @@ func verifyXMLSignature(doc *etree.Document, sig *etree.Element, cert *x509.Cert
 		return fmt.Errorf("the SignatureValue does not match SignedInfo: %w", err)
 	}
 	refs := children(info, dsNamespace, "Reference")
-	if len(refs) == 0 {
+	switch {
+	case len(refs) == 0:
 		return errors.New("SignedInfo has no Reference")
+	case len(refs) > maxXMLReferences:
+		return fmt.Errorf("SignedInfo has %d references, more than the %d checked", len(refs), maxXMLReferences)
 	}
 	xades := false
 	for _, ref := range refs {
