@@ -2884,6 +2884,11 @@ type ApiRegistration struct {
 	// Identifier Example: c_h501-A1B2C3D-PG-2026-0000042
 	Identifier string `json:"identifier"`
 
+	// InReplyTo the identifier of the incoming registration this outgoing one answers
+	//
+	// Example: c_h501-A1B2C3D-PG-2026-0000041
+	InReplyTo *string `json:"in_reply_to,omitempty"`
+
 	// Interoperability Interoperability is set when the document came with a segnatura from another AOO
 	// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
 	Interoperability ApiRegistration_Interoperability `json:"interoperability"`
@@ -2993,7 +2998,10 @@ type ApiRegistrationMetadata struct {
 	Direction      ApiRegistrationMetadataDirection `json:"direction"`
 	DocumentId     *openapi_types.UUID              `json:"document_id,omitempty"`
 	Emergency      *ApiEmergencyMetadata            `json:"emergency,omitempty"`
-	Offices        *[]string                        `json:"offices,omitempty"`
+
+	// InReplyTo Example: PG/2026/0000041
+	InReplyTo *string   `json:"in_reply_to,omitempty"`
+	Offices   *[]string `json:"offices,omitempty"`
 
 	// ReceivedOn Example: 2026-11-27
 	ReceivedOn *openapi_types.Date `json:"received_on,omitempty"`

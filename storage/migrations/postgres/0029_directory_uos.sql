@@ -1,4 +1,5 @@
--- Sportello schema, version 29, PostgreSQL: the third IPA list, the offices of the
+-- Sportello schema, version 29, PostgreSQL: the third IPA list (and, at the end, the registration
+-- an outgoing one answers): the offices of the
 -- administrations ("Unità Organizzative"), loaded like the other two (POST
 -- /v1/directory/imports?kind=uos) so that GET /v1/directory finds an office and its digital
 -- address, and a correspondent picked from it carries its IPA, AOO and UO codes.
@@ -23,3 +24,8 @@ CREATE INDEX directory_uos_code ON directory_uos (uo_key);
 ALTER TABLE directory_imports DROP CONSTRAINT directory_imports_list_check;
 ALTER TABLE directory_imports ADD CONSTRAINT directory_imports_list_check
     CHECK (list IN ('administrations', 'aoos', 'uos'));
+
+-- The incoming registration an outgoing one answers, by its identifier (its segnatura names
+-- that message in Riferimenti); null when it answers none. Fixed once registered, like every
+-- column the guard of version 5 does not list.
+ALTER TABLE registrations ADD COLUMN in_reply_to text REFERENCES registrations (identifier);

@@ -1,4 +1,5 @@
--- Sportello schema, version 29, SQLite: the IPA list of the UOs. See the PostgreSQL file.
+-- Sportello schema, version 29, SQLite: the IPA list of the UOs, and the registration an
+-- outgoing one answers. See the PostgreSQL file.
 CREATE TABLE directory_uos (
     ipa_key         TEXT    NOT NULL,
     uo_key          TEXT    NOT NULL,
@@ -25,3 +26,11 @@ INSERT INTO directory_imports_29 (id, list, entries, imported_at, imported_by)
     SELECT id, list, entries, imported_at, imported_by FROM directory_imports;
 DROP TABLE directory_imports;
 ALTER TABLE directory_imports_29 RENAME TO directory_imports;
+
+-- The incoming registration an outgoing one answers (see the PostgreSQL file). The guard
+-- trigger lists its columns one by one: this one has a trigger of its own.
+ALTER TABLE registrations ADD COLUMN in_reply_to TEXT REFERENCES registrations (identifier);
+CREATE TRIGGER registrations_in_reply_to_immutable BEFORE UPDATE OF in_reply_to ON registrations
+BEGIN
+    SELECT RAISE(ABORT, 'registration: immutable column in_reply_to') WHERE NEW.in_reply_to IS NOT OLD.in_reply_to;
+END;
