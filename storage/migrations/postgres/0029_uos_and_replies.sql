@@ -1,8 +1,8 @@
--- Sportello schema, version 29, PostgreSQL: the third IPA list (and, at the end, the registration
--- an outgoing one answers): the offices of the
+-- Sportello schema, version 29, PostgreSQL: the third IPA list, the offices of the
 -- administrations ("Unità Organizzative"), loaded like the other two (POST
 -- /v1/directory/imports?kind=uos) so that GET /v1/directory finds an office and its digital
--- address, and a correspondent picked from it carries its IPA, AOO and UO codes.
+-- address, and a correspondent picked from it carries its IPA, AOO and UO codes; and, at the
+-- end, the registration an outgoing one answers.
 --
 -- As in version 21: the list is replaced whole by each load; ipa_key and uo_key are the codes in
 -- lower case; name_key is the folded name with a leading space. A UO is identified by its code
