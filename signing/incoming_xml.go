@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -337,14 +338,20 @@ func detach(el *etree.Element) (*etree.Element, error) {
 
 // referencedOctets canonicalises a copy of el, which a Reference designates, as ref's
 // transforms say: the enveloped-signature transform removes sig from it (sig nil: the
-// transform is refused), a canonicalisation transform chooses the canonical form, inclusive
-// c14n 1.0 when none does. Other transforms (XPath, XSLT, base64) are not supported.
+// transform is refused); the XPath filters that leave out every signature (see
+// dropsSignatures) remove them all; a canonicalisation transform chooses the canonical form,
+// inclusive c14n 1.0 when none does. Other transforms (other XPath expressions, XSLT, base64)
+// are not supported.
 func referencedOctets(ref, el, sig *etree.Element) ([]byte, error) {
 	var canon dsig.Canonicalizer = dsig.MakeC14N10RecCanonicalizer()
-	enveloped := false
+	enveloped, unsigned := false, false
 	for _, t := range children(child(ref, dsNamespace, "Transforms"), dsNamespace, "Transform") {
 		if algorithmOf(t) == envelopedAlgorithm && sig != nil {
 			enveloped = true
+			continue
+		}
+		if sig != nil && dropsSignatures(t) {
+			unsigned = true
 			continue
 		}
 		c, err := canonicalizerOf(t)
@@ -374,7 +381,76 @@ func referencedOctets(ref, el, sig *etree.Element) ([]byte, error) {
 		}
 		at.RemoveChildAt(path[0])
 	}
+	if unsigned {
+		removeSignatures(copied)
+	}
 	return canon.Canonicalize(copied)
+}
+
+// The XPath transforms that select a document without its signatures, as signers of
+// FatturaPA and other XAdES documents write them: XPath filtering (XML-DSig §6.6.3) with
+// not(ancestor-or-self::ds:Signature), and XPath Filter 2.0 subtracting every ds:Signature.
+const (
+	xpathAlgorithm   = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+	filter2Algorithm = "http://www.w3.org/2002/06/xmldsig-filter2"
+	filter2Namespace = filter2Algorithm
+)
+
+var (
+	notSignaturePattern      = regexp.MustCompile(`^not\(\s*ancestor-or-self::([A-Za-z_][\w.-]*):Signature\s*\)$`)
+	subtractSignaturePattern = regexp.MustCompile(`^(?:/descendant::|//)([A-Za-z_][\w.-]*):Signature$`)
+)
+
+// dropsSignatures reports whether the transform t is one of the XPath filters that leave out
+// every ds:Signature and its content, the prefix of the expression bound to the XML-DSig
+// namespace where it is written.
+func dropsSignatures(t *etree.Element) bool {
+	var (
+		expr    *etree.Element
+		pattern *regexp.Regexp
+	)
+	switch algorithmOf(t) {
+	case xpathAlgorithm:
+		expr, pattern = child(t, dsNamespace, "XPath"), notSignaturePattern
+	case filter2Algorithm:
+		filters := children(t, filter2Namespace, "XPath")
+		if len(filters) != 1 || filters[0].SelectAttrValue("Filter", "") != "subtract" {
+			return false
+		}
+		expr, pattern = filters[0], subtractSignaturePattern
+	default:
+		return false
+	}
+	if expr == nil {
+		return false
+	}
+	m := pattern.FindStringSubmatch(strings.TrimSpace(expr.Text()))
+	if m == nil {
+		return false
+	}
+	ctx, err := etreeutils.NSBuildParentContext(expr)
+	if err != nil {
+		return false
+	}
+	if ctx, err = ctx.SubContext(expr); err != nil {
+		return false
+	}
+	ns, err := ctx.LookupPrefix(m[1])
+	return err == nil && ns == dsNamespace
+}
+
+// removeSignatures removes every ds:Signature under el.
+func removeSignatures(el *etree.Element) {
+	for i := len(el.Child) - 1; i >= 0; i-- {
+		c, ok := el.Child[i].(*etree.Element)
+		switch {
+		case !ok:
+		case c.Tag == "Signature" && c.NamespaceURI() == dsNamespace:
+			el.RemoveChildAt(i)
+		default:
+			removeSignatures(c)
+		}
+	}
 }
 
 // checkDigest checks that ref's DigestValue is the digest, by its DigestMethod, of data.

@@ -40,14 +40,14 @@ const invoice = `<?xml version="1.0" encoding="UTF-8"?>
 `
 
 // xadesTemplate is an XAdES-BES signature for xmlsec1 to fill: the reference to the document
-// (enveloped, canonicalised by c14n) and the one to the SignedProperties, which carry the
-// signing time and the signer certificate's digest.
+// (without the signature by the transform given, canonicalised by c14n) and the one to the
+// SignedProperties, which carry the signing time and the signer certificate's digest.
 const xadesTemplate = `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="firma1">
 <ds:SignedInfo>
 <ds:CanonicalizationMethod Algorithm="%[1]s"/>
 <ds:SignatureMethod Algorithm="%[2]s"/>
 <ds:Reference URI="">
-<ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="%[1]s"/></ds:Transforms>
+<ds:Transforms>%[5]s<ds:Transform Algorithm="%[1]s"/></ds:Transforms>
 <ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue>
 </ds:Reference>
 <ds:Reference URI="#firma1-sp" Type="http://uri.etsi.org/01903#SignedProperties">
@@ -161,11 +161,23 @@ func xmlsec1SignIn(t *testing.T, s signer, xml string, files map[string][]byte) 
 	return signed
 }
 
+// The transforms that leave the signature out of what the reference to the document covers.
+const (
+	envelopedTransform = `<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>`
+	xpathTransform     = `<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>`
+	filter2Transform   = `<ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2"><dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform>`
+)
+
 // signedInvoice is the invoice with an XAdES-BES signature by s made by xmlsec1, canonicalised
 // with c14n, at the signing time at.
 func signedInvoice(t *testing.T, s signer, c14n string, at time.Time) []byte {
+	return signedInvoiceWith(t, s, c14n, envelopedTransform, at)
+}
+
+// signedInvoiceWith is signedInvoice with the signature left out by transform.
+func signedInvoiceWith(t *testing.T, s signer, c14n, transform string, at time.Time) []byte {
 	sum := sha256.Sum256(s.cert.Raw)
-	sig := fmt.Sprintf(xadesTemplate, c14n, s.method, at.Format(time.RFC3339), base64.StdEncoding.EncodeToString(sum[:]))
+	sig := fmt.Sprintf(xadesTemplate, c14n, s.method, at.Format(time.RFC3339), base64.StdEncoding.EncodeToString(sum[:]), transform)
 	return xmlsec1Sign(t, s, fmt.Sprintf(invoice, sig))
 }
 
@@ -236,17 +248,19 @@ func TestCheckXMLSignatures(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct {
-		name string
-		ec   bool
-		c14n string
+		name            string
+		ec              bool
+		c14n, transform string
 	}{
-		{"RSAInclusive", false, "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"},
-		{"ECDSAExclusive", true, exclusiveC14N},
-		{"RSAC14N11", false, "http://www.w3.org/2006/12/xml-c14n11"},
+		{"RSAInclusive", false, "http://www.w3.org/TR/2001/REC-xml-c14n-20010315", envelopedTransform},
+		{"ECDSAExclusive", true, exclusiveC14N, envelopedTransform},
+		{"RSAC14N11", false, "http://www.w3.org/2006/12/xml-c14n11", envelopedTransform},
+		{"ECDSAXPathFilter", true, "http://www.w3.org/TR/2001/REC-xml-c14n-20010315", xpathTransform},
+		{"RSAXPathFilter2", false, exclusiveC14N, filter2Transform},
 	} {
 		t.Run("Xmlsec1"+tc.name, func(t *testing.T) {
 			s := newSigner(t, "Mario Rossi", tc.ec)
-			xml := signedInvoice(t, s, tc.c14n, at)
+			xml := signedInvoiceWith(t, s, tc.c14n, tc.transform, at)
 			cn := s.cert.Subject.CommonName
 			check(t, xml, s.cert, at)
 			notValid(t, flip(t, xml, "</ImportoTotaleDocumento>"), cn, "does not hold")
@@ -306,6 +320,12 @@ func TestCheckXMLSignatures(t *testing.T) {
 		detached = strings.Replace(detached, `<Transforms><Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></Transforms>`, "", 1)
 		xml := xmlsec1SignIn(t, s, detached, map[string][]byte{"documento.txt": []byte("documento firmato a parte\n")})
 		notValid(t, xml, "Luca Verdi", "detached")
+	})
+	t.Run("OtherXPathNotSupported", func(t *testing.T) {
+		s := newSigner(t, "Mario Rossi", true)
+		other := strings.Replace(xpathTransform, "not(ancestor-or-self::ds:Signature)", "not(ancestor-or-self::ds:Signature) and not(self::Causale)", 1)
+		xml := signedInvoiceWith(t, s, exclusiveC14N, other, at)
+		notValid(t, xml, "Mario Rossi", "unsupported transform")
 	})
 	t.Run("UnsignedHasNone", func(t *testing.T) {
 		for _, data := range [][]byte{[]byte(fmt.Sprintf(invoice, "")), []byte("<a>xmldsig is not " + dsNamespace + " alone</a>")} {
