@@ -21,14 +21,23 @@ import (
 
 // Bounds of a received XML file whose signatures are checked. A FatturaPA with its
 // attachments inline is a few MiB; the depth of the deepest schema plus a signature is under 30.
-// Real signatures have two or three references, and a file one or two signatures: the
-// bounds keep a hostile file from making the check quadratic.
+// Real signatures have two to four references, and a file one or two signatures: the bounds
+// keep a hostile file (anyone can sign with a key of their own) from making the check copy a
+// large document over and over. The SDI takes a FatturaPA of at most 5 MB.
 const (
-	maxSignedXML      = 32 << 20
+	maxSignedXML      = 16 << 20
 	maxSignedXMLDepth = 2 * maxProtocolDepth
-	maxXMLSignatures  = 32
-	maxXMLReferences  = 32
+	maxXMLSignatures  = 8
+	maxXMLReferences  = 8  // per signature
+	maxXMLCopies      = 16 // references checked in one file, each on a copy of what it designates
 )
+
+// signedXML is a received XML file whose signatures are being checked.
+type signedXML struct {
+	doc  *etree.Document
+	ids  map[string][]*etree.Element // by Id (or ID, or id) attribute; built at the first use
+	refs int                         // references checked so far
+}
 
 // The XML-DSig signature methods (RFC 6931) a received signature may use, as the checks of
 // crypto/x509 name them.
@@ -75,18 +84,22 @@ func (a Anchors) checkXML(data []byte) []domain.Signature {
 		return bad(fmt.Sprintf("the file names the XML signature namespace but is not XML: %v", err))
 	}
 	var out []domain.Signature
+	file := &signedXML{doc: doc}
 	stack := []*etree.Element{doc.Root()}
 	for len(stack) > 0 {
-		el := stack[0]
-		stack = stack[1:]
+		el := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		if el.Tag == "Signature" && el.NamespaceURI() == dsNamespace {
 			if len(out) == maxXMLSignatures {
 				return append(out, bad(fmt.Sprintf("the file carries more than %d XML signatures: the others are not checked", maxXMLSignatures))...)
 			}
-			out = append(out, a.checkXMLSignature(doc, el))
+			out = append(out, a.checkXMLSignature(file, el))
 			continue
 		}
-		stack = append(el.ChildElements(), stack...)
+		kids := el.ChildElements()
+		for i := len(kids) - 1; i >= 0; i-- { // in document order
+			stack = append(stack, kids[i])
+		}
 	}
 	return out
 }
@@ -96,7 +109,7 @@ func (a Anchors) checkXML(data []byte) []domain.Signature {
 // and, when it references XAdES SignedProperties, that they name that certificate. The
 // signing time is the SignedProperties' SigningTime. Trust is decided as for CAdES, with the
 // other certificates of KeyInfo as intermediates.
-func (a Anchors) checkXMLSignature(doc *etree.Document, sig *etree.Element) domain.Signature {
+func (a Anchors) checkXMLSignature(file *signedXML, sig *etree.Element) domain.Signature {
 	s := domain.Signature{Format: domain.SignatureXAdES, Trusted: a.unknown()}
 	certs, err := keyInfoCertificates(sig)
 	if err != nil {
@@ -110,7 +123,7 @@ func (a Anchors) checkXMLSignature(doc *etree.Document, sig *etree.Element) doma
 			s.SigningTime = &t
 		}
 	}
-	if err := verifyXMLSignature(doc, sig, certs[0]); err != nil {
+	if err := file.verify(sig, certs[0]); err != nil {
 		s.Reason = "the signature does not hold: " + err.Error()
 		return s
 	}
@@ -127,13 +140,13 @@ func parseXSDateTime(s string) (time.Time, error) {
 	return time.Parse("2006-01-02T15:04:05.999999999", s)
 }
 
-// verifyXMLSignature is XML-DSig core validation of sig, a ds:Signature of doc, by cert: the
+// verify is XML-DSig core validation of sig, a ds:Signature of the file, by cert: the
 // SignatureValue over the canonical SignedInfo, then each Reference. Unlike goxmldsig's
 // Validate, which the seal check uses, it checks the signature it is given among several,
 // every reference (not only the one to the document), a document whose processing
 // instructions the signature covers, and a certificate whatever its validity period (trust
 // decides that, at the signing time).
-func verifyXMLSignature(doc *etree.Document, sig *etree.Element, cert *x509.Certificate) error {
+func (f *signedXML) verify(sig *etree.Element, cert *x509.Certificate) error {
 	infos := children(sig, dsNamespace, "SignedInfo")
 	values := children(sig, dsNamespace, "SignatureValue")
 	if len(infos) != 1 || len(values) != 1 {
@@ -174,7 +187,7 @@ func verifyXMLSignature(doc *etree.Document, sig *etree.Element, cert *x509.Cert
 	}
 	xades := false
 	for _, ref := range refs {
-		if err := checkReference(doc, sig, ref); err != nil {
+		if err := f.checkReference(sig, ref); err != nil {
 			what := fmt.Sprintf("reference %q", ref.SelectAttrValue("URI", ""))
 			if ref.SelectAttrValue("Type", "") == signedPropsType {
 				what = "the SignedProperties, " + what
@@ -189,24 +202,27 @@ func verifyXMLSignature(doc *etree.Document, sig *etree.Element, cert *x509.Cert
 	return nil
 }
 
-// checkReference checks the digest of what ref, a Reference of sig, designates in doc: the
-// whole document (URI "" or "#xpointer(/)") or the one element whose Id is named. A reference
-// to anything else (another file, a URL) cannot be checked here.
-func checkReference(doc *etree.Document, sig, ref *etree.Element) error {
+// checkReference checks the digest of what ref, a Reference of sig, designates in the file:
+// the whole document (URI "" or "#xpointer(/)") or the one element whose Id is named. A
+// reference to anything else (another file, a URL) cannot be checked here.
+func (f *signedXML) checkReference(sig, ref *etree.Element) error {
+	if f.refs++; f.refs > maxXMLCopies {
+		return fmt.Errorf("the file's signatures have more than %d references: the others are not checked", maxXMLCopies)
+	}
 	uri := ref.SelectAttrValue("URI", "")
 	var target *etree.Element
 	switch {
 	case uri == "" || uri == "#xpointer(/)":
-		target = doc.Root()
+		target = f.doc.Root()
 	case strings.HasPrefix(uri, "#xpointer(id("):
 		id := strings.Trim(strings.TrimSuffix(strings.TrimPrefix(uri, "#xpointer(id("), "))"), `'"`)
 		var err error
-		if target, err = elementByID(doc.Root(), id); err != nil {
+		if target, err = f.byID(id); err != nil {
 			return err
 		}
 	case strings.HasPrefix(uri, "#"):
 		var err error
-		if target, err = elementByID(doc.Root(), uri[1:]); err != nil {
+		if target, err = f.byID(uri[1:]); err != nil {
 			return err
 		}
 	default:
@@ -216,37 +232,38 @@ func checkReference(doc *etree.Document, sig, ref *etree.Element) error {
 	if err != nil {
 		return err
 	}
-	if target == doc.Root() && (uri == "" || uri == "#xpointer(/)") {
-		data = withDocumentInstructions(doc, data)
+	if target == f.doc.Root() && (uri == "" || uri == "#xpointer(/)") {
+		data = withDocumentInstructions(f.doc, data)
 	}
 	return checkDigest(ref, data)
 }
 
-// elementByID finds the one element of root whose Id (or ID, or id) attribute is id. Two
-// elements with the same one are an error: which of them is signed would be ambiguous.
-func elementByID(root *etree.Element, id string) (*etree.Element, error) {
-	var found *etree.Element
-	n := 0
-	stack := []*etree.Element{root}
-	for len(stack) > 0 {
-		el := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, a := range el.Attr {
-			if a.Space == "" && (a.Key == "Id" || a.Key == "ID" || a.Key == "id") && a.Value == id {
-				found = el
-				n++
-				break
+// byID finds the one element whose Id (or ID, or id) attribute is id. Two elements with the
+// same one are an error: which of them is signed would be ambiguous.
+func (f *signedXML) byID(id string) (*etree.Element, error) {
+	if f.ids == nil {
+		f.ids = map[string][]*etree.Element{}
+		stack := []*etree.Element{f.doc.Root()}
+		for len(stack) > 0 {
+			el := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, a := range el.Attr {
+				if a.Space == "" && (a.Key == "Id" || a.Key == "ID" || a.Key == "id") {
+					f.ids[a.Value] = append(f.ids[a.Value], el)
+					break
+				}
 			}
+			stack = append(stack, el.ChildElements()...)
 		}
-		stack = append(stack, el.ChildElements()...)
 	}
-	switch {
-	case n == 0:
+	switch found := f.ids[id]; len(found) {
+	case 0:
 		return nil, fmt.Errorf("no element has the Id %q", id)
-	case n > 1:
-		return nil, fmt.Errorf("%d elements have the Id %q", n, id)
+	case 1:
+		return found[0], nil
+	default:
+		return nil, fmt.Errorf("%d elements have the Id %q", len(found), id)
 	}
-	return found, nil
 }
 
 // withDocumentInstructions adds to the canonical root element the processing instructions

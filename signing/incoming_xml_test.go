@@ -334,6 +334,18 @@ func TestCheckXMLSignatures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("BoundedSignatures", func(t *testing.T) {
+		data := "<a>" + strings.Repeat(`<ds:Signature xmlns:ds="`+dsNamespace+`"/>`, maxXMLSignatures+5) + "</a>"
+		got := Anchors{}.CheckSignatures([]byte(data), "text/xml", "molte.xml")
+		if len(got) != maxXMLSignatures+1 || !strings.Contains(got[maxXMLSignatures].Reason, "not checked") {
+			t.Fatalf("%d signatures reported, the last %+v; want %d, then one saying the others are not checked", len(got), got[len(got)-1], maxXMLSignatures+1)
+		}
+		for _, s := range got {
+			if s.Valid || s.Reason == "" {
+				t.Errorf("%+v: an empty signature is not valid, with the reason", s)
+			}
+		}
+	})
 	t.Run("NotXMLButNamesTheNamespace", func(t *testing.T) {
 		got := Anchors{}.CheckSignatures([]byte("<ds:Signature xmlns:ds=\""+dsNamespace+"\">"), "text/xml", "rotto.xml")
 		if len(got) != 1 || got[0].Valid || !strings.Contains(got[0].Reason, "not XML") {
