@@ -104,7 +104,8 @@ func (a Anchors) checkXML(data []byte) []domain.Signature {
 	return out
 }
 
-// checkXMLSignature checks one ds:Signature of doc with the certificate its KeyInfo carries:
+// checkXMLSignature checks one ds:Signature of doc with the signer's certificate its KeyInfo
+// carries (the one SigningCertificate names, else the first):
 // the SignatureValue over SignedInfo and every Reference's digest (XML-DSig core validation),
 // and, when it references XAdES SignedProperties, that they name that certificate. The
 // signing time is the SignedProperties' SigningTime. Trust is decided as for CAdES, with the
@@ -116,19 +117,27 @@ func (a Anchors) checkXMLSignature(file *signedXML, sig *etree.Element) domain.S
 		s.Reason = "the signature does not carry the signer's certificate: " + err.Error()
 		return s
 	}
-	s.Signer = commonName(certs[0])
+	signer := certs[0]
 	if props, _ := findSignedProperties(sig); props != nil {
-		at := textOf(child(child(props, xadesNamespace, "SignedSignatureProperties"), xadesNamespace, "SigningTime"))
-		if t, err := parseXSDateTime(at); err == nil {
+		ssp := child(props, xadesNamespace, "SignedSignatureProperties")
+		if t, err := parseXSDateTime(textOf(child(ssp, xadesNamespace, "SigningTime"))); err == nil {
 			s.SigningTime = &t
 		}
+		// KeyInfo may list the chain before the signer: SigningCertificate names it.
+		for _, c := range certs {
+			if checkSigningCertificate(ssp, c) == nil {
+				signer = c
+				break
+			}
+		}
 	}
-	if err := file.verify(sig, certs[0]); err != nil {
+	s.Signer = commonName(signer)
+	if err := file.verify(sig, signer); err != nil {
 		s.Reason = "the signature does not hold: " + err.Error()
 		return s
 	}
 	s.Valid = true
-	a.trust(&s, certs[0], certs)
+	a.trust(&s, signer, certs)
 	return s
 }
 

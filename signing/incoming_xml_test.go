@@ -334,6 +334,24 @@ func TestCheckXMLSignatures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SignerNamedBySigningCertificate", func(t *testing.T) {
+		// KeyInfo, which the signature does not cover, lists another certificate first.
+		id, _ := fixtures(t)
+		xml, err := SealSegnatura(t.Context(), sampleSegnatura(), id, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := edit(t, xml, func(root *etree.Element) {
+			data := child(child(child(root, dsNamespace, "Signature"), dsNamespace, "KeyInfo"), dsNamespace, "X509Data")
+			other := etree.NewElement("ds:X509Certificate")
+			other.SetText(base64.StdEncoding.EncodeToString(p7mtest.NewCA(t, "Other CA").Cert.Raw))
+			data.InsertChildAt(0, other)
+		})
+		got := Anchors{}.CheckSignatures(first, "text/xml", "Segnatura.xml")
+		if len(got) != 1 || !got[0].Valid || got[0].Signer != id.Certificate.Subject.CommonName {
+			t.Errorf("signatures %+v, want one valid by %s", got, id.Certificate.Subject.CommonName)
+		}
+	})
 	t.Run("BoundedSignatures", func(t *testing.T) {
 		data := "<a>" + strings.Repeat(`<ds:Signature xmlns:ds="`+dsNamespace+`"/>`, maxXMLSignatures+5) + "</a>"
 		got := Anchors{}.CheckSignatures([]byte(data), "text/xml", "molte.xml")
