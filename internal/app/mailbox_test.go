@@ -19,7 +19,7 @@ const mailboxUser = "protocollo@comune.test"
 // readingServer starts a server on dataDir and dbURL reading folder of mailboxUser on mt as
 // mailbox "posta" (channel email, mode register), with extra URL parameters query, and returns
 // it with a records officer's token.
-func readingServer(t *testing.T, mt *mailtest.Server, dataDir, dbURL, folder, query string) (*apptest.Server, string) {
+func readingServer(t testing.TB, mt *mailtest.Server, dataDir, dbURL, folder, query string) (*apptest.Server, string) {
 	t.Helper()
 	imap := strings.Replace(mt.IMAPURL(mailboxUser), "/INBOX?tls=none", "/"+folder, 1)
 	s := apptest.StartIn(t, dataDir, dbURL, apptest.WithConfig(func(c *app.Config) {

@@ -31,9 +31,9 @@ func sendingServer(t testing.TB, mt *mailtest.Server, dbURL string) (*apptest.Se
 	return s, s.NewClient(t, "protocollo", []string{"protocol_operator", "records_officer"})
 }
 
-// dispatchTo registers an outgoing letter to the given addresses and dispatches it; it returns
-// the dispatches path and the dispatch's id.
-func dispatchTo(t testing.TB, s *apptest.Server, token, subject string, to ...string) (string, string) {
+// registerOutgoing registers an outgoing letter with an attachment to the given addresses and
+// returns its dispatches path.
+func registerOutgoing(t testing.TB, s *apptest.Server, token, subject string, to ...string) string {
 	t.Helper()
 	corr := []map[string]any{{"role": "sender", "type": "organization", "name": "Comune"}}
 	for i, addr := range to {
@@ -45,10 +45,23 @@ func dispatchTo(t testing.TB, s *apptest.Server, token, subject string, to ...st
 		apptest.Part{Name: "attachment", Filename: "allegato.pdf", Content: apptest.PDF("Allegato " + subject)})
 	var reg map[string]any
 	s.Do(t, "POST", "/v1/registrations", token, ct, body, http.StatusCreated, &reg)
-	path := fmt.Sprintf("/v1/registrations/%v/%v/%v/dispatches", reg["register"], reg["year"], reg["number_formatted"])
+	return fmt.Sprintf("/v1/registrations/%v/%v/%v/dispatches", reg["register"], reg["year"], reg["number_formatted"])
+}
+
+// postDispatch dispatches the registration of path and returns the dispatch's id.
+func postDispatch(t testing.TB, s *apptest.Server, token, path string) string {
+	t.Helper()
 	var d map[string]any
 	s.Do(t, "POST", path, token, "application/json", strings.NewReader("{}"), http.StatusCreated, &d)
-	return path, d["id"].(string)
+	return d["id"].(string)
+}
+
+// dispatchTo registers an outgoing letter to the given addresses and dispatches it; it returns
+// the dispatches path and the dispatch's id.
+func dispatchTo(t testing.TB, s *apptest.Server, token, subject string, to ...string) (string, string) {
+	t.Helper()
+	path := registerOutgoing(t, s, token, subject, to...)
+	return path, postDispatch(t, s, token, path)
 }
 
 // recipientStates reads the states of dispatch id's recipients.

@@ -613,3 +613,22 @@ func (s *Server) RecreateFolder(t testing.TB, user, folder string) (was, now uin
 	}
 	return st.UidValidity, st2.UidValidity
 }
+
+// Copy copies every message of user's folder from into folder to in one IMAP command, on the
+// server's side: a mailbox fills at once, as if its messages had all just arrived.
+func (s *Server) Copy(t testing.TB, user, from, to string) {
+	t.Helper()
+	c, err := s.imapLogin(user)
+	if err != nil {
+		t.Fatalf("mailtest: copy %s to %s: %v", from, to, err)
+	}
+	defer c.Logout()
+	if _, err := c.Select(from, false); err != nil {
+		t.Fatalf("mailtest: select %s/%s: %v", user, from, err)
+	}
+	set := new(imap.SeqSet)
+	set.AddRange(1, 0)
+	if err := c.UidCopy(set, to); err != nil {
+		t.Fatalf("mailtest: copy %s/%s to %s: %v", user, from, to, err)
+	}
+}
