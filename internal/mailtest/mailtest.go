@@ -78,6 +78,8 @@ type Server struct {
 	users       map[string]string // address → password
 	domains     map[string]bool
 	failing     map[string]bool
+	virus       map[string]bool
+	notAccept   func(raw []byte) (errore, detail string)
 	alter       func(raw []byte) []byte
 	submissions []Submission
 }
@@ -120,7 +122,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &Server{dir: dir, users: map[string]string{}, domains: map[string]bool{}, failing: map[string]bool{}}
+	s := &Server{dir: dir, users: map[string]string{}, domains: map[string]bool{}, failing: map[string]bool{}, virus: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
