@@ -33,6 +33,10 @@ func toRegistration(r *domain.Registration) Registration {
 		e := Emergency(*r.Emergency)
 		out.Emergency = &e
 	}
+	if r.ImageCopy != nil {
+		ic := ImageCopy(*r.ImageCopy)
+		out.ImageCopy = &ic
+	}
 	for _, a := range r.Attachments {
 		out.Attachments = append(out.Attachments, toSignedFile(a, r.Signatures))
 	}
