@@ -1729,7 +1729,7 @@ type ApiDispatchRecipient struct {
 	// Attempts attempts to hand the message to the relay
 	Attempts int `json:"attempts"`
 
-	// LastError why the last attempt failed, "" when it did not
+	// LastError why the last attempt failed, or what the provider's notice that failed the recipient says (non-accettazione, errore-consegna, rilevazione-virus, with daticert's errore and errore-esteso); "" otherwise
 	LastError string `json:"last_error"`
 
 	// MessageId Example: 0193a2c4-7b1e-7cde-9f00-1234567890ab.1@pec.comune.example

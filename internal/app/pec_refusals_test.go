@@ -16,7 +16,7 @@ import (
 // fail the dispatch's recipients they are about. A message the provider does not accept (a
 // non-accettazione notice) fails every recipient; a virus found on delivery to one recipient (a
 // rilevazione-virus notice naming it) fails that one, while the other is delivered. Each
-// notice is among its recipient's receipts.
+// notice is among its recipient's receipts, and what it says is the recipient's last_error.
 func TestPECRefusals(t *testing.T) {
 	for _, engine := range testdb.Names() {
 		t.Run(engine, func(t *testing.T) {
@@ -46,8 +46,8 @@ func TestPECRefusals(t *testing.T) {
 				return path, d["id"].(string)
 			}
 			type recipient struct {
-				state string
-				kinds []string
+				state, lastError string
+				kinds            []string
 			}
 			// recipients waits until the dispatch's recipients reach want (by address) and returns them.
 			recipients := func(t *testing.T, path, id string, want map[string]string) map[string]recipient {
@@ -65,7 +65,7 @@ func TestPECRefusals(t *testing.T) {
 							for _, rx := range r["receipts"].([]any) {
 								kinds = append(kinds, rx.(map[string]any)["kind"].(string))
 							}
-							got[r["address"].(string)] = recipient{state: r["state"].(string), kinds: kinds}
+							got[r["address"].(string)] = recipient{state: r["state"].(string), lastError: r["last_error"].(string), kinds: kinds}
 						}
 					}
 					for addr, state := range want {
@@ -85,6 +85,9 @@ func TestPECRefusals(t *testing.T) {
 					if !slices.Contains(r.kinds, "non-accettazione") || slices.Contains(r.kinds, "accettazione") {
 						t.Errorf("%s: receipts %v; want non-accettazione and no accettazione", addr, r.kinds)
 					}
+					if want := "non-accettazione (virus): virus informatico rilevato nell'allegato"; r.lastError != want {
+						t.Errorf("%s: last_error %q, want %q", addr, r.lastError, want)
+					}
 				}
 			})
 			t.Run("VirusOnDelivery", func(t *testing.T) {
@@ -92,6 +95,12 @@ func TestPECRefusals(t *testing.T) {
 				got := recipients(t, path, id, map[string]string{"anna@pec.example.it": "delivered", "mario@pec.example.it": "failed"})
 				if k := got["mario@pec.example.it"].kinds; !slices.Contains(k, "rilevazione-virus") || slices.Contains(k, "avvenuta-consegna") {
 					t.Errorf("mario: receipts %v; want rilevazione-virus, no avvenuta-consegna", k)
+				}
+				if e := got["mario@pec.example.it"].lastError; e != "rilevazione-virus (virus): virus informatico rilevato nel messaggio per mario@pec.example.it" {
+					t.Errorf("mario: last_error %q", e)
+				}
+				if e := got["anna@pec.example.it"].lastError; e != "" {
+					t.Errorf("anna: last_error %q", e)
 				}
 				if k := got["anna@pec.example.it"].kinds; slices.Contains(k, "rilevazione-virus") || !slices.Contains(k, "avvenuta-consegna") {
 					t.Errorf("anna: receipts %v; want avvenuta-consegna alone", k)
