@@ -98,6 +98,9 @@ func TestSMTPUsername(t *testing.T) {
 	var states []string
 	waitUntil(t, "the recipient sent", func() bool {
 		states = recipientStates(t, s, tok, path, id)
+		if len(states) == 1 && states[0] == "failed" {
+			t.Fatal("the recipient failed: the relay refused the message (not authenticated?)")
+		}
 		return len(states) == 1 && states[0] == "sent"
 	}, func() string { return fmt.Sprint(states) })
 	subs := mt.Submissions()
