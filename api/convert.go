@@ -33,6 +33,10 @@ func toRegistration(r *domain.Registration) Registration {
 		e := Emergency(*r.Emergency)
 		out.Emergency = &e
 	}
+	if r.ImageCopy != nil {
+		ic := ImageCopy(*r.ImageCopy)
+		out.ImageCopy = &ic
+	}
 	for _, a := range r.Attachments {
 		out.Attachments = append(out.Attachments, toSignedFile(a, r.Signatures))
 	}
@@ -146,6 +150,16 @@ func toClassTree(nodes []domain.ClassNode) []Class {
 			c.Children = toClassTree(n.Children)
 		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// convertAll converts every item of a domain list for the API, never returning nil: an empty
+// list is `[]` in JSON, as the contract says.
+func convertAll[T, U any](in []T, conv func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, conv(v))
 	}
 	return out
 }

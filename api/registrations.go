@@ -12,7 +12,7 @@ import (
 // createRegistration registers a document in a protocol register.
 //
 //	@Summary		Register a document (registrazione di protocollo)
-//	@Description	Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
+//	@Description	Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. Without `outage`, the one outage of the register whose dates contain the emergency date is taken: none is 422 naming `emergency.date`, several (two outages on one day) 422 naming `emergency.outage`. **Image copies:** a scan of a paper original says so in `image_copy` (ConformitaCopieImmagineSuSupportoInformatico, Allegato 5): `{}` for a copy no one attested, or `attested_by` (who attested its conformity to the original, at most 200 characters) and `attested_on` (the date, not in the future, only with `attested_by`); the channel must be `paper` (the default with `image_copy`), `counter` or `post`, otherwise 422 naming `image_copy`. It is kept on the registration, fixed like the rest. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 //	@Tags			registrations
 //	@Accept			multipart/form-data
 //	@Produce		json
@@ -68,6 +68,10 @@ func (up upload) registration() domain.NewRegistration {
 	if e := m.Emergency; e != nil {
 		in.Emergency = &domain.Emergency{Register: e.Outage, Number: e.Number, Date: e.Date}
 	}
+	if ic := m.ImageCopy; ic != nil {
+		c := domain.ImageCopy(*ic)
+		in.ImageCopy = &c
+	}
 	return in
 }
 
@@ -105,10 +109,7 @@ func (h *handlers) listRegistrations(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := RegistrationList{Items: make([]Registration, 0, len(page.Items)), NextCursor: page.NextCursor}
-	for _, r := range page.Items {
-		out.Items = append(out.Items, toRegistration(r))
-	}
+	out := RegistrationList{Items: convertAll(page.Items, toRegistration), NextCursor: page.NextCursor}
 	respond(c, http.StatusOK, out)
 }
 
@@ -128,13 +129,7 @@ func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 		Cursor: q.Get("cursor"),
 	}
 	f.Year = yearQuery(&v, q)
-	switch s := q.Get("unclassified"); s {
-	case "", "false":
-	case "true":
-		f.Unclassified = true
-	default:
-		v.Add("unclassified", "must be true or false")
-	}
+	f.Unclassified = boolQuery(&v, q, "unclassified")
 	f.Limit = limitQuery(&v, q, domain.MaxLimit)
 	return f, v.Err()
 }

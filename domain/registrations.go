@@ -26,7 +26,11 @@ type NewRegistration struct {
 	// Emergency, when set, is the entry of the emergency register this registration loads
 	// (LoadEmergencyEntries, or Register with it): its outage must be of the same register
 	// and its date within the outage.
-	Emergency    *Emergency
+	Emergency *Emergency
+	// ImageCopy, when set, says that the document is an image copy of a paper original, with
+	// its attestation of conformity if any (image_copy.go). The channel must then be one of
+	// paper (its default), counter or post.
+	ImageCopy    *ImageCopy
 	Class        string
 	Offices      []string
 	Confidential bool
@@ -56,6 +60,9 @@ func (in *NewRegistration) Validate() error {
 		v.Add("direction", "is required (incoming, outgoing or internal)")
 	default:
 		v.Add("direction", "must be incoming, outgoing or internal")
+	}
+	if in.Channel == "" && in.ImageCopy != nil {
+		in.Channel = ChannelPaper
 	}
 	if in.Channel == "" {
 		in.Channel = ChannelAPI
@@ -90,6 +97,9 @@ func (in *NewRegistration) Validate() error {
 	}
 	if in.Emergency != nil {
 		validateEmergency(&v, "emergency", in.Emergency)
+	}
+	if in.ImageCopy != nil {
+		validateImageCopy(&v, "image_copy", in.ImageCopy, in.Channel)
 	}
 	if in.Class != "" && !ValidClass(in.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
@@ -203,6 +213,9 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 			if err := s.checkClass(ctx, "class", in.Class, local.Format(time.DateOnly)); err != nil {
 				return nil, err
 			}
+		}
+		if err := checkAttestedOn("image_copy", in.ImageCopy, now, s.Location); err != nil {
+			return nil, err
 		}
 		r := newRegistration(p, in, now, s.Location)
 		if in.InReplyTo != "" {
