@@ -46,7 +46,7 @@ func (db *DB) ClaimFixityRun(ctx context.Context, c domain.FixityClaim) (*domain
 			holder string
 			until  time.Time
 		)
-		row := tx.Raw(`SELECT `+fixityRunColumns+`, holder, lease_until FROM fixity_runs WHERE state = 'running'`+lock).Row()
+		row := tx.Raw(`SELECT ` + fixityRunColumns + `, holder, lease_until FROM fixity_runs WHERE state = 'running'` + lock).Row()
 		run, err := scanFixityRunWith(row, &holder, &until)
 		switch {
 		case err == nil:
