@@ -199,6 +199,9 @@ func (s *Service) RunFixity(ctx context.Context, opts FixityOptions) (*FixityRun
 			if opts.Progress != nil {
 				opts.Progress(FixityProgress{Run: run, SHA256: digest, Size: size, Failure: failure})
 			}
+			if ctx.Err() != nil {
+				return nil, s.stopFixity(ctx, run, opts.Holder)
+			}
 			if sinceCommit >= opts.Batch || time.Since(lastCommit) >= opts.Lease/3 {
 				if err := commit(); err != nil {
 					return nil, err

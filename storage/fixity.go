@@ -214,21 +214,22 @@ func (db *DB) CountFixityDigests(ctx context.Context) (int64, error) {
 }
 
 // FixityReferences lists what references the digest, kept or not: a report names a missing
-// blob also by the disposed registration that still lists it.
+// blob also by the disposed registration that still lists it. Registrations (and the
+// dispatches of one) are named by their reference, PG/2026/0000042.
 func (db *DB) FixityReferences(ctx context.Context, sha256 string) ([]domain.FixityReference, error) {
-	q := `SELECT kind, ident, role FROM (
-		SELECT 'registration' AS kind, r.identifier AS ident,
-			CASE WHEN r.document LIKE ? THEN 'document' ELSE 'attachment' END AS role
+	q := `SELECT kind, ident, role, reg, yr, num FROM (
+		SELECT 'registration' AS kind, '' AS ident, CASE WHEN r.document LIKE ? THEN 'document' ELSE 'attachment' END AS role,
+			r.register_code AS reg, r.year AS yr, r.number AS num
 			FROM content_refs c JOIN registrations r ON c.owner_kind = 'registration' AND r.id = c.owner_id WHERE c.sha256 = ?
-		UNION ALL SELECT 'document', d.id, 'document' FROM content_refs c JOIN documents d
+		UNION ALL SELECT 'document', d.id, 'document', '', 0, 0 FROM content_refs c JOIN documents d
 			ON c.owner_kind = 'document' AND d.id = c.owner_id WHERE c.sha256 = ?
-		UNION ALL SELECT 'journal', j.register_code || ' ' || j.journal_date, 'json' FROM journals j WHERE j.json_sha256 = ?
-		UNION ALL SELECT 'journal', j.register_code || ' ' || j.journal_date, 'pdf' FROM journals j WHERE j.pdf_sha256 = ?
-		UNION ALL SELECT 'mail', m.id, 'message' FROM intake_messages m WHERE m.sha256 = ?
-		UNION ALL SELECT 'dispatch', r.identifier, 'segnatura' FROM dispatches p JOIN registrations r ON r.id = p.registration_id
-			WHERE p.segnatura = ?
-		UNION ALL SELECT 'receipt', x.id, x.kind FROM dispatch_receipts x WHERE x.sha256 = ?
-	) u ORDER BY kind, ident, role`
+		UNION ALL SELECT 'journal', j.register_code || ' ' || j.journal_date, 'json', '', 0, 0 FROM journals j WHERE j.json_sha256 = ?
+		UNION ALL SELECT 'journal', j.register_code || ' ' || j.journal_date, 'pdf', '', 0, 0 FROM journals j WHERE j.pdf_sha256 = ?
+		UNION ALL SELECT 'mail', m.id, 'message', '', 0, 0 FROM intake_messages m WHERE m.sha256 = ?
+		UNION ALL SELECT 'dispatch', '', 'segnatura', r.register_code, r.year, r.number FROM dispatches p
+			JOIN registrations r ON r.id = p.registration_id WHERE p.segnatura = ?
+		UNION ALL SELECT 'receipt', x.id, x.kind, '', 0, 0 FROM dispatch_receipts x WHERE x.sha256 = ?
+	) u ORDER BY kind, reg, yr, num, ident, role`
 	like := `%` + sha256 + `%`
 	rows, err := db.read(ctx).Raw(q, like, sha256, sha256, sha256, sha256, sha256, sha256, sha256).Rows()
 	if err != nil {
@@ -237,9 +238,15 @@ func (db *DB) FixityReferences(ctx context.Context, sha256 string) ([]domain.Fix
 	defer rows.Close()
 	out := []domain.FixityReference{}
 	for rows.Next() {
-		var r domain.FixityReference
-		if err := rows.Scan(&r.Kind, &r.Identifier, &r.Role); err != nil {
+		var (
+			r   domain.FixityReference
+			ref domain.Ref
+		)
+		if err := rows.Scan(&r.Kind, &r.Identifier, &r.Role, &ref.Register, &ref.Year, &ref.Number); err != nil {
 			return nil, fmt.Errorf("fixity references of %s: %w", sha256, err)
+		}
+		if ref.Register != "" {
+			r.Identifier = ref.String()
 		}
 		out = append(out, r)
 	}
