@@ -32,10 +32,11 @@ type fixityJob struct {
 	holder string
 	tick   time.Duration
 
-	mu   sync.Mutex
-	open int64
-	last []*domain.FixityFailure
-	err  error
+	mu        sync.Mutex
+	open      int64
+	last      []*domain.FixityFailure
+	err       error
+	refreshed time.Time // when a failure found last refreshed them: at most once a second
 
 	runs, blobs, bytes, found prometheus.Counter
 	stop                      func()
@@ -102,7 +103,10 @@ func (f *fixityJob) runOnce(ctx context.Context) {
 				f.found.Inc()
 				f.m.Logger.Error("fixity alarm: a stored blob is wrong", "sha256", p.SHA256, "problem", p.Failure.Problem,
 					"detail", p.Failure.Detail, "references", refNames(p.Failure.References))
-				f.refresh(ctx)
+				if time.Since(f.refreshed) >= time.Second { // shown at once, without a query per blob of a lost store
+					f.refreshed = time.Now()
+					f.refresh(ctx)
+				}
 			}
 		}})
 	switch {
