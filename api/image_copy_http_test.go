@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/zlib"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,6 +70,26 @@ func TestImageCopy(t *testing.T) {
 				t.Errorf("the list shows %d image copies, want 2", found)
 			}
 		})
+		t.Run("Receipt", func(t *testing.T) {
+			var rc api.Receipt
+			c.do("GET", refPath(attested)+"/receipt", op, nil, "Accept", "application/json").decode(t, http.StatusOK, &rc)
+			if rc.Registration.ImageCopy == nil || *rc.Registration.ImageCopy != *attested.ImageCopy {
+				t.Errorf("JSON receipt: image copy %+v", rc.Registration.ImageCopy)
+			}
+			for _, tc := range []struct {
+				r    api.Registration
+				want string
+			}{
+				{attested, "conformit\xe0 attestata da Mario Rossi il 2026-12-01"}, // the PDF's text is CP1252
+				{bare, "conformit\xe0 all'originale non attestata"},
+				{plain, ""},
+			} {
+				text := flateStreams(c.do("GET", refPath(tc.r)+"/receipt", op, nil, "Accept", "application/pdf").Body)
+				if got := strings.Contains(text, "Copia per immagine"); got != (tc.want != "") || !strings.Contains(text, tc.want) {
+					t.Errorf("PDF receipt of %s: label %v, want the text %q", tc.r.Identifier, got, tc.want)
+				}
+			}
+		})
 		t.Run("ErrImmutable", func(t *testing.T) {
 			p := c.json("PATCH", refPath(bare), op, map[string]any{"image_copy": map[string]any{"attested_by": "Luigi Bianchi"}}).
 				problem(t, http.StatusConflict, "immutable_field")
@@ -117,4 +140,22 @@ func TestImageCopy(t *testing.T) {
 			}
 		})
 	}, apptest.WithClock(clock.Now))
+}
+
+// flateStreams returns the inflated content of every Flate stream of a PDF, concatenated: the
+// text a receipt prints.
+func flateStreams(pdf []byte) string {
+	var out strings.Builder
+	for rest := pdf; ; {
+		_, after, ok := bytes.Cut(rest, []byte("stream\n"))
+		if !ok {
+			return out.String()
+		}
+		body, next, _ := bytes.Cut(after, []byte("endstream"))
+		rest = next
+		if r, err := zlib.NewReader(bytes.NewReader(body)); err == nil {
+			b, _ := io.ReadAll(r)
+			out.Write(b)
+		}
+	}
 }
