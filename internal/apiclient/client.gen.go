@@ -1729,7 +1729,7 @@ type ApiDispatchRecipient struct {
 	// Attempts attempts to hand the message to the relay
 	Attempts int `json:"attempts"`
 
-	// LastError why the last attempt failed, "" when it did not
+	// LastError why the last attempt failed, or what the provider's notice that failed the recipient says (non-accettazione, errore-consegna, rilevazione-virus, with daticert's errore and errore-esteso); "" otherwise
 	LastError string `json:"last_error"`
 
 	// MessageId Example: 0193a2c4-7b1e-7cde-9f00-1234567890ab.1@pec.comune.example
@@ -2307,13 +2307,16 @@ type ApiInboxMessage struct {
 	RegistrationId *openapi_types.UUID `json:"registration_id,omitempty"`
 	Sender         string              `json:"sender"`
 
-	// Sha256 of the message's bytes, kept byte-exact
+	// Sha256 of the message's bytes, kept byte-exact (of its header alone for one rejected as too large)
 	Sha256 string `json:"sha256"`
-	Size   int    `json:"size"`
+
+	// Size of the whole message
+	Size int `json:"size"`
 
 	// State State: registered, draft (waiting for an operator), discarded, receipt (linked to a
 	// dispatch), unmatched (a receipt or protocol message answering nothing of ours),
-	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable, or above the
+	// mailbox's size limit: detail says which).
 	State       ApiInboxMessageState `json:"state"`
 	Subject     string               `json:"subject"`
 	Uid         int                  `json:"uid"`
@@ -2325,7 +2328,8 @@ type ApiInboxMessageChannel string
 
 // ApiInboxMessageState State: registered, draft (waiting for an operator), discarded, receipt (linked to a
 // dispatch), unmatched (a receipt or protocol message answering nothing of ours),
-// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable, or above the
+// mailbox's size limit: detail says which).
 type ApiInboxMessageState string
 
 // ApiInboxRegistration defines model for api.InboxRegistration.
@@ -5234,7 +5238,7 @@ type ClientInterface interface {
 
 	// ListInbox List received messages (inbox)
 	//
-	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 	//
 	// Corresponds with GET /v1/inbox (the `ListInbox` operationId).
 	ListInbox(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6544,7 +6548,7 @@ func (c *Client) ReleaseHold(ctx context.Context, id string, params *ReleaseHold
 
 // ListInbox List received messages (inbox)
 //
-// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 //
 // Corresponds with GET /v1/inbox (the `ListInbox` operationId).
 func (c *Client) ListInbox(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12268,7 +12272,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListInboxWithResponse List received messages (inbox)
 	//
-	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -22188,7 +22192,7 @@ func (c *ClientWithResponses) ReleaseHoldWithResponse(ctx context.Context, id st
 
 // ListInboxWithResponse List received messages (inbox)
 //
-// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 //
 // Returns a wrapper object for the known response body format(s).
 //
