@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
 )
 
@@ -22,9 +23,10 @@ func scanned(subject string, copy any) map[string]any {
 }
 
 // TestImageCopy, on both engines: a registration says its document is an image copy of a paper
-// original (issue 15 point 3), with or without an attestation of conformity; GET and the list
-// show it, a registration that is none shows none, a change is refused; bad attestations and a
-// channel that is not paper are 422 naming the field.
+// original (issue 15 point 3), with or without an attestation of conformity; GET, the list, the
+// receipt (JSON, leaf and PDF) and the day's journal show it, a registration that is none shows
+// none, a change is refused; bad attestations and a channel that is not paper are 422 naming the
+// field.
 func TestImageCopy(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	clock := apptest.NewClock(time.Time{})
@@ -143,7 +145,29 @@ func TestImageCopy(t *testing.T) {
 				}
 			}
 		})
-	}, apptest.WithClock(clock.Now))
+		t.Run("InTheJournal", func(t *testing.T) {
+			clock.Set(time.Date(2026, 12, 2, 0, 1, 0, 0, rome))
+			if _, err := s.Main.ProduceJournals(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			var journal struct {
+				Registrations []struct {
+					Identifier string         `json:"identifier"`
+					ImageCopy  *api.ImageCopy `json:"image_copy"`
+				} `json:"registrations"`
+				V int `json:"v"`
+			}
+			c.do("GET", "/v1/registers/PG/journals/2026-12-01", ro, nil, "Accept", "application/json").decode(t, http.StatusOK, &journal)
+			got := map[string]*api.ImageCopy{}
+			for _, r := range journal.Registrations {
+				got[r.Identifier] = r.ImageCopy
+			}
+			if journal.V != 4 || len(got) != 5 || got[attested.Identifier] == nil || *got[attested.Identifier] != *attested.ImageCopy ||
+				got[bare.Identifier] == nil || *got[bare.Identifier] != (api.ImageCopy{}) || got[plain.Identifier] != nil {
+				t.Fatalf("journal of 2026-12-01, version %d: %+v", journal.V, journal.Registrations)
+			}
+		})
+	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = time.Hour })
 }
 
 // flateStreams returns the inflated content of every Flate stream of a PDF, concatenated: the
