@@ -79,8 +79,8 @@ func TestImageCopy(t *testing.T) {
 				t.Errorf("JSON receipt: image copy %+v", rc.Registration.ImageCopy)
 			}
 			if leaf := string(rc.Leaf); !strings.Contains(leaf, `"image_copy":{"attested_by":"Mario Rossi","attested_on":"2026-12-01"}`) ||
-				!strings.Contains(leaf, `"v":5`) {
-				t.Errorf("leaf %s: want the image copy, version 5", leaf)
+				!strings.Contains(leaf, `"v":6`) {
+				t.Errorf("leaf %s: want the image copy, version 6", leaf)
 			}
 			for _, tc := range []struct {
 				r    api.Registration

@@ -74,7 +74,11 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 // register (art. 63); only for such a registration, whatever else it has. Every other leaf stays
 // as it was.
 //
-// Version 5 adds "image_copy": {"attested_by","attested_on"} ("" when not stated) for a
+// Version 5 adds "in_reply_to": the identifier of the incoming registration an outgoing one
+// answers; only for such a registration, whatever else it has. Every other leaf stays as it
+// was.
+//
+// Version 6 adds "image_copy": {"attested_by","attested_on"} ("" when not stated) for a
 // registration whose document is an image copy of a paper original; only for such a
 // registration, whatever else it has. Every other leaf stays as it was.
 //
@@ -124,9 +128,12 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 		leaf["emergency"] = map[string]any{"date": e.Date, "number": e.Number, "register": e.Register}
 		leaf["v"] = 4
 	}
+	if r.InReplyTo != "" {
+		leaf["in_reply_to"], leaf["v"] = r.InReplyTo, 5
+	}
 	if ic := r.ImageCopy; ic != nil {
 		leaf["image_copy"] = map[string]any{"attested_by": ic.AttestedBy, "attested_on": ic.AttestedOn}
-		leaf["v"] = 5
+		leaf["v"] = 6
 	}
 	b, err := canonicalJSON(leaf)
 	if err != nil {
