@@ -132,7 +132,8 @@ const (
 // failures that are right again. It continues a run stopped midway (from its cursor) if one's
 // lease has expired, otherwise starts a new run when one is due (opts.Every); it returns a
 // nil run when there is nothing to do or another process holds the run. Cancelling ctx stops
-// the run after its last commit: the next call continues it. The run returned is done.
+// the run after the blob being read: its cursor is committed and its lease let go, so that the
+// next call, here or in another process, continues it. The run returned is done.
 func (s *Service) RunFixity(ctx context.Context, opts FixityOptions) (*FixityRun, error) {
 	if opts.Holder == "" {
 		opts.Holder = NewID()
