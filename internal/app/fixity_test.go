@@ -248,3 +248,23 @@ func fixityMetrics(t *testing.T, s *apptest.Server) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestFixityScheduled: with SPORTELLO_FIXITY_EVERY set, the server runs the checks at start
+// and then only once the interval has passed since the latest run started, however often it
+// looks; the run and the blobs it read are counted in the metrics.
+func TestFixityScheduled(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		waitFor(t, "the run at start", func() bool {
+			return strings.Contains(fixityMetrics(t, s), "\nsportello_fixity_runs_total 1\n")
+		})
+		time.Sleep(200 * time.Millisecond) // ten more looks
+		runs, err := s.Main.DB.FixityRuns(context.Background(), 10)
+		if err != nil || len(runs) != 1 || runs[0].StartedBy != domain.FixityBySchedule || runs[0].State != domain.FixityDone {
+			t.Fatalf("runs %+v, %v; want the one at start, done", runs, err)
+		}
+		if m := fixityMetrics(t, s); !strings.Contains(m, "\nsportello_fixity_runs_total 1\n") || !strings.Contains(m, "\nsportello_fixity_failures 0\n") {
+			t.Fatalf("metrics after more looks:\n%s", m)
+		}
+	}, apptest.WithConfig(func(c *app.Config) { c.FixityEvery = time.Hour }),
+		func(m *app.Main) { m.FixityTick = 20 * time.Millisecond })
+}
