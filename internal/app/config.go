@@ -75,6 +75,9 @@ type Config struct {
 	SMTPPassword string // SPORTELLO_SMTP_PASSWORD: the relay's password for the URL's user
 	MailFrom     string // SPORTELLO_MAIL_FROM: the AOO's address messages are sent from ("Name <addr>" or addr)
 	MailWorkers  int    // SPORTELLO_MAIL_WORKERS: messages this process sends at once (0: none)
+	// Fixity checks (fixity.go): every blob read again and its digest compared.
+	FixityEvery time.Duration // SPORTELLO_FIXITY_EVERY: how often a fixity run starts (0: never, only `sportello verify --data`)
+	FixityRate  int64         // SPORTELLO_FIXITY_RATE: most bytes a fixity run reads per second (0: no limit)
 
 	location *time.Location
 	anchors  signing.Anchors
@@ -154,6 +157,11 @@ func (c *Config) settings() []setting {
 		{name: "smtp-password", usage: "password of the mail relay's user", secret: true, bind: str(&c.SMTPPassword)},
 		{name: "mail-from", usage: "address dispatches are sent from, the AOO's PEC (\"Name <addr>\" or addr)", bind: str(&c.MailFrom)},
 		{name: "mail-workers", usage: "messages this process sends at once (0: none)", bind: integer(&c.MailWorkers)},
+		{name: "fixity-every", usage: "how often every stored blob is read again and its digest compared (0: never; `sportello verify --data` still does)", bind: duration(&c.FixityEvery)},
+		{name: "fixity-rate", usage: "most bytes a second a fixity run reads (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseInt(def, 10, 64)
+			fs.Int64Var(&c.FixityRate, n, v, u)
+		}},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -166,6 +174,7 @@ var defaults = map[string]string{
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
 	"mailbox-poll": "30s", "mailbox-max-bytes": strconv.Itoa(50 << 20),
+	"fixity-every": "168h", "fixity-rate": strconv.Itoa(50 << 20),
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -283,6 +292,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MailboxMaxBytes <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_MAILBOX_MAX_BYTES: must be a positive number of bytes"))
+	}
+	if c.FixityEvery < 0 {
+		errs = append(errs, errors.New("SPORTELLO_FIXITY_EVERY: must not be negative (0 turns the scheduled runs off)"))
+	}
+	if c.FixityRate < 0 {
+		errs = append(errs, errors.New("SPORTELLO_FIXITY_RATE: must be a number of bytes a second, 0 or more (0: no limit)"))
 	}
 	_, mailboxErrs := c.MailboxList()
 	errs = append(errs, mailboxErrs...)

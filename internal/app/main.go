@@ -57,6 +57,9 @@ type Main struct {
 	// IntegrityLag is how long the self-audit lets a fact wait for its leaf before it reports it
 	// as never logged; zero means tlog.DefaultLag.
 	IntegrityLag time.Duration
+	// FixityTick is how often the server looks for a due fixity run and re-reads the open
+	// failures; zero means every 5 minutes (tests shorten it).
+	FixityTick time.Duration
 	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
 	OpenMailbox MailboxOpener
 
@@ -74,6 +77,7 @@ type Main struct {
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
+	fixity    *fixityJob
 	mailboxes *mailboxWorkers
 }
 
@@ -169,6 +173,8 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(groupCounters(m.DB)...)
 	m.audit = newSelfAudit(m)
 	reg.MustRegister(m.audit.collectors()...)
+	m.fixity = newFixityJob(m)
+	reg.MustRegister(m.fixity.collectors()...)
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,
@@ -214,6 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
 	m.disposals.start()
+	m.fixity.start()
 	m.webhooks.start()
 	m.server = &http.Server{
 		Handler:           handler,
@@ -273,6 +280,7 @@ func (m *Main) Close() error {
 		errs = append(errs, err)
 	}
 	m.disposals.stopBackground()
+	m.fixity.stopBackground()
 	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
 	m.audit.stopBackground()
