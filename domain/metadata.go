@@ -195,7 +195,7 @@ type MetaPF struct {
 // MetaPG is a legal person.
 type MetaPG struct {
 	DenominazioneOrganizzazione    string
-	CodiceFiscale_PartitaIva       string   `json:"CodiceFiscale_PartitaIva,omitempty" xml:"CodiceFiscale_PartitaIva,omitempty"` //nolint:revive // the annex's name
+	CodiceFiscale_PartitaIva       string   `json:"CodiceFiscale_PartitaIva,omitempty" xml:"CodiceFiscale_PartitaIva,omitempty"`
 	DenominazioneUfficio           string   `json:",omitempty" xml:",omitempty"`
 	IndirizziDigitaliDiRiferimento []string `json:",omitempty" xml:",omitempty"`
 }
