@@ -313,7 +313,10 @@ type MetadataInput struct {
 	Dossiers []string
 	// Offices names the AOO's offices by code.
 	Offices map[string]string
-	Loc     *time.Location
+	// Operator names the API client that registered it (Registration.CreatedBy); "" uses
+	// the client's id.
+	Operator string
+	Loc      *time.Location
 }
 
 // metaEmergencyNote is the file name the emergency register gives the note it writes for an
@@ -336,7 +339,7 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 		ModalitaDiFormazione: metaFormazione(r),
 		TipologiaDocumentale: metaTipologia(r, in.Register),
 		DatiDiRegistrazione:  MetaDatiDiRegistrazione{TipologiaDiFlusso: metaFlusso(r.Direction), TipoRegistro: metaTipoRegistro(r)},
-		Soggetti:             MetaSoggetti{Ruolo: metaRuoli(in.AOO, r, in.Offices)},
+		Soggetti:             MetaSoggetti{Ruolo: metaRuoli(in.AOO, r, in.Offices, in.Operator)},
 		ChiaveDescrittiva:    MetaChiaveDescrittiva{Oggetto: r.Subject},
 		Riservato:            r.Confidential,
 		VersioneDelDocumento: metaVersione,
@@ -477,9 +480,9 @@ func metaNote(r *Registration) string {
 // metaRuoli lists the subjects of r: the senders (Mittente) and recipients (Destinatario) —
 // the AOO itself sends what goes out, and receives what comes in unless recipients are named;
 // an internal registration names its own senders, the AOO when none —, the author (Autore: the
-// senders of what comes in, the AOO of what it writes), who registered it (Operatore, by
-// account) and the offices it is assigned to (Assegnatario).
-func metaRuoli(aoo AOO, r *Registration, offices map[string]string) []MetaRuolo {
+// senders of what comes in, the AOO of what it writes), who registered it (Operatore: the API
+// client, a software system, SW; the person at its keyboard is not known to Sportello) and the offices it is assigned to (Assegnatario).
+func metaRuoli(aoo AOO, r *Registration, offices map[string]string, operator string) []MetaRuolo {
 	self := MetaRuolo{PAI: &MetaPAI{IPAAmm: MetaIPA{Denominazione: aoo.Name, CodiceIPA: aoo.IPACode}, IPAAOO: &MetaIPA{Denominazione: aoo.Name, CodiceIPA: aoo.Code}}}
 	as := func(role string, m MetaRuolo) MetaRuolo { m.TipoRuolo = role; return m }
 	var senders, recipients []MetaRuolo
@@ -507,7 +510,10 @@ func metaRuoli(aoo AOO, r *Registration, offices map[string]string) []MetaRuolo 
 	} else {
 		out = append(out, as(MetaRuoloAutore, self))
 	}
-	out = append(out, MetaRuolo{TipoRuolo: MetaRuoloOperatore, PF: &MetaPF{Cognome: r.CreatedBy}})
+	if operator == "" {
+		operator = r.CreatedBy
+	}
+	out = append(out, MetaRuolo{TipoRuolo: MetaRuoloOperatore, SW: &MetaSW{DenominazioneSistema: operator}})
 	for _, o := range r.Offices {
 		name := offices[o]
 		if name == "" {

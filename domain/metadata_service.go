@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The services in this file use the ports InstallationStore, RegisterStore, ClassStore, DossierStore and OfficeStore (ports.go).
+// The services in this file use the ports InstallationStore, RegisterStore, ClassStore, DossierStore, OfficeStore and ClientStore (ports.go).
 
 // MetaPianoDiClassificazione names the classification scheme in the metadata
 // (PianoDiClassificazione): the AOO's titolario.
@@ -42,6 +42,12 @@ func (s *Service) RegistrationMetadata(ctx context.Context, p Principal, ref Ref
 		in.Dossiers = append(in.Dossiers, d.Identifier)
 	}
 	if in.Offices, err = s.officeNames(ctx); err != nil {
+		return RegistrationMetadata{}, fmt.Errorf("metadata of %s: %w", ref, err)
+	}
+	switch c, err := s.Store.Client(ctx, r.CreatedBy); {
+	case err == nil:
+		in.Operator = c.Name
+	case !IsCode(err, ECNotFound):
 		return RegistrationMetadata{}, fmt.Errorf("metadata of %s: %w", ref, err)
 	}
 	return BuildRegistrationMetadata(in)

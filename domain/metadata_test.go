@@ -33,7 +33,7 @@ func metaFixture(t *testing.T) (MetadataInput, []byte, []byte) {
 		AOO: AOO{IPACode: "c_h501", Code: "A1B2C3D", Name: "Comune di Roma"}, Registration: r,
 		Register: Register{Code: "PG", Name: "Protocollo generale"},
 		Class:    &Class{Code: "VI.3", Title: "Edilizia privata", RetentionYears: &ten}, Scheme: MetaPianoDiClassificazione,
-		Dossiers: []string{"2026-VI.3-000012"}, Offices: map[string]string{"TEC": "Ufficio tecnico"}, Loc: time.UTC,
+		Dossiers: []string{"2026-VI.3-000012"}, Offices: map[string]string{"TEC": "Ufficio tecnico"}, Operator: "Sportello desk", Loc: time.UTC,
 	}, doc, att
 }
 
@@ -101,6 +101,8 @@ func TestRegistrationMetadata(t *testing.T) {
 				}
 			case r.AS != nil:
 				kind = "AS:" + r.AS.DenominazioneUfficio
+			case r.SW != nil:
+				kind = "SW:" + r.SW.DenominazioneSistema
 			}
 			roles = append(roles, r.TipoRuolo+"="+kind)
 		}
@@ -108,7 +110,7 @@ func TestRegistrationMetadata(t *testing.T) {
 			"Mittente=PF:De Luca,Anna Maria,DLCNMR80A41H501X", "Mittente=PG:Acme S.p.A.,01234567890,acme@pec.example.org", "Mittente=PAI:r_lazio/AOO0001",
 			"Destinatario=PAI:c_h501/A1B2C3D",
 			"Autore=PF:De Luca,Anna Maria,DLCNMR80A41H501X", "Autore=PG:Acme S.p.A.,01234567890,acme@pec.example.org", "Autore=PAI:r_lazio/AOO0001",
-			"Operatore=PF:mrossi,,", "Assegnatario=AS:Ufficio tecnico",
+			"Operatore=SW:Sportello desk", "Assegnatario=AS:Ufficio tecnico",
 		}
 		if strings.Join(roles, "|") != strings.Join(want, "|") {
 			t.Fatalf("roles\n got %q\nwant %q", roles, want)
