@@ -48,3 +48,15 @@ func marshal(v any) ([]byte, error) {
 	b.WriteByte('\n')
 	return b.Bytes(), nil
 }
+
+// documentXML is the root of an unregistered document's metadata.
+type documentXML struct {
+	XMLName xml.Name `xml:"Metadati"`
+	domain.DocumentMetadata
+}
+
+// DocumentMetadataXML writes an unregistered document's metadata as a Metadati element holding
+// its DocumentoInformatico, like RegistrationMetadataXML.
+func DocumentMetadataXML(m domain.DocumentMetadata) ([]byte, error) {
+	return marshal(documentXML{DocumentMetadata: m})
+}

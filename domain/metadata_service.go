@@ -44,10 +44,7 @@ func (s *Service) RegistrationMetadata(ctx context.Context, p Principal, ref Ref
 	if in.Offices, err = s.officeNames(ctx); err != nil {
 		return RegistrationMetadata{}, fmt.Errorf("metadata of %s: %w", ref, err)
 	}
-	switch c, err := s.Store.Client(ctx, r.CreatedBy); {
-	case err == nil:
-		in.Operator = c.Name
-	case !IsCode(err, ECNotFound):
+	if in.Operator, err = s.clientName(ctx, r.CreatedBy); err != nil {
 		return RegistrationMetadata{}, fmt.Errorf("metadata of %s: %w", ref, err)
 	}
 	return BuildRegistrationMetadata(in)
@@ -72,6 +69,41 @@ func (s *Service) DossierAggregateMetadata(ctx context.Context, p Principal, key
 		return AggregazioneDocumentaliInformatiche{}, fmt.Errorf("metadata of dossier %s: %w", d.Identifier, err)
 	}
 	return BuildAggregateMetadata(in)
+}
+
+// DocumentMetadata returns the Allegato 5 metadata of the unregistered document id, to the
+// principals who may see it (not_found otherwise).
+func (s *Service) DocumentMetadata(ctx context.Context, p Principal, id string) (DocumentMetadata, error) {
+	d, err := s.Document(ctx, p, id)
+	if err != nil {
+		return DocumentMetadata{}, err
+	}
+	in := DocumentInput{Document: d, Scheme: MetaPianoDiClassificazione, Loc: s.location()}
+	if in.AOO, err = s.Store.AOO(ctx); err != nil {
+		return DocumentMetadata{}, fmt.Errorf("metadata of document %s: %w", id, err)
+	}
+	switch c, err := s.Store.Class(ctx, d.Class); {
+	case err == nil:
+		in.Class = &c
+	case !IsCode(err, ECNotFound):
+		return DocumentMetadata{}, fmt.Errorf("metadata of document %s: %w", id, err)
+	}
+	if in.Offices, err = s.officeNames(ctx); err != nil {
+		return DocumentMetadata{}, fmt.Errorf("metadata of document %s: %w", id, err)
+	}
+	if in.Operator, err = s.clientName(ctx, d.CreatedBy); err != nil {
+		return DocumentMetadata{}, fmt.Errorf("metadata of document %s: %w", id, err)
+	}
+	return BuildDocumentMetadata(in)
+}
+
+// clientName returns the name of the API client id, "" if there is none such.
+func (s *Service) clientName(ctx context.Context, id string) (string, error) {
+	c, err := s.Store.Client(ctx, id)
+	if IsCode(err, ECNotFound) {
+		return "", nil
+	}
+	return c.Name, err
 }
 
 func (s *Service) officeNames(ctx context.Context) (map[string]string, error) {

@@ -352,3 +352,37 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestDocumentMetadata checks an unregistered document: registered nowhere (Nessuno, with its
+// creation date and id), internal, made by the AOO, with its digest, class, dossiers, and a
+// note naming the registration that took its content.
+func TestDocumentMetadata(t *testing.T) {
+	content := []byte("bozza di determina")
+	sum := sha256.Sum256(content)
+	ten := 10
+	d := &Document{ID: "0193a2c4-7b1e-7cde-9f00-1234567890ab", Subject: "Bozza", Class: "VI.3", Offices: []string{"TEC"}, Confidential: true,
+		File:      File{Filename: "bozza.pdf", MediaType: "application/pdf", SHA256: hex.EncodeToString(sum[:])},
+		CreatedAt: time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC), CreatedBy: "c1", Dossiers: []string{"2026-VI.3-000012"},
+		Registration: &DocumentRegistration{Identifier: "c_h501-A1B2C3D-PG-2026-0000043"}}
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := BuildDocumentMetadata(DocumentInput{AOO: AOO{IPACode: "c_h501", Code: "A1B2C3D", Name: "Comune"}, Document: d,
+		Class: &Class{Code: "VI.3", Title: "Edilizia", RetentionYears: &ten}, Offices: map[string]string{"TEC": "Ufficio tecnico"}, Loc: rome})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := m.DocumentoInformatico
+	if x.IdDoc.ImprontaCrittograficaDelDocumento.Impronta != base64.StdEncoding.EncodeToString(sum[:]) || x.IdDoc.Identificativo != d.ID {
+		t.Fatalf("id %+v", x.IdDoc)
+	}
+	if n := x.DatiDiRegistrazione.TipoRegistro.Nessuno; n == nil || n.DataDocumento != "2026-03-02" || n.NumeroDocumento != d.ID ||
+		x.DatiDiRegistrazione.TipoRegistro.Kind() != "Nessuno" || x.DatiDiRegistrazione.TipologiaDiFlusso != "I" {
+		t.Fatalf("registrazione %+v", x.DatiDiRegistrazione)
+	}
+	if x.ModalitaDiFormazione != "a" || !x.Riservato || x.TempoDiConservazione != 10 || x.Agg == nil || x.Agg.TipoAgg[0].IdAggregazione != "2026-VI.3-000012" ||
+		!strings.Contains(x.Note, "c_h501-A1B2C3D-PG-2026-0000043") || x.Soggetti.Ruolo[1].SW.DenominazioneSistema != "c1" {
+		t.Fatalf("%+v", x)
+	}
+}
