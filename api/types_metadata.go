@@ -30,7 +30,7 @@ type DocumentArchivalMetadata struct {
 	IdIdentificativoDocumentoPrimario *MetaIdDoc              `json:"IdIdentificativoDocumentoPrimario,omitempty"` // attachments only
 	NomeDelDocumento                  string                  `json:"NomeDelDocumento" example:"richiesta.pdf"`
 	VersioneDelDocumento              string                  `json:"VersioneDelDocumento" example:"1"`
-	TracciatureModificheDocumento     []MetaTracciatura       `json:"TracciatureModificheDocumento,omitempty"` // an annulment
+	TracciatureModificheDocumento     []MetaTracciatura       `json:"TracciatureModificheDocumento,omitempty"`     // an annulment
 	TempoDiConservazione              int                     `json:"TempoDiConservazione,omitempty" example:"10"` // years; 9999 permanent; absent while unclassified
 	Note                              string                  `json:"Note,omitempty"`
 }
@@ -236,4 +236,10 @@ type MetaAssegnazione struct {
 // MetaIndiceDocumenti lists the visible documents of a dossier in index order.
 type MetaIndiceDocumenti struct {
 	IdDoc []MetaIdDoc `json:"IdDoc,omitempty"`
+}
+
+// StoredDocumentArchivalMetadata are the Allegato 5 metadata of an unregistered document: a
+// DocumentoInformatico registered nowhere (TipoRegistro Nessuno).
+type StoredDocumentArchivalMetadata struct {
+	DocumentoInformatico DocumentArchivalMetadata `json:"DocumentoInformatico"`
 }
