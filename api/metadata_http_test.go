@@ -27,7 +27,7 @@ type metaXML struct {
 		Numero         string   `xml:"DatiDiRegistrazione>TipoRegistro>ProtocolloOrdinario_ProtocolloEmergenza>NumeroProtocolloDocumento"`
 		Data           string   `xml:"DatiDiRegistrazione>TipoRegistro>ProtocolloOrdinario_ProtocolloEmergenza>DataProtocollazioneDocumento"`
 		Registro       string   `xml:"DatiDiRegistrazione>TipoRegistro>ProtocolloOrdinario_ProtocolloEmergenza>CodiceRegistro"`
-		Ruoli          []string `xml:"Soggetti>Ruolo>TipoRuolo"`
+		Mittenti       []string `xml:"Soggetti>Ruolo>Mittente>TipoRuolo"`
 		Oggetto        string   `xml:"ChiaveDescrittiva>Oggetto"`
 		NumeroAllegati int      `xml:"Allegati>NumeroAllegati"`
 		Classe         string   `xml:"Classificazione>IndiceDiClassificazione"`
@@ -103,7 +103,8 @@ func TestRegistrationMetadataHTTP(t *testing.T) {
 				p.DataProtocollazioneDocumento != reg.Date || p.CodiceRegistro != "PG" || d.DatiDiRegistrazione.TipologiaDiFlusso != "E" ||
 				d.ModalitaDiFormazione != "b" || !d.Riservato || d.ChiaveDescrittiva.Oggetto != reg.Subject || d.Classificazione == nil ||
 				d.Classificazione.IndiceDiClassificazione != "VI.3" || d.TempoDiConservazione == 0 || d.NomeDelDocumento != "richiesta.pdf" ||
-				d.IdentificativoDelFormato.Formato != "application/pdf" || d.Agg == nil || d.Agg.TipoAgg[0].IdAggregazione != dossier.Identifier {
+				d.IdentificativoDelFormato.Formato != "application/pdf" || len(d.Agg.TipoAgg) != 1 || d.Agg.TipoAgg[0].IdAggregazione != dossier.Identifier ||
+				p.TipoRegistro != "Protocollo Ordinario/Protocollo Emergenza" || p.OraProtocollazioneDocumento == "" {
 				t.Fatalf("primary document %+v", d)
 			}
 			if a.IdDoc.ImprontaCrittograficaDelDocumento.Impronta != b64sha(att) || a.IdIdentificativoDocumentoPrimario == nil ||
@@ -112,16 +113,36 @@ func TestRegistrationMetadataHTTP(t *testing.T) {
 				t.Fatalf("attachment %+v, index %+v", a, d.Allegati)
 			}
 			var roles []string
-			for _, s := range d.Soggetti.Ruolo {
+			for _, r := range d.Soggetti.Ruolo {
+				var s *api.MetaSoggetto
+				switch {
+				case r.SoggettoCheEffettuaLaRegistrazione != nil:
+					s = r.SoggettoCheEffettuaLaRegistrazione
+				case r.Assegnatario != nil:
+					s = r.Assegnatario
+					if s.AS == nil || s.AS.DenominazioneUfficio != "Ufficio tecnico" {
+						t.Errorf("assegnatario %+v", s)
+					}
+				case r.Destinatario != nil:
+					s = r.Destinatario
+				case r.Mittente != nil:
+					s = r.Mittente
+					if s.PF == nil || s.PF.Cognome != "Rossi" || s.PF.Nome != "Mario" || s.PF.CodiceFiscale != "RSSMRA80A01H501U" {
+						t.Errorf("mittente %+v", s.PF)
+					}
+				case r.Autore != nil:
+					s = r.Autore
+				case r.Operatore != nil:
+					s = r.Operatore
+					if s.PF == nil || s.PF.Nome != "Sportello" || s.PF.Cognome != "desk" {
+						t.Errorf("operatore %+v", s.PF)
+					}
+				default:
+					t.Fatalf("role %+v", r)
+				}
 				roles = append(roles, s.TipoRuolo)
-				if s.TipoRuolo == "Operatore" && (s.SW == nil || s.SW.DenominazioneSistema != "Sportello desk") {
-					t.Errorf("operatore %+v", s)
-				}
-				if s.TipoRuolo == "Assegnatario" && (s.AS == nil || s.AS.DenominazioneUfficio != "Ufficio tecnico") {
-					t.Errorf("assegnatario %+v", s)
-				}
 			}
-			if strings.Join(roles, ",") != "Mittente,Destinatario,Autore,Operatore,Assegnatario" {
+			if strings.Join(roles, ",") != "Soggetto che effettua la registrazione,Assegnatario,Destinatario,Mittente,Autore,Operatore" {
 				t.Errorf("roles %v", roles)
 			}
 		})
@@ -144,6 +165,9 @@ func TestRegistrationMetadataHTTP(t *testing.T) {
 				d.Data != reg.Date || d.Oggetto != reg.Subject || d.NumeroAllegati != 1 || d.Classe != "VI.3" || !d.Riservato ||
 				len(d.Fascicoli) != 1 || d.Fascicoli[0] != dossier.Identifier || d.Nome != "richiesta.pdf" || d.Formazione != "b" {
 				t.Fatalf("primary document %+v\n%s", d, r.Body)
+			}
+			if len(d.Mittenti) != 1 || d.Mittenti[0] != "Mittente" {
+				t.Fatalf("mittenti %v", d.Mittenti)
 			}
 			if a.Impronta != b64sha(att) || a.Primario != reg.Identifier || a.Nome != "nota.txt" {
 				t.Fatalf("attachment %+v", a)
@@ -175,7 +199,7 @@ func TestRegistrationMetadataHTTP(t *testing.T) {
 			var m api.RegistrationArchivalMetadata
 			c.do("GET", refPath(fresh)+"/metadata", op, nil).decode(t, http.StatusOK, &m)
 			tr := m.DocumentoAmministrativoInformatico[0].TracciatureModificheDocumento
-			if len(tr) != 1 || tr[0].TipoModifica != "annullamento" || tr[0].IdDocVersionePrecedente != fresh.Identifier || tr[0].DataModifica == "" ||
+			if len(tr) != 1 || tr[0].TipoModifica != "annullamento" || tr[0].IdDocVersionePrecedente.Identificativo != fresh.Identifier || tr[0].DataModifica == "" ||
 				!strings.Contains(m.DocumentoAmministrativoInformatico[0].Note, "Decreto 1/2026") {
 				t.Fatalf("tracciature %+v", m.DocumentoAmministrativoInformatico[0])
 			}

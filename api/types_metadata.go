@@ -26,7 +26,7 @@ type DocumentArchivalMetadata struct {
 	Riservato                         bool                    `json:"Riservato"`
 	IdentificativoDelFormato          MetaFormato             `json:"IdentificativoDelFormato"`
 	Verifica                          MetaVerifica            `json:"Verifica"`
-	Agg                               *MetaAgg                `json:"Agg,omitempty"`                               // the dossiers it is filed in
+	Agg                               MetaAgg                 `json:"Agg"`                                         // the dossiers it is filed in
 	IdIdentificativoDocumentoPrimario *MetaIdDoc              `json:"IdIdentificativoDocumentoPrimario,omitempty"` // attachments only
 	NomeDelDocumento                  string                  `json:"NomeDelDocumento" example:"richiesta.pdf"`
 	VersioneDelDocumento              string                  `json:"VersioneDelDocumento" example:"1"`
@@ -63,21 +63,27 @@ type MetaTipoRegistro struct {
 
 // MetaProtocollo is a registration in the protocol register.
 type MetaProtocollo struct {
+	TipoRegistro                 string `json:"TipoRegistro" enums:"Protocollo Ordinario/Protocollo Emergenza"`
 	DataProtocollazioneDocumento string `json:"DataProtocollazioneDocumento" format:"date"`
+	OraProtocollazioneDocumento  string `json:"OraProtocollazioneDocumento" example:"09:15:00+01:00"`
 	NumeroProtocolloDocumento    string `json:"NumeroProtocolloDocumento" pattern:"^[0-9]{7,}$" example:"0000042"`
 	CodiceRegistro               string `json:"CodiceRegistro" example:"PG"`
 }
 
 // MetaRepertorio is a registration in a special register.
 type MetaRepertorio struct {
+	TipoRegistro                 string `json:"TipoRegistro" enums:"Repertorio/Registro"`
 	DataRegistrazioneDocumento   string `json:"DataRegistrazioneDocumento" format:"date"`
+	OraRegistrazioneDocumento    string `json:"OraRegistrazioneDocumento" example:"09:15:00+01:00"`
 	NumeroRegistrazioneDocumento string `json:"NumeroRegistrazioneDocumento" pattern:"^[0-9]{7,}$" example:"0000007"`
 	CodiceRegistro               string `json:"CodiceRegistro" example:"DEL"`
 }
 
 // MetaNonRegistro is a document in no register.
 type MetaNonRegistro struct {
+	TipoRegistro    string `json:"TipoRegistro" enums:"Nessuno"`
 	DataDocumento   string `json:"DataDocumento" format:"date"`
+	OraDocumento    string `json:"OraDocumento" example:"09:15:00+01:00"`
 	NumeroDocumento string `json:"NumeroDocumento"`
 }
 
@@ -86,8 +92,20 @@ type MetaSoggetti struct {
 	Ruolo []MetaRuolo `json:"Ruolo"`
 }
 
-// MetaRuolo is one subject in one role, as exactly one of PF, PG, PAI, PAE, AS, SW.
+// MetaRuolo wraps one subject in the element of its role: exactly one field is set.
 type MetaRuolo struct {
+	SoggettoCheEffettuaLaRegistrazione *MetaSoggetto `json:"SoggettoCheEffettuaLaRegistrazione,omitempty"`
+	Assegnatario                       *MetaSoggetto `json:"Assegnatario,omitempty"`
+	Destinatario                       *MetaSoggetto `json:"Destinatario,omitempty"`
+	Mittente                           *MetaSoggetto `json:"Mittente,omitempty"`
+	Autore                             *MetaSoggetto `json:"Autore,omitempty"`
+	Operatore                          *MetaSoggetto `json:"Operatore,omitempty"`
+	AmministrazioneTitolare            *MetaSoggetto `json:"AmministrazioneTitolare,omitempty"` // dossiers
+	Altro                              *MetaSoggetto `json:"Altro,omitempty"`                   // dossiers
+}
+
+// MetaSoggetto is one subject in its role, as exactly one of PF, PG, PAI, PAE, AS, SW.
+type MetaSoggetto struct {
 	TipoRuolo string   `json:"TipoRuolo" example:"Mittente"`
 	PF        *MetaPF  `json:"PF,omitempty"`
 	PG        *MetaPG  `json:"PG,omitempty"`
@@ -100,7 +118,7 @@ type MetaRuolo struct {
 // MetaPF is a natural person.
 type MetaPF struct {
 	Cognome                        string   `json:"Cognome"`
-	Nome                           string   `json:"Nome,omitempty"`
+	Nome                           string   `json:"Nome"`
 	CodiceFiscale                  string   `json:"CodiceFiscale,omitempty"`
 	IndirizziDigitaliDiRiferimento []string `json:"IndirizziDigitaliDiRiferimento,omitempty"`
 }
@@ -123,8 +141,8 @@ type MetaPAI struct {
 
 // MetaIPA is an entry of the IPA directory.
 type MetaIPA struct {
-	Denominazione string `json:"Denominazione,omitempty"`
-	CodiceIPA     string `json:"CodiceIPA,omitempty"`
+	Denominazione string `json:"Denominazione"`
+	CodiceIPA     string `json:"CodiceIPA"`
 }
 
 // MetaPAE is a foreign administration (never produced today).
@@ -140,7 +158,7 @@ type MetaAS struct {
 	DenominazioneUfficio        string `json:"DenominazioneUfficio"`
 }
 
-// MetaSW is a software system: the API client that registered.
+// MetaSW is a software system (never produced today).
 type MetaSW struct {
 	DenominazioneSistema string `json:"DenominazioneSistema"`
 }
@@ -192,7 +210,7 @@ type MetaVerifica struct {
 
 // MetaAgg lists the dossiers a document is filed in.
 type MetaAgg struct {
-	TipoAgg []MetaTipoAgg `json:"TipoAgg"`
+	TipoAgg []MetaTipoAgg `json:"TipoAgg,omitempty"`
 }
 
 // MetaTipoAgg is one aggregation.
@@ -203,11 +221,11 @@ type MetaTipoAgg struct {
 
 // MetaTracciatura traces an annulment.
 type MetaTracciatura struct {
-	TipoModifica                string `json:"TipoModifica" enums:"annullamento"`
-	SoggettoAutoreDellaModifica MetaPF `json:"SoggettoAutoreDellaModifica"`
-	DataModifica                string `json:"DataModifica" format:"date"`
-	OraModifica                 string `json:"OraModifica" example:"09:30:00+01:00"`
-	IdDocVersionePrecedente     string `json:"IdDocVersionePrecedente"`
+	TipoModifica                string    `json:"TipoModifica" enums:"annullamento"`
+	SoggettoAutoreDellaModifica MetaPF    `json:"SoggettoAutoreDellaModifica"`
+	DataModifica                string    `json:"DataModifica" format:"date"`
+	OraModifica                 string    `json:"OraModifica" example:"09:30:00+01:00"`
+	IdDocVersionePrecedente     MetaIdDoc `json:"IdDocVersionePrecedente"`
 }
 
 // DossierArchivalMetadata are the Allegato 5 metadata of a dossier

@@ -49,6 +49,8 @@ const (
 	MetaRuoloAutore       = "Autore"
 	MetaRuoloOperatore    = "Operatore"
 	MetaRuoloAssegnatario = "Assegnatario"
+	// MetaRuoloSoggettoRegistrazione is the administration that registers (the AOO).
+	MetaRuoloSoggettoRegistrazione = "Soggetto che effettua la registrazione"
 
 	// TipoModifica of an annulment.
 	MetaModificaAnnullamento = "annullamento"
@@ -96,7 +98,7 @@ type DocumentoAmministrativoInformatico struct {
 	Riservato                bool
 	IdentificativoDelFormato MetaFormato
 	Verifica                 MetaVerifica
-	Agg                      *MetaAgg `json:",omitempty" xml:",omitempty"`
+	Agg                      MetaAgg
 	// IdIdentificativoDocumentoPrimario names the primary document; only on attachments.
 	IdIdentificativoDocumentoPrimario *MetaIdDoc `json:",omitempty" xml:",omitempty"`
 	NomeDelDocumento                  string
@@ -145,24 +147,30 @@ func (t MetaTipoRegistro) Kind() string {
 	return MetaRegistroNessuno
 }
 
-// MetaProtocollo is a registration in the protocol register: its date, its number of at least
-// seven digits and the register's code.
+// MetaProtocollo is a registration in the protocol register: the annex's value of
+// TipoRegistro, the date and time, the number of at least seven digits and the register's code.
 type MetaProtocollo struct {
+	TipoRegistro                 string
 	DataProtocollazioneDocumento string
+	OraProtocollazioneDocumento  string
 	NumeroProtocolloDocumento    string
 	CodiceRegistro               string
 }
 
 // MetaRepertorio is a registration in a special register (repertorio).
 type MetaRepertorio struct {
+	TipoRegistro                 string
 	DataRegistrazioneDocumento   string
+	OraRegistrazioneDocumento    string
 	NumeroRegistrazioneDocumento string
 	CodiceRegistro               string
 }
 
-// MetaNonRegistro is a document in no register: its date and its identifier.
+// MetaNonRegistro is a document in no register: its date, time and identifier.
 type MetaNonRegistro struct {
+	TipoRegistro    string
 	DataDocumento   string
+	OraDocumento    string
 	NumeroDocumento string
 }
 
@@ -171,10 +179,60 @@ type MetaSoggetti struct {
 	Ruolo []MetaRuolo
 }
 
-// MetaRuolo is one subject in one role (TipoRuolo), as exactly one of the annex's types: PF
+// MetaRuolo is one subject in one role: the annex wraps the subject in an element named after
+// its role (Mittente, Destinatario…), so exactly one field is set. Which types each role admits
+// is the annex's: Operatore is a PF, Assegnatario an AS, the others PF, PG, PAI or PAE. The
+// last two are the roles of a dossier's subjects (AggregazioneDocumentaliInformatiche).
+type MetaRuolo struct {
+	SoggettoCheEffettuaLaRegistrazione *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	Assegnatario                       *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	Destinatario                       *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	Mittente                           *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	Autore                             *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	Operatore                          *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	AmministrazioneTitolare            *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+	Altro                              *MetaSoggetto `json:",omitempty" xml:",omitempty"`
+}
+
+// Soggetto returns the one subject r holds.
+func (r MetaRuolo) Soggetto() *MetaSoggetto {
+	for _, s := range []*MetaSoggetto{r.SoggettoCheEffettuaLaRegistrazione, r.Assegnatario, r.Destinatario, r.Mittente, r.Autore, r.Operatore, r.AmministrazioneTitolare, r.Altro} {
+		if s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// metaRuolo wraps s in the element of its role.
+func metaRuolo(role string, s MetaSoggetto) MetaRuolo {
+	s.TipoRuolo = role
+	var r MetaRuolo
+	switch role {
+	case MetaRuoloSoggettoRegistrazione:
+		r.SoggettoCheEffettuaLaRegistrazione = &s
+	case MetaRuoloAssegnatario:
+		r.Assegnatario = &s
+	case MetaRuoloDestinatario:
+		r.Destinatario = &s
+	case MetaRuoloMittente:
+		r.Mittente = &s
+	case MetaRuoloAutore:
+		r.Autore = &s
+	case MetaRuoloOperatore:
+		r.Operatore = &s
+	case MetaRuoloAmministrazioneTitolare:
+		r.AmministrazioneTitolare = &s
+	default:
+		r.Altro = &s
+	}
+	return r
+}
+
+// MetaSoggetto is one subject in its role (TipoRuolo), as exactly one of the annex's types: PF
 // (natural person), PG (legal person), PAI (Italian administration), PAE (foreign
 // administration), AS (assignee), SW (software system).
-type MetaRuolo struct {
+type MetaSoggetto struct {
 	TipoRuolo string
 	PF        *MetaPF  `json:",omitempty" xml:",omitempty"`
 	PG        *MetaPG  `json:",omitempty" xml:",omitempty"`
@@ -187,7 +245,7 @@ type MetaRuolo struct {
 // MetaPF is a natural person.
 type MetaPF struct {
 	Cognome                        string
-	Nome                           string   `json:",omitempty" xml:",omitempty"`
+	Nome                           string
 	CodiceFiscale                  string   `json:",omitempty" xml:",omitempty"`
 	IndirizziDigitaliDiRiferimento []string `json:",omitempty" xml:",omitempty"`
 }
@@ -210,8 +268,8 @@ type MetaPAI struct {
 
 // MetaIPA is an entry of the IPA directory: its name and code.
 type MetaIPA struct {
-	Denominazione string `json:",omitempty" xml:",omitempty"`
-	CodiceIPA     string `json:",omitempty" xml:",omitempty"`
+	Denominazione string
+	CodiceIPA     string
 }
 
 // MetaPAE is a foreign administration.
@@ -278,9 +336,9 @@ type MetaVerifica struct {
 	ConformitaCopieImmagineSuSupportoInformatico bool
 }
 
-// MetaAgg lists the aggregations (dossiers) the document is filed in.
+// MetaAgg lists the aggregations (dossiers) the document is filed in; empty when none.
 type MetaAgg struct {
-	TipoAgg []MetaTipoAgg
+	TipoAgg []MetaTipoAgg `json:",omitempty" xml:",omitempty"`
 }
 
 // MetaTipoAgg is one aggregation: its kind and identifier.
@@ -295,7 +353,7 @@ type MetaTracciatura struct {
 	SoggettoAutoreDellaModifica MetaPF
 	DataModifica                string
 	OraModifica                 string
-	IdDocVersionePrecedente     string
+	IdDocVersionePrecedente     MetaIdDoc
 }
 
 // MetadataInput is what the metadata of a registration are built from. Everything is read by the
@@ -338,7 +396,7 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 	base := DocumentoAmministrativoInformatico{
 		ModalitaDiFormazione: metaFormazione(r),
 		TipologiaDocumentale: metaTipologia(r, in.Register),
-		DatiDiRegistrazione:  MetaDatiDiRegistrazione{TipologiaDiFlusso: metaFlusso(r.Direction), TipoRegistro: metaTipoRegistro(r)},
+		DatiDiRegistrazione:  MetaDatiDiRegistrazione{TipologiaDiFlusso: metaFlusso(r.Direction), TipoRegistro: metaTipoRegistro(r, loc)},
 		Soggetti:             MetaSoggetti{Ruolo: metaRuoli(in.AOO, r, in.Offices, in.Operator)},
 		ChiaveDescrittiva:    MetaChiaveDescrittiva{Oggetto: r.Subject},
 		Riservato:            r.Confidential,
@@ -352,19 +410,16 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 			base.TempoDiConservazione = *in.Class.RetentionYears
 		}
 	}
-	if len(in.Dossiers) > 0 {
-		base.Agg = &MetaAgg{}
-		for _, d := range in.Dossiers {
-			base.Agg.TipoAgg = append(base.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: d})
-		}
+	for _, d := range in.Dossiers {
+		base.Agg.TipoAgg = append(base.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: d})
 	}
 	if a := r.Annulment; a != nil {
 		at := a.At.In(loc)
 		base.TracciatureModificheDocumento = []MetaTracciatura{{
 			TipoModifica:                MetaModificaAnnullamento,
 			SoggettoAutoreDellaModifica: metaPerson(a.ByName, "", nil),
-			DataModifica:                at.Format(time.DateOnly), OraModifica: at.Format("15:04:05Z07:00"),
-			IdDocVersionePrecedente: r.Identifier,
+			DataModifica:                at.Format(time.DateOnly), OraModifica: at.Format(metaTime),
+			IdDocVersionePrecedente: primary,
 		}}
 	}
 
@@ -393,7 +448,7 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 		a.NomeDelDocumento = f.Filename
 		if a.TracciatureModificheDocumento != nil {
 			t := a.TracciatureModificheDocumento[0]
-			t.IdDocVersionePrecedente = id.Identificativo
+			t.IdDocVersionePrecedente = id
 			a.TracciatureModificheDocumento = []MetaTracciatura{t}
 		}
 		attachments = append(attachments, a)
@@ -457,14 +512,19 @@ func metaFlusso(d Direction) string {
 // metaTipoRegistro: the general register PG is the protocol register; an entry loaded from
 // the emergency register is in it too, under its ordinary number (art. 63: the emergency
 // number is kept beside it, see metaNote). Any other register is a repertorio.
-func metaTipoRegistro(r *Registration) MetaTipoRegistro {
+func metaTipoRegistro(r *Registration, loc *time.Location) MetaTipoRegistro {
+	at := r.RegisteredAt.In(loc).Format(metaTime)
 	if r.Register == DefaultRegister {
-		return MetaTipoRegistro{ProtocolloOrdinario: &MetaProtocollo{
-			DataProtocollazioneDocumento: r.Date, NumeroProtocolloDocumento: FormatNumber(r.Number), CodiceRegistro: r.Register}}
+		return MetaTipoRegistro{ProtocolloOrdinario: &MetaProtocollo{TipoRegistro: MetaRegistroProtocollo,
+			DataProtocollazioneDocumento: r.Date, OraProtocollazioneDocumento: at, NumeroProtocolloDocumento: FormatNumber(r.Number), CodiceRegistro: r.Register}}
 	}
-	return MetaTipoRegistro{Repertorio: &MetaRepertorio{
-		DataRegistrazioneDocumento: r.Date, NumeroRegistrazioneDocumento: FormatNumber(r.Number), CodiceRegistro: r.Register}}
+	return MetaTipoRegistro{Repertorio: &MetaRepertorio{TipoRegistro: MetaRegistroRepertorio,
+		DataRegistrazioneDocumento: r.Date, OraRegistrazioneDocumento: at, NumeroRegistrazioneDocumento: FormatNumber(r.Number), CodiceRegistro: r.Register}}
 }
+
+// metaTime is the form of the annex's times (OraProtocollazioneDocumento, OraModifica): an
+// xs:time with the offset of the AOO's time zone.
+const metaTime = "15:04:05Z07:00"
 
 func metaNote(r *Registration) string {
 	var notes []string
@@ -477,57 +537,74 @@ func metaNote(r *Registration) string {
 	return strings.Join(notes, ". ")
 }
 
-// metaRuoli lists the subjects of r: the senders (Mittente) and recipients (Destinatario) —
-// the AOO itself sends what goes out, and receives what comes in unless recipients are named;
-// an internal registration names its own senders, the AOO when none —, the author (Autore: the
-// senders of what comes in, the AOO of what it writes), who registered it (Operatore: the API
-// client, a software system, SW; the person at its keyboard is not known to Sportello) and the offices it is assigned to (Assegnatario).
+// metaRuoli lists the subjects of r: the AOO that registers it (Soggetto che effettua la
+// registrazione, as the legal person it is), the offices it is assigned to (Assegnatario), the
+// recipients (Destinatario) and senders (Mittente) — the AOO itself sends what goes out, and
+// receives what comes in unless recipients are named; an internal registration names its own
+// senders, the AOO when none —, the author (Autore: the senders of what comes in, the AOO of
+// what it writes) and who registered it (Operatore: the API client, whose name is split as a
+// person's; see docs/metadata.md).
 func metaRuoli(aoo AOO, r *Registration, offices map[string]string, operator string) []MetaRuolo {
-	self := MetaRuolo{PAI: &MetaPAI{IPAAmm: MetaIPA{Denominazione: aoo.Name, CodiceIPA: aoo.IPACode}, IPAAOO: &MetaIPA{Denominazione: aoo.Name, CodiceIPA: aoo.Code}}}
-	as := func(role string, m MetaRuolo) MetaRuolo { m.TipoRuolo = role; return m }
-	var senders, recipients []MetaRuolo
+	self := metaAOO(aoo)
+	var senders, recipients []MetaSoggetto
 	for _, c := range r.Correspondents {
 		switch c.Role {
 		case RoleSender:
-			senders = append(senders, as(MetaRuoloMittente, metaSubject(c)))
+			senders = append(senders, metaSubject(c))
 		case RoleRecipient:
-			recipients = append(recipients, as(MetaRuoloDestinatario, metaSubject(c)))
+			recipients = append(recipients, metaSubject(c))
 		}
 	}
-	var out []MetaRuolo
 	if len(senders) == 0 || r.Direction == Outgoing {
-		senders = []MetaRuolo{as(MetaRuoloMittente, self)}
+		senders = []MetaSoggetto{self}
 	}
-	out = append(out, senders...)
 	if r.Direction == Incoming && len(recipients) == 0 {
-		recipients = []MetaRuolo{as(MetaRuoloDestinatario, self)}
+		recipients = []MetaSoggetto{self}
 	}
-	out = append(out, recipients...)
+	authors := []MetaSoggetto{self}
 	if r.Direction == Incoming {
-		for _, s := range senders {
-			out = append(out, as(MetaRuoloAutore, s))
-		}
-	} else {
-		out = append(out, as(MetaRuoloAutore, self))
+		authors = senders
+	}
+	out := []MetaRuolo{metaRuolo(MetaRuoloSoggettoRegistrazione, MetaSoggetto{PG: &MetaPG{DenominazioneOrganizzazione: aoo.Name}})}
+	out = append(out, metaAssegnatari(aoo, r.Offices, offices)...)
+	for _, s := range recipients {
+		out = append(out, metaRuolo(MetaRuoloDestinatario, s))
+	}
+	for _, s := range senders {
+		out = append(out, metaRuolo(MetaRuoloMittente, s))
+	}
+	for _, s := range authors {
+		out = append(out, metaRuolo(MetaRuoloAutore, s))
 	}
 	if operator == "" {
 		operator = r.CreatedBy
 	}
-	out = append(out, MetaRuolo{TipoRuolo: MetaRuoloOperatore, SW: &MetaSW{DenominazioneSistema: operator}})
-	for _, o := range r.Offices {
-		name := offices[o]
+	pf := metaPerson(operator, "", nil)
+	return append(out, metaRuolo(MetaRuoloOperatore, MetaSoggetto{PF: &pf}))
+}
+
+// metaAOO is the AOO as an Italian administration: its IPA code and its AOO code.
+func metaAOO(aoo AOO) MetaSoggetto {
+	return MetaSoggetto{PAI: &MetaPAI{IPAAmm: MetaIPA{Denominazione: aoo.Name, CodiceIPA: aoo.IPACode}, IPAAOO: &MetaIPA{Denominazione: aoo.Name, CodiceIPA: aoo.Code}}}
+}
+
+// metaAssegnatari are the offices codes as assignees (AS), named by names when known.
+func metaAssegnatari(aoo AOO, codes []string, names map[string]string) []MetaRuolo {
+	var out []MetaRuolo
+	for _, o := range codes {
+		name := names[o]
 		if name == "" {
 			name = o
 		}
-		out = append(out, MetaRuolo{TipoRuolo: MetaRuoloAssegnatario, AS: &MetaAS{DenominazioneOrganizzazione: aoo.Name, DenominazioneUfficio: name}})
+		out = append(out, metaRuolo(MetaRuoloAssegnatario, MetaSoggetto{AS: &MetaAS{DenominazioneOrganizzazione: aoo.Name, DenominazioneUfficio: name}}))
 	}
 	return out
 }
 
 // metaSubject is a correspondent as the annex types it: a person PF, an organisation PG, an
-// administration PAI (by its IPA codes when known). The correspondents record no foreign
+// administration PAI by its IPA codes (PG when its IPA code is not known). The correspondents record no foreign
 // administrations, so PAE is never produced.
-func metaSubject(c Correspondent) MetaRuolo {
+func metaSubject(c Correspondent) MetaSoggetto {
 	var addrs []string
 	for _, a := range []string{c.DigitalAddress, c.Email} {
 		if a != "" && (len(addrs) == 0 || !strings.EqualFold(addrs[0], a)) {
@@ -537,18 +614,23 @@ func metaSubject(c Correspondent) MetaRuolo {
 	switch c.Type {
 	case TypePerson:
 		pf := metaPerson(c.Name, strings.ToUpper(c.TaxCode), addrs)
-		return MetaRuolo{PF: &pf}
+		return MetaSoggetto{PF: &pf}
 	case TypeAdministration:
+		if c.IPACode == "" {
+			break // without its IPA code, named as the legal person it is, like the segnatura does
+		}
+		// The IPA names the AOO and the office too; the correspondent records only the
+		// administration's name, which stands for theirs.
 		pai := &MetaPAI{IPAAmm: MetaIPA{Denominazione: c.Name, CodiceIPA: c.IPACode}, IndirizziDigitaliDiRiferimento: addrs}
 		if c.AOOCode != "" {
-			pai.IPAAOO = &MetaIPA{CodiceIPA: c.AOOCode}
+			pai.IPAAOO = &MetaIPA{Denominazione: c.Name, CodiceIPA: c.AOOCode}
 		}
 		if c.UOCode != "" {
-			pai.IPAUOR = &MetaIPA{CodiceIPA: c.UOCode}
+			pai.IPAUOR = &MetaIPA{Denominazione: c.Name, CodiceIPA: c.UOCode}
 		}
-		return MetaRuolo{PAI: pai}
+		return MetaSoggetto{PAI: pai}
 	}
-	return MetaRuolo{PG: &MetaPG{DenominazioneOrganizzazione: c.Name, CodiceFiscale_PartitaIva: strings.ToUpper(c.TaxCode), IndirizziDigitaliDiRiferimento: addrs}}
+	return MetaSoggetto{PG: &MetaPG{DenominazioneOrganizzazione: c.Name, CodiceFiscale_PartitaIva: strings.ToUpper(c.TaxCode), IndirizziDigitaliDiRiferimento: addrs}}
 }
 
 // metaPerson splits a name written "Nome Cognome" as the segnatura does (splitName).

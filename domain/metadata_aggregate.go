@@ -82,12 +82,9 @@ func BuildAggregateMetadata(in AggregateInput) (AggregazioneDocumentaliInformati
 	if in.Class.RetentionYears != nil {
 		out.TempoDiConservazione = *in.Class.RetentionYears
 	}
-	out.Soggetti.Ruolo = append(out.Soggetti.Ruolo, MetaRuolo{TipoRuolo: MetaRuoloAmministrazioneTitolare,
-		PAI: &MetaPAI{IPAAmm: MetaIPA{Denominazione: in.AOO.Name, CodiceIPA: in.AOO.IPACode}, IPAAOO: &MetaIPA{Denominazione: in.AOO.Name, CodiceIPA: in.AOO.Code}}})
+	out.Soggetti.Ruolo = append(out.Soggetti.Ruolo, metaRuolo(MetaRuoloAmministrazioneTitolare, metaAOO(in.AOO)))
 	for _, c := range m.Soggetti {
-		s := metaSubject(c)
-		s.TipoRuolo = MetaRuoloAltro
-		out.Soggetti.Ruolo = append(out.Soggetti.Ruolo, s)
+		out.Soggetti.Ruolo = append(out.Soggetti.Ruolo, metaRuolo(MetaRuoloAltro, metaSubject(c)))
 	}
 	for _, it := range in.View.Index {
 		f := File{}

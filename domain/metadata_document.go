@@ -43,29 +43,21 @@ func BuildDocumentMetadata(in DocumentInput) (DocumentMetadata, error) {
 	if operator == "" {
 		operator = d.CreatedBy
 	}
-	self := MetaPAI{IPAAmm: MetaIPA{Denominazione: in.AOO.Name, CodiceIPA: in.AOO.IPACode}, IPAAOO: &MetaIPA{Denominazione: in.AOO.Name, CodiceIPA: in.AOO.Code}}
+	operatorPF := metaPerson(operator, "", nil)
 	m := DocumentoAmministrativoInformatico{
 		IdDoc:                id,
 		ModalitaDiFormazione: MetaFormazioneCreazione,
 		TipologiaDocumentale: MetaTipologiaNonProtocollato,
 		DatiDiRegistrazione: MetaDatiDiRegistrazione{TipologiaDiFlusso: MetaFlussoInterno, TipoRegistro: MetaTipoRegistro{
-			Nessuno: &MetaNonRegistro{DataDocumento: d.CreatedAt.In(loc).Format(time.DateOnly), NumeroDocumento: d.ID}}},
-		Soggetti: MetaSoggetti{Ruolo: []MetaRuolo{
-			{TipoRuolo: MetaRuoloAutore, PAI: &self},
-			{TipoRuolo: MetaRuoloOperatore, SW: &MetaSW{DenominazioneSistema: operator}},
-		}},
+			Nessuno: &MetaNonRegistro{TipoRegistro: MetaRegistroNessuno, DataDocumento: d.CreatedAt.In(loc).Format(time.DateOnly),
+				OraDocumento: d.CreatedAt.In(loc).Format(metaTime), NumeroDocumento: d.ID}}},
+		Soggetti: MetaSoggetti{Ruolo: append(append([]MetaRuolo{}, metaAssegnatari(in.AOO, d.Offices, in.Offices)...),
+			metaRuolo(MetaRuoloAutore, metaAOO(in.AOO)), metaRuolo(MetaRuoloOperatore, MetaSoggetto{PF: &operatorPF}))},
 		ChiaveDescrittiva:        MetaChiaveDescrittiva{Oggetto: d.Subject},
 		Riservato:                d.Confidential,
 		IdentificativoDelFormato: MetaFormato{Formato: d.File.MediaType},
 		NomeDelDocumento:         d.File.Filename,
 		VersioneDelDocumento:     metaVersione,
-	}
-	for _, o := range d.Offices {
-		name := in.Offices[o]
-		if name == "" {
-			name = o
-		}
-		m.Soggetti.Ruolo = append(m.Soggetti.Ruolo, MetaRuolo{TipoRuolo: MetaRuoloAssegnatario, AS: &MetaAS{DenominazioneOrganizzazione: in.AOO.Name, DenominazioneUfficio: name}})
 	}
 	if in.Class != nil {
 		m.Classificazione = &MetaClassificazione{IndiceDiClassificazione: in.Class.Code, Descrizione: in.Class.Title, PianoDiClassificazione: in.Scheme}
@@ -74,11 +66,8 @@ func BuildDocumentMetadata(in DocumentInput) (DocumentMetadata, error) {
 			m.TempoDiConservazione = *in.Class.RetentionYears
 		}
 	}
-	if len(d.Dossiers) > 0 {
-		m.Agg = &MetaAgg{}
-		for _, key := range d.Dossiers {
-			m.Agg.TipoAgg = append(m.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: key})
-		}
+	for _, key := range d.Dossiers {
+		m.Agg.TipoAgg = append(m.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: key})
 	}
 	if d.Registration != nil {
 		m.Note = "Contenuto protocollato come " + d.Registration.Identifier

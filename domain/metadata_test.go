@@ -19,7 +19,7 @@ func metaFixture(t *testing.T) (MetadataInput, []byte, []byte) {
 	ten := 10
 	r := &Registration{
 		ID: "r1", Register: "PG", Year: 2026, Number: 42, Identifier: "c_h501-A1B2C3D-PG-2026-0000042", Date: "2026-03-02",
-		Direction: Incoming, Channel: ChannelPEC, Subject: "Richiesta di accesso agli atti",
+		RegisteredAt: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC), Direction: Incoming, Channel: ChannelPEC, Subject: "Richiesta di accesso agli atti",
 		Correspondents: []Correspondent{
 			{Role: RoleSender, Type: TypePerson, Name: "Anna Maria De Luca", TaxCode: "dlcnmr80a41h501x", Email: "anna@example.org"},
 			{Role: RoleSender, Type: TypeOrganization, Name: "Acme S.p.A.", TaxCode: "01234567890", DigitalAddress: "acme@pec.example.org"},
@@ -33,7 +33,7 @@ func metaFixture(t *testing.T) (MetadataInput, []byte, []byte) {
 		AOO: AOO{IPACode: "c_h501", Code: "A1B2C3D", Name: "Comune di Roma"}, Registration: r,
 		Register: Register{Code: "PG", Name: "Protocollo generale"},
 		Class:    &Class{Code: "VI.3", Title: "Edilizia privata", RetentionYears: &ten}, Scheme: MetaPianoDiClassificazione,
-		Dossiers: []string{"2026-VI.3-000012"}, Offices: map[string]string{"TEC": "Ufficio tecnico"}, Operator: "Sportello desk", Loc: time.UTC,
+		Dossiers: []string{"2026-VI.3-000012"}, Offices: map[string]string{"TEC": "Ufficio tecnico"}, Operator: "Mario Rossi", Loc: time.UTC,
 	}, doc, att
 }
 
@@ -74,7 +74,8 @@ func TestRegistrationMetadata(t *testing.T) {
 	})
 	t.Run("Registration", func(t *testing.T) {
 		reg := d.DatiDiRegistrazione
-		want := MetaProtocollo{DataProtocollazioneDocumento: "2026-03-02", NumeroProtocolloDocumento: "0000042", CodiceRegistro: "PG"}
+		want := MetaProtocollo{TipoRegistro: "Protocollo Ordinario/Protocollo Emergenza", DataProtocollazioneDocumento: "2026-03-02",
+			OraProtocollazioneDocumento: "09:15:00Z", NumeroProtocolloDocumento: "0000042", CodiceRegistro: "PG"}
 		if reg.TipologiaDiFlusso != "E" || reg.TipoRegistro.ProtocolloOrdinario == nil || *reg.TipoRegistro.ProtocolloOrdinario != want || reg.TipoRegistro.Kind() != MetaRegistroProtocollo {
 			t.Fatalf("dati di registrazione %+v", reg)
 		}
@@ -87,12 +88,13 @@ func TestRegistrationMetadata(t *testing.T) {
 	})
 	t.Run("Subjects", func(t *testing.T) {
 		var roles []string
-		for _, r := range d.Soggetti.Ruolo {
+		for _, ruolo := range d.Soggetti.Ruolo {
+			r := ruolo.Soggetto()
 			kind := ""
 			switch {
 			case r.PF != nil:
 				kind = "PF:" + r.PF.Cognome + "," + r.PF.Nome + "," + r.PF.CodiceFiscale
-			case r.PG != nil:
+			case r.PG != nil && r.PG.CodiceFiscale_PartitaIva != "":
 				kind = "PG:" + r.PG.DenominazioneOrganizzazione + "," + r.PG.CodiceFiscale_PartitaIva + "," + strings.Join(r.PG.IndirizziDigitaliDiRiferimento, ";")
 			case r.PAI != nil:
 				kind = "PAI:" + r.PAI.IPAAmm.CodiceIPA
@@ -101,16 +103,21 @@ func TestRegistrationMetadata(t *testing.T) {
 				}
 			case r.AS != nil:
 				kind = "AS:" + r.AS.DenominazioneUfficio
-			case r.SW != nil:
-				kind = "SW:" + r.SW.DenominazioneSistema
+			case r.PG != nil && r.PG.CodiceFiscale_PartitaIva == "":
+				kind = "PG:" + r.PG.DenominazioneOrganizzazione
 			}
 			roles = append(roles, r.TipoRuolo+"="+kind)
 		}
 		want := []string{
-			"Mittente=PF:De Luca,Anna Maria,DLCNMR80A41H501X", "Mittente=PG:Acme S.p.A.,01234567890,acme@pec.example.org", "Mittente=PAI:r_lazio/AOO0001",
+			"Soggetto che effettua la registrazione=PG:Comune di Roma", "Assegnatario=AS:Ufficio tecnico",
 			"Destinatario=PAI:c_h501/A1B2C3D",
+			"Mittente=PF:De Luca,Anna Maria,DLCNMR80A41H501X", "Mittente=PG:Acme S.p.A.,01234567890,acme@pec.example.org", "Mittente=PAI:r_lazio/AOO0001",
 			"Autore=PF:De Luca,Anna Maria,DLCNMR80A41H501X", "Autore=PG:Acme S.p.A.,01234567890,acme@pec.example.org", "Autore=PAI:r_lazio/AOO0001",
-			"Operatore=SW:Sportello desk", "Assegnatario=AS:Ufficio tecnico",
+			"Operatore=PF:Rossi,Mario,",
+		}
+		// Each subject sits in the element of its role.
+		if d.Soggetti.Ruolo[3].Mittente == nil || d.Soggetti.Ruolo[1].Assegnatario == nil || d.Soggetti.Ruolo[9].Operatore == nil {
+			t.Fatalf("role elements %+v", d.Soggetti.Ruolo)
 		}
 		if strings.Join(roles, "|") != strings.Join(want, "|") {
 			t.Fatalf("roles\n got %q\nwant %q", roles, want)
@@ -132,7 +139,7 @@ func TestRegistrationMetadata(t *testing.T) {
 		if d.TempoDiConservazione != 10 {
 			t.Fatalf("tempo di conservazione %d", d.TempoDiConservazione)
 		}
-		if d.Agg == nil || len(d.Agg.TipoAgg) != 1 || d.Agg.TipoAgg[0] != (MetaTipoAgg{TipoAggregazione: "Fascicolo", IdAggregazione: "2026-VI.3-000012"}) {
+		if len(d.Agg.TipoAgg) != 1 || d.Agg.TipoAgg[0] != (MetaTipoAgg{TipoAggregazione: "Fascicolo", IdAggregazione: "2026-VI.3-000012"}) {
 			t.Fatalf("agg %+v", d.Agg)
 		}
 		if d.IdentificativoDelFormato.Formato != "application/pdf" || a.IdentificativoDelFormato.Formato != "text/plain" {
@@ -176,8 +183,8 @@ func TestMetadataFlows(t *testing.T) {
 				t.Fatalf("repertorio %+v", rep)
 			}
 			typeOf := func(role string) string {
-				for _, s := range d.Soggetti.Ruolo {
-					if s.TipoRuolo == role {
+				for _, r := range d.Soggetti.Ruolo {
+					if s := r.Soggetto(); s.TipoRuolo == role {
 						switch {
 						case s.PF != nil:
 							return "PF"
@@ -218,11 +225,11 @@ func TestMetadataAnnulment(t *testing.T) {
 	m := buildMeta(t, in)
 	d, a := m.DocumentoAmministrativoInformatico[0], m.DocumentoAmministrativoInformatico[1]
 	want := MetaTracciatura{TipoModifica: "annullamento", SoggettoAutoreDellaModifica: MetaPF{Cognome: "Bianchi", Nome: "Giulia"},
-		DataModifica: "2026-03-03", OraModifica: "09:30:00Z", IdDocVersionePrecedente: d.IdDoc.Identificativo}
+		DataModifica: "2026-03-03", OraModifica: "09:30:00Z", IdDocVersionePrecedente: d.IdDoc}
 	if len(d.TracciatureModificheDocumento) != 1 || !equalJSON(d.TracciatureModificheDocumento[0], want) {
 		t.Fatalf("tracciature %+v", d.TracciatureModificheDocumento)
 	}
-	if len(a.TracciatureModificheDocumento) != 1 || a.TracciatureModificheDocumento[0].IdDocVersionePrecedente != a.IdDoc.Identificativo {
+	if len(a.TracciatureModificheDocumento) != 1 || a.TracciatureModificheDocumento[0].IdDocVersionePrecedente != a.IdDoc {
 		t.Fatalf("attachment tracciature %+v", a.TracciatureModificheDocumento)
 	}
 	if !strings.Contains(d.Note, "Det. 12/2026") {
@@ -342,7 +349,8 @@ func TestAggregateMetadata(t *testing.T) {
 		m.IndiceDocumenti.IdDoc[0].Identificativo != r.Identifier {
 		t.Fatalf("indice %+v", m.IndiceDocumenti)
 	}
-	if len(m.Soggetti.Ruolo) != 4 || m.Soggetti.Ruolo[0].TipoRuolo != "Amministrazione titolare" || m.Soggetti.Ruolo[1].TipoRuolo != "Altro" {
+	if len(m.Soggetti.Ruolo) != 4 || m.Soggetti.Ruolo[0].AmministrazioneTitolare == nil || m.Soggetti.Ruolo[0].AmministrazioneTitolare.TipoRuolo != "Amministrazione titolare" ||
+		m.Soggetti.Ruolo[1].Altro == nil || m.Soggetti.Ruolo[1].Altro.TipoRuolo != "Altro" {
 		t.Fatalf("soggetti %+v", m.Soggetti)
 	}
 }
@@ -381,8 +389,8 @@ func TestDocumentMetadata(t *testing.T) {
 		x.DatiDiRegistrazione.TipoRegistro.Kind() != "Nessuno" || x.DatiDiRegistrazione.TipologiaDiFlusso != "I" {
 		t.Fatalf("registrazione %+v", x.DatiDiRegistrazione)
 	}
-	if x.ModalitaDiFormazione != "a" || !x.Riservato || x.TempoDiConservazione != 10 || x.Agg == nil || x.Agg.TipoAgg[0].IdAggregazione != "2026-VI.3-000012" ||
-		!strings.Contains(x.Note, "c_h501-A1B2C3D-PG-2026-0000043") || x.Soggetti.Ruolo[1].SW.DenominazioneSistema != "c1" {
+	if x.ModalitaDiFormazione != "a" || !x.Riservato || x.TempoDiConservazione != 10 || len(x.Agg.TipoAgg) != 1 || x.Agg.TipoAgg[0].IdAggregazione != "2026-VI.3-000012" ||
+		!strings.Contains(x.Note, "c_h501-A1B2C3D-PG-2026-0000043") || x.Soggetti.Ruolo[2].Operatore == nil || x.Soggetti.Ruolo[2].Operatore.PF.Cognome != "c1" {
 		t.Fatalf("%+v", x)
 	}
 }

@@ -708,6 +708,51 @@ func (e ApiMetaImprontaAlgoritmo) Valid() bool {
 	}
 }
 
+// Defines values for ApiMetaNonRegistroTipoRegistro.
+const (
+	ApiMetaNonRegistroTipoRegistroNessuno ApiMetaNonRegistroTipoRegistro = "Nessuno"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaNonRegistroTipoRegistro enum.
+func (e ApiMetaNonRegistroTipoRegistro) Valid() bool {
+	switch e {
+	case ApiMetaNonRegistroTipoRegistroNessuno:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaProtocolloTipoRegistro.
+const (
+	ApiMetaProtocolloTipoRegistroProtocolloOrdinarioProtocolloEmergenza ApiMetaProtocolloTipoRegistro = "Protocollo Ordinario/Protocollo Emergenza"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaProtocolloTipoRegistro enum.
+func (e ApiMetaProtocolloTipoRegistro) Valid() bool {
+	switch e {
+	case ApiMetaProtocolloTipoRegistroProtocolloOrdinarioProtocolloEmergenza:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaRepertorioTipoRegistro.
+const (
+	ApiMetaRepertorioTipoRegistroRepertorioRegistro ApiMetaRepertorioTipoRegistro = "Repertorio/Registro"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaRepertorioTipoRegistro enum.
+func (e ApiMetaRepertorioTipoRegistro) Valid() bool {
+	switch e {
+	case ApiMetaRepertorioTipoRegistroRepertorioRegistro:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiMetaTipoAggTipoAggregazione.
 const (
 	ApiMetaTipoAggTipoAggregazioneFascicolo ApiMetaTipoAggTipoAggregazione = "Fascicolo"
@@ -1968,7 +2013,7 @@ type ApiDocument_Registration struct {
 // ApiDocumentArchivalMetadata defines model for api.DocumentArchivalMetadata.
 type ApiDocumentArchivalMetadata struct {
 	// Agg the dossiers it is filed in
-	Agg               *ApiMetaAgg              `json:"Agg,omitempty"`
+	Agg               ApiMetaAgg               `json:"Agg"`
 	Allegati          ApiMetaAllegati          `json:"Allegati"`
 	ChiaveDescrittiva ApiMetaChiaveDescrittiva `json:"ChiaveDescrittiva"`
 
@@ -2679,7 +2724,7 @@ type ApiMetaAS struct {
 
 // ApiMetaAgg defines model for api.MetaAgg.
 type ApiMetaAgg struct {
-	TipoAgg []ApiMetaTipoAgg `json:"TipoAgg"`
+	TipoAgg *[]ApiMetaTipoAgg `json:"TipoAgg,omitempty"`
 }
 
 // ApiMetaAllegati defines model for api.MetaAllegati.
@@ -2730,8 +2775,8 @@ type ApiMetaFormato struct {
 
 // ApiMetaIPA defines model for api.MetaIPA.
 type ApiMetaIPA struct {
-	CodiceIPA     *string `json:"CodiceIPA,omitempty"`
-	Denominazione *string `json:"Denominazione,omitempty"`
+	CodiceIPA     string `json:"CodiceIPA"`
+	Denominazione string `json:"Denominazione"`
 }
 
 // ApiMetaIdDoc defines model for api.MetaIdDoc.
@@ -2765,7 +2810,14 @@ type ApiMetaIndiceDocumenti struct {
 type ApiMetaNonRegistro struct {
 	DataDocumento   openapi_types.Date `json:"DataDocumento"`
 	NumeroDocumento string             `json:"NumeroDocumento"`
+
+	// OraDocumento Example: 09:15:00+01:00
+	OraDocumento string                         `json:"OraDocumento"`
+	TipoRegistro ApiMetaNonRegistroTipoRegistro `json:"TipoRegistro"`
 }
+
+// ApiMetaNonRegistroTipoRegistro defines model for ApiMetaNonRegistro.TipoRegistro.
+type ApiMetaNonRegistroTipoRegistro string
 
 // ApiMetaPAE defines model for api.MetaPAE.
 type ApiMetaPAE struct {
@@ -2787,7 +2839,7 @@ type ApiMetaPF struct {
 	CodiceFiscale                  *string   `json:"CodiceFiscale,omitempty"`
 	Cognome                        string    `json:"Cognome"`
 	IndirizziDigitaliDiRiferimento *[]string `json:"IndirizziDigitaliDiRiferimento,omitempty"`
-	Nome                           *string   `json:"Nome,omitempty"`
+	Nome                           string    `json:"Nome"`
 }
 
 // ApiMetaPG defines model for api.MetaPG.
@@ -2813,7 +2865,14 @@ type ApiMetaProtocollo struct {
 
 	// NumeroProtocolloDocumento Example: 0000042
 	NumeroProtocolloDocumento string `json:"NumeroProtocolloDocumento"`
+
+	// OraProtocollazioneDocumento Example: 09:15:00+01:00
+	OraProtocollazioneDocumento string                        `json:"OraProtocollazioneDocumento"`
+	TipoRegistro                ApiMetaProtocolloTipoRegistro `json:"TipoRegistro"`
 }
+
+// ApiMetaProtocolloTipoRegistro defines model for ApiMetaProtocollo.TipoRegistro.
+type ApiMetaProtocolloTipoRegistro string
 
 // ApiMetaRepertorio defines model for api.MetaRepertorio.
 type ApiMetaRepertorio struct {
@@ -2823,19 +2882,28 @@ type ApiMetaRepertorio struct {
 
 	// NumeroRegistrazioneDocumento Example: 0000007
 	NumeroRegistrazioneDocumento string `json:"NumeroRegistrazioneDocumento"`
+
+	// OraRegistrazioneDocumento Example: 09:15:00+01:00
+	OraRegistrazioneDocumento string                        `json:"OraRegistrazioneDocumento"`
+	TipoRegistro              ApiMetaRepertorioTipoRegistro `json:"TipoRegistro"`
 }
+
+// ApiMetaRepertorioTipoRegistro defines model for ApiMetaRepertorio.TipoRegistro.
+type ApiMetaRepertorioTipoRegistro string
 
 // ApiMetaRuolo defines model for api.MetaRuolo.
 type ApiMetaRuolo struct {
-	AS  *ApiMetaAS  `json:"AS,omitempty"`
-	PAE *ApiMetaPAE `json:"PAE,omitempty"`
-	PAI *ApiMetaPAI `json:"PAI,omitempty"`
-	PF  *ApiMetaPF  `json:"PF,omitempty"`
-	PG  *ApiMetaPG  `json:"PG,omitempty"`
-	SW  *ApiMetaSW  `json:"SW,omitempty"`
+	// Altro dossiers
+	Altro *ApiMetaSoggetto `json:"Altro,omitempty"`
 
-	// TipoRuolo Example: Mittente
-	TipoRuolo string `json:"TipoRuolo"`
+	// AmministrazioneTitolare dossiers
+	AmministrazioneTitolare            *ApiMetaSoggetto `json:"AmministrazioneTitolare,omitempty"`
+	Assegnatario                       *ApiMetaSoggetto `json:"Assegnatario,omitempty"`
+	Autore                             *ApiMetaSoggetto `json:"Autore,omitempty"`
+	Destinatario                       *ApiMetaSoggetto `json:"Destinatario,omitempty"`
+	Mittente                           *ApiMetaSoggetto `json:"Mittente,omitempty"`
+	Operatore                          *ApiMetaSoggetto `json:"Operatore,omitempty"`
+	SoggettoCheEffettuaLaRegistrazione *ApiMetaSoggetto `json:"SoggettoCheEffettuaLaRegistrazione,omitempty"`
 }
 
 // ApiMetaSW defines model for api.MetaSW.
@@ -2846,6 +2914,19 @@ type ApiMetaSW struct {
 // ApiMetaSoggetti defines model for api.MetaSoggetti.
 type ApiMetaSoggetti struct {
 	Ruolo []ApiMetaRuolo `json:"Ruolo"`
+}
+
+// ApiMetaSoggetto defines model for api.MetaSoggetto.
+type ApiMetaSoggetto struct {
+	AS  *ApiMetaAS  `json:"AS,omitempty"`
+	PAE *ApiMetaPAE `json:"PAE,omitempty"`
+	PAI *ApiMetaPAI `json:"PAI,omitempty"`
+	PF  *ApiMetaPF  `json:"PF,omitempty"`
+	PG  *ApiMetaPG  `json:"PG,omitempty"`
+	SW  *ApiMetaSW  `json:"SW,omitempty"`
+
+	// TipoRuolo Example: Mittente
+	TipoRuolo string `json:"TipoRuolo"`
 }
 
 // ApiMetaTipoAgg defines model for api.MetaTipoAgg.
@@ -2868,7 +2949,7 @@ type ApiMetaTipoRegistro struct {
 // ApiMetaTracciatura defines model for api.MetaTracciatura.
 type ApiMetaTracciatura struct {
 	DataModifica            openapi_types.Date `json:"DataModifica"`
-	IdDocVersionePrecedente string             `json:"IdDocVersionePrecedente"`
+	IdDocVersionePrecedente ApiMetaIdDoc       `json:"IdDocVersionePrecedente"`
 
 	// OraModifica Example: 09:30:00+01:00
 	OraModifica                 string                         `json:"OraModifica"`
