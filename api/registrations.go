@@ -56,7 +56,7 @@ func (up upload) registration() domain.NewRegistration {
 	in := domain.NewRegistration{
 		Register: m.Register, Direction: domain.Direction(m.Direction), Channel: domain.Channel(m.Channel),
 		Subject: m.Subject, ReceivedOn: m.ReceivedOn, Class: m.Class, Offices: m.Offices, Confidential: m.Confidential,
-		Document: up.document, Attachments: up.attachments, DocumentID: m.DocumentID,
+		Document: up.document, Attachments: up.attachments, DocumentID: m.DocumentID, InReplyTo: m.InReplyTo,
 	}
 	for _, co := range m.Correspondents {
 		in.Correspondents = append(in.Correspondents, domain.Correspondent(co))

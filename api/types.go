@@ -21,6 +21,7 @@ type RegistrationMetadata struct {
 	Confidential           bool             `json:"confidential,omitempty"`                                                          // riservato: visible only to its offices and records officers
 	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"`               // descriptions of the attachment parts, by index
 	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                                             // an unregistered document whose content is the primary document, instead of a document part
+	InReplyTo              string           `json:"in_reply_to,omitempty" example:"PG/2026/0000041"`                                 // an outgoing registration only: the incoming registration it answers, as register/year/number; its segnatura names that message in Riferimenti
 	// Emergency, for an entry of the emergency register loaded with its file (art. 63): the
 	// outage it was written during, its emergency number and date.
 	Emergency *EmergencyMetadata `json:"emergency,omitempty"`
@@ -124,6 +125,7 @@ type Registration struct {
 	Subject         string           `json:"subject"`
 	Correspondents  []Correspondent  `json:"correspondents"`
 	SenderReference *SenderReference `json:"sender_reference" extensions:"x-nullable"`
+	InReplyTo       string           `json:"in_reply_to,omitempty" example:"c_h501-A1B2C3D-PG-2026-0000041"` // the identifier of the incoming registration this outgoing one answers
 	Document        File             `json:"document"`
 	Attachments     []File           `json:"attachments"`
 	Class           string           `json:"class" example:"VI.3"`

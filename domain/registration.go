@@ -122,14 +122,18 @@ type Registration struct {
 	Subject         string           `json:"subject"`
 	Correspondents  []Correspondent  `json:"correspondents"`
 	SenderReference *SenderReference `json:"sender_reference"`
-	Document        File             `json:"document"`
-	Attachments     []File           `json:"attachments"`
-	Class           string           `json:"class"`
-	Offices         []string         `json:"offices"`
-	Dossiers        []string         `json:"dossiers"`
-	Confidential    bool             `json:"confidential"`
-	Status          Status           `json:"status"`
-	Annulment       *Annulment       `json:"annulment"`
+	// InReplyTo is the identifier of the incoming registration an outgoing one answers, ""
+	// when it answers none: its segnatura names that message in Riferimenti. Fixed once
+	// registered.
+	InReplyTo    string     `json:"in_reply_to,omitempty"`
+	Document     File       `json:"document"`
+	Attachments  []File     `json:"attachments"`
+	Class        string     `json:"class"`
+	Offices      []string   `json:"offices"`
+	Dossiers     []string   `json:"dossiers"`
+	Confidential bool       `json:"confidential"`
+	Status       Status     `json:"status"`
+	Annulment    *Annulment `json:"annulment"`
 	// Disposal is set once the registration's content was destroyed by a disposal (scarto);
 	// the registration itself stays in the register.
 	Disposal  *DisposalRef `json:"disposal"`

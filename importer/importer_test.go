@@ -91,10 +91,6 @@ func TestRowProblems(t *testing.T) {
 			t.Errorf("%s: the next row has problems %q", tc.row, rows[1].Problems)
 		}
 	}
-	rows := read(t, "file,subject,sender_name,emergency_number,emergency_date\na.pdf,Domanda,Mario Rossi,12,2026-11-20\n")
-	if !strings.Contains(strings.Join(rows[0].Problems, ";"), ErrEmergency.Error()) {
-		t.Errorf("emergency row: %q", rows[0].Problems)
-	}
 }
 
 // writeSource writes files into a new folder and returns it.

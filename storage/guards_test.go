@@ -36,6 +36,7 @@ var immutableUpdates = map[string]string{
 	"subject":          "subject = 'Altro oggetto'",
 	"correspondents":   `correspondents = '[{"role":"sender","type":"person","name":"Luigi Bianchi"}]'`,
 	"sender_reference": `sender_reference = '{"number":"1","date":"2026-01-01"}'`,
+	"in_reply_to":      "in_reply_to = identifier",
 	"document":         "document = document || ' '",
 	"attachments":      "attachments = '[]'",
 	"confidential":     "confidential = NOT confidential",

@@ -47,6 +47,8 @@ var registrationTable = []regColumn{
 		dest: func(s *regScan) any { return &s.correspondents }},
 	{name: "sender_reference", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.senderRef },
 		dest: func(s *regScan) any { return &s.senderRef }},
+	{name: "in_reply_to", value: func(_ *DB, r *domain.Registration, _ encoded) any { return nullIfEmpty(r.InReplyTo) },
+		dest: func(s *regScan) any { return nullText{&s.r.InReplyTo} }},
 	{name: "document", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.document },
 		dest: func(s *regScan) any { return &s.document }},
 	{name: "attachments", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.attachments },

@@ -199,6 +199,7 @@ func (e ApiDirectoryCorrespondentType) Valid() bool {
 const (
 	ApiDirectoryImportKindAdministrations ApiDirectoryImportKind = "administrations"
 	ApiDirectoryImportKindAoos            ApiDirectoryImportKind = "aoos"
+	ApiDirectoryImportKindUos             ApiDirectoryImportKind = "uos"
 )
 
 // Valid indicates whether the value is a known member of the ApiDirectoryImportKind enum.
@@ -207,6 +208,8 @@ func (e ApiDirectoryImportKind) Valid() bool {
 	case ApiDirectoryImportKindAdministrations:
 		return true
 	case ApiDirectoryImportKindAoos:
+		return true
+	case ApiDirectoryImportKindUos:
 		return true
 	default:
 		return false
@@ -1189,6 +1192,7 @@ func (e ListClassesParamsFormat) Valid() bool {
 const (
 	ImportDirectoryParamsKindAdministrations ImportDirectoryParamsKind = "administrations"
 	ImportDirectoryParamsKindAoos            ImportDirectoryParamsKind = "aoos"
+	ImportDirectoryParamsKindUos             ImportDirectoryParamsKind = "uos"
 )
 
 // Valid indicates whether the value is a known member of the ImportDirectoryParamsKind enum.
@@ -1197,6 +1201,8 @@ func (e ImportDirectoryParamsKind) Valid() bool {
 	case ImportDirectoryParamsKindAdministrations:
 		return true
 	case ImportDirectoryParamsKindAoos:
+		return true
+	case ImportDirectoryParamsKindUos:
 		return true
 	default:
 		return false
@@ -1784,7 +1790,7 @@ type ApiDirectoryAOO struct {
 
 // ApiDirectoryCorrespondent defines model for api.DirectoryCorrespondent.
 type ApiDirectoryCorrespondent struct {
-	// AooCode Codice_uni_aoo, for an AOO
+	// AooCode Codice_uni_aoo, for an AOO (and a UO's)
 	//
 	// Example: A1B2C3D
 	AooCode *string `json:"aoo_code,omitempty"`
@@ -1809,6 +1815,11 @@ type ApiDirectoryCorrespondent struct {
 	// Example: 02438750586
 	TaxCode *string                       `json:"tax_code,omitempty"`
 	Type    ApiDirectoryCorrespondentType `json:"type"`
+
+	// UoCode Codice_uni_uo, for a UO
+	//
+	// Example: UF1234
+	UoCode *string `json:"uo_code,omitempty"`
 }
 
 // ApiDirectoryCorrespondentType defines model for ApiDirectoryCorrespondent.Type.
@@ -1818,6 +1829,9 @@ type ApiDirectoryCorrespondentType string
 type ApiDirectoryEntry struct {
 	Aoos          []ApiDirectoryAOO         `json:"aoos"`
 	Correspondent ApiDirectoryCorrespondent `json:"correspondent"`
+
+	// Uos the UOs q names (words or code), at most 100; none without q
+	Uos []ApiDirectoryUO `json:"uos"`
 }
 
 // ApiDirectoryImport defines model for api.DirectoryImport.
@@ -1841,6 +1855,16 @@ type ApiDirectoryImportKind string
 type ApiDirectoryList struct {
 	Items      []ApiDirectoryEntry `json:"items"`
 	NextCursor string              `json:"next_cursor"`
+}
+
+// ApiDirectoryUO defines model for api.DirectoryUO.
+type ApiDirectoryUO struct {
+	Correspondent ApiDirectoryCorrespondent `json:"correspondent"`
+
+	// Name Descrizione_uo
+	//
+	// Example: Dipartimento Urbanistica
+	Name string `json:"name"`
 }
 
 // ApiDispatch defines model for api.Dispatch.
@@ -3377,6 +3401,11 @@ type ApiRegistration struct {
 	// ImageCopy set when the document is an image copy of a paper original, with its attestation if any
 	ImageCopy *ApiImageCopy `json:"image_copy,omitempty"`
 
+	// InReplyTo the identifier of the incoming registration this outgoing one answers
+	//
+	// Example: c_h501-A1B2C3D-PG-2026-0000041
+	InReplyTo *string `json:"in_reply_to,omitempty"`
+
 	// Interoperability Interoperability is set when the document came with a segnatura from another AOO
 	// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
 	Interoperability ApiRegistration_Interoperability `json:"interoperability"`
@@ -3492,7 +3521,10 @@ type ApiRegistrationMetadata struct {
 	DocumentId     *openapi_types.UUID              `json:"document_id,omitempty"`
 	Emergency      *ApiEmergencyMetadata            `json:"emergency,omitempty"`
 	ImageCopy      *ApiImageCopy                    `json:"image_copy,omitempty"`
-	Offices        *[]string                        `json:"offices,omitempty"`
+
+	// InReplyTo Example: PG/2026/0000041
+	InReplyTo *string   `json:"in_reply_to,omitempty"`
+	Offices   *[]string `json:"offices,omitempty"`
 
 	// ReceivedOn Example: 2026-11-27
 	ReceivedOn *openapi_types.Date `json:"received_on,omitempty"`
@@ -5536,16 +5568,16 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SearchDirectory Find administrations and their AOOs (IPA directory)
+	// SearchDirectory Find administrations, their AOOs and UOs (IPA directory)
 	//
-	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 	//
 	// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
 	SearchDirectory(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ImportDirectoryWithBody Load an IPA open-data list (administrations or AOOs)
+	// ImportDirectoryWithBody Load an IPA open-data list (administrations, AOOs or UOs)
 	//
-	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6617,9 +6649,9 @@ func (c *Client) RevokeKey(ctx context.Context, id string, keyId string, params 
 	return c.Client.Do(req)
 }
 
-// SearchDirectory Find administrations and their AOOs (IPA directory)
+// SearchDirectory Find administrations, their AOOs and UOs (IPA directory)
 //
-// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 //
 // Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
 func (c *Client) SearchDirectory(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6634,9 +6666,9 @@ func (c *Client) SearchDirectory(ctx context.Context, params *SearchDirectoryPar
 	return c.Client.Do(req)
 }
 
-// ImportDirectoryWithBody Load an IPA open-data list (administrations or AOOs)
+// ImportDirectoryWithBody Load an IPA open-data list (administrations, AOOs or UOs)
 //
-// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 //
 // Takes any type of body and a specified content type.
 //
@@ -12740,18 +12772,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKeyWithResponse(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*RevokeKeyResponse, error)
 
-	// SearchDirectoryWithResponse Find administrations and their AOOs (IPA directory)
+	// SearchDirectoryWithResponse Find administrations, their AOOs and UOs (IPA directory)
 	//
-	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
 	SearchDirectoryWithResponse(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*SearchDirectoryResponse, error)
 
-	// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations or AOOs)
+	// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations, AOOs or UOs)
 	//
-	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22912,9 +22944,9 @@ func (c *ClientWithResponses) RevokeKeyWithResponse(ctx context.Context, id stri
 	return ParseRevokeKeyResponse(rsp)
 }
 
-// SearchDirectoryWithResponse Find administrations and their AOOs (IPA directory)
+// SearchDirectoryWithResponse Find administrations, their AOOs and UOs (IPA directory)
 //
-// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22927,9 +22959,9 @@ func (c *ClientWithResponses) SearchDirectoryWithResponse(ctx context.Context, p
 	return ParseSearchDirectoryResponse(rsp)
 }
 
-// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations or AOOs)
+// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations, AOOs or UOs)
 //
-// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
