@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/signing/p7m/p7mtest"
 )
 
 // metaXML is what the tests read back of the metadata XML, by the annex's element names.
@@ -270,5 +272,57 @@ func TestDossierAndDocumentMetadataHTTP(t *testing.T) {
 			t.Fatalf("document XML\n%s", r.Body)
 		}
 		c.do("GET", "/v1/documents/"+doc.ID+"/metadata", other, nil).problem(t, http.StatusNotFound, "not_found")
+	})
+}
+
+// TestMetadataVerificaHTTP checks Verifica over HTTP, on both engines: FirmatoDigitalmente once
+// the background check found a valid signature on that very file (not on a tampered envelope,
+// not on a plain file), and ConformitaCopieImmagineSuSupportoInformatico for an attested image
+// copy of paper, acquired (b), but not for an unattested one.
+func TestMetadataVerificaHTTP(t *testing.T) {
+	ca := p7mtest.NewCA(t, "Test Qualified CA")
+	signed := ca.Sign(t, "Mario Rossi", apptest.PDF("Contratto"))
+	tampered := bytes.Replace(ca.Sign(t, "Luca Verdi", apptest.PDF("Offerta economica")), []byte("economica"), []byte("economico"), 1)
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		op := s.NewClient(t, "operator", []string{"protocol_operator"})
+		t.Run("FirmatoDigitalmente", func(t *testing.T) {
+			var reg api.Registration
+			c.register(op, apptest.Incoming("Contratto firmato"), []apptest.Part{
+				{Name: "document", Filename: "contratto.pdf.p7m", Content: signed},
+				{Name: "attachment", Filename: "offerta.pdf.p7m", Content: tampered},
+				{Name: "attachment", Filename: "nota.pdf", Content: apptest.PDF("nota")},
+			}).decode(t, http.StatusCreated, &reg)
+			waitText(t, c, op, reg, "done")
+			var m api.RegistrationArchivalMetadata
+			c.do("GET", refPath(reg)+"/metadata", op, nil).decode(t, http.StatusOK, &m)
+			var got []bool
+			for _, d := range m.DocumentoAmministrativoInformatico {
+				got = append(got, d.Verifica.FirmatoDigitalmente)
+			}
+			if len(got) != 3 || !got[0] || got[1] || got[2] {
+				t.Fatalf("FirmatoDigitalmente %v, want [true false false]", got)
+			}
+			if f := m.DocumentoAmministrativoInformatico[0].IdentificativoDelFormato.Formato; f != "application/pkcs7-mime" {
+				t.Errorf("formato %q", f)
+			}
+		})
+		t.Run("ImageCopy", func(t *testing.T) {
+			for _, tc := range []struct {
+				copy map[string]any
+				want bool
+			}{{map[string]any{"attested_by": "Mario Rossi", "attested_on": "2026-01-10"}, true}, {map[string]any{}, false}} {
+				meta := apptest.Incoming("Scansione")
+				meta["channel"], meta["image_copy"] = "paper", tc.copy
+				var reg api.Registration
+				c.register(op, meta, []apptest.Part{{Name: "document", Filename: "scansione.pdf", Content: apptest.PDF("scansione")}}).decode(t, http.StatusCreated, &reg)
+				var m api.RegistrationArchivalMetadata
+				c.do("GET", refPath(reg)+"/metadata", op, nil).decode(t, http.StatusOK, &m)
+				d := m.DocumentoAmministrativoInformatico[0]
+				if d.Verifica.ConformitaCopieImmagineSuSupportoInformatico != tc.want || d.ModalitaDiFormazione != "b" {
+					t.Errorf("image copy %v: verifica %+v, formazione %q", tc.copy, d.Verifica, d.ModalitaDiFormazione)
+				}
+			}
+		})
 	})
 }

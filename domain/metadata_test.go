@@ -204,6 +204,18 @@ func TestMetadataFlows(t *testing.T) {
 	}
 }
 
+// TestMetadataAdministrationWithoutIPA checks that an administration known only by its name is
+// named as the legal person it is (PG), since PAI needs its IPA code.
+func TestMetadataAdministrationWithoutIPA(t *testing.T) {
+	in, _, _ := metaFixture(t)
+	in.Registration.Correspondents = []Correspondent{{Role: RoleSender, Type: TypeAdministration, Name: "Ministero", DigitalAddress: "m@pec.example.org"}}
+	for _, r := range buildMeta(t, in).DocumentoAmministrativoInformatico[0].Soggetti.Ruolo {
+		if r.Mittente != nil && (r.Mittente.PG == nil || r.Mittente.PAI != nil || r.Mittente.PG.DenominazioneOrganizzazione != "Ministero") {
+			t.Fatalf("mittente %+v", r.Mittente)
+		}
+	}
+}
+
 // TestMetadataNumberDigits checks that the protocol number has at least seven digits, and more
 // when it needs them.
 func TestMetadataNumberDigits(t *testing.T) {
@@ -349,6 +361,18 @@ func TestAggregateMetadata(t *testing.T) {
 		m.IndiceDocumenti.IdDoc[0].Identificativo != r.Identifier {
 		t.Fatalf("indice %+v", m.IndiceDocumenti)
 	}
+	t.Run("HiddenItems", func(t *testing.T) {
+		r.Confidential = true
+		defer func() { r.Confidential = false }()
+		clerk := Principal{ID: "y", Roles: []Role{RoleClerk}, Offices: []string{"ANAG"}}
+		m, err := BuildAggregateMetadata(AggregateInput{AOO: in.AOO, View: d.View(clerk, time.UTC), Class: *in.Class, Loc: time.UTC})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.IndiceDocumenti.IdDoc) != 0 || len(m.Soggetti.Ruolo) != 1 {
+			t.Fatalf("a confidential item shows to who may not see it: %+v %+v", m.IndiceDocumenti, m.Soggetti)
+		}
+	})
 	if len(m.Soggetti.Ruolo) != 4 || m.Soggetti.Ruolo[0].AmministrazioneTitolare == nil || m.Soggetti.Ruolo[0].AmministrazioneTitolare.TipoRuolo != "Amministrazione titolare" ||
 		m.Soggetti.Ruolo[1].Altro == nil || m.Soggetti.Ruolo[1].Altro.TipoRuolo != "Altro" {
 		t.Fatalf("soggetti %+v", m.Soggetti)
