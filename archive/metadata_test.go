@@ -118,3 +118,30 @@ func TestAggregateMetadataXML(t *testing.T) {
 		t.Fatalf("elements\n got %s\nwant %s", got, want)
 	}
 }
+
+// BenchmarkRegistrationMetadataXML measures the metadata of a registration with a primary
+// document and ten attachments: built from the registration and written as XML.
+func BenchmarkRegistrationMetadataXML(b *testing.B) {
+	sum := sha256.Sum256([]byte("x"))
+	r := &domain.Registration{Register: "PG", Year: 2026, Number: 42, Identifier: "c_h501-A1B2C3D-PG-2026-0000042", Date: "2026-03-02",
+		Direction: domain.Incoming, Subject: "Richiesta", CreatedBy: "c",
+		Correspondents: []domain.Correspondent{{Role: domain.RoleSender, Type: domain.TypePerson, Name: "Anna De Luca"}},
+		Document:       domain.File{Filename: "a.pdf", MediaType: "application/pdf", SHA256: hex.EncodeToString(sum[:])}}
+	for range 10 {
+		r.Attachments = append(r.Attachments, r.Document)
+	}
+	in := domain.MetadataInput{AOO: domain.AOO{IPACode: "c_h501", Code: "A1B2C3D", Name: "Comune"}, Registration: r, Loc: time.UTC}
+	var size int
+	for b.Loop() {
+		m, err := domain.BuildRegistrationMetadata(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc, err := RegistrationMetadataXML(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(doc)
+	}
+	b.ReportMetric(float64(size), "xml-bytes")
+}
