@@ -104,7 +104,7 @@ func TestRegistrationMetadataHTTP(t *testing.T) {
 				d.IdDoc.Identificativo != reg.Identifier || p == nil || p.NumeroProtocolloDocumento != reg.NumberFormatted || len(p.NumeroProtocolloDocumento) != 7 ||
 				p.DataProtocollazioneDocumento != reg.Date || p.CodiceRegistro != "PG" || d.DatiDiRegistrazione.TipologiaDiFlusso != "E" ||
 				d.ModalitaDiFormazione != "b" || !d.Riservato || d.ChiaveDescrittiva.Oggetto != reg.Subject || d.Classificazione == nil ||
-				d.Classificazione.IndiceDiClassificazione != "VI.3" || d.TempoDiConservazione == 0 || d.NomeDelDocumento != "richiesta.pdf" ||
+				d.Classificazione.IndiceDiClassificazione != "VI.3" || d.TempoDiConservazione == nil || d.NomeDelDocumento != "richiesta.pdf" ||
 				d.IdentificativoDelFormato.Formato != "application/pdf" || len(d.Agg.TipoAgg) != 1 || d.Agg.TipoAgg[0].IdAggregazione != dossier.Identifier ||
 				p.TipoRegistro != "Protocollo Ordinario/Protocollo Emergenza" || p.OraProtocollazioneDocumento == "" {
 				t.Fatalf("primary document %+v", d)

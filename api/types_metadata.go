@@ -31,7 +31,7 @@ type DocumentArchivalMetadata struct {
 	NomeDelDocumento                  string                  `json:"NomeDelDocumento" example:"richiesta.pdf"`
 	VersioneDelDocumento              string                  `json:"VersioneDelDocumento" example:"1"`
 	TracciatureModificheDocumento     []MetaTracciatura       `json:"TracciatureModificheDocumento,omitempty"`     // an annulment
-	TempoDiConservazione              int                     `json:"TempoDiConservazione,omitempty" example:"10"` // years; 9999 permanent; absent while unclassified
+	TempoDiConservazione              *int                    `json:"TempoDiConservazione,omitempty" example:"10"` // years; 9999 permanent; absent while unclassified
 	Note                              string                  `json:"Note,omitempty"`
 }
 

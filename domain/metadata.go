@@ -105,7 +105,7 @@ type DocumentoAmministrativoInformatico struct {
 	VersioneDelDocumento              string
 	TracciatureModificheDocumento     []MetaTracciatura `json:",omitempty" xml:",omitempty"`
 	// TempoDiConservazione is in years, 9999 for permanent; absent while unclassified.
-	TempoDiConservazione int    `json:",omitempty" xml:",omitempty"`
+	TempoDiConservazione *int   `json:",omitempty" xml:",omitempty"`
 	Note                 string `json:",omitempty" xml:",omitempty"`
 }
 
@@ -405,10 +405,7 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 	}
 	if in.Class != nil {
 		base.Classificazione = &MetaClassificazione{IndiceDiClassificazione: in.Class.Code, Descrizione: in.Class.Title, PianoDiClassificazione: in.Scheme}
-		base.TempoDiConservazione = MetaConservazionePermanente
-		if in.Class.RetentionYears != nil {
-			base.TempoDiConservazione = *in.Class.RetentionYears
-		}
+		base.TempoDiConservazione = metaRetention(*in.Class)
 	}
 	for _, d := range in.Dossiers {
 		base.Agg.TipoAgg = append(base.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: d})
@@ -455,6 +452,15 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 	}
 	out.DocumentoAmministrativoInformatico = append(append(out.DocumentoAmministrativoInformatico, doc), attachments...)
 	return out, nil
+}
+
+// metaRetention is the class's retention period in years, 9999 when permanent (nil).
+func metaRetention(c Class) *int {
+	years := MetaConservazionePermanente
+	if c.RetentionYears != nil {
+		years = *c.RetentionYears
+	}
+	return &years
 }
 
 // MetaAttachmentID is the Identificativo of attachment i (from 0) of the registration with

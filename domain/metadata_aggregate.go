@@ -77,10 +77,7 @@ func BuildAggregateMetadata(in AggregateInput) (AggregazioneDocumentaliInformati
 		Classificazione:      MetaClassificazione{IndiceDiClassificazione: in.Class.Code, Descrizione: in.Class.Title, PianoDiClassificazione: in.Scheme},
 		Progressivo:          m.Progressivo,
 		ChiaveDescrittiva:    MetaChiaveDescrittiva{Oggetto: m.ChiaveDescrittiva},
-		TempoDiConservazione: MetaConservazionePermanente,
-	}
-	if in.Class.RetentionYears != nil {
-		out.TempoDiConservazione = *in.Class.RetentionYears
+		TempoDiConservazione: *metaRetention(in.Class),
 	}
 	out.Soggetti.Ruolo = append(out.Soggetti.Ruolo, metaRuolo(MetaRuoloAmministrazioneTitolare, metaAOO(in.AOO)))
 	for _, c := range m.Soggetti {

@@ -61,10 +61,7 @@ func BuildDocumentMetadata(in DocumentInput) (DocumentMetadata, error) {
 	}
 	if in.Class != nil {
 		m.Classificazione = &MetaClassificazione{IndiceDiClassificazione: in.Class.Code, Descrizione: in.Class.Title, PianoDiClassificazione: in.Scheme}
-		m.TempoDiConservazione = MetaConservazionePermanente
-		if in.Class.RetentionYears != nil {
-			m.TempoDiConservazione = *in.Class.RetentionYears
-		}
+		m.TempoDiConservazione = metaRetention(*in.Class)
 	}
 	for _, key := range d.Dossiers {
 		m.Agg.TipoAgg = append(m.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: key})

@@ -136,8 +136,8 @@ func TestRegistrationMetadata(t *testing.T) {
 		if c := d.Classificazione; c == nil || *c != (MetaClassificazione{IndiceDiClassificazione: "VI.3", Descrizione: "Edilizia privata", PianoDiClassificazione: MetaPianoDiClassificazione}) {
 			t.Fatalf("classificazione %+v", c)
 		}
-		if d.TempoDiConservazione != 10 {
-			t.Fatalf("tempo di conservazione %d", d.TempoDiConservazione)
+		if d.TempoDiConservazione == nil || *d.TempoDiConservazione != 10 {
+			t.Fatalf("tempo di conservazione %v", d.TempoDiConservazione)
 		}
 		if len(d.Agg.TipoAgg) != 1 || d.Agg.TipoAgg[0] != (MetaTipoAgg{TipoAggregazione: "Fascicolo", IdAggregazione: "2026-VI.3-000012"}) {
 			t.Fatalf("agg %+v", d.Agg)
@@ -304,15 +304,20 @@ func TestMetadataRetentionAndSignatures(t *testing.T) {
 	}
 	m := buildMeta(t, in)
 	d, a := m.DocumentoAmministrativoInformatico[0], m.DocumentoAmministrativoInformatico[1]
-	if d.TempoDiConservazione != 9999 || !d.Riservato || !a.Riservato {
-		t.Fatalf("tempo %d riservato %v", d.TempoDiConservazione, d.Riservato)
+	if d.TempoDiConservazione == nil || *d.TempoDiConservazione != 9999 || !d.Riservato || !a.Riservato {
+		t.Fatalf("tempo %v riservato %v", d.TempoDiConservazione, d.Riservato)
 	}
 	if !d.Verifica.FirmatoDigitalmente || a.Verifica.FirmatoDigitalmente {
 		t.Fatalf("verifica %+v / %+v", d.Verifica, a.Verifica)
 	}
+	zero := 0
+	in.Class.RetentionYears = &zero // kept for no time at all: 0, not left out
+	if d := buildMeta(t, in).DocumentoAmministrativoInformatico[0]; d.TempoDiConservazione == nil || *d.TempoDiConservazione != 0 {
+		t.Fatalf("retention 0: %v", d.TempoDiConservazione)
+	}
 	in.Class = nil
-	if d := buildMeta(t, in).DocumentoAmministrativoInformatico[0]; d.TempoDiConservazione != 0 || d.Classificazione != nil {
-		t.Fatalf("unclassified: %d %+v", d.TempoDiConservazione, d.Classificazione)
+	if d := buildMeta(t, in).DocumentoAmministrativoInformatico[0]; d.TempoDiConservazione != nil || d.Classificazione != nil {
+		t.Fatalf("unclassified: %v %+v", d.TempoDiConservazione, d.Classificazione)
 	}
 }
 
@@ -413,7 +418,7 @@ func TestDocumentMetadata(t *testing.T) {
 		x.DatiDiRegistrazione.TipoRegistro.Kind() != "Nessuno" || x.DatiDiRegistrazione.TipologiaDiFlusso != "I" {
 		t.Fatalf("registrazione %+v", x.DatiDiRegistrazione)
 	}
-	if x.ModalitaDiFormazione != "a" || !x.Riservato || x.TempoDiConservazione != 10 || len(x.Agg.TipoAgg) != 1 || x.Agg.TipoAgg[0].IdAggregazione != "2026-VI.3-000012" ||
+	if x.ModalitaDiFormazione != "a" || !x.Riservato || *x.TempoDiConservazione != 10 || len(x.Agg.TipoAgg) != 1 || x.Agg.TipoAgg[0].IdAggregazione != "2026-VI.3-000012" ||
 		!strings.Contains(x.Note, "c_h501-A1B2C3D-PG-2026-0000043") || x.Soggetti.Ruolo[2].Operatore == nil || x.Soggetti.Ruolo[2].Operatore.PF.Cognome != "c1" {
 		t.Fatalf("%+v", x)
 	}
