@@ -13,14 +13,23 @@ import (
 const MetaPianoDiClassificazione = "Titolario di classificazione"
 
 // RegistrationMetadata returns the Allegato 5 metadata of the registration at ref and of its
-// attachments, to the principals who may see it (not_found otherwise). The dossiers it is
-// filed in are named by their identifiers, as the registration itself names them.
+// attachments, to the principals who may see it (not_found otherwise).
 func (s *Service) RegistrationMetadata(ctx context.Context, p Principal, ref Ref) (RegistrationMetadata, error) {
 	r, err := s.Registration(ctx, p, ref)
 	if err != nil {
 		return RegistrationMetadata{}, err
 	}
+	return s.MetadataOf(ctx, r)
+}
+
+// MetadataOf returns the Allegato 5 metadata of r, read by a caller that already decided it may
+// (an archive package of registrations a records officer chose): it reads the AOO, r's register,
+// class, dossiers (named by their identifiers, as the registration itself names them), the
+// offices and the client that registered r, and builds the metadata from them.
+func (s *Service) MetadataOf(ctx context.Context, r *Registration) (RegistrationMetadata, error) {
+	ref := r.Ref()
 	in := MetadataInput{Registration: r, Scheme: MetaPianoDiClassificazione, Loc: s.location()}
+	var err error
 	if in.AOO, err = s.Store.AOO(ctx); err != nil {
 		return RegistrationMetadata{}, fmt.Errorf("metadata of %s: %w", ref, err)
 	}
