@@ -540,6 +540,9 @@ func metaNote(r *Registration) string {
 	if a := r.Annulment; a != nil {
 		notes = append(notes, fmt.Sprintf("Annullata: %s. Provvedimento di autorizzazione: %s", a.Reason, a.Authorization))
 	}
+	if d := r.Disposal; d != nil {
+		notes = append(notes, fmt.Sprintf("Contenuto eliminato per scarto il %s (%s), autorizzazione: %s", d.At.UTC().Format(time.DateOnly), d.ID, d.Authorization))
+	}
 	return strings.Join(notes, ". ")
 }
 

@@ -249,6 +249,17 @@ func TestMetadataAnnulment(t *testing.T) {
 	}
 }
 
+// TestMetadataDisposal checks that a registration whose content a disposal destroyed keeps its
+// metadata (the digests say what was kept) and says so in Note.
+func TestMetadataDisposal(t *testing.T) {
+	in, _, _ := metaFixture(t)
+	in.Registration.Disposal = &DisposalRef{ID: "s1", Authorization: "Soprintendenza prot. 5/2036", At: time.Date(2036, 5, 2, 10, 0, 0, 0, time.UTC)}
+	d := buildMeta(t, in).DocumentoAmministrativoInformatico[0]
+	if !strings.Contains(d.Note, "scarto il 2036-05-02 (s1), autorizzazione: Soprintendenza prot. 5/2036") || d.IdDoc.ImprontaCrittograficaDelDocumento.Impronta == "" {
+		t.Fatalf("note %q", d.Note)
+	}
+}
+
 // TestMetadataImageCopy checks that an attested image copy of paper is acquired (b) and
 // conformant, an unattested one acquired but not conformant, and that attachments do not
 // inherit the attestation.
