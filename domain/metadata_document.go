@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -66,8 +68,13 @@ func BuildDocumentMetadata(in DocumentInput) (DocumentMetadata, error) {
 	for _, key := range d.Dossiers {
 		m.Agg.TipoAgg = append(m.Agg.TipoAgg, MetaTipoAgg{TipoAggregazione: MetaAggregazioneFascicolo, IdAggregazione: key})
 	}
+	var notes []string
 	if d.Registration != nil {
-		m.Note = "Contenuto protocollato come " + d.Registration.Identifier
+		notes = append(notes, "Contenuto protocollato come "+d.Registration.Identifier)
 	}
+	if x := d.Disposal; x != nil {
+		notes = append(notes, fmt.Sprintf("Contenuto eliminato per scarto il %s (%s), autorizzazione: %s", x.At.UTC().Format(time.DateOnly), x.ID, x.Authorization))
+	}
+	m.Note = strings.Join(notes, ". ")
 	return DocumentMetadata{DocumentoInformatico: m}, nil
 }

@@ -430,7 +430,7 @@ func TestDocumentMetadata(t *testing.T) {
 		t.Fatalf("registrazione %+v", x.DatiDiRegistrazione)
 	}
 	if x.ModalitaDiFormazione != "a" || !x.Riservato || *x.TempoDiConservazione != 10 || len(x.Agg.TipoAgg) != 1 || x.Agg.TipoAgg[0].IdAggregazione != "2026-VI.3-000012" ||
-		!strings.Contains(x.Note, "c_h501-A1B2C3D-PG-2026-0000043") || x.Soggetti.Ruolo[2].Operatore == nil || x.Soggetti.Ruolo[2].Operatore.PF.Cognome != "c1" {
+		x.Note != "Contenuto protocollato come c_h501-A1B2C3D-PG-2026-0000043" || x.Soggetti.Ruolo[2].Operatore == nil || x.Soggetti.Ruolo[2].Operatore.PF.Cognome != "c1" {
 		t.Fatalf("%+v", x)
 	}
 }
