@@ -70,12 +70,14 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
+	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/metadata"},
 	{codes{403, 409, 409, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/dispatches"},
 	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches"},
 	{codes{404, 404, 404, 404, 404, 404, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches/:id/receipts/:receipt_id"},
 	{codes{403, 201, 201, 403, 403, 403, 422, 403, 401}, "POST /v1/documents"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/content"},
+	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/metadata"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/search"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/log/checkpoint"},
 	{codes{422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/inclusion"},
@@ -96,6 +98,7 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/dossiers"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id/history"},
+	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id/metadata"},
 	{codes{403, 200, 200, 200, 404, 403, 422, 403, 401}, "POST /v1/dossiers/:id/items"},
 	{codes{403, 200, 200, 200, 404, 403, 422, 403, 401}, "POST /v1/dossiers/:id/close"},
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/reopen"},
@@ -194,6 +197,8 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: reg + "/receipt"}
 	case "GET /v1/registrations/:register/:year/:number/segnatura":
 		return accessRequest{path: reg + "/segnatura"}
+	case "GET /v1/registrations/:register/:year/:number/metadata":
+		return accessRequest{path: reg + "/metadata"}
 	case "POST /v1/registrations/:register/:year/:number/dispatches":
 		return jsonRequest(reg+"/dispatches", map[string]any{}) // the submission is incoming: 409 to who may dispatch
 	case "GET /v1/registrations/:register/:year/:number/dispatches":
@@ -207,6 +212,8 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: "/v1/documents/" + fx.doc.ID}
 	case "GET /v1/documents/:id/content":
 		return accessRequest{path: "/v1/documents/" + fx.doc.ID + "/content"}
+	case "GET /v1/documents/:id/metadata":
+		return accessRequest{path: "/v1/documents/" + fx.doc.ID + "/metadata"}
 	case "GET /v1/log/proofs/inclusion":
 		return accessRequest{path: path + "?index=0&size=0"}
 	case "GET /v1/log/proofs/consistency":
@@ -239,6 +246,8 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: "/v1/dossiers/" + fx.dossier.ID}
 	case "GET /v1/dossiers/:id/history":
 		return accessRequest{path: "/v1/dossiers/" + fx.dossier.ID + "/history"}
+	case "GET /v1/dossiers/:id/metadata":
+		return accessRequest{path: "/v1/dossiers/" + fx.dossier.ID + "/metadata"}
 	case "POST /v1/dossiers/:id/items":
 		d := fx.openDossier(t)
 		return jsonRequest("/v1/dossiers/"+d.ID+"/items", map[string]string{"registration": strings.TrimPrefix(refPath(fx.opReg), "/v1/registrations/")})

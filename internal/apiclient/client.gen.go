@@ -291,6 +291,30 @@ func (e ApiDisposedItemKind) Valid() bool {
 	}
 }
 
+// Defines values for ApiDocumentArchivalMetadataModalitaDiFormazione.
+const (
+	ApiDocumentArchivalMetadataModalitaDiFormazioneA ApiDocumentArchivalMetadataModalitaDiFormazione = "a"
+	ApiDocumentArchivalMetadataModalitaDiFormazioneB ApiDocumentArchivalMetadataModalitaDiFormazione = "b"
+	ApiDocumentArchivalMetadataModalitaDiFormazioneC ApiDocumentArchivalMetadataModalitaDiFormazione = "c"
+	ApiDocumentArchivalMetadataModalitaDiFormazioneD ApiDocumentArchivalMetadataModalitaDiFormazione = "d"
+)
+
+// Valid indicates whether the value is a known member of the ApiDocumentArchivalMetadataModalitaDiFormazione enum.
+func (e ApiDocumentArchivalMetadataModalitaDiFormazione) Valid() bool {
+	switch e {
+	case ApiDocumentArchivalMetadataModalitaDiFormazioneA:
+		return true
+	case ApiDocumentArchivalMetadataModalitaDiFormazioneB:
+		return true
+	case ApiDocumentArchivalMetadataModalitaDiFormazioneC:
+		return true
+	case ApiDocumentArchivalMetadataModalitaDiFormazioneD:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiDossierStatus.
 const (
 	ApiDossierStatusClosed   ApiDossierStatus = "closed"
@@ -333,6 +357,33 @@ func (e ApiDossierType) Valid() bool {
 	case ApiDossierTypePersonaGiuridica:
 		return true
 	case ApiDossierTypeProcedimento:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiDossierArchivalMetadataTipologiaFascicolo.
+const (
+	ApiDossierArchivalMetadataTipologiaFascicoloAffare                     ApiDossierArchivalMetadataTipologiaFascicolo = "affare"
+	ApiDossierArchivalMetadataTipologiaFascicoloAttività                   ApiDossierArchivalMetadataTipologiaFascicolo = "attività"
+	ApiDossierArchivalMetadataTipologiaFascicoloPersonaFisica              ApiDossierArchivalMetadataTipologiaFascicolo = "persona fisica"
+	ApiDossierArchivalMetadataTipologiaFascicoloPersonaGiuridica           ApiDossierArchivalMetadataTipologiaFascicolo = "persona giuridica"
+	ApiDossierArchivalMetadataTipologiaFascicoloProcedimentoAmministrativo ApiDossierArchivalMetadataTipologiaFascicolo = "procedimento amministrativo"
+)
+
+// Valid indicates whether the value is a known member of the ApiDossierArchivalMetadataTipologiaFascicolo enum.
+func (e ApiDossierArchivalMetadataTipologiaFascicolo) Valid() bool {
+	switch e {
+	case ApiDossierArchivalMetadataTipologiaFascicoloAffare:
+		return true
+	case ApiDossierArchivalMetadataTipologiaFascicoloAttività:
+		return true
+	case ApiDossierArchivalMetadataTipologiaFascicoloPersonaFisica:
+		return true
+	case ApiDossierArchivalMetadataTipologiaFascicoloPersonaGiuridica:
+		return true
+	case ApiDossierArchivalMetadataTipologiaFascicoloProcedimentoAmministrativo:
 		return true
 	default:
 		return false
@@ -690,6 +741,132 @@ func (e ApiInteroperabilityVersion) Valid() bool {
 	case ApiInteroperabilityVersionN2013:
 		return true
 	case ApiInteroperabilityVersionN300:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaAssegnazioneTipoAssegnazione.
+const (
+	ApiMetaAssegnazioneTipoAssegnazionePerCompetenza ApiMetaAssegnazioneTipoAssegnazione = "per competenza"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaAssegnazioneTipoAssegnazione enum.
+func (e ApiMetaAssegnazioneTipoAssegnazione) Valid() bool {
+	switch e {
+	case ApiMetaAssegnazioneTipoAssegnazionePerCompetenza:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaDatiDiRegistrazioneTipologiaDiFlusso.
+const (
+	ApiMetaDatiDiRegistrazioneTipologiaDiFlussoE ApiMetaDatiDiRegistrazioneTipologiaDiFlusso = "E"
+	ApiMetaDatiDiRegistrazioneTipologiaDiFlussoI ApiMetaDatiDiRegistrazioneTipologiaDiFlusso = "I"
+	ApiMetaDatiDiRegistrazioneTipologiaDiFlussoU ApiMetaDatiDiRegistrazioneTipologiaDiFlusso = "U"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaDatiDiRegistrazioneTipologiaDiFlusso enum.
+func (e ApiMetaDatiDiRegistrazioneTipologiaDiFlusso) Valid() bool {
+	switch e {
+	case ApiMetaDatiDiRegistrazioneTipologiaDiFlussoE:
+		return true
+	case ApiMetaDatiDiRegistrazioneTipologiaDiFlussoI:
+		return true
+	case ApiMetaDatiDiRegistrazioneTipologiaDiFlussoU:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaImprontaAlgoritmo.
+const (
+	ApiMetaImprontaAlgoritmoSHA256 ApiMetaImprontaAlgoritmo = "SHA-256"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaImprontaAlgoritmo enum.
+func (e ApiMetaImprontaAlgoritmo) Valid() bool {
+	switch e {
+	case ApiMetaImprontaAlgoritmoSHA256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaNonRegistroTipoRegistro.
+const (
+	ApiMetaNonRegistroTipoRegistroNessuno ApiMetaNonRegistroTipoRegistro = "Nessuno"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaNonRegistroTipoRegistro enum.
+func (e ApiMetaNonRegistroTipoRegistro) Valid() bool {
+	switch e {
+	case ApiMetaNonRegistroTipoRegistroNessuno:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaProtocolloTipoRegistro.
+const (
+	ApiMetaProtocolloTipoRegistroProtocolloOrdinarioProtocolloEmergenza ApiMetaProtocolloTipoRegistro = "Protocollo Ordinario/Protocollo Emergenza"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaProtocolloTipoRegistro enum.
+func (e ApiMetaProtocolloTipoRegistro) Valid() bool {
+	switch e {
+	case ApiMetaProtocolloTipoRegistroProtocolloOrdinarioProtocolloEmergenza:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaRepertorioTipoRegistro.
+const (
+	ApiMetaRepertorioTipoRegistroRepertorioRegistro ApiMetaRepertorioTipoRegistro = "Repertorio/Registro"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaRepertorioTipoRegistro enum.
+func (e ApiMetaRepertorioTipoRegistro) Valid() bool {
+	switch e {
+	case ApiMetaRepertorioTipoRegistroRepertorioRegistro:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaTipoAggTipoAggregazione.
+const (
+	ApiMetaTipoAggTipoAggregazioneFascicolo ApiMetaTipoAggTipoAggregazione = "Fascicolo"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaTipoAggTipoAggregazione enum.
+func (e ApiMetaTipoAggTipoAggregazione) Valid() bool {
+	switch e {
+	case ApiMetaTipoAggTipoAggregazioneFascicolo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiMetaTracciaturaTipoModifica.
+const (
+	ApiMetaTracciaturaTipoModificaAnnullamento ApiMetaTracciaturaTipoModifica = "annullamento"
+)
+
+// Valid indicates whether the value is a known member of the ApiMetaTracciaturaTipoModifica enum.
+func (e ApiMetaTracciaturaTipoModifica) Valid() bool {
+	switch e {
+	case ApiMetaTracciaturaTipoModificaAnnullamento:
 		return true
 	default:
 		return false
@@ -1944,6 +2121,50 @@ type ApiDocument_Registration struct {
 	union json.RawMessage
 }
 
+// ApiDocumentArchivalMetadata defines model for api.DocumentArchivalMetadata.
+type ApiDocumentArchivalMetadata struct {
+	// Agg the dossiers it is filed in
+	Agg               ApiMetaAgg               `json:"Agg"`
+	Allegati          ApiMetaAllegati          `json:"Allegati"`
+	ChiaveDescrittiva ApiMetaChiaveDescrittiva `json:"ChiaveDescrittiva"`
+
+	// Classificazione absent while unclassified
+	Classificazione     *ApiMetaClassificazione    `json:"Classificazione,omitempty"`
+	DatiDiRegistrazione ApiMetaDatiDiRegistrazione `json:"DatiDiRegistrazione"`
+	IdDoc               ApiMetaIdDoc               `json:"IdDoc"`
+
+	// IdIdentificativoDocumentoPrimario attachments only
+	IdIdentificativoDocumentoPrimario *ApiMetaIdDoc  `json:"IdIdentificativoDocumentoPrimario,omitempty"`
+	IdentificativoDelFormato          ApiMetaFormato `json:"IdentificativoDelFormato"`
+
+	// ModalitaDiFormazione Example: b
+	ModalitaDiFormazione ApiDocumentArchivalMetadataModalitaDiFormazione `json:"ModalitaDiFormazione"`
+
+	// NomeDelDocumento Example: richiesta.pdf
+	NomeDelDocumento string          `json:"NomeDelDocumento"`
+	Note             *string         `json:"Note,omitempty"`
+	Riservato        bool            `json:"Riservato"`
+	Soggetti         ApiMetaSoggetti `json:"Soggetti"`
+
+	// TempoDiConservazione years; 9999 permanent; absent while unclassified
+	//
+	// Example: 10
+	TempoDiConservazione *int `json:"TempoDiConservazione,omitempty"`
+
+	// TipologiaDocumentale Example: Documento protocollato in entrata
+	TipologiaDocumentale string `json:"TipologiaDocumentale"`
+
+	// TracciatureModificheDocumento an annulment
+	TracciatureModificheDocumento *[]ApiMetaTracciatura `json:"TracciatureModificheDocumento,omitempty"`
+	Verifica                      ApiMetaVerifica       `json:"Verifica"`
+
+	// VersioneDelDocumento Example: 1
+	VersioneDelDocumento string `json:"VersioneDelDocumento"`
+}
+
+// ApiDocumentArchivalMetadataModalitaDiFormazione Example: b
+type ApiDocumentArchivalMetadataModalitaDiFormazione string
+
 // ApiDocumentMetadata defines model for api.DocumentMetadata.
 type ApiDocumentMetadata struct {
 	// Class Example: VI.3
@@ -2021,6 +2242,30 @@ type ApiDossierStatus string
 
 // ApiDossierType defines model for ApiDossier.Type.
 type ApiDossierType string
+
+// ApiDossierArchivalMetadata defines model for api.DossierArchivalMetadata.
+type ApiDossierArchivalMetadata struct {
+	Assegnazione      ApiMetaAssegnazione      `json:"Assegnazione"`
+	ChiaveDescrittiva ApiMetaChiaveDescrittiva `json:"ChiaveDescrittiva"`
+	Classificazione   ApiMetaClassificazione   `json:"Classificazione"`
+	DataApertura      openapi_types.Date       `json:"DataApertura"`
+	DataChiusura      *openapi_types.Date      `json:"DataChiusura,omitempty"`
+	IdAgg             ApiMetaTipoAgg           `json:"IdAgg"`
+	IndiceDocumenti   ApiMetaIndiceDocumenti   `json:"IndiceDocumenti"`
+
+	// Progressivo Example: 12
+	Progressivo int             `json:"Progressivo"`
+	Soggetti    ApiMetaSoggetti `json:"Soggetti"`
+
+	// TempoDiConservazione years from the closing; 9999 permanent
+	//
+	// Example: 10
+	TempoDiConservazione int                                          `json:"TempoDiConservazione"`
+	TipologiaFascicolo   ApiDossierArchivalMetadataTipologiaFascicolo `json:"TipologiaFascicolo"`
+}
+
+// ApiDossierArchivalMetadataTipologiaFascicolo defines model for ApiDossierArchivalMetadata.TipologiaFascicolo.
+type ApiDossierArchivalMetadataTipologiaFascicolo string
 
 // ApiDossierClosing defines model for api.DossierClosing.
 type ApiDossierClosing struct {
@@ -2653,6 +2898,258 @@ type ApiJournalRecord struct {
 	Registrations int `json:"registrations"`
 }
 
+// ApiMetaAS defines model for api.MetaAS.
+type ApiMetaAS struct {
+	DenominazioneOrganizzazione string `json:"DenominazioneOrganizzazione"`
+	DenominazioneUfficio        string `json:"DenominazioneUfficio"`
+}
+
+// ApiMetaAgg defines model for api.MetaAgg.
+type ApiMetaAgg struct {
+	TipoAgg *[]ApiMetaTipoAgg `json:"TipoAgg,omitempty"`
+}
+
+// ApiMetaAllegati defines model for api.MetaAllegati.
+type ApiMetaAllegati struct {
+	IndiceAllegati *[]ApiMetaIndiceAllegato `json:"IndiceAllegati,omitempty"`
+	NumeroAllegati int                      `json:"NumeroAllegati"`
+}
+
+// ApiMetaAssegnazione defines model for api.MetaAssegnazione.
+type ApiMetaAssegnazione struct {
+	DataInizioAssegnazione openapi_types.Date                  `json:"DataInizioAssegnazione"`
+	SoggettoAssegnatario   ApiMetaAS                           `json:"SoggettoAssegnatario"`
+	TipoAssegnazione       ApiMetaAssegnazioneTipoAssegnazione `json:"TipoAssegnazione"`
+}
+
+// ApiMetaAssegnazioneTipoAssegnazione defines model for ApiMetaAssegnazione.TipoAssegnazione.
+type ApiMetaAssegnazioneTipoAssegnazione string
+
+// ApiMetaChiaveDescrittiva defines model for api.MetaChiaveDescrittiva.
+type ApiMetaChiaveDescrittiva struct {
+	Oggetto string `json:"Oggetto"`
+}
+
+// ApiMetaClassificazione defines model for api.MetaClassificazione.
+type ApiMetaClassificazione struct {
+	Descrizione string `json:"Descrizione"`
+
+	// IndiceDiClassificazione Example: VI.3
+	IndiceDiClassificazione string  `json:"IndiceDiClassificazione"`
+	PianoDiClassificazione  *string `json:"PianoDiClassificazione,omitempty"`
+}
+
+// ApiMetaDatiDiRegistrazione defines model for api.MetaDatiDiRegistrazione.
+type ApiMetaDatiDiRegistrazione struct {
+	TipoRegistro      ApiMetaTipoRegistro                         `json:"TipoRegistro"`
+	TipologiaDiFlusso ApiMetaDatiDiRegistrazioneTipologiaDiFlusso `json:"TipologiaDiFlusso"`
+}
+
+// ApiMetaDatiDiRegistrazioneTipologiaDiFlusso defines model for ApiMetaDatiDiRegistrazione.TipologiaDiFlusso.
+type ApiMetaDatiDiRegistrazioneTipologiaDiFlusso string
+
+// ApiMetaFormato defines model for api.MetaFormato.
+type ApiMetaFormato struct {
+	// Formato Example: application/pdf
+	Formato          string           `json:"Formato"`
+	ProdottoSoftware *ApiMetaProdotto `json:"ProdottoSoftware,omitempty"`
+}
+
+// ApiMetaIPA defines model for api.MetaIPA.
+type ApiMetaIPA struct {
+	CodiceIPA     string `json:"CodiceIPA"`
+	Denominazione string `json:"Denominazione"`
+}
+
+// ApiMetaIdDoc defines model for api.MetaIdDoc.
+type ApiMetaIdDoc struct {
+	// Identificativo Example: c_h501-A1B2C3D-PG-2026-0000042
+	Identificativo                    string          `json:"Identificativo"`
+	ImprontaCrittograficaDelDocumento ApiMetaImpronta `json:"ImprontaCrittograficaDelDocumento"`
+}
+
+// ApiMetaImpronta defines model for api.MetaImpronta.
+type ApiMetaImpronta struct {
+	Algoritmo ApiMetaImprontaAlgoritmo `json:"Algoritmo"`
+	Impronta  []byte                   `json:"Impronta"`
+}
+
+// ApiMetaImprontaAlgoritmo defines model for ApiMetaImpronta.Algoritmo.
+type ApiMetaImprontaAlgoritmo string
+
+// ApiMetaIndiceAllegato defines model for api.MetaIndiceAllegato.
+type ApiMetaIndiceAllegato struct {
+	Descrizione string       `json:"Descrizione"`
+	IdDoc       ApiMetaIdDoc `json:"IdDoc"`
+}
+
+// ApiMetaIndiceDocumenti defines model for api.MetaIndiceDocumenti.
+type ApiMetaIndiceDocumenti struct {
+	IdDoc *[]ApiMetaIdDoc `json:"IdDoc,omitempty"`
+}
+
+// ApiMetaNonRegistro defines model for api.MetaNonRegistro.
+type ApiMetaNonRegistro struct {
+	DataDocumento   openapi_types.Date `json:"DataDocumento"`
+	NumeroDocumento string             `json:"NumeroDocumento"`
+
+	// OraDocumento Example: 09:15:00+01:00
+	OraDocumento string                         `json:"OraDocumento"`
+	TipoRegistro ApiMetaNonRegistroTipoRegistro `json:"TipoRegistro"`
+}
+
+// ApiMetaNonRegistroTipoRegistro defines model for ApiMetaNonRegistro.TipoRegistro.
+type ApiMetaNonRegistroTipoRegistro string
+
+// ApiMetaPAE defines model for api.MetaPAE.
+type ApiMetaPAE struct {
+	DenominazioneAmministrazione   string    `json:"DenominazioneAmministrazione"`
+	DenominazioneUfficio           *string   `json:"DenominazioneUfficio,omitempty"`
+	IndirizziDigitaliDiRiferimento *[]string `json:"IndirizziDigitaliDiRiferimento,omitempty"`
+}
+
+// ApiMetaPAI defines model for api.MetaPAI.
+type ApiMetaPAI struct {
+	IPAAOO                         *ApiMetaIPA `json:"IPAAOO,omitempty"`
+	IPAAmm                         ApiMetaIPA  `json:"IPAAmm"`
+	IPAUOR                         *ApiMetaIPA `json:"IPAUOR,omitempty"`
+	IndirizziDigitaliDiRiferimento *[]string   `json:"IndirizziDigitaliDiRiferimento,omitempty"`
+}
+
+// ApiMetaPF defines model for api.MetaPF.
+type ApiMetaPF struct {
+	CodiceFiscale                  *string   `json:"CodiceFiscale,omitempty"`
+	Cognome                        string    `json:"Cognome"`
+	IndirizziDigitaliDiRiferimento *[]string `json:"IndirizziDigitaliDiRiferimento,omitempty"`
+	Nome                           string    `json:"Nome"`
+}
+
+// ApiMetaPG defines model for api.MetaPG.
+type ApiMetaPG struct {
+	CodiceFiscalePartitaIva        *string   `json:"CodiceFiscale_PartitaIva,omitempty"`
+	DenominazioneOrganizzazione    string    `json:"DenominazioneOrganizzazione"`
+	DenominazioneUfficio           *string   `json:"DenominazioneUfficio,omitempty"`
+	IndirizziDigitaliDiRiferimento *[]string `json:"IndirizziDigitaliDiRiferimento,omitempty"`
+}
+
+// ApiMetaProdotto defines model for api.MetaProdotto.
+type ApiMetaProdotto struct {
+	NomeProdotto     string  `json:"NomeProdotto"`
+	Produttore       *string `json:"Produttore,omitempty"`
+	VersioneProdotto *string `json:"VersioneProdotto,omitempty"`
+}
+
+// ApiMetaProtocollo defines model for api.MetaProtocollo.
+type ApiMetaProtocollo struct {
+	// CodiceRegistro Example: PG
+	CodiceRegistro               string             `json:"CodiceRegistro"`
+	DataProtocollazioneDocumento openapi_types.Date `json:"DataProtocollazioneDocumento"`
+
+	// NumeroProtocolloDocumento Example: 0000042
+	NumeroProtocolloDocumento string `json:"NumeroProtocolloDocumento"`
+
+	// OraProtocollazioneDocumento Example: 09:15:00+01:00
+	OraProtocollazioneDocumento string                        `json:"OraProtocollazioneDocumento"`
+	TipoRegistro                ApiMetaProtocolloTipoRegistro `json:"TipoRegistro"`
+}
+
+// ApiMetaProtocolloTipoRegistro defines model for ApiMetaProtocollo.TipoRegistro.
+type ApiMetaProtocolloTipoRegistro string
+
+// ApiMetaRepertorio defines model for api.MetaRepertorio.
+type ApiMetaRepertorio struct {
+	// CodiceRegistro Example: DEL
+	CodiceRegistro             string             `json:"CodiceRegistro"`
+	DataRegistrazioneDocumento openapi_types.Date `json:"DataRegistrazioneDocumento"`
+
+	// NumeroRegistrazioneDocumento Example: 0000007
+	NumeroRegistrazioneDocumento string `json:"NumeroRegistrazioneDocumento"`
+
+	// OraRegistrazioneDocumento Example: 09:15:00+01:00
+	OraRegistrazioneDocumento string                        `json:"OraRegistrazioneDocumento"`
+	TipoRegistro              ApiMetaRepertorioTipoRegistro `json:"TipoRegistro"`
+}
+
+// ApiMetaRepertorioTipoRegistro defines model for ApiMetaRepertorio.TipoRegistro.
+type ApiMetaRepertorioTipoRegistro string
+
+// ApiMetaRuolo defines model for api.MetaRuolo.
+type ApiMetaRuolo struct {
+	// Altro dossiers
+	Altro *ApiMetaSoggetto `json:"Altro,omitempty"`
+
+	// AmministrazioneTitolare dossiers
+	AmministrazioneTitolare            *ApiMetaSoggetto `json:"AmministrazioneTitolare,omitempty"`
+	Assegnatario                       *ApiMetaSoggetto `json:"Assegnatario,omitempty"`
+	Autore                             *ApiMetaSoggetto `json:"Autore,omitempty"`
+	Destinatario                       *ApiMetaSoggetto `json:"Destinatario,omitempty"`
+	Mittente                           *ApiMetaSoggetto `json:"Mittente,omitempty"`
+	Operatore                          *ApiMetaSoggetto `json:"Operatore,omitempty"`
+	SoggettoCheEffettuaLaRegistrazione *ApiMetaSoggetto `json:"SoggettoCheEffettuaLaRegistrazione,omitempty"`
+}
+
+// ApiMetaSW defines model for api.MetaSW.
+type ApiMetaSW struct {
+	DenominazioneSistema string `json:"DenominazioneSistema"`
+}
+
+// ApiMetaSoggetti defines model for api.MetaSoggetti.
+type ApiMetaSoggetti struct {
+	Ruolo []ApiMetaRuolo `json:"Ruolo"`
+}
+
+// ApiMetaSoggetto defines model for api.MetaSoggetto.
+type ApiMetaSoggetto struct {
+	AS  *ApiMetaAS  `json:"AS,omitempty"`
+	PAE *ApiMetaPAE `json:"PAE,omitempty"`
+	PAI *ApiMetaPAI `json:"PAI,omitempty"`
+	PF  *ApiMetaPF  `json:"PF,omitempty"`
+	PG  *ApiMetaPG  `json:"PG,omitempty"`
+	SW  *ApiMetaSW  `json:"SW,omitempty"`
+
+	// TipoRuolo Example: Mittente
+	TipoRuolo string `json:"TipoRuolo"`
+}
+
+// ApiMetaTipoAgg defines model for api.MetaTipoAgg.
+type ApiMetaTipoAgg struct {
+	// IdAggregazione Example: 2026-VI.3-000012
+	IdAggregazione   string                         `json:"IdAggregazione"`
+	TipoAggregazione ApiMetaTipoAggTipoAggregazione `json:"TipoAggregazione"`
+}
+
+// ApiMetaTipoAggTipoAggregazione defines model for ApiMetaTipoAgg.TipoAggregazione.
+type ApiMetaTipoAggTipoAggregazione string
+
+// ApiMetaTipoRegistro defines model for api.MetaTipoRegistro.
+type ApiMetaTipoRegistro struct {
+	Nessuno                                *ApiMetaNonRegistro `json:"Nessuno,omitempty"`
+	ProtocolloOrdinarioProtocolloEmergenza *ApiMetaProtocollo  `json:"ProtocolloOrdinario_ProtocolloEmergenza,omitempty"`
+	RepertorioRegistro                     *ApiMetaRepertorio  `json:"Repertorio_Registro,omitempty"`
+}
+
+// ApiMetaTracciatura defines model for api.MetaTracciatura.
+type ApiMetaTracciatura struct {
+	DataModifica            openapi_types.Date `json:"DataModifica"`
+	IdDocVersionePrecedente ApiMetaIdDoc       `json:"IdDocVersionePrecedente"`
+
+	// OraModifica Example: 09:30:00+01:00
+	OraModifica                 string                         `json:"OraModifica"`
+	SoggettoAutoreDellaModifica ApiMetaPF                      `json:"SoggettoAutoreDellaModifica"`
+	TipoModifica                ApiMetaTracciaturaTipoModifica `json:"TipoModifica"`
+}
+
+// ApiMetaTracciaturaTipoModifica defines model for ApiMetaTracciatura.TipoModifica.
+type ApiMetaTracciaturaTipoModifica string
+
+// ApiMetaVerifica defines model for api.MetaVerifica.
+type ApiMetaVerifica struct {
+	ConformitaCopieImmagineSuSupportoInformatico bool `json:"ConformitaCopieImmagineSuSupportoInformatico"`
+	FirmatoDigitalmente                          bool `json:"FirmatoDigitalmente"`
+	MarcaturaTemporale                           bool `json:"MarcaturaTemporale"`
+	SigillatoElettronicamente                    bool `json:"SigillatoElettronicamente"`
+}
+
 // ApiNewClass defines model for api.NewClass.
 type ApiNewClass struct {
 	// Code Example: VI.3.2
@@ -3158,6 +3655,11 @@ type ApiRegistrationStatus string
 // a search with min_position=position finds the registration by its text.
 type ApiRegistrationTextStatus string
 
+// ApiRegistrationArchivalMetadata defines model for api.RegistrationArchivalMetadata.
+type ApiRegistrationArchivalMetadata struct {
+	DocumentoAmministrativoInformatico []ApiDocumentArchivalMetadata `json:"DocumentoAmministrativoInformatico"`
+}
+
 // ApiRegistrationList defines model for api.RegistrationList.
 type ApiRegistrationList struct {
 	Items      []ApiRegistration `json:"items"`
@@ -3323,6 +3825,11 @@ type ApiSigning struct {
 	// MIIB…
 	// -----END CERTIFICATE-----
 	TsaCertificatePem *string `json:"tsa_certificate_pem,omitempty"`
+}
+
+// ApiStoredDocumentArchivalMetadata defines model for api.StoredDocumentArchivalMetadata.
+type ApiStoredDocumentArchivalMetadata struct {
+	DocumentoInformatico ApiDocumentArchivalMetadata `json:"DocumentoInformatico"`
 }
 
 // ApiWebhook defines model for api.Webhook.
@@ -5303,6 +5810,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/documents/{id}/content (the `GetStoredDocumentContent` operationId).
 	GetStoredDocumentContent(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetStoredDocumentMetadata Allegato 5 metadata of an unregistered document (JSON or XML)
+	//
+	// The document as a `DocumentoInformatico` of Allegato 5, with the elements of a registration's documents but registered nowhere (`TipoRegistro` `Nessuno`, with the creation date and the document's id), flow `I`, formed by the AOO (`a`); `Note` names the registration that took its content, if any. JSON by default, XML (root `Metadati`) with `Accept: application/xml`, 406 for any other Accept. A document the caller may not see is 404.
+	//
+	// Corresponds with GET /v1/documents/{id}/metadata (the `GetStoredDocumentMetadata` operationId).
+	GetStoredDocumentMetadata(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDossiers List dossiers
 	//
 	// Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. Records officers, protocol operators and admins see every dossier; others the dossiers of their offices and those they opened. Unknown or repeated query parameters are 422.
@@ -5377,6 +5891,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/dossiers/{id}/items (the `FileInDossier` operationId).
 	FileInDossier(ctx context.Context, id string, params *FileInDossierParams, body FileInDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDossierMetadata Allegato 5 metadata of a dossier (JSON or XML)
+	//
+	// The dossier as an `AggregazioneDocumentaliInformatiche` of Allegato 5: `IdAgg`, `TipologiaFascicolo` (the annex's words), `Soggetti` (the AOO as `Amministrazione titolare`, the correspondents of the filed registrations as `Altro`), `Assegnazione` (the responsible office, per competenza), `DataApertura`, `DataChiusura`, `Classificazione`, `Progressivo`, `ChiaveDescrittiva`, `IndiceDocumenti` (digest and identifier of each item's primary document, in index order) and `TempoDiConservazione`. Computed from the items the caller may see, like the dossier's own metadata. JSON by default, XML with `Accept: application/xml`, 406 for any other Accept. A dossier the caller may not see is 404.
+	//
+	// Corresponds with GET /v1/dossiers/{id}/metadata (the `GetDossierMetadata` operationId).
+	GetDossierMetadata(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReopenDossierWithBody Reopen a dossier
 	//
@@ -5774,6 +6295,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/history (the `RegistrationHistory` operationId).
 	RegistrationHistory(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRegistrationMetadata Allegato 5 metadata of a registration (JSON or XML)
+	//
+	// The metadata of AgID's Linee guida, Allegato 5, of the primary document and of each attachment, in order: one `DocumentoAmministrativoInformatico` each, with the annex's element names in the annex's order — `IdDoc` (`Impronta`: base64 of the file's SHA-256; `Identificativo`: the registration's identifier, `-ALL-001`… for attachments), `ModalitaDiFormazione` (a/b), `TipologiaDocumentale`, `DatiDiRegistrazione` (`TipologiaDiFlusso` E/U/I; `TipoRegistro` with the protocol number of at least 7 digits and the register's code), `Soggetti` with their roles, `ChiaveDescrittiva`, `Allegati`, `Classificazione`, `Riservato`, `IdentificativoDelFormato`, `Verifica`, `Agg`, `IdIdentificativoDocumentoPrimario` (attachments), `NomeDelDocumento`, `VersioneDelDocumento`, `TracciatureModificheDocumento` (an annulment), `TempoDiConservazione`, `Note`. docs/metadata.md says where each value comes from. JSON by default; with `Accept: application/xml`, the same as XML (root `Metadati`), as archive packages carry it. Any other Accept is 406. A registration the caller may not see is 404, like one that does not exist.
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/metadata (the `GetRegistrationMetadata` operationId).
+	GetRegistrationMetadata(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReceipt Receipt of a registration (PDF or JSON)
 	//
@@ -6470,6 +6998,23 @@ func (c *Client) GetStoredDocumentContent(ctx context.Context, id string, reqEdi
 	return c.Client.Do(req)
 }
 
+// GetStoredDocumentMetadata Allegato 5 metadata of an unregistered document (JSON or XML)
+//
+// The document as a `DocumentoInformatico` of Allegato 5, with the elements of a registration's documents but registered nowhere (`TipoRegistro` `Nessuno`, with the creation date and the document's id), flow `I`, formed by the AOO (`a`); `Note` names the registration that took its content, if any. JSON by default, XML (root `Metadati`) with `Accept: application/xml`, 406 for any other Accept. A document the caller may not see is 404.
+//
+// Corresponds with GET /v1/documents/{id}/metadata (the `GetStoredDocumentMetadata` operationId).
+func (c *Client) GetStoredDocumentMetadata(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStoredDocumentMetadataRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListDossiers List dossiers
 //
 // Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. Records officers, protocol operators and admins see every dossier; others the dossiers of their offices and those they opened. Unknown or repeated query parameters are 422.
@@ -6625,6 +7170,23 @@ func (c *Client) FileInDossierWithBody(ctx context.Context, id string, params *F
 // Corresponds with POST /v1/dossiers/{id}/items (the `FileInDossier` operationId).
 func (c *Client) FileInDossier(ctx context.Context, id string, params *FileInDossierParams, body FileInDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFileInDossierRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDossierMetadata Allegato 5 metadata of a dossier (JSON or XML)
+//
+// The dossier as an `AggregazioneDocumentaliInformatiche` of Allegato 5: `IdAgg`, `TipologiaFascicolo` (the annex's words), `Soggetti` (the AOO as `Amministrazione titolare`, the correspondents of the filed registrations as `Altro`), `Assegnazione` (the responsible office, per competenza), `DataApertura`, `DataChiusura`, `Classificazione`, `Progressivo`, `ChiaveDescrittiva`, `IndiceDocumenti` (digest and identifier of each item's primary document, in index order) and `TempoDiConservazione`. Computed from the items the caller may see, like the dossier's own metadata. JSON by default, XML with `Accept: application/xml`, 406 for any other Accept. A dossier the caller may not see is 404.
+//
+// Corresponds with GET /v1/dossiers/{id}/metadata (the `GetDossierMetadata` operationId).
+func (c *Client) GetDossierMetadata(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDossierMetadataRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -7512,6 +8074,23 @@ func (c *Client) GetDocument(ctx context.Context, register string, year int, num
 // Corresponds with GET /v1/registrations/{register}/{year}/{number}/history (the `RegistrationHistory` operationId).
 func (c *Client) RegistrationHistory(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRegistrationHistoryRequest(c.Server, register, year, number)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRegistrationMetadata Allegato 5 metadata of a registration (JSON or XML)
+//
+// The metadata of AgID's Linee guida, Allegato 5, of the primary document and of each attachment, in order: one `DocumentoAmministrativoInformatico` each, with the annex's element names in the annex's order — `IdDoc` (`Impronta`: base64 of the file's SHA-256; `Identificativo`: the registration's identifier, `-ALL-001`… for attachments), `ModalitaDiFormazione` (a/b), `TipologiaDocumentale`, `DatiDiRegistrazione` (`TipologiaDiFlusso` E/U/I; `TipoRegistro` with the protocol number of at least 7 digits and the register's code), `Soggetti` with their roles, `ChiaveDescrittiva`, `Allegati`, `Classificazione`, `Riservato`, `IdentificativoDelFormato`, `Verifica`, `Agg`, `IdIdentificativoDocumentoPrimario` (attachments), `NomeDelDocumento`, `VersioneDelDocumento`, `TracciatureModificheDocumento` (an annulment), `TempoDiConservazione`, `Note`. docs/metadata.md says where each value comes from. JSON by default; with `Accept: application/xml`, the same as XML (root `Metadati`), as archive packages carry it. Any other Accept is 406. A registration the caller may not see is 404, like one that does not exist.
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/metadata (the `GetRegistrationMetadata` operationId).
+func (c *Client) GetRegistrationMetadata(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRegistrationMetadataRequest(c.Server, register, year, number)
 	if err != nil {
 		return nil, err
 	}
@@ -9169,6 +9748,40 @@ func NewGetStoredDocumentContentRequest(server string, id string) (*http.Request
 	return req, nil
 }
 
+// NewGetStoredDocumentMetadataRequest constructs an http.Request for the GetStoredDocumentMetadata method
+func NewGetStoredDocumentMetadataRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/documents/%s/metadata", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListDossiersRequest constructs an http.Request for the ListDossiers method
 func NewListDossiersRequest(server string, params *ListDossiersParams) (*http.Request, error) {
 	var err error
@@ -9537,6 +10150,40 @@ func NewFileInDossierRequestWithBody(server string, id string, params *FileInDos
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetDossierMetadataRequest constructs an http.Request for the GetDossierMetadata method
+func NewGetDossierMetadataRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/dossiers/%s/metadata", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -11589,6 +12236,54 @@ func NewRegistrationHistoryRequest(server string, register string, year int, num
 	return req, nil
 }
 
+// NewGetRegistrationMetadataRequest constructs an http.Request for the GetRegistrationMetadata method
+func NewGetRegistrationMetadataRequest(server string, register string, year int, number string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/metadata", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetReceiptRequest constructs an http.Request for the GetReceipt method
 func NewGetReceiptRequest(server string, register string, year int, number string) (*http.Request, error) {
 	var err error
@@ -12409,6 +13104,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/documents/{id}/content (the `GetStoredDocumentContent` operationId).
 	GetStoredDocumentContentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetStoredDocumentContentResponse, error)
 
+	// GetStoredDocumentMetadataWithResponse Allegato 5 metadata of an unregistered document (JSON or XML)
+	//
+	// The document as a `DocumentoInformatico` of Allegato 5, with the elements of a registration's documents but registered nowhere (`TipoRegistro` `Nessuno`, with the creation date and the document's id), flow `I`, formed by the AOO (`a`); `Note` names the registration that took its content, if any. JSON by default, XML (root `Metadati`) with `Accept: application/xml`, 406 for any other Accept. A document the caller may not see is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/documents/{id}/metadata (the `GetStoredDocumentMetadata` operationId).
+	GetStoredDocumentMetadataWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetStoredDocumentMetadataResponse, error)
+
 	// ListDossiersWithResponse List dossiers
 	//
 	// Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. Records officers, protocol operators and admins see every dossier; others the dossiers of their offices and those they opened. Unknown or repeated query parameters are 422.
@@ -12489,6 +13193,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/dossiers/{id}/items (the `FileInDossier` operationId).
 	FileInDossierWithResponse(ctx context.Context, id string, params *FileInDossierParams, body FileInDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*FileInDossierResponse, error)
+
+	// GetDossierMetadataWithResponse Allegato 5 metadata of a dossier (JSON or XML)
+	//
+	// The dossier as an `AggregazioneDocumentaliInformatiche` of Allegato 5: `IdAgg`, `TipologiaFascicolo` (the annex's words), `Soggetti` (the AOO as `Amministrazione titolare`, the correspondents of the filed registrations as `Altro`), `Assegnazione` (the responsible office, per competenza), `DataApertura`, `DataChiusura`, `Classificazione`, `Progressivo`, `ChiaveDescrittiva`, `IndiceDocumenti` (digest and identifier of each item's primary document, in index order) and `TempoDiConservazione`. Computed from the items the caller may see, like the dossier's own metadata. JSON by default, XML with `Accept: application/xml`, 406 for any other Accept. A dossier the caller may not see is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/dossiers/{id}/metadata (the `GetDossierMetadata` operationId).
+	GetDossierMetadataWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDossierMetadataResponse, error)
 
 	// ReopenDossierWithBodyWithResponse Reopen a dossier
 	//
@@ -12930,6 +13643,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/history (the `RegistrationHistory` operationId).
 	RegistrationHistoryWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*RegistrationHistoryResponse, error)
+
+	// GetRegistrationMetadataWithResponse Allegato 5 metadata of a registration (JSON or XML)
+	//
+	// The metadata of AgID's Linee guida, Allegato 5, of the primary document and of each attachment, in order: one `DocumentoAmministrativoInformatico` each, with the annex's element names in the annex's order — `IdDoc` (`Impronta`: base64 of the file's SHA-256; `Identificativo`: the registration's identifier, `-ALL-001`… for attachments), `ModalitaDiFormazione` (a/b), `TipologiaDocumentale`, `DatiDiRegistrazione` (`TipologiaDiFlusso` E/U/I; `TipoRegistro` with the protocol number of at least 7 digits and the register's code), `Soggetti` with their roles, `ChiaveDescrittiva`, `Allegati`, `Classificazione`, `Riservato`, `IdentificativoDelFormato`, `Verifica`, `Agg`, `IdIdentificativoDocumentoPrimario` (attachments), `NomeDelDocumento`, `VersioneDelDocumento`, `TracciatureModificheDocumento` (an annulment), `TempoDiConservazione`, `Note`. docs/metadata.md says where each value comes from. JSON by default; with `Accept: application/xml`, the same as XML (root `Metadati`), as archive packages carry it. Any other Accept is 406. A registration the caller may not see is 404, like one that does not exist.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/metadata (the `GetRegistrationMetadata` operationId).
+	GetRegistrationMetadataWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*GetRegistrationMetadataResponse, error)
 
 	// GetReceiptWithResponse Receipt of a registration (PDF or JSON)
 	//
@@ -16147,6 +16869,131 @@ func (r GetStoredDocumentContentResponse) ContentType() string {
 	return ""
 }
 
+// GetStoredDocumentMetadataResponse401Headers the declared response headers of an HTTP 401 response for GetStoredDocumentMetadata
+type GetStoredDocumentMetadataResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetStoredDocumentMetadataResponse429Headers the declared response headers of an HTTP 429 response for GetStoredDocumentMetadata
+type GetStoredDocumentMetadataResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetStoredDocumentMetadataResponse503Headers the declared response headers of an HTTP 503 response for GetStoredDocumentMetadata
+type GetStoredDocumentMetadataResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetStoredDocumentMetadataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiStoredDocumentArchivalMetadata
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetStoredDocumentMetadataResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetStoredDocumentMetadataResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetStoredDocumentMetadataResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStoredDocumentMetadataResponse) GetJSON200() *ApiStoredDocumentArchivalMetadata {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r GetStoredDocumentMetadataResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON406() *ApiProblem {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetStoredDocumentMetadataResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStoredDocumentMetadataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStoredDocumentMetadataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStoredDocumentMetadataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStoredDocumentMetadataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListDossiersResponse401Headers the declared response headers of an HTTP 401 response for ListDossiers
 type ListDossiersResponse401Headers struct {
 	WWWAuthenticate string
@@ -16878,6 +17725,131 @@ func (r FileInDossierResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FileInDossierResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDossierMetadataResponse401Headers the declared response headers of an HTTP 401 response for GetDossierMetadata
+type GetDossierMetadataResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetDossierMetadataResponse429Headers the declared response headers of an HTTP 429 response for GetDossierMetadata
+type GetDossierMetadataResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetDossierMetadataResponse503Headers the declared response headers of an HTTP 503 response for GetDossierMetadata
+type GetDossierMetadataResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetDossierMetadataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiDossierArchivalMetadata
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDossierMetadataResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDossierMetadataResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDossierMetadataResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDossierMetadataResponse) GetJSON200() *ApiDossierArchivalMetadata {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r GetDossierMetadataResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON406() *ApiProblem {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDossierMetadataResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDossierMetadataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDossierMetadataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDossierMetadataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDossierMetadataResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21229,6 +22201,131 @@ func (r RegistrationHistoryResponse) ContentType() string {
 	return ""
 }
 
+// GetRegistrationMetadataResponse401Headers the declared response headers of an HTTP 401 response for GetRegistrationMetadata
+type GetRegistrationMetadataResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetRegistrationMetadataResponse429Headers the declared response headers of an HTTP 429 response for GetRegistrationMetadata
+type GetRegistrationMetadataResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetRegistrationMetadataResponse503Headers the declared response headers of an HTTP 503 response for GetRegistrationMetadata
+type GetRegistrationMetadataResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetRegistrationMetadataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiRegistrationArchivalMetadata
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetRegistrationMetadataResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRegistrationMetadataResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRegistrationMetadataResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRegistrationMetadataResponse) GetJSON200() *ApiRegistrationArchivalMetadata {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r GetRegistrationMetadataResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON406() *ApiProblem {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetRegistrationMetadataResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRegistrationMetadataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRegistrationMetadataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRegistrationMetadataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRegistrationMetadataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReceiptResponse401Headers the declared response headers of an HTTP 401 response for GetReceipt
 type GetReceiptResponse401Headers struct {
 	WWWAuthenticate string
@@ -22352,6 +23449,21 @@ func (c *ClientWithResponses) GetStoredDocumentContentWithResponse(ctx context.C
 	return ParseGetStoredDocumentContentResponse(rsp)
 }
 
+// GetStoredDocumentMetadataWithResponse Allegato 5 metadata of an unregistered document (JSON or XML)
+//
+// The document as a `DocumentoInformatico` of Allegato 5, with the elements of a registration's documents but registered nowhere (`TipoRegistro` `Nessuno`, with the creation date and the document's id), flow `I`, formed by the AOO (`a`); `Note` names the registration that took its content, if any. JSON by default, XML (root `Metadati`) with `Accept: application/xml`, 406 for any other Accept. A document the caller may not see is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/documents/{id}/metadata (the `GetStoredDocumentMetadata` operationId).
+func (c *ClientWithResponses) GetStoredDocumentMetadataWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetStoredDocumentMetadataResponse, error) {
+	rsp, err := c.GetStoredDocumentMetadata(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStoredDocumentMetadataResponse(rsp)
+}
+
 // ListDossiersWithResponse List dossiers
 //
 // Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. Records officers, protocol operators and admins see every dossier; others the dossiers of their offices and those they opened. Unknown or repeated query parameters are 422.
@@ -22485,6 +23597,21 @@ func (c *ClientWithResponses) FileInDossierWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseFileInDossierResponse(rsp)
+}
+
+// GetDossierMetadataWithResponse Allegato 5 metadata of a dossier (JSON or XML)
+//
+// The dossier as an `AggregazioneDocumentaliInformatiche` of Allegato 5: `IdAgg`, `TipologiaFascicolo` (the annex's words), `Soggetti` (the AOO as `Amministrazione titolare`, the correspondents of the filed registrations as `Altro`), `Assegnazione` (the responsible office, per competenza), `DataApertura`, `DataChiusura`, `Classificazione`, `Progressivo`, `ChiaveDescrittiva`, `IndiceDocumenti` (digest and identifier of each item's primary document, in index order) and `TempoDiConservazione`. Computed from the items the caller may see, like the dossier's own metadata. JSON by default, XML with `Accept: application/xml`, 406 for any other Accept. A dossier the caller may not see is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/dossiers/{id}/metadata (the `GetDossierMetadata` operationId).
+func (c *ClientWithResponses) GetDossierMetadataWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDossierMetadataResponse, error) {
+	rsp, err := c.GetDossierMetadata(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDossierMetadataResponse(rsp)
 }
 
 // ReopenDossierWithBodyWithResponse Reopen a dossier
@@ -23220,6 +24347,21 @@ func (c *ClientWithResponses) RegistrationHistoryWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseRegistrationHistoryResponse(rsp)
+}
+
+// GetRegistrationMetadataWithResponse Allegato 5 metadata of a registration (JSON or XML)
+//
+// The metadata of AgID's Linee guida, Allegato 5, of the primary document and of each attachment, in order: one `DocumentoAmministrativoInformatico` each, with the annex's element names in the annex's order — `IdDoc` (`Impronta`: base64 of the file's SHA-256; `Identificativo`: the registration's identifier, `-ALL-001`… for attachments), `ModalitaDiFormazione` (a/b), `TipologiaDocumentale`, `DatiDiRegistrazione` (`TipologiaDiFlusso` E/U/I; `TipoRegistro` with the protocol number of at least 7 digits and the register's code), `Soggetti` with their roles, `ChiaveDescrittiva`, `Allegati`, `Classificazione`, `Riservato`, `IdentificativoDelFormato`, `Verifica`, `Agg`, `IdIdentificativoDocumentoPrimario` (attachments), `NomeDelDocumento`, `VersioneDelDocumento`, `TracciatureModificheDocumento` (an annulment), `TempoDiConservazione`, `Note`. docs/metadata.md says where each value comes from. JSON by default; with `Accept: application/xml`, the same as XML (root `Metadati`), as archive packages carry it. Any other Accept is 406. A registration the caller may not see is 404, like one that does not exist.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/registrations/{register}/{year}/{number}/metadata (the `GetRegistrationMetadata` operationId).
+func (c *ClientWithResponses) GetRegistrationMetadataWithResponse(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*GetRegistrationMetadataResponse, error) {
+	rsp, err := c.GetRegistrationMetadata(ctx, register, year, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRegistrationMetadataResponse(rsp)
 }
 
 // GetReceiptWithResponse Receipt of a registration (PDF or JSON)
@@ -26401,6 +27543,128 @@ func ParseGetStoredDocumentContentResponse(rsp *http.Response) (*GetStoredDocume
 	return response, nil
 }
 
+// ParseGetStoredDocumentMetadataResponse parses an HTTP response from a GetStoredDocumentMetadataWithResponse call
+func ParseGetStoredDocumentMetadataResponse(rsp *http.Response) (*GetStoredDocumentMetadataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStoredDocumentMetadataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiStoredDocumentArchivalMetadata
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetStoredDocumentMetadataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetStoredDocumentMetadataResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetStoredDocumentMetadataResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListDossiersResponse parses an HTTP response from a ListDossiersWithResponse call
 func ParseListDossiersResponse(rsp *http.Response) (*ListDossiersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27122,6 +28386,128 @@ func ParseFileInDossierResponse(rsp *http.Response) (*FileInDossierResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers FileInDossierResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDossierMetadataResponse parses an HTTP response from a GetDossierMetadataWithResponse call
+func ParseGetDossierMetadataResponse(rsp *http.Response) (*GetDossierMetadataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDossierMetadataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiDossierArchivalMetadata
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDossierMetadataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDossierMetadataResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDossierMetadataResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -31443,6 +32829,128 @@ func ParseRegistrationHistoryResponse(rsp *http.Response) (*RegistrationHistoryR
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RegistrationHistoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetRegistrationMetadataResponse parses an HTTP response from a GetRegistrationMetadataWithResponse call
+func ParseGetRegistrationMetadataResponse(rsp *http.Response) (*GetRegistrationMetadataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRegistrationMetadataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiRegistrationArchivalMetadata
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetRegistrationMetadataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetRegistrationMetadataResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRegistrationMetadataResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
