@@ -32,6 +32,7 @@ type Store interface {
 	DispatchStore
 	EmergencyStore
 	FixityStore
+	PackageStore
 }
 
 // FixityStore keeps the fixity runs and the blobs they found wrong, and lists the digests the
