@@ -74,6 +74,7 @@ type Main struct {
 	journals  *journaling
 	texts     *textJobs
 	dispatch  *dispatchJobs
+	packages  *dispatchJobs
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
@@ -163,6 +164,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDispatch(); err != nil {
 		return err
 	}
+	if err := m.openPackages(); err != nil {
+		return err
+	}
 	aoo, err := m.Service.AOO(ctx)
 	if err != nil {
 		return fmt.Errorf("read AOO: %w", err)
@@ -213,6 +217,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.dispatch.start(); err != nil {
+		return err
+	}
+	if err := m.packages.start(); err != nil {
 		return err
 	}
 	if err := m.startMailboxes(); err != nil {
@@ -277,6 +284,9 @@ func (m *Main) Close() error {
 		errs = append(errs, err)
 	}
 	if err := m.dispatch.stop(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.packages.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
 	m.disposals.stopBackground()
