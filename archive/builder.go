@@ -96,7 +96,7 @@ func (b *Builder) build(ctx context.Context, p *domain.ArchivePackage) (domain.P
 	if p.Kind == domain.PackageDIP {
 		label, desc = "Pacchetto di distribuzione", "Pacchetto di distribuzione (DIP) prodotto da Sportello"
 	}
-	ix := Index{ID: p.ID, Label: label, Description: desc, ApplicationVersion: b.Version,
+	ix := Index{Label: label, Description: desc, ApplicationVersion: b.Version,
 		Producer: aoo.Name + " (" + aoo.IPACode + "-" + aoo.Code + ")", ProducerDocument: ProducerDocument,
 		Signer: b.Signer, TimeReference: cp.Time, Laws: Laws}
 	for _, g := range a.groups {
@@ -104,7 +104,7 @@ func (b *Builder) build(ctx context.Context, p *domain.ArchivePackage) (domain.P
 	}
 	built, err := Build(ctx, ix, a.files, b.Sealing)
 	if err != nil {
-		return domain.PackageResult{}, err
+		return domain.PackageResult{}, fmt.Errorf("package %s: %w", p.ID, err)
 	}
 	sum, size, err := b.Service.Blobs.Put(ctx, bytes.NewReader(built.Zip))
 	if err != nil {
@@ -242,7 +242,11 @@ func (a *assembly) registration(ctx context.Context, r *domain.Registration) err
 		return err
 	}
 	a.add(g, dir+"metadata.xml", "application/xml", meta)
-	js, err := json.MarshalIndent(r, "", "  ")
+	// The change-feed position and the text extraction's state are processing, not record: they
+	// are left out (zero) so that they do not make two packages of the same record differ.
+	rec := *r
+	rec.Position, rec.TextStatus = 0, ""
+	js, err := json.MarshalIndent(&rec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("registration %s: %w", r.Ref(), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
@@ -70,13 +71,13 @@ func SafeName(name string) string {
 	return s
 }
 
-// Build writes the package of files described by ix: PIndex.xml listing every file under its
+// Build writes the package of files described by ix (whose ID it sets to ContentID): PIndex.xml listing every file under its
 // group (ix.Groups give the groups' labels; a group no file names is left out), the seal over
 // it, the time-stamp over the seal, and every file, in a zip whose entries are sorted by path,
 // deflated, and dated ZipTime. Paths must be safe (SafeName) and unique.
 func Build(ctx context.Context, ix Index, files []Entry, s Sealing) (Built, error) {
 	if s.Seal == nil || s.TSA == nil {
-		return Built{}, fmt.Errorf("package %s: no seal or no time-stamping authority", ix.ID)
+		return Built{}, fmt.Errorf("package: no seal or no time-stamping authority")
 	}
 	labels := map[string]IndexGroup{}
 	for _, g := range ix.Groups {
@@ -86,7 +87,7 @@ func Build(ctx context.Context, ix Index, files []Entry, s Sealing) (Built, erro
 	seen := map[string]bool{IndexName: true, SealName: true, TimestampName: true}
 	for _, f := range files {
 		if !safePath.MatchString(f.Path) || seen[f.Path] {
-			return Built{}, fmt.Errorf("package %s: path %q is unsafe or used twice", ix.ID, f.Path)
+			return Built{}, fmt.Errorf("package: path %q is unsafe or used twice", f.Path)
 		}
 		seen[f.Path] = true
 		g := groups[f.Group]
@@ -103,30 +104,50 @@ func Build(ctx context.Context, ix Index, files []Entry, s Sealing) (Built, erro
 	for _, g := range groups {
 		ix.Groups = append(ix.Groups, *g)
 	}
+	ix.ID = ContentID(ix.Groups)
 	index, err := IndexXML(ix)
 	if err != nil {
 		return Built{}, err
 	}
 	seal, err := s.Seal(ctx, index)
 	if err != nil {
-		return Built{}, fmt.Errorf("package %s: seal the index: %w", ix.ID, err)
+		return Built{}, fmt.Errorf("package: seal the index: %w", err)
 	}
 	sealSum := sha256.Sum256(seal)
 	token, err := s.TSA.Timestamp(ctx, sealSum[:], crypto.SHA256)
 	if err != nil {
-		return Built{}, fmt.Errorf("package %s: time-stamp the seal: %w", ix.ID, err)
+		return Built{}, fmt.Errorf("package: time-stamp the seal: %w", err)
 	}
 	tsr, err := signing.TimestampReply(token)
 	if err != nil {
-		return Built{}, fmt.Errorf("package %s: %w", ix.ID, err)
+		return Built{}, fmt.Errorf("package: %w", err)
 	}
 	all := append([]Entry{{Path: IndexName, Data: index}, {Path: SealName, Data: seal}, {Path: TimestampName, Data: tsr}}, files...)
 	z, err := WriteZip(all)
 	if err != nil {
-		return Built{}, fmt.Errorf("package %s: %w", ix.ID, err)
+		return Built{}, fmt.Errorf("package: %w", err)
 	}
 	sum, indexSum := sha256.Sum256(z), sha256.Sum256(index)
 	return Built{Zip: z, SHA256: sum[:], IndexSHA256: indexSum[:], Files: len(files)}, nil
+}
+
+// ContentID identifies a package's content, as its index's SelfDescription/ID and PVolume/ID
+// (scheme "sha256"): the hex SHA-256 of the lines "<hex SHA-256 of the file>  <path>\n" of every
+// file the index lists, sorted by path — what `sha256sum` prints for them, sorted. Two builds of
+// the same content have the same ID; the package's own id (the request's) is in the log's leaf.
+func ContentID(groups []IndexGroup) string {
+	var lines []string
+	for _, g := range groups {
+		for _, f := range g.Files {
+			lines = append(lines, hex.EncodeToString(f.SHA256)+"  "+f.Path+"\n")
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i][66:] < lines[j][66:] })
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // WriteZip writes entries into a zip sorted by path (byte order), each deflated with Go's

@@ -75,7 +75,7 @@ func sealing(t *testing.T) Sealing {
 // testPackage returns the index and files of a package of n registrations, each with a
 // document, an attachment and a metadata file.
 func testPackage(n int) (Index, []Entry) {
-	ix := Index{ID: "pkg-0001", Label: "Pacchetto di archiviazione", ApplicationVersion: "test", Producer: "Comune di Prova & AOO <A1>",
+	ix := Index{Label: "Pacchetto di archiviazione", ApplicationVersion: "test", Producer: "Comune di Prova & AOO <A1>",
 		ProducerDocument: "Manuale di gestione documentale", Signer: "Sportello sealing key",
 		TimeReference: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), Laws: "DPCM 3 dicembre 2013"}
 	var files []Entry

@@ -39,7 +39,8 @@ type IndexGroup struct {
 // Index is what PIndex.xml states: who made the package, when its content stood (the time
 // reference), and every file with its digest.
 type Index struct {
-	// ID identifies the package (SelfDescription/ID and PVolume/ID, scheme "sportello").
+	// ID identifies the package's content (SelfDescription/ID and PVolume/ID, scheme "sha256":
+	// ContentID).
 	ID string
 	// Label names the volume: "Pacchetto di archiviazione" or "Pacchetto di distribuzione".
 	Label, Description string
@@ -126,7 +127,7 @@ func IndexXML(ix Index) ([]byte, error) {
 		sincroSchemaURI + `" sincro:sincroVersion="2.0">` + "\n")
 	w.indent++
 	w.open("SelfDescription")
-	w.leaf("ID", ix.ID, "scheme", "sportello")
+	w.leaf("ID", ix.ID, "scheme", "sha256")
 	w.open("CreatingApplication")
 	w.leaf("Name", "Sportello")
 	w.leaf("Version", ix.ApplicationVersion)
@@ -134,7 +135,7 @@ func IndexXML(ix Index) ([]byte, error) {
 	w.close("CreatingApplication")
 	w.close("SelfDescription")
 	w.open("PVolume")
-	w.leaf("ID", ix.ID, "scheme", "sportello")
+	w.leaf("ID", ix.ID, "scheme", "sha256")
 	w.leaf("Label", ix.Label)
 	if ix.Description != "" {
 		w.leaf("Description", ix.Description)
