@@ -6,8 +6,7 @@ import (
 	"time"
 )
 
-// The services in this file use the ports PackageStore, RegistrationStore, DossierStore and
-// RegisterStore (ports.go).
+// The services in this file use the ports PackageStore, RegistrationStore, DossierStore and RegisterStore (ports.go).
 
 // Archive packages (pacchetti di archiviazione and di distribuzione, docs/package-format.md) are
 // zips of registrations, their files, metadata, receipts, journals and log proofs, with a UNI
@@ -148,19 +147,6 @@ type PackageResult struct {
 	IndexSHA256 string
 	Reason      string
 	At          time.Time
-}
-
-// PackageStore keeps the archive packages. Used by packages.go and the package job.
-type PackageStore interface {
-	// CreatePackage stores p (building) with w and enqueues the job that builds it, in one
-	// transaction. Returns ECConflict if w's idempotency key was taken meanwhile.
-	CreatePackage(ctx context.Context, p *ArchivePackage, w Write) error
-	// ArchivePackage returns one package (ECNotFound).
-	ArchivePackage(ctx context.Context, id string) (*ArchivePackage, error)
-	// FinishPackage records the result of building a package that is building, with a
-	// package.built change event when it is ready. Returns ECNotFound, or ECConflict if the
-	// package is no longer building.
-	FinishPackage(ctx context.Context, id string, r PackageResult) error
 }
 
 // mayArchive lists who requests and reads archive packages.
