@@ -302,3 +302,51 @@ func TestArchivePackage(t *testing.T) {
 		})
 	})
 }
+
+// TestArchivePackageRequests: bad requests are 422 naming the field, only records officers and
+// admins ask, the Idempotency-Key replays, and a package that cannot be built fails with its
+// reason and has no content.
+func TestArchivePackageRequests(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		s.NewOffice(t, "TEC", "Ufficio tecnico")
+		op := s.NewClient(t, "op", []string{"protocol_operator"})
+		ro := s.NewClient(t, "ro", []string{"records_officer"})
+		reg := c.mustRegister(op, "Domanda")
+		ref := reg.Register + "/" + strconv.Itoa(reg.Year) + "/" + reg.NumberFormatted
+		empty := c.mustOpen(op, newDossierBody("Vuoto"))
+		for _, tc := range []struct {
+			body  any
+			field string
+			word  string
+		}{
+			{map[string]any{}, "dossier", "exactly one"},
+			{map[string]any{"dossier": empty.ID, "registrations": []string{ref}}, "dossier", "exactly one"},
+			{map[string]any{"dossier": "2026-VI.3-999999"}, "dossier", "unknown"},
+			{map[string]any{"dossier": empty.ID}, "dossier", "no registration"},
+			{map[string]any{"registrations": []string{"PG/2026/999999"}}, "registrations[0]", "unknown"},
+			{map[string]any{"registrations": []string{ref, ref}}, "registrations[1]", "twice"},
+			{map[string]any{"registrations": []string{"42"}}, "registrations[0]", "reference"},
+			{map[string]any{"journals": map[string]string{"register": "XX", "from": "2026-01-01", "to": "2026-01-02"}}, "journals.register", "unknown"},
+			{map[string]any{"journals": map[string]string{"register": "PG", "from": "2026-01-02", "to": "2026-01-01"}}, "journals.to", "after"},
+		} {
+			namesField(t, c.json("POST", "/v1/archive/packages", ro, tc.body).problem(t, http.StatusUnprocessableEntity, "validation_failed"), tc.field, tc.word)
+		}
+		c.json("POST", "/v1/archive/packages", op, map[string]any{"registrations": []string{ref}}).problem(t, http.StatusForbidden, "forbidden")
+
+		var first, again api.ArchivePackage
+		body := map[string]any{"kind": "dip", "journals": map[string]string{"register": "PG", "from": "2020-01-01", "to": "2020-01-31"}}
+		c.json("POST", "/v1/archive/packages", ro, body, "Idempotency-Key", "pkg-1").decode(t, http.StatusAccepted, &first)
+		r := c.json("POST", "/v1/archive/packages", ro, body, "Idempotency-Key", "pkg-1")
+		r.decode(t, http.StatusAccepted, &again)
+		if again.ID != first.ID || r.Header.Get("Idempotent-Replayed") != "true" || first.Kind != "dip" {
+			t.Fatalf("replay %+v of %+v", again, first)
+		}
+		p := c.waitPackage(ro, first.ID)
+		if p.State != "failed" || !strings.Contains(p.Reason, "no journal") || p.SHA256 != nil || p.BuiltAt == nil {
+			t.Fatalf("package %+v", p)
+		}
+		c.do("GET", "/v1/archive/packages/"+p.ID+"/content", ro, nil).problem(t, http.StatusConflict, "conflict")
+		c.do("GET", "/v1/archive/packages/"+p.ID, op, nil).problem(t, http.StatusForbidden, "forbidden")
+	})
+}
