@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,12 @@ func TestPackageStore(t *testing.T) {
 		}
 		if n := f.queryInt(t, `SELECT count(*) FROM change_events WHERE kind = 'package.built' AND entity_id = '`+p.ID+`'`); n != 1 {
 			t.Fatalf("%d package.built events", n)
+		}
+		if ds, err := f.db.FixityDigests(ctx, "", 100); err != nil || !slices.Contains(ds, res.SHA256) {
+			t.Errorf("fixity digests %v, %v: no package zip", ds, err)
+		}
+		if refs, err := f.db.FixityReferences(ctx, res.SHA256); err != nil || len(refs) != 1 || refs[0].Kind != "package" || refs[0].Identifier != p.ID {
+			t.Errorf("fixity references %+v, %v", refs, err)
 		}
 		for _, q := range []string{`UPDATE archive_packages SET sha256 = index_sha256`, `UPDATE archive_packages SET size = 1`,
 			`UPDATE archive_packages SET request = '{}'`, `DELETE FROM archive_packages`} {
