@@ -190,6 +190,30 @@ func TestPackageIndex(t *testing.T) {
 		}
 	})
 
+	t.Run("ContentID", func(t *testing.T) {
+		dir := t.TempDir()
+		for name, data := range got {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The recipe of docs/package-format.md.
+		cmd := exec.Command("sh", "-c", `find . -type f ! -name 'PIndex.xml*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum`)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Skipf("sh, find, sort or sha256sum: %v", err)
+		}
+		id := strings.Fields(string(out))[0]
+		if !strings.Contains(string(index), `<sincro:ID sincro:scheme="sha256">`+id+`</sincro:ID>`) {
+			t.Fatalf("the index does not carry the content ID %s", id)
+		}
+	})
+
 	t.Run("Seal", func(t *testing.T) {
 		if _, err := exec.LookPath("openssl"); err != nil {
 			t.Skip("openssl is not installed")
