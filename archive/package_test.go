@@ -48,7 +48,7 @@ var (
 	keysErr  error
 )
 
-func keys(t *testing.T) (*signing.Identity, *signing.BuiltinTSA) {
+func keys(t testing.TB) (*signing.Identity, *signing.BuiltinTSA) {
 	t.Helper()
 	keysOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sportello-archive-")
@@ -67,7 +67,7 @@ func keys(t *testing.T) (*signing.Identity, *signing.BuiltinTSA) {
 	return keysID, keysTSA
 }
 
-func sealing(t *testing.T) Sealing {
+func sealing(t testing.TB) Sealing {
 	id, tsa := keys(t)
 	return Sealing{Seal: func(_ context.Context, data []byte) ([]byte, error) { return signing.SealDetached(id, data) }, TSA: tsa}
 }
