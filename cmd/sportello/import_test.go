@@ -460,3 +460,21 @@ func TestImportCheckOffline(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
+
+// TestImportPageImagesRefused: the tool refuses a row of page images, pointing to the
+// server-side import that binds them; the other rows are unaffected.
+func TestImportPageImagesRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"p1.png", "p2.png", "a.pdf"} {
+		os.WriteFile(filepath.Join(dir, name), apptest.PDF(name), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, importer.ManifestName),
+		[]byte("file,subject,sender_name\np1.png|p2.png,Scansione,Mario Rossi\na.pdf,Uno,Mario Rossi\n"), 0o644)
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, out := runImport(t, "--check", "--report", report, dir)
+	raw, _ := os.ReadFile(report)
+	if code != 1 || !strings.Contains(out, "checked 2 rows: 1 valid, 1 with problems") ||
+		!strings.Contains(string(raw), "POST /v1/imports") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, raw)
+	}
+}
