@@ -1,0 +1,518 @@
+package jobs
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gabriel-vasile/mimetype"
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/importer"
+)
+
+// QueueImports is the queue of server-side imports (POST /v1/imports): long jobs, few at once.
+const QueueImports = "imports"
+
+// RunImport asks for an import's rows to be registered. Storage enqueues it in the import's
+// transaction.
+type RunImport struct {
+	ImportID string `json:"import_id"`
+}
+
+// Kind names the job in River's table.
+func (RunImport) Kind() string { return "run_import" }
+
+// InsertOpts puts the job on its queue. An attempt works for at most ImportChunk and snoozes
+// (which costs no attempt); a failure of the system (the database down) is retried with
+// River's backoff.
+func (RunImport) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueImports, MaxAttempts: 20}
+}
+
+// ImportChunk is how long one attempt of an import registers rows before it hands the job back
+// to the queue: a job is never running long, so that one left by a process that died is
+// rescued soon (RescueStuckJobsAfter).
+const ImportChunk = 20 * time.Second
+
+// ImportTimeout bounds one attempt: a chunk, and the row in progress at its end.
+const ImportTimeout = 5 * time.Minute
+
+// ImportService is what the import job needs of the domain (domain.Service).
+type ImportService interface {
+	ImportPrincipal(ctx context.Context, im *domain.Import) (domain.Principal, error)
+	StoreContent(ctx context.Context, p domain.Principal, r io.Reader) (sha256 string, size int64, err error)
+	RegisterImportRow(ctx context.Context, p domain.Principal, in domain.NewRegistration, key string) (*domain.Registration, bool, error)
+}
+
+// BindPages binds the page images pages (paths in dir) into one PDF with a text layer, written
+// to out atomically (scan.Binder.Bind).
+type BindPages func(ctx context.Context, dir string, pages []string, out string) error
+
+// RunImportWorker registers the rows of an import in manifest order. Its working files live
+// only under Dir/<import id>/ — the archive copied from the blob store, the page images of a
+// scan and the PDF bound from them — and are removed when the import ends.
+type RunImportWorker struct {
+	river.WorkerDefaults[RunImport]
+	Store   domain.ImportStore
+	Service ImportService
+	Blobs   domain.BlobStore
+	// Dir is <data>/imports.
+	Dir    string
+	Limits importer.Limits
+	// Chunk overrides ImportChunk (tests).
+	Chunk time.Duration
+	// Bind binds page images into a searchable PDF; IsImage tells a page image by its name and
+	// first bytes. Without Bind a row of several page images fails, and one image is
+	// registered as it is.
+	Bind    BindPages
+	IsImage func(name string, head []byte) bool
+	// OCRWorkers is how many rows' pages are bound at once, ahead of the registering loop.
+	OCRWorkers int
+	// Row, when set, is told the outcome of each row (metrics).
+	Row func(state string)
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Timeout overrides River's default of one minute.
+func (w *RunImportWorker) Timeout(*river.Job[RunImport]) time.Duration { return ImportTimeout }
+
+// workDir is the import's own space.
+func (w *RunImportWorker) workDir(id string) string { return filepath.Join(w.Dir, id) }
+
+// Work registers the import's pending rows for a chunk of time, then snoozes; at the last row it
+// ends the import and removes its working files. A stop of the process (ctx cancelled) snoozes
+// too: the job goes on from the first pending row at the next start.
+func (w *RunImportWorker) Work(ctx context.Context, job *river.Job[RunImport]) error {
+	id := job.Args.ImportID
+	im, err := w.Store.Import(ctx, id)
+	if domain.IsCode(err, domain.ECNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return w.retry(ctx, err)
+	}
+	if im.Finished() {
+		return os.RemoveAll(w.workDir(id))
+	}
+	src, closeSrc, err := w.open(ctx, im)
+	if err != nil {
+		if ctx.Err() != nil {
+			return river.JobSnooze(0)
+		}
+		if !errors.Is(err, errBadArchive) {
+			return err
+		}
+		return w.end(ctx, id, domain.ImportFailed, err.Error())
+	}
+	defer closeSrc()
+	rows, err := src.Rows()
+	if err != nil {
+		return w.end(ctx, id, domain.ImportFailed, err.Error())
+	}
+	if err := w.start(ctx, im, rows); err != nil {
+		return w.retry(ctx, err)
+	}
+	pending, err := w.Store.ImportRows(ctx, id, domain.RowPending, len(rows)+1)
+	if err != nil {
+		return w.retry(ctx, err)
+	}
+	p, err := w.Service.ImportPrincipal(ctx, im)
+	if err != nil {
+		return w.retry(ctx, err)
+	}
+	run := &importRun{w: w, im: im, src: src, rows: rows, p: p, dir: w.workDir(id)}
+	done, err := run.register(ctx, pending)
+	switch {
+	case errors.Is(err, errCancelled):
+		return os.RemoveAll(run.dir)
+	case err != nil:
+		return w.retry(ctx, err)
+	case !done:
+		return river.JobSnooze(0)
+	}
+	return w.end(ctx, id, domain.ImportDone, "")
+}
+
+// retry hands the job back: at once after a stop of the process, with River's backoff after a
+// failure of the system.
+func (w *RunImportWorker) retry(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return river.JobSnooze(0)
+	}
+	return err
+}
+
+// end ends the import and removes its working files.
+func (w *RunImportWorker) end(ctx context.Context, id, state, cause string) error {
+	err := w.Store.EndImport(ctx, id, state, cause, w.Now(), domain.Write{})
+	if err != nil && !domain.IsCode(err, domain.ECConflict) {
+		return w.retry(ctx, err)
+	}
+	return os.RemoveAll(w.workDir(id))
+}
+
+// errBadArchive marks an archive the job refuses: the import fails, nothing is registered.
+var errBadArchive = errors.New("the archive cannot be imported")
+
+// open copies the archive from the blob store into the import's space (once) and opens it
+// after the checks of the upload, made again.
+func (w *RunImportWorker) open(ctx context.Context, im *domain.Import) (*importer.Source, func(), error) {
+	dir := w.workDir(im.ID)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, nil, err
+	}
+	name := filepath.Join(dir, "upload.zip")
+	if _, err := os.Stat(name); err != nil {
+		if err := w.copyArchive(ctx, im.SHA256, name); err != nil {
+			return nil, nil, err
+		}
+	}
+	zr, err := zip.OpenReader(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errBadArchive, err)
+	}
+	src, err := importer.FromZipLimits(&zr.Reader, w.Limits)
+	if err != nil {
+		zr.Close()
+		return nil, nil, fmt.Errorf("%w: %v", errBadArchive, err)
+	}
+	return src, func() { zr.Close() }, nil
+}
+
+// copyArchive writes the content sha256 to name, atomically.
+func (w *RunImportWorker) copyArchive(ctx context.Context, sha256, name string) error {
+	rc, err := w.Blobs.Open(ctx, sha256)
+	if err != nil {
+		return fmt.Errorf("open the uploaded archive: %w", err)
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp(filepath.Dir(name), "upload-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return fmt.Errorf("copy the uploaded archive: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}
+
+// start stores the rows, with the manifest's own problems as failures, and marks the import
+// running (both once).
+func (w *RunImportWorker) start(ctx context.Context, im *domain.Import, rows []importer.Row) error {
+	if im.RowsTotal != nil {
+		return nil
+	}
+	out := make([]domain.ImportRow, len(rows))
+	for i, r := range rows {
+		out[i] = domain.ImportRow{N: i, Line: r.Line, State: domain.RowPending}
+		if !r.OK() {
+			out[i].State, out[i].Reason = domain.RowFailed, strings.Join(r.Problems, "; ")
+		}
+	}
+	return w.Store.StartImport(ctx, im.ID, out, w.Now())
+}
+
+// errCancelled stops the loop: the import was cancelled.
+var errCancelled = errors.New("import cancelled")
+
+// importRun is one attempt at an import's rows.
+type importRun struct {
+	w    *RunImportWorker
+	im   *domain.Import
+	src  *importer.Source
+	rows []importer.Row
+	p    domain.Principal
+	dir  string
+}
+
+// register registers the pending rows in order until the chunk's time is up, ctx ends, or the
+// import is cancelled. It reports whether no row is left.
+func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (bool, error) {
+	chunk := r.w.Chunk
+	if chunk == 0 {
+		chunk = ImportChunk
+	}
+	deadline := r.w.Now().Add(chunk)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bound := r.bindAhead(ctx, pending)
+	for i, row := range pending {
+		if ctx.Err() != nil || (i > 0 && r.w.Now().After(deadline)) {
+			return false, ctx.Err()
+		}
+		im, err := r.w.Store.Import(ctx, r.im.ID)
+		if err != nil {
+			return false, err
+		}
+		if im.State == domain.ImportCancelled {
+			return false, errCancelled
+		}
+		var scan scanResult
+		if ch, ok := bound[row.N]; ok {
+			select {
+			case scan = <-ch:
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		}
+		outcome, err := r.row(ctx, r.rows[row.N], scan)
+		if err != nil {
+			return false, err
+		}
+		outcome.N, outcome.Line = row.N, row.Line
+		if err := r.w.Store.RecordImportRow(ctx, r.im.ID, outcome); err != nil {
+			return false, err
+		}
+		if r.w.Row != nil {
+			r.w.Row(outcome.State)
+		}
+	}
+	return true, nil
+}
+
+// failed is a row's failure with its reason.
+func failed(format string, args ...any) domain.ImportRow {
+	return domain.ImportRow{State: domain.RowFailed, Reason: fmt.Sprintf(format, args...)}
+}
+
+// row registers one row. A failure that is the row's fault is its outcome; any other is
+// returned, for the job to be retried.
+func (r *importRun) row(ctx context.Context, row importer.Row, scan scanResult) (domain.ImportRow, error) {
+	prep, err := r.src.Prepare(row)
+	if err != nil {
+		return failed("%v", err), nil
+	}
+	if scan.err != nil {
+		if ctx.Err() != nil {
+			return domain.ImportRow{}, ctx.Err()
+		}
+		return failed("file: the page images could not be bound into a PDF: %v", scan.err), nil
+	}
+	if row.PageImages() && scan.pdf == "" {
+		return failed("file: page images need OCR (tesseract), which this server does not have"), nil
+	}
+	var files []domain.File
+	if scan.pdf != "" {
+		f, err := r.storeFile(ctx, scan.pdf, path.Base(row.Pages[0])+".pdf",
+			func(n string) (io.ReadCloser, error) { return os.Open(n) })
+		if err != nil {
+			return r.fault(ctx, err)
+		}
+		files = append(files, f)
+	}
+	for _, name := range row.Files() {
+		f, err := r.storeFile(ctx, name, path.Base(name), func(n string) (io.ReadCloser, error) { return r.src.OpenFile(n) })
+		if err != nil {
+			return r.fault(ctx, err)
+		}
+		files = append(files, f)
+	}
+	m := row.Metadata
+	in := domain.NewRegistration{Register: m.Register, Direction: domain.Direction(m.Direction),
+		Channel: domain.Channel(m.Channel), Subject: m.Subject, ReceivedOn: m.ReceivedOn, Class: m.Class,
+		Offices: m.Offices, Confidential: m.Confidential, Document: &files[0], Attachments: files[1:]}
+	for _, c := range m.Correspondents {
+		in.Correspondents = append(in.Correspondents, domain.Correspondent{Role: c.Role, Type: c.Type, Name: c.Name, TaxCode: c.TaxCode})
+	}
+	if s := m.SenderReference; s != nil {
+		in.SenderReference = &domain.SenderReference{Number: s.Number, Date: s.Date}
+	}
+	reg, _, err := r.w.Service.RegisterImportRow(ctx, r.p, in, prep.Key)
+	if err != nil {
+		return r.fault(ctx, err)
+	}
+	return domain.ImportRow{State: domain.RowDone, RegistrationID: reg.ID}, nil
+}
+
+// fault is the outcome of an error: the row's failure, or the error to retry.
+func (r *importRun) fault(ctx context.Context, err error) (domain.ImportRow, error) {
+	if ctx.Err() == nil && domain.RowFault(err) {
+		return failed("%v", err), nil
+	}
+	return domain.ImportRow{}, err
+}
+
+// sniffLen is how much of a file its media type is told from.
+const sniffLen = 3072
+
+// storeFile streams one file into the blob store: a file of the archive, or one the job made.
+// An empty file or a program is the row's fault.
+func (r *importRun) storeFile(ctx context.Context, name, filename string, open func(string) (io.ReadCloser, error)) (domain.File, error) {
+	f, err := open(name)
+	if err != nil {
+		return domain.File{}, domain.Invalid("file", "%s: %v", name, err)
+	}
+	defer f.Close()
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return domain.File{}, domain.Invalid("file", "%s: %v", name, err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return domain.File{}, domain.Invalid("file", "%s is empty: a document has content", filename)
+	}
+	mt := mimetype.Detect(head)
+	for m := mt; m != nil; m = m.Parent() {
+		if m.Is("application/x-executable") || m.Is("application/vnd.microsoft.portable-executable") ||
+			m.Is("application/x-mach-binary") || m.Is("application/x-elf") {
+			return domain.File{}, domain.Invalid("file", "%s is a program (%s): programs are not registered", filename, mt)
+		}
+	}
+	rest := &errReader{r: f}
+	sha, size, err := r.w.Service.StoreContent(ctx, r.p, io.MultiReader(bytes.NewReader(head), rest))
+	if rest.err != nil {
+		// A file of the archive that cannot be read whole (a lying header) is the row's fault.
+		return domain.File{}, domain.Invalid("file", "%s: %v", name, rest.err)
+	}
+	if err != nil {
+		return domain.File{}, err
+	}
+	return domain.File{Filename: filename, MediaType: mt.String(), Size: size, SHA256: sha}, nil
+}
+
+// errReader remembers the first read error other than EOF.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// scanResult is a row's page images bound into a PDF (its path), or why they could not be.
+type scanResult struct {
+	pdf string
+	err error
+}
+
+// ocrSlots bounds the binds running at once across the process.
+var (
+	ocrSlotsOnce sync.Once
+	ocrSlots     chan struct{}
+)
+
+// isScan reports whether a row's document is page images to bind: several files, or one image.
+func (r *importRun) isScan(row importer.Row) bool {
+	if r.w.Bind == nil || !row.OK() {
+		return false
+	}
+	if row.PageImages() {
+		return true
+	}
+	if r.w.IsImage == nil {
+		return false
+	}
+	f, err := r.src.OpenFile(row.Pages[0])
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return r.w.IsImage(row.Pages[0], head[:n])
+}
+
+// bindAhead binds the page images of the pending scan rows, in order, at most OCRWorkers at
+// once across the process, ahead of the registering loop: each row's result arrives on its
+// own channel. A PDF bound already (by an earlier attempt) is taken as it is.
+func (r *importRun) bindAhead(ctx context.Context, pending []domain.ImportRow) map[int]chan scanResult {
+	out := map[int]chan scanResult{}
+	var todo []int
+	for _, row := range pending {
+		if r.isScan(r.rows[row.N]) {
+			out[row.N] = make(chan scanResult, 1)
+			todo = append(todo, row.N)
+		}
+	}
+	if len(todo) == 0 {
+		return out
+	}
+	ocrSlotsOnce.Do(func() { ocrSlots = make(chan struct{}, max(r.w.OCRWorkers, 1)) })
+	go func() {
+		for _, n := range todo {
+			select {
+			case ocrSlots <- struct{}{}:
+			case <-ctx.Done():
+				for _, m := range todo {
+					select {
+					case out[m] <- scanResult{err: ctx.Err()}:
+					default:
+					}
+				}
+				return
+			}
+			go func() {
+				defer func() { <-ocrSlots }()
+				pdf, err := r.bind(ctx, n)
+				out[n] <- scanResult{pdf: pdf, err: err}
+			}()
+		}
+	}()
+	return out
+}
+
+// bind extracts row n's page images into rows/<n>/ of the import's space and binds them into
+// rows/<n>/scan.pdf, unless it exists already.
+func (r *importRun) bind(ctx context.Context, n int) (string, error) {
+	dir := filepath.Join(r.dir, "rows", fmt.Sprint(n))
+	out := filepath.Join(dir, "scan.pdf")
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	var pages []string
+	for i, name := range r.rows[n].Pages {
+		page := fmt.Sprintf("page-%04d%s", i+1, strings.ToLower(path.Ext(name)))
+		if err := r.extract(name, filepath.Join(dir, page)); err != nil {
+			return "", err
+		}
+		pages = append(pages, page)
+	}
+	if err := r.w.Bind(ctx, dir, pages, out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// extract copies a file of the archive to name.
+func (r *importRun) extract(src, name string) error {
+	in, err := r.src.OpenFile(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, in); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,82 @@
+package storage_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// TestImports: an import is stored with its job; its rows are stored once when it starts, each
+// goes from pending to done or failed once, and the counts follow; it ends once (a second end
+// is a conflict); the database refuses a done row without its registration.
+func TestImports(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		ctx := t.Context()
+		im := &domain.Import{ID: domain.NewID(), State: domain.ImportQueued, Filename: "scansioni.zip",
+			SHA256: strings.Repeat("ab", 32), Size: 1234, CreatedBy: "imp", CreatedAt: testNow}
+		if err := f.db.CreateImport(ctx, im, domain.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'run_import' AND queue = 'imports'`); n != 1 {
+			t.Errorf("%d import jobs queued, want 1", n)
+		}
+		got, err := f.db.Import(ctx, im.ID)
+		if err != nil || got.State != domain.ImportQueued || got.RowsTotal != nil || !got.CreatedAt.Equal(im.CreatedAt) || got.StartedAt != nil {
+			t.Fatalf("read back %+v, %v", got, err)
+		}
+		rows := []domain.ImportRow{{N: 0, Line: 2, State: domain.RowPending}, {N: 1, Line: 3, State: domain.RowFailed, Reason: "subject: is empty"},
+			{N: 2, Line: 5, State: domain.RowPending}}
+		for range 2 { // the second start changes nothing
+			if err := f.db.StartImport(ctx, im.ID, rows, testNow); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := f.register(t, newRegistration())
+		if err := f.db.RecordImportRow(ctx, im.ID, domain.ImportRow{N: 0, State: domain.RowDone, RegistrationID: r.ID}); err != nil {
+			t.Fatal(err)
+		}
+		// A row no longer pending is left as it is.
+		if err := f.db.RecordImportRow(ctx, im.ID, domain.ImportRow{N: 0, State: domain.RowFailed, Reason: "late"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = f.db.Import(ctx, im.ID)
+		if err != nil || got.State != domain.ImportRunning || *got.RowsTotal != 3 || got.RowsDone != 1 || got.RowsFailed != 1 ||
+			got.RowsPending() != 1 || got.StartedAt == nil {
+			t.Fatalf("after one row: %+v, %v", got, err)
+		}
+		pending, err := f.db.ImportRows(ctx, im.ID, domain.RowPending, 10)
+		if err != nil || len(pending) != 1 || pending[0].N != 2 || pending[0].Line != 5 {
+			t.Errorf("pending %+v, %v", pending, err)
+		}
+		all, err := f.db.ImportRows(ctx, im.ID, "", 10)
+		if err != nil || len(all) != 3 || all[0].RegistrationID != r.ID || all[1].Reason != "subject: is empty" {
+			t.Errorf("rows %+v, %v", all, err)
+		}
+		t.Run("ErrDoneWithoutRegistration", func(t *testing.T) {
+			if err := f.exec(`UPDATE import_rows SET state = 'done' WHERE n = 2`); err == nil {
+				t.Error("a done row without its registration was stored")
+			}
+		})
+		if err := f.db.EndImport(ctx, im.ID, domain.ImportCancelled, "", testNow, domain.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, f.db.EndImport(ctx, im.ID, domain.ImportDone, "", testNow, domain.Write{}), domain.ECConflict)
+		wantCode(t, f.db.StartImport(ctx, im.ID, rows, testNow), domain.ECConflict)
+		got, _ = f.db.Import(ctx, im.ID)
+		if got.State != domain.ImportCancelled || got.FinishedAt == nil || got.RowsPending() != 1 {
+			t.Errorf("cancelled: %+v", got)
+		}
+		list, err := f.db.Imports(ctx, "imp", 10)
+		if err != nil || len(list) != 1 || list[0].ID != im.ID {
+			t.Errorf("imports of imp: %+v, %v", list, err)
+		}
+		if list, _ := f.db.Imports(ctx, "other", 10); len(list) != 0 {
+			t.Errorf("imports of other: %+v", list)
+		}
+		_, err = f.db.Import(ctx, "nope")
+		wantCode(t, err, domain.ECNotFound)
+	})
+}
