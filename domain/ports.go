@@ -118,8 +118,10 @@ type ImportStore interface {
 	// CreateImport stores im with w and queues its job, in one transaction: the job exists if
 	// and only if the import does. Returns ECConflict if w's idempotency key was taken meanwhile.
 	CreateImport(ctx context.Context, im *Import, w Write) error
-	// Import returns one import with its rows counted by state (ECNotFound).
+	// Import returns one import with its rows counted by state (ECNotFound); ImportState only
+	// its state, cheaply (the job asks before every row).
 	Import(ctx context.Context, id string) (*Import, error)
+	ImportState(ctx context.Context, id string) (string, error)
 	// Imports lists the imports created by createdBy (all when empty), newest first, at most
 	// limit.
 	Imports(ctx context.Context, createdBy string, limit int) ([]Import, error)

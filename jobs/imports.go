@@ -257,11 +257,11 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		if ctx.Err() != nil || (i > 0 && r.w.Now().After(deadline)) {
 			return false, ctx.Err()
 		}
-		im, err := r.w.Store.Import(ctx, r.im.ID)
+		state, err := r.w.Store.ImportState(ctx, r.im.ID)
 		if err != nil {
 			return false, err
 		}
-		if im.State == domain.ImportCancelled {
+		if state == domain.ImportCancelled {
 			return false, errCancelled
 		}
 		var scan scanResult

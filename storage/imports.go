@@ -53,6 +53,19 @@ func (db *DB) Import(ctx context.Context, id string) (*domain.Import, error) {
 	return &out[0], nil
 }
 
+// ImportState returns the state of an import (ECNotFound).
+func (db *DB) ImportState(ctx context.Context, id string) (string, error) {
+	var state string
+	err := db.read(ctx).Raw(`SELECT state FROM imports WHERE id = ?`, id).Row().Scan(&state)
+	if err == sql.ErrNoRows {
+		return "", domain.Errorf(domain.ECNotFound, "import %s not found", id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read import %s: %w", id, err)
+	}
+	return state, nil
+}
+
 // Imports lists the imports of createdBy (all when empty), newest first.
 func (db *DB) Imports(ctx context.Context, createdBy string, limit int) ([]domain.Import, error) {
 	if createdBy == "" {

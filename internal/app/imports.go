@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/jobs"
+)
+
+// ImportsDir is the directory, under the data directory, of the imports' own spaces: an upload
+// being checked, and the working files of each import's job (<data>/imports/<id>/).
+const ImportsDir = "imports"
+
+// DefaultImportRescueAfter is how long an import's job may have been running before River takes
+// it as left by a process that died and runs it again: an attempt works for jobs.ImportChunk,
+// then the row in progress, so a job running longer is abandoned.
+const DefaultImportRescueAfter = 2 * time.Minute
+
+// importJobs runs the jobs of server-side imports (River, queue imports) in this process. Every
+// process may run them: the uploaded archive is in the blob store, and an import's progress is
+// in the database.
+type importJobs struct {
+	client *river.Client[*sql.Tx]
+	rows   *prometheus.CounterVec
+}
+
+// importsDir is <data>/imports.
+func (m *Main) importsDir() string { return filepath.Join(m.Config.Data, ImportsDir) }
+
+// openImports prepares the River client that works import jobs, unless
+// SPORTELLO_IMPORT_WORKERS is 0 (a process that takes uploads but runs no import).
+func (m *Main) openImports() error {
+	rows := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sportello_import_rows_total",
+		Help: "Rows of server-side imports this process ended, by outcome (done or failed).",
+	}, []string{"outcome"})
+	m.imports = &importJobs{rows: rows}
+	if m.Config.ImportWorkers == 0 {
+		return nil
+	}
+	ocr := m.Config.OCRWorkers
+	if ocr == 0 {
+		ocr = runtime.NumCPU()
+	}
+	w := &jobs.RunImportWorker{Store: m.DB, Service: m.Service, Blobs: m.Service.Blobs, Dir: m.importsDir(),
+		Limits: m.Config.ImportLimits(), Chunk: m.ImportChunk, OCRWorkers: ocr, Now: m.Service.Now,
+		Row: func(state string) { rows.WithLabelValues(state).Inc() }}
+	if m.BindPages != nil {
+		w.Bind, w.IsImage = m.BindPages(ocr)
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return fmt.Errorf("import jobs: %w", err)
+	}
+	rescue := m.ImportRescueAfter
+	if rescue == 0 {
+		rescue = DefaultImportRescueAfter
+	}
+	client, err := m.DB.NewJobClient(&river.Config{
+		Workers:              workers,
+		Queues:               map[string]river.QueueConfig{jobs.QueueImports: {MaxWorkers: m.Config.ImportWorkers}},
+		FetchPollInterval:    jobPollInterval,
+		RescueStuckJobsAfter: rescue,
+		Logger:               m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	m.imports.client = client
+	return nil
+}
+
+// start starts working imports.
+func (j *importJobs) start() error {
+	if j == nil || j.client == nil {
+		return nil
+	}
+	if err := j.client.Start(context.Background()); err != nil {
+		return fmt.Errorf("start import jobs: %w", err)
+	}
+	return nil
+}
+
+// stop cancels the imports in progress at once: each stops after its row in progress and is
+// snoozed, and the next start goes on from its first pending row.
+func (j *importJobs) stop(timeout time.Duration) error {
+	if j == nil || j.client == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return j.client.StopAndCancel(ctx)
+}
