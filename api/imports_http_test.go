@@ -61,6 +61,12 @@ func importZip(t testing.TB, n int) []byte {
 	return b.Bytes()
 }
 
+// accessImportZip is an archive whose one row fails (no subject): importing it registers
+// nothing.
+func accessImportZip(t testing.TB) []byte {
+	return zipWith(t, "file,subject,sender_name\na.pdf,,Mario Rossi\n")
+}
+
 // importBody is a POST /v1/imports body carrying archive as its file part.
 func importBody(archive []byte) (contentType string, body []byte) {
 	var b bytes.Buffer
