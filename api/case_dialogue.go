@@ -128,10 +128,7 @@ func (h *handlers) listCaseMessages(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := CaseMessageList{Items: make([]CaseMessage, 0, len(ms))}
-	for _, m := range ms {
-		out.Items = append(out.Items, toCaseMessage(m))
-	}
+	out := CaseMessageList{Items: convertAll(ms, toCaseMessage)}
 	respond(c, http.StatusOK, out)
 }
 

@@ -102,13 +102,7 @@ func (h *handlers) listCases(c *gin.Context) {
 	checkQuery(&v, query, []string{"procedure", "status", "office", "overdue", "limit", "cursor"})
 	q := domain.CaseQuery{Procedure: query.Get("procedure"), Status: domain.CaseStatus(query.Get("status")),
 		Office: query.Get("office"), Cursor: query.Get("cursor")}
-	switch s := query.Get("overdue"); s {
-	case "", "false":
-	case "true":
-		q.Overdue = true
-	default:
-		v.Add("overdue", "must be true or false")
-	}
+	q.Overdue = boolQuery(&v, query, "overdue")
 	q.Limit = limitQuery(&v, query, domain.MaxLimit)
 	if err := v.Err(); err != nil {
 		h.fail(c, err)

@@ -149,3 +149,13 @@ func toClassTree(nodes []domain.ClassNode) []Class {
 	}
 	return out
 }
+
+// convertAll converts every item of a domain list for the API, never returning nil: an empty
+// list is `[]` in JSON, as the contract says.
+func convertAll[T, U any](in []T, conv func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, conv(v))
+	}
+	return out
+}

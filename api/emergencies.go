@@ -134,10 +134,7 @@ func (h *handlers) loadEmergencyEntries(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := EmergencyLoadResult{Outage: c.Param("id"), Items: make([]Registration, 0, len(rs))}
-	for _, r := range rs {
-		out.Items = append(out.Items, toRegistration(r))
-	}
+	out := EmergencyLoadResult{Outage: c.Param("id"), Items: convertAll(rs, toRegistration)}
 	if !replayed {
 		h.metrics.registrations.WithLabelValues(c.Param("code")).Add(float64(len(rs)))
 	}

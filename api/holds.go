@@ -53,9 +53,6 @@ func (h *handlers) listHolds(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := HoldList{Items: make([]Hold, 0, len(page.Items)), NextCursor: page.NextCursor}
-	for _, hold := range page.Items {
-		out.Items = append(out.Items, toHold(hold))
-	}
+	out := HoldList{Items: convertAll(page.Items, toHold), NextCursor: page.NextCursor}
 	respond(c, http.StatusOK, out)
 }

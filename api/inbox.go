@@ -38,10 +38,7 @@ func (h *handlers) listInbox(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := InboxList{Items: make([]InboxMessage, 0, len(page.Items)), NextCursor: page.NextCursor}
-	for _, m := range page.Items {
-		out.Items = append(out.Items, toInboxMessage(m))
-	}
+	out := InboxList{Items: convertAll(page.Items, toInboxMessage), NextCursor: page.NextCursor}
 	respond(c, http.StatusOK, out)
 }
 

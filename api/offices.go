@@ -25,10 +25,7 @@ func (h *handlers) listOffices(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := OfficeList{Items: make([]Office, 0, len(offices))}
-	for _, o := range offices {
-		out.Items = append(out.Items, toOffice(o))
-	}
+	out := OfficeList{Items: convertAll(offices, toOffice)}
 	respond(c, http.StatusOK, out)
 }
 

@@ -34,10 +34,7 @@ func (h *handlers) listProcedures(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := ProcedureList{Items: make([]Procedure, 0, len(ps))}
-	for _, p := range ps {
-		out.Items = append(out.Items, toProcedure(p))
-	}
+	out := ProcedureList{Items: convertAll(ps, toProcedure)}
 	respond(c, http.StatusOK, out)
 }
 

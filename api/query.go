@@ -54,3 +54,15 @@ func limitQuery(v *domain.Validation, q url.Values, max int) int {
 	}
 	return n
 }
+
+// boolQuery reads a query parameter that is true or false; absent is false.
+func boolQuery(v *domain.Validation, q url.Values, name string) bool {
+	switch q.Get(name) {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	}
+	v.Add(name, "must be true or false")
+	return false
+}

@@ -25,10 +25,7 @@ func (h *handlers) listRegisters(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := RegisterList{Items: make([]Register, 0, len(regs))}
-	for _, r := range regs {
-		out.Items = append(out.Items, toRegister(r))
-	}
+	out := RegisterList{Items: convertAll(regs, toRegister)}
 	respond(c, http.StatusOK, out)
 }
 

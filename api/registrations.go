@@ -105,10 +105,7 @@ func (h *handlers) listRegistrations(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := RegistrationList{Items: make([]Registration, 0, len(page.Items)), NextCursor: page.NextCursor}
-	for _, r := range page.Items {
-		out.Items = append(out.Items, toRegistration(r))
-	}
+	out := RegistrationList{Items: convertAll(page.Items, toRegistration), NextCursor: page.NextCursor}
 	respond(c, http.StatusOK, out)
 }
 
@@ -128,13 +125,7 @@ func parseFilter(q url.Values) (domain.RegistrationFilter, error) {
 		Cursor: q.Get("cursor"),
 	}
 	f.Year = yearQuery(&v, q)
-	switch s := q.Get("unclassified"); s {
-	case "", "false":
-	case "true":
-		f.Unclassified = true
-	default:
-		v.Add("unclassified", "must be true or false")
-	}
+	f.Unclassified = boolQuery(&v, q, "unclassified")
 	f.Limit = limitQuery(&v, q, domain.MaxLimit)
 	return f, v.Err()
 }

@@ -19,11 +19,7 @@ func TestLinkRealConferma(t *testing.T) {
 		s, _ := sendingService(t, url)
 		s.Mail.ReadProtocolMessage = signing.ReadProtocolMessage
 		ctx := t.Context()
-		r := outgoing(t, s, "VI.3")
-		d, _, err := s.CreateDispatch(ctx, operator, r.Ref(), nil, domain.Idempotency{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, d := dispatched(t, s)
 		xml, err := signing.WriteProtocolMessage(domain.ProtocolMessage{Kind: domain.ProtocolConferma,
 			Identifier: &domain.ProtocolID{IPACode: "c_f205", AOOCode: "AOO1", Register: "PG", Number: "0000007", Date: r.Date},
 			Received:   &domain.ProtocolID{IPACode: "c_h501", AOOCode: "A1B2C3D", Register: "PG", Number: fmt.Sprintf("%07d", r.Number), Date: r.Date}})

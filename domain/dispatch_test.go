@@ -75,6 +75,17 @@ func outgoing(t testing.TB, s *domain.Service, class string) *domain.Registratio
 	return r
 }
 
+// dispatched registers an outgoing document (outgoing) and dispatches it to its recipients.
+func dispatched(t testing.TB, s *domain.Service) (*domain.Registration, *domain.Dispatch) {
+	t.Helper()
+	r := outgoing(t, s, "VI.3")
+	d, _, err := s.CreateDispatch(context.Background(), operator, r.Ref(), nil, domain.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, d
+}
+
 // TestCreateDispatchRules: who may dispatch what to whom.
 func TestCreateDispatchRules(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
@@ -142,11 +153,7 @@ func TestSendDispatchOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		s, sent := sendingService(t, url)
 		ctx := t.Context()
-		r := outgoing(t, s, "VI.3")
-		d, _, err := s.CreateDispatch(ctx, operator, r.Ref(), nil, domain.Idempotency{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, d := dispatched(t, s)
 		sent.err = errors.New("421 try again later")
 		if err := s.SendDispatch(ctx, d.ID, 1, 1); err == nil || errors.Is(err, domain.ErrPermanent) {
 			t.Errorf("a temporary failure: %v", err)
@@ -189,11 +196,7 @@ func TestLinkMailReceipt(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		s, _ := sendingService(t, url)
 		ctx := t.Context()
-		r := outgoing(t, s, "VI.3")
-		d, _, err := s.CreateDispatch(ctx, operator, r.Ref(), nil, domain.Idempotency{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, d := dispatched(t, s)
 		receipt := func(kind string, n int) (*domain.MailMessage, []byte) {
 			msgID := d.Recipients[n-1].MessageID
 			raw := fmt.Appendf(nil, "Subject: %s\r\nX-Ricevuta: %s\r\n\r\n%s\r\n", kind, kind, msgID)
@@ -262,11 +265,7 @@ func TestLinkProtocolAnswer(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
 		s, _ := sendingService(t, url)
 		ctx := t.Context()
-		r := outgoing(t, s, "VI.3")
-		d, _, err := s.CreateDispatch(ctx, operator, r.Ref(), nil, domain.Idempotency{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, d := dispatched(t, s)
 		answers := map[string]domain.ProtocolMessage{
 			"conferma": {Kind: domain.ProtocolConferma, Identifier: &domain.ProtocolID{IPACode: "c_f205", AOOCode: "AOO1", Register: "PG", Number: "0000007", Date: r.Date}},
 			"eccezione": {Kind: domain.ProtocolEccezione, Reason: "002 digest",

@@ -126,14 +126,17 @@ const toolNice = 10
 
 // run runs a tool and returns its standard output; a failure carries its standard error.
 func run(ctx context.Context, name string, args ...string) ([]byte, error) {
-	return runWith(ctx, nil, name, args...)
+	return Run(ctx, nil, name, args...)
 }
 
-// runWith runs a tool with stdin as its standard input (none when nil). The tools read the
+// Run runs a tool with stdin as its standard input (none when nil), with one thread (tesseract's
+// OpenMP would take every core) and below the server's priority, and returns its standard
+// output; a failure carries its standard error. Other packages that run these tools (scan) run
+// them through it. The tools read the
 // document from there rather than from a temporary file: a file made and deleted for every
 // document is two inodes' churn per registration, which some file systems (ext4 without a
 // journal) make every later file creation pay for while they are recent.
-func runWith(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+func Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

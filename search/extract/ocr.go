@@ -16,7 +16,7 @@ func (x *Extractor) ocrImage(ctx context.Context, data []byte) (string, error) {
 // tesseract OCRs one image (a multi-page TIFF gives every page) and returns its text: the file
 // at path, or stdin when path is "stdin".
 func (x *Extractor) tesseract(ctx context.Context, path string, stdin []byte) (string, error) {
-	out, err := runWith(ctx, stdin, x.Tesseract, path, "stdout", "-l", x.Languages, "--psm", "3")
+	out, err := Run(ctx, stdin, x.Tesseract, path, "stdout", "-l", x.Languages, "--psm", "3")
 	if err != nil {
 		return "", err
 	}

@@ -37,7 +37,7 @@ func (x *Extractor) pdf(ctx context.Context, data []byte) (string, error) {
 }
 
 func (x *Extractor) pdfToText(ctx context.Context, data []byte) (string, error) {
-	out, err := runWith(ctx, data, x.PDFToText, "-enc", "UTF-8", "-q", "-", "-")
+	out, err := Run(ctx, data, x.PDFToText, "-enc", "UTF-8", "-q", "-", "-")
 	if err != nil {
 		return "", err
 	}
