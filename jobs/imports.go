@@ -72,11 +72,11 @@ type RunImportWorker struct {
 	Limits importer.Limits
 	// Chunk overrides ImportChunk (tests).
 	Chunk time.Duration
-	// Bind binds page images into a searchable PDF; IsImage tells a page image by its name and
-	// first bytes. Without Bind a row of several page images fails, and one image is
-	// registered as it is.
+	// Bind binds page images into a searchable PDF; IsImage tells a page image by its first
+	// bytes. Without Bind a row of several page images fails, and one image is registered as it
+	// is.
 	Bind    BindPages
-	IsImage func(name string, head []byte) bool
+	IsImage func(head []byte) bool
 	// OCRWorkers is how many rows' pages are bound at once, ahead of the registering loop.
 	OCRWorkers int
 	// Row, when set, is told the outcome of each row (metrics).
@@ -430,9 +430,9 @@ func (r *importRun) isScan(row importer.Row) bool {
 		return false
 	}
 	defer f.Close()
-	head := make([]byte, 512)
+	head := make([]byte, sniffLen)
 	n, _ := io.ReadFull(f, head)
-	return r.w.IsImage(row.Pages[0], head[:n])
+	return r.w.IsImage(head[:n])
 }
 
 // bindAhead binds the page images of the pending scan rows, in order, at most OCRWorkers at

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/scan"
 )
 
 // ImportsDir is the directory, under the data directory, of the imports' own spaces: an upload
@@ -55,6 +56,10 @@ func (m *Main) openImports() error {
 	if m.BindPages != nil {
 		w.Bind, w.IsImage = m.BindPages(ocr)
 	}
+	if w.Bind == nil {
+		m.Logger.Warn("imports: scanned page images cannot be bound into PDFs here; rows of several images will fail",
+			"err", scan.ErrUnavailable)
+	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return fmt.Errorf("import jobs: %w", err)
@@ -97,4 +102,17 @@ func (j *importJobs) stop(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return j.client.StopAndCancel(ctx)
+}
+
+// scanBinder binds page images with tesseract (package scan), at most workers at once across
+// the process; nil when tesseract or poppler is not installed.
+func scanBinder(workers int) (jobs.BindPages, func(head []byte) bool) {
+	b := scan.New(workers)
+	if b.Available() != nil {
+		return nil, nil
+	}
+	return func(ctx context.Context, dir string, pages []string, out string) error {
+		_, err := b.Bind(ctx, dir, pages, out)
+		return err
+	}, scan.IsImage
 }

@@ -68,7 +68,7 @@ type Main struct {
 	// BindPages, given the number of OCR workers, returns how page images are bound into a
 	// searchable PDF and how a page image is told (package scan); nil leaves rows of several
 	// page images failing and registers one image as it is.
-	BindPages func(workers int) (jobs.BindPages, func(name string, head []byte) bool)
+	BindPages func(workers int) (jobs.BindPages, func(head []byte) bool)
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -90,7 +90,7 @@ type Main struct {
 
 // New returns a Main for a validated configuration.
 func New(cfg Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, Mail: builtInMail(), OpenMailbox: openIMAPMailbox}
+	return &Main{Config: cfg, Logger: logger, Mail: builtInMail(), OpenMailbox: openIMAPMailbox, BindPages: scanBinder}
 }
 
 // Open opens the database (migrating it, or refusing a stale schema when auto-migration is
