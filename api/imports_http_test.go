@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -364,5 +365,66 @@ func TestImportTooLarge(t *testing.T) {
 	c.upload(imp, big).problem(t, http.StatusRequestEntityTooLarge, "payload_too_large")
 	if left := tree(t, filepath.Join(s.DataDir, app.ImportsDir)); len(left) != 0 {
 		t.Errorf("left: %v", left)
+	}
+}
+
+// TestImportScans: a row of two page images and a row of one three-page TIFF are each bound
+// into one PDF with a text layer, registered as the primary document, with the images as the
+// first attachments (then the row's own); a word only in the images is found by search.
+func TestImportScans(t *testing.T) {
+	needTools(t, "tesseract", "pdfunite", "pdfinfo")
+	png, err := os.ReadFile(ocrFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tif, err := os.ReadFile("../testdata/scan_three_pages.tif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := apptest.Start(t, "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite"))
+	c := newClient(t, s)
+	imp := s.NewClient(t, "scanner", []string{"importer"})
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for name, data := range map[string][]byte{"verbale.png": png, "pagina-2.png": png, "fascicolo.tif": tif, "nota.pdf": apptest.PDF("nota")} {
+		f, _ := w.Create(name)
+		f.Write(data)
+	}
+	f, _ := w.Create("manifest.csv")
+	f.Write([]byte("file,attachments,subject,sender_name\n" +
+		"verbale.png|pagina-2.png,nota.pdf,Verbale di sopralluogo,Istituto comprensivo\n" +
+		"fascicolo.tif,,Pratica scansionata,Mario Rossi\n"))
+	w.Close()
+	var im api.Import
+	c.upload(imp, b.Bytes()).decode(t, http.StatusAccepted, &im)
+	im = c.waitImport(imp, im.ID, finished)
+	if im.State != "done" || im.RowsDone != 2 || im.RowsFailed != 0 {
+		t.Fatalf("import %+v", im)
+	}
+	var list api.RegistrationList
+	c.do("GET", "/v1/registrations?register=PG", imp, nil).decode(t, http.StatusOK, &list)
+	slices.SortFunc(list.Items, func(a, b api.Registration) int { return int(a.Number - b.Number) })
+	if len(list.Items) != 2 {
+		t.Fatalf("registrations %+v", list.Items)
+	}
+	names := func(fs []api.File) (out []string) {
+		for _, f := range fs {
+			out = append(out, f.Filename)
+		}
+		return out
+	}
+	for i, want := range []struct {
+		doc         string
+		attachments []string
+	}{{"verbale.pdf", []string{"verbale.png", "pagina-2.png", "nota.pdf"}}, {"fascicolo.pdf", []string{"fascicolo.tif"}}} {
+		r := list.Items[i]
+		if r.Document.Filename != want.doc || r.Document.MediaType != "application/pdf" || !slices.Equal(names(r.Attachments), want.attachments) {
+			t.Errorf("registration %d: document %+v, attachments %v; want %s and %v", r.Number, r.Document, names(r.Attachments), want.doc, want.attachments)
+		}
+	}
+	done := waitText(t, c, imp, list.Items[0], "done")
+	res := searchFor(t, c, imp, done.Position, url.Values{"q": {ocrWord}})
+	if res.Total != 1 || res.Items[0].ID != list.Items[0].ID {
+		t.Fatalf("search %q: %+v", ocrWord, res)
 	}
 }

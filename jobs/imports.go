@@ -310,7 +310,8 @@ func (r *importRun) row(ctx context.Context, row importer.Row, scan scanResult) 
 	}
 	var files []domain.File
 	if scan.pdf != "" {
-		f, err := r.storeFile(ctx, scan.pdf, path.Base(row.Pages[0])+".pdf",
+		base := path.Base(row.Pages[0])
+		f, err := r.storeFile(ctx, scan.pdf, strings.TrimSuffix(base, path.Ext(base))+".pdf",
 			func(n string) (io.ReadCloser, error) { return os.Open(n) })
 		if err != nil {
 			return r.fault(ctx, err)
