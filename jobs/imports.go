@@ -3,6 +3,7 @@ package jobs
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,8 +46,9 @@ func (RunImport) InsertOpts() river.InsertOpts {
 // rescued soon (RescueStuckJobsAfter).
 const ImportChunk = 20 * time.Second
 
-// ImportTimeout bounds one attempt: a chunk, and the row in progress at its end.
-const ImportTimeout = 5 * time.Minute
+// ImportTimeout bounds one attempt: a chunk, and the row in progress at its end. The binding of
+// page images is not bound by it (it goes on for the next attempt: bind).
+const ImportTimeout = 90 * time.Second
 
 // ImportService is what the import job needs of the domain (domain.Service).
 type ImportService interface {
@@ -83,10 +85,30 @@ type RunImportWorker struct {
 	Row func(state string)
 	// Now is the clock.
 	Now func() time.Time
+	// AttemptTimeout overrides ImportTimeout (tests).
+	AttemptTimeout time.Duration
+	// Background is the context of the binds of page images, which outlive an attempt: the
+	// process's, cancelled when it stops (nil: never cancelled).
+	Background context.Context
+
+	slotsOnce sync.Once
+	slots     chan struct{}
+	binds     sync.Map // PDF path → *bindCall in progress
+}
+
+// bindCall is a bind in progress: done is closed when err is set.
+type bindCall struct {
+	done chan struct{}
+	err  error
 }
 
 // Timeout overrides River's default of one minute.
-func (w *RunImportWorker) Timeout(*river.Job[RunImport]) time.Duration { return ImportTimeout }
+func (w *RunImportWorker) Timeout(*river.Job[RunImport]) time.Duration {
+	if w.AttemptTimeout > 0 {
+		return w.AttemptTimeout
+	}
+	return ImportTimeout
+}
 
 // workDir is the import's own space.
 func (w *RunImportWorker) workDir(id string) string { return filepath.Join(w.Dir, id) }
@@ -300,8 +322,11 @@ func (r *importRun) row(ctx context.Context, row importer.Row, scan scanResult) 
 		return failed("%v", err), nil
 	}
 	if scan.err != nil {
-		if ctx.Err() != nil {
-			return domain.ImportRow{}, ctx.Err()
+		// An attempt or the process that ended (the archive closed under a bind) is no fault
+		// of the row's: the next attempt binds again.
+		if ctx.Err() != nil || errors.Is(scan.err, os.ErrClosed) || errors.Is(scan.err, context.Canceled) ||
+			errors.Is(scan.err, context.DeadlineExceeded) {
+			return domain.ImportRow{}, cmp.Or(ctx.Err(), scan.err)
 		}
 		return failed("file: the page images could not be bound into a PDF: %v", scan.err), nil
 	}
@@ -409,12 +434,6 @@ type scanResult struct {
 	err error
 }
 
-// ocrSlots bounds the binds running at once across the process.
-var (
-	ocrSlotsOnce sync.Once
-	ocrSlots     chan struct{}
-)
-
 // isScan reports whether a row's document is page images to bind: several files, or one image.
 func (r *importRun) isScan(row importer.Row) bool {
 	if r.w.Bind == nil || !row.OK() {
@@ -436,9 +455,9 @@ func (r *importRun) isScan(row importer.Row) bool {
 	return r.w.IsImage(head[:n])
 }
 
-// bindAhead binds the page images of the pending scan rows, in order, at most OCRWorkers at
-// once across the process, ahead of the registering loop: each row's result arrives on its
-// own channel. A PDF bound already (by an earlier attempt) is taken as it is.
+// bindAhead binds the page images of the pending scan rows, in order, at most 2×OCRWorkers
+// rows at once, ahead of the registering loop: each row's result arrives on its own channel. A
+// PDF bound already (by an earlier attempt) is taken as it is.
 func (r *importRun) bindAhead(ctx context.Context, pending []domain.ImportRow) map[int]chan scanResult {
 	out := map[int]chan scanResult{}
 	var todo []int
@@ -451,23 +470,21 @@ func (r *importRun) bindAhead(ctx context.Context, pending []domain.ImportRow) m
 	if len(todo) == 0 {
 		return out
 	}
-	ocrSlotsOnce.Do(func() { ocrSlots = make(chan struct{}, max(r.w.OCRWorkers, 1)) })
+	w := r.w
+	w.slotsOnce.Do(func() { w.slots = make(chan struct{}, 2*max(w.OCRWorkers, 1)) })
 	go func() {
-		for _, n := range todo {
+		for i, n := range todo {
 			select {
-			case ocrSlots <- struct{}{}:
+			case w.slots <- struct{}{}:
 			case <-ctx.Done():
-				for _, m := range todo {
-					select {
-					case out[m] <- scanResult{err: ctx.Err()}:
-					default:
-					}
+				for _, m := range todo[i:] {
+					out[m] <- scanResult{err: ctx.Err()}
 				}
 				return
 			}
 			go func() {
-				defer func() { <-ocrSlots }()
 				pdf, err := r.bind(ctx, n)
+				<-w.slots
 				out[n] <- scanResult{pdf: pdf, err: err}
 			}()
 		}
@@ -475,29 +492,54 @@ func (r *importRun) bindAhead(ctx context.Context, pending []domain.ImportRow) m
 	return out
 }
 
-// bind extracts row n's page images into rows/<n>/ of the import's space and binds them into
-// rows/<n>/scan.pdf, unless it exists already.
+// bind returns rows/<n>/scan.pdf of the import's space, binding it unless it exists: the row's
+// page images are extracted beside it and bound by Bind. The bind runs in the worker's
+// Background, not in ctx: one that outlasts an attempt goes on, and the next attempt waits for
+// it rather than starting over.
 func (r *importRun) bind(ctx context.Context, n int) (string, error) {
 	dir := filepath.Join(r.dir, "rows", fmt.Sprint(n))
 	out := filepath.Join(dir, "scan.pdf")
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
 	}
+	call, running := r.w.binds.LoadOrStore(out, &bindCall{done: make(chan struct{})})
+	c := call.(*bindCall)
+	if !running {
+		bg := r.w.Background
+		if bg == nil {
+			bg = context.Background()
+		}
+		go func() {
+			defer r.w.binds.Delete(out)
+			c.err = r.bindPages(bg, n, dir, out)
+			close(c.done)
+		}()
+	}
+	select {
+	case <-c.done:
+		if c.err != nil {
+			return "", c.err
+		}
+		return out, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// bindPages extracts row n's page images into dir and binds them into out.
+func (r *importRun) bindPages(ctx context.Context, n int, dir, out string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", err
+		return err
 	}
 	var pages []string
 	for i, name := range r.rows[n].Pages {
 		page := fmt.Sprintf("page-%04d%s", i+1, strings.ToLower(path.Ext(name)))
 		if err := r.extract(name, filepath.Join(dir, page)); err != nil {
-			return "", err
+			return err
 		}
 		pages = append(pages, page)
 	}
-	if err := r.w.Bind(ctx, dir, pages, out); err != nil {
-		return "", err
-	}
-	return out, nil
+	return r.w.Bind(ctx, dir, pages, out)
 }
 
 // extract copies a file of the archive to name.

@@ -19,10 +19,40 @@ import (
 // being checked, and the working files of each import's job (<data>/imports/<id>/).
 const ImportsDir = "imports"
 
-// DefaultImportRescueAfter is how long an import's job may have been running before River takes
-// it as left by a process that died and runs it again: an attempt works for jobs.ImportChunk,
-// then the row in progress, so a job running longer is abandoned.
-const DefaultImportRescueAfter = 2 * time.Minute
+// DefaultJobRescueAfter is how long a job may have been running before River takes it as left by
+// a process that died and runs it again, unless its worker's Timeout is longer (River's rescuer
+// waits for that too): an import's attempt works for jobs.ImportChunk, then the row in
+// progress, within jobs.ImportTimeout, so an import left by a killed process goes on within two
+// minutes.
+const DefaultJobRescueAfter = 2 * time.Minute
+
+// River elects one leader among every client on the database — this process's text, mail and
+// import clients and other processes' — and the leader's rescuer rescues every stuck job with
+// its own RescueStuckJobsAfter, looking the job's kind up in its own workers (a kind it does not
+// know is discarded). So every client of the process gets the same registry of every worker
+// (jobWorkers: a client works only the queues it names) and the same RescueStuckJobsAfter, and
+// each worker's Timeout keeps a long job (a text extraction) from being rescued early.
+
+// jobWorkers is the registry of every River worker of the process, shared by its clients.
+func (m *Main) jobWorkers() *river.Workers {
+	if m.workers == nil {
+		m.workers = river.NewWorkers()
+	}
+	return m.workers
+}
+
+// jobRescueAfter is every client's RescueStuckJobsAfter: ImportRescueAfter, or
+// DefaultJobRescueAfter.
+func (m *Main) jobRescueAfter() time.Duration {
+	if m.ImportRescueAfter > 0 {
+		return m.ImportRescueAfter
+	}
+	return DefaultJobRescueAfter
+}
+
+// jobTimeout is River's default attempt timeout (every worker here sets its own): River wants
+// it no longer than RescueStuckJobsAfter.
+func (m *Main) jobTimeout() time.Duration { return min(time.Minute, m.jobRescueAfter()) }
 
 // importJobs runs the jobs of server-side imports (River, queue imports) in this process. Every
 // process may run them: the uploaded archive is in the blob store, and an import's progress is
@@ -30,6 +60,8 @@ const DefaultImportRescueAfter = 2 * time.Minute
 type importJobs struct {
 	client *river.Client[*sql.Tx]
 	rows   *prometheus.CounterVec
+	// stopBinds ends the binds of page images, which outlive an attempt.
+	stopBinds context.CancelFunc
 }
 
 // importsDir is <data>/imports.
@@ -52,7 +84,8 @@ func (m *Main) openImports() error {
 	}
 	w := &jobs.RunImportWorker{Store: m.DB, Service: m.Service, Blobs: m.Service.Blobs, Dir: m.importsDir(),
 		Limits: m.Config.ImportLimits(), Chunk: m.ImportChunk, OCRWorkers: ocr, Now: m.Service.Now,
-		Row: func(state string) { rows.WithLabelValues(state).Inc() }}
+		Row: func(state string) { rows.WithLabelValues(state).Inc() }, AttemptTimeout: m.ImportTimeout}
+	w.Background, m.imports.stopBinds = context.WithCancel(context.Background())
 	if m.BindPages != nil {
 		w.Bind, w.IsImage = m.BindPages(ocr)
 	}
@@ -60,19 +93,16 @@ func (m *Main) openImports() error {
 		m.Logger.Warn("imports: scanned page images cannot be bound into PDFs here; rows of several images will fail",
 			"err", scan.ErrUnavailable)
 	}
-	workers := river.NewWorkers()
+	workers := m.jobWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return fmt.Errorf("import jobs: %w", err)
-	}
-	rescue := m.ImportRescueAfter
-	if rescue == 0 {
-		rescue = DefaultImportRescueAfter
 	}
 	client, err := m.DB.NewJobClient(&river.Config{
 		Workers:              workers,
 		Queues:               map[string]river.QueueConfig{jobs.QueueImports: {MaxWorkers: m.Config.ImportWorkers}},
 		FetchPollInterval:    jobPollInterval,
-		RescueStuckJobsAfter: rescue,
+		RescueStuckJobsAfter: m.jobRescueAfter(),
+		JobTimeout:           m.jobTimeout(),
 		Logger:               m.Logger,
 	})
 	if err != nil {
@@ -99,6 +129,7 @@ func (j *importJobs) stop(timeout time.Duration) error {
 	if j == nil || j.client == nil {
 		return nil
 	}
+	defer j.stopBinds()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return j.client.StopAndCancel(ctx)

@@ -61,10 +61,11 @@ type Main struct {
 	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
 	OpenMailbox MailboxOpener
 	// ImportChunk is how long an import's job registers rows before it hands the job back to the
-	// queue (zero: jobs.ImportChunk); ImportRescueAfter how long a job may run before it is
-	// taken as left by a dead process and run again (zero: DefaultImportRescueAfter). Tests
-	// shorten both.
-	ImportChunk, ImportRescueAfter time.Duration
+	// queue (zero: jobs.ImportChunk); ImportTimeout bounds one attempt (zero:
+	// jobs.ImportTimeout); ImportRescueAfter is how long a job may run before it is taken as
+	// left by a dead process and run again (zero: DefaultJobRescueAfter; see jobWorkers). Tests
+	// shorten them.
+	ImportChunk, ImportTimeout, ImportRescueAfter time.Duration
 	// BindPages, given the number of OCR workers, returns how page images are bound into a
 	// searchable PDF and how a page image is told (package scan); nil leaves rows of several
 	// page images failing and registers one image as it is.
@@ -86,6 +87,7 @@ type Main struct {
 	audit     *selfAudit
 	mailboxes *mailboxWorkers
 	imports   *importJobs
+	workers   *river.Workers
 }
 
 // New returns a Main for a validated configuration.
