@@ -132,9 +132,10 @@ type ImportStore interface {
 	// failed) unless they are stored already; a running import stays as it is. Returns
 	// ECConflict for an import that has ended.
 	StartImport(ctx context.Context, id string, rows []ImportRow, at time.Time) error
-	// RecordImportRow records the outcome of a pending row (done with its registration, or
-	// failed with its reason); a row no longer pending is left as it is.
-	RecordImportRow(ctx context.Context, id string, row ImportRow) error
+	// RecordImportRows records, in one transaction, the outcomes of pending rows (done with
+	// their registration, or failed with their reason); a row no longer pending is left as it
+	// is.
+	RecordImportRows(ctx context.Context, id string, rows []ImportRow) error
 	// EndImport moves an import that has not ended to state (done, failed with cause, or
 	// cancelled) at at, with w. Returns ECConflict for an import that has ended already.
 	EndImport(ctx context.Context, id, state, cause string, at time.Time, w Write) error

@@ -265,7 +265,10 @@ type importRun struct {
 }
 
 // register registers the pending rows in order until the chunk's time is up, ctx ends, or the
-// import is cancelled. It reports whether no row is left.
+// import is cancelled. It reports whether no row is left. The rows ahead are made ready (their
+// page images bound, their files digested and stored) by prepareAhead while the loop
+// registers, in order, one after the other; outcomes are recorded in batches (recorder): a
+// row registered but not yet recorded when the process dies is answered again by its key.
 func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (bool, error) {
 	chunk := r.w.Chunk
 	if chunk == 0 {
@@ -274,10 +277,12 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 	deadline := r.w.Now().Add(chunk)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	bound := r.bindAhead(ctx, pending)
+	rec := &recorder{run: r, last: r.w.Now()}
+	defer rec.flush(ctx, true)
+	ready, release := r.prepareAhead(ctx, pending, r.bindAhead(ctx, pending))
 	for i, row := range pending {
 		if ctx.Err() != nil || (i > 0 && r.w.Now().After(deadline)) {
-			return false, ctx.Err()
+			return false, cmp.Or(ctx.Err(), rec.flush(ctx, true))
 		}
 		state, err := r.w.Store.ImportState(ctx, r.im.ID)
 		if err != nil {
@@ -286,27 +291,69 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		if state == domain.ImportCancelled {
 			return false, errCancelled
 		}
-		var scan scanResult
-		if ch, ok := bound[row.N]; ok {
-			select {
-			case scan = <-ch:
-			case <-ctx.Done():
-				return false, ctx.Err()
-			}
+		var p prepared
+		select {
+		case p = <-ready[row.N]:
+			release()
+		case <-ctx.Done():
+			return false, ctx.Err()
 		}
-		outcome, err := r.row(ctx, r.rows[row.N], scan)
+		outcome, err := p.outcome, p.err
+		if err == nil && outcome.State == "" {
+			outcome, err = r.registerRow(ctx, p)
+		}
 		if err != nil {
 			return false, err
 		}
 		outcome.N, outcome.Line = row.N, row.Line
-		if err := r.w.Store.RecordImportRow(ctx, r.im.ID, outcome); err != nil {
+		if err := rec.add(ctx, outcome); err != nil {
 			return false, err
 		}
-		if r.w.Row != nil {
-			r.w.Row(outcome.State)
+	}
+	return true, rec.flush(ctx, true)
+}
+
+// recordBatch and recordEvery bound how many outcomes wait to be recorded, and how long.
+const (
+	recordBatch = 64
+	recordEvery = 250 * time.Millisecond
+)
+
+// recorder records row outcomes in batches.
+type recorder struct {
+	run  *importRun
+	rows []domain.ImportRow
+	last time.Time
+}
+
+// add queues an outcome, recording the batch when it is full or old enough.
+func (c *recorder) add(ctx context.Context, row domain.ImportRow) error {
+	c.rows = append(c.rows, row)
+	return c.flush(ctx, false)
+}
+
+// flush records the queued outcomes when all is set, the batch is full, or it is old enough. A
+// flush at the end of an attempt goes on after ctx's end, briefly.
+func (c *recorder) flush(ctx context.Context, all bool) error {
+	w := c.run.w
+	if len(c.rows) == 0 || (!all && len(c.rows) < recordBatch && w.Now().Sub(c.last) < recordEvery) {
+		return nil
+	}
+	if all {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+	}
+	if err := w.Store.RecordImportRows(ctx, c.run.im.ID, c.rows); err != nil {
+		return err
+	}
+	if w.Row != nil {
+		for _, row := range c.rows {
+			w.Row(row.State)
 		}
 	}
-	return true, nil
+	c.rows, c.last = c.rows[:0], w.Now()
+	return nil
 }
 
 // failed is a row's failure with its reason.
@@ -314,24 +361,82 @@ func failed(format string, args ...any) domain.ImportRow {
 	return domain.ImportRow{State: domain.RowFailed, Reason: fmt.Sprintf(format, args...)}
 }
 
-// row registers one row. A failure that is the row's fault is its outcome; any other is
-// returned, for the job to be retried.
-func (r *importRun) row(ctx context.Context, row importer.Row, scan scanResult) (domain.ImportRow, error) {
+// prepared is a row ready to register (its registration and key), or its outcome already (a
+// failure), or an error that is not the row's fault.
+type prepared struct {
+	in      domain.NewRegistration
+	key     string
+	outcome domain.ImportRow
+	err     error
+}
+
+// prepareWorkers is how many rows are made ready at once; prepareWindow how far ahead of the
+// registering loop.
+const (
+	prepareWorkers = 4
+	prepareWindow  = 32
+)
+
+// prepareAhead makes the pending rows ready, in order, with prepareWorkers at once and at most
+// prepareWindow ahead of the loop, which gives a slot back (release) as it takes each row.
+func (r *importRun) prepareAhead(ctx context.Context, pending []domain.ImportRow, bound map[int]chan scanResult) (map[int]chan prepared, func()) {
+	out := make(map[int]chan prepared, len(pending))
+	for _, row := range pending {
+		out[row.N] = make(chan prepared, 1)
+	}
+	slots := make(chan struct{}, prepareWindow)
+	todo := make(chan int)
+	go func() {
+		defer close(todo)
+		for _, row := range pending {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case todo <- row.N:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range prepareWorkers {
+		go func() {
+			for n := range todo {
+				var scan scanResult
+				if ch, ok := bound[n]; ok {
+					select {
+					case scan = <-ch:
+					case <-ctx.Done():
+						scan.err = ctx.Err()
+					}
+				}
+				out[n] <- r.prepare(ctx, r.rows[n], scan)
+			}
+		}()
+	}
+	return out, func() { <-slots }
+}
+
+// prepare makes one row ready: its files digested (its key) and stored, its page images' PDF
+// first. A failure that is the row's fault is its outcome; any other is err.
+func (r *importRun) prepare(ctx context.Context, row importer.Row, scan scanResult) prepared {
 	prep, err := r.src.Prepare(row)
 	if err != nil {
-		return failed("%v", err), nil
+		return prepared{outcome: failed("%v", err)}
 	}
 	if scan.err != nil {
 		// An attempt or the process that ended (the archive closed under a bind) is no fault
 		// of the row's: the next attempt binds again.
 		if ctx.Err() != nil || errors.Is(scan.err, os.ErrClosed) || errors.Is(scan.err, context.Canceled) ||
 			errors.Is(scan.err, context.DeadlineExceeded) {
-			return domain.ImportRow{}, cmp.Or(ctx.Err(), scan.err)
+			return prepared{err: cmp.Or(ctx.Err(), scan.err)}
 		}
-		return failed("file: the page images could not be bound into a PDF: %v", scan.err), nil
+		return prepared{outcome: failed("file: the page images could not be bound into a PDF: %v", scan.err)}
 	}
 	if row.PageImages() && scan.pdf == "" {
-		return failed("file: page images need OCR (tesseract), which this server does not have"), nil
+		return prepared{outcome: failed("file: page images need OCR (tesseract), which this server does not have")}
 	}
 	var files []domain.File
 	if scan.pdf != "" {
@@ -339,14 +444,14 @@ func (r *importRun) row(ctx context.Context, row importer.Row, scan scanResult) 
 		f, err := r.storeFile(ctx, scan.pdf, strings.TrimSuffix(base, path.Ext(base))+".pdf",
 			func(n string) (io.ReadCloser, error) { return os.Open(n) })
 		if err != nil {
-			return r.fault(ctx, err)
+			return r.prepFault(ctx, err)
 		}
 		files = append(files, f)
 	}
 	for _, name := range row.Files() {
 		f, err := r.storeFile(ctx, name, path.Base(name), func(n string) (io.ReadCloser, error) { return r.src.OpenFile(n) })
 		if err != nil {
-			return r.fault(ctx, err)
+			return r.prepFault(ctx, err)
 		}
 		files = append(files, f)
 	}
@@ -360,7 +465,18 @@ func (r *importRun) row(ctx context.Context, row importer.Row, scan scanResult) 
 	if s := m.SenderReference; s != nil {
 		in.SenderReference = &domain.SenderReference{Number: s.Number, Date: s.Date}
 	}
-	reg, _, err := r.w.Service.RegisterImportRow(ctx, r.p, in, prep.Key)
+	return prepared{in: in, key: prep.Key}
+}
+
+// prepFault is fault for prepare.
+func (r *importRun) prepFault(ctx context.Context, err error) prepared {
+	outcome, err := r.fault(ctx, err)
+	return prepared{outcome: outcome, err: err}
+}
+
+// registerRow registers a prepared row under the import's creator with the row's key.
+func (r *importRun) registerRow(ctx context.Context, p prepared) (domain.ImportRow, error) {
+	reg, _, err := r.w.Service.RegisterImportRow(ctx, r.p, p.in, p.key)
 	if err != nil {
 		return r.fault(ctx, err)
 	}

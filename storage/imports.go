@@ -175,15 +175,20 @@ func (db *DB) StartImport(ctx context.Context, id string, rows []domain.ImportRo
 	return nil
 }
 
-// RecordImportRow records a pending row's outcome (see domain.ImportStore).
-func (db *DB) RecordImportRow(ctx context.Context, id string, row domain.ImportRow) error {
+// RecordImportRows records pending rows' outcomes in one transaction (see domain.ImportStore).
+func (db *DB) RecordImportRows(ctx context.Context, id string, rows []domain.ImportRow) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
-		return tx.Exec(`UPDATE import_rows SET state = ?, registration_id = ?, reason = ?
-			WHERE import_id = ? AND n = ? AND state = 'pending'`,
-			row.State, nullString(row.RegistrationID), row.Reason, id, row.N).Error
+		for _, row := range rows {
+			if err := tx.Exec(`UPDATE import_rows SET state = ?, registration_id = ?, reason = ?
+				WHERE import_id = ? AND n = ? AND state = 'pending'`,
+				row.State, nullString(row.RegistrationID), row.Reason, id, row.N).Error; err != nil {
+				return fmt.Errorf("row %d: %w", row.N, err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record row %d of import %s: %w", row.N, id, err)
+		return fmt.Errorf("record %d rows of import %s: %w", len(rows), id, err)
 	}
 	return nil
 }

@@ -35,11 +35,11 @@ func TestImports(t *testing.T) {
 			}
 		}
 		r := f.register(t, newRegistration())
-		if err := f.db.RecordImportRow(ctx, im.ID, domain.ImportRow{N: 0, State: domain.RowDone, RegistrationID: r.ID}); err != nil {
+		if err := f.db.RecordImportRows(ctx, im.ID, []domain.ImportRow{{N: 0, State: domain.RowDone, RegistrationID: r.ID}}); err != nil {
 			t.Fatal(err)
 		}
 		// A row no longer pending is left as it is.
-		if err := f.db.RecordImportRow(ctx, im.ID, domain.ImportRow{N: 0, State: domain.RowFailed, Reason: "late"}); err != nil {
+		if err := f.db.RecordImportRows(ctx, im.ID, []domain.ImportRow{{N: 0, State: domain.RowFailed, Reason: "late"}}); err != nil {
 			t.Fatal(err)
 		}
 		got, err = f.db.Import(ctx, im.ID)
