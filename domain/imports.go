@@ -189,8 +189,7 @@ func (s *Service) ImportPrincipal(ctx context.Context, im *Import) (Principal, e
 // import tool used already (its hash is the API's fingerprint of the request) is the same row
 // too: its registration is answered. Returns what Register returns.
 func (s *Service) RegisterImportRow(ctx context.Context, p Principal, in NewRegistration, key string) (*Registration, bool, error) {
-	sum := sha256.Sum256([]byte("import-row;" + key))
-	r, replayed, err := s.Register(ctx, p, in, Idempotency{Key: key, Hash: hex.EncodeToString(sum[:])})
+	r, replayed, err := s.Register(ctx, p, in, importIdempotency(key))
 	if IsCode(err, ECIdempotencyMismatch) {
 		rec, rerr := s.Store.Idempotency(ctx, p.ID, key)
 		if rerr == nil && rec.Kind == KindRegistration {
@@ -199,6 +198,163 @@ func (s *Service) RegisterImportRow(ctx context.Context, p Principal, in NewRegi
 		}
 	}
 	return r, replayed, err
+}
+
+// importIdempotency is the idempotency of an import row: its key, and a hash derived from the
+// key alone, so that the same row always hashes alike.
+func importIdempotency(key string) Idempotency {
+	sum := sha256.Sum256([]byte("import-row;" + key))
+	return Idempotency{Key: key, Hash: hex.EncodeToString(sum[:])}
+}
+
+// ImportRowRegistration is one row of a batch: the registration it asks for and its key.
+type ImportRowRegistration struct {
+	In  NewRegistration
+	Key string
+}
+
+// ImportRowResult is what became of one row of a batch: its registration, or the error
+// Register would have returned for it.
+type ImportRowResult struct {
+	Registration *Registration
+	Err          error
+}
+
+// MaxImportBatch is the most rows RegisterImportRows numbers in one transaction.
+const MaxImportBatch = 32
+
+// RegisterImportRows registers rows of one register in order, as RegisterImportRow registers
+// each, but the new ones in one transaction that numbers them consecutively in the order given
+// (the store's CreateRegistrationBatch): one commit for up to MaxImportBatch rows. A row
+// registered already (by its key) is answered; a row the checks refuse fails alone. If the
+// batch cannot be written whole (one row's conflict found only by the database), its rows are
+// registered again one at a time, in order. The error is for the whole batch (forbidden).
+func (s *Service) RegisterImportRows(ctx context.Context, p Principal, rows []ImportRowRegistration) ([]ImportRowResult, error) {
+	if err := MayRegister(p); err != nil {
+		return nil, err
+	}
+	out := make([]ImportRowResult, len(rows))
+	if len(rows) > MaxImportBatch {
+		return nil, Errorf(ECValidation, "a batch holds at most %d rows", MaxImportBatch)
+	}
+	var fresh []int // rows to register now, in order
+	var rs []*Registration
+	var ws []Write
+	now := s.now()
+	alone := len(rows) // the rows from here on are registered one at a time
+	for i, row := range rows {
+		if s.uploadedMessage(row.In) || row.In.Emergency != nil || row.In.DocumentID != "" ||
+			(len(rs) > 0 && row.In.Register != rs[0].Register) {
+			alone = i // not a plain import row of the batch's register: after the batch
+			break
+		}
+		r, w, replay, err := s.importRowRegistration(ctx, p, row, now)
+		switch {
+		case err != nil && !RowFault(err):
+			return nil, err // the system's failure: no row of the batch is registered
+		case err != nil:
+			out[i].Err = err
+		case replay != nil:
+			out[i].Registration = replay
+		default:
+			fresh, rs, ws = append(fresh, i), append(rs, r), append(ws, w)
+		}
+	}
+	if len(rs) > 0 {
+		err := s.Store.CreateRegistrationBatch(ctx, rs, ws)
+		switch {
+		case err == nil:
+			for j, i := range fresh {
+				out[i].Registration = rs[j]
+			}
+		case RowFault(err):
+			// One row's fault the database found fails the batch: each goes alone, in order.
+			var stop error
+			for _, i := range fresh {
+				stop = s.registerAlone(ctx, p, rows, out, i, stop)
+			}
+			if stop != nil {
+				return nil, stop
+			}
+		default:
+			return nil, err
+		}
+	}
+	var stop error
+	for i := alone; i < len(rows); i++ {
+		stop = s.registerAlone(ctx, p, rows, out, i, stop)
+	}
+	return out, nil
+}
+
+// registerAlone registers rows[i] by itself into out[i], unless an earlier row stopped on a
+// failure of the system (stop), which then is row i's error too: no row is registered after a
+// row that could not be, so numbers keep the rows' order. It returns the stop for the next.
+func (s *Service) registerAlone(ctx context.Context, p Principal, rows []ImportRowRegistration, out []ImportRowResult, i int, stop error) error {
+	if stop != nil {
+		out[i].Err = stop
+		return stop
+	}
+	out[i].Registration, _, out[i].Err = s.RegisterImportRow(ctx, p, rows[i].In, rows[i].Key)
+	if out[i].Err != nil && !RowFault(out[i].Err) {
+		return out[i].Err
+	}
+	return nil
+}
+
+// importRowRegistration checks one row of a batch as Register does and returns the
+// registration and write to store, or the registration its key answers, or the row's error.
+func (s *Service) importRowRegistration(ctx context.Context, p Principal, row ImportRowRegistration, now time.Time) (*Registration, Write, *Registration, error) {
+	in, idem := row.In, importIdempotency(row.Key)
+	if err := mayRegisterDirection(p, in); err != nil {
+		return nil, Write{}, nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, Write{}, nil, err
+	}
+	id, err := s.replay(ctx, p, idem, KindRegistration)
+	if IsCode(err, ECIdempotencyMismatch) {
+		// The import tool's request with the same key (its hash is the API's fingerprint).
+		if rec, rerr := s.Store.Idempotency(ctx, p.ID, row.Key); rerr == nil && rec.Kind == KindRegistration {
+			id, err = rec.ResourceID, nil
+		}
+	}
+	if err != nil {
+		return nil, Write{}, nil, err
+	}
+	if id != "" {
+		r, err := s.Store.RegistrationByID(ctx, id)
+		return nil, Write{}, r, err
+	}
+	if err := s.checkOffices(ctx, in.Offices); err != nil {
+		return nil, Write{}, nil, err
+	}
+	if err := s.checkContent(ctx, append([]File{*in.Document}, in.Attachments...)); err != nil {
+		return nil, Write{}, nil, err
+	}
+	if err := s.checkUnclassified(ctx, in); err != nil {
+		return nil, Write{}, nil, err
+	}
+	if in.Class != "" {
+		if err := s.checkClass(ctx, "class", in.Class, now.In(s.Location).Format(time.DateOnly)); err != nil {
+			return nil, Write{}, nil, err
+		}
+	}
+	r := newRegistration(p, in, now, s.Location)
+	if err := s.nameAnswer(ctx, r); err != nil {
+		return nil, Write{}, nil, err
+	}
+	if r.ReceivedOn > r.Date {
+		return nil, Write{}, nil, Invalid("received_on", "is after the protocol date %s", r.Date)
+	}
+	w := Write{
+		Audit:       []AuditEvent{audit(p, now, "registration.created", KindRegistration, r.ID)},
+		Idempotency: idem.record(p, KindRegistration, r.ID, now),
+		Verify: func(ctx context.Context) error {
+			return s.checkContent(ctx, append([]File{r.Document}, r.Attachments...))
+		},
+	}
+	return r, w, nil, nil
 }
 
 // RowFault reports whether err is the row's own fault — what the domain refuses in its input

@@ -136,6 +136,11 @@ type ImportStore interface {
 	// their registration, or failed with their reason); a row no longer pending is left as it
 	// is.
 	RecordImportRows(ctx context.Context, id string, rows []ImportRow) error
+	// CreateRegistrationBatch numbers and stores rs, all of one register and year, in one
+	// transaction and in the order given, each with its own write ws[i] (audit events,
+	// idempotency record, Verify), as CreateRegistration stores one: they take consecutive
+	// numbers. Any failure rolls everything back and consumes no number.
+	CreateRegistrationBatch(ctx context.Context, rs []*Registration, ws []Write) error
 	// EndImport moves an import that has not ended to state (done, failed with cause, or
 	// cancelled) at at, with w. Returns ECConflict for an import that has ended already.
 	EndImport(ctx context.Context, id, state, cause string, at time.Time, w Write) error

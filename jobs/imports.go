@@ -54,7 +54,7 @@ const ImportTimeout = 90 * time.Second
 type ImportService interface {
 	ImportPrincipal(ctx context.Context, im *domain.Import) (domain.Principal, error)
 	StoreContent(ctx context.Context, p domain.Principal, r io.Reader) (sha256 string, size int64, err error)
-	RegisterImportRow(ctx context.Context, p domain.Principal, in domain.NewRegistration, key string) (*domain.Registration, bool, error)
+	RegisterImportRows(ctx context.Context, p domain.Principal, rows []domain.ImportRowRegistration) ([]domain.ImportRowResult, error)
 }
 
 // BindPages binds the page images pages (paths in dir) into one PDF with a text layer, written
@@ -280,7 +280,7 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 	rec := &recorder{run: r, last: r.w.Now()}
 	defer rec.flush(ctx, true)
 	ready, release := r.prepareAhead(ctx, pending, r.bindAhead(ctx, pending))
-	for i, row := range pending {
+	for i := 0; i < len(pending); {
 		if ctx.Err() != nil || (i > 0 && r.w.Now().After(deadline)) {
 			return false, cmp.Or(ctx.Err(), rec.flush(ctx, true))
 		}
@@ -291,26 +291,79 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		if state == domain.ImportCancelled {
 			return false, errCancelled
 		}
-		var p prepared
+		// The next row, as soon as it is ready, and those after it that are ready already: one
+		// batch, numbered in one transaction.
+		var batch []prepared
 		select {
-		case p = <-ready[row.N]:
+		case p := <-ready[pending[i].N]:
 			release()
+			batch = append(batch, p)
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
-		outcome, err := p.outcome, p.err
-		if err == nil && outcome.State == "" {
-			outcome, err = r.registerRow(ctx, p)
+	more:
+		for batch[len(batch)-1].err == nil && len(batch) < domain.MaxImportBatch && i+len(batch) < len(pending) {
+			select {
+			case p := <-ready[pending[i+len(batch)].N]:
+				release()
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		outcomes, err := r.registerBatch(ctx, batch)
+		for j, outcome := range outcomes {
+			outcome.N, outcome.Line = pending[i+j].N, pending[i+j].Line
+			if rerr := rec.add(ctx, outcome); rerr != nil {
+				return false, rerr
+			}
 		}
 		if err != nil {
 			return false, err
 		}
-		outcome.N, outcome.Line = row.N, row.Line
-		if err := rec.add(ctx, outcome); err != nil {
-			return false, err
-		}
+		i += len(batch)
 	}
 	return true, rec.flush(ctx, true)
+}
+
+// registerBatch registers the ready rows of batch in one call, in order, and returns the
+// outcomes of the rows before the first error that is not a row's fault, and that error.
+func (r *importRun) registerBatch(ctx context.Context, batch []prepared) ([]domain.ImportRow, error) {
+	var rows []domain.ImportRowRegistration
+	for _, p := range batch {
+		if p.err == nil && p.outcome.State == "" {
+			rows = append(rows, domain.ImportRowRegistration{In: p.in, Key: p.key})
+		}
+	}
+	var results []domain.ImportRowResult
+	if len(rows) > 0 {
+		var err error
+		if results, err = r.w.Service.RegisterImportRows(ctx, r.p, rows); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]domain.ImportRow, 0, len(batch))
+	for _, p := range batch {
+		switch {
+		case p.err != nil:
+			return out, p.err
+		case p.outcome.State != "":
+			out = append(out, p.outcome)
+			continue
+		}
+		res := results[0]
+		results = results[1:]
+		if res.Err != nil {
+			outcome, err := r.fault(ctx, res.Err)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, outcome)
+			continue
+		}
+		out = append(out, domain.ImportRow{State: domain.RowDone, RegistrationID: res.Registration.ID})
+	}
+	return out, nil
 }
 
 // recordBatch and recordEvery bound how many outcomes wait to be recorded, and how long.
@@ -472,15 +525,6 @@ func (r *importRun) prepare(ctx context.Context, row importer.Row, scan scanResu
 func (r *importRun) prepFault(ctx context.Context, err error) prepared {
 	outcome, err := r.fault(ctx, err)
 	return prepared{outcome: outcome, err: err}
-}
-
-// registerRow registers a prepared row under the import's creator with the row's key.
-func (r *importRun) registerRow(ctx context.Context, p prepared) (domain.ImportRow, error) {
-	reg, _, err := r.w.Service.RegisterImportRow(ctx, r.p, p.in, p.key)
-	if err != nil {
-		return r.fault(ctx, err)
-	}
-	return domain.ImportRow{State: domain.RowDone, RegistrationID: reg.ID}, nil
 }
 
 // fault is the outcome of an error: the row's failure, or the error to retry.
