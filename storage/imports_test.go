@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -78,5 +79,52 @@ func TestImports(t *testing.T) {
 		}
 		_, err = f.db.Import(ctx, "nope")
 		wantCode(t, err, domain.ECNotFound)
+	})
+}
+
+// TestCreateRegistrationBatch: a batch takes consecutive numbers in the order given, each
+// registration with its own idempotency record and audit; a batch one of whose keys is taken
+// fails whole and consumes no number.
+func TestCreateRegistrationBatch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		ctx := t.Context()
+		f.register(t, newRegistration())
+		batch := func(keys ...string) ([]*domain.Registration, []domain.Write) {
+			var rs []*domain.Registration
+			var ws []domain.Write
+			for _, k := range keys {
+				r := newRegistration()
+				w := created(r)
+				w.Idempotency = &domain.IdempotencyRecord{PrincipalID: "imp", Key: k, RequestHash: "h-" + k,
+					Kind: domain.KindRegistration, ResourceID: r.ID, CreatedAt: testNow}
+				rs, ws = append(rs, r), append(ws, w)
+			}
+			return rs, ws
+		}
+		rs, ws := batch("k1", "k2", "k3")
+		if err := f.db.CreateRegistrationBatch(ctx, rs, ws); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if r.Number != int64(2+i) {
+				t.Errorf("registration %d took number %d, want %d", i, r.Number, 2+i)
+			}
+			rec, err := f.db.Idempotency(ctx, "imp", fmt.Sprintf("k%d", i+1))
+			if err != nil || rec.ResourceID != r.ID {
+				t.Errorf("key k%d: %+v, %v", i+1, rec, err)
+			}
+		}
+		if n := f.queryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'registration.created'`); n != 4 {
+			t.Errorf("%d audit events, want 4", n)
+		}
+		rs, ws = batch("k4", "k2")
+		wantCode(t, f.db.CreateRegistrationBatch(ctx, rs, ws), domain.ECConflict)
+		if n := f.queryInt(t, `SELECT last_number FROM register_counters WHERE register_code = 'PG'`); n != 4 {
+			t.Errorf("counter at %d after a failed batch, want 4", n)
+		}
+		if rs[0].Number != 0 {
+			t.Errorf("a failed batch left number %d", rs[0].Number)
+		}
 	})
 }
