@@ -178,8 +178,7 @@ var defaults = map[string]string{
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
-	"mailbox-poll":     "30s",
-	"import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
+	"mailbox-poll": "30s", "import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
 	"import-max-expanded": strconv.FormatInt(16<<30, 10), "import-max-ratio": "200", "import-workers": "1",
 	"ocr-workers": "0",
 }
