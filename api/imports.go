@@ -229,7 +229,7 @@ func (h *handlers) listImports(c *gin.Context) {
 // cancelImport stops an import.
 //
 //	@Summary		Cancel an import
-//	@Description	The import's job stops after the row in progress; the import is `cancelled` at once. Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
+//	@Description	The import is `cancelled` at once; its job stops after the rows in progress (numbered in one transaction, at most 32). Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
 //	@Tags			imports
 //	@Produce		json
 //	@Security		BearerAuth

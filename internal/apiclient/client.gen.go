@@ -5354,7 +5354,7 @@ type ClientInterface interface {
 
 	// CancelImport Cancel an import
 	//
-	// The import's job stops after the row in progress; the import is `cancelled` at once. Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
+	// The import is `cancelled` at once; its job stops after the rows in progress (numbered in one transaction, at most 32). Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
 	//
 	// Corresponds with POST /v1/imports/{id}/cancel (the `CancelImport` operationId).
 	CancelImport(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6724,7 +6724,7 @@ func (c *Client) GetImport(ctx context.Context, id openapi_types.UUID, reqEditor
 
 // CancelImport Cancel an import
 //
-// The import's job stops after the row in progress; the import is `cancelled` at once. Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
+// The import is `cancelled` at once; its job stops after the rows in progress (numbered in one transaction, at most 32). Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
 //
 // Corresponds with POST /v1/imports/{id}/cancel (the `CancelImport` operationId).
 func (c *Client) CancelImport(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12631,7 +12631,7 @@ type ClientWithResponsesInterface interface {
 
 	// CancelImportWithResponse Cancel an import
 	//
-	// The import's job stops after the row in progress; the import is `cancelled` at once. Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
+	// The import is `cancelled` at once; its job stops after the rows in progress (numbered in one transaction, at most 32). Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -23071,7 +23071,7 @@ func (c *ClientWithResponses) GetImportWithResponse(ctx context.Context, id open
 
 // CancelImportWithResponse Cancel an import
 //
-// The import's job stops after the row in progress; the import is `cancelled` at once. Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
+// The import is `cancelled` at once; its job stops after the rows in progress (numbered in one transaction, at most 32). Rows already registered stay registered (a registration is never undone): `rows_done` says how many. Its creator and admins; an import that has ended is 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
