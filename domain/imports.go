@@ -13,8 +13,7 @@ import (
 // each under the import's creator and with the idempotency key the import tool would give it,
 // recording every row's outcome as it goes, so that the job survives restarts.
 
-// The services in this file use the ports ImportStore, ClientStore and IdempotencyStore
-// (ports.go).
+// The services in this file use the ports ImportStore, ClientStore, IdempotencyStore and RegistrationStore (ports.go).
 
 // KindImport names imports in audit events and idempotency records.
 const KindImport = "import"
