@@ -20,7 +20,7 @@ func toRegistration(r *domain.Registration) Registration {
 		Document:       toSignedFile(r.Document, r.Signatures), Attachments: make([]File, 0, len(r.Attachments)),
 		Class: r.Class, Offices: nonNil(r.Offices), Dossiers: nonNil(r.Dossiers),
 		Confidential: r.Confidential, Status: string(r.Status), Position: r.Position, CreatedBy: r.CreatedBy,
-		TextStatus: r.TextStatus,
+		TextStatus: r.TextStatus, InReplyTo: r.InReplyTo,
 	}
 	for _, c := range r.Correspondents {
 		out.Correspondents = append(out.Correspondents, Correspondent(c))
@@ -32,6 +32,10 @@ func toRegistration(r *domain.Registration) Registration {
 	if r.Emergency != nil {
 		e := Emergency(*r.Emergency)
 		out.Emergency = &e
+	}
+	if r.ImageCopy != nil {
+		ic := ImageCopy(*r.ImageCopy)
+		out.ImageCopy = &ic
 	}
 	for _, a := range r.Attachments {
 		out.Attachments = append(out.Attachments, toSignedFile(a, r.Signatures))

@@ -24,14 +24,14 @@ var (
 
 // importDirectory loads an IPA open-data list.
 //
-//	@Summary		Load an IPA open-data list (administrations or AOOs)
-//	@Description	Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+//	@Summary		Load an IPA open-data list (administrations, AOOs or UOs)
+//	@Description	Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 //	@Tags			directory
 //	@Accept			text/csv
 //	@Accept			text/tab-separated-values
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			kind			query		string	true	"Which list the file is"	Enums(administrations, aoos)
+//	@Param			kind			query		string	true	"Which list the file is"	Enums(administrations, aoos, uos)
 //	@Param			Idempotency-Key	header		string	false	"Makes retries safe"	minlength(1)	maxlength(255)
 //	@Param			list			body		string	true	"The list as published: a header row, then one entry per line"
 //	@Success		201				{object}	DirectoryImport
@@ -44,8 +44,8 @@ func (h *handlers) importDirectory(c *gin.Context) {
 	var v domain.Validation
 	checkQuery(&v, q, directoryImportParams)
 	list := domain.DirectoryList(q.Get("kind"))
-	if list != domain.DirectoryAdministrations && list != domain.DirectoryAOOs {
-		v.Add("kind", "must be administrations or aoos")
+	if list != domain.DirectoryAdministrations && list != domain.DirectoryAOOs && list != domain.DirectoryUOs {
+		v.Add("kind", "must be administrations, aoos or uos")
 	}
 	if err := v.Err(); err != nil {
 		h.fail(c, err)
@@ -98,8 +98,8 @@ func readDirectoryList(c *gin.Context) ([]byte, domain.Idempotency, error) {
 
 // searchDirectory finds administrations in the IPA directory.
 //
-//	@Summary		Find administrations and their AOOs (IPA directory)
-//	@Description	Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+//	@Summary		Find administrations, their AOOs and UOs (IPA directory)
+//	@Description	Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 //	@Tags			directory
 //	@Produce		json
 //	@Security		BearerAuth
@@ -132,6 +132,12 @@ func (h *handlers) searchDirectory(c *gin.Context) {
 			entry.AOOs = append(entry.AOOs, DirectoryAOO{Name: o.Name, Correspondent: DirectoryCorrespondent{
 				Type: domain.TypeAdministration, Name: e.Name, TaxCode: e.TaxCode, IPACode: e.IPACode,
 				AOOCode: o.AOOCode, DigitalAddress: o.DigitalAddress}})
+		}
+		entry.UOs = make([]DirectoryUO, 0, len(e.UOs))
+		for _, u := range e.UOs {
+			entry.UOs = append(entry.UOs, DirectoryUO{Name: u.Name, Correspondent: DirectoryCorrespondent{
+				Type: domain.TypeAdministration, Name: e.Name, TaxCode: e.TaxCode, IPACode: e.IPACode,
+				AOOCode: u.AOOCode, UOCode: u.UOCode, DigitalAddress: u.DigitalAddress}})
 		}
 		out.Items = append(out.Items, entry)
 	}

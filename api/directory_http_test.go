@@ -15,10 +15,11 @@ import (
 )
 
 // TestDirectory loads the IPA lists as published (testdata/ipa: the administrations as TSV,
-// the AOOs as quoted CSV with a byte order mark and CRLF) over real HTTP on both engines, finds
-// administrations by name words and by code with their AOOs and PEC addresses, refuses a bad
-// file naming line and column while keeping the stored list, replaces a list whole, and
-// registers a document to an AOO picked from the answer.
+// the AOOs as quoted CSV with a byte order mark and CRLF, the UOs as TSV) over real HTTP on
+// both engines, finds administrations by name words and by code with their AOOs and PEC
+// addresses and the UOs searched for, refuses a bad file naming line and column while keeping
+// the stored list, replaces a list whole, and registers a document to an AOO and to a UO
+// picked from the answer.
 func TestDirectory(t *testing.T) {
 	enti, err := os.ReadFile("testdata/ipa/enti.tsv")
 	if err != nil {
@@ -141,6 +142,46 @@ func TestDirectory(t *testing.T) {
 				t.Errorf("registered recipient %+v", got)
 			}
 		})
+		t.Run("UOs", func(t *testing.T) {
+			uo, err := os.ReadFile("testdata/ipa/uo.tsv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var imp api.DirectoryImport
+			load("uos", "text/tab-separated-values", uo).decode(t, http.StatusCreated, &imp)
+			if imp.Kind != "uos" || imp.Entries != 3 {
+				t.Fatalf("import %+v", imp)
+			}
+			list := search("roma urbanistica")
+			if len(list.Items) != 1 || len(list.Items[0].UOs) != 1 {
+				t.Fatalf("roma urbanistica found %+v, want Roma Capitale with one UO", list.Items)
+			}
+			u := list.Items[0].UOs[0]
+			want := api.DirectoryCorrespondent{Type: "administration", Name: "Roma Capitale", TaxCode: "02438750586", IPACode: "c_h501",
+				AOOCode: "A1B2C3D", UOCode: "UFURB1", DigitalAddress: "urbanistica@pec.comune.roma.example.it"}
+			if u.Name != "Dipartimento Programmazione e Attuazione Urbanistica" || u.Correspondent != want {
+				t.Errorf("UO %+v, want %+v (its PEC)", u, want)
+			}
+			if got := found("ufgab1"); !slices.Equal(got, []string{"m_it"}) {
+				t.Errorf("by UO code found %v, want m_it", got)
+			}
+			if uos := search("roma capitale").Items[0].UOs; len(uos) != 0 {
+				t.Errorf("a search naming no UO lists %+v", uos)
+			}
+			raw, _ := json.Marshal(u.Correspondent)
+			var recipient map[string]any
+			_ = json.Unmarshal(raw, &recipient)
+			recipient["role"] = "recipient"
+			meta := map[string]any{"direction": "outgoing", "channel": "pec", "subject": "Richiesta di parere", "correspondents": []any{recipient}}
+			var reg api.Registration
+			c.register(op, meta, []apptest.Part{{Name: "document", Filename: "nota.pdf", Content: apptest.PDF("nota")}}).
+				decode(t, http.StatusCreated, &reg)
+			got := reg.Correspondents[0]
+			if got.IPACode != "c_h501" || got.AOOCode != "A1B2C3D" || got.UOCode != "UFURB1" ||
+				got.DigitalAddress != "urbanistica@pec.comune.roma.example.it" {
+				t.Errorf("registered recipient %+v, want the UO's codes and PEC", got)
+			}
+		})
 		t.Run("ErrBadFileStoresNothing", func(t *testing.T) {
 			bad := strings.Replace(string(enti), "urp@comune.roma.example.it", "urp at comune", 1)
 			bad = strings.Replace(bad, "m_it\t", "m it\t", 1) + "c_x000\t\t\n"
@@ -158,7 +199,7 @@ func TestDirectory(t *testing.T) {
 		})
 		t.Run("ErrKind", func(t *testing.T) {
 			p := load("uo", "text/csv", aoo).problem(t, http.StatusUnprocessableEntity, "validation_failed")
-			namesField(t, p, "kind", "administrations or aoos")
+			namesField(t, p, "kind", "aoos or uos")
 		})
 		t.Run("ErrMediaType", func(t *testing.T) {
 			load("aoos", "application/json", aoo).problem(t, http.StatusUnsupportedMediaType, "unsupported_media_type")

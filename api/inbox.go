@@ -11,7 +11,7 @@ import (
 // listInbox lists the messages the mailboxes yielded.
 //
 //	@Summary		List received messages (inbox)
-//	@Description	Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+//	@Description	Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 //	@Tags			inbox
 //	@Produce		json
 //	@Security		BearerAuth

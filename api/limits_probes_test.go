@@ -168,6 +168,9 @@ func (l *limitProbes) registration() {
 		l.multipart("api.RegistrationMetadata."+f, "/v1/registrations", f, base, f, nil, pdf)
 	}
 	l.multipart("api.RegistrationMetadata.offices[]", "/v1/registrations", "offices[0]", base, "offices", inArray, pdf)
+	scan := with(base, "channel", "paper")
+	l.multipart("api.ImageCopy.attested_by", "/v1/registrations", "image_copy.attested_by", scan, "image_copy",
+		func(v any) any { return map[string]any{"attested_by": v} }, pdf)
 	p := l.probes["api.RegistrationMetadata.correspondents"]
 	p.item = base["correspondents"].([]map[string]any)[0]
 	l.probes["api.RegistrationMetadata.correspondents"] = p

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/sportello/sportello/api"
@@ -121,5 +122,72 @@ func TestSegnatura(t *testing.T) {
 			p := c.do("GET", refPath(plain)+"/segnatura", op, nil).problem(t, http.StatusConflict, "conflict")
 			namesField(t, p, "class", "required")
 		})
+	})
+}
+
+// TestSegnaturaRiferimenti registers an outgoing answer to an incoming registration over HTTP,
+// on both engines: the answer shows the identifier it answers, and its segnatura, valid
+// against the official schema and sealed, names that message in Riferimenti (identifier,
+// subject, class). in_reply_to is refused on what is not outgoing, and when it names nothing,
+// something that is not incoming, or is not register/year/number.
+func TestSegnaturaRiferimenti(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		op := s.NewClient(t, "operator", []string{"protocol_operator"})
+		doc := []apptest.Part{{Name: "document", Filename: "risposta.pdf", Content: apptest.PDF("risposta")}}
+		var asked api.Registration
+		c.register(op, map[string]any{"direction": "incoming", "channel": "pec", "subject": "Richiesta di parere", "class": "VI.3",
+			"correspondents": []map[string]any{{"role": "sender", "type": "administration", "name": "Regione Lazio",
+				"ipa_code": "r_lazio", "aoo_code": "AOO0001"}}}, doc).decode(t, http.StatusCreated, &asked)
+		answer := func(inReplyTo, direction string) *response {
+			return c.register(op, map[string]any{"direction": direction, "channel": "pec", "subject": "Parere", "class": "VI.3",
+				"in_reply_to": inReplyTo, "correspondents": []map[string]any{{"role": "recipient", "type": "administration",
+					"name": "Regione Lazio", "ipa_code": "r_lazio", "aoo_code": "AOO0001"}}}, doc)
+		}
+		ref := asked.Register + "/" + strconv.Itoa(asked.Year) + "/" + strconv.FormatInt(asked.Number, 10)
+		var reg api.Registration
+		answer(ref, "outgoing").decode(t, http.StatusCreated, &reg)
+		if reg.InReplyTo != asked.Identifier {
+			t.Fatalf("in_reply_to %q, want %s", reg.InReplyTo, asked.Identifier)
+		}
+		var again api.Registration
+		c.do("GET", refPath(reg), op, nil).decode(t, http.StatusOK, &again)
+		if again.InReplyTo != asked.Identifier {
+			t.Errorf("read back: in_reply_to %q", again.InReplyTo)
+		}
+
+		resp := c.do("GET", refPath(reg)+"/segnatura", op, nil)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("segnatura: %d\n%s", resp.Status, resp.Body)
+		}
+		segnaturacheck.Check(t, "..", resp.Body, readCert(t, filepath.Join(s.DataDir, "keys", "seal", "sealing.crt")).Raw)
+		var got struct {
+			IPA      string `xml:"Riferimenti>Identificatore>CodiceAmministrazione"`
+			AOO      string `xml:"Riferimenti>Identificatore>CodiceAOO"`
+			Register string `xml:"Riferimenti>Identificatore>CodiceRegistro"`
+			Number   string `xml:"Riferimenti>Identificatore>NumeroRegistrazione"`
+			Date     string `xml:"Riferimenti>Identificatore>DataRegistrazione"`
+			Subject  string `xml:"Riferimenti>Oggetto"`
+			Class    string `xml:"Riferimenti>Classifica>CodiceFlat"`
+		}
+		if err := xml.Unmarshal(resp.Body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.IPA != "demo" || got.AOO != "DEMOAOO" || got.Register != asked.Register || got.Number != asked.NumberFormatted ||
+			got.Date != asked.Date || got.Subject != asked.Subject || got.Class != "VI.3" {
+			t.Errorf("Riferimenti %+v, want %s (its subject and class)", got, asked.Identifier)
+		}
+
+		for name, tc := range map[string]struct{ inReplyTo, direction, message string }{
+			"ErrNotOutgoing": {ref, "incoming", "outgoing"},
+			"ErrShape":       {asked.Identifier, "outgoing", "register/year/number"},
+			"ErrUnknown":     {"PG/1999/1", "outgoing", "no registration"},
+			"ErrNotIncoming": {reg.Register + "/" + strconv.Itoa(reg.Year) + "/" + strconv.FormatInt(reg.Number, 10), "outgoing", "only an incoming"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				p := answer(tc.inReplyTo, tc.direction).problem(t, http.StatusUnprocessableEntity, "validation_failed")
+				namesField(t, p, "in_reply_to", tc.message)
+			})
+		}
 	})
 }

@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/signing/p7m/p7mtest"
 )
 
@@ -33,7 +36,7 @@ func withAnchors(t *testing.T, ca *p7mtest.CA) apptest.Option {
 }
 
 // A document signed with CAdES (.p7m) is kept byte for byte, its signer is reported with the
-// check of the signature, and the text of the PDF inside is found by search. A signer is
+// check of the signature (and so are a PAdES signature in a PDF and a XAdES one in an XML file), and the text of the PDF inside is found by search. A signer is
 // trusted only when its authority is a configured anchor, unknown (null) without anchors, and
 // a tampered envelope is reported not valid, with the reason.
 func TestSignedDocumentP7M(t *testing.T) {
@@ -45,6 +48,19 @@ func TestSignedDocumentP7M(t *testing.T) {
 	tampered := bytes.Replace(ca.Sign(t, "Luca Verdi", apptest.PDF("Offerta economica")),
 		[]byte("economica"), []byte("economico"), 1)
 	byOther := other.Sign(t, "Carla Neri", apptest.PDF("Dichiarazione sostitutiva"))
+	xmlSealer, err := signing.LoadOrCreateSelfSigned(filepath.Join(t.TempDir(), "aoo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedXML, err := signing.SealSegnatura(t.Context(), domain.Segnatura{IPACode: "c_h501", AOOCode: "A1B2C3D",
+		Register: "PG", Number: "0000042", RegisteredAt: time.Now(), Subject: "Segnatura firmata",
+		Sender:     domain.SegnaturaParty{Kind: domain.PartyAdministration, Name: "Comune di Roma", IPACode: "c_h501", AOOCode: "A1B2C3D"},
+		Recipients: []domain.SegnaturaParty{{Kind: domain.PartyPerson, GivenName: "Mario", Surname: "Rossi"}},
+		Document:   domain.SegnaturaFile{Filename: "contratto.pdf", MediaType: "application/pdf", SHA256: make([]byte, 32)}},
+		xmlSealer, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := map[string]struct {
 		opts    []apptest.Option
 		trusted *bool // of the valid signatures by ca
@@ -67,6 +83,7 @@ func TestSignedDocumentP7M(t *testing.T) {
 					{Name: "attachment", Filename: "offerta.pdf.p7m", Content: tampered},
 					{Name: "attachment", Filename: "dichiarazione.pdf.p7m", Content: byOther},
 					{Name: "attachment", Filename: "ricevuta.pdf", Content: receipt.Body},
+					{Name: "attachment", Filename: "Segnatura.xml", Content: sealedXML},
 				}).decode(t, http.StatusCreated, &reg)
 				if reg.Document.MediaType != "application/pkcs7-mime" {
 					t.Errorf("media type %q, want application/pkcs7-mime", reg.Document.MediaType)
@@ -99,6 +116,7 @@ func TestSignedDocumentP7M(t *testing.T) {
 				mustSignatures(t, "other CA", done.Attachments[2].Signatures, untrusted, sig{"cades", "Carla Neri", true})
 				seal := readCert(t, filepath.Join(s.DataDir, "keys", "seal", "sealing.crt"))
 				mustSignatures(t, "receipt", done.Attachments[3].Signatures, untrusted, sig{"pades", seal.Subject.CommonName, true})
+				mustSignatures(t, "xml", done.Attachments[4].Signatures, untrusted, sig{"xades", xmlSealer.Certificate.Subject.CommonName, true})
 				// null, not absent: the contract makes trusted required.
 				if tc.trusted == nil && !bytes.Contains(raw.Body, []byte(`"trusted":null`)) {
 					t.Errorf("without anchors trusted is not null: %s", raw.Body)

@@ -21,14 +21,27 @@ type RegistrationMetadata struct {
 	Confidential           bool             `json:"confidential,omitempty"`                                                          // riservato: visible only to its offices and records officers
 	AttachmentDescriptions []string         `json:"attachment_descriptions,omitempty" example:"Planimetria,Relazione"`               // descriptions of the attachment parts, by index
 	DocumentID             string           `json:"document_id,omitempty" format:"uuid"`                                             // an unregistered document whose content is the primary document, instead of a document part
+	InReplyTo              string           `json:"in_reply_to,omitempty" example:"PG/2026/0000041"`                                 // an outgoing registration only: the incoming registration it answers, as register/year/number; its segnatura names that message in Riferimenti
 	// Emergency, for an entry of the emergency register loaded with its file (art. 63): the
 	// outage it was written during, its emergency number and date.
 	Emergency *EmergencyMetadata `json:"emergency,omitempty"`
+	// ImageCopy, when the document is an image copy of a paper original (a scan): `{}` for a copy
+	// no one has attested, or who attested its conformity and when.
+	ImageCopy *ImageCopy `json:"image_copy,omitempty"`
+}
+
+// ImageCopy says that the document is an image copy of a paper original (copia per immagine su
+// supporto informatico di documento analogico: ConformitaCopieImmagineSuSupportoInformatico in
+// the metadata of Allegato 5), and who attested its conformity to the original, and when. Both
+// members are optional: an image copy need not be attested; attested_on needs attested_by.
+type ImageCopy struct {
+	AttestedBy string `json:"attested_by,omitempty" example:"Mario Rossi" maxLength:"200"` // who attested that the copy conforms to the original
+	AttestedOn string `json:"attested_on,omitempty" format:"date" example:"2026-12-01"`    // the date of the attestation, not in the future
 }
 
 // EmergencyMetadata names the entry of the emergency register a registration loads.
 type EmergencyMetadata struct {
-	Outage string `json:"outage" format:"uuid"`                    // the outage (GET /v1/registers/{code}/emergencies)
+	Outage string `json:"outage,omitempty" format:"uuid"`          // the outage (GET /v1/registers/{code}/emergencies); when left out, the one outage of the register whose dates contain date
 	Number int64  `json:"number" example:"12" minimum:"1"`         // the emergency number
 	Date   string `json:"date" format:"date" example:"2026-11-30"` // the emergency date, within the outage
 }
@@ -106,11 +119,13 @@ type Registration struct {
 	Date            string           `json:"date" format:"date" example:"2026-11-28"`                  // protocol date in Europe/Rome
 	ReceivedOn      string           `json:"received_on,omitempty" format:"date" example:"2026-11-27"` // the date a paper document reached the office, when before the protocol date
 	Emergency       *Emergency       `json:"emergency,omitempty"`                                      // set on a registration loaded from the emergency register
+	ImageCopy       *ImageCopy       `json:"image_copy,omitempty"`                                     // set when the document is an image copy of a paper original, with its attestation if any
 	Direction       string           `json:"direction" enums:"incoming,outgoing,internal"`
 	Channel         string           `json:"channel" enums:"web,pec,email,counter,paper,post,api"`
 	Subject         string           `json:"subject"`
 	Correspondents  []Correspondent  `json:"correspondents"`
 	SenderReference *SenderReference `json:"sender_reference" extensions:"x-nullable"`
+	InReplyTo       string           `json:"in_reply_to,omitempty" example:"c_h501-A1B2C3D-PG-2026-0000041"` // the identifier of the incoming registration this outgoing one answers
 	Document        File             `json:"document"`
 	Attachments     []File           `json:"attachments"`
 	Class           string           `json:"class" example:"VI.3"`

@@ -30,7 +30,7 @@ type DispatchRecipient struct {
 	MessageID      string            `json:"message_id" example:"0193a2c4-7b1e-7cde-9f00-1234567890ab.1@pec.comune.example"`
 	State          string            `json:"state" enums:"queued,sent,accepted,delivered,confirmed,failed,exception"`
 	Attempts       int               `json:"attempts"`   // attempts to hand the message to the relay
-	LastError      string            `json:"last_error"` // why the last attempt failed, "" when it did not
+	LastError      string            `json:"last_error"` // why the last attempt failed, or what the provider's notice that failed the recipient says (non-accettazione, errore-consegna, rilevazione-virus, with daticert's errore and errore-esteso); "" otherwise
 	SentAt         *time.Time        `json:"sent_at" format:"date-time" extensions:"x-nullable"`
 	Receipts       []DispatchReceipt `json:"receipts"`
 	Protocol       *DispatchProtocol `json:"protocol" extensions:"x-nullable"` // the recipient AOO's latest protocol message; null before any

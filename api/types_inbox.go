@@ -9,14 +9,15 @@ type InboxMessage struct {
 	UIDValidity uint32 `json:"uid_validity"`
 	UID         uint32 `json:"uid"`
 	MessageID   string `json:"message_id" example:"abc@pec.example.org"` // without angle brackets; "" when the message had none
-	SHA256      string `json:"sha256"`                                   // of the message's bytes, kept byte-exact
-	Size        int64  `json:"size"`
-	Channel     string `json:"channel" enums:"pec,email"` // pec for a certified message
+	SHA256      string `json:"sha256"`                                   // of the message's bytes, kept byte-exact (of its header alone for one rejected as too large)
+	Size        int64  `json:"size"`                                     // of the whole message
+	Channel     string `json:"channel" enums:"pec,email"`                // pec for a certified message
 	Sender      string `json:"sender"`
 	Subject     string `json:"subject"`
 	// State: registered, draft (waiting for an operator), discarded, receipt (linked to a
 	// dispatch), unmatched (a receipt or protocol message answering nothing of ours),
-	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable, or above the
+	// mailbox's size limit: detail says which).
 	State      string    `json:"state" enums:"registered,draft,discarded,receipt,unmatched,duplicate,rejected"`
 	ReceivedAt time.Time `json:"received_at" format:"date-time"`
 	// RegistrationID names the registration made from it (state registered).

@@ -16,13 +16,14 @@ import (
 const KindDirectoryImport = "directory_import"
 
 // DirectoryList names one of the IPA open-data lists an admin loads: the administrations
-// ("Enti") or their AOOs ("Aree Organizzative Omogenee").
+// ("Enti"), their AOOs ("Aree Organizzative Omogenee") or their UOs ("Unità Organizzative").
 type DirectoryList string
 
 // The IPA lists.
 const (
 	DirectoryAdministrations DirectoryList = "administrations"
 	DirectoryAOOs            DirectoryList = "aoos"
+	DirectoryUOs             DirectoryList = "uos"
 )
 
 // DirectoryAdministration is an administration of the IPA directory, with the digital address
@@ -43,11 +44,27 @@ type DirectoryAOO struct {
 	DigitalAddress string
 }
 
-// DirectoryEntry is an administration found in the directory, with all its AOOs.
+// DirectoryUO is an office (unità organizzativa) of an administration of the IPA directory,
+// with the AOO that keeps its protocol ("" when the list names none) and its own digital
+// address.
+type DirectoryUO struct {
+	IPACode        string
+	UOCode         string
+	AOOCode        string
+	Name           string
+	DigitalAddress string
+}
+
+// DirectoryEntry is an administration found in the directory, with all its AOOs and the UOs
+// the search found (see DirectoryFilter).
 type DirectoryEntry struct {
 	DirectoryAdministration
 	AOOs []DirectoryAOO
+	UOs  []DirectoryUO
 }
+
+// MaxDirectoryUOs bounds the UOs listed with one administration: a ministry has thousands.
+const MaxDirectoryUOs = 100
 
 // DirectoryImport records one load of an IPA list: which list, how many entries it holds now,
 // when and by whom.
@@ -60,8 +77,11 @@ type DirectoryImport struct {
 }
 
 // DirectoryFilter selects administrations: every word of Words begins a word of the name of the
-// administration or of one of its AOOs, or Code is its IPA code or one of its AOO codes (any
-// case). Without words or code it selects every administration.
+// administration, of one of its AOOs or of one of its UOs, or Code is its IPA code or one of
+// its AOO or UO codes (any case). Without words or code it selects every administration. The
+// UOs listed with an administration are those Code names and those whose name has a word that
+// one of Words begins, when every other word begins a word of the UO's or the
+// administration's name (at most MaxDirectoryUOs, in name order); without words or code, none.
 type DirectoryFilter struct {
 	Words  []string
 	Code   string
@@ -82,18 +102,32 @@ func (s *Service) ImportDirectory(ctx context.Context, p Principal, list Directo
 	if err := p.require("loading the IPA directory", RoleAdmin); err != nil {
 		return DirectoryImport{}, false, err
 	}
-	admins, aoos, err := ParseIPAList(content, list)
+	var (
+		admins []DirectoryAdministration
+		aoos   []DirectoryAOO
+		uos    []DirectoryUO
+		err    error
+	)
+	if list == DirectoryUOs {
+		uos, err = ParseIPAUOs(content)
+	} else {
+		admins, aoos, err = ParseIPAList(content, list)
+	}
 	if err != nil {
 		return DirectoryImport{}, false, err
 	}
 	return idempotent(ctx, s, p, idem, KindDirectoryImport, s.Store.DirectoryImport, func() (DirectoryImport, error) {
 		now := s.now()
-		imp := DirectoryImport{ID: NewID(), List: list, Entries: len(admins) + len(aoos), ImportedAt: now.UTC(), ImportedBy: p.ID}
+		imp := DirectoryImport{ID: NewID(), List: list, Entries: len(admins) + len(aoos) + len(uos), ImportedAt: now.UTC(), ImportedBy: p.ID}
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "directory.imported", KindDirectoryImport, imp.ID)},
 			Idempotency: idem.record(p, KindDirectoryImport, imp.ID, now),
 		}
-		if err := s.Store.ReplaceDirectory(ctx, imp, admins, aoos, w); err != nil {
+		replace := func() error { return s.Store.ReplaceDirectory(ctx, imp, admins, aoos, w) }
+		if list == DirectoryUOs {
+			replace = func() error { return s.Store.ReplaceDirectoryUOs(ctx, imp, uos, w) }
+		}
+		if err := replace(); err != nil {
 			return DirectoryImport{}, fmt.Errorf("load the IPA %s: %w", list, err)
 		}
 		return imp, nil

@@ -44,7 +44,8 @@ type DispatchRecipient struct {
 	Administration bool   `json:"administration"`
 	MessageID      string `json:"message_id"`
 	// State is one of the Dispatch* states; Attempts counts the attempts to hand the message to
-	// the relay, LastError says why the last one failed.
+	// the relay, LastError says why the last one failed, or, once the provider's notice of
+	// failure failed the recipient, what the notice says (kind, errore, errore-esteso).
 	State     string            `json:"state"`
 	Attempts  int               `json:"attempts"`
 	LastError string            `json:"last_error"`

@@ -62,7 +62,7 @@ func (s *Service) LinkMailReceipt(ctx context.Context, msg *MailMessage, raw []b
 	for _, t := range targets {
 		// A receipt linked already, or by a concurrent reader of the same message (the
 		// database's unique key), is linked: once.
-		if err := s.linkReceipt(ctx, t, rx, proto); err != nil && !errors.Is(err, errLinked) && !IsCode(err, ECConflict) {
+		if err := s.linkReceipt(ctx, t, rx, proto, providerFailure(msg)); err != nil && !errors.Is(err, errLinked) && !IsCode(err, ECConflict) {
 			return false, err
 		}
 	}
@@ -239,8 +239,27 @@ func (s *Service) targetsByIdentifier(ctx context.Context, pm ProtocolMessage, f
 	return nil, nil
 }
 
-// linkReceipt links rx to the recipient t and moves its state.
-func (s *Service) linkReceipt(ctx context.Context, t DispatchTarget, rx DispatchReceipt, pm *ProtocolMessage) error {
+// providerFailure is what a PEC provider's notice of failure (non-accettazione,
+// errore-consegna, rilevazione-virus) says went wrong: its kind, daticert's errore and
+// errore-esteso; "" for any other message.
+func providerFailure(msg *MailMessage) string {
+	pec := msg.PEC
+	if pec == nil || nextDispatchState(DispatchSent, pec.Kind) != DispatchFailed {
+		return ""
+	}
+	out := pec.Kind
+	if pec.Error != "" && pec.Error != "nessuno" {
+		out += " (" + pec.Error + ")"
+	}
+	if pec.ErrorDetail != "" {
+		out += ": " + pec.ErrorDetail
+	}
+	return out
+}
+
+// linkReceipt links rx to the recipient t and moves its state; failure, when the receipt is
+// a provider's notice of failure that fails the recipient, becomes its LastError.
+func (s *Service) linkReceipt(ctx context.Context, t DispatchTarget, rx DispatchReceipt, pm *ProtocolMessage, failure string) error {
 	return s.Store.UpdateDispatchRecipient(ctx, t.Dispatch, t.N, func(d *Dispatch, rc *DispatchRecipient) (RecipientChange, error) {
 		for _, old := range rc.Receipts {
 			if old.SHA256 == rx.SHA256 {
@@ -252,6 +271,9 @@ func (s *Service) linkReceipt(ctx context.Context, t DispatchTarget, rx Dispatch
 		rx.ID = NewID()
 		old := rc.State
 		rc.State = nextDispatchState(rc.State, rx.Kind)
+		if failure != "" && rc.State == DispatchFailed && old != DispatchFailed {
+			rc.LastError = truncate(failure, 2000)
+		}
 		if pm != nil {
 			rc.Protocol = &DispatchProtocol{Kind: pm.Kind, Reason: pm.Reason}
 			if pm.Identifier != nil {

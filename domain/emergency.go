@@ -178,9 +178,19 @@ func (s *Service) visibleEntries(ctx context.Context, p Principal, id string) ([
 }
 
 // checkEmergency checks the emergency entry of in against its outage: it exists, is of in's
-// register, and the emergency date is within it. field prefixes the fields named.
+// register, and the emergency date is within it. field prefixes the fields named. An entry that
+// names no outage gets the one of its register whose dates contain its emergency date
+// (outageOn), set in in.Emergency.
 func (s *Service) checkEmergency(ctx context.Context, field string, in NewRegistration) error {
 	e := in.Emergency
+	if e.Register == "" {
+		o, err := s.outageOn(ctx, field, cmp.Or(in.Register, DefaultRegister), e.Date)
+		if err != nil {
+			return err
+		}
+		e.Register = o.ID
+		return nil
+	}
 	o, err := s.Store.Outage(ctx, e.Register)
 	if IsCode(err, ECNotFound) {
 		return Invalid(field+".outage", "unknown outage %s", e.Register)
@@ -195,6 +205,35 @@ func (s *Service) checkEmergency(ctx context.Context, field string, in NewRegist
 	return emergencyDateIn(field+".date", e.Date, o, s.Location)
 }
 
+// outageOn returns the one outage of register whose dates, in the AOO's time zone, contain
+// date: the outage an emergency entry that names none was written during. None is
+// validation_failed naming field.date; several (two outages of one day) validation_failed
+// naming field.outage, which must then say which.
+func (s *Service) outageOn(ctx context.Context, field, register, date string) (*Outage, error) {
+	all, err := s.Store.Outages(ctx, register)
+	if err != nil {
+		return nil, err
+	}
+	var found []*Outage
+	for i := range all {
+		if first, last := all[i].Dates(s.Location); first <= date && date <= last {
+			found = append(found, &all[i])
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, Invalid(field+".date", "no outage of register %s covers %s", register, date)
+	case 1:
+		return found[0], nil
+	}
+	ids := make([]string, len(found))
+	for i, o := range found {
+		ids[i] = o.ID
+	}
+	return nil, Invalid(field+".outage", "%d outages of register %s cover %s (%s): name the one the entry was written during",
+		len(found), register, date, strings.Join(ids, ", "))
+}
+
 // emergencyDateIn returns validation_failed naming field unless date is within o.
 func emergencyDateIn(field, date string, o *Outage, loc *time.Location) error {
 	first, last := o.Dates(loc)
@@ -204,11 +243,9 @@ func emergencyDateIn(field, date string, o *Outage, loc *time.Location) error {
 	return nil
 }
 
-// validateEmergency checks the shape of an emergency entry.
+// validateEmergency checks the shape of an emergency entry. Its outage may be left out: the
+// service finds it from the date (checkEmergency).
 func validateEmergency(v *Validation, field string, e *Emergency) {
-	if e.Register == "" {
-		v.Add(field+".outage", "is required")
-	}
 	if e.Number <= 0 {
 		v.Add(field+".number", "must be a positive emergency number")
 	}

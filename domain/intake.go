@@ -46,8 +46,10 @@ type IntakeMessage struct {
 	// DedupeKey is what makes two messages of a mailbox the same: the Message-ID, or the digest
 	// when there is none.
 	DedupeKey string
-	SHA256    string
-	Size      int64
+	// SHA256 is the digest of the bytes kept in the blob store, the whole message; for a
+	// message rejected as too large, only its header. Size is the whole message's size.
+	SHA256 string
+	Size   int64
 	// Channel is what the message is (pec for a certified message); Register and Offices are
 	// the mailbox's when it was read, for a draft registered later.
 	Channel  Channel
@@ -104,6 +106,9 @@ func mailSystem(mailbox string) Principal {
 func (s *Service) ReceiveMail(ctx context.Context, mb MailboxSettings, uidValidity uint32, m MailboxMessage) (*IntakeMessage, bool, error) {
 	if s.Mail.Parse == nil {
 		return nil, false, Errorf(ECUnavailable, "no mail parser configured")
+	}
+	if m.TooLarge != nil {
+		return s.rejectTooLarge(ctx, mb, uidValidity, m)
 	}
 	sha, size, err := s.Blobs.Put(ctx, bytes.NewReader(m.Raw))
 	if err != nil {
@@ -166,6 +171,33 @@ func (s *Service) ReceiveMail(ctx context.Context, mb MailboxSettings, uidValidi
 		return s.record(ctx, rec, nil, Write{})
 	}
 	return out, recorded, err
+}
+
+// rejectTooLarge records a message the mailbox did not download, being above its size limit,
+// as rejected: the detail names its size and the limit, its header (m.Raw) is what the blob
+// store keeps (SHA256) while Size is the whole message's, and Message-ID, sender and subject
+// are read from the header when it can be read. Its Message-ID makes the same message read
+// again (after a change of UIDVALIDITY) a duplicate, as for any other.
+func (s *Service) rejectTooLarge(ctx context.Context, mb MailboxSettings, uidValidity uint32, m MailboxMessage) (*IntakeMessage, bool, error) {
+	sha, _, err := s.Blobs.Put(ctx, bytes.NewReader(m.Raw))
+	if err != nil {
+		return nil, false, fmt.Errorf("store the header of message %d of %s: %w", m.UID, mb.Name, err)
+	}
+	rec := &IntakeMessage{ID: NewID(), Mailbox: mb.Name, UIDValidity: uidValidity, UID: m.UID, SHA256: sha,
+		Size: m.TooLarge.Size, DedupeKey: "sha256:" + sha, Channel: mb.Channel, Register: mb.Register,
+		Offices: uniq(mb.Offices), ReceivedAt: s.now(), State: IntakeRejected,
+		Detail: fmt.Sprintf("too large: the message is %d bytes, above the mailbox's limit of %d bytes; it was not downloaded, only its header is kept",
+			m.TooLarge.Size, m.TooLarge.Max)}
+	if rec.Register == "" {
+		rec.Register = DefaultRegister
+	}
+	if msg, err := s.Mail.Parse(m.Raw); err == nil {
+		rec.Subject, rec.Sender = strings.TrimSpace(msg.Subject), msg.From.Address
+		if msg.MessageID != "" {
+			rec.MessageID, rec.DedupeKey = msg.MessageID, "message-id:"+msg.MessageID
+		}
+	}
+	return s.record(ctx, rec, nil, Write{})
 }
 
 // record stores rec (with r and w when r is not nil) through the store.

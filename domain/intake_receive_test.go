@@ -1,7 +1,9 @@
 package domain_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +153,56 @@ func TestRegisterDraft(t *testing.T) {
 		}
 		if _, _, err := s.RegisterIntake(ctx, operator, m.ID, domain.IntakeOverrides{}, domain.Idempotency{}); domain.CodeOf(err) != domain.ECConflict {
 			t.Errorf("registered twice: %v", err)
+		}
+	})
+}
+
+// TestReceiveTooLarge: a message a mailbox did not download, being above its size limit, is
+// recorded as rejected with its size and the limit, its Message-ID, sender and subject read
+// from its header (kept in the blob store); the same message under another UIDVALIDITY is a
+// duplicate of it, and the cursor goes past it.
+func TestReceiveTooLarge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		s := mailService(t, url)
+		ctx := context.Background()
+		box := domain.MailboxSettings{Name: "pec", Channel: domain.ChannelPEC, Mode: domain.MailboxRegister, Register: domain.DefaultRegister}
+		raw := plainMail("grande-1@example.it", "Anna Bianchi <anna@example.it>", "Planimetrie",
+			apptest.MailPart{Filename: "tavola.pdf", ContentType: "application/pdf", Content: apptest.PDF("tavola")})
+		header := raw[:bytes.Index(raw, []byte("\r\n\r\n"))+4]
+		big := domain.MailboxMessage{UID: 9, Raw: header, TooLarge: &domain.MessageTooLarge{Size: 73_400_320, Max: 52_428_800}}
+		m, recorded, err := s.ReceiveMail(ctx, box, 5, big)
+		if err != nil || !recorded {
+			t.Fatalf("too large: %v, %v", recorded, err)
+		}
+		if m.State != domain.IntakeRejected || m.MessageID != "grande-1@example.it" || m.Sender != "anna@example.it" ||
+			m.Subject != "Planimetrie" || m.Size != 73_400_320 || m.RegistrationID != "" ||
+			!strings.Contains(m.Detail, "73400320 bytes") || !strings.Contains(m.Detail, "52428800") {
+			t.Fatalf("record %+v", m)
+		}
+		rc, err := s.Blobs.Open(ctx, m.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(kept, header) {
+			t.Errorf("kept %q; want the header", kept)
+		}
+		got, _ := s.Inbox(ctx, officer, domain.IntakeFilter{State: domain.IntakeRejected})
+		if len(got.Items) != 1 || got.Items[0].ID != m.ID {
+			t.Errorf("inbox of rejected messages: %+v", got.Items)
+		}
+		if validity, uid, _ := s.MailboxCursor(ctx, "pec"); validity != 5 || uid != 9 {
+			t.Errorf("cursor %d, %d; want past the message", validity, uid)
+		}
+		again, _, err := s.ReceiveMail(ctx, box, 6, domain.MailboxMessage{UID: 1, Raw: header, TooLarge: big.TooLarge})
+		if err != nil || again.State != domain.IntakeDuplicate || again.DuplicateOf != m.ID {
+			t.Errorf("the same message after a change of UIDVALIDITY: %+v, %v", again, err)
+		}
+		// A header that cannot be read still makes a record.
+		odd, _, err := s.ReceiveMail(ctx, box, 6, domain.MailboxMessage{UID: 2, Raw: []byte("\x00\x01"), TooLarge: big.TooLarge})
+		if err != nil || odd.State != domain.IntakeRejected || odd.MessageID != "" {
+			t.Errorf("an unreadable header: %+v, %v", odd, err)
 		}
 	})
 }

@@ -15,9 +15,10 @@ import (
 var ipaColumns = map[DirectoryList][]string{
 	DirectoryAdministrations: {"Codice_IPA", "Denominazione_ente", "Codice_fiscale_ente"},
 	DirectoryAOOs:            {"Codice_IPA", "Codice_uni_aoo", "Denominazione_aoo"},
+	DirectoryUOs:             {"Codice_IPA", "Codice_uni_uo", "Descrizione_uo", "Codice_uni_aoo"},
 }
 
-var ipaRequired = map[DirectoryList]int{DirectoryAdministrations: 2, DirectoryAOOs: 3}
+var ipaRequired = map[DirectoryList]int{DirectoryAdministrations: 2, DirectoryAOOs: 3, DirectoryUOs: 3}
 
 // ipaMailColumns is how many e-mail addresses (Mail1 … Mail5, each with its Tipo_MailN, "Pec"
 // or "Altro") a list row may carry.
@@ -38,9 +39,33 @@ const maxDirectoryName = 1000
 // validation_failed naming `line N: column` for each bad value (the header is line 1), and
 // nothing at all then.
 func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration, []DirectoryAOO, error) {
+	if list == DirectoryUOs {
+		return nil, nil, Invalid("kind", "must be administrations or aoos: read the UOs with ParseIPAUOs")
+	}
+	l, err := parseIPAList(content, list)
+	return l.admins, l.aoos, err
+}
+
+// ParseIPAUOs reads the IPA list of the UOs ("Unità Organizzative": Codice_IPA, Codice_uni_uo,
+// Descrizione_uo and, when the UO belongs to one, Codice_uni_aoo) as ParseIPAList reads the
+// others. A UO is identified by its code within its administration.
+func ParseIPAUOs(content []byte) ([]DirectoryUO, error) {
+	l, err := parseIPAList(content, DirectoryUOs)
+	return l.uos, err
+}
+
+// ipaEntries are the entries of one list read.
+type ipaEntries struct {
+	admins []DirectoryAdministration
+	aoos   []DirectoryAOO
+	uos    []DirectoryUO
+}
+
+// parseIPAList reads any of the lists (see ParseIPAList).
+func parseIPAList(content []byte, list DirectoryList) (ipaEntries, error) {
 	wanted, ok := ipaColumns[list]
 	if !ok {
-		return nil, nil, Invalid("kind", "must be administrations or aoos")
+		return ipaEntries{}, Invalid("kind", "must be administrations, aoos or uos")
 	}
 	content = bytes.TrimPrefix(content, []byte("\ufeff"))
 	header, _, _ := bytes.Cut(content, []byte("\n"))
@@ -49,10 +74,10 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 	cr.FieldsPerRecord, cr.LazyQuotes = -1, true
 	names, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, Invalid("line 1", "the file is empty: want a header row naming %s", strings.Join(wanted[:ipaRequired[list]], ", "))
+		return ipaEntries{}, Invalid("line 1", "the file is empty: want a header row naming %s", strings.Join(wanted[:ipaRequired[list]], ", "))
 	}
 	if err != nil {
-		return nil, nil, csvError(err)
+		return ipaEntries{}, csvError(err)
 	}
 	col := map[string]int{}
 	var v Validation
@@ -69,12 +94,11 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 		}
 	}
 	if err := v.Err(); err != nil {
-		return nil, nil, err
+		return ipaEntries{}, err
 	}
 	var (
-		admins []DirectoryAdministration
-		aoos   []DirectoryAOO
-		seen   = map[string]int{}
+		out  ipaEntries
+		seen = map[string]int{}
 	)
 	for v.Len() < maxIPAErrors {
 		rec, err := cr.Read()
@@ -82,7 +106,7 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 			break
 		}
 		if err != nil {
-			return nil, nil, csvError(err)
+			return ipaEntries{}, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(names) {
@@ -95,22 +119,31 @@ func ParseIPAList(content []byte, list DirectoryList) ([]DirectoryAdministration
 		case DirectoryAdministrations:
 			key := strings.ToLower(ipa)
 			r.unique(seen, key, "Codice_IPA")
-			admins = append(admins, DirectoryAdministration{IPACode: ipa, Name: r.name("Denominazione_ente"),
+			out.admins = append(out.admins, DirectoryAdministration{IPACode: ipa, Name: r.name("Denominazione_ente"),
 				TaxCode: r.taxCode("Codice_fiscale_ente"), DigitalAddress: r.digitalAddress()})
 		case DirectoryAOOs:
 			aoo := r.code("Codice_uni_aoo")
 			r.unique(seen, strings.ToLower(ipa)+"/"+strings.ToLower(aoo), "Codice_uni_aoo")
-			aoos = append(aoos, DirectoryAOO{IPACode: ipa, AOOCode: aoo, Name: r.name("Denominazione_aoo"),
+			out.aoos = append(out.aoos, DirectoryAOO{IPACode: ipa, AOOCode: aoo, Name: r.name("Denominazione_aoo"),
+				DigitalAddress: r.digitalAddress()})
+		case DirectoryUOs:
+			uo := r.code("Codice_uni_uo")
+			r.unique(seen, strings.ToLower(ipa)+"/"+strings.ToLower(uo), "Codice_uni_uo")
+			aoo := ""
+			if s, _ := r.get("Codice_uni_aoo"); s != "" {
+				aoo = r.code("Codice_uni_aoo")
+			}
+			out.uos = append(out.uos, DirectoryUO{IPACode: ipa, UOCode: uo, AOOCode: aoo, Name: r.name("Descrizione_uo"),
 				DigitalAddress: r.digitalAddress()})
 		}
 	}
 	if err := v.Err(); err != nil {
-		return nil, nil, err
+		return ipaEntries{}, err
 	}
-	if len(admins)+len(aoos) == 0 {
-		return nil, nil, Invalid("line 2", "the file has a header but no %s", list)
+	if len(out.admins)+len(out.aoos)+len(out.uos) == 0 {
+		return ipaEntries{}, Invalid("line 2", "the file has a header but no %s", list)
 	}
-	return admins, aoos, nil
+	return out, nil
 }
 
 // delimiterOf is the separator the header row uses most: a tab, a comma or a semicolon.

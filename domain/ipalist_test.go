@@ -34,6 +34,33 @@ func TestParseIPAList(t *testing.T) {
 			t.Fatalf("got %+v, %v", aoos, err)
 		}
 	})
+	t.Run("UOs", func(t *testing.T) {
+		text := "Codice_IPA\tDenominazione_ente\tCodice_fiscale_ente\tCodice_uni_uo\tCodice_uni_aoo\tCodice_uni_uo_padre\tDescrizione_uo\tMail1\tTipo_Mail1\tMail2\tTipo_Mail2\n" +
+			"c_h501\tRoma Capitale\t02438750586\tUFURB1\tA1B2C3D\t\tDipartimento Urbanistica\turb@comune.roma.it\tAltro\turbanistica@pec.comune.roma.it\tPec\n" +
+			"c_h501\tRoma Capitale\t02438750586\tUF_eFatturaPA\t\tUFURB1\tUff_eFatturaPA\t\t\t\t\n"
+		uos, err := domain.ParseIPAUOs([]byte(text))
+		want := []domain.DirectoryUO{
+			{IPACode: "c_h501", UOCode: "UFURB1", AOOCode: "A1B2C3D", Name: "Dipartimento Urbanistica", DigitalAddress: "urbanistica@pec.comune.roma.it"},
+			{IPACode: "c_h501", UOCode: "UF_eFatturaPA", Name: "Uff_eFatturaPA"},
+		}
+		if err != nil || !slices.Equal(uos, want) {
+			t.Fatalf("got %+v, %v", uos, err)
+		}
+		for text, field := range map[string]string{
+			"Codice_IPA,Codice_uni_uo\nc_h501,UF1\n":                                       "line 1: Descrizione_uo",
+			"Codice_IPA,Codice_uni_uo,Descrizione_uo\nc_h501,UF1,Uno\nc_h501,uf1,Due\n":    "line 3: Codice_uni_uo",
+			"Codice_IPA,Codice_uni_uo,Descrizione_uo,Codice_uni_aoo\nc_h501,UF1,Uno,A B\n": "line 2: Codice_uni_aoo",
+		} {
+			_, err := domain.ParseIPAUOs([]byte(text))
+			var e *domain.Error
+			if !errors.As(err, &e) || !slices.ContainsFunc(e.Fields, func(f domain.FieldError) bool { return f.Field == field }) {
+				t.Errorf("%q: err %v, want a validation error naming %q", text, err, field)
+			}
+		}
+		if _, _, err := domain.ParseIPAList([]byte(text), domain.DirectoryUOs); err == nil {
+			t.Error("ParseIPAList read the UOs, which it cannot return")
+		}
+	})
 	for name, tc := range map[string]struct{ text, field string }{
 		"ErrEmpty":          {"", "line 1"},
 		"ErrMissingColumn":  {"Codice_IPA\nc_h501\n", "line 1: Denominazione_ente"},

@@ -127,7 +127,9 @@ type MailSender interface {
 type Mailbox interface {
 	// Fetch returns up to limit messages with a UID above after, in UID order, and the
 	// mailbox's current UIDVALIDITY. When UIDVALIDITY differs from the caller's, the caller
-	// starts again from after = 0 (IMAP renumbered the mailbox).
+	// starts again from after = 0 (IMAP renumbered the mailbox). A message above the mailbox's
+	// size limit is among them with its header only (MailboxMessage.TooLarge), so that it is
+	// recorded and reading goes past it.
 	Fetch(ctx context.Context, after uint32, limit int) (uidValidity uint32, msgs []MailboxMessage, err error)
 }
 
@@ -135,6 +137,15 @@ type Mailbox interface {
 type MailboxMessage struct {
 	UID uint32
 	Raw []byte
+	// TooLarge is set for a message above the mailbox's size limit, which is not downloaded:
+	// Raw is then only its header (or the beginning of it), so that its record can name it.
+	TooLarge *MessageTooLarge
+}
+
+// MessageTooLarge is why a mailbox did not download a message: its size, as the server reports
+// it, is above the mailbox's limit Max.
+type MessageTooLarge struct {
+	Size, Max int64
 }
 
 // ReceivedSegnatura is what a segnatura received from another AOO states, in any of the forms

@@ -146,17 +146,20 @@ type ImportStore interface {
 	EndImport(ctx context.Context, id, state, cause string, at time.Time, w Write) error
 }
 
-// DirectoryStore keeps the IPA directory: the administrations and AOOs lists an admin loads.
+// DirectoryStore keeps the IPA directory: the administrations, AOOs and UOs lists an admin
+// loads.
 // Used by directory.go.
 type DirectoryStore interface {
 	// ReplaceDirectory replaces imp.List with admins (or aoos), records imp with w, all or
 	// none: a search sees the whole old list or the whole new one. DirectoryImport returns one
 	// record of a load (ECNotFound).
 	ReplaceDirectory(ctx context.Context, imp DirectoryImport, admins []DirectoryAdministration, aoos []DirectoryAOO, w Write) error
+	// ReplaceDirectoryUOs is ReplaceDirectory for the UOs list.
+	ReplaceDirectoryUOs(ctx context.Context, imp DirectoryImport, uos []DirectoryUO, w Write) error
 	DirectoryImport(ctx context.Context, id string) (DirectoryImport, error)
 
-	// Directory lists the administrations f selects in name order, each with all its AOOs,
-	// one page at a time.
+	// Directory lists the administrations f selects in name order, each with all its AOOs and
+	// the UOs f finds, one page at a time.
 	Directory(ctx context.Context, f DirectoryFilter) (Page[DirectoryEntry], error)
 }
 

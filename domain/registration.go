@@ -113,20 +113,27 @@ type Registration struct {
 	ReceivedOn string `json:"received_on,omitempty"`
 	// Emergency is set on a registration loaded from the emergency register (art. 63, E1): the
 	// outage, the entry's emergency number and date. Fixed once registered.
-	Emergency       *Emergency       `json:"emergency,omitempty"`
+	Emergency *Emergency `json:"emergency,omitempty"`
+	// ImageCopy is set when the document is an image copy of a paper original, with who
+	// attested its conformity and when (image_copy.go). Fixed once registered.
+	ImageCopy       *ImageCopy       `json:"image_copy,omitempty"`
 	Direction       Direction        `json:"direction"`
 	Channel         Channel          `json:"channel"`
 	Subject         string           `json:"subject"`
 	Correspondents  []Correspondent  `json:"correspondents"`
 	SenderReference *SenderReference `json:"sender_reference"`
-	Document        File             `json:"document"`
-	Attachments     []File           `json:"attachments"`
-	Class           string           `json:"class"`
-	Offices         []string         `json:"offices"`
-	Dossiers        []string         `json:"dossiers"`
-	Confidential    bool             `json:"confidential"`
-	Status          Status           `json:"status"`
-	Annulment       *Annulment       `json:"annulment"`
+	// InReplyTo is the identifier of the incoming registration an outgoing one answers, ""
+	// when it answers none: its segnatura names that message in Riferimenti. Fixed once
+	// registered.
+	InReplyTo    string     `json:"in_reply_to,omitempty"`
+	Document     File       `json:"document"`
+	Attachments  []File     `json:"attachments"`
+	Class        string     `json:"class"`
+	Offices      []string   `json:"offices"`
+	Dossiers     []string   `json:"dossiers"`
+	Confidential bool       `json:"confidential"`
+	Status       Status     `json:"status"`
+	Annulment    *Annulment `json:"annulment"`
 	// Disposal is set once the registration's content was destroyed by a disposal (scarto);
 	// the registration itself stays in the register.
 	Disposal  *DisposalRef `json:"disposal"`
@@ -165,7 +172,7 @@ func newRegistration(p Principal, in NewRegistration, at time.Time, loc *time.Lo
 	r := &Registration{
 		ID: NewID(), Register: in.Register, Direction: in.Direction, Channel: in.Channel,
 		Subject: in.Subject, Correspondents: in.Correspondents, SenderReference: in.SenderReference,
-		ReceivedOn: in.ReceivedOn, Emergency: in.Emergency, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
+		ReceivedOn: in.ReceivedOn, Emergency: in.Emergency, ImageCopy: in.ImageCopy, Attachments: append([]File{}, in.Attachments...), Class: in.Class, Offices: uniq(in.Offices),
 		Dossiers: []string{}, Confidential: in.Confidential, Status: StatusActive, CreatedBy: p.ID,
 		Interoperability: in.Interoperability,
 	}
@@ -210,7 +217,7 @@ func (r *Registration) AssignNumber(aoo AOO, number int64) {
 // ImmutableFields lists the JSON fields that registration fixes forever (M1).
 var ImmutableFields = []string{
 	"id", "register", "year", "number", "number_formatted", "identifier", "registered_at", "date",
-	"received_on", "emergency", "direction", "channel", "subject", "correspondents", "sender_reference", "document",
+	"received_on", "emergency", "image_copy", "direction", "channel", "subject", "correspondents", "sender_reference", "document",
 	"attachments", "confidential", "status", "annulment", "created_by", "position",
 }
 

@@ -26,7 +26,11 @@ type NewRegistration struct {
 	// Emergency, when set, is the entry of the emergency register this registration loads
 	// (LoadEmergencyEntries, or Register with it): its outage must be of the same register
 	// and its date within the outage.
-	Emergency    *Emergency
+	Emergency *Emergency
+	// ImageCopy, when set, says that the document is an image copy of a paper original, with
+	// its attestation of conformity if any (image_copy.go). The channel must then be one of
+	// paper (its default), counter or post.
+	ImageCopy    *ImageCopy
 	Class        string
 	Offices      []string
 	Confidential bool
@@ -39,6 +43,9 @@ type NewRegistration struct {
 	// Interoperability is what a segnatura received with the document stated, set when the
 	// document is a message carrying one (intake_mail.go); nil otherwise.
 	Interoperability *Interoperability
+	// InReplyTo names, as people write it (`PG/2026/42`, see ParseRef), the incoming
+	// registration an outgoing one answers; optional.
+	InReplyTo string
 }
 
 // Validate checks the input against R1 and the shape rules; it lists every failing field.
@@ -53,6 +60,9 @@ func (in *NewRegistration) Validate() error {
 		v.Add("direction", "is required (incoming, outgoing or internal)")
 	default:
 		v.Add("direction", "must be incoming, outgoing or internal")
+	}
+	if in.Channel == "" && in.ImageCopy != nil {
+		in.Channel = ChannelPaper
 	}
 	if in.Channel == "" {
 		in.Channel = ChannelAPI
@@ -78,8 +88,18 @@ func (in *NewRegistration) Validate() error {
 	if in.ReceivedOn != "" && !ValidDate(in.ReceivedOn) {
 		v.Add("received_on", "must be a date YYYY-MM-DD")
 	}
+	if in.InReplyTo != "" {
+		if _, ok := ParseRef(in.InReplyTo); !ok {
+			v.Add("in_reply_to", "must name a registration as register/year/number, such as PG/2026/42")
+		} else if in.Direction != Outgoing {
+			v.Add("in_reply_to", "only an outgoing registration answers another")
+		}
+	}
 	if in.Emergency != nil {
 		validateEmergency(&v, "emergency", in.Emergency)
+	}
+	if in.ImageCopy != nil {
+		validateImageCopy(&v, "image_copy", in.ImageCopy, in.Channel)
 	}
 	if in.Class != "" && !ValidClass(in.Class) {
 		v.Add("class", "must be a classification code such as VI.3")
@@ -194,7 +214,17 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 				return nil, err
 			}
 		}
+		if err := checkAttestedOn("image_copy", in.ImageCopy, now, s.Location); err != nil {
+			return nil, err
+		}
 		r := newRegistration(p, in, now, s.Location)
+		if in.InReplyTo != "" {
+			answered, err := s.answered(ctx, p, in.InReplyTo)
+			if err != nil {
+				return nil, err
+			}
+			r.InReplyTo = answered
+		}
 		if err := s.nameAnswer(ctx, r); err != nil {
 			return nil, err
 		}
@@ -226,6 +256,24 @@ func (s *Service) Register(ctx context.Context, p Principal, in NewRegistration,
 		}
 		return r, nil
 	})
+}
+
+// answered returns the identifier of the registration an outgoing one answers, named as
+// people write it: one the principal may see, incoming. Returns validation_failed naming
+// in_reply_to otherwise.
+func (s *Service) answered(ctx context.Context, p Principal, name string) (string, error) {
+	ref, _ := ParseRef(name)
+	r, err := s.Registration(ctx, p, ref)
+	if IsCode(err, ECNotFound) {
+		return "", Invalid("in_reply_to", "no registration %s", ref)
+	}
+	if err != nil {
+		return "", err
+	}
+	if r.Direction != Incoming {
+		return "", Invalid("in_reply_to", "%s is %s: only an incoming registration is answered", ref, r.Direction)
+	}
+	return r.Identifier, nil
 }
 
 // Registration returns one registration the principal may see. Returns not_found also when the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -30,10 +31,27 @@ type Segnatura struct {
 	// Dossier is the first dossier the registration is filed in, or nil (Fascicolo).
 	Dossier      *SegnaturaDossier
 	Confidential bool
-	Sender       SegnaturaParty
-	Recipients   []SegnaturaParty
-	Document     SegnaturaFile
-	Attachments  []SegnaturaFile
+	// Reference is the protocol message received that this registration answers (Riferimenti),
+	// nil when it answers none.
+	Reference   *SegnaturaReference
+	Sender      SegnaturaParty
+	Recipients  []SegnaturaParty
+	Document    SegnaturaFile
+	Attachments []SegnaturaFile
+}
+
+// SegnaturaReference names a protocol message received, as the segnatura of a registration
+// answering it does (RiferimentiType): its identifier (the sending AOO's, art. 55), the
+// identifier it was first registered with when it was sent on more than once
+// (PrimaRegistrazione, nil when the same), its subject and its class (mandatory: the class
+// it was registered in).
+type SegnaturaReference struct {
+	ID                    ProtocolID
+	First                 *ProtocolID
+	Subject               string
+	ClassCode, ClassTitle string
+	// Dossier is the dossier it is filed in, nil when none is named.
+	Dossier *SegnaturaDossier
 }
 
 // SegnaturaDossier names a dossier by its identifier and subject.
@@ -128,6 +146,11 @@ func (s *Service) segnatura(ctx context.Context, p Principal, aoo AOO, r *Regist
 			seg.Dossier.Subject = d.Subject
 		}
 	}
+	if r.InReplyTo != "" {
+		if seg.Reference, err = s.segnaturaReference(ctx, p, aoo, r, seg); err != nil {
+			return Segnatura{}, err
+		}
+	}
 	seg.Sender, seg.Recipients = segnaturaParties(aoo, r)
 	if seg.Document, err = segnaturaFile(r.Document); err != nil {
 		return Segnatura{}, err
@@ -140,6 +163,77 @@ func (s *Service) segnatura(ctx context.Context, p Principal, aoo AOO, r *Regist
 		seg.Attachments = append(seg.Attachments, f)
 	}
 	return seg, nil
+}
+
+// segnaturaReference names the message r answers (Riferimenti): by the identifier its
+// sender's segnatura gave it when one came with it, else by this AOO's registration of it;
+// its subject; its class, or r's own (seg's) when it is not classified. Who may not see the
+// registration answered gets no Riferimenti. The first registration of a message sent on
+// again (PrimaRegistrazione) is not recorded, so it is never named.
+func (s *Service) segnaturaReference(ctx context.Context, p Principal, aoo AOO, r *Registration, seg Segnatura) (*SegnaturaReference, error) {
+	ref, ok := refOfIdentifier(aoo, r.InReplyTo)
+	if !ok {
+		return nil, fmt.Errorf("in_reply_to %q is not an identifier of this AOO", r.InReplyTo)
+	}
+	answered, err := s.Registration(ctx, p, ref)
+	if IsCode(err, ECNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &SegnaturaReference{Subject: answered.Subject, ClassCode: seg.ClassCode, ClassTitle: seg.ClassTitle,
+		ID: ProtocolID{IPACode: aoo.IPACode, AOOCode: aoo.Code, Register: answered.Register,
+			Number: FormatNumber(answered.Number), Date: answered.Date}}
+	if in := answered.Interoperability; in != nil {
+		if id, ok := segnaturaID(in.Sender); ok {
+			out.ID = id
+		}
+	}
+	if answered.Class != "" {
+		class, err := s.Store.Class(ctx, answered.Class)
+		if err != nil {
+			return nil, err
+		}
+		out.ClassCode, out.ClassTitle = answered.Class, class.Title
+	}
+	return out, nil
+}
+
+// segnaturaID is a received protocol identifier in the form the 3.0.0 schema accepts (a
+// register code of its pattern, a number of at least seven digits, a date), false when it
+// cannot be: a 2001 or 2013 segnatura was looser.
+func segnaturaID(id ProtocolID) (ProtocolID, bool) {
+	if len(id.Number) < NumberDigits && id.Number != "" && strings.Trim(id.Number, "0123456789") == "" {
+		id.Number = strings.Repeat("0", NumberDigits-len(id.Number)) + id.Number
+	}
+	ok := id.IPACode != "" && id.AOOCode != "" && segnaturaRegister.MatchString(id.Register) &&
+		segnaturaNumber.MatchString(id.Number) && ValidDate(id.Date)
+	return id, ok
+}
+
+// The 3.0.0 schema's patterns of a register code and a protocol number (IdentificatoreType).
+var (
+	segnaturaRegister = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,16}$`)
+	segnaturaNumber   = regexp.MustCompile(`^[0-9]{7,}$`)
+)
+
+// refOfIdentifier reads a registration's identifier of this AOO (see Identifier) back into a
+// Ref.
+func refOfIdentifier(aoo AOO, id string) (Ref, bool) {
+	rest, ok := strings.CutPrefix(id, aoo.IPACode+"-"+aoo.Code+"-")
+	if !ok {
+		return Ref{}, false
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i < 0 {
+		return Ref{}, false
+	}
+	j := strings.LastIndexByte(rest[:i], '-')
+	if j < 0 {
+		return Ref{}, false
+	}
+	return ParseRef(rest[:j] + "/" + rest[j+1:i] + "/" + rest[i+1:])
 }
 
 // segnaturaParties names one sender and at least one recipient, as the segnatura requires.

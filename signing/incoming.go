@@ -37,15 +37,18 @@ func IsSigned(mediaType, filename string) bool {
 
 // CheckSignatures returns the signatures on a received file: for a signed envelope (.p7m, see
 // IsSigned) one per signer of each layer, outermost first; for a PDF (PAdES) each signature
-// inside it; none for other files. Each is checked cryptographically (the signature over the
-// content, by the signer's certificate carried with it) and, when anchors are configured, for
-// a chain from the signer to an anchor valid at the claimed signing time. Revocation is not
-// checked, nor are XAdES signatures. A file named .p7m that is no envelope is reported as one
-// signature that is not valid.
+// inside it; for an XML file (XAdES, see checkXML) each ds:Signature in it; none for other
+// files. Each is checked cryptographically (the signature over the content, by the signer's
+// certificate carried with it) and, when anchors are configured, for a chain from the signer
+// to an anchor valid at the claimed signing time. Revocation is not checked. A file named
+// .p7m that is no envelope is reported as one signature that is not valid.
 func (a Anchors) CheckSignatures(data []byte, mediaType, filename string) []domain.Signature {
 	if !IsSigned(mediaType, filename) {
 		if t, _, _ := strings.Cut(mediaType, ";"); strings.TrimSpace(t) == "application/pdf" {
 			return a.checkPDF(data)
+		}
+		if isXML(mediaType, filename) {
+			return a.checkXML(data)
 		}
 		return nil
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/signing/p7m/p7mtest"
 )
 
-// FuzzCheckSignatures feeds received files to the signature check, as a .p7m and as a PDF.
+// FuzzCheckSignatures feeds received files to the signature check, as a .p7m, as a PDF and as
+// XML (XAdES).
 // Properties: it answers (no panic, no hang); a file named .p7m always gets a report; without
 // anchors nothing is trusted, and with them only what is valid is; a valid signature names its
 // signer; a signature that is not valid or not trusted says why.
@@ -25,6 +27,15 @@ func FuzzCheckSignatures(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(pdf)
+	sealed, err := SealSegnatura(f.Context(), sampleSegnatura(), id, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed)
+	f.Add(sealed[:len(sealed)*3/4])
+	f.Add([]byte(`<?xml-stylesheet href="x.xsl"?><a Id="x"><ds:Signature xmlns:ds="` + dsNamespace + `"><ds:SignedInfo>` +
+		`<ds:Reference URI="#x"><ds:Transforms><ds:Transform Algorithm="` + envelopedAlgorithm + `"/></ds:Transforms></ds:Reference>` +
+		`</ds:SignedInfo><ds:SignatureValue/></ds:Signature></a>`))
 	anchored := Anchors{Pool: pool(ca.Cert, id.Certificate)}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		defer watchdog("CheckSignatures")()
@@ -33,7 +44,8 @@ func FuzzCheckSignatures(f *testing.F) {
 			if len(p7m) == 0 {
 				t.Fatal("a .p7m got no report")
 			}
-			for _, s := range append(p7m, a.CheckSignatures(data, "application/pdf", "file.pdf")...) {
+			all := append(p7m, a.CheckSignatures(data, "application/pdf", "file.pdf")...)
+			for _, s := range append(all, a.CheckSignatures(data, "application/xml", "file.xml")...) {
 				switch {
 				case a.Pool == nil && s.Trusted != nil:
 					t.Fatalf("%+v: trusted %v without anchors", s, *s.Trusted)

@@ -45,16 +45,18 @@ func SealSegnatura(_ context.Context, s domain.Segnatura, id *Identity, at time.
 	text(ident, "DataRegistrazione", s.RegisteredAt.Format(time.DateOnly))
 	text(ident, "OraRegistrazione", s.RegisteredAt.Format("15:04:05Z07:00"))
 	text(head, "Oggetto", s.Subject)
-	class := head.CreateElement("prot:Classifica")
-	text(class, "Denominazione", s.ClassTitle)
-	text(class, "CodiceFlat", s.ClassCode)
-	if s.Dossier != nil {
-		d := head.CreateElement("prot:Fascicolo")
-		text(d, "Denominazione", s.Dossier.Subject)
-		text(d, "CodiceFascicolo", s.Dossier.Identifier)
-	}
+	classification(head, s.ClassCode, s.ClassTitle, s.Dossier)
 	if s.Confidential {
 		text(head, "Riservato", "true")
+	}
+	if r := s.Reference; r != nil {
+		refs := root.CreateElement("prot:Riferimenti")
+		identifier(refs.CreateElement("prot:Identificatore"), r.ID)
+		if r.First != nil {
+			identifier(refs.CreateElement("prot:PrimaRegistrazione"), *r.First)
+		}
+		text(refs, "Oggetto", r.Subject)
+		classification(refs, r.ClassCode, r.ClassTitle, r.Dossier)
 	}
 
 	desc := root.CreateElement("prot:Descrizione")
@@ -73,6 +75,28 @@ func SealSegnatura(_ context.Context, s domain.Segnatura, id *Identity, at time.
 	}
 	doc.WriteSettings = etree.WriteSettings{CanonicalAttrVal: true, CanonicalText: true}
 	return doc.WriteToBytes()
+}
+
+// classification writes the Classifica (and the Fascicolo when there is one) of a message.
+func classification(parent *etree.Element, code, title string, dossier *domain.SegnaturaDossier) {
+	class := parent.CreateElement("prot:Classifica")
+	text(class, "Denominazione", title)
+	text(class, "CodiceFlat", code)
+	if dossier != nil {
+		d := parent.CreateElement("prot:Fascicolo")
+		text(d, "Denominazione", dossier.Subject)
+		text(d, "CodiceFascicolo", dossier.Identifier)
+	}
+}
+
+// identifier writes a protocol identifier received (IdentificatoreType): the date alone, as
+// the time of another AOO's registration is not known.
+func identifier(el *etree.Element, id domain.ProtocolID) {
+	text(el, "CodiceAmministrazione", id.IPACode)
+	text(el, "CodiceAOO", id.AOOCode)
+	text(el, "CodiceRegistro", id.Register)
+	text(el, "NumeroRegistrazione", id.Number)
+	text(el, "DataRegistrazione", id.Date)
 }
 
 // party writes p as the choice of SoggettoType that fits it.

@@ -79,3 +79,35 @@ func checkSealedSegnatura(t *testing.T, id *Identity) {
 		}
 	}
 }
+
+// The segnatura of a registration answering a message received names it in Riferimenti: its
+// identifier, the first registration of a message sent on again, its subject, class and
+// dossier. The official schema accepts it and the seal covers it.
+func TestSealSegnaturaRiferimenti(t *testing.T) {
+	id, _ := fixtures(t)
+	seg := sampleSegnatura()
+	seg.Reference = &domain.SegnaturaReference{
+		ID:      domain.ProtocolID{IPACode: "r_lazio", AOOCode: "AOO0001", Register: "REG_UFF", Number: "0012345", Date: "2026-02-27"},
+		First:   &domain.ProtocolID{IPACode: "c_f205", AOOCode: "AOOMI", Register: "PG", Number: "0000777", Date: "2026-02-20"},
+		Subject: "Richiesta di parere <urgente>", ClassCode: "VI.3", ClassTitle: "Edilizia privata",
+		Dossier: &domain.SegnaturaDossier{Identifier: "2026-VI.3-000009", Subject: "Parere regionale"},
+	}
+	xml, err := SealSegnatura(t.Context(), seg, id, time.Date(2026, 3, 1, 9, 31, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	segnaturacheck.Check(t, "..", xml, id.Certificate.Raw)
+	want := "<prot:Riferimenti><prot:Identificatore><prot:CodiceAmministrazione>r_lazio</prot:CodiceAmministrazione>" +
+		"<prot:CodiceAOO>AOO0001</prot:CodiceAOO><prot:CodiceRegistro>REG_UFF</prot:CodiceRegistro>" +
+		"<prot:NumeroRegistrazione>0012345</prot:NumeroRegistrazione><prot:DataRegistrazione>2026-02-27</prot:DataRegistrazione>" +
+		"</prot:Identificatore><prot:PrimaRegistrazione><prot:CodiceAmministrazione>c_f205</prot:CodiceAmministrazione>"
+	for _, w := range []string{want, "<prot:Oggetto>Richiesta di parere &lt;urgente&gt;</prot:Oggetto><prot:Classifica>",
+		"<prot:CodiceFascicolo>2026-VI.3-000009</prot:CodiceFascicolo></prot:Fascicolo></prot:Riferimenti><prot:Descrizione>"} {
+		if !bytes.Contains(xml, []byte(w)) {
+			t.Errorf("segnatura lacks %s:\n%s", w, xml)
+		}
+	}
+	if got := (Anchors{}).CheckSignatures(xml, "application/xml", "Segnatura.xml"); len(got) != 1 || !got[0].Valid {
+		t.Errorf("the seal does not hold: %+v", got)
+	}
+}

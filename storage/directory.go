@@ -21,16 +21,31 @@ const directoryBatch = 500
 // ReplaceDirectory deletes the list and inserts the new one in one transaction, with imp and w.
 func (db *DB) ReplaceDirectory(ctx context.Context, imp domain.DirectoryImport, admins []domain.DirectoryAdministration,
 	aoos []domain.DirectoryAOO, w domain.Write) error {
+	var stmts []stmt
+	switch imp.List {
+	case domain.DirectoryAdministrations:
+		stmts = append([]stmt{{sql: `DELETE FROM directory_administrations`}}, administrationRows(admins)...)
+	case domain.DirectoryAOOs:
+		stmts = append([]stmt{{sql: `DELETE FROM directory_aoos`}}, aooRows(aoos)...)
+	default:
+		return fmt.Errorf("replace the IPA %s: unknown list", imp.List)
+	}
+	return db.replaceDirectory(ctx, imp, stmts, w)
+}
+
+// ReplaceDirectoryUOs deletes the UOs list and inserts the new one in one transaction, with
+// imp and w.
+func (db *DB) ReplaceDirectoryUOs(ctx context.Context, imp domain.DirectoryImport, uos []domain.DirectoryUO, w domain.Write) error {
+	if imp.List != domain.DirectoryUOs {
+		return fmt.Errorf("replace the IPA UOs: the load is of the %s", imp.List)
+	}
+	return db.replaceDirectory(ctx, imp, append([]stmt{{sql: `DELETE FROM directory_uos`}}, uoRows(uos)...), w)
+}
+
+// replaceDirectory runs the statements that replace a list, records imp and stores w, all or
+// none.
+func (db *DB) replaceDirectory(ctx context.Context, imp domain.DirectoryImport, stmts []stmt, w domain.Write) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
-		var stmts []stmt
-		switch imp.List {
-		case domain.DirectoryAdministrations:
-			stmts = append([]stmt{{sql: `DELETE FROM directory_administrations`}}, administrationRows(admins)...)
-		case domain.DirectoryAOOs:
-			stmts = append([]stmt{{sql: `DELETE FROM directory_aoos`}}, aooRows(aoos)...)
-		default:
-			return fmt.Errorf("unknown list %q", imp.List)
-		}
 		for _, s := range stmts {
 			if err := tx.Exec(s.sql, s.args...).Error; err != nil {
 				return fmt.Errorf("store the list: %w", err)
@@ -78,6 +93,16 @@ func aooRows(aoos []domain.DirectoryAOO) []stmt {
 		[]string{"ipa_key", "aoo_key", "ipa_code", "aoo_code", "name", "name_key", "digital_address"}, values, directoryBatch)
 }
 
+func uoRows(uos []domain.DirectoryUO) []stmt {
+	values := make([][]any, len(uos))
+	for i, u := range uos {
+		values[i] = []any{strings.ToLower(u.IPACode), strings.ToLower(u.UOCode), u.IPACode, u.UOCode, u.AOOCode, u.Name,
+			" " + domain.FoldName(u.Name), u.DigitalAddress}
+	}
+	return insertBatches("directory_uos",
+		[]string{"ipa_key", "uo_key", "ipa_code", "uo_code", "aoo_code", "name", "name_key", "digital_address"}, values, directoryBatch)
+}
+
 // DirectoryImport returns one record of a load (ECNotFound).
 func (db *DB) DirectoryImport(ctx context.Context, id string) (domain.DirectoryImport, error) {
 	var (
@@ -96,8 +121,8 @@ func (db *DB) DirectoryImport(ctx context.Context, id string) (domain.DirectoryI
 	return imp, nil
 }
 
-// Directory selects the administrations page by seq, then reads all their AOOs. The words are
-// folded (letters and digits only), so they hold no LIKE wildcard.
+// Directory selects the administrations page by seq, then reads all their AOOs and the UOs the
+// filter finds. The words are folded (letters and digits only), so they hold no LIKE wildcard.
 func (db *DB) Directory(ctx context.Context, f domain.DirectoryFilter) (domain.Page[domain.DirectoryEntry], error) {
 	page := domain.Page[domain.DirectoryEntry]{Items: []domain.DirectoryEntry{}}
 	var (
@@ -108,14 +133,16 @@ func (db *DB) Directory(ctx context.Context, f domain.DirectoryFilter) (domain.P
 	if len(f.Words) > 0 {
 		var all []string
 		for _, w := range f.Words {
-			all = append(all, `(a.name_key LIKE ? OR EXISTS (SELECT 1 FROM directory_aoos o WHERE o.ipa_key = a.ipa_key AND o.name_key LIKE ?))`)
-			args = append(args, "% "+w+"%", "% "+w+"%")
+			all = append(all, `(a.name_key LIKE ? OR EXISTS (SELECT 1 FROM directory_aoos o WHERE o.ipa_key = a.ipa_key AND o.name_key LIKE ?)
+				OR EXISTS (SELECT 1 FROM directory_uos u WHERE u.ipa_key = a.ipa_key AND u.name_key LIKE ?))`)
+			args = append(args, "% "+w+"%", "% "+w+"%", "% "+w+"%")
 		}
 		match = append(match, `(`+strings.Join(all, ` AND `)+`)`)
 	}
 	if f.Code != "" {
-		match = append(match, `a.ipa_key = ? OR EXISTS (SELECT 1 FROM directory_aoos o WHERE o.ipa_key = a.ipa_key AND o.aoo_key = ?)`)
-		args = append(args, f.Code, f.Code)
+		match = append(match, `a.ipa_key = ? OR EXISTS (SELECT 1 FROM directory_aoos o WHERE o.ipa_key = a.ipa_key AND o.aoo_key = ?)
+			OR EXISTS (SELECT 1 FROM directory_uos u WHERE u.ipa_key = a.ipa_key AND u.uo_key = ?)`)
+		args = append(args, f.Code, f.Code, f.Code)
 	}
 	if len(match) > 0 {
 		where = append(where, `(`+strings.Join(match, ` OR `)+`)`)
@@ -147,14 +174,74 @@ func (db *DB) Directory(ctx context.Context, f domain.DirectoryFilter) (domain.P
 		if err := rows.Scan(&last, &e.IPACode, &e.Name, &e.TaxCode, &e.DigitalAddress); err != nil {
 			return page, fmt.Errorf("search the directory: %w", err)
 		}
-		e.AOOs = []domain.DirectoryAOO{}
+		e.AOOs, e.UOs = []domain.DirectoryAOO{}, []domain.DirectoryUO{}
 		page.Items = append(page.Items, e)
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("search the directory: %w", err)
 	}
 	rows.Close()
-	return page, db.directoryAOOs(ctx, page.Items)
+	if err := db.directoryAOOs(ctx, page.Items); err != nil {
+		return page, err
+	}
+	return page, db.directoryUOs(ctx, f, page.Items)
+}
+
+// directoryUOs fills in the UOs f finds of each entry (see domain.DirectoryFilter), in the
+// order of their folded names and codes, sorted here as directoryAOOs does, at most
+// domain.MaxDirectoryUOs each.
+func (db *DB) directoryUOs(ctx context.Context, f domain.DirectoryFilter, entries []domain.DirectoryEntry) error {
+	if len(entries) == 0 || len(f.Words) == 0 && f.Code == "" {
+		return nil
+	}
+	at := map[string]int{}
+	args := make([]any, len(entries))
+	for i, e := range entries {
+		at[strings.ToLower(e.IPACode)], args[i] = i, strings.ToLower(e.IPACode)
+	}
+	var match []string
+	if f.Code != "" {
+		match, args = append(match, `u.uo_key = ?`), append(args, f.Code)
+	}
+	if len(f.Words) > 0 {
+		var some, all []string
+		for _, w := range f.Words {
+			some = append(some, `u.name_key LIKE ?`)
+			args = append(args, "% "+w+"%")
+		}
+		for _, w := range f.Words {
+			all = append(all, `(u.name_key LIKE ? OR a.name_key LIKE ?)`)
+			args = append(args, "% "+w+"%", "% "+w+"%")
+		}
+		match = append(match, `(`+strings.Join(some, ` OR `)+`) AND `+strings.Join(all, ` AND `))
+	}
+	rows, err := db.read(ctx).Raw(`SELECT u.ipa_key, u.name_key, u.uo_key, u.ipa_code, u.uo_code, u.aoo_code, u.name, u.digital_address
+		FROM directory_uos u JOIN directory_administrations a ON a.ipa_key = u.ipa_key
+		WHERE u.ipa_key IN (?`+strings.Repeat(", ?", len(entries)-1)+`) AND (`+strings.Join(match, ` OR `)+`)`, args...).Rows()
+	if err != nil {
+		return fmt.Errorf("UOs of the directory: %w", err)
+	}
+	defer rows.Close()
+	order := map[domain.DirectoryUO]string{}
+	for rows.Next() {
+		var (
+			key, name, code string
+			u               domain.DirectoryUO
+		)
+		if err := rows.Scan(&key, &name, &code, &u.IPACode, &u.UOCode, &u.AOOCode, &u.Name, &u.DigitalAddress); err != nil {
+			return fmt.Errorf("UOs of the directory: %w", err)
+		}
+		i := at[key]
+		entries[i].UOs, order[u] = append(entries[i].UOs, u), name+"\x00"+code
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("UOs of the directory: %w", err)
+	}
+	for i := range entries {
+		slices.SortFunc(entries[i].UOs, func(x, y domain.DirectoryUO) int { return strings.Compare(order[x], order[y]) })
+		entries[i].UOs = entries[i].UOs[:min(len(entries[i].UOs), domain.MaxDirectoryUOs)]
+	}
+	return nil
 }
 
 // directoryAOOs fills in the AOOs of each entry, in the order of their folded names and codes,

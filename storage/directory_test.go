@@ -159,3 +159,96 @@ func TestDirectory(t *testing.T) {
 		})
 	})
 }
+
+// TestDirectoryUOs stores the IPA list of the UOs and finds them on both engines: an
+// administration is found by a word or the code of one of its UOs, and lists the UOs the
+// search names (each word in the UO's or the administration's name, one at least in the
+// UO's), with their AOO and digital address, in name order; a search that names no UO lists
+// none, and a load of the UOs leaves the other lists alone.
+func TestDirectoryUOs(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		db := storagetest.Open(t, url)
+		ctx := t.Context()
+		err := db.ReplaceDirectory(ctx, domain.DirectoryImport{ID: domain.NewID(), List: domain.DirectoryAdministrations, Entries: 2,
+			ImportedAt: testNow, ImportedBy: "admin"}, []domain.DirectoryAdministration{
+			{IPACode: "c_h501", Name: "Roma Capitale", DigitalAddress: "protocollo@pec.comune.roma.it"},
+			{IPACode: "r_lazio", Name: "Regione Lazio"},
+		}, nil, domain.Write{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imp := domain.DirectoryImport{ID: domain.NewID(), List: domain.DirectoryUOs, Entries: 4, ImportedAt: testNow, ImportedBy: "admin"}
+		err = db.ReplaceDirectoryUOs(ctx, imp, []domain.DirectoryUO{
+			{IPACode: "c_h501", UOCode: "UFURB1", AOOCode: "A1B2C3D", Name: "Dipartimento Urbanistica", DigitalAddress: "urbanistica@pec.comune.roma.it"},
+			{IPACode: "c_h501", UOCode: "UFTRI2", AOOCode: "A1B2C3D", Name: "Ufficio Tributi"},
+			{IPACode: "c_h501", UOCode: "UFANA3", Name: "Anagrafe Centrale", DigitalAddress: "anagrafe@comune.roma.it"},
+			{IPACode: "r_lazio", UOCode: "UFRURB", AOOCode: "AOO0001", Name: "Direzione Urbanistica e Territorio"},
+		}, domain.Write{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := func(f domain.DirectoryFilter) []string {
+			t.Helper()
+			f.Limit = 10
+			page, err := db.Directory(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range page.Items {
+				var uos []string
+				for _, u := range e.UOs {
+					uos = append(uos, u.UOCode+"/"+u.AOOCode+"/"+u.DigitalAddress)
+				}
+				out = append(out, e.IPACode+" ["+strings.Join(uos, " ")+"]")
+			}
+			return out
+		}
+		words := func(q string) domain.DirectoryFilter {
+			return domain.DirectoryFilter{Words: strings.Fields(domain.FoldName(q))}
+		}
+		for q, want := range map[string][]string{
+			"urbanistica":      {"r_lazio [UFRURB/AOO0001/]", "c_h501 [UFURB1/A1B2C3D/urbanistica@pec.comune.roma.it]"},
+			"roma urbanistica": {"c_h501 [UFURB1/A1B2C3D/urbanistica@pec.comune.roma.it]"},
+			"roma":             {"c_h501 []"},
+			"anagrafe tributi": {"c_h501 []"}, // each word in the name of one UO, none naming both
+			"uff":              {"c_h501 [UFTRI2/A1B2C3D/]"},
+			"capitale ana":     {"c_h501 [UFANA3//anagrafe@comune.roma.it]"},
+		} {
+			if got := found(words(q)); !slices.Equal(got, want) {
+				t.Errorf("%q found %v, want %v", q, got, want)
+			}
+		}
+		if got, want := found(domain.DirectoryFilter{Code: "uftri2"}), []string{"c_h501 [UFTRI2/A1B2C3D/]"}; !slices.Equal(got, want) {
+			t.Errorf("by UO code: %v, want %v", got, want)
+		}
+		if got, want := found(domain.DirectoryFilter{}), []string{"r_lazio []", "c_h501 []"}; !slices.Equal(got, want) {
+			t.Errorf("without a search: %v, want %v", got, want)
+		}
+		if got, err := db.DirectoryImport(ctx, imp.ID); err != nil || got.List != domain.DirectoryUOs || got.Entries != 4 {
+			t.Errorf("import %+v, %v", got, err)
+		}
+		// A load of the administrations leaves the UOs; one of the UOs replaces them whole.
+		err = db.ReplaceDirectory(ctx, domain.DirectoryImport{ID: domain.NewID(), List: domain.DirectoryAdministrations, Entries: 1,
+			ImportedAt: testNow, ImportedBy: "admin"}, []domain.DirectoryAdministration{{IPACode: "c_h501", Name: "Roma Capitale"}}, nil, domain.Write{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := found(words("tributi")), []string{"c_h501 [UFTRI2/A1B2C3D/]"}; !slices.Equal(got, want) {
+			t.Errorf("after a load of the administrations: %v, want %v", got, want)
+		}
+		err = db.ReplaceDirectoryUOs(ctx, domain.DirectoryImport{ID: domain.NewID(), List: domain.DirectoryUOs, Entries: 1, ImportedAt: testNow,
+			ImportedBy: "admin"}, []domain.DirectoryUO{{IPACode: "c_h501", UOCode: "UFNEW", Name: "Ufficio Nuovo"}}, domain.Write{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := found(words("ufficio")), []string{"c_h501 [UFNEW//]"}; !slices.Equal(got, want) {
+			t.Errorf("after a new load of the UOs: %v, want %v", got, want)
+		}
+		dup := []domain.DirectoryUO{{IPACode: "c_h501", UOCode: "UFX", Name: "A"}, {IPACode: "C_H501", UOCode: "ufx", Name: "B"}}
+		if err := db.ReplaceDirectoryUOs(ctx, domain.DirectoryImport{ID: domain.NewID(), List: domain.DirectoryUOs, Entries: 2,
+			ImportedAt: testNow, ImportedBy: "admin"}, dup, domain.Write{}); err == nil {
+			t.Error("a UOs list with a repeated code was stored")
+		}
+	})
+}

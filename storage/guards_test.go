@@ -30,11 +30,13 @@ var immutableUpdates = map[string]string{
 	"emergency_outage": "emergency_outage = 'another-outage'",
 	"emergency_number": "emergency_number = 7",
 	"emergency_date":   "emergency_date = reg_date",
+	"image_copy":       `image_copy = '{"attested_by":"Mario Rossi"}'`,
 	"direction":        "direction = 'outgoing'",
 	"channel":          "channel = 'pec'",
 	"subject":          "subject = 'Altro oggetto'",
 	"correspondents":   `correspondents = '[{"role":"sender","type":"person","name":"Luigi Bianchi"}]'`,
 	"sender_reference": `sender_reference = '{"number":"1","date":"2026-01-01"}'`,
+	"in_reply_to":      "in_reply_to = identifier",
 	"document":         "document = document || ' '",
 	"attachments":      "attachments = '[]'",
 	"confidential":     "confidential = NOT confidential",
@@ -211,6 +213,38 @@ func TestReceivedOnColumn(t *testing.T) {
 		late := newRegistration(func(r *domain.Registration) { r.ReceivedOn = "2026-11-29" }) // after 2026-11-28
 		if err := f.db.CreateRegistration(t.Context(), late, created(late)); err == nil {
 			t.Fatal("a received_on after the protocol date was stored")
+		}
+	})
+}
+
+// TestImageCopyColumn: an image copy and its attestation are stored and read back on both
+// engines, a registration that is none reads back without one, and the database itself refuses
+// to make a registration an image copy, or to change or drop its attestation, afterwards.
+func TestImageCopyColumn(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		attested := &domain.ImageCopy{AttestedBy: "Mario Rossi", AttestedOn: "2026-11-27"}
+		r := f.register(t, newRegistration(func(r *domain.Registration) { r.ImageCopy = attested }))
+		bare := f.register(t, newRegistration(func(r *domain.Registration) { r.ImageCopy = &domain.ImageCopy{} }))
+		none := f.register(t, newRegistration())
+		for _, c := range []struct {
+			id   string
+			want *domain.ImageCopy
+		}{{r.ID, attested}, {bare.ID, &domain.ImageCopy{}}, {none.ID, nil}} {
+			got, err := f.db.RegistrationByID(t.Context(), c.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got.ImageCopy == nil) != (c.want == nil) || got.ImageCopy != nil && *got.ImageCopy != *c.want {
+				t.Errorf("read back image copy %+v, want %+v", got.ImageCopy, c.want)
+			}
+		}
+		for id, set := range map[string]string{
+			none.ID: `image_copy = '{}'`,
+			r.ID:    `image_copy = NULL`,
+			bare.ID: `image_copy = '{"attested_by":"Luigi Bianchi","attested_on":"2026-11-27"}'`,
+		} {
+			wantRefused(t, f.exec("UPDATE registrations SET "+set+" WHERE id = '"+id+"'"), "immutable column image_copy")
 		}
 	})
 }

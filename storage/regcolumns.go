@@ -35,6 +35,8 @@ var registrationTable = []regColumn{
 		dest: func(s *regScan) any { return &s.emergencyNumber }},
 	{name: "emergency_date", value: emergencyValue(func(e *domain.Emergency) any { return e.Date }),
 		dest: func(s *regScan) any { return &s.emergencyDate }},
+	{name: "image_copy", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.imageCopy },
+		dest: func(s *regScan) any { return &s.imageCopy }},
 	{name: "direction", value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Direction) },
 		dest: func(s *regScan) any { return &s.r.Direction }},
 	{name: "channel", value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Channel) },
@@ -45,6 +47,8 @@ var registrationTable = []regColumn{
 		dest: func(s *regScan) any { return &s.correspondents }},
 	{name: "sender_reference", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.senderRef },
 		dest: func(s *regScan) any { return &s.senderRef }},
+	{name: "in_reply_to", value: func(_ *DB, r *domain.Registration, _ encoded) any { return nullIfEmpty(r.InReplyTo) },
+		dest: func(s *regScan) any { return nullText{&s.r.InReplyTo} }},
 	{name: "document", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.document },
 		dest: func(s *regScan) any { return &s.document }},
 	{name: "attachments", value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.attachments },
@@ -120,6 +124,7 @@ type regScan struct {
 	seq                                                      int64
 	correspondents, document, attachments, dossiers, parties string
 	senderRef, offices, textStatus, signatures, interop      sql.NullString
+	imageCopy                                                sql.NullString
 	annulledBy, annulledByName, reason, authorization        sql.NullString
 	annulment                                                domain.Annulment
 	annulled                                                 bool

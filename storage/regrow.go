@@ -103,6 +103,9 @@ func (s *regScan) registration() (*domain.Registration, error) {
 	if s.senderRef.Valid {
 		decode("sender_reference", s.senderRef.String, &r.SenderReference)
 	}
+	if s.imageCopy.Valid {
+		decode("image_copy", s.imageCopy.String, &r.ImageCopy)
+	}
 	if s.offices.Valid {
 		decode("offices", s.offices.String, &r.Offices)
 	}
@@ -126,7 +129,7 @@ func (s *regScan) registration() (*domain.Registration, error) {
 // encoded holds a registration's JSON columns, encoded once before its transaction starts.
 type encoded struct {
 	correspondents, document, attachments, dossiers string
-	senderRef                                       any // string or nil
+	senderRef, imageCopy                            any // string or nil
 }
 
 func encode(r *domain.Registration) (encoded, error) {
@@ -148,6 +151,11 @@ func encode(r *domain.Registration) (encoded, error) {
 		enc(&s, r.SenderReference)
 		e.senderRef = s
 	}
+	if r.ImageCopy != nil {
+		var s string
+		enc(&s, r.ImageCopy)
+		e.imageCopy = s
+	}
 	return e, err
 }
 
@@ -167,6 +175,10 @@ func clone(r *domain.Registration) *domain.Registration {
 	if r.Annulment != nil {
 		a := *r.Annulment
 		c.Annulment = &a
+	}
+	if r.ImageCopy != nil {
+		ic := *r.ImageCopy
+		c.ImageCopy = &ic
 	}
 	if r.Disposal != nil {
 		d := *r.Disposal

@@ -83,6 +83,7 @@ func TestUpdateRegistration(t *testing.T) {
 				"subject":     func(cur *domain.Registration) { cur.Subject = "altro" },
 				"received_on": func(cur *domain.Registration) { cur.ReceivedOn = "2026-01-02" },
 				"reg_date":    func(cur *domain.Registration) { cur.Date = "2026-01-02" },
+				"image_copy":  func(cur *domain.Registration) { cur.ImageCopy = &domain.ImageCopy{} },
 				"emergency_outage": func(cur *domain.Registration) {
 					cur.Emergency = &domain.Emergency{Register: "o1", Number: 1, Date: "2026-11-27"}
 				},

@@ -199,6 +199,7 @@ func (e ApiDirectoryCorrespondentType) Valid() bool {
 const (
 	ApiDirectoryImportKindAdministrations ApiDirectoryImportKind = "administrations"
 	ApiDirectoryImportKindAoos            ApiDirectoryImportKind = "aoos"
+	ApiDirectoryImportKindUos             ApiDirectoryImportKind = "uos"
 )
 
 // Valid indicates whether the value is a known member of the ApiDirectoryImportKind enum.
@@ -207,6 +208,8 @@ func (e ApiDirectoryImportKind) Valid() bool {
 	case ApiDirectoryImportKindAdministrations:
 		return true
 	case ApiDirectoryImportKindAoos:
+		return true
+	case ApiDirectoryImportKindUos:
 		return true
 	default:
 		return false
@@ -1039,6 +1042,7 @@ func (e ListClassesParamsFormat) Valid() bool {
 const (
 	ImportDirectoryParamsKindAdministrations ImportDirectoryParamsKind = "administrations"
 	ImportDirectoryParamsKindAoos            ImportDirectoryParamsKind = "aoos"
+	ImportDirectoryParamsKindUos             ImportDirectoryParamsKind = "uos"
 )
 
 // Valid indicates whether the value is a known member of the ImportDirectoryParamsKind enum.
@@ -1047,6 +1051,8 @@ func (e ImportDirectoryParamsKind) Valid() bool {
 	case ImportDirectoryParamsKindAdministrations:
 		return true
 	case ImportDirectoryParamsKindAoos:
+		return true
+	case ImportDirectoryParamsKindUos:
 		return true
 	default:
 		return false
@@ -1634,7 +1640,7 @@ type ApiDirectoryAOO struct {
 
 // ApiDirectoryCorrespondent defines model for api.DirectoryCorrespondent.
 type ApiDirectoryCorrespondent struct {
-	// AooCode Codice_uni_aoo, for an AOO
+	// AooCode Codice_uni_aoo, for an AOO (and a UO's)
 	//
 	// Example: A1B2C3D
 	AooCode *string `json:"aoo_code,omitempty"`
@@ -1659,6 +1665,11 @@ type ApiDirectoryCorrespondent struct {
 	// Example: 02438750586
 	TaxCode *string                       `json:"tax_code,omitempty"`
 	Type    ApiDirectoryCorrespondentType `json:"type"`
+
+	// UoCode Codice_uni_uo, for a UO
+	//
+	// Example: UF1234
+	UoCode *string `json:"uo_code,omitempty"`
 }
 
 // ApiDirectoryCorrespondentType defines model for ApiDirectoryCorrespondent.Type.
@@ -1668,6 +1679,9 @@ type ApiDirectoryCorrespondentType string
 type ApiDirectoryEntry struct {
 	Aoos          []ApiDirectoryAOO         `json:"aoos"`
 	Correspondent ApiDirectoryCorrespondent `json:"correspondent"`
+
+	// Uos the UOs q names (words or code), at most 100; none without q
+	Uos []ApiDirectoryUO `json:"uos"`
 }
 
 // ApiDirectoryImport defines model for api.DirectoryImport.
@@ -1691,6 +1705,16 @@ type ApiDirectoryImportKind string
 type ApiDirectoryList struct {
 	Items      []ApiDirectoryEntry `json:"items"`
 	NextCursor string              `json:"next_cursor"`
+}
+
+// ApiDirectoryUO defines model for api.DirectoryUO.
+type ApiDirectoryUO struct {
+	Correspondent ApiDirectoryCorrespondent `json:"correspondent"`
+
+	// Name Descrizione_uo
+	//
+	// Example: Dipartimento Urbanistica
+	Name string `json:"name"`
 }
 
 // ApiDispatch defines model for api.Dispatch.
@@ -1756,7 +1780,7 @@ type ApiDispatchRecipient struct {
 	// Attempts attempts to hand the message to the relay
 	Attempts int `json:"attempts"`
 
-	// LastError why the last attempt failed, "" when it did not
+	// LastError why the last attempt failed, or what the provider's notice that failed the recipient says (non-accettazione, errore-consegna, rilevazione-virus, with daticert's errore and errore-esteso); "" otherwise
 	LastError string `json:"last_error"`
 
 	// MessageId Example: 0193a2c4-7b1e-7cde-9f00-1234567890ab.1@pec.comune.example
@@ -2284,6 +2308,19 @@ type ApiHoldRelease struct {
 	Reason string `json:"reason"`
 }
 
+// ApiImageCopy defines model for api.ImageCopy.
+type ApiImageCopy struct {
+	// AttestedBy who attested that the copy conforms to the original
+	//
+	// Example: Mario Rossi
+	AttestedBy *string `json:"attested_by,omitempty"`
+
+	// AttestedOn the date of the attestation, not in the future
+	//
+	// Example: 2026-12-01
+	AttestedOn *openapi_types.Date `json:"attested_on,omitempty"`
+}
+
 // ApiImport defines model for api.Import.
 type ApiImport struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -2393,13 +2430,16 @@ type ApiInboxMessage struct {
 	RegistrationId *openapi_types.UUID `json:"registration_id,omitempty"`
 	Sender         string              `json:"sender"`
 
-	// Sha256 of the message's bytes, kept byte-exact
+	// Sha256 of the message's bytes, kept byte-exact (of its header alone for one rejected as too large)
 	Sha256 string `json:"sha256"`
-	Size   int    `json:"size"`
+
+	// Size of the whole message
+	Size int `json:"size"`
 
 	// State State: registered, draft (waiting for an operator), discarded, receipt (linked to a
 	// dispatch), unmatched (a receipt or protocol message answering nothing of ours),
-	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+	// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable, or above the
+	// mailbox's size limit: detail says which).
 	State       ApiInboxMessageState `json:"state"`
 	Subject     string               `json:"subject"`
 	Uid         int                  `json:"uid"`
@@ -2411,7 +2451,8 @@ type ApiInboxMessageChannel string
 
 // ApiInboxMessageState State: registered, draft (waiting for an operator), discarded, receipt (linked to a
 // dispatch), unmatched (a receipt or protocol message answering nothing of ours),
-// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable).
+// duplicate (of duplicate_of: the same Message-ID again), rejected (unreadable, or above the
+// mailbox's size limit: detail says which).
 type ApiInboxMessageState string
 
 // ApiInboxRegistration defines model for api.InboxRegistration.
@@ -2959,6 +3000,14 @@ type ApiRegistration struct {
 	// Identifier Example: c_h501-A1B2C3D-PG-2026-0000042
 	Identifier string `json:"identifier"`
 
+	// ImageCopy set when the document is an image copy of a paper original, with its attestation if any
+	ImageCopy *ApiImageCopy `json:"image_copy,omitempty"`
+
+	// InReplyTo the identifier of the incoming registration this outgoing one answers
+	//
+	// Example: c_h501-A1B2C3D-PG-2026-0000041
+	InReplyTo *string `json:"in_reply_to,omitempty"`
+
 	// Interoperability Interoperability is set when the document came with a segnatura from another AOO
 	// (a .eml or a mailbox message carrying Segnatura.xml); null otherwise.
 	Interoperability ApiRegistration_Interoperability `json:"interoperability"`
@@ -3068,7 +3117,11 @@ type ApiRegistrationMetadata struct {
 	Direction      ApiRegistrationMetadataDirection `json:"direction"`
 	DocumentId     *openapi_types.UUID              `json:"document_id,omitempty"`
 	Emergency      *ApiEmergencyMetadata            `json:"emergency,omitempty"`
-	Offices        *[]string                        `json:"offices,omitempty"`
+	ImageCopy      *ApiImageCopy                    `json:"image_copy,omitempty"`
+
+	// InReplyTo Example: PG/2026/0000041
+	InReplyTo *string   `json:"in_reply_to,omitempty"`
+	Offices   *[]string `json:"offices,omitempty"`
 
 	// ReceivedOn Example: 2026-11-27
 	ReceivedOn *openapi_types.Date `json:"received_on,omitempty"`
@@ -5122,16 +5175,16 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SearchDirectory Find administrations and their AOOs (IPA directory)
+	// SearchDirectory Find administrations, their AOOs and UOs (IPA directory)
 	//
-	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 	//
 	// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
 	SearchDirectory(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ImportDirectoryWithBody Load an IPA open-data list (administrations or AOOs)
+	// ImportDirectoryWithBody Load an IPA open-data list (administrations, AOOs or UOs)
 	//
-	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5361,7 +5414,7 @@ type ClientInterface interface {
 
 	// ListInbox List received messages (inbox)
 	//
-	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 	//
 	// Corresponds with GET /v1/inbox (the `ListInbox` operationId).
 	ListInbox(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5592,7 +5645,7 @@ type ClientInterface interface {
 
 	// CreateRegistrationWithBody Register a document (registrazione di protocollo)
 	//
-	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
+	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. Without `outage`, the one outage of the register whose dates contain the emergency date is taken: none is 422 naming `emergency.date`, several (two outages on one day) 422 naming `emergency.outage`. **Image copies:** a scan of a paper original says so in `image_copy` (ConformitaCopieImmagineSuSupportoInformatico, Allegato 5): `{}` for a copy no one attested, or `attested_by` (who attested its conformity to the original, at most 200 characters) and `attested_on` (the date, not in the future, only with `attested_by`); the channel must be `paper` (the default with `image_copy`), `counter` or `post`, otherwise 422 naming `image_copy`. It is kept on the registration, fixed like the rest. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6212,9 +6265,9 @@ func (c *Client) RevokeKey(ctx context.Context, id string, keyId string, params 
 	return c.Client.Do(req)
 }
 
-// SearchDirectory Find administrations and their AOOs (IPA directory)
+// SearchDirectory Find administrations, their AOOs and UOs (IPA directory)
 //
-// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 //
 // Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
 func (c *Client) SearchDirectory(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6229,9 +6282,9 @@ func (c *Client) SearchDirectory(ctx context.Context, params *SearchDirectoryPar
 	return c.Client.Do(req)
 }
 
-// ImportDirectoryWithBody Load an IPA open-data list (administrations or AOOs)
+// ImportDirectoryWithBody Load an IPA open-data list (administrations, AOOs or UOs)
 //
-// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6741,7 +6794,7 @@ func (c *Client) CancelImport(ctx context.Context, id openapi_types.UUID, reqEdi
 
 // ListInbox List received messages (inbox)
 //
-// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 //
 // Corresponds with GET /v1/inbox (the `ListInbox` operationId).
 func (c *Client) ListInbox(ctx context.Context, params *ListInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7262,7 +7315,7 @@ func (c *Client) ListRegistrations(ctx context.Context, params *ListRegistration
 
 // CreateRegistrationWithBody Register a document (registrazione di protocollo)
 //
-// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
+// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. Without `outage`, the one outage of the register whose dates contain the emergency date is taken: none is 422 naming `emergency.date`, several (two outages on one day) 422 naming `emergency.outage`. **Image copies:** a scan of a paper original says so in `image_copy` (ConformitaCopieImmagineSuSupportoInformatico, Allegato 5): `{}` for a copy no one attested, or `attested_by` (who attested its conformity to the original, at most 200 characters) and `attested_on` (the date, not in the future, only with `attested_by`); the channel must be `paper` (the default with `image_copy`), `counter` or `post`, otherwise 422 naming `image_copy`. It is kept on the registration, fixed like the rest. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 //
 // Takes any type of body and a specified content type.
 //
@@ -12377,18 +12430,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKeyWithResponse(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*RevokeKeyResponse, error)
 
-	// SearchDirectoryWithResponse Find administrations and their AOOs (IPA directory)
+	// SearchDirectoryWithResponse Find administrations, their AOOs and UOs (IPA directory)
 	//
-	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+	// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/directory (the `SearchDirectory` operationId).
 	SearchDirectoryWithResponse(ctx context.Context, params *SearchDirectoryParams, reqEditors ...RequestEditorFn) (*SearchDirectoryResponse, error)
 
-	// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations or AOOs)
+	// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations, AOOs or UOs)
 	//
-	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+	// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12640,7 +12693,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListInboxWithResponse List received messages (inbox)
 	//
-	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+	// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12901,7 +12954,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateRegistrationWithBodyWithResponse Register a document (registrazione di protocollo)
 	//
-	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
+	// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. Without `outage`, the one outage of the register whose dates contain the emergency date is taken: none is 422 naming `emergency.date`, several (two outages on one day) 422 naming `emergency.outage`. **Image copies:** a scan of a paper original says so in `image_copy` (ConformitaCopieImmagineSuSupportoInformatico, Allegato 5): `{}` for a copy no one attested, or `attested_by` (who attested its conformity to the original, at most 200 characters) and `attested_on` (the date, not in the future, only with `attested_by`); the channel must be `paper` (the default with `image_copy`), `counter` or `post`, otherwise 422 naming `image_copy`. It is kept on the registration, fixed like the rest. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22649,9 +22702,9 @@ func (c *ClientWithResponses) RevokeKeyWithResponse(ctx context.Context, id stri
 	return ParseRevokeKeyResponse(rsp)
 }
 
-// SearchDirectoryWithResponse Find administrations and their AOOs (IPA directory)
+// SearchDirectoryWithResponse Find administrations, their AOOs and UOs (IPA directory)
 //
-// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published); an AOO is found through its administration, so both lists are needed. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
+// Staff only (a portal is 403). Searches the lists an admin loaded (POST /v1/directory/imports): an administration is found when each word of `q` begins a word of its name or of the name of one of its AOOs or UOs (any case, accents ignored: `citta castel` finds "Città di Castello"), or when `q` is its IPA code or the code of one of its AOOs or UOs (any case). Without `q`, every administration. In name order, each with all its AOOs and their digital addresses (PEC when published), and in `uos` the UOs `q` names: the UO whose code it is, and those whose name has a word that a word of `q` begins while every word of `q` begins a word of the UO's or the administration's name (`roma urbanistica` finds Roma Capitale's "Dipartimento Urbanistica"); at most 100 per administration, in name order, none without `q`. A UO's correspondent carries its administration's IPA code, its AOO's code (when the list names one) and its own code and digital address. An AOO or UO is found through its administration, so the administrations list is needed too. Recipients are picked from here: each `correspondent` has exactly the fields of a registration's correspondent — copy it into `correspondents` and add `role`. One page at a time: pass `next_cursor` back as `cursor` until it is empty. At most 10 words. Unknown or repeated query parameters are 422.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22664,9 +22717,9 @@ func (c *ClientWithResponses) SearchDirectoryWithResponse(ctx context.Context, p
 	return ParseSearchDirectoryResponse(rsp)
 }
 
-// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations or AOOs)
+// ImportDirectoryWithBodyWithResponse Load an IPA open-data list (administrations, AOOs or UOs)
 //
-// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`) or the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
+// Admin only. The body is the list as AgID publishes it in its open data (IndicePA): the administrations (`kind=administrations`, "Enti": columns `Codice_IPA`, `Denominazione_ente`, optionally `Codice_fiscale_ente`), the AOOs (`kind=aoos`, "Aree Organizzative Omogenee": `Codice_IPA`, `Codice_uni_aoo`, `Denominazione_aoo`) or the UOs (`kind=uos`, "Unità Organizzative": `Codice_IPA`, `Codice_uni_uo`, `Descrizione_uo`, optionally `Codice_uni_aoo`), with `Mail1` … `Mail5` and their `Tipo_Mail1` … (`Pec` or `Altro`). A header row names the columns, in any order and case; other columns are ignored. Separated by tabs, commas or semicolons (whichever the header uses), UTF-8 with or without a byte order mark, fields optionally quoted. Each entry keeps its first PEC as digital address, or else its first address. All or nothing: a bad value is 422 naming `line N: column`, and nothing is stored; a good file replaces that whole list at once (the other list stays).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -23086,7 +23139,7 @@ func (c *ClientWithResponses) CancelImportWithResponse(ctx context.Context, id o
 
 // ListInboxWithResponse List received messages (inbox)
 //
-// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
+// Records officers and protocol operators (anyone else is 403). Every message a configured mailbox (SPORTELLO_MAILBOXES) yielded, newest first, with what became of it: `registered` (with `registration_id`), `draft` (kept for an operator: register or discard it), `discarded`, `receipt` (a PEC receipt or protocol message linked to the dispatch it answers), `unmatched` (one answering nothing of ours), `duplicate` (the same Message-ID again in the same mailbox: never registered twice), `rejected` (not a readable message, or one above the mailbox's size limit, `max_bytes` or SPORTELLO_MAILBOX_MAX_BYTES: not downloaded, its header alone kept; `detail` names its size and the limit). `state=draft` is the worklist. One page at a time: pass `next_cursor` back as `cursor` until it is empty. Unknown or repeated query parameters are 422.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -23521,7 +23574,7 @@ func (c *ClientWithResponses) ListRegistrationsWithResponse(ctx context.Context,
 
 // CreateRegistrationWithBodyWithResponse Register a document (registrazione di protocollo)
 //
-// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
+// Protocol operators, records officers and importers (importers register `incoming` documents only: another direction is 422 naming `direction`); anyone else is 403 before the body is read — portals file through cases and case messages. Multipart upload: part `metadata` (JSON, schema RegistrationMetadata), exactly one part `document` (the primary file) — or, instead, `document_id` in the metadata naming an unregistered document whose content becomes the primary document (both is 422; a document already registered is 409) — and zero or more parts `attachment`, matched by index to `attachment_descriptions`. Files are streamed; their media type is sniffed from the content and their SHA-256 (impronta) computed by the server. The number, year, date, identifier and status are assigned by the system: sending them, or any unknown field, is 422. An unknown register is 404. With an `Idempotency-Key`, a retry answers the first registration again and never takes a second number. An entry of the emergency register (art. 63) loaded with its file names it in `emergency` (`outage`, `number`, `date`): the outage must be of the same register (422 naming `emergency.outage`), the date within it (422 naming `emergency.date`), and an emergency number already loaded from the outage is 409. Without `outage`, the one outage of the register whose dates contain the emergency date is taken: none is 422 naming `emergency.date`, several (two outages on one day) 422 naming `emergency.outage`. **Image copies:** a scan of a paper original says so in `image_copy` (ConformitaCopieImmagineSuSupportoInformatico, Allegato 5): `{}` for a copy no one attested, or `attested_by` (who attested its conformity to the original, at most 200 characters) and `attested_on` (the date, not in the future, only with `attested_by`); the channel must be `paper` (the default with `image_copy`), `counter` or `post`, otherwise 422 naming `image_copy`. It is kept on the registration, fixed like the rest. **E-mail:** with `channel` `pec` or `email` and a `document` that is a message (sniffed as message/rfc822, or named .eml), the message is kept byte-exact as the document and read: its text and HTML bodies and its attachments — for a PEC, those of its postacert.eml, plus daticert.xml — become the first attachments, each with its own digest; `subject`, the sender correspondent (name and `digital_address`; for a PEC the certified sender) and `received_on` are proposed from it when the metadata leaves them out (the metadata wins). A message carrying Segnatura.xml from another AOO sets the sender as an administration (IPA and AOO codes), `sender_reference` and `interoperability` (the Allegato 6 anomalies, and the ConfermaRicezione or NotificaEccezione sent back). `pec` needs a certified message (a PEC envelope of type posta-certificata) and `email` a message that is none: otherwise 422 naming `channel`. A PEC receipt or a protocol message between AOOs is 422 naming `document`: they are linked to the dispatch they answer, never registered.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

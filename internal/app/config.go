@@ -67,6 +67,9 @@ type Config struct {
 	Mailboxes        string
 	MailboxPasswords map[string]string
 	MailboxPoll      time.Duration // SPORTELLO_MAILBOX_POLL: how often each mailbox is looked at
+	// SPORTELLO_MAILBOX_MAX_BYTES: the largest message a mailbox reads, unless its URL says
+	// max_bytes; a larger one is recorded as rejected, not downloaded.
+	MailboxMaxBytes int64
 	// Dispatches by PEC or e-mail (domain.CreateDispatch): without SPORTELLO_SMTP_URL none is
 	// made. The relay is the AOO's PEC provider's (or an SMTP server for e-mail).
 	SMTPURL      string // SPORTELLO_SMTP_URL: smtp://user@host:587 (STARTTLS) or smtps://user@host:465
@@ -157,6 +160,10 @@ func (c *Config) settings() []setting {
 		{name: "audit-interval", usage: "how often the server re-checks the recent transparency log leaves against the register", bind: duration(&c.AuditInterval)},
 		{name: "mailboxes", usage: "IMAP mailboxes read for incoming mail: imaps://user@host/INBOX?name=pec&channel=pec&mode=register|draft&register=PG&offices=PROT, separated by spaces", bind: str(&c.Mailboxes)},
 		{name: "mailbox-poll", usage: "how often each mailbox is looked at for new messages", bind: duration(&c.MailboxPoll)},
+		{name: "mailbox-max-bytes", usage: "largest message a mailbox reads, in bytes, unless its URL says max_bytes (a larger one is recorded as rejected)", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseInt(def, 10, 64)
+			fs.Int64Var(&c.MailboxMaxBytes, n, v, u)
+		}},
 		{name: "smtp-url", usage: "mail relay dispatches are sent through: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (default: none, no dispatches)", bind: str(&c.SMTPURL)},
 		{name: "smtp-password", usage: "password of the mail relay's user", secret: true, bind: str(&c.SMTPPassword)},
 		{name: "mail-from", usage: "address dispatches are sent from, the AOO's PEC (\"Name <addr>\" or addr)", bind: str(&c.MailFrom)},
@@ -178,7 +185,8 @@ var defaults = map[string]string{
 	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
-	"mailbox-poll": "30s", "import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
+	"mailbox-poll": "30s", "mailbox-max-bytes": strconv.Itoa(50 << 20),
+	"import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
 	"import-max-expanded": strconv.FormatInt(16<<30, 10), "import-max-ratio": "200", "import-workers": "1",
 	"ocr-workers": "0",
 }
@@ -295,6 +303,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MailboxPoll <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_MAILBOX_POLL: must be positive"))
+	}
+	if c.MailboxMaxBytes <= 0 {
+		errs = append(errs, errors.New("SPORTELLO_MAILBOX_MAX_BYTES: must be a positive number of bytes"))
 	}
 	errs = append(errs, c.validateImports()...)
 	_, mailboxErrs := c.MailboxList()

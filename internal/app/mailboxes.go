@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,14 +20,17 @@ import (
 // Mailboxes are configured by one setting, SPORTELLO_MAILBOXES: mailbox URLs separated by
 // spaces or new lines, each
 //
-//	imaps://user@host[:port]/FOLDER?name=pec&channel=pec&mode=register&register=PG&offices=PROT,URP&class=VI.3
+//	imaps://user@host[:port]/FOLDER?name=pec&channel=pec&mode=register&register=PG&offices=PROT,URP&class=VI.3&max_bytes=52428800
 //
 // (imap:// for plain IMAP with STARTTLS; FOLDER defaults to INBOX). name (lower-case letters,
 // digits and _) identifies the mailbox in the records of its messages and names its password:
 // SPORTELLO_MAILBOX_<NAME>_PASSWORD, or a file named by SPORTELLO_MAILBOX_<NAME>_PASSWORD_FILE,
 // so that no secret is written in the list. channel is pec or email; mode register (the
 // default) registers each message, draft keeps each for an operator; register, offices and
-// class go to the registrations made. One URL per mailbox keeps everything about a mailbox on
+// class go to the registrations made. max_bytes is the largest message read, in bytes
+// (SPORTELLO_MAILBOX_MAX_BYTES, 50 MiB by default, for every mailbox that does not say): a
+// larger one is not downloaded but recorded as rejected, with its header, and reading goes on
+// past it. One URL per mailbox keeps everything about a mailbox on
 // one line, in the form IMAP clients already use.
 
 // MailboxConfig is one configured mailbox.
@@ -37,19 +41,25 @@ type MailboxConfig struct {
 	User     string
 	Password string
 	Folder   string
+	// MaxBytes is the largest message read whole (max_bytes, or SPORTELLO_MAILBOX_MAX_BYTES).
+	MaxBytes int64
 	Settings domain.MailboxSettings
 }
 
 var mailboxName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-// parseMailboxes reads SPORTELLO_MAILBOXES; passwords are looked up with password(name).
-func parseMailboxes(list string, password func(name string) string) ([]MailboxConfig, []error) {
+// mailboxParams are the query parameters a mailbox URL may have.
+var mailboxParams = []string{"name", "channel", "mode", "register", "offices", "class", "max_bytes"}
+
+// parseMailboxes reads SPORTELLO_MAILBOXES; passwords are looked up with password(name), and
+// maxBytes is the size limit of a mailbox whose URL has no max_bytes.
+func parseMailboxes(list string, maxBytes int64, password func(name string) string) ([]MailboxConfig, []error) {
 	var (
 		out  []MailboxConfig
 		errs []error
 	)
 	for i, raw := range strings.Fields(list) {
-		mb, err := parseMailbox(raw, password)
+		mb, err := parseMailbox(raw, maxBytes, password)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("SPORTELLO_MAILBOXES: mailbox %d: %w", i+1, err))
 			continue
@@ -63,7 +73,7 @@ func parseMailboxes(list string, password func(name string) string) ([]MailboxCo
 	return out, errs
 }
 
-func parseMailbox(raw string, password func(name string) string) (MailboxConfig, error) {
+func parseMailbox(raw string, maxBytes int64, password func(name string) string) (MailboxConfig, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return MailboxConfig{}, errors.New("not a URL")
@@ -91,8 +101,8 @@ func parseMailbox(raw string, password func(name string) string) (MailboxConfig,
 	}
 	q := u.Query()
 	for k := range q {
-		if !slices.Contains([]string{"name", "channel", "mode", "register", "offices", "class"}, k) {
-			return mb, fmt.Errorf("unknown parameter %q (want name, channel, mode, register, offices, class)", k)
+		if !slices.Contains(mailboxParams, k) {
+			return mb, fmt.Errorf("unknown parameter %q (want %s)", k, strings.Join(mailboxParams, ", "))
 		}
 	}
 	s := domain.MailboxSettings{Name: q.Get("name"), Channel: domain.Channel(q.Get("channel")), Mode: q.Get("mode"),
@@ -114,6 +124,14 @@ func parseMailbox(raw string, password func(name string) string) (MailboxConfig,
 	}
 	if o := q.Get("offices"); o != "" {
 		s.Offices = strings.Split(o, ",")
+	}
+	mb.MaxBytes = maxBytes
+	if v := q.Get("max_bytes"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return mb, fmt.Errorf("%s: max_bytes must be a positive number of bytes, not %q", s.Name, v)
+		}
+		mb.MaxBytes = n
 	}
 	mb.Settings = s
 	if mb.Password = password(s.Name); mb.Password == "" {
@@ -164,7 +182,7 @@ func mailboxPasswords(list string, getenv func(string) string) (map[string]strin
 // MailboxList parses SPORTELLO_MAILBOXES with MailboxPasswords, on demand (a test may edit
 // both after Validate).
 func (c *Config) MailboxList() ([]MailboxConfig, []error) {
-	return parseMailboxes(c.Mailboxes, func(name string) string { return c.MailboxPasswords[name] })
+	return parseMailboxes(c.Mailboxes, c.MailboxMaxBytes, func(name string) string { return c.MailboxPasswords[name] })
 }
 
 // MailboxOpener opens a configured mailbox (mail/imapbox on a real server).
@@ -253,11 +271,9 @@ func (r *mailboxReader) poll(ctx context.Context) (int, error) {
 	}
 	handled := 0
 	for {
-		// A Fetch that fails part-way (a message above the size limit) returns the messages
-		// before the failure too: they are handled, and the failure is reported after them.
-		v, msgs, fetchErr := r.box.Fetch(ctx, after, mailboxBatch)
-		if fetchErr != nil && len(msgs) == 0 {
-			return handled, fmt.Errorf("fetch: %w", fetchErr)
+		v, msgs, err := r.box.Fetch(ctx, after, mailboxBatch)
+		if err != nil {
+			return handled, fmt.Errorf("fetch: %w", err)
 		}
 		if v != validity && after != 0 {
 			// IMAP renumbered the mailbox: every message is read again, and the ones recorded
@@ -268,14 +284,16 @@ func (r *mailboxReader) poll(ctx context.Context) (int, error) {
 		}
 		validity = v
 		for _, m := range msgs {
-			if _, _, err := r.svc.ReceiveMail(ctx, r.settings, v, m); err != nil {
+			rec, recorded, err := r.svc.ReceiveMail(ctx, r.settings, v, m)
+			if err != nil {
 				return handled, err
+			}
+			if recorded && m.TooLarge != nil {
+				r.logger.Warn("message too large: recorded as rejected", "uid", m.UID, "size", m.TooLarge.Size,
+					"max_bytes", m.TooLarge.Max, "record", rec.ID)
 			}
 			handled++
 			after = m.UID
-		}
-		if fetchErr != nil {
-			return handled, fmt.Errorf("fetch: %w", fetchErr)
 		}
 		if len(msgs) < mailboxBatch {
 			return handled, nil

@@ -38,5 +38,5 @@ func openIMAPMailbox(cfg MailboxConfig) (domain.Mailbox, error) {
 		scheme = "imaps"
 	}
 	u := url.URL{Scheme: scheme, Host: cfg.Host, Path: "/" + cfg.Folder}
-	return imapbox.New(imapbox.Config{URL: u.String(), Username: cfg.User, Password: cfg.Password})
+	return imapbox.New(imapbox.Config{URL: u.String(), Username: cfg.User, Password: cfg.Password, MaxSize: cfg.MaxBytes})
 }

@@ -20,8 +20,12 @@
 // real provider's delivery does. Dovecot adds one trace header at delivery, Return-Path (RFC
 // 5321 §4.4); its Received and Delivered-To headers are turned off, so a message read back is
 // "Return-Path: <sender>\r\n" followed by the bytes sent, line ends as CRLF. The relay accepts
-// AUTH PLAIN against the users' passwords but does not require it; recipients of a domain with
-// no user are refused with 550 5.7.1, unknown users of a known domain with 550 5.1.1.
+// AUTH PLAIN against the users' passwords but does not require it unless started with
+// RequireAuth; Submissions lists who sent what. Recipients of a domain with no user are refused
+// with 550 5.7.1, unknown users of a known domain with 550 5.1.1.
+//
+// Append, CreateFolder and RecreateFolder fill and renumber folders directly over IMAP (a
+// folder deleted and created again gets a new UIDVALIDITY).
 //
 // PEC mode (the PEC option) makes the relay behave as a PEC provider; see PEC.
 package mailtest
@@ -39,6 +43,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,11 +72,34 @@ type Server struct {
 	pec              bool
 	provider         tls.Certificate // PEC mode's signing certificate
 
-	mu      sync.Mutex
-	users   map[string]string // address → password
-	domains map[string]bool
-	failing map[string]bool
-	alter   func(raw []byte) []byte
+	requireAuth bool
+
+	mu          sync.Mutex
+	users       map[string]string // address → password
+	domains     map[string]bool
+	failing     map[string]bool
+	virus       map[string]bool
+	notAccept   func(raw []byte) (errore, detail string)
+	alter       func(raw []byte) []byte
+	submissions []Submission
+}
+
+// RequireAuth makes the relay refuse MAIL FROM (530 5.7.0) in a session that has not
+// authenticated, as a provider's submission server does.
+func RequireAuth(s *Server) { s.requireAuth = true }
+
+// Submission is one message the relay accepted: the user its session authenticated as ("" for
+// none), the envelope sender and recipients.
+type Submission struct {
+	User, From string
+	To         []string
+}
+
+// Submissions lists the messages the relay accepted, in order.
+func (s *Server) Submissions() []Submission {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.submissions)
 }
 
 // Start starts Dovecot and the relay for t, and stops them at t.Cleanup. It skips t when
@@ -94,7 +122,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &Server{dir: dir, users: map[string]string{}, domains: map[string]bool{}, failing: map[string]bool{}}
+	s := &Server{dir: dir, users: map[string]string{}, domains: map[string]bool{}, failing: map[string]bool{}, virus: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -395,9 +423,11 @@ type discardLogger struct{}
 func (discardLogger) Printf(string, ...interface{}) {}
 func (discardLogger) Println(...interface{})        {}
 
-// session is one SMTP transaction of the relay.
+// session is one SMTP connection of the relay: the user it authenticated as, and the
+// transaction under way.
 type session struct {
 	s    *Server
+	user string
 	from string
 	to   []string
 }
@@ -409,11 +439,15 @@ func (x *session) Auth(mech string) (sasl.Server, error) {
 		if pw := x.s.Password(username); pw == "" || pw != password {
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Invalid credentials"}
 		}
+		x.user = strings.ToLower(username)
 		return nil
 	}), nil
 }
 
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if x.s.requireAuth && x.user == "" {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
 	x.from = from
 	return nil
 }
@@ -431,6 +465,9 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	x.s.mu.Lock()
+	x.s.submissions = append(x.s.submissions, Submission{User: x.user, From: x.from, To: slices.Clone(x.to)})
+	x.s.mu.Unlock()
 	if x.s.pec {
 		return x.s.certify(x.from, x.to, raw)
 	}
@@ -504,4 +541,96 @@ func (s *Server) deliver(from string, to []string, raw []byte) error {
 	}
 	_, err = w.CloseWithLMTPResponse() // an LMTPDataError names each recipient that failed
 	return err
+}
+
+// imapLogin opens an IMAP connection to Dovecot as user.
+func (s *Server) imapLogin(user string) (*imapclient.Client, error) {
+	c, err := imapclient.Dial(s.IMAPAddr())
+	if err != nil {
+		return nil, err
+	}
+	c.Timeout = 30 * time.Second
+	if err := c.Login(user, s.Password(user)); err != nil {
+		c.Logout()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Append stores each of msgs in user's folder (INBOX, or one CreateFolder made) over IMAP, as
+// they are, quicker than delivering them one by one through the relay.
+func (s *Server) Append(t testing.TB, user, folder string, msgs ...[]byte) {
+	t.Helper()
+	c, err := s.imapLogin(user)
+	if err != nil {
+		t.Fatalf("mailtest: append to %s: %v", user, err)
+	}
+	defer c.Logout()
+	for _, raw := range msgs {
+		if err := c.Append(folder, nil, time.Time{}, bytes.NewReader(raw)); err != nil {
+			t.Fatalf("mailtest: append to %s/%s: %v", user, folder, err)
+		}
+	}
+}
+
+// CreateFolder creates folder in user's mail.
+func (s *Server) CreateFolder(t testing.TB, user, folder string) {
+	t.Helper()
+	c, err := s.imapLogin(user)
+	if err != nil {
+		t.Fatalf("mailtest: create %s: %v", folder, err)
+	}
+	defer c.Logout()
+	if err := c.Create(folder); err != nil {
+		t.Fatalf("mailtest: create %s/%s: %v", user, folder, err)
+	}
+}
+
+// RecreateFolder deletes user's folder with its messages and creates it again, empty: IMAP
+// gives it a new UIDVALIDITY, so that its UIDs start again. It returns the old and the new
+// UIDVALIDITY.
+func (s *Server) RecreateFolder(t testing.TB, user, folder string) (was, now uint32) {
+	t.Helper()
+	c, err := s.imapLogin(user)
+	if err != nil {
+		t.Fatalf("mailtest: recreate %s: %v", folder, err)
+	}
+	defer c.Logout()
+	st, err := c.Status(folder, []imap.StatusItem{imap.StatusUidValidity})
+	if err != nil {
+		t.Fatalf("mailtest: status of %s/%s: %v", user, folder, err)
+	}
+	if err := c.Delete(folder); err != nil {
+		t.Fatalf("mailtest: delete %s/%s: %v", user, folder, err)
+	}
+	if err := c.Create(folder); err != nil {
+		t.Fatalf("mailtest: create %s/%s: %v", user, folder, err)
+	}
+	st2, err := c.Status(folder, []imap.StatusItem{imap.StatusUidValidity})
+	if err != nil {
+		t.Fatalf("mailtest: status of %s/%s: %v", user, folder, err)
+	}
+	if st2.UidValidity == st.UidValidity {
+		t.Fatalf("mailtest: %s/%s recreated with the same UIDVALIDITY %d", user, folder, st.UidValidity)
+	}
+	return st.UidValidity, st2.UidValidity
+}
+
+// Copy copies every message of user's folder from into folder to in one IMAP command, on the
+// server's side: a mailbox fills at once, as if its messages had all just arrived.
+func (s *Server) Copy(t testing.TB, user, from, to string) {
+	t.Helper()
+	c, err := s.imapLogin(user)
+	if err != nil {
+		t.Fatalf("mailtest: copy %s to %s: %v", from, to, err)
+	}
+	defer c.Logout()
+	if _, err := c.Select(from, false); err != nil {
+		t.Fatalf("mailtest: select %s/%s: %v", user, from, err)
+	}
+	set := new(imap.SeqSet)
+	set.AddRange(1, 0)
+	if err := c.UidCopy(set, to); err != nil {
+		t.Fatalf("mailtest: copy %s/%s to %s: %v", user, from, to, err)
+	}
 }

@@ -45,6 +45,7 @@ type pecMessage struct {
 		Ident    string `xml:"dati>identificativo"`
 		MsgID    string `xml:"dati>msgid"`
 		Consegna string `xml:"dati>consegna"`
+		Esteso   string `xml:"dati>errore-esteso"`
 	}
 }
 
@@ -209,5 +210,75 @@ func TestPlain(t *testing.T) {
 	}
 	if got := srv.Messages(t, sender); len(got) != 0 {
 		t.Fatalf("plain mode sent %d messages to the sender", len(got))
+	}
+}
+
+// NotAccept refuses a message at acceptance: the sender gets a non-accettazione notice with the
+// hook's errore and detail, and nothing else is sent to anyone.
+func TestPECNotAccepted(t *testing.T) {
+	srv, s := startPEC(t)
+	srv.NotAccept(func(raw []byte) (string, string) {
+		if bytes.Contains(raw, []byte("Trasmissione")) {
+			return "virus", "virus informatico rilevato"
+		}
+		return "", ""
+	})
+	if err := s.Send(context.Background(), sender, []string{rcpt}, original); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Messages(t, rcpt); len(got) != 0 {
+		t.Fatalf("%s received %d messages of a message not accepted", rcpt, len(got))
+	}
+	receipts := srv.Messages(t, sender)
+	if len(receipts) != 1 {
+		t.Fatalf("%s has %d messages; want the non-accettazione notice alone", sender, len(receipts))
+	}
+	r, signed := readPEC(t, srv, receipts[0])
+	if !signed || r.header.Get("X-Ricevuta") != "non-accettazione" ||
+		r.header.Get("Subject") != "AVVISO DI NON ACCETTAZIONE: Trasmissione protocollo" || r.dc.Tipo != "non-accettazione" ||
+		r.dc.Errore != "virus" || r.dc.Esteso != "virus informatico rilevato" || r.dc.MsgID != "<prot-1@pec.test>" || r.dc.Consegna != "" {
+		t.Errorf("notice: signed %v, headers %v, daticert %+v", signed, r.header, r.dc)
+	}
+}
+
+// VirusAt: the delivery to one recipient finds a virus; the sender gets accettazione, then a
+// rilevazione-virus notice naming that recipient, who receives nothing.
+func TestPECVirus(t *testing.T) {
+	srv, s := startPEC(t)
+	srv.VirusAt(rcpt)
+	if err := s.Send(context.Background(), sender, []string{rcpt}, original); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Messages(t, rcpt); len(got) != 0 {
+		t.Fatalf("%s received %d messages", rcpt, len(got))
+	}
+	receipts := srv.Messages(t, sender)
+	if len(receipts) != 2 {
+		t.Fatalf("%s has %d messages; want accettazione and rilevazione-virus", sender, len(receipts))
+	}
+	r, signed := readPEC(t, srv, receipts[1])
+	if !signed || r.header.Get("X-Ricevuta") != "rilevazione-virus" ||
+		r.header.Get("Subject") != "PROBLEMA DI SICUREZZA: Trasmissione protocollo" || r.dc.Tipo != "rilevazione-virus" ||
+		r.dc.Errore != "virus" || r.dc.Consegna != rcpt || r.dc.MsgID != "<prot-1@pec.test>" {
+		t.Errorf("notice: signed %v, headers %v, daticert %+v", signed, r.header, r.dc)
+	}
+}
+
+// RequireAuth: a sender that does not authenticate is refused; Submissions records the user of
+// each message accepted.
+func TestRequireAuth(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.RequireAuth)
+	srv.AddUser(sender, "pw-a")
+	srv.AddUser(rcpt, "pw-b")
+	anon, _ := smtpsend.New(smtpsend.Config{URL: srv.SMTPURL()})
+	if err := anon.Send(context.Background(), sender, []string{rcpt}, original); err == nil || !strings.Contains(err.Error(), "530") {
+		t.Fatalf("a send without AUTH: %v; want 530", err)
+	}
+	s, _ := smtpsend.New(smtpsend.Config{URL: srv.SMTPURL(), Username: sender, Password: "pw-a"})
+	if err := s.Send(context.Background(), sender, []string{rcpt}, original); err != nil {
+		t.Fatal(err)
+	}
+	if subs := srv.Submissions(); len(subs) != 1 || subs[0].User != sender || subs[0].From != sender || subs[0].To[0] != rcpt {
+		t.Fatalf("submissions %+v", subs)
 	}
 }

@@ -38,6 +38,15 @@ import (
 //     FailDelivery, a notice of failed delivery: Subject "AVVISO DI MANCATA CONSEGNA: O",
 //     X-Ricevuta: errore-consegna, errore="no-dest" with an errore-esteso.
 //
+// Two more of the provider's notices are made on request. NotAccept refuses a message at
+// acceptance: instead of 1–3, S gets a notice of non-acceptance, Subject "AVVISO DI NON
+// ACCETTAZIONE: O", X-Ricevuta: non-accettazione, with the errore and errore-esteso NotAccept's
+// hook gave, and nothing is delivered. VirusAt makes the delivery to R find a virus: instead of
+// R's envelope and delivery receipt, S gets a notice of a virus found, Subject "PROBLEMA DI
+// SICUREZZA: O", X-Ricevuta: rilevazione-virus, consegna = R, errore="virus" (the rules have the
+// recipient's provider send it to the sender's, here one and the same relay, which forwards it
+// to S; a real sender's provider may send S a mancata consegna instead, as FailDelivery does).
+//
 // Every envelope and receipt has X-Riferimento-Message-ID: <M>, a Message-ID of the provider's
 // (also daticert's identificativo) and daticert.xml attached:
 //
@@ -61,6 +70,24 @@ func PEC(s *Server) { s.pec = true }
 
 // ProviderName is the gestore-emittente of PEC mode's envelopes and receipts.
 const ProviderName = "PEC Test"
+
+// NotAccept sets, in PEC mode, the provider's check at acceptance: a message for which fn
+// returns a non-empty errore (altro, virus …, daticert's errore attribute) is not accepted, and
+// the sender gets a non-accettazione notice with errore and detail (errore-esteso); nil removes
+// the check.
+func (s *Server) NotAccept(fn func(raw []byte) (errore, detail string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notAccept = fn
+}
+
+// VirusAt makes the delivery to addr find a virus in PEC mode: the sender gets a
+// rilevazione-virus notice instead of a delivery receipt, and addr nothing.
+func (s *Server) VirusAt(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.virus[strings.ToLower(addr)] = true
+}
 
 // FailDelivery makes the delivery to addr fail in PEC mode: the sender gets an errore-consegna
 // notice instead of a delivery receipt.
@@ -131,15 +158,26 @@ func (s *Server) certify(from string, to []string, raw []byte) error {
 	if o.msgID == "" {
 		o.msgID = s.newID(from)
 	}
-	if err := s.receipt(o, "accettazione", "ACCETTAZIONE: ", "", ""); err != nil {
+	s.mu.Lock()
+	check := s.notAccept
+	s.mu.Unlock()
+	if check != nil {
+		if errore, detail := check(raw); errore != "" {
+			return s.receipt(o, "non-accettazione", "AVVISO DI NON ACCETTAZIONE: ", "", errore, detail)
+		}
+	}
+	if err := s.receipt(o, "accettazione", "ACCETTAZIONE: ", "", "", ""); err != nil {
 		return err
 	}
-	var ok, failed []string
+	var ok, failed, infected []string
 	s.mu.Lock()
 	for _, r := range to {
-		if s.failing[strings.ToLower(r)] {
+		switch {
+		case s.failing[strings.ToLower(r)]:
 			failed = append(failed, r)
-		} else {
+		case s.virus[strings.ToLower(r)]:
+			infected = append(infected, r)
+		default:
 			ok = append(ok, r)
 		}
 	}
@@ -154,12 +192,17 @@ func (s *Server) certify(from string, to []string, raw []byte) error {
 		}
 	}
 	for _, r := range ok {
-		if err := s.receipt(o, "avvenuta-consegna", "CONSEGNA: ", r, ""); err != nil {
+		if err := s.receipt(o, "avvenuta-consegna", "CONSEGNA: ", r, "", ""); err != nil {
 			return err
 		}
 	}
 	for _, r := range failed {
-		if err := s.receipt(o, "errore-consegna", "AVVISO DI MANCATA CONSEGNA: ", r, "5.1.1 - casella "+r+" inesistente"); err != nil {
+		if err := s.receipt(o, "errore-consegna", "AVVISO DI MANCATA CONSEGNA: ", r, "no-dest", "5.1.1 - casella "+r+" inesistente"); err != nil {
+			return err
+		}
+	}
+	for _, r := range infected {
+		if err := s.receipt(o, "rilevazione-virus", "PROBLEMA DI SICUREZZA: ", r, "virus", "virus informatico rilevato nel messaggio per "+r); err != nil {
 			return err
 		}
 	}
@@ -175,8 +218,9 @@ func (s *Server) newID(from string) string {
 	return "opec." + hex.EncodeToString(b) + "@" + domainOf(from)
 }
 
-// daticert writes daticert.xml of kind about o.
-func (s *Server) daticert(o original, id, kind, delivery, failure string) []byte {
+// daticert writes daticert.xml of kind about o; errore and failure (errore-esteso) say what
+// went wrong, for a notice of failure.
+func (s *Server) daticert(o original, id, kind, delivery, errore, failure string) []byte {
 	d := daticert{
 		Tipo: kind, Errore: "nessuno", Mittente: o.from, Risposte: o.from, Oggetto: o.subject,
 		Gestore: ProviderName, Ident: id, MsgID: "<" + o.msgID + ">", Consegna: delivery,
@@ -188,8 +232,8 @@ func (s *Server) daticert(o original, id, kind, delivery, failure string) []byte
 	if kind == "avvenuta-consegna" {
 		d.Ricevuta = &ricevuta{Tipo: "completa"}
 	}
-	if failure != "" {
-		d.Errore, d.ErroreEsteso = "no-dest", failure
+	if errore != "" {
+		d.Errore, d.ErroreEsteso = errore, failure
 	}
 	b, err := xml.MarshalIndent(d, "", "  ")
 	if err != nil {
@@ -213,11 +257,11 @@ func (s *Server) envelope(o original, raw []byte) ([]byte, error) {
 		"Subject", "POSTA CERTIFICATA: " + o.rawSubject,
 		"X-Trasporto", "posta-certificata",
 	}
-	return s.message(o, id, h, notice, s.daticert(o, id, "posta-certificata", "", ""), raw)
+	return s.message(o, id, h, notice, s.daticert(o, id, "posta-certificata", "", "", ""), raw)
 }
 
 // receipt puts a receipt of kind about o in the sender's mailbox, if the sender is a user.
-func (s *Server) receipt(o original, kind, prefix, delivery, failure string) error {
+func (s *Server) receipt(o original, kind, prefix, delivery, errore, failure string) error {
 	if s.Password(o.from) == "" {
 		return nil
 	}
@@ -231,7 +275,7 @@ func (s *Server) receipt(o original, kind, prefix, delivery, failure string) err
 		"Subject", prefix + o.rawSubject,
 		"X-Ricevuta", kind,
 	}
-	b, err := s.message(o, id, h, notice, s.daticert(o, id, kind, delivery, failure), nil)
+	b, err := s.message(o, id, h, notice, s.daticert(o, id, kind, delivery, errore, failure), nil)
 	if err != nil {
 		return err
 	}
@@ -240,6 +284,10 @@ func (s *Server) receipt(o original, kind, prefix, delivery, failure string) err
 
 func receiptLine(kind, delivery, failure string) string {
 	switch {
+	case kind == "non-accettazione":
+		return " non è stato accettato: " + failure
+	case kind == "rilevazione-virus":
+		return " non è stato consegnato a \"" + delivery + "\": " + failure
 	case failure != "":
 		return " non è stato consegnato a \"" + delivery + "\": " + failure
 	case delivery != "":

@@ -9,10 +9,10 @@
 // sets \Seen nor changes anything in the mailbox. It keeps one connection, reopened on the next
 // call after any failure (a dropped connection, a server restart).
 //
-// Messages larger than Config.MaxSize are not downloaded: Fetch stops before the first one and
-// returns the messages below it together with a *TooLargeError naming its UID and size. The
-// caller keeps those messages, records the error against that UID, and calls Fetch again with
-// after = that UID to go past it.
+// Messages larger than Config.MaxSize are not downloaded: Fetch returns each in its place with
+// only its header (at most MaxHeader bytes of it, BODY.PEEK[HEADER]) and
+// domain.MailboxMessage.TooLarge naming its size and the limit, so that the caller records it
+// and reads on past it.
 package imapbox
 
 import (
@@ -59,19 +59,8 @@ type Config struct {
 // DefaultMaxSize is Config.MaxSize when zero.
 const DefaultMaxSize = 50 << 20
 
-// TooLargeError is returned by Fetch, beside the messages below it, for a message larger than
-// Config.MaxSize. It is ECValidation for domain.CodeOf.
-type TooLargeError struct {
-	UID       uint32
-	Size, Max int64
-}
-
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("imap message UID %d is %d bytes, above the limit of %d", e.UID, e.Size, e.Max)
-}
-
-// Unwrap makes the error ECValidation: the message will never be read.
-func (e *TooLargeError) Unwrap() error { return domain.Errorf(domain.ECValidation, "%s", e.Error()) }
+// MaxHeader is how much of the header of a message above Config.MaxSize Fetch downloads.
+const MaxHeader = 64 << 10
 
 // Mailbox is a domain.Mailbox on one IMAP folder. It is safe for concurrent use (calls are
 // serialised).
@@ -150,16 +139,11 @@ func (m *Mailbox) Fetch(ctx context.Context, after uint32, limit int) (uint32, [
 	}
 	reused := m.c != nil
 	v, msgs, err := m.fetch(ctx, after, limit)
-	if err != nil && reused && ctx.Err() == nil && !isTooLarge(err) {
+	if err != nil && reused && ctx.Err() == nil {
 		// The kept connection may have died since the last call: once more on a new one.
 		v, msgs, err = m.fetch(ctx, after, limit)
 	}
 	return v, msgs, err
-}
-
-func isTooLarge(err error) bool {
-	var e *TooLargeError
-	return errors.As(err, &e)
 }
 
 func (m *Mailbox) fetch(ctx context.Context, after uint32, limit int) (uint32, []domain.MailboxMessage, error) {
@@ -170,7 +154,7 @@ func (m *Mailbox) fetch(ctx context.Context, after uint32, limit int) (uint32, [
 	stop := context.AfterFunc(ctx, func() { c.Terminate() })
 	defer stop()
 	v, msgs, err := m.read(c, after, limit)
-	if err != nil && !isTooLarge(err) {
+	if err != nil {
 		c.Terminate()
 		m.c = nil
 		if ctx.Err() != nil {
@@ -259,7 +243,7 @@ type sized struct {
 }
 
 // read examines the folder, lists the UIDs above after with their sizes, and downloads the
-// first limit of them that fit MaxSize.
+// first limit of them: whole when they fit MaxSize, their header only otherwise.
 func (m *Mailbox) read(c *client.Client, after uint32, limit int) (uint32, []domain.MailboxMessage, error) {
 	st, err := c.Select(m.folder, true)
 	if err != nil {
@@ -272,23 +256,34 @@ func (m *Mailbox) read(c *client.Client, after uint32, limit int) (uint32, []dom
 	if err != nil {
 		return 0, nil, err
 	}
-	var tooLarge error
-	var want []uint32
+	list = list[:min(len(list), limit)]
+	var whole, large []uint32
 	for _, s := range list {
-		if len(want) == limit {
-			break
-		}
 		if s.size > m.cfg.MaxSize {
-			tooLarge = &TooLargeError{UID: s.uid, Size: s.size, Max: m.cfg.MaxSize}
-			break
+			large = append(large, s.uid)
+		} else {
+			whole = append(whole, s.uid)
 		}
-		want = append(want, s.uid)
 	}
-	msgs, err := m.bodies(c, want)
+	bodies, err := m.bodies(c, whole, &imap.BodySectionName{Peek: true})
 	if err != nil {
 		return 0, nil, err
 	}
-	return st.UidValidity, msgs, tooLarge
+	headers, err := m.bodies(c, large, &imap.BodySectionName{Peek: true,
+		BodyPartName: imap.BodyPartName{Specifier: imap.HeaderSpecifier}, Partial: []int{0, MaxHeader}})
+	if err != nil {
+		return 0, nil, err
+	}
+	msgs := make([]domain.MailboxMessage, 0, len(list))
+	for _, s := range list {
+		if b, ok := bodies[s.uid]; ok {
+			msgs = append(msgs, domain.MailboxMessage{UID: s.uid, Raw: b})
+		} else if h, ok := headers[s.uid]; ok {
+			msgs = append(msgs, domain.MailboxMessage{UID: s.uid, Raw: h,
+				TooLarge: &domain.MessageTooLarge{Size: s.size, Max: m.cfg.MaxSize}})
+		}
+	}
+	return st.UidValidity, msgs, nil
 }
 
 // list returns the UIDs above after with their sizes, in UID order. UID FETCH N:* answers with
@@ -312,15 +307,14 @@ func (m *Mailbox) list(c *client.Client, after uint32) ([]sized, error) {
 	return list, nil
 }
 
-// bodies downloads the messages uids (sorted) byte for byte, without setting \Seen. A message
-// expunged meanwhile is left out.
-func (m *Mailbox) bodies(c *client.Client, uids []uint32) ([]domain.MailboxMessage, error) {
+// bodies downloads section (a PEEK, which does not set \Seen) of the messages uids, byte for
+// byte, by UID. A message expunged meanwhile is left out.
+func (m *Mailbox) bodies(c *client.Client, uids []uint32, section *imap.BodySectionName) (map[uint32][]byte, error) {
 	if len(uids) == 0 {
 		return nil, nil
 	}
 	set := new(imap.SeqSet)
 	set.AddNum(uids...)
-	section := &imap.BodySectionName{Peek: true}
 	ch := make(chan *imap.Message, 16)
 	done := make(chan error, 1)
 	go func() { done <- c.UidFetch(set, []imap.FetchItem{imap.FetchUid, section.FetchItem()}, ch) }()
@@ -340,11 +334,5 @@ func (m *Mailbox) bodies(c *client.Client, uids []uint32) ([]domain.MailboxMessa
 	if err := errors.Join(<-done, readErr); err != nil {
 		return nil, err
 	}
-	out := make([]domain.MailboxMessage, 0, len(uids))
-	for _, uid := range uids {
-		if b, ok := got[uid]; ok {
-			out = append(out, domain.MailboxMessage{UID: uid, Raw: b})
-		}
-	}
-	return out, nil
+	return got, nil
 }

@@ -3,7 +3,6 @@ package imapbox_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -145,6 +144,8 @@ func TestUIDsSurviveRestartAndReconnect(t *testing.T) {
 	}
 }
 
+// A message above MaxSize comes in its place with its header only and TooLarge set; the
+// messages after it come whole.
 func TestTooLarge(t *testing.T) {
 	srv, s, _ := setup(t)
 	send(t, s, message(1, "piccolo"))
@@ -156,15 +157,24 @@ func TestTooLarge(t *testing.T) {
 	}
 	defer box.Close()
 	_, msgs, err := box.Fetch(context.Background(), 0, 10)
-	var big *imapbox.TooLargeError
-	if !errors.As(err, &big) || len(msgs) != 1 || domain.CodeOf(err) != domain.ECValidation {
-		t.Fatalf("Fetch = %d messages, %v; want message 1 and a TooLargeError", len(msgs), err)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("Fetch = %d messages, %v; want 3", len(msgs), err)
 	}
-	if big.UID <= msgs[0].UID || big.Size <= 2000 {
-		t.Fatalf("TooLargeError %+v", big)
+	if msgs[0].TooLarge != nil || msgs[2].TooLarge != nil || !bytes.Contains(msgs[2].Raw, []byte("piccolo")) {
+		t.Errorf("the small messages: %+v %+v", msgs[0], msgs[2])
 	}
-	if _, rest, err := box.Fetch(context.Background(), big.UID, 10); err != nil || len(rest) != 1 || !bytes.Contains(rest[0].Raw, []byte("prova 3")) {
-		t.Fatalf("Fetch after the large one = %d, %v; want message 3", len(rest), err)
+	big := msgs[1]
+	if big.TooLarge == nil || big.TooLarge.Max != 2000 || big.TooLarge.Size <= 2000 {
+		t.Fatalf("the large message: TooLarge %+v", big.TooLarge)
+	}
+	full := delivered(message(2, strings.Repeat("grande\r\n", 1000)))
+	header := full[:bytes.Index(full, []byte("\r\n\r\n"))+4]
+	if !bytes.Equal(big.Raw, header) || big.TooLarge.Size != int64(len(full)) {
+		t.Fatalf("the large message came as %q (size %d); want its header %q (size %d)", big.Raw, big.TooLarge.Size, header, len(full))
+	}
+	// The limit counts it like any other message.
+	if _, two, err := box.Fetch(context.Background(), 0, 2); err != nil || len(two) != 2 || two[1].TooLarge == nil {
+		t.Fatalf("Fetch(0, 2) = %d, %v; want message 1 and the large one", len(two), err)
 	}
 }
 

@@ -74,6 +74,10 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 // register (art. 63); only for such a registration, whatever else it has. Every other leaf stays
 // as it was.
 //
+// Version 5 adds "in_reply_to": the identifier of the incoming registration an outgoing one
+// answers; only for such a registration, whatever else it has. Every other leaf stays as it
+// was.
+//
 // It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
 // as a digest so that a published leaf does not disclose it, yet any change to it shows. The
@@ -119,6 +123,9 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 	if e := r.Emergency; e != nil {
 		leaf["emergency"] = map[string]any{"date": e.Date, "number": e.Number, "register": e.Register}
 		leaf["v"] = 4
+	}
+	if r.InReplyTo != "" {
+		leaf["in_reply_to"], leaf["v"] = r.InReplyTo, 5
 	}
 	b, err := canonicalJSON(leaf)
 	if err != nil {

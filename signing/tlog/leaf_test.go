@@ -85,6 +85,25 @@ func TestRegistrationLeaf(t *testing.T) {
 			t.Fatalf("from JSON:\n%s\n%v", again, err)
 		}
 	})
+	t.Run("InReplyToIsVersion5", func(t *testing.T) {
+		r5 := *r
+		r5.Emergency = &domain.Emergency{Register: "0193a1b2-outage", Number: 12, Date: "2026-11-27"}
+		r5.InReplyTo = "c_h501-A1B2C3D-PG-2026-0000003"
+		got, err := tlog.RegistrationLeaf(&r5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The golden version 1 leaf with the emergency entry and in_reply_to: nothing else moves.
+		want := strings.NewReplacer(`"identifier":`, `"emergency":{"date":"2026-11-27","number":12,"register":"0193a1b2-outage"},"identifier":`,
+			`"kind":`, `"in_reply_to":"c_h501-A1B2C3D-PG-2026-0000003","kind":`, `"v":1`, `"v":5`).Replace(string(leaf))
+		if string(got) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
+		}
+		b, _ := json.Marshal(&r5)
+		if again, err := tlog.LeafFromJSON(tlog.KindRegistration, b); err != nil || string(again) != want {
+			t.Fatalf("from JSON:\n%s\n%v", again, err)
+		}
+	})
 	t.Run("RecomputedFromAPIJSON", func(t *testing.T) {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -118,6 +137,7 @@ func TestRegistrationLeaf(t *testing.T) {
 			"ipa_code":        func(r *domain.Registration) { r.Correspondents[0].IPACode = "c_h501" },
 			"aoo_code":        func(r *domain.Registration) { r.Correspondents[0].AOOCode = "A1B2C3D" },
 			"uo_code":         func(r *domain.Registration) { r.Correspondents[0].UOCode = "UF1234" },
+			"in_reply_to":     func(r *domain.Registration) { r.InReplyTo = "c_h501-A1B2C3D-PG-2026-0000003" },
 		} {
 			r2 := *r
 			r2.Correspondents = slices.Clone(r.Correspondents)
