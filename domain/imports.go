@@ -243,6 +243,7 @@ func (s *Service) RegisterImportRows(ctx context.Context, p Principal, rows []Im
 	alone := len(rows) // the rows from here on are registered one at a time
 	for i, row := range rows {
 		if s.uploadedMessage(row.In) || row.In.Emergency != nil || row.In.DocumentID != "" ||
+			row.In.ImageCopy != nil || row.In.InReplyTo != "" ||
 			(len(rs) > 0 && row.In.Register != rs[0].Register) {
 			alone = i // not a plain import row of the batch's register: after the batch
 			break
@@ -301,7 +302,9 @@ func (s *Service) registerAlone(ctx context.Context, p Principal, rows []ImportR
 	return nil
 }
 
-// importRowRegistration checks one row of a batch as Register does and returns the
+// importRowRegistration checks one plain row of a batch (no uploaded message, emergency entry,
+// stored document, image copy or answered registration: those go through Register alone) as
+// Register does, and returns the
 // registration and write to store, or the registration its key answers, or the row's error.
 func (s *Service) importRowRegistration(ctx context.Context, p Principal, row ImportRowRegistration, now time.Time) (*Registration, Write, *Registration, error) {
 	in, idem := row.In, importIdempotency(row.Key)
