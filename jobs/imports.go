@@ -117,6 +117,19 @@ func (w *RunImportWorker) workDir(id string) string { return filepath.Join(w.Dir
 // ends the import and removes its working files. A stop of the process (ctx cancelled) snoozes
 // too: the job goes on from the first pending row at the next start.
 func (w *RunImportWorker) Work(ctx context.Context, job *river.Job[RunImport]) error {
+	err := w.work(ctx, job)
+	var snooze *river.JobSnoozeError
+	var cancel *river.JobCancelError
+	if err != nil && !errors.As(err, &snooze) && !errors.As(err, &cancel) && job.Attempt >= job.MaxAttempts {
+		// The last attempt: the import fails rather than stay running with no job.
+		return errors.Join(err, w.end(context.WithoutCancel(ctx), job.Args.ImportID, domain.ImportFailed,
+			fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err)))
+	}
+	return err
+}
+
+// work is one attempt at the import.
+func (w *RunImportWorker) work(ctx context.Context, job *river.Job[RunImport]) error {
 	id := job.Args.ImportID
 	im, err := w.Store.Import(ctx, id)
 	if domain.IsCode(err, domain.ECNotFound) {

@@ -261,6 +261,7 @@ func TestImportSurvivesKill(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		var base string
 		for deadline := time.Now().Add(time.Minute); base == ""; time.Sleep(50 * time.Millisecond) {
 			raw, _ := os.ReadFile(filepath.Join(dir, "url"))
