@@ -292,7 +292,41 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 	defer cancel()
 	rec := &recorder{run: r, last: r.w.Now()}
 	defer rec.flush(ctx, true)
-	ready, release := r.prepareAhead(ctx, pending, r.bindAhead(ctx, pending))
+	ready := r.prepareAhead(ctx, pending, r.bindAhead(ctx, pending))
+	var held chan prepared // the next row's, taken from ready but not ready itself yet
+	next := func(wait bool) (prepared, bool) {
+		if held == nil {
+			if !wait {
+				select {
+				case held = <-ready:
+				default:
+					return prepared{}, false
+				}
+			} else {
+				select {
+				case held = <-ready:
+				case <-ctx.Done():
+					return prepared{err: ctx.Err()}, true
+				}
+			}
+		}
+		if !wait {
+			select {
+			case p := <-held:
+				held = nil
+				return p, true
+			default:
+				return prepared{}, false
+			}
+		}
+		select {
+		case p := <-held:
+			held = nil
+			return p, true
+		case <-ctx.Done():
+			return prepared{err: ctx.Err()}, true
+		}
+	}
 	for i := 0; i < len(pending); {
 		if ctx.Err() != nil || (i > 0 && r.w.Now().After(deadline)) {
 			return false, cmp.Or(ctx.Err(), rec.flush(ctx, true))
@@ -306,23 +340,17 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		}
 		// The next row, as soon as it is ready, and those after it that are ready already: one
 		// batch, numbered in one transaction.
-		var batch []prepared
-		select {
-		case p := <-ready[pending[i].N]:
-			release()
-			batch = append(batch, p)
-		case <-ctx.Done():
+		p, _ := next(true)
+		if p.err != nil && ctx.Err() != nil {
 			return false, ctx.Err()
 		}
-	more:
+		batch := []prepared{p}
 		for batch[len(batch)-1].err == nil && len(batch) < domain.MaxImportBatch && i+len(batch) < len(pending) {
-			select {
-			case p := <-ready[pending[i+len(batch)].N]:
-				release()
-				batch = append(batch, p)
-			default:
-				break more
+			p, ok := next(false)
+			if !ok {
+				break
 			}
+			batch = append(batch, p)
 		}
 		outcomes, err := r.registerBatch(ctx, batch)
 		for j, outcome := range outcomes {
@@ -444,24 +472,27 @@ const (
 )
 
 // prepareAhead makes the pending rows ready, in order, with prepareWorkers at once and at most
-// prepareWindow ahead of the loop, which gives a slot back (release) as it takes each row.
-func (r *importRun) prepareAhead(ctx context.Context, pending []domain.ImportRow, bound map[int]chan scanResult) (map[int]chan prepared, func()) {
-	out := make(map[int]chan prepared, len(pending))
-	for _, row := range pending {
-		out[row.N] = make(chan prepared, 1)
+// prepareWindow ahead of the loop: it sends, in manifest order, one channel per row on which
+// the row arrives once ready. Only the rows of the window have a channel (memory stays flat
+// whatever the number of rows).
+func (r *importRun) prepareAhead(ctx context.Context, pending []domain.ImportRow, bound map[int]chan scanResult) <-chan chan prepared {
+	type job struct {
+		n   int
+		out chan prepared
 	}
-	slots := make(chan struct{}, prepareWindow)
-	todo := make(chan int)
+	queue := make(chan chan prepared, prepareWindow)
+	todo := make(chan job)
 	go func() {
 		defer close(todo)
 		for _, row := range pending {
+			out := make(chan prepared, 1)
 			select {
-			case slots <- struct{}{}:
+			case queue <- out:
 			case <-ctx.Done():
 				return
 			}
 			select {
-			case todo <- row.N:
+			case todo <- job{row.N, out}:
 			case <-ctx.Done():
 				return
 			}
@@ -469,20 +500,20 @@ func (r *importRun) prepareAhead(ctx context.Context, pending []domain.ImportRow
 	}()
 	for range prepareWorkers {
 		go func() {
-			for n := range todo {
+			for j := range todo {
 				var scan scanResult
-				if ch, ok := bound[n]; ok {
+				if ch, ok := bound[j.n]; ok {
 					select {
 					case scan = <-ch:
 					case <-ctx.Done():
 						scan.err = ctx.Err()
 					}
 				}
-				out[n] <- r.prepare(ctx, r.rows[n], scan)
+				j.out <- r.prepare(ctx, r.rows[j.n], scan)
 			}
 		}()
 	}
-	return out, func() { <-slots }
+	return queue
 }
 
 // prepare makes one row ready: its files digested (its key) and stored, its page images' PDF
