@@ -174,6 +174,13 @@ func TestImportServerSide(t *testing.T) {
 			t.Errorf("failed rows %v, want 5, 9, 11", failedRows)
 		}
 		checkImportedPG(t, c, s.AdminToken, n)
+		metrics := string(c.do("GET", "/metrics", "", nil).Body)
+		for _, want := range []string{fmt.Sprintf(`sportello_import_rows_total{outcome="done"} %d`, n-3),
+			`sportello_import_rows_total{outcome="failed"} 3`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 		c.do("POST", "/v1/imports/"+im.ID+"/cancel", imp, nil).problem(t, http.StatusConflict, "conflict")
 
 		// A bigger import, cancelled while it runs.

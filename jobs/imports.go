@@ -261,7 +261,17 @@ func (w *RunImportWorker) start(ctx context.Context, im *domain.Import, rows []i
 			out[i].State, out[i].Reason = domain.RowFailed, strings.Join(r.Problems, "; ")
 		}
 	}
-	return w.Store.StartImport(ctx, im.ID, out, w.Now())
+	if err := w.Store.StartImport(ctx, im.ID, out, w.Now()); err != nil {
+		return err
+	}
+	if w.Row != nil {
+		for _, r := range out {
+			if r.State == domain.RowFailed {
+				w.Row(r.State)
+			}
+		}
+	}
+	return nil
 }
 
 // errCancelled stops the loop: the import was cancelled.
