@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/zlib"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
 )
 
@@ -19,9 +23,10 @@ func scanned(subject string, copy any) map[string]any {
 }
 
 // TestImageCopy, on both engines: a registration says its document is an image copy of a paper
-// original (issue 15 point 3), with or without an attestation of conformity; GET and the list
-// show it, a registration that is none shows none, a change is refused; bad attestations and a
-// channel that is not paper are 422 naming the field.
+// original (issue 15 point 3), with or without an attestation of conformity; GET, the list, the
+// receipt (JSON, leaf and PDF) and the day's journal show it, a registration that is none shows
+// none, a change is refused; bad attestations and a channel that is not paper are 422 naming the
+// field.
 func TestImageCopy(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	clock := apptest.NewClock(time.Time{})
@@ -65,6 +70,30 @@ func TestImageCopy(t *testing.T) {
 			}
 			if found != 2 {
 				t.Errorf("the list shows %d image copies, want 2", found)
+			}
+		})
+		t.Run("Receipt", func(t *testing.T) {
+			var rc api.Receipt
+			c.do("GET", refPath(attested)+"/receipt", op, nil, "Accept", "application/json").decode(t, http.StatusOK, &rc)
+			if rc.Registration.ImageCopy == nil || *rc.Registration.ImageCopy != *attested.ImageCopy {
+				t.Errorf("JSON receipt: image copy %+v", rc.Registration.ImageCopy)
+			}
+			if leaf := string(rc.Leaf); !strings.Contains(leaf, `"image_copy":{"attested_by":"Mario Rossi","attested_on":"2026-12-01"}`) ||
+				!strings.Contains(leaf, `"v":6`) {
+				t.Errorf("leaf %s: want the image copy, version 6", leaf)
+			}
+			for _, tc := range []struct {
+				r    api.Registration
+				want string
+			}{
+				{attested, "conformit\xe0 attestata da Mario Rossi il 2026-12-01"}, // the PDF's text is CP1252
+				{bare, "conformit\xe0 all'originale non attestata"},
+				{plain, ""},
+			} {
+				text := flateStreams(c.do("GET", refPath(tc.r)+"/receipt", op, nil, "Accept", "application/pdf").Body)
+				if got := strings.Contains(text, "Copia per immagine"); got != (tc.want != "") || !strings.Contains(text, tc.want) {
+					t.Errorf("PDF receipt of %s: label %v, want the text %q", tc.r.Identifier, got, tc.want)
+				}
 			}
 		})
 		t.Run("ErrImmutable", func(t *testing.T) {
@@ -116,5 +145,45 @@ func TestImageCopy(t *testing.T) {
 				}
 			}
 		})
-	}, apptest.WithClock(clock.Now))
+		t.Run("InTheJournal", func(t *testing.T) {
+			clock.Set(time.Date(2026, 12, 2, 0, 1, 0, 0, rome))
+			if _, err := s.Main.ProduceJournals(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			var journal struct {
+				Registrations []struct {
+					Identifier string         `json:"identifier"`
+					ImageCopy  *api.ImageCopy `json:"image_copy"`
+				} `json:"registrations"`
+				V int `json:"v"`
+			}
+			c.do("GET", "/v1/registers/PG/journals/2026-12-01", ro, nil, "Accept", "application/json").decode(t, http.StatusOK, &journal)
+			got := map[string]*api.ImageCopy{}
+			for _, r := range journal.Registrations {
+				got[r.Identifier] = r.ImageCopy
+			}
+			if journal.V != 4 || len(got) != 5 || got[attested.Identifier] == nil || *got[attested.Identifier] != *attested.ImageCopy ||
+				got[bare.Identifier] == nil || *got[bare.Identifier] != (api.ImageCopy{}) || got[plain.Identifier] != nil {
+				t.Fatalf("journal of 2026-12-01, version %d: %+v", journal.V, journal.Registrations)
+			}
+		})
+	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = time.Hour })
+}
+
+// flateStreams returns the inflated content of every Flate stream of a PDF, concatenated: the
+// text a receipt prints.
+func flateStreams(pdf []byte) string {
+	var out strings.Builder
+	for rest := pdf; ; {
+		_, after, ok := bytes.Cut(rest, []byte("stream\n"))
+		if !ok {
+			return out.String()
+		}
+		body, next, _ := bytes.Cut(after, []byte("endstream"))
+		rest = next
+		if r, err := zlib.NewReader(bytes.NewReader(body)); err == nil {
+			b, _ := io.ReadAll(r)
+			out.Write(b)
+		}
+	}
 }

@@ -445,3 +445,53 @@ func TestImportScans(t *testing.T) {
 		t.Fatalf("search %q: %+v", ocrWord, res)
 	}
 }
+
+// TestImportEmergencyAndImageCopy: rows of the emergency register are registered first, in
+// emergency-number order whatever their place in the manifest, each keeping its emergency
+// number and date; a row with attested_by keeps its image copy.
+func TestImportEmergencyAndImageCopy(t *testing.T) {
+	s := apptest.Start(t, "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite"))
+	c := newClient(t, s)
+	imp := s.NewClient(t, "scanner", []string{"importer"})
+	rome, _ := time.LoadLocation("Europe/Rome")
+	y := time.Now().In(rome).AddDate(0, 0, -1)
+	start := time.Date(y.Year(), y.Month(), y.Day(), 8, 0, 0, 0, rome)
+	var o api.Outage
+	c.json("POST", "/v1/registers/PG/emergencies", s.AdminToken, map[string]any{"cause": "Guasto", "start": start,
+		"end": start.Add(4 * time.Hour), "authorization": "Autorizzazione n. 1"}).decode(t, http.StatusCreated, &o)
+	day := start.Format(time.DateOnly)
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for _, name := range []string{"a.pdf", "e2.pdf", "e1.pdf", "copia.pdf"} {
+		f, _ := w.Create(name)
+		f.Write(apptest.PDF(name))
+	}
+	f, _ := w.Create("manifest.csv")
+	f.Write([]byte("file,subject,sender_name,emergency_number,emergency_date,attested_by,attested_on\n" +
+		"a.pdf,Ordinaria,Mario Rossi,,,,\n" +
+		"e2.pdf,Emergenza due,Mario Rossi,2," + day + ",,\n" +
+		"e1.pdf,Emergenza uno,Mario Rossi,1," + day + ",,\n" +
+		"copia.pdf,Copia,Mario Rossi,,,Anna Verdi," + day + "\n"))
+	w.Close()
+	var im api.Import
+	c.upload(imp, b.Bytes()).decode(t, http.StatusAccepted, &im)
+	if im = c.waitImport(imp, im.ID, finished); im.State != "done" || im.RowsDone != 4 {
+		t.Fatalf("import %+v", im)
+	}
+	var list api.RegistrationList
+	c.do("GET", "/v1/registrations?register=PG", imp, nil).decode(t, http.StatusOK, &list)
+	slices.SortFunc(list.Items, func(a, b api.Registration) int { return int(a.Number - b.Number) })
+	var subjects []string
+	for _, r := range list.Items {
+		subjects = append(subjects, r.Subject)
+	}
+	if !slices.Equal(subjects, []string{"Emergenza uno", "Emergenza due", "Ordinaria", "Copia"}) {
+		t.Fatalf("registered in the order %v", subjects)
+	}
+	if e := list.Items[0].Emergency; e == nil || e.Number != 1 || e.Date != day || e.Register != o.ID {
+		t.Errorf("emergency entry %+v", e)
+	}
+	if ic := list.Items[3].ImageCopy; ic == nil || ic.AttestedBy != "Anna Verdi" || ic.AttestedOn != day {
+		t.Errorf("image copy %+v", ic)
+	}
+}

@@ -29,6 +29,9 @@ func renderReceipt(aoo domain.AOO, loc *time.Location, rc Receipt, js []byte) ([
 	if e := r.Emergency; e != nil {
 		c.Emergency = fmt.Sprintf("n. %d del %s (interruzione %s)", e.Number, e.Date, e.Register)
 	}
+	if ic := r.ImageCopy; ic != nil {
+		c.ImageCopy = imageCopyText(*ic)
+	}
 	for _, k := range r.Correspondents {
 		c.Correspondents = append(c.Correspondents, signing.ReceiptCorrespondent{Role: k.Role, Name: k.Name})
 	}
@@ -36,6 +39,18 @@ func renderReceipt(aoo domain.AOO, loc *time.Location, rc Receipt, js []byte) ([
 		c.Attachments = append(c.Attachments, signing.ReceiptFile{Filename: a.Filename, SHA256: a.SHA256})
 	}
 	return signing.RenderReceipt(c)
+}
+
+// imageCopyText is how the PDF receipt prints an image copy of a paper original, beside the
+// label "Copia per immagine".
+func imageCopyText(ic ImageCopy) string {
+	switch {
+	case ic.AttestedBy == "":
+		return "conformità all'originale non attestata"
+	case ic.AttestedOn == "":
+		return "conformità attestata da " + ic.AttestedBy
+	}
+	return "conformità attestata da " + ic.AttestedBy + " il " + ic.AttestedOn
 }
 
 // certFingerprint is the SHA-256 of a certificate's DER in hex, as /v1/info publishes it.

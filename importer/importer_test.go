@@ -93,10 +93,6 @@ func TestRowProblems(t *testing.T) {
 	if rows := read(t, header+"a.tif|b.tif,,,Domanda,Mario Rossi,,,,,,,,,,\n"); !rows[0].OK() || !rows[0].PageImages() {
 		t.Errorf("page images: %+v (the server-side import binds them)", rows[0])
 	}
-	rows := read(t, "file,subject,sender_name,emergency_number,emergency_date\na.pdf,Domanda,Mario Rossi,12,2026-11-20\n")
-	if !strings.Contains(strings.Join(rows[0].Problems, ";"), ErrEmergency.Error()) {
-		t.Errorf("emergency row: %q", rows[0].Problems)
-	}
 }
 
 // writeSource writes files into a new folder and returns it.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -19,7 +20,8 @@ import (
 var Columns = []string{
 	"file", "attachments", "direction", "subject", "sender_name", "sender_tax_code",
 	"recipient_name", "class", "offices", "received_on", "sender_number", "sender_date",
-	"register", "channel", "confidential", "emergency_number", "emergency_date",
+	"register", "channel", "confidential", "emergency_number", "emergency_date", "outage",
+	"attested_by", "attested_on",
 }
 
 // requiredColumns must be in the header.
@@ -37,10 +39,6 @@ const (
 // /v1/imports), so ReadManifest takes such rows and the tool refuses them (Row.PageImages).
 var ErrPageImages = errors.New("page images need the server-side import (POST /v1/imports)")
 
-// ErrEmergency is the reason a row of the emergency register is refused for now: its entries
-// are loaded through the register's outages, which this tool does not send yet.
-var ErrEmergency = errors.New("emergency register entries need the emergency register load (POST /v1/registers/{code}/emergencies)")
-
 // A Row is one line of the manifest: the metadata of its registration, the files it names, and
 // what is wrong with it. A row with Problems is not sent.
 type Row struct {
@@ -49,7 +47,7 @@ type Row struct {
 	Attachments []string // `attachments`
 	Metadata    Metadata // the registration's metadata, as POST /v1/registrations takes it
 	// EmergencyNumber and EmergencyDate are the row's entry in the emergency register, when it
-	// is one.
+	// is one, as the manifest gives them (Metadata.Emergency has them parsed).
 	EmergencyNumber string
 	EmergencyDate   string
 	Problems        []string // why the row cannot be sent; empty when it can
@@ -86,6 +84,26 @@ type Metadata struct {
 	Class           string           `json:"class,omitempty"`
 	Offices         []string         `json:"offices,omitempty"`
 	Confidential    bool             `json:"confidential,omitempty"`
+	// Emergency and ImageCopy are left out of the JSON when unset, so that the metadata of a row
+	// without them, and so its key, is what it was before they existed.
+	Emergency *Emergency `json:"emergency,omitempty"`
+	ImageCopy *ImageCopy `json:"image_copy,omitempty"`
+}
+
+// Emergency is the row's entry in the emergency register (api.EmergencyMetadata): its number
+// and date, and the outage when the manifest names it (without it the server takes the one
+// outage of the register whose dates contain the date).
+type Emergency struct {
+	Outage string `json:"outage,omitempty"`
+	Number int64  `json:"number"`
+	Date   string `json:"date"`
+}
+
+// ImageCopy says the document is an image copy of a paper original, with who attested its
+// conformity and when (api.ImageCopy).
+type ImageCopy struct {
+	AttestedBy string `json:"attested_by,omitempty"`
+	AttestedOn string `json:"attested_on,omitempty"`
 }
 
 // Correspondent is a sender or recipient, with the API's JSON field names.
@@ -218,11 +236,53 @@ func parseRow(line int, header, rec []string) Row {
 		p.problem("file: the primary document is required")
 	}
 	row.Metadata = p.metadata()
-	row.EmergencyNumber, row.EmergencyDate = p.get("emergency_number", ""), p.date("emergency_date")
-	if row.EmergencyNumber != "" || row.EmergencyDate != "" {
-		p.problem("emergency_number: %s", ErrEmergency)
-	}
+	row.EmergencyNumber, row.EmergencyDate = p.get("emergency_number", ""), p.get("emergency_date", "")
+	row.Metadata.Emergency = p.emergency()
+	row.Metadata.ImageCopy = p.imageCopy(row.Metadata.Channel)
 	return row
+}
+
+// emergency is the row's entry in the emergency register, nil when it is none: number and date
+// go together, and an outage needs them.
+func (p rowParser) emergency() *Emergency {
+	number, date, outage := p.get("emergency_number", ""), p.date("emergency_date"), p.get("outage", "")
+	switch {
+	case number == "" && date == "":
+		if outage != "" {
+			p.problem("outage: needs emergency_number and emergency_date")
+		}
+		return nil
+	case number == "":
+		p.problem("emergency_number: is required with emergency_date")
+	case date == "":
+		p.problem("emergency_date: is required with emergency_number")
+	}
+	n, err := strconv.ParseInt(number, 10, 64)
+	if number != "" && (err != nil || n <= 0) {
+		p.problem("emergency_number: %q is not a positive whole number", number)
+	}
+	return &Emergency{Outage: outage, Number: n, Date: date}
+}
+
+// imageCopyChannels are the channels of a paper original.
+var imageCopyChannels = []string{"paper", "counter", "post"}
+
+// imageCopy is the image copy a row with an attestation states, nil for a row without one.
+func (p rowParser) imageCopy(channel string) *ImageCopy {
+	by, on := p.get("attested_by", ""), p.date("attested_on")
+	if by == "" && on == "" {
+		return nil
+	}
+	switch {
+	case by == "":
+		p.problem("attested_by: is required with attested_on")
+	case utf8.RuneCountInString(by) > domain.MaxAttestedBy:
+		p.problem("attested_by: is longer than %d characters", domain.MaxAttestedBy)
+	}
+	if !slices.Contains(imageCopyChannels, channel) {
+		p.problem("attested_by: an image copy is of a paper original: the channel must be paper, counter or post, not %s", channel)
+	}
+	return &ImageCopy{AttestedBy: by, AttestedOn: on}
 }
 
 // Directions and channels the API takes.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,6 +164,7 @@ func (w *RunImportWorker) work(ctx context.Context, job *river.Job[RunImport]) e
 	if err != nil {
 		return w.retry(ctx, err)
 	}
+	registerOrder(pending, rows)
 	p, err := w.Service.ImportPrincipal(ctx, im)
 	if err != nil {
 		return w.retry(ctx, err)
@@ -178,6 +180,25 @@ func (w *RunImportWorker) work(ctx context.Context, job *river.Job[RunImport]) e
 		return river.JobSnooze(0)
 	}
 	return w.end(ctx, id, domain.ImportDone, "")
+}
+
+// registerOrder puts pending rows in the order they are registered, as the import tool sends
+// them: the entries of the emergency register first, by outage and emergency number, so that
+// they take their ordinary numbers in emergency-number order; then the other rows in manifest
+// order. Registers are numbered apart, so the order within each is what matters.
+func registerOrder(pending []domain.ImportRow, rows []importer.Row) {
+	slices.SortStableFunc(pending, func(a, b domain.ImportRow) int {
+		ea, eb := rows[a.N].Metadata.Emergency, rows[b.N].Metadata.Emergency
+		switch {
+		case ea != nil && eb != nil:
+			return cmp.Or(cmp.Compare(ea.Outage, eb.Outage), cmp.Compare(ea.Number, eb.Number), cmp.Compare(a.N, b.N))
+		case ea != nil:
+			return -1
+		case eb != nil:
+			return 1
+		}
+		return cmp.Compare(a.N, b.N)
+	})
 }
 
 // retry hands the job back: at once after a stop of the process, with River's backoff after a
@@ -571,6 +592,12 @@ func (r *importRun) prepare(ctx context.Context, row importer.Row, scan scanResu
 	}
 	if s := m.SenderReference; s != nil {
 		in.SenderReference = &domain.SenderReference{Number: s.Number, Date: s.Date}
+	}
+	if e := m.Emergency; e != nil {
+		in.Emergency = &domain.Emergency{Register: e.Outage, Number: e.Number, Date: e.Date}
+	}
+	if c := m.ImageCopy; c != nil {
+		in.ImageCopy = &domain.ImageCopy{AttestedBy: c.AttestedBy, AttestedOn: c.AttestedOn}
 	}
 	return prepared{in: in, key: prep.Key}
 }

@@ -52,6 +52,9 @@ type Document struct {
 // reached the office); a day without any is written as version 1. Version 3 adds "emergency":
 // {"date","number","register"} to a registration loaded from the emergency register (art. 63:
 // its emergency date and number and the outage), whether or not the day has a received_on.
+// Version 4 adds "image_copy": {"attested_by","attested_on"} ("" when not stated) to a
+// registration whose document is an image copy of a paper original, whatever else the day has.
+// A day is written in the highest version one of its registrations needs.
 //
 // A registration counts as annulled only if it was annulled before the day ended in loc.
 func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registration) (Document, error) {
@@ -94,7 +97,19 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 		if em := r.Emergency; em != nil {
 			item["emergency"] = map[string]any{"date": em.Date, "number": em.Number, "register": em.Register}
 			e.Emergency = fmt.Sprintf("%d del %s", em.Number, em.Date)
-			version = 3
+			version = max(version, 3)
+		}
+		if ic := r.ImageCopy; ic != nil {
+			item["image_copy"] = map[string]any{"attested_by": ic.AttestedBy, "attested_on": ic.AttestedOn}
+			switch {
+			case ic.AttestedBy == "":
+				e.ImageCopy = "non attestata"
+			case ic.AttestedOn == "":
+				e.ImageCopy = "attestata da " + ic.AttestedBy
+			default:
+				e.ImageCopy = fmt.Sprintf("attestata da %s il %s", ic.AttestedBy, ic.AttestedOn)
+			}
+			version = max(version, 4)
 		}
 		items = append(items, item)
 		entries = append(entries, e)

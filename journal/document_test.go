@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,45 @@ func TestBuildEmergency(t *testing.T) {
 	}
 	if got := d.Content.Entries[0].Emergency; got != "12 del 2026-11-19" {
 		t.Errorf("PDF entry shows emergency %q", got)
+	}
+}
+
+// TestBuildImageCopy: an image copy of a paper original is in the journal with its
+// attestation, in the JSON (version 4, also beside an emergency entry of version 3, whichever
+// comes first) and in the PDF's content; a day without one keeps its version.
+func TestBuildImageCopy(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	reg := func(n int64, edit func(*domain.Registration)) *domain.Registration {
+		r := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: n, Identifier: fmt.Sprintf("id-%d", n),
+			RegisteredAt: time.Date(2026, 11, 20, 10, 0, 0, 0, rome), Direction: domain.Incoming, Subject: "Oggetto",
+			Document: domain.File{SHA256: strings.Repeat("ab", 32)}}
+		edit(r)
+		return r
+	}
+	scanned := reg(1, func(r *domain.Registration) {
+		r.ImageCopy = &domain.ImageCopy{AttestedBy: "Anna Verdi", AttestedOn: "2026-11-19"}
+	})
+	bare := reg(2, func(r *domain.Registration) { r.ImageCopy = &domain.ImageCopy{} })
+	emergency := reg(3, func(r *domain.Registration) {
+		r.Emergency = &domain.Emergency{Register: "outage-1", Number: 12, Date: "2026-11-19"}
+	})
+	d, err := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{scanned, bare, emergency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(d.JSON)
+	if !strings.Contains(js, `"identifier":"id-1","image_copy":{"attested_by":"Anna Verdi","attested_on":"2026-11-19"},"number":1`) ||
+		!strings.Contains(js, `"identifier":"id-2","image_copy":{"attested_by":"","attested_on":""},"number":2`) ||
+		strings.Contains(js, `"identifier":"id-3","image_copy"`) || !strings.HasSuffix(js, `"v":4}`) {
+		t.Fatalf("journal with image copies: %s", js)
+	}
+	want := []string{"attestata da Anna Verdi il 2026-11-19", "non attestata", ""}
+	for i, e := range d.Content.Entries {
+		if e.ImageCopy != want[i] {
+			t.Errorf("PDF entry %d shows image copy %q, want %q", i, e.ImageCopy, want[i])
+		}
+	}
+	if d, _ := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{emergency}); !strings.HasSuffix(string(d.JSON), `"v":3}`) {
+		t.Errorf("a day without image copies: %s", d.JSON)
 	}
 }

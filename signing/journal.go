@@ -43,6 +43,9 @@ type JournalEntry struct {
 	// Emergency is the emergency number and date of a registration loaded from the emergency
 	// register ("12 del 2026-11-30"), "" for any other.
 	Emergency string
+	// ImageCopy says, for an image copy of a paper original, the conformity's attestation as
+	// printed ("attestata da Anna Verdi il 2026-11-20", "non attestata"); "" for any other document.
+	ImageCopy string
 	// Annulment is nil unless the registration was annulled that day.
 	Annulment *JournalAnnulment
 }
@@ -129,6 +132,9 @@ func (w *receiptWriter) entry(e JournalEntry, loc *time.Location) {
 	w.small("Corrispondenti", strings.Join(e.Correspondents, "; "))
 	if e.Emergency != "" {
 		w.small("Registro di emergenza", "n. "+e.Emergency)
+	}
+	if e.ImageCopy != "" {
+		w.small("Copia per immagine", "conformità "+e.ImageCopy)
 	}
 	w.p.SetFont("Courier", "", 8)
 	w.p.MultiCell(0, 4, w.tr("SHA-256 "+e.DocumentSHA256), "", "L", false)

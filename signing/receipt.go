@@ -31,7 +31,10 @@ type ReceiptContent struct {
 	Direction string
 	// Emergency is the emergency register entry a registration was loaded from (art. 63),
 	// as printed: "n. 12 del 2026-11-30 (interruzione …)"; "" for any other registration.
-	Emergency      string
+	Emergency string
+	// ImageCopy says, as printed, that the document is an image copy of a paper original and
+	// who attested its conformity: "conformità attestata da … il …"; "" for any other document.
+	ImageCopy      string
 	Subject        string
 	Correspondents []ReceiptCorrespondent
 	Document       ReceiptFile
@@ -90,6 +93,9 @@ func RenderReceipt(c ReceiptContent) ([]byte, error) {
 	w.field("Verso", direction(c.Direction))
 	if c.Emergency != "" {
 		w.field("Registro di emergenza", c.Emergency)
+	}
+	if c.ImageCopy != "" {
+		w.field("Copia per immagine", c.ImageCopy)
 	}
 	w.field("Oggetto", c.Subject)
 	for _, k := range c.Correspondents {

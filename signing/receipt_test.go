@@ -118,3 +118,24 @@ func pdfStreams(t *testing.T, pdf []byte) string {
 	}
 	return out.String()
 }
+
+// TestReceiptShowsImageCopy: the receipt of an image copy of a paper original prints it, with
+// its attestation; any other receipt has no such line.
+func TestReceiptShowsImageCopy(t *testing.T) {
+	c := testReceiptContent()
+	plain, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ImageCopy = "conformità attestata da Anna Verdi il 2026-11-20"
+	scanned, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfStreams(t, scanned); !strings.Contains(text, "Copia per immagine") || !strings.Contains(text, "Anna Verdi") {
+		t.Fatal("the receipt does not show the image copy")
+	}
+	if strings.Contains(pdfStreams(t, plain), "Copia per immagine") {
+		t.Fatal("a receipt of a document that is no image copy shows one")
+	}
+}

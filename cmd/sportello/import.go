@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -228,26 +229,24 @@ type prepared struct {
 	err error
 }
 
-// prepareAhead digests the rows' files with n workers, in manifest order, at most window rows
-// ahead of what has been sent: each valid row's result arrives on its own channel; a slot of
-// the window is given back (release) when its row is done. After ctx is done no file is read
+// prepareAhead digests the files of the rows of order (valid rows, each once) with n workers,
+// in that order, at most window rows ahead of what has been sent: each row's result arrives on
+// its own channel; a slot of the window is given back (release) when its row is done. Rows must
+// be taken in an order that keeps each row's place relative to the rows before it in order, or
+// the window can fill with rows no one takes yet (sendOrder). After ctx is done no file is read
 // and every row left gets ctx's error.
-func (r *importRun) prepareAhead(ctx context.Context, n, window int) (results map[int]chan prepared, release func()) {
+func (r *importRun) prepareAhead(ctx context.Context, order []int, n, window int) (results map[int]chan prepared, release func()) {
 	results = map[int]chan prepared{}
-	for i, row := range r.rows {
-		if row.OK() {
-			results[i] = make(chan prepared, 1)
-		}
+	for _, i := range order {
+		results[i] = make(chan prepared, 1)
 	}
 	slots := make(chan struct{}, window)
 	jobs := make(chan int)
 	go func() {
 		defer close(jobs)
-		for i, row := range r.rows {
-			if row.OK() {
-				slots <- struct{}{}
-				jobs <- i
-			}
+		for _, i := range order {
+			slots <- struct{}{}
+			jobs <- i
 		}
 	}()
 	for range n {
@@ -265,9 +264,57 @@ func (r *importRun) prepareAhead(ctx context.Context, n, window int) (results ma
 	return results, func() { <-slots }
 }
 
-// lanes groups the valid rows by register, in manifest order: the rows of a lane are sent one
-// after the other, so their numbers follow the manifest.
+// lanes groups the valid rows by register: the rows of a lane are sent one after the other, so
+// their numbers follow the lane's order. A lane starts with the register's entries of the
+// emergency register, in emergency-number order (by outage, when rows name it): each takes the
+// next ordinary number at load time (DPR 445/2000 art. 63); the other rows follow in manifest
+// order.
 func (r *importRun) lanes() [][]int {
+	out := r.manifestLanes()
+	for _, lane := range out {
+		slices.SortStableFunc(lane, func(a, b int) int {
+			ea, eb := r.rows[a].Metadata.Emergency, r.rows[b].Metadata.Emergency
+			if ea == nil || eb == nil {
+				return cmp.Compare(emergencyFirst(ea), emergencyFirst(eb))
+			}
+			return cmp.Or(cmp.Compare(ea.Outage, eb.Outage), cmp.Compare(ea.Number, eb.Number), cmp.Compare(ea.Date, eb.Date))
+		})
+	}
+	return out
+}
+
+// emergencyFirst sorts the entries of the emergency register (0) before the other rows (1).
+func emergencyFirst(e *importer.Emergency) int {
+	if e != nil {
+		return 0
+	}
+	return 1
+}
+
+// sendOrder is the order rows are prepared in for lanes: the manifest's, except that at each
+// place of a register's row comes that register's next row in its lane. Each lane then takes
+// its rows in the order they are prepared, so the window of prepareAhead never fills with rows
+// a lane takes only later (an emergency entry listed after an ordinary row is sent before it).
+func sendOrder(lanes [][]int, rows []importer.Row) []int {
+	laneOf := map[int]int{} // row → the index of its lane
+	for l, lane := range lanes {
+		for _, i := range lane {
+			laneOf[i] = l
+		}
+	}
+	taken := make([]int, len(lanes)) // rows of each lane placed so far
+	out := make([]int, 0, len(laneOf))
+	for i := range rows {
+		if l, ok := laneOf[i]; ok {
+			out = append(out, lanes[l][taken[l]])
+			taken[l]++
+		}
+	}
+	return out
+}
+
+// manifestLanes groups the valid rows by register, in manifest order.
+func (r *importRun) manifestLanes() [][]int {
 	var order []string
 	byRegister := map[string][]int{}
 	for i, row := range r.rows {
@@ -294,10 +341,11 @@ func (r *importRun) importAll(ctx context.Context) error {
 	r.progress = newProgress(r.out, len(r.rows))
 	r.failInvalid()
 	n := r.flags.concurrency
-	prep, release := r.prepareAhead(ctx, n, 4*n)
+	lanes := r.lanes()
+	prep, release := r.prepareAhead(ctx, sendOrder(lanes, r.rows), n, 4*n)
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
-	for _, lane := range r.lanes() {
+	for _, lane := range lanes {
 		wg.Go(func() { r.sendLane(ctx, lane, prep, release, sem) })
 	}
 	wg.Wait()
@@ -479,7 +527,13 @@ func (r *importRun) checkAll(ctx context.Context) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	prep, release := r.prepareAhead(ctx, r.flags.concurrency, 4*r.flags.concurrency)
+	var valid []int
+	for i, row := range r.rows {
+		if row.OK() {
+			valid = append(valid, i)
+		}
+	}
+	prep, release := r.prepareAhead(ctx, valid, r.flags.concurrency, 4*r.flags.concurrency)
 	seen := map[string]int{}
 	for i, row := range r.rows {
 		if !row.OK() {

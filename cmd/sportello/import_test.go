@@ -307,12 +307,27 @@ func TestImportCheck(t *testing.T) {
 	}
 }
 
-// TestImportExample imports examples/import.
+// TestImportExample imports examples/import: its first row, attested, is an image copy.
 func TestImportExample(t *testing.T) {
 	s := apptest.Start(t, testdb.SQLiteURL(t))
 	code, out := runImport(t, "--server", s.URL, "--token-file", importerToken(t, s), "../../examples/import")
 	if code != 0 || !strings.Contains(out, "2 registered") {
 		t.Fatalf("exit %d\n%s", code, out)
+	}
+	type imported struct {
+		Number    int
+		ImageCopy *struct {
+			AttestedBy string `json:"attested_by"`
+			AttestedOn string `json:"attested_on"`
+		} `json:"image_copy"`
+	}
+	var page struct{ Items []imported }
+	reader := s.NewClient(t, "reader", []string{"records_officer"})
+	s.Do(t, "GET", "/v1/registrations?register=PG", reader, "", nil, http.StatusOK, &page)
+	slices.SortFunc(page.Items, func(a, b imported) int { return a.Number - b.Number })
+	if len(page.Items) != 2 || page.Items[0].ImageCopy == nil || page.Items[0].ImageCopy.AttestedBy != "Anna Verdi" ||
+		page.Items[0].ImageCopy.AttestedOn != "2026-11-20" || page.Items[1].ImageCopy != nil {
+		t.Fatalf("registrations %+v: want the first an image copy attested by Anna Verdi on 2026-11-20", page.Items)
 	}
 }
 

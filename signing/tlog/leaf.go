@@ -78,6 +78,10 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 // answers; only for such a registration, whatever else it has. Every other leaf stays as it
 // was.
 //
+// Version 6 adds "image_copy": {"attested_by","attested_on"} ("" when not stated) for a
+// registration whose document is an image copy of a paper original; only for such a
+// registration, whatever else it has. Every other leaf stays as it was.
+//
 // It holds exactly the immutable facts (docs/compliance.md M1): class, offices and dossiers change
 // legitimately and are left out, status is the annulment leaf's business. The subject enters
 // as a digest so that a published leaf does not disclose it, yet any change to it shows. The
@@ -126,6 +130,10 @@ func RegistrationLeaf(r *domain.Registration) ([]byte, error) {
 	}
 	if r.InReplyTo != "" {
 		leaf["in_reply_to"], leaf["v"] = r.InReplyTo, 5
+	}
+	if ic := r.ImageCopy; ic != nil {
+		leaf["image_copy"] = map[string]any{"attested_by": ic.AttestedBy, "attested_on": ic.AttestedOn}
+		leaf["v"] = 6
 	}
 	b, err := canonicalJSON(leaf)
 	if err != nil {

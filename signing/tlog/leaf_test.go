@@ -104,6 +104,25 @@ func TestRegistrationLeaf(t *testing.T) {
 			t.Fatalf("from JSON:\n%s\n%v", again, err)
 		}
 	})
+	t.Run("ImageCopyIsVersion6", func(t *testing.T) {
+		r6 := *r
+		r6.Emergency = &domain.Emergency{Register: "0193a1b2-outage", Number: 12, Date: "2026-11-27"}
+		r6.ImageCopy = &domain.ImageCopy{AttestedBy: "Anna Verdi"}
+		got, err := tlog.RegistrationLeaf(&r6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The golden version 1 leaf with the emergency entry and the image copy: nothing else moves.
+		want := strings.NewReplacer(`"identifier":`, `"emergency":{"date":"2026-11-27","number":12,"register":"0193a1b2-outage"},"identifier":`,
+			`"kind":`, `"image_copy":{"attested_by":"Anna Verdi","attested_on":""},"kind":`, `"v":1`, `"v":6`).Replace(string(leaf))
+		if string(got) != want {
+			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
+		}
+		b, _ := json.Marshal(&r6)
+		if again, err := tlog.LeafFromJSON(tlog.KindRegistration, b); err != nil || string(again) != want {
+			t.Fatalf("from JSON:\n%s\n%v", again, err)
+		}
+	})
 	t.Run("RecomputedFromAPIJSON", func(t *testing.T) {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -133,6 +152,7 @@ func TestRegistrationLeaf(t *testing.T) {
 			"emergency": func(r *domain.Registration) {
 				r.Emergency = &domain.Emergency{Register: "o", Number: 1, Date: "2026-11-27"}
 			},
+			"image_copy":      func(r *domain.Registration) { r.ImageCopy = &domain.ImageCopy{} },
 			"digital_address": func(r *domain.Registration) { r.Correspondents[0].DigitalAddress = "mario@pec.example.org" },
 			"ipa_code":        func(r *domain.Registration) { r.Correspondents[0].IPACode = "c_h501" },
 			"aoo_code":        func(r *domain.Registration) { r.Correspondents[0].AOOCode = "A1B2C3D" },

@@ -1,0 +1,37 @@
+package signing
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestJournalShowsImageCopy: the journal PDF prints an image copy of a paper original and its
+// attestation under its entry, and the emergency entry under one loaded from the emergency
+// register; an entry with neither has no such lines.
+func TestJournalShowsImageCopy(t *testing.T) {
+	entry := JournalEntry{Identifier: "c_h501-A1B2C3D-PG-2026-0000001", Number: "0000001",
+		RegisteredAt: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Direction: "incoming", Subject: "Oggetto",
+		Correspondents: []string{"Mario Rossi"}, DocumentSHA256: strings.Repeat("ab", 32)}
+	content := func(e JournalEntry) JournalContent {
+		return JournalContent{AOO: "Comune", Register: "PG", Date: "2026-11-20", Location: time.UTC,
+			Entries: []JournalEntry{e}, JSON: []byte("{}"), JSONSHA256: strings.Repeat("cd", 32), ProducedAt: time.Now()}
+	}
+	plain, err := RenderJournal(content(entry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanned := entry
+	scanned.ImageCopy, scanned.Emergency = "attestata da Anna Verdi il 2026-11-19", "12 del 2026-11-19"
+	pdf, err := RenderJournal(content(scanned))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfStreams(t, pdf); !strings.Contains(text, "Copia per immagine") || !strings.Contains(text, "Anna Verdi") ||
+		!strings.Contains(text, "Registro di emergenza") {
+		t.Fatal("the journal does not show the image copy and the emergency entry")
+	}
+	if text := pdfStreams(t, plain); strings.Contains(text, "Copia per immagine") || strings.Contains(text, "Registro di emergenza") {
+		t.Fatal("an entry with neither shows one")
+	}
+}
