@@ -386,8 +386,9 @@ func TestImportTooLarge(t *testing.T) {
 }
 
 // TestImportScans: a row of two page images and a row of one three-page TIFF are each bound
-// into one PDF with a text layer, registered as the primary document, with the images as the
-// first attachments (then the row's own); a word only in the images is found by search.
+// into one PDF with a text layer, registered as the primary document and as an image copy of
+// paper, with the images as the first attachments (then the row's own); a word only in the
+// images is found by search.
 func TestImportScans(t *testing.T) {
 	needTools(t, "tesseract", "pdfunite", "pdfinfo")
 	png, err := os.ReadFile(ocrFixture)
@@ -435,7 +436,8 @@ func TestImportScans(t *testing.T) {
 		attachments []string
 	}{{"verbale.pdf", []string{"verbale.png", "pagina-2.png", "nota.pdf"}}, {"fascicolo.pdf", []string{"fascicolo.tif"}}} {
 		r := list.Items[i]
-		if r.Document.Filename != want.doc || r.Document.MediaType != "application/pdf" || !slices.Equal(names(r.Attachments), want.attachments) {
+		if r.Document.Filename != want.doc || r.Document.MediaType != "application/pdf" || !slices.Equal(names(r.Attachments), want.attachments) ||
+			r.ImageCopy == nil {
 			t.Errorf("registration %d: document %+v, attachments %v; want %s and %v", r.Number, r.Document, names(r.Attachments), want.doc, want.attachments)
 		}
 	}

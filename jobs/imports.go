@@ -598,6 +598,8 @@ func (r *importRun) prepare(ctx context.Context, row importer.Row, scan scanResu
 	}
 	if c := m.ImageCopy; c != nil {
 		in.ImageCopy = &domain.ImageCopy{AttestedBy: c.AttestedBy, AttestedOn: c.AttestedOn}
+	} else if scan.pdf != "" {
+		in.ImageCopy = &domain.ImageCopy{} // a scan is an image copy of paper, not attested
 	}
 	return prepared{in: in, key: prep.Key}
 }

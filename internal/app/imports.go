@@ -89,9 +89,8 @@ func (m *Main) openImports() error {
 	if m.BindPages != nil {
 		w.Bind, w.IsImage = m.BindPages(ocr)
 	}
-	if w.Bind == nil {
-		m.Logger.Warn("imports: scanned page images cannot be bound into PDFs here; rows of several images will fail",
-			"err", scan.ErrUnavailable)
+	if err := scan.New(1).Available(); err != nil && w.Bind != nil {
+		m.Logger.Warn("imports: rows of scanned page images will fail", "err", err)
 	}
 	workers := m.jobWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
@@ -136,12 +135,10 @@ func (j *importJobs) stop(timeout time.Duration) error {
 }
 
 // scanBinder binds page images with tesseract (package scan), at most workers at once across
-// the process; nil when tesseract or poppler is not installed.
+// the process. Without tesseract or poppler a row of page images fails with
+// scan.ErrUnavailable rather than registering images without text.
 func scanBinder(workers int) (jobs.BindPages, func(head []byte) bool) {
 	b := scan.New(workers)
-	if b.Available() != nil {
-		return nil, nil
-	}
 	return func(ctx context.Context, dir string, pages []string, out string) error {
 		_, err := b.Bind(ctx, dir, pages, out)
 		return err
