@@ -45,6 +45,8 @@ import (
 // @tag.description Dossiers (fascicoli): open, file registrations and documents in, close and reopen, with their history.
 // @tag.name        disposal
 // @tag.description Retention and disposal (scarto): what is due, disposal records, and legal holds that stop them.
+// @tag.name        archive
+// @tag.description Conservation: the fixity checks that re-read every stored file and compare its digest.
 // @tag.name        procedures
 // @tag.description Administrative procedures (procedimenti) that portals submit cases to, with their forms, requirements and deadlines.
 // @tag.name        cases
@@ -241,6 +243,7 @@ func New(opts Options) http.Handler {
 	v1.GET("/holds", h.listHolds)
 	v1.POST("/holds", h.createHold)
 	v1.POST("/holds/:id/release", h.releaseHold)
+	v1.GET("/archive/fixity", h.getFixity)
 	v1.POST("/cases", h.createCase)
 	v1.GET("/cases", h.listCases)
 	v1.GET("/cases/:id", h.getCase)

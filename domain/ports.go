@@ -32,6 +32,45 @@ type Store interface {
 	DispatchStore
 	EmergencyStore
 	ImportStore
+	FixityStore
+}
+
+// FixityStore keeps the fixity runs and the blobs they found wrong, and lists the digests the
+// database references. Used by fixity.go.
+type FixityStore interface {
+	// ClaimFixityRun returns the run c.Holder is to work on, holding its lease until
+	// c.LeaseUntil: the running run if its lease expired or c.Holder holds it, else, when the
+	// latest run started at or before c.DueAt (or there is none), a new run c.NewID. It returns
+	// nil when another process holds the running run or no run is due.
+	ClaimFixityRun(ctx context.Context, c FixityClaim) (*FixityRun, error)
+
+	// AdvanceFixityRun stores run's cursor and counts and renews holder's lease until
+	// leaseUntil. Returns ECConflict when holder no longer holds the run.
+	AdvanceFixityRun(ctx context.Context, run *FixityRun, holder string, leaseUntil time.Time) error
+
+	// FinishFixityRun stores run as done at, with its counts, and resolves the failures
+	// recorded by earlier runs that run did not find again. Returns ECConflict as
+	// AdvanceFixityRun.
+	FinishFixityRun(ctx context.Context, run *FixityRun, holder string, at time.Time) error
+
+	// FixityDigests lists, in order, up to limit distinct digests after the given one that
+	// something kept references: content disposed of is left out.
+	FixityDigests(ctx context.Context, after string, limit int) ([]string, error)
+
+	// CountFixityDigests counts the digests FixityDigests lists, for a progress bar.
+	CountFixityDigests(ctx context.Context) (int64, error)
+
+	// FixityReferences lists what references the digest, in a stable order.
+	FixityReferences(ctx context.Context, sha256 string) ([]FixityReference, error)
+
+	// RecordFixityFailure stores f, or updates the failure of the same digest (its problem,
+	// references, last time seen and run), reopening it if it was resolved.
+	RecordFixityFailure(ctx context.Context, f *FixityFailure) error
+
+	// FixityRuns lists the latest runs, newest first; FixityFailures the failures f selects,
+	// newest first, with the number of open ones.
+	FixityRuns(ctx context.Context, limit int) ([]*FixityRun, error)
+	FixityFailures(ctx context.Context, f FixityFailureFilter) ([]*FixityFailure, int64, error)
 }
 
 // IntakeStore keeps the records of the messages the mailboxes yield and the interoperability of

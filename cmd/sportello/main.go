@@ -34,8 +34,10 @@ commands:
   verify FILE     check a receipt.pdf, receipt.json or checkpoint.json offline
                   (--fingerprint HEX --tsa-fingerprint HEX to require the sealing
                   and TSA certificates; --certificate FILE for a checkpoint)
-  verify --data   audit the configured database against the transparency log
-                  (--data first; configuration flags after it)
+  verify --data   audit the configured database against the transparency log,
+                  then read every stored blob again and compare its digest
+                  (--data first; --lag DURATION, --no-fixity to skip the blobs,
+                  configuration flags after it)
   import SOURCE   register the documents of a folder or .zip with manifest.csv
                   through a server's API, resumably (--server URL --token-file
                   FILE [--concurrency N] [--check] [--report FILE]; docs/import.md)

@@ -36,7 +36,8 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	// --data is a mode, not a setting: the configuration has its own --data (the data
 	// directory), so the mode must come first and everything after it configures the app.
 	if len(args) > 0 && (args[0] == "--data" || args[0] == "-data") {
-		lag, rest, err := lagFlag(args[1:])
+		noFixity, rest := noFixityFlag(args[1:])
+		lag, rest, err := lagFlag(rest)
 		if err != nil {
 			return err
 		}
@@ -44,7 +45,7 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		return verifyData(ctx, cfg, lag, stdout)
+		return verifyData(ctx, cfg, lag, !noFixity, stdout)
 	}
 	var opts verifyOptions
 	fs := flag.NewFlagSet("sportello verify", flag.ContinueOnError)
@@ -58,7 +59,7 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if len(files) != 1 {
 		return errors.New("usage: sportello verify [--fingerprint HEX] [--tsa-fingerprint HEX] [--certificate FILE] FILE\n" +
-			"       sportello verify --data [--lag DURATION] [configuration flags]")
+			"       sportello verify --data [--lag DURATION] [--no-fixity] [configuration flags]")
 	}
 	raw, err := os.ReadFile(files[0])
 	if err != nil {

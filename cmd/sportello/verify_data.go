@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,13 +15,24 @@ import (
 
 // verifyData runs the log audit on the database of an existing installation: a registration
 // whose row no longer matches its logged leaf was altered behind the database's guards; one
-// older than lag without a leaf was never logged. Either fails the command.
-func verifyData(ctx context.Context, cfg app.Config, lag time.Duration, stdout io.Writer) error {
+// older than lag without a leaf was never logged. Then, unless fixity is false (--no-fixity),
+// the fixity checks (verify_fixity.go): a stored blob missing, altered or unreadable. Any of
+// them fails the command.
+func verifyData(ctx context.Context, cfg app.Config, lag time.Duration, fixity bool, stdout io.Writer) error {
 	m := app.New(cfg, cfg.Logger())
 	defer m.Close()
 	if err := m.OpenExisting(ctx); err != nil {
 		return err
 	}
+	auditErr := auditData(ctx, m, lag, stdout)
+	if !fixity {
+		return auditErr
+	}
+	return errors.Join(auditErr, verifyFixity(ctx, m, stdout))
+}
+
+// auditData is the log audit of verifyData.
+func auditData(ctx context.Context, m *app.Main, lag time.Duration, stdout io.Writer) error {
 	rep, err := m.Audit(ctx, tlog.AuditOptions{Lag: lag})
 	if err != nil {
 		return err
@@ -57,6 +69,21 @@ func verifyData(ctx context.Context, cfg app.Config, lag time.Duration, stdout i
 // factName names a fact by its reference and identifier: PG/2026/0000042 (c_h501-…).
 func factName(f domain.UnloggedFact) string {
 	return fmt.Sprintf("%s (%s)", domain.Ref{Register: f.Register, Year: f.Year, Number: f.Number}, f.Identifier)
+}
+
+// noFixityFlag takes --no-fixity out of the arguments of `verify --data`: it skips the fixity
+// checks, which read every stored blob and may take hours on a large store.
+func noFixityFlag(args []string) (bool, []string) {
+	var rest []string
+	skip := false
+	for _, a := range args {
+		if a == "--no-fixity" || a == "-no-fixity" {
+			skip = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return skip, rest
 }
 
 // lagFlag takes --lag DURATION (or --lag=DURATION) out of the arguments of `verify --data`,

@@ -477,6 +477,93 @@ func (e ApiEmergencyEntryDirection) Valid() bool {
 	}
 }
 
+// Defines values for ApiFixityFailureProblem.
+const (
+	ApiFixityFailureProblemMismatch   ApiFixityFailureProblem = "mismatch"
+	ApiFixityFailureProblemMissing    ApiFixityFailureProblem = "missing"
+	ApiFixityFailureProblemUnreadable ApiFixityFailureProblem = "unreadable"
+)
+
+// Valid indicates whether the value is a known member of the ApiFixityFailureProblem enum.
+func (e ApiFixityFailureProblem) Valid() bool {
+	switch e {
+	case ApiFixityFailureProblemMismatch:
+		return true
+	case ApiFixityFailureProblemMissing:
+		return true
+	case ApiFixityFailureProblemUnreadable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiFixityReferenceKind.
+const (
+	ApiFixityReferenceKindDispatch     ApiFixityReferenceKind = "dispatch"
+	ApiFixityReferenceKindDocument     ApiFixityReferenceKind = "document"
+	ApiFixityReferenceKindJournal      ApiFixityReferenceKind = "journal"
+	ApiFixityReferenceKindMail         ApiFixityReferenceKind = "mail"
+	ApiFixityReferenceKindReceipt      ApiFixityReferenceKind = "receipt"
+	ApiFixityReferenceKindRegistration ApiFixityReferenceKind = "registration"
+)
+
+// Valid indicates whether the value is a known member of the ApiFixityReferenceKind enum.
+func (e ApiFixityReferenceKind) Valid() bool {
+	switch e {
+	case ApiFixityReferenceKindDispatch:
+		return true
+	case ApiFixityReferenceKindDocument:
+		return true
+	case ApiFixityReferenceKindJournal:
+		return true
+	case ApiFixityReferenceKindMail:
+		return true
+	case ApiFixityReferenceKindReceipt:
+		return true
+	case ApiFixityReferenceKindRegistration:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiFixityRunStartedBy.
+const (
+	ApiFixityRunStartedBySchedule ApiFixityRunStartedBy = "schedule"
+	ApiFixityRunStartedByVerify   ApiFixityRunStartedBy = "verify"
+)
+
+// Valid indicates whether the value is a known member of the ApiFixityRunStartedBy enum.
+func (e ApiFixityRunStartedBy) Valid() bool {
+	switch e {
+	case ApiFixityRunStartedBySchedule:
+		return true
+	case ApiFixityRunStartedByVerify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiFixityRunState.
+const (
+	ApiFixityRunStateDone    ApiFixityRunState = "done"
+	ApiFixityRunStateRunning ApiFixityRunState = "running"
+)
+
+// Valid indicates whether the value is a known member of the ApiFixityRunState enum.
+func (e ApiFixityRunState) Valid() bool {
+	switch e {
+	case ApiFixityRunStateDone:
+		return true
+	case ApiFixityRunStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiHealthStatus.
 const (
 	ApiHealthStatusDegraded    ApiHealthStatus = "degraded"
@@ -2203,6 +2290,77 @@ type ApiFile struct {
 	Size int `json:"size"`
 }
 
+// ApiFixityFailure defines model for api.FixityFailure.
+type ApiFixityFailure struct {
+	// Detail Example: the 580 bytes stored hash to 5bb518dcf6636d759d8361a79fb3afd704dd291180d177cfec4a559085c32199
+	Detail      string                  `json:"detail"`
+	FirstSeen   time.Time               `json:"first_seen"`
+	LastRun     openapi_types.UUID      `json:"last_run"`
+	LastSeen    time.Time               `json:"last_seen"`
+	Problem     ApiFixityFailureProblem `json:"problem"`
+	References  []ApiFixityReference    `json:"references"`
+	ResolvedAt  *time.Time              `json:"resolved_at"`
+	ResolvedRun *openapi_types.UUID     `json:"resolved_run,omitempty"`
+
+	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Sha256 string `json:"sha256"`
+}
+
+// ApiFixityFailureProblem defines model for ApiFixityFailure.Problem.
+type ApiFixityFailureProblem string
+
+// ApiFixityReference defines model for api.FixityReference.
+type ApiFixityReference struct {
+	// Identifier Example: PG/2026/0000042
+	Identifier string                 `json:"identifier"`
+	Kind       ApiFixityReferenceKind `json:"kind"`
+
+	// Role Example: document
+	Role string `json:"role"`
+}
+
+// ApiFixityReferenceKind defines model for ApiFixityReference.Kind.
+type ApiFixityReferenceKind string
+
+// ApiFixityReport defines model for api.FixityReport.
+type ApiFixityReport struct {
+	Failures []ApiFixityFailure `json:"failures"`
+
+	// Open failures not resolved, all of them (failures lists at most 100)
+	//
+	// Example: 0
+	Open int            `json:"open"`
+	Runs []ApiFixityRun `json:"runs"`
+}
+
+// ApiFixityRun defines model for api.FixityRun.
+type ApiFixityRun struct {
+	// Blobs Example: 120394
+	Blobs int `json:"blobs"`
+
+	// Bytes Example: 53687091200
+	Bytes int `json:"bytes"`
+
+	// Cursor the last digest checked; empty before the first
+	//
+	// Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Cursor string `json:"cursor"`
+
+	// Failures Example: 0
+	Failures   int                   `json:"failures"`
+	FinishedAt *time.Time            `json:"finished_at"`
+	Id         openapi_types.UUID    `json:"id"`
+	StartedAt  time.Time             `json:"started_at"`
+	StartedBy  ApiFixityRunStartedBy `json:"started_by"`
+	State      ApiFixityRunState     `json:"state"`
+}
+
+// ApiFixityRunStartedBy defines model for ApiFixityRun.StartedBy.
+type ApiFixityRunStartedBy string
+
+// ApiFixityRunState defines model for ApiFixityRun.State.
+type ApiFixityRunState string
+
 // ApiHealth defines model for api.Health.
 type ApiHealth struct {
 	Detail *string         `json:"detail,omitempty"`
@@ -3296,6 +3454,12 @@ type ApiWebhookDeliveryList struct {
 
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = ApiProblem
+
+// GetFixityParams defines parameters for GetFixity.
+type GetFixityParams struct {
+	// Resolved true: also the resolved failures
+	Resolved *bool `form:"resolved,omitempty" json:"resolved,omitempty"`
+}
 
 // ListCasesParams defines parameters for ListCases.
 type ListCasesParams struct {
@@ -5000,6 +5164,13 @@ type ClientInterface interface {
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetFixity Fixity checks of the stored files
+	//
+	// Records officers and administrators only. The latest fixity runs (each re-reads every stored blob and compares its SHA-256; SPORTELLO_FIXITY_EVERY, `sportello verify --data`), newest first, and the blobs found missing, altered or unreadable, with what references them, newest first (at most 100; `open` counts every failure not resolved). `resolved=true` also lists the failures a later run found right again.
+	//
+	// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
+	GetFixity(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCases List cases
 	//
 	// For a portal, the cases it submitted for the applicant in `X-Applicant-Id`; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. `overdue=true` keeps the cases past their deadline and not awaiting the applicant.
@@ -5870,6 +6041,23 @@ func (c *Client) OpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReadyzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFixity Fixity checks of the stored files
+//
+// Records officers and administrators only. The latest fixity runs (each re-reads every stored blob and compares its SHA-256; SPORTELLO_FIXITY_EVERY, `sportello verify --data`), newest first, and the blobs found missing, altered or unreadable, with what references them, newest first (at most 100; `open` counts every failure not resolved). `resolved=true` also lists the failures a later run found right again.
+//
+// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
+func (c *Client) GetFixity(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFixityRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7779,6 +7967,60 @@ func NewReadyzRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetFixityRequest constructs an http.Request for the GetFixity method
+func NewGetFixityRequest(server string, params *GetFixityParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/fixity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Resolved != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resolved", *params.Resolved, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12241,6 +12483,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	ReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyzResponse, error)
 
+	// GetFixityWithResponse Fixity checks of the stored files
+	//
+	// Records officers and administrators only. The latest fixity runs (each re-reads every stored blob and compares its SHA-256; SPORTELLO_FIXITY_EVERY, `sportello verify --data`), newest first, and the blobs found missing, altered or unreadable, with what references them, newest first (at most 100; `open` counts every failure not resolved). `resolved=true` also lists the failures a later run found right again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
+	GetFixityWithResponse(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*GetFixityResponse, error)
+
 	// ListCasesWithResponse List cases
 	//
 	// For a portal, the cases it submitted for the applicant in `X-Applicant-Id`; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. `overdue=true` keeps the cases past their deadline and not awaiting the applicant.
@@ -13372,6 +13623,110 @@ func (r ReadyzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReadyzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFixityResponse401Headers the declared response headers of an HTTP 401 response for GetFixity
+type GetFixityResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetFixityResponse429Headers the declared response headers of an HTTP 429 response for GetFixity
+type GetFixityResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetFixityResponse503Headers the declared response headers of an HTTP 503 response for GetFixity
+type GetFixityResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetFixityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiFixityReport
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetFixityResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetFixityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetFixityResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFixityResponse) GetJSON200() *ApiFixityReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetFixityResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetFixityResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetFixityResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetFixityResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetFixityResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetFixityResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFixityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFixityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFixityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFixityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22387,6 +22742,21 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 	return ParseReadyzResponse(rsp)
 }
 
+// GetFixityWithResponse Fixity checks of the stored files
+//
+// Records officers and administrators only. The latest fixity runs (each re-reads every stored blob and compares its SHA-256; SPORTELLO_FIXITY_EVERY, `sportello verify --data`), newest first, and the blobs found missing, altered or unreadable, with what references them, newest first (at most 100; `open` counts every failure not resolved). `resolved=true` also lists the failures a later run found right again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
+func (c *ClientWithResponses) GetFixityWithResponse(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*GetFixityResponse, error) {
+	rsp, err := c.GetFixity(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFixityResponse(rsp)
+}
+
 // ListCasesWithResponse List cases
 //
 // For a portal, the cases it submitted for the applicant in `X-Applicant-Id`; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. `overdue=true` keeps the cases past their deadline and not awaiting the applicant.
@@ -24038,6 +24408,107 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers ReadyzResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFixityResponse parses an HTTP response from a GetFixityWithResponse call
+func ParseGetFixityResponse(rsp *http.Response) (*GetFixityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFixityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiFixityReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetFixityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetFixityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetFixityResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

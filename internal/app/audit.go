@@ -9,6 +9,7 @@ import (
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/signing/tlog"
 	"github.com/sportello/sportello/storage"
+	"github.com/sportello/sportello/storage/blob"
 )
 
 // ErrNoInstallation is returned by OpenExisting when the configuration points at no Sportello
@@ -73,4 +74,29 @@ func (m *Main) Audit(ctx context.Context, opts tlog.AuditOptions) (tlog.AuditRep
 // never logged.
 func (m *Main) auditLog() *tlog.Log {
 	return &tlog.Log{Store: m.DB, Registrations: m.DB, Facts: m.DB}
+}
+
+// OpenBlobs opens the blob store of an existing installation, after OpenExisting, and the
+// service on it, for the fixity checks of `sportello verify --data`. Like OpenExisting it
+// creates nothing: a blob store directory that does not exist is refused.
+func (m *Main) OpenBlobs() error {
+	if m.DB == nil {
+		return errors.New("blobs: open the database first")
+	}
+	dir, err := m.Config.BlobDir()
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: the blob store %s does not exist", ErrNoInstallation, dir)
+	}
+	blobs, err := blob.NewFS(dir)
+	if err != nil {
+		return err
+	}
+	m.Service = domain.NewService(m.DB, blobs, m.Config.Location())
+	if m.Now != nil {
+		m.Service.Now = m.Now
+	}
+	return nil
 }

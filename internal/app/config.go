@@ -83,6 +83,9 @@ type Config struct {
 	ImportMaxRatio    int   // SPORTELLO_IMPORT_MAX_RATIO: highest compression ratio of an entry over 1 MiB
 	ImportWorkers     int   // SPORTELLO_IMPORT_WORKERS: imports this process runs at once (0: none)
 	OCRWorkers        int   // SPORTELLO_OCR_WORKERS: page images bound by tesseract at once (0: one per core)
+	// Fixity checks (fixity.go): every blob read again and its digest compared.
+	FixityEvery time.Duration // SPORTELLO_FIXITY_EVERY: how often a fixity run starts (0: never, only `sportello verify --data`)
+	FixityRate  int64         // SPORTELLO_FIXITY_RATE: most bytes a fixity run reads per second (0: no limit)
 
 	location *time.Location
 	anchors  signing.Anchors
@@ -174,6 +177,11 @@ func (c *Config) settings() []setting {
 		{name: "import-max-ratio", usage: "highest compression ratio of an entry (over 1 MiB) of an imported archive", bind: integer(&c.ImportMaxRatio)},
 		{name: "import-workers", usage: "imports this process runs at once (0: none)", bind: integer(&c.ImportWorkers)},
 		{name: "ocr-workers", usage: "page images of imported scans bound by tesseract at once (0: one per core)", bind: integer(&c.OCRWorkers)},
+		{name: "fixity-every", usage: "how often every stored blob is read again and its digest compared (0: never; `sportello verify --data` still does)", bind: duration(&c.FixityEvery)},
+		{name: "fixity-rate", usage: "most bytes a second a fixity run reads (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseInt(def, 10, 64)
+			fs.Int64Var(&c.FixityRate, n, v, u)
+		}},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -188,7 +196,7 @@ var defaults = map[string]string{
 	"mailbox-poll": "30s", "mailbox-max-bytes": strconv.Itoa(50 << 20),
 	"import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
 	"import-max-expanded": strconv.FormatInt(16<<30, 10), "import-max-ratio": "200", "import-workers": "1",
-	"ocr-workers": "0",
+	"ocr-workers": "0", "fixity-every": "168h", "fixity-rate": strconv.Itoa(50 << 20),
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -308,6 +316,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("SPORTELLO_MAILBOX_MAX_BYTES: must be a positive number of bytes"))
 	}
 	errs = append(errs, c.validateImports()...)
+	if c.FixityEvery < 0 {
+		errs = append(errs, errors.New("SPORTELLO_FIXITY_EVERY: must not be negative (0 turns the scheduled runs off)"))
+	}
+	if c.FixityRate < 0 {
+		errs = append(errs, errors.New("SPORTELLO_FIXITY_RATE: must be a number of bytes a second, 0 or more (0: no limit)"))
+	}
 	_, mailboxErrs := c.MailboxList()
 	errs = append(errs, mailboxErrs...)
 	errs = append(errs, c.validateMail()...)

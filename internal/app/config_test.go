@@ -189,3 +189,22 @@ func TestLoadImportSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadFixity: a fixity run every week at 50 MiB/s by default; both settable, 0 turning
+// the schedule (or the limit) off; negative values refused by name.
+func TestLoadFixity(t *testing.T) {
+	c, err := Load(nil, env(nil))
+	if err != nil || c.FixityEvery != 7*24*time.Hour || c.FixityRate != 50<<20 {
+		t.Fatalf("defaults: every %s, %d B/s, %v; want 168h, 50 MiB/s", c.FixityEvery, c.FixityRate, err)
+	}
+	c, err = Load(nil, env(map[string]string{"SPORTELLO_FIXITY_EVERY": "0", "SPORTELLO_FIXITY_RATE": "1000"}))
+	if err != nil || c.FixityEvery != 0 || c.FixityRate != 1000 {
+		t.Fatalf("from the environment: %s, %d, %v", c.FixityEvery, c.FixityRate, err)
+	}
+	_, err = Load([]string{"--fixity-every", "-1h", "--fixity-rate", "-1"}, env(nil))
+	for _, want := range []string{"SPORTELLO_FIXITY_EVERY", "SPORTELLO_FIXITY_RATE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (m *Main) logHealth(ctx context.Context) (logHealth, error) {
 // warnings lists what an operator should know although the instance still serves: registering
 // goes on while the TSA is down, but checkpoints wait for their time-stamps.
 func (m *Main) warnings(ctx context.Context) []string {
-	out := m.audit.warnings()
+	out := append(m.audit.warnings(), m.fixity.warnings()...)
 	h, err := m.logHealth(ctx)
 	if err != nil {
 		return append(out, "transparency log state unreadable")

@@ -58,6 +58,9 @@ type Main struct {
 	// IntegrityLag is how long the self-audit lets a fact wait for its leaf before it reports it
 	// as never logged; zero means tlog.DefaultLag.
 	IntegrityLag time.Duration
+	// FixityTick is how often the server looks for a due fixity run and re-reads the open
+	// failures; zero means every 5 minutes (tests shorten it).
+	FixityTick time.Duration
 	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
 	OpenMailbox MailboxOpener
 	// ImportChunk is how long an import's job registers rows before it hands the job back to the
@@ -85,6 +88,7 @@ type Main struct {
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
+	fixity    *fixityJob
 	mailboxes *mailboxWorkers
 	imports   *importJobs
 	workers   *river.Workers
@@ -186,6 +190,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.audit = newSelfAudit(m)
 	reg.MustRegister(m.audit.collectors()...)
 	reg.MustRegister(m.imports.rows)
+	m.fixity = newFixityJob(m)
+	reg.MustRegister(m.fixity.collectors()...)
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,
@@ -235,6 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.disposals = &disposalSweep{svc: m.Service, every: m.DisposalSweepEvery, logger: m.Logger}
 	m.disposals.start()
+	m.fixity.start()
 	m.webhooks.start()
 	m.server = &http.Server{
 		Handler:           handler,
@@ -297,6 +304,7 @@ func (m *Main) Close() error {
 		errs = append(errs, fmt.Errorf("stop import jobs: %w", err))
 	}
 	m.disposals.stopBackground()
+	m.fixity.stopBackground()
 	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
 	m.audit.stopBackground()
