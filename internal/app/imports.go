@@ -75,9 +75,6 @@ func (m *Main) openImports() error {
 		Help: "Rows of server-side imports this process ended, by outcome (done or failed).",
 	}, []string{"outcome"})
 	m.imports = &importJobs{rows: rows}
-	if m.Config.ImportWorkers == 0 {
-		return nil
-	}
 	ocr := m.Config.OCRWorkers
 	if ocr == 0 {
 		ocr = runtime.NumCPU()
@@ -85,16 +82,22 @@ func (m *Main) openImports() error {
 	w := &jobs.RunImportWorker{Store: m.DB, Service: m.Service, Blobs: m.Service.Blobs, Dir: m.importsDir(),
 		Limits: m.Config.ImportLimits(), Chunk: m.ImportChunk, OCRWorkers: ocr, Now: m.Service.Now,
 		Row: func(state string) { rows.WithLabelValues(state).Inc() }, AttemptTimeout: m.ImportTimeout}
+	// The worker is in the process's registry even where this process runs no import, so that
+	// its River clients, one of which may be the leader, rescue a stuck import job rather than
+	// discard it as a kind they do not know (jobWorkers).
+	workers := m.jobWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return fmt.Errorf("import jobs: %w", err)
+	}
+	if m.Config.ImportWorkers == 0 {
+		return nil
+	}
 	w.Background, m.imports.stopBinds = context.WithCancel(context.Background())
 	if m.BindPages != nil {
 		w.Bind, w.IsImage = m.BindPages(ocr)
 	}
 	if err := scan.New(1).Available(); err != nil && w.Bind != nil {
 		m.Logger.Warn("imports: rows of scanned page images will fail", "err", err)
-	}
-	workers := m.jobWorkers()
-	if err := river.AddWorkerSafely(workers, w); err != nil {
-		return fmt.Errorf("import jobs: %w", err)
 	}
 	client, err := m.DB.NewJobClient(&river.Config{
 		Workers:              workers,
