@@ -88,6 +88,11 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
+	for i := range rows {
+		if rows[i].PageImages() {
+			rows[i].Problems = append(rows[i].Problems, "file: "+importer.ErrPageImages.Error())
+		}
+	}
 	r := &importRun{flags: f, src: src, rows: rows, out: stdout, results: make([]rowResult, len(rows))}
 	if f.server != "" {
 		if r.api, err = newImportClient(f.server, f.tokenFile); err != nil {

@@ -44,7 +44,7 @@ func (m *Main) openTexts() error {
 	if m.Config.TextWorkers == 0 {
 		return nil
 	}
-	workers := river.NewWorkers()
+	workers := m.jobWorkers()
 	if err := river.AddWorkerSafely(workers, &jobs.ExtractTextWorker{
 		Store: m.DB, Blobs: m.Service.Blobs, Extractor: extract.New(), Signatures: m.Config.Anchors(),
 	}); err != nil {
@@ -55,8 +55,10 @@ func (m *Main) openTexts() error {
 		Queues:            map[string]river.QueueConfig{jobs.QueueText: {MaxWorkers: m.Config.TextWorkers}},
 		FetchPollInterval: jobPollInterval,
 		// A job left running by a process that died is worked again once it has been running
-		// longer than any extraction may: River's default waits an hour.
-		RescueStuckJobsAfter: jobs.Timeout + 5*time.Minute,
+		// longer than any extraction may (jobs.Timeout, the worker's, which the rescuer
+		// honours): River's default waits an hour. See jobRescueAfter.
+		RescueStuckJobsAfter: m.jobRescueAfter(),
+		JobTimeout:           m.jobTimeout(),
 		RetryPolicy:          m.TextRetryPolicy,
 		Logger:               m.Logger,
 	})
