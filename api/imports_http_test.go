@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/crc32"
 	"io/fs"
@@ -445,6 +447,16 @@ func TestImportScans(t *testing.T) {
 	res := searchFor(t, c, imp, done.Position, url.Values{"q": {ocrWord}})
 	if res.Total != 1 || res.Items[0].ID != list.Items[0].ID {
 		t.Fatalf("search %q: %+v", ocrWord, res)
+	}
+	// The three-page TIFF: its bytes are kept as they came, and a word only on its last page
+	// finds its PDF, so every page was bound and read.
+	if sum := sha256.Sum256(tif); list.Items[1].Attachments[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("the TIFF attached is not the one received: %+v", list.Items[1].Attachments[0])
+	}
+	scanned := waitText(t, c, imp, list.Items[1], "done")
+	res = searchFor(t, c, imp, scanned.Position, url.Values{"q": {"pertinenziale"}})
+	if res.Total != 1 || res.Items[0].ID != list.Items[1].ID {
+		t.Fatalf("search for a word of the TIFF's third page: %+v", res)
 	}
 }
 
