@@ -37,7 +37,7 @@ const (
 // ErrPageImages is the reason `sportello import` refuses a row whose `file` names several page
 // images: binding them into one searchable PDF is the server-side import's work (POST
 // /v1/imports), so ReadManifest takes such rows and the tool refuses them (Row.PageImages).
-var ErrPageImages = errors.New("page images need the server-side import (POST /v1/imports)")
+var ErrPageImages = errors.New("page images need the server-side import (sportello import --server-side, or POST /v1/imports)")
 
 // A Row is one line of the manifest: the metadata of its registration, the files it names, and
 // what is wrong with it. A row with Problems is not sent.

@@ -493,6 +493,10 @@ func TestImportPageImagesRefused(t *testing.T) {
 		!strings.Contains(string(raw), "POST /v1/imports") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, raw)
 	}
+	// Bound by the server: with --server-side the row is valid.
+	if code, out := runImport(t, "--check", "--server-side", dir); code != 0 || !strings.Contains(out, "checked 2 rows: 2 valid") {
+		t.Fatalf("--server-side: exit %d\n%s", code, out)
+	}
 }
 
 // TestImportToolThenServer: the server-side import derives the tool's keys: the same archive,
@@ -538,4 +542,32 @@ func TestImportToolThenServer(t *testing.T) {
 		t.Fatalf("import %+v", im)
 	}
 	checkImported(t, s, 12)
+}
+
+// TestImportServerSideTool: with --server-side the tool uploads the folder (zipped on the fly)
+// to POST /v1/imports and follows the import: the same registrations, in manifest order, and
+// the same report as the tool's own run; a second run follows the same import (the archive's
+// digest is its Idempotency-Key) and registers nothing more.
+func TestImportServerSideTool(t *testing.T) {
+	defer func(p time.Duration) { serverPoll = p }(serverPoll)
+	serverPoll = 20 * time.Millisecond
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		src, bad := importSource(t, 12)
+		tokenFile := importerToken(t, s)
+		report := filepath.Join(t.TempDir(), "report.csv")
+		code, out := runImport(t, "--server", s.URL, "--token-file", tokenFile, "--report", report, "--server-side", src)
+		if code != 1 || !strings.Contains(out, "done: 12 rows: 9 registered, 3 failed, 0 not registered") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		checkReport(t, report, bad)
+		first := checkImported(t, s, 12)
+		id := strings.Fields(out)[1] // "import <id>: queued"
+		code, out = runImport(t, "--server", s.URL, "--token-file", tokenFile, "--server-side", src)
+		if code != 1 || !strings.HasPrefix(out, "import "+id) || !strings.Contains(out, "9 registered, 3 failed") {
+			t.Fatalf("second run: exit %d\n%s", code, out)
+		}
+		if again := checkImported(t, s, 12); !slices.Equal(again, first) {
+			t.Fatalf("the second run changed the registrations: %v, then %v", first, again)
+		}
+	})
 }
