@@ -56,7 +56,7 @@ type FixityRun struct {
 // document or attachment, an unregistered document, a daily journal, a received message, a
 // dispatch's segnatura, a receipt or an archive package's zip.
 type FixityReference struct {
-	Kind       string `json:"kind"`       // registration, document, journal, mail, dispatch, receipt, package
+	Kind       string `json:"kind"`       // registration, document, journal, mail, dispatch, receipt, import, package
 	Identifier string `json:"identifier"` // PG/2026/0000042, a document's id, PG/2026-03-01, …
 	Role       string `json:"role"`       // document, attachment, json, pdf, message, segnatura, …
 }
