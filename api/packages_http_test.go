@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/archive"
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
 	"github.com/sportello/sportello/internal/segnaturacheck"
 	"github.com/sportello/sportello/signing/tlog"
@@ -349,4 +350,55 @@ func TestArchivePackageRequests(t *testing.T) {
 		c.do("GET", "/v1/archive/packages/"+p.ID+"/content", ro, nil).problem(t, http.StatusConflict, "conflict")
 		c.do("GET", "/v1/archive/packages/"+p.ID, op, nil).problem(t, http.StatusForbidden, "forbidden")
 	})
+}
+
+// TestArchivePackageJournals: a package of registrations holds the daily journal of their day
+// once produced, and a package of a range of journals holds them with their proofs; a journal's
+// leaf commits to the JSON and PDF in the package.
+func TestArchivePackageJournals(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	clock := apptest.NewClock(time.Date(2026, 11, 27, 10, 0, 0, 0, rome))
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		clock.Set(time.Date(2026, 11, 27, 10, 0, 0, 0, rome))
+		c := newClient(t, s)
+		op := s.NewClient(t, "operator", []string{"protocol_operator"})
+		ro := s.NewClient(t, "officer", []string{"records_officer"})
+		reg := c.mustRegister(op, "Istanza del 27")
+		ref := reg.Register + "/" + strconv.Itoa(reg.Year) + "/" + reg.NumberFormatted
+		clock.Set(time.Date(2026, 11, 28, 0, 1, 0, 0, rome))
+		if n, err := s.Main.ProduceJournals(t.Context()); err != nil || n != 1 {
+			t.Fatalf("ProduceJournals = %d, %v", n, err)
+		}
+		for _, body := range []map[string]any{
+			{"registrations": []string{ref}},
+			{"journals": map[string]string{"register": "PG", "from": "2026-11-01", "to": "2026-11-30"}},
+		} {
+			var p api.ArchivePackage
+			c.json("POST", "/v1/archive/packages", ro, body).decode(t, http.StatusAccepted, &p)
+			p = c.waitPackage(ro, p.ID)
+			if p.State != "ready" {
+				t.Fatalf("%v: %s %s", body, p.State, p.Reason)
+			}
+			content := c.do("GET", "/v1/archive/packages/"+p.ID+"/content", ro, nil)
+			content.expect(t, http.StatusOK)
+			files, _ := zipEntries(t, content.Body)
+			var r archive.Receipt
+			if err := json.Unmarshal(files["journals/PG-2026-11-27.receipt.json"], &r); err != nil {
+				t.Fatalf("%v: no journal receipt: %v", body, err)
+			}
+			var leaf struct {
+				JSON string `json:"json_sha256"`
+				PDF  string `json:"pdf_sha256"`
+			}
+			_ = json.Unmarshal(r.Leaf, &leaf)
+			js, pdf := sha256.Sum256(files["journals/PG-2026-11-27.json"]), sha256.Sum256(files["journals/PG-2026-11-27.pdf"])
+			if leaf.JSON != hex.EncodeToString(js[:]) || leaf.PDF != hex.EncodeToString(pdf[:]) || r.Kind != "journal" {
+				t.Errorf("%v: the journal's leaf %s does not commit to its files", body, r.Leaf)
+			}
+			_, withReg := files["registrations/"+strings.ReplaceAll(ref, "/", "-")+"/receipt.json"]
+			if withReg != (body["registrations"] != nil) {
+				t.Errorf("%v: registration in the package: %v", body, withReg)
+			}
+		}
+	}, apptest.WithClock(clock.Now), func(m *app.Main) { m.JournalEvery = time.Hour })
 }
