@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +22,22 @@ import (
 // directory: the repository's root is ../..).
 const sincroSchema = "../../../shared/standards/uni-sincro/Unisincro_PIndex.xsd"
 
-// packageFromServer builds, through a real server's API, the package of a dossier of three
+// packageSize is how many registrations the verified package holds: 50 (the issue's
+// must-show) unless SPORTELLO_PACKAGE_SIZE says otherwise.
+func packageSize(t *testing.T) int {
+	if s := os.Getenv("SPORTELLO_PACKAGE_SIZE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("SPORTELLO_PACKAGE_SIZE=%q", s)
+		}
+		return n
+	}
+	return 50
+}
+
+// packageFromServer builds, through a real server's API, the package of a dossier of n
 // registrations and returns the zip and the sealing certificate's fingerprint.
-func packageFromServer(t *testing.T) ([]byte, string) {
+func packageFromServer(t *testing.T, n int) ([]byte, string) {
 	s := apptest.Start(t, testdb.SQLiteURL(t), fastCheckpoints)
 	s.NewOffice(t, "TEC", "Ufficio tecnico")
 	op := s.NewClient(t, "operator", []string{"protocol_operator"})
@@ -31,8 +45,8 @@ func packageFromServer(t *testing.T) ([]byte, string) {
 	var d struct{ ID string }
 	body := `{"class":"VI.3","subject":"Pratica","type":"affare","office":"TEC"}`
 	s.Do(t, "POST", "/v1/dossiers", op, "application/json", strings.NewReader(body), http.StatusCreated, &d)
-	for _, subject := range []string{"prima", "seconda", "terza"} {
-		path, _ := registered(t, s, op, subject)
+	for i := range n {
+		path, _ := registered(t, s, op, "Istanza "+strconv.Itoa(i+1))
 		ref := strings.TrimPrefix(path, "/v1/registrations/")
 		s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/items", op, "application/json", strings.NewReader(`{"registration":"`+ref+`"}`), http.StatusOK, nil)
 	}
@@ -99,7 +113,8 @@ func flip(data []byte) []byte {
 // in a file, in the index or in a proof, or a removed file, fails naming exactly what is wrong,
 // with exit status 1, as text and as JSON.
 func TestVerifyPackage(t *testing.T) {
-	z, fp := packageFromServer(t)
+	n := packageSize(t)
+	z, fp := packageFromServer(t, n)
 	dir := t.TempDir()
 	args := []string{"--fingerprint", fp}
 	if _, err := os.Stat(sincroSchema); err == nil {
@@ -109,7 +124,7 @@ func TestVerifyPackage(t *testing.T) {
 	if err != nil || !strings.Contains(out, "all checks passed") {
 		t.Fatalf("genuine package: %v\n%s", err, out)
 	}
-	for _, want := range []string{"ok   seal PIndex.xml.p7s", "ok   time-stamp PIndex.xml.tsr", "ok   files (", "ok   proofs (3 leaves", "ok   checkpoint signature"} {
+	for _, want := range []string{"ok   seal PIndex.xml.p7s", "ok   time-stamp PIndex.xml.tsr", "ok   files (", "ok   proofs (" + strconv.Itoa(n) + " leaves", "ok   checkpoint signature"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
