@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,6 +81,9 @@ var retentionParams = []string{"reason"}
 func (h *handlers) importRetention(c *gin.Context) {
 	var v domain.Validation
 	checkQuery(&v, c.Request.URL.Query(), retentionParams)
+	if n := utf8.RuneCountInString(c.Query("reason")); n > domain.MaxRetentionReason {
+		v.Add("reason", "must be at most %d characters, not %d", domain.MaxRetentionReason, n)
+	}
 	if err := v.Err(); err != nil {
 		h.fail(c, err)
 		return
