@@ -29,10 +29,10 @@ type Class struct {
 	// nothing under it is ever due for disposal — nothing is disposed of without a decision —
 	// but it is on the worklist of classes without retention until a records officer sets it.
 	RetentionPermanent bool
-	ValidFrom      string // YYYY-MM-DD, first day the class may be used
-	ValidTo        string // YYYY-MM-DD, last day it may be used; "" while open
-	ReplacedBy     string // the code that takes over a closed class, if any
-	CreatedAt      time.Time
+	ValidFrom          string // YYYY-MM-DD, first day the class may be used
+	ValidTo            string // YYYY-MM-DD, last day it may be used; "" while open
+	ReplacedBy         string // the code that takes over a closed class, if any
+	CreatedAt          time.Time
 }
 
 // MaxRetentionYears is the longest retention period in years; beyond it a class is permanent.

@@ -33,7 +33,7 @@ type RetentionPatch struct {
 func (rp RetentionPatch) apply(c Class) (RetentionChange, error) {
 	out := RetentionChange{Code: c.Code, Years: c.RetentionYears, Permanent: c.RetentionPermanent}
 	if rp.SetYears && rp.SetPermanent && rp.Years != nil && rp.Permanent {
-		return out, Invalid("permanent", "a permanent class has no retention_years: send one or the other")
+		return out, Invalid("retention_permanent", "a permanent class has no retention_years: send one or the other")
 	}
 	if rp.SetYears {
 		out.Years = rp.Years

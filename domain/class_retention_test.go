@@ -132,7 +132,7 @@ func TestClassRetention(t *testing.T) {
 			"ErrNothing":        {p: officer, code: "VI.3", errCode: domain.ECValidation, field: "body"},
 			"ErrZeroYears":      {p: officer, code: "VI.3", patch: domain.RetentionPatch{SetYears: true, Years: new(0)}, errCode: domain.ECValidation, field: "retention_years"},
 			"ErrThousandYears":  {p: officer, code: "VI.3", patch: domain.RetentionPatch{SetYears: true, Years: new(1000)}, errCode: domain.ECValidation, field: "retention_years"},
-			"ErrBoth":           {p: officer, code: "VI.3", patch: domain.RetentionPatch{SetYears: true, Years: new(5), SetPermanent: true, Permanent: true}, errCode: domain.ECValidation, field: "permanent"},
+			"ErrBoth":           {p: officer, code: "VI.3", patch: domain.RetentionPatch{SetYears: true, Years: new(5), SetPermanent: true, Permanent: true}, errCode: domain.ECValidation, field: "retention_permanent"},
 			"ErrLongReason":     {p: officer, code: "VI.3", patch: domain.RetentionPatch{SetPermanent: true}, reason: strings.Repeat("x", 501), errCode: domain.ECValidation, field: "reason"},
 			"ErrCSVUnknownCode": {csv: "code,retention_years\nVI.3,5\nXIV.99,5\n", errCode: domain.ECValidation, field: "line 3: code"},
 			"ErrCSVBadValue":    {csv: "code,retention_years\nVI.3,sempre\n", csvErr: "line 2: retention_years"},
