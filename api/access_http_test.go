@@ -128,6 +128,10 @@ var accessPolicy = []accessRow{
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
 	{codes{200, 200, 200, 200, 200, 403, 422, 200, 401}, "GET /v1/directory"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/directory/imports"},
+	{codes{403, 202, 202, 403, 403, 403, 422, 202, 401}, "POST /v1/imports"},
+	{codes{200, 200, 200, 403, 403, 403, 422, 200, 401}, "GET /v1/imports"},
+	{codes{200, 404, 404, 404, 404, 404, 422, 200, 401}, "GET /v1/imports/:id"},
+	{codes{404, 404, 404, 404, 404, 404, 422, 404, 401}, "POST /v1/imports/:id/cancel"},
 	{codes{403, 200, 200, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox"},
 	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox/:id"},
 	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/register"},
@@ -151,6 +155,8 @@ type accessFixtures struct {
 	caseID  string
 	dossier api.Dossier // SUAP's
 	doc     api.Document
+	// importID is an import of the importer, made at its first use.
+	importID string
 }
 
 // accessRequest is one request of the table.
@@ -299,6 +305,20 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 	case "POST /v1/directory/imports":
 		return accessRequest{path: path + "?kind=administrations", contentType: "text/csv",
 			body: []byte("Codice_IPA,Denominazione_ente\nc_h501,Roma Capitale\n")}
+	case "POST /v1/imports":
+		ct, body := importBody(accessImportZip(t))
+		return accessRequest{path: path, contentType: ct, body: body}
+	case "GET /v1/imports/:id":
+		if fx.importID == "" {
+			ct, body := importBody(accessImportZip(t))
+			var im api.Import
+			fx.c.do("POST", "/v1/imports", fx.tokens[asImporter], bytes.NewReader(body), "Content-Type", ct).
+				decode(t, http.StatusAccepted, &im)
+			fx.importID = im.ID
+		}
+		return accessRequest{path: "/v1/imports/" + fx.importID}
+	case "POST /v1/imports/:id/cancel":
+		return accessRequest{path: "/v1/imports/" + noMessage + "/cancel"} // none: an import's cancel is in TestImportServerSide
 	case "GET /v1/inbox/:id":
 		return accessRequest{path: "/v1/inbox/" + noMessage}
 	case "POST /v1/inbox/:id/register":

@@ -6,12 +6,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/importer"
 )
 
 // @title           Sportello API
@@ -56,6 +59,8 @@ import (
 // @tag.description The IPA directory (IndicePA) of Italian administrations and their AOOs, loaded from AgID's open data, to pick another administration as a correspondent.
 // @tag.name        inbox
 // @tag.description The messages the configured mailboxes (PEC and e-mail) yielded: registered, kept as drafts for an operator to register or discard, linked to dispatches as receipts.
+// @tag.name        imports
+// @tag.description Server-side imports: a zip of scanned paper and its manifest, registered row by row by a job that survives restarts; page images bound into searchable PDFs.
 // @tag.name        clients
 // @tag.description API clients and their keys: who may call the API, in which role, for which offices.
 // @tag.name        system
@@ -102,6 +107,8 @@ type Options struct {
 	Faults func(error) error
 	// RateLimits limits requests per API key and failed authentications per address.
 	RateLimits RateLimits
+	// Imports are the settings of POST /v1/imports.
+	Imports Imports
 }
 
 // DefaultMaxUploadBytes is the upload limit when Options.MaxUploadBytes is zero.
@@ -125,6 +132,7 @@ type handlers struct {
 	journals    JournalArchive
 	faults      func(error) error
 	disk        diskWatch
+	imports     Imports
 	// perKey and failures are the rate limiters (ratelimit.go); nil when off.
 	perKey, failures *buckets
 }
@@ -137,7 +145,16 @@ func New(opts Options) http.Handler {
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
 		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
-	h.journals, h.faults = opts.Journals, opts.Faults
+	h.journals, h.faults, h.imports = opts.Journals, opts.Faults, opts.Imports
+	if h.imports.MaxBytes <= 0 {
+		h.imports.MaxBytes = DefaultImportMaxBytes
+	}
+	if h.imports.Limits == (importer.Limits{}) {
+		h.imports.Limits = importer.DefaultLimits
+	}
+	if h.imports.Dir == "" {
+		h.imports.Dir = filepath.Join(os.TempDir(), "sportello-imports")
+	}
 	h.perKey, h.failures = limiters(opts.RateLimits)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -248,6 +265,10 @@ func New(opts Options) http.Handler {
 	v1.POST("/offices", h.createOffice)
 	v1.GET("/directory", h.searchDirectory)
 	v1.POST("/directory/imports", h.importDirectory)
+	v1.POST("/imports", h.createImport)
+	v1.GET("/imports", h.listImports)
+	v1.GET("/imports/:id", h.getImport)
+	v1.POST("/imports/:id/cancel", h.cancelImport)
 	v1.GET("/inbox", h.listInbox)
 	v1.GET("/inbox/:id", h.getInboxMessage)
 	v1.POST("/inbox/:id/register", h.registerInboxMessage)

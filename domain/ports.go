@@ -31,6 +31,7 @@ type Store interface {
 	IntakeStore
 	DispatchStore
 	EmergencyStore
+	ImportStore
 	FixityStore
 }
 
@@ -148,6 +149,40 @@ type EmergencyStore interface {
 	// failure rolls everything back. Returns ECNotFound for an unknown register, ECConflict for
 	// an emergency number already loaded from the same outage or a taken idempotency key.
 	CreateRegistrations(ctx context.Context, rs []*Registration, w Write) error
+}
+
+// ImportStore keeps the server-side imports and the outcome of each of their rows. Used by
+// imports.go and by the import job (jobs.RunImportWorker).
+type ImportStore interface {
+	// CreateImport stores im with w and queues its job, in one transaction: the job exists if
+	// and only if the import does. Returns ECConflict if w's idempotency key was taken meanwhile.
+	CreateImport(ctx context.Context, im *Import, w Write) error
+	// Import returns one import with its rows counted by state (ECNotFound); ImportState only
+	// its state, cheaply (the job asks before every row).
+	Import(ctx context.Context, id string) (*Import, error)
+	ImportState(ctx context.Context, id string) (string, error)
+	// Imports lists the imports created by createdBy (all when empty), newest first, at most
+	// limit.
+	Imports(ctx context.Context, createdBy string, limit int) ([]Import, error)
+	// ImportRows returns up to limit rows of an import in state (every state when empty), in
+	// manifest order.
+	ImportRows(ctx context.Context, id, state string, limit int) ([]ImportRow, error)
+	// StartImport moves a queued import to running at at, storing its rows (all pending or
+	// failed) unless they are stored already; a running import stays as it is. Returns
+	// ECConflict for an import that has ended.
+	StartImport(ctx context.Context, id string, rows []ImportRow, at time.Time) error
+	// RecordImportRows records, in one transaction, the outcomes of pending rows (done with
+	// their registration, or failed with their reason); a row no longer pending is left as it
+	// is.
+	RecordImportRows(ctx context.Context, id string, rows []ImportRow) error
+	// CreateRegistrationBatch numbers and stores rs, all of one register and year, in one
+	// transaction and in the order given, each with its own write ws[i] (audit events,
+	// idempotency record, Verify), as CreateRegistration stores one: they take consecutive
+	// numbers. Any failure rolls everything back and consumes no number.
+	CreateRegistrationBatch(ctx context.Context, rs []*Registration, ws []Write) error
+	// EndImport moves an import that has not ended to state (done, failed with cause, or
+	// cancelled) at at, with w. Returns ECConflict for an import that has ended already.
+	EndImport(ctx context.Context, id, state, cause string, at time.Time, w Write) error
 }
 
 // DirectoryStore keeps the IPA directory: the administrations, AOOs and UOs lists an admin

@@ -80,7 +80,6 @@ func TestRowProblems(t *testing.T) {
 		{"a.pdf,,,Domanda,,,,,,,,,,,", "sender_name: an incoming document needs its sender"},
 		{"a.pdf,,,Domanda,Mario Rossi,RSSMRA,,,,,,,,,", "sender_tax_code"},
 		{"a.pdf,,,Domanda,Mario Rossi,,,,,,,2026-01-01,,,", "sender_date: needs sender_number"},
-		{"a.tif|b.tif,,,Domanda,Mario Rossi,,,,,,,,,,", ErrPageImages.Error()},
 		{"a.pdf,,,Domanda,Mario Rossi", "has 5 fields, the header 15"},
 	} {
 		rows := read(t, header+tc.row+"\n"+"ok.pdf,,,Buona,Mario Rossi,,,,,,,,,,\n")
@@ -90,6 +89,9 @@ func TestRowProblems(t *testing.T) {
 		if !rows[1].OK() {
 			t.Errorf("%s: the next row has problems %q", tc.row, rows[1].Problems)
 		}
+	}
+	if rows := read(t, header+"a.tif|b.tif,,,Domanda,Mario Rossi,,,,,,,,,,\n"); !rows[0].OK() || !rows[0].PageImages() {
+		t.Errorf("page images: %+v (the server-side import binds them)", rows[0])
 	}
 }
 

@@ -34,9 +34,10 @@ const (
 	DefaultChannel   = "paper"
 )
 
-// ErrPageImages is the reason a row whose `file` names several page images is refused: binding
-// them into one searchable PDF is the server's work (issue 15, point 3).
-var ErrPageImages = errors.New("page images need the server-side import (POST /v1/imports)")
+// ErrPageImages is the reason `sportello import` refuses a row whose `file` names several page
+// images: binding them into one searchable PDF is the server-side import's work (POST
+// /v1/imports), so ReadManifest takes such rows and the tool refuses them (Row.PageImages).
+var ErrPageImages = errors.New("page images need the server-side import (sportello import --server-side, or POST /v1/imports)")
 
 // A Row is one line of the manifest: the metadata of its registration, the files it names, and
 // what is wrong with it. A row with Problems is not sent.
@@ -54,6 +55,10 @@ type Row struct {
 
 // Files lists every file the row names: the pages of its document first, then its attachments.
 func (r Row) Files() []string { return append(slices.Clip(r.Pages), r.Attachments...) }
+
+// PageImages reports whether the row's `file` names several page images, to be bound into one
+// PDF.
+func (r Row) PageImages() bool { return len(r.Pages) > 1 }
 
 // Document is the path of the row's primary document ("" for a row without one).
 func (r Row) Document() string {
@@ -227,12 +232,8 @@ func parseRow(line int, header, rec []string) Row {
 		}
 	}
 	row.Pages, row.Attachments = p.list("file"), p.list("attachments")
-	switch len(row.Pages) {
-	case 0:
+	if len(row.Pages) == 0 {
 		p.problem("file: the primary document is required")
-	case 1:
-	default:
-		p.problem("file: %s", ErrPageImages)
 	}
 	row.Metadata = p.metadata()
 	row.EmergencyNumber, row.EmergencyDate = p.get("emergency_number", ""), p.get("emergency_date", "")

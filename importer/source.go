@@ -52,10 +52,14 @@ func Open(name string) (*Source, error) {
 	return &Source{fsys: root.FS(), closer: root}, nil
 }
 
-// FromZip makes a source of an open archive after CheckZip. The manifest is at the top of the
-// archive, or in its only top-level folder (a zipped folder); paths in it are relative to it.
-func FromZip(zr *zip.Reader) (*Source, error) {
-	if err := CheckZip(zr); err != nil {
+// FromZip makes a source of an open archive after CheckZipLimits with DefaultLimits.
+func FromZip(zr *zip.Reader) (*Source, error) { return FromZipLimits(zr, DefaultLimits) }
+
+// FromZipLimits makes a source of an open archive after CheckZipLimits with l. The manifest is
+// at the top of the archive, or in its only top-level folder (a zipped folder); paths in it are
+// relative to it.
+func FromZipLimits(zr *zip.Reader, l Limits) (*Source, error) {
+	if err := CheckZipLimits(zr, l); err != nil {
 		return nil, err
 	}
 	s := &Source{fsys: zr}

@@ -15,7 +15,7 @@ func digestN(n int) string { return fmt.Sprintf("%064x", n) }
 
 // TestFixityDigests: a fixity run reads every digest the database references — registrations'
 // documents and attachments, daily journals' JSON and PDF, received messages, dispatches'
-// segnature and receipts — once each, in order, page by page; a disposed registration's files
+// segnature and receipts, uploaded import zips — once each, in order, page by page; a disposed registration's files
 // and content a disposal destroyed are left out. Each digest's references name what holds it.
 func TestFixityDigests(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, url string) {
@@ -50,13 +50,16 @@ func TestFixityDigests(t *testing.T) {
 				VALUES ('p1', 1, 'x@pec.it', 'X', ?, '<m@x>', 'sent')`, []any{f.postgres()}},
 			{`INSERT INTO dispatch_receipts (id, dispatch_id, n, kind, at, provider_id, sha256, size, linked_at)
 				VALUES ('x1', 'p1', 1, 'accettazione', ?, 'prov', ?, 10, ?)`, []any{tsArg(f), digestN(9), tsArg(f)}},
+			// The zip an importer uploaded, kept in the blob store.
+			{`INSERT INTO imports (id, state, filename, sha256, size, created_by, created_at)
+				VALUES ('i1', 'done', 'scans.zip', ?, 10, 'importer', ?)`, []any{digestN(10), tsArg(f)}},
 		} {
 			if err := f.exec(stmt.q, stmt.args...); err != nil {
 				t.Fatalf("%s: %v", stmt.q, err)
 			}
 		}
 
-		want := []string{digestN(1), digestN(2), digestN(5), digestN(6), digestN(7), digestN(8), digestN(9)}
+		want := []string{digestN(1), digestN(2), digestN(5), digestN(6), digestN(7), digestN(8), digestN(9), digestN(10)}
 		all, err := f.db.FixityDigests(ctx, "", 100)
 		if err != nil || !slices.Equal(all, want) {
 			t.Fatalf("digests %v, %v; want %v", all, err, want)
@@ -81,13 +84,14 @@ func TestFixityDigests(t *testing.T) {
 
 		ref := func(r *domain.Registration) string { return r.Ref().String() }
 		for digest, want := range map[string][]domain.FixityReference{
-			digestN(1): {{Kind: "registration", Identifier: ref(kept), Role: "document"}},
-			digestN(2): {{Kind: "registration", Identifier: ref(kept), Role: "attachment"}},
-			digestN(3): {{Kind: "mail", Identifier: "m2", Role: "message"}, {Kind: "registration", Identifier: ref(disposed), Role: "document"}},
-			digestN(6): {{Kind: "journal", Identifier: "PG 2026-11-27", Role: "pdf"}},
-			digestN(7): {{Kind: "mail", Identifier: "m1", Role: "message"}},
-			digestN(8): {{Kind: "dispatch", Identifier: ref(kept), Role: "segnatura"}},
-			digestN(9): {{Kind: "receipt", Identifier: "x1", Role: "accettazione"}},
+			digestN(1):  {{Kind: "registration", Identifier: ref(kept), Role: "document"}},
+			digestN(2):  {{Kind: "registration", Identifier: ref(kept), Role: "attachment"}},
+			digestN(3):  {{Kind: "mail", Identifier: "m2", Role: "message"}, {Kind: "registration", Identifier: ref(disposed), Role: "document"}},
+			digestN(6):  {{Kind: "journal", Identifier: "PG 2026-11-27", Role: "pdf"}},
+			digestN(7):  {{Kind: "mail", Identifier: "m1", Role: "message"}},
+			digestN(8):  {{Kind: "dispatch", Identifier: ref(kept), Role: "segnatura"}},
+			digestN(9):  {{Kind: "receipt", Identifier: "x1", Role: "accettazione"}},
+			digestN(10): {{Kind: "import", Identifier: "i1", Role: "source"}},
 		} {
 			got, err := f.db.FixityReferences(ctx, digest)
 			if err != nil || !slices.Equal(got, want) {

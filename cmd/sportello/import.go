@@ -23,9 +23,11 @@ import (
 	"github.com/sportello/sportello/internal/apiclient"
 )
 
-const importUsage = `usage: sportello import --server URL --token-file FILE [--concurrency N] [--check] [--report FILE] SOURCE
+const importUsage = `usage: sportello import --server URL --token-file FILE [--concurrency N] [--check] [--report FILE] [--server-side] SOURCE
 
 SOURCE is a folder or a .zip holding manifest.csv and the files it names (docs/import.md).
+With --server-side the source is uploaded to POST /v1/imports and the server registers it,
+binding page images into searchable PDFs; the tool follows the import until it ends.
 Exit status: 0 every row went in (or, with --check, every row is valid), 1 some did not,
 2 a usage or configuration error.
 `
@@ -40,7 +42,7 @@ const (
 type importFlags struct {
 	server, tokenFile, report, source string
 	concurrency                       int
-	check                             bool
+	check, serverSide                 bool
 }
 
 func parseImportFlags(args []string, out io.Writer) (importFlags, error) {
@@ -53,6 +55,7 @@ func parseImportFlags(args []string, out io.Writer) (importFlags, error) {
 	fs.IntVar(&f.concurrency, "concurrency", 4, "registers sent at once, and files read ahead")
 	fs.BoolVar(&f.check, "check", false, "validate the manifest and every file, and register nothing")
 	fs.StringVar(&f.report, "report", "", "write the rows that did not go in to this CSV file (row, file, reason)")
+	fs.BoolVar(&f.serverSide, "server-side", false, "upload the source to POST /v1/imports and follow the server's import")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -88,14 +91,22 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
+	for i := range rows {
+		if rows[i].PageImages() && !f.serverSide {
+			rows[i].Problems = append(rows[i].Problems, "file: "+importer.ErrPageImages.Error())
+		}
+	}
 	r := &importRun{flags: f, src: src, rows: rows, out: stdout, results: make([]rowResult, len(rows))}
 	if f.server != "" {
 		if r.api, err = newImportClient(f.server, f.tokenFile); err != nil {
 			return &exitError{exitUsage, err}
 		}
 	}
-	if f.check {
+	switch {
+	case f.check:
 		return r.checkAll(ctx)
+	case f.serverSide:
+		return r.importOnServer(ctx)
 	}
 	return r.importAll(ctx)
 }
@@ -132,6 +143,7 @@ const (
 	rowReplayed                   // registered by an earlier run: the server answered the first registration again
 	rowFailed                     // refused: by the manifest's checks or by the server
 	rowChecked                    // valid (--check)
+	rowUnknown                    // --server-side, the import cancelled or failed: the counts say how many went in
 )
 
 // rowResult is the outcome of one row.

@@ -18,7 +18,19 @@ import (
 // second; compare with BenchmarkRegisterHTTP's reg/s from the same command (docs/import.md):
 //
 //	go test ./cmd/sportello ./internal/app -run '^$' -bench 'Import|RegisterHTTP' -benchtime 2000x
+//
+// BenchmarkImport/server-side is the same with --server-side: the folder zipped, uploaded and
+// registered by the server's import job, the tool polling until it is done.
 func BenchmarkImport(b *testing.B) {
+	for _, mode := range []struct {
+		name  string
+		flags []string
+	}{{"tool", nil}, {"server-side", []string{"--server-side"}}} {
+		b.Run(mode.name, func(b *testing.B) { benchmarkImport(b, mode.flags) })
+	}
+}
+
+func benchmarkImport(b *testing.B, flags []string) {
 	filler := strings.Repeat("protocollo ", 930)
 	for _, engine := range testdb.Names() {
 		b.Run(engine, func(b *testing.B) {
@@ -36,7 +48,7 @@ func BenchmarkImport(b *testing.B) {
 			}
 			os.WriteFile(filepath.Join(dir, importer.ManifestName), []byte(m.String()), 0o644)
 			b.ResetTimer()
-			if code, out := runImport(b, "--server", s.URL, "--token-file", token, dir); code != 0 {
+			if code, out := runImport(b, append(append([]string{"--server", s.URL, "--token-file", token}, flags...), dir)...); code != 0 {
 				b.Fatalf("exit %d\n%s", code, out)
 			}
 			b.StopTimer()

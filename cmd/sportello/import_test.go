@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -474,4 +475,99 @@ func TestImportCheckOffline(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "checked 12 rows: 10 valid, 2 with problems") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+}
+
+// TestImportPageImagesRefused: the tool refuses a row of page images, pointing to the
+// server-side import that binds them; the other rows are unaffected.
+func TestImportPageImagesRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"p1.png", "p2.png", "a.pdf"} {
+		os.WriteFile(filepath.Join(dir, name), apptest.PDF(name), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, importer.ManifestName),
+		[]byte("file,subject,sender_name\np1.png|p2.png,Scansione,Mario Rossi\na.pdf,Uno,Mario Rossi\n"), 0o644)
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, out := runImport(t, "--check", "--report", report, dir)
+	raw, _ := os.ReadFile(report)
+	if code != 1 || !strings.Contains(out, "checked 2 rows: 1 valid, 1 with problems") ||
+		!strings.Contains(string(raw), "POST /v1/imports") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, raw)
+	}
+	// Bound by the server: with --server-side the row is valid.
+	if code, out := runImport(t, "--check", "--server-side", dir); code != 0 || !strings.Contains(out, "checked 2 rows: 2 valid") {
+		t.Fatalf("--server-side: exit %d\n%s", code, out)
+	}
+}
+
+// TestImportToolThenServer: the server-side import derives the tool's keys: the same archive,
+// imported by the tool and then uploaded to POST /v1/imports by the same importer, registers
+// nothing more — each row is answered with the tool's registration.
+func TestImportToolThenServer(t *testing.T) {
+	s := apptest.Start(t, testdb.SQLiteURL(t))
+	src, _ := importSource(t, 12)
+	var archive bytes.Buffer
+	zw := zip.NewWriter(&archive)
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		content, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		w, _ := zw.Create(e.Name())
+		w.Write(content)
+	}
+	zw.Close()
+	tokenFile := importerToken(t, s)
+	if code, out := runImport(t, "--server", s.URL, "--token-file", tokenFile, src); code != 1 || !strings.Contains(out, "12 rows: 9 registered") {
+		t.Fatalf("tool: exit %d\n%s", code, out)
+	}
+	raw, _ := os.ReadFile(tokenFile)
+	token := strings.TrimSpace(string(raw))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, _ := mw.CreateFormFile("file", "scansioni.zip")
+	part.Write(archive.Bytes())
+	mw.Close()
+	var im struct {
+		ID         string `json:"id"`
+		State      string `json:"state"`
+		RowsDone   int    `json:"rows_done"`
+		RowsFailed int    `json:"rows_failed"`
+	}
+	s.Do(t, "POST", "/v1/imports", token, mw.FormDataContentType(), &body, http.StatusAccepted, &im)
+	for deadline := time.Now().Add(time.Minute); im.State != "done"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("import %+v", im)
+		}
+		s.Do(t, "GET", "/v1/imports/"+im.ID, token, "", nil, http.StatusOK, &im)
+	}
+	if im.RowsDone != 9 || im.RowsFailed != 3 {
+		t.Fatalf("import %+v", im)
+	}
+	checkImported(t, s, 12)
+}
+
+// TestImportServerSideTool: with --server-side the tool uploads the folder (zipped on the fly)
+// to POST /v1/imports and follows the import: the same registrations, in manifest order, and
+// the same report as the tool's own run; a second run follows the same import (the archive's
+// digest is its Idempotency-Key) and registers nothing more.
+func TestImportServerSideTool(t *testing.T) {
+	defer func(p time.Duration) { serverPoll = p }(serverPoll)
+	serverPoll = 20 * time.Millisecond
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		src, bad := importSource(t, 12)
+		tokenFile := importerToken(t, s)
+		report := filepath.Join(t.TempDir(), "report.csv")
+		code, out := runImport(t, "--server", s.URL, "--token-file", tokenFile, "--report", report, "--server-side", src)
+		if code != 1 || !strings.Contains(out, "done: 12 rows: 9 registered, 3 failed, 0 not registered") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		checkReport(t, report, bad)
+		first := checkImported(t, s, 12)
+		id := strings.Fields(out)[1] // "import <id>: queued"
+		code, out = runImport(t, "--server", s.URL, "--token-file", tokenFile, "--server-side", src)
+		if code != 1 || !strings.HasPrefix(out, "import "+id) || !strings.Contains(out, "9 registered, 3 failed") {
+			t.Fatalf("second run: exit %d\n%s", code, out)
+		}
+		if again := checkImported(t, s, 12); !slices.Equal(again, first) {
+			t.Fatalf("the second run changed the registrations: %v, then %v", first, again)
+		}
+	})
 }

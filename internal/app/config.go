@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/importer"
 	"github.com/sportello/sportello/signing"
 )
 
@@ -75,6 +76,13 @@ type Config struct {
 	SMTPPassword string // SPORTELLO_SMTP_PASSWORD: the relay's password for the URL's user
 	MailFrom     string // SPORTELLO_MAIL_FROM: the AOO's address messages are sent from ("Name <addr>" or addr)
 	MailWorkers  int    // SPORTELLO_MAIL_WORKERS: messages this process sends at once (0: none)
+	// Server-side imports (POST /v1/imports, docs/import.md).
+	ImportMaxBytes    int64 // SPORTELLO_IMPORT_MAX_BYTES: largest uploaded archive
+	ImportMaxEntries  int   // SPORTELLO_IMPORT_MAX_ENTRIES: most entries an archive may hold
+	ImportMaxExpanded int64 // SPORTELLO_IMPORT_MAX_EXPANDED: most bytes its entries may declare, uncompressed
+	ImportMaxRatio    int   // SPORTELLO_IMPORT_MAX_RATIO: highest compression ratio of an entry over 1 MiB
+	ImportWorkers     int   // SPORTELLO_IMPORT_WORKERS: imports this process runs at once (0: none)
+	OCRWorkers        int   // SPORTELLO_OCR_WORKERS: page images bound by tesseract at once (0: one per core)
 	// Fixity checks (fixity.go): every blob read again and its digest compared.
 	FixityEvery time.Duration // SPORTELLO_FIXITY_EVERY: how often a fixity run starts (0: never, only `sportello verify --data`)
 	FixityRate  int64         // SPORTELLO_FIXITY_RATE: most bytes a fixity run reads per second (0: no limit)
@@ -99,6 +107,12 @@ func (c *Config) settings() []setting {
 		return func(fs *flag.FlagSet, n, def, u string) {
 			v, _ := time.ParseDuration(def)
 			fs.DurationVar(p, n, v, u)
+		}
+	}
+	int64Of := func(p *int64) func(*flag.FlagSet, string, string, string) {
+		return func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseInt(def, 10, 64)
+			fs.Int64Var(p, n, v, u)
 		}
 	}
 	integer := func(p *int) func(*flag.FlagSet, string, string, string) {
@@ -157,6 +171,12 @@ func (c *Config) settings() []setting {
 		{name: "smtp-password", usage: "password of the mail relay's user", secret: true, bind: str(&c.SMTPPassword)},
 		{name: "mail-from", usage: "address dispatches are sent from, the AOO's PEC (\"Name <addr>\" or addr)", bind: str(&c.MailFrom)},
 		{name: "mail-workers", usage: "messages this process sends at once (0: none)", bind: integer(&c.MailWorkers)},
+		{name: "import-max-bytes", usage: "largest archive POST /v1/imports accepts, in bytes", bind: int64Of(&c.ImportMaxBytes)},
+		{name: "import-max-entries", usage: "most entries an imported archive may hold", bind: integer(&c.ImportMaxEntries)},
+		{name: "import-max-expanded", usage: "most bytes the entries of an imported archive may declare, uncompressed", bind: int64Of(&c.ImportMaxExpanded)},
+		{name: "import-max-ratio", usage: "highest compression ratio of an entry (over 1 MiB) of an imported archive", bind: integer(&c.ImportMaxRatio)},
+		{name: "import-workers", usage: "imports this process runs at once (0: none)", bind: integer(&c.ImportWorkers)},
+		{name: "ocr-workers", usage: "page images of imported scans bound by tesseract at once (0: one per core)", bind: integer(&c.OCRWorkers)},
 		{name: "fixity-every", usage: "how often every stored blob is read again and its digest compared (0: never; `sportello verify --data` still does)", bind: duration(&c.FixityEvery)},
 		{name: "fixity-rate", usage: "most bytes a second a fixity run reads (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
 			v, _ := strconv.ParseInt(def, 10, 64)
@@ -174,7 +194,9 @@ var defaults = map[string]string{
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
 	"mailbox-poll": "30s", "mailbox-max-bytes": strconv.Itoa(50 << 20),
-	"fixity-every": "168h", "fixity-rate": strconv.Itoa(50 << 20),
+	"import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
+	"import-max-expanded": strconv.FormatInt(16<<30, 10), "import-max-ratio": "200", "import-workers": "1",
+	"ocr-workers": "0", "fixity-every": "168h", "fixity-rate": strconv.Itoa(50 << 20),
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -293,6 +315,7 @@ func (c *Config) Validate() error {
 	if c.MailboxMaxBytes <= 0 {
 		errs = append(errs, errors.New("SPORTELLO_MAILBOX_MAX_BYTES: must be a positive number of bytes"))
 	}
+	errs = append(errs, c.validateImports()...)
 	if c.FixityEvery < 0 {
 		errs = append(errs, errors.New("SPORTELLO_FIXITY_EVERY: must not be negative (0 turns the scheduled runs off)"))
 	}
@@ -333,6 +356,30 @@ func (c *Config) validateMail() []error {
 		errs = append(errs, errors.New("SPORTELLO_MAIL_FROM: is required with SPORTELLO_SMTP_URL"))
 	}
 	return errs
+}
+
+// validateImports checks the settings of server-side imports.
+func (c *Config) validateImports() []error {
+	var errs []error
+	for _, v := range []struct {
+		name string
+		n    int64
+		min  int64
+	}{
+		{"SPORTELLO_IMPORT_MAX_BYTES", c.ImportMaxBytes, 1}, {"SPORTELLO_IMPORT_MAX_ENTRIES", int64(c.ImportMaxEntries), 1},
+		{"SPORTELLO_IMPORT_MAX_EXPANDED", c.ImportMaxExpanded, 1}, {"SPORTELLO_IMPORT_MAX_RATIO", int64(c.ImportMaxRatio), 1},
+		{"SPORTELLO_IMPORT_WORKERS", int64(c.ImportWorkers), 0}, {"SPORTELLO_OCR_WORKERS", int64(c.OCRWorkers), 0},
+	} {
+		if v.n < v.min {
+			errs = append(errs, fmt.Errorf("%s: must be at least %d", v.name, v.min))
+		}
+	}
+	return errs
+}
+
+// ImportLimits are the limits on imported archives.
+func (c *Config) ImportLimits() importer.Limits {
+	return importer.Limits{MaxEntries: c.ImportMaxEntries, MaxExpanded: c.ImportMaxExpanded, MaxRatio: int64(c.ImportMaxRatio)}
 }
 
 // MailFromAddress is MailFrom parsed.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/importer"
 	"github.com/sportello/sportello/signing/p7m/p7mtest"
 	"github.com/sportello/sportello/storage"
 )
@@ -165,6 +166,26 @@ func TestOpenDatabaseErrorSaidOnce(t *testing.T) {
 	for name, err := range map[string]error{"Open": m.Open(t.Context()), "OpenExisting": m.OpenExisting(t.Context()), "Reindex": reindexErr} {
 		if err == nil || strings.Count(err.Error(), "open database") != 1 || strings.Contains(err.Error(), "secret") {
 			t.Errorf("%s: %v, want one \"open database\" and no password", name, err)
+		}
+	}
+}
+
+// TestLoadImportSettings: the limits of server-side imports default to importer.DefaultLimits
+// and 4 GiB, come from the environment, and a value out of range is refused naming it.
+func TestLoadImportSettings(t *testing.T) {
+	c, err := Load(nil, env(nil))
+	if err != nil || c.ImportMaxBytes != 4<<30 || c.ImportLimits() != importer.DefaultLimits || c.ImportWorkers != 1 || c.OCRWorkers != 0 {
+		t.Fatalf("defaults %d %+v %d %d, %v", c.ImportMaxBytes, c.ImportLimits(), c.ImportWorkers, c.OCRWorkers, err)
+	}
+	c, err = Load(nil, env(map[string]string{"SPORTELLO_IMPORT_MAX_ENTRIES": "10", "SPORTELLO_IMPORT_MAX_RATIO": "50",
+		"SPORTELLO_IMPORT_MAX_EXPANDED": "1000", "SPORTELLO_IMPORT_WORKERS": "0"}))
+	if err != nil || c.ImportLimits() != (importer.Limits{MaxEntries: 10, MaxExpanded: 1000, MaxRatio: 50}) || c.ImportWorkers != 0 {
+		t.Fatalf("from the environment %+v %d, %v", c.ImportLimits(), c.ImportWorkers, err)
+	}
+	_, err = Load([]string{"--import-max-bytes", "0", "--import-max-ratio", "0", "--import-workers", "-1", "--ocr-workers", "-2"}, env(nil))
+	for _, want := range []string{"SPORTELLO_IMPORT_MAX_BYTES", "SPORTELLO_IMPORT_MAX_RATIO", "SPORTELLO_IMPORT_WORKERS", "SPORTELLO_OCR_WORKERS"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
 		}
 	}
 }

@@ -51,7 +51,7 @@ func (m *Main) openDispatch() error {
 	if cfg.MailWorkers == 0 {
 		return nil
 	}
-	workers := river.NewWorkers()
+	workers := m.jobWorkers()
 	if err := river.AddWorkerSafely(workers, &jobs.SendDispatchWorker{Sender: m.Service}); err != nil {
 		return fmt.Errorf("dispatch jobs: %w", err)
 	}
@@ -65,8 +65,9 @@ func (m *Main) openDispatch() error {
 		Queues:            map[string]river.QueueConfig{jobs.QueueMail: {MaxWorkers: cfg.MailWorkers}},
 		FetchPollInterval: jobPollInterval,
 		// A job left running by a process that died is worked again once it has been running
-		// longer than any attempt may.
-		RescueStuckJobsAfter: jobs.MailTimeout + time.Minute,
+		// longer than any attempt may (jobs.MailTimeout, the worker's). See jobRescueAfter.
+		RescueStuckJobsAfter: m.jobRescueAfter(),
+		JobTimeout:           m.jobTimeout(),
 		RetryPolicy:          m.MailRetryPolicy,
 		Logger:               m.Logger,
 	})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/mail"
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/storage"
@@ -62,6 +63,16 @@ type Main struct {
 	FixityTick time.Duration
 	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
 	OpenMailbox MailboxOpener
+	// ImportChunk is how long an import's job registers rows before it hands the job back to the
+	// queue (zero: jobs.ImportChunk); ImportTimeout bounds one attempt (zero:
+	// jobs.ImportTimeout); ImportRescueAfter is how long a job may run before it is taken as
+	// left by a dead process and run again (zero: DefaultJobRescueAfter; see jobWorkers). Tests
+	// shorten them.
+	ImportChunk, ImportTimeout, ImportRescueAfter time.Duration
+	// BindPages, given the number of OCR workers, returns how page images are bound into a
+	// searchable PDF and how a page image is told (package scan); nil leaves rows of several
+	// page images failing and registers one image as it is.
+	BindPages func(workers int) (jobs.BindPages, func(head []byte) bool)
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -79,11 +90,13 @@ type Main struct {
 	audit     *selfAudit
 	fixity    *fixityJob
 	mailboxes *mailboxWorkers
+	imports   *importJobs
+	workers   *river.Workers
 }
 
 // New returns a Main for a validated configuration.
 func New(cfg Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, Mail: builtInMail(), OpenMailbox: openIMAPMailbox}
+	return &Main{Config: cfg, Logger: logger, Mail: builtInMail(), OpenMailbox: openIMAPMailbox, BindPages: scanBinder}
 }
 
 // Open opens the database (migrating it, or refusing a stale schema when auto-migration is
@@ -163,6 +176,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDispatch(); err != nil {
 		return err
 	}
+	if err := m.openImports(); err != nil {
+		return err
+	}
 	aoo, err := m.Service.AOO(ctx)
 	if err != nil {
 		return fmt.Errorf("read AOO: %w", err)
@@ -173,6 +189,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(groupCounters(m.DB)...)
 	m.audit = newSelfAudit(m)
 	reg.MustRegister(m.audit.collectors()...)
+	reg.MustRegister(m.imports.rows)
 	m.fixity = newFixityJob(m)
 	reg.MustRegister(m.fixity.collectors()...)
 	handler := api.New(api.Options{
@@ -194,6 +211,7 @@ func (m *Main) Run(ctx context.Context) error {
 		RateLimits: api.RateLimits{
 			PerKey: m.Config.RateLimit, Burst: m.Config.RateBurst, AuthFailures: m.Config.AuthFailLimit,
 		},
+		Imports: api.Imports{Dir: m.importsDir(), MaxBytes: m.Config.ImportMaxBytes, Limits: m.Config.ImportLimits()},
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -213,6 +231,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.dispatch.start(); err != nil {
+		return err
+	}
+	if err := m.imports.start(); err != nil {
 		return err
 	}
 	if err := m.startMailboxes(); err != nil {
@@ -278,6 +299,9 @@ func (m *Main) Close() error {
 	}
 	if err := m.dispatch.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
+	}
+	if err := m.imports.stop(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("stop import jobs: %w", err))
 	}
 	m.disposals.stopBackground()
 	m.fixity.stopBackground()

@@ -41,22 +41,27 @@ const dispatchBatch = 1000
 // openTexts prepares the River client that works text extraction jobs, unless
 // SPORTELLO_TEXT_WORKERS is 0 (a process that only serves).
 func (m *Main) openTexts() error {
-	if m.Config.TextWorkers == 0 {
-		return nil
-	}
-	workers := river.NewWorkers()
+	// The worker is in the process's registry even where this process extracts nothing, so
+	// that its River clients, one of which may be the leader, rescue a stuck extraction rather
+	// than discard it as a kind they do not know (jobWorkers).
+	workers := m.jobWorkers()
 	if err := river.AddWorkerSafely(workers, &jobs.ExtractTextWorker{
 		Store: m.DB, Blobs: m.Service.Blobs, Extractor: extract.New(), Signatures: m.Config.Anchors(),
 	}); err != nil {
 		return fmt.Errorf("text jobs: %w", err)
+	}
+	if m.Config.TextWorkers == 0 {
+		return nil
 	}
 	client, err := m.DB.NewJobClient(&river.Config{
 		Workers:           workers,
 		Queues:            map[string]river.QueueConfig{jobs.QueueText: {MaxWorkers: m.Config.TextWorkers}},
 		FetchPollInterval: jobPollInterval,
 		// A job left running by a process that died is worked again once it has been running
-		// longer than any extraction may: River's default waits an hour.
-		RescueStuckJobsAfter: jobs.Timeout + 5*time.Minute,
+		// longer than any extraction may (jobs.Timeout, the worker's, which the rescuer
+		// honours): River's default waits an hour. See jobRescueAfter.
+		RescueStuckJobsAfter: m.jobRescueAfter(),
+		JobTimeout:           m.jobTimeout(),
 		RetryPolicy:          m.TextRetryPolicy,
 		Logger:               m.Logger,
 	})

@@ -46,3 +46,4 @@ CREATE INDEX fixity_failures_open ON fixity_failures (last_seen) WHERE resolved_
 CREATE INDEX intake_messages_sha256 ON intake_messages (sha256 COLLATE "C");
 CREATE INDEX dispatch_receipts_sha256 ON dispatch_receipts (sha256 COLLATE "C");
 CREATE INDEX dispatches_segnatura ON dispatches (segnatura COLLATE "C") WHERE segnatura IS NOT NULL;
+CREATE INDEX imports_sha256 ON imports (sha256 COLLATE "C");

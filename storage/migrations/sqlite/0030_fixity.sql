@@ -34,3 +34,4 @@ CREATE INDEX fixity_failures_open ON fixity_failures (last_seen) WHERE resolved_
 CREATE INDEX intake_messages_sha256 ON intake_messages (sha256);
 CREATE INDEX dispatch_receipts_sha256 ON dispatch_receipts (sha256);
 CREATE INDEX dispatches_segnatura ON dispatches (segnatura) WHERE segnatura IS NOT NULL;
+CREATE INDEX imports_sha256 ON imports (sha256);
