@@ -94,6 +94,9 @@ var accessPolicy = []accessRow{
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes/:code"},
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/:code/close"},
+	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/classes/:code"},
+	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/classes/:code/history"},
+	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/retention"},
 	{codes{403, 201, 201, 201, 403, 403, 422, 403, 401}, "POST /v1/dossiers"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/dossiers"},
 	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id"},
@@ -249,6 +252,12 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: "/v1/classes/VI.3"}
 	case "POST /v1/classes/:code/close":
 		return jsonRequest("/v1/classes/VI.1/close", map[string]any{"from": "2099-01-01", "reason": "Riordino"})
+	case "PATCH /v1/classes/:code":
+		return accessRequest{path: "/v1/classes/VI.2", contentType: "application/merge-patch+json", body: []byte(`{"retention_years": 10}`)}
+	case "GET /v1/classes/:code/history":
+		return accessRequest{path: "/v1/classes/VI.2/history"}
+	case "POST /v1/classes/retention":
+		return accessRequest{path: path + "?reason=Piano", contentType: "text/csv", body: []byte("code,retention_years\nVI.2,permanent\n")}
 	case "POST /v1/dossiers":
 		return jsonRequest(path, map[string]any{"class": "VI.3", "subject": "Lavori", "type": "affare", "office": "SUAP"})
 	case "GET /v1/dossiers/:id":

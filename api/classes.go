@@ -95,7 +95,7 @@ const maxClassesBody = 8 << 20
 // createClasses adds classes to the scheme.
 //
 //	@Summary		Add classes to the scheme (bulk import)
-//	@Description	Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+//	@Description	Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 //	@Tags			classes
 //	@Accept			json
 //	@Accept			text/csv
@@ -168,7 +168,8 @@ func readClassesJSON(c *gin.Context) ([]domain.Class, domain.Idempotency, error)
 	out := make([]domain.Class, 0, len(in))
 	for _, n := range in {
 		out = append(out, domain.Class{Code: n.Code, Level: n.Level, Parent: n.Parent, Title: n.Title,
-			Description: n.Description, RetentionYears: n.RetentionYears, ValidFrom: n.ValidFrom, ValidTo: n.ValidTo})
+			Description: n.Description, RetentionYears: n.RetentionYears, RetentionPermanent: n.RetentionPermanent,
+			ValidFrom: n.ValidFrom, ValidTo: n.ValidTo})
 	}
 	return out, jsonIdempotency(c, body), nil
 }

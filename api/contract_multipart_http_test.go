@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -43,7 +44,7 @@ func TestMultipartFromSpec(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s: no caller in specWorld", op.key)
 				}
-				ct, body := specMultipart(t, op.schema, op.encoding, call.metadata)
+				ct, body := specMultipart(t, op.schema, op.encoding, call)
 				path := op.path
 				for name, v := range call.params {
 					path = strings.ReplaceAll(path, "{"+name+"}", v)
@@ -87,6 +88,15 @@ type specCall struct {
 	headers  []string          // name/value pairs, e.g. X-Applicant-Id
 	params   map[string]string // path parameters
 	metadata map[string]any    // names of this server's records, laid over the built metadata
+	// files are file parts whose content a schema cannot describe (an import's zip), by part
+	// name; the others are small PDFs.
+	files map[string]specFile
+}
+
+// specFile is a file part's name, media type and content.
+type specFile struct {
+	filename, contentType string
+	content               []byte
 }
 
 // specWorld sets up what the operations refer to: a procedure with one mandatory document
@@ -118,13 +128,35 @@ func specWorld(t *testing.T, s *apptest.Server) map[string]specCall {
 		"POST /v1/cases":                  {token: portal, headers: applicant, metadata: caseMeta},
 		"POST /v1/cases/{id}/messages":    {token: portal, headers: applicant, params: map[string]string{"id": open.ID}},
 		"POST /v1/cases/{id}/transitions": {token: clerk, params: map[string]string{"id": handled.ID}, metadata: map[string]any{"to": "approved"}},
+		"POST /v1/imports": {token: s.NewClient(t, "scanner", []string{"importer"}), files: map[string]specFile{"file": {
+			filename: "lotto.zip", contentType: "application/zip", content: specArchive(t)}}},
 	}
+}
+
+// specArchive is the smallest import: a manifest naming one PDF.
+func specArchive(t *testing.T) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, content := range map[string][]byte{
+		"manifest.csv": []byte("file,subject,sender_name\ndomanda.pdf,Domanda,Mario Rossi\n"),
+		"domanda.pdf":  apptest.PDF("domanda"),
+	} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(content)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // specMultipart builds a multipart body from the properties of schema: a JSON part for an
 // object (the example, or the smallest valid value, with over laid on it), a PDF for a binary
 // string (one for an array of them).
-func specMultipart(t *testing.T, schema *openapi3.Schema, encoding map[string]*openapi3.Encoding, over map[string]any) (string, *bytes.Buffer) {
+func specMultipart(t *testing.T, schema *openapi3.Schema, encoding map[string]*openapi3.Encoding, call specCall) (string, *bytes.Buffer) {
 	t.Helper()
 	body := &bytes.Buffer{}
 	w := multipart.NewWriter(body)
@@ -137,16 +169,20 @@ func specMultipart(t *testing.T, schema *openapi3.Schema, encoding map[string]*o
 		var content []byte
 		switch {
 		case prop.Type.Is("string") && prop.Format == "binary":
-			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, name, name+".pdf"))
-			h.Set("Content-Type", "application/pdf")
-			content = apptest.PDF(name)
+			part, ok := call.files[name]
+			if !ok {
+				part = specFile{filename: name + ".pdf", contentType: "application/pdf", content: apptest.PDF(name)}
+			}
+			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, name, part.filename))
+			h.Set("Content-Type", part.contentType)
+			content = part.content
 		case prop.Type.Is("object"):
 			v, err := specValue(prop)
 			if err != nil {
 				t.Fatalf("part %s: %v", name, err)
 			}
 			obj, _ := v.(map[string]any)
-			maps.Copy(obj, over)
+			maps.Copy(obj, call.metadata)
 			if content, err = json.Marshal(obj); err != nil {
 				t.Fatal(err)
 			}

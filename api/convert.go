@@ -129,8 +129,8 @@ func nonNil(s []string) []string {
 func toClass(c domain.Class) Class {
 	return Class{
 		Code: c.Code, Parent: c.Parent, Level: c.Level, Title: c.Title, Description: c.Description,
-		RetentionYears: c.RetentionYears, ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, ReplacedBy: c.ReplacedBy,
-		CreatedAt: utc(c.CreatedAt),
+		RetentionYears: c.RetentionYears, RetentionPermanent: c.RetentionPermanent, ValidFrom: c.ValidFrom,
+		ValidTo: c.ValidTo, ReplacedBy: c.ReplacedBy, CreatedAt: utc(c.CreatedAt),
 	}
 }
 

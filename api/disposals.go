@@ -14,7 +14,7 @@ var dueParams = []string{"on"}
 // listDueForDisposal lists what is due for disposal.
 //
 //	@Summary		Disposal worklist (scarto)
-//	@Description	Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
+//	@Description	Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear, nor do classes whose retention is not set: a disposal needs a retention period. Those classes are the second worklist, `classes_without_retention` (every class with neither `retention_years` nor `retention_permanent`, in scheme order), until a records officer sets their retention (PATCH /v1/classes/{code}, POST /v1/classes/retention). Unknown or repeated query parameters are 422.
 //	@Tags			disposal
 //	@Produce		json
 //	@Security		BearerAuth
@@ -35,7 +35,15 @@ func (h *handlers) listDueForDisposal(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := DueList{Items: make([]DueItem, 0, len(items))}
+	unset, err := h.svc.ClassesWithoutRetention(c.Request.Context(), principal(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := DueList{Items: make([]DueItem, 0, len(items)), ClassesWithoutRetention: make([]ClassWithoutRetention, 0, len(unset))}
+	for _, cl := range unset {
+		out.ClassesWithoutRetention = append(out.ClassesWithoutRetention, ClassWithoutRetention{Code: cl.Code, Title: cl.Title, ValidTo: cl.ValidTo})
+	}
 	for _, it := range items {
 		out.Items = append(out.Items, DueItem{Kind: it.Kind, ID: it.ID, Identifier: it.Identifier, Reference: it.Reference,
 			Class: it.Class, ClosedAt: it.ClosedAt, Date: it.Date, RetentionYears: it.RetentionYears, DueOn: it.DueOn})

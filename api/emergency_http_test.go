@@ -247,7 +247,7 @@ func TestEmergencyRegister(t *testing.T) {
 					}
 				}
 			}
-			if emergency != 21 || journal.V != 3 || len(journal.Registrations) != 24 {
+			if emergency != 21 || journal.V != 5 || len(journal.Registrations) != 24 {
 				t.Fatalf("journal of 2026-12-01: %d registrations, %d emergency entries, version %d", len(journal.Registrations), emergency, journal.V)
 			}
 		})

@@ -162,7 +162,7 @@ func TestImageCopy(t *testing.T) {
 			for _, r := range journal.Registrations {
 				got[r.Identifier] = r.ImageCopy
 			}
-			if journal.V != 4 || len(got) != 5 || got[attested.Identifier] == nil || *got[attested.Identifier] != *attested.ImageCopy ||
+			if journal.V != 5 || len(got) != 5 || got[attested.Identifier] == nil || *got[attested.Identifier] != *attested.ImageCopy ||
 				got[bare.Identifier] == nil || *got[bare.Identifier] != (api.ImageCopy{}) || got[plain.Identifier] != nil {
 				t.Fatalf("journal of 2026-12-01, version %d: %+v", journal.V, journal.Registrations)
 			}

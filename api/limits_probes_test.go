@@ -62,6 +62,9 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	l.probes["POST /v1/classes"] = probe{detail: "no class to create", item: newClass, send: func(v any) *response {
 		return l.post("POST", "/v1/classes", v)
 	}}
+	l.json("api.NewClass.retention_years", "POST", "/v1/classes", "[0].retention_years", newClass, "retention_years", nil)
+	l.json("api.ClassRetentionPatch.retention_years", "PATCH", "/v1/classes/VI.3", "retention_years", map[string]any{}, "retention_years", nil)
+	l.json("api.ClassRetentionPatch.reason", "PATCH", "/v1/classes/VI.3", "reason", map[string]any{"retention_permanent": true}, "reason", nil)
 	l.json("api.ClassClosing.replaced_by", "POST", "/v1/classes/VI.4/close", "replaced_by", map[string]any{"from": "2099-01-01"}, "replaced_by", nil)
 	dossier := map[string]any{"class": "VI.3", "subject": "Fascicolo", "type": "affare", "office": "TEC"}
 	for _, f := range []string{"class", "subject", "type", "office"} {

@@ -32,6 +32,9 @@ func renderReceipt(aoo domain.AOO, loc *time.Location, rc Receipt, js []byte) ([
 	if ic := r.ImageCopy; ic != nil {
 		c.ImageCopy = imageCopyText(*ic)
 	}
+	if a := r.Annulment; a != nil {
+		c.Annulment = &signing.ReceiptAnnulment{At: a.At, Reason: a.Reason, Authorization: a.Authorization}
+	}
 	for _, k := range r.Correspondents {
 		c.Correspondents = append(c.Correspondents, signing.ReceiptCorrespondent{Role: k.Role, Name: k.Name})
 	}

@@ -299,17 +299,22 @@ type Health struct {
 // Class is a voce di titolario: a titolo (level 1, `VI`), classe (2, `VI.3`) or sottoclasse
 // (3, `VI.3.2`). A closed class (valid_to set) stays readable for the documents that used it.
 type Class struct {
-	Code           string    `json:"code" example:"VI.3"`
-	Parent         string    `json:"parent,omitempty" example:"VI"` // absent for a titolo
-	Level          int       `json:"level" example:"2" enums:"1,2,3"`
-	Title          string    `json:"title" example:"Edilizia privata"`
-	Description    string    `json:"description,omitempty"`
-	RetentionYears *int      `json:"retention_years" extensions:"x-nullable" example:"10"` // piano di conservazione; null = permanent
-	ValidFrom      string    `json:"valid_from" format:"date" example:"2005-12-01"`        // first day the class may be used
-	ValidTo        string    `json:"valid_to,omitempty" format:"date"`                     // last day it may be used; absent while open
-	ReplacedBy     string    `json:"replaced_by,omitempty" example:"VI.4"`                 // the code that took over a closed class
-	CreatedAt      time.Time `json:"created_at" format:"date-time"`
-	Children       []Class   `json:"children,omitempty"` // only with format=tree
+	Code           string `json:"code" example:"VI.3"`
+	Parent         string `json:"parent,omitempty" example:"VI"` // absent for a titolo
+	Level          int    `json:"level" example:"2" enums:"1,2,3"`
+	Title          string `json:"title" example:"Edilizia privata"`
+	Description    string `json:"description,omitempty"`
+	RetentionYears *int   `json:"retention_years" extensions:"x-nullable" example:"10"` // piano di conservazione, in years; null when permanent or not set
+	// RetentionPermanent: the class keeps its documents permanently. With retention_years null
+	// and retention_permanent false the retention is not set yet: nothing under the class is
+	// ever due for disposal, and it is on the worklist GET /v1/disposal/due lists as
+	// classes_without_retention.
+	RetentionPermanent bool      `json:"retention_permanent"`
+	ValidFrom          string    `json:"valid_from" format:"date" example:"2005-12-01"` // first day the class may be used
+	ValidTo            string    `json:"valid_to,omitempty" format:"date"`              // last day it may be used; absent while open
+	ReplacedBy         string    `json:"replaced_by,omitempty" example:"VI.4"`          // the code that took over a closed class
+	CreatedAt          time.Time `json:"created_at" format:"date-time"`
+	Children           []Class   `json:"children,omitempty"` // only with format=tree
 }
 
 // ClassList lists classes: nested titoli with their children (format=tree), or every class in
@@ -328,14 +333,27 @@ type ClassDetail struct {
 // NewClass adds a class to the scheme. POST /v1/classes takes one, a JSON array of them, or
 // the same columns as text/csv.
 type NewClass struct {
-	Code           string `json:"code" example:"VI.3.2" extensions:"x-pattern=class"`
-	Level          int    `json:"level,omitempty" example:"3" maximum:"3"` // checked against the code when given
-	Parent         string `json:"parent,omitempty" example:"VI.3"`         // must be the code without its last segment
-	Title          string `json:"title" example:"Permessi di costruire"`
-	Description    string `json:"description,omitempty"`
-	RetentionYears *int   `json:"retention_years,omitempty" example:"10"`                  // absent = permanent
-	ValidFrom      string `json:"valid_from,omitempty" format:"date" example:"2027-01-01"` // default today (Europe/Rome)
-	ValidTo        string `json:"valid_to,omitempty" format:"date"`                        // last valid day
+	Code               string `json:"code" example:"VI.3.2" extensions:"x-pattern=class"`
+	Level              int    `json:"level,omitempty" example:"3" maximum:"3"` // checked against the code when given
+	Parent             string `json:"parent,omitempty" example:"VI.3"`         // must be the code without its last segment
+	Title              string `json:"title" example:"Permessi di costruire"`
+	Description        string `json:"description,omitempty"`
+	RetentionYears     *int   `json:"retention_years,omitempty" example:"10" minimum:"1" maximum:"999"` // absent, and not retention_permanent: not set yet
+	RetentionPermanent bool   `json:"retention_permanent,omitempty"`                                    // the class is permanent (no retention_years)
+	ValidFrom          string `json:"valid_from,omitempty" format:"date" example:"2027-01-01"`          // default today (Europe/Rome)
+	ValidTo            string `json:"valid_to,omitempty" format:"date"`                                 // last valid day
+}
+
+// ClassRetentionPatch is a JSON merge patch (RFC 7396) of a class's retention: a member left
+// out is left as it is.
+type ClassRetentionPatch struct {
+	// RetentionYears sets the period in years (the class is then not permanent); null removes it.
+	RetentionYears *int `json:"retention_years,omitempty" extensions:"x-nullable" example:"10" minimum:"1" maximum:"999"`
+	// RetentionPermanent true makes the class permanent (removing retention_years); false
+	// makes a permanent class not set.
+	RetentionPermanent *bool `json:"retention_permanent,omitempty" extensions:"x-nullable"`
+	// Reason is kept in the class's history: the act approving the piano di conservazione.
+	Reason string `json:"reason,omitempty" maxLength:"500" example:"Delibera di Giunta n. 7 del 2026-12-01"`
 }
 
 // ClassClosing closes a class from a date, optionally naming the class that replaces it.

@@ -57,6 +57,17 @@ type DueItem struct {
 // DueList lists what is due for disposal; never paged.
 type DueList struct {
 	Items []DueItem `json:"items"`
+	// ClassesWithoutRetention is the other worklist: every class whose retention is not set
+	// yet (neither retention_years nor retention_permanent), in scheme order. Nothing under
+	// them is ever due until a records officer sets it (PATCH /v1/classes/{code}).
+	ClassesWithoutRetention []ClassWithoutRetention `json:"classes_without_retention"`
+}
+
+// ClassWithoutRetention is a class whose retention is not set yet.
+type ClassWithoutRetention struct {
+	Code    string `json:"code" example:"VI.3"`
+	Title   string `json:"title" example:"Edilizia privata"`
+	ValidTo string `json:"valid_to,omitempty" format:"date"` // absent while open
 }
 
 // NewDisposal asks to dispose of dossiers and unfiled registrations (scarto).

@@ -21,14 +21,26 @@ type Class struct {
 	Level       int    // 1 titolo, 2 classe, 3 sottoclasse
 	Title       string
 	Description string
-	// RetentionYears is the retention period of the piano di conservazione (C4); nil means
-	// permanent, the safe default: nothing is disposed of without a decision.
+	// RetentionYears is the retention period of the piano di conservazione (C4), in years;
+	// nil when the class is permanent or its retention is not set yet.
 	RetentionYears *int
-	ValidFrom      string // YYYY-MM-DD, first day the class may be used
-	ValidTo        string // YYYY-MM-DD, last day it may be used; "" while open
-	ReplacedBy     string // the code that takes over a closed class, if any
-	CreatedAt      time.Time
+	// RetentionPermanent says the class keeps its documents permanently. With neither it nor
+	// RetentionYears the retention is not set yet (RetentionSet): like a permanent class,
+	// nothing under it is ever due for disposal — nothing is disposed of without a decision —
+	// but it is on the worklist of classes without retention until a records officer sets it.
+	RetentionPermanent bool
+	ValidFrom          string // YYYY-MM-DD, first day the class may be used
+	ValidTo            string // YYYY-MM-DD, last day it may be used; "" while open
+	ReplacedBy         string // the code that takes over a closed class, if any
+	CreatedAt          time.Time
 }
+
+// MaxRetentionYears is the longest retention period in years; beyond it a class is permanent.
+const MaxRetentionYears = 999
+
+// RetentionSet reports whether the class's retention has been decided: a period in years, or
+// permanent.
+func (c Class) RetentionSet() bool { return c.RetentionYears != nil || c.RetentionPermanent }
 
 // MaxClassLevel is the deepest level of the scheme: titolo → classe → sottoclasse.
 const MaxClassLevel = 3
@@ -84,8 +96,11 @@ func (c *Class) Validate(v *Validation, prefix string) {
 	if c.Title == "" {
 		v.Add(prefix+"title", "is required")
 	}
-	if c.RetentionYears != nil && (*c.RetentionYears < 1 || *c.RetentionYears > 999) {
-		v.Add(prefix+"retention_years", "must be between 1 and 999 years, or empty for permanent")
+	if c.RetentionYears != nil && (*c.RetentionYears < 1 || *c.RetentionYears > MaxRetentionYears) {
+		v.Add(prefix+"retention_years", "must be between 1 and %d years (or the class permanent, or empty while not set)", MaxRetentionYears)
+	}
+	if c.RetentionYears != nil && c.RetentionPermanent {
+		v.Add(prefix+"retention_years", "a permanent class has no retention period in years")
 	}
 	if !ValidDate(c.ValidFrom) {
 		v.Add(prefix+"valid_from", "must be a date YYYY-MM-DD")

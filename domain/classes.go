@@ -256,8 +256,9 @@ func (s *Service) checkClass(ctx context.Context, field, code, date string) erro
 var errSchemeExists = errors.New("a classification scheme exists")
 
 // seedClasses loads the shipped titolario (package titolario) if no class exists yet, in one
-// transaction. Retention is left nil (permanent) until the administration enters its piano di
-// conservazione.
+// transaction. Retention is left not set until the administration enters its piano di
+// conservazione (SetRetention): until then the classes are on the disposal worklist of classes
+// without retention, and nothing under them is ever due.
 func (s *Service) seedClasses(ctx context.Context) error {
 	cs, _, err := ParseClassesCSV(bytes.NewReader(titolario.Comuni2005), titolario.Comuni2005ValidFrom)
 	if err != nil {

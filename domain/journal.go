@@ -48,6 +48,9 @@ type JournalStore interface {
 	MissingJournalDays(ctx context.Context, before string) ([]JournalDay, error)
 	// DayRegistrations returns a register's registrations of one protocol date by number.
 	DayRegistrations(ctx context.Context, register, date string) ([]*Registration, error)
+	// Audit returns an entity's audit events in the order they were recorded; the journal
+	// takes from a registration's the class and offices it had when its day ended.
+	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 	// CreateJournal stores j and a journal.created change event in one transaction. Returns
 	// ECConflict if the register already has a journal of that date.
 	CreateJournal(ctx context.Context, j Journal) error

@@ -454,7 +454,8 @@ func BuildRegistrationMetadata(in MetadataInput) (RegistrationMetadata, error) {
 	return out, nil
 }
 
-// metaRetention is the class's retention period in years, 9999 when permanent (nil).
+// metaRetention is the class's retention period in years, 9999 when permanent or not set yet
+// (nothing is disposed of without a decision).
 func metaRetention(c Class) *int {
 	years := MetaConservazionePermanente
 	if c.RetentionYears != nil {

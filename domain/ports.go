@@ -318,6 +318,12 @@ type ClassStore interface {
 	// valid_to and replaced_by with the Write that change returns. If change returns an error
 	// nothing is written. Returns ECNotFound.
 	CloseClass(ctx context.Context, code string, change func(c *Class, children []Class) (Write, error)) (Class, error)
+
+	// SetClassRetention locks the scheme, calls change with the classes of codes in that order,
+	// and stores the retention (RetentionYears, RetentionPermanent) of the classes change
+	// returns, with its Write; if change returns an error nothing is written. Returns
+	// ECNotFound for an unknown code.
+	SetClassRetention(ctx context.Context, codes []string, change func(cs []Class) ([]Class, Write, error)) ([]Class, error)
 }
 
 // DossierStore keeps the dossiers (fascicoli) and their items. Used by disposal_plan.go,

@@ -14,7 +14,8 @@ import (
 // it is due for disposal on closed_at's date in Rome plus that many years. A registration
 // filed in a dossier follows the dossier. A registration in no dossier follows its own class,
 // counted from its registration date, since it has no closing of its own; one without class
-// is never due (it must be classified first). A nil RetentionYears means permanent.
+// is never due (it must be classified first). A class without RetentionYears — permanent, or
+// with its retention not set yet (Class.RetentionSet) — is never due.
 
 // DueItem is one entry of the disposal worklist: a closed dossier or an unfiled registration
 // whose retention has run out.

@@ -22,9 +22,10 @@ import (
 	"github.com/sportello/sportello/signing/tlog"
 )
 
-// Version is the version of the journal's JSON document, written in it as "v"; a day with a
-// received_on is written as version 2 (see Build).
-const Version = 1
+// Version is the version of the journal's JSON document, written in it as "v" (see Build).
+// Journals written before version 5 keep the version they were written in: they are stored
+// immutably and checked by their digests, never rebuilt.
+const Version = 5
 
 // timeFormat writes instants as the log's leaves do: RFC 3339 UTC, six fractional digits.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
@@ -54,7 +55,15 @@ type Document struct {
 // its emergency date and number and the outage), whether or not the day has a received_on.
 // Version 4 adds "image_copy": {"attested_by","attested_on"} ("" when not stated) to a
 // registration whose document is an image copy of a paper original, whatever else the day has.
-// A day is written in the highest version one of its registrations needs.
+// Up to version 4, a day was written in the highest version one of its registrations needed.
+//
+// Version 5, in which every journal is now written, lists for every registration what it was
+// registered with and filed under: "sender_reference" (null or {"date","number"}, the sender's
+// own protocol reference as given), "attachments" ([{"filename","sha256"}, …] in order, [] for
+// none: their count and each digest), "class" (the voce di titolario, "" for none) and
+// "offices" (the UOR codes, [] for none). Class and offices are those the registration had
+// when the day ended (AsAtEndOfDay): later reclassifications are facts of their own day, in
+// the registration's history.
 //
 // A registration counts as annulled only if it was annulled before the day ended in loc.
 func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registration) (Document, error) {
@@ -64,7 +73,7 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 	}
 	end := day.AddDate(0, 0, 1) // midnight in loc, whatever daylight saving does that day
 	items := make([]any, 0, len(rs))
-	version := Version
+	version := Version // every journal is written in the current version
 	entries := make([]signing.JournalEntry, 0, len(rs))
 	for _, r := range rs {
 		if r.Register != register || r.Date != date {
@@ -85,19 +94,33 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 			annulment = map[string]any{"at": a.At.UTC().Format(timeFormat), "authorization": a.Authorization, "reason": a.Reason}
 			e.Annulment = &signing.JournalAnnulment{At: a.At, Authorization: a.Authorization, Reason: a.Reason}
 		}
+		attachments := make([]any, len(r.Attachments))
+		for i, a := range r.Attachments {
+			attachments[i] = map[string]any{"filename": a.Filename, "sha256": a.SHA256}
+			e.Attachments = append(e.Attachments, signing.ReceiptFile{Filename: a.Filename, SHA256: a.SHA256})
+		}
+		offices := make([]any, len(r.Offices))
+		for i, o := range r.Offices {
+			offices[i] = o
+		}
+		e.Class, e.Offices = r.Class, r.Offices
+		sender := any(nil)
+		if ref := r.SenderReference; ref != nil {
+			sender = map[string]any{"date": ref.Date, "number": ref.Number}
+			e.SenderNumber, e.SenderDate = ref.Number, ref.Date
+		}
 		item := map[string]any{
-			"annulment": annulment, "correspondents": names, "direction": string(r.Direction),
-			"document": r.Document.SHA256, "identifier": r.Identifier, "number": r.Number,
-			"registered_at": r.RegisteredAt.UTC().Format(timeFormat), "status": status, "subject": r.Subject,
+			"annulment": annulment, "attachments": attachments, "class": r.Class, "correspondents": names,
+			"direction": string(r.Direction), "document": r.Document.SHA256, "identifier": r.Identifier,
+			"number": r.Number, "offices": offices, "registered_at": r.RegisteredAt.UTC().Format(timeFormat),
+			"sender_reference": sender, "status": status, "subject": r.Subject,
 		}
 		if r.ReceivedOn != "" {
 			item["received_on"] = r.ReceivedOn
-			version = max(version, 2)
 		}
 		if em := r.Emergency; em != nil {
 			item["emergency"] = map[string]any{"date": em.Date, "number": em.Number, "register": em.Register}
 			e.Emergency = fmt.Sprintf("%d del %s", em.Number, em.Date)
-			version = max(version, 3)
 		}
 		if ic := r.ImageCopy; ic != nil {
 			item["image_copy"] = map[string]any{"attested_by": ic.AttestedBy, "attested_on": ic.AttestedOn}
@@ -109,7 +132,6 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 			default:
 				e.ImageCopy = fmt.Sprintf("attestata da %s il %s", ic.AttestedBy, ic.AttestedOn)
 			}
-			version = max(version, 4)
 		}
 		items = append(items, item)
 		entries = append(entries, e)

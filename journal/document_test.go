@@ -33,8 +33,8 @@ func TestBuildAnnulledByEndOfDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := string(d.JSON)
-	if !strings.Contains(js, `"number":1,"registered_at":"2026-11-20T22:30:00.000000Z","status":"annulled"`) ||
-		!strings.Contains(js, `"number":2,"registered_at":"2026-11-20T22:30:00.000000Z","status":"active"`) ||
+	if !strings.Contains(js, `"number":1,"offices":[],"registered_at":"2026-11-20T22:30:00.000000Z","sender_reference":null,"status":"annulled"`) ||
+		!strings.Contains(js, `"number":2,"offices":[],"registered_at":"2026-11-20T22:30:00.000000Z","sender_reference":null,"status":"active"`) ||
 		!strings.HasPrefix(js, `{"count":2,"date":"2026-11-20","kind":"journal","register":"PG","registrations":[{"annulment":{"at":"2026-11-20T22:59:00.000000Z"`) {
 		t.Fatalf("journal JSON %s", js)
 	}
@@ -50,8 +50,8 @@ func TestBuildAnnulledByEndOfDay(t *testing.T) {
 	}
 }
 
-// TestBuildReceivedOn: a registration's received_on is in the journal, which is then version 2;
-// a day without one stays version 1.
+// TestBuildReceivedOn: a registration's received_on is in the journal; one without has no such
+// key. Both are written in the current version.
 func TestBuildReceivedOn(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	r := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: 1, Identifier: "id-1",
@@ -61,20 +61,20 @@ func TestBuildReceivedOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if js := string(d.JSON); strings.Contains(js, "received_on") || !strings.HasSuffix(js, `"v":1}`) {
+	if js := string(d.JSON); strings.Contains(js, "received_on") || !strings.HasSuffix(js, `"v":5}`) {
 		t.Fatalf("journal without received_on: %s", js)
 	}
 	r.ReceivedOn = "2026-11-18"
 	if d, err = Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{r}); err != nil {
 		t.Fatal(err)
 	}
-	if js := string(d.JSON); !strings.Contains(js, `"number":1,"received_on":"2026-11-18","registered_at"`) || !strings.HasSuffix(js, `"v":2}`) {
+	if js := string(d.JSON); !strings.Contains(js, `"offices":[],"received_on":"2026-11-18","registered_at"`) || !strings.HasSuffix(js, `"v":5}`) {
 		t.Fatalf("journal with received_on: %s", js)
 	}
 }
 
 // TestBuildEmergency: a registration loaded from the emergency register is in the journal with
-// its emergency number, date and outage, in the JSON (version 3) and in the PDF's content.
+// its emergency number, date and outage, in the JSON and in the PDF's content.
 func TestBuildEmergency(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	r := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: 1, Identifier: "id-1",
@@ -87,7 +87,7 @@ func TestBuildEmergency(t *testing.T) {
 	}
 	js := string(d.JSON)
 	if !strings.Contains(js, `"document":"`+strings.Repeat("ab", 32)+`","emergency":{"date":"2026-11-19","number":12,"register":"outage-1"},"identifier":"id-1"`) ||
-		!strings.HasSuffix(js, `"v":3}`) {
+		!strings.HasSuffix(js, `"v":5}`) {
 		t.Fatalf("journal with an emergency entry: %s", js)
 	}
 	if got := d.Content.Entries[0].Emergency; got != "12 del 2026-11-19" {
@@ -96,8 +96,8 @@ func TestBuildEmergency(t *testing.T) {
 }
 
 // TestBuildImageCopy: an image copy of a paper original is in the journal with its
-// attestation, in the JSON (version 4, also beside an emergency entry of version 3, whichever
-// comes first) and in the PDF's content; a day without one keeps its version.
+// attestation, in the JSON (also beside an emergency entry) and in the PDF's content; a
+// registration without one has no such key.
 func TestBuildImageCopy(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	reg := func(n int64, edit func(*domain.Registration)) *domain.Registration {
@@ -121,7 +121,7 @@ func TestBuildImageCopy(t *testing.T) {
 	js := string(d.JSON)
 	if !strings.Contains(js, `"identifier":"id-1","image_copy":{"attested_by":"Anna Verdi","attested_on":"2026-11-19"},"number":1`) ||
 		!strings.Contains(js, `"identifier":"id-2","image_copy":{"attested_by":"","attested_on":""},"number":2`) ||
-		strings.Contains(js, `"identifier":"id-3","image_copy"`) || !strings.HasSuffix(js, `"v":4}`) {
+		strings.Contains(js, `"identifier":"id-3","image_copy"`) || !strings.HasSuffix(js, `"v":5}`) {
 		t.Fatalf("journal with image copies: %s", js)
 	}
 	want := []string{"attestata da Anna Verdi il 2026-11-19", "non attestata", ""}
@@ -130,7 +130,91 @@ func TestBuildImageCopy(t *testing.T) {
 			t.Errorf("PDF entry %d shows image copy %q, want %q", i, e.ImageCopy, want[i])
 		}
 	}
-	if d, _ := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{emergency}); !strings.HasSuffix(string(d.JSON), `"v":3}`) {
+	if d, _ := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{emergency}); strings.Contains(string(d.JSON), "image_copy") {
 		t.Errorf("a day without image copies: %s", d.JSON)
+	}
+}
+
+// TestBuildSaysEverything: version 5 lists for every registration its sender reference, its
+// attachments with their digests, its class and offices, and an annulment with the
+// authorising act as given, in the JSON and in the PDF's content; a registration without them
+// says so with null, [] and "".
+func TestBuildSaysEverything(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	full := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: 1, Identifier: "id-1",
+		RegisteredAt: time.Date(2026, 11, 20, 10, 0, 0, 0, rome), Direction: domain.Incoming, Subject: "Oggetto",
+		Document:        domain.File{SHA256: strings.Repeat("ab", 32)},
+		SenderReference: &domain.SenderReference{Number: "77/A", Date: "2026-11-19"},
+		Attachments: []domain.File{{Filename: "pianta.png", SHA256: strings.Repeat("01", 32)},
+			{Filename: "relazione.txt", SHA256: strings.Repeat("02", 32)}},
+		Class: "VI.3", Offices: []string{"TEC", "URP"}, Status: domain.StatusAnnulled,
+		Annulment: &domain.Annulment{At: time.Date(2026, 11, 20, 18, 0, 0, 0, rome), Authorization: "Determina n. 12 del 2026-11-02", Reason: "doppia"}}
+	bare := &domain.Registration{Register: "PG", Date: "2026-11-20", Number: 2, Identifier: "id-2",
+		RegisteredAt: time.Date(2026, 11, 20, 11, 0, 0, 0, rome), Direction: domain.Outgoing, Subject: "Altro",
+		Document: domain.File{SHA256: strings.Repeat("cd", 32)}}
+	d, err := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{full, bare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(d.JSON)
+	for _, want := range []string{
+		`{"annulment":{"at":"2026-11-20T17:00:00.000000Z","authorization":"Determina n. 12 del 2026-11-02","reason":"doppia"},` +
+			`"attachments":[{"filename":"pianta.png","sha256":"` + strings.Repeat("01", 32) + `"},{"filename":"relazione.txt","sha256":"` + strings.Repeat("02", 32) + `"}],"class":"VI.3",`,
+		`"identifier":"id-1","number":1,"offices":["TEC","URP"],"registered_at":"2026-11-20T09:00:00.000000Z","sender_reference":{"date":"2026-11-19","number":"77/A"},"status":"annulled"`,
+		`{"annulment":null,"attachments":[],"class":"","correspondents":[]`,
+		`"identifier":"id-2","number":2,"offices":[],"registered_at":"2026-11-20T10:00:00.000000Z","sender_reference":null,"status":"active"`,
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("journal JSON lacks %s\n%s", want, js)
+		}
+	}
+	if !strings.HasSuffix(js, `"v":5}`) {
+		t.Errorf("journal version: %s", js)
+	}
+	e := d.Content.Entries[0]
+	if e.SenderNumber != "77/A" || e.SenderDate != "2026-11-19" || len(e.Attachments) != 2 || e.Attachments[1].SHA256 != strings.Repeat("02", 32) ||
+		e.Class != "VI.3" || len(e.Offices) != 2 || e.Annulment == nil || e.Annulment.Authorization != "Determina n. 12 del 2026-11-02" {
+		t.Errorf("PDF entry %+v", e)
+	}
+	if e := d.Content.Entries[1]; e.SenderNumber != "" || len(e.Attachments) != 0 || e.Class != "" || len(e.Offices) != 0 {
+		t.Errorf("PDF entry of a bare registration %+v", e)
+	}
+}
+
+// TestAsAtEndOfDay: the journal takes class and offices as they were when the day ended: a
+// change made that day counts, one made after does not, and the registration itself is left
+// as it is.
+func TestAsAtEndOfDay(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	end := time.Date(2026, 11, 21, 0, 0, 0, 0, rome)
+	r := &domain.Registration{ID: "r1", Identifier: "id-1", Class: "I.2", Offices: []string{"URP", "TEC"}}
+	ev := func(at time.Time, field, old, new string) domain.AuditEvent {
+		return domain.AuditEvent{At: at, EntityKind: domain.KindRegistration, EntityID: "r1", Field: field,
+			Action: "registration.changed", Old: []byte(old), New: []byte(new)}
+	}
+	events := []domain.AuditEvent{
+		{At: end.Add(-2 * time.Hour), EntityKind: domain.KindRegistration, EntityID: "r1", Action: "registration.created"},
+		ev(end.Add(-time.Hour), "class", `""`, `"VI.3"`),       // that day: in the journal
+		ev(end, "class", `"VI.3"`, `"I.1"`),                    // at midnight: the next day's
+		ev(end.Add(time.Hour), "class", `"I.1"`, `"I.2"`),      // later still
+		ev(end.Add(2*time.Hour), "offices", `null`, `["URP"]`), // the day ended with none
+		ev(end.Add(3*time.Hour), "offices", `["URP"]`, `["URP","TEC"]`),
+		ev(end.Add(4*time.Hour), "status", `"active"`, `"annulled"`),
+	}
+	got, err := AsAtEndOfDay(r, events, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Class != "VI.3" || len(got.Offices) != 0 {
+		t.Errorf("as at the end of the day: class %q, offices %v", got.Class, got.Offices)
+	}
+	if r.Class != "I.2" || len(r.Offices) != 2 {
+		t.Errorf("the registration itself changed: %+v", r)
+	}
+	if same, _ := AsAtEndOfDay(r, events[:2], end); same.Class != "I.2" || len(same.Offices) != 2 {
+		t.Errorf("without later changes: %+v", same)
+	}
+	if _, err := AsAtEndOfDay(r, []domain.AuditEvent{ev(end, "class", `{`, `""`)}, end); err == nil {
+		t.Error("a malformed history entry accepted")
 	}
 }

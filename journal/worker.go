@@ -79,6 +79,9 @@ func (w *Worker) Produce(ctx context.Context, d domain.JournalDay) (domain.Journ
 	if len(rs) == 0 {
 		return domain.Journal{}, fmt.Errorf("journal of %s on %s: no registrations", d.Register, d.Date)
 	}
+	if rs, err = w.asAtEndOfDay(ctx, d, rs); err != nil {
+		return domain.Journal{}, err
+	}
 	aoo, err := w.AOO(ctx)
 	if err != nil {
 		return domain.Journal{}, fmt.Errorf("journal of %s on %s: %w", d.Register, d.Date, err)
@@ -110,6 +113,27 @@ func (w *Worker) Produce(ctx context.Context, d domain.JournalDay) (domain.Journ
 		return domain.Journal{}, err
 	}
 	return j, nil
+}
+
+// asAtEndOfDay rewinds the class and offices of the day's registrations rs to what they were
+// when the day ended in Location, from each registration's history (AsAtEndOfDay).
+func (w *Worker) asAtEndOfDay(ctx context.Context, d domain.JournalDay, rs []*domain.Registration) ([]*domain.Registration, error) {
+	day, err := time.ParseInLocation(time.DateOnly, d.Date, w.Location)
+	if err != nil {
+		return nil, fmt.Errorf("journal of %s: date %q: %w", d.Register, d.Date, err)
+	}
+	end := day.AddDate(0, 0, 1)
+	out := make([]*domain.Registration, len(rs))
+	for i, r := range rs {
+		events, err := w.Store.Audit(ctx, domain.KindRegistration, r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("journal of %s on %s: %w", d.Register, d.Date, err)
+		}
+		if out[i], err = AsAtEndOfDay(r, events, end); err != nil {
+			return nil, fmt.Errorf("journal of %s on %s: %w", d.Register, d.Date, err)
+		}
+	}
+	return out, nil
 }
 
 // Run calls RunOnce now and then every interval until ctx is done. Errors are logged and the

@@ -46,11 +46,22 @@ type JournalEntry struct {
 	// ImageCopy says, for an image copy of a paper original, the conformity's attestation as
 	// printed ("attestata da Anna Verdi il 2026-11-20", "non attestata"); "" for any other document.
 	ImageCopy string
+	// SenderNumber and SenderDate ("YYYY-MM-DD") are the sender's own protocol reference as
+	// given, "" when not given.
+	SenderNumber, SenderDate string
+	// Attachments are the registered attachments in order, each with its digest.
+	Attachments []ReceiptFile
+	// Class is the voce di titolario and Offices the UOR codes the registration had when the
+	// day ended; "" and none when it had none.
+	Class   string
+	Offices []string
 	// Annulment is nil unless the registration was annulled that day.
 	Annulment *JournalAnnulment
 }
 
-// JournalAnnulment marks an annulled registration with the reference of the authorising act.
+// JournalAnnulment marks an annulled registration with the reference of the authorising act as
+// given (Authorization, printed verbatim: the act's own number and date are in it, not
+// inferred from At, which is when the annulment was recorded).
 type JournalAnnulment struct {
 	At                    time.Time
 	Authorization, Reason string
@@ -117,8 +128,8 @@ func RenderJournal(c JournalContent) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// entry prints one registration: a heading line, then subject, correspondents, digest and,
-// for an annulled one, the annulment.
+// entry prints one registration: a heading line, then subject, correspondents, sender reference,
+// class, offices, digest, attachments and, for an annulled one, the annulment.
 func (w *receiptWriter) entry(e JournalEntry, loc *time.Location) {
 	head := fmt.Sprintf("N. %s - %s - ore %s - %s", e.Number, e.Identifier,
 		e.RegisteredAt.In(loc).Format("15:04:05"), direction(e.Direction))
@@ -130,6 +141,15 @@ func (w *receiptWriter) entry(e JournalEntry, loc *time.Location) {
 	w.p.MultiCell(0, 5, w.tr(head), "T", "L", false)
 	w.small("Oggetto", e.Subject)
 	w.small("Corrispondenti", strings.Join(e.Correspondents, "; "))
+	if e.SenderNumber != "" || e.SenderDate != "" {
+		ref := "n. " + e.SenderNumber
+		if e.SenderDate != "" {
+			ref += " del " + italianDate(e.SenderDate)
+		}
+		w.small("Protocollo del mittente", ref)
+	}
+	w.small("Classificazione", orNone(e.Class, "non classificata"))
+	w.small("Uffici", orNone(strings.Join(e.Offices, ", "), "nessuno"))
 	if e.Emergency != "" {
 		w.small("Registro di emergenza", "n. "+e.Emergency)
 	}
@@ -138,10 +158,23 @@ func (w *receiptWriter) entry(e JournalEntry, loc *time.Location) {
 	}
 	w.p.SetFont("Courier", "", 8)
 	w.p.MultiCell(0, 4, w.tr("SHA-256 "+e.DocumentSHA256), "", "L", false)
-	if a := e.Annulment; a != nil {
-		w.small("Annullamento", fmt.Sprintf("provvedimento %s del %s; motivo: %s", a.Authorization,
-			a.At.In(loc).Format("02/01/2006 15:04:05"), a.Reason))
+	w.small("Allegati", strconv.Itoa(len(e.Attachments)))
+	for i, a := range e.Attachments {
+		w.p.SetFont("Courier", "", 8)
+		w.p.MultiCell(0, 4, w.tr(fmt.Sprintf("%d. SHA-256 %s %s", i+1, a.SHA256, a.Filename)), "", "L", false)
 	}
+	if a := e.Annulment; a != nil {
+		w.small("Annullamento", fmt.Sprintf("provvedimento di autorizzazione: %s; motivo: %s; registrato il %s",
+			a.Authorization, a.Reason, a.At.In(loc).Format("02/01/2006 15:04:05")))
+	}
+}
+
+// orNone is s, or none when s is empty.
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }
 
 func (w *receiptWriter) small(label, value string) {

@@ -39,6 +39,9 @@ type ReceiptContent struct {
 	Correspondents []ReceiptCorrespondent
 	Document       ReceiptFile
 	Attachments    []ReceiptFile
+	// Annulment is set for an annulled registration: the receipt then says so under its title,
+	// before anything else, with the date, the reason and the authorising act.
+	Annulment *ReceiptAnnulment
 
 	LeafIndex      uint64
 	CheckpointSize uint64
@@ -48,6 +51,13 @@ type ReceiptContent struct {
 	// SealFingerprint is the SHA-256 of the sealing certificate, to compare with /v1/info.
 	SealFingerprint string
 	JSON            []byte
+}
+
+// ReceiptAnnulment is the annulment of a registration as a receipt prints it: when it was
+// recorded, why, and the authorising act's reference as given.
+type ReceiptAnnulment struct {
+	At                    time.Time
+	Reason, Authorization string
 }
 
 // ReceiptCorrespondent is one sender or recipient.
@@ -84,6 +94,9 @@ func RenderReceipt(c ReceiptContent) ([]byte, error) {
 	p.AddPage()
 
 	w.title("Ricevuta di protocollazione")
+	if a := c.Annulment; a != nil {
+		w.annulled(*a, loc)
+	}
 	w.field("Amministrazione / AOO", c.AOO)
 	w.field("Registro", c.Register)
 	w.field("Numero", c.Number)
@@ -140,6 +153,22 @@ func (w *receiptWriter) title(s string) {
 	w.p.SetFont("Helvetica", "B", 16)
 	w.p.CellFormat(0, 10, w.tr(s), "B", 1, "L", false, 0, "")
 	w.p.Ln(4)
+}
+
+// annulled prints the banner of an annulled registration: a framed "REGISTRAZIONE ANNULLATA"
+// line, then the date, reason and authorising act, in red.
+func (w *receiptWriter) annulled(a ReceiptAnnulment, loc *time.Location) {
+	w.p.SetTextColor(180, 0, 0)
+	w.p.SetDrawColor(180, 0, 0)
+	w.p.SetFont("Helvetica", "B", 14)
+	w.p.CellFormat(0, 10, w.tr("REGISTRAZIONE ANNULLATA"), "1", 1, "C", false, 0, "")
+	w.p.Ln(1)
+	w.field("Annullata il", a.At.In(loc).Format("02/01/2006 15:04:05 MST")+" ("+loc.String()+")")
+	w.field("Motivo", a.Reason)
+	w.field("Provvedimento autorizzativo", a.Authorization)
+	w.p.SetTextColor(0, 0, 0)
+	w.p.SetDrawColor(0, 0, 0)
+	w.p.Ln(3)
 }
 
 func (w *receiptWriter) section(s string) {

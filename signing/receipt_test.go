@@ -98,6 +98,31 @@ func TestReceiptShowsEmergency(t *testing.T) {
 	}
 }
 
+// TestReceiptShowsAnnulment: the receipt of an annulled registration says so under its title,
+// with the date, the reason and the authorising act; any other receipt does not.
+func TestReceiptShowsAnnulment(t *testing.T) {
+	c := testReceiptContent()
+	plain, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Annulment = &ReceiptAnnulment{At: time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC), Reason: "Registrazione doppia",
+		Authorization: "Determina n. 12 del 2026-11-02"}
+	annulled, err := RenderReceipt(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfStreams(t, annulled)
+	for _, want := range []string{"REGISTRAZIONE ANNULLATA", "Annullata il", "Registrazione doppia", "Determina n. 12 del 2026-11-02"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the receipt of an annulled registration does not show %q", want)
+		}
+	}
+	if strings.Contains(pdfStreams(t, plain), "ANNULLATA") {
+		t.Fatal("the receipt of an active registration says it is annulled")
+	}
+}
+
 // pdfStreams returns the inflated content of every Flate stream of a PDF, concatenated.
 func pdfStreams(t *testing.T, pdf []byte) string {
 	t.Helper()

@@ -14,7 +14,7 @@ import (
 )
 
 const classColumns = `code, parent, level, title, description, retention_years, valid_from, valid_to,
-	replaced_by, created_at`
+	replaced_by, created_at, retention_permanent`
 
 // Classes lists the classes selected by f, in byte order of their codes.
 func (db *DB) Classes(ctx context.Context, f domain.ClassFilter) ([]domain.Class, error) {
@@ -88,7 +88,7 @@ func scanClass(row interface{ Scan(...any) error }) (domain.Class, error) {
 		retention                 sql.NullInt64
 	)
 	if err := row.Scan(&c.Code, &parent, &c.Level, &c.Title, &c.Description, &retention, &c.ValidFrom,
-		&validTo, &replaced, timeCol{T: &c.CreatedAt}); err != nil {
+		&validTo, &replaced, timeCol{T: &c.CreatedAt}, &c.RetentionPermanent); err != nil {
 		return domain.Class{}, err
 	}
 	c.Parent, c.ValidTo, c.ReplacedBy = parent.String, validTo.String, replaced.String
@@ -133,7 +133,7 @@ func (db *DB) CreateClasses(ctx context.Context, cs []domain.Class, check func(e
 	return nil
 }
 
-// classBatch is how many classes one INSERT carries (10 parameters each, well under both
+// classBatch is how many classes one INSERT carries (11 parameters each, well under both
 // engines' limits).
 const classBatch = 200
 
@@ -145,14 +145,14 @@ func (db *DB) insertClasses(tx *gorm.DB, cs []domain.Class) error {
 		chunk := sorted[start:min(start+classBatch, len(sorted))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO classes (` + classColumns + `) VALUES `)
-		args := make([]any, 0, 10*len(chunk))
+		args := make([]any, 0, 11*len(chunk))
 		for i, c := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			args = append(args, c.Code, nullString(c.Parent), c.Level, c.Title, c.Description, retentionArg(c.RetentionYears),
-				c.ValidFrom, nullString(c.ValidTo), nullString(c.ReplacedBy), db.ts(c.CreatedAt))
+				c.ValidFrom, nullString(c.ValidTo), nullString(c.ReplacedBy), db.ts(c.CreatedAt), c.RetentionPermanent)
 		}
 		err := tx.Exec(q.String(), args...).Error
 		if kind, _, _ := classify(err); kind == uniqueViolation || kind == guardViolation {
@@ -200,6 +200,43 @@ func (db *DB) CloseClass(ctx context.Context, code string,
 	})
 	if err != nil {
 		return domain.Class{}, fmt.Errorf("close class %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// SetClassRetention locks the scheme, calls change with the classes of codes (in the order
+// given; ECNotFound names an unknown code) and stores the retention change leaves them with,
+// and w, in one transaction.
+func (db *DB) SetClassRetention(ctx context.Context, codes []string, change func(cs []domain.Class) ([]domain.Class, domain.Write, error)) ([]domain.Class, error) {
+	var out []domain.Class
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		if err := db.lockClasses(tx); err != nil {
+			return err
+		}
+		cs := make([]domain.Class, len(codes))
+		for i, code := range codes {
+			c, err := db.class(tx, code, true)
+			if err != nil {
+				return err
+			}
+			cs[i] = c
+		}
+		changed, w, err := change(cs)
+		if err != nil {
+			return err
+		}
+		for _, c := range changed {
+			err := tx.Exec(`UPDATE classes SET retention_years = ?, retention_permanent = ? WHERE code = ?`,
+				retentionArg(c.RetentionYears), c.RetentionPermanent, c.Code).Error
+			if err != nil {
+				return guarded(err)
+			}
+		}
+		out = changed
+		return db.storeWrite(tx, w)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set retention of classes: %w", err)
 	}
 	return out, nil
 }

@@ -27,6 +27,10 @@ var parityExceptions = map[string]string{
 	"sqlite only: documents: check on confidential":       "PostgreSQL's boolean admits only true and false; SQLite stores 0 or 1 and checks it",
 	"sqlite only: registrations: check on confidential":   "PostgreSQL's boolean admits only true and false; SQLite stores 0 or 1 and checks it",
 	"sqlite only: registers: check on allow_unclassified": "PostgreSQL's boolean admits only true and false; SQLite stores 0 or 1 and checks it",
+	"sqlite only: classes: check on retention_permanent":  "PostgreSQL's boolean admits only true and false; SQLite stores 0 or 1 and checks it",
+	"postgres only: classes: check on retention_permanent, retention_years": "added by version 32, after the table: SQLite " +
+		"enforces it in triggers classes_retention_one_insert and _update, as a CHECK cannot be added to an existing SQLite " +
+		"table without rebuilding it",
 	"sqlite only: documents: check on sha256": "SQLite checks the length here and the hexadecimal digits in trigger documents_sha256_hex " +
 		"(sqlite/0014): a CHECK cannot be added to an existing SQLite table without rebuilding it",
 	"postgres only: documents: check on sha256 with '^[0-9a-f]{64}$'": "the same check as SQLite's length check and trigger documents_sha256_hex",

@@ -1865,7 +1865,13 @@ type ApiClass struct {
 	// Example: VI.4
 	ReplacedBy *string `json:"replaced_by,omitempty"`
 
-	// RetentionYears piano di conservazione; null = permanent
+	// RetentionPermanent RetentionPermanent: the class keeps its documents permanently. With retention_years null
+	// and retention_permanent false the retention is not set yet: nothing under the class is
+	// ever due for disposal, and it is on the worklist GET /v1/disposal/due lists as
+	// classes_without_retention.
+	RetentionPermanent bool `json:"retention_permanent"`
+
+	// RetentionYears piano di conservazione, in years; null when permanent or not set
 	//
 	// Example: 10
 	RetentionYears *int `json:"retention_years"`
@@ -1912,6 +1918,35 @@ type ApiClassDetail struct {
 // ApiClassList defines model for api.ClassList.
 type ApiClassList struct {
 	Items []ApiClass `json:"items"`
+}
+
+// ApiClassRetentionPatch defines model for api.ClassRetentionPatch.
+type ApiClassRetentionPatch struct {
+	// Reason Reason is kept in the class's history: the act approving the piano di conservazione.
+	//
+	// Example: Delibera di Giunta n. 7 del 2026-12-01
+	Reason *string `json:"reason,omitempty"`
+
+	// RetentionPermanent RetentionPermanent true makes the class permanent (removing retention_years); false
+	// makes a permanent class not set.
+	RetentionPermanent *bool `json:"retention_permanent,omitempty"`
+
+	// RetentionYears RetentionYears sets the period in years (the class is then not permanent); null removes it.
+	//
+	// Example: 10
+	RetentionYears *int `json:"retention_years,omitempty"`
+}
+
+// ApiClassWithoutRetention defines model for api.ClassWithoutRetention.
+type ApiClassWithoutRetention struct {
+	// Code Example: VI.3
+	Code string `json:"code"`
+
+	// Title Example: Edilizia privata
+	Title string `json:"title"`
+
+	// ValidTo absent while open
+	ValidTo *openapi_types.Date `json:"valid_to,omitempty"`
 }
 
 // ApiClient defines model for api.Client.
@@ -2519,7 +2554,11 @@ type ApiDueItemKind string
 
 // ApiDueList defines model for api.DueList.
 type ApiDueList struct {
-	Items []ApiDueItem `json:"items"`
+	// ClassesWithoutRetention ClassesWithoutRetention is the other worklist: every class whose retention is not set
+	// yet (neither retention_years nor retention_permanent), in scheme order. Nothing under
+	// them is ever due until a records officer sets it (PATCH /v1/classes/{code}).
+	ClassesWithoutRetention []ApiClassWithoutRetention `json:"classes_without_retention"`
+	Items                   []ApiDueItem               `json:"items"`
 }
 
 // ApiEmergency defines model for api.Emergency.
@@ -3372,7 +3411,10 @@ type ApiNewClass struct {
 	// Example: VI.3
 	Parent *string `json:"parent,omitempty"`
 
-	// RetentionYears absent = permanent
+	// RetentionPermanent the class is permanent (no retention_years)
+	RetentionPermanent *bool `json:"retention_permanent,omitempty"`
+
+	// RetentionYears absent, and not retention_permanent: not set yet
 	//
 	// Example: 10
 	RetentionYears *int `json:"retention_years,omitempty"`
@@ -4244,6 +4286,12 @@ type CreateClassesParams struct {
 // CreateClassesJSONBody1 defines parameters for CreateClasses.
 type CreateClassesJSONBody1 = []ApiNewClass
 
+// ImportRetentionParams defines parameters for ImportRetention.
+type ImportRetentionParams struct {
+	// Reason Kept in each class's history
+	Reason *string `form:"reason,omitempty" json:"reason,omitempty"`
+}
+
 // CloseClassParams defines parameters for CloseClass.
 type CloseClassParams struct {
 	// IdempotencyKey Makes retries safe
@@ -4678,6 +4726,12 @@ type TransitionCaseMultipartRequestBody TransitionCaseMultipartBody
 
 // CreateClassesJSONRequestBody defines body for CreateClasses for application/json ContentType.
 type CreateClassesJSONRequestBody CreateClassesJSONBody
+
+// PatchClassJSONRequestBody defines body for PatchClass for application/json ContentType.
+type PatchClassJSONRequestBody = ApiClassRetentionPatch
+
+// PatchClassApplicationMergePatchPlusJSONRequestBody defines body for PatchClass for application/merge-patch+json ContentType.
+type PatchClassApplicationMergePatchPlusJSONRequestBody = ApiClassRetentionPatch
 
 // CloseClassJSONRequestBody defines body for CloseClass for application/json ContentType.
 type CloseClassJSONRequestBody = ApiClassClosing
@@ -5945,7 +5999,7 @@ type ClientInterface interface {
 
 	// CreateClassesWithBody Add classes to the scheme (bulk import)
 	//
-	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5954,12 +6008,21 @@ type ClientInterface interface {
 
 	// CreateClasses Add classes to the scheme (bulk import)
 	//
-	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/classes (the `CreateClasses` operationId).
 	CreateClasses(ctx context.Context, params *CreateClassesParams, body CreateClassesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportRetentionWithBody Import a retention schedule (piano di conservazione)
+	//
+	// Records officers and admins. The body is `text/csv` with a header row `code,retention_years` (any order): for each existing class, `retention_years` is a number of years (1–999), `permanent` (or `permanente`), or empty for not set. All or nothing: an unknown code, a bad value or a code given twice is 422 naming the line of the file (`line 5: retention_years`). Each actual change is recorded in its class's history with the query parameter `reason`; a row that changes nothing is left out. Answers the classes changed, in file order.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/classes/retention (the `ImportRetention` operationId).
+	ImportRetentionWithBody(ctx context.Context, params *ImportRetentionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClass Get a class
 	//
@@ -5967,6 +6030,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/classes/{code} (the `GetClass` operationId).
 	GetClass(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchClassWithBody Set or change a class's retention
+	//
+	// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+	PatchClassWithBody(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchClass Set or change a class's retention
+	//
+	// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+	PatchClass(ctx context.Context, code string, body PatchClassJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchClassWithApplicationMergePatchPlusJSONBody Set or change a class's retention
+	//
+	// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+	PatchClassWithApplicationMergePatchPlusJSONBody(ctx context.Context, code string, body PatchClassApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CloseClassWithBody Close a class from a date
 	//
@@ -5985,6 +6075,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/classes/{code}/close (the `CloseClass` operationId).
 	CloseClass(ctx context.Context, code string, params *CloseClassParams, body CloseClassJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClassHistory History of a class
+	//
+	// Records officers and admins. Every recorded event of the class, oldest first: its creation, its closing, each change of its retention with the old and new value (`10`, `permanent`, or `""` for not set) and the reason given (`detail`). Who (`actor`, `actor_name`) and when (`at`).
+	//
+	// Corresponds with GET /v1/classes/{code}/history (the `ClassHistory` operationId).
+	ClassHistory(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListClients List API clients and their keys
 	//
@@ -6054,7 +6151,7 @@ type ClientInterface interface {
 
 	// ListDueForDisposal Disposal worklist (scarto)
 	//
-	// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
+	// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear, nor do classes whose retention is not set: a disposal needs a retention period. Those classes are the second worklist, `classes_without_retention` (every class with neither `retention_years` nor `retention_permanent`, in scheme order), until a records officer sets their retention (PATCH /v1/classes/{code}, POST /v1/classes/retention). Unknown or repeated query parameters are 422.
 	//
 	// Corresponds with GET /v1/disposal/due (the `ListDueForDisposal` operationId).
 	ListDueForDisposal(ctx context.Context, params *ListDueForDisposalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6632,7 +6729,7 @@ type ClientInterface interface {
 
 	// GetReceipt Receipt of a registration (PDF or JSON)
 	//
-	// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
+	// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. The receipt is built when asked for: that of an annulled registration prints a framed REGISTRAZIONE ANNULLATA with the annulment's date, reason and authorising act, and its JSON has the `annulment`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/receipt (the `GetReceipt` operationId).
 	GetReceipt(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7035,7 +7132,7 @@ func (c *Client) ListClasses(ctx context.Context, params *ListClassesParams, req
 
 // CreateClassesWithBody Add classes to the scheme (bulk import)
 //
-// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7054,13 +7151,32 @@ func (c *Client) CreateClassesWithBody(ctx context.Context, params *CreateClasse
 
 // CreateClasses Add classes to the scheme (bulk import)
 //
-// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/classes (the `CreateClasses` operationId).
 func (c *Client) CreateClasses(ctx context.Context, params *CreateClassesParams, body CreateClassesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateClassesRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportRetentionWithBody Import a retention schedule (piano di conservazione)
+//
+// Records officers and admins. The body is `text/csv` with a header row `code,retention_years` (any order): for each existing class, `retention_years` is a number of years (1–999), `permanent` (or `permanente`), or empty for not set. All or nothing: an unknown code, a bad value or a code given twice is 422 naming the line of the file (`line 5: retention_years`). Each actual change is recorded in its class's history with the query parameter `reason`; a row that changes nothing is left out. Answers the classes changed, in file order.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/classes/retention (the `ImportRetention` operationId).
+func (c *Client) ImportRetentionWithBody(ctx context.Context, params *ImportRetentionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportRetentionRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7078,6 +7194,63 @@ func (c *Client) CreateClasses(ctx context.Context, params *CreateClassesParams,
 // Corresponds with GET /v1/classes/{code} (the `GetClass` operationId).
 func (c *Client) GetClass(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetClassRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchClassWithBody Set or change a class's retention
+//
+// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+func (c *Client) PatchClassWithBody(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClassRequestWithBody(c.Server, code, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchClass Set or change a class's retention
+//
+// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+func (c *Client) PatchClass(ctx context.Context, code string, body PatchClassJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClassRequest(c.Server, code, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchClassWithApplicationMergePatchPlusJSONBody Set or change a class's retention
+//
+// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+func (c *Client) PatchClassWithApplicationMergePatchPlusJSONBody(ctx context.Context, code string, body PatchClassApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClassRequestWithApplicationMergePatchPlusJSONBody(c.Server, code, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7116,6 +7289,23 @@ func (c *Client) CloseClassWithBody(ctx context.Context, code string, params *Cl
 // Corresponds with POST /v1/classes/{code}/close (the `CloseClass` operationId).
 func (c *Client) CloseClass(ctx context.Context, code string, params *CloseClassParams, body CloseClassJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCloseClassRequest(c.Server, code, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClassHistory History of a class
+//
+// Records officers and admins. Every recorded event of the class, oldest first: its creation, its closing, each change of its retention with the old and new value (`10`, `permanent`, or `""` for not set) and the reason given (`detail`). Who (`actor`, `actor_name`) and when (`at`).
+//
+// Corresponds with GET /v1/classes/{code}/history (the `ClassHistory` operationId).
+func (c *Client) ClassHistory(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClassHistoryRequest(c.Server, code)
 	if err != nil {
 		return nil, err
 	}
@@ -7274,7 +7464,7 @@ func (c *Client) ImportDirectoryWithBody(ctx context.Context, params *ImportDire
 
 // ListDueForDisposal Disposal worklist (scarto)
 //
-// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
+// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear, nor do classes whose retention is not set: a disposal needs a retention period. Those classes are the second worklist, `classes_without_retention` (every class with neither `retention_years` nor `retention_permanent`, in scheme order), until a records officer sets their retention (PATCH /v1/classes/{code}, POST /v1/classes/retention). Unknown or repeated query parameters are 422.
 //
 // Corresponds with GET /v1/disposal/due (the `ListDueForDisposal` operationId).
 func (c *Client) ListDueForDisposal(ctx context.Context, params *ListDueForDisposalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8572,7 +8762,7 @@ func (c *Client) GetRegistrationMetadata(ctx context.Context, register string, y
 
 // GetReceipt Receipt of a registration (PDF or JSON)
 //
-// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
+// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. The receipt is built when asked for: that of an annulled registration prints a framed REGISTRAZIONE ANNULLATA with the annulment's date, reason and authorising act, and its JSON has the `annulment`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
 //
 // Corresponds with GET /v1/registrations/{register}/{year}/{number}/receipt (the `GetReceipt` operationId).
 func (c *Client) GetReceipt(ctx context.Context, register string, year int, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9605,6 +9795,62 @@ func NewCreateClassesRequestWithBody(server string, params *CreateClassesParams,
 	return req, nil
 }
 
+// NewImportRetentionRequestWithBody constructs an http.Request for the ImportRetention method, with any body, and a specified content type
+func NewImportRetentionRequestWithBody(server string, params *ImportRetentionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/classes/retention")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Reason != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reason", *params.Reason, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetClassRequest constructs an http.Request for the GetClass method
 func NewGetClassRequest(server string, code string) (*http.Request, error) {
 	var err error
@@ -9635,6 +9881,64 @@ func NewGetClassRequest(server string, code string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPatchClassRequest calls the generic PatchClass builder with application/json body
+func NewPatchClassRequest(server string, code string, body PatchClassJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchClassRequestWithBody(server, code, "application/json", bodyReader)
+}
+
+// NewPatchClassRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchClass builder with application/merge-patch+json body
+func NewPatchClassRequestWithApplicationMergePatchPlusJSONBody(server string, code string, body PatchClassApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchClassRequestWithBody(server, code, "application/merge-patch+json", bodyReader)
+}
+
+// NewPatchClassRequestWithBody constructs an http.Request for the PatchClass method, with any body, and a specified content type
+func NewPatchClassRequestWithBody(server string, code string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/classes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9696,6 +10000,40 @@ func NewCloseClassRequestWithBody(server string, code string, params *CloseClass
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewClassHistoryRequest constructs an http.Request for the ClassHistory method
+func NewClassHistoryRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/classes/%s/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -13693,7 +14031,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateClassesWithBodyWithResponse Add classes to the scheme (bulk import)
 	//
-	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13702,12 +14040,21 @@ type ClientWithResponsesInterface interface {
 
 	// CreateClassesWithResponse Add classes to the scheme (bulk import)
 	//
-	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+	// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/classes (the `CreateClasses` operationId).
 	CreateClassesWithResponse(ctx context.Context, params *CreateClassesParams, body CreateClassesJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClassesResponse, error)
+
+	// ImportRetentionWithBodyWithResponse Import a retention schedule (piano di conservazione)
+	//
+	// Records officers and admins. The body is `text/csv` with a header row `code,retention_years` (any order): for each existing class, `retention_years` is a number of years (1–999), `permanent` (or `permanente`), or empty for not set. All or nothing: an unknown code, a bad value or a code given twice is 422 naming the line of the file (`line 5: retention_years`). Each actual change is recorded in its class's history with the query parameter `reason`; a row that changes nothing is left out. Answers the classes changed, in file order.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/classes/retention (the `ImportRetention` operationId).
+	ImportRetentionWithBodyWithResponse(ctx context.Context, params *ImportRetentionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportRetentionResponse, error)
 
 	// GetClassWithResponse Get a class
 	//
@@ -13717,6 +14064,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/classes/{code} (the `GetClass` operationId).
 	GetClassWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetClassResponse, error)
+
+	// PatchClassWithBodyWithResponse Set or change a class's retention
+	//
+	// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+	PatchClassWithBodyWithResponse(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClassResponse, error)
+
+	// PatchClassWithResponse Set or change a class's retention
+	//
+	// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+	PatchClassWithResponse(ctx context.Context, code string, body PatchClassJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClassResponse, error)
+
+	// PatchClassWithApplicationMergePatchPlusJSONBodyWithResponse Set or change a class's retention
+	//
+	// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+	PatchClassWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, code string, body PatchClassApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClassResponse, error)
 
 	// CloseClassWithBodyWithResponse Close a class from a date
 	//
@@ -13735,6 +14109,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/classes/{code}/close (the `CloseClass` operationId).
 	CloseClassWithResponse(ctx context.Context, code string, params *CloseClassParams, body CloseClassJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseClassResponse, error)
+
+	// ClassHistoryWithResponse History of a class
+	//
+	// Records officers and admins. Every recorded event of the class, oldest first: its creation, its closing, each change of its retention with the old and new value (`10`, `permanent`, or `""` for not set) and the reason given (`detail`). Who (`actor`, `actor_name`) and when (`at`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/classes/{code}/history (the `ClassHistory` operationId).
+	ClassHistoryWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*ClassHistoryResponse, error)
 
 	// ListClientsWithResponse List API clients and their keys
 	//
@@ -13810,7 +14193,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListDueForDisposalWithResponse Disposal worklist (scarto)
 	//
-	// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
+	// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear, nor do classes whose retention is not set: a disposal needs a retention period. Those classes are the second worklist, `classes_without_retention` (every class with neither `retention_years` nor `retention_permanent`, in scheme order), until a records officer sets their retention (PATCH /v1/classes/{code}, POST /v1/classes/retention). Unknown or repeated query parameters are 422.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14458,7 +14841,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReceiptWithResponse Receipt of a registration (PDF or JSON)
 	//
-	// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
+	// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. The receipt is built when asked for: that of an annulled registration prints a framed REGISTRAZIONE ANNULLATA with the annulment's date, reason and authorising act, and its JSON has the `annulment`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16345,6 +16728,124 @@ func (r CreateClassesResponse) ContentType() string {
 	return ""
 }
 
+// ImportRetentionResponse401Headers the declared response headers of an HTTP 401 response for ImportRetention
+type ImportRetentionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ImportRetentionResponse429Headers the declared response headers of an HTTP 429 response for ImportRetention
+type ImportRetentionResponse429Headers struct {
+	RetryAfter int
+}
+
+// ImportRetentionResponse503Headers the declared response headers of an HTTP 503 response for ImportRetention
+type ImportRetentionResponse503Headers struct {
+	RetryAfter int
+}
+
+type ImportRetentionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiClassList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportRetentionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportRetentionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportRetentionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportRetentionResponse) GetJSON200() *ApiClassList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ImportRetentionResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportRetentionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportRetentionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportRetentionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportRetentionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetClassResponse401Headers the declared response headers of an HTTP 401 response for GetClass
 type GetClassResponse401Headers struct {
 	WWWAuthenticate string
@@ -16450,6 +16951,131 @@ func (r GetClassResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetClassResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchClassResponse401Headers the declared response headers of an HTTP 401 response for PatchClass
+type PatchClassResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// PatchClassResponse429Headers the declared response headers of an HTTP 429 response for PatchClass
+type PatchClassResponse429Headers struct {
+	RetryAfter int
+}
+
+// PatchClassResponse503Headers the declared response headers of an HTTP 503 response for PatchClass
+type PatchClassResponse503Headers struct {
+	RetryAfter int
+}
+
+type PatchClassResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiClass
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PatchClassResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClassResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchClassResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchClassResponse) GetJSON200() *ApiClass {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchClassResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchClassResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchClassResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchClassResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchClassResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16589,6 +17215,117 @@ func (r CloseClassResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CloseClassResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ClassHistoryResponse401Headers the declared response headers of an HTTP 401 response for ClassHistory
+type ClassHistoryResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ClassHistoryResponse429Headers the declared response headers of an HTTP 429 response for ClassHistory
+type ClassHistoryResponse429Headers struct {
+	RetryAfter int
+}
+
+// ClassHistoryResponse503Headers the declared response headers of an HTTP 503 response for ClassHistory
+type ClassHistoryResponse503Headers struct {
+	RetryAfter int
+}
+
+type ClassHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiHistory
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ClassHistoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ClassHistoryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ClassHistoryResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClassHistoryResponse) GetJSON200() *ApiHistory {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ClassHistoryResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ClassHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClassHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClassHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClassHistoryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24844,7 +25581,7 @@ func (c *ClientWithResponses) ListClassesWithResponse(ctx context.Context, param
 
 // CreateClassesWithBodyWithResponse Add classes to the scheme (bulk import)
 //
-// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -24859,7 +25596,7 @@ func (c *ClientWithResponses) CreateClassesWithBodyWithResponse(ctx context.Cont
 
 // CreateClassesWithResponse Add classes to the scheme (bulk import)
 //
-// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; empty retention_years = permanent, empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
+// Admin only. The body is one class, a JSON array of classes, or `text/csv` with a header row `code,level,parent,title` optionally followed by `description,retention_years,valid_from,valid_to` (any order; retention_years is a number of years, `permanent`, or empty while not set; empty valid_from = today). All or nothing: the batch is checked as a whole tree against the stored scheme — every parent exists (in the batch or already) and is valid over its child's validity. Errors name the item (`[3].parent`) or, for CSV, the line of the file (`line 5: parent`). A code that exists, or appears twice, is 409 conflict. Answers every created class in scheme order.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -24870,6 +25607,21 @@ func (c *ClientWithResponses) CreateClassesWithResponse(ctx context.Context, par
 		return nil, err
 	}
 	return ParseCreateClassesResponse(rsp)
+}
+
+// ImportRetentionWithBodyWithResponse Import a retention schedule (piano di conservazione)
+//
+// Records officers and admins. The body is `text/csv` with a header row `code,retention_years` (any order): for each existing class, `retention_years` is a number of years (1–999), `permanent` (or `permanente`), or empty for not set. All or nothing: an unknown code, a bad value or a code given twice is 422 naming the line of the file (`line 5: retention_years`). Each actual change is recorded in its class's history with the query parameter `reason`; a row that changes nothing is left out. Answers the classes changed, in file order.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/classes/retention (the `ImportRetention` operationId).
+func (c *ClientWithResponses) ImportRetentionWithBodyWithResponse(ctx context.Context, params *ImportRetentionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportRetentionResponse, error) {
+	rsp, err := c.ImportRetentionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportRetentionResponse(rsp)
 }
 
 // GetClassWithResponse Get a class
@@ -24885,6 +25637,51 @@ func (c *ClientWithResponses) GetClassWithResponse(ctx context.Context, code str
 		return nil, err
 	}
 	return ParseGetClassResponse(rsp)
+}
+
+// PatchClassWithBodyWithResponse Set or change a class's retention
+//
+// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+func (c *ClientWithResponses) PatchClassWithBodyWithResponse(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClassResponse, error) {
+	rsp, err := c.PatchClassWithBody(ctx, code, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClassResponse(rsp)
+}
+
+// PatchClassWithResponse Set or change a class's retention
+//
+// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+func (c *ClientWithResponses) PatchClassWithResponse(ctx context.Context, code string, body PatchClassJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClassResponse, error) {
+	rsp, err := c.PatchClass(ctx, code, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClassResponse(rsp)
+}
+
+// PatchClassWithApplicationMergePatchPlusJSONBodyWithResponse Set or change a class's retention
+//
+// Records officers and admins. A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of the class's retention (piano di conservazione): `retention_years` (1–999) sets the period in years and makes the class not permanent, `null` removes it; `retention_permanent: true` makes the class permanent (removing any period), `false` makes a permanent class not set. A class whose retention is not set is never due for disposal and is listed in `classes_without_retention` of GET /v1/disposal/due. Each actual change is recorded in the class's history (GET /v1/classes/{code}/history) with the old and new value (`10`, `permanent`, or `""` for not set) and `reason`. Any other member is 422; both a period and `retention_permanent: true` is 422.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/classes/{code} (the `PatchClass` operationId).
+func (c *ClientWithResponses) PatchClassWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, code string, body PatchClassApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClassResponse, error) {
+	rsp, err := c.PatchClassWithApplicationMergePatchPlusJSONBody(ctx, code, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClassResponse(rsp)
 }
 
 // CloseClassWithBodyWithResponse Close a class from a date
@@ -24915,6 +25712,21 @@ func (c *ClientWithResponses) CloseClassWithResponse(ctx context.Context, code s
 		return nil, err
 	}
 	return ParseCloseClassResponse(rsp)
+}
+
+// ClassHistoryWithResponse History of a class
+//
+// Records officers and admins. Every recorded event of the class, oldest first: its creation, its closing, each change of its retention with the old and new value (`10`, `permanent`, or `""` for not set) and the reason given (`detail`). Who (`actor`, `actor_name`) and when (`at`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/classes/{code}/history (the `ClassHistory` operationId).
+func (c *ClientWithResponses) ClassHistoryWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*ClassHistoryResponse, error) {
+	rsp, err := c.ClassHistory(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClassHistoryResponse(rsp)
 }
 
 // ListClientsWithResponse List API clients and their keys
@@ -25039,7 +25851,7 @@ func (c *ClientWithResponses) ImportDirectoryWithBodyWithResponse(ctx context.Co
 
 // ListDueForDisposalWithResponse Disposal worklist (scarto)
 //
-// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear. Unknown or repeated query parameters are 422.
+// Records officers only. Closed dossiers whose retention (the class's `retention_years`, counted from the closing date) has run out on `on` (default today), and registrations in no dossier whose class's retention, counted from the registration date, has run out. Anything under an active legal hold is left out; permanent classes never appear, nor do classes whose retention is not set: a disposal needs a retention period. Those classes are the second worklist, `classes_without_retention` (every class with neither `retention_years` nor `retention_permanent`, in scheme order), until a records officer sets their retention (PATCH /v1/classes/{code}, POST /v1/classes/retention). Unknown or repeated query parameters are 422.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -26119,7 +26931,7 @@ func (c *ClientWithResponses) GetRegistrationMetadataWithResponse(ctx context.Co
 
 // GetReceiptWithResponse Receipt of a registration (PDF or JSON)
 //
-// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
+// The *ricevuta di protocollazione*. By default, and with `Accept: application/pdf`, an A4 PDF sealed as PAdES B-T (SubFilter ETSI.CAdES.detached, RFC 3161 time-stamp) that embeds the JSON receipt as the attachment `receipt.json`. The receipt is built when asked for: that of an annulled registration prints a framed REGISTRAZIONE ANNULLATA with the annulment's date, reason and authorising act, and its JSON has the `annulment`. With `Accept: application/json`, the JSON receipt: what anyone needs to check offline that this registration is in the register — the registration, the canonical leaf logged for it (recompute it from the registration as docs/transparency-log.md says), its index, a signed and time-stamped checkpoint covering it, the inclusion proof against that checkpoint, and the sealing and TSA certificates. `sportello verify` checks either form (docs/verification.md). Any other Accept is 406. Waits up to 10 s for a registration made a moment ago to be logged; 409 if it still is not. 500 with code `integrity_violation` if the registration's row no longer matches the leaf the log recorded for it (an alteration behind the database's guards): no receipt is sealed, and the server logs an integrity alarm.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -27978,6 +28790,121 @@ func ParseCreateClassesResponse(rsp *http.Response) (*CreateClassesResponse, err
 	return response, nil
 }
 
+// ParseImportRetentionResponse parses an HTTP response from a ImportRetentionWithResponse call
+func ParseImportRetentionResponse(rsp *http.Response) (*ImportRetentionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportRetentionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiClassList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportRetentionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportRetentionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportRetentionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetClassResponse parses an HTTP response from a GetClassWithResponse call
 func ParseGetClassResponse(rsp *http.Response) (*GetClassResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28073,6 +29000,128 @@ func ParseGetClassResponse(rsp *http.Response) (*GetClassResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetClassResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchClassResponse parses an HTTP response from a PatchClassWithResponse call
+func ParsePatchClassResponse(rsp *http.Response) (*PatchClassResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchClassResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiClass
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PatchClassResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClassResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchClassResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -28212,6 +29261,114 @@ func ParseCloseClassResponse(rsp *http.Response) (*CloseClassResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CloseClassResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseClassHistoryResponse parses an HTTP response from a ClassHistoryWithResponse call
+func ParseClassHistoryResponse(rsp *http.Response) (*ClassHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClassHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiHistory
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ClassHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ClassHistoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ClassHistoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
