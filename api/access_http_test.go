@@ -111,6 +111,9 @@ var accessPolicy = []accessRow{
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/holds"},
 	{codes{403, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds"},
 	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/fixity"},
+	{codes{202, 202, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages"},
+	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id"},
+	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/content"},
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds/:id/release"},
 	{codes{403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/cases"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/cases"},
@@ -274,6 +277,12 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return jsonRequest("/v1/dossiers/"+d.ID+"/reopen", map[string]string{"reason": "Ricorso"})
 	case "POST /v1/disposals":
 		return jsonRequest(path, map[string]any{"authorization": "Soprintendenza, prot. 1/2026", "items": []string{refPath(fx.opReg)[len("/v1/registrations/"):]}})
+	case "POST /v1/archive/packages":
+		return jsonRequest(path, map[string]any{"registrations": []string{strings.TrimPrefix(refPath(fx.opReg), "/v1/registrations/")}})
+	case "GET /v1/archive/packages/:id":
+		return accessRequest{path: "/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000"}
+	case "GET /v1/archive/packages/:id/content":
+		return accessRequest{path: "/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000/content"}
 	case "GET /v1/disposals/:id":
 		return accessRequest{path: "/v1/disposals/01a24ad3-0000-7000-8000-000000000000"}
 	case "POST /v1/holds":

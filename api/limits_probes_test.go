@@ -70,6 +70,8 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	for _, f := range []string{"class", "subject", "type", "office"} {
 		l.json("api.NewDossier."+f, "POST", "/v1/dossiers", f, dossier, f, nil)
 	}
+	l.json("api.NewPackage.kind", "POST", "/v1/archive/packages", "kind",
+		map[string]any{"registrations": []string{l.ref.Register + "/" + strconv.Itoa(l.ref.Year) + "/" + l.ref.NumberFormatted}}, "kind", nil)
 	l.json("api.NewHold.class", "POST", "/v1/holds", "class", map[string]any{"reason": "Contenzioso", "reference": "TAR"}, "class", nil)
 	procedure := map[string]any{"code": "prova", "name": "Prova", "audience": "both", "description": "Prova",
 		"required_documents": []any{}, "form_schema": map[string]any{"type": "object"}, "office": "SUAP", "class": "VI.3",

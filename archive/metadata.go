@@ -1,6 +1,8 @@
-// Package archive writes what leaves Sportello for a conservation system: today the Allegato 5
-// metadata of registrations and dossiers as XML (docs/metadata.md). It reads the domain's values
-// and knows no storage or HTTP, so the API and the archive packages write the same bytes.
+// Package archive writes what leaves Sportello for a conservation system: the Allegato 5
+// metadata of registrations and dossiers as XML (docs/metadata.md), and the archive packages —
+// zips with a UNI SInCRO index, sealed and time-stamped (docs/package-format.md). The metadata
+// and the package format know no storage or HTTP, so the API and the packages write the same
+// bytes; Builder reads what a package holds through the domain's service and ports.
 package archive
 
 import (

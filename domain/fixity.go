@@ -54,9 +54,9 @@ type FixityRun struct {
 
 // FixityReference is something the database keeps that references a blob: a registration's
 // document or attachment, an unregistered document, a daily journal, a received message, a
-// dispatch's segnatura or a receipt.
+// dispatch's segnatura, a receipt or an archive package's zip.
 type FixityReference struct {
-	Kind       string `json:"kind"`       // registration, document, journal, mail, dispatch, receipt
+	Kind       string `json:"kind"`       // registration, document, journal, mail, dispatch, receipt, import, package
 	Identifier string `json:"identifier"` // PG/2026/0000042, a document's id, PG/2026-03-01, …
 	Role       string `json:"role"`       // document, attachment, json, pdf, message, segnatura, …
 }

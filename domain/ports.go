@@ -33,6 +33,20 @@ type Store interface {
 	EmergencyStore
 	ImportStore
 	FixityStore
+	PackageStore
+}
+
+// PackageStore keeps the archive packages. Used by packages.go and the package job.
+type PackageStore interface {
+	// CreatePackage stores p (building) with w and enqueues the job that builds it, in one
+	// transaction. Returns ECConflict if w's idempotency key was taken meanwhile.
+	CreatePackage(ctx context.Context, p *ArchivePackage, w Write) error
+	// ArchivePackage returns one package (ECNotFound).
+	ArchivePackage(ctx context.Context, id string) (*ArchivePackage, error)
+	// FinishPackage records the result of building a package that is building, with a
+	// package.built change event when it is ready. Returns ECNotFound, or ECConflict if the
+	// package is no longer building.
+	FinishPackage(ctx context.Context, id string, r PackageResult) error
 }
 
 // FixityStore keeps the fixity runs and the blobs they found wrong, and lists the digests the

@@ -170,6 +170,7 @@ func (db *DB) fixitySources() []struct{ table, col, where string } {
 		{`dispatches p`, `p.segnatura`, `p.segnatura IS NOT NULL AND ` + notDestroyed(`p.segnatura`)},
 		{`dispatch_receipts x`, `x.sha256`, notDestroyed(`x.sha256`)},
 		{`imports i`, `i.sha256`, notDestroyed(`i.sha256`)},
+		{`archive_packages k`, `k.sha256`, `k.sha256 IS NOT NULL`},
 	}
 }
 
@@ -231,9 +232,10 @@ func (db *DB) FixityReferences(ctx context.Context, sha256 string) ([]domain.Fix
 			JOIN registrations r ON r.id = p.registration_id WHERE p.segnatura = ?
 		UNION ALL SELECT 'receipt', x.id, x.kind, '', 0, 0 FROM dispatch_receipts x WHERE x.sha256 = ?
 		UNION ALL SELECT 'import', i.id, 'source', '', 0, 0 FROM imports i WHERE i.sha256 = ?
+		UNION ALL SELECT 'package', k.id, 'zip', '', 0, 0 FROM archive_packages k WHERE k.sha256 = ?
 	) u ORDER BY kind, reg, yr, num, ident, role`
 	like := `%` + sha256 + `%`
-	rows, err := db.read(ctx).Raw(q, like, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256).Rows()
+	rows, err := db.read(ctx).Raw(q, like, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("fixity references of %s: %w", sha256, err)
 	}

@@ -31,9 +31,11 @@ commands:
   keys list       list the API clients and their keys: ids, states, dates; never
                   a secret
   keys revoke ID  revoke an API key: every server refuses it within a second
-  verify FILE     check a receipt.pdf, receipt.json or checkpoint.json offline
-                  (--fingerprint HEX --tsa-fingerprint HEX to require the sealing
-                  and TSA certificates; --certificate FILE for a checkpoint)
+  verify FILE     check a receipt.pdf, receipt.json, checkpoint.json or archive
+                  package .zip offline (--fingerprint HEX --tsa-fingerprint HEX
+                  to require the sealing and TSA certificates; --certificate FILE
+                  for a checkpoint; --schema XSD to validate a package's index;
+                  --json for a machine-readable report)
   verify --data   audit the configured database against the transparency log,
                   then read every stored blob again and compare its digest
                   (--data first; --lag DURATION, --no-fixity to skip the blobs,

@@ -27,10 +27,14 @@ var errVerifyFailed = errors.New("verification failed")
 type verifyOptions struct {
 	fingerprint, tsaFingerprint string
 	certificate, tsaCertificate string
+	// schema is the UNI SInCRO schema file a package's index is validated against (xmllint).
+	schema string
+	// json prints the report as one JSON object instead of lines.
+	json bool
 }
 
 // verifyCmd implements `sportello verify FILE` (offline, no server and no database: a receipt
-// PDF, a receipt JSON or a checkpoint JSON) and `sportello verify --data` (the configured
+// PDF, a receipt JSON, a checkpoint JSON or an archive package zip) and `sportello verify --data` (the configured
 // database against the transparency log).
 func verifyCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	// --data is a mode, not a setting: the configuration has its own --data (the data
@@ -53,12 +57,14 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&opts.tsaFingerprint, "tsa-fingerprint", "", "require this time-stamping authority certificate (hex SHA-256 of its DER)")
 	fs.StringVar(&opts.certificate, "certificate", "", "sealing certificate file (PEM or DER); needed for a checkpoint.json")
 	fs.StringVar(&opts.tsaCertificate, "tsa-certificate", "", "time-stamping authority certificate file (PEM or DER)")
+	fs.StringVar(&opts.schema, "schema", "", "Unisincro_PIndex.xsd, to validate a package's index with xmllint")
+	fs.BoolVar(&opts.json, "json", false, "print the report as JSON")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return errors.New("usage: sportello verify [--fingerprint HEX] [--tsa-fingerprint HEX] [--certificate FILE] FILE\n" +
+		return errors.New("usage: sportello verify [--fingerprint HEX] [--tsa-fingerprint HEX] [--certificate FILE] [--schema XSD] [--json] FILE\n" +
 			"       sportello verify --data [--lag DURATION] [--no-fixity] [configuration flags]")
 	}
 	raw, err := os.ReadFile(files[0])
@@ -85,40 +91,98 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// verifier runs checks and prints each as ok or FAIL with its reason.
+// verifier runs checks and prints each as ok or FAIL with its reason (or, with --json,
+// collects them for one report).
 type verifier struct {
 	out    io.Writer
 	opts   verifyOptions
 	failed []string
+	report verifyReport
+}
+
+// verifyReport is the --json report: every check in order, the notes, and whether all passed.
+type verifyReport struct {
+	OK     bool          `json:"ok"`
+	Checks []verifyCheck `json:"checks"`
+	Notes  []string      `json:"notes"`
+	Failed []string      `json:"failed"`
+}
+
+// verifyCheck is one check of the --json report.
+type verifyCheck struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // check prints the outcome of one check; detail, if any, follows an ok.
 func (v *verifier) check(name string, err error, detail ...string) bool {
+	c := verifyCheck{Name: name, OK: err == nil}
+	if len(detail) > 0 && detail[0] != "" {
+		c.Detail = strings.Join(detail, ", ")
+	}
 	if err != nil {
+		c.Error = err.Error()
 		v.failed = append(v.failed, name)
+	}
+	v.report.Checks = append(v.report.Checks, c)
+	if v.opts.json {
+		return err == nil
+	}
+	if err != nil {
 		fmt.Fprintf(v.out, "FAIL %s: %v\n", name, err)
 		return false
 	}
 	line := "ok   " + name
-	if len(detail) > 0 && detail[0] != "" {
-		line += " (" + strings.Join(detail, ", ") + ")"
+	if c.Detail != "" {
+		line += " (" + c.Detail + ")"
 	}
 	fmt.Fprintln(v.out, line)
 	return true
 }
 
+// note prints what is not a check but the reader must know.
+func (v *verifier) note(s string) {
+	v.report.Notes = append(v.report.Notes, s)
+	if !v.opts.json {
+		fmt.Fprintln(v.out, "     "+s)
+	}
+}
+
 func (v *verifier) result() error {
+	if v.opts.json {
+		v.report.OK, v.report.Failed = len(v.failed) == 0, v.failed
+		if v.report.Failed == nil {
+			v.report.Failed = []string{}
+		}
+		if v.report.Notes == nil {
+			v.report.Notes = []string{}
+		}
+		enc := json.NewEncoder(v.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v.report); err != nil {
+			return err
+		}
+	}
 	if len(v.failed) > 0 {
 		return fmt.Errorf("%w: %s", errVerifyFailed, strings.Join(v.failed, "; "))
 	}
-	fmt.Fprintln(v.out, "all checks passed")
+	if !v.opts.json {
+		fmt.Fprintln(v.out, "all checks passed")
+	}
 	return nil
 }
 
-// file dispatches on the content: a PDF, a receipt (has "registration") or a checkpoint.
+// file dispatches on the content: a PDF, a package zip, a receipt (has "registration") or a
+// checkpoint.
 func (v *verifier) file(raw []byte) {
 	if bytes.HasPrefix(raw, []byte("%PDF-")) {
 		v.pdf(raw)
+		return
+	}
+	if bytes.HasPrefix(raw, []byte("PK\x03\x04")) {
+		v.pkg(raw)
 		return
 	}
 	var probe map[string]json.RawMessage
@@ -163,8 +227,8 @@ func (v *verifier) trust(what, file string, embedded []byte, want string) *x509.
 	sum := sha256.Sum256(cert.Raw)
 	fp := hex.EncodeToString(sum[:])
 	if want == "" {
-		fmt.Fprintf(v.out, "     %s fingerprint %s is self-asserted: compare it with the one the administration publishes, or pass --%sfingerprint\n",
-			what, fp, map[string]string{"sealing": "", "TSA": "tsa-"}[what])
+		v.note(fmt.Sprintf("%s fingerprint %s is self-asserted: compare it with the one the administration publishes, or pass --%sfingerprint",
+			what, fp, map[string]string{"sealing": "", "TSA": "tsa-"}[what]))
 		return cert
 	}
 	if !strings.EqualFold(strings.ReplaceAll(want, ":", ""), fp) {

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/archive"
+	"github.com/sportello/sportello/signing"
 )
 
 // execLimit bounds one fuzzed input: the fuzzer reports a crash, never a hang, so a watchdog
@@ -49,4 +54,40 @@ func FuzzVerifyCheckpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkVerifier(t, verifyOptions{certificate: "testdata/sealing.crt"}, raw)
 	})
+}
+
+// FuzzVerifyPackage feeds `sportello verify FILE` archive packages of any shape: the seeds are a
+// small package built by archive.Build (index, seal, time-stamp; no log proofs) and a zip with
+// one unsafe entry name.
+func FuzzVerifyPackage(f *testing.F) {
+	f.Add(seedPackage(f))
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkVerifier(t, verifyOptions{}, raw)
+	})
+}
+
+// seedPackage builds a two-file package sealed with a fresh identity and built-in TSA.
+func seedPackage(f *testing.F) []byte {
+	dir := f.TempDir()
+	id, err := signing.LoadOrCreateSelfSigned(filepath.Join(dir, "seal"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	tsa, err := signing.LoadOrCreateBuiltinTSA(filepath.Join(dir, "tsa"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files := []archive.Entry{
+		{Path: "registrations/PG-2026-0000001/document/a.pdf", Group: "PG-2026-0000001", Format: "application/pdf", Data: []byte("%PDF-1.7 a")},
+		{Path: "registrations/PG-2026-0000001/receipt.json", Group: "PG-2026-0000001", Format: "application/json",
+			Data: []byte(`{"kind":"registration","leaf_index":0,"leaf":"e30=","checkpoint_size":1,"inclusion_proof":[]}`)},
+	}
+	built, err := archive.Build(context.Background(), archive.Index{Label: "Pacchetto", Producer: "Comune", Signer: "Sportello",
+		TimeReference: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}, files, archive.Sealing{
+		Seal: func(_ context.Context, data []byte) ([]byte, error) { return signing.SealDetached(id, data) }, TSA: tsa})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return built.Zip
 }

@@ -42,6 +42,54 @@ func (e ApiAPIKeyState) Valid() bool {
 	}
 }
 
+// Defines values for ApiArchivePackageKind.
+const (
+	ApiArchivePackageKindAip ApiArchivePackageKind = "aip"
+	ApiArchivePackageKindDip ApiArchivePackageKind = "dip"
+)
+
+// Valid indicates whether the value is a known member of the ApiArchivePackageKind enum.
+func (e ApiArchivePackageKind) Valid() bool {
+	switch e {
+	case ApiArchivePackageKindAip:
+		return true
+	case ApiArchivePackageKindDip:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiArchivePackageState.
+const (
+	ApiArchivePackageStateAcknowledged ApiArchivePackageState = "acknowledged"
+	ApiArchivePackageStateBuilding     ApiArchivePackageState = "building"
+	ApiArchivePackageStateFailed       ApiArchivePackageState = "failed"
+	ApiArchivePackageStateReady        ApiArchivePackageState = "ready"
+	ApiArchivePackageStateRefused      ApiArchivePackageState = "refused"
+	ApiArchivePackageStateSent         ApiArchivePackageState = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ApiArchivePackageState enum.
+func (e ApiArchivePackageState) Valid() bool {
+	switch e {
+	case ApiArchivePackageStateAcknowledged:
+		return true
+	case ApiArchivePackageStateBuilding:
+		return true
+	case ApiArchivePackageStateFailed:
+		return true
+	case ApiArchivePackageStateReady:
+		return true
+	case ApiArchivePackageStateRefused:
+		return true
+	case ApiArchivePackageStateSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiCaseStatus.
 const (
 	ApiCaseStatusApproved          ApiCaseStatus = "approved"
@@ -957,6 +1005,24 @@ func (e ApiNewDossierType) Valid() bool {
 	}
 }
 
+// Defines values for ApiNewPackageKind.
+const (
+	ApiNewPackageKindAip ApiNewPackageKind = "aip"
+	ApiNewPackageKindDip ApiNewPackageKind = "dip"
+)
+
+// Valid indicates whether the value is a known member of the ApiNewPackageKind enum.
+func (e ApiNewPackageKind) Valid() bool {
+	switch e {
+	case ApiNewPackageKindAip:
+		return true
+	case ApiNewPackageKindDip:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiNewProcedureAudience.
 const (
 	ApiNewProcedureAudienceBoth     ApiNewProcedureAudience = "both"
@@ -1551,6 +1617,47 @@ type ApiAnnulmentRequest struct {
 	// Reason Example: Registrato per errore due volte
 	Reason string `json:"reason"`
 }
+
+// ApiArchivePackage defines model for api.ArchivePackage.
+type ApiArchivePackage struct {
+	BuiltAt   *string `json:"built_at"`
+	CreatedAt string  `json:"created_at"`
+	CreatedBy string  `json:"created_by"`
+
+	// Files Files is how many files the zip holds beside PIndex.xml, its seal and its time-stamp.
+	Files int                `json:"files"`
+	Id    openapi_types.UUID `json:"id"`
+
+	// IndexSha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	IndexSha256 *string `json:"index_sha256"`
+
+	// Items Items is how many registrations (or, for a range of journals, journals) it holds.
+	Items int                   `json:"items"`
+	Kind  ApiArchivePackageKind `json:"kind"`
+
+	// LeafIndex LeafIndex is the package's leaf in the transparency log; null until the sequencer has
+	// logged it (normally within a second of ready).
+	LeafIndex *int `json:"leaf_index"`
+
+	// Reason Reason says why building failed; "" otherwise.
+	Reason string `json:"reason"`
+
+	// Request Request is what the package was asked for.
+	Request ApiNewPackage `json:"request"`
+
+	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Sha256 *string `json:"sha256"`
+
+	// Size Size and SHA256 are the zip's, IndexSHA256 that of PIndex.xml; null until ready.
+	Size  *int                   `json:"size"`
+	State ApiArchivePackageState `json:"state"`
+}
+
+// ApiArchivePackageKind defines model for ApiArchivePackage.Kind.
+type ApiArchivePackageKind string
+
+// ApiArchivePackageState defines model for ApiArchivePackage.State.
+type ApiArchivePackageState string
 
 // ApiCase defines model for api.Case.
 type ApiCase struct {
@@ -3438,6 +3545,29 @@ type ApiNewOutage struct {
 	Start time.Time `json:"start"`
 }
 
+// ApiNewPackage defines model for api.NewPackage.
+type ApiNewPackage struct {
+	// Dossier Dossier is a dossier's id or identifier: every registration filed in it.
+	//
+	// Example: 2026-VI.3-000012
+	Dossier *string `json:"dossier,omitempty"`
+
+	// Journals Journals are a register's daily journals from one protocol date to another (at most
+	// 366 days).
+	Journals *ApiPackageJournals `json:"journals,omitempty"`
+
+	// Kind Kind is aip (archival package, for the conservation system; the default) or dip
+	// (distribution package, for a requester); both have the same format.
+	Kind *ApiNewPackageKind `json:"kind,omitempty"`
+
+	// Registrations Registrations are references such as PG/2026/42 (at most 10000, none twice).
+	Registrations *[]string `json:"registrations,omitempty"`
+}
+
+// ApiNewPackageKind Kind is aip (archival package, for the conservation system; the default) or dip
+// (distribution package, for a requester); both have the same format.
+type ApiNewPackageKind string
+
 // ApiNewProcedure defines model for api.NewProcedure.
 type ApiNewProcedure struct {
 	Audience ApiNewProcedureAudience `json:"audience"`
@@ -3540,6 +3670,18 @@ type ApiOutage struct {
 // ApiOutageList defines model for api.OutageList.
 type ApiOutageList struct {
 	Items []ApiOutage `json:"items"`
+}
+
+// ApiPackageJournals defines model for api.PackageJournals.
+type ApiPackageJournals struct {
+	// From Example: 2026-03-01
+	From openapi_types.Date `json:"from"`
+
+	// Register Example: PG
+	Register string `json:"register"`
+
+	// To Example: 2026-03-31
+	To openapi_types.Date `json:"to"`
 }
 
 // ApiPrincipal defines model for api.Principal.
@@ -4008,6 +4150,12 @@ type TooManyRequests = ApiProblem
 type GetFixityParams struct {
 	// Resolved true: also the resolved failures
 	Resolved *bool `form:"resolved,omitempty" json:"resolved,omitempty"`
+}
+
+// CreatePackageParams defines parameters for CreatePackage.
+type CreatePackageParams struct {
+	// IdempotencyKey Makes retries safe: the same key and request answer the first result
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ListCasesParams defines parameters for ListCases.
@@ -4557,6 +4705,9 @@ type ListWebhookDeliveriesParams struct {
 	// XApplicantId Codice fiscale or partita IVA of the applicant
 	XApplicantId string `json:"X-Applicant-Id"`
 }
+
+// CreatePackageJSONRequestBody defines body for CreatePackage for application/json ContentType.
+type CreatePackageJSONRequestBody = ApiNewPackage
 
 // CreateCaseMultipartRequestBody defines body for CreateCase for multipart/form-data ContentType.
 type CreateCaseMultipartRequestBody CreateCaseMultipartBody
@@ -5732,6 +5883,38 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
 	GetFixity(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreatePackageWithBody Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+	//
+	// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+	CreatePackageWithBody(ctx context.Context, params *CreatePackageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePackage Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+	//
+	// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+	CreatePackage(ctx context.Context, params *CreatePackageParams, body CreatePackageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPackage An archive package
+	//
+	// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+	//
+	// Corresponds with GET /v1/archive/packages/{id} (the `GetPackage` operationId).
+	GetPackage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPackageContent Download an archive package
+	//
+	// Records officers and administrators. The zip of a ready package (409 while building, or failed), with ranges (`Range: bytes=…`, answered 206). ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+	//
+	// Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
+	GetPackageContent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCases List cases
 	//
 	// For a portal, the cases it submitted for the applicant in `X-Applicant-Id`; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. `overdue=true` keeps the cases past their deadline and not awaiting the applicant.
@@ -6683,6 +6866,78 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 // Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
 func (c *Client) GetFixity(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetFixityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePackageWithBody Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+//
+// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+func (c *Client) CreatePackageWithBody(ctx context.Context, params *CreatePackageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePackageRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePackage Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+//
+// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+func (c *Client) CreatePackage(ctx context.Context, params *CreatePackageParams, body CreatePackageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePackageRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPackage An archive package
+//
+// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+//
+// Corresponds with GET /v1/archive/packages/{id} (the `GetPackage` operationId).
+func (c *Client) GetPackage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPackageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPackageContent Download an archive package
+//
+// Records officers and administrators. The zip of a ready package (409 while building, or failed), with ranges (`Range: bytes=…`, answered 206). ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+//
+// Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
+func (c *Client) GetPackageContent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPackageContentRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -8790,6 +9045,129 @@ func NewGetFixityRequest(server string, params *GetFixityParams) (*http.Request,
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePackageRequest calls the generic CreatePackage builder with application/json body
+func NewCreatePackageRequest(server string, params *CreatePackageParams, body CreatePackageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePackageRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreatePackageRequestWithBody constructs an http.Request for the CreatePackage method, with any body, and a specified content type
+func NewCreatePackageRequestWithBody(server string, params *CreatePackageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/packages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPackageRequest constructs an http.Request for the GetPackage method
+func NewGetPackageRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/packages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPackageContentRequest constructs an http.Request for the GetPackageContent method
+func NewGetPackageContentRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/packages/%s/content", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -13525,6 +13903,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
 	GetFixityWithResponse(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*GetFixityResponse, error)
 
+	// CreatePackageWithBodyWithResponse Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+	//
+	// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+	CreatePackageWithBodyWithResponse(ctx context.Context, params *CreatePackageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePackageResponse, error)
+
+	// CreatePackageWithResponse Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+	//
+	// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+	CreatePackageWithResponse(ctx context.Context, params *CreatePackageParams, body CreatePackageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePackageResponse, error)
+
+	// GetPackageWithResponse An archive package
+	//
+	// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/archive/packages/{id} (the `GetPackage` operationId).
+	GetPackageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageResponse, error)
+
+	// GetPackageContentWithResponse Download an archive package
+	//
+	// Records officers and administrators. The zip of a ready package (409 while building, or failed), with ranges (`Range: bytes=…`, answered 206). ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
+	GetPackageContentWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageContentResponse, error)
+
 	// ListCasesWithResponse List cases
 	//
 	// For a portal, the cases it submitted for the applicant in `X-Applicant-Id`; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. `overdue=true` keeps the cases past their deadline and not awaiting the applicant.
@@ -14832,6 +15246,370 @@ func (r GetFixityResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetFixityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePackageResponse202Headers the declared response headers of an HTTP 202 response for CreatePackage
+type CreatePackageResponse202Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// CreatePackageResponse401Headers the declared response headers of an HTTP 401 response for CreatePackage
+type CreatePackageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreatePackageResponse429Headers the declared response headers of an HTTP 429 response for CreatePackage
+type CreatePackageResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreatePackageResponse503Headers the declared response headers of an HTTP 503 response for CreatePackage
+type CreatePackageResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreatePackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApiArchivePackage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *CreatePackageResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreatePackageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreatePackageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreatePackageResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreatePackageResponse) GetJSON202() *ApiArchivePackage {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreatePackageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPackageResponse401Headers the declared response headers of an HTTP 401 response for GetPackage
+type GetPackageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetPackageResponse429Headers the declared response headers of an HTTP 429 response for GetPackage
+type GetPackageResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetPackageResponse503Headers the declared response headers of an HTTP 503 response for GetPackage
+type GetPackageResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetPackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiArchivePackage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPackageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPackageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPackageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPackageResponse) GetJSON200() *ApiArchivePackage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPackageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPackageContentResponse200Headers the declared response headers of an HTTP 200 response for GetPackageContent
+type GetPackageContentResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	ReprDigest         *string
+}
+
+// GetPackageContentResponse401Headers the declared response headers of an HTTP 401 response for GetPackageContent
+type GetPackageContentResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetPackageContentResponse429Headers the declared response headers of an HTTP 429 response for GetPackageContent
+type GetPackageContentResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetPackageContentResponse503Headers the declared response headers of an HTTP 503 response for GetPackageContent
+type GetPackageContentResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetPackageContentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPackageContentResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPackageContentResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPackageContentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPackageContentResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPackageContentResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPackageContentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPackageContentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPackageContentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPackageContentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24591,6 +25369,66 @@ func (c *ClientWithResponses) GetFixityWithResponse(ctx context.Context, params 
 	return ParseGetFixityResponse(rsp)
 }
 
+// CreatePackageWithBodyWithResponse Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+//
+// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+func (c *ClientWithResponses) CreatePackageWithBodyWithResponse(ctx context.Context, params *CreatePackageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePackageResponse, error) {
+	rsp, err := c.CreatePackageWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePackageResponse(rsp)
+}
+
+// CreatePackageWithResponse Ask for an archive package (pacchetto di archiviazione o di distribuzione)
+//
+// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/archive/packages (the `CreatePackage` operationId).
+func (c *ClientWithResponses) CreatePackageWithResponse(ctx context.Context, params *CreatePackageParams, body CreatePackageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePackageResponse, error) {
+	rsp, err := c.CreatePackage(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePackageResponse(rsp)
+}
+
+// GetPackageWithResponse An archive package
+//
+// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/archive/packages/{id} (the `GetPackage` operationId).
+func (c *ClientWithResponses) GetPackageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageResponse, error) {
+	rsp, err := c.GetPackage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPackageResponse(rsp)
+}
+
+// GetPackageContentWithResponse Download an archive package
+//
+// Records officers and administrators. The zip of a ready package (409 while building, or failed), with ranges (`Range: bytes=…`, answered 206). ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
+func (c *ClientWithResponses) GetPackageContentWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageContentResponse, error) {
+	rsp, err := c.GetPackageContent(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPackageContentResponse(rsp)
+}
+
 // ListCasesWithResponse List cases
 //
 // For a portal, the cases it submitted for the applicant in `X-Applicant-Id`; for a clerk, the worklist of its offices (responsible office or active step); records officers and protocol operators see every case. `overdue=true` keeps the cases past their deadline and not awaiting the applicant.
@@ -26463,6 +27301,385 @@ func ParseGetFixityResponse(rsp *http.Response) (*GetFixityResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetFixityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreatePackageResponse parses an HTTP response from a CreatePackageWithResponse call
+func ParseCreatePackageResponse(rsp *http.Response) (*CreatePackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApiArchivePackage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers CreatePackageResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreatePackageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreatePackageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreatePackageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPackageResponse parses an HTTP response from a GetPackageWithResponse call
+func ParseGetPackageResponse(rsp *http.Response) (*GetPackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiArchivePackage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPackageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPackageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPackageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPackageContentResponse parses an HTTP response from a GetPackageContentWithResponse call
+func ParseGetPackageContentResponse(rsp *http.Response) (*GetPackageContentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPackageContentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPackageContentResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Repr-Digest"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Repr-Digest", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ReprDigest = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPackageContentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPackageContentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPackageContentResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

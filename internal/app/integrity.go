@@ -61,7 +61,7 @@ func (m *Main) openIntegrity() error {
 	}
 	in.Log = m.auditLog()
 	in.Sequencer = &tlog.Sequencer{
-		Feed: m.DB, Store: m.DB, Registrations: m.DB,
+		Feed: m.DB, Store: m.DB, Registrations: m.DB, Packages: m.DB,
 		Origin: "sportello/" + aoo.IPACode + "-" + aoo.Code, Signer: crypto.Signer(id.Signer), Timestamper: in.TSA,
 		CheckpointInterval: cfg.CheckpointEvery, Logger: m.Logger,
 	}

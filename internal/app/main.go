@@ -85,6 +85,7 @@ type Main struct {
 	journals  *journaling
 	texts     *textJobs
 	dispatch  *dispatchJobs
+	packages  *dispatchJobs
 	disposals *disposalSweep
 	webhooks  *webhooks
 	audit     *selfAudit
@@ -179,6 +180,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openImports(); err != nil {
 		return err
 	}
+	if err := m.openPackages(); err != nil {
+		return err
+	}
 	aoo, err := m.Service.AOO(ctx)
 	if err != nil {
 		return fmt.Errorf("read AOO: %w", err)
@@ -234,6 +238,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.imports.start(); err != nil {
+		return err
+	}
+	if err := m.packages.start(); err != nil {
 		return err
 	}
 	if err := m.startMailboxes(); err != nil {
@@ -302,6 +309,9 @@ func (m *Main) Close() error {
 	}
 	if err := m.imports.stop(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, fmt.Errorf("stop import jobs: %w", err))
+	}
+	if err := m.packages.stop(m.Config.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	m.disposals.stopBackground()
 	m.fixity.stopBackground()

@@ -26,7 +26,7 @@ const (
 	KindRegistration = "registration"
 	KindAnnulment    = "annulment"
 	// KindJournal is the daily register journal (JournalLeaf: the digests of its JSON and
-	// signed PDF); KindPackage (an archive package) is reserved.
+	// signed PDF); KindPackage an archive package (PackageLeaf: the digests of its zip and index).
 	KindJournal = "journal"
 	KindPackage = "package"
 )

@@ -38,6 +38,8 @@ type Sequencer struct {
 	// Journals loads daily journals for their journal.created events; it may be nil while no
 	// journal is ever produced (a journal event then fails the step).
 	Journals JournalSource
+	// Packages loads archive packages for their package.built events; nil like Journals.
+	Packages PackageSource
 
 	// Origin names the log in checkpoints, e.g. "sportello.example.it/c_h501-A1B2C3D".
 	Origin string
@@ -132,6 +134,8 @@ func (s *Sequencer) leaves(ctx context.Context, events []domain.ChangeEvent) ([]
 		switch {
 		case e.EntityKind == domain.KindJournal && e.Kind == domain.EventJournalCreated:
 			kind = KindJournal
+		case e.EntityKind == domain.KindPackage && e.Kind == domain.EventPackageBuilt:
+			kind = KindPackage
 		case e.EntityKind == domain.KindRegistration:
 			kind = registrationLeafKind(e)
 		}
@@ -140,8 +144,12 @@ func (s *Sequencer) leaves(ctx context.Context, events []domain.ChangeEvent) ([]
 		} else {
 			seen[key] = true
 		}
-		if kind == KindJournal {
-			l, err := s.journalLeaf(ctx, e)
+		if kind == KindJournal || kind == KindPackage {
+			leaf := s.journalLeaf
+			if kind == KindPackage {
+				leaf = s.packageLeaf
+			}
+			l, err := leaf(ctx, e)
 			if err != nil {
 				return nil, err
 			}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/digitorus/pkcs7"
+	"github.com/digitorus/timestamp"
+
+	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/archive"
+	"github.com/sportello/sportello/signing"
+	"github.com/sportello/sportello/signing/tlog"
+)
+
+// maxPackageEntry bounds what one entry of a package may expand to, against zip bombs.
+const maxPackageEntry = 4 << 30
+
+// packageIndex is what the verifier reads of PIndex.xml (docs/package-format.md).
+type packageIndex struct {
+	XMLName       xml.Name `xml:"http://www.uni.com/U3011/sincro-v2/ PIndex"`
+	Version       string   `xml:"http://www.uni.com/U3011/sincro-v2/ sincroVersion,attr"`
+	ID            string   `xml:"SelfDescription>ID"`
+	TimeReference string   `xml:"Process>TimeReference>TimeInfo"`
+	Groups        []struct {
+		ID    string `xml:"ID"`
+		Files []struct {
+			Path string `xml:"Path"`
+			Hash struct {
+				Value    string `xml:",chardata"`
+				Function string `xml:"http://www.uni.com/U3011/sincro-v2/ hashFunction,attr"`
+			} `xml:"Hash"`
+		} `xml:"File"`
+	} `xml:"FileGroup"`
+}
+
+// safeEntry is what a package's entry names may be (archive.SafeName's alphabet).
+var safeEntry = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`)
+
+// pkg verifies an archive package: entries, index (and its schema with --schema), seal,
+// time-stamp, every file's digest, the checkpoint and every inclusion proof, and that the
+// logged leaves commit to the files. Each failure names the file it is about.
+func (v *verifier) pkg(raw []byte) {
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		v.check("package zip", err)
+		return
+	}
+	files := map[string][]byte{}
+	var bad []string
+	for _, f := range zr.File {
+		if !safeEntry.MatchString(f.Name) || files[f.Name] != nil {
+			bad = append(bad, strconv.Quote(f.Name))
+			continue
+		}
+		data, err := readEntry(f)
+		if err != nil {
+			v.check("entry "+f.Name, err)
+			continue
+		}
+		files[f.Name] = data
+	}
+	if len(bad) > 0 {
+		v.check("package entries", fmt.Errorf("unsafe or repeated entry names: %s", strings.Join(bad, ", ")))
+	} else {
+		v.check("package entries", nil, fmt.Sprintf("%d entries", len(files)))
+	}
+	index, seal, tsr := files[archive.IndexName], files[archive.SealName], files[archive.TimestampName]
+	for name, b := range map[string][]byte{archive.IndexName: index, archive.SealName: seal, archive.TimestampName: tsr} {
+		if b == nil {
+			v.check(name, errors.New("missing from the package"))
+		}
+	}
+	if index == nil {
+		return
+	}
+	var ix packageIndex
+	if err := xml.Unmarshal(index, &ix); err != nil {
+		v.check("index "+archive.IndexName, fmt.Errorf("not a UNI SInCRO index: %w", err))
+		return
+	}
+	if ix.Version != "2.0" {
+		v.check("index "+archive.IndexName, fmt.Errorf("sincroVersion %q, want 2.0", ix.Version))
+	} else {
+		v.check("index "+archive.IndexName, nil, "UNI SInCRO 2.0, time reference "+ix.TimeReference)
+	}
+	v.indexSchema(index)
+	sealCert := v.packageSeal(index, seal)
+	v.packageTimestamp(seal, tsr)
+	v.packageFiles(ix, files)
+	v.packageProofs(files, sealCert)
+}
+
+func readEntry(f *zip.File) ([]byte, error) {
+	if f.UncompressedSize64 > maxPackageEntry {
+		return nil, fmt.Errorf("%d bytes, more than a package entry may hold", f.UncompressedSize64)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxPackageEntry+1))
+	if err == nil && len(data) == 0 {
+		data = []byte{} // present, even if empty
+	}
+	return data, err
+}
+
+// indexSchema validates the index against the official schema with xmllint, when --schema
+// names it: Sportello does not ship the schema.
+func (v *verifier) indexSchema(index []byte) {
+	if v.opts.schema == "" {
+		v.note("index schema not checked: pass --schema Unisincro_PIndex.xsd (xmllint needed)")
+		return
+	}
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		v.check("index schema", errors.New("xmllint is not installed (Debian package libxml2-utils)"))
+		return
+	}
+	dir, err := os.MkdirTemp("", "sportello-verify-")
+	if err != nil {
+		v.check("index schema", err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	doc := filepath.Join(dir, archive.IndexName)
+	if err := os.WriteFile(doc, index, 0o600); err != nil {
+		v.check("index schema", err)
+		return
+	}
+	out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", v.opts.schema, doc).CombinedOutput()
+	if err != nil {
+		v.check("index schema", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
+		return
+	}
+	v.check("index schema", nil, filepath.Base(v.opts.schema))
+}
+
+// packageSeal checks the detached CAdES seal over the index and returns the sealing
+// certificate it trusts.
+func (v *verifier) packageSeal(index, seal []byte) *x509.Certificate {
+	if seal == nil {
+		return nil
+	}
+	p7, err := pkcs7.Parse(seal)
+	if err != nil {
+		v.check("seal "+archive.SealName, err)
+		return nil
+	}
+	var embedded []byte
+	if len(p7.Certificates) > 0 {
+		embedded = p7.Certificates[0].Raw
+	}
+	cert := v.trust("sealing", v.opts.certificate, embedded, v.opts.fingerprint)
+	p7.Content = index
+	err = p7.Verify()
+	if err == nil && cert != nil && (p7.GetOnlySigner() == nil || !p7.GetOnlySigner().Equal(cert)) {
+		err = errors.New("sealed by another certificate than the trusted one")
+	}
+	if err != nil {
+		v.check("seal "+archive.SealName, fmt.Errorf("does not verify over %s: %w", archive.IndexName, err))
+		return cert
+	}
+	v.check("seal "+archive.SealName, nil, "CAdES detached over "+archive.IndexName)
+	return cert
+}
+
+// packageTimestamp checks that the reply is granted, dates the seal, and is signed by a TSA
+// the verifier trusts.
+func (v *verifier) packageTimestamp(seal, tsr []byte) {
+	if seal == nil || tsr == nil {
+		return
+	}
+	ts, err := timestamp.ParseResponse(tsr)
+	if err != nil {
+		v.check("time-stamp "+archive.TimestampName, err)
+		return
+	}
+	tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, ts.RawToken), v.opts.tsaFingerprint)
+	if tsa == nil {
+		v.check("time-stamp "+archive.TimestampName, errors.New("no trusted TSA certificate"))
+		return
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(tsa)
+	sum := sha256.Sum256(seal)
+	info, err := signing.VerifyToken(ts.RawToken, sum[:], crypto.SHA256, nil, roots)
+	if err != nil {
+		v.check("time-stamp "+archive.TimestampName, fmt.Errorf("over %s: %w", archive.SealName, err))
+		return
+	}
+	v.check("time-stamp "+archive.TimestampName, nil, info.Time.UTC().Format(time.RFC3339))
+}
+
+// packageFiles checks every file the index lists against its hash, that nothing else is in
+// the package, and the content ID.
+func (v *verifier) packageFiles(ix packageIndex, files map[string][]byte) {
+	listed := map[string]bool{}
+	var lines []string
+	failures, n := 0, 0
+	for _, g := range ix.Groups {
+		for _, f := range g.Files {
+			n++
+			listed[f.Path] = true
+			data, ok := files[f.Path]
+			sum := sha256.Sum256(data)
+			lines = append(lines, hex.EncodeToString(sum[:])+"  "+f.Path+"\n")
+			switch {
+			case !ok:
+				failures++
+				v.check("file "+f.Path, errors.New("listed in the index but missing from the package"))
+			case f.Hash.Function != archive.HashFunction:
+				failures++
+				v.check("file "+f.Path, fmt.Errorf("hash function %q, want %s", f.Hash.Function, archive.HashFunction))
+			case strings.TrimSpace(f.Hash.Value) != base64.StdEncoding.EncodeToString(sum[:]):
+				failures++
+				v.check("file "+f.Path, fmt.Errorf("SHA-256 %s, the index says %s", base64.StdEncoding.EncodeToString(sum[:]), f.Hash.Value))
+			}
+		}
+	}
+	var extra []string
+	for name := range files {
+		if !listed[name] && name != archive.IndexName && name != archive.SealName && name != archive.TimestampName {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		failures++
+		v.check("file "+name, errors.New("in the package but not in the index"))
+	}
+	if failures > 0 {
+		return // the content ID cannot match either: the failures above say why
+	}
+	v.check("files", nil, fmt.Sprintf("%d listed, every SHA-256 matches", n))
+	sort.Slice(lines, func(i, j int) bool { return lines[i][66:] < lines[j][66:] })
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	if id := hex.EncodeToString(h.Sum(nil)); id != ix.ID {
+		v.check("index ID", fmt.Errorf("SelfDescription/ID %s is not the content's %s", ix.ID, id))
+	}
+}
+
+// packageProofs checks the checkpoint and every receipt's inclusion proof against it, and
+// that each leaf commits to the files it is about.
+func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate) {
+	checkpoints := map[uint64]api.Checkpoint{}
+	for name, data := range files {
+		if !strings.HasPrefix(name, "checkpoints/") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		var cp archive.Checkpoint
+		if err := json.Unmarshal(data, &cp); err != nil {
+			v.check("checkpoint "+name, err)
+			continue
+		}
+		if name != archive.CheckpointPath(cp.Size) {
+			v.check("checkpoint "+name, fmt.Errorf("holds the checkpoint of size %d", cp.Size))
+			continue
+		}
+		note := strings.TrimSuffix(name, ".json") + ".note"
+		c := api.Checkpoint{Origin: cp.Origin, Size: cp.Size, RootHash: cp.Root, Time: cp.Time, Signature: cp.Signature,
+			KeyFingerprint: cp.KeyFingerprint, TimestampToken: cp.TimestampToken, Note: string(files[note])}
+		tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, cp.TimestampToken), v.opts.tsaFingerprint)
+		v.checkpoint(c, seal, tsa)
+		checkpoints[cp.Size] = c
+	}
+	if len(checkpoints) == 0 {
+		v.check("checkpoint", errors.New("the package holds no checkpoint"))
+		return
+	}
+	var names []string
+	for name := range files {
+		if strings.HasSuffix(name, "receipt.json") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	failures := 0
+	for _, name := range names {
+		if err := v.packageReceipt(name, files, checkpoints); err != nil {
+			failures++
+			v.check("proof "+name, err)
+		}
+	}
+	if len(names) == 0 {
+		v.check("proofs", errors.New("the package holds no receipt"))
+	} else if failures == 0 {
+		v.check("proofs", nil, fmt.Sprintf("%d leaves in the checkpoint's tree, each committing to its files", len(names)))
+	}
+}
+
+// packageReceipt checks one receipt: inclusion in its checkpoint, and its leaf against files.
+func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]api.Checkpoint) error {
+	var rc archive.Receipt
+	if err := json.Unmarshal(files[name], &rc); err != nil {
+		return err
+	}
+	cp, ok := checkpoints[rc.CheckpointSize]
+	if !ok {
+		return fmt.Errorf("names checkpoint %d, which the package does not hold", rc.CheckpointSize)
+	}
+	if !bytes.Equal(tlog.LeafHash(rc.Leaf), rc.LeafHash) {
+		return errors.New("leaf_hash is not SHA-256(0x00 || leaf)")
+	}
+	if err := tlog.VerifyInclusion(rc.Leaf, rc.LeafIndex, cp.Size, rc.InclusionProof, cp.RootHash); err != nil {
+		return err
+	}
+	var leaf struct {
+		Kind        string   `json:"kind"`
+		Document    string   `json:"document"`
+		Attachments []string `json:"attachments"`
+		JSON        string   `json:"json_sha256"`
+		PDF         string   `json:"pdf_sha256"`
+	}
+	if err := json.Unmarshal(rc.Leaf, &leaf); err != nil {
+		return fmt.Errorf("leaf: %w", err)
+	}
+	digest := func(path string) string {
+		data, ok := files[path]
+		if !ok {
+			return "missing"
+		}
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:])
+	}
+	switch leaf.Kind {
+	case tlog.KindRegistration:
+		dir := strings.TrimSuffix(name, "receipt.json")
+		var docs, atts []string
+		for p := range files {
+			switch {
+			case strings.HasPrefix(p, dir+"document/"):
+				docs = append(docs, p)
+			case strings.HasPrefix(p, dir+"attachments/"):
+				atts = append(atts, p)
+			}
+		}
+		sort.Strings(atts)
+		if len(docs) != 1 || digest(docs[0]) != leaf.Document {
+			return fmt.Errorf("the logged document %s is not the file in %sdocument/", leaf.Document, dir)
+		}
+		if len(atts) != len(leaf.Attachments) {
+			return fmt.Errorf("the log lists %d attachments, %sattachments/ holds %d", len(leaf.Attachments), dir, len(atts))
+		}
+		for i, a := range atts {
+			if digest(a) != leaf.Attachments[i] {
+				return fmt.Errorf("%s is not the logged attachment %d (%s)", a, i+1, leaf.Attachments[i])
+			}
+		}
+		if reg, ok := files[dir+"registration.json"]; ok {
+			if got, err := tlog.LeafFromJSON(tlog.KindRegistration, reg); err != nil || !bytes.Equal(got, rc.Leaf) {
+				return fmt.Errorf("%sregistration.json does not encode to the logged leaf", dir)
+			}
+		}
+	case tlog.KindJournal:
+		base := strings.TrimSuffix(name, ".receipt.json")
+		if digest(base+".json") != leaf.JSON || digest(base+".pdf") != leaf.PDF {
+			return fmt.Errorf("%s.json or %s.pdf is not the logged journal", base, base)
+		}
+	}
+	return nil
+}

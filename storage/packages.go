@@ -1,0 +1,110 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/jobs"
+)
+
+var _ domain.PackageStore = (*DB)(nil)
+
+const packageColumns = `id, kind, state, request, items, files, size, sha256, index_sha256, reason, created_by, created_at, built_at`
+
+// CreatePackage stores p, building, with w and enqueues its build job in one transaction.
+func (db *DB) CreatePackage(ctx context.Context, p *domain.ArchivePackage, w domain.Write) error {
+	req, err := json.Marshal(p.Request)
+	if err != nil {
+		return fmt.Errorf("store package %s: %w", p.ID, err)
+	}
+	p.CreatedAt = utcMicro(p.CreatedAt)
+	err = db.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO archive_packages (`+packageColumns+`) VALUES (?, ?, ?, ?, ?, 0, 0, NULL, NULL, '', ?, ?, NULL)`,
+			p.ID, p.Kind, domain.PackageBuilding, string(req), p.Items, p.CreatedBy, db.ts(p.CreatedAt)).Error; err != nil {
+			return err
+		}
+		if err := db.runAll(tx, nil, db.writeStmts(w)...); err != nil {
+			return idempotencyConflict(err, w)
+		}
+		return db.enqueueMany(tx, []river.InsertManyParams{{Args: jobs.BuildPackage{PackageID: p.ID}}})
+	})
+	if err != nil {
+		return fmt.Errorf("store package %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// ArchivePackage returns one package (ECNotFound).
+func (db *DB) ArchivePackage(ctx context.Context, id string) (*domain.ArchivePackage, error) {
+	p, err := scanPackage(db.read(ctx).Raw(`SELECT `+packageColumns+` FROM archive_packages WHERE id = ?`, id).Row())
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.Errorf(domain.ECNotFound, "archive package %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive package %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// FinishPackage records the result of a build, with a package.built change event when ready.
+func (db *DB) FinishPackage(ctx context.Context, id string, r domain.PackageResult) error {
+	err := db.write(ctx, func(tx *gorm.DB) error {
+		var state string
+		if err := tx.Raw(`SELECT state FROM archive_packages WHERE id = ?`, id).Row().Scan(&state); errors.Is(err, sql.ErrNoRows) {
+			return domain.Errorf(domain.ECNotFound, "archive package %s not found", id)
+		} else if err != nil {
+			return err
+		}
+		if state != domain.PackageBuilding {
+			return domain.Errorf(domain.ECConflict, "archive package %s is %s, not building", id, state)
+		}
+		var sum, index any
+		if r.State == domain.PackageReady {
+			sum, index = r.SHA256, r.IndexSHA256
+		}
+		if err := tx.Exec(`UPDATE archive_packages SET state = ?, items = ?, files = ?, size = ?, sha256 = ?, index_sha256 = ?,
+			reason = ?, built_at = ? WHERE id = ?`, r.State, r.Items, r.Files, r.Size, sum, index, r.Reason, db.ts(r.At), id).Error; err != nil {
+			return err
+		}
+		if r.State != domain.PackageReady {
+			return nil
+		}
+		c := db.changeStmt(domain.EventPackageBuilt, domain.KindPackage, id)
+		var pos int64
+		return tx.Raw(c.sql, c.args...).Row().Scan(&pos)
+	})
+	if err != nil {
+		return fmt.Errorf("finish package %s: %w", id, err)
+	}
+	return nil
+}
+
+func scanPackage(row rowScanner) (*domain.ArchivePackage, error) {
+	var (
+		p          domain.ArchivePackage
+		req        string
+		sum, index sql.NullString
+		built      time.Time
+		ok         bool
+	)
+	if err := row.Scan(&p.ID, &p.Kind, &p.State, &req, &p.Items, &p.Files, &p.Size, &sum, &index, &p.Reason, &p.CreatedBy,
+		timeCol{T: &p.CreatedAt}, timeCol{T: &built, Valid: &ok}); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(req), &p.Request); err != nil {
+		return nil, fmt.Errorf("request of package %s: %w", p.ID, err)
+	}
+	p.SHA256, p.IndexSHA256 = sum.String, index.String
+	if ok {
+		p.BuiltAt = &built
+	}
+	return &p, nil
+}
