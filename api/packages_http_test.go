@@ -30,23 +30,6 @@ import (
 	"github.com/sportello/sportello/signing/tlog"
 )
 
-// sincroSchema is the official UNI SInCRO index schema from the repository's root (kept outside
-// it: the test skips the schema check without it).
-const sincroSchema = "../shared/standards/uni-sincro/Unisincro_PIndex.xsd"
-
-// packageSize is how many registrations the dossier of TestArchivePackage holds: 50 (the
-// issue's must-show) unless SPORTELLO_PACKAGE_SIZE says otherwise.
-func packageSize(t *testing.T) int {
-	if s := os.Getenv("SPORTELLO_PACKAGE_SIZE"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("SPORTELLO_PACKAGE_SIZE=%q", s)
-		}
-		return n
-	}
-	return 50
-}
-
 // waitPackage polls the package until it is no longer building and, when ready, logged.
 func (c *client) waitPackage(token, id string) api.ArchivePackage {
 	c.t.Helper()
@@ -94,7 +77,7 @@ func zipEntries(t *testing.T, z []byte) (map[string][]byte, []string) {
 // build of the same dossier differs only in the seal and the time-stamp; the package is a leaf
 // of the log.
 func TestArchivePackage(t *testing.T) {
-	n := packageSize(t)
+	n := segnaturacheck.PackageSize(t)
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		c := newClient(t, s)
 		s.NewOffice(t, "TEC", "Ufficio tecnico")
@@ -161,7 +144,7 @@ func TestArchivePackage(t *testing.T) {
 			}
 		})
 
-		t.Run("IndexSchema", func(t *testing.T) { segnaturacheck.Validate(t, "..", sincroSchema, index) })
+		t.Run("IndexSchema", func(t *testing.T) { segnaturacheck.Validate(t, "..", segnaturacheck.SincroSchema, index) })
 
 		t.Run("IndexHashes", func(t *testing.T) {
 			var doc struct {

@@ -24,23 +24,6 @@ import (
 	"github.com/sportello/sportello/signing"
 )
 
-// SincroSchema is the official UNI SInCRO index schema from the repository's root; it is kept
-// outside the repository, and the tests that need it skip without it.
-const SincroSchema = "../shared/standards/uni-sincro/Unisincro_PIndex.xsd"
-
-// packageSize is how many registrations the test package holds: 50 by default (the issue's
-// must-show), SPORTELLO_PACKAGE_SIZE otherwise.
-func packageSize(t *testing.T) int {
-	if s := os.Getenv("SPORTELLO_PACKAGE_SIZE"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("SPORTELLO_PACKAGE_SIZE=%q", s)
-		}
-		return n
-	}
-	return 50
-}
-
 var (
 	keysOnce sync.Once
 	keysID   *signing.Identity
@@ -128,7 +111,7 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 // share no code with Sportello: xmllint validates PIndex.xml against the official schema, every
 // File's hash matches the file, openssl accepts the seal and reads the time-stamp.
 func TestPackageIndex(t *testing.T) {
-	n := packageSize(t)
+	n := segnaturacheck.PackageSize(t)
 	ix, files := testPackage(n)
 	b, err := Build(context.Background(), ix, files, sealing(t))
 	if err != nil {
@@ -154,7 +137,7 @@ func TestPackageIndex(t *testing.T) {
 		t.Fatal("SHA256")
 	}
 
-	t.Run("Schema", func(t *testing.T) { segnaturacheck.Validate(t, "..", SincroSchema, index) })
+	t.Run("Schema", func(t *testing.T) { segnaturacheck.Validate(t, "..", segnaturacheck.SincroSchema, index) })
 
 	t.Run("Hashes", func(t *testing.T) {
 		var doc struct {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,25 +16,9 @@ import (
 
 	"github.com/sportello/sportello/archive"
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/internal/segnaturacheck"
 	"github.com/sportello/sportello/internal/testdb"
 )
-
-// sincroSchema is the official index schema, kept outside the repository (from this
-// directory: the repository's root is ../..).
-const sincroSchema = "../../../shared/standards/uni-sincro/Unisincro_PIndex.xsd"
-
-// packageSize is how many registrations the verified package holds: 50 (the issue's
-// must-show) unless SPORTELLO_PACKAGE_SIZE says otherwise.
-func packageSize(t *testing.T) int {
-	if s := os.Getenv("SPORTELLO_PACKAGE_SIZE"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("SPORTELLO_PACKAGE_SIZE=%q", s)
-		}
-		return n
-	}
-	return 50
-}
 
 // packageFromServer builds, through a real server's API, the package of a dossier of n
 // registrations and returns the zip and the sealing certificate's fingerprint.
@@ -113,12 +98,12 @@ func flip(data []byte) []byte {
 // in a file, in the index or in a proof, or a removed file, fails naming exactly what is wrong,
 // with exit status 1, as text and as JSON.
 func TestVerifyPackage(t *testing.T) {
-	n := packageSize(t)
+	n := segnaturacheck.PackageSize(t)
 	z, fp := packageFromServer(t, n)
 	dir := t.TempDir()
 	args := []string{"--fingerprint", fp}
-	if _, err := os.Stat(sincroSchema); err == nil {
-		args = append(args, "--schema", sincroSchema)
+	if _, err := os.Stat(filepath.Join("../..", segnaturacheck.SincroSchema)); err == nil {
+		args = append(args, "--schema", filepath.Join("../..", segnaturacheck.SincroSchema))
 	}
 	out, err := verifyRun(append(args, writeFile(t, dir, "package.zip", z))...)
 	if err != nil || !strings.Contains(out, "all checks passed") {

@@ -1,6 +1,7 @@
 // Package segnaturacheck checks a sealed segnatura informatica with tools that share no code
 // with Sportello: xmllint validates it against the official schema and xmlsec1 verifies its
-// XML signature. Tests of the signing package and of the API use it.
+// XML signature. Tests of the signing package and of the API use it, and the archive package
+// tests for the UNI SInCRO index (SincroSchema, PackageSize).
 package segnaturacheck
 
 import (
@@ -9,12 +10,30 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
 // Schema is the official schema's path from the repository's root; it is kept outside the
 // repository, and Check skips without it.
 const Schema = "../shared/standards/agid-segnatura/segnatura_protocollo.xsd"
+
+// SincroSchema is the official UNI SInCRO index schema's path from the repository's root,
+// like Schema.
+const SincroSchema = "../shared/standards/uni-sincro/Unisincro_PIndex.xsd"
+
+// PackageSize is how many registrations the archive package tests put in a package: 50 (issue
+// 16's must-show), or SPORTELLO_PACKAGE_SIZE.
+func PackageSize(t testing.TB) int {
+	if s := os.Getenv("SPORTELLO_PACKAGE_SIZE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("SPORTELLO_PACKAGE_SIZE=%q", s)
+		}
+		return n
+	}
+	return 50
+}
 
 // The official schemas of the messages between AOOs and of the older segnature, from the
 // repository's root like Schema.
