@@ -21,35 +21,11 @@ var ClassCSVColumns = []string{"code", "level", "parent", "title", "description"
 // It returns the classes with the line of the file each came from (the header is line 1), so
 // that later errors can name it. Returns validation_failed naming `line N: column`.
 func ParseClassesCSV(r io.Reader, validFrom string) ([]Class, []int, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil, Errorf(ECValidation, "the CSV is empty: want a header row %s", strings.Join(ClassCSVColumns, ","))
-	}
+	cr, col, fields, err := readCSVHeader(r, ClassCSVColumns, ClassCSVColumns[:4])
 	if err != nil {
-		return nil, nil, csvError(err)
-	}
-	col := map[string]int{}
-	var v Validation
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !slices.Contains(ClassCSVColumns, h) {
-			v.Add("line 1: "+h, "unknown column: want %s", strings.Join(ClassCSVColumns, ","))
-		} else if _, dup := col[h]; dup {
-			v.Add("line 1: "+h, "repeated column")
-		}
-		col[h] = i
-	}
-	for _, required := range ClassCSVColumns[:4] {
-		if _, ok := col[required]; !ok {
-			v.Add("line 1: "+required, "missing column")
-		}
-	}
-	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
+	var v Validation
 	var (
 		classes []Class
 		lines   []int
@@ -69,8 +45,8 @@ func ParseClassesCSV(r io.Reader, validFrom string) ([]Class, []int, error) {
 			}
 			return ""
 		}
-		if len(rec) != len(header) {
-			v.Add(fmt.Sprintf("line %d", line), "has %d fields, the header %d", len(rec), len(header))
+		if len(rec) != fields {
+			v.Add(fmt.Sprintf("line %d", line), "has %d fields, the header %d", len(rec), fields)
 			continue
 		}
 		c := Class{Code: get("code"), Parent: get("parent"), Title: get("title"), Description: get("description"),
@@ -122,35 +98,11 @@ var RetentionCSVColumns = []string{"code", "retention_years"}
 // with the line it came from (the header is line 1); a code given twice is refused. Returns
 // validation_failed naming `line N: column`.
 func ParseRetentionCSV(r io.Reader) ([]RetentionChange, []int, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil, Errorf(ECValidation, "the CSV is empty: want a header row %s", strings.Join(RetentionCSVColumns, ","))
-	}
+	cr, col, fields, err := readCSVHeader(r, RetentionCSVColumns, RetentionCSVColumns)
 	if err != nil {
-		return nil, nil, csvError(err)
-	}
-	col := map[string]int{}
-	var v Validation
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !slices.Contains(RetentionCSVColumns, h) {
-			v.Add("line 1: "+h, "unknown column: want %s", strings.Join(RetentionCSVColumns, ","))
-		} else if _, dup := col[h]; dup {
-			v.Add("line 1: "+h, "repeated column")
-		}
-		col[h] = i
-	}
-	for _, required := range RetentionCSVColumns {
-		if _, ok := col[required]; !ok {
-			v.Add("line 1: "+required, "missing column")
-		}
-	}
-	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
+	var v Validation
 	var (
 		out   []RetentionChange
 		lines []int
@@ -165,8 +117,8 @@ func ParseRetentionCSV(r io.Reader) ([]RetentionChange, []int, error) {
 			return nil, nil, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			v.Add(fmt.Sprintf("line %d", line), "has %d fields, the header %d", len(rec), len(header))
+		if len(rec) != fields {
+			v.Add(fmt.Sprintf("line %d", line), "has %d fields, the header %d", len(rec), fields)
 			continue
 		}
 		code := strings.TrimSpace(rec[col["code"]])
@@ -206,4 +158,38 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// readCSVHeader reads the header row of a CSV (a UTF-8 BOM, case and spaces ignored) and maps
+// each column to its index: every column must be one of columns, once, and the required ones
+// there. It returns the reader, ready for the rows, the columns' indexes and how many fields
+// the header has. Errors are validation_failed naming `line 1: column`.
+func readCSVHeader(r io.Reader, columns, required []string) (cr *csv.Reader, col map[string]int, fields int, err error) {
+	cr = csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, 0, Errorf(ECValidation, "the CSV is empty: want a header row %s", strings.Join(columns, ","))
+	}
+	if err != nil {
+		return nil, nil, 0, csvError(err)
+	}
+	col = map[string]int{}
+	var v Validation
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !slices.Contains(columns, h) {
+			v.Add("line 1: "+h, "unknown column: want %s", strings.Join(columns, ","))
+		} else if _, dup := col[h]; dup {
+			v.Add("line 1: "+h, "repeated column")
+		}
+		col[h] = i
+	}
+	for _, name := range required {
+		if _, ok := col[name]; !ok {
+			v.Add("line 1: "+name, "missing column")
+		}
+	}
+	return cr, col, len(header), v.Err()
 }
