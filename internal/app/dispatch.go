@@ -60,17 +60,7 @@ func (m *Main) openDispatch() error {
 	if err := river.AddWorkerSafely(workers, answers); err != nil {
 		return fmt.Errorf("answer jobs: %w", err)
 	}
-	client, err := m.DB.NewJobClient(&river.Config{
-		Workers:           workers,
-		Queues:            map[string]river.QueueConfig{jobs.QueueMail: {MaxWorkers: cfg.MailWorkers}},
-		FetchPollInterval: jobPollInterval,
-		// A job left running by a process that died is worked again once it has been running
-		// longer than any attempt may (jobs.MailTimeout, the worker's). See jobRescueAfter.
-		RescueStuckJobsAfter: m.jobRescueAfter(),
-		JobTimeout:           m.jobTimeout(),
-		RetryPolicy:          m.MailRetryPolicy,
-		Logger:               m.Logger,
-	})
+	client, err := m.newJobClient(jobs.QueueMail, cfg.MailWorkers, m.MailRetryPolicy)
 	if err != nil {
 		return err
 	}

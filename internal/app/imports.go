@@ -33,6 +33,25 @@ const DefaultJobRescueAfter = 2 * time.Minute
 // (jobWorkers: a client works only the queues it names) and the same RescueStuckJobsAfter, and
 // each worker's Timeout keeps a long job (a text extraction) from being rescued early.
 
+// newJobClient makes a River client of the process that works one queue with n workers, with
+// the registry of every worker (jobWorkers) and the same rescue horizon as every other client
+// of the process; retry nil is River's default backoff. Every client of the process is made
+// here, so that none can be the leader with a registry or a horizon of its own.
+func (m *Main) newJobClient(queue string, n int, retry river.ClientRetryPolicy) (*river.Client[*sql.Tx], error) {
+	return m.DB.NewJobClient(&river.Config{
+		Workers:           m.jobWorkers(),
+		Queues:            map[string]river.QueueConfig{queue: {MaxWorkers: n}},
+		FetchPollInterval: jobPollInterval,
+		// A job left running by a process that died is worked again once it has been running
+		// longer than jobRescueAfter and than its worker's Timeout, which the rescuer honours
+		// (River's default waits an hour).
+		RescueStuckJobsAfter: m.jobRescueAfter(),
+		JobTimeout:           m.jobTimeout(),
+		RetryPolicy:          retry,
+		Logger:               m.Logger,
+	})
+}
+
 // jobWorkers is the registry of every River worker of the process, shared by its clients.
 func (m *Main) jobWorkers() *river.Workers {
 	if m.workers == nil {
@@ -99,14 +118,7 @@ func (m *Main) openImports() error {
 	if err := scan.New(1).Available(); err != nil && w.Bind != nil {
 		m.Logger.Warn("imports: rows of scanned page images will fail", "err", err)
 	}
-	client, err := m.DB.NewJobClient(&river.Config{
-		Workers:              workers,
-		Queues:               map[string]river.QueueConfig{jobs.QueueImports: {MaxWorkers: m.Config.ImportWorkers}},
-		FetchPollInterval:    jobPollInterval,
-		RescueStuckJobsAfter: m.jobRescueAfter(),
-		JobTimeout:           m.jobTimeout(),
-		Logger:               m.Logger,
-	})
+	client, err := m.newJobClient(jobs.QueueImports, m.Config.ImportWorkers, nil)
 	if err != nil {
 		return err
 	}

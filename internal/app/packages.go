@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -26,17 +25,10 @@ func (m *Main) openPackages() error {
 		Version: Version(), Logger: m.Logger,
 		Sealing: archive.Sealing{Seal: func(_ context.Context, data []byte) ([]byte, error) { return signing.SealDetached(id, data) },
 			TSA: in.TSA}}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &jobs.BuildPackageWorker{Builder: builder}); err != nil {
+	if err := river.AddWorkerSafely(m.jobWorkers(), &jobs.BuildPackageWorker{Builder: builder}); err != nil {
 		return fmt.Errorf("package jobs: %w", err)
 	}
-	client, err := m.DB.NewJobClient(&river.Config{
-		Workers:              workers,
-		Queues:               map[string]river.QueueConfig{jobs.QueueArchive: {MaxWorkers: packageWorkers}},
-		FetchPollInterval:    jobPollInterval,
-		RescueStuckJobsAfter: jobs.PackageTimeout + time.Minute,
-		Logger:               m.Logger,
-	})
+	client, err := m.newJobClient(jobs.QueueArchive, packageWorkers, nil)
 	if err != nil {
 		return err
 	}

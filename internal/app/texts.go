@@ -53,18 +53,7 @@ func (m *Main) openTexts() error {
 	if m.Config.TextWorkers == 0 {
 		return nil
 	}
-	client, err := m.DB.NewJobClient(&river.Config{
-		Workers:           workers,
-		Queues:            map[string]river.QueueConfig{jobs.QueueText: {MaxWorkers: m.Config.TextWorkers}},
-		FetchPollInterval: jobPollInterval,
-		// A job left running by a process that died is worked again once it has been running
-		// longer than any extraction may (jobs.Timeout, the worker's, which the rescuer
-		// honours): River's default waits an hour. See jobRescueAfter.
-		RescueStuckJobsAfter: m.jobRescueAfter(),
-		JobTimeout:           m.jobTimeout(),
-		RetryPolicy:          m.TextRetryPolicy,
-		Logger:               m.Logger,
-	})
+	client, err := m.newJobClient(jobs.QueueText, m.Config.TextWorkers, m.TextRetryPolicy)
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,12 @@ UPDATE classes SET retention_permanent = 1 WHERE retention_years IS NULL;
 
 CREATE TRIGGER classes_retention_one_insert BEFORE INSERT ON classes
 BEGIN
-    SELECT RAISE(ABORT, 'class ' || NEW.code || ': a permanent class has no retention_years')
+    SELECT RAISE(ABORT, 'a permanent class has no retention_years')
         WHERE NEW.retention_permanent = 1 AND NEW.retention_years IS NOT NULL;
 END;
 
 CREATE TRIGGER classes_retention_one_update BEFORE UPDATE ON classes
 BEGIN
-    SELECT RAISE(ABORT, 'class ' || NEW.code || ': a permanent class has no retention_years')
+    SELECT RAISE(ABORT, 'a permanent class has no retention_years')
         WHERE NEW.retention_permanent = 1 AND NEW.retention_years IS NOT NULL;
 END;
