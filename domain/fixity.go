@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -68,6 +69,19 @@ func (r FixityReference) String() string {
 		s += " " + r.Role
 	}
 	return s
+}
+
+// FixityReferencesText names what references a blob, as reports and logs say it:
+// "registration PG/2026/0000042 document, mail 0190…".
+func FixityReferencesText(refs []FixityReference) string {
+	if len(refs) == 0 {
+		return "referenced by nothing kept"
+	}
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, r.String())
+	}
+	return strings.Join(out, ", ")
 }
 
 // FixityFailure is a blob a run found wrong, kept until a later run finds it right again (or

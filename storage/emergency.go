@@ -127,6 +127,16 @@ func (db *DB) EmergencyEntries(ctx context.Context, outage string, numbers []int
 // domain.EmergencyStore): each is inserted as CreateRegistration inserts one, and each holds
 // the counter row from its numbering to the commit, so that the numbers are consecutive.
 func (db *DB) CreateRegistrations(ctx context.Context, rs []*domain.Registration, w domain.Write) error {
+	return db.insertRegistrations(ctx, rs, nil, func(tx *gorm.DB) error {
+		return idempotencyConflict(db.runAll(tx, nil, db.writeStmts(w)...), w)
+	})
+}
+
+// insertRegistrations numbers and stores rs in order in one transaction, after pre, each with
+// its write ws[i] (none when ws is nil), as CreateRegistration inserts one; each holds the
+// counter row from its numbering to the commit, so that the numbers are consecutive. On failure
+// the registrations are left unnumbered.
+func (db *DB) insertRegistrations(ctx context.Context, rs []*domain.Registration, ws []domain.Write, pre func(tx *gorm.DB) error) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -139,11 +149,17 @@ func (db *DB) CreateRegistrations(ctx context.Context, rs []*domain.Registration
 		encs[i] = enc
 	}
 	err := db.write(ctx, func(tx *gorm.DB) error {
-		if err := idempotencyConflict(db.runAll(tx, nil, db.writeStmts(w)...), w); err != nil {
-			return err
+		if pre != nil {
+			if err := pre(tx); err != nil {
+				return err
+			}
 		}
 		for i, r := range rs {
-			if err := db.insertRegistration(ctx, tx, r, encs[i], domain.Write{}, false); err != nil {
+			var w domain.Write
+			if ws != nil {
+				w = ws[i]
+			}
+			if err := db.insertRegistration(ctx, tx, r, encs[i], w, false); err != nil {
 				return err
 			}
 		}

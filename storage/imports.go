@@ -219,31 +219,5 @@ func (db *DB) EndImport(ctx context.Context, id, state, cause string, at time.Ti
 // CreateRegistrationBatch numbers and stores rs in order in one transaction, each with its own
 // write (see domain.ImportStore), as CreateRegistrations does with one write for all.
 func (db *DB) CreateRegistrationBatch(ctx context.Context, rs []*domain.Registration, ws []domain.Write) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	encs := make([]encoded, len(rs))
-	for i, r := range rs {
-		enc, err := prepare(r)
-		if err != nil {
-			return fmt.Errorf("create registration %s: %w", r.ID, err)
-		}
-		encs[i] = enc
-	}
-	err := db.write(ctx, func(tx *gorm.DB) error {
-		for i, r := range rs {
-			if err := db.insertRegistration(ctx, tx, r, encs[i], ws[i], false); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		for _, r := range rs {
-			r.Number, r.Identifier, r.Position = 0, "", 0
-		}
-		return fmt.Errorf("create %d registrations in %s: %w", len(rs), rs[0].Register, err)
-	}
-	db.counters.Store(counterKey{rs[0].Register, rs[0].Year}, struct{}{})
-	return nil
+	return db.insertRegistrations(ctx, rs, ws, nil)
 }

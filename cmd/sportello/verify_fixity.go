@@ -50,25 +50,13 @@ func verifyFixity(ctx context.Context, m *app.Main, stdout io.Writer) error {
 	}
 	slices.SortFunc(failures, func(a, b *domain.FixityFailure) int { return strings.Compare(a.SHA256, b.SHA256) })
 	for _, f := range failures {
-		fmt.Fprintf(stdout, "FAIL blob %s %s: %s (%s)\n", f.SHA256, f.Problem, fixityRefs(f.References), f.Detail)
+		fmt.Fprintf(stdout, "FAIL blob %s %s: %s (%s)\n", f.SHA256, f.Problem, domain.FixityReferencesText(f.References), f.Detail)
 	}
 	if len(failures) > 0 {
 		return fmt.Errorf("%w: %d stored blobs missing, altered or unreadable", errVerifyFailed, len(failures))
 	}
 	fmt.Fprintln(stdout, "ok   every stored blob matches its digest")
 	return nil
-}
-
-// fixityRefs names what references a blob: "registration PG/2026/0000042 document".
-func fixityRefs(refs []domain.FixityReference) string {
-	if len(refs) == 0 {
-		return "referenced by nothing kept"
-	}
-	var out []string
-	for _, r := range refs {
-		out = append(out, r.String())
-	}
-	return strings.Join(out, ", ")
 }
 
 // byteCount writes n bytes for people: 1.5 GiB.
@@ -113,13 +101,13 @@ func (p *fixityProgress) done(f domain.FixityProgress) {
 	p.count++
 	if p.bar != nil {
 		if f.Failure != nil {
-			p.bar.AddDetail(fmt.Sprintf("%s %s: %s", f.SHA256, f.Failure.Problem, fixityRefs(f.Failure.References)))
+			p.bar.AddDetail(fmt.Sprintf("%s %s: %s", f.SHA256, f.Failure.Problem, domain.FixityReferencesText(f.Failure.References)))
 		}
 		p.bar.Add(1)
 		return
 	}
 	if f.Failure != nil {
-		fmt.Fprintf(p.out, "     fixity: %s %s: %s\n", f.SHA256, f.Failure.Problem, fixityRefs(f.Failure.References))
+		fmt.Fprintf(p.out, "     fixity: %s %s: %s\n", f.SHA256, f.Failure.Problem, domain.FixityReferencesText(f.Failure.References))
 	}
 	if now := time.Now(); now.Sub(p.last) >= 5*time.Second {
 		p.last = now

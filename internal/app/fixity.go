@@ -102,7 +102,7 @@ func (f *fixityJob) runOnce(ctx context.Context) {
 			if p.Failure != nil {
 				f.found.Inc()
 				f.m.Logger.Error("fixity alarm: a stored blob is wrong", "sha256", p.SHA256, "problem", p.Failure.Problem,
-					"detail", p.Failure.Detail, "references", refNames(p.Failure.References))
+					"detail", p.Failure.Detail, "references", domain.FixityReferencesText(p.Failure.References))
 				if time.Since(f.refreshed) >= time.Second { // shown at once, without a query per blob of a lost store
 					f.refreshed = time.Now()
 					f.refresh(ctx)
@@ -135,25 +135,13 @@ func (f *fixityJob) warnings() []string {
 	}
 	var names []string
 	for _, x := range f.last {
-		names = append(names, fmt.Sprintf("%s %s (%s)", x.SHA256, x.Problem, refNames(x.References)))
+		names = append(names, fmt.Sprintf("%s %s (%s)", x.SHA256, x.Problem, domain.FixityReferencesText(x.References)))
 	}
 	if more := f.open - int64(len(names)); more > 0 {
 		names = append(names, fmt.Sprintf("%d more", more))
 	}
 	return []string{fmt.Sprintf("fixity: %d stored blobs are missing, altered or unreadable (%s); restore them from the backup, see GET /v1/archive/fixity",
 		f.open, strings.Join(names, "; "))}
-}
-
-// refNames lists references as a report names them: "registration PG/2026/0000042 document".
-func refNames(refs []domain.FixityReference) string {
-	if len(refs) == 0 {
-		return "referenced by nothing kept"
-	}
-	var out []string
-	for _, r := range refs {
-		out = append(out, r.String())
-	}
-	return strings.Join(out, ", ")
 }
 
 // start looks for due runs now and then every tick, in the background, until stopBackground.
