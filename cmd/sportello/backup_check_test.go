@@ -64,7 +64,11 @@ func TestBackupCheckAndRestore(t *testing.T) {
 		t.Run("ErrRestoreIntoNonEmptyDirectory", func(t *testing.T) {
 			dir := t.TempDir()
 			writeFile(t, dir, "x", []byte("x"))
-			out, err := runCmd("", "", restoreArgs(dir)...)
+			envURL := "" // the data directory from SPORTELLO_DATA, the database under it or named
+			if engine == "postgres" {
+				envURL = url
+			}
+			out, err := runCmd(dir, envURL, "restore", dest)
 			if err == nil || !strings.Contains(err.Error(), "not empty") {
 				t.Fatalf("restore into a directory that is not empty: %v\n%s", err, out)
 			}

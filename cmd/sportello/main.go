@@ -54,9 +54,10 @@ commands:
   backup --check DEST
                   read every file and blob of the latest backup in DEST again
                   and compare it with the manifest
-  restore SRC DATADIR
-                  restore the backup SRC into the empty data directory DATADIR,
-                  checking every digest, and rebuild the search index
+  restore SRC [DATADIR]
+                  restore the backup SRC into the empty data directory DATADIR
+                  (default --data), checking every digest, and rebuild the search
+                  index
   version         print the version
 
 Every flag can also be set as an environment variable: --database-url is

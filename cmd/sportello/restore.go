@@ -13,23 +13,27 @@ import (
 	"github.com/sportello/sportello/storage"
 )
 
-const restoreUsage = "usage: sportello restore SRC DATADIR [configuration flags]"
+const restoreUsage = "usage: sportello restore SRC [DATADIR] [configuration flags]"
 
-// restoreCmd runs `sportello restore SRC DATADIR`: the backup at SRC (a backup directory, whose
-// latest snapshot is restored, or one snapshot's directory) into DATADIR, which must be empty or
-// not exist. Every file is checked against the manifest before anything is written, and every
+// restoreCmd runs `sportello restore SRC [DATADIR]`: the backup at SRC (a backup directory,
+// whose latest snapshot is restored, or one snapshot's directory) into DATADIR, or the
+// configured data directory (SPORTELLO_DATA, --data) without one, which must be empty or not
+// exist. Every file is checked against the manifest before anything is written, and every
 // blob as the blob store takes it; then the search index is rebuilt from the database (the
 // backup holds none). On a failure what was written is removed: DATADIR is left as it was.
 func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	pos, args := positional(args, 2)
-	if len(pos) != 2 {
+	if len(pos) == 0 {
 		return errors.New(restoreUsage)
 	}
-	src, dataDir := pos[0], pos[1]
-	cfg, err := app.Load(append([]string{"--data", dataDir}, args...), getenv)
+	if len(pos) == 2 {
+		args = append([]string{"--data", pos[1]}, args...)
+	}
+	cfg, err := app.Load(args, getenv)
 	if err != nil {
 		return err
 	}
+	src, dataDir := pos[0], cfg.Data
 	b, err := backup.Open(src)
 	if err != nil {
 		return err
