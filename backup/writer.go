@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/domain"
@@ -150,21 +151,24 @@ func (w *Writer) CopyBlobs(ctx context.Context, cat Catalog, store domain.BlobSt
 			if !isDigest(d) {
 				return fmt.Errorf("backup: the database references %q, not a SHA-256", d)
 			}
-			if !copy {
+		}
+		if !copy {
+			for _, d := range digests {
 				w.manifest.Blobs = append(w.manifest.Blobs, Blob{SHA256: d})
 				p.Blob(d, 0, false)
-				continue
 			}
-			size, copied, err := w.copyBlob(ctx, blobs, d, store)
-			if errors.Is(err, errDigestMismatch) || domain.IsCode(err, domain.ECNotFound) {
-				bad = append(bad, fmt.Sprintf("%s: %v", d, err))
-				continue
+		} else {
+			results := w.copyBlobs(ctx, blobs, digests, store, p)
+			for i, r := range results {
+				if errors.Is(r.err, errDigestMismatch) || domain.IsCode(r.err, domain.ECNotFound) {
+					bad = append(bad, fmt.Sprintf("%s: %v", digests[i], r.err))
+					continue
+				}
+				if r.err != nil {
+					return r.err
+				}
+				w.manifest.Blobs = append(w.manifest.Blobs, Blob{SHA256: digests[i], Size: r.size})
 			}
-			if err != nil {
-				return err
-			}
-			w.manifest.Blobs = append(w.manifest.Blobs, Blob{SHA256: d, Size: size})
-			p.Blob(d, size, copied)
 		}
 		after = digests[len(digests)-1]
 	}
@@ -180,6 +184,44 @@ func (w *Writer) CopyBlobs(ctx context.Context, cat Catalog, store domain.BlobSt
 }
 
 var errDigestMismatch = errors.New("the stored bytes do not match the digest")
+
+// CopyWorkers is how many blobs a backup copies at once: each copy ends with an fsync, and
+// several in flight keep the disk (or an object store's connections) busy.
+const CopyWorkers = 8
+
+// copied is the outcome of one blob's copy.
+type copied struct {
+	size int64
+	err  error
+}
+
+// copyBlobs copies the digests with CopyWorkers at once, reporting each to p (one at a time),
+// and returns their outcomes in the digests' order.
+func (w *Writer) copyBlobs(ctx context.Context, blobs string, digests []string, store domain.BlobStore, p Progress) []copied {
+	results := make([]copied, len(digests))
+	next := make(chan int)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range CopyWorkers {
+		wg.Go(func() {
+			for i := range next {
+				size, fresh, err := w.copyBlob(ctx, blobs, digests[i], store)
+				results[i] = copied{size: size, err: err}
+				if err == nil {
+					mu.Lock()
+					p.Blob(digests[i], size, fresh)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range digests {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
 
 // copyBlob copies one blob unless the backup holds it already; it returns its size and whether
 // it was copied.
