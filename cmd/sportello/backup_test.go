@@ -147,10 +147,12 @@ func TestBackupDuringLoadRestores(t *testing.T) {
 	before := append([]acked(nil), load.acked...)
 	load.mu.Unlock()
 	dest := t.TempDir()
+	began := time.Now()
 	out, err := runCmd(s.DataDir, url, "backup", dest)
 	if err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
+	took := time.Since(began)
 	during := load.count() - len(before)
 	waitFor(t, func() bool { return load.count() >= len(before)+during+5 || len(load.errs) > 0 })
 	second, err := runCmd(s.DataDir, url, "backup", dest)
@@ -158,7 +160,7 @@ func TestBackupDuringLoadRestores(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second backup: %v\n%s", err, second)
 	}
-	t.Logf("%d registrations before the backup, %d during it, %d in all\n%s", len(before), during, load.count(), out)
+	t.Logf("%d registrations before the backup, %d during it (%s), %d in all\n%s", len(before), during, took, load.count(), out)
 
 	t.Run("SecondBackupCopiesOnlyNewBlobs", func(t *testing.T) {
 		snaps, err := os.ReadDir(filepath.Join(dest, backup.SnapshotsDir))
