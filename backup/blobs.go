@@ -158,4 +158,3 @@ func (w *Writer) copyBlob(ctx context.Context, blobs, digest string, store domai
 	}
 	return size, true, nil
 }
-
