@@ -2,7 +2,8 @@
 // `sportello migrate` applies database migrations, `sportello reindex` rebuilds the search
 // index, `sportello keys create|list|revoke` issues, lists and revokes API keys, `sportello
 // verify` checks receipts and checkpoints offline or audits the database, `sportello import`
-// registers a folder or zip of documents listed in a manifest through a server's API.
+// registers a folder or zip of documents listed in a manifest through a server's API,
+// `sportello backup` and `sportello restore` back an installation up and restore it.
 package main
 
 import (
@@ -43,6 +44,20 @@ commands:
   import SOURCE   register the documents of a folder or .zip with manifest.csv
                   through a server's API, resumably (--server URL --token-file
                   FILE [--concurrency N] [--check] [--report FILE]; docs/import.md)
+  backup DEST     copy the installation into the backup directory DEST while
+                  the server runs: the SQLite database through its online backup
+                  API, the blobs it references (only those DEST lacks), the keys
+                  and the configuration, with a manifest of SHA-256 digests
+                  (--no-blobs to list the blobs without copying them; on
+                  PostgreSQL the database is left to pg_basebackup;
+                  docs/operations.md)
+  backup --check DEST
+                  read every file and blob of the latest backup in DEST again
+                  and compare it with the manifest
+  restore SRC [DATADIR]
+                  restore the backup SRC into the empty data directory DATADIR
+                  (default --data), checking every digest, and rebuild the search
+                  index
   version         print the version
 
 Every flag can also be set as an environment variable: --database-url is
@@ -92,6 +107,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return verifyCmd(ctx, args, getenv, stdout)
 	case "import":
 		return importCmd(ctx, args, stdout)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout)
 	case "version":
 		_, err := fmt.Fprintln(stdout, app.Version())
 		return err

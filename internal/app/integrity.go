@@ -31,7 +31,7 @@ type integrity struct {
 // the built-in TSA, or uses the configured ones, and prepares the log sequencer.
 func (m *Main) openIntegrity() error {
 	cfg := m.Config
-	keys := filepath.Join(cfg.Data, "keys")
+	keys := cfg.KeysDir()
 	var (
 		id  *signing.Identity
 		err error
