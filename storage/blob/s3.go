@@ -69,9 +69,6 @@ func NewS3(ctx context.Context, c S3Config, opts ...S3Option) (*S3, error) {
 	if c.Region != "" {
 		load = append(load, config.WithRegion(c.Region))
 	}
-	if o.httpClient != nil {
-		load = append(load, config.WithHTTPClient(o.httpClient))
-	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("s3 blob store %s: credentials: %w", c.Bucket, err)
@@ -84,6 +81,11 @@ func NewS3(ctx context.Context, c S3Config, opts ...S3Option) (*S3, error) {
 			so.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		so.UsePathStyle = c.PathStyle
+		// Ranged reads have no whole-object checksum to validate: that is expected, not news.
+		so.DisableLogOutputChecksumValidationSkipped = true
+		if o.httpClient != nil {
+			so.HTTPClient = o.httpClient
+		}
 	})
 	s := &S3{client: client, bucket: c.Bucket, prefix: c.Prefix, lockDays: c.ObjectLockDays,
 		lockMode: types.ObjectLockMode(c.ObjectLockMode), tempDir: c.TempDir, now: time.Now}
