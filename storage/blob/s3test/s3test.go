@@ -1,7 +1,7 @@
 // Package s3test runs a real S3 server for tests: versitygw, a Go S3 gateway, with its POSIX
 // backend over a temporary directory, listening on loopback. Its binary is the one
-// SPORTELLO_VERSITYGW names, else versitygw on PATH, else built once by `go install` from the
-// module proxy into the user's cache directory (.ci/run builds it before the tests).
+// SPORTELLO_VERSITYGW names, else versitygw on PATH, else $GOPATH/bin/versitygw-v1.8.0/versitygw,
+// built there once by `go install` from the module proxy (.ci/run builds it before the tests).
 package s3test
 
 import (
@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"go/build"
 	"net"
 	"net/url"
 	"os"
@@ -49,11 +50,7 @@ func Binary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(cache, "sportello", "versitygw-v1.8.0")
+	bin := filepath.Join(build.Default.GOPATH, "bin", "versitygw-v1.8.0")
 	p := filepath.Join(bin, "versitygw")
 	if _, err := os.Stat(p); err == nil {
 		return p, nil
