@@ -158,6 +158,45 @@ func TestS3ObjectLock(t *testing.T) {
 	}
 }
 
+// TestS3DeleteEveryVersion: in a bucket with object lock (so with versioning) Delete of content
+// whose retention is over removes every version of its object, not only the current one behind
+// a delete marker: disposal destroys the content.
+func TestS3DeleteEveryVersion(t *testing.T) {
+	ctx := context.Background()
+	bucket := gw.NewBucket(t, true)
+	// Two versions of the object, written without retention (a store without object_lock_days).
+	plain := openS3(t, gw.URL(bucket))
+	b := blobtest.Content(44, 3000)
+	d := blobtest.Put(t, plain, b)
+	key := plain.Key(d)
+	if _, err := gw.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(b)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := versions(t, bucket, key); n != 2 {
+		t.Fatalf("%d versions before Delete, want 2", n)
+	}
+	locked := openS3(t, gw.URL(bucket, "object_lock_days=1"))
+	if err := locked.Delete(ctx, d); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if n := versions(t, bucket, key); n != 0 {
+		t.Fatalf("%d versions or delete markers left after Delete, want none", n)
+	}
+	if ok, err := locked.Exists(ctx, d); ok || err != nil {
+		t.Fatalf("Exists after Delete = %v, %v", ok, err)
+	}
+}
+
+// versions counts the versions and delete markers of key.
+func versions(t *testing.T, bucket, key string) int {
+	t.Helper()
+	out, err := gw.Client().ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Versions) + len(out.DeleteMarkers)
+}
+
 // TestS3CorruptObjectFailsRead: bytes changed behind the store's back in the server's files
 // are not served as the content: the read fails on the SHA-256 the object was stored with,
 // which the SDK checks at the end of a whole-object read. (Fixity, internal/app, compares the
