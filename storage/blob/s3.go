@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sportello/sportello/domain"
 )
@@ -146,7 +148,7 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		in.ObjectLockMode = s.lockMode
 		in.ObjectLockRetainUntilDate = aws.Time(s.now().UTC().AddDate(0, 0, s.lockDays))
 	}
-	out, err := s.client.PutObject(ctx, in)
+	out, err := s.client.PutObject(ctx, in, payloadHash(digest))
 	if err != nil {
 		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
 	}
@@ -154,6 +156,20 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		return "", 0, fmt.Errorf("put blob %s: the server stored SHA-256 %s, not %s", digest, *out.ChecksumSHA256, checksum)
 	}
 	return digest, size, nil
+}
+
+// payloadHash gives the request signature the payload's SHA-256, which Put has computed already:
+// the SDK would otherwise read the whole body once more to hash it (over plain HTTP, where the
+// payload is signed) before sending it. The server checks it against the bytes it receives.
+func payloadHash(digest string) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("SportelloPayloadHash",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					return next.HandleFinalize(v4.SetPayloadHash(ctx, digest), in)
+				}), "ComputePayloadHash", middleware.Before)
+		})
+	}
 }
 
 // stage reads r to its end, in memory up to inMemory bytes and in a temporary file beyond, and
