@@ -22,10 +22,13 @@ func (m *Main) openBlobStore(ctx context.Context, existing bool) (domain.BlobSto
 			return nil, fmt.Errorf("SPORTELLO_BLOBS: %w", err)
 		}
 		// Uploads over one MiB are staged here while their digest is computed: in the data
-		// directory, which the operator sized, rather than a small /tmp.
-		c.TempDir = filepath.Join(m.Config.Data, "blob-staging")
-		if err := os.MkdirAll(c.TempDir, 0o750); err != nil {
-			return nil, fmt.Errorf("blob staging directory: %w", err)
+		// directory, which the operator sized, rather than a small /tmp. The commands on an
+		// existing installation store nothing and create nothing.
+		if !existing {
+			c.TempDir = filepath.Join(m.Config.Data, "blob-staging")
+			if err := os.MkdirAll(c.TempDir, 0o750); err != nil {
+				return nil, fmt.Errorf("blob staging directory: %w", err)
+			}
 		}
 		return blob.NewS3(ctx, c)
 	}
