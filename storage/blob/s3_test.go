@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/tinydisk"
 	"github.com/sportello/sportello/storage/blob"
 	"github.com/sportello/sportello/storage/blob/blobtest"
 )
@@ -195,6 +196,28 @@ func versions(t *testing.T, bucket, key string) int {
 		t.Fatal(err)
 	}
 	return len(out.Versions) + len(out.DeleteMarkers)
+}
+
+// TestS3FullStagingDisk: content over 1 MiB whose staging file does not fit is
+// insufficient_storage, like the file store's full disk, and is not stored; smaller content,
+// hashed in memory, is stored all the same.
+func TestS3FullStagingDisk(t *testing.T) {
+	ctx := context.Background()
+	c, _ := blob.ParseS3URL(gw.URL(gw.NewBucket(t, false)))
+	c.TempDir = tinydisk.Mount(t, "2m")
+	s, err := blob.NewS3(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tinydisk.Fill(t, c.TempDir)
+	big := blobtest.Content(45, 3<<20)
+	if _, _, err := s.Put(ctx, bytes.NewReader(big)); !domain.IsCode(err, domain.ECInsufficientStorage) {
+		t.Fatalf("Put of 3 MiB with a full staging disk: %v, want insufficient_storage", err)
+	}
+	if ok, _ := s.Exists(ctx, blobtest.Digest(big)); ok {
+		t.Fatal("content stored although its staging failed")
+	}
+	blobtest.Put(t, s, blobtest.Content(46, 1000))
 }
 
 // TestS3CorruptObjectFailsRead: bytes changed behind the store's back in the server's files
