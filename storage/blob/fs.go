@@ -253,8 +253,11 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Open returns the content with this digest.
-func (s *FS) Open(_ context.Context, digest string) (io.ReadCloser, error) {
+// Open returns the content with this digest, unless ctx is done already (as the S3 store).
+func (s *FS) Open(ctx context.Context, digest string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", digest, err)
+	}
 	p, err := s.path(digest)
 	if err != nil {
 		return nil, err
