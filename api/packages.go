@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -162,17 +160,16 @@ func (h *handlers) getPackageContent(c *gin.Context) {
 		h.fail(c, domain.Errorf(domain.ECConflict, "archive package %s is %s: no content", p.ID, p.State))
 		return
 	}
-	rc, err := h.svc.Blobs.Open(ctx, p.SHA256)
-	if err != nil {
+	// A range is read from the blob store alone (S3: a ranged GetObject), not the whole zip.
+	if ok, err := h.svc.Blobs.Exists(ctx, p.SHA256); err != nil {
 		h.fail(c, err)
 		return
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		h.fail(c, fmt.Errorf("read package %s: %w", p.ID, err))
+	} else if !ok {
+		h.fail(c, domain.Errorf(domain.ECNotFound, "archive package %s: content %s not in the blob store", p.ID, p.SHA256))
 		return
 	}
+	content := domain.NewBlobReadSeeker(ctx, h.svc.Blobs, p.SHA256, p.Size)
+	defer content.Close()
 	hd := c.Writer.Header()
 	hd.Set("ETag", `"`+p.SHA256+`"`)
 	hd.Set("Cache-Control", "private")
@@ -181,7 +178,7 @@ func (h *handlers) getPackageContent(c *gin.Context) {
 	}
 	c.Header("Content-Type", "application/zip")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="pacchetto-%s.zip"`, p.ID))
-	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(data))
+	http.ServeContent(c.Writer, c.Request, "", time.Time{}, content)
 }
 
 // archivePackage converts p, with its leaf index once logged.

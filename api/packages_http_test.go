@@ -118,6 +118,12 @@ func TestArchivePackage(t *testing.T) {
 			return p, content.Body
 		}
 		p, z := build()
+		// A range is answered 206 with those bytes only (read from the blob store as a range).
+		part := c.do("GET", "/v1/archive/packages/"+p.ID+"/content", ro, nil, "Range", "bytes=10-99")
+		part.expect(t, http.StatusPartialContent)
+		if !bytes.Equal(part.Body, z[10:100]) || part.Header.Get("Content-Range") != fmt.Sprintf("bytes 10-99/%d", len(z)) {
+			t.Fatalf("range 10-99: %d bytes, Content-Range %q", len(part.Body), part.Header.Get("Content-Range"))
+		}
 		files, names := zipEntries(t, z)
 		if p.Files != len(files)-3 {
 			t.Errorf("files %d, zip entries %d", p.Files, len(files))

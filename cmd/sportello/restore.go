@@ -102,7 +102,7 @@ func restoreInto(ctx context.Context, cfg app.Config, b *backup.Backup, dbFile s
 		return err
 	}
 	fmt.Fprintf(stdout, "ok   %d files restored, each matching the manifest\n", len(man.Files))
-	store, err := app.OpenBlobStore(cfg)
+	store, err := app.OpenBlobStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/signing/tlog"
 	"github.com/sportello/sportello/storage"
-	"github.com/sportello/sportello/storage/blob"
 )
 
 // ErrNoInstallation is returned by OpenExisting when the configuration points at no Sportello
@@ -83,14 +82,7 @@ func (m *Main) OpenBlobs() error {
 	if m.DB == nil {
 		return errors.New("blobs: open the database first")
 	}
-	dir, err := m.Config.BlobDir()
-	if err != nil {
-		return err
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("%w: the blob store %s does not exist", ErrNoInstallation, dir)
-	}
-	blobs, err := blob.NewFS(dir)
+	blobs, err := m.openBlobStore(context.Background(), true)
 	if err != nil {
 		return err
 	}

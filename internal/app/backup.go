@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -8,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/domain"
-	"github.com/sportello/sportello/storage/blob"
 )
 
 // Environment writes the configuration as SPORTELLO_* assignments, one a line, in the order of
@@ -66,14 +66,10 @@ func (c *Config) ConfigFiles() map[string]string {
 // and the built-in TSA's (see openIntegrity).
 func (c *Config) KeysDir() string { return filepath.Join(c.Data, "keys") }
 
-// OpenBlobStore opens (creating it if needed) the blob store the configuration names, for
-// `sportello restore` to put a backup's blobs into.
-func OpenBlobStore(cfg Config) (domain.BlobStore, error) {
-	dir, err := cfg.BlobDir()
-	if err != nil {
-		return nil, err
-	}
-	return blob.NewFS(dir)
+// OpenBlobStore opens (creating it if needed) the blob store the configuration names, a
+// directory or an S3 bucket, for `sportello restore` to put a backup's blobs into.
+func OpenBlobStore(ctx context.Context, cfg Config) (domain.BlobStore, error) {
+	return (&Main{Config: cfg}).openBlobStore(ctx, false)
 }
 
 // Blobs is the blob store of an opened Main (after Open, or OpenExisting and OpenBlobs).

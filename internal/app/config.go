@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/importer"
 	"github.com/sportello/sportello/signing"
+	"github.com/sportello/sportello/storage/blob"
 )
 
 // Config is every setting, read from SPORTELLO_* environment variables and flags of the same
@@ -29,7 +30,7 @@ type Config struct {
 	Addr            string        // SPORTELLO_ADDR: listen address
 	Data            string        // SPORTELLO_DATA: data directory (SQLite, blobs, keys)
 	DatabaseURL     string        // SPORTELLO_DATABASE_URL: postgres://… or sqlite:PATH
-	Blobs           string        // SPORTELLO_BLOBS: file://DIR
+	Blobs           string        // SPORTELLO_BLOBS: file://DIR or s3://BUCKET[/PREFIX]?endpoint=…&region=…
 	IPACode         string        // SPORTELLO_IPA_CODE: the administration's IPA code
 	AOOCode         string        // SPORTELLO_AOO_CODE: Codice_uni_aoo, 7 characters
 	AOOName         string        // SPORTELLO_AOO_NAME
@@ -131,7 +132,7 @@ func (c *Config) settings() []setting {
 		{name: "addr", usage: "listen address", bind: str(&c.Addr)},
 		{name: "data", usage: "data directory: SQLite database, blobs, keys", bind: str(&c.Data)},
 		{name: "database-url", usage: "postgres://… or sqlite:PATH (default sqlite:<data>/sportello.db)", secret: true, bind: str(&c.DatabaseURL)},
-		{name: "blobs", usage: "blob store: file://DIR (default file://<data>/blobs)", bind: str(&c.Blobs)},
+		{name: "blobs", usage: "blob store: file://DIR (default file://<data>/blobs) or s3://BUCKET[/PREFIX]?endpoint=URL&region=R&path_style=true&object_lock_days=N (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS shared files)", bind: str(&c.Blobs)},
 		{name: "ipa-code", usage: "IPA code of the administration", bind: str(&c.IPACode)},
 		{name: "aoo-code", usage: "Codice_uni_aoo of the AOO (7 characters)", bind: str(&c.AOOCode)},
 		{name: "aoo-name", usage: "name of the AOO", bind: str(&c.AOOName)},
@@ -258,7 +259,11 @@ func (c *Config) Validate() error {
 		!strings.HasPrefix(c.DatabaseURL, "sqlite:") {
 		errs = append(errs, errors.New("SPORTELLO_DATABASE_URL: want postgres://… or sqlite:PATH"))
 	}
-	if _, err := c.BlobDir(); err != nil {
+	if blob.IsS3URL(c.Blobs) {
+		if _, err := blob.ParseS3URL(c.Blobs); err != nil {
+			errs = append(errs, fmt.Errorf("SPORTELLO_BLOBS: %w", err))
+		}
+	} else if _, err := c.BlobDir(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.MaxUploadBytes <= 0 {
@@ -401,7 +406,7 @@ func (c *Config) Location() *time.Location { return c.location }
 func (c *Config) BlobDir() (string, error) {
 	dir, ok := strings.CutPrefix(c.Blobs, "file://")
 	if !ok || dir == "" {
-		return "", fmt.Errorf("SPORTELLO_BLOBS: want file://DIR, got %q", c.Blobs)
+		return "", fmt.Errorf("SPORTELLO_BLOBS: want file://DIR or s3://BUCKET?…, got %q", c.Blobs)
 	}
 	return dir, nil
 }

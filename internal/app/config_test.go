@@ -48,6 +48,16 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("Redacted leaks the password: %s", r)
 		}
 	})
+	t.Run("S3Blobs", func(t *testing.T) {
+		c, err := Load(nil, env(map[string]string{"SPORTELLO_BLOBS": "s3://archivio?endpoint=https://s3.example.it&region=eu-south-1"}))
+		if err != nil || c.Blobs != "s3://archivio?endpoint=https://s3.example.it&region=eu-south-1" {
+			t.Fatalf("s3 blobs: %+v, %v", c, err)
+		}
+		_, err = Load(nil, env(map[string]string{"SPORTELLO_BLOBS": "s3://key:secret@archivio"}))
+		if err == nil || !strings.Contains(err.Error(), "SPORTELLO_BLOBS") || strings.Contains(err.Error(), "secret@") {
+			t.Fatalf("credentials in the S3 URL: %v; want SPORTELLO_BLOBS refused without echoing them", err)
+		}
+	})
 	t.Run("ErrInvalidValues", func(t *testing.T) {
 		_, err := Load(nil, env(map[string]string{
 			"SPORTELLO_TIMEZONE": "Mars/Olympus", "SPORTELLO_DATABASE_URL": "mysql://x",

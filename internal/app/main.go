@@ -23,7 +23,6 @@ import (
 	"github.com/sportello/sportello/mail"
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/storage"
-	"github.com/sportello/sportello/storage/blob"
 
 	_ "time/tzdata" // Europe/Rome must resolve on machines without a zoneinfo database
 )
@@ -121,8 +120,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("database schema: %w (run `sportello migrate`)", err)
 	}
-	dir, _ := cfg.BlobDir()
-	blobs, err := blob.NewFS(dir)
+	blobs, err := m.openBlobStore(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,10 @@ type FS struct {
 	levels int
 }
 
-var _ domain.BlobStore = (*FS)(nil)
+var (
+	_ domain.BlobStore  = (*FS)(nil)
+	_ domain.BlobRanger = (*FS)(nil)
+)
 
 // layoutFile marks a store with one level of shard directories.
 const (
@@ -250,8 +253,11 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Open returns the content with this digest.
-func (s *FS) Open(_ context.Context, digest string) (io.ReadCloser, error) {
+// Open returns the content with this digest, unless ctx is done already (as the S3 store).
+func (s *FS) Open(ctx context.Context, digest string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", digest, err)
+	}
 	p, err := s.path(digest)
 	if err != nil {
 		return nil, err
@@ -264,6 +270,30 @@ func (s *FS) Open(_ context.Context, digest string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open blob %s: %w", digest, err)
 	}
 	return f, nil
+}
+
+// OpenRange returns length bytes of the content from offset, or all from offset when length
+// is negative; a range past the end reads nothing.
+func (s *FS) OpenRange(ctx context.Context, digest string, offset, length int64) (io.ReadCloser, error) {
+	if offset < 0 {
+		return nil, domain.Errorf(domain.ECValidation, "negative offset %d", offset)
+	}
+	rc, err := s.Open(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	f := rc.(*os.File)
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open blob %s at %d: %w", digest, offset, err)
+	}
+	if length < 0 {
+		return f, nil
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, length), f}, nil
 }
 
 // Delete removes the content with this digest, for disposal (scarto). Deleting content that
