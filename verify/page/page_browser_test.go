@@ -29,10 +29,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 // artefacts are what a real server hands out: a receipt (PDF and JSON) and a package.
 type artefacts struct {
-	s                  *apptest.Server
-	pdf, json, pkg     []byte
-	fingerprint        string
-	document, receipts string // a document and a receipt inside the package
+	s              *apptest.Server
+	pdf, json, pkg []byte
+	fingerprint    string
+	document       string // a document inside the package
 }
 
 // serverArtefacts registers two documents on a real server, files them in a dossier and has
