@@ -192,6 +192,8 @@ func New(opts Options) http.Handler {
 	e.GET("/openapi.yaml", h.openAPI)
 	e.GET("/docs", h.docsRedirect)
 	e.GET("/docs/*any", h.swaggerUI())
+	e.GET("/verify", h.verifyPage)
+	e.GET("/verify/*file", h.verifyPageFile)
 
 	v1 := e.Group("/v1", h.limitFailures, h.authenticate, h.limitKeys, h.checkRequestText, h.checkIdempotencyKey)
 	v1.GET("/me", h.me)

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -13,9 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
+	"github.com/sportello/sportello/archive"
 	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/verify"
 )
 
 // errVerifyFailed is returned when a check fails, so that the process exits with status 1
@@ -71,9 +71,7 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	v := &verifier{out: stdout, opts: opts}
-	v.file(raw)
-	return v.result()
+	return verifyFile(raw, opts, stdout)
 }
 
 // parseInterspersed parses flags placed before or after the file names.
@@ -91,13 +89,55 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// verifier runs checks and prints each as ok or FAIL with its reason (or, with --json,
-// collects them for one report).
-type verifier struct {
-	out    io.Writer
-	opts   verifyOptions
-	failed []string
-	report verifyReport
+// verifyFile verifies raw with package verify and prints each check as ok or FAIL with its
+// reason (or, with --json, the report as one JSON object); it fails when a check did.
+func verifyFile(raw []byte, opts verifyOptions, out io.Writer) error {
+	vo := verify.Options{Fingerprint: opts.fingerprint, TSAFingerprint: opts.tsaFingerprint,
+		SchemaNote:   "index schema not checked: pass --schema Unisincro_PIndex.xsd (xmllint needed)",
+		SchemaNoteIT: "schema dell'indice non verificato: usare --schema Unisincro_PIndex.xsd (serve xmllint)"}
+	var err error
+	if vo.Certificate, err = readCertFile(opts.certificate); err != nil {
+		return fmt.Errorf("verify: --certificate: %w", err)
+	}
+	if vo.TSACertificate, err = readCertFile(opts.tsaCertificate); err != nil {
+		return fmt.Errorf("verify: --tsa-certificate: %w", err)
+	}
+	vo.CertificateSource, vo.TSACertificateSource = opts.certificate, opts.tsaCertificate
+	if opts.schema != "" {
+		vo.Schema = func(index []byte) (string, error) { return xmllintSchema(index, opts.schema) }
+	}
+	rep := verify.File(raw, vo)
+	if opts.json {
+		if err := writeJSONReport(out, rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(out, rep)
+	}
+	if !rep.OK {
+		return fmt.Errorf("%w: %s", errVerifyFailed, strings.Join(rep.Failed, "; "))
+	}
+	return nil
+}
+
+// printReport prints each check as a line (ok or FAIL), then the notes, then the verdict.
+func printReport(out io.Writer, rep verify.Report) {
+	for _, c := range rep.Checks {
+		switch {
+		case !c.OK:
+			fmt.Fprintf(out, "FAIL %s: %s\n", c.Name, c.Error)
+		case c.Detail != "":
+			fmt.Fprintf(out, "ok   %s (%s)\n", c.Name, c.Detail)
+		default:
+			fmt.Fprintf(out, "ok   %s\n", c.Name)
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(out, "     "+n.Text)
+	}
+	if rep.OK {
+		fmt.Fprintln(out, "all checks passed")
+	}
 }
 
 // verifyReport is the --json report: every check in order, the notes, and whether all passed.
@@ -116,131 +156,46 @@ type verifyCheck struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// check prints the outcome of one check; detail, if any, follows an ok.
-func (v *verifier) check(name string, err error, detail ...string) bool {
-	c := verifyCheck{Name: name, OK: err == nil}
-	if len(detail) > 0 && detail[0] != "" {
-		c.Detail = strings.Join(detail, ", ")
+func writeJSONReport(out io.Writer, rep verify.Report) error {
+	r := verifyReport{OK: rep.OK, Checks: []verifyCheck{}, Notes: []string{}, Failed: rep.Failed}
+	for _, c := range rep.Checks {
+		r.Checks = append(r.Checks, verifyCheck{Name: c.Name, OK: c.OK, Detail: c.Detail, Error: c.Error})
 	}
+	for _, n := range rep.Notes {
+		r.Notes = append(r.Notes, n.Text)
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// xmllintSchema validates a package's index against the schema file with xmllint: Sportello
+// does not ship the schema, and the verify package runs no program.
+func xmllintSchema(index []byte, schema string) (string, error) {
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		return "", errors.New("xmllint is not installed (Debian package libxml2-utils)")
+	}
+	dir, err := os.MkdirTemp("", "sportello-verify-")
 	if err != nil {
-		c.Error = err.Error()
-		v.failed = append(v.failed, name)
+		return "", err
 	}
-	v.report.Checks = append(v.report.Checks, c)
-	if v.opts.json {
-		return err == nil
+	defer os.RemoveAll(dir)
+	doc := filepath.Join(dir, archive.IndexName)
+	if err := os.WriteFile(doc, index, 0o600); err != nil {
+		return "", err
 	}
+	out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", schema, doc).CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(v.out, "FAIL %s: %v\n", name, err)
-		return false
+		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
 	}
-	line := "ok   " + name
-	if c.Detail != "" {
-		line += " (" + c.Detail + ")"
-	}
-	fmt.Fprintln(v.out, line)
-	return true
+	return filepath.Base(schema), nil
 }
 
-// note prints what is not a check but the reader must know.
-func (v *verifier) note(s string) {
-	v.report.Notes = append(v.report.Notes, s)
-	if !v.opts.json {
-		fmt.Fprintln(v.out, "     "+s)
-	}
-}
-
-func (v *verifier) result() error {
-	if v.opts.json {
-		v.report.OK, v.report.Failed = len(v.failed) == 0, v.failed
-		if v.report.Failed == nil {
-			v.report.Failed = []string{}
-		}
-		if v.report.Notes == nil {
-			v.report.Notes = []string{}
-		}
-		enc := json.NewEncoder(v.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v.report); err != nil {
-			return err
-		}
-	}
-	if len(v.failed) > 0 {
-		return fmt.Errorf("%w: %s", errVerifyFailed, strings.Join(v.failed, "; "))
-	}
-	if !v.opts.json {
-		fmt.Fprintln(v.out, "all checks passed")
-	}
-	return nil
-}
-
-// file dispatches on the content: a PDF, a package zip, a receipt (has "registration") or a
-// checkpoint.
-func (v *verifier) file(raw []byte) {
-	if bytes.HasPrefix(raw, []byte("%PDF-")) {
-		v.pdf(raw)
-		return
-	}
-	if bytes.HasPrefix(raw, []byte("PK\x03\x04")) {
-		v.pkg(raw)
-		return
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		v.check("file format", fmt.Errorf("neither a PDF nor JSON: %w", err))
-		return
-	}
-	switch {
-	case probe["registration"] != nil:
-		v.receipt(raw)
-	case probe["note"] != nil && probe["root_hash"] != nil:
-		v.checkpointFile(raw)
-	default:
-		v.check("file format", errors.New("JSON that is neither a receipt nor a checkpoint"))
-	}
-}
-
-// trust picks the certificate to rely on: a file given on the command line wins over the one
-// the receipt carries (embedded); then a required fingerprint must match. Without one the
-// fingerprint is printed as what it is: the file's own claim.
-func (v *verifier) trust(what, file string, embedded []byte, want string) *x509.Certificate {
-	name := what + " certificate"
-	der, source := embedded, "carried by the file"
-	if file != "" {
-		b, err := readCertFile(file)
-		if err != nil {
-			v.check(name, err)
-			return nil
-		}
-		der, source = b, "from "+file
-	}
-	if len(der) == 0 {
-		v.check(name, fmt.Errorf("none available: pass --%s", map[string]string{"sealing": "certificate", "TSA": "tsa-certificate"}[what]))
-		return nil
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		v.check(name, err)
-		return nil
-	}
-	v.check(name, nil, cert.Subject.String(), source)
-	sum := sha256.Sum256(cert.Raw)
-	fp := hex.EncodeToString(sum[:])
-	if want == "" {
-		v.note(fmt.Sprintf("%s fingerprint %s is self-asserted: compare it with the one the administration publishes, or pass --%sfingerprint",
-			what, fp, map[string]string{"sealing": "", "TSA": "tsa-"}[what]))
-		return cert
-	}
-	if !strings.EqualFold(strings.ReplaceAll(want, ":", ""), fp) {
-		v.check(what+" fingerprint", fmt.Errorf("certificate %s is not the required %s", fp, want))
-		return nil
-	}
-	v.check(what+" fingerprint", nil, fp)
-	return cert
-}
-
-// readCertFile reads one certificate as PEM or DER.
+// readCertFile reads one certificate as PEM or DER; no path, no certificate.
 func readCertFile(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

@@ -23,9 +23,7 @@ const execLimit = 10 * time.Second
 func checkVerifier(t *testing.T, opts verifyOptions, raw []byte) {
 	defer time.AfterFunc(execLimit, func() { panic(fmt.Sprintf("verify took more than %s", execLimit)) }).Stop()
 	var out bytes.Buffer
-	v := &verifier{out: &out, opts: opts}
-	v.file(raw)
-	err := v.result()
+	err := verifyFile(raw, opts, &out)
 	if out.Len() == 0 {
 		t.Fatal("verify printed nothing")
 	}

@@ -6772,6 +6772,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/webhooks/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveries(ctx context.Context, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyPage Verification page
+	//
+	// A page for anyone, with no login, that verifies a receipt (PDF or JSON) or an archive package (zip) in the browser: the Sportello verifier compiled to WebAssembly, so that nothing is uploaded. Each check is shown as passed or failed, in Italian and English (docs/verification.md). Its script, style and WebAssembly are served under /verify/.
+	//
+	// Corresponds with GET /verify (the `VerifyPage` operationId).
+	VerifyPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // DocsRedirect Swagger UI
@@ -8856,6 +8863,23 @@ func (c *Client) SetWebhook(ctx context.Context, params *SetWebhookParams, body 
 // Corresponds with GET /v1/webhooks/deliveries (the `ListWebhookDeliveries` operationId).
 func (c *Client) ListWebhookDeliveries(ctx context.Context, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWebhookDeliveriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyPage Verification page
+//
+// A page for anyone, with no login, that verifies a receipt (PDF or JSON) or an archive package (zip) in the browser: the Sportello verifier compiled to WebAssembly, so that nothing is uploaded. Each check is shown as passed or failed, in Italian and English (docs/verification.md). Its script, style and WebAssembly are served under /verify/.
+//
+// Corresponds with GET /verify (the `VerifyPage` operationId).
+func (c *Client) VerifyPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyPageRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -13805,6 +13829,33 @@ func NewListWebhookDeliveriesRequest(server string, params *ListWebhookDeliverie
 	return req, nil
 }
 
+// NewVerifyPageRequest constructs an http.Request for the VerifyPage method
+func NewVerifyPageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -14892,6 +14943,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/webhooks/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveriesWithResponse(ctx context.Context, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// VerifyPageWithResponse Verification page
+	//
+	// A page for anyone, with no login, that verifies a receipt (PDF or JSON) or an archive package (zip) in the browser: the Sportello verifier compiled to WebAssembly, so that nothing is uploaded. Each check is shown as passed or failed, in Italian and English (docs/verification.md). Its script, style and WebAssembly are served under /verify/.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /verify (the `VerifyPage` operationId).
+	VerifyPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyPageResponse, error)
 }
 
 // DocsRedirectResponse301Headers the declared response headers of an HTTP 301 response for DocsRedirect
@@ -25279,6 +25339,47 @@ func (r ListWebhookDeliveriesResponse) ContentType() string {
 	return ""
 }
 
+type VerifyPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r VerifyPageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DocsRedirectWithResponse Swagger UI
 //
 // Swagger UI, an interactive reading of this contract, is served under /docs/.
@@ -27017,6 +27118,21 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// VerifyPageWithResponse Verification page
+//
+// A page for anyone, with no login, that verifies a receipt (PDF or JSON) or an archive package (zip) in the browser: the Sportello verifier compiled to WebAssembly, so that nothing is uploaded. Each check is shown as passed or failed, in Italian and English (docs/verification.md). Its script, style and WebAssembly are served under /verify/.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /verify (the `VerifyPage` operationId).
+func (c *ClientWithResponses) VerifyPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyPageResponse, error) {
+	rsp, err := c.VerifyPage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyPageResponse(rsp)
 }
 
 // ParseDocsRedirectResponse parses an HTTP response from a DocsRedirectWithResponse call
@@ -37285,6 +37401,32 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 			headers.RetryAfter = value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyPageResponse parses an HTTP response from a VerifyPageWithResponse call
+func ParseVerifyPageResponse(rsp *http.Response) (*VerifyPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
 	}
 
 	return response, nil

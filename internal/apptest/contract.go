@@ -46,10 +46,12 @@ func init() {
 // The contract's CSV and TSV bodies are text (schema type string) that the server parses
 // itself: kin-openapi has no decoder for text/tab-separated-values, and its text/csv decoder
 // reads comma-separated CSV without a byte order mark only, narrower than the IPA lists the
-// server accepts as published. Both are read as text, like text/plain.
+// server accepts as published. Both are read as text, like text/plain, and so is the HTML of
+// the verification page (GET /verify).
 func init() {
 	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("text/tab-separated-values", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 }
 
 // Contract returns openapi.yaml, loaded and validated once.

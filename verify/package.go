@@ -1,4 +1,4 @@
-package main
+package verify
 
 import (
 	"archive/zip"
@@ -13,9 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -25,7 +22,6 @@ import (
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 
-	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/archive"
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/signing/tlog"
@@ -55,13 +51,13 @@ type packageIndex struct {
 // safeEntry is what a package's entry names may be (archive.SafeName's alphabet).
 var safeEntry = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`)
 
-// pkg verifies an archive package: entries, index (and its schema with --schema), seal,
-// time-stamp, every file's digest, the checkpoint and every inclusion proof, and that the
-// logged leaves commit to the files. Each failure names the file it is about.
+// pkg verifies an archive package: entries, index (and its schema, with Options.Schema),
+// seal, time-stamp, every file's digest, the checkpoint and every inclusion proof, and that
+// the logged leaves commit to the files. Each failure names the file it is about.
 func (v *verifier) pkg(raw []byte) {
 	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
-		v.check("package zip", err)
+		v.check(kPackageZip, "", err)
 		return
 	}
 	files := map[string][]byte{}
@@ -73,20 +69,20 @@ func (v *verifier) pkg(raw []byte) {
 		}
 		data, err := readEntry(f)
 		if err != nil {
-			v.check("entry "+f.Name, err)
+			v.check(kEntry, f.Name, err)
 			continue
 		}
 		files[f.Name] = data
 	}
 	if len(bad) > 0 {
-		v.check("package entries", fmt.Errorf("unsafe or repeated entry names: %s", strings.Join(bad, ", ")))
+		v.check(kEntries, "", fmt.Errorf("unsafe or repeated entry names: %s", strings.Join(bad, ", ")))
 	} else {
-		v.check("package entries", nil, fmt.Sprintf("%d entries", len(files)))
+		v.check(kEntries, "", nil, fmt.Sprintf("%d entries", len(files)))
 	}
 	index, seal, tsr := files[archive.IndexName], files[archive.SealName], files[archive.TimestampName]
-	for name, b := range map[string][]byte{archive.IndexName: index, archive.SealName: seal, archive.TimestampName: tsr} {
-		if b == nil {
-			v.check(name, errors.New("missing from the package"))
+	for _, name := range []string{archive.IndexName, archive.SealName, archive.TimestampName} {
+		if files[name] == nil {
+			v.check(kPresent, name, errors.New("missing from the package"))
 		}
 	}
 	if index == nil {
@@ -94,13 +90,13 @@ func (v *verifier) pkg(raw []byte) {
 	}
 	var ix packageIndex
 	if err := xml.Unmarshal(index, &ix); err != nil {
-		v.check("index "+archive.IndexName, fmt.Errorf("not a UNI SInCRO index: %w", err))
+		v.check(kIndex, archive.IndexName, fmt.Errorf("not a UNI SInCRO index: %w", err))
 		return
 	}
 	if ix.Version != "2.0" {
-		v.check("index "+archive.IndexName, fmt.Errorf("sincroVersion %q, want 2.0", ix.Version))
+		v.check(kIndex, archive.IndexName, fmt.Errorf("sincroVersion %q, want 2.0", ix.Version))
 	} else {
-		v.check("index "+archive.IndexName, nil, "UNI SInCRO 2.0, time reference "+ix.TimeReference)
+		v.check(kIndex, archive.IndexName, nil, "UNI SInCRO 2.0, time reference "+ix.TimeReference)
 	}
 	v.indexSchema(index)
 	sealCert := v.packageSeal(index, seal)
@@ -125,34 +121,14 @@ func readEntry(f *zip.File) ([]byte, error) {
 	return data, err
 }
 
-// indexSchema validates the index against the official schema with xmllint, when --schema
-// names it: Sportello does not ship the schema.
+// indexSchema validates the index with Options.Schema, or notes that it was not.
 func (v *verifier) indexSchema(index []byte) {
-	if v.opts.schema == "" {
-		v.note("index schema not checked: pass --schema Unisincro_PIndex.xsd (xmllint needed)")
+	if v.opts.Schema == nil {
+		v.note(NoteSchemaNotChecked, v.opts.SchemaNote, v.opts.SchemaNoteIT)
 		return
 	}
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		v.check("index schema", errors.New("xmllint is not installed (Debian package libxml2-utils)"))
-		return
-	}
-	dir, err := os.MkdirTemp("", "sportello-verify-")
-	if err != nil {
-		v.check("index schema", err)
-		return
-	}
-	defer os.RemoveAll(dir)
-	doc := filepath.Join(dir, archive.IndexName)
-	if err := os.WriteFile(doc, index, 0o600); err != nil {
-		v.check("index schema", err)
-		return
-	}
-	out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", v.opts.schema, doc).CombinedOutput()
-	if err != nil {
-		v.check("index schema", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
-		return
-	}
-	v.check("index schema", nil, filepath.Base(v.opts.schema))
+	detail, err := v.opts.Schema(index)
+	v.check(kIndexSchema, "", err, detail)
 }
 
 // packageSeal checks the detached CAdES seal over the index and returns the sealing
@@ -163,24 +139,24 @@ func (v *verifier) packageSeal(index, seal []byte) *x509.Certificate {
 	}
 	p7, err := pkcs7.Parse(seal)
 	if err != nil {
-		v.check("seal "+archive.SealName, err)
+		v.check(kSeal, archive.SealName, err)
 		return nil
 	}
 	var embedded []byte
 	if len(p7.Certificates) > 0 {
 		embedded = p7.Certificates[0].Raw
 	}
-	cert := v.trust("sealing", v.opts.certificate, embedded, v.opts.fingerprint)
+	cert := v.trust(sealingRole, embedded)
 	p7.Content = index
 	err = p7.Verify()
 	if err == nil && cert != nil && (p7.GetOnlySigner() == nil || !p7.GetOnlySigner().Equal(cert)) {
 		err = errors.New("sealed by another certificate than the trusted one")
 	}
 	if err != nil {
-		v.check("seal "+archive.SealName, fmt.Errorf("does not verify over %s: %w", archive.IndexName, err))
+		v.check(kSeal, archive.SealName, fmt.Errorf("does not verify over %s: %w", archive.IndexName, err))
 		return cert
 	}
-	v.check("seal "+archive.SealName, nil, "CAdES detached over "+archive.IndexName)
+	v.check(kSeal, archive.SealName, nil, "CAdES detached over "+archive.IndexName)
 	return cert
 }
 
@@ -192,12 +168,12 @@ func (v *verifier) packageTimestamp(seal, tsr []byte) {
 	}
 	ts, err := timestamp.ParseResponse(tsr)
 	if err != nil {
-		v.check("time-stamp "+archive.TimestampName, err)
+		v.check(kTimestamp, archive.TimestampName, err)
 		return
 	}
-	tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, ts.RawToken), v.opts.tsaFingerprint)
+	tsa := v.trust(tsaRole, tsaDER(nil, ts.RawToken))
 	if tsa == nil {
-		v.check("time-stamp "+archive.TimestampName, errors.New("no trusted TSA certificate"))
+		v.check(kTimestamp, archive.TimestampName, errors.New("no trusted TSA certificate"))
 		return
 	}
 	roots := x509.NewCertPool()
@@ -205,10 +181,10 @@ func (v *verifier) packageTimestamp(seal, tsr []byte) {
 	sum := sha256.Sum256(seal)
 	info, err := signing.VerifyToken(ts.RawToken, sum[:], crypto.SHA256, nil, roots)
 	if err != nil {
-		v.check("time-stamp "+archive.TimestampName, fmt.Errorf("over %s: %w", archive.SealName, err))
+		v.check(kTimestamp, archive.TimestampName, fmt.Errorf("over %s: %w", archive.SealName, err))
 		return
 	}
-	v.check("time-stamp "+archive.TimestampName, nil, info.Time.UTC().Format(time.RFC3339))
+	v.check(kTimestamp, archive.TimestampName, nil, info.Time.UTC().Format(time.RFC3339))
 }
 
 // packageFiles checks every file the index lists against its hash, that nothing else is in
@@ -227,13 +203,13 @@ func (v *verifier) packageFiles(ix packageIndex, files map[string][]byte) {
 			switch {
 			case !ok:
 				failures++
-				v.check("file "+f.Path, errors.New("listed in the index but missing from the package"))
+				v.check(kFile, f.Path, errors.New("listed in the index but missing from the package"))
 			case f.Hash.Function != archive.HashFunction:
 				failures++
-				v.check("file "+f.Path, fmt.Errorf("hash function %q, want %s", f.Hash.Function, archive.HashFunction))
+				v.check(kFile, f.Path, fmt.Errorf("hash function %q, want %s", f.Hash.Function, archive.HashFunction))
 			case strings.TrimSpace(f.Hash.Value) != base64.StdEncoding.EncodeToString(sum[:]):
 				failures++
-				v.check("file "+f.Path, fmt.Errorf("SHA-256 %s, the index says %s", base64.StdEncoding.EncodeToString(sum[:]), f.Hash.Value))
+				v.check(kFile, f.Path, fmt.Errorf("SHA-256 %s, the index says %s", base64.StdEncoding.EncodeToString(sum[:]), f.Hash.Value))
 			}
 		}
 	}
@@ -246,48 +222,48 @@ func (v *verifier) packageFiles(ix packageIndex, files map[string][]byte) {
 	sort.Strings(extra)
 	for _, name := range extra {
 		failures++
-		v.check("file "+name, errors.New("in the package but not in the index"))
+		v.check(kFile, name, errors.New("in the package but not in the index"))
 	}
 	if failures > 0 {
 		return // the content ID cannot match either: the failures above say why
 	}
-	v.check("files", nil, fmt.Sprintf("%d listed, every SHA-256 matches", n))
+	v.check(kFiles, "", nil, fmt.Sprintf("%d listed, every SHA-256 matches", n))
 	sort.Slice(lines, func(i, j int) bool { return lines[i][66:] < lines[j][66:] })
 	h := sha256.New()
 	for _, l := range lines {
 		h.Write([]byte(l))
 	}
 	if id := hex.EncodeToString(h.Sum(nil)); id != ix.ID {
-		v.check("index ID", fmt.Errorf("SelfDescription/ID %s is not the content's %s", ix.ID, id))
+		v.check(kIndexID, "", fmt.Errorf("SelfDescription/ID %s is not the content's %s", ix.ID, id))
 	}
 }
 
 // packageProofs checks the checkpoint and every receipt's inclusion proof against it, and
 // that each leaf commits to the files it is about.
 func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate) {
-	checkpoints := map[uint64]api.Checkpoint{}
+	checkpoints := map[uint64]checkpointJSON{}
 	for name, data := range files {
 		if !strings.HasPrefix(name, "checkpoints/") || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		var cp archive.Checkpoint
 		if err := json.Unmarshal(data, &cp); err != nil {
-			v.check("checkpoint "+name, err)
+			v.check(kCheckpoint, name, err)
 			continue
 		}
 		if name != archive.CheckpointPath(cp.Size) {
-			v.check("checkpoint "+name, fmt.Errorf("holds the checkpoint of size %d", cp.Size))
+			v.check(kCheckpoint, name, fmt.Errorf("holds the checkpoint of size %d", cp.Size))
 			continue
 		}
 		note := strings.TrimSuffix(name, ".json") + ".note"
-		c := api.Checkpoint{Origin: cp.Origin, Size: cp.Size, RootHash: cp.Root, Time: cp.Time, Signature: cp.Signature,
+		c := checkpointJSON{Origin: cp.Origin, Size: cp.Size, RootHash: cp.Root, Time: cp.Time, Signature: cp.Signature,
 			KeyFingerprint: cp.KeyFingerprint, TimestampToken: cp.TimestampToken, Note: string(files[note])}
-		tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, cp.TimestampToken), v.opts.tsaFingerprint)
+		tsa := v.trust(tsaRole, tsaDER(nil, cp.TimestampToken))
 		v.checkpoint(c, seal, tsa)
 		checkpoints[cp.Size] = c
 	}
 	if len(checkpoints) == 0 {
-		v.check("checkpoint", errors.New("the package holds no checkpoint"))
+		v.check(kCheckpoint, "", errors.New("the package holds no checkpoint"))
 		return
 	}
 	var names []string
@@ -299,20 +275,20 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 	sort.Strings(names)
 	failures := 0
 	for _, name := range names {
-		if err := v.packageReceipt(name, files, checkpoints); err != nil {
+		if err := packageReceipt(name, files, checkpoints); err != nil {
 			failures++
-			v.check("proof "+name, err)
+			v.check(kProof, name, err)
 		}
 	}
 	if len(names) == 0 {
-		v.check("proofs", errors.New("the package holds no receipt"))
+		v.check(kProofs, "", errors.New("the package holds no receipt"))
 	} else if failures == 0 {
-		v.check("proofs", nil, fmt.Sprintf("%d leaves in the checkpoint's tree, each committing to its files", len(names)))
+		v.check(kProofs, "", nil, fmt.Sprintf("%d leaves in the checkpoint's tree, each committing to its files", len(names)))
 	}
 }
 
 // packageReceipt checks one receipt: inclusion in its checkpoint, and its leaf against files.
-func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]api.Checkpoint) error {
+func packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]checkpointJSON) error {
 	var rc archive.Receipt
 	if err := json.Unmarshal(files[name], &rc); err != nil {
 		return err

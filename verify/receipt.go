@@ -1,4 +1,4 @@
-package main
+package verify
 
 import (
 	"bytes"
@@ -10,10 +10,22 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/signing/tlog"
 )
+
+// checkpointJSON is a checkpoint as the API writes it (GET /v1/log/checkpoint, and inside a
+// receipt: api.Checkpoint, docs/verification.md).
+type checkpointJSON struct {
+	Origin         string    `json:"origin"`
+	Size           uint64    `json:"size"`
+	RootHash       []byte    `json:"root_hash"`
+	Time           time.Time `json:"time"`
+	Signature      []byte    `json:"signature"`
+	KeyFingerprint string    `json:"key_fingerprint"`
+	TimestampToken []byte    `json:"timestamp_token,omitempty"`
+	Note           string    `json:"note"`
+}
 
 // receiptFile is a receipt as the API writes it (api.Receipt), with the registration kept as
 // the exact bytes received: the leaf is recomputed from them, not from a re-encoding.
@@ -22,32 +34,32 @@ type receiptFile struct {
 	LeafIndex          uint64          `json:"leaf_index"`
 	Leaf               []byte          `json:"leaf"`
 	LeafHash           []byte          `json:"leaf_hash"`
-	Checkpoint         api.Checkpoint  `json:"checkpoint"`
+	Checkpoint         checkpointJSON  `json:"checkpoint"`
 	InclusionProof     [][]byte        `json:"inclusion_proof"`
 	SealingCertificate []byte          `json:"sealing_certificate"`
 	TSACertificate     []byte          `json:"tsa_certificate"`
 }
 
 // pdf checks a receipt PDF: its seal, then the receipt it embeds. The certificates come from
-// the embedded receipt (or the command line); the fingerprint check decides whether to trust
-// them, and the whole-file ByteRange rule ties the embedded receipt to the seal.
+// the embedded receipt (or Options); the fingerprint check decides whether to trust them, and
+// the whole-file ByteRange rule ties the embedded receipt to the seal.
 func (v *verifier) pdf(raw []byte) {
 	js, err := signing.ReceiptJSON(raw)
-	if !v.check("embedded receipt.json", err) {
+	if !v.check(kEmbeddedReceipt, "", err) {
 		return
 	}
 	var rc receiptFile
 	if err := json.Unmarshal(js, &rc); err != nil {
-		v.check("embedded receipt.json", fmt.Errorf("not a receipt: %w", err))
+		v.check(kEmbeddedReceipt, "", fmt.Errorf("not a receipt: %w", err))
 		return
 	}
-	seal := v.trust("sealing", v.opts.certificate, rc.SealingCertificate, v.opts.fingerprint)
-	tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(rc.TSACertificate, rc.Checkpoint.TimestampToken), v.opts.tsaFingerprint)
+	seal := v.trust(sealingRole, rc.SealingCertificate)
+	tsa := v.trust(tsaRole, tsaDER(rc.TSACertificate, rc.Checkpoint.TimestampToken))
 	if seal == nil || tsa == nil {
-		v.check("PDF seal", errors.New("no trusted certificate to check it with"))
+		v.check(kPDFSeal, "", errors.New("no trusted certificate to check it with"))
 	} else {
 		detail, err := checkSeal(raw, seal, tsa)
-		v.check("PDF seal", err, detail)
+		v.check(kPDFSeal, "", err, detail)
 	}
 	v.receiptChecks(rc, seal, tsa)
 }
@@ -77,11 +89,11 @@ func checkSeal(pdf []byte, seal, tsa *x509.Certificate) (string, error) {
 func (v *verifier) receipt(raw []byte) {
 	var rc receiptFile
 	if err := json.Unmarshal(raw, &rc); err != nil {
-		v.check("receipt", fmt.Errorf("not a receipt: %w", err))
+		v.check(kReceipt, "", fmt.Errorf("not a receipt: %w", err))
 		return
 	}
-	seal := v.trust("sealing", v.opts.certificate, rc.SealingCertificate, v.opts.fingerprint)
-	tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(rc.TSACertificate, rc.Checkpoint.TimestampToken), v.opts.tsaFingerprint)
+	seal := v.trust(sealingRole, rc.SealingCertificate)
+	tsa := v.trust(tsaRole, tsaDER(rc.TSACertificate, rc.Checkpoint.TimestampToken))
 	v.receiptChecks(rc, seal, tsa)
 }
 
@@ -94,31 +106,31 @@ func (v *verifier) receiptChecks(rc receiptFile, seal, tsa *x509.Certificate) {
 	if err == nil && !bytes.Equal(tlog.LeafHash(leaf), rc.LeafHash) {
 		err = errors.New("leaf_hash is not SHA-256(0x00 || leaf)")
 	}
-	v.check("leaf recomputed from the registration", err)
+	v.check(kLeaf, "", err)
 	if leaf == nil {
 		leaf = rc.Leaf
 	}
 	cp := rc.Checkpoint
-	v.check("inclusion proof", tlog.VerifyInclusion(leaf, rc.LeafIndex, cp.Size, rc.InclusionProof, cp.RootHash),
+	v.check(kInclusion, "", tlog.VerifyInclusion(leaf, rc.LeafIndex, cp.Size, rc.InclusionProof, cp.RootHash),
 		fmt.Sprintf("leaf %d in tree of size %d", rc.LeafIndex, cp.Size))
 	v.checkpoint(cp, seal, tsa)
 }
 
 // checkpointFile checks a checkpoint as GET /v1/log/checkpoint answers it; it carries no
-// certificate, so the sealing one must be given with --certificate.
+// certificate, so the sealing one must be given apart.
 func (v *verifier) checkpointFile(raw []byte) {
-	var cp api.Checkpoint
+	var cp checkpointJSON
 	if err := json.Unmarshal(raw, &cp); err != nil {
-		v.check("checkpoint", fmt.Errorf("not a checkpoint: %w", err))
+		v.check(kCheckpoint, "", fmt.Errorf("not a checkpoint: %w", err))
 		return
 	}
-	seal := v.trust("sealing", v.opts.certificate, nil, v.opts.fingerprint)
-	tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, cp.TimestampToken), v.opts.tsaFingerprint)
+	seal := v.trust(sealingRole, nil)
+	tsa := v.trust(tsaRole, tsaDER(nil, cp.TimestampToken))
 	v.checkpoint(cp, seal, tsa)
 }
 
 // checkpoint checks the note, its signature by the sealing key and its RFC 3161 token.
-func (v *verifier) checkpoint(c api.Checkpoint, seal, tsa *x509.Certificate) {
+func (v *verifier) checkpoint(c checkpointJSON, seal, tsa *x509.Certificate) {
 	cp := tlog.Checkpoint{Origin: c.Origin, Size: c.Size, Root: c.RootHash, Time: c.Time, Signature: c.Signature,
 		KeyFingerprint: c.KeyFingerprint, TimestampToken: c.TimestampToken}
 	note := cp.Note()
@@ -126,17 +138,17 @@ func (v *verifier) checkpoint(c api.Checkpoint, seal, tsa *x509.Certificate) {
 	if c.Note != string(note) {
 		err = fmt.Errorf("note %q is not the signed form of the checkpoint's fields %q", c.Note, note)
 	}
-	v.check("checkpoint note", err, fmt.Sprintf("size %d, %s", c.Size, c.Time.UTC().Format(time.RFC3339)))
+	v.check(kCheckpointNote, "", err, fmt.Sprintf("size %d, %s", c.Size, c.Time.UTC().Format(time.RFC3339)))
 	if seal == nil {
-		v.check("checkpoint signature", errors.New("no trusted sealing certificate"))
+		v.check(kCheckpointSignature, "", errors.New("no trusted sealing certificate"))
 	} else {
-		v.check("checkpoint signature", tlog.VerifyCheckpoint(cp, seal.PublicKey))
+		v.check(kCheckpointSignature, "", tlog.VerifyCheckpoint(cp, seal.PublicKey))
 	}
 	switch {
 	case len(c.TimestampToken) == 0:
-		v.check("checkpoint time-stamp", errors.New("the checkpoint has no RFC 3161 token (the TSA was unreachable); fetch a later checkpoint"))
+		v.check(kCheckpointTimestamp, "", errors.New("the checkpoint has no RFC 3161 token (the TSA was unreachable); fetch a later checkpoint"))
 	case tsa == nil:
-		v.check("checkpoint time-stamp", errors.New("no trusted TSA certificate"))
+		v.check(kCheckpointTimestamp, "", errors.New("no trusted TSA certificate"))
 	default:
 		roots := x509.NewCertPool()
 		roots.AddCert(tsa)
@@ -146,12 +158,12 @@ func (v *verifier) checkpoint(c api.Checkpoint, seal, tsa *x509.Certificate) {
 		if err == nil {
 			detail = info.Time.UTC().Format(time.RFC3339)
 		}
-		v.check("checkpoint time-stamp", err, detail)
+		v.check(kCheckpointTimestamp, "", err, detail)
 	}
 }
 
 // tsaDER is the TSA certificate a receipt carries or, failing that, the one inside token.
-func (v *verifier) tsaDER(carried, token []byte) []byte {
+func tsaDER(carried, token []byte) []byte {
 	if len(carried) > 0 || len(token) == 0 {
 		return carried
 	}
