@@ -77,22 +77,23 @@ type Main struct {
 	DB      *storage.DB
 	Service *domain.Service
 
-	listener  net.Listener
-	server    *http.Server
-	metrics   *metricsServer
-	integrity *integrity
-	search    *searching
-	journals  *journaling
-	texts     *textJobs
-	dispatch  *dispatchJobs
-	packages  *dispatchJobs
-	disposals *disposalSweep
-	webhooks  *webhooks
-	audit     *selfAudit
-	fixity    *fixityJob
-	mailboxes *mailboxWorkers
-	imports   *importJobs
-	workers   *river.Workers
+	listener     net.Listener
+	server       *http.Server
+	metrics      *metricsServer
+	integrity    *integrity
+	search       *searching
+	journals     *journaling
+	texts        *textJobs
+	dispatch     *dispatchJobs
+	packages     *dispatchJobs
+	conservation *conservationJobs
+	disposals    *disposalSweep
+	webhooks     *webhooks
+	audit        *selfAudit
+	fixity       *fixityJob
+	mailboxes    *mailboxWorkers
+	imports      *importJobs
+	workers      *river.Workers
 }
 
 // New returns a Main for a validated configuration.
@@ -171,6 +172,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openSearch(); err != nil {
 		return err
 	}
+	if err := m.openConservation(); err != nil {
+		return err
+	}
 	if err := m.openTexts(); err != nil {
 		return err
 	}
@@ -196,6 +200,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(m.imports.rows)
 	m.fixity = newFixityJob(m)
 	reg.MustRegister(m.fixity.collectors()...)
+	reg.MustRegister(m.conservation.collector())
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,
