@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -45,13 +46,17 @@ const (
 const MaxReasonLength = 2000
 
 // PackageOutcome is what a records officer uploads for a package: the conservator's outcome,
-// the reason of a refusal, and the report itself (required to acknowledge, optional with a
-// refusal; Report nil when none).
+// the reason of a refusal, and the report itself, already in the blob store (required to
+// acknowledge, optional with a refusal; nil when none).
 type PackageOutcome struct {
 	Outcome string
 	Reason  string
-	Report  []byte
+	Report  *File
 }
+
+// maySettle lists who records the conservator's answer: the records officers, who keep the
+// archive (manuale di gestione).
+var maySettle = []Role{RoleRecordsOfficer}
 
 // PackageFilter selects archive packages: State and Kind filter when set; newest first.
 type PackageFilter struct {
@@ -151,7 +156,7 @@ func (s *Service) SendPackage(ctx context.Context, id string, dest ConservationD
 // handed over by hand. Returns forbidden, not_found, validation_failed for a bad outcome,
 // reason or report, and conflict for a package that is not ready or sent.
 func (s *Service) SettlePackage(ctx context.Context, p Principal, id string, o PackageOutcome) (*ArchivePackage, error) {
-	if err := p.require("recording the outcome of an archive package", mayArchive...); err != nil {
+	if err := p.require("recording the outcome of an archive package", maySettle...); err != nil {
 		return nil, err
 	}
 	var v Validation
@@ -174,13 +179,6 @@ func (s *Service) SettlePackage(ctx context.Context, p Principal, id string, o P
 	if utf8.RuneCountInString(o.Reason) > MaxReasonLength {
 		v.Add("reason", "must be at most %d characters", MaxReasonLength)
 	}
-	var mediaType string
-	if o.Report != nil {
-		var err error
-		if mediaType, err = ReportMediaType(o.Report); err != nil {
-			v.Add("report", "%v", err)
-		}
-	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -189,11 +187,11 @@ func (s *Service) SettlePackage(ctx context.Context, p Principal, id string, o P
 	}
 	var report *PackageReport
 	if o.Report != nil {
-		sum, size, err := s.Blobs.Put(ctx, bytes.NewReader(o.Report))
+		mediaType, err := s.reportMediaType(ctx, o.Report.SHA256)
 		if err != nil {
-			return nil, fmt.Errorf("store report of package %s: %w", id, err)
+			return nil, err
 		}
-		report = &PackageReport{SHA256: sum, MediaType: mediaType, Size: size}
+		report = &PackageReport{SHA256: o.Report.SHA256, MediaType: mediaType, Size: o.Report.Size}
 	}
 	return s.Store.UpdatePackage(ctx, id, func(k *ArchivePackage) (Write, error) {
 		if k.State != PackageReady && k.State != PackageSent {
@@ -228,17 +226,29 @@ func stateChange(p Principal, now time.Time, k *ArchivePackage, from string) Aud
 	return e
 }
 
+// reportMediaType reads the stored report and tells its media type (ReportMediaType);
+// validation_failed naming report for anything else.
+func (s *Service) reportMediaType(ctx context.Context, sha256 string) (string, error) {
+	rc, err := s.Blobs.Open(ctx, sha256)
+	if err != nil {
+		return "", fmt.Errorf("read report %s: %w", sha256, err)
+	}
+	defer rc.Close()
+	mt, err := ReportMediaType(rc)
+	if err != nil {
+		return "", Invalid("report", "%v", err)
+	}
+	return mt, nil
+}
+
 // ReportMediaType tells a rapporto di versamento's media type from its bytes: a PDF (it starts
-// with %PDF-) or well-formed XML. Anything else is refused.
-func ReportMediaType(b []byte) (string, error) {
-	if bytes.HasPrefix(b, []byte("%PDF-")) {
+// with %PDF-) or a well-formed XML document. Anything else is refused.
+func ReportMediaType(r io.Reader) (string, error) {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(5); string(head) == "%PDF-" {
 		return ReportPDF, nil
 	}
-	trimmed := bytes.TrimLeft(b, " \t\r\n\ufeff")
-	if !bytes.HasPrefix(trimmed, []byte("<")) {
-		return "", errors.New("the report must be a PDF or an XML document")
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := xml.NewDecoder(br)
 	root := false
 	for {
 		tok, err := d.Token()
@@ -246,14 +256,19 @@ func ReportMediaType(b []byte) (string, error) {
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("the report is not well-formed XML: %v", err)
+			return "", fmt.Errorf("the report must be a PDF or a well-formed XML document: %v", err)
 		}
-		if _, ok := tok.(xml.StartElement); ok {
+		switch t := tok.(type) {
+		case xml.StartElement:
 			root = true
+		case xml.CharData:
+			if !root && len(bytes.TrimSpace(t)) > 0 {
+				return "", errors.New("the report must be a PDF or an XML document")
+			}
 		}
 	}
 	if !root {
-		return "", errors.New("the report is XML without an element")
+		return "", errors.New("the report must be a PDF or an XML document with an element")
 	}
 	return ReportXML, nil
 }
