@@ -183,27 +183,36 @@ func (db *DB) EnqueuePackageSends(ctx context.Context, limit int) (int, error) {
 		if len(ids) == 0 {
 			return nil
 		}
-		inserter, err := db.jobInserter()
-		if err != nil {
-			return err
-		}
-		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-		if !ok {
-			return fmt.Errorf("not in a database/sql transaction (%T)", tx.Statement.ConnPool)
-		}
-		params := make([]river.InsertManyParams, len(ids))
-		for i, id := range ids {
-			opts := jobs.SendPackage{}.InsertOpts()
-			opts.UniqueOpts = sendUnique
-			params[i] = river.InsertManyParams{Args: jobs.SendPackage{PackageID: id}, InsertOpts: &opts}
-		}
-		_, err = inserter.InsertManyTx(tx.Statement.Context, sqlTx, params)
-		return err
+		return db.enqueueSends(tx, ids)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("enqueue package sends: %w", err)
 	}
 	return len(ids), nil
+}
+
+// enqueueSends enqueues in tx the sending job of each package, unless one is waiting or
+// running already (sendUnique): River's InsertMany skips a duplicate where the fast insert
+// would fail.
+func (db *DB) enqueueSends(tx *gorm.DB, ids []string) error {
+	inserter, err := db.jobInserter()
+	if err != nil {
+		return err
+	}
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return fmt.Errorf("enqueue: not in a database/sql transaction (%T)", tx.Statement.ConnPool)
+	}
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		opts := jobs.SendPackage{}.InsertOpts()
+		opts.UniqueOpts = sendUnique
+		params[i] = river.InsertManyParams{Args: jobs.SendPackage{PackageID: id}, InsertOpts: &opts}
+	}
+	if _, err := inserter.InsertManyTx(tx.Statement.Context, sqlTx, params); err != nil {
+		return fmt.Errorf("enqueue %d sends: %w", len(ids), err)
+	}
+	return nil
 }
 
 // ConservationStatus counts packages by state and finds the oldest journal not sent.

@@ -63,11 +63,12 @@ func (db *DB) ArchivePackage(ctx context.Context, id string) (*domain.ArchivePac
 	return p, nil
 }
 
-// FinishPackage records the result of a build, with a package.built change event when ready.
+// FinishPackage records the result of a build, with a package.built change event when ready
+// and, for an archival package, the job that sends it to conservation.
 func (db *DB) FinishPackage(ctx context.Context, id string, r domain.PackageResult) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
-		var state string
-		if err := tx.Raw(`SELECT state FROM archive_packages WHERE id = ?`, id).Row().Scan(&state); errors.Is(err, sql.ErrNoRows) {
+		var state, kind string
+		if err := tx.Raw(`SELECT state, kind FROM archive_packages WHERE id = ?`, id).Row().Scan(&state, &kind); errors.Is(err, sql.ErrNoRows) {
 			return domain.Errorf(domain.ECNotFound, "archive package %s not found", id)
 		} else if err != nil {
 			return err
@@ -88,7 +89,13 @@ func (db *DB) FinishPackage(ctx context.Context, id string, r domain.PackageResu
 		}
 		c := db.changeStmt(domain.EventPackageBuilt, domain.KindPackage, id)
 		var pos int64
-		return tx.Raw(c.sql, c.args...).Row().Scan(&pos)
+		if err := tx.Raw(c.sql, c.args...).Row().Scan(&pos); err != nil {
+			return err
+		}
+		if kind != domain.PackageAIP {
+			return nil
+		}
+		return db.enqueueSends(tx, []string{id})
 	})
 	if err != nil {
 		return fmt.Errorf("finish package %s: %w", id, err)
