@@ -32,6 +32,9 @@ func DossierScheduleKey(id string, year int) string { return fmt.Sprintf("dossie
 type ScheduleResult struct {
 	Journals, Dossiers int // packages requested
 	Sends              int // ready archival packages whose sending was enqueued
+	// Skipped says why items could not be packaged (a dossier of more registrations than a
+	// package holds); they stay due, for the records officer to see in the log.
+	Skipped []string
 }
 
 // ScheduleConservation requests the packages that are due at the service's clock: on a
@@ -52,6 +55,10 @@ func (s *Service) ScheduleConservation(ctx context.Context, send bool) (Schedule
 		for _, d := range days {
 			req := PackageRequest{Kind: PackageAIP, Journals: &PackageJournals{Register: d.Register, From: d.Date, To: d.Date}}
 			ok, err := s.schedulePackage(ctx, req, JournalScheduleKey(d.Register, d.Date))
+			if IsCode(err, ECValidation) {
+				res.Skipped = append(res.Skipped, err.Error())
+				continue
+			}
 			if err != nil {
 				return res, err
 			}
@@ -66,6 +73,10 @@ func (s *Service) ScheduleConservation(ctx context.Context, send bool) (Schedule
 	}
 	for _, id := range dossiers {
 		ok, err := s.schedulePackage(ctx, PackageRequest{Kind: PackageAIP, Dossier: id}, DossierScheduleKey(id, today.Year()))
+		if IsCode(err, ECValidation) {
+			res.Skipped = append(res.Skipped, err.Error())
+			continue
+		}
 		if err != nil {
 			return res, err
 		}

@@ -112,6 +112,9 @@ func (c *conservationJobs) ScheduleConservation(ctx context.Context) error {
 	if res.Journals+res.Dossiers > 0 {
 		c.m.Logger.Info("conservation schedule: packages requested", "journals", res.Journals, "dossiers", res.Dossiers)
 	}
+	for _, why := range res.Skipped {
+		c.m.Logger.Warn("conservation schedule: item not packaged", "reason", why)
+	}
 	return nil
 }
 
