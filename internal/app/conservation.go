@@ -37,7 +37,10 @@ func (c Config) checkConservation(allow domain.WebhookAllowList) error {
 		if c.ConservationMethod != "" || c.ConservationToken != "" {
 			return errors.New("SPORTELLO_CONSERVATION_METHOD and _TOKEN are for an HTTP destination")
 		}
-		return nil
+		if (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
+			return errors.New("SPORTELLO_CONSERVATION_URL: want file:///absolute/folder")
+		}
+		return nil // the folder must exist when the server starts (openConservation)
 	}
 	// An HTTP destination is checked whole: a client is not needed to check it.
 	_, err = conservation.New(conservation.Config{URL: c.ConservationURL, Method: c.ConservationMethod, Allow: allow,
