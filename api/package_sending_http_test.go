@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
+	"github.com/sportello/sportello/internal/testdb"
 )
 
 // conservator is an HTTP conservation endpoint on loopback: it answers 503 to the first
@@ -158,4 +161,81 @@ func TestConservationConfig(t *testing.T) {
 			t.Errorf("%v: %v", c.env, err)
 		}
 	}
+}
+
+// TestConservationSchedule: the schedule, a River periodic job, packages the journal of a
+// Friday on the Monday after (in Rome, at the server's clock) and the package lands in the
+// conservation folder, its zip and its index's seal named by its id; the metrics count it.
+func TestConservationSchedule(t *testing.T) {
+	testdbEachClock(t, func(t *testing.T, s *apptest.Server, setClock func(time.Time), dir string) {
+		c := newClient(t, s)
+		op := s.NewClient(t, "op", []string{"protocol_operator"})
+		ro := s.NewClient(t, "ro", []string{"records_officer"})
+		c.mustRegister(op, "Registrata di venerdì")
+		setClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)) // Monday 7 December, 10:00 in Rome
+		deadline := time.Now().Add(90 * time.Second)
+		var sent api.ArchivePackage
+		for sent.ID == "" {
+			var list api.ArchivePackageList
+			c.do("GET", "/v1/archive/packages?state=sent", ro, nil).decode(t, http.StatusOK, &list)
+			for _, p := range list.Items {
+				if p.ScheduleKey != nil && *p.ScheduleKey == "journal/PG/2026-12-04" {
+					sent = p
+				}
+			}
+			if time.Now().After(deadline) {
+				c.do("GET", "/v1/archive/packages", ro, nil).decode(t, http.StatusOK, &list)
+				t.Fatalf("no sent package of Friday's journal: %+v", list.Items)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if sent.Kind != "aip" || sent.CreatedBy != "system" || sent.Request.Journals == nil || sent.Request.Journals.From != "2026-12-04" ||
+			sent.Destination == nil || *sent.Destination != "file://"+dir {
+			t.Errorf("scheduled package %+v", sent)
+		}
+		zipped, err := os.ReadFile(filepath.Join(dir, sent.ID+".zip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(zipped)
+		entries, _ := zipEntries(t, zipped)
+		seal, err := os.ReadFile(filepath.Join(dir, sent.ID+".p7s"))
+		if err != nil || hex.EncodeToString(sum[:]) != *sent.SHA256 || !bytes.Equal(seal, entries["PIndex.xml.p7s"]) {
+			t.Errorf("folder: zip digest %x (package %s), seal %d bytes, %v", sum, *sent.SHA256, len(seal), err)
+		}
+		metrics := string(c.do("GET", "/metrics", "", nil).Body)
+		for _, want := range []string{`sportello_archive_packages{state="sent"} 1`, "sportello_conservation_oldest_unsent_journal_seconds 0"} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+	})
+}
+
+// testdbEachClock starts, on each engine, a server whose clock the test sets (first Friday
+// 4 December 2026, 10:00 in Rome), sending to a folder, with the journal worker and the
+// conservation schedule run every fraction of a second.
+func testdbEachClock(t *testing.T, fn func(t *testing.T, s *apptest.Server, setClock func(time.Time), dir string)) {
+	var (
+		mu  sync.Mutex
+		now time.Time
+	)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	set := func(at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = at
+	}
+	testdb.Each(t, func(t *testing.T, url string) {
+		set(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
+		dir := t.TempDir()
+		s := apptest.Start(t, url, apptest.WithClock(clock), apptest.WithConfig(func(cfg *app.Config) {
+			cfg.ConservationURL = "file://" + dir
+		}), func(m *app.Main) { m.JournalEvery, m.ConservationEvery = 200*time.Millisecond, time.Second })
+		fn(t, s, set, dir)
+	})
 }

@@ -81,11 +81,14 @@ func (w *ScheduleConservationWorker) Work(ctx context.Context, _ *river.Job[Sche
 	return w.Scheduler.ScheduleConservation(ctx)
 }
 
-// ConservationPeriodic is the periodic job that enqueues the schedule every ScheduleEvery, and
-// at start. River's leader enqueues periodic jobs, and any client of any process may be the
+// ConservationPeriodic is the periodic job that enqueues the schedule every every (ScheduleEvery
+// when 0), and at start. River's leader enqueues periodic jobs, and any client of any process may be the
 // leader: every client of the process carries it (internal/app newJobClient).
-func ConservationPeriodic() *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(ScheduleEvery),
+func ConservationPeriodic(every time.Duration) *river.PeriodicJob {
+	if every <= 0 {
+		every = ScheduleEvery
+	}
+	return river.NewPeriodicJob(river.PeriodicInterval(every),
 		func() (river.JobArgs, *river.InsertOpts) { return ScheduleConservation{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true, ID: "schedule_conservation"})
 }

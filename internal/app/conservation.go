@@ -92,7 +92,7 @@ func (m *Main) periodicJobs() []*river.PeriodicJob {
 	if m.conservation == nil || m.conservation.dest == nil {
 		return nil
 	}
-	return []*river.PeriodicJob{jobs.ConservationPeriodic()}
+	return []*river.PeriodicJob{jobs.ConservationPeriodic(m.ConservationEvery)}
 }
 
 // SendPackage sends one package to the destination; without one it leaves it ready.

@@ -61,6 +61,9 @@ type Main struct {
 	// FixityTick is how often the server looks for a due fixity run and re-reads the open
 	// failures; zero means every 5 minutes (tests shorten it).
 	FixityTick time.Duration
+	// ConservationEvery is how often the conservation schedule runs; zero means
+	// jobs.ScheduleEvery (tests shorten it).
+	ConservationEvery time.Duration
 	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
 	OpenMailbox MailboxOpener
 	// ImportChunk is how long an import's job registers rows before it hands the job back to the
