@@ -71,7 +71,9 @@ func TestPackageSending(t *testing.T) {
 		c := newClient(t, s)
 		op := s.NewClient(t, "op", []string{"protocol_operator"})
 		ro := s.NewClient(t, "ro", []string{"records_officer"})
-		ref := func(r api.Registration) string { return r.Register + "/" + strconv.Itoa(r.Year) + "/" + r.NumberFormatted }
+		ref := func(r api.Registration) string {
+			return r.Register + "/" + strconv.Itoa(r.Year) + "/" + r.NumberFormatted
+		}
 		a := c.mustRegister(op, "Da versare")
 		var p, dip api.ArchivePackage
 		c.json("POST", "/v1/archive/packages", ro, map[string]any{"registrations": []string{ref(a)}}).decode(t, http.StatusAccepted, &p)
