@@ -113,9 +113,12 @@ var accessPolicy = []accessRow{
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/holds"},
 	{codes{403, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds"},
 	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/fixity"},
+	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages"},
 	{codes{202, 202, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages"},
 	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id"},
 	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/content"},
+	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/report"},
+	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages/:id/report"},
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds/:id/release"},
 	{codes{403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/cases"},
 	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/cases"},
@@ -287,6 +290,11 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: "/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000"}
 	case "GET /v1/archive/packages/:id/content":
 		return accessRequest{path: "/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000/content"}
+	case "GET /v1/archive/packages/:id/report":
+		return accessRequest{path: "/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000/report"}
+	case "POST /v1/archive/packages/:id/report":
+		return multipartRequest("/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000/report",
+			map[string]any{"outcome": "refused", "reason": "Indice non valido"})
 	case "GET /v1/disposals/:id":
 		return accessRequest{path: "/v1/disposals/01a24ad3-0000-7000-8000-000000000000"}
 	case "POST /v1/holds":

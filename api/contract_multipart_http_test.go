@@ -119,7 +119,17 @@ func specWorld(t *testing.T, s *apptest.Server) map[string]specCall {
 	c.submit(portal, bizApplicant, caseMeta, domanda).decode(t, http.StatusCreated, &handled)
 	c.json("POST", "/v1/cases/"+handled.ID+"/transitions", clerk, map[string]string{"to": "in_progress"}).expect(t, http.StatusOK)
 	applicant := []string{"X-Applicant-Id", bizApplicant}
+	records := s.NewClient(t, "archivio", []string{"records_officer"})
+	reg := c.mustRegister(operator, "Da conservare")
+	var pkg api.ArchivePackage
+	c.json("POST", "/v1/archive/packages", records, map[string]any{"registrations": []string{
+		fmt.Sprintf("%s/%d/%s", reg.Register, reg.Year, reg.NumberFormatted)}}).decode(t, http.StatusAccepted, &pkg)
+	if p := c.waitPackage(records, pkg.ID); p.State != "ready" {
+		t.Fatalf("package %+v", p)
+	}
 	return map[string]specCall{
+		"POST /v1/archive/packages/{id}/report": {token: records, params: map[string]string{"id": pkg.ID},
+			metadata: map[string]any{"outcome": "acknowledged"}},
 		// subject and correspondents are optional in the schema because an e-mail message
 		// proposes them; a PDF needs them.
 		"POST /v1/registrations": {token: operator, metadata: map[string]any{"subject": "Richiesta",

@@ -86,6 +86,10 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	l.multipart("api.DocumentMetadata.subject", "/v1/documents", "subject", document, "subject", nil, pdf)
 	l.multipart("api.DocumentMetadata.class", "/v1/documents", "class", document, "class", nil, pdf)
 	l.multipart("api.DocumentMetadata.offices[]", "/v1/documents", "offices[0]", document, "offices", inArray, pdf)
+	// A package that does not exist: a valid outcome passes validation and finds none (404).
+	settle := "/v1/archive/packages/01a24ad3-0000-7000-8000-000000000000/report"
+	l.multipart("api.PackageOutcomeRequest.outcome", settle, "outcome", map[string]any{}, "outcome", nil, nil)
+	l.multipart("api.PackageOutcomeRequest.reason", settle, "reason", map[string]any{"outcome": "refused"}, "reason", nil, nil)
 	l.fileParts()
 	l.emergency()
 	return l

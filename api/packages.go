@@ -35,7 +35,8 @@ type PackageJournals struct {
 }
 
 // ArchivePackage is an archive package: building until its job has built it, then ready (or
-// failed, with a reason).
+// failed, with a reason); an archival package then goes to conservation: sent, and
+// acknowledged or refused (with the conservator's reason).
 type ArchivePackage struct {
 	ID    string `json:"id" format:"uuid"`
 	Kind  string `json:"kind" enums:"aip,dip"`
@@ -58,6 +59,25 @@ type ArchivePackage struct {
 	CreatedBy string     `json:"created_by"`
 	CreatedAt time.Time  `json:"created_at"`
 	BuiltAt   *time.Time `json:"built_at" extensions:"x-nullable"`
+	// ScheduleKey names the scheduled item the package was made for (journal/PG/2026-03-01,
+	// dossier/<id>/2026); null for a package requested by hand.
+	ScheduleKey *string `json:"schedule_key" extensions:"x-nullable" example:"journal/PG/2026-03-01"`
+	// SentAt and Destination say when and where the package was sent; null until sent.
+	SentAt      *time.Time `json:"sent_at" extensions:"x-nullable"`
+	Destination *string    `json:"destination" extensions:"x-nullable" example:"file:///srv/versamenti"`
+	// SettledAt is when the package was acknowledged or refused; null before.
+	SettledAt *time.Time `json:"settled_at" extensions:"x-nullable"`
+	// OutcomeReason is why the destination or the conservator refused the package; "" otherwise.
+	OutcomeReason string `json:"outcome_reason"`
+	// Report is the conservator's rapporto di versamento (GET …/report); null until uploaded.
+	Report *PackageReport `json:"report" extensions:"x-nullable"`
+}
+
+// PackageReport describes the uploaded rapporto di versamento.
+type PackageReport struct {
+	SHA256    string `json:"sha256" example:"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`
+	MediaType string `json:"media_type" enums:"application/xml,application/pdf"`
+	Size      int64  `json:"size"`
 }
 
 // createPackage asks for an archive package.
@@ -109,7 +129,7 @@ func (h *handlers) createPackage(c *gin.Context) {
 // getPackage returns an archive package's state.
 //
 //	@Summary		An archive package
-//	@Description	Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+//	@Description	Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; then, for an archival package, `sent` to the conservation destination, and `acknowledged` or `refused` with the reason), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
 //	@Tags			archive
 //	@Produce		json
 //	@Security		BearerAuth
@@ -192,6 +212,22 @@ func (h *handlers) archivePackage(c *gin.Context, p *domain.ArchivePackage) (Arc
 	if p.BuiltAt != nil {
 		t := utc(*p.BuiltAt)
 		out.BuiltAt = &t
+	}
+	out.OutcomeReason = p.OutcomeReason
+	if p.ScheduleKey != "" {
+		key := p.ScheduleKey
+		out.ScheduleKey = &key
+	}
+	if p.SentAt != nil {
+		t, dest := utc(*p.SentAt), p.Destination
+		out.SentAt, out.Destination = &t, &dest
+	}
+	if p.SettledAt != nil {
+		t := utc(*p.SettledAt)
+		out.SettledAt = &t
+	}
+	if r := p.Report; r != nil {
+		out.Report = &PackageReport{SHA256: r.SHA256, MediaType: r.MediaType, Size: r.Size}
 	}
 	if p.SHA256 != "" {
 		size, sum, index := p.Size, p.SHA256, p.IndexSHA256

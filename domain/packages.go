@@ -29,11 +29,16 @@ const (
 	PackageDIP = "dip"
 )
 
-// Package states. Sending to conservation (sent, acknowledged, refused) comes later.
+// Package states. A state moves forward only (the database refuses the rest): building →
+// ready | failed; ready → sent | refused | acknowledged; sent → acknowledged | refused
+// (package_sending.go).
 const (
-	PackageBuilding = "building"
-	PackageReady    = "ready"
-	PackageFailed   = "failed"
+	PackageBuilding     = "building"
+	PackageReady        = "ready"
+	PackageFailed       = "failed"
+	PackageSent         = "sent"
+	PackageAcknowledged = "acknowledged"
+	PackageRefused      = "refused"
 )
 
 // MaxPackageRegistrations bounds the registrations one request names, and the registrations
@@ -118,7 +123,10 @@ func (r *PackageRequest) Validate() error {
 }
 
 // ArchivePackage is the record of an archive package. Size, SHA256, IndexSHA256, Files and
-// BuiltAt are set once it is ready, Reason once it failed.
+// BuiltAt are set once it is ready, Reason once it failed. ScheduleKey names the scheduled item
+// it was made for ("" for one requested by hand); SentAt and Destination are set once sent,
+// SettledAt once acknowledged or refused, OutcomeReason once refused, Report once the
+// conservator's report is uploaded.
 type ArchivePackage struct {
 	ID      string
 	Kind    string
@@ -134,6 +142,13 @@ type ArchivePackage struct {
 	CreatedBy   string
 	CreatedAt   time.Time
 	BuiltAt     *time.Time
+
+	ScheduleKey   string
+	SentAt        *time.Time
+	Destination   string
+	SettledAt     *time.Time
+	OutcomeReason string
+	Report        *PackageReport
 }
 
 // PackageResult is what building a package gives: ready with its zip's digest (the zip is in

@@ -47,6 +47,34 @@ type PackageStore interface {
 	// package.built change event when it is ready. Returns ECNotFound, or ECConflict if the
 	// package is no longer building.
 	FinishPackage(ctx context.Context, id string, r PackageResult) error
+	// ArchivePackages lists packages matching f, newest first, a page at a time
+	// (ECValidation for a bad cursor).
+	ArchivePackages(ctx context.Context, f PackageFilter) (Page[*ArchivePackage], error)
+	// UpdatePackage locks the package, calls change with it, and stores its state, sending
+	// and outcome with the Write that change returns. If change returns an error nothing is
+	// written. Returns ECNotFound.
+	UpdatePackage(ctx context.Context, id string, change func(*ArchivePackage) (Write, error)) (*ArchivePackage, error)
+	// DueJournals lists, oldest first, up to limit journals of a date before before whose
+	// scheduled package (JournalScheduleKey) does not exist.
+	DueJournals(ctx context.Context, before string, limit int) ([]JournalDay, error)
+	// DueDossiers lists up to limit closed dossiers holding a registration that have no
+	// scheduled package (DossierScheduleKey) created at or after since, longest closed first.
+	DueDossiers(ctx context.Context, since time.Time, limit int) ([]string, error)
+	// EnqueuePackageSends enqueues the sending job of up to limit ready archival packages,
+	// oldest first, unless one is already waiting or running; it returns how many it saw.
+	EnqueuePackageSends(ctx context.Context, limit int) (int, error)
+	// ConservationStatus counts packages by state and finds the oldest journal whose
+	// scheduled package is not sent (sent or acknowledged).
+	ConservationStatus(ctx context.Context) (ConservationStatus, error)
+}
+
+// ConservationDestination is where archival packages are sent (package conservation: a
+// folder or an HTTP endpoint). Deliver returns *DeliveryRefused when the destination refused
+// the package for good; any other error is temporary. String names the destination for the
+// record, without secrets.
+type ConservationDestination interface {
+	Deliver(ctx context.Context, p Parcel) error
+	String() string
 }
 
 // FixityStore keeps the fixity runs and the blobs they found wrong, and lists the digests the

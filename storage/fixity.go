@@ -171,6 +171,7 @@ func (db *DB) fixitySources() []struct{ table, col, where string } {
 		{`dispatch_receipts x`, `x.sha256`, notDestroyed(`x.sha256`)},
 		{`imports i`, `i.sha256`, notDestroyed(`i.sha256`)},
 		{`archive_packages k`, `k.sha256`, `k.sha256 IS NOT NULL`},
+		{`archive_packages k`, `k.report_sha256`, `k.report_sha256 IS NOT NULL`},
 	}
 }
 
@@ -233,9 +234,10 @@ func (db *DB) FixityReferences(ctx context.Context, sha256 string) ([]domain.Fix
 		UNION ALL SELECT 'receipt', x.id, x.kind, '', 0, 0 FROM dispatch_receipts x WHERE x.sha256 = ?
 		UNION ALL SELECT 'import', i.id, 'source', '', 0, 0 FROM imports i WHERE i.sha256 = ?
 		UNION ALL SELECT 'package', k.id, 'zip', '', 0, 0 FROM archive_packages k WHERE k.sha256 = ?
+		UNION ALL SELECT 'package', k.id, 'report', '', 0, 0 FROM archive_packages k WHERE k.report_sha256 = ?
 	) u ORDER BY kind, reg, yr, num, ident, role`
 	like := `%` + sha256 + `%`
-	rows, err := db.read(ctx).Raw(q, like, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256).Rows()
+	rows, err := db.read(ctx).Raw(q, like, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256, sha256).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("fixity references of %s: %w", sha256, err)
 	}

@@ -17,7 +17,8 @@ import (
 
 var _ domain.PackageStore = (*DB)(nil)
 
-const packageColumns = `id, kind, state, request, items, files, size, sha256, index_sha256, reason, created_by, created_at, built_at`
+const packageColumns = `id, kind, state, request, items, files, size, sha256, index_sha256, reason, created_by, created_at, built_at,
+	schedule_key, sent_at, destination, settled_at, outcome_reason, report_sha256, report_type, report_size`
 
 // CreatePackage stores p, building, with w and enqueues its build job in one transaction.
 func (db *DB) CreatePackage(ctx context.Context, p *domain.ArchivePackage, w domain.Write) error {
@@ -27,8 +28,16 @@ func (db *DB) CreatePackage(ctx context.Context, p *domain.ArchivePackage, w dom
 	}
 	p.CreatedAt = utcMicro(p.CreatedAt)
 	err = db.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec(`INSERT INTO archive_packages (`+packageColumns+`) VALUES (?, ?, ?, ?, ?, 0, 0, NULL, NULL, '', ?, ?, NULL)`,
-			p.ID, p.Kind, domain.PackageBuilding, string(req), p.Items, p.CreatedBy, db.ts(p.CreatedAt)).Error; err != nil {
+		var key any
+		if p.ScheduleKey != "" {
+			key = p.ScheduleKey
+		}
+		if err := tx.Exec(`INSERT INTO archive_packages (`+packageColumns+`)
+			VALUES (?, ?, ?, ?, ?, 0, 0, NULL, NULL, '', ?, ?, NULL, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+			p.ID, p.Kind, domain.PackageBuilding, string(req), p.Items, p.CreatedBy, db.ts(p.CreatedAt), key).Error; err != nil {
+			if isUnique(err, "archive_packages") {
+				return domain.Errorf(domain.ECConflict, "scheduled item %s has a package already", p.ScheduleKey)
+			}
 			return err
 		}
 		if err := db.runAll(tx, nil, db.writeStmts(w)...); err != nil {
@@ -54,11 +63,12 @@ func (db *DB) ArchivePackage(ctx context.Context, id string) (*domain.ArchivePac
 	return p, nil
 }
 
-// FinishPackage records the result of a build, with a package.built change event when ready.
+// FinishPackage records the result of a build, with a package.built change event when ready
+// and, for an archival package, the job that sends it to conservation.
 func (db *DB) FinishPackage(ctx context.Context, id string, r domain.PackageResult) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
-		var state string
-		if err := tx.Raw(`SELECT state FROM archive_packages WHERE id = ?`, id).Row().Scan(&state); errors.Is(err, sql.ErrNoRows) {
+		var state, kind string
+		if err := tx.Raw(`SELECT state, kind FROM archive_packages WHERE id = ?`, id).Row().Scan(&state, &kind); errors.Is(err, sql.ErrNoRows) {
 			return domain.Errorf(domain.ECNotFound, "archive package %s not found", id)
 		} else if err != nil {
 			return err
@@ -79,7 +89,13 @@ func (db *DB) FinishPackage(ctx context.Context, id string, r domain.PackageResu
 		}
 		c := db.changeStmt(domain.EventPackageBuilt, domain.KindPackage, id)
 		var pos int64
-		return tx.Raw(c.sql, c.args...).Row().Scan(&pos)
+		if err := tx.Raw(c.sql, c.args...).Row().Scan(&pos); err != nil {
+			return err
+		}
+		if kind != domain.PackageAIP {
+			return nil
+		}
+		return db.enqueueSends(tx, []string{id})
 	})
 	if err != nil {
 		return fmt.Errorf("finish package %s: %w", id, err)
@@ -89,22 +105,36 @@ func (db *DB) FinishPackage(ctx context.Context, id string, r domain.PackageResu
 
 func scanPackage(row rowScanner) (*domain.ArchivePackage, error) {
 	var (
-		p          domain.ArchivePackage
-		req        string
-		sum, index sql.NullString
-		built      time.Time
-		ok         bool
+		p                          domain.ArchivePackage
+		req                        string
+		sum, index, key, dest      sql.NullString
+		reason, report, reportType sql.NullString
+		reportSize                 sql.NullInt64
+		built, sent, settled       time.Time
+		isBuilt, isSent, isSettled bool
 	)
 	if err := row.Scan(&p.ID, &p.Kind, &p.State, &req, &p.Items, &p.Files, &p.Size, &sum, &index, &p.Reason, &p.CreatedBy,
-		timeCol{T: &p.CreatedAt}, timeCol{T: &built, Valid: &ok}); err != nil {
+		timeCol{T: &p.CreatedAt}, timeCol{T: &built, Valid: &isBuilt},
+		&key, timeCol{T: &sent, Valid: &isSent}, &dest, timeCol{T: &settled, Valid: &isSettled}, &reason, &report, &reportType,
+		&reportSize); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(req), &p.Request); err != nil {
 		return nil, fmt.Errorf("request of package %s: %w", p.ID, err)
 	}
 	p.SHA256, p.IndexSHA256 = sum.String, index.String
-	if ok {
+	p.ScheduleKey, p.Destination, p.OutcomeReason = key.String, dest.String, reason.String
+	if isBuilt {
 		p.BuiltAt = &built
+	}
+	if isSent {
+		p.SentAt = &sent
+	}
+	if isSettled {
+		p.SettledAt = &settled
+	}
+	if report.Valid {
+		p.Report = &domain.PackageReport{SHA256: report.String, MediaType: reportType.String, Size: reportSize.Int64}
 	}
 	return &p, nil
 }

@@ -61,7 +61,7 @@ func TestPackageStore(t *testing.T) {
 				t.Error("TRUNCATE archive_packages: the database accepted it")
 			}
 		}
-		if err := f.exec(`UPDATE archive_packages SET state = 'sent'`); err != nil {
+		if err := f.exec(`UPDATE archive_packages SET state = 'sent', sent_at = built_at, destination = 'x'`); err != nil {
 			t.Errorf("a ready package's state may change: %v", err)
 		}
 

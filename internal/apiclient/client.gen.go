@@ -1044,6 +1044,42 @@ func (e ApiNewProcedureAudience) Valid() bool {
 	}
 }
 
+// Defines values for ApiPackageOutcomeRequestOutcome.
+const (
+	ApiPackageOutcomeRequestOutcomeAcknowledged ApiPackageOutcomeRequestOutcome = "acknowledged"
+	ApiPackageOutcomeRequestOutcomeRefused      ApiPackageOutcomeRequestOutcome = "refused"
+)
+
+// Valid indicates whether the value is a known member of the ApiPackageOutcomeRequestOutcome enum.
+func (e ApiPackageOutcomeRequestOutcome) Valid() bool {
+	switch e {
+	case ApiPackageOutcomeRequestOutcomeAcknowledged:
+		return true
+	case ApiPackageOutcomeRequestOutcomeRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiPackageReportMediaType.
+const (
+	ApiPackageReportMediaTypeApplicationpdf ApiPackageReportMediaType = "application/pdf"
+	ApiPackageReportMediaTypeApplicationxml ApiPackageReportMediaType = "application/xml"
+)
+
+// Valid indicates whether the value is a known member of the ApiPackageReportMediaType enum.
+func (e ApiPackageReportMediaType) Valid() bool {
+	switch e {
+	case ApiPackageReportMediaTypeApplicationpdf:
+		return true
+	case ApiPackageReportMediaTypeApplicationxml:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiProblemCode.
 const (
 	ApiProblemCodeConflict             ApiProblemCode = "conflict"
@@ -1314,6 +1350,54 @@ func (e ApiSignatureFormat) Valid() bool {
 	case ApiSignatureFormatPades:
 		return true
 	case ApiSignatureFormatXades:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackagesParamsState.
+const (
+	ListPackagesParamsStateAcknowledged ListPackagesParamsState = "acknowledged"
+	ListPackagesParamsStateBuilding     ListPackagesParamsState = "building"
+	ListPackagesParamsStateFailed       ListPackagesParamsState = "failed"
+	ListPackagesParamsStateReady        ListPackagesParamsState = "ready"
+	ListPackagesParamsStateRefused      ListPackagesParamsState = "refused"
+	ListPackagesParamsStateSent         ListPackagesParamsState = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListPackagesParamsState enum.
+func (e ListPackagesParamsState) Valid() bool {
+	switch e {
+	case ListPackagesParamsStateAcknowledged:
+		return true
+	case ListPackagesParamsStateBuilding:
+		return true
+	case ListPackagesParamsStateFailed:
+		return true
+	case ListPackagesParamsStateReady:
+		return true
+	case ListPackagesParamsStateRefused:
+		return true
+	case ListPackagesParamsStateSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPackagesParamsKind.
+const (
+	ListPackagesParamsKindAip ListPackagesParamsKind = "aip"
+	ListPackagesParamsKindDip ListPackagesParamsKind = "dip"
+)
+
+// Valid indicates whether the value is a known member of the ListPackagesParamsKind enum.
+func (e ListPackagesParamsKind) Valid() bool {
+	switch e {
+	case ListPackagesParamsKindAip:
+		return true
+	case ListPackagesParamsKindDip:
 		return true
 	default:
 		return false
@@ -1624,6 +1708,9 @@ type ApiArchivePackage struct {
 	CreatedAt string  `json:"created_at"`
 	CreatedBy string  `json:"created_by"`
 
+	// Destination Example: file:///srv/versamenti
+	Destination *string `json:"destination"`
+
 	// Files Files is how many files the zip holds beside PIndex.xml, its seal and its time-stamp.
 	Files int                `json:"files"`
 	Id    openapi_types.UUID `json:"id"`
@@ -1639,11 +1726,29 @@ type ApiArchivePackage struct {
 	// logged it (normally within a second of ready).
 	LeafIndex *int `json:"leaf_index"`
 
+	// OutcomeReason OutcomeReason is why the destination or the conservator refused the package; "" otherwise.
+	OutcomeReason string `json:"outcome_reason"`
+
 	// Reason Reason says why building failed; "" otherwise.
 	Reason string `json:"reason"`
 
+	// Report Report is the conservator's rapporto di versamento (GET …/report); null until uploaded.
+	Report ApiArchivePackage_Report `json:"report"`
+
 	// Request Request is what the package was asked for.
 	Request ApiNewPackage `json:"request"`
+
+	// ScheduleKey ScheduleKey names the scheduled item the package was made for (journal/PG/2026-03-01,
+	// dossier/<id>/2026); null for a package requested by hand.
+	//
+	// Example: journal/PG/2026-03-01
+	ScheduleKey *string `json:"schedule_key"`
+
+	// SentAt SentAt and Destination say when and where the package was sent; null until sent.
+	SentAt *string `json:"sent_at"`
+
+	// SettledAt SettledAt is when the package was acknowledged or refused; null before.
+	SettledAt *string `json:"settled_at"`
 
 	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 	Sha256 *string `json:"sha256"`
@@ -1656,8 +1761,22 @@ type ApiArchivePackage struct {
 // ApiArchivePackageKind defines model for ApiArchivePackage.Kind.
 type ApiArchivePackageKind string
 
+// ApiArchivePackageReport1 defines model for ApiArchivePackage.Report.1.
+type ApiArchivePackageReport1 = map[string]interface{}
+
+// ApiArchivePackage_Report Report is the conservator's rapporto di versamento (GET …/report); null until uploaded.
+type ApiArchivePackage_Report struct {
+	union json.RawMessage
+}
+
 // ApiArchivePackageState defines model for ApiArchivePackage.State.
 type ApiArchivePackageState string
+
+// ApiArchivePackageList defines model for api.ArchivePackageList.
+type ApiArchivePackageList struct {
+	Items      []ApiArchivePackage `json:"items"`
+	NextCursor string              `json:"next_cursor"`
+}
 
 // ApiCase defines model for api.Case.
 type ApiCase struct {
@@ -3684,6 +3803,30 @@ type ApiPackageJournals struct {
 	To openapi_types.Date `json:"to"`
 }
 
+// ApiPackageOutcomeRequest defines model for api.PackageOutcomeRequest.
+type ApiPackageOutcomeRequest struct {
+	// Outcome Example: acknowledged
+	Outcome ApiPackageOutcomeRequestOutcome `json:"outcome"`
+
+	// Reason Example: Firma dell'indice non valida
+	Reason *string `json:"reason,omitempty"`
+}
+
+// ApiPackageOutcomeRequestOutcome Example: acknowledged
+type ApiPackageOutcomeRequestOutcome string
+
+// ApiPackageReport defines model for api.PackageReport.
+type ApiPackageReport struct {
+	MediaType ApiPackageReportMediaType `json:"media_type"`
+
+	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Sha256 string `json:"sha256"`
+	Size   int    `json:"size"`
+}
+
+// ApiPackageReportMediaType defines model for ApiPackageReport.MediaType.
+type ApiPackageReportMediaType string
+
 // ApiPrincipal defines model for api.Principal.
 type ApiPrincipal struct {
 	Id      string   `json:"id"`
@@ -4152,10 +4295,40 @@ type GetFixityParams struct {
 	Resolved *bool `form:"resolved,omitempty" json:"resolved,omitempty"`
 }
 
+// ListPackagesParams defines parameters for ListPackages.
+type ListPackagesParams struct {
+	// State Only packages in this state
+	State *ListPackagesParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Kind Only packages of this kind
+	Kind *ListPackagesParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Limit Page size, 1 to 500 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListPackagesParamsState defines parameters for ListPackages.
+type ListPackagesParamsState string
+
+// ListPackagesParamsKind defines parameters for ListPackages.
+type ListPackagesParamsKind string
+
 // CreatePackageParams defines parameters for CreatePackage.
 type CreatePackageParams struct {
 	// IdempotencyKey Makes retries safe: the same key and request answer the first result
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// SettlePackageMultipartBody defines parameters for SettlePackage.
+type SettlePackageMultipartBody struct {
+	// Metadata JSON (PackageOutcomeRequest)
+	Metadata ApiPackageOutcomeRequest `json:"metadata"`
+
+	// Report The conservator's rapporto di versamento (XML or PDF): required to acknowledge
+	Report *openapi_types.File `json:"report,omitempty"`
 }
 
 // ListCasesParams defines parameters for ListCases.
@@ -4709,6 +4882,9 @@ type ListWebhookDeliveriesParams struct {
 // CreatePackageJSONRequestBody defines body for CreatePackage for application/json ContentType.
 type CreatePackageJSONRequestBody = ApiNewPackage
 
+// SettlePackageMultipartRequestBody defines body for SettlePackage for multipart/form-data ContentType.
+type SettlePackageMultipartRequestBody SettlePackageMultipartBody
+
 // CreateCaseMultipartRequestBody defines body for CreateCase for multipart/form-data ContentType.
 type CreateCaseMultipartRequestBody CreateCaseMultipartBody
 
@@ -4804,6 +4980,68 @@ type CreateDispatchJSONRequestBody = ApiDispatchRequest
 
 // SetWebhookJSONRequestBody defines body for SetWebhook for application/json ContentType.
 type SetWebhookJSONRequestBody = ApiNewWebhook
+
+// AsApiPackageReport returns the union data inside the ApiArchivePackage_Report as a ApiPackageReport
+func (t ApiArchivePackage_Report) AsApiPackageReport() (ApiPackageReport, error) {
+	var body ApiPackageReport
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiPackageReport overwrites any union data inside the ApiArchivePackage_Report as the provided ApiPackageReport
+func (t *ApiArchivePackage_Report) FromApiPackageReport(v ApiPackageReport) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiPackageReport performs a merge with any union data inside the ApiArchivePackage_Report, using the provided ApiPackageReport
+func (t *ApiArchivePackage_Report) MergeApiPackageReport(v ApiPackageReport) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApiArchivePackageReport1 returns the union data inside the ApiArchivePackage_Report as a ApiArchivePackageReport1
+func (t ApiArchivePackage_Report) AsApiArchivePackageReport1() (ApiArchivePackageReport1, error) {
+	var body ApiArchivePackageReport1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApiArchivePackageReport1 overwrites any union data inside the ApiArchivePackage_Report as the provided ApiArchivePackageReport1
+func (t *ApiArchivePackage_Report) FromApiArchivePackageReport1(v ApiArchivePackageReport1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeApiArchivePackageReport1 performs a merge with any union data inside the ApiArchivePackage_Report, using the provided ApiArchivePackageReport1
+func (t *ApiArchivePackage_Report) MergeApiArchivePackageReport1(v ApiArchivePackageReport1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ApiArchivePackage_Report) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ApiArchivePackage_Report) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsApiRegistration returns the union data inside the ApiCaseMessage_Registration as a ApiRegistration
 func (t ApiCaseMessage_Registration) AsApiRegistration() (ApiRegistration, error) {
@@ -5883,6 +6121,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
 	GetFixity(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPackages List archive packages
+	//
+	// Records officers and administrators. Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. `state` and `kind` filter: `state=refused` is the worklist of packages the conservator refused, `state=ready&kind=aip` those not sent yet.
+	//
+	// Corresponds with GET /v1/archive/packages (the `ListPackages` operationId).
+	ListPackages(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreatePackageWithBody Ask for an archive package (pacchetto di archiviazione o di distribuzione)
 	//
 	// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
@@ -5903,7 +6148,7 @@ type ClientInterface interface {
 
 	// GetPackage An archive package
 	//
-	// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+	// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; then, for an archival package, `sent` to the conservation destination, and `acknowledged` or `refused` with the reason), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
 	//
 	// Corresponds with GET /v1/archive/packages/{id} (the `GetPackage` operationId).
 	GetPackage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5914,6 +6159,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
 	GetPackageContent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPackageReport Download the conservator's report (rapporto di versamento)
+	//
+	// Records officers and administrators. The report as uploaded, XML or PDF; 404 while none is. ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+	//
+	// Corresponds with GET /v1/archive/packages/{id}/report (the `GetPackageReport` operationId).
+	GetPackageReport(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SettlePackageWithBody Upload the conservator's report (rapporto di versamento)
+	//
+	// Records officers. Multipart: part `metadata` = `{"outcome": "acknowledged"}` with the conservator's rapporto di versamento as part `report` (XML or PDF; its digest is kept and it is downloaded again from `GET …/report`), or `{"outcome": "refused", "reason": "…"}`, with the report if there is one. The package, ready (handed over by hand) or sent, becomes acknowledged or refused; the change is an audit event of the package. A state never moves back: a package already acknowledged or refused, still building, failed, or a distribution package is 409. A report that is neither a PDF nor well-formed XML is 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
+	SettlePackageWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCases List cases
 	//
@@ -6883,6 +7144,23 @@ func (c *Client) GetFixity(ctx context.Context, params *GetFixityParams, reqEdit
 	return c.Client.Do(req)
 }
 
+// ListPackages List archive packages
+//
+// Records officers and administrators. Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. `state` and `kind` filter: `state=refused` is the worklist of packages the conservator refused, `state=ready&kind=aip` those not sent yet.
+//
+// Corresponds with GET /v1/archive/packages (the `ListPackages` operationId).
+func (c *Client) ListPackages(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPackagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreatePackageWithBody Ask for an archive package (pacchetto di archiviazione o di distribuzione)
 //
 // Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
@@ -6923,7 +7201,7 @@ func (c *Client) CreatePackage(ctx context.Context, params *CreatePackageParams,
 
 // GetPackage An archive package
 //
-// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; then, for an archival package, `sent` to the conservation destination, and `acknowledged` or `refused` with the reason), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
 //
 // Corresponds with GET /v1/archive/packages/{id} (the `GetPackage` operationId).
 func (c *Client) GetPackage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6945,6 +7223,42 @@ func (c *Client) GetPackage(ctx context.Context, id openapi_types.UUID, reqEdito
 // Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
 func (c *Client) GetPackageContent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPackageContentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPackageReport Download the conservator's report (rapporto di versamento)
+//
+// Records officers and administrators. The report as uploaded, XML or PDF; 404 while none is. ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+//
+// Corresponds with GET /v1/archive/packages/{id}/report (the `GetPackageReport` operationId).
+func (c *Client) GetPackageReport(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPackageReportRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SettlePackageWithBody Upload the conservator's report (rapporto di versamento)
+//
+// Records officers. Multipart: part `metadata` = `{"outcome": "acknowledged"}` with the conservator's rapporto di versamento as part `report` (XML or PDF; its digest is kept and it is downloaded again from `GET …/report`), or `{"outcome": "refused", "reason": "…"}`, with the report if there is one. The package, ready (handed over by hand) or sent, becomes acknowledged or refused; the change is an audit event of the package. A state never moves back: a package already acknowledged or refused, still building, failed, or a distribution package is 409. A report that is neither a PDF nor well-formed XML is 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
+func (c *Client) SettlePackageWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSettlePackageRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9079,6 +9393,96 @@ func NewGetFixityRequest(server string, params *GetFixityParams) (*http.Request,
 	return req, nil
 }
 
+// NewListPackagesRequest constructs an http.Request for the ListPackages method
+func NewListPackagesRequest(server string, params *ListPackagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/packages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreatePackageRequest calls the generic CreatePackage builder with application/json body
 func NewCreatePackageRequest(server string, params *CreatePackageParams, body CreatePackageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9198,6 +9602,76 @@ func NewGetPackageContentRequest(server string, id openapi_types.UUID) (*http.Re
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetPackageReportRequest constructs an http.Request for the GetPackageReport method
+func NewGetPackageReportRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/packages/%s/report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSettlePackageRequestWithBody constructs an http.Request for the SettlePackage method, with any body, and a specified content type
+func NewSettlePackageRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/archive/packages/%s/report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -13954,6 +14428,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/archive/fixity (the `GetFixity` operationId).
 	GetFixityWithResponse(ctx context.Context, params *GetFixityParams, reqEditors ...RequestEditorFn) (*GetFixityResponse, error)
 
+	// ListPackagesWithResponse List archive packages
+	//
+	// Records officers and administrators. Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. `state` and `kind` filter: `state=refused` is the worklist of packages the conservator refused, `state=ready&kind=aip` those not sent yet.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/archive/packages (the `ListPackages` operationId).
+	ListPackagesWithResponse(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*ListPackagesResponse, error)
+
 	// CreatePackageWithBodyWithResponse Ask for an archive package (pacchetto di archiviazione o di distribuzione)
 	//
 	// Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
@@ -13974,7 +14457,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetPackageWithResponse An archive package
 	//
-	// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+	// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; then, for an archival package, `sent` to the conservation destination, and `acknowledged` or `refused` with the reason), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13989,6 +14472,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/archive/packages/{id}/content (the `GetPackageContent` operationId).
 	GetPackageContentWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageContentResponse, error)
+
+	// GetPackageReportWithResponse Download the conservator's report (rapporto di versamento)
+	//
+	// Records officers and administrators. The report as uploaded, XML or PDF; 404 while none is. ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/archive/packages/{id}/report (the `GetPackageReport` operationId).
+	GetPackageReportWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageReportResponse, error)
+
+	// SettlePackageWithBodyWithResponse Upload the conservator's report (rapporto di versamento)
+	//
+	// Records officers. Multipart: part `metadata` = `{"outcome": "acknowledged"}` with the conservator's rapporto di versamento as part `report` (XML or PDF; its digest is kept and it is downloaded again from `GET …/report`), or `{"outcome": "refused", "reason": "…"}`, with the report if there is one. The package, ready (handed over by hand) or sent, becomes acknowledged or refused; the change is an audit event of the package. A state never moves back: a package already acknowledged or refused, still building, failed, or a distribution package is 409. A report that is neither a PDF nor well-formed XML is 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
+	SettlePackageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SettlePackageResponse, error)
 
 	// ListCasesWithResponse List cases
 	//
@@ -15312,6 +15813,110 @@ func (r GetFixityResponse) ContentType() string {
 	return ""
 }
 
+// ListPackagesResponse401Headers the declared response headers of an HTTP 401 response for ListPackages
+type ListPackagesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListPackagesResponse429Headers the declared response headers of an HTTP 429 response for ListPackages
+type ListPackagesResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListPackagesResponse503Headers the declared response headers of an HTTP 503 response for ListPackages
+type ListPackagesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListPackagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiArchivePackageList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPackagesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPackagesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPackagesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPackagesResponse) GetJSON200() *ApiArchivePackageList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPackagesResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPackagesResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListPackagesResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPackagesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPackagesResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPackagesResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPackagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPackagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPackagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPackagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreatePackageResponse202Headers the declared response headers of an HTTP 202 response for CreatePackage
 type CreatePackageResponse202Headers struct {
 	IdempotentReplayed *string
@@ -15670,6 +16275,258 @@ func (r GetPackageContentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPackageContentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPackageReportResponse200Headers the declared response headers of an HTTP 200 response for GetPackageReport
+type GetPackageReportResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	ReprDigest         *string
+}
+
+// GetPackageReportResponse401Headers the declared response headers of an HTTP 401 response for GetPackageReport
+type GetPackageReportResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetPackageReportResponse429Headers the declared response headers of an HTTP 429 response for GetPackageReport
+type GetPackageReportResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetPackageReportResponse503Headers the declared response headers of an HTTP 503 response for GetPackageReport
+type GetPackageReportResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetPackageReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPackageReportResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPackageReportResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPackageReportResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPackageReportResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPackageReportResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPackageReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPackageReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPackageReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPackageReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SettlePackageResponse401Headers the declared response headers of an HTTP 401 response for SettlePackage
+type SettlePackageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SettlePackageResponse429Headers the declared response headers of an HTTP 429 response for SettlePackage
+type SettlePackageResponse429Headers struct {
+	RetryAfter int
+}
+
+// SettlePackageResponse503Headers the declared response headers of an HTTP 503 response for SettlePackage
+type SettlePackageResponse503Headers struct {
+	RetryAfter int
+}
+
+type SettlePackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiArchivePackage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// ApplicationproblemJSON507 the response for an HTTP 507 `application/problem+json` response
+	ApplicationproblemJSON507 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SettlePackageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SettlePackageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SettlePackageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SettlePackageResponse) GetJSON200() *ApiArchivePackage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON507 returns the response for an HTTP 507 `application/problem+json` response
+func (r SettlePackageResponse) GetApplicationproblemJSON507() *ApiProblem {
+	return r.ApplicationproblemJSON507
+}
+
+// GetBody returns the raw response body bytes
+func (r SettlePackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SettlePackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SettlePackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SettlePackageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25470,6 +26327,21 @@ func (c *ClientWithResponses) GetFixityWithResponse(ctx context.Context, params 
 	return ParseGetFixityResponse(rsp)
 }
 
+// ListPackagesWithResponse List archive packages
+//
+// Records officers and administrators. Newest first, one page at a time: pass `next_cursor` back as `cursor` until it is empty. `state` and `kind` filter: `state=refused` is the worklist of packages the conservator refused, `state=ready&kind=aip` those not sent yet.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/archive/packages (the `ListPackages` operationId).
+func (c *ClientWithResponses) ListPackagesWithResponse(ctx context.Context, params *ListPackagesParams, reqEditors ...RequestEditorFn) (*ListPackagesResponse, error) {
+	rsp, err := c.ListPackages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPackagesResponse(rsp)
+}
+
 // CreatePackageWithBodyWithResponse Ask for an archive package (pacchetto di archiviazione o di distribuzione)
 //
 // Records officers and administrators. Name exactly one of `dossier` (its registrations), `registrations` or `journals` (a register's daily journals between two dates). The package is built in the background: the answer is 202 with the package `building`; poll `GET /v1/archive/packages/{id}` until it is `ready` (or `failed`, with a reason). The zip holds every file of every registration, each one's Allegato 5 metadata, its registration record and log receipt, the daily journals involved with theirs, the checkpoint they are proved against, and a UNI SInCRO index (PIndex.xml) sealed CAdES detached (PIndex.xml.p7s) and time-stamped (PIndex.xml.tsr): docs/package-format.md. The same content gives the same zip, but for the seal and the time-stamp. Each built package is a leaf of the transparency log. Unknown items are 422 naming the field.
@@ -25502,7 +26374,7 @@ func (c *ClientWithResponses) CreatePackageWithResponse(ctx context.Context, par
 
 // GetPackageWithResponse An archive package
 //
-// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; `sent`, `acknowledged`, `refused` once sending to conservation exists), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
+// Records officers and administrators. Its state (`building`, `ready`, `failed` with a reason; then, for an archival package, `sent` to the conservation destination, and `acknowledged` or `refused` with the reason), and once ready the zip's size and SHA-256, the index's SHA-256 and the package's leaf in the transparency log.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -25528,6 +26400,36 @@ func (c *ClientWithResponses) GetPackageContentWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetPackageContentResponse(rsp)
+}
+
+// GetPackageReportWithResponse Download the conservator's report (rapporto di versamento)
+//
+// Records officers and administrators. The report as uploaded, XML or PDF; 404 while none is. ETag is the quoted SHA-256 (hex); Repr-Digest carries it in base64.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/archive/packages/{id}/report (the `GetPackageReport` operationId).
+func (c *ClientWithResponses) GetPackageReportWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPackageReportResponse, error) {
+	rsp, err := c.GetPackageReport(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPackageReportResponse(rsp)
+}
+
+// SettlePackageWithBodyWithResponse Upload the conservator's report (rapporto di versamento)
+//
+// Records officers. Multipart: part `metadata` = `{"outcome": "acknowledged"}` with the conservator's rapporto di versamento as part `report` (XML or PDF; its digest is kept and it is downloaded again from `GET …/report`), or `{"outcome": "refused", "reason": "…"}`, with the report if there is one. The package, ready (handed over by hand) or sent, becomes acknowledged or refused; the change is an audit event of the package. A state never moves back: a package already acknowledged or refused, still building, failed, or a distribution package is 409. A report that is neither a PDF nor well-formed XML is 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
+func (c *ClientWithResponses) SettlePackageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SettlePackageResponse, error) {
+	rsp, err := c.SettlePackageWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSettlePackageResponse(rsp)
 }
 
 // ListCasesWithResponse List cases
@@ -27430,6 +28332,107 @@ func ParseGetFixityResponse(rsp *http.Response) (*GetFixityResponse, error) {
 	return response, nil
 }
 
+// ParseListPackagesResponse parses an HTTP response from a ListPackagesWithResponse call
+func ParseListPackagesResponse(rsp *http.Response) (*ListPackagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPackagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiArchivePackageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListPackagesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPackagesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPackagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreatePackageResponse parses an HTTP response from a CreatePackageWithResponse call
 func ParseCreatePackageResponse(rsp *http.Response) (*CreatePackageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27796,6 +28799,267 @@ func ParseGetPackageContentResponse(rsp *http.Response) (*GetPackageContentRespo
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetPackageContentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPackageReportResponse parses an HTTP response from a GetPackageReportWithResponse call
+func ParseGetPackageReportResponse(rsp *http.Response) (*GetPackageReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPackageReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPackageReportResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Repr-Digest"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Repr-Digest", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ReprDigest = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPackageReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPackageReportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPackageReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSettlePackageResponse parses an HTTP response from a SettlePackageWithResponse call
+func ParseSettlePackageResponse(rsp *http.Response) (*SettlePackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SettlePackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiArchivePackage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 507:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON507 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SettlePackageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SettlePackageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SettlePackageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -87,6 +87,12 @@ type Config struct {
 	// Fixity checks (fixity.go): every blob read again and its digest compared.
 	FixityEvery time.Duration // SPORTELLO_FIXITY_EVERY: how often a fixity run starts (0: never, only `sportello verify --data`)
 	FixityRate  int64         // SPORTELLO_FIXITY_RATE: most bytes a fixity run reads per second (0: no limit)
+	// Sending archival packages to conservation (conservation.go): without
+	// SPORTELLO_CONSERVATION_URL no package is sent and none is scheduled.
+	ConservationURL    string // SPORTELLO_CONSERVATION_URL: file:///folder or http(s)://… of the conservator
+	ConservationMethod string // SPORTELLO_CONSERVATION_METHOD: PUT (to URL/<id>.zip) or POST (to URL)
+	ConservationToken  string // SPORTELLO_CONSERVATION_TOKEN: bearer token sent to an HTTP destination
+	ConservationAllow  string // SPORTELLO_CONSERVATION_ALLOW: hosts and CIDR blocks the destination may be on by http or on internal addresses
 
 	location *time.Location
 	anchors  signing.Anchors
@@ -183,6 +189,10 @@ func (c *Config) settings() []setting {
 			v, _ := strconv.ParseInt(def, 10, 64)
 			fs.Int64Var(&c.FixityRate, n, v, u)
 		}},
+		{name: "conservation-url", usage: "where archival packages are sent: file:///folder, or an http(s) URL of the conservator (default: none, no sending and no schedule)", bind: str(&c.ConservationURL)},
+		{name: "conservation-method", usage: "PUT (each package to URL/<id>.zip) or POST (to URL), for an HTTP destination", bind: str(&c.ConservationMethod)},
+		{name: "conservation-token", usage: "bearer token sent to an HTTP conservation destination", secret: true, bind: str(&c.ConservationToken)},
+		{name: "conservation-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks the conservation destination may be on by plain http or on loopback, private or link-local addresses", bind: str(&c.ConservationAllow)},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -295,6 +305,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := domain.ParseWebhookAllowList(c.WebhookAllow); err != nil {
 		errs = append(errs, fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err))
+	}
+	if allow, err := domain.ParseWebhookAllowList(c.ConservationAllow); err != nil {
+		errs = append(errs, fmt.Errorf("SPORTELLO_CONSERVATION_ALLOW: %w", err))
+	} else if err := c.checkConservation(allow); err != nil {
+		errs = append(errs, err)
 	}
 	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
 		errs = append(errs, errors.New("SPORTELLO_RATE_LIMIT: must be a number, 0 or more"))

@@ -36,7 +36,8 @@ const DefaultJobRescueAfter = 2 * time.Minute
 // newJobClient makes a River client of the process that works one queue with n workers, with
 // the registry of every worker (jobWorkers) and the same rescue horizon as every other client
 // of the process; retry nil is River's default backoff. Every client of the process is made
-// here, so that none can be the leader with a registry or a horizon of its own.
+// here, so that none can be the leader with a registry or a horizon of its own, and each
+// carries the process's periodic jobs, which only the leader enqueues (periodicJobs).
 func (m *Main) newJobClient(queue string, n int, retry river.ClientRetryPolicy) (*river.Client[*sql.Tx], error) {
 	return m.DB.NewJobClient(&river.Config{
 		Workers:           m.jobWorkers(),
@@ -48,6 +49,7 @@ func (m *Main) newJobClient(queue string, n int, retry river.ClientRetryPolicy) 
 		RescueStuckJobsAfter: m.jobRescueAfter(),
 		JobTimeout:           m.jobTimeout(),
 		RetryPolicy:          retry,
+		PeriodicJobs:         m.periodicJobs(),
 		Logger:               m.Logger,
 	})
 }

@@ -60,6 +60,9 @@ type Main struct {
 	// FixityTick is how often the server looks for a due fixity run and re-reads the open
 	// failures; zero means every 5 minutes (tests shorten it).
 	FixityTick time.Duration
+	// ConservationEvery is how often the conservation schedule runs; zero means
+	// jobs.ScheduleEvery (tests shorten it).
+	ConservationEvery time.Duration
 	// OpenMailbox opens each mailbox of SPORTELLO_MAILBOXES (mail/imapbox).
 	OpenMailbox MailboxOpener
 	// ImportChunk is how long an import's job registers rows before it hands the job back to the
@@ -76,22 +79,23 @@ type Main struct {
 	DB      *storage.DB
 	Service *domain.Service
 
-	listener  net.Listener
-	server    *http.Server
-	metrics   *metricsServer
-	integrity *integrity
-	search    *searching
-	journals  *journaling
-	texts     *textJobs
-	dispatch  *dispatchJobs
-	packages  *dispatchJobs
-	disposals *disposalSweep
-	webhooks  *webhooks
-	audit     *selfAudit
-	fixity    *fixityJob
-	mailboxes *mailboxWorkers
-	imports   *importJobs
-	workers   *river.Workers
+	listener     net.Listener
+	server       *http.Server
+	metrics      *metricsServer
+	integrity    *integrity
+	search       *searching
+	journals     *journaling
+	texts        *textJobs
+	dispatch     *dispatchJobs
+	packages     *dispatchJobs
+	conservation *conservationJobs
+	disposals    *disposalSweep
+	webhooks     *webhooks
+	audit        *selfAudit
+	fixity       *fixityJob
+	mailboxes    *mailboxWorkers
+	imports      *importJobs
+	workers      *river.Workers
 }
 
 // New returns a Main for a validated configuration.
@@ -169,6 +173,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openSearch(); err != nil {
 		return err
 	}
+	if err := m.openConservation(); err != nil {
+		return err
+	}
 	if err := m.openTexts(); err != nil {
 		return err
 	}
@@ -194,6 +201,7 @@ func (m *Main) Run(ctx context.Context) error {
 	reg.MustRegister(m.imports.rows)
 	m.fixity = newFixityJob(m)
 	reg.MustRegister(m.fixity.collectors()...)
+	reg.MustRegister(m.conservation.collector())
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,

@@ -23,9 +23,17 @@ var errAddressNotAllowed = errors.New("address not allowed")
 // like the address itself; it never follows a redirect, which would take the delivery where
 // the URL check did not look; and it ignores proxy settings, whose proxy would connect for it.
 func webhookClient(allow domain.WebhookAllowList) *http.Client {
+	return outboundClient(allow, webhookTimeout, webhookTimeout)
+}
+
+// outboundClient is the HTTP client of calls to addresses outside input or configuration
+// chose, checked against allow as webhookClient says: webhooks and the conservation
+// endpoint. timeout bounds a whole call (0: none, the caller's context does), header the wait
+// for the answer's headers once the request is sent.
+func outboundClient(allow domain.WebhookAllowList, timeout, header time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
-		Timeout: webhookTimeout,
+		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy: nil,
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -47,7 +55,7 @@ func webhookClient(allow domain.WebhookAllowList) *http.Client {
 			MaxIdleConns:          100,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: webhookTimeout,
+			ResponseHeaderTimeout: header,
 			ExpectContinueTimeout: time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

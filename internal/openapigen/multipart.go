@@ -38,6 +38,9 @@ var uploads = []upload{
 	{"POST", "/v1/cases/{id}/messages", api.CaseMessageMetadata{}, []filePart{
 		{"document", "The documents of the message, one part each", true},
 	}},
+	{"POST", "/v1/archive/packages/{id}/report", api.PackageOutcomeRequest{}, []filePart{
+		{"report", "The conservator's rapporto di versamento (XML or PDF): required to acknowledge", false},
+	}},
 	{"POST", "/v1/cases/{id}/transitions", api.CaseTransitionRequest{}, []filePart{
 		{"document", "The final act (a PDF), to approve or reject with an act of one's own", false},
 	}},
