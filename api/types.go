@@ -252,6 +252,9 @@ type Principal struct {
 	Name    string   `json:"name"`
 	Roles   []string `json:"roles" example:"protocol_operator"`
 	Offices []string `json:"offices"`
+	// Person is the staff user's id (GET /v1/users/{id}) when the caller is a person, signed in
+	// by the identity provider's token or a personal key; absent for API clients.
+	Person string `json:"person,omitempty"`
 }
 
 // AOO is the Area Organizzativa Omogenea owning the registers.
