@@ -33,7 +33,7 @@ type UserList struct {
 // NewUser creates a staff user.
 type NewUser struct {
 	Name    string   `json:"name" example:"Maria Bianchi"`
-	TaxCode string   `json:"tax_code" example:"RSSMRA80A01H501U" extensions:"x-pattern=tax_code"` // a person's codice fiscale
+	TaxCode string   `json:"tax_code" example:"RSSMRA80A01H501U"` // a person's codice fiscale (16 characters, check character verified)
 	Email   string   `json:"email" example:"maria.bianchi@comune.example.it"`
 	Roles   []string `json:"roles" example:"clerk" enums:"admin,records_officer,protocol_operator,clerk"`
 	Offices []string `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`

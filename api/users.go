@@ -111,10 +111,9 @@ func (h *handlers) getUser(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			id				path		string		true	"User id"
-//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
-//	@Param			patch			body		UserPatch	true	"What changes"
-//	@Success		200				{object}	User
+//	@Param			id		path		string		true	"User id"
+//	@Param			patch	body		UserPatch	true	"What changes"
+//	@Success		200		{object}	User
 //	@Failure		401,403,404,409,413,415,422,500,503	{object}	Problem
 //	@ID				patchUser
 //	@Router			/v1/users/{id} [patch]
@@ -134,12 +133,12 @@ func (h *handlers) patchUser(c *gin.Context) {
 		roles := toRoles(*in.Roles)
 		patch.Roles = &roles
 	}
-	u, replayed, err := h.svc.UpdateUser(c.Request.Context(), principal(c), c.Param("id"), patch, jsonIdempotency(c, body))
+	// A patch sets values: sent twice, it changes nothing the second time.
+	u, _, err := h.svc.UpdateUser(c.Request.Context(), principal(c), c.Param("id"), patch, domain.Idempotency{})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	markReplayed(c, replayed)
 	respond(c, http.StatusOK, toUser(u))
 }
 

@@ -3689,7 +3689,7 @@ type ApiNewUser struct {
 	// Roles Example: ["clerk"]
 	Roles []ApiNewUserRoles `json:"roles"`
 
-	// TaxCode a person's codice fiscale
+	// TaxCode a person's codice fiscale (16 characters, check character verified)
 	//
 	// Example: RSSMRA80A01H501U
 	TaxCode string `json:"tax_code"`
@@ -4833,12 +4833,6 @@ type ListUsersParams struct {
 
 // CreateUserParams defines parameters for CreateUser.
 type CreateUserParams struct {
-	// IdempotencyKey Makes retries safe
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
-}
-
-// PatchUserParams defines parameters for PatchUser.
-type PatchUserParams struct {
 	// IdempotencyKey Makes retries safe
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
@@ -6960,7 +6954,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-	PatchUserWithBody(ctx context.Context, id string, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchUserWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchUser Change a staff user
 	//
@@ -6969,7 +6963,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-	PatchUser(ctx context.Context, id string, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchUser(ctx context.Context, id string, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeactivateUser Deactivate a staff user
 	//
@@ -9138,8 +9132,8 @@ func (c *Client) GetUser(ctx context.Context, id string, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-func (c *Client) PatchUserWithBody(ctx context.Context, id string, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUserRequestWithBody(c.Server, id, params, contentType, body)
+func (c *Client) PatchUserWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchUserRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9157,8 +9151,8 @@ func (c *Client) PatchUserWithBody(ctx context.Context, id string, params *Patch
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-func (c *Client) PatchUser(ctx context.Context, id string, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUserRequest(c.Server, id, params, body)
+func (c *Client) PatchUser(ctx context.Context, id string, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchUserRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -14252,18 +14246,18 @@ func NewGetUserRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewPatchUserRequest calls the generic PatchUser builder with application/json body
-func NewPatchUserRequest(server string, id string, params *PatchUserParams, body PatchUserJSONRequestBody) (*http.Request, error) {
+func NewPatchUserRequest(server string, id string, body PatchUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchUserRequestWithBody(server, id, params, "application/json", bodyReader)
+	return NewPatchUserRequestWithBody(server, id, "application/json", bodyReader)
 }
 
 // NewPatchUserRequestWithBody constructs an http.Request for the PatchUser method, with any body, and a specified content type
-func NewPatchUserRequestWithBody(server string, id string, params *PatchUserParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewPatchUserRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -14294,21 +14288,6 @@ func NewPatchUserRequestWithBody(server string, id string, params *PatchUserPara
 	}
 
 	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		if params.IdempotencyKey != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam0)
-		}
-
-	}
 
 	return req, nil
 }
@@ -15650,7 +15629,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-	PatchUserWithBodyWithResponse(ctx context.Context, id string, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
+	PatchUserWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
 
 	// PatchUserWithResponse Change a staff user
 	//
@@ -15659,7 +15638,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-	PatchUserWithResponse(ctx context.Context, id string, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
+	PatchUserWithResponse(ctx context.Context, id string, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
 
 	// DeactivateUserWithResponse Deactivate a staff user
 	//
@@ -28606,8 +28585,8 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id string
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context, id string, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
-	rsp, err := c.PatchUserWithBody(ctx, id, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
+	rsp, err := c.PatchUserWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -28621,8 +28600,8 @@ func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/users/{id} (the `PatchUser` operationId).
-func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id string, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
-	rsp, err := c.PatchUser(ctx, id, params, body, reqEditors...)
+func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id string, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
+	rsp, err := c.PatchUser(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
