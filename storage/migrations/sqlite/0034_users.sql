@@ -25,3 +25,12 @@ CREATE TRIGGER users_tax_code_immutable BEFORE UPDATE ON users
 BEGIN
     SELECT RAISE(ABORT, 'user: id, tax code and creation are immutable');
 END;
+
+-- INSERT OR REPLACE would delete the user it collides with (id, tax code, e-mail or subject)
+-- without firing users_no_delete.
+CREATE TRIGGER users_no_replace BEFORE INSERT ON users
+    WHEN EXISTS (SELECT 1 FROM users WHERE id = NEW.id OR tax_code = NEW.tax_code OR email = NEW.email
+        OR oidc_subject = NEW.oidc_subject)
+BEGIN
+    SELECT RAISE(ABORT, 'user: the insert would replace an existing user');
+END;
