@@ -25,7 +25,9 @@ type person struct{ sub, email, fiscal string }
 
 func (p person) ID() string { return p.sub }
 
-func (p person) Userinfo([]string) ([]byte, error) { return json.Marshal(map[string]string{"sub": p.sub}) }
+func (p person) Userinfo([]string) ([]byte, error) {
+	return json.Marshal(map[string]string{"sub": p.sub})
+}
 
 func (p person) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
 	return personClaims{IDTokenClaims: base, Email: p.email, EmailVerified: p.email != "", FiscalNumber: p.fiscal}, nil
