@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port UserStore (ports.go).
+
 // Identity is who the administration's identity provider says signed a bearer token, read
 // from the claims the installation maps (subject, e-mail, tax code).
 type Identity struct {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The services in this file use the ports UserStore and ClientStore (ports.go).
+// The services in this file use the port UserStore (ports.go).
 
 // KindUser is the entity kind of staff users in audit events and idempotency records.
 const KindUser = "user"
