@@ -122,6 +122,9 @@ func TestOIDCSignIn(t *testing.T) {
 
 		t.Run("RegistrationRecordsThePerson", func(t *testing.T) {
 			reg := c.mustRegister(token, "Istanza firmata da Maria")
+			if reg.CreatedBy != u.ID {
+				t.Errorf("created_by = %q, want the person %s", reg.CreatedBy, u.ID)
+			}
 			var h api.History
 			c.do("GET", refPath(reg)+"/history", s.AdminToken, nil).decode(t, http.StatusOK, &h)
 			if len(h.Items) == 0 || h.Items[0].Actor != u.ID || h.Items[0].ActorName != "Maria Bianchi" {

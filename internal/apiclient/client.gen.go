@@ -3896,7 +3896,7 @@ type ApiRegistration struct {
 	Confidential   bool               `json:"confidential"`
 	Correspondents []ApiCorrespondent `json:"correspondents"`
 
-	// CreatedBy the API client that registered it
+	// CreatedBy the API client that registered it: for a staff user, the user's id (GET /v1/users/{id})
 	CreatedBy string `json:"created_by"`
 
 	// Date protocol date in Europe/Rome
