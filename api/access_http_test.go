@@ -147,6 +147,12 @@ var accessPolicy = []accessRow{
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/clients"},
 	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys"},
 	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys/:key_id/revoke"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/users"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/users/:id"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/users/:id"},
+	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users/:id/deactivate"},
+	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users/:id/keys"},
 }
 
 // noMessage names no received message: the test server reads no mailbox, so the inbox's
@@ -352,6 +358,16 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 	case "POST /v1/clients/:id/keys/:key_id/revoke":
 		id, key := fx.newClient(t)
 		return accessRequest{path: "/v1/clients/" + id + "/keys/" + key + "/revoke"}
+	case "POST /v1/users":
+		return jsonRequest("/v1/users", newUserFields())
+	case "GET /v1/users/:id":
+		return accessRequest{path: "/v1/users/" + fx.newUser(t)}
+	case "PATCH /v1/users/:id":
+		return jsonRequest("/v1/users/"+fx.newUser(t), map[string]any{"roles": []string{"clerk", "protocol_operator"}})
+	case "POST /v1/users/:id/deactivate":
+		return accessRequest{path: "/v1/users/" + fx.newUser(t) + "/deactivate"}
+	case "POST /v1/users/:id/keys":
+		return jsonRequest("/v1/users/"+fx.newUser(t)+"/keys", map[string]any{"grace_seconds": 0})
 	}
 	if strings.Contains(path, ":") || strings.Contains(path, "*") {
 		t.Fatalf("%s has path parameters: give it a case in accessRequest", route)
@@ -394,6 +410,19 @@ func (fx *accessFixtures) newClient(t *testing.T) (id, keyID string) {
 		decode(t, http.StatusCreated, &c)
 	keyID, _, _ = strings.Cut(strings.TrimPrefix(c.Token, "spt_"), "_")
 	return c.ID, keyID
+}
+
+// newUserFields is the body of a fresh staff user: a tax code and e-mail no other has.
+func newUserFields() map[string]any {
+	cf := apptest.TaxCode()
+	return map[string]any{"name": "Maria Bianchi", "tax_code": cf, "email": strings.ToLower(cf) + "@comune.example.it",
+		"roles": []string{"clerk"}, "offices": []string{"SUAP"}}
+}
+
+// newUser creates a fresh staff user as the admin and returns its id.
+func (fx *accessFixtures) newUser(t *testing.T) string {
+	t.Helper()
+	return fx.s.NewUser(t, newUserFields()).ID
 }
 
 // hold places a fresh legal hold on VI.3 as the records officer and returns its id.

@@ -97,7 +97,7 @@ func toOffice(o domain.Office) Office {
 }
 
 func toPrincipal(p domain.Principal) Principal {
-	return Principal{ID: p.ID, Name: p.Name, Roles: roleNames(p.Roles), Offices: nonNil(p.Offices)}
+	return Principal{ID: p.ID, Name: p.Name, Roles: roleNames(p.Roles), Offices: nonNil(p.Offices), Person: p.Person}
 }
 
 func toCreatedClient(c domain.CreatedClient) CreatedClient {

@@ -56,6 +56,7 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 	l.json("api.NewOffice.code", "POST", "/v1/offices", "code", map[string]any{"name": "Ufficio"}, "code", nil)
 	l.json("api.NewClient.roles[]", "POST", "/v1/clients", "roles[0]", map[string]any{"name": "Cliente"}, "roles", inArray)
 	l.json("api.NewKey.grace_seconds", "POST", "/v1/clients/"+client.ID+"/keys", "grace_seconds", map[string]any{}, "grace_seconds", nil)
+	l.users()
 	newClass := map[string]any{"code": "VI.3.9", "parent": "VI.3", "title": "Prova"}
 	l.json("api.NewClass.code", "POST", "/v1/classes", "[0].code", map[string]any{"title": "Prova"}, "code", nil)
 	l.json("api.NewClass.level", "POST", "/v1/classes", "[0].level", newClass, "level", nil)
@@ -279,4 +280,21 @@ func (l *limitProbes) declarable(doc *openapi3.T, key string) bool {
 	}
 	_, ok := doc.Components.Schemas[name]
 	return ok
+}
+
+// users probes the roles and offices of POST /v1/users, each trial a fresh person, and of
+// PATCH /v1/users/{id}.
+func (l *limitProbes) users() {
+	person := func() map[string]any {
+		cf := apptest.TaxCode()
+		return map[string]any{"name": "Persona", "tax_code": cf, "email": strings.ToLower(cf) + "@example.org", "roles": []string{"clerk"}}
+	}
+	for _, prop := range []string{"roles", "offices"} {
+		l.probes["api.NewUser."+prop+"[]"] = probe{field: prop + "[0]", values: inArray, send: func(v any) *response {
+			return l.post("POST", "/v1/users", with(person(), prop, v))
+		}}
+	}
+	id := l.s.NewUser(l.t, person()).ID
+	l.json("api.UserPatch.roles[]", "PATCH", "/v1/users/"+id, "roles[0]", map[string]any{}, "roles", inArray)
+	l.json("api.UserPatch.offices[]", "PATCH", "/v1/users/"+id, "offices[0]", map[string]any{}, "offices", inArray)
 }

@@ -61,6 +61,8 @@ import (
 // @tag.description The messages the configured mailboxes (PEC and e-mail) yielded: registered, kept as drafts for an operator to register or discard, linked to dispatches as receipts.
 // @tag.name        imports
 // @tag.description Server-side imports: a zip of scanned paper and its manifest, registered row by row by a job that survives restarts; page images bound into searchable PDFs.
+// @tag.name        users
+// @tag.description Staff people: name, tax code, e-mail, roles and offices; signed in by the identity provider's bearer token (OIDC) or a personal API key.
 // @tag.name        clients
 // @tag.description API clients and their keys: who may call the API, in which role, for which offices.
 // @tag.name        system
@@ -68,7 +70,7 @@ import (
 // @securityDefinitions.apikey BearerAuth
 // @in              header
 // @name            Authorization
-// @description     API key as `Bearer <token>`; tokens look like `spt_<id>_<secret>`.
+// @description     API key as `Bearer <token>`; tokens look like `spt_<id>_<secret>`. When an identity provider is configured (SPORTELLO_OIDC_ISSUER), a staff user may instead send its token (a signed JWT: ID token or JWT access token for SPORTELLO_OIDC_AUDIENCE).
 
 // Info holds static facts about the instance, reported by GET /v1/info.
 type Info struct {
@@ -285,6 +287,12 @@ func New(opts Options) http.Handler {
 	v1.GET("/clients", h.listClients)
 	v1.POST("/clients/:id/keys", h.rotateKey)
 	v1.POST("/clients/:id/keys/:key_id/revoke", h.revokeKey)
+	v1.POST("/users", h.createUser)
+	v1.GET("/users", h.listUsers)
+	v1.GET("/users/:id", h.getUser)
+	v1.PATCH("/users/:id", h.patchUser)
+	v1.POST("/users/:id/deactivate", h.deactivateUser)
+	v1.POST("/users/:id/keys", h.createUserKey)
 	return e
 }
 

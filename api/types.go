@@ -138,7 +138,7 @@ type Registration struct {
 	// registration stays readable, its document and attachments answer 410 Gone.
 	Disposal  *DisposalRef `json:"disposal" extensions:"x-nullable"`
 	Position  int64        `json:"position" example:"1234"` // change-feed position, for read-your-writes
-	CreatedBy string       `json:"created_by"`              // the API client that registered it
+	CreatedBy string       `json:"created_by"`              // the API client that registered it: for a staff user, the user's id (GET /v1/users/{id})
 	// TextStatus says whether the text of the document and attachments has been extracted
 	// (and OCRed) for search yet: pending, done, failed (retried with backoff), or none
 	// (nothing readable). Once it is done, position is that of the text's change-feed event:
@@ -252,6 +252,9 @@ type Principal struct {
 	Name    string   `json:"name"`
 	Roles   []string `json:"roles" example:"protocol_operator"`
 	Offices []string `json:"offices"`
+	// Person is the staff user's id (GET /v1/users/{id}) when the caller is a person, signed in
+	// by the identity provider's token or a personal key; absent for API clients.
+	Person string `json:"person,omitempty"`
 }
 
 // AOO is the Area Organizzativa Omogenea owning the registers.

@@ -165,9 +165,16 @@ const keyUseInterval = time.Minute
 // The key's last use is recorded when the key is read from the database and the recorded one
 // is older than keyUseInterval. It is a hint for admins: a failure to write it is ignored
 // rather than refusing a valid key, and the next read tries again.
+//
+// A token that is no API key is, when an identity provider is configured (Identities), the
+// provider's token of a staff user: see authenticateIdentity, which may also return forbidden
+// and unavailable. A deactivated user's keys are refused like revoked ones.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	denied := Errorf(ECUnauthorized, "missing or invalid API key")
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok && s.Identities != nil {
+		return s.authenticateIdentity(ctx, token)
+	}
 	if !ok {
 		return Principal{}, denied
 	}
@@ -193,6 +200,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	c, err := s.Store.Client(ctx, key.ClientID)
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if c.Deactivated {
+		return Principal{}, denied
 	}
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= keyUseInterval {
 		_ = s.Store.RecordKeyUse(ctx, id, now, now.Add(-keyUseInterval))

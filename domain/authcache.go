@@ -61,3 +61,15 @@ func (c *authCache) forget(ids ...string) {
 		delete(c.entries, id)
 	}
 }
+
+// forgetPrincipal drops every entry of the principal id, whose roles, offices or state this
+// replica just changed.
+func (c *authCache) forgetPrincipal(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.p.ID == id {
+			delete(c.entries, k)
+		}
+	}
+}

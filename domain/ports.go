@@ -16,6 +16,7 @@ type Store interface {
 	RegisterStore
 	OfficeStore
 	ClientStore
+	UserStore
 	RegistrationStore
 	ClassStore
 	DossierStore
@@ -300,6 +301,28 @@ type ClientStore interface {
 	// RecordKeyUse sets the key's last use to at unless it was recorded after since already:
 	// replicas sharing the database then write it at most once per interval.
 	RecordKeyUse(ctx context.Context, id string, at, since time.Time) error
+}
+
+// UserStore keeps the staff users, each beside the client of the same id that holds its
+// name, roles, offices and keys. Used by users.go and signin.go.
+type UserStore interface {
+	// CreateUser stores the user and its client. Returns ECConflict for a tax code, e-mail or
+	// subject another user has.
+	CreateUser(ctx context.Context, u User, w Write) error
+	// User returns one user (ECNotFound, also for a client that is no user).
+	User(ctx context.Context, id string) (User, error)
+	// Users lists the users by id (oldest first), one page at a time.
+	Users(ctx context.Context, f UserFilter) (Page[User], error)
+	// UserBySubject returns the user bound to an identity provider's subject (ECNotFound).
+	UserBySubject(ctx context.Context, subject string) (User, error)
+	// UnboundUser returns the user no subject is bound to yet with this tax code, or when
+	// taxCode is empty with this e-mail (ECNotFound).
+	UnboundUser(ctx context.Context, taxCode, email string) (User, error)
+	// ChangeUser locks the user, calls change with it and stores the user it returns (name,
+	// e-mail, subject, roles, offices, update and deactivation times) with the Write. If
+	// change returns an error nothing is written. Returns ECNotFound, ECConflict (e-mail or
+	// subject of another user).
+	ChangeUser(ctx context.Context, id string, change func(User) (User, Write, error)) error
 }
 
 // RegistrationStore keeps the protocol register's entries. Used by cases.go, dispatch_link.go,

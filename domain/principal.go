@@ -24,13 +24,17 @@ var Roles = []Role{RoleAdmin, RoleRecordsOfficer, RoleProtocolOperator, RoleCler
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
-// Principal is the authenticated caller of a request: an API client (a person's key, a portal,
-// an importer). It is built from the stored Client by Authenticate.
+// Principal is the authenticated caller of a request: an API client (a portal, an importer, a
+// shared key) or a staff user (users.go) signed in by a personal key or an identity provider's
+// token. It is built from the stored Client by Authenticate.
 type Principal struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
 	Roles   []Role   `json:"roles"`
 	Offices []string `json:"offices"`
+	// Person is the id of the staff user acting (equal to ID: a user is a client of its own);
+	// empty for API clients that are no person.
+	Person string `json:"person,omitempty"`
 	// KeyID is the API key the request came with (per-key rate limits); never shown.
 	KeyID string `json:"-"`
 	// Applicant is the codice fiscale or partita IVA a portal acts for in this request
@@ -86,18 +90,27 @@ func (p Principal) require(action string, roles ...Role) error {
 	return Errorf(ECForbidden, "%s requires one of the roles %v", action, roles)
 }
 
-// Client is a stored API client: a staff member's key holder, a portal, an importer.
+// Client is a stored API client: a staff member's key holder, a portal, an importer. A staff
+// user (users.go) is a client too, whose keys are the person's own.
 type Client struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	Roles     []Role    `json:"roles"`
 	Offices   []string  `json:"offices"`
 	CreatedAt time.Time `json:"created_at"`
+	// IsUser says the client is a staff user's; Deactivated that the user is deactivated, and
+	// its keys refused.
+	IsUser      bool `json:"-"`
+	Deactivated bool `json:"-"`
 }
 
 // Principal returns the principal acting with this client's key.
 func (c Client) Principal() Principal {
-	return Principal{ID: c.ID, Name: c.Name, Roles: c.Roles, Offices: c.Offices}
+	p := Principal{ID: c.ID, Name: c.Name, Roles: c.Roles, Offices: c.Offices}
+	if c.IsUser {
+		p.Person = c.ID
+	}
+	return p
 }
 
 // APIKey is one credential of a client. Only the SHA-256 of the secret is stored; the token

@@ -35,6 +35,9 @@ type Service struct {
 	Mail MailIntake
 	// MailOut sends the dispatches of outgoing registrations; without it none is made.
 	MailOut *MailOut
+	// Identities checks the bearer tokens of the administration's identity provider (OIDC),
+	// which sign staff users in (signin.go); without it only API keys are accepted.
+	Identities IdentityVerifier
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

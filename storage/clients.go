@@ -43,12 +43,17 @@ func (db *DB) CreateClient(ctx context.Context, c domain.Client, key domain.APIK
 	return nil
 }
 
-// Client returns one client (ECNotFound).
+// Client returns one client (ECNotFound), saying whether it is a staff user's and the user
+// deactivated.
 func (db *DB) Client(ctx context.Context, id string) (domain.Client, error) {
 	c := domain.Client{ID: id}
 	var roles, offices string
-	err := db.read(ctx).Raw(`SELECT name, roles, offices, created_at FROM clients WHERE id = ?`, id).
-		Row().Scan(&c.Name, &roles, &offices, timeCol{T: &c.CreatedAt})
+	var user sql.NullString
+	var deactivated optionalTime
+	err := db.read(ctx).Raw(`SELECT c.name, c.roles, c.offices, c.created_at, u.id, u.deactivated_at
+		FROM clients c LEFT JOIN users u ON u.id = c.id WHERE c.id = ?`, id).
+		Row().Scan(&c.Name, &roles, &offices, timeCol{T: &c.CreatedAt}, &user, deactivated.col())
+	c.IsUser, c.Deactivated = user.Valid, deactivated.ptr() != nil
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Client{}, domain.Errorf(domain.ECNotFound, "client %s not found", id)
 	}

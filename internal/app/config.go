@@ -94,6 +94,14 @@ type Config struct {
 	ConservationToken  string // SPORTELLO_CONSERVATION_TOKEN: bearer token sent to an HTTP destination
 	ConservationAllow  string // SPORTELLO_CONSERVATION_ALLOW: hosts and CIDR blocks the destination may be on by http or on internal addresses
 
+	// Staff sign-in through the administration's OpenID Connect provider (oidcauth): without
+	// an issuer only API keys are accepted.
+	OIDCIssuer       string // SPORTELLO_OIDC_ISSUER: the provider's issuer URL (https, or http on loopback)
+	OIDCAudience     string // SPORTELLO_OIDC_AUDIENCE: the "aud" tokens must carry (Sportello's client id)
+	OIDCClaimSubject string // SPORTELLO_OIDC_CLAIM_SUBJECT: the claim naming the person for good (sub)
+	OIDCClaimEmail   string // SPORTELLO_OIDC_CLAIM_EMAIL: the e-mail claim matched on first sign-in (email)
+	OIDCClaimTaxCode string // SPORTELLO_OIDC_CLAIM_TAX_CODE: the codice fiscale claim matched on first sign-in (fiscal_number)
+
 	location *time.Location
 	anchors  signing.Anchors
 }
@@ -193,6 +201,12 @@ func (c *Config) settings() []setting {
 		{name: "conservation-method", usage: "PUT (each package to URL/<id>.zip) or POST (to URL), for an HTTP destination", bind: str(&c.ConservationMethod)},
 		{name: "conservation-token", usage: "bearer token sent to an HTTP conservation destination", secret: true, bind: str(&c.ConservationToken)},
 		{name: "conservation-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks the conservation destination may be on by plain http or on loopback, private or link-local addresses", bind: str(&c.ConservationAllow)},
+
+		{name: "oidc-issuer", usage: "issuer URL of the OpenID Connect provider staff sign in with (default: none, API keys only)", bind: str(&c.OIDCIssuer)},
+		{name: "oidc-audience", usage: "audience (client id) the provider's tokens must be issued to", bind: str(&c.OIDCAudience)},
+		{name: "oidc-claim-subject", usage: "token claim that names a person for good", bind: str(&c.OIDCClaimSubject)},
+		{name: "oidc-claim-email", usage: "token claim with the person's e-mail, matched on a first sign-in without a tax code", bind: str(&c.OIDCClaimEmail)},
+		{name: "oidc-claim-tax-code", usage: "token claim with the person's codice fiscale, matched on a first sign-in", bind: str(&c.OIDCClaimTaxCode)},
 		{name: "trust-anchors", usage: "PEM bundle of the certificates signatures on received documents must chain to (default: none, trust unknown)", bind: str(&c.TrustAnchors)},
 	}
 }
@@ -208,6 +222,7 @@ var defaults = map[string]string{
 	"import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
 	"import-max-expanded": strconv.FormatInt(16<<30, 10), "import-max-ratio": "200", "import-workers": "1",
 	"ocr-workers": "0", "fixity-every": "168h", "fixity-rate": strconv.Itoa(50 << 20),
+	"oidc-claim-subject": "sub", "oidc-claim-email": "email", "oidc-claim-tax-code": "fiscal_number",
 }
 
 // EnvName returns the environment variable of a flag name: database-url → SPORTELLO_DATABASE_URL.
@@ -342,6 +357,7 @@ func (c *Config) Validate() error {
 	if c.FixityRate < 0 {
 		errs = append(errs, errors.New("SPORTELLO_FIXITY_RATE: must be a number of bytes a second, 0 or more (0: no limit)"))
 	}
+	errs = append(errs, c.validateOIDC()...)
 	_, mailboxErrs := c.MailboxList()
 	errs = append(errs, mailboxErrs...)
 	errs = append(errs, c.validateMail()...)

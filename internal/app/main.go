@@ -135,6 +135,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Now != nil {
 		m.Service.Now = m.Now
 	}
+	if v := cfg.identityVerifier(); v != nil {
+		m.Service.Identities = v
+	}
 	token, err := m.Service.Bootstrap(ctx, domain.AOO{IPACode: cfg.IPACode, Code: cfg.AOOCode, Name: cfg.AOOName})
 	if err != nil {
 		return err
