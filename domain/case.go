@@ -53,8 +53,11 @@ type CaseStep struct {
 // for integration pauses it (art. 2 c. 7): PausedOn is the date it stopped, and when the
 // applicant answers DueDate moves by the days it was paused.
 type Case struct {
-	ID             string
-	Procedure      string
+	ID        string
+	Procedure string
+	// ProcedureVersion is the version of the procedure the case was submitted under: its form,
+	// documents and steps handle the case whatever is published later.
+	ProcedureVersion int
 	Portal         string // the client that submitted it
 	Applicant      string // codice fiscale or partita IVA
 	Status         CaseStatus

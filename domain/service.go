@@ -35,9 +35,15 @@ type Service struct {
 	Mail MailIntake
 	// MailOut sends the dispatches of outgoing registrations; without it none is made.
 	MailOut *MailOut
+	// ProcedureApproval says who approves the publication of procedure versions.
+	ProcedureApproval ProcedureApproval
+	// Catalogue answers word searches of the procedures (GET /v1/procedures?q=); without it
+	// such a search is unavailable.
+	Catalogue CatalogueIndex
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created
+	catalogue sync.Mutex // held while Catalogue is checked and rebuilt
 }
 
 // NewService returns a Service on the real clock, reckoning dates in loc.
