@@ -58,16 +58,16 @@ type Case struct {
 	// ProcedureVersion is the version of the procedure the case was submitted under: its form,
 	// documents and steps handle the case whatever is published later.
 	ProcedureVersion int
-	Portal         string // the client that submitted it
-	Applicant      string // codice fiscale or partita IVA
-	Status         CaseStatus
-	Form           json.RawMessage
-	Office         string
-	RegistrationID string
-	Registration   *Registration // the submission, when loaded
-	DossierID      string
-	Dossier        string // the dossier's identifier
-	SubmittedAt    time.Time
+	Portal           string // the client that submitted it
+	Applicant        string // codice fiscale or partita IVA
+	Status           CaseStatus
+	Form             json.RawMessage
+	Office           string
+	RegistrationID   string
+	Registration     *Registration // the submission, when loaded
+	DossierID        string
+	Dossier          string // the dossier's identifier
+	SubmittedAt      time.Time
 	// SilenceIsConsent is the procedure's rule when the case was submitted (silenzio assenso,
 	// L. 241/1990 art. 20): past the deadline without a final act, the application is granted.
 	SilenceIsConsent bool

@@ -42,7 +42,7 @@ type Service struct {
 	Catalogue CatalogueIndex
 
 	auth      authCache
-	registers sync.Map // code → Register; registers never change once created
+	registers sync.Map   // code → Register; registers never change once created
 	catalogue sync.Mutex // held while Catalogue is checked and rebuilt
 }
 

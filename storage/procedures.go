@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -66,7 +67,12 @@ func (db *DB) insertProcedure(tx *gorm.DB, p domain.Procedure) error {
 	err = tx.Exec(`INSERT INTO procedures (code, version, `+procedureColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		append([]any{p.Code, 1}, values...)...).Error
 	if err == nil {
-		p.Version = 1
+		// The first version, published with the procedure (domain fills who and when).
+		p.Version, p.Status = 1, domain.VersionPublished
+		if p.PublishedAt == nil {
+			p.PublishedAt = &p.CreatedAt
+		}
+		p.CreatedBy, p.PublishedBy = cmp.Or(p.CreatedBy, "system"), cmp.Or(p.PublishedBy, p.CreatedBy, "system")
 		err = db.insertVersion(tx, p)
 	}
 	switch kind, _, _ := classify(err); {

@@ -63,8 +63,9 @@ END;
 
 ALTER TABLE cases ADD COLUMN procedure_version INTEGER NOT NULL DEFAULT 1 CHECK (procedure_version >= 1);
 
+-- An unknown procedure is left to the foreign key on procedure_code, as on PostgreSQL.
 CREATE TRIGGER cases_procedure_version BEFORE INSERT ON cases
-    WHEN NOT EXISTS (SELECT 1 FROM procedure_versions
+    WHEN EXISTS (SELECT 1 FROM procedures WHERE code = NEW.procedure_code) AND NOT EXISTS (SELECT 1 FROM procedure_versions
         WHERE procedure_code = NEW.procedure_code AND version = NEW.procedure_version)
 BEGIN
     SELECT RAISE(ABORT, 'case: unknown procedure version');
