@@ -189,6 +189,13 @@ func (s *Service) PublishProcedureVersion(ctx context.Context, p Principal, code
 		if v.Status != VersionDraft {
 			return Procedure{}, Errorf(ECConflict, "version %d of %s is %s, not a draft", version, code, v.Status)
 		}
+		current, err := s.Store.Procedure(ctx, code)
+		if err != nil {
+			return Procedure{}, err
+		}
+		if current.Version > version {
+			return Procedure{}, Errorf(ECConflict, "version %d of %s is older than version %d, in force", version, code, current.Version)
+		}
 		if v.CreatedBy == p.ID {
 			return Procedure{}, Errorf(ECForbidden, "version %d of %s was drafted by the caller: another person approves it", version, code)
 		}
