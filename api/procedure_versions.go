@@ -16,7 +16,7 @@ import (
 //	@Tags			procedures
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			code	path		string	true	"Procedure code"	example(scia-avvio-attivita)	extensions(x-pattern=procedure)
+//	@Param			code	path		string	true	"Procedure code"	example(scia-avvio-attivita)
 //	@Success		200		{object}	Procedure
 //	@Failure		401,404,422,500,503	{object}	Problem
 //	@ID				getProcedure
@@ -37,7 +37,7 @@ func (h *handlers) getProcedure(c *gin.Context) {
 //	@Tags			procedures
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			code	path		string	true	"Procedure code"	example(scia-avvio-attivita)	extensions(x-pattern=procedure)
+//	@Param			code	path		string	true	"Procedure code"	example(scia-avvio-attivita)
 //	@Success		200		{object}	ProcedureVersionList
 //	@Failure		401,404,422,500,503	{object}	Problem
 //	@ID				listProcedureVersions
@@ -58,7 +58,7 @@ func (h *handlers) listProcedureVersions(c *gin.Context) {
 //	@Tags			procedures
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			code	path		string	true	"Procedure code"	example(scia-avvio-attivita)	extensions(x-pattern=procedure)
+//	@Param			code	path		string	true	"Procedure code"	example(scia-avvio-attivita)
 //	@Param			version	path		int		true	"Version number"	minimum(1)
 //	@Success		200		{object}	Procedure
 //	@Failure		401,404,422,500,503	{object}	Problem
@@ -96,7 +96,7 @@ func versionParam(c *gin.Context) (int, error) {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			Idempotency-Key	header		string				false	"Makes retries safe"	minlength(1)	maxlength(255)
-//	@Param			code			path		string				true	"Procedure code"	example(scia-avvio-attivita)	extensions(x-pattern=procedure)
+//	@Param			code			path		string				true	"Procedure code"	example(scia-avvio-attivita)
 //	@Param			version			body		NewProcedureVersion	true	"The content of the new version"
 //	@Success		201				{object}	Procedure
 //	@Header			201				{string}	Location			"URL of the new version"
@@ -135,7 +135,7 @@ func (h *handlers) createProcedureVersion(c *gin.Context) {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			Idempotency-Key	header		string					false	"Makes retries safe"	minlength(1)	maxlength(255)
-//	@Param			code			path		string					true	"Procedure code"	example(scia-avvio-attivita)	extensions(x-pattern=procedure)
+//	@Param			code			path		string					true	"Procedure code"	example(scia-avvio-attivita)
 //	@Param			version			path		int						true	"Version number"	minimum(1)
 //	@Param			publication		body		ProcedurePublication	true	"A note for the audit trail"
 //	@Success		200				{object}	Procedure

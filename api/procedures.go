@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,8 +27,8 @@ func (h *handlers) listProcedures(c *gin.Context) {
 	q := c.Request.URL.Query()
 	var v domain.Validation
 	checkQuery(&v, q, []string{"audience", "q"})
-	if len(q.Get("q")) > maxProcedureQuery {
-		v.Add("q", "must be at most %d bytes", maxProcedureQuery)
+	if utf8.RuneCountInString(q.Get("q")) > maxProcedureQuery {
+		v.Add("q", "must be at most %d characters", maxProcedureQuery)
 	}
 	if err := v.Err(); err != nil {
 		h.fail(c, err)

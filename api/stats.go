@@ -51,7 +51,7 @@ func sendCSV(c *gin.Context, filename string, rows [][]string) {
 //	@Security		BearerAuth
 //	@Param			from	query		string	false	"First day (YYYY-MM-DD)"	format(date)
 //	@Param			to		query		string	false	"Last day (YYYY-MM-DD)"		format(date)
-//	@Param			office	query		string	false	"Only this responsible office"	extensions(x-pattern=office)
+//	@Param			office	query		string	false	"Only this responsible office"
 //	@Success		200		{object}	ProcedureStatList
 //	@Failure		401,403,406,422,500,503	{object}	Problem
 //	@ID				procedureStats
