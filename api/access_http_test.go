@@ -24,6 +24,7 @@ const (
 	asOperator           // protocol_operator
 	asClerk              // clerk of SUAP, the office of every fixture
 	asOtherClerk         // clerk of ANAG, an office no fixture involves
+	asEditor             // editor of SUAP: drafts the versions of SUAP's procedures
 	asPortal             // portal with X-Applicant-Id: the applicant of the fixture case
 	asNoApplicant        // the same portal without X-Applicant-Id
 	asImporter           // importer
@@ -31,7 +32,7 @@ const (
 	identities
 )
 
-var identityNames = [identities]string{"admin", "records", "operator", "clerk", "otherClerk", "portal", "noApplicant", "importer", "nobody"}
+var identityNames = [identities]string{"admin", "records", "operator", "clerk", "otherClerk", "editor", "portal", "noApplicant", "importer", "nobody"}
 
 // accessRow is what the server answers each identity on one route, "METHOD path" in the
 // router's syntax.
@@ -48,111 +49,118 @@ type codes = [identities]int
 // TestAccessPolicy, and so does a line for a route that is gone. Adding a route: add its line
 // here and, if it needs path parameters, a body or a fresh object per request, its case in
 // accessRequest. Columns: admin, records officer, protocol operator, clerk of SUAP (the office
-// of every fixture), clerk of ANAG (involved in none), portal with its applicant, portal
+// of every fixture), clerk of ANAG (involved in none), editor of SUAP, portal with its applicant, portal
 // without X-Applicant-Id, importer, no (or an invalid) token.
 var accessPolicy = []accessRow{
-	//     adm  rec  op   clrk oclk port none imp  anon
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /healthz"},
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /readyz"},
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /metrics"},
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /openapi.yaml"},
-	{codes{301, 301, 301, 301, 301, 301, 301, 301, 301}, "GET /docs"},
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /docs/*any"},
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /verify"},
-	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /verify/*file"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/me"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/info"},
-	{codes{403, 201, 201, 403, 403, 403, 422, 201, 401}, "POST /v1/registrations"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/registrations"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number"},
-	{codes{403, 200, 200, 403, 403, 403, 422, 403, 401}, "PATCH /v1/registrations/:register/:year/:number"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/document"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/attachments/:index"},
-	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/annulment"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/metadata"},
-	{codes{403, 409, 409, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/dispatches"},
-	{codes{200, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches"},
-	{codes{404, 404, 404, 404, 404, 404, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches/:id/receipts/:receipt_id"},
-	{codes{403, 201, 201, 403, 403, 403, 422, 403, 401}, "POST /v1/documents"},
-	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id"},
-	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/content"},
-	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/metadata"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/search"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/log/checkpoint"},
-	{codes{422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/inclusion"},
-	{codes{422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/consistency"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/registers"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers"},
-	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals"},
-	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals/:date"},
-	{codes{200, 200, 200, 403, 403, 403, 422, 200, 401}, "GET /v1/registers/:code/emergencies"},
-	{codes{201, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers/:code/emergencies"},
-	{codes{200, 200, 200, 403, 403, 403, 422, 200, 401}, "GET /v1/registers/:code/emergencies/:id"},
-	{codes{403, 201, 201, 403, 403, 403, 422, 201, 401}, "POST /v1/registers/:code/emergencies/:id/entries"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes/:code"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/:code/close"},
-	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/classes/:code"},
-	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/classes/:code/history"},
-	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/retention"},
-	{codes{403, 201, 201, 201, 403, 403, 422, 403, 401}, "POST /v1/dossiers"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/dossiers"},
-	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id"},
-	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id/history"},
-	{codes{200, 200, 200, 200, 404, 404, 422, 404, 401}, "GET /v1/dossiers/:id/metadata"},
-	{codes{403, 200, 200, 200, 404, 403, 422, 403, 401}, "POST /v1/dossiers/:id/items"},
-	{codes{403, 200, 200, 200, 404, 403, 422, 403, 401}, "POST /v1/dossiers/:id/close"},
-	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/reopen"},
-	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposal/due"},
-	{codes{403, 409, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/disposals"},
-	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposals/:id"},
-	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/holds"},
-	{codes{403, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds"},
-	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/fixity"},
-	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages"},
-	{codes{202, 202, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages"},
-	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id"},
-	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/content"},
-	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/report"},
-	{codes{403, 404, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages/:id/report"},
-	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds/:id/release"},
-	{codes{403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/cases"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/cases"},
-	{codes{404, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/cases/:id"},
-	{codes{403, 200, 403, 200, 404, 403, 422, 403, 401}, "POST /v1/cases/:id/transitions"},
-	{codes{404, 201, 403, 201, 404, 201, 422, 404, 401}, "POST /v1/cases/:id/messages"},
-	{codes{404, 200, 200, 200, 404, 200, 422, 404, 401}, "GET /v1/cases/:id/messages"},
-	{codes{403, 200, 403, 403, 404, 403, 422, 403, 401}, "POST /v1/cases/:id/steps/:index/done"},
-	{codes{403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/webhooks"},
-	{codes{403, 403, 403, 403, 403, 200, 422, 403, 401}, "GET /v1/webhooks/deliveries"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/procedures"},
-	{codes{200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/offices"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/offices"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
-	{codes{200, 200, 200, 200, 200, 403, 422, 200, 401}, "GET /v1/directory"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/directory/imports"},
-	{codes{403, 202, 202, 403, 403, 403, 422, 202, 401}, "POST /v1/imports"},
-	{codes{200, 200, 200, 403, 403, 403, 422, 200, 401}, "GET /v1/imports"},
-	{codes{200, 404, 404, 404, 404, 404, 422, 200, 401}, "GET /v1/imports/:id"},
-	{codes{404, 404, 404, 404, 404, 404, 422, 404, 401}, "POST /v1/imports/:id/cancel"},
-	{codes{403, 200, 200, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox"},
-	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox/:id"},
-	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/register"},
-	{codes{403, 404, 404, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/discard"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/clients"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys/:key_id/revoke"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/users"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/users/:id"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/users/:id"},
-	{codes{200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users/:id/deactivate"},
-	{codes{201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users/:id/keys"},
+	//     adm  rec  op   clrk oclk edt  port none imp  anon
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /healthz"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /readyz"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /metrics"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /openapi.yaml"},
+	{codes{301, 301, 301, 301, 301, 301, 301, 301, 301, 301}, "GET /docs"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /docs/*any"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /verify"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 200, 200, 200}, "GET /verify/*file"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/me"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/info"},
+	{codes{403, 201, 201, 403, 403, 403, 403, 422, 201, 401}, "POST /v1/registrations"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/registrations"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number"},
+	{codes{403, 200, 200, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/registrations/:register/:year/:number"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/document"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/attachments/:index"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/annulment"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/metadata"},
+	{codes{403, 409, 409, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/dispatches"},
+	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches"},
+	{codes{404, 404, 404, 404, 404, 404, 404, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/dispatches/:id/receipts/:receipt_id"},
+	{codes{403, 201, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/documents"},
+	{codes{200, 200, 200, 200, 404, 404, 404, 422, 404, 401}, "GET /v1/documents/:id"},
+	{codes{200, 200, 200, 200, 404, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/content"},
+	{codes{200, 200, 200, 200, 404, 404, 404, 422, 404, 401}, "GET /v1/documents/:id/metadata"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/search"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/log/checkpoint"},
+	{codes{422, 422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/inclusion"},
+	{codes{422, 422, 422, 422, 422, 422, 422, 422, 422, 401}, "GET /v1/log/proofs/consistency"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/registers"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals"},
+	{codes{403, 404, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/registers/:code/journals/:date"},
+	{codes{200, 200, 200, 403, 403, 403, 403, 422, 200, 401}, "GET /v1/registers/:code/emergencies"},
+	{codes{201, 201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registers/:code/emergencies"},
+	{codes{200, 200, 200, 403, 403, 403, 403, 422, 200, 401}, "GET /v1/registers/:code/emergencies/:id"},
+	{codes{403, 201, 201, 403, 403, 403, 403, 422, 201, 401}, "POST /v1/registers/:code/emergencies/:id/entries"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/classes/:code"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/:code/close"},
+	{codes{200, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/classes/:code"},
+	{codes{200, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/classes/:code/history"},
+	{codes{200, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/classes/retention"},
+	{codes{403, 201, 201, 201, 403, 403, 403, 422, 403, 401}, "POST /v1/dossiers"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/dossiers"},
+	{codes{200, 200, 200, 200, 404, 200, 404, 422, 404, 401}, "GET /v1/dossiers/:id"},
+	{codes{200, 200, 200, 200, 404, 200, 404, 422, 404, 401}, "GET /v1/dossiers/:id/history"},
+	{codes{200, 200, 200, 200, 404, 200, 404, 422, 404, 401}, "GET /v1/dossiers/:id/metadata"},
+	{codes{403, 200, 200, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/items"},
+	{codes{403, 200, 200, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/close"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/reopen"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposal/due"},
+	{codes{403, 409, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/disposals"},
+	{codes{403, 404, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposals/:id"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/holds"},
+	{codes{403, 201, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds"},
+	{codes{200, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/fixity"},
+	{codes{200, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages"},
+	{codes{202, 202, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages"},
+	{codes{404, 404, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id"},
+	{codes{404, 404, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/content"},
+	{codes{404, 404, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/report"},
+	{codes{403, 404, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages/:id/report"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds/:id/release"},
+	{codes{403, 403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/cases"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/cases"},
+	{codes{404, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/cases/:id"},
+	{codes{403, 200, 403, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/cases/:id/transitions"},
+	{codes{404, 201, 403, 201, 404, 404, 201, 422, 404, 401}, "POST /v1/cases/:id/messages"},
+	{codes{404, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/cases/:id/messages"},
+	{codes{403, 200, 403, 403, 404, 403, 403, 422, 403, 401}, "POST /v1/cases/:id/steps/:index/done"},
+	{codes{403, 403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/webhooks"},
+	{codes{403, 403, 403, 403, 403, 403, 200, 422, 403, 401}, "GET /v1/webhooks/deliveries"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/procedures"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures/:code"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures/:code/versions"},
+	{codes{201, 403, 403, 403, 403, 201, 403, 422, 403, 401}, "POST /v1/procedures/:code/versions"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures/:code/versions/:version"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/procedures/:code/versions/:version/publish"},
+	{codes{200, 200, 403, 200, 200, 200, 403, 422, 403, 401}, "GET /v1/stats/procedures"},
+	{codes{200, 200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/stats/registrations"},
+	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/offices"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/offices"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients"},
+	{codes{200, 200, 200, 200, 200, 200, 403, 422, 200, 401}, "GET /v1/directory"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/directory/imports"},
+	{codes{403, 202, 202, 403, 403, 403, 403, 422, 202, 401}, "POST /v1/imports"},
+	{codes{200, 200, 200, 403, 403, 403, 403, 422, 200, 401}, "GET /v1/imports"},
+	{codes{200, 404, 404, 404, 404, 404, 404, 422, 200, 401}, "GET /v1/imports/:id"},
+	{codes{404, 404, 404, 404, 404, 404, 404, 422, 404, 401}, "POST /v1/imports/:id/cancel"},
+	{codes{403, 200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox"},
+	{codes{403, 404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/inbox/:id"},
+	{codes{403, 404, 404, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/register"},
+	{codes{403, 404, 404, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/inbox/:id/discard"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/clients"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/clients/:id/keys/:key_id/revoke"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/users"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/users/:id"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "PATCH /v1/users/:id"},
+	{codes{200, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users/:id/deactivate"},
+	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/users/:id/keys"},
 }
 
 // noMessage names no received message: the test server reads no mailbox, so the inbox's
@@ -325,6 +333,19 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return jsonRequest(path, map[string]any{"code": "passo-carrabile", "name": "Passo carrabile", "audience": "both",
 			"description": "Autorizzazione", "required_documents": []any{}, "form_schema": map[string]any{"type": "object"},
 			"office": "SUAP", "class": "VI.3", "deadline_days": 30})
+	case "GET /v1/procedures/:code":
+		return accessRequest{path: "/v1/procedures/" + sciaProcedure}
+	case "GET /v1/procedures/:code/versions":
+		return accessRequest{path: "/v1/procedures/" + sciaProcedure + "/versions"}
+	case "POST /v1/procedures/:code/versions":
+		return jsonRequest("/v1/procedures/"+sciaProcedure+"/versions", fx.c.versionBody(fx.tokens[asAdmin], sciaProcedure, nil))
+	case "GET /v1/procedures/:code/versions/:version":
+		return accessRequest{path: "/v1/procedures/" + sciaProcedure + "/versions/1"}
+	case "POST /v1/procedures/:code/versions/:version/publish":
+		var draft api.Procedure
+		fx.c.json("POST", "/v1/procedures/"+sciaProcedure+"/versions", fx.tokens[asAdmin], fx.c.versionBody(fx.tokens[asAdmin], sciaProcedure, nil)).
+			decode(t, http.StatusCreated, &draft)
+		return jsonRequest(fmt.Sprintf("/v1/procedures/%s/versions/%d/publish", sciaProcedure, draft.Version), map[string]string{"note": "Approvata"})
 	case "POST /v1/offices":
 		return jsonRequest(path, map[string]string{"code": "RAG", "name": "Ragioneria"})
 	case "POST /v1/clients":
@@ -442,6 +463,7 @@ func newAccessFixtures(t *testing.T, s *apptest.Server) *accessFixtures {
 	fx.tokens[asOperator] = s.NewClient(t, "operator", []string{"protocol_operator"})
 	fx.tokens[asClerk] = s.NewClient(t, "clerk SUAP", []string{"clerk"}, "SUAP")
 	fx.tokens[asOtherClerk] = s.NewClient(t, "clerk ANAG", []string{"clerk"}, "ANAG")
+	fx.tokens[asEditor] = s.NewClient(t, "editor SUAP", []string{"editor"}, "SUAP")
 	fx.tokens[asPortal] = s.NewClient(t, "portal", []string{"portal"})
 	fx.tokens[asNoApplicant] = fx.tokens[asPortal]
 	fx.tokens[asImporter] = s.NewClient(t, "importer", []string{"importer"})

@@ -125,7 +125,7 @@ func (h *handlers) listCases(c *gin.Context) {
 func (h *handlers) toCase(p domain.Principal, cs *domain.Case) Case {
 	today := h.svc.Today()
 	out := Case{
-		ID: cs.ID, Procedure: cs.Procedure, Applicant: cs.Applicant, Status: string(cs.Status), Office: cs.Office,
+		ID: cs.ID, Procedure: cs.Procedure, ProcedureVersion: cs.ProcedureVersion, Applicant: cs.Applicant, Status: string(cs.Status), Office: cs.Office,
 		SubmittedAt: utc(cs.SubmittedAt), Deadline: cs.DueDate, RemainingDays: cs.RemainingDays(today),
 		Paused: cs.PausedOn != "", Overdue: cs.Overdue(today), ConsentBySilence: cs.ConsentBySilence(today), Dossier: CaseDossier{ID: cs.DossierID, Identifier: cs.Dossier},
 		Position: cs.Position,

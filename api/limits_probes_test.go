@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -79,6 +80,11 @@ func newLimitProbes(t *testing.T, s *apptest.Server) *limitProbes {
 		"deadline_days": 30, "silence_is_consent": false}
 	for _, f := range []string{"audience", "class", "code", "deadline_days", "office"} {
 		l.json("api.NewProcedure."+f, "POST", "/v1/procedures", f, procedure, f, nil)
+	}
+	version := maps.Clone(procedure)
+	delete(version, "code")
+	for _, f := range []string{"audience", "class", "deadline_days", "office"} {
+		l.json("api.NewProcedureVersion."+f, "POST", "/v1/procedures/cila/versions", f, version, f, nil)
 	}
 	l.json("api.CaseTransitionRequest.to", "POST", "/v1/cases/"+caseID+"/transitions", "to", map[string]any{"note": "Integrare"}, "to", nil)
 	l.multipart("api.CaseMessageMetadata.text", "/v1/cases/"+caseID+"/messages", "text", map[string]any{}, "text", nil, nil)

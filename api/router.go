@@ -49,6 +49,8 @@ import (
 // @tag.description Conservation: the fixity checks that re-read every stored file and compare its digest, and the archive packages (SInCRO) that leave for a conservation system.
 // @tag.name        procedures
 // @tag.description Administrative procedures (procedimenti) that portals submit cases to, with their forms, requirements and deadlines.
+// @tag.name        stats
+// @tag.description Monitoring of procedural times (L. 190/2012 art. 1 c. 28) and registration counts, as JSON or CSV.
 // @tag.name        cases
 // @tag.description Applications (istanze, pratiche) submitted by portals for an applicant: transitions, the dialogue with the office and its steps, final acts.
 // @tag.name        webhooks
@@ -271,6 +273,13 @@ func New(opts Options) http.Handler {
 	v1.GET("/webhooks/deliveries", h.listWebhookDeliveries)
 	v1.GET("/procedures", h.listProcedures)
 	v1.POST("/procedures", h.createProcedure)
+	v1.GET("/procedures/:code", h.getProcedure)
+	v1.GET("/procedures/:code/versions", h.listProcedureVersions)
+	v1.POST("/procedures/:code/versions", h.createProcedureVersion)
+	v1.GET("/procedures/:code/versions/:version", h.getProcedureVersion)
+	v1.POST("/procedures/:code/versions/:version/publish", h.publishProcedureVersion)
+	v1.GET("/stats/procedures", h.procedureStats)
+	v1.GET("/stats/registrations", h.registrationStats)
 	v1.GET("/offices", h.listOffices)
 	v1.POST("/offices", h.createOffice)
 	v1.GET("/directory", h.searchDirectory)

@@ -229,7 +229,7 @@ type OfficeList struct {
 // NewClient creates an API client (a portal, an importer, a staff member's key).
 type NewClient struct {
 	Name    string   `json:"name" example:"Portale del cittadino"`
-	Roles   []string `json:"roles" example:"portal" enums:"admin,records_officer,protocol_operator,clerk,portal,importer"`
+	Roles   []string `json:"roles" example:"portal" enums:"admin,records_officer,protocol_operator,clerk,portal,importer,editor"`
 	Offices []string `json:"offices,omitempty" example:"TEC"`
 	// ExpiresAt, when given, is when the client's key stops working; it must be in the future.
 	ExpiresAt *time.Time `json:"expires_at,omitempty" format:"date-time"`

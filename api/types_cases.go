@@ -11,8 +11,28 @@ type RequiredDocument struct {
 
 // ProcedureStep is an office involved in handling the cases of a procedure.
 type ProcedureStep struct {
-	Office string `json:"office" example:"PM"`
-	Name   string `json:"name" example:"Parere igienico-sanitario"`
+	Office       string `json:"office" example:"PM"`
+	Name         string `json:"name" example:"Parere igienico-sanitario"`
+	Instructions string `json:"instructions,omitempty" example:"Verificare la notifica sanitaria entro 10 giorni"` // how the office carries out its step; its editors maintain them
+}
+
+// Contact is a person or office the public may reach: a name and an e-mail or telephone.
+type Contact struct {
+	Name  string `json:"name" example:"Dott.ssa Maria Rossi"`
+	Email string `json:"email,omitempty" example:"suap@comune.example.it"`
+	Phone string `json:"phone,omitempty" example:"+39 06 0000000"`
+}
+
+// InfoSheet is the rest of what D.Lgs. 33/2013 art. 35 wants published for a procedure, beside
+// its description, office, deadline, silence rule, documents and form.
+type InfoSheet struct {
+	LegalReferences string  `json:"legal_references" example:"L. 241/1990, art. 19; D.Lgs. 222/2016"`
+	Responsible     Contact `json:"responsible"`                                       // the person responsible for the procedure (RUP), with contacts
+	DecidingOffice  string  `json:"deciding_office" example:"SUAP"`                    // the office that adopts the final act
+	Fees            string  `json:"fees" example:"Diritti di istruttoria: 50 euro"`    // "nessun costo" when there are none
+	PaymentMethods  string  `json:"payment_methods" example:"pagoPA"`                  // how fees are paid
+	Remedies        string  `json:"remedies" example:"Ricorso al TAR entro 60 giorni"` // against the act or the silence
+	SubstitutePower Contact `json:"substitute_power"`                                  // who holds the substitute power (L. 241/1990 art. 2 c. 9-bis)
 }
 
 // NewProcedure is the body of POST /v1/procedures.
@@ -29,6 +49,24 @@ type NewProcedure struct {
 	SilenceIsConsent  bool               `json:"silence_is_consent,omitempty"`                         // silenzio assenso (art. 20)
 	Steps             []ProcedureStep    `json:"steps,omitempty"`                                      // involved offices
 	StepsInOrder      bool               `json:"steps_in_order,omitempty"`                             // true: each step waits for the one before; false: in parallel
+	Info              *InfoSheet         `json:"info,omitempty"`                                       // the information sheet (D.Lgs. 33/2013 art. 35)
+}
+
+// NewProcedureVersion is the body of POST /v1/procedures/{code}/versions: the whole content of
+// the new version.
+type NewProcedureVersion struct {
+	Name              string             `json:"name" example:"SCIA - Avvio di attività commerciale"`
+	Audience          string             `json:"audience" enums:"citizen,business,both"`
+	Description       string             `json:"description"`
+	RequiredDocuments []RequiredDocument `json:"required_documents"`
+	FormSchema        map[string]any     `json:"form_schema" swaggertype:"object"`                     // JSON Schema of the structured form, as in NewProcedure
+	Office            string             `json:"office" example:"SUAP" extensions:"x-pattern=office"`  // responsible office
+	Class             string             `json:"class" example:"VIII.4" extensions:"x-pattern=class"`  // class of the cases' registrations and dossiers
+	DeadlineDays      int                `json:"deadline_days" example:"60" minimum:"1" maximum:"180"` // legal deadline in days (L. 241/1990 art. 2)
+	SilenceIsConsent  bool               `json:"silence_is_consent,omitempty"`                         // silenzio assenso (art. 20)
+	Steps             []ProcedureStep    `json:"steps,omitempty"`                                      // involved offices
+	StepsInOrder      bool               `json:"steps_in_order,omitempty"`                             // true: each step waits for the one before; false: in parallel
+	Info              *InfoSheet         `json:"info,omitempty"`                                       // the information sheet (D.Lgs. 33/2013 art. 35); complete to publish
 }
 
 // Procedure is a service of the catalogue (procedimento amministrativo).
@@ -45,11 +83,22 @@ type Procedure struct {
 	SilenceIsConsent  bool               `json:"silence_is_consent"`
 	Steps             []ProcedureStep    `json:"steps"`
 	StepsInOrder      bool               `json:"steps_in_order"`
-	CreatedAt         time.Time          `json:"created_at"`
+	Info              InfoSheet          `json:"info"`
+	Version           int                `json:"version" example:"2"`                                     // numbered from 1
+	Status            string             `json:"status" enums:"draft,published"`                          // a published version never changes
+	CreatedAt         time.Time          `json:"created_at"`                                              // when this version was drafted
+	CreatedBy         string             `json:"created_by"`                                              // the client that drafted it
+	PublishedAt       *time.Time         `json:"published_at" format:"date-time" extensions:"x-nullable"` // when it was published (approved)
+	PublishedBy       string             `json:"published_by"`                                            // the client that approved it; empty for a draft
 }
 
 // ProcedureList is the service catalogue.
 type ProcedureList struct {
+	Items []Procedure `json:"items"`
+}
+
+// ProcedureVersionList is the versions of a procedure, oldest first.
+type ProcedureVersionList struct {
 	Items []Procedure `json:"items"`
 }
 
@@ -80,16 +129,19 @@ type CaseStep struct {
 
 // Case is an application (pratica, istanza) to a procedure.
 type Case struct {
-	ID            string         `json:"id"`
-	Procedure     string         `json:"procedure" example:"scia-avvio-attivita"`
-	Applicant     string         `json:"applicant" example:"12345678903"`
-	Status        string         `json:"status" enums:"submitted,in_progress,awaiting_applicant,approved,rejected,withdrawn"`
-	Form          map[string]any `json:"form" swaggertype:"object"`
-	Office        string         `json:"office" example:"SUAP"` // responsible office
-	SubmittedAt   time.Time      `json:"submitted_at"`
-	Deadline      string         `json:"deadline" format:"date" example:"2027-01-27"` // legal deadline; moves by the days the case awaited the applicant
-	RemainingDays int            `json:"remaining_days" example:"42"`                 // days left until the deadline today (negative when overdue); frozen while paused
-	Paused        bool           `json:"paused"`
+	ID        string `json:"id"`
+	Procedure string `json:"procedure" example:"scia-avvio-attivita"`
+	// ProcedureVersion is the version of the procedure the case was submitted under, whose form,
+	// documents and steps handle it.
+	ProcedureVersion int            `json:"procedure_version" example:"1"`
+	Applicant        string         `json:"applicant" example:"12345678903"`
+	Status           string         `json:"status" enums:"submitted,in_progress,awaiting_applicant,approved,rejected,withdrawn"`
+	Form             map[string]any `json:"form" swaggertype:"object"`
+	Office           string         `json:"office" example:"SUAP"` // responsible office
+	SubmittedAt      time.Time      `json:"submitted_at"`
+	Deadline         string         `json:"deadline" format:"date" example:"2027-01-27"` // legal deadline; moves by the days the case awaited the applicant
+	RemainingDays    int            `json:"remaining_days" example:"42"`                 // days left until the deadline today (negative when overdue); frozen while paused
+	Paused           bool           `json:"paused"`
 	// ConsentBySilence: the procedure says silence is consent (silenzio assenso) and the deadline
 	// passed without a final act, so the application counts as granted.
 	ConsentBySilence bool          `json:"consent_by_silence"`                                                        // the deadline stands still: the case awaits the applicant's integration
@@ -180,4 +232,48 @@ type WebhookDelivery struct {
 // WebhookDeliveryList is the caller's delivery log, newest first.
 type WebhookDeliveryList struct {
 	Items []WebhookDelivery `json:"items"`
+}
+
+// ProcedurePublication is the body of POST /v1/procedures/{code}/versions/{version}/publish.
+type ProcedurePublication struct {
+	Note string `json:"note,omitempty" example:"Approvata dal responsabile della gestione documentale"` // kept in the audit trail
+}
+
+// ProcedureStat is one row of the monitoring of procedural times: a procedure and its
+// responsible office over the period.
+type ProcedureStat struct {
+	Procedure   string `json:"procedure" example:"scia-avvio-attivita"`
+	Office      string `json:"office" example:"SUAP"`
+	Received    int    `json:"received"`                                      // cases submitted in the period
+	Concluded   int    `json:"concluded"`                                     // cases approved or rejected in the period
+	InTime      int    `json:"in_time"`                                       // of those, concluded by their deadline
+	Late        int    `json:"late"`                                          // of those, concluded after their deadline
+	P50Days     *int   `json:"p50_days" extensions:"x-nullable" example:"21"` // median duration of the concluded, in days net of the time awaiting the applicant (nearest rank); null when none
+	P90Days     *int   `json:"p90_days" extensions:"x-nullable" example:"48"` // 90th percentile of the same
+	OpenOverdue int    `json:"open_overdue"`                                  // cases open today past their deadline, not awaiting the applicant
+}
+
+// ProcedureStatList is the monitoring of procedural times over a period.
+type ProcedureStatList struct {
+	From  string          `json:"from" format:"date" example:"2026-01-01"`
+	To    string          `json:"to" format:"date" example:"2026-12-31"`
+	Items []ProcedureStat `json:"items"`
+}
+
+// RegistrationCount is how many registrations one day had in one register, direction, channel
+// and office.
+type RegistrationCount struct {
+	Date      string `json:"date" format:"date" example:"2026-03-02"`
+	Register  string `json:"register" example:"PG"`
+	Direction string `json:"direction" enums:"incoming,outgoing,internal"`
+	Channel   string `json:"channel" example:"pec"`
+	Office    string `json:"office" example:"SUAP"` // the first office the registration is assigned to; empty for none
+	Count     int    `json:"count"`
+}
+
+// RegistrationStatList counts the registrations of a period.
+type RegistrationStatList struct {
+	From  string              `json:"from" format:"date" example:"2026-01-01"`
+	To    string              `json:"to" format:"date" example:"2026-12-31"`
+	Items []RegistrationCount `json:"items"`
 }

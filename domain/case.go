@@ -53,18 +53,21 @@ type CaseStep struct {
 // for integration pauses it (art. 2 c. 7): PausedOn is the date it stopped, and when the
 // applicant answers DueDate moves by the days it was paused.
 type Case struct {
-	ID             string
-	Procedure      string
-	Portal         string // the client that submitted it
-	Applicant      string // codice fiscale or partita IVA
-	Status         CaseStatus
-	Form           json.RawMessage
-	Office         string
-	RegistrationID string
-	Registration   *Registration // the submission, when loaded
-	DossierID      string
-	Dossier        string // the dossier's identifier
-	SubmittedAt    time.Time
+	ID        string
+	Procedure string
+	// ProcedureVersion is the version of the procedure the case was submitted under: its form,
+	// documents and steps handle the case whatever is published later.
+	ProcedureVersion int
+	Portal           string // the client that submitted it
+	Applicant        string // codice fiscale or partita IVA
+	Status           CaseStatus
+	Form             json.RawMessage
+	Office           string
+	RegistrationID   string
+	Registration     *Registration // the submission, when loaded
+	DossierID        string
+	Dossier          string // the dossier's identifier
+	SubmittedAt      time.Time
 	// SilenceIsConsent is the procedure's rule when the case was submitted (silenzio assenso,
 	// L. 241/1990 art. 20): past the deadline without a final act, the application is granted.
 	SilenceIsConsent bool

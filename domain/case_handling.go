@@ -160,7 +160,7 @@ func (s *Service) TransitionCase(ctx context.Context, p Principal, id string, in
 
 // generateAct renders the final act of c from the transition's note and stores it.
 func (s *Service) generateAct(ctx context.Context, c *Case, in CaseTransition) (*File, error) {
-	proc, err := s.Store.Procedure(ctx, c.Procedure)
+	proc, err := s.Store.ProcedureVersion(ctx, c.Procedure, c.ProcedureVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (s *Service) CompleteStep(ctx context.Context, p Principal, id string, inde
 		if err := mayHandleCase(p, "completing a step", current.Steps[index].Office); err != nil {
 			return nil, err
 		}
-		proc, err := s.Store.Procedure(ctx, current.Procedure)
+		proc, err := s.Store.ProcedureVersion(ctx, current.Procedure, current.ProcedureVersion)
 		if err != nil {
 			return nil, err
 		}

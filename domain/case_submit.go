@@ -52,7 +52,8 @@ func requireApplicant(p Principal, action string) error {
 	return nil
 }
 
-// SubmitCase files an application (istanza) for the applicant p acts for. The form is checked
+// SubmitCase files an application (istanza) for the applicant p acts for, under the version of
+// the procedure in force, which the case keeps. The form is checked
 // against the procedure's schema — the fields it marks as the applicant's own must hold the
 // applicant p acts for (ApplicantKeyword) — and the documents against its requirements; then one
 // transaction registers the submission incoming (channel web: the form as the primary
@@ -111,7 +112,7 @@ func (s *Service) SubmitCase(ctx context.Context, p Principal, in NewCase, idem 
 			Items: []DossierItem{},
 		}
 		c := &Case{
-			ID: NewID(), Procedure: proc.Code, Portal: p.ID, Applicant: p.Applicant, Status: CaseSubmitted,
+			ID: NewID(), Procedure: proc.Code, ProcedureVersion: proc.Version, Portal: p.ID, Applicant: p.Applicant, Status: CaseSubmitted,
 			Form: in.Form, Office: proc.Office, RegistrationID: r.ID, Registration: r, DossierID: d.ID,
 			SubmittedAt: now, SilenceIsConsent: proc.SilenceIsConsent, DueDate: addDays(today, proc.DeadlineDays),
 			Steps: initialSteps(proc),

@@ -478,6 +478,31 @@ type ProcedureStore interface {
 	CreateProcedures(ctx context.Context, ps []Procedure, w Write) error
 	Procedure(ctx context.Context, code string) (Procedure, error)
 	Procedures(ctx context.Context) ([]Procedure, error)
+	// CreateProcedureVersion stores a draft version with w (ECConflict if its number is
+	// taken). ProcedureVersion returns one (ECNotFound), ProcedureVersions all of a procedure
+	// by number.
+	CreateProcedureVersion(ctx context.Context, v Procedure, w Write) error
+	ProcedureVersion(ctx context.Context, code string, version int) (Procedure, error)
+	ProcedureVersions(ctx context.Context, code string) ([]Procedure, error)
+	// PublishProcedureVersion publishes a draft at `at` by `by` and makes it the version in
+	// force, with w, in one transaction: ECConflict unless it is a draft newer than the
+	// version in force.
+	PublishProcedureVersion(ctx context.Context, code string, version int, at time.Time, by string, w Write) error
+	// CaseTimes returns the cases of the procedures submitted or closed between two instants,
+	// or open, with what monitoring needs (see ProcedureStats).
+	CaseTimes(ctx context.Context, from, to time.Time) ([]CaseTime, error)
+	// RegistrationCounts counts the registrations dated between two days (YYYY-MM-DD, both
+	// included) per day, register, direction, channel and office.
+	RegistrationCounts(ctx context.Context, from, to string) ([]RegistrationCount, error)
+}
+
+// CatalogueIndex is a word index of the catalogue's procedures (search/catalogue.go).
+// Search returns the codes of the procedures whose text matches every word of q, best first;
+// Fingerprint says which content the index holds, so that Service rebuilds it on change.
+type CatalogueIndex interface {
+	Rebuild(ps []Procedure, fingerprint string) error
+	Fingerprint() string
+	Search(q string) ([]string, error)
 }
 
 // CaseStore keeps the cases and their messages. Used by case_handling.go, case_messages.go,

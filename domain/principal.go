@@ -16,10 +16,13 @@ const (
 	RoleClerk            Role = "clerk"             // sees and handles what is assigned to its offices
 	RolePortal           Role = "portal"            // submits for applicants; reads only what it submitted
 	RoleImporter         Role = "importer"          // batch import; reads only what it registered
+	// RoleEditor drafts new versions of the procedures of its offices (responsible office), and
+	// the instructions of their steps (involved office); publishing needs an approver.
+	RoleEditor Role = "editor"
 )
 
 // Roles lists every role, in a stable order.
-var Roles = []Role{RoleAdmin, RoleRecordsOfficer, RoleProtocolOperator, RoleClerk, RolePortal, RoleImporter}
+var Roles = []Role{RoleAdmin, RoleRecordsOfficer, RoleProtocolOperator, RoleClerk, RolePortal, RoleImporter, RoleEditor}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }

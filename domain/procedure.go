@@ -48,6 +48,9 @@ type RequiredDocument struct {
 type Step struct {
 	Office string `json:"office"`
 	Name   string `json:"name"`
+	// Instructions tell the involved office how to carry out its step; that office's editors
+	// maintain them (see Service.DraftProcedureVersion).
+	Instructions string `json:"instructions,omitempty"`
 }
 
 // Procedure is a service of the catalogue (procedimento amministrativo): what an applicant may
@@ -67,9 +70,18 @@ type Procedure struct {
 	SilenceIsConsent  bool               `json:"silence_is_consent"`
 	// Steps are the involved offices; StepsInOrder says whether each waits for the one before
 	// (in order) or all run at once (in parallel).
-	Steps        []Step    `json:"steps"`
-	StepsInOrder bool      `json:"steps_in_order"`
-	CreatedAt    time.Time `json:"created_at"`
+	Steps        []Step `json:"steps"`
+	StepsInOrder bool   `json:"steps_in_order"`
+	// Info is the rest of the information sheet the law wants published (InfoSheet).
+	Info InfoSheet `json:"info"`
+	// Version numbers the procedure's versions from 1; Status says whether it is a draft or
+	// published. A case is handled by the version it was submitted under.
+	Version     int        `json:"version"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CreatedBy   string     `json:"created_by"`
+	PublishedAt *time.Time `json:"published_at"`
+	PublishedBy string     `json:"published_by"`
 }
 
 // KindProcedure is the entity kind of procedures in audit events and idempotency records.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/domain/catalogue"
@@ -27,7 +28,7 @@ func (s *Service) CreateProcedure(ctx context.Context, p Principal, in Procedure
 			return Procedure{}, err
 		}
 		now := s.now()
-		in.CreatedAt = now
+		in.published(p.ID, now)
 		w := Write{
 			Audit:       []AuditEvent{audit(p, now, "procedure.created", KindProcedure, in.Code)},
 			Idempotency: idem.record(p, KindProcedure, in.Code, now),
@@ -37,6 +38,11 @@ func (s *Service) CreateProcedure(ctx context.Context, p Principal, in Procedure
 		}
 		return in, nil
 	})
+}
+
+// published makes p the first version of a new procedure, published by who at now.
+func (p *Procedure) published(who string, now time.Time) {
+	p.Version, p.Status, p.CreatedAt, p.CreatedBy, p.PublishedAt, p.PublishedBy = 1, VersionPublished, now, who, &now, who
 }
 
 // checkProcedureRefs checks that what a procedure names exists: its offices and its class.
@@ -52,9 +58,12 @@ func (s *Service) checkProcedureRefs(ctx context.Context, in Procedure) error {
 	return s.checkClass(ctx, "class", in.Class, s.now().In(s.Location).Format(time.DateOnly))
 }
 
-// Procedures lists the catalogue, by code, for any authenticated caller (portals show it to
-// applicants), optionally only the procedures that serve audience. Returns validation_failed.
-func (s *Service) Procedures(ctx context.Context, audience Audience) ([]Procedure, error) {
+// Procedures lists the catalogue (the version in force of each procedure), by code, for any
+// authenticated caller (portals show it to applicants), optionally only the procedures that
+// serve audience and, with words q, only those whose information sheet has every word (in
+// Italian analysis: "apertura" finds "aperture"), best match first. Returns validation_failed,
+// unavailable (no catalogue index).
+func (s *Service) Procedures(ctx context.Context, audience Audience, q string) ([]Procedure, error) {
 	if audience != "" && !slices.Contains(Audiences, audience) {
 		return nil, Invalid("audience", "must be one of %v", Audiences)
 	}
@@ -62,9 +71,47 @@ func (s *Service) Procedures(ctx context.Context, audience Audience) ([]Procedur
 	if err != nil {
 		return nil, err
 	}
+	if q = strings.TrimSpace(q); q != "" {
+		if all, err = s.searchCatalogue(all, q); err != nil {
+			return nil, err
+		}
+	}
 	out := []Procedure{}
 	for _, p := range all {
 		if p.Audience.Reaches(audience) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// searchCatalogue returns the procedures of all that match q, in the index's order. The index
+// is rebuilt first when the catalogue changed since it was built (a new procedure or version):
+// each process keeps its own, small, index.
+func (s *Service) searchCatalogue(all []Procedure, q string) ([]Procedure, error) {
+	if s.Catalogue == nil {
+		return nil, Errorf(ECUnavailable, "the catalogue search is not configured")
+	}
+	var fp strings.Builder
+	byCode := map[string]Procedure{}
+	for _, p := range all {
+		fmt.Fprintf(&fp, "%s/%d\n", p.Code, p.Version)
+		byCode[p.Code] = p
+	}
+	s.catalogue.Lock()
+	defer s.catalogue.Unlock()
+	if s.Catalogue.Fingerprint() != fp.String() {
+		if err := s.Catalogue.Rebuild(all, fp.String()); err != nil {
+			return nil, fmt.Errorf("index the catalogue: %w", err)
+		}
+	}
+	codes, err := s.Catalogue.Search(q)
+	if err != nil {
+		return nil, fmt.Errorf("search the catalogue: %w", err)
+	}
+	out := make([]Procedure, 0, len(codes))
+	for _, c := range codes {
+		if p, ok := byCode[c]; ok {
 			out = append(out, p)
 		}
 	}
@@ -110,7 +157,7 @@ func (s *Service) seedProcedures(ctx context.Context) error {
 		} else if err != nil {
 			return err
 		}
-		p.CreatedAt = now
+		p.published(system.ID, now)
 		ps = append(ps, p)
 		e := audit(system, now, "procedure.created", KindProcedure, p.Code)
 		e.Detail = "shipped catalogue"

@@ -74,6 +74,9 @@ type Office struct {
 
 var officeCodePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
 
+// ValidOfficeCode reports whether code has the shape of an office's code.
+func ValidOfficeCode(code string) bool { return officeCodePattern.MatchString(code) }
+
 // Validate checks a new office.
 func (o Office) Validate() error {
 	var v Validation

@@ -39,8 +39,15 @@ type Service struct {
 	// which sign staff users in (signin.go); without it only API keys are accepted.
 	Identities IdentityVerifier
 
+	// ProcedureApproval says who approves the publication of procedure versions.
+	ProcedureApproval ProcedureApproval
+	// Catalogue answers word searches of the procedures (GET /v1/procedures?q=); without it
+	// such a search is unavailable.
+	Catalogue CatalogueIndex
+
 	auth      authCache
-	registers sync.Map // code → Register; registers never change once created
+	registers sync.Map   // code → Register; registers never change once created
+	catalogue sync.Mutex // held while Catalogue is checked and rebuilt
 }
 
 // NewService returns a Service on the real clock, reckoning dates in loc.

@@ -37,7 +37,7 @@ func (u User) Principal() Principal {
 
 // StaffRoles are the roles a person may hold: portals and importers are systems, which act
 // with API clients of their own.
-var StaffRoles = []Role{RoleAdmin, RoleRecordsOfficer, RoleProtocolOperator, RoleClerk}
+var StaffRoles = []Role{RoleAdmin, RoleRecordsOfficer, RoleProtocolOperator, RoleClerk, RoleEditor}
 
 // NewUser is the input of CreateUser.
 type NewUser struct {

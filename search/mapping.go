@@ -60,22 +60,7 @@ const stopMapName = "it_stop_folded"
 // newMapping returns the mapping of every shard. It is stored in each shard on creation, so a
 // change here needs a reindex.
 func newMapping() *mapping.IndexMappingImpl {
-	m := bleve.NewIndexMapping()
-	must(m.AddCustomTokenMap(stopMapName, map[string]any{"type": tokenmap.Name, "tokens": foldedStopWords()}))
-	must(m.AddCustomTokenFilter(stopMapName, map[string]any{"type": stop.Name, "stop_token_map": stopMapName}))
-	must(m.AddCustomAnalyzer(analyzerName, map[string]any{
-		"type":         custom.Name,
-		"char_filters": []any{asciifolding.Name},
-		"tokenizer":    unicode.Name,
-		"token_filters": []any{
-			lowercase.Name, it.ElisionName, stopMapName, it.LightStemmerName,
-		},
-	}))
-	m.DefaultAnalyzer = analyzerName
-	m.StoreDynamic = false
-	m.IndexDynamic = false
-	m.DocValuesDynamic = false
-
+	m := italianMapping()
 	doc := bleve.NewDocumentStaticMapping()
 	for _, f := range []string{fKind, fIdentifier} {
 		doc.AddFieldMappingsAt(f, keywordField(true))
@@ -95,6 +80,27 @@ func newMapping() *mapping.IndexMappingImpl {
 	b.IncludeInAll, b.DocValues = false, false
 	doc.AddFieldMappingsAt(fConfidential, b)
 	m.DefaultMapping = doc
+	return m
+}
+
+// italianMapping is an index mapping whose default analyzer is analyzerName, with nothing
+// dynamic: the archive's shards and the catalogue (catalogue.go) analyse Italian alike.
+func italianMapping() *mapping.IndexMappingImpl {
+	m := bleve.NewIndexMapping()
+	must(m.AddCustomTokenMap(stopMapName, map[string]any{"type": tokenmap.Name, "tokens": foldedStopWords()}))
+	must(m.AddCustomTokenFilter(stopMapName, map[string]any{"type": stop.Name, "stop_token_map": stopMapName}))
+	must(m.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":         custom.Name,
+		"char_filters": []any{asciifolding.Name},
+		"tokenizer":    unicode.Name,
+		"token_filters": []any{
+			lowercase.Name, it.ElisionName, stopMapName, it.LightStemmerName,
+		},
+	}))
+	m.DefaultAnalyzer = analyzerName
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
 	return m
 }
 

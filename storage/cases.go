@@ -69,10 +69,10 @@ func (db *DB) insertCase(tx *gorm.DB, c *domain.Case, w domain.Write) error {
 	if len(c.Form) == 0 {
 		form = "{}"
 	}
-	err := tx.Exec(`INSERT INTO cases (id, procedure_code, portal_id, applicant, status, form, office, registration_id,
+	err := tx.Exec(`INSERT INTO cases (id, procedure_code, procedure_version, portal_id, applicant, status, form, office, registration_id,
 			dossier_id, submitted_at, silence_is_consent, due_date, paused_on, closed_at, final_registration_id, position)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Procedure, c.Portal, c.Applicant, string(c.Status), form, c.Office, c.RegistrationID, c.DossierID,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Procedure, c.ProcedureVersion, c.Portal, c.Applicant, string(c.Status), form, c.Office, c.RegistrationID, c.DossierID,
 		db.ts(c.SubmittedAt), c.SilenceIsConsent, c.DueDate, nullString(c.PausedOn), db.tsOrNil(c.ClosedAt), nullString(c.FinalRegistrationID),
 		c.Position).Error
 	if isForeignKey(err) {
@@ -98,7 +98,7 @@ func (db *DB) shareWithApplicant(tx *gorm.DB, caseID, registrationID string) err
 	return nil
 }
 
-const selectCases = `SELECT c.seq, c.id, c.procedure_code, c.portal_id, c.applicant, c.status, c.form, c.office,
+const selectCases = `SELECT c.seq, c.id, c.procedure_code, c.procedure_version, c.portal_id, c.applicant, c.status, c.form, c.office,
 	c.registration_id, c.dossier_id, d.identifier, c.submitted_at, c.silence_is_consent, c.due_date, c.paused_on, c.closed_at,
 	c.final_registration_id, c.position
 	FROM cases c JOIN dossiers d ON d.id = c.dossier_id`
@@ -112,7 +112,7 @@ func scanCase(row rowScanner) (*domain.Case, int64, error) {
 		closedAt                    time.Time
 		closed                      bool
 	)
-	err := row.Scan(&seq, &c.ID, &c.Procedure, &c.Portal, &c.Applicant, &c.Status, &form, &c.Office,
+	err := row.Scan(&seq, &c.ID, &c.Procedure, &c.ProcedureVersion, &c.Portal, &c.Applicant, &c.Status, &form, &c.Office,
 		&c.RegistrationID, &c.DossierID, &c.Dossier, timeCol{T: &c.SubmittedAt}, &c.SilenceIsConsent, &c.DueDate, &pausedOn,
 		timeCol{T: &closedAt, Valid: &closed}, &finalRegistration, &c.Position)
 	if err != nil {

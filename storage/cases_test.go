@@ -31,7 +31,7 @@ func newCase(procedure, applicant, due string) (*domain.Case, *domain.Registrati
 		r.Class, r.Offices, r.SenderReference, r.CreatedBy = "VI.3", []string{"TEC"}, nil, "portal"
 	})
 	d := newDossier()
-	c := &domain.Case{ID: domain.NewID(), Procedure: procedure, Portal: "portal", Applicant: applicant,
+	c := &domain.Case{ID: domain.NewID(), Procedure: procedure, ProcedureVersion: 1, Portal: "portal", Applicant: applicant,
 		Status: domain.CaseSubmitted, Form: json.RawMessage(`{"a":1}`), Office: "TEC", RegistrationID: r.ID,
 		DossierID: d.ID, SubmittedAt: testNow, DueDate: due,
 		Steps: []domain.CaseStep{{Office: "RAG", Name: "Oneri", Status: domain.StepActive}}}

@@ -39,6 +39,9 @@ var parityExceptions = map[string]string{
 	"postgres only: registrations: check on emergency_date, emergency_number, emergency_outage": "added by version 25, after " +
 		"the table: SQLite enforces it in trigger registrations_emergency_whole, as a CHECK cannot be added to an existing " +
 		"SQLite table without rebuilding it",
+	"postgres only: cases: foreign key (procedure_code, procedure_version) references procedure_versions (procedure_code, version) on delete no action": "added " +
+		"by version 36, after the table: SQLite cannot add a foreign key to an existing table, and checks the reference in " +
+		"trigger cases_procedure_version (procedure versions are never deleted)",
 	"postgres only: change_events: not null txid": "only PostgreSQL has concurrent writers whose positions commit out of order, " +
 		"and a transaction id to read the feed in commit order (storage/changes.go); SQLite has one writer and no such column",
 }

@@ -952,6 +952,7 @@ func (e ApiMetaTracciaturaTipoModifica) Valid() bool {
 const (
 	ApiNewClientRolesAdmin            ApiNewClientRoles = "admin"
 	ApiNewClientRolesClerk            ApiNewClientRoles = "clerk"
+	ApiNewClientRolesEditor           ApiNewClientRoles = "editor"
 	ApiNewClientRolesImporter         ApiNewClientRoles = "importer"
 	ApiNewClientRolesPortal           ApiNewClientRoles = "portal"
 	ApiNewClientRolesProtocolOperator ApiNewClientRoles = "protocol_operator"
@@ -964,6 +965,8 @@ func (e ApiNewClientRoles) Valid() bool {
 	case ApiNewClientRolesAdmin:
 		return true
 	case ApiNewClientRolesClerk:
+		return true
+	case ApiNewClientRolesEditor:
 		return true
 	case ApiNewClientRolesImporter:
 		return true
@@ -1038,6 +1041,27 @@ func (e ApiNewProcedureAudience) Valid() bool {
 	case ApiNewProcedureAudienceBusiness:
 		return true
 	case ApiNewProcedureAudienceCitizen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiNewProcedureVersionAudience.
+const (
+	ApiNewProcedureVersionAudienceBoth     ApiNewProcedureVersionAudience = "both"
+	ApiNewProcedureVersionAudienceBusiness ApiNewProcedureVersionAudience = "business"
+	ApiNewProcedureVersionAudienceCitizen  ApiNewProcedureVersionAudience = "citizen"
+)
+
+// Valid indicates whether the value is a known member of the ApiNewProcedureVersionAudience enum.
+func (e ApiNewProcedureVersionAudience) Valid() bool {
+	switch e {
+	case ApiNewProcedureVersionAudienceBoth:
+		return true
+	case ApiNewProcedureVersionAudienceBusiness:
+		return true
+	case ApiNewProcedureVersionAudienceCitizen:
 		return true
 	default:
 		return false
@@ -1188,6 +1212,24 @@ func (e ApiProcedureAudience) Valid() bool {
 	}
 }
 
+// Defines values for ApiProcedureStatus.
+const (
+	ApiProcedureStatusDraft     ApiProcedureStatus = "draft"
+	ApiProcedureStatusPublished ApiProcedureStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the ApiProcedureStatus enum.
+func (e ApiProcedureStatus) Valid() bool {
+	switch e {
+	case ApiProcedureStatusDraft:
+		return true
+	case ApiProcedureStatusPublished:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiRegistrationChannel.
 const (
 	ApiRegistrationChannelApi     ApiRegistrationChannel = "api"
@@ -1278,6 +1320,27 @@ func (e ApiRegistrationTextStatus) Valid() bool {
 	case ApiRegistrationTextStatusNone:
 		return true
 	case ApiRegistrationTextStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiRegistrationCountDirection.
+const (
+	ApiRegistrationCountDirectionIncoming ApiRegistrationCountDirection = "incoming"
+	ApiRegistrationCountDirectionInternal ApiRegistrationCountDirection = "internal"
+	ApiRegistrationCountDirectionOutgoing ApiRegistrationCountDirection = "outgoing"
+)
+
+// Valid indicates whether the value is a known member of the ApiRegistrationCountDirection enum.
+func (e ApiRegistrationCountDirection) Valid() bool {
+	switch e {
+	case ApiRegistrationCountDirectionIncoming:
+		return true
+	case ApiRegistrationCountDirectionInternal:
+		return true
+	case ApiRegistrationCountDirectionOutgoing:
 		return true
 	default:
 		return false
@@ -1861,6 +1924,12 @@ type ApiCase struct {
 	// Procedure Example: scia-avvio-attivita
 	Procedure string `json:"procedure"`
 
+	// ProcedureVersion ProcedureVersion is the version of the procedure the case was submitted under, whose form,
+	// documents and steps handle it.
+	//
+	// Example: 1
+	ProcedureVersion int `json:"procedure_version"`
+
 	// ReceiptUrl the signed receipt of the submission (on submission and GET)
 	//
 	// Example: /v1/registrations/PG/2026/0000042/receipt
@@ -2130,6 +2199,18 @@ type ApiClient struct {
 type ApiClientList struct {
 	Items      []ApiClient `json:"items"`
 	NextCursor string      `json:"next_cursor"`
+}
+
+// ApiContact defines model for api.Contact.
+type ApiContact struct {
+	// Email Example: suap@comune.example.it
+	Email *string `json:"email,omitempty"`
+
+	// Name Example: Dott.ssa Maria Rossi
+	Name string `json:"name"`
+
+	// Phone Example: +39 06 0000000
+	Phone *string `json:"phone,omitempty"`
 }
 
 // ApiCorrespondent defines model for api.Correspondent.
@@ -3200,6 +3281,38 @@ type ApiInfoResponse struct {
 	Version  string `json:"version"`
 }
 
+// ApiInfoSheet defines model for api.InfoSheet.
+type ApiInfoSheet struct {
+	// DecidingOffice the office that adopts the final act
+	//
+	// Example: SUAP
+	DecidingOffice string `json:"deciding_office"`
+
+	// Fees "nessun costo" when there are none
+	//
+	// Example: Diritti di istruttoria: 50 euro
+	Fees string `json:"fees"`
+
+	// LegalReferences Example: L. 241/1990, art. 19; D.Lgs. 222/2016
+	LegalReferences string `json:"legal_references"`
+
+	// PaymentMethods how fees are paid
+	//
+	// Example: pagoPA
+	PaymentMethods string `json:"payment_methods"`
+
+	// Remedies against the act or the silence
+	//
+	// Example: Ricorso al TAR entro 60 giorni
+	Remedies string `json:"remedies"`
+
+	// Responsible the person responsible for the procedure (RUP), with contacts
+	Responsible ApiContact `json:"responsible"`
+
+	// SubstitutePower who holds the substitute power (L. 241/1990 art. 2 c. 9-bis)
+	SubstitutePower ApiContact `json:"substitute_power"`
+}
+
 // ApiInteropAnomaly defines model for api.InteropAnomaly.
 type ApiInteropAnomaly struct {
 	// Code Example: 002
@@ -3756,6 +3869,9 @@ type ApiNewProcedure struct {
 	// FormSchema JSON Schema (2020-12 unless $schema says otherwise) of the structured form (modello strutturato); a property marked `"x-applicant": true` (reached through `properties`) holds the applicant's own codice fiscale or partita IVA, and a case whose form puts another there is 422 naming `form/<JSON pointer>`
 	FormSchema map[string]interface{} `json:"form_schema"`
 
+	// Info the information sheet (D.Lgs. 33/2013 art. 35)
+	Info *ApiInfoSheet `json:"info,omitempty"`
+
 	// Name Example: SCIA - Avvio di attività commerciale
 	Name string `json:"name"`
 
@@ -3777,6 +3893,49 @@ type ApiNewProcedure struct {
 
 // ApiNewProcedureAudience defines model for ApiNewProcedure.Audience.
 type ApiNewProcedureAudience string
+
+// ApiNewProcedureVersion defines model for api.NewProcedureVersion.
+type ApiNewProcedureVersion struct {
+	Audience ApiNewProcedureVersionAudience `json:"audience"`
+
+	// Class class of the cases' registrations and dossiers
+	//
+	// Example: VIII.4
+	Class string `json:"class"`
+
+	// DeadlineDays legal deadline in days (L. 241/1990 art. 2)
+	//
+	// Example: 60
+	DeadlineDays int    `json:"deadline_days"`
+	Description  string `json:"description"`
+
+	// FormSchema JSON Schema of the structured form, as in NewProcedure
+	FormSchema map[string]interface{} `json:"form_schema"`
+
+	// Info the information sheet (D.Lgs. 33/2013 art. 35); complete to publish
+	Info *ApiInfoSheet `json:"info,omitempty"`
+
+	// Name Example: SCIA - Avvio di attività commerciale
+	Name string `json:"name"`
+
+	// Office responsible office
+	//
+	// Example: SUAP
+	Office            string                `json:"office"`
+	RequiredDocuments []ApiRequiredDocument `json:"required_documents"`
+
+	// SilenceIsConsent silenzio assenso (art. 20)
+	SilenceIsConsent *bool `json:"silence_is_consent,omitempty"`
+
+	// Steps involved offices
+	Steps *[]ApiProcedureStep `json:"steps,omitempty"`
+
+	// StepsInOrder true: each step waits for the one before; false: in parallel
+	StepsInOrder *bool `json:"steps_in_order,omitempty"`
+}
+
+// ApiNewProcedureVersionAudience defines model for ApiNewProcedureVersion.Audience.
+type ApiNewProcedureVersionAudience string
 
 // ApiNewRegister defines model for api.NewRegister.
 type ApiNewRegister struct {
@@ -3956,34 +4115,119 @@ type ApiProcedure struct {
 	Class    string               `json:"class"`
 
 	// Code Example: scia-avvio-attivita
-	Code              string                 `json:"code"`
-	CreatedAt         string                 `json:"created_at"`
-	DeadlineDays      int                    `json:"deadline_days"`
-	Description       string                 `json:"description"`
-	FormSchema        map[string]interface{} `json:"form_schema"`
-	Name              string                 `json:"name"`
-	Office            string                 `json:"office"`
-	RequiredDocuments []ApiRequiredDocument  `json:"required_documents"`
-	SilenceIsConsent  bool                   `json:"silence_is_consent"`
-	Steps             []ApiProcedureStep     `json:"steps"`
-	StepsInOrder      bool                   `json:"steps_in_order"`
+	Code string `json:"code"`
+
+	// CreatedAt when this version was drafted
+	CreatedAt string `json:"created_at"`
+
+	// CreatedBy the client that drafted it
+	CreatedBy    string                 `json:"created_by"`
+	DeadlineDays int                    `json:"deadline_days"`
+	Description  string                 `json:"description"`
+	FormSchema   map[string]interface{} `json:"form_schema"`
+	Info         ApiInfoSheet           `json:"info"`
+	Name         string                 `json:"name"`
+	Office       string                 `json:"office"`
+
+	// PublishedAt when it was published (approved)
+	PublishedAt *time.Time `json:"published_at"`
+
+	// PublishedBy the client that approved it; empty for a draft
+	PublishedBy       string                `json:"published_by"`
+	RequiredDocuments []ApiRequiredDocument `json:"required_documents"`
+	SilenceIsConsent  bool                  `json:"silence_is_consent"`
+
+	// Status a published version never changes
+	Status       ApiProcedureStatus `json:"status"`
+	Steps        []ApiProcedureStep `json:"steps"`
+	StepsInOrder bool               `json:"steps_in_order"`
+
+	// Version numbered from 1
+	//
+	// Example: 2
+	Version int `json:"version"`
 }
 
 // ApiProcedureAudience defines model for ApiProcedure.Audience.
 type ApiProcedureAudience string
+
+// ApiProcedureStatus a published version never changes
+type ApiProcedureStatus string
 
 // ApiProcedureList defines model for api.ProcedureList.
 type ApiProcedureList struct {
 	Items []ApiProcedure `json:"items"`
 }
 
+// ApiProcedurePublication defines model for api.ProcedurePublication.
+type ApiProcedurePublication struct {
+	// Note kept in the audit trail
+	//
+	// Example: Approvata dal responsabile della gestione documentale
+	Note *string `json:"note,omitempty"`
+}
+
+// ApiProcedureStat defines model for api.ProcedureStat.
+type ApiProcedureStat struct {
+	// Concluded cases approved or rejected in the period
+	Concluded int `json:"concluded"`
+
+	// InTime of those, concluded by their deadline
+	InTime int `json:"in_time"`
+
+	// Late of those, concluded after their deadline
+	Late int `json:"late"`
+
+	// Office Example: SUAP
+	Office string `json:"office"`
+
+	// OpenOverdue cases open today past their deadline, not awaiting the applicant
+	OpenOverdue int `json:"open_overdue"`
+
+	// P50Days median duration of the concluded, in days net of the time awaiting the applicant (nearest rank); null when none
+	//
+	// Example: 21
+	P50Days *int `json:"p50_days"`
+
+	// P90Days 90th percentile of the same
+	//
+	// Example: 48
+	P90Days *int `json:"p90_days"`
+
+	// Procedure Example: scia-avvio-attivita
+	Procedure string `json:"procedure"`
+
+	// Received cases submitted in the period
+	Received int `json:"received"`
+}
+
+// ApiProcedureStatList defines model for api.ProcedureStatList.
+type ApiProcedureStatList struct {
+	// From Example: 2026-01-01
+	From  openapi_types.Date `json:"from"`
+	Items []ApiProcedureStat `json:"items"`
+
+	// To Example: 2026-12-31
+	To openapi_types.Date `json:"to"`
+}
+
 // ApiProcedureStep defines model for api.ProcedureStep.
 type ApiProcedureStep struct {
+	// Instructions how the office carries out its step; its editors maintain them
+	//
+	// Example: Verificare la notifica sanitaria entro 10 giorni
+	Instructions *string `json:"instructions,omitempty"`
+
 	// Name Example: Parere igienico-sanitario
 	Name string `json:"name"`
 
 	// Office Example: PM
 	Office string `json:"office"`
+}
+
+// ApiProcedureVersionList defines model for api.ProcedureVersionList.
+type ApiProcedureVersionList struct {
+	Items []ApiProcedure `json:"items"`
 }
 
 // ApiProof defines model for api.Proof.
@@ -4165,6 +4409,28 @@ type ApiRegistrationArchivalMetadata struct {
 	DocumentoAmministrativoInformatico []ApiDocumentArchivalMetadata `json:"DocumentoAmministrativoInformatico"`
 }
 
+// ApiRegistrationCount defines model for api.RegistrationCount.
+type ApiRegistrationCount struct {
+	// Channel Example: pec
+	Channel string `json:"channel"`
+	Count   int    `json:"count"`
+
+	// Date Example: 2026-03-02
+	Date      openapi_types.Date            `json:"date"`
+	Direction ApiRegistrationCountDirection `json:"direction"`
+
+	// Office the first office the registration is assigned to; empty for none
+	//
+	// Example: SUAP
+	Office string `json:"office"`
+
+	// Register Example: PG
+	Register string `json:"register"`
+}
+
+// ApiRegistrationCountDirection defines model for ApiRegistrationCount.Direction.
+type ApiRegistrationCountDirection string
+
 // ApiRegistrationList defines model for api.RegistrationList.
 type ApiRegistrationList struct {
 	Items      []ApiRegistration `json:"items"`
@@ -4216,6 +4482,16 @@ type ApiRegistrationPatch struct {
 
 	// Offices Example: ["TEC"]
 	Offices *[]string `json:"offices,omitempty"`
+}
+
+// ApiRegistrationStatList defines model for api.RegistrationStatList.
+type ApiRegistrationStatList struct {
+	// From Example: 2026-01-01
+	From  openapi_types.Date     `json:"from"`
+	Items []ApiRegistrationCount `json:"items"`
+
+	// To Example: 2026-12-31
+	To openapi_types.Date `json:"to"`
 }
 
 // ApiRequiredDocument defines model for api.RequiredDocument.
@@ -4828,6 +5104,9 @@ type CreateOfficeParams struct {
 type ListProceduresParams struct {
 	// Audience Keep procedures open to this audience
 	Audience *ListProceduresParamsAudience `form:"audience,omitempty" json:"audience,omitempty"`
+
+	// Q Words to look for
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
 
 // ListProceduresParamsAudience defines parameters for ListProcedures.
@@ -4835,6 +5114,18 @@ type ListProceduresParamsAudience string
 
 // CreateProcedureParams defines parameters for CreateProcedure.
 type CreateProcedureParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateProcedureVersionParams defines parameters for CreateProcedureVersion.
+type CreateProcedureVersionParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PublishProcedureVersionParams defines parameters for PublishProcedureVersion.
+type PublishProcedureVersionParams struct {
 	// IdempotencyKey Makes retries safe
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
@@ -4995,6 +5286,27 @@ type SearchDocumentsParams struct {
 	MinPosition *int `form:"min_position,omitempty" json:"min_position,omitempty"`
 }
 
+// ProcedureStatsParams defines parameters for ProcedureStats.
+type ProcedureStatsParams struct {
+	// From First day (YYYY-MM-DD)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day (YYYY-MM-DD)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Office Only this responsible office
+	Office *string `form:"office,omitempty" json:"office,omitempty"`
+}
+
+// RegistrationStatsParams defines parameters for RegistrationStats.
+type RegistrationStatsParams struct {
+	// From First day (YYYY-MM-DD)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day (YYYY-MM-DD)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size, 1 to 500 (default 50)
@@ -5114,6 +5426,12 @@ type CreateOfficeJSONRequestBody = ApiNewOffice
 
 // CreateProcedureJSONRequestBody defines body for CreateProcedure for application/json ContentType.
 type CreateProcedureJSONRequestBody = ApiNewProcedure
+
+// CreateProcedureVersionJSONRequestBody defines body for CreateProcedureVersion for application/json ContentType.
+type CreateProcedureVersionJSONRequestBody = ApiNewProcedureVersion
+
+// PublishProcedureVersionJSONRequestBody defines body for PublishProcedureVersion for application/json ContentType.
+type PublishProcedureVersionJSONRequestBody = ApiProcedurePublication
 
 // CreateRegisterJSONRequestBody defines body for CreateRegister for application/json ContentType.
 type CreateRegisterJSONRequestBody = ApiNewRegister
@@ -6924,7 +7242,7 @@ type ClientInterface interface {
 
 	// ListProcedures List procedures (catalogo dei procedimenti)
 	//
-	// The service catalogue, by code, readable by every client: portals show it to applicants. `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. Never paged.
+	// The service catalogue, by code, readable by every client: portals show it to applicants. Each procedure is its version in force (`version`), with its information sheet (`info`, D.Lgs. 33/2013 art. 35). `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. `q` keeps the procedures whose name, description, legal references, documents or steps hold every word, analysed as Italian like the archive's search (stop words dropped, accents folded, stems matched), a match in the name first. Never paged.
 	//
 	// Corresponds with GET /v1/procedures (the `ListProcedures` operationId).
 	ListProcedures(ctx context.Context, params *ListProceduresParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6946,6 +7264,63 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/procedures (the `CreateProcedure` operationId).
 	CreateProcedure(ctx context.Context, params *CreateProcedureParams, body CreateProcedureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProcedure Get a procedure (its version in force)
+	//
+	// The published version in force, with its information sheet (`info`): what new cases are submitted under. Its earlier and draft versions are under `/versions`.
+	//
+	// Corresponds with GET /v1/procedures/{code} (the `GetProcedure` operationId).
+	GetProcedure(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProcedureVersions List the versions of a procedure
+	//
+	// Oldest first. Staff see drafts too; portals and importers only the published versions. A case names the version it was submitted under in `procedure_version`.
+	//
+	// Corresponds with GET /v1/procedures/{code}/versions (the `ListProcedureVersions` operationId).
+	ListProcedureVersions(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProcedureVersionWithBody Draft a new version of a procedure
+	//
+	// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+	CreateProcedureVersionWithBody(ctx context.Context, code string, params *CreateProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProcedureVersion Draft a new version of a procedure
+	//
+	// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+	CreateProcedureVersion(ctx context.Context, code string, params *CreateProcedureVersionParams, body CreateProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProcedureVersion Get a version of a procedure
+	//
+	// A draft only to staff (404 to portals and importers).
+	//
+	// Corresponds with GET /v1/procedures/{code}/versions/{version} (the `GetProcedureVersion` operationId).
+	GetProcedureVersion(ctx context.Context, code string, version int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishProcedureVersionWithBody Publish (approve) a draft version
+	//
+	// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+	PublishProcedureVersionWithBody(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishProcedureVersion Publish (approve) a draft version
+	//
+	// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+	PublishProcedureVersion(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, body PublishProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRegisters List registers (registri e repertori)
 	//
@@ -7175,6 +7550,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/search (the `SearchDocuments` operationId).
 	SearchDocuments(ctx context.Context, params *SearchDocumentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ProcedureStats Monitoring of procedural times (L. 190/2012 art. 1 c. 28)
+	//
+	// For each procedure and responsible office (only `office`'s with `office=`), over the days `from`..`to` (both included, in the instance's time zone; default from the first of January to today): the cases `received` (submitted in the period), `concluded` (approved or rejected in the period), of those `in_time` (by their deadline) and `late`, the median and 90th percentile of their durations in days (`p50_days`, `p90_days`, nearest rank; null when none concluded), net of the days the case awaited the applicant (the deadline stands still then, L. 241/1990 art. 2 c. 7), and `open_overdue`, the cases open today past their deadline and not awaiting the applicant. Rows ordered by procedure and office; rows with nothing to count are left out. With `Accept: text/csv` the same rows as CSV (header `procedure,office,received,concluded,in_time,late,p50_days,p90_days,open_overdue`, empty cells for null), the table an administration publishes in Amministrazione trasparente. Admins, records officers, clerks and editors.
+	//
+	// Corresponds with GET /v1/stats/procedures (the `ProcedureStats` operationId).
+	ProcedureStats(ctx context.Context, params *ProcedureStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistrationStats Registrations per day, register, direction, channel and office
+	//
+	// The registrations dated `from`..`to` (both included; default from the first of January to today), counted per day, register, direction, channel and office (the first office each is assigned to; empty for none), in that order; annulled registrations count, as their numbers were taken. With `Accept: text/csv` the same rows as CSV (header `date,register,direction,channel,office,count`). Admins, records officers and protocol operators.
+	//
+	// Corresponds with GET /v1/stats/registrations (the `RegistrationStats` operationId).
+	RegistrationStats(ctx context.Context, params *RegistrationStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List staff users
 	//
@@ -8802,7 +9191,7 @@ func (c *Client) CreateOffice(ctx context.Context, params *CreateOfficeParams, b
 
 // ListProcedures List procedures (catalogo dei procedimenti)
 //
-// The service catalogue, by code, readable by every client: portals show it to applicants. `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. Never paged.
+// The service catalogue, by code, readable by every client: portals show it to applicants. Each procedure is its version in force (`version`), with its information sheet (`info`, D.Lgs. 33/2013 art. 35). `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. `q` keeps the procedures whose name, description, legal references, documents or steps hold every word, analysed as Italian like the archive's search (stop words dropped, accents folded, stems matched), a match in the name first. Never paged.
 //
 // Corresponds with GET /v1/procedures (the `ListProcedures` operationId).
 func (c *Client) ListProcedures(ctx context.Context, params *ListProceduresParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8845,6 +9234,133 @@ func (c *Client) CreateProcedureWithBody(ctx context.Context, params *CreateProc
 // Corresponds with POST /v1/procedures (the `CreateProcedure` operationId).
 func (c *Client) CreateProcedure(ctx context.Context, params *CreateProcedureParams, body CreateProcedureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateProcedureRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProcedure Get a procedure (its version in force)
+//
+// The published version in force, with its information sheet (`info`): what new cases are submitted under. Its earlier and draft versions are under `/versions`.
+//
+// Corresponds with GET /v1/procedures/{code} (the `GetProcedure` operationId).
+func (c *Client) GetProcedure(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProcedureRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProcedureVersions List the versions of a procedure
+//
+// Oldest first. Staff see drafts too; portals and importers only the published versions. A case names the version it was submitted under in `procedure_version`.
+//
+// Corresponds with GET /v1/procedures/{code}/versions (the `ListProcedureVersions` operationId).
+func (c *Client) ListProcedureVersions(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProcedureVersionsRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProcedureVersionWithBody Draft a new version of a procedure
+//
+// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+func (c *Client) CreateProcedureVersionWithBody(ctx context.Context, code string, params *CreateProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProcedureVersionRequestWithBody(c.Server, code, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProcedureVersion Draft a new version of a procedure
+//
+// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+func (c *Client) CreateProcedureVersion(ctx context.Context, code string, params *CreateProcedureVersionParams, body CreateProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProcedureVersionRequest(c.Server, code, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProcedureVersion Get a version of a procedure
+//
+// A draft only to staff (404 to portals and importers).
+//
+// Corresponds with GET /v1/procedures/{code}/versions/{version} (the `GetProcedureVersion` operationId).
+func (c *Client) GetProcedureVersion(ctx context.Context, code string, version int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProcedureVersionRequest(c.Server, code, version)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishProcedureVersionWithBody Publish (approve) a draft version
+//
+// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+func (c *Client) PublishProcedureVersionWithBody(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishProcedureVersionRequestWithBody(c.Server, code, version, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishProcedureVersion Publish (approve) a draft version
+//
+// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+func (c *Client) PublishProcedureVersion(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, body PublishProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishProcedureVersionRequest(c.Server, code, version, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9364,6 +9880,40 @@ func (c *Client) GetSegnatura(ctx context.Context, register string, year int, nu
 // Corresponds with GET /v1/search (the `SearchDocuments` operationId).
 func (c *Client) SearchDocuments(ctx context.Context, params *SearchDocumentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSearchDocumentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ProcedureStats Monitoring of procedural times (L. 190/2012 art. 1 c. 28)
+//
+// For each procedure and responsible office (only `office`'s with `office=`), over the days `from`..`to` (both included, in the instance's time zone; default from the first of January to today): the cases `received` (submitted in the period), `concluded` (approved or rejected in the period), of those `in_time` (by their deadline) and `late`, the median and 90th percentile of their durations in days (`p50_days`, `p90_days`, nearest rank; null when none concluded), net of the days the case awaited the applicant (the deadline stands still then, L. 241/1990 art. 2 c. 7), and `open_overdue`, the cases open today past their deadline and not awaiting the applicant. Rows ordered by procedure and office; rows with nothing to count are left out. With `Accept: text/csv` the same rows as CSV (header `procedure,office,received,concluded,in_time,late,p50_days,p90_days,open_overdue`, empty cells for null), the table an administration publishes in Amministrazione trasparente. Admins, records officers, clerks and editors.
+//
+// Corresponds with GET /v1/stats/procedures (the `ProcedureStats` operationId).
+func (c *Client) ProcedureStats(ctx context.Context, params *ProcedureStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewProcedureStatsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistrationStats Registrations per day, register, direction, channel and office
+//
+// The registrations dated `from`..`to` (both included; default from the first of January to today), counted per day, register, direction, channel and office (the first office each is assigned to; empty for none), in that order; annulled registrations count, as their numbers were taken. With `Accept: text/csv` the same rows as CSV (header `date,register,direction,channel,office,count`). Admins, records officers and protocol operators.
+//
+// Corresponds with GET /v1/stats/registrations (the `RegistrationStats` operationId).
+func (c *Client) RegistrationStats(ctx context.Context, params *RegistrationStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistrationStatsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -12987,6 +13537,18 @@ func NewListProceduresRequest(server string, params *ListProceduresParams) (*htt
 
 		}
 
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -13022,6 +13584,246 @@ func NewCreateProcedureRequestWithBody(server string, params *CreateProcedurePar
 	}
 
 	operationPath := fmt.Sprintf("/v1/procedures")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetProcedureRequest constructs an http.Request for the GetProcedure method
+func NewGetProcedureRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/procedures/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListProcedureVersionsRequest constructs an http.Request for the ListProcedureVersions method
+func NewListProcedureVersionsRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/procedures/%s/versions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProcedureVersionRequest calls the generic CreateProcedureVersion builder with application/json body
+func NewCreateProcedureVersionRequest(server string, code string, params *CreateProcedureVersionParams, body CreateProcedureVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProcedureVersionRequestWithBody(server, code, params, "application/json", bodyReader)
+}
+
+// NewCreateProcedureVersionRequestWithBody constructs an http.Request for the CreateProcedureVersion method, with any body, and a specified content type
+func NewCreateProcedureVersionRequestWithBody(server string, code string, params *CreateProcedureVersionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/procedures/%s/versions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetProcedureVersionRequest constructs an http.Request for the GetProcedureVersion method
+func NewGetProcedureVersionRequest(server string, code string, version int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/procedures/%s/versions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishProcedureVersionRequest calls the generic PublishProcedureVersion builder with application/json body
+func NewPublishProcedureVersionRequest(server string, code string, version int, params *PublishProcedureVersionParams, body PublishProcedureVersionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishProcedureVersionRequestWithBody(server, code, version, params, "application/json", bodyReader)
+}
+
+// NewPublishProcedureVersionRequestWithBody constructs an http.Request for the PublishProcedureVersion method, with any body, and a specified content type
+func NewPublishProcedureVersionRequestWithBody(server string, code string, version int, params *PublishProcedureVersionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/procedures/%s/versions/%s/publish", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -14588,6 +15390,150 @@ func NewSearchDocumentsRequest(server string, params *SearchDocumentsParams) (*h
 	return req, nil
 }
 
+// NewProcedureStatsRequest constructs an http.Request for the ProcedureStats method
+func NewProcedureStatsRequest(server string, params *ProcedureStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/stats/procedures")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Office != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "office", *params.Office, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistrationStatsRequest constructs an http.Request for the RegistrationStats method
+func NewRegistrationStatsRequest(server string, params *RegistrationStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/stats/registrations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -15852,7 +16798,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListProceduresWithResponse List procedures (catalogo dei procedimenti)
 	//
-	// The service catalogue, by code, readable by every client: portals show it to applicants. `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. Never paged.
+	// The service catalogue, by code, readable by every client: portals show it to applicants. Each procedure is its version in force (`version`), with its information sheet (`info`, D.Lgs. 33/2013 art. 35). `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. `q` keeps the procedures whose name, description, legal references, documents or steps hold every word, analysed as Italian like the archive's search (stop words dropped, accents folded, stems matched), a match in the name first. Never paged.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15876,6 +16822,69 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/procedures (the `CreateProcedure` operationId).
 	CreateProcedureWithResponse(ctx context.Context, params *CreateProcedureParams, body CreateProcedureJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProcedureResponse, error)
+
+	// GetProcedureWithResponse Get a procedure (its version in force)
+	//
+	// The published version in force, with its information sheet (`info`): what new cases are submitted under. Its earlier and draft versions are under `/versions`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/procedures/{code} (the `GetProcedure` operationId).
+	GetProcedureWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetProcedureResponse, error)
+
+	// ListProcedureVersionsWithResponse List the versions of a procedure
+	//
+	// Oldest first. Staff see drafts too; portals and importers only the published versions. A case names the version it was submitted under in `procedure_version`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/procedures/{code}/versions (the `ListProcedureVersions` operationId).
+	ListProcedureVersionsWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*ListProcedureVersionsResponse, error)
+
+	// CreateProcedureVersionWithBodyWithResponse Draft a new version of a procedure
+	//
+	// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+	CreateProcedureVersionWithBodyWithResponse(ctx context.Context, code string, params *CreateProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProcedureVersionResponse, error)
+
+	// CreateProcedureVersionWithResponse Draft a new version of a procedure
+	//
+	// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+	CreateProcedureVersionWithResponse(ctx context.Context, code string, params *CreateProcedureVersionParams, body CreateProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProcedureVersionResponse, error)
+
+	// GetProcedureVersionWithResponse Get a version of a procedure
+	//
+	// A draft only to staff (404 to portals and importers).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/procedures/{code}/versions/{version} (the `GetProcedureVersion` operationId).
+	GetProcedureVersionWithResponse(ctx context.Context, code string, version int, reqEditors ...RequestEditorFn) (*GetProcedureVersionResponse, error)
+
+	// PublishProcedureVersionWithBodyWithResponse Publish (approve) a draft version
+	//
+	// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+	PublishProcedureVersionWithBodyWithResponse(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishProcedureVersionResponse, error)
+
+	// PublishProcedureVersionWithResponse Publish (approve) a draft version
+	//
+	// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+	PublishProcedureVersionWithResponse(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, body PublishProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishProcedureVersionResponse, error)
 
 	// ListRegistersWithResponse List registers (registri e repertori)
 	//
@@ -16137,6 +17146,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/search (the `SearchDocuments` operationId).
 	SearchDocumentsWithResponse(ctx context.Context, params *SearchDocumentsParams, reqEditors ...RequestEditorFn) (*SearchDocumentsResponse, error)
+
+	// ProcedureStatsWithResponse Monitoring of procedural times (L. 190/2012 art. 1 c. 28)
+	//
+	// For each procedure and responsible office (only `office`'s with `office=`), over the days `from`..`to` (both included, in the instance's time zone; default from the first of January to today): the cases `received` (submitted in the period), `concluded` (approved or rejected in the period), of those `in_time` (by their deadline) and `late`, the median and 90th percentile of their durations in days (`p50_days`, `p90_days`, nearest rank; null when none concluded), net of the days the case awaited the applicant (the deadline stands still then, L. 241/1990 art. 2 c. 7), and `open_overdue`, the cases open today past their deadline and not awaiting the applicant. Rows ordered by procedure and office; rows with nothing to count are left out. With `Accept: text/csv` the same rows as CSV (header `procedure,office,received,concluded,in_time,late,p50_days,p90_days,open_overdue`, empty cells for null), the table an administration publishes in Amministrazione trasparente. Admins, records officers, clerks and editors.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/stats/procedures (the `ProcedureStats` operationId).
+	ProcedureStatsWithResponse(ctx context.Context, params *ProcedureStatsParams, reqEditors ...RequestEditorFn) (*ProcedureStatsResponse, error)
+
+	// RegistrationStatsWithResponse Registrations per day, register, direction, channel and office
+	//
+	// The registrations dated `from`..`to` (both included; default from the first of January to today), counted per day, register, direction, channel and office (the first office each is assigned to; empty for none), in that order; annulled registrations count, as their numbers were taken. With `Accept: text/csv` the same rows as CSV (header `date,register,direction,channel,office,count`). Admins, records officers and protocol operators.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/stats/registrations (the `RegistrationStats` operationId).
+	RegistrationStatsWithResponse(ctx context.Context, params *RegistrationStatsParams, reqEditors ...RequestEditorFn) (*RegistrationStatsResponse, error)
 
 	// ListUsersWithResponse List staff users
 	//
@@ -23965,6 +24992,618 @@ func (r CreateProcedureResponse) ContentType() string {
 	return ""
 }
 
+// GetProcedureResponse401Headers the declared response headers of an HTTP 401 response for GetProcedure
+type GetProcedureResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetProcedureResponse429Headers the declared response headers of an HTTP 429 response for GetProcedure
+type GetProcedureResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetProcedureResponse503Headers the declared response headers of an HTTP 503 response for GetProcedure
+type GetProcedureResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetProcedureResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiProcedure
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProcedureResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProcedureResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProcedureResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProcedureResponse) GetJSON200() *ApiProcedure {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProcedureResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProcedureResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProcedureResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProcedureResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProcedureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProcedureVersionsResponse401Headers the declared response headers of an HTTP 401 response for ListProcedureVersions
+type ListProcedureVersionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListProcedureVersionsResponse429Headers the declared response headers of an HTTP 429 response for ListProcedureVersions
+type ListProcedureVersionsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListProcedureVersionsResponse503Headers the declared response headers of an HTTP 503 response for ListProcedureVersions
+type ListProcedureVersionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListProcedureVersionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiProcedureVersionList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListProcedureVersionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListProcedureVersionsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProcedureVersionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProcedureVersionsResponse) GetJSON200() *ApiProcedureVersionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProcedureVersionsResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProcedureVersionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProcedureVersionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProcedureVersionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProcedureVersionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProcedureVersionResponse201Headers the declared response headers of an HTTP 201 response for CreateProcedureVersion
+type CreateProcedureVersionResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// CreateProcedureVersionResponse401Headers the declared response headers of an HTTP 401 response for CreateProcedureVersion
+type CreateProcedureVersionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateProcedureVersionResponse429Headers the declared response headers of an HTTP 429 response for CreateProcedureVersion
+type CreateProcedureVersionResponse429Headers struct {
+	RetryAfter int
+}
+
+// CreateProcedureVersionResponse503Headers the declared response headers of an HTTP 503 response for CreateProcedureVersion
+type CreateProcedureVersionResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateProcedureVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiProcedure
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProcedureVersionResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateProcedureVersionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateProcedureVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProcedureVersionResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProcedureVersionResponse) GetJSON201() *ApiProcedure {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProcedureVersionResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProcedureVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProcedureVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProcedureVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProcedureVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProcedureVersionResponse401Headers the declared response headers of an HTTP 401 response for GetProcedureVersion
+type GetProcedureVersionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetProcedureVersionResponse429Headers the declared response headers of an HTTP 429 response for GetProcedureVersion
+type GetProcedureVersionResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetProcedureVersionResponse503Headers the declared response headers of an HTTP 503 response for GetProcedureVersion
+type GetProcedureVersionResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetProcedureVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiProcedure
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProcedureVersionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProcedureVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProcedureVersionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProcedureVersionResponse) GetJSON200() *ApiProcedure {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProcedureVersionResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProcedureVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProcedureVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProcedureVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProcedureVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishProcedureVersionResponse200Headers the declared response headers of an HTTP 200 response for PublishProcedureVersion
+type PublishProcedureVersionResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+// PublishProcedureVersionResponse401Headers the declared response headers of an HTTP 401 response for PublishProcedureVersion
+type PublishProcedureVersionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// PublishProcedureVersionResponse429Headers the declared response headers of an HTTP 429 response for PublishProcedureVersion
+type PublishProcedureVersionResponse429Headers struct {
+	RetryAfter int
+}
+
+// PublishProcedureVersionResponse503Headers the declared response headers of an HTTP 503 response for PublishProcedureVersion
+type PublishProcedureVersionResponse503Headers struct {
+	RetryAfter int
+}
+
+type PublishProcedureVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiProcedure
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PublishProcedureVersionResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PublishProcedureVersionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublishProcedureVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishProcedureVersionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishProcedureVersionResponse) GetJSON200() *ApiProcedure {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PublishProcedureVersionResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishProcedureVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishProcedureVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishProcedureVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishProcedureVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRegistersResponse401Headers the declared response headers of an HTTP 401 response for ListRegisters
 type ListRegistersResponse401Headers struct {
 	WWWAuthenticate string
@@ -26775,6 +28414,228 @@ func (r SearchDocumentsResponse) ContentType() string {
 	return ""
 }
 
+// ProcedureStatsResponse401Headers the declared response headers of an HTTP 401 response for ProcedureStats
+type ProcedureStatsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ProcedureStatsResponse429Headers the declared response headers of an HTTP 429 response for ProcedureStats
+type ProcedureStatsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ProcedureStatsResponse503Headers the declared response headers of an HTTP 503 response for ProcedureStats
+type ProcedureStatsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ProcedureStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiProcedureStatList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ProcedureStatsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ProcedureStatsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ProcedureStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ProcedureStatsResponse) GetJSON200() *ApiProcedureStatList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON406() *ApiProblem {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ProcedureStatsResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ProcedureStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ProcedureStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ProcedureStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ProcedureStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistrationStatsResponse401Headers the declared response headers of an HTTP 401 response for RegistrationStats
+type RegistrationStatsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RegistrationStatsResponse429Headers the declared response headers of an HTTP 429 response for RegistrationStats
+type RegistrationStatsResponse429Headers struct {
+	RetryAfter int
+}
+
+// RegistrationStatsResponse503Headers the declared response headers of an HTTP 503 response for RegistrationStats
+type RegistrationStatsResponse503Headers struct {
+	RetryAfter int
+}
+
+type RegistrationStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiRegistrationStatList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistrationStatsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistrationStatsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RegistrationStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistrationStatsResponse) GetJSON200() *ApiRegistrationStatList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON406() *ApiProblem {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RegistrationStatsResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistrationStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistrationStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistrationStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistrationStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
 	WWWAuthenticate string
@@ -29043,7 +30904,7 @@ func (c *ClientWithResponses) CreateOfficeWithResponse(ctx context.Context, para
 
 // ListProceduresWithResponse List procedures (catalogo dei procedimenti)
 //
-// The service catalogue, by code, readable by every client: portals show it to applicants. `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. Never paged.
+// The service catalogue, by code, readable by every client: portals show it to applicants. Each procedure is its version in force (`version`), with its information sheet (`info`, D.Lgs. 33/2013 art. 35). `audience=citizen` (or `business`) keeps the procedures open to that audience, those for both included. `q` keeps the procedures whose name, description, legal references, documents or steps hold every word, analysed as Italian like the archive's search (stop words dropped, accents folded, stems matched), a match in the name first. Never paged.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -29084,6 +30945,111 @@ func (c *ClientWithResponses) CreateProcedureWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParseCreateProcedureResponse(rsp)
+}
+
+// GetProcedureWithResponse Get a procedure (its version in force)
+//
+// The published version in force, with its information sheet (`info`): what new cases are submitted under. Its earlier and draft versions are under `/versions`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/procedures/{code} (the `GetProcedure` operationId).
+func (c *ClientWithResponses) GetProcedureWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetProcedureResponse, error) {
+	rsp, err := c.GetProcedure(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProcedureResponse(rsp)
+}
+
+// ListProcedureVersionsWithResponse List the versions of a procedure
+//
+// Oldest first. Staff see drafts too; portals and importers only the published versions. A case names the version it was submitted under in `procedure_version`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/procedures/{code}/versions (the `ListProcedureVersions` operationId).
+func (c *ClientWithResponses) ListProcedureVersionsWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*ListProcedureVersionsResponse, error) {
+	rsp, err := c.ListProcedureVersions(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProcedureVersionsResponse(rsp)
+}
+
+// CreateProcedureVersionWithBodyWithResponse Draft a new version of a procedure
+//
+// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+func (c *ClientWithResponses) CreateProcedureVersionWithBodyWithResponse(ctx context.Context, code string, params *CreateProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProcedureVersionResponse, error) {
+	rsp, err := c.CreateProcedureVersionWithBody(ctx, code, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProcedureVersionResponse(rsp)
+}
+
+// CreateProcedureVersionWithResponse Draft a new version of a procedure
+//
+// A change to a procedure is a new version, numbered after the last, stored as a draft with the whole content (as `POST /v1/procedures`, without `code`). Editors (role `editor`) of the procedure's responsible office, and admins, may change anything; an editor of an office involved in a step only the `instructions` of its own steps (anything else is 403), and anyone else gets 403. The draft is checked like a new procedure (422); its information sheet may be incomplete until it is published. Cases are untouched: each keeps the version it was submitted under.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/procedures/{code}/versions (the `CreateProcedureVersion` operationId).
+func (c *ClientWithResponses) CreateProcedureVersionWithResponse(ctx context.Context, code string, params *CreateProcedureVersionParams, body CreateProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProcedureVersionResponse, error) {
+	rsp, err := c.CreateProcedureVersion(ctx, code, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProcedureVersionResponse(rsp)
+}
+
+// GetProcedureVersionWithResponse Get a version of a procedure
+//
+// A draft only to staff (404 to portals and importers).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/procedures/{code}/versions/{version} (the `GetProcedureVersion` operationId).
+func (c *ClientWithResponses) GetProcedureVersionWithResponse(ctx context.Context, code string, version int, reqEditors ...RequestEditorFn) (*GetProcedureVersionResponse, error) {
+	rsp, err := c.GetProcedureVersion(ctx, code, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProcedureVersionResponse(rsp)
+}
+
+// PublishProcedureVersionWithBodyWithResponse Publish (approve) a draft version
+//
+// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+func (c *ClientWithResponses) PublishProcedureVersionWithBodyWithResponse(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishProcedureVersionResponse, error) {
+	rsp, err := c.PublishProcedureVersionWithBody(ctx, code, version, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishProcedureVersionResponse(rsp)
+}
+
+// PublishProcedureVersionWithResponse Publish (approve) a draft version
+//
+// The approver is configured for the AOO: records officers by default, or the clerks and editors of the coordinating office named by `SPORTELLO_PROCEDURE_APPROVER_OFFICE`; whoever drafted the version may not approve it (403). The information sheet must be complete (D.Lgs. 33/2013 art. 35): otherwise 422, with one entry of `errors` per missing field (`info.remedies`, `info.responsible.name`, `info.responsible.email` for a contact, …). Once published the version is in force: the catalogue shows it and new cases are submitted under it, while open cases keep theirs. Publishing a version that is not a draft, or older than the one in force, is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/procedures/{code}/versions/{version}/publish (the `PublishProcedureVersion` operationId).
+func (c *ClientWithResponses) PublishProcedureVersionWithResponse(ctx context.Context, code string, version int, params *PublishProcedureVersionParams, body PublishProcedureVersionJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishProcedureVersionResponse, error) {
+	rsp, err := c.PublishProcedureVersion(ctx, code, version, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishProcedureVersionResponse(rsp)
 }
 
 // ListRegistersWithResponse List registers (registri e repertori)
@@ -29519,6 +31485,36 @@ func (c *ClientWithResponses) SearchDocumentsWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParseSearchDocumentsResponse(rsp)
+}
+
+// ProcedureStatsWithResponse Monitoring of procedural times (L. 190/2012 art. 1 c. 28)
+//
+// For each procedure and responsible office (only `office`'s with `office=`), over the days `from`..`to` (both included, in the instance's time zone; default from the first of January to today): the cases `received` (submitted in the period), `concluded` (approved or rejected in the period), of those `in_time` (by their deadline) and `late`, the median and 90th percentile of their durations in days (`p50_days`, `p90_days`, nearest rank; null when none concluded), net of the days the case awaited the applicant (the deadline stands still then, L. 241/1990 art. 2 c. 7), and `open_overdue`, the cases open today past their deadline and not awaiting the applicant. Rows ordered by procedure and office; rows with nothing to count are left out. With `Accept: text/csv` the same rows as CSV (header `procedure,office,received,concluded,in_time,late,p50_days,p90_days,open_overdue`, empty cells for null), the table an administration publishes in Amministrazione trasparente. Admins, records officers, clerks and editors.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/stats/procedures (the `ProcedureStats` operationId).
+func (c *ClientWithResponses) ProcedureStatsWithResponse(ctx context.Context, params *ProcedureStatsParams, reqEditors ...RequestEditorFn) (*ProcedureStatsResponse, error) {
+	rsp, err := c.ProcedureStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseProcedureStatsResponse(rsp)
+}
+
+// RegistrationStatsWithResponse Registrations per day, register, direction, channel and office
+//
+// The registrations dated `from`..`to` (both included; default from the first of January to today), counted per day, register, direction, channel and office (the first office each is assigned to; empty for none), in that order; annulled registrations count, as their numbers were taken. With `Accept: text/csv` the same rows as CSV (header `date,register,direction,channel,office,count`). Admins, records officers and protocol operators.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/stats/registrations (the `RegistrationStats` operationId).
+func (c *ClientWithResponses) RegistrationStatsWithResponse(ctx context.Context, params *RegistrationStatsParams, reqEditors ...RequestEditorFn) (*RegistrationStatsResponse, error) {
+	rsp, err := c.RegistrationStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistrationStatsResponse(rsp)
 }
 
 // ListUsersWithResponse List staff users
@@ -37326,6 +39322,615 @@ func ParseCreateProcedureResponse(rsp *http.Response) (*CreateProcedureResponse,
 	return response, nil
 }
 
+// ParseGetProcedureResponse parses an HTTP response from a GetProcedureWithResponse call
+func ParseGetProcedureResponse(rsp *http.Response) (*GetProcedureResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProcedureResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiProcedure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetProcedureResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetProcedureResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProcedureResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProcedureVersionsResponse parses an HTTP response from a ListProcedureVersionsWithResponse call
+func ParseListProcedureVersionsResponse(rsp *http.Response) (*ListProcedureVersionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProcedureVersionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiProcedureVersionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListProcedureVersionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListProcedureVersionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListProcedureVersionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProcedureVersionResponse parses an HTTP response from a CreateProcedureVersionWithResponse call
+func ParseCreateProcedureVersionResponse(rsp *http.Response) (*CreateProcedureVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProcedureVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiProcedure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProcedureVersionResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateProcedureVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateProcedureVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProcedureVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProcedureVersionResponse parses an HTTP response from a GetProcedureVersionWithResponse call
+func ParseGetProcedureVersionResponse(rsp *http.Response) (*GetProcedureVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProcedureVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiProcedure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetProcedureVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetProcedureVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProcedureVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishProcedureVersionResponse parses an HTTP response from a PublishProcedureVersionWithResponse call
+func ParsePublishProcedureVersionResponse(rsp *http.Response) (*PublishProcedureVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishProcedureVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiProcedure
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PublishProcedureVersionResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers PublishProcedureVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PublishProcedureVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishProcedureVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListRegistersResponse parses an HTTP response from a ListRegistersWithResponse call
 func ParseListRegistersResponse(rsp *http.Response) (*ListRegistersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -40120,6 +42725,228 @@ func ParseSearchDocumentsResponse(rsp *http.Response) (*SearchDocumentsResponse,
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers SearchDocumentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseProcedureStatsResponse parses an HTTP response from a ProcedureStatsWithResponse call
+func ParseProcedureStatsResponse(rsp *http.Response) (*ProcedureStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ProcedureStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiProcedureStatList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ProcedureStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ProcedureStatsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ProcedureStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistrationStatsResponse parses an HTTP response from a RegistrationStatsWithResponse call
+func ParseRegistrationStatsResponse(rsp *http.Response) (*RegistrationStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistrationStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiRegistrationStatList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistrationStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistrationStatsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RegistrationStatsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -48,6 +48,9 @@ type Config struct {
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
 	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
 	WebhookAllow    string        // SPORTELLO_WEBHOOK_ALLOW: hosts and CIDR blocks webhooks may reach by http or on internal addresses
+	// SPORTELLO_PROCEDURE_APPROVER_OFFICE: the coordinating office whose clerks and editors
+	// approve the publication of procedure versions; empty: records officers approve.
+	ProcedureApproverOffice string
 	// SPORTELLO_METRICS_ADDR: a listen address of its own for /metrics, so that it need not be
 	// public; empty serves it beside the API.
 	MetricsAddr string
@@ -169,6 +172,7 @@ func (c *Config) settings() []setting {
 		{name: "tsa-url", usage: "external RFC 3161 time-stamping authority (default: built-in)", bind: str(&c.TSAURL)},
 		{name: "checkpoint-interval", usage: "least time between two signed checkpoints of the transparency log", bind: duration(&c.CheckpointEvery)},
 		{name: "text-workers", usage: "text extraction and OCR jobs this process runs at once (0: none)", bind: integer(&c.TextWorkers)},
+		{name: "procedure-approver-office", usage: "office (code) whose clerks and editors approve new procedure versions; empty: records officers", bind: str(&c.ProcedureApproverOffice)},
 		{name: "webhook-allow", usage: "comma-separated hosts (host or host:port) and CIDR blocks that webhooks may reach by plain http or on loopback, private or link-local addresses", bind: str(&c.WebhookAllow)},
 		{name: "metrics-addr", usage: "listen address of /metrics alone (default: served beside the API)", bind: str(&c.MetricsAddr)},
 		{name: "read-header-timeout", usage: "longest time a client may take to send a request's headers", bind: duration(&c.ReadHeaderTimeout)},
@@ -317,6 +321,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TextWorkers < 0 {
 		errs = append(errs, errors.New("SPORTELLO_TEXT_WORKERS: must not be negative"))
+	}
+	if c.ProcedureApproverOffice != "" && !domain.ValidOfficeCode(c.ProcedureApproverOffice) {
+		errs = append(errs, errors.New("SPORTELLO_PROCEDURE_APPROVER_OFFICE: must be an office code"))
 	}
 	if _, err := domain.ParseWebhookAllowList(c.WebhookAllow); err != nil {
 		errs = append(errs, fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err))

@@ -85,6 +85,21 @@ func TestLoad(t *testing.T) {
 	})
 }
 
+// TestLoadProcedureApprover: records officers approve procedure versions unless
+// SPORTELLO_PROCEDURE_APPROVER_OFFICE names a coordinating office; a bad code stops the start.
+func TestLoadProcedureApprover(t *testing.T) {
+	if c, err := Load(nil, env(nil)); err != nil || c.ProcedureApproverOffice != "" {
+		t.Fatalf("default approver office %q (%v), want none", c.ProcedureApproverOffice, err)
+	}
+	if c, err := Load(nil, env(map[string]string{"SPORTELLO_PROCEDURE_APPROVER_OFFICE": "SEGR"})); err != nil || c.ProcedureApproverOffice != "SEGR" {
+		t.Fatalf("approver office %q (%v), want SEGR", c.ProcedureApproverOffice, err)
+	}
+	if _, err := Load(nil, env(map[string]string{"SPORTELLO_PROCEDURE_APPROVER_OFFICE": "no spaces"})); err == nil ||
+		!strings.Contains(err.Error(), "SPORTELLO_PROCEDURE_APPROVER_OFFICE") {
+		t.Fatalf("bad approver office: %v", err)
+	}
+}
+
 // TestLoadWebhookAllow: SPORTELLO_WEBHOOK_ALLOW takes hosts, host:port and CIDR blocks, and a
 // bad entry stops the start naming the variable.
 func TestLoadWebhookAllow(t *testing.T) {

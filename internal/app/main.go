@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/mail"
+	"github.com/sportello/sportello/search"
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/storage"
 
@@ -138,6 +139,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if v := cfg.identityVerifier(); v != nil {
 		m.Service.Identities = v
 	}
+
+	m.Service.ProcedureApproval = domain.ProcedureApproval{Office: cfg.ProcedureApproverOffice}
+	m.Service.Catalogue = search.NewCatalogue()
 	token, err := m.Service.Bootstrap(ctx, domain.AOO{IPACode: cfg.IPACode, Code: cfg.AOOCode, Name: cfg.AOOName})
 	if err != nil {
 		return err
@@ -205,6 +209,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.fixity = newFixityJob(m)
 	reg.MustRegister(m.fixity.collectors()...)
 	reg.MustRegister(m.conservation.collector())
+
+	reg.MustRegister(overdueCollector{m})
 	handler := api.New(api.Options{
 		Service:        m.Service,
 		Logger:         m.Logger,

@@ -190,14 +190,16 @@ func anyMediaType(resp *openapi3.Response) {
 
 // pdfBinary makes a PDF answer bytes: swag gives every produced media type the one schema of
 // the response, which for a JSON-or-PDF answer (receipts) is the JSON one. The XML form of a
-// JSON-or-XML answer (the Allegato 5 metadata) is text the JSON schema cannot describe: a
-// string.
+// JSON-or-XML answer (the Allegato 5 metadata), like the CSV form of a JSON-or-CSV answer (the
+// statistics), is text the JSON schema cannot describe: a string.
 func pdfBinary(resp *openapi3.Response) {
 	if mt := resp.Content["application/pdf"]; mt != nil {
 		mt.Schema = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary"}}
 	}
-	if mt := resp.Content["application/xml"]; mt != nil && resp.Content["application/json"] != nil {
-		mt.Schema = &openapi3.SchemaRef{Value: openapi3.NewStringSchema()}
+	for _, text := range []string{"application/xml", "text/csv"} {
+		if mt := resp.Content[text]; mt != nil && resp.Content["application/json"] != nil {
+			mt.Schema = &openapi3.SchemaRef{Value: openapi3.NewStringSchema()}
+		}
 	}
 }
 
