@@ -26,6 +26,7 @@ type Store interface {
 	CaseStore
 	WebhookStore
 	AuditStore
+	AuditTrailStore
 	IdempotencyStore
 	DirectoryStore
 	IntakeStore
@@ -548,6 +549,16 @@ type AuditEvent struct {
 	Old        json.RawMessage `json:"old,omitempty"`
 	New        json.RawMessage `json:"new,omitempty"`
 	Detail     string          `json:"detail,omitempty"`
+	// Person is the staff member who acted (Principal.Person), beside the client in Actor.
+	Person string `json:"person,omitempty"`
+	// RequestID and ClientAddress are the request the event comes from and the caller's address.
+	RequestID     string `json:"request_id,omitempty"`
+	ClientAddress string `json:"client_address,omitempty"`
+	// Seq, PrevHash and Hash are the event's place in the hash chain (docs/audit.md): storage
+	// assigns them in the transaction that writes the event (AuditChainHash).
+	Seq      int64  `json:"seq"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // Entity kinds used in audit events, idempotency records and the change feed.

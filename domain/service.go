@@ -35,6 +35,8 @@ type Service struct {
 	Mail MailIntake
 	// MailOut sends the dispatches of outgoing registrations; without it none is made.
 	MailOut *MailOut
+	// Reads records the audit events no write carries (audit.go); nil records none.
+	Reads AuditRecorder
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created
@@ -116,7 +118,8 @@ func idempotent[T any](ctx context.Context, s *Service, p Principal, i Idempoten
 
 // audit builds an audit event by p at now.
 func audit(p Principal, now time.Time, action, kind, id string) AuditEvent {
-	return AuditEvent{At: now.UTC(), Actor: p.ID, ActorName: p.Name, Action: action, EntityKind: kind, EntityID: id}
+	return AuditEvent{At: now.UTC(), Actor: p.ID, ActorName: p.Name, Person: p.Person, Action: action,
+		EntityKind: kind, EntityID: id, RequestID: p.RequestID, ClientAddress: p.Address}
 }
 
 // change builds an audit event recording that field went from old to new.
