@@ -77,22 +77,23 @@ type Main struct {
 	DB      *storage.DB
 	Service *domain.Service
 
-	listener  net.Listener
-	server    *http.Server
-	metrics   *metricsServer
-	integrity *integrity
-	search    *searching
-	journals  *journaling
-	texts     *textJobs
-	dispatch  *dispatchJobs
-	packages  *dispatchJobs
-	disposals *disposalSweep
-	webhooks  *webhooks
-	audit     *selfAudit
-	fixity    *fixityJob
-	mailboxes *mailboxWorkers
-	imports   *importJobs
-	workers   *river.Workers
+	listener   net.Listener
+	server     *http.Server
+	metrics    *metricsServer
+	integrity  *integrity
+	search     *searching
+	journals   *journaling
+	texts      *textJobs
+	dispatch   *dispatchJobs
+	packages   *dispatchJobs
+	disposals  *disposalSweep
+	webhooks   *webhooks
+	audit      *selfAudit
+	fixity     *fixityJob
+	auditReads *auditReads
+	mailboxes  *mailboxWorkers
+	imports    *importJobs
+	workers    *river.Workers
 }
 
 // New returns a Main for a validated configuration.
@@ -227,6 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	m.startAuditReads()
 	m.integrity.start()
 	m.audit.start()
 	m.search.start()
@@ -299,6 +301,7 @@ func (m *Main) Close() error {
 	if err := m.metrics.close(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
+	m.auditReads.stop()
 	m.journals.stopBackground()
 	m.mailboxes.stop()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {
