@@ -111,6 +111,8 @@ var accessPolicy = []accessRow{
 	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/holds"},
 	{codes{403, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/holds"},
 	{codes{200, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/fixity"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/audit"},
+	{codes{403, 200, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/audit/export"},
 	{codes{202, 202, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/archive/packages"},
 	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id"},
 	{codes{404, 404, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/archive/packages/:id/content"},
