@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,7 +112,7 @@ func (h *handlers) exportAudit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	anchors, err := h.auditAnchors(ctx, head)
+	anchors, err := h.auditAnchors(ctx, p, head)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -168,8 +170,38 @@ func auditCSVRow(e AuditEvent) []string {
 
 // auditAnchors lists the transparency-log leaves that logged a head of the chain up to head,
 // each with its inclusion proof against the latest checkpoint.
-func (h *handlers) auditAnchors(ctx context.Context, head domain.AuditHead) ([]AuditAnchor, error) {
-	return []AuditAnchor{}, nil
+func (h *handlers) auditAnchors(ctx context.Context, p domain.Principal, head domain.AuditHead) ([]AuditAnchor, error) {
+	out := []AuditAnchor{}
+	leaves, err := h.svc.AuditAnchors(ctx, p)
+	if err != nil || len(leaves) == 0 {
+		return out, err
+	}
+	cp, err := h.tlog.LatestCheckpoint(ctx)
+	if domain.IsCode(err, domain.ECNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range leaves {
+		seq, _ := strconv.ParseInt(l.EntityID, 10, 64)
+		if l.Index >= cp.Size || seq > head.Seq {
+			continue // logged after the checkpoint, or the head moved on since the export began
+		}
+		var leaf struct {
+			Hash string `json:"hash"`
+		}
+		if err := json.Unmarshal(l.Data, &leaf); err != nil {
+			return nil, fmt.Errorf("audit anchor leaf %d: %w", l.Index, err)
+		}
+		proof, err := h.tlog.InclusionProof(ctx, l.Index, cp.Size)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, AuditAnchor{Seq: seq, Hash: leaf.Hash, Index: l.Index, Leaf: string(l.Data), Proof: proof,
+			Checkpoint: toCheckpoint(cp)})
+	}
+	return out, nil
 }
 
 // recordRefusal records a request answered 401 or 403 in the audit trail, with the caller

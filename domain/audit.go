@@ -110,6 +110,21 @@ type AuditTrailStore interface {
 	// AppendAudit chains and stores events in one transaction of their own: the reads and
 	// refusals that no write carries.
 	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// AuditAnchors returns the transparency-log leaves of kind LeafKindAuditHead, in index order.
+	AuditAnchors(ctx context.Context) ([]TLogLeaf, error)
+}
+
+// LeafKindAuditHead is the kind of the transparency-log leaf that logs a head of the audit
+// chain at a checkpoint (signing/tlog.AuditHeadLeaf); its entity id is the head's seq.
+const LeafKindAuditHead = "audit_head"
+
+// AuditAnchors returns the leaves that logged the chain's heads, for a records officer.
+// Returns forbidden.
+func (s *Service) AuditAnchors(ctx context.Context, p Principal) ([]TLogLeaf, error) {
+	if err := p.require("reading the audit trail", RoleRecordsOfficer); err != nil {
+		return nil, err
+	}
+	return s.Store.AuditAnchors(ctx)
 }
 
 // AuditTrail lists audit events for a records officer. Returns forbidden, validation_failed.

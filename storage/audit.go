@@ -242,3 +242,23 @@ func (db *DB) Idempotency(ctx context.Context, principalID, key string) (domain.
 	}
 	return rec, nil
 }
+
+// AuditAnchors returns the transparency-log leaves that logged a head of the audit chain, in
+// index order.
+func (db *DB) AuditAnchors(ctx context.Context) ([]domain.TLogLeaf, error) {
+	rows, err := db.read(ctx).Raw(`SELECT `+tlogLeafColumns+` FROM tlog_leaves WHERE kind = ? ORDER BY idx`,
+		domain.LeafKindAuditHead).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("audit anchors: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.TLogLeaf{}
+	for rows.Next() {
+		l, err := scanTLogLeaf(rows)
+		if err != nil {
+			return nil, fmt.Errorf("audit anchors: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
+}
