@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port AuditTrailStore (ports.go).
+
 // AuditChainVersion names the canonical encoding AuditChainHash hashes (docs/audit.md).
 const AuditChainVersion = "sportello-audit-v1"
 
@@ -99,19 +101,6 @@ type AuditFilter struct {
 	From, To              *time.Time
 	Cursor                string
 	Limit                 int
-}
-
-// AuditTrailStore reads and appends to the whole audit trail. Used by audit.go.
-type AuditTrailStore interface {
-	// AuditTrail lists the events f selects, in seq order (ECValidation for a bad cursor).
-	AuditTrail(ctx context.Context, f AuditFilter) (Page[AuditEvent], error)
-	// AuditChainHead returns the chain's head.
-	AuditChainHead(ctx context.Context) (AuditHead, error)
-	// AppendAudit chains and stores events in one transaction of their own: the reads and
-	// refusals that no write carries.
-	AppendAudit(ctx context.Context, events []AuditEvent) error
-	// AuditAnchors returns the transparency-log leaves of kind LeafKindAuditHead, in index order.
-	AuditAnchors(ctx context.Context) ([]TLogLeaf, error)
 }
 
 // LeafKindAuditHead is the kind of the transparency-log leaf that logs a head of the audit

@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the port AuditTrailStore (ports.go).
+
 // AuditBuffer is the AuditRecorder of a server: Record only appends to memory, so that a read
 // is not slowed by a write; Run stores what was recorded every Interval, or sooner once Max
 // events wait, each flush one transaction (AuditTrailStore.AppendAudit). A flush that fails

@@ -477,6 +477,19 @@ type AuditStore interface {
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 }
 
+// AuditTrailStore reads and appends to the whole audit trail. Used by audit.go.
+type AuditTrailStore interface {
+	// AuditTrail lists the events f selects, in seq order (ECValidation for a bad cursor).
+	AuditTrail(ctx context.Context, f AuditFilter) (Page[AuditEvent], error)
+	// AuditChainHead returns the chain's head.
+	AuditChainHead(ctx context.Context) (AuditHead, error)
+	// AppendAudit chains and stores events in one transaction of their own: the reads and
+	// refusals that no write carries.
+	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// AuditAnchors returns the transparency-log leaves of kind LeafKindAuditHead, in index order.
+	AuditAnchors(ctx context.Context) ([]TLogLeaf, error)
+}
+
 // IdempotencyStore reads the records of earlier requests. Used by service.go.
 type IdempotencyStore interface {
 	// Idempotency returns the record of an earlier request with this key (ECNotFound).
