@@ -34,6 +34,7 @@ func (h *handlers) authenticate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	p.RequestID, p.Address = requestID(c), c.RemoteIP()
 	c.Set(principalKey, p)
 	c.Next()
 }

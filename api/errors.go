@@ -129,6 +129,9 @@ func (h *handlers) fail(c *gin.Context, err error) {
 		h.log.WarnContext(c.Request.Context(), "dependency unavailable", slog.String("request_id", p.RequestID),
 			slog.Any("error", err))
 	}
+	if p.Status == http.StatusUnauthorized || p.Status == http.StatusForbidden {
+		h.recordRefusal(c, p)
+	}
 	if p.Status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="sportello"`)
 	}

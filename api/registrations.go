@@ -154,7 +154,7 @@ func (h *handlers) getRegistration(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	r, err := h.svc.Registration(c.Request.Context(), principal(c), ref)
+	r, err := h.svc.ReadRegistration(c.Request.Context(), principal(c), ref)
 	if err != nil {
 		h.fail(c, err)
 		return

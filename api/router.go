@@ -47,6 +47,8 @@ import (
 // @tag.description Retention and disposal (scarto): what is due, disposal records, and legal holds that stop them.
 // @tag.name        archive
 // @tag.description Conservation: the fixity checks that re-read every stored file and compare its digest, and the archive packages (SInCRO) that leave for a conservation system.
+// @tag.name        audit
+// @tag.description The audit trail: every change, refused request, download and read of a confidential record, hash-chained, its head anchored in the transparency log, exported for `sportello verify --audit`.
 // @tag.name        procedures
 // @tag.description Administrative procedures (procedimenti) that portals submit cases to, with their forms, requirements and deadlines.
 // @tag.name        stats
@@ -257,6 +259,8 @@ func New(opts Options) http.Handler {
 	v1.POST("/holds/:id/release", h.releaseHold)
 	v1.GET("/archive/fixity", h.getFixity)
 	v1.GET("/archive/packages", h.listPackages)
+	v1.GET("/audit", h.listAudit)
+	v1.GET("/audit/export", h.exportAudit)
 	v1.POST("/archive/packages", h.createPackage)
 	v1.GET("/archive/packages/:id", h.getPackage)
 	v1.GET("/archive/packages/:id/content", h.getPackageContent)

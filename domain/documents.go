@@ -94,6 +94,7 @@ func (s *Service) OpenDocument(ctx context.Context, p Principal, id string) (Fil
 	if err != nil {
 		return File{}, nil, fmt.Errorf("open %s of document %s: %w", d.File.SHA256, id, err)
 	}
+	s.recordAccess(p, ActionDownload, KindDocument, id, d.File.SHA256)
 	return d.File, rc, nil
 }
 

@@ -27,6 +27,7 @@ type Store interface {
 	CaseStore
 	WebhookStore
 	AuditStore
+	AuditTrailStore
 	IdempotencyStore
 	DirectoryStore
 	IntakeStore
@@ -552,6 +553,19 @@ type AuditStore interface {
 	Audit(ctx context.Context, entityKind, entityID string) ([]AuditEvent, error)
 }
 
+// AuditTrailStore reads and appends to the whole audit trail. Used by audit.go.
+type AuditTrailStore interface {
+	// AuditTrail lists the events f selects, in seq order (ECValidation for a bad cursor).
+	AuditTrail(ctx context.Context, f AuditFilter) (Page[AuditEvent], error)
+	// AuditChainHead returns the chain's head.
+	AuditChainHead(ctx context.Context) (AuditHead, error)
+	// AppendAudit chains and stores events in one transaction of their own: the reads and
+	// refusals that no write carries.
+	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// AuditAnchors returns the transparency-log leaves of kind LeafKindAuditHead, in index order.
+	AuditAnchors(ctx context.Context) ([]TLogLeaf, error)
+}
+
 // IdempotencyStore reads the records of earlier requests. Used by service.go.
 type IdempotencyStore interface {
 	// Idempotency returns the record of an earlier request with this key (ECNotFound).
@@ -624,6 +638,16 @@ type AuditEvent struct {
 	Old        json.RawMessage `json:"old,omitempty"`
 	New        json.RawMessage `json:"new,omitempty"`
 	Detail     string          `json:"detail,omitempty"`
+	// Person is the staff member who acted (Principal.Person), beside the client in Actor.
+	Person string `json:"person,omitempty"`
+	// RequestID and ClientAddress are the request the event comes from and the caller's address.
+	RequestID     string `json:"request_id,omitempty"`
+	ClientAddress string `json:"client_address,omitempty"`
+	// Seq, PrevHash and Hash are the event's place in the hash chain (docs/audit.md): storage
+	// assigns them in the transaction that writes the event (AuditChainHash).
+	Seq      int64  `json:"seq"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // Entity kinds used in audit events, idempotency records and the change feed.

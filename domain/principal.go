@@ -43,6 +43,13 @@ type Principal struct {
 	// Applicant is the codice fiscale or partita IVA a portal acts for in this request
 	// (X-Applicant-Id); empty otherwise. See ActFor.
 	Applicant string `json:"applicant,omitempty"`
+	// Person is the staff member acting (an OIDC user or the owner of a personal key), beside
+	// the client in ID; empty for a client that is no person. Audit events record it.
+	Person string `json:"person,omitempty"`
+	// RequestID and Address are the request the principal acts in and the client's address,
+	// for the audit trail; never shown.
+	RequestID string `json:"-"`
+	Address   string `json:"-"`
 }
 
 // ActFor returns p as it acts in one request, given the values of the header that names the

@@ -358,6 +358,7 @@ func (s *Service) OpenContent(ctx context.Context, p Principal, ref Ref, attachm
 	if err != nil {
 		return File{}, nil, fmt.Errorf("open %s of %s: %w", f.SHA256, ref, err)
 	}
+	s.recordAccess(p, ActionDownload, KindRegistration, r.ID, r.Identifier+" "+f.SHA256)
 	return f, rc, nil
 }
 

@@ -45,6 +45,9 @@ type Service struct {
 	// such a search is unavailable.
 	Catalogue CatalogueIndex
 
+	// Reads records the audit events no write carries (audit.go); nil records none.
+	Reads AuditRecorder
+
 	auth      authCache
 	registers sync.Map   // code → Register; registers never change once created
 	catalogue sync.Mutex // held while Catalogue is checked and rebuilt
@@ -126,7 +129,8 @@ func idempotent[T any](ctx context.Context, s *Service, p Principal, i Idempoten
 
 // audit builds an audit event by p at now.
 func audit(p Principal, now time.Time, action, kind, id string) AuditEvent {
-	return AuditEvent{At: now.UTC(), Actor: p.ID, ActorName: p.Name, Action: action, EntityKind: kind, EntityID: id}
+	return AuditEvent{At: now.UTC(), Actor: p.ID, ActorName: p.Name, Person: p.Person, Action: action,
+		EntityKind: kind, EntityID: id, RequestID: p.RequestID, ClientAddress: p.Address}
 }
 
 // change builds an audit event recording that field went from old to new.

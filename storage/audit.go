@@ -25,7 +25,7 @@ func (db *DB) storeWrite(tx *gorm.DB, w domain.Write) error {
 func (db *DB) writeStmts(w domain.Write) []stmt {
 	var out []stmt
 	if len(w.Audit) > 0 {
-		out = append(out, db.auditStmt(w.Audit))
+		out = append(out, stmt{audit: w.Audit})
 	}
 	if rec := w.Idempotency; rec != nil {
 		out = append(out, stmt{sql: `INSERT INTO idempotency_keys
@@ -35,21 +35,100 @@ func (db *DB) writeStmts(w domain.Write) []stmt {
 	return out
 }
 
-// auditStmt appends events to the audit trail in one statement, in the order given.
-func (db *DB) auditStmt(events []domain.AuditEvent) stmt {
+// chainAudit turns the audit events among stmts into INSERT statements, chained after the head
+// of the audit chain (docs/audit.md), and adds the statement that moves the head. The head row
+// is read locked (PostgreSQL: FOR UPDATE; SQLite has one writer), so concurrent transactions
+// take turns and the chain cannot fork; the lock is held until tx ends, which is why runAll
+// chains only when it is about to run the statements.
+func (db *DB) chainAudit(tx *gorm.DB, stmts []stmt) ([]stmt, error) {
+	n := 0
+	for _, s := range stmts {
+		n += len(s.audit)
+	}
+	if n == 0 {
+		return stmts, nil
+	}
+	head, err := db.lockAuditHead(tx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]stmt, 0, len(stmts)+1)
+	for _, s := range stmts {
+		if len(s.audit) == 0 {
+			out = append(out, s)
+			continue
+		}
+		chained := make([]domain.AuditEvent, len(s.audit))
+		for i, e := range s.audit {
+			e.At = utcMicro(e.At)
+			head.Seq++
+			e.Seq, e.PrevHash = head.Seq, head.Hash
+			e.Hash = domain.AuditChainHash(e)
+			head.Hash = e.Hash
+			chained[i] = e
+		}
+		ins := db.auditInsert(chained)
+		ins.into, ins.read = s.into, s.read
+		out = append(out, ins)
+	}
+	return append(out, stmt{sql: `UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1`,
+		args: []any{head.Seq, head.Hash}}), nil
+}
+
+// lockAuditHead reads the chain's head, locking it until tx ends.
+func (db *DB) lockAuditHead(tx *gorm.DB) (domain.AuditHead, error) {
+	var h domain.AuditHead
+	q := `SELECT seq, hash, chained_from FROM audit_chain WHERE id = 1`
+	if db.engine == Postgres {
+		q += ` FOR UPDATE`
+	}
+	if err := tx.Raw(q).Row().Scan(&h.Seq, &h.Hash, &h.ChainedFrom); err != nil {
+		return h, fmt.Errorf("lock the audit chain's head: %w", err)
+	}
+	return h, nil
+}
+
+// auditInsert appends chained events to the audit trail in one statement, in the order given.
+func (db *DB) auditInsert(events []domain.AuditEvent) stmt {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO audit_events
-		(at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail) VALUES `)
-	args := make([]any, 0, 10*len(events))
+		(at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail,
+		 actor_person, request_id, client_address, seq, prev_hash, hash) VALUES `)
+	args := make([]any, 0, 16*len(events))
 	for i, e := range events {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, db.ts(e.At), e.Actor, e.ActorName, e.Action, e.EntityKind, e.EntityID,
-			e.Field, rawOrNil(e.Old), rawOrNil(e.New), e.Detail)
+			e.Field, rawOrNil(e.Old), rawOrNil(e.New), e.Detail, e.Person, e.RequestID, e.ClientAddress,
+			e.Seq, e.PrevHash, e.Hash)
 	}
 	return stmt{sql: q.String(), args: args}
+}
+
+// AppendAudit chains and stores events in one transaction of their own.
+func (db *DB) AppendAudit(ctx context.Context, events []domain.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := db.write(ctx, func(tx *gorm.DB) error {
+		return db.runAll(tx, nil, stmt{audit: events})
+	}); err != nil {
+		return fmt.Errorf("append %d audit events: %w", len(events), err)
+	}
+	return nil
+}
+
+// AuditChainHead returns the chain's head.
+func (db *DB) AuditChainHead(ctx context.Context) (domain.AuditHead, error) {
+	var h domain.AuditHead
+	err := db.read(ctx).Raw(`SELECT seq, hash, chained_from FROM audit_chain WHERE id = 1`).
+		Row().Scan(&h.Seq, &h.Hash, &h.ChainedFrom)
+	if err != nil {
+		return h, fmt.Errorf("audit chain head: %w", err)
+	}
+	return h, nil
 }
 
 // changeStmt adds an event to the change feed, returning its position.
@@ -58,13 +137,73 @@ func (db *DB) changeStmt(kind, entityKind, entityID string) stmt {
 		args: []any{db.ts(db.now()), kind, entityKind, entityID}}
 }
 
+// selectAudit reads every column of an audit event, in scanAudit's order.
+const selectAudit = `SELECT id, at, actor, actor_name, action, entity_kind, entity_id,
+		field, old_value, new_value, detail, actor_person, request_id, client_address, seq, prev_hash, hash
+	FROM audit_events`
+
 // Audit lists the audit events about one entity, oldest first.
 func (db *DB) Audit(ctx context.Context, entityKind, entityID string) ([]domain.AuditEvent, error) {
-	rows, err := db.read(ctx).Raw(`SELECT id, at, actor, actor_name, action, entity_kind, entity_id,
-			field, old_value, new_value, detail
-		FROM audit_events WHERE entity_kind = ? AND entity_id = ? ORDER BY id`, entityKind, entityID).Rows()
+	events, err := db.scanAudit(db.read(ctx).Raw(selectAudit+` WHERE entity_kind = ? AND entity_id = ? ORDER BY seq`,
+		entityKind, entityID).Rows())
 	if err != nil {
 		return nil, fmt.Errorf("audit of %s %s: %w", entityKind, entityID, err)
+	}
+	return events, nil
+}
+
+// AuditTrail lists the events f selects in seq order, a page after f.Cursor (a seq).
+func (db *DB) AuditTrail(ctx context.Context, f domain.AuditFilter) (domain.Page[domain.AuditEvent], error) {
+	page := domain.Page[domain.AuditEvent]{Items: []domain.AuditEvent{}}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
+	for _, c := range []struct{ col, v string }{{"actor", f.Actor}, {"actor_person", f.Person}, {"action", f.Action},
+		{"entity_kind", f.EntityKind}, {"entity_id", f.EntityID}} {
+		if c.v != "" {
+			add(c.col+` = ?`, c.v)
+		}
+	}
+	if f.From != nil {
+		add(`at >= ?`, db.ts(*f.From))
+	}
+	if f.To != nil {
+		add(`at <= ?`, db.ts(*f.To))
+	}
+	if f.Cursor != "" {
+		seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		add(`seq > ?`, seq)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = domain.DefaultLimit
+	}
+	limit = min(limit, domain.MaxLimit)
+	q := selectAudit
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	events, err := db.scanAudit(db.read(ctx).Raw(q+` ORDER BY seq LIMIT ?`, append(args, limit+1)...).Rows())
+	if err != nil {
+		return page, fmt.Errorf("audit trail: %w", err)
+	}
+	if len(events) > limit {
+		events = events[:limit]
+		page.NextCursor = encodeCursor(events[limit-1].Seq)
+	}
+	page.Items = events
+	return page, nil
+}
+
+// scanAudit reads the rows of a selectAudit query.
+func (db *DB) scanAudit(rows *sql.Rows, err error) ([]domain.AuditEvent, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	events := []domain.AuditEvent{}
@@ -74,8 +213,9 @@ func (db *DB) Audit(ctx context.Context, entityKind, entityID string) ([]domain.
 			old, new sql.NullString
 		)
 		if err := rows.Scan(&e.ID, timeCol{T: &e.At}, &e.Actor, &e.ActorName, &e.Action, &e.EntityKind,
-			&e.EntityID, &e.Field, &old, &new, &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit of %s %s: %w", entityKind, entityID, err)
+			&e.EntityID, &e.Field, &old, &new, &e.Detail, &e.Person, &e.RequestID, &e.ClientAddress,
+			&e.Seq, &e.PrevHash, &e.Hash); err != nil {
+			return nil, err
 		}
 		if old.Valid {
 			e.Old = []byte(old.String)
@@ -85,10 +225,7 @@ func (db *DB) Audit(ctx context.Context, entityKind, entityID string) ([]domain.
 		}
 		events = append(events, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("audit of %s %s: %w", entityKind, entityID, err)
-	}
-	return events, nil
+	return events, errors.Join(rows.Err(), rows.Close())
 }
 
 // Idempotency returns the record of an earlier request with this key (ECNotFound).
@@ -104,4 +241,24 @@ func (db *DB) Idempotency(ctx context.Context, principalID, key string) (domain.
 		return domain.IdempotencyRecord{}, fmt.Errorf("idempotency key %q: %w", key, err)
 	}
 	return rec, nil
+}
+
+// AuditAnchors returns the transparency-log leaves that logged a head of the audit chain, in
+// index order.
+func (db *DB) AuditAnchors(ctx context.Context) ([]domain.TLogLeaf, error) {
+	rows, err := db.read(ctx).Raw(`SELECT `+tlogLeafColumns+` FROM tlog_leaves WHERE kind = ? ORDER BY idx`,
+		domain.LeafKindAuditHead).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("audit anchors: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.TLogLeaf{}
+	for rows.Next() {
+		l, err := scanTLogLeaf(rows)
+		if err != nil {
+			return nil, fmt.Errorf("audit anchors: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/sportello/sportello/domain"
 )
 
 // stmt is one SQL statement, written with ? placeholders, and its arguments.
@@ -17,6 +19,9 @@ type stmt struct {
 	read bool
 	// into, if not nil, receives the one value the statement returns (RETURNING …).
 	into any
+	// audit, if not empty, makes this an INSERT of these audit events, chained by runAll
+	// (chainAudit) when it runs them.
+	audit []domain.AuditEvent
 }
 
 // runAll executes independent INSERT statements in tx, in order. If into is not nil, the first
@@ -29,6 +34,10 @@ type stmt struct {
 func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 	if len(stmts) == 0 {
 		return nil
+	}
+	stmts, err := db.chainAudit(tx, stmts)
+	if err != nil {
+		return err
 	}
 	if into != nil {
 		stmts = slices.Clone(stmts)

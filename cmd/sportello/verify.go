@@ -39,6 +39,9 @@ type verifyOptions struct {
 func verifyCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	// --data is a mode, not a setting: the configuration has its own --data (the data
 	// directory), so the mode must come first and everything after it configures the app.
+	if len(args) > 0 && (args[0] == "--audit" || args[0] == "-audit") {
+		return verifyAuditCmd(ctx, args[1:], getenv, stdout)
+	}
 	if len(args) > 0 && (args[0] == "--data" || args[0] == "-data") {
 		noFixity, rest := noFixityFlag(args[1:])
 		lag, rest, err := lagFlag(rest)
@@ -65,7 +68,8 @@ func verifyCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if len(files) != 1 {
 		return errors.New("usage: sportello verify [--fingerprint HEX] [--tsa-fingerprint HEX] [--certificate FILE] [--schema XSD] [--json] FILE\n" +
-			"       sportello verify --data [--lag DURATION] [--no-fixity] [configuration flags]")
+			"       sportello verify --data [--lag DURATION] [--no-fixity] [configuration flags]\n" +
+			"       sportello verify --audit [--certificate FILE] EXPORT.ndjson | --audit --data [configuration flags]")
 	}
 	raw, err := os.ReadFile(files[0])
 	if err != nil {

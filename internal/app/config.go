@@ -46,6 +46,8 @@ type Config struct {
 	SigningP12Pass  string        // SPORTELLO_SIGNING_P12_PASSWORD
 	TSAURL          string        // SPORTELLO_TSA_URL: external RFC 3161 TSA; built-in when empty
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
+	// SPORTELLO_AUDIT_ANCHOR: log the audit chain's head (an audit_head leaf) at each checkpoint
+	AuditAnchor bool
 	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
 	WebhookAllow    string        // SPORTELLO_WEBHOOK_ALLOW: hosts and CIDR blocks webhooks may reach by http or on internal addresses
 	// SPORTELLO_PROCEDURE_APPROVER_OFFICE: the coordinating office whose clerks and editors
@@ -162,6 +164,10 @@ func (c *Config) settings() []setting {
 			v, _ := strconv.ParseBool(def)
 			fs.BoolVar(&c.AutoMigrate, n, v, u)
 		}},
+		{name: "audit-anchor", usage: "log the head of the audit chain in the transparency log at each checkpoint", bind: func(fs *flag.FlagSet, n, def, u string) {
+			v, _ := strconv.ParseBool(def)
+			fs.BoolVar(&c.AuditAnchor, n, v, u)
+		}},
 		{name: "log-level", usage: "debug, info, warn or error", bind: str(&c.LogLevel)},
 		{name: "log-format", usage: "json or text", bind: str(&c.LogFormat)},
 		{name: "shutdown-timeout", usage: "grace period for requests in flight at shutdown", bind: duration(&c.ShutdownTimeout)},
@@ -219,7 +225,7 @@ var defaults = map[string]string{
 	"addr": ":8080", "data": "./data", "ipa-code": "demo", "aoo-code": "DEMOAOO",
 	"aoo-name": "Area organizzativa omogenea", "timezone": "Europe/Rome",
 	"max-upload-bytes": strconv.Itoa(100 << 20), "auto-migrate": "true",
-	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s",
+	"log-level": "info", "log-format": "json", "shutdown-timeout": "15s", "checkpoint-interval": "1s", "audit-anchor": "true",
 	"text-workers": "2", "read-header-timeout": "10s", "audit-interval": "5m",
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
 	"mailbox-poll": "30s", "mailbox-max-bytes": strconv.Itoa(50 << 20),

@@ -65,6 +65,9 @@ func (m *Main) openIntegrity() error {
 		Origin: "sportello/" + aoo.IPACode + "-" + aoo.Code, Signer: crypto.Signer(id.Signer), Timestamper: in.TSA,
 		CheckpointInterval: cfg.CheckpointEvery, Logger: m.Logger,
 	}
+	if cfg.AuditAnchor {
+		in.Sequencer.AuditHeads = m.DB
+	}
 	m.integrity = in
 	if id.SelfSigned {
 		m.Logger.Warn("sealing with a self-signed certificate: documents verify, but prove no identity",

@@ -94,6 +94,7 @@ type Main struct {
 	webhooks     *webhooks
 	audit        *selfAudit
 	fixity       *fixityJob
+	auditReads   *auditReads
 	mailboxes    *mailboxWorkers
 	imports      *importJobs
 	workers      *river.Workers
@@ -242,6 +243,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	m.startAuditReads()
 	m.integrity.start()
 	m.audit.start()
 	m.search.start()
@@ -314,6 +316,7 @@ func (m *Main) Close() error {
 	if err := m.metrics.close(m.Config.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
+	m.auditReads.stop()
 	m.journals.stopBackground()
 	m.mailboxes.stop()
 	if err := m.texts.stop(m.Config.ShutdownTimeout); err != nil {

@@ -40,6 +40,9 @@ type Sequencer struct {
 	Journals JournalSource
 	// Packages loads archive packages for their package.built events; nil like Journals.
 	Packages PackageSource
+	// AuditHeads, if not nil, is the audit chain whose head is logged (an audit_head leaf)
+	// before each checkpoint is signed (audithead.go).
+	AuditHeads AuditHeadSource
 
 	// Origin names the log in checkpoints, e.g. "sportello.example.it/c_h501-A1B2C3D".
 	Origin string

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sportello/sportello/api"
+	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/signing/tlog"
+)
+
+// verifyAuditCmd implements `sportello verify --audit EXPORT` (offline: an NDJSON export of
+// GET /v1/audit/export) and `sportello verify --audit --data [configuration flags]` (the
+// configured database). Both recompute the hash chain and name the first event that breaks it
+// (docs/audit.md).
+func verifyAuditCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && (args[0] == "--data" || args[0] == "-data") {
+		cfg, err := app.Load(args[1:], getenv)
+		if err != nil {
+			return err
+		}
+		return verifyAuditData(ctx, cfg, stdout)
+	}
+	var opts verifyOptions
+	fs := flag.NewFlagSet("sportello verify --audit", flag.ContinueOnError)
+	fs.StringVar(&opts.fingerprint, "fingerprint", "", "require this sealing certificate (hex SHA-256 of its DER)")
+	fs.StringVar(&opts.certificate, "certificate", "", "sealing certificate file (PEM or DER), to check the anchors' checkpoints")
+	fs.BoolVar(&opts.json, "json", false, "print the report as JSON")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return errors.New("usage: sportello verify --audit [--certificate FILE] [--fingerprint HEX] [--json] EXPORT.ndjson\n" +
+			"       sportello verify --audit --data [configuration flags]")
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	v := &verifier{out: stdout, opts: opts}
+	v.auditExport(f)
+	return v.result()
+}
+
+// auditExport checks an NDJSON export: the chain event by event, that it reaches the head the
+// header names, and each anchor: its leaf names the hash the chain has at that seq, its
+// inclusion proof leads to its checkpoint's root, and the checkpoint is signed by the sealing key.
+func (v *verifier) auditExport(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 64<<20)
+	var hdr api.AuditExportHeader
+	if !sc.Scan() {
+		v.check("audit export", fmt.Errorf("empty file: %v", sc.Err()))
+		return
+	}
+	if err := json.Unmarshal(sc.Bytes(), &hdr); err != nil || hdr.Kind != "audit_export" {
+		v.check("audit export", fmt.Errorf("the first line is not an audit export header (%v)", err))
+		return
+	}
+	v.check("audit export", nil, fmt.Sprintf("head seq %d, %d anchors", hdr.Head.Seq, len(hdr.Anchors)))
+	anchored := map[int64]string{} // seq → the hash the chain has there
+	for _, a := range hdr.Anchors {
+		anchored[a.Seq] = ""
+	}
+	check := domain.AuditChecker{ChainedFrom: hdr.Head.ChainedFrom}
+	var broken error
+	for line := 2; sc.Scan(); line++ {
+		var e api.AuditEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Kind != "audit_event" {
+			broken = fmt.Errorf("line %d is not an audit event (%v)", line, err)
+			break
+		}
+		if err := check.Add(fromAPIAuditEvent(e)); err != nil {
+			broken = err
+			break
+		}
+		if _, ok := anchored[e.Seq]; ok {
+			anchored[e.Seq] = e.Hash
+		}
+	}
+	if broken == nil {
+		broken = sc.Err()
+	}
+	seq, hash := check.Head()
+	if broken == nil && (seq != hdr.Head.Seq || hash != hdr.Head.Hash) {
+		broken = fmt.Errorf("the export ends at seq %d, short of the head seq %d: the events after seq %d are missing", seq, hdr.Head.Seq, seq)
+	}
+	v.check("audit chain", broken, fmt.Sprintf("%d events, %d of them from before the chain", check.Checked, check.Legacy))
+	v.auditAnchors(hdr.Anchors, anchored, seq)
+}
+
+// auditAnchors checks each anchor against the chain (anchored: the hash the export has at each
+// anchored seq, "" when it does not reach it) and the log.
+func (v *verifier) auditAnchors(anchors []api.AuditAnchor, anchored map[int64]string, last int64) {
+	if len(anchors) == 0 {
+		v.note("no anchor: the chain's head was not yet logged in the transparency log")
+		return
+	}
+	var seal any
+	if v.opts.certificate != "" || v.opts.fingerprint != "" {
+		if cert := v.trust("sealing", v.opts.certificate, nil, v.opts.fingerprint); cert != nil {
+			seal = cert.PublicKey
+		}
+	} else {
+		v.note("the anchors' checkpoint signatures are not checked: pass --certificate with the sealing certificate")
+	}
+	for _, a := range anchors {
+		name := fmt.Sprintf("anchor of seq %d (leaf %d)", a.Seq, a.Index)
+		var leaf struct {
+			Kind string `json:"kind"`
+			Seq  int64  `json:"seq"`
+			Hash string `json:"hash"`
+		}
+		err := json.Unmarshal([]byte(a.Leaf), &leaf)
+		switch {
+		case err != nil:
+		case leaf.Kind != tlog.KindAuditHead || leaf.Seq != a.Seq || leaf.Hash != a.Hash:
+			err = fmt.Errorf("the leaf %s does not name seq %d with hash %s", a.Leaf, a.Seq, a.Hash)
+		case a.Seq > last:
+			err = fmt.Errorf("the log holds seq %d, the export ends at seq %d: events were removed from the end", a.Seq, last)
+		case anchored[a.Seq] != a.Hash:
+			err = fmt.Errorf("the chain has hash %s at seq %d, the log %s: the chain was rewritten up to seq %d", anchored[a.Seq], a.Seq, a.Hash, a.Seq)
+		default:
+			err = tlog.VerifyInclusion([]byte(a.Leaf), a.Index, a.Checkpoint.Size, a.Proof, a.Checkpoint.RootHash)
+		}
+		if err == nil && seal != nil {
+			c := a.Checkpoint
+			cp := tlog.Checkpoint{Origin: c.Origin, Size: c.Size, Root: c.RootHash, Time: c.Time, Signature: c.Signature,
+				KeyFingerprint: c.KeyFingerprint}
+			if !bytes.Equal(cp.Note(), []byte(c.Note)) {
+				err = fmt.Errorf("checkpoint %d: the note is not the signed form of its fields", c.Size)
+			} else if err = tlog.VerifyCheckpoint(cp, seal); err != nil {
+				err = fmt.Errorf("checkpoint %d: %w", c.Size, err)
+			}
+		}
+		v.check(name, err, "hash "+shortHex(a.Hash)+", checkpoint "+fmt.Sprint(a.Checkpoint.Size))
+	}
+}
+
+func shortHex(h string) string {
+	if _, err := hex.DecodeString(h); err != nil || len(h) < 16 {
+		return h
+	}
+	return h[:16] + "…"
+}
+
+// fromAPIAuditEvent is the domain event an exported line stands for.
+func fromAPIAuditEvent(e api.AuditEvent) domain.AuditEvent {
+	return domain.AuditEvent{ID: e.ID, Seq: e.Seq, At: e.At, Actor: e.Actor, Person: e.Person, ActorName: e.ActorName,
+		Action: e.Action, EntityKind: e.ObjectKind, EntityID: e.ObjectID, Field: e.Field, Old: []byte(e.Old),
+		New: []byte(e.New), Detail: e.Detail, RequestID: e.RequestID, ClientAddress: e.ClientAddress,
+		PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+// verifyAuditData checks the chain in the database of an existing installation, and that it
+// reaches the head row.
+func verifyAuditData(ctx context.Context, cfg app.Config, stdout io.Writer) error {
+	m := app.New(cfg, cfg.Logger())
+	defer m.Close()
+	if err := m.OpenExisting(ctx); err != nil {
+		return err
+	}
+	v := &verifier{out: stdout}
+	head, err := m.DB.AuditChainHead(ctx)
+	if err != nil {
+		return err
+	}
+	check := domain.AuditChecker{ChainedFrom: head.ChainedFrom}
+	f := domain.AuditFilter{Limit: domain.MaxLimit}
+	var broken error
+	for broken == nil {
+		page, err := m.DB.AuditTrail(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Items {
+			if broken = check.Add(e); broken != nil {
+				break
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	if seq, hash := check.Head(); broken == nil && (seq < head.Seq || hash != head.Hash) {
+		broken = fmt.Errorf("the chain ends at seq %d, short of the head seq %d: the events after seq %d are missing", seq, head.Seq, seq)
+	}
+	v.check("audit chain", broken, fmt.Sprintf("%d events, %d of them from before the chain", check.Checked, check.Legacy))
+	return v.result()
+}
