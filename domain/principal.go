@@ -35,17 +35,15 @@ type Principal struct {
 	Name    string   `json:"name"`
 	Roles   []Role   `json:"roles"`
 	Offices []string `json:"offices"`
-	// Person is the id of the staff user acting (equal to ID: a user is a client of its own);
-	// empty for API clients that are no person.
+	// Person is the id of the staff user acting (equal to ID: a user is a client of its own),
+	// signed in by an identity provider's token or a personal key; empty for API clients that
+	// are no person. Audit events record it.
 	Person string `json:"person,omitempty"`
 	// KeyID is the API key the request came with (per-key rate limits); never shown.
 	KeyID string `json:"-"`
 	// Applicant is the codice fiscale or partita IVA a portal acts for in this request
 	// (X-Applicant-Id); empty otherwise. See ActFor.
 	Applicant string `json:"applicant,omitempty"`
-	// Person is the staff member acting (an OIDC user or the owner of a personal key), beside
-	// the client in ID; empty for a client that is no person. Audit events record it.
-	Person string `json:"person,omitempty"`
 	// RequestID and Address are the request the principal acts in and the client's address,
 	// for the audit trail; never shown.
 	RequestID string `json:"-"`

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/sportello/sportello/api"
 	"github.com/sportello/sportello/domain"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/signing/tlog"
+	"github.com/sportello/sportello/verify"
 )
 
 // verifyAuditCmd implements `sportello verify --audit EXPORT` (offline: an NDJSON export of
@@ -48,15 +52,77 @@ func verifyAuditCmd(ctx context.Context, args []string, getenv func(string) stri
 		return fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
-	v := &verifier{out: stdout, opts: opts}
+	v := &auditVerifier{opts: opts}
 	v.auditExport(f)
-	return v.result()
+	return v.result(stdout)
+}
+
+// auditVerifier collects the checks of an audit chain in the report `sportello verify` prints
+// for every other file (verifyFile), lines or --json.
+type auditVerifier struct {
+	opts verifyOptions
+	rep  verify.Report
+}
+
+func (v *auditVerifier) check(name string, err error, detail ...string) {
+	c := verify.Check{Name: name, NameIT: name, OK: err == nil}
+	if err != nil {
+		c.Error = err.Error()
+		v.rep.Failed = append(v.rep.Failed, name)
+	} else if len(detail) > 0 {
+		c.Detail = detail[0]
+	}
+	v.rep.Checks = append(v.rep.Checks, c)
+}
+
+func (v *auditVerifier) note(text string) {
+	v.rep.Notes = append(v.rep.Notes, verify.Note{ID: "audit", Text: text, IT: text})
+}
+
+// sealingKey is the public key the anchors' checkpoints must be signed with: the certificate
+// file given, which must have the fingerprint given, if any.
+func (v *auditVerifier) sealingKey() (any, error) {
+	der, err := readCertFile(v.opts.certificate)
+	if err != nil {
+		return nil, fmt.Errorf("--certificate: %w", err)
+	}
+	if der == nil {
+		return nil, errors.New("--fingerprint needs --certificate: the export carries no certificate")
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("--certificate: %w", err)
+	}
+	sum := sha256.Sum256(cert.Raw)
+	if fp := v.opts.fingerprint; fp != "" && !strings.EqualFold(strings.ReplaceAll(fp, ":", ""), hex.EncodeToString(sum[:])) {
+		return nil, fmt.Errorf("the certificate's fingerprint is %x, not %s", sum, fp)
+	}
+	return cert.PublicKey, nil
+}
+
+// result prints the report, lines or --json, and fails when a check did.
+func (v *auditVerifier) result(out io.Writer) error {
+	v.rep.OK = len(v.rep.Failed) == 0
+	if v.rep.Checks == nil {
+		v.rep.Checks = []verify.Check{}
+	}
+	if v.opts.json {
+		if err := writeJSONReport(out, v.rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(out, v.rep)
+	}
+	if !v.rep.OK {
+		return fmt.Errorf("%w: %s", errVerifyFailed, strings.Join(v.rep.Failed, "; "))
+	}
+	return nil
 }
 
 // auditExport checks an NDJSON export: the chain event by event, that it reaches the head the
 // header names, and each anchor: its leaf names the hash the chain has at that seq, its
 // inclusion proof leads to its checkpoint's root, and the checkpoint is signed by the sealing key.
-func (v *verifier) auditExport(r io.Reader) {
+func (v *auditVerifier) auditExport(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 64<<20)
 	var hdr api.AuditExportHeader
@@ -102,16 +168,16 @@ func (v *verifier) auditExport(r io.Reader) {
 
 // auditAnchors checks each anchor against the chain (anchored: the hash the export has at each
 // anchored seq, "" when it does not reach it) and the log.
-func (v *verifier) auditAnchors(anchors []api.AuditAnchor, anchored map[int64]string, last int64) {
+func (v *auditVerifier) auditAnchors(anchors []api.AuditAnchor, anchored map[int64]string, last int64) {
 	if len(anchors) == 0 {
 		v.note("no anchor: the chain's head was not yet logged in the transparency log")
 		return
 	}
 	var seal any
 	if v.opts.certificate != "" || v.opts.fingerprint != "" {
-		if cert := v.trust("sealing", v.opts.certificate, nil, v.opts.fingerprint); cert != nil {
-			seal = cert.PublicKey
-		}
+		key, err := v.sealingKey()
+		v.check("sealing certificate", err)
+		seal = key
 	} else {
 		v.note("the anchors' checkpoint signatures are not checked: pass --certificate with the sealing certificate")
 	}
@@ -171,7 +237,7 @@ func verifyAuditData(ctx context.Context, cfg app.Config, stdout io.Writer) erro
 	if err := m.OpenExisting(ctx); err != nil {
 		return err
 	}
-	v := &verifier{out: stdout}
+	v := &auditVerifier{}
 	head, err := m.DB.AuditChainHead(ctx)
 	if err != nil {
 		return err
@@ -198,5 +264,5 @@ func verifyAuditData(ctx context.Context, cfg app.Config, stdout io.Writer) erro
 		broken = fmt.Errorf("the chain ends at seq %d, short of the head seq %d: the events after seq %d are missing", seq, head.Seq, seq)
 	}
 	v.check("audit chain", broken, fmt.Sprintf("%d events, %d of them from before the chain", check.Checked, check.Legacy))
-	return v.result()
+	return v.result(stdout)
 }
