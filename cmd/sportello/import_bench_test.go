@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -70,8 +71,9 @@ func benchmarkImport(b *testing.B, flags []string) {
 // binary, a process of its own, imports b.N rows of one register (each row its own tiny PDF; no
 // OCR) into the real server in this process, by itself ("tool") or with --server-side (the
 // server's import job registers them). It reports the tool's peak resident set (the kernel's
-// ru_maxrss) and the peak of the server's live Go heap (/gc/heap/live:bytes, sampled every
-// 50 ms; the server and the benchmark share this process). Compare N with 10×N
+// ru_maxrss), the tool's peak live heap (the largest live heap of its collections in
+// GODEBUG=gctrace=1, in whole MiB) and the peak of the server's live Go heap
+// (/gc/heap/live:bytes, sampled every 50 ms; the server and the benchmark share this process). Compare N with 10×N
 // (docs/benchmarks.md):
 //
 //	go test ./cmd/sportello -run '^$' -bench 'ImportMemory' -benchtime 10000x
@@ -105,15 +107,17 @@ func BenchmarkImportMemory(b *testing.B) {
 			b.ResetTimer()
 			args := append(append([]string{"import", "--server", s.URL, "--token-file", token}, mode.flags...), dir)
 			c := exec.Command(binary, args...)
-			var out bytes.Buffer
-			c.Stdout, c.Stderr = &out, &out
+			c.Env = append(os.Environ(), "GODEBUG=gctrace=1") // the tool's heap at each collection, on stderr
+			var out, trace bytes.Buffer
+			c.Stdout, c.Stderr = &out, &trace
 			if err := c.Run(); err != nil {
-				b.Fatalf("%v\n%s", err, out.String())
+				b.Fatalf("%v\n%s%s", err, out.String(), trace.String())
 			}
 			b.StopTimer()
 			stop()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 			b.ReportMetric(float64(c.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024, "tool-peak-RSS-MiB")
+			b.ReportMetric(float64(peakLiveMB(trace.String())), "tool-peak-live-heap-MiB")
 			b.ReportMetric(float64(peak())/(1<<20), "server-peak-live-heap-MiB")
 		})
 	}
@@ -140,4 +144,18 @@ func sampleLiveHeap() (peak func() uint64, stop func()) {
 		}
 	}()
 	return max.Load, func() { close(done); <-stopped }
+}
+
+// gcLine is a collection in a gctrace line: heap at its start -> at its end -> live (MB).
+var gcLine = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
+
+// peakLiveMB is the highest live heap of the collections a GODEBUG=gctrace=1 trace lists.
+func peakLiveMB(trace string) int {
+	peak := 0
+	for _, m := range gcLine.FindAllStringSubmatch(trace, -1) {
+		if v, _ := strconv.Atoi(m[3]); v > peak {
+			peak = v
+		}
+	}
+	return peak
 }
