@@ -175,7 +175,6 @@ func checkImportArchive(name string, limits importer.Limits) error {
 		return domain.Invalid(partFile, "%v", err)
 	}
 	if _, err := src.CountRows(); err != nil { // the manifest read through, never held
-
 		return domain.Invalid(partFile, "%v", err)
 	}
 	return nil
