@@ -174,7 +174,7 @@ func checkImportArchive(name string, limits importer.Limits) error {
 	if err != nil {
 		return domain.Invalid(partFile, "%v", err)
 	}
-	if _, err := src.Rows(); err != nil {
+	if _, err := src.CountRows(); err != nil { // the manifest read through, never held
 		return domain.Invalid(partFile, "%v", err)
 	}
 	return nil

@@ -135,7 +135,7 @@ func (s *Service) Import(ctx context.Context, p Principal, id string) (*Import, 
 	if err := mayAccessImport(p, im); err != nil {
 		return nil, err
 	}
-	if im.Failures, err = s.Store.ImportRows(ctx, id, RowFailed, MaxImportFailures); err != nil {
+	if im.Failures, err = s.Store.ImportRows(ctx, id, RowFailed, -1, MaxImportFailures); err != nil {
 		return nil, err
 	}
 	return im, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"iter"
 	"time"
 )
 
@@ -208,13 +209,14 @@ type ImportStore interface {
 	// Imports lists the imports created by createdBy (all when empty), newest first, at most
 	// limit.
 	Imports(ctx context.Context, createdBy string, limit int) ([]Import, error)
-	// ImportRows returns up to limit rows of an import in state (every state when empty), in
-	// manifest order.
-	ImportRows(ctx context.Context, id, state string, limit int) ([]ImportRow, error)
+	// ImportRows returns up to limit rows of an import in state (every state when empty) whose
+	// index is above after (-1: from the first), in manifest order: a page at a time.
+	ImportRows(ctx context.Context, id, state string, after, limit int) ([]ImportRow, error)
 	// StartImport moves a queued import to running at at, storing its rows (all pending or
-	// failed) unless they are stored already; a running import stays as it is. Returns
-	// ECConflict for an import that has ended.
-	StartImport(ctx context.Context, id string, rows []ImportRow, at time.Time) error
+	// failed) unless they are stored already; a running import stays as it is. The rows are
+	// taken from the sequence as they are stored, never all held; an error in it rolls
+	// everything back and is returned. Returns ECConflict for an import that has ended.
+	StartImport(ctx context.Context, id string, rows iter.Seq2[ImportRow, error], at time.Time) error
 	// RecordImportRows records, in one transaction, the outcomes of pending rows (done with
 	// their registration, or failed with their reason); a row no longer pending is left as it
 	// is.

@@ -122,10 +122,40 @@ type SenderReference struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// ReadManifest parses a manifest: UTF-8 (a byte-order mark is skipped), comma-separated, a
-// header row of Columns. An unknown or repeated column, a missing required one, or a file that
-// is not CSV is an error; a row's own faults are its Problems. Files are not looked at.
+// ReadManifest parses a whole manifest into memory: UTF-8 (a byte-order mark is skipped),
+// comma-separated, a header row of Columns. An unknown or repeated column, a missing required
+// one, or a file that is not CSV is an error; a row's own faults are its Problems. Files are not
+// looked at. Imports read their manifest with a ManifestReader, a row at a time; this is for
+// small manifests and tests.
 func ReadManifest(r io.Reader) ([]Row, error) {
+	mr, err := NewManifestReader(r)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	for {
+		_, row, err := mr.Next()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+}
+
+// A ManifestReader reads a manifest one row at a time: memory does not grow with the number of
+// rows, so a manifest of any length can be read (as ReadManifest describes), and read again.
+type ManifestReader struct {
+	cr     *csv.Reader
+	header []string
+	n      int // rows returned so far
+}
+
+// NewManifestReader reads the header of a manifest: an error is about the manifest as a whole
+// (empty, not CSV, a bad header).
+func NewManifestReader(r io.Reader) (*ManifestReader, error) {
 	br := bufio.NewReader(r)
 	if head, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(head, utf8BOM) {
 		br.Discard(len(utf8BOM))
@@ -142,20 +172,47 @@ func ReadManifest(r io.Reader) ([]Row, error) {
 	if err := checkHeader(header); err != nil {
 		return nil, fmt.Errorf("%s: %w", ManifestName, err)
 	}
-	var rows []Row
+	// Only the record's slice is reused: its strings are new for every record, so a Row may
+	// keep them.
+	cr.ReuseRecord = true
+	return &ManifestReader{cr: cr, header: header}, nil
+}
+
+// Next returns the next row and its index n among the rows (0-based, in manifest order, blank
+// lines not counted: the index the server-side import stores), or io.EOF after the last.
+func (m *ManifestReader) Next() (n int, row Row, err error) {
 	for {
-		rec, err := cr.Read()
+		rec, err := m.cr.Read()
 		if errors.Is(err, io.EOF) {
-			return rows, nil
+			return 0, Row{}, io.EOF
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ManifestName, err)
+			return 0, Row{}, fmt.Errorf("%s: %w", ManifestName, err)
 		}
-		line, _ := cr.FieldPos(0)
+		line, _ := m.cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
-		rows = append(rows, parseRow(line, header, rec))
+		m.n++
+		return m.n - 1, parseRow(line, m.header, rec), nil
+	}
+}
+
+// Count reads the rows left without parsing them and returns how many there are, blank lines
+// not counted: a cheap pass for a progress bar's total.
+func (m *ManifestReader) Count() (int, error) {
+	count := 0
+	for {
+		rec, err := m.cr.Read()
+		if errors.Is(err, io.EOF) {
+			return count, nil
+		}
+		if err != nil {
+			return count, fmt.Errorf("%s: %w", ManifestName, err)
+		}
+		if len(rec) != 1 || strings.TrimSpace(rec[0]) != "" {
+			count++
+		}
 	}
 }
 

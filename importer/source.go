@@ -170,25 +170,13 @@ func (s *Source) Digest(name string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Rows reads the manifest and checks every row, its files included (they exist and are
-// regular files). An error is about the manifest as a whole (missing, unreadable, a bad
-// header); a bad row carries its Problems and the others are unaffected.
+// Rows reads the whole manifest into memory and checks every row, as EachRow does. For small
+// manifests and tests: imports go through EachRow or InRegisterOrder, a row at a time.
 func (s *Source) Rows() ([]Row, error) {
-	f, err := s.fsys.Open(ManifestName)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ManifestName, err)
-	}
-	defer f.Close()
-	rows, err := ReadManifest(f)
-	if err != nil {
-		return nil, err
-	}
-	for i := range rows {
-		for _, name := range rows[i].Files() {
-			if err := s.checkFile(name); err != nil {
-				rows[i].Problems = append(rows[i].Problems, err.Error())
-			}
-		}
-	}
-	return rows, nil
+	var rows []Row
+	err := s.EachRow(func(_ int, r Row) error {
+		rows = append(rows, r)
+		return nil
+	})
+	return rows, err
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -153,23 +152,23 @@ func (w *RunImportWorker) work(ctx context.Context, job *river.Job[RunImport]) e
 		return w.end(ctx, id, domain.ImportFailed, err.Error())
 	}
 	defer closeSrc()
-	rows, err := src.Rows()
-	if err != nil {
-		return w.end(ctx, id, domain.ImportFailed, err.Error())
+	if im.RowsTotal == nil {
+		if _, err := src.CountRows(); err != nil { // the manifest as a whole: its header, its CSV
+			return w.end(ctx, id, domain.ImportFailed, err.Error())
+		}
+		if err := w.start(ctx, im, src); err != nil {
+			return w.retry(ctx, err)
+		}
 	}
-	if err := w.start(ctx, im, rows); err != nil {
+	pending, err := w.pendingRows(ctx, id)
+	if err != nil {
 		return w.retry(ctx, err)
 	}
-	pending, err := w.Store.ImportRows(ctx, id, domain.RowPending, len(rows)+1)
-	if err != nil {
-		return w.retry(ctx, err)
-	}
-	registerOrder(pending, rows)
 	p, err := w.Service.ImportPrincipal(ctx, im)
 	if err != nil {
 		return w.retry(ctx, err)
 	}
-	run := &importRun{w: w, im: im, src: src, rows: rows, p: p, dir: w.workDir(id)}
+	run := &importRun{w: w, im: im, src: src, p: p, dir: w.workDir(id)}
 	done, err := run.register(ctx, pending)
 	switch {
 	case errors.Is(err, errCancelled):
@@ -182,23 +181,35 @@ func (w *RunImportWorker) work(ctx context.Context, job *river.Job[RunImport]) e
 	return w.end(ctx, id, domain.ImportDone, "")
 }
 
-// registerOrder puts pending rows in the order they are registered, as the import tool sends
-// them: the entries of the emergency register first, by outage and emergency number, so that
-// they take their ordinary numbers in emergency-number order; then the other rows in manifest
-// order. Registers are numbered apart, so the order within each is what matters.
-func registerOrder(pending []domain.ImportRow, rows []importer.Row) {
-	slices.SortStableFunc(pending, func(a, b domain.ImportRow) int {
-		ea, eb := rows[a.N].Metadata.Emergency, rows[b.N].Metadata.Emergency
-		switch {
-		case ea != nil && eb != nil:
-			return cmp.Or(cmp.Compare(ea.Outage, eb.Outage), cmp.Compare(ea.Number, eb.Number), cmp.Compare(a.N, b.N))
-		case ea != nil:
-			return -1
-		case eb != nil:
-			return 1
+// rowSet is a set of row indexes, a bit each: the pending rows of an import, whatever their
+// number, in little memory.
+type rowSet []uint64
+
+func (s *rowSet) add(n int) {
+	for len(*s) <= n/64 {
+		*s = append(*s, 0)
+	}
+	(*s)[n/64] |= 1 << (n % 64)
+}
+
+func (s rowSet) has(n int) bool { return n/64 < len(s) && s[n/64]&(1<<(n%64)) != 0 }
+
+// pendingPage is how many rows pendingRows reads at once.
+const pendingPage = 1000
+
+// pendingRows reads which rows of the import are pending, a page at a time.
+func (w *RunImportWorker) pendingRows(ctx context.Context, id string) (rowSet, error) {
+	var set rowSet
+	for after := -1; ; {
+		page, err := w.Store.ImportRows(ctx, id, domain.RowPending, after, pendingPage)
+		if err != nil || len(page) == 0 {
+			return set, err
 		}
-		return cmp.Compare(a.N, b.N)
-	})
+		for _, r := range page {
+			set.add(r.N)
+		}
+		after = page[len(page)-1].N
+	}
 }
 
 // retry hands the job back: at once after a stop of the process, with River's backoff after a
@@ -269,27 +280,33 @@ func (w *RunImportWorker) copyArchive(ctx context.Context, sha256, name string) 
 	return os.Rename(f.Name(), name)
 }
 
-// start stores the rows, with the manifest's own problems as failures, and marks the import
-// running (both once).
-func (w *RunImportWorker) start(ctx context.Context, im *domain.Import, rows []importer.Row) error {
-	if im.RowsTotal != nil {
-		return nil
-	}
-	out := make([]domain.ImportRow, len(rows))
-	for i, r := range rows {
-		out[i] = domain.ImportRow{N: i, Line: r.Line, State: domain.RowPending}
-		if !r.OK() {
-			out[i].State, out[i].Reason = domain.RowFailed, strings.Join(r.Problems, "; ")
+// start stores the rows, read from the manifest a row at a time, with the manifest's own
+// problems as failures, and marks the import running (both once).
+func (w *RunImportWorker) start(ctx context.Context, im *domain.Import, src *importer.Source) error {
+	failures := 0
+	rows := func(yield func(domain.ImportRow, error) bool) {
+		stop := errors.New("stopped")
+		err := src.EachRow(func(n int, r importer.Row) error {
+			out := domain.ImportRow{N: n, Line: r.Line, State: domain.RowPending}
+			if !r.OK() {
+				out.State, out.Reason = domain.RowFailed, strings.Join(r.Problems, "; ")
+				failures++
+			}
+			if !yield(out, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(domain.ImportRow{}, err)
 		}
 	}
-	if err := w.Store.StartImport(ctx, im.ID, out, w.Now()); err != nil {
+	if err := w.Store.StartImport(ctx, im.ID, rows, w.Now()); err != nil {
 		return err
 	}
 	if w.Row != nil {
-		for _, r := range out {
-			if r.State == domain.RowFailed {
-				w.Row(r.State)
-			}
+		for range failures {
+			w.Row(domain.RowFailed)
 		}
 	}
 	return nil
@@ -300,66 +317,72 @@ var errCancelled = errors.New("import cancelled")
 
 // importRun is one attempt at an import's rows.
 type importRun struct {
-	w    *RunImportWorker
-	im   *domain.Import
-	src  *importer.Source
-	rows []importer.Row
-	p    domain.Principal
-	dir  string
+	w   *RunImportWorker
+	im  *domain.Import
+	src *importer.Source
+	p   domain.Principal
+	dir string
 }
 
-// register registers the pending rows in order until the chunk's time is up, ctx ends, or the
-// import is cancelled. It reports whether no row is left. The rows ahead are made ready (their
-// page images bound, their files digested and stored) by prepareAhead while the loop
-// registers, in order, one after the other; outcomes are recorded in batches (recorder): a
-// row registered but not yet recorded when the process dies is answered again by its key.
-func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (bool, error) {
+// register registers the pending rows in the order of registration until the chunk's time is
+// up, ctx ends, or the import is cancelled. It reports whether no row is left. The rows ahead
+// are read from the manifest and made ready (their page images bound, their files digested and
+// stored) by prepareAhead while the loop registers, in order, one after the other; outcomes are
+// recorded in batches (recorder): a row registered but not yet recorded when the process dies
+// is answered again by its key.
+func (r *importRun) register(ctx context.Context, pending rowSet) (bool, error) {
 	chunk := r.w.Chunk
 	if chunk == 0 {
 		chunk = ImportChunk
 	}
 	deadline := r.w.Now().Add(chunk)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ready, wait := r.prepareAhead(ctx, pending)
+	defer func() { cancel(); wait() }()
 	rec := &recorder{run: r, last: r.w.Now()}
 	defer rec.flush(ctx, true)
-	ready := r.prepareAhead(ctx, pending, r.bindAhead(ctx, pending))
 	var held chan prepared // the next row's, taken from ready but not ready itself yet
+	// next returns the next row: with wait, once it is ready (false: no row is left); without,
+	// only if it is ready already.
 	next := func(wait bool) (prepared, bool) {
 		if held == nil {
-			if !wait {
+			var more bool
+			if wait {
 				select {
-				case held = <-ready:
-				default:
-					return prepared{}, false
-				}
-			} else {
-				select {
-				case held = <-ready:
+				case held, more = <-ready:
 				case <-ctx.Done():
 					return prepared{err: ctx.Err()}, true
 				}
+			} else {
+				select {
+				case held, more = <-ready:
+				default:
+					return prepared{}, false
+				}
+			}
+			if !more {
+				return prepared{}, false
 			}
 		}
-		if !wait {
+		if wait {
 			select {
 			case p := <-held:
 				held = nil
 				return p, true
-			default:
-				return prepared{}, false
+			case <-ctx.Done():
+				return prepared{err: ctx.Err()}, true
 			}
 		}
 		select {
 		case p := <-held:
 			held = nil
 			return p, true
-		case <-ctx.Done():
-			return prepared{err: ctx.Err()}, true
+		default:
+			return prepared{}, false
 		}
 	}
-	for i := 0; i < len(pending); {
-		if ctx.Err() != nil || (i > 0 && r.w.Now().After(deadline)) {
+	for started := false; ; started = true {
+		if ctx.Err() != nil || (started && r.w.Now().After(deadline)) {
 			return false, cmp.Or(ctx.Err(), rec.flush(ctx, true))
 		}
 		state, err := r.w.Store.ImportState(ctx, r.im.ID)
@@ -371,12 +394,15 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		}
 		// The next row, as soon as it is ready, and those after it that are ready already: one
 		// batch, numbered in one transaction.
-		p, _ := next(true)
+		p, more := next(true)
+		if !more {
+			break
+		}
 		if p.err != nil && ctx.Err() != nil {
 			return false, ctx.Err()
 		}
 		batch := []prepared{p}
-		for batch[len(batch)-1].err == nil && len(batch) < domain.MaxImportBatch && i+len(batch) < len(pending) {
+		for batch[len(batch)-1].err == nil && len(batch) < domain.MaxImportBatch {
 			p, ok := next(false)
 			if !ok {
 				break
@@ -385,7 +411,7 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		}
 		outcomes, err := r.registerBatch(ctx, batch)
 		for j, outcome := range outcomes {
-			outcome.N, outcome.Line = pending[i+j].N, pending[i+j].Line
+			outcome.N, outcome.Line = batch[j].n, batch[j].line
 			if rerr := rec.add(ctx, outcome); rerr != nil {
 				return false, rerr
 			}
@@ -393,7 +419,9 @@ func (r *importRun) register(ctx context.Context, pending []domain.ImportRow) (b
 		if err != nil {
 			return false, err
 		}
-		i += len(batch)
+	}
+	if err := wait(); err != nil { // the manifest could not be read through
+		return false, err
 	}
 	return true, rec.flush(ctx, true)
 }
@@ -489,62 +517,11 @@ func failed(format string, args ...any) domain.ImportRow {
 // prepared is a row ready to register (its registration and key), or its outcome already (a
 // failure), or an error that is not the row's fault.
 type prepared struct {
+	n, line int // the row's index and line
 	in      domain.NewRegistration
 	key     string
 	outcome domain.ImportRow
 	err     error
-}
-
-// prepareWorkers is how many rows are made ready at once; prepareWindow how far ahead of the
-// registering loop.
-const (
-	prepareWorkers = 4
-	prepareWindow  = 32
-)
-
-// prepareAhead makes the pending rows ready, in order, with prepareWorkers at once and at most
-// prepareWindow ahead of the loop: it sends, in manifest order, one channel per row on which
-// the row arrives once ready. Only the rows of the window have a channel (memory stays flat
-// whatever the number of rows).
-func (r *importRun) prepareAhead(ctx context.Context, pending []domain.ImportRow, bound map[int]chan scanResult) <-chan chan prepared {
-	type job struct {
-		n   int
-		out chan prepared
-	}
-	queue := make(chan chan prepared, prepareWindow)
-	todo := make(chan job)
-	go func() {
-		defer close(todo)
-		for _, row := range pending {
-			out := make(chan prepared, 1)
-			select {
-			case queue <- out:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case todo <- job{row.N, out}:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range prepareWorkers {
-		go func() {
-			for j := range todo {
-				var scan scanResult
-				if ch, ok := bound[j.n]; ok {
-					select {
-					case scan = <-ch:
-					case <-ctx.Done():
-						scan.err = ctx.Err()
-					}
-				}
-				j.out <- r.prepare(ctx, r.rows[j.n], scan)
-			}
-		}()
-	}
-	return queue
 }
 
 // prepare makes one row ready: its files digested (its key) and stored, its page images' PDF
@@ -698,48 +675,11 @@ func (r *importRun) isScan(row importer.Row) bool {
 	return r.w.IsImage(head[:n])
 }
 
-// bindAhead binds the page images of the pending scan rows, in order, at most 2×OCRWorkers
-// rows at once, ahead of the registering loop: each row's result arrives on its own channel. A
-// PDF bound already (by an earlier attempt) is taken as it is.
-func (r *importRun) bindAhead(ctx context.Context, pending []domain.ImportRow) map[int]chan scanResult {
-	out := map[int]chan scanResult{}
-	var todo []int
-	for _, row := range pending {
-		if r.isScan(r.rows[row.N]) {
-			out[row.N] = make(chan scanResult, 1)
-			todo = append(todo, row.N)
-		}
-	}
-	if len(todo) == 0 {
-		return out
-	}
-	w := r.w
-	w.slotsOnce.Do(func() { w.slots = make(chan struct{}, 2*max(w.OCRWorkers, 1)) })
-	go func() {
-		for i, n := range todo {
-			select {
-			case w.slots <- struct{}{}:
-			case <-ctx.Done():
-				for _, m := range todo[i:] {
-					out[m] <- scanResult{err: ctx.Err()}
-				}
-				return
-			}
-			go func() {
-				pdf, err := r.bind(ctx, n)
-				<-w.slots
-				out[n] <- scanResult{pdf: pdf, err: err}
-			}()
-		}
-	}()
-	return out
-}
-
 // bind returns rows/<n>/scan.pdf of the import's space, binding it unless it exists: the row's
 // page images are extracted beside it and bound by Bind. The bind runs in the worker's
 // Background, not in ctx: one that outlasts an attempt goes on, and the next attempt waits for
 // it rather than starting over.
-func (r *importRun) bind(ctx context.Context, n int) (string, error) {
+func (r *importRun) bind(ctx context.Context, n int, row importer.Row) (string, error) {
 	dir := filepath.Join(r.dir, "rows", fmt.Sprint(n))
 	out := filepath.Join(dir, "scan.pdf")
 	if _, err := os.Stat(out); err == nil {
@@ -754,7 +694,7 @@ func (r *importRun) bind(ctx context.Context, n int) (string, error) {
 		}
 		go func() {
 			defer r.w.binds.Delete(out)
-			c.err = r.bindPages(bg, n, dir, out)
+			c.err = r.bindPages(bg, row, dir, out)
 			close(c.done)
 		}()
 	}
@@ -769,13 +709,13 @@ func (r *importRun) bind(ctx context.Context, n int) (string, error) {
 	}
 }
 
-// bindPages extracts row n's page images into dir and binds them into out.
-func (r *importRun) bindPages(ctx context.Context, n int, dir, out string) error {
+// bindPages extracts a row's page images into dir and binds them into out.
+func (r *importRun) bindPages(ctx context.Context, row importer.Row, dir, out string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	var pages []string
-	for i, name := range r.rows[n].Pages {
+	for i, name := range row.Pages {
 		page := fmt.Sprintf("page-%04d%s", i+1, strings.ToLower(path.Ext(name)))
 		if err := r.extract(name, filepath.Join(dir, page)); err != nil {
 			return err

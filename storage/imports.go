@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -106,9 +107,11 @@ func (db *DB) imports(ctx context.Context, q *gorm.DB, rest string, args ...any)
 	return out, rows.Err()
 }
 
-// ImportRows returns up to limit rows of an import in state (any when empty), in order.
-func (db *DB) ImportRows(ctx context.Context, id, state string, limit int) ([]domain.ImportRow, error) {
-	q, args := `SELECT n, line, state, coalesce(registration_id, ''), reason FROM import_rows WHERE import_id = ?`, []any{id}
+// ImportRows returns up to limit rows of an import in state (any when empty) after the row
+// after, in order.
+func (db *DB) ImportRows(ctx context.Context, id, state string, after, limit int) ([]domain.ImportRow, error) {
+	q, args := `SELECT n, line, state, coalesce(registration_id, ''), reason FROM import_rows
+		WHERE import_id = ? AND n > ?`, []any{id, after}
 	if state != "" {
 		q += ` AND state = ?`
 		args = append(args, state)
@@ -133,8 +136,9 @@ func (db *DB) ImportRows(ctx context.Context, id, state string, limit int) ([]do
 // limits on bound values).
 const importRowBatch = 500
 
-// StartImport stores the rows and marks the import running, once (see domain.ImportStore).
-func (db *DB) StartImport(ctx context.Context, id string, rows []domain.ImportRow, at time.Time) error {
+// StartImport stores the rows and marks the import running, once (see domain.ImportStore). The
+// rows are inserted importRowBatch at a time as the sequence gives them.
+func (db *DB) StartImport(ctx context.Context, id string, rows iter.Seq2[domain.ImportRow, error], at time.Time) error {
 	err := db.write(ctx, func(tx *gorm.DB) error {
 		var state string
 		var total sql.NullInt64
@@ -150,27 +154,49 @@ func (db *DB) StartImport(ctx context.Context, id string, rows []domain.ImportRo
 		case total.Valid:
 			return nil
 		}
-		for start := 0; start < len(rows); start += importRowBatch {
-			batch := rows[start:min(start+importRowBatch, len(rows))]
-			var q strings.Builder
-			q.WriteString(`INSERT INTO import_rows (import_id, n, line, state, registration_id, reason) VALUES `)
-			args := make([]any, 0, 6*len(batch))
-			for i, r := range batch {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?, ?, ?)")
-				args = append(args, id, r.N, r.Line, r.State, nullString(r.RegistrationID), r.Reason)
+		count := 0
+		batch := make([]domain.ImportRow, 0, importRowBatch)
+		for r, err := range rows {
+			if err != nil {
+				return err
 			}
-			if err := tx.Exec(q.String(), args...).Error; err != nil {
-				return fmt.Errorf("insert rows: %w", err)
+			if batch = append(batch, r); len(batch) == importRowBatch {
+				if err := insertImportRows(tx, id, batch); err != nil {
+					return err
+				}
+				count, batch = count+len(batch), batch[:0]
 			}
 		}
+		if err := insertImportRows(tx, id, batch); err != nil {
+			return err
+		}
+		count += len(batch)
 		return tx.Exec(`UPDATE imports SET state = ?, rows_total = ?, started_at = ? WHERE id = ?`,
-			domain.ImportRunning, len(rows), db.ts(at), id).Error
+			domain.ImportRunning, count, db.ts(at), id).Error
 	})
 	if err != nil {
 		return fmt.Errorf("start import %s: %w", id, err)
+	}
+	return nil
+}
+
+// insertImportRows stores rows of an import in one INSERT.
+func insertImportRows(tx *gorm.DB, id string, batch []domain.ImportRow) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO import_rows (import_id, n, line, state, registration_id, reason) VALUES `)
+	args := make([]any, 0, 6*len(batch))
+	for i, r := range batch {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, id, r.N, r.Line, r.State, nullString(r.RegistrationID), r.Reason)
+	}
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("insert rows: %w", err)
 	}
 	return nil
 }

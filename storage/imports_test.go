@@ -1,7 +1,9 @@
 package storage_test
 
 import (
+	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"testing"
 
@@ -31,7 +33,7 @@ func TestImports(t *testing.T) {
 		rows := []domain.ImportRow{{N: 0, Line: 2, State: domain.RowPending}, {N: 1, Line: 3, State: domain.RowFailed, Reason: "subject: is empty"},
 			{N: 2, Line: 5, State: domain.RowPending}}
 		for range 2 { // the second start changes nothing
-			if err := f.db.StartImport(ctx, im.ID, rows, testNow); err != nil {
+			if err := f.db.StartImport(ctx, im.ID, seqOf(rows), testNow); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -48,11 +50,11 @@ func TestImports(t *testing.T) {
 			got.RowsPending() != 1 || got.StartedAt == nil {
 			t.Fatalf("after one row: %+v, %v", got, err)
 		}
-		pending, err := f.db.ImportRows(ctx, im.ID, domain.RowPending, 10)
+		pending, err := f.db.ImportRows(ctx, im.ID, domain.RowPending, -1, 10)
 		if err != nil || len(pending) != 1 || pending[0].N != 2 || pending[0].Line != 5 {
 			t.Errorf("pending %+v, %v", pending, err)
 		}
-		all, err := f.db.ImportRows(ctx, im.ID, "", 10)
+		all, err := f.db.ImportRows(ctx, im.ID, "", -1, 10)
 		if err != nil || len(all) != 3 || all[0].RegistrationID != r.ID || all[1].Reason != "subject: is empty" {
 			t.Errorf("rows %+v, %v", all, err)
 		}
@@ -65,7 +67,7 @@ func TestImports(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCode(t, f.db.EndImport(ctx, im.ID, domain.ImportDone, "", testNow, domain.Write{}), domain.ECConflict)
-		wantCode(t, f.db.StartImport(ctx, im.ID, rows, testNow), domain.ECConflict)
+		wantCode(t, f.db.StartImport(ctx, im.ID, seqOf(rows), testNow), domain.ECConflict)
 		got, _ = f.db.Import(ctx, im.ID)
 		if got.State != domain.ImportCancelled || got.FinishedAt == nil || got.RowsPending() != 1 {
 			t.Errorf("cancelled: %+v", got)
@@ -79,6 +81,80 @@ func TestImports(t *testing.T) {
 		}
 		_, err = f.db.Import(ctx, "nope")
 		wantCode(t, err, domain.ECNotFound)
+	})
+}
+
+// seqOf is a sequence of rows for StartImport.
+func seqOf(rows []domain.ImportRow) iter.Seq2[domain.ImportRow, error] {
+	return func(yield func(domain.ImportRow, error) bool) {
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestImportRowsStreamed: StartImport stores rows as its sequence gives them, across several
+// INSERTs, and an error in the sequence stores nothing; ImportRows reads them a page at a time.
+func TestImportRowsStreamed(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		ctx := t.Context()
+		im := &domain.Import{ID: domain.NewID(), State: domain.ImportQueued, Filename: "grande.zip",
+			SHA256: strings.Repeat("cd", 32), Size: 1, CreatedBy: "imp", CreatedAt: testNow}
+		if err := f.db.CreateImport(ctx, im, domain.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 1234 // more than two INSERTs
+		rows := func(fail error) iter.Seq2[domain.ImportRow, error] {
+			return func(yield func(domain.ImportRow, error) bool) {
+				for i := range n {
+					if i == n-1 && fail != nil {
+						yield(domain.ImportRow{}, fail)
+						return
+					}
+					if !yield(domain.ImportRow{N: i, Line: i + 2, State: domain.RowPending}, nil) {
+						return
+					}
+				}
+			}
+		}
+		broken := errors.New("manifest.csv: bare quote")
+		t.Run("ErrInSequence", func(t *testing.T) {
+			if err := f.db.StartImport(ctx, im.ID, rows(broken), testNow); !errors.Is(err, broken) {
+				t.Fatalf("start: %v, want the sequence's error", err)
+			}
+			if got := f.queryInt(t, `SELECT count(*) FROM import_rows`); got != 0 {
+				t.Fatalf("%d rows stored by a start that failed", got)
+			}
+		})
+		if err := f.db.StartImport(ctx, im.ID, rows(nil), testNow); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.db.Import(ctx, im.ID); got == nil || *got.RowsTotal != n {
+			t.Fatalf("import %+v, want %d rows", got, n)
+		}
+		seen, after := 0, -1
+		for {
+			page, err := f.db.ImportRows(ctx, im.ID, domain.RowPending, after, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, r := range page {
+				if r.N != seen || r.Line != seen+2 {
+					t.Fatalf("row %+v, want n %d", r, seen)
+				}
+				seen++
+			}
+			after = page[len(page)-1].N
+		}
+		if seen != n {
+			t.Fatalf("%d rows read by pages, want %d", seen, n)
+		}
 	})
 }
 

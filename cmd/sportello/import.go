@@ -1,9 +1,8 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -87,16 +86,11 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return &exitError{exitUsage, err}
 	}
 	defer src.Close()
-	rows, err := src.Rows()
+	total, err := src.CountRows()
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	for i := range rows {
-		if rows[i].PageImages() && !f.serverSide {
-			rows[i].Problems = append(rows[i].Problems, "file: "+importer.ErrPageImages.Error())
-		}
-	}
-	r := &importRun{flags: f, src: src, rows: rows, out: stdout, results: make([]rowResult, len(rows))}
+	r := &importRun{flags: f, src: src, out: stdout, total: total}
 	if f.server != "" {
 		if r.api, err = newImportClient(f.server, f.tokenFile); err != nil {
 			return &exitError{exitUsage, err}
@@ -148,225 +142,131 @@ const (
 
 // rowResult is the outcome of one row.
 type rowResult struct {
-	state  rowState
-	reason string // why it failed or was not sent
-	ref    string // the registration, e.g. PG 2026/0000042
+	state        rowState
+	reason       string // why it failed or was not sent
+	ref          string // the registration, e.g. PG 2026/0000042
+	year, number int    // the registration's
 }
 
-// importRun is one run of the tool over a source.
+// importRun is one run of the tool over a source. The manifest is read a row at a time and
+// no row is kept once it has its outcome: memory does not grow with the number of rows.
 type importRun struct {
 	flags importFlags
 	src   *importer.Source
-	rows  []importer.Row
 	api   *apiclient.Client
 	out   io.Writer
+	total int // rows in the manifest
 
 	mu       sync.Mutex
-	results  []rowResult
+	counts   [rowUnknown + 1]int // rows by outcome
 	progress progress
+	report   *reportWriter
 }
 
-// record stores the outcome of row i and moves the progress on.
-func (r *importRun) record(i int, res rowResult) {
+// amend adds to a row's problems what the tool refuses: page images, unless the server binds
+// them (--server-side).
+func (r *importRun) amend(row *importer.Row) {
+	if row.PageImages() && !r.flags.serverSide {
+		row.Problems = append(row.Problems, "file: "+importer.ErrPageImages.Error())
+	}
+}
+
+// begin opens the report and the progress.
+func (r *importRun) begin() error {
+	rep, err := newReportWriter(r.flags.report)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	r.report, r.progress = rep, newProgress(r.out, r.total)
+	return nil
+}
+
+// record counts the outcome of a row, moves the progress on, and writes the row to the report
+// when it did not go in.
+func (r *importRun) record(row importer.Row, res rowResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.results[i] = res
-	r.progress.done(r.rows[i], res)
-}
-
-// failInvalid records the rows that the manifest's checks refused.
-func (r *importRun) failInvalid() {
-	for i, row := range r.rows {
-		if !row.OK() {
-			r.record(i, rowResult{state: rowFailed, reason: strings.Join(row.Problems, "; ")})
-		}
+	r.counts[res.state]++
+	r.progress.done(row, res)
+	if res.state == rowFailed || res.state == rowPending {
+		r.report.add(row, res.reason)
 	}
 }
 
 // finish writes the report and the summary and returns the exit status as an error.
 func (r *importRun) finish(interrupted bool) error {
 	r.progress.finish()
-	counts := map[rowState]int{}
-	for _, res := range r.results {
-		counts[res.state]++
-	}
-	if err := r.writeReport(); err != nil {
+	if err := r.report.close(r.out); err != nil {
 		return &exitError{exitSomeFailed, err}
 	}
+	c := r.counts
+	rows := c[rowPending] + c[rowRegistered] + c[rowReplayed] + c[rowFailed] + c[rowChecked]
 	if r.flags.check {
-		fmt.Fprintf(r.out, "checked %d rows: %d valid, %d with problems\n", len(r.rows), counts[rowChecked], counts[rowFailed])
+		fmt.Fprintf(r.out, "checked %d rows: %d valid, %d with problems\n", rows, c[rowChecked], c[rowFailed])
 	} else {
 		fmt.Fprintf(r.out, "%d rows: %d registered, %d already registered, %d failed, %d not sent\n",
-			len(r.rows), counts[rowRegistered], counts[rowReplayed], counts[rowFailed], counts[rowPending])
+			rows, c[rowRegistered], c[rowReplayed], c[rowFailed], c[rowPending])
 	}
 	switch {
 	case interrupted:
 		return &exitError{exitSomeFailed, errors.New("interrupted: run again to send the rest")}
-	case counts[rowFailed]+counts[rowPending] > 0:
-		return &exitError{exitSomeFailed, fmt.Errorf("%d rows did not go in", counts[rowFailed]+counts[rowPending])}
+	case c[rowFailed]+c[rowPending] > 0:
+		return &exitError{exitSomeFailed, fmt.Errorf("%d rows did not go in", c[rowFailed]+c[rowPending])}
 	}
 	return nil
 }
 
-// writeReport writes the rows that did not go in, as CSV (row, file, reason), to --report;
-// without it, they are listed on the output.
-func (r *importRun) writeReport() error {
-	w := csv.NewWriter(r.out)
-	if r.flags.report != "" {
-		f, err := os.Create(r.flags.report)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = csv.NewWriter(f)
-		w.Write([]string{"row", "file", "reason"})
+// importAll sends every valid row: one lane per register, rows of a lane in the order of
+// registration (importer.Source.InRegisterOrder), at most --concurrency requests at once. On
+// ctx's end (SIGINT, SIGTERM) no new row is sent, the rows in flight finish, and the report is
+// written.
+func (r *importRun) importAll(ctx context.Context) error {
+	if err := r.begin(); err != nil {
+		return err
 	}
-	for i, res := range r.results {
-		if res.state == rowFailed || res.state == rowPending {
-			w.Write([]string{strconv.Itoa(r.rows[i].Line), strings.Join(r.rows[i].Pages, "|"), res.reason})
-		}
-	}
-	w.Flush()
-	return w.Error()
-}
-
-// prepared is a row's files digested, or why they could not be.
-type prepared struct {
-	importer.Prepared
-	err error
-}
-
-// prepareAhead digests the files of the rows of order (valid rows, each once) with n workers,
-// in that order, at most window rows ahead of what has been sent: each row's result arrives on
-// its own channel; a slot of the window is given back (release) when its row is done. Rows must
-// be taken in an order that keeps each row's place relative to the rows before it in order, or
-// the window can fill with rows no one takes yet (sendOrder). After ctx is done no file is read
-// and every row left gets ctx's error.
-func (r *importRun) prepareAhead(ctx context.Context, order []int, n, window int) (results map[int]chan prepared, release func()) {
-	results = map[int]chan prepared{}
-	for _, i := range order {
-		results[i] = make(chan prepared, 1)
-	}
-	slots := make(chan struct{}, window)
-	jobs := make(chan int)
-	go func() {
-		defer close(jobs)
-		for _, i := range order {
-			slots <- struct{}{}
-			jobs <- i
-		}
-	}()
-	for range n {
-		go func() {
-			for i := range jobs {
-				if err := ctx.Err(); err != nil {
-					results[i] <- prepared{err: err}
-					continue
-				}
-				p, err := r.src.Prepare(r.rows[i])
-				results[i] <- prepared{Prepared: p, err: err}
-			}
-		}()
-	}
-	return results, func() { <-slots }
-}
-
-// lanes groups the valid rows by register: the rows of a lane are sent one after the other, so
-// their numbers follow the lane's order. A lane starts with the register's entries of the
-// emergency register, in emergency-number order (by outage, when rows name it): each takes the
-// next ordinary number at load time (DPR 445/2000 art. 63); the other rows follow in manifest
-// order.
-func (r *importRun) lanes() [][]int {
-	out := r.manifestLanes()
-	for _, lane := range out {
-		slices.SortStableFunc(lane, func(a, b int) int {
-			ea, eb := r.rows[a].Metadata.Emergency, r.rows[b].Metadata.Emergency
-			if ea == nil || eb == nil {
-				return cmp.Compare(emergencyFirst(ea), emergencyFirst(eb))
-			}
-			return cmp.Or(cmp.Compare(ea.Outage, eb.Outage), cmp.Compare(ea.Number, eb.Number), cmp.Compare(ea.Date, eb.Date))
-		})
-	}
-	return out
-}
-
-// emergencyFirst sorts the entries of the emergency register (0) before the other rows (1).
-func emergencyFirst(e *importer.Emergency) int {
-	if e != nil {
-		return 0
-	}
-	return 1
-}
-
-// sendOrder is the order rows are prepared in for lanes: the manifest's, except that at each
-// place of a register's row comes that register's next row in its lane. Each lane then takes
-// its rows in the order they are prepared, so the window of prepareAhead never fills with rows
-// a lane takes only later (an emergency entry listed after an ordinary row is sent before it).
-func sendOrder(lanes [][]int, rows []importer.Row) []int {
-	laneOf := map[int]int{} // row → the index of its lane
-	for l, lane := range lanes {
-		for _, i := range lane {
-			laneOf[i] = l
-		}
-	}
-	taken := make([]int, len(lanes)) // rows of each lane placed so far
-	out := make([]int, 0, len(laneOf))
-	for i := range rows {
-		if l, ok := laneOf[i]; ok {
-			out = append(out, lanes[l][taken[l]])
-			taken[l]++
-		}
-	}
-	return out
-}
-
-// manifestLanes groups the valid rows by register, in manifest order.
-func (r *importRun) manifestLanes() [][]int {
-	var order []string
-	byRegister := map[string][]int{}
-	for i, row := range r.rows {
-		if !row.OK() {
-			continue
+	n := r.flags.concurrency
+	p := r.startPipeline(ctx, n, 4*n)
+	sem := make(chan struct{}, n)
+	lanes := map[string]chan *item{}
+	var wg sync.WaitGroup
+	err := r.src.InRegisterOrder(nil, func(_ int, row importer.Row) error {
+		r.amend(&row)
+		it := p.add(ctx, row)
+		if it.prep == nil {
+			return nil
 		}
 		reg := row.Metadata.Register
-		if _, ok := byRegister[reg]; !ok {
-			order = append(order, reg)
+		lane, ok := lanes[reg]
+		if !ok {
+			// A lane never holds more than the pipeline's window: sending to it never blocks.
+			lane = make(chan *item, p.window)
+			lanes[reg] = lane
+			wg.Go(func() { r.sendLane(ctx, lane, sem) })
 		}
-		byRegister[reg] = append(byRegister[reg], i)
-	}
-	out := make([][]int, 0, len(order))
-	for _, reg := range order {
-		out = append(out, byRegister[reg])
-	}
-	return out
-}
-
-// importAll sends every valid row: one lane per register, rows of a lane in order, at most
-// --concurrency requests at once. On ctx's end (SIGINT, SIGTERM) no new row is sent, the rows
-// in flight finish, and the report is written.
-func (r *importRun) importAll(ctx context.Context) error {
-	r.progress = newProgress(r.out, len(r.rows))
-	r.failInvalid()
-	n := r.flags.concurrency
-	lanes := r.lanes()
-	prep, release := r.prepareAhead(ctx, sendOrder(lanes, r.rows), n, 4*n)
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+		lane <- it
+		return nil
+	})
 	for _, lane := range lanes {
-		wg.Go(func() { r.sendLane(ctx, lane, prep, release, sem) })
+		close(lane)
 	}
 	wg.Wait()
+	p.close()
+	if err != nil {
+		r.progress.finish()
+		r.report.close(io.Discard)
+		return &exitError{exitUsage, err}
+	}
 	return r.finish(ctx.Err() != nil)
 }
 
 // sendLane sends the rows of one register in order. A row the server refuses fails alone; a
 // row that cannot be sent at all (the server stays unreachable) stops the lane, since a later
 // row sent before it would take a lower number.
-func (r *importRun) sendLane(ctx context.Context, lane []int, prep map[int]chan prepared, release func(), sem chan struct{}) {
-	seen := map[string]int{} // key → line, of the rows of this lane
+func (r *importRun) sendLane(ctx context.Context, lane <-chan *item, sem chan struct{}) {
+	var answered numbersAnswered
 	stopped := ""
-	for _, i := range lane {
-		p := <-prep[i]
+	for it := range lane {
+		p := <-it.prep
 		res := rowResult{state: rowPending, reason: stopped}
 		switch {
 		case ctx.Err() != nil:
@@ -374,19 +274,15 @@ func (r *importRun) sendLane(ctx context.Context, lane []int, prep map[int]chan 
 		case stopped != "":
 		case p.err != nil:
 			res = rowResult{state: rowFailed, reason: p.err.Error()}
-		case seen[p.Key] != 0:
-			res = rowResult{state: rowFailed, reason: fmt.Sprintf("same content and files as row %d, registered once", seen[p.Key])}
 		default:
-			seen[p.Key] = p.Row.Line
 			sem <- struct{}{}
-			res = r.send(ctx, p.Prepared)
+			res = r.send(ctx, p.Prepared, &answered)
 			<-sem
 			if res.state == rowPending && ctx.Err() == nil {
 				stopped = fmt.Sprintf("not sent: row %d of register %s before it could not be sent", p.Row.Line, p.Row.Metadata.Register)
 			}
 		}
-		release()
-		r.record(i, res)
+		it.res <- res
 	}
 }
 
@@ -401,12 +297,21 @@ const (
 // server's Retry-After). Every attempt carries the row's key, so a retry of a registration
 // that did go in answers it again. A request already sent finishes even after ctx's end;
 // ctx's end only stops the retries.
-func (r *importRun) send(ctx context.Context, p importer.Prepared) rowResult {
+//
+// A row answered with a registration this run has had already is a second row with the same
+// content and files as an earlier one (its Idempotency-Key is the same): it fails, naming the
+// registration. answered holds a bit per number, not the rows.
+func (r *importRun) send(ctx context.Context, p importer.Prepared, answered *numbersAnswered) rowResult {
 	backoff := firstBackoff
 	var last string
 	for attempt := 1; ; attempt++ {
 		res, wait, err := r.post(context.WithoutCancel(ctx), p)
 		if err == nil {
+			if res.state == rowRegistered || res.state == rowReplayed {
+				if answered.mark(res.year, res.number) {
+					return rowResult{state: rowFailed, reason: "same content and files as an earlier row, registered once as " + res.ref}
+				}
+			}
 			return res
 		}
 		last = err.Error()
@@ -445,7 +350,8 @@ func (r *importRun) post(ctx context.Context, p importer.Prepared) (rowResult, t
 		if err := json.Unmarshal(raw, &reg); err != nil {
 			return rowResult{}, 0, fmt.Errorf("201 with a body that is not a registration: %w", err)
 		}
-		res := rowResult{state: rowRegistered, ref: fmt.Sprintf("%s %d/%07d", reg.Register, reg.Year, reg.Number)}
+		res := rowResult{state: rowRegistered, ref: fmt.Sprintf("%s %d/%07d", reg.Register, reg.Year, reg.Number),
+			year: reg.Year, number: reg.Number}
 		if resp.Header.Get("Idempotent-Replayed") == "true" {
 			res.state = rowReplayed
 		}
@@ -525,43 +431,68 @@ func (r *importRun) writeFile(mw *multipart.Writer, f importer.File) error {
 	return err
 }
 
-// checkAll validates every row and file without registering anything: each file is read and
-// digested, and with --server the registers and classes named are looked up (GET only).
+// checkAll validates every row and file without registering anything, a row at a time in
+// manifest order: each file is read and digested, and with --server the registers and classes
+// named are looked up (GET only).
 func (r *importRun) checkAll(ctx context.Context) error {
-	r.progress = newProgress(r.out, len(r.rows))
-	r.failInvalid()
 	known, err := r.knownCodes(ctx)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	var valid []int
-	for i, row := range r.rows {
-		if row.OK() {
-			valid = append(valid, i)
-		}
+	if err := r.begin(); err != nil {
+		return err
 	}
-	prep, release := r.prepareAhead(ctx, valid, r.flags.concurrency, 4*r.flags.concurrency)
-	seen := map[string]int{}
-	for i, row := range r.rows {
-		if !row.OK() {
-			continue
+	p := r.startPipeline(ctx, r.flags.concurrency, 4*r.flags.concurrency)
+	lane := make(chan *item, p.window)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seen := keySet{}
+		for it := range lane {
+			it.res <- r.checkRow(<-it.prep, known, seen)
 		}
-		p := <-prep[i]
-		release()
-		r.record(i, r.checkRow(p, known, seen))
+	}()
+	err = r.src.EachRow(func(_ int, row importer.Row) error {
+		r.amend(&row)
+		if it := p.add(ctx, row); it.prep != nil {
+			lane <- it
+		}
+		return nil
+	})
+	close(lane)
+	<-done
+	p.close()
+	if err != nil {
+		r.progress.finish()
+		r.report.close(io.Discard)
+		return &exitError{exitUsage, err}
 	}
 	return r.finish(ctx.Err() != nil)
 }
 
+// keySet holds 16 bytes of each row's Idempotency-Key and its line, to find two rows with the
+// same content and files in --check, where the server is not asked.
+type keySet map[[16]byte]int32
+
+// add records key at line and returns the line of an earlier row with the same key (0: none).
+func (s keySet) add(key string, line int) int {
+	var k [16]byte
+	raw, _ := hex.DecodeString(strings.TrimPrefix(key, importer.KeyPrefix))
+	copy(k[:], raw)
+	if first, ok := s[k]; ok {
+		return int(first)
+	}
+	s[k] = int32(line)
+	return 0
+}
+
 // checkRow is the --check outcome of a prepared row.
-func (r *importRun) checkRow(p prepared, known *serverCodes, seen map[string]int) rowResult {
+func (r *importRun) checkRow(p prepared, known *serverCodes, seen keySet) rowResult {
 	var problems []string
 	if p.err != nil {
 		problems = append(problems, p.err.Error())
-	} else if line, dup := seen[p.Key]; dup {
+	} else if line := seen.add(p.Key, p.Row.Line); line != 0 {
 		problems = append(problems, fmt.Sprintf("same content and files as row %d, registered once", line))
-	} else {
-		seen[p.Key] = p.Row.Line
 	}
 	if known != nil {
 		m := p.Row.Metadata

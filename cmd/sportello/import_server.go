@@ -44,24 +44,18 @@ func (r *importRun) importOnServer(ctx context.Context) error {
 		return &exitError{exitSomeFailed, err}
 	}
 	fmt.Fprintf(r.out, "import %s: %s\n", im.ID, im.State)
-	byLine := make(map[int]int, len(r.rows))
-	for i, row := range r.rows {
-		byLine[row.Line] = i
-	}
-	r.progress = newProgress(r.out, len(r.rows))
-	seen, failed := 0, map[int]bool{}
+	r.progress = newProgress(r.out, r.total)
+	seen, failed := 0, map[int]string{} // line → reason: the failures the server lists (at most 1,000)
 	for {
 		for _, f := range im.Failures {
-			if i, ok := byLine[f.Row]; ok && !failed[f.Row] {
-				failed[f.Row] = true
-				r.record(i, rowResult{state: rowFailed, reason: f.Reason})
+			if _, ok := failed[f.Row]; !ok {
+				failed[f.Row] = f.Reason
+				r.progress.done(importer.Row{Line: f.Row}, rowResult{state: rowFailed, reason: f.Reason})
 				seen++
 			}
 		}
 		for ; seen < im.RowsDone+min(im.RowsFailed, len(failed)); seen++ {
-			r.mu.Lock()
 			r.progress.done(importer.Row{}, rowResult{state: rowRegistered})
-			r.mu.Unlock()
 		}
 		if ended(im.State) {
 			break
@@ -84,23 +78,29 @@ func (r *importRun) importOnServer(ctx context.Context) error {
 func ended(state string) bool { return state == "done" || state == "failed" || state == "cancelled" }
 
 // finishOnServer writes the report and the summary of an ended import, and returns the exit
-// status as an error. Rows the server did not list as failed are registered when the import is
-// done; when it failed or was cancelled, only the counts say how many went in.
-func (r *importRun) finishOnServer(im *api.Import, failed map[int]bool) error {
+// status as an error. The report lists the failed rows the server listed, in manifest order,
+// with their files (read again from the manifest, a row at a time).
+func (r *importRun) finishOnServer(im *api.Import, failed map[int]string) error {
 	r.progress.finish()
-	for i, row := range r.rows {
-		switch {
-		case failed[row.Line]:
-		case im.State == "done" && im.RowsFailed == len(failed):
-			r.results[i].state = rowRegistered
-		default:
-			r.results[i].state = rowUnknown
-		}
-	}
-	if err := r.writeReport(); err != nil {
+	rep, err := newReportWriter(r.flags.report)
+	if err != nil {
 		return &exitError{exitSomeFailed, err}
 	}
-	total := len(r.rows)
+	if len(failed) > 0 {
+		err = r.src.EachRow(func(_ int, row importer.Row) error {
+			if reason, ok := failed[row.Line]; ok {
+				rep.add(row, reason)
+			}
+			return nil
+		})
+	}
+	if cerr := rep.close(r.out); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &exitError{exitSomeFailed, err}
+	}
+	total := r.total
 	if im.RowsTotal != nil {
 		total = *im.RowsTotal
 	}
@@ -133,21 +133,25 @@ func (r *importRun) archive() (name string, cleanup func(), err error) {
 	}
 	cleanup = func() { f.Close(); os.Remove(f.Name()) }
 	zw := zip.NewWriter(f)
-	names := []string{importer.ManifestName}
+	// Each file once: the set of names grows with the files, as the zip's own directory does.
 	seen := map[string]bool{importer.ManifestName: true}
-	for _, row := range r.rows {
-		for _, p := range row.Files() {
-			if c := path.Clean(p); !seen[c] {
-				seen[c] = true
-				names = append(names, c)
+	err = r.addToArchive(zw, importer.ManifestName)
+	if err == nil {
+		err = r.src.EachRow(func(_ int, row importer.Row) error {
+			for _, p := range row.Files() {
+				if c := path.Clean(p); !seen[c] {
+					seen[c] = true
+					if err := r.addToArchive(zw, c); err != nil {
+						return err
+					}
+				}
 			}
-		}
+			return nil
+		})
 	}
-	for _, name := range names {
-		if err := r.addToArchive(zw, name); err != nil {
-			cleanup()
-			return "", nil, err
-		}
+	if err != nil {
+		cleanup()
+		return "", nil, err
 	}
 	if err := zw.Close(); err != nil {
 		cleanup()
