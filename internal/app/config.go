@@ -47,9 +47,9 @@ type Config struct {
 	TSAURL          string        // SPORTELLO_TSA_URL: external RFC 3161 TSA; built-in when empty
 	CheckpointEvery time.Duration // SPORTELLO_CHECKPOINT_INTERVAL: least time between log checkpoints
 	// SPORTELLO_AUDIT_ANCHOR: log the audit chain's head (an audit_head leaf) at each checkpoint
-	AuditAnchor bool
-	TextWorkers     int           // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
-	WebhookAllow    string        // SPORTELLO_WEBHOOK_ALLOW: hosts and CIDR blocks webhooks may reach by http or on internal addresses
+	AuditAnchor  bool
+	TextWorkers  int    // SPORTELLO_TEXT_WORKERS: text extraction and OCR jobs run at once
+	WebhookAllow string // SPORTELLO_WEBHOOK_ALLOW: hosts and CIDR blocks webhooks may reach by http or on internal addresses
 	// SPORTELLO_PROCEDURE_APPROVER_OFFICE: the coordinating office whose clerks and editors
 	// approve the publication of procedure versions; empty: records officers approve.
 	ProcedureApproverOffice string
