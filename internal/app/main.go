@@ -96,6 +96,7 @@ type Main struct {
 	imports   *importJobs
 	workers   *river.Workers
 	leaders   *leaders
+	invalid   *invalidations
 	closed    bool
 }
 
@@ -232,6 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	m.invalid = m.startInvalidations()
 	m.integrity.start(m.leaders.byRole[RoleSequencer])
 	m.audit.start()
 	m.search.start()
@@ -328,6 +330,7 @@ func (m *Main) Close() error {
 	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
 	m.audit.stopBackground()
+	m.invalid.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
 	}
