@@ -225,7 +225,7 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		b.Do(t, "GET", "/v1/registrations?limit=1", created.Token, "", nil, http.StatusOK, nil) // cached on b now
 		a.Do(t, "POST", "/v1/clients/"+created.ID+"/keys/"+keyID+"/revoke", a.AdminToken, "", nil, http.StatusOK, nil)
-		took := pollUntil(t, 2*time.Second, "b refuses the revoked key", func() bool {
+		took := pollUntil(t, time.Second, "b refuses the revoked key", func() bool {
 			req, _ := http.NewRequest("GET", b.URL+"/v1/registrations?limit=1", nil)
 			req.Header.Set("Authorization", "Bearer "+created.Token)
 			resp, err := http.DefaultClient.Do(req)
