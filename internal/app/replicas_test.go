@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,6 +141,9 @@ func TestTwoReplicas(t *testing.T) {
 	if b.Main.Leading(app.RoleSequencer) || b.Main.Leading(app.RoleJournal) || b.Main.Leading(app.RoleFixity) {
 		t.Fatal("b leads a role a holds")
 	}
+	if m := string(b.Do(t, "GET", "/metrics", "", "", nil, http.StatusOK, nil)); !strings.Contains(m, `sportello_leader{role="tlog-sequencer"} 0`) {
+		t.Fatal(`b's /metrics lacks sportello_leader{role="tlog-sequencer"} 0`)
+	}
 	op := a.NewClient(t, "operator", []string{"protocol_operator"})
 	reader := a.NewClient(t, "records", []string{"records_officer"})
 
@@ -245,6 +249,12 @@ func TestTwoReplicas(t *testing.T) {
 		t.Logf("b leads the sequencer %s after a stopped", took.Round(time.Millisecond))
 		for _, role := range []string{app.RoleJournal, app.RoleFixity} {
 			pollUntil(t, 10*time.Second, "b takes "+role+" over", func() bool { return b.Main.Leading(role) })
+		}
+		metrics := string(b.Do(t, "GET", "/metrics", "", "", nil, http.StatusOK, nil))
+		for _, role := range []string{app.RoleSequencer, app.RoleJournal, app.RoleFixity} {
+			if want := `sportello_leader{role="` + role + `"} 1`; !strings.Contains(metrics, want) {
+				t.Errorf("b's /metrics lacks %s", want)
+			}
 		}
 		for i := range 20 {
 			r, err := postReplica(b, op, fmt.Sprintf("replicheprova after the leader stopped %d", i))
