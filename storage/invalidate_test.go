@@ -82,16 +82,27 @@ func TestInvalidations(t *testing.T) {
 			if err == nil {
 				t.Fatal("duplicate key id accepted")
 			}
+			// Notifications arrive in commit order: once a later committed change has arrived,
+			// the rolled-back one would have arrived before it.
+			later := domain.APIKey{ID: "keya2", ClientID: client.ID, SecretHash: bytes.Repeat([]byte{7}, 32), CreatedAt: now}
+			err = f.db.ChangeKeys(t.Context(), client.ID, func(keys []domain.APIKey) (domain.KeyChange, error) {
+				later.RevokedAt = &now
+				return domain.KeyChange{Add: []domain.APIKey{later}, Update: []domain.APIKey{later}}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "the later change arrives", seen(storage.Invalidation{Kind: storage.InvalidateAPIKey, ID: "keya2"}))
 			mu.Lock()
-			n := 0
+			defer mu.Unlock()
+			var keys []string
 			for _, inv := range got {
 				if inv.Kind == storage.InvalidateAPIKey {
-					n++
+					keys = append(keys, inv.ID)
 				}
 			}
-			mu.Unlock()
-			if n != 1 {
-				t.Fatalf("%d key invalidations, want only the committed one", n)
+			if len(keys) != 2 || keys[0] != "keya1" || keys[1] != "keya2" {
+				t.Fatalf("key invalidations %v, want [keya1 keya2]: the rolled-back change was notified", keys)
 			}
 		})
 		t.Run("ReconnectForgetsEverything", func(t *testing.T) {
