@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,9 @@ import (
 // one leader per role among the replicas sharing a database ("SPLD"); the second is
 // hashtext(role).
 const leaderLockClass = 0x53504c44
+
+// leaderApp is the application_name of the elections' connections (pg_stat_activity).
+const leaderApp = "sportello-leader"
 
 // DefaultLeaderRetry is how often a follower tries to take the lock, and how often the leader
 // checks that the connection holding it is alive.
@@ -85,12 +89,23 @@ func (l *Leader) Run(ctx context.Context, work func(ctx context.Context)) {
 func (l *Leader) acquire(ctx context.Context) bool {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, l.db.url)
+	cfg, err := pgx.ParseConfig(l.db.url)
+	if err != nil {
+		l.log.Warn("leader election: bad database URL", "role", l.role, "err", err)
+		return false
+	}
+	cfg.RuntimeParams["application_name"] = leaderApp
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		if ctx.Err() == nil {
 			l.log.Warn("leader election: cannot connect; retrying", "role", l.role, "err", err)
 		}
 		return false
+	}
+	// A leader whose host died or was cut off stops pinging: PostgreSQL (14 and later) then
+	// ends the idle session, and with it the lock, instead of waiting for TCP keepalives.
+	if _, err := conn.Exec(cctx, fmt.Sprintf(`SET idle_session_timeout = %d`, (5*l.retry).Milliseconds())); err != nil {
+		l.log.Debug("leader election: idle_session_timeout not set (PostgreSQL before 14)", "role", l.role, "err", err)
 	}
 	var got bool
 	err = conn.QueryRow(cctx, `SELECT pg_try_advisory_lock($1::integer, hashtext($2))`, leaderLockClass, l.role).Scan(&got)
