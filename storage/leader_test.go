@@ -87,13 +87,13 @@ func TestLeaderTakeover(t *testing.T) {
 				t.Fatalf("b's changes = %v, want [true]", changes)
 			}
 		})
-		t.Run("TerminatedAgainMovesBack", func(t *testing.T) {
-			pid := lb.BackendPID()
-			raw := testdb.RawDB(t, url)
-			if _, err := raw.Exec(`SELECT pg_terminate_backend($1)`, int(pid)); err != nil {
-				t.Fatal(err)
-			}
+		t.Run("SilentLeaderLosesTheLock", func(t *testing.T) {
+			// b's host "dies": its connection stays open but idle, and PostgreSQL ends the
+			// session after idle_session_timeout (5 × retry), which lets a take over.
+			lb.SetSilent(true)
 			waitFor(t, 10*time.Second, "a leads again", la.Leading)
+			lb.SetSilent(false)
+			waitFor(t, 10*time.Second, "b, back, finds it lost the lock", func() bool { return !lb.Leading() })
 		})
 	})
 }
