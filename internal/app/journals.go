@@ -13,8 +13,8 @@ import (
 )
 
 // journaling runs the daily journal worker (docs/compliance.md D1) in the background, like the log
-// sequencer: in the process that leads RoleJournal, and safe to run in several processes at
-// once (for the moment a lost leader needs to notice).
+// sequencer: in the process that leads RoleJournal (leaders.go). It stays safe to run in several
+// processes at once, as it does for the second a leader that lost its lock takes to notice.
 type journaling struct {
 	worker *journal.Worker
 	// every is how often it runs; zero means journal.DefaultInterval.
