@@ -8,7 +8,8 @@ import (
 
 // authCacheTTL bounds how long a verified key is trusted without reading the database again:
 // a key revoked through another replica (or the command line) is refused within this time.
-// This replica forgets the keys it revokes or rotates at once.
+// This replica forgets the keys it revokes or rotates at once, and on PostgreSQL those another
+// replica changes as soon as the database's notification arrives (ForgetCachedKeys).
 const authCacheTTL = time.Second
 
 // authCacheMax bounds the cache; past it the cache starts afresh.
@@ -72,4 +73,22 @@ func (c *authCache) forgetPrincipal(id string) {
 			delete(c.entries, k)
 		}
 	}
+}
+
+// clear drops every key: this replica may have missed a change made by another.
+func (c *authCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = nil
+}
+
+// ForgetCachedKeys makes this replica read the named API keys from the store at their next
+// use: another replica revoked or rotated them (internal/app relays the database's
+// notifications). Without ids it forgets every key.
+func (s *Service) ForgetCachedKeys(ids ...string) {
+	if len(ids) == 0 {
+		s.auth.clear()
+		return
+	}
+	s.auth.forget(ids...)
 }

@@ -170,6 +170,9 @@ func (db *DB) ChangeKeys(ctx context.Context, clientID string, change func([]dom
 				db.tsOrNil(k.ExpiresAt), db.tsOrNil(k.RevokedAt), k.ID, clientID).Error; err != nil {
 				return fmt.Errorf("update API key %s: %w", k.ID, err)
 			}
+			if err := db.notifyInvalidate(tx, InvalidateAPIKey, k.ID); err != nil {
+				return err
+			}
 		}
 		return db.storeWrite(tx, ch.Write)
 	})

@@ -59,6 +59,7 @@ type Options struct {
 type DB struct {
 	engine string
 	path   string // SQLite's database file; "" on PostgreSQL
+	url    string // PostgreSQL's URL, for the connections of leader elections (leader.go)
 	w, r   *gorm.DB
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
 	// counters holds the counterKeys whose row is known to exist (numberAndInsert).
@@ -122,7 +123,7 @@ func openPostgres(url string, opts Options) (*DB, error) {
 	sqlDB.SetMaxOpenConns(n)
 	sqlDB.SetMaxIdleConns(n)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{engine: Postgres, w: g, r: g}, nil
+	return &DB{engine: Postgres, url: url, w: g, r: g}, nil
 }
 
 func openSQLite(rawURL string, opts Options) (*DB, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/storage"
 )
 
 // fixityTick is how often the server looks whether a fixity run is due (or left unfinished by
@@ -31,6 +32,8 @@ type fixityJob struct {
 	rate   float64
 	holder string
 	tick   time.Duration
+	// leader tells whether this process starts the scheduled runs (RoleFixity).
+	leader *storage.Leader
 
 	mu        sync.Mutex
 	open      int64
@@ -49,7 +52,7 @@ func newFixityJob(m *Main) *fixityJob {
 	if m.FixityTick > 0 {
 		tick = m.FixityTick
 	}
-	return &fixityJob{m: m, every: m.Config.FixityEvery, rate: float64(m.Config.FixityRate), tick: tick,
+	return &fixityJob{m: m, leader: m.leaders.byRole[RoleFixity], every: m.Config.FixityEvery, rate: float64(m.Config.FixityRate), tick: tick,
 		holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), domain.NewID()),
 		runs: prometheus.NewCounter(prometheus.CounterOpts{Name: "sportello_fixity_runs_total",
 			Help: "Fixity runs this process finished."}),
@@ -144,22 +147,34 @@ func (f *fixityJob) warnings() []string {
 		f.open, strings.Join(names, "; "))}
 }
 
-// start looks for due runs now and then every tick, in the background, until stopBackground.
+// start looks for due runs now and then every tick, in the background, until stopBackground:
+// the process that leads RoleFixity starts or continues runs (and refreshes the failures after
+// each look), the others only refresh the failures.
 func (f *fixityJob) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.stop = cancel
+	f.done.Go(func() { f.leader.Run(ctx, func(ctx context.Context) { f.eachTick(ctx, f.runOnce) }) })
 	f.done.Go(func() {
-		t := time.NewTicker(f.tick)
-		defer t.Stop()
-		for {
-			f.runOnce(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+		f.eachTick(ctx, func(ctx context.Context) {
+			if !f.leader.Leading() {
+				f.refresh(ctx)
 			}
-		}
+		})
 	})
+}
+
+// eachTick calls fn now and then every tick until ctx ends.
+func (f *fixityJob) eachTick(ctx context.Context, fn func(ctx context.Context)) {
+	t := time.NewTicker(f.tick)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // stopBackground stops the run in progress (its cursor is committed and its lease let go) and

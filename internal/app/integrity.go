@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/signing"
 	"github.com/sportello/sportello/signing/tlog"
+	"github.com/sportello/sportello/storage"
 )
 
 // sequencerTick is how often the log sequencer looks for new change events when idle.
@@ -76,11 +77,14 @@ func (m *Main) openIntegrity() error {
 	return nil
 }
 
-// start runs the sequencer in the background until stopIntegrity.
-func (in *integrity) start() {
+// start runs the sequencer in the background, while this process leads RoleSequencer, until
+// stopBackground.
+func (in *integrity) start(leader *storage.Leader) {
 	ctx, cancel := context.WithCancel(context.Background())
 	in.stop = cancel
-	in.done.Go(func() { in.Sequencer.Run(ctx, sequencerTick) })
+	in.done.Go(func() {
+		leader.Run(ctx, func(ctx context.Context) { in.Sequencer.Run(ctx, sequencerTick) })
+	})
 }
 
 // stopBackground stops the sequencer and waits for its current step to finish.

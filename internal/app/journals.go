@@ -9,11 +9,12 @@ import (
 
 	"github.com/sportello/sportello/journal"
 	"github.com/sportello/sportello/signing"
+	"github.com/sportello/sportello/storage"
 )
 
 // journaling runs the daily journal worker (docs/compliance.md D1) in the background, like the log
-// sequencer: a goroutine per process, safe to run in several processes at once. It moves to
-// River with the other background jobs (text extraction).
+// sequencer: in the process that leads RoleJournal (leaders.go). It stays safe to run in several
+// processes at once, as it does for the second a leader that lost its lock takes to notice.
 type journaling struct {
 	worker *journal.Worker
 	// every is how often it runs; zero means journal.DefaultInterval.
@@ -58,11 +59,14 @@ func (m *Main) ProduceJournals(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// start runs the worker in the background until stopBackground.
-func (j *journaling) start() {
+// start runs the worker in the background, while this process leads RoleJournal, until
+// stopBackground.
+func (j *journaling) start(leader *storage.Leader) {
 	ctx, cancel := context.WithCancel(context.Background())
 	j.stop = cancel
-	j.done.Go(func() { j.worker.Run(ctx, j.every) })
+	j.done.Go(func() {
+		leader.Run(ctx, func(ctx context.Context) { j.worker.Run(ctx, j.every) })
+	})
 }
 
 // stopBackground stops the worker and waits for the journal in progress to be stored.

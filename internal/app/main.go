@@ -76,6 +76,9 @@ type Main struct {
 	// searchable PDF and how a page image is told (package scan); nil leaves rows of several
 	// page images failing and registers one image as it is.
 	BindPages func(workers int) (jobs.BindPages, func(head []byte) bool)
+	// LeaderRetry is how often a replica tries to take a role another one plays, and how often
+	// the leader checks its lock's connection; zero means storage.DefaultLeaderRetry.
+	LeaderRetry time.Duration
 
 	DB      *storage.DB
 	Service *domain.Service
@@ -98,6 +101,9 @@ type Main struct {
 	mailboxes    *mailboxWorkers
 	imports      *importJobs
 	workers      *river.Workers
+	leaders      *leaders
+	invalid      *invalidations
+	closed       bool
 }
 
 // New returns a Main for a validated configuration.
@@ -207,6 +213,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.audit = newSelfAudit(m)
 	reg.MustRegister(m.audit.collectors()...)
 	reg.MustRegister(m.imports.rows)
+	m.openLeaders()
+	reg.MustRegister(m.leaders.gauge)
 	m.fixity = newFixityJob(m)
 	reg.MustRegister(m.fixity.collectors()...)
 	reg.MustRegister(m.conservation.collector())
@@ -244,10 +252,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	m.startAuditReads()
-	m.integrity.start()
+	m.invalid = m.startInvalidations()
+	m.integrity.start(m.leaders.byRole[RoleSequencer])
 	m.audit.start()
 	m.search.start()
-	m.journals.start()
+	m.journals.start(m.leaders.byRole[RoleJournal])
 	if err := m.texts.start(); err != nil {
 		return err
 	}
@@ -303,8 +312,13 @@ func (m *Main) MetricsURL() string {
 }
 
 // Close stops the HTTP server, letting requests in flight finish within the shutdown timeout,
-// then the background workers, then closes the database. It is safe to call after a failed Run.
+// then the background workers, then closes the database. It is safe to call after a failed Run,
+// and again (a test stops a replica before its cleanup does).
 func (m *Main) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
 	var errs []error
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
@@ -336,6 +350,7 @@ func (m *Main) Close() error {
 	m.webhooks.stopBackground()
 	m.integrity.stopBackground()
 	m.audit.stopBackground()
+	m.invalid.stopBackground()
 	if err := m.search.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close search index: %w", err))
 	}
