@@ -180,7 +180,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openImports(); err != nil {
 		return err
 	}
-	if err := m.openPackages(); err != nil {
+	if err := m.openPackages(ctx); err != nil {
 		return err
 	}
 	aoo, err := m.Service.AOO(ctx)
