@@ -267,6 +267,7 @@ func (v *verifier) packageFiles(ix packageIndex, files map[string][]byte) {
 // that each leaf commits to the files it is about.
 func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate) {
 	checkpoints := map[uint64]api.Checkpoint{}
+	tsas := map[uint64]*x509.Certificate{}
 	for name, data := range files {
 		if !strings.HasPrefix(name, "checkpoints/") || !strings.HasSuffix(name, ".json") {
 			continue
@@ -285,7 +286,7 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 			KeyFingerprint: cp.KeyFingerprint, TimestampToken: cp.TimestampToken, Note: string(files[note])}
 		tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, cp.TimestampToken), v.opts.tsaFingerprint)
 		v.checkpoint(c, seal, tsa)
-		checkpoints[cp.Size] = c
+		checkpoints[cp.Size], tsas[cp.Size] = c, tsa
 	}
 	if len(checkpoints) == 0 {
 		v.check("checkpoint", errors.New("the package holds no checkpoint"))
@@ -300,7 +301,7 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 	sort.Strings(names)
 	failures := 0
 	for _, name := range names {
-		if err := v.packageReceipt(name, files, checkpoints); err != nil {
+		if err := v.packageReceipt(name, files, checkpoints, seal, tsas); err != nil {
 			failures++
 			v.check("proof "+name, err)
 		}
@@ -313,7 +314,8 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 }
 
 // packageReceipt checks one receipt: inclusion in its checkpoint, and its leaf against files.
-func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]api.Checkpoint) error {
+func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]api.Checkpoint, seal *x509.Certificate,
+	tsas map[uint64]*x509.Certificate) error {
 	var rc archive.Receipt
 	if err := json.Unmarshal(files[name], &rc); err != nil {
 		return err
@@ -322,6 +324,7 @@ func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoi
 	if !ok {
 		return fmt.Errorf("names checkpoint %d, which the package does not hold", rc.CheckpointSize)
 	}
+	tsa := tsas[rc.CheckpointSize]
 	if !bytes.Equal(tlog.LeafHash(rc.Leaf), rc.LeafHash) {
 		return errors.New("leaf_hash is not SHA-256(0x00 || leaf)")
 	}
@@ -382,7 +385,7 @@ func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoi
 			}
 		}
 		if pdf, ok := files[dir+"receipt.pdf"]; ok {
-			if err := v.packagePDFReceipt(pdf, rc); err != nil {
+			if err := packagePDFReceipt(pdf, rc, seal, tsa); err != nil {
 				return fmt.Errorf("%sreceipt.pdf: %w", dir, err)
 			}
 		}
@@ -424,9 +427,9 @@ func disposedFiles(raw []byte, document string, attachments []string, held int) 
 }
 
 // packagePDFReceipt checks a registration's PDF receipt in a package: sealed (PAdES B-T) by the
-// trusted sealing certificate and time-stamped, embedding the same leaf, index, checkpoint and
-// inclusion proof as the receipt.json beside it.
-func (v *verifier) packagePDFReceipt(pdf []byte, rc archive.Receipt) error {
+// package's trusted sealing certificate and time-stamped by the TSA trusted for its checkpoint,
+// embedding the same leaf, index, checkpoint and inclusion proof as the receipt.json beside it.
+func packagePDFReceipt(pdf []byte, rc archive.Receipt, seal, tsa *x509.Certificate) error {
 	js, err := signing.ReceiptJSON(pdf)
 	if err != nil {
 		return err
@@ -435,8 +438,6 @@ func (v *verifier) packagePDFReceipt(pdf []byte, rc archive.Receipt) error {
 	if err := json.Unmarshal(js, &in); err != nil {
 		return fmt.Errorf("embedded receipt: %w", err)
 	}
-	seal := v.trust("sealing", v.opts.certificate, in.SealingCertificate, v.opts.fingerprint)
-	tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(in.TSACertificate, in.Checkpoint.TimestampToken), v.opts.tsaFingerprint)
 	if seal == nil || tsa == nil {
 		return errors.New("no trusted certificate to check its seal with")
 	}

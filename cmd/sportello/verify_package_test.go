@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/archive"
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
 	"github.com/sportello/sportello/internal/segnaturacheck"
 	"github.com/sportello/sportello/internal/testdb"
@@ -110,7 +111,7 @@ func TestVerifyPackage(t *testing.T) {
 		t.Fatalf("genuine package: %v\n%s", err, out)
 	}
 	for _, want := range []string{"ok   seal PIndex.xml.p7s", "ok   time-stamp PIndex.xml.tsr", "ok   files (", "ok   proofs (" + strconv.Itoa(n) + " leaves", "ok   checkpoint signature",
-		"ok   dossier dossier/metadata.xml: IndiceDocumenti lists the " + strconv.Itoa(n) + " registrations"} {
+		"ok   dossier dossier/metadata.xml (IndiceDocumenti lists the " + strconv.Itoa(n) + " registrations"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
@@ -250,7 +251,8 @@ func TestVerifyPackageDisposed(t *testing.T) {
 		t.Fatal("no disposal.json in the package")
 	}
 	out, err := verifyRun(append(args, writeFile(t, t.TempDir(), "package.zip", z))...)
-	if err != nil || !strings.Contains(out, "all checks passed") || !strings.Contains(out, "ok   proofs (2 leaves") {
+	if err != nil || !strings.Contains(out, "all checks passed") || !strings.Contains(out, "ok   proofs (2 leaves") ||
+		strings.Count(out, "sealing certificate") > 1 {
 		t.Fatalf("package of a disposed dossier: %v\n%s", err, out)
 	}
 	var rec archive.DisposalRecord
@@ -268,5 +270,32 @@ func TestVerifyPackageDisposed(t *testing.T) {
 	out, err = verifyRun(append(args, writeFile(t, t.TempDir(), "bad.zip", bad))...)
 	if !errors.Is(err, errVerifyFailed) || !strings.Contains(out, "FAIL proof "+strings.TrimSuffix(disposal, "disposal.json")+"receipt.json: "+disposal+": destroyed file 2") {
 		t.Fatalf("a lying disposal record: %v\n%s", err, out)
+	}
+}
+
+// TestPackageBound: a dossier package over SPORTELLO_PACKAGE_MAX_ITEMS fails with a reason
+// naming the bound.
+func TestPackageBound(t *testing.T) {
+	s := apptest.Start(t, testdb.SQLiteURL(t), fastCheckpoints, apptest.WithConfig(func(c *app.Config) { c.PackageMaxItems = 1 }))
+	s.NewOffice(t, "TEC", "Ufficio tecnico")
+	op := s.NewClient(t, "operator", []string{"protocol_operator"})
+	ro := s.NewClient(t, "records", []string{"records_officer"})
+	var d struct{ ID string }
+	s.Do(t, "POST", "/v1/dossiers", op, "application/json", strings.NewReader(`{"class":"VI.3","subject":"Pratica","type":"affare","office":"TEC"}`), http.StatusCreated, &d)
+	for i := range 2 {
+		path, _ := registered(t, s, op, "Istanza "+strconv.Itoa(i+1))
+		s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/items", op, "application/json",
+			strings.NewReader(`{"registration":"`+strings.TrimPrefix(path, "/v1/registrations/")+`"}`), http.StatusOK, nil)
+	}
+	var p struct{ ID, State, Reason string }
+	s.Do(t, "POST", "/v1/archive/packages", ro, "application/json", strings.NewReader(`{"dossier":"`+d.ID+`"}`), http.StatusAccepted, &p)
+	for deadline := time.Now().Add(60 * time.Second); p.State == "building"; time.Sleep(50 * time.Millisecond) {
+		s.Do(t, "GET", "/v1/archive/packages/"+p.ID, ro, "", nil, http.StatusOK, &p)
+		if time.Now().After(deadline) {
+			t.Fatal("still building")
+		}
+	}
+	if p.State != "failed" || !strings.Contains(p.Reason, "SPORTELLO_PACKAGE_MAX_ITEMS") {
+		t.Fatalf("package %s: %q", p.State, p.Reason)
 	}
 }
