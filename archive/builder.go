@@ -46,9 +46,10 @@ type Builder struct {
 	// TempDir holds the zip while it is built ("" for the system's temporary folder): a
 	// package is streamed to a file there, never held in memory.
 	TempDir string
-	// ReceiptPDF, when set, renders and seals the PDF receipt of a registration proved by rc
-	// (the receipt a requester downloads, against the package's checkpoint), for the package
-	// to carry beside receipt.json.
+	// ReceiptPDF, when set, renders the PDF receipt of a registration proved by rc (the page a
+	// requester downloads, against the package's checkpoint, unsealed: the package's seal covers
+	// it), for the package to carry beside receipt.json. It must give the same bytes for the
+	// same receipt.
 	ReceiptPDF func(ctx context.Context, r *domain.Registration, rc Receipt, cp tlog.Checkpoint) ([]byte, error)
 }
 

@@ -267,7 +267,6 @@ func (v *verifier) packageFiles(ix packageIndex, files map[string][]byte) {
 // that each leaf commits to the files it is about.
 func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate) {
 	checkpoints := map[uint64]api.Checkpoint{}
-	tsas := map[uint64]*x509.Certificate{}
 	for name, data := range files {
 		if !strings.HasPrefix(name, "checkpoints/") || !strings.HasSuffix(name, ".json") {
 			continue
@@ -286,7 +285,7 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 			KeyFingerprint: cp.KeyFingerprint, TimestampToken: cp.TimestampToken, Note: string(files[note])}
 		tsa := v.trust("TSA", v.opts.tsaCertificate, v.tsaDER(nil, cp.TimestampToken), v.opts.tsaFingerprint)
 		v.checkpoint(c, seal, tsa)
-		checkpoints[cp.Size], tsas[cp.Size] = c, tsa
+		checkpoints[cp.Size] = c
 	}
 	if len(checkpoints) == 0 {
 		v.check("checkpoint", errors.New("the package holds no checkpoint"))
@@ -301,7 +300,7 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 	sort.Strings(names)
 	failures := 0
 	for _, name := range names {
-		if err := v.packageReceipt(name, files, checkpoints, seal, tsas); err != nil {
+		if err := v.packageReceipt(name, files, checkpoints); err != nil {
 			failures++
 			v.check("proof "+name, err)
 		}
@@ -314,8 +313,7 @@ func (v *verifier) packageProofs(files map[string][]byte, seal *x509.Certificate
 }
 
 // packageReceipt checks one receipt: inclusion in its checkpoint, and its leaf against files.
-func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]api.Checkpoint, seal *x509.Certificate,
-	tsas map[uint64]*x509.Certificate) error {
+func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoints map[uint64]api.Checkpoint) error {
 	var rc archive.Receipt
 	if err := json.Unmarshal(files[name], &rc); err != nil {
 		return err
@@ -324,7 +322,6 @@ func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoi
 	if !ok {
 		return fmt.Errorf("names checkpoint %d, which the package does not hold", rc.CheckpointSize)
 	}
-	tsa := tsas[rc.CheckpointSize]
 	if !bytes.Equal(tlog.LeafHash(rc.Leaf), rc.LeafHash) {
 		return errors.New("leaf_hash is not SHA-256(0x00 || leaf)")
 	}
@@ -385,7 +382,7 @@ func (v *verifier) packageReceipt(name string, files map[string][]byte, checkpoi
 			}
 		}
 		if pdf, ok := files[dir+"receipt.pdf"]; ok {
-			if err := packagePDFReceipt(pdf, rc, seal, tsa); err != nil {
+			if err := packagePDFReceipt(pdf, rc); err != nil {
 				return fmt.Errorf("%sreceipt.pdf: %w", dir, err)
 			}
 		}
@@ -426,10 +423,10 @@ func disposedFiles(raw []byte, document string, attachments []string, held int) 
 	return nil
 }
 
-// packagePDFReceipt checks a registration's PDF receipt in a package: sealed (PAdES B-T) by the
-// package's trusted sealing certificate and time-stamped by the TSA trusted for its checkpoint,
-// embedding the same leaf, index, checkpoint and inclusion proof as the receipt.json beside it.
-func packagePDFReceipt(pdf []byte, rc archive.Receipt, seal, tsa *x509.Certificate) error {
+// packagePDFReceipt checks a registration's PDF receipt in a package: it embeds the same leaf,
+// index, checkpoint and inclusion proof as the receipt.json beside it. It carries no seal of its
+// own: the package's sealed index covers it (docs/package-format.md).
+func packagePDFReceipt(pdf []byte, rc archive.Receipt) error {
 	js, err := signing.ReceiptJSON(pdf)
 	if err != nil {
 		return err
@@ -437,12 +434,6 @@ func packagePDFReceipt(pdf []byte, rc archive.Receipt, seal, tsa *x509.Certifica
 	var in receiptFile
 	if err := json.Unmarshal(js, &in); err != nil {
 		return fmt.Errorf("embedded receipt: %w", err)
-	}
-	if seal == nil || tsa == nil {
-		return errors.New("no trusted certificate to check its seal with")
-	}
-	if _, err := checkSeal(pdf, seal, tsa); err != nil {
-		return err
 	}
 	same := in.LeafIndex == rc.LeafIndex && bytes.Equal(in.Leaf, rc.Leaf) && in.Checkpoint.Size == rc.CheckpointSize &&
 		len(in.InclusionProof) == len(rc.InclusionProof)

@@ -197,80 +197,81 @@ func TestVerifyPackage(t *testing.T) {
 // content; it verifies offline, and a disposal record that lies about a digest fails.
 func TestVerifyPackageDisposed(t *testing.T) {
 	now := apptest.NewClock(time.Time{})
-	now.SetDay("2026-03-02")
-	s := apptest.Start(t, testdb.SQLiteURL(t), fastCheckpoints, apptest.WithClock(now.Now))
-	s.NewOffice(t, "TEC", "Ufficio tecnico")
-	op := s.NewClient(t, "operator", []string{"protocol_operator"})
-	ro := s.NewClient(t, "records", []string{"records_officer"})
-	s.Do(t, "POST", "/v1/classes", s.AdminToken, "application/json",
-		strings.NewReader(`[{"code":"VI.3.7","parent":"VI.3","title":"Pratiche minori","retention_years":10}]`), http.StatusCreated, nil)
-	var d struct{ ID, Identifier string }
-	s.Do(t, "POST", "/v1/dossiers", op, "application/json",
-		strings.NewReader(`{"class":"VI.3.7","subject":"Pratica","type":"affare","office":"TEC"}`), http.StatusCreated, &d)
-	for i := range 2 {
-		meta := apptest.Incoming("Istanza " + strconv.Itoa(i+1))
-		meta["class"] = "VI.3.7"
-		ct, body := apptest.Multipart(meta, apptest.Part{Name: "document", Filename: "a.pdf", Content: apptest.PDF("doc " + strconv.Itoa(i))},
-			apptest.Part{Name: "attachment", Filename: "b.txt", Content: []byte("allegato " + strconv.Itoa(i))})
-		var reg map[string]any
-		s.Do(t, "POST", "/v1/registrations", op, ct, body, http.StatusCreated, &reg)
-		ref := reg["register"].(string) + "/" + jsonNumber(reg["year"]) + "/" + reg["number_formatted"].(string)
-		s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/items", op, "application/json", strings.NewReader(`{"registration":"`+ref+`"}`), http.StatusOK, nil)
-	}
-	s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/close", op, "application/json", strings.NewReader(`{"reason":"Concluso"}`), http.StatusOK, nil)
-	now.SetDay("2037-01-10")
-	s.Do(t, "POST", "/v1/disposals", ro, "application/json",
-		strings.NewReader(`{"authorization":"Soprintendenza archivistica, prot. 1234/2037","items":["`+d.Identifier+`"]}`), http.StatusCreated, nil)
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		now.SetDay("2026-03-02")
+		s.NewOffice(t, "TEC", "Ufficio tecnico")
+		op := s.NewClient(t, "operator", []string{"protocol_operator"})
+		ro := s.NewClient(t, "records", []string{"records_officer"})
+		s.Do(t, "POST", "/v1/classes", s.AdminToken, "application/json",
+			strings.NewReader(`[{"code":"VI.3.7","parent":"VI.3","title":"Pratiche minori","retention_years":10}]`), http.StatusCreated, nil)
+		var d struct{ ID, Identifier string }
+		s.Do(t, "POST", "/v1/dossiers", op, "application/json",
+			strings.NewReader(`{"class":"VI.3.7","subject":"Pratica","type":"affare","office":"TEC"}`), http.StatusCreated, &d)
+		for i := range 2 {
+			meta := apptest.Incoming("Istanza " + strconv.Itoa(i+1))
+			meta["class"] = "VI.3.7"
+			ct, body := apptest.Multipart(meta, apptest.Part{Name: "document", Filename: "a.pdf", Content: apptest.PDF("doc " + strconv.Itoa(i))},
+				apptest.Part{Name: "attachment", Filename: "b.txt", Content: []byte("allegato " + strconv.Itoa(i))})
+			var reg map[string]any
+			s.Do(t, "POST", "/v1/registrations", op, ct, body, http.StatusCreated, &reg)
+			ref := reg["register"].(string) + "/" + jsonNumber(reg["year"]) + "/" + reg["number_formatted"].(string)
+			s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/items", op, "application/json", strings.NewReader(`{"registration":"`+ref+`"}`), http.StatusOK, nil)
+		}
+		s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/close", op, "application/json", strings.NewReader(`{"reason":"Concluso"}`), http.StatusOK, nil)
+		now.SetDay("2037-01-10")
+		s.Do(t, "POST", "/v1/disposals", ro, "application/json",
+			strings.NewReader(`{"authorization":"Soprintendenza archivistica, prot. 1234/2037","items":["`+d.Identifier+`"]}`), http.StatusCreated, nil)
 
-	var p struct{ ID, State, Reason string }
-	s.Do(t, "POST", "/v1/archive/packages", ro, "application/json", strings.NewReader(`{"dossier":"`+d.ID+`"}`), http.StatusAccepted, &p)
-	for deadline := time.Now().Add(60 * time.Second); p.State != "ready"; time.Sleep(50 * time.Millisecond) {
-		s.Do(t, "GET", "/v1/archive/packages/"+p.ID, ro, "", nil, http.StatusOK, &p)
-		if p.State == "failed" || time.Now().After(deadline) {
-			t.Fatalf("package %s %s", p.State, p.Reason)
+		var p struct{ ID, State, Reason string }
+		s.Do(t, "POST", "/v1/archive/packages", ro, "application/json", strings.NewReader(`{"dossier":"`+d.ID+`"}`), http.StatusAccepted, &p)
+		for deadline := time.Now().Add(60 * time.Second); p.State != "ready"; time.Sleep(50 * time.Millisecond) {
+			s.Do(t, "GET", "/v1/archive/packages/"+p.ID, ro, "", nil, http.StatusOK, &p)
+			if p.State == "failed" || time.Now().After(deadline) {
+				t.Fatalf("package %s %s", p.State, p.Reason)
+			}
 		}
-	}
-	var info struct {
-		Signing struct{ Fingerprint string } `json:"signing"`
-	}
-	s.Do(t, "GET", "/v1/info", op, "", nil, http.StatusOK, &info)
-	z := fetch(t, s, ro, "/v1/archive/packages/"+p.ID+"/content", "")
-	args := []string{"--fingerprint", info.Signing.Fingerprint}
+		var info struct {
+			Signing struct{ Fingerprint string } `json:"signing"`
+		}
+		s.Do(t, "GET", "/v1/info", op, "", nil, http.StatusOK, &info)
+		z := fetch(t, s, ro, "/v1/archive/packages/"+p.ID+"/content", "")
+		args := []string{"--fingerprint", info.Signing.Fingerprint}
 
-	var disposal string
-	zr, _ := zip.NewReader(bytes.NewReader(z), int64(len(z)))
-	for _, f := range zr.File {
-		if strings.Contains(f.Name, "/document/") || strings.Contains(f.Name, "/attachments/") {
-			t.Errorf("the package holds %s, content that was disposed of", f.Name)
+		var disposal string
+		zr, _ := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+		for _, f := range zr.File {
+			if strings.Contains(f.Name, "/document/") || strings.Contains(f.Name, "/attachments/") {
+				t.Errorf("the package holds %s, content that was disposed of", f.Name)
+			}
+			if disposal == "" && strings.HasSuffix(f.Name, "/disposal.json") {
+				disposal = f.Name
+			}
 		}
-		if disposal == "" && strings.HasSuffix(f.Name, "/disposal.json") {
-			disposal = f.Name
+		if disposal == "" {
+			t.Fatal("no disposal.json in the package")
 		}
-	}
-	if disposal == "" {
-		t.Fatal("no disposal.json in the package")
-	}
-	out, err := verifyRun(append(args, writeFile(t, t.TempDir(), "package.zip", z))...)
-	if err != nil || !strings.Contains(out, "all checks passed") || !strings.Contains(out, "ok   proofs (2 leaves") ||
-		strings.Count(out, "sealing certificate") > 1 {
-		t.Fatalf("package of a disposed dossier: %v\n%s", err, out)
-	}
-	var rec archive.DisposalRecord
-	rezip(t, z, func(f map[string][]byte) {
-		if err := json.Unmarshal(f[disposal], &rec); err != nil {
-			t.Fatal(err)
+		out, err := verifyRun(append(args, writeFile(t, t.TempDir(), "package.zip", z))...)
+		if err != nil || !strings.Contains(out, "all checks passed") || !strings.Contains(out, "ok   proofs (2 leaves") ||
+			strings.Count(out, "sealing certificate") > 1 {
+			t.Fatalf("package of a disposed dossier: %v\n%s", err, out)
 		}
-	})
-	if rec.Authorization != "Soprintendenza archivistica, prot. 1234/2037" || len(rec.Item.Files) != 2 || rec.Item.Kind != "registration" {
-		t.Errorf("disposal record %+v", rec)
-	}
-	bad := rezip(t, z, func(f map[string][]byte) {
-		f[disposal] = bytes.Replace(f[disposal], []byte(rec.Item.Files[1].SHA256), []byte(strings.Repeat("0", 64)), 1)
-	})
-	out, err = verifyRun(append(args, writeFile(t, t.TempDir(), "bad.zip", bad))...)
-	if !errors.Is(err, errVerifyFailed) || !strings.Contains(out, "FAIL proof "+strings.TrimSuffix(disposal, "disposal.json")+"receipt.json: "+disposal+": destroyed file 2") {
-		t.Fatalf("a lying disposal record: %v\n%s", err, out)
-	}
+		var rec archive.DisposalRecord
+		rezip(t, z, func(f map[string][]byte) {
+			if err := json.Unmarshal(f[disposal], &rec); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if rec.Authorization != "Soprintendenza archivistica, prot. 1234/2037" || len(rec.Item.Files) != 2 || rec.Item.Kind != "registration" {
+			t.Errorf("disposal record %+v", rec)
+		}
+		bad := rezip(t, z, func(f map[string][]byte) {
+			f[disposal] = bytes.Replace(f[disposal], []byte(rec.Item.Files[1].SHA256), []byte(strings.Repeat("0", 64)), 1)
+		})
+		out, err = verifyRun(append(args, writeFile(t, t.TempDir(), "bad.zip", bad))...)
+		if !errors.Is(err, errVerifyFailed) || !strings.Contains(out, "FAIL proof "+strings.TrimSuffix(disposal, "disposal.json")+"receipt.json: "+disposal+": destroyed file 2") {
+			t.Fatalf("a lying disposal record: %v\n%s", err, out)
+		}
+	}, fastCheckpoints, apptest.WithClock(now.Now))
 }
 
 // TestPackageBound: a dossier package over SPORTELLO_PACKAGE_MAX_ITEMS fails with a reason
