@@ -316,7 +316,7 @@ func (a *assembly) registration(ctx context.Context, r *domain.Registration) err
 		return fmt.Errorf("registration %s: %w", r.Ref(), err)
 	}
 	a.add(g, dir+"registration.json", "application/json", append(js, '\n'))
-	a.leaves = append(a.leaves, leafRef{kind: tlog.KindRegistration, entity: r.ID, path: dir + "receipt.json", group: g, reg: r})
+	a.leaves = append(a.leaves, leafRef{kind: tlog.KindRegistration, entity: r.ID, path: dir + "receipt.json", group: g, reg: &rec})
 	if r.Annulment != nil {
 		a.leaves = append(a.leaves, leafRef{kind: tlog.KindAnnulment, entity: r.ID, path: dir + "annulment-receipt.json", group: g})
 	}

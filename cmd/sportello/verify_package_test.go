@@ -158,7 +158,15 @@ func TestVerifyPackage(t *testing.T) {
 		{"AddedFile", func(f map[string][]byte) { f["extra.txt"] = []byte("x") },
 			[]string{"FAIL file extra.txt: in the package but not in the index"}},
 		{"FlippedReceiptPDF", func(f map[string][]byte) { f[receiptPDF] = flip(f[receiptPDF]) },
-			[]string{"FAIL file " + receiptPDF + ": SHA-256", "FAIL proof " + strings.TrimSuffix(receiptPDF, ".pdf") + ".json: " + receiptPDF}},
+			[]string{"FAIL file " + receiptPDF + ": SHA-256"}},
+		{"SwappedReceiptPDF", func(f map[string][]byte) {
+			for name, data := range f {
+				if strings.HasSuffix(name, "/receipt.pdf") && name != receiptPDF {
+					f[receiptPDF] = data
+					break
+				}
+			}
+		}, []string{"FAIL file " + receiptPDF + ": SHA-256", "FAIL proof " + strings.TrimSuffix(receiptPDF, ".pdf") + ".json: " + receiptPDF + ": embeds another leaf"}},
 		{"RemovedReceiptPDF", func(f map[string][]byte) { f[receiptPDF] = nil },
 			[]string{"FAIL file " + receiptPDF + ": listed in the index but missing"}},
 		{"FlippedDossierMetadata", func(f map[string][]byte) {
