@@ -38,11 +38,6 @@ type Builder struct {
 	// Version is Sportello's version, in the index's CreatingApplication.
 	Version string
 	Logger  *slog.Logger
-	// MaxItems and MaxBytes bound a package: the registrations (or journals) it holds and the
-	// sum of their files' sizes; 0 is no bound. A package over either fails with a validation
-	// error naming the bound (SPORTELLO_PACKAGE_MAX_ITEMS, SPORTELLO_PACKAGE_MAX_BYTES).
-	MaxItems int
-	MaxBytes int64
 	// TempDir holds the zip while it is built ("" for the system's temporary folder): a
 	// package is streamed to a file there, never held in memory.
 	TempDir string
@@ -176,17 +171,6 @@ func (a *assembly) addBlob(group, path, format, sum, what string) {
 		}})
 }
 
-// limit checks the package's bounds: items, and bytes of the files it will stream.
-func (a *assembly) limit(items int, bytes int64) error {
-	if m := a.b.MaxItems; m > 0 && items > m {
-		return domain.Invalid("package", "%d items, more than the %d a package may hold (SPORTELLO_PACKAGE_MAX_ITEMS)", items, m)
-	}
-	if m := a.b.MaxBytes; m > 0 && bytes > m {
-		return domain.Invalid("package", "%d bytes of files, more than the %d a package may hold (SPORTELLO_PACKAGE_MAX_BYTES)", bytes, m)
-	}
-	return nil
-}
-
 // collect adds the request's registrations, or its journals, and returns how many items it added.
 func (a *assembly) collect(ctx context.Context, req domain.PackageRequest) (int, error) {
 	st := a.b.Service.Store
@@ -218,7 +202,7 @@ func (a *assembly) collect(ctx context.Context, req domain.PackageRequest) (int,
 		if len(js) == 0 {
 			return 0, domain.Invalid("journals", "register %s has no journal from %s to %s", req.Journals.Register, req.Journals.From, req.Journals.To)
 		}
-		if err := a.limit(len(js), 0); err != nil {
+		if err := a.b.Service.PackageLimits.Check(len(js), 0); err != nil {
 			return 0, err
 		}
 		for _, j := range js {
@@ -239,15 +223,10 @@ func (a *assembly) collect(ctx context.Context, req domain.PackageRequest) (int,
 	}
 	var size int64
 	for _, r := range regs {
-		if r.Disposal != nil {
-			continue // its content is gone: only its record goes in
-		}
-		size += r.Document.Size
-		for _, f := range r.Attachments {
-			size += f.Size
-		}
+		size += domain.PackageSize(r)
 	}
-	if err := a.limit(len(regs), size); err != nil {
+	// Checked again at build time: a dossier may have grown since the request.
+	if err := a.b.Service.PackageLimits.Check(len(regs), size); err != nil {
 		return 0, err
 	}
 	sort.Slice(regs, func(i, j int) bool { return regs[i].Identifier < regs[j].Identifier })

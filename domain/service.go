@@ -35,6 +35,8 @@ type Service struct {
 	Mail MailIntake
 	// MailOut sends the dispatches of outgoing registrations; without it none is made.
 	MailOut *MailOut
+	// PackageLimits bound archive packages (packages.go); zero is no bound.
+	PackageLimits PackageLimits
 
 	auth      authCache
 	registers sync.Map // code → Register; registers never change once created

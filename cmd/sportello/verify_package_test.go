@@ -282,7 +282,7 @@ func TestVerifyPackageDisposed(t *testing.T) {
 	}, fastCheckpoints, apptest.WithClock(now.Now))
 }
 
-// TestPackageBound: a dossier package over SPORTELLO_PACKAGE_MAX_ITEMS fails with a reason
+// TestPackageBound: a dossier package over SPORTELLO_PACKAGE_MAX_ITEMS is refused with 422
 // naming the bound.
 func TestPackageBound(t *testing.T) {
 	s := apptest.Start(t, testdb.SQLiteURL(t), fastCheckpoints, apptest.WithConfig(func(c *app.Config) { c.PackageMaxItems = 1 }))
@@ -296,15 +296,9 @@ func TestPackageBound(t *testing.T) {
 		s.Do(t, "POST", "/v1/dossiers/"+d.ID+"/items", op, "application/json",
 			strings.NewReader(`{"registration":"`+strings.TrimPrefix(path, "/v1/registrations/")+`"}`), http.StatusOK, nil)
 	}
-	var p struct{ ID, State, Reason string }
-	s.Do(t, "POST", "/v1/archive/packages", ro, "application/json", strings.NewReader(`{"dossier":"`+d.ID+`"}`), http.StatusAccepted, &p)
-	for deadline := time.Now().Add(60 * time.Second); p.State == "building"; time.Sleep(50 * time.Millisecond) {
-		s.Do(t, "GET", "/v1/archive/packages/"+p.ID, ro, "", nil, http.StatusOK, &p)
-		if time.Now().After(deadline) {
-			t.Fatal("still building")
-		}
-	}
-	if p.State != "failed" || !strings.Contains(p.Reason, "SPORTELLO_PACKAGE_MAX_ITEMS") {
-		t.Fatalf("package %s: %q", p.State, p.Reason)
+	var p map[string]any
+	s.Do(t, "POST", "/v1/archive/packages", ro, "application/json", strings.NewReader(`{"dossier":"`+d.ID+`"}`), http.StatusUnprocessableEntity, &p)
+	if js, _ := json.Marshal(p); p["code"] != "validation_failed" || !strings.Contains(string(js), "SPORTELLO_PACKAGE_MAX_ITEMS") {
+		t.Fatalf("a package over the bound: %s", js)
 	}
 }

@@ -127,6 +127,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Service = domain.NewService(db, blobs, cfg.Location())
+	m.Service.PackageLimits = domain.PackageLimits{MaxItems: cfg.PackageMaxItems, MaxBytes: cfg.PackageMaxBytes}
 	if m.Service.WebhookAllow, err = domain.ParseWebhookAllowList(cfg.WebhookAllow); err != nil {
 		return fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err)
 	}

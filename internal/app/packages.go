@@ -41,7 +41,7 @@ func (m *Main) openPackages(ctx context.Context) error {
 	}
 	seal, loc := in.sealer(aoo.Name), m.Config.Location()
 	builder := &archive.Builder{Service: m.Service, Journals: m.DB, Log: in.Log, Signer: id.Certificate.Subject.String(),
-		Version: Version(), Logger: m.Logger, MaxItems: m.Config.PackageMaxItems, MaxBytes: m.Config.PackageMaxBytes,
+		Version: Version(), Logger: m.Logger,
 		TempDir: m.packagesDir(),
 		Sealing: archive.Sealing{Seal: func(_ context.Context, data []byte) ([]byte, error) { return signing.SealDetached(id, data) },
 			TSA: in.TSA},
