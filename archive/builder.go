@@ -1,17 +1,17 @@
 package archive
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/domain"
@@ -38,14 +38,23 @@ type Builder struct {
 	// Version is Sportello's version, in the index's CreatingApplication.
 	Version string
 	Logger  *slog.Logger
+	// TempDir holds the zip while it is built ("" for the system's temporary folder): a
+	// package is streamed to a file there, never held in memory.
+	TempDir string
+	// ReceiptPDF, when set, renders the PDF receipt of a registration proved by rc (the page a
+	// requester downloads, against the package's checkpoint, unsealed: the package's seal covers
+	// it), for the package to carry beside receipt.json. It must give the same bytes for the
+	// same receipt.
+	ReceiptPDF func(ctx context.Context, r *domain.Registration, rc Receipt, cp tlog.Checkpoint) ([]byte, error)
 }
+
+// archivist is who the builder reads a dossier's aggregate metadata as: a records officer sees
+// every item, so the metadata list them all.
+var archivist = domain.Principal{ID: "archive", Name: "archive packages", Roles: []domain.Role{domain.RoleRecordsOfficer}}
 
 // errNotYet marks a package whose facts the log has not covered with a checkpoint yet: the job
 // tries again later.
 var errNotYet = errors.New("not yet in a signed checkpoint of the transparency log")
-
-// errCorrupt marks a file whose stored bytes no longer match their digest: the package fails.
-var errCorrupt = errors.New("integrity violation")
 
 // BuildPackage builds the package id if it is still building. A failure that another attempt
 // cannot cure (an item gone, a file whose bytes no longer match their digest) records it failed
@@ -62,7 +71,7 @@ func (b *Builder) BuildPackage(ctx context.Context, id string, last bool) error 
 	res, err := b.build(ctx, p)
 	if err != nil {
 		permanent := domain.IsCode(err, domain.ECNotFound) || domain.IsCode(err, domain.ECValidation) ||
-			domain.IsCode(err, domain.ECGone) || errors.Is(err, errCorrupt)
+			domain.IsCode(err, domain.ECGone) || errors.Is(err, ErrDigestMismatch)
 		if !permanent && !last {
 			return err
 		}
@@ -102,11 +111,22 @@ func (b *Builder) build(ctx context.Context, p *domain.ArchivePackage) (domain.P
 	for _, g := range a.groups {
 		ix.Groups = append(ix.Groups, g)
 	}
-	built, err := Build(ctx, ix, a.files, b.Sealing)
+	out, err := os.CreateTemp(b.TempDir, "sportello-package-"+SafeName(p.ID)+"-*.zip")
 	if err != nil {
 		return domain.PackageResult{}, fmt.Errorf("package %s: %w", p.ID, err)
 	}
-	sum, size, err := b.Service.Blobs.Put(ctx, bytes.NewReader(built.Zip))
+	defer func() {
+		_ = out.Close()
+		_ = os.Remove(out.Name())
+	}()
+	built, err := BuildTo(ctx, ix, a.files, b.Sealing, out, b.TempDir)
+	if err != nil {
+		return domain.PackageResult{}, fmt.Errorf("package %s: %w", p.ID, err)
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return domain.PackageResult{}, fmt.Errorf("package %s: %w", p.ID, err)
+	}
+	sum, size, err := b.Service.Blobs.Put(ctx, out)
 	if err != nil {
 		return domain.PackageResult{}, fmt.Errorf("store package %s: %w", p.ID, err)
 	}
@@ -129,10 +149,26 @@ type leafRef struct {
 	kind, entity, path, group string
 	index                     uint64
 	data                      []byte
+	// reg is the registration of a registration leaf, whose PDF receipt goes beside its proof.
+	reg *domain.Registration
 }
 
 func (a *assembly) add(group, path, format string, data []byte) {
 	a.files = append(a.files, Entry{Path: path, Group: group, Format: format, Data: data})
+}
+
+// addBlob adds a stored file, streamed from the blob store when the zip is written and
+// checked against its digest as it is copied.
+func (a *assembly) addBlob(group, path, format, sum, what string) {
+	blobs := a.b.Service.Blobs
+	a.files = append(a.files, Entry{Path: path, Group: group, Format: format, SHA256: sum,
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			rc, err := blobs.Open(ctx, sum)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", what, err)
+			}
+			return rc, nil
+		}})
 }
 
 // collect adds the request's registrations, or its journals, and returns how many items it added.
@@ -143,6 +179,9 @@ func (a *assembly) collect(ctx context.Context, req domain.PackageRequest) (int,
 	case req.Dossier != "":
 		d, err := st.Dossier(ctx, req.Dossier)
 		if err != nil {
+			return 0, err
+		}
+		if err := a.dossier(ctx, d); err != nil {
 			return 0, err
 		}
 		for _, it := range d.Items {
@@ -163,6 +202,9 @@ func (a *assembly) collect(ctx context.Context, req domain.PackageRequest) (int,
 		if len(js) == 0 {
 			return 0, domain.Invalid("journals", "register %s has no journal from %s to %s", req.Journals.Register, req.Journals.From, req.Journals.To)
 		}
+		if err := a.b.Service.PackageLimits.Check(len(js), 0); err != nil {
+			return 0, err
+		}
 		for _, j := range js {
 			if err := a.journal(ctx, j); err != nil {
 				return 0, err
@@ -179,8 +221,13 @@ func (a *assembly) collect(ctx context.Context, req domain.PackageRequest) (int,
 			regs = append(regs, r)
 		}
 	}
-	if len(regs) > domain.MaxPackageRegistrations {
-		return 0, domain.Invalid("dossier", "%d registrations, more than a package's %d", len(regs), domain.MaxPackageRegistrations)
+	var size int64
+	for _, r := range regs {
+		size += domain.PackageSize(r)
+	}
+	// Checked again at build time: a dossier may have grown since the request.
+	if err := a.b.Service.PackageLimits.Check(len(regs), size); err != nil {
+		return 0, err
 	}
 	sort.Slice(regs, func(i, j int) bool { return regs[i].Identifier < regs[j].Identifier })
 	journals := map[string]bool{}
@@ -221,17 +268,14 @@ func registrationGroup(r *domain.Registration) string {
 func (a *assembly) registration(ctx context.Context, r *domain.Registration) error {
 	g, dir := registrationGroup(r), RegistrationFolder(r)+"/"
 	a.groups[g] = IndexGroup{ID: g, Label: r.Identifier, Description: "Registrazione di protocollo " + r.Ref().String()}
-	doc, err := a.blob(ctx, r.Document.SHA256, r.Ref().String()+" document")
-	if err != nil {
-		return err
-	}
-	a.add(g, dir+"document/"+SafeName(r.Document.Filename), r.Document.MediaType, doc)
-	for i, f := range r.Attachments {
-		data, err := a.blob(ctx, f.SHA256, fmt.Sprintf("%s attachment %d", r.Ref(), i+1))
-		if err != nil {
-			return err
+	if r.Disposal == nil {
+		a.addBlob(g, dir+"document/"+SafeName(r.Document.Filename), r.Document.MediaType, r.Document.SHA256, r.Ref().String()+" document")
+		for i, f := range r.Attachments {
+			a.addBlob(g, fmt.Sprintf("%sattachments/%02d-%s", dir, i+1, SafeName(f.Filename)), f.MediaType, f.SHA256,
+				fmt.Sprintf("%s attachment %d", r.Ref(), i+1))
 		}
-		a.add(g, fmt.Sprintf("%sattachments/%02d-%s", dir, i+1, SafeName(f.Filename)), f.MediaType, data)
+	} else if err := a.disposal(ctx, r, g, dir); err != nil {
+		return err
 	}
 	m, err := a.b.Service.MetadataOf(ctx, r)
 	if err != nil {
@@ -251,7 +295,7 @@ func (a *assembly) registration(ctx context.Context, r *domain.Registration) err
 		return fmt.Errorf("registration %s: %w", r.Ref(), err)
 	}
 	a.add(g, dir+"registration.json", "application/json", append(js, '\n'))
-	a.leaves = append(a.leaves, leafRef{kind: tlog.KindRegistration, entity: r.ID, path: dir + "receipt.json", group: g})
+	a.leaves = append(a.leaves, leafRef{kind: tlog.KindRegistration, entity: r.ID, path: dir + "receipt.json", group: g, reg: &rec})
 	if r.Annulment != nil {
 		a.leaves = append(a.leaves, leafRef{kind: tlog.KindAnnulment, entity: r.ID, path: dir + "annulment-receipt.json", group: g})
 	}
@@ -263,36 +307,10 @@ func (a *assembly) journal(ctx context.Context, j domain.Journal) error {
 	g := "journals"
 	a.groups[g] = IndexGroup{ID: g, Label: "Registri giornalieri di protocollo"}
 	base := "journals/" + SafeName(j.Register+"-"+j.Date)
-	js, err := a.blob(ctx, j.JSONSHA256, "journal "+j.EntityID()+" JSON")
-	if err != nil {
-		return err
-	}
-	pdf, err := a.blob(ctx, j.PDFSHA256, "journal "+j.EntityID()+" PDF")
-	if err != nil {
-		return err
-	}
-	a.add(g, base+".json", "application/json", js)
-	a.add(g, base+".pdf", "application/pdf", pdf)
+	a.addBlob(g, base+".json", "application/json", j.JSONSHA256, "journal "+j.EntityID()+" JSON")
+	a.addBlob(g, base+".pdf", "application/pdf", j.PDFSHA256, "journal "+j.EntityID()+" PDF")
 	a.leaves = append(a.leaves, leafRef{kind: tlog.KindJournal, entity: j.EntityID(), path: base + ".receipt.json", group: g})
 	return nil
-}
-
-// blob reads the content with digest sum and checks it: a package never carries a file whose
-// bytes are not those registered.
-func (a *assembly) blob(ctx context.Context, sum, what string) ([]byte, error) {
-	rc, err := a.b.Service.Blobs.Open(ctx, sum)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != sum {
-		return nil, fmt.Errorf("%s: %w: the stored bytes no longer match their digest %s", what, errCorrupt, sum)
-	}
-	return data, nil
 }
 
 // checkpoint finds every fact's leaf and returns the smallest checkpoint that covers them all:
@@ -362,12 +380,20 @@ func (a *assembly) proofs(ctx context.Context, cp tlog.Checkpoint) error {
 		if proof == nil {
 			proof = [][]byte{}
 		}
-		js, err := json.MarshalIndent(Receipt{Kind: l.kind, Entity: l.entity, LeafIndex: l.index, Leaf: l.data,
-			LeafHash: tlog.LeafHash(l.data), CheckpointSize: cp.Size, InclusionProof: proof}, "", "  ")
+		rc := Receipt{Kind: l.kind, Entity: l.entity, LeafIndex: l.index, Leaf: l.data,
+			LeafHash: tlog.LeafHash(l.data), CheckpointSize: cp.Size, InclusionProof: proof}
+		js, err := json.MarshalIndent(rc, "", "  ")
 		if err != nil {
 			return err
 		}
 		a.add(l.group, l.path, "application/json", append(js, '\n'))
+		if l.reg != nil && a.b.ReceiptPDF != nil {
+			pdf, err := a.b.ReceiptPDF(ctx, l.reg, rc, cp)
+			if err != nil {
+				return fmt.Errorf("receipt PDF of %s: %w", l.reg.Ref(), err)
+			}
+			a.add(l.group, strings.TrimSuffix(l.path, ".json")+".pdf", "application/pdf", pdf)
+		}
 	}
 	js, err := json.MarshalIndent(Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: cp.Root, Time: cp.Time.UTC(),
 		Signature: cp.Signature, KeyFingerprint: cp.KeyFingerprint, TimestampToken: cp.TimestampToken}, "", "  ")
@@ -377,5 +403,63 @@ func (a *assembly) proofs(ctx context.Context, cp tlog.Checkpoint) error {
 	a.groups["checkpoints"] = IndexGroup{ID: "checkpoints", Label: "Checkpoint del registro di trasparenza"}
 	a.add("checkpoints", CheckpointPath(cp.Size), "application/json", append(js, '\n'))
 	a.add("checkpoints", "checkpoints/"+strconv.FormatUint(cp.Size, 10)+".note", "text/plain", cp.Note())
+	return nil
+}
+
+// DossierMetadataPath is where a dossier package keeps the dossier's Allegato 5 aggregate
+// metadata (AggregazioneDocumentaliInformatiche).
+const DossierMetadataPath = "dossier/metadata.xml"
+
+// dossier adds the dossier's aggregate metadata, as a records officer sees them: every item.
+func (a *assembly) dossier(ctx context.Context, d *domain.Dossier) error {
+	m, err := a.b.Service.DossierAggregateMetadata(ctx, archivist, d.ID)
+	if err != nil {
+		return err
+	}
+	x, err := AggregateMetadataXML(m)
+	if err != nil {
+		return err
+	}
+	a.groups["dossier"] = IndexGroup{ID: "dossier", Label: d.Identifier, Description: "Fascicolo " + d.Identifier + ": " + d.Subject}
+	a.add("dossier", DossierMetadataPath, "application/xml", x)
+	return nil
+}
+
+// DisposalRecord is a disposed registration's disposal.json in a package: the disposal that
+// destroyed its content (its id, the authorising act, the date it was checked on, who and
+// when) and what it destroyed of this registration, every file by name and SHA-256 (hex), the
+// primary document first, then the attachments in order.
+type DisposalRecord struct {
+	ID            string              `json:"id"`
+	Authorization string              `json:"authorization"`
+	Date          string              `json:"date"`
+	By            string              `json:"by"`
+	ByName        string              `json:"by_name"`
+	At            time.Time           `json:"at"`
+	Item          domain.DisposedItem `json:"item"`
+}
+
+// disposal adds a disposed registration's disposal record in place of its content.
+func (a *assembly) disposal(ctx context.Context, r *domain.Registration, g, dir string) error {
+	d, err := a.b.Service.Store.Disposal(ctx, r.Disposal.ID)
+	if err != nil {
+		return fmt.Errorf("disposal of %s: %w", r.Ref(), err)
+	}
+	rec := DisposalRecord{ID: d.ID, Authorization: d.Authorization, Date: d.Date, By: d.By, ByName: d.ByName, At: d.At.UTC()}
+	found := false
+	for _, it := range d.Items {
+		if it.ID == r.ID {
+			rec.Item, found = it, true
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("disposal %s does not list %s", d.ID, r.Ref())
+	}
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	a.add(g, dir+"disposal.json", "application/json", append(js, '\n'))
 	return nil
 }

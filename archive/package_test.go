@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -323,5 +324,41 @@ func TestPackageRefusesUnsafePaths(t *testing.T) {
 	}
 	if got := SafeName("../Lettera finale (1).PDF"); got != "file.._Lettera_finale_1_.PDF" {
 		t.Errorf("SafeName %q", got)
+	}
+}
+
+// TestPackageStreamed builds the same package from files streamed through Open and from bytes
+// in memory: the same zip, given the same seal; a streamed file whose bytes are not those of its
+// stated digest fails the build with ErrDigestMismatch, and no temporary file is left behind.
+func TestPackageStreamed(t *testing.T) {
+	ix, files := testPackage(3)
+	streamed := make([]Entry, len(files))
+	for i, f := range files {
+		data := f.Data
+		sum := sha256.Sum256(data)
+		streamed[i] = Entry{Path: f.Path, Group: f.Group, Format: f.Format, SHA256: fmt.Sprintf("%x", sum),
+			Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+	}
+	fixed := Sealing{Seal: func(context.Context, []byte) ([]byte, error) { return []byte("seal"), nil }, TSA: fixedTSA{}}
+	ctx := context.Background()
+	a, err := Build(ctx, ix, files, fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out bytes.Buffer
+	b, err := BuildTo(ctx, ix, streamed, fixed, &out, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Zip, out.Bytes()) || !bytes.Equal(a.SHA256, b.SHA256) || b.Size != int64(out.Len()) {
+		t.Fatal("the streamed package differs from the one built in memory")
+	}
+	streamed[1].SHA256 = strings.Repeat("0", 64)
+	if _, err := BuildTo(ctx, ix, streamed, fixed, io.Discard, dir); !errors.Is(err, ErrDigestMismatch) || !strings.Contains(err.Error(), streamed[1].Path) {
+		t.Fatalf("a file whose bytes are not its digest's: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
 	}
 }

@@ -41,9 +41,41 @@ const (
 	PackageRefused      = "refused"
 )
 
-// MaxPackageRegistrations bounds the registrations one request names, and the registrations
-// one package holds: a package is built in memory.
+// MaxPackageRegistrations bounds the registrations one request names in a list (the request's
+// size); what a package may hold is bounded by Service.PackageLimits.
 const MaxPackageRegistrations = 10000
+
+// PackageLimits bound what one archive package may hold: registrations (or daily journals) and
+// bytes of documents and attachments (SPORTELLO_PACKAGE_MAX_ITEMS, SPORTELLO_PACKAGE_MAX_BYTES);
+// zero is no bound. A request over either is refused (validation_failed), and so is a build
+// over either, should the items have grown since.
+type PackageLimits struct {
+	MaxItems int
+	MaxBytes int64
+}
+
+// Check refuses a package of items holding size bytes of files over either bound.
+func (l PackageLimits) Check(items int, size int64) error {
+	if l.MaxItems > 0 && items > l.MaxItems {
+		return Invalid("package", "%d items, more than the %d a package may hold (SPORTELLO_PACKAGE_MAX_ITEMS)", items, l.MaxItems)
+	}
+	if l.MaxBytes > 0 && size > l.MaxBytes {
+		return Invalid("package", "%d bytes of files, more than the %d a package may hold (SPORTELLO_PACKAGE_MAX_BYTES)", size, l.MaxBytes)
+	}
+	return nil
+}
+
+// PackageSize is the bytes of r's files a package would carry: none once disposed of.
+func PackageSize(r *Registration) int64 {
+	if r.Disposal != nil {
+		return 0
+	}
+	n := r.Document.Size
+	for _, f := range r.Attachments {
+		n += f.Size
+	}
+	return n
+}
 
 // MaxPackageJournalDays bounds the days of a journal range.
 const MaxPackageJournalDays = 366
@@ -206,17 +238,18 @@ func (s *Service) packageItems(ctx context.Context, req PackageRequest) (int, er
 		if err != nil {
 			return 0, err
 		}
-		n := 0
+		n, size := 0, int64(0)
 		for _, it := range d.Items {
 			if it.Registration != nil {
 				n++
+				size += PackageSize(it.Registration)
 			}
 		}
 		if n == 0 {
 			return 0, Invalid("dossier", "dossier %s holds no registration", d.Identifier)
 		}
-		if n > MaxPackageRegistrations {
-			return 0, Invalid("dossier", "dossier %s holds %d registrations, more than a package's %d", d.Identifier, n, MaxPackageRegistrations)
+		if err := s.PackageLimits.Check(n, size); err != nil {
+			return 0, err
 		}
 		return n, nil
 	case req.Journals != nil:
@@ -227,13 +260,19 @@ func (s *Service) packageItems(ctx context.Context, req PackageRequest) (int, er
 		}
 		return 0, nil
 	}
+	var size int64
 	for i, ref := range req.Registrations {
 		r, _ := ParseRef(ref)
-		if _, err := s.Store.Registration(ctx, r); IsCode(err, ECNotFound) {
+		reg, err := s.Store.Registration(ctx, r)
+		if IsCode(err, ECNotFound) {
 			return 0, Invalid(fmt.Sprintf("registrations[%d]", i), "unknown registration %s", ref)
 		} else if err != nil {
 			return 0, err
 		}
+		size += PackageSize(reg)
+	}
+	if err := s.PackageLimits.Check(len(req.Registrations), size); err != nil {
+		return 0, err
 	}
 	return len(req.Registrations), nil
 }

@@ -48,6 +48,9 @@ type Service struct {
 	// Reads records the audit events no write carries (audit.go); nil records none.
 	Reads AuditRecorder
 
+	// PackageLimits bound archive packages (packages.go); zero is no bound.
+	PackageLimits PackageLimits
+
 	auth      authCache
 	registers sync.Map   // code → Register; registers never change once created
 	catalogue sync.Mutex // held while Catalogue is checked and rebuilt

@@ -82,6 +82,10 @@ func RenderReceipt(c ReceiptContent) ([]byte, error) {
 	p := fpdf.New("P", "mm", "A4", "")
 	p.SetCompression(true)
 	p.SetCreationDate(c.RegisteredAt.UTC())
+	// Not the time of rendering: the same receipt gives the same bytes (an archive package
+	// carries it unsealed and must be deterministic); a sealed copy is dated by its seal.
+	p.SetModificationDate(c.RegisteredAt.UTC())
+	p.SetCatalogSort(true)
 	p.SetProducer("Sportello", false)
 	p.SetCreator("Sportello", false)
 	p.SetTitle("Ricevuta di protocollazione "+c.Identifier, true)

@@ -47,4 +47,5 @@ var (
 	kIndexID             = kind{"index ID", "ID dell'indice"}
 	kProof               = kind{"proof", "prova"}
 	kProofs              = kind{"proofs", "prove di inclusione"}
+	kDossier             = kind{"dossier", "metadati del fascicolo"}
 )

@@ -103,6 +103,7 @@ func (v *verifier) pkg(raw []byte) {
 	v.packageTimestamp(seal, tsr)
 	v.packageFiles(ix, files)
 	v.packageProofs(files, sealCert)
+	v.packageDossier(files)
 }
 
 func readEntry(f *zip.File) ([]byte, error) {
@@ -334,6 +335,12 @@ func packageReceipt(name string, files map[string][]byte, checkpoints map[uint64
 			}
 		}
 		sort.Strings(atts)
+		if disposal, ok := files[dir+"disposal.json"]; ok {
+			if err := disposedFiles(disposal, leaf.Document, leaf.Attachments, len(docs)+len(atts)); err != nil {
+				return fmt.Errorf("%sdisposal.json: %w", dir, err)
+			}
+			break
+		}
 		if len(docs) != 1 || digest(docs[0]) != leaf.Document {
 			return fmt.Errorf("the logged document %s is not the file in %sdocument/", leaf.Document, dir)
 		}
@@ -350,6 +357,11 @@ func packageReceipt(name string, files map[string][]byte, checkpoints map[uint64
 				return fmt.Errorf("%sregistration.json does not encode to the logged leaf", dir)
 			}
 		}
+		if pdf, ok := files[dir+"receipt.pdf"]; ok {
+			if err := packagePDFReceipt(pdf, rc); err != nil {
+				return fmt.Errorf("%sreceipt.pdf: %w", dir, err)
+			}
+		}
 	case tlog.KindJournal:
 		base := strings.TrimSuffix(name, ".receipt.json")
 		if digest(base+".json") != leaf.JSON || digest(base+".pdf") != leaf.PDF {
@@ -357,4 +369,119 @@ func packageReceipt(name string, files map[string][]byte, checkpoints map[uint64
 		}
 	}
 	return nil
+}
+
+// disposedFiles checks a disposed registration's disposal record: the package holds none of
+// its content (held files), and the record lists the files the log committed to, the document
+// first, then the attachments in order (hex SHA-256).
+func disposedFiles(raw []byte, document string, attachments []string, held int) error {
+	var rec archive.DisposalRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return err
+	}
+	switch {
+	case held > 0:
+		return errors.New("the registration is disposed of, but the package holds its content")
+	case rec.ID == "" || rec.Authorization == "" || rec.At.IsZero():
+		return errors.New("no disposal id, authorisation or time")
+	case len(rec.Item.Files) != 1+len(attachments):
+		return fmt.Errorf("lists %d destroyed files, the log %d", len(rec.Item.Files), 1+len(attachments))
+	}
+	for i, f := range rec.Item.Files {
+		want := document
+		if i > 0 {
+			want = attachments[i-1]
+		}
+		if f.SHA256 != want {
+			return fmt.Errorf("destroyed file %d (%s) is %s, the log says %s", i+1, f.Filename, f.SHA256, want)
+		}
+	}
+	return nil
+}
+
+// packagePDFReceipt checks a registration's PDF receipt in a package: it embeds the same leaf,
+// index, checkpoint and inclusion proof as the receipt.json beside it. It carries no seal of its
+// own: the package's sealed index covers it (docs/package-format.md).
+func packagePDFReceipt(pdf []byte, rc archive.Receipt) error {
+	js, err := signing.ReceiptJSON(pdf)
+	if err != nil {
+		return err
+	}
+	var in receiptFile
+	if err := json.Unmarshal(js, &in); err != nil {
+		return fmt.Errorf("embedded receipt: %w", err)
+	}
+	same := in.LeafIndex == rc.LeafIndex && bytes.Equal(in.Leaf, rc.Leaf) && in.Checkpoint.Size == rc.CheckpointSize &&
+		len(in.InclusionProof) == len(rc.InclusionProof)
+	for i := 0; same && i < len(in.InclusionProof); i++ {
+		same = bytes.Equal(in.InclusionProof[i], rc.InclusionProof[i])
+	}
+	if !same {
+		return errors.New("embeds another leaf, checkpoint or proof than receipt.json")
+	}
+	return nil
+}
+
+// packageDossier checks a dossier package's aggregate metadata: IndiceDocumenti lists every
+// registration of the package with the digest its logged leaf commits to (the primary
+// document's SHA-256, in base64). Other entries are the dossier's unregistered documents,
+// which packages do not hold: they are counted, not checked.
+func (v *verifier) packageDossier(files map[string][]byte) {
+	raw, ok := files[archive.DossierMetadataPath]
+	if !ok {
+		return
+	}
+	var m struct {
+		IdDoc []struct {
+			Impronta       string `xml:"ImprontaCrittograficaDelDocumento>Impronta"`
+			Identificativo string `xml:"Identificativo"`
+		} `xml:"IndiceDocumenti>IdDoc"`
+	}
+	if err := xml.Unmarshal(raw, &m); err != nil {
+		v.check(kDossier, archive.DossierMetadataPath, err)
+		return
+	}
+	// The registrations of the package: identifier → the logged document digest, base64.
+	regs := map[string]string{}
+	for name, data := range files {
+		if !strings.HasPrefix(name, "registrations/") || !strings.HasSuffix(name, "/receipt.json") {
+			continue
+		}
+		var rc archive.Receipt
+		var leaf struct {
+			Identifier string `json:"identifier"`
+			Document   string `json:"document"`
+		}
+		if json.Unmarshal(data, &rc) != nil || json.Unmarshal(rc.Leaf, &leaf) != nil {
+			continue // the proof check reports it
+		}
+		sum, err := hex.DecodeString(leaf.Document)
+		if err != nil {
+			continue
+		}
+		regs[leaf.Identifier] = base64.StdEncoding.EncodeToString(sum)
+	}
+	var errs []string
+	listed := map[string]bool{}
+	others := 0
+	for _, d := range m.IdDoc {
+		listed[d.Identificativo] = true
+		switch want, ok := regs[d.Identificativo]; {
+		case !ok:
+			others++ // an unregistered document of the dossier: packages hold registrations only
+		case want != d.Impronta:
+			errs = append(errs, fmt.Sprintf("%s has Impronta %s, the logged document %s", d.Identificativo, d.Impronta, want))
+		}
+	}
+	for id := range regs {
+		if !listed[id] {
+			errs = append(errs, id+" is in the package but not in IndiceDocumenti")
+		}
+	}
+	sort.Strings(errs)
+	if len(errs) > 0 {
+		v.check(kDossier, archive.DossierMetadataPath, errors.New(strings.Join(errs, "; ")))
+		return
+	}
+	v.check(kDossier, archive.DossierMetadataPath, nil, fmt.Sprintf("IndiceDocumenti lists the %d registrations with their logged digests, and %d other documents", len(regs), others))
 }

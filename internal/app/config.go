@@ -88,7 +88,10 @@ type Config struct {
 	ImportMaxExpanded int64 // SPORTELLO_IMPORT_MAX_EXPANDED: most bytes its entries may declare, uncompressed
 	ImportMaxRatio    int   // SPORTELLO_IMPORT_MAX_RATIO: highest compression ratio of an entry over 1 MiB
 	ImportWorkers     int   // SPORTELLO_IMPORT_WORKERS: imports this process runs at once (0: none)
-	OCRWorkers        int   // SPORTELLO_OCR_WORKERS: page images bound by tesseract at once (0: one per core)
+	// Archive packages (docs/package-format.md).
+	PackageMaxItems int   // SPORTELLO_PACKAGE_MAX_ITEMS: most registrations (or journals) a package may hold
+	PackageMaxBytes int64 // SPORTELLO_PACKAGE_MAX_BYTES: most bytes of files a package may hold
+	OCRWorkers      int   // SPORTELLO_OCR_WORKERS: page images bound by tesseract at once (0: one per core)
 	// Fixity checks (fixity.go): every blob read again and its digest compared.
 	FixityEvery time.Duration // SPORTELLO_FIXITY_EVERY: how often a fixity run starts (0: never, only `sportello verify --data`)
 	FixityRate  int64         // SPORTELLO_FIXITY_RATE: most bytes a fixity run reads per second (0: no limit)
@@ -201,6 +204,8 @@ func (c *Config) settings() []setting {
 		{name: "import-max-expanded", usage: "most bytes the entries of an imported archive may declare, uncompressed", bind: int64Of(&c.ImportMaxExpanded)},
 		{name: "import-max-ratio", usage: "highest compression ratio of an entry (over 1 MiB) of an imported archive", bind: integer(&c.ImportMaxRatio)},
 		{name: "import-workers", usage: "imports this process runs at once (0: none)", bind: integer(&c.ImportWorkers)},
+		{name: "package-max-items", usage: "most registrations (or daily journals) an archive package may hold", bind: integer(&c.PackageMaxItems)},
+		{name: "package-max-bytes", usage: "most bytes of files an archive package may hold", bind: int64Of(&c.PackageMaxBytes)},
 		{name: "ocr-workers", usage: "page images of imported scans bound by tesseract at once (0: one per core)", bind: integer(&c.OCRWorkers)},
 		{name: "fixity-every", usage: "how often every stored blob is read again and its digest compared (0: never; `sportello verify --data` still does)", bind: duration(&c.FixityEvery)},
 		{name: "fixity-rate", usage: "most bytes a second a fixity run reads (0: no limit)", bind: func(fs *flag.FlagSet, n, def, u string) {
@@ -230,6 +235,7 @@ var defaults = map[string]string{
 	"rate-limit": "0", "rate-burst": "100", "auth-fail-limit": "10", "mail-workers": "4",
 	"mailbox-poll": "30s", "mailbox-max-bytes": strconv.Itoa(50 << 20),
 	"import-max-bytes": strconv.FormatInt(4<<30, 10), "import-max-entries": "50000",
+	"package-max-items": "100000", "package-max-bytes": strconv.FormatInt(64<<30, 10),
 	"import-max-expanded": strconv.FormatInt(16<<30, 10), "import-max-ratio": "200", "import-workers": "1",
 	"ocr-workers": "0", "fixity-every": "168h", "fixity-rate": strconv.Itoa(50 << 20),
 	"oidc-claim-subject": "sub", "oidc-claim-email": "email", "oidc-claim-tax-code": "fiscal_number",
@@ -418,6 +424,7 @@ func (c *Config) validateImports() []error {
 		{"SPORTELLO_IMPORT_MAX_BYTES", c.ImportMaxBytes, 1}, {"SPORTELLO_IMPORT_MAX_ENTRIES", int64(c.ImportMaxEntries), 1},
 		{"SPORTELLO_IMPORT_MAX_EXPANDED", c.ImportMaxExpanded, 1}, {"SPORTELLO_IMPORT_MAX_RATIO", int64(c.ImportMaxRatio), 1},
 		{"SPORTELLO_IMPORT_WORKERS", int64(c.ImportWorkers), 0}, {"SPORTELLO_OCR_WORKERS", int64(c.OCRWorkers), 0},
+		{"SPORTELLO_PACKAGE_MAX_ITEMS", int64(c.PackageMaxItems), 1}, {"SPORTELLO_PACKAGE_MAX_BYTES", c.PackageMaxBytes, 1},
 	} {
 		if v.n < v.min {
 			errs = append(errs, fmt.Errorf("%s: must be at least %d", v.name, v.min))

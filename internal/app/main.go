@@ -137,6 +137,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Service = domain.NewService(db, blobs, cfg.Location())
+	m.Service.PackageLimits = domain.PackageLimits{MaxItems: cfg.PackageMaxItems, MaxBytes: cfg.PackageMaxBytes}
 	if m.Service.WebhookAllow, err = domain.ParseWebhookAllowList(cfg.WebhookAllow); err != nil {
 		return fmt.Errorf("SPORTELLO_WEBHOOK_ALLOW: %w", err)
 	}
@@ -199,7 +200,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openImports(); err != nil {
 		return err
 	}
-	if err := m.openPackages(); err != nil {
+	if err := m.openPackages(ctx); err != nil {
 		return err
 	}
 	aoo, err := m.Service.AOO(ctx)
