@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 )
 
-// The services in this file use the ports PackageStore and ConservationDestination (ports.go).
+// The services in this file use the port PackageStore (ports.go).
 
 // An archival package (aip) leaves for the conservation system once it is ready: the sending
 // job hands it to the configured destination (package conservation: a folder or an HTTP
