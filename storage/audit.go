@@ -94,9 +94,9 @@ func (db *DB) chainAfter(head domain.AuditHead, stmts []stmt) []stmt {
 // the numbering statement that commits (numberAndInsert). On SQLite, in process, a round trip
 // costs nothing: runAll chains the events and nothing is returned.
 //
-// Locks are taken in one order, so that concurrent transactions wait rather than deadlock:
-// content (lockContentStmt), then the audit chain's head, then the register's counter, taken
-// by the numbering statement.
+// A registration's locks are taken in one order, so that concurrent transactions wait rather
+// than deadlock: content (lockContentStmt), then the audit chain's head, then the register's
+// counter, taken by the numbering statement.
 func (db *DB) runAllChainLast(tx *gorm.DB, stmts []stmt) ([]stmt, error) {
 	if db.engine != Postgres || auditCount(stmts) == 0 {
 		return nil, db.runAll(tx, nil, stmts...)
