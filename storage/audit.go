@@ -41,17 +41,28 @@ func (db *DB) writeStmts(w domain.Write) []stmt {
 // take turns and the chain cannot fork; the lock is held until tx ends, which is why runAll
 // chains only when it is about to run the statements.
 func (db *DB) chainAudit(tx *gorm.DB, stmts []stmt) ([]stmt, error) {
-	n := 0
-	for _, s := range stmts {
-		n += len(s.audit)
-	}
-	if n == 0 {
+	if auditCount(stmts) == 0 {
 		return stmts, nil
 	}
 	head, err := db.lockAuditHead(tx)
 	if err != nil {
 		return nil, err
 	}
+	return db.chainAfter(head, stmts), nil
+}
+
+// auditCount counts the audit events among stmts.
+func auditCount(stmts []stmt) int {
+	n := 0
+	for _, s := range stmts {
+		n += len(s.audit)
+	}
+	return n
+}
+
+// chainAfter returns stmts with their audit events chained after head, as INSERT statements,
+// followed by the statement that moves the head past them.
+func (db *DB) chainAfter(head domain.AuditHead, stmts []stmt) []stmt {
 	out := make([]stmt, 0, len(stmts)+1)
 	for _, s := range stmts {
 		if len(s.audit) == 0 {
@@ -72,7 +83,45 @@ func (db *DB) chainAudit(tx *gorm.DB, stmts []stmt) ([]stmt, error) {
 		out = append(out, ins)
 	}
 	return append(out, stmt{sql: `UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1`,
-		args: []any{head.Seq, head.Hash}}), nil
+		args: []any{head.Seq, head.Hash}})
+}
+
+// runAllChainLast runs stmts as runAll does, but on PostgreSQL leaves their audit events to
+// the transaction's last statement, saving the round trip that reads the chain's head: the
+// head is read and locked by the statement that runs the others, and the returned statements
+// (the chained INSERTs and the move of the head, none with a result) must be sent by the
+// caller before anything else in tx writes audit events — by a registration, together with
+// the numbering statement that commits (numberAndInsert). On SQLite, in process, a round trip
+// costs nothing: runAll chains the events and nothing is returned.
+//
+// A registration's locks are taken in one order, so that concurrent transactions wait rather
+// than deadlock: content (lockContentStmt), then the audit chain's head, then the register's
+// counter, taken by the numbering statement.
+func (db *DB) runAllChainLast(tx *gorm.DB, stmts []stmt) ([]stmt, error) {
+	if db.engine != Postgres || auditCount(stmts) == 0 {
+		return nil, db.runAll(tx, nil, stmts...)
+	}
+	var (
+		plain, audit []stmt
+		head         domain.AuditHead
+	)
+	lock := `SELECT seq, hash FROM audit_chain WHERE id = 1`
+	for _, s := range stmts {
+		if len(s.audit) > 0 {
+			audit = append(audit, s)
+			continue
+		}
+		if s.read && s.into == nil {
+			// runAll names its statements s0, s1, …: the head is locked after the content.
+			lock += fmt.Sprintf(` AND EXISTS (SELECT 1 FROM s%d)`, len(plain))
+		}
+		plain = append(plain, s)
+	}
+	plain = append(plain, stmt{sql: lock + ` FOR UPDATE OF audit_chain`, scan: []any{&head.Seq, &head.Hash}})
+	if err := db.runAll(tx, nil, plain...); err != nil {
+		return nil, err
+	}
+	return db.chainAfter(head, audit), nil
 }
 
 // lockAuditHead reads the chain's head, locking it until tx ends.

@@ -106,6 +106,45 @@ func TestAuditChain(t *testing.T) {
 			}
 		})
 
+		// A registration's events are chained by its numbering statement (runAllChainLast):
+		// several registrations in one transaction (an import batch) chain each after the one
+		// before, and groups of concurrent registrations chain after the batches.
+		t.Run("BatchesAndGroupsDoNotFork", func(t *testing.T) {
+			before, _ := f.db.AuditChainHead(t.Context())
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for range 4 {
+				wg.Go(func() {
+					rs := []*domain.Registration{newRegistration(), newRegistration(), newRegistration()}
+					ws := make([]domain.Write, len(rs))
+					for i, r := range rs {
+						ws[i] = created(r)
+					}
+					errs <- f.db.CreateRegistrationBatch(t.Context(), rs, ws)
+				})
+				wg.Go(func() {
+					for range 3 {
+						r := newRegistration()
+						errs <- f.db.CreateRegistration(t.Context(), r, created(r))
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := checkChain(t, f); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := f.db.AuditChainHead(t.Context())
+			if got := after.Seq - before.Seq; got != 4*(3+3) {
+				t.Fatalf("the head moved by %d, want %d", got, 4*(3+3))
+			}
+		})
+
 		t.Run("ErrHeadMovesBack", func(t *testing.T) {
 			wantRefused(t, f.exec(`UPDATE audit_chain SET seq = seq - 1`), "only moves forward")
 			wantRefused(t, f.exec(`DELETE FROM audit_chain`), "delete refused")

@@ -19,9 +19,23 @@ type stmt struct {
 	read bool
 	// into, if not nil, receives the one value the statement returns (RETURNING …).
 	into any
+	// scan, if not empty, receives the values of the one row the statement returns, in place
+	// of into.
+	scan []any
 	// audit, if not empty, makes this an INSERT of these audit events, chained by runAll
 	// (chainAudit) when it runs them.
 	audit []domain.AuditEvent
+}
+
+// dests returns where s's row goes: scan, or into alone, or nil.
+func (s stmt) dests() []any {
+	if len(s.scan) > 0 {
+		return s.scan
+	}
+	if s.into != nil {
+		return []any{s.into}
+	}
+	return nil
 }
 
 // runAll executes independent INSERT statements in tx, in order. If into is not nil, the first
@@ -46,8 +60,8 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 	if db.engine != Postgres || len(stmts) == 1 {
 		for _, s := range stmts {
 			var err error
-			if s.into != nil {
-				err = tx.Raw(s.sql, s.args...).Row().Scan(s.into)
+			if dests := s.dests(); dests != nil {
+				err = tx.Raw(s.sql, s.args...).Row().Scan(dests...)
 			} else {
 				err = tx.Exec(s.sql, s.args...).Error
 			}
@@ -71,12 +85,12 @@ func (db *DB) runAll(tx *gorm.DB, into any, stmts ...stmt) error {
 		}
 		fmt.Fprintf(&q, "s%d AS (%s)", i, s.sql)
 		args = append(args, s.args...)
-		if s.read || s.into != nil {
+		if s.read || s.dests() != nil {
 			reads = append(reads, fmt.Sprintf("s%d", i))
 		}
-		if s.into != nil {
+		if d := s.dests(); d != nil {
 			cols = append(cols, fmt.Sprintf("s%d.*", i))
-			dests = append(dests, s.into)
+			dests = append(dests, d...)
 		}
 	}
 	if len(dests) == 0 {

@@ -42,8 +42,15 @@ import (
 // should the row be missing all the same. On this path the comparison of the identifier SQL
 // formatted with the domain's comes after the commit: a difference — a bug in one of the two
 // formatters, never seen — is still reported, but the row is stored by then.
-func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registration, enc encoded, last bool) error {
+//
+// tail holds the statements runAllChainLast left to the end of the transaction: the last
+// statement sends them with the numbering, so that the audit chain's head stays locked for that
+// round trip and the commit only; otherwise they run right after it.
+func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registration, enc encoded, last bool, tail []stmt) error {
 	if db.engine != Postgres {
+		if len(tail) > 0 {
+			return errors.New("number a registration: audit statements left to the end on SQLite")
+		}
 		n, err := db.nextNumberSQLite(tx, r.Register, r.Year)
 		if err != nil {
 			return err
@@ -62,14 +69,14 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 		n     int64
 		ident string
 	)
-	statement := func(counter string, guard bool) string {
+	statement := func(counter string, guard bool, tail string) string {
 		from := `FROM counter`
 		if guard {
 			// One row even when the counter yields none: its NULL number then violates NOT NULL,
 			// so that a missing counter row fails the statement instead of inserting nothing.
 			from = `FROM counter RIGHT JOIN (SELECT 1) AS one ON true`
 		}
-		return `WITH counter AS (` + counter + `)
+		return `WITH counter AS (` + counter + `)` + tail + `
 			` + registrationInsert + `
 			SELECT ` + selected + `
 			` + from + `
@@ -79,13 +86,18 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 		WHERE register_code = ? AND year = ? RETURNING last_number`
 	var err error
 	if _, known := db.counters.Load(counterKey{r.Register, r.Year}); known && last {
-		err = commitWith(tx, statement(update, true), append([]any{r.Register, r.Year}, args...), &n, &ident)
+		ctes, tailArgs := tailCTEs(tail)
+		err = commitWith(tx, statement(update, true, ctes),
+			append(append([]any{r.Register, r.Year}, tailArgs...), args...), &n, &ident)
 	} else {
-		err = tx.Raw(statement(update, false), append([]any{r.Register, r.Year}, args...)...).Row().Scan(&n, &ident)
+		err = tx.Raw(statement(update, false, ""), append([]any{r.Register, r.Year}, args...)...).Row().Scan(&n, &ident)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = tx.Raw(statement(`INSERT INTO register_counters (register_code, year, last_number) VALUES (?, ?, 1)
 				ON CONFLICT (register_code, year) DO UPDATE SET last_number = register_counters.last_number + 1
-				RETURNING last_number`, false), append([]any{r.Register, r.Year}, args...)...).Row().Scan(&n, &ident)
+				RETURNING last_number`, false, ""), append([]any{r.Register, r.Year}, args...)...).Row().Scan(&n, &ident)
+		}
+		if err == nil && len(tail) > 0 {
+			err = db.runAll(tx, nil, tail...)
 		}
 	}
 	if err != nil {
@@ -107,10 +119,14 @@ func (db *DB) numberAndInsert(tx *gorm.DB, aoo domain.AOO, r *domain.Registratio
 // one only because a constraint trigger, at commit, checks that registrations hold every number
 // it moved past (migration 0013). SQLite's guard allows one step per update: there each
 // registration is numbered by its own statement, which costs no round trip in process.
-func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Registration, encs []encoded) error {
+// tail is sent with the statement, as numberAndInsert sends it.
+func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Registration, encs []encoded, tail []stmt) error {
 	if db.engine != Postgres {
+		if len(tail) > 0 {
+			return errors.New("number registrations: audit statements left to the end on SQLite")
+		}
 		for i, r := range rs {
-			if err := db.numberAndInsert(tx, aoo, r, encs[i], false); err != nil {
+			if err := db.numberAndInsert(tx, aoo, r, encs[i], false, nil); err != nil {
 				return err
 			}
 		}
@@ -123,12 +139,13 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 	selected, args := numberedSelect("n.number", registrationTable, func(c regColumn) (string, []any) {
 		return "v." + c.name, nil
 	}, prefix)
-	args = append([]any{register, year}, args...)
+	ctes, tailArgs := tailCTEs(tail)
+	args = append(append([]any{register, year}, tailArgs...), args...)
 	fmt.Fprintf(&q, `WITH counter AS (UPDATE register_counters SET last_number = last_number + %d
-			WHERE register_code = ? AND year = ? RETURNING last_number)
+			WHERE register_code = ? AND year = ? RETURNING last_number)%s
 		%s
 		SELECT %s
-		FROM counter RIGHT JOIN (VALUES `, k, registrationInsert, selected)
+		FROM counter RIGHT JOIN (VALUES `, k, ctes, registrationInsert, selected)
 	params := make([]string, len(boundColumns))
 	for i, c := range boundColumns {
 		params[i] = c.param()
@@ -176,6 +193,21 @@ func (db *DB) numberAndInsertAll(tx *gorm.DB, aoo domain.AOO, rs []*domain.Regis
 		}
 	}
 	return nil
+}
+
+// tailCTEs returns tail as further common table expressions of a numbering statement (", t0 AS
+// (…), …"), and their arguments. PostgreSQL runs a data-modifying statement in WITH to
+// completion whether or not its rows are read; none of tail's results are.
+func tailCTEs(tail []stmt) (string, []any) {
+	var (
+		q    strings.Builder
+		args []any
+	)
+	for i, s := range tail {
+		fmt.Fprintf(&q, ", t%d AS (%s)", i, s.sql)
+		args = append(args, s.args...)
+	}
+	return q.String(), args
 }
 
 // numbered is a registration's number and identifier as the database gave them.

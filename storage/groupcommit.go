@@ -211,7 +211,8 @@ func (db *DB) insertGroup(tx *gorm.DB, group []*pendingRegistration) error {
 	if lock, ok := db.lockContentStmt(all); ok {
 		stmts = append(stmts, lock)
 	}
-	if err := db.runAll(tx, nil, stmts...); err != nil {
+	tail, err := db.runAllChainLast(tx, stmts)
+	if err != nil {
 		return err
 	}
 	for _, p := range group {
@@ -231,7 +232,7 @@ func (db *DB) insertGroup(tx *gorm.DB, group []*pendingRegistration) error {
 	for i, p := range group {
 		rs[i], encs[i] = p.r, p.enc
 	}
-	if err := db.numberAndInsertAll(tx, aoo, rs, encs); err != nil {
+	if err := db.numberAndInsertAll(tx, aoo, rs, encs, tail); err != nil {
 		return fmt.Errorf("number and insert %d registrations: %w", len(group), err)
 	}
 	return nil

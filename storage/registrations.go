@@ -89,7 +89,8 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 	if lock, ok := db.lockContentStmt(digests(r)); ok {
 		stmts = append(stmts, lock)
 	}
-	if err := db.runAll(tx, nil, stmts...); err != nil {
+	tail, err := db.runAllChainLast(tx, stmts)
+	if err != nil {
 		if isUnique(err, "content_refs") {
 			// The id is taken: its content references were recorded by the registration that has it.
 			return conflict(err, "registration %s already exists", r.ID)
@@ -106,7 +107,7 @@ func (db *DB) insertRegistration(ctx context.Context, tx *gorm.DB, r *domain.Reg
 			return err
 		}
 	}
-	if err := db.numberAndInsert(tx, aoo, r, enc, last && r.Interoperability == nil); err != nil {
+	if err := db.numberAndInsert(tx, aoo, r, enc, last && r.Interoperability == nil, tail); err != nil {
 		return err
 	}
 	if r.Interoperability != nil {
