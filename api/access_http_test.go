@@ -70,6 +70,7 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/document"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/attachments/:index"},
 	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/annulment"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/confidentiality"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
@@ -226,6 +227,9 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 	case "POST /v1/registrations/:register/:year/:number/annulment":
 		fresh := fx.register(t)
 		return jsonRequest(refPath(fresh)+"/annulment", map[string]string{"reason": "Errore materiale", "authorization": "Decreto 1/2026"})
+	case "POST /v1/registrations/:register/:year/:number/confidentiality":
+		fresh := fx.register(t)
+		return jsonRequest(refPath(fresh)+"/confidentiality", map[string]any{"confidential": true, "reason": "Dati sanitari"})
 	case "GET /v1/registrations/:register/:year/:number/history":
 		return accessRequest{path: reg + "/history"}
 	case "GET /v1/registrations/:register/:year/:number/receipt":

@@ -212,6 +212,7 @@ func New(opts Options) http.Handler {
 	v1.GET("/registrations/:register/:year/:number/document", h.getDocument)
 	v1.GET("/registrations/:register/:year/:number/attachments/:index", h.getAttachment)
 	v1.POST("/registrations/:register/:year/:number/annulment", h.annulRegistration)
+	v1.POST("/registrations/:register/:year/:number/confidentiality", h.changeConfidentiality)
 	v1.GET("/registrations/:register/:year/:number/history", h.registrationHistory)
 	v1.GET("/registrations/:register/:year/:number/receipt", h.getReceipt)
 	v1.GET("/registrations/:register/:year/:number/segnatura", h.getSegnatura)

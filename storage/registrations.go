@@ -206,7 +206,7 @@ func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration, w domain.
 	}
 	officesChanged := !slices.Equal(before.Offices, r.Offices)
 	dossiersChanged := !sameSet(before.Dossiers, r.Dossiers)
-	if !officesChanged && !dossiersChanged && before.Class == r.Class &&
+	if !officesChanged && !dossiersChanged && before.Class == r.Class && before.Confidential == r.Confidential &&
 		before.Status == r.Status && equalAnnulment(before.Annulment, r.Annulment) {
 		r.Position, r.Dossiers = before.Position, before.Dossiers
 		return nil

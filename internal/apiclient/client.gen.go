@@ -2254,6 +2254,19 @@ type ApiClientList struct {
 	NextCursor string      `json:"next_cursor"`
 }
 
+// ApiConfidentialityRequest defines model for api.ConfidentialityRequest.
+type ApiConfidentialityRequest struct {
+	// Confidential Confidential is the new value; it is required.
+	//
+	// Example: true
+	Confidential bool `json:"confidential"`
+
+	// Reason Reason is recorded in the history as the change's detail; it is required.
+	//
+	// Example: Contiene dati sanitari
+	Reason string `json:"reason"`
+}
+
 // ApiContact defines model for api.Contact.
 type ApiContact struct {
 	// Email Example: suap@comune.example.it
@@ -5540,6 +5553,9 @@ type PatchRegistrationJSONRequestBody = ApiRegistrationPatch
 // AnnulRegistrationJSONRequestBody defines body for AnnulRegistration for application/json ContentType.
 type AnnulRegistrationJSONRequestBody = ApiAnnulmentRequest
 
+// ChangeConfidentialityJSONRequestBody defines body for ChangeConfidentiality for application/json ContentType.
+type ChangeConfidentialityJSONRequestBody = ApiConfidentialityRequest
+
 // CreateDispatchJSONRequestBody defines body for CreateDispatch for application/json ContentType.
 type CreateDispatchJSONRequestBody = ApiDispatchRequest
 
@@ -7579,6 +7595,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 	GetAttachment(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeConfidentialityWithBody Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentialityWithBody(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeConfidentiality Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentiality(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDispatches Dispatches of a registration
 	//
@@ -9843,6 +9877,44 @@ func (c *Client) AnnulRegistration(ctx context.Context, register string, year in
 // Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 func (c *Client) GetAttachment(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAttachmentRequest(c.Server, register, year, number, index)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeConfidentialityWithBody Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *Client) ChangeConfidentialityWithBody(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeConfidentialityRequestWithBody(c.Server, register, year, number, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeConfidentiality Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *Client) ChangeConfidentiality(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeConfidentialityRequest(c.Server, register, year, number, body)
 	if err != nil {
 		return nil, err
 	}
@@ -15059,6 +15131,67 @@ func NewGetAttachmentRequest(server string, register string, year int, number st
 	return req, nil
 }
 
+// NewChangeConfidentialityRequest calls the generic ChangeConfidentiality builder with application/json body
+func NewChangeConfidentialityRequest(server string, register string, year int, number string, body ChangeConfidentialityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChangeConfidentialityRequestWithBody(server, register, year, number, "application/json", bodyReader)
+}
+
+// NewChangeConfidentialityRequestWithBody constructs an http.Request for the ChangeConfidentiality method, with any body, and a specified content type
+func NewChangeConfidentialityRequestWithBody(server string, register string, year int, number string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/confidentiality", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListDispatchesRequest constructs an http.Request for the ListDispatches method
 func NewListDispatchesRequest(server string, register string, year int, number string) (*http.Request, error) {
 	var err error
@@ -17403,6 +17536,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 	GetAttachmentWithResponse(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*GetAttachmentResponse, error)
+
+	// ChangeConfidentialityWithBodyWithResponse Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentialityWithBodyWithResponse(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error)
+
+	// ChangeConfidentialityWithResponse Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentialityWithResponse(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error)
 
 	// ListDispatchesWithResponse Dispatches of a registration
 	//
@@ -27877,6 +28028,138 @@ func (r GetAttachmentResponse) ContentType() string {
 	return ""
 }
 
+// ChangeConfidentialityResponse401Headers the declared response headers of an HTTP 401 response for ChangeConfidentiality
+type ChangeConfidentialityResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ChangeConfidentialityResponse429Headers the declared response headers of an HTTP 429 response for ChangeConfidentiality
+type ChangeConfidentialityResponse429Headers struct {
+	RetryAfter int
+}
+
+// ChangeConfidentialityResponse503Headers the declared response headers of an HTTP 503 response for ChangeConfidentiality
+type ChangeConfidentialityResponse503Headers struct {
+	RetryAfter int
+}
+
+type ChangeConfidentialityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiRegistration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangeConfidentialityResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangeConfidentialityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ChangeConfidentialityResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChangeConfidentialityResponse) GetJSON200() *ApiRegistration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ChangeConfidentialityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChangeConfidentialityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChangeConfidentialityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChangeConfidentialityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListDispatchesResponse401Headers the declared response headers of an HTTP 401 response for ListDispatches
 type ListDispatchesResponse401Headers struct {
 	WWWAuthenticate string
@@ -31913,6 +32196,36 @@ func (c *ClientWithResponses) GetAttachmentWithResponse(ctx context.Context, reg
 		return nil, err
 	}
 	return ParseGetAttachmentResponse(rsp)
+}
+
+// ChangeConfidentialityWithBodyWithResponse Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *ClientWithResponses) ChangeConfidentialityWithBodyWithResponse(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error) {
+	rsp, err := c.ChangeConfidentialityWithBody(ctx, register, year, number, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeConfidentialityResponse(rsp)
+}
+
+// ChangeConfidentialityWithResponse Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *ClientWithResponses) ChangeConfidentialityWithResponse(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error) {
+	rsp, err := c.ChangeConfidentiality(ctx, register, year, number, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeConfidentialityResponse(rsp)
 }
 
 // ListDispatchesWithResponse Dispatches of a registration
@@ -42413,6 +42726,135 @@ func ParseGetAttachmentResponse(rsp *http.Response) (*GetAttachmentResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAttachmentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseChangeConfidentialityResponse parses an HTTP response from a ChangeConfidentialityWithResponse call
+func ParseChangeConfidentialityResponse(rsp *http.Response) (*ChangeConfidentialityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChangeConfidentialityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiRegistration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangeConfidentialityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangeConfidentialityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ChangeConfidentialityResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
