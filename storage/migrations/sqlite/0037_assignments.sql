@@ -34,3 +34,37 @@ BEGIN
            OR NEW.annulment_authorization IS NOT OLD.annulment_authorization)
       AND NOT (OLD.status = 'active' AND NEW.status = 'annulled');
 END;
+
+-- Assignments (smistamento): see the PostgreSQL file.
+CREATE TABLE assignments (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT    NOT NULL UNIQUE,
+    registration_id TEXT    NOT NULL REFERENCES registrations (id),
+    kind            TEXT    NOT NULL CHECK (kind IN ('competenza', 'conoscenza')),
+    office          TEXT    NOT NULL REFERENCES offices (code),
+    person          TEXT    NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected', 'superseded', 'informed')),
+    reason          TEXT    NOT NULL,
+    created_by      TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    decided_by      TEXT    NOT NULL,
+    decided_at      TEXT
+);
+CREATE INDEX assignments_registration ON assignments (registration_id);
+CREATE INDEX assignments_office ON assignments (office, state);
+
+CREATE TRIGGER assignments_no_delete BEFORE DELETE ON assignments
+BEGIN
+    SELECT RAISE(ABORT, 'assignment: delete refused: assignments are history');
+END;
+
+CREATE TRIGGER assignments_guard BEFORE UPDATE ON assignments
+BEGIN
+    SELECT RAISE(ABORT, 'assignment: immutable column')
+    WHERE NEW.seq IS NOT OLD.seq OR NEW.id IS NOT OLD.id OR NEW.registration_id IS NOT OLD.registration_id
+       OR NEW.kind IS NOT OLD.kind OR NEW.office IS NOT OLD.office OR NEW.person IS NOT OLD.person
+       OR NEW.created_by IS NOT OLD.created_by OR NEW.created_at IS NOT OLD.created_at;
+    SELECT RAISE(ABORT, 'assignment: state may only go from pending to accepted, rejected or superseded, or from accepted to superseded')
+    WHERE NOT ((OLD.state = 'pending' AND NEW.state IN ('accepted', 'rejected', 'superseded'))
+            OR (OLD.state = 'accepted' AND NEW.state = 'superseded'));
+END;
