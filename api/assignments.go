@@ -59,6 +59,7 @@ func (h *handlers) assignRegistration(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.metrics.assignments.WithLabelValues("created").Add(float64(len(made)))
 	out := Assignments{Items: make([]Assignment, len(made))}
 	for i, a := range made {
 		out.Items[i] = toAssignment(a)
@@ -127,6 +128,7 @@ func (h *handlers) decideAssignment(c *gin.Context, accept bool, reason string) 
 		h.fail(c, err)
 		return
 	}
+	h.metrics.assignments.WithLabelValues(a.State).Inc()
 	respond(c, http.StatusOK, toAssignment(a))
 }
 

@@ -111,6 +111,14 @@ func TestAssignmentFlow(t *testing.T) {
 			t.Fatalf("second page %+v", work)
 		}
 
+		metrics := string(c.do("GET", "/metrics", "", nil).Body)
+		for _, want := range []string{`sportello_assignments_total{action="created"} 3`,
+			`sportello_assignments_total{action="accepted"} 1`, `sportello_assignments_total{action="rejected"} 1`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+
 		var h api.History
 		c.do("GET", path+"/history", op, nil).decode(t, http.StatusOK, &h)
 		var steps []string
