@@ -136,3 +136,49 @@ func TestAssignmentFlow(t *testing.T) {
 		}
 	})
 }
+
+// TestAssignmentToPerson: an assignment per competenza that names a person (a user of the
+// office) is in that person's worklist and only that person accepts it; a user of another
+// office cannot be named.
+func TestAssignmentToPerson(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
+		c := newClient(t, s)
+		s.NewOffice(t, "TEC", "Ufficio tecnico")
+		s.NewOffice(t, "RAG", "Ragioneria")
+		op := s.NewClient(t, "op", []string{"protocol_operator"})
+		colleague := s.NewClient(t, "colleague", []string{"clerk"}, "TEC")
+		fields := func(office string) map[string]any {
+			cf := apptest.TaxCode()
+			return map[string]any{"name": "Maria Bianchi", "tax_code": cf, "email": strings.ToLower(cf) + "@comune.example.it",
+				"roles": []string{"clerk"}, "offices": []string{office}}
+		}
+		user := s.NewUser(t, fields("TEC"))
+		outsider := s.NewUser(t, fields("RAG"))
+		var key api.CreatedKey
+		c.json("POST", "/v1/users/"+user.ID+"/keys", s.AdminToken, map[string]any{}).decode(t, http.StatusCreated, &key)
+		reg := c.mustRegister(op, "Istanza di accesso civico")
+		path := refPath(reg)
+
+		namesField(t, c.json("POST", path+"/assignments", op, map[string]any{"competenza": map[string]any{"office": "TEC", "person": outsider.ID}}).
+			problem(t, 422, "validation_failed"), "competenza.person", "not an active member")
+
+		var made api.Assignments
+		c.json("POST", path+"/assignments", op, map[string]any{"competenza": map[string]any{"office": "TEC", "person": user.ID}}).
+			decode(t, http.StatusCreated, &made)
+		a := made.Items[0]
+		if a.Person != user.ID {
+			t.Fatalf("assignment %+v", a)
+		}
+		var work api.AssignmentPage
+		c.do("GET", "/v1/assignments?person="+user.ID+"&state=pending", key.Token, nil).decode(t, http.StatusOK, &work)
+		if len(work.Items) != 1 || work.Items[0].ID != a.ID || work.Counts["pending"] != 1 {
+			t.Fatalf("the person's worklist %+v", work)
+		}
+		c.json("POST", path+"/assignments/"+a.ID+"/accept", colleague, nil).problem(t, 403, "forbidden")
+		var got api.Assignment
+		c.json("POST", path+"/assignments/"+a.ID+"/accept", key.Token, nil).decode(t, http.StatusOK, &got)
+		if got.State != "accepted" {
+			t.Fatalf("accepted %+v", got)
+		}
+	})
+}
