@@ -139,7 +139,7 @@ func TestAssignmentFlow(t *testing.T) {
 
 // TestAssignmentToPerson: an assignment per competenza that names a person (a user of the
 // office) is in that person's worklist and only that person accepts it; a user of another
-// office cannot be named.
+// office cannot be named, as an assignment's person or as a dossier's responsible.
 func TestAssignmentToPerson(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		c := newClient(t, s)
@@ -180,5 +180,16 @@ func TestAssignmentToPerson(t *testing.T) {
 		if got.State != "accepted" {
 			t.Fatalf("accepted %+v", got)
 		}
+
+		// A dossier names its responsible person too, a member of its office.
+		dossier := map[string]any{"class": "VI.3", "subject": "Lavori", "type": "affare", "office": "TEC", "responsible": user.ID}
+		var d api.Dossier
+		c.json("POST", "/v1/dossiers", op, dossier).decode(t, http.StatusCreated, &d)
+		c.do("GET", "/v1/dossiers/"+d.ID, op, nil).decode(t, http.StatusOK, &d)
+		if d.Responsible != user.ID {
+			t.Fatalf("dossier %+v", d)
+		}
+		dossier["responsible"] = outsider.ID
+		namesField(t, c.json("POST", "/v1/dossiers", op, dossier).problem(t, 422, "validation_failed"), "responsible", "not an active member")
 	})
 }

@@ -130,16 +130,9 @@ func (s *Service) Assign(ctx context.Context, p Principal, ref Ref, in Assignmen
 	if err := s.checkOffices(ctx, all); err != nil {
 		return nil, err
 	}
-	if c := in.Competenza; c != nil && c.Person != "" {
-		u, err := s.Store.User(ctx, c.Person)
-		if IsCode(err, ECNotFound) {
-			return nil, Invalid("competenza.person", "no user %s", c.Person)
-		}
-		if err != nil {
+	if c := in.Competenza; c != nil {
+		if err := s.checkMember(ctx, "competenza.person", c.Person, c.Office); err != nil {
 			return nil, err
-		}
-		if u.DeactivatedAt != nil || !slices.Contains(u.Offices, c.Office) {
-			return nil, Invalid("competenza.person", "user %s is not an active member of office %s", c.Person, c.Office)
 		}
 	}
 	current, err := s.Registration(ctx, p, ref)
@@ -281,4 +274,23 @@ func (s *Service) AssignmentWorklist(ctx context.Context, p Principal, f Assignm
 		f.Offices = append([]string{""}, p.Offices...) // never nil: no office sees nothing
 	}
 	return s.Store.AssignmentWorklist(ctx, f)
+}
+
+// checkMember returns validation_failed on field unless person is "" or an active user who is a
+// member of office.
+func (s *Service) checkMember(ctx context.Context, field, person, office string) error {
+	if person == "" {
+		return nil
+	}
+	u, err := s.Store.User(ctx, person)
+	if IsCode(err, ECNotFound) {
+		return Invalid(field, "no user %s", person)
+	}
+	if err != nil {
+		return err
+	}
+	if u.DeactivatedAt != nil || !slices.Contains(u.Offices, office) {
+		return Invalid(field, "user %s is not an active member of office %s", person, office)
+	}
+	return nil
 }

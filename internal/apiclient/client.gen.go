@@ -2837,10 +2837,13 @@ type ApiDossier struct {
 	// Position change-feed position of the latest write
 	//
 	// Example: 1234
-	Position int              `json:"position"`
-	Status   ApiDossierStatus `json:"status"`
-	Subject  string           `json:"subject"`
-	Type     ApiDossierType   `json:"type"`
+	Position int `json:"position"`
+
+	// Responsible Responsible is the user id of the person responsible, if any.
+	Responsible *string          `json:"responsible,omitempty"`
+	Status      ApiDossierStatus `json:"status"`
+	Subject     string           `json:"subject"`
+	Type        ApiDossierType   `json:"type"`
 
 	// Year Example: 2026
 	Year int `json:"year"`
@@ -3949,6 +3952,10 @@ type ApiNewDossier struct {
 	//
 	// Example: 2026-VI.3-000001
 	Parent *string `json:"parent,omitempty"`
+
+	// Responsible Responsible is the user id of the person responsible (responsabile del procedimento), a
+	// member of the office.
+	Responsible *string `json:"responsible,omitempty"`
 
 	// Subject oggetto (ChiaveDescrittiva)
 	//

@@ -87,3 +87,7 @@ CREATE TRIGGER assignments_guard BEFORE UPDATE OR DELETE ON assignments
     FOR EACH ROW EXECUTE FUNCTION assignments_guard();
 CREATE TRIGGER assignments_no_truncate BEFORE TRUNCATE ON assignments
     FOR EACH STATEMENT EXECUTE FUNCTION sportello_refuse_truncate();
+
+-- A dossier names its responsible person (responsabile del procedimento), a user id of its
+-- office, or '' for none; dossiers opened before have none.
+ALTER TABLE dossiers ADD COLUMN responsible text NOT NULL DEFAULT '';

@@ -68,3 +68,7 @@ BEGIN
     WHERE NOT ((OLD.state = 'pending' AND NEW.state IN ('accepted', 'rejected', 'superseded'))
             OR (OLD.state = 'accepted' AND NEW.state = 'superseded'));
 END;
+
+-- A dossier names its responsible person (responsabile del procedimento), a user id of its
+-- office, or '' for none; dossiers opened before have none.
+ALTER TABLE dossiers ADD COLUMN responsible TEXT NOT NULL DEFAULT '';
