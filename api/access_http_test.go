@@ -70,6 +70,11 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/document"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/attachments/:index"},
 	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/annulment"},
+	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/confidentiality"},
+	{codes{403, 201, 201, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/assignments"},
+	{codes{403, 403, 403, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/assignments/:id/accept"},
+	{codes{403, 403, 403, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/registrations/:register/:year/:number/assignments/:id/reject"},
+	{codes{403, 200, 200, 200, 200, 403, 403, 422, 403, 401}, "GET /v1/assignments"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/history"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/receipt"},
 	{codes{200, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/registrations/:register/:year/:number/segnatura"},
@@ -226,6 +231,18 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 	case "POST /v1/registrations/:register/:year/:number/annulment":
 		fresh := fx.register(t)
 		return jsonRequest(refPath(fresh)+"/annulment", map[string]string{"reason": "Errore materiale", "authorization": "Decreto 1/2026"})
+	case "POST /v1/registrations/:register/:year/:number/confidentiality":
+		fresh := fx.register(t)
+		return jsonRequest(refPath(fresh)+"/confidentiality", map[string]any{"confidential": true, "reason": "Dati sanitari"})
+	case "POST /v1/registrations/:register/:year/:number/assignments":
+		fresh := fx.register(t)
+		return jsonRequest(refPath(fresh)+"/assignments", map[string]any{"competenza": map[string]string{"office": "SUAP"}})
+	case "POST /v1/registrations/:register/:year/:number/assignments/:id/accept":
+		fresh, id := fx.assign(t)
+		return jsonRequest(refPath(fresh)+"/assignments/"+id+"/accept", map[string]any{})
+	case "POST /v1/registrations/:register/:year/:number/assignments/:id/reject":
+		fresh, id := fx.assign(t)
+		return jsonRequest(refPath(fresh)+"/assignments/"+id+"/reject", map[string]string{"reason": "Non di competenza"})
 	case "GET /v1/registrations/:register/:year/:number/history":
 		return accessRequest{path: reg + "/history"}
 	case "GET /v1/registrations/:register/:year/:number/receipt":
@@ -407,6 +424,17 @@ func (fx *accessFixtures) register(t *testing.T) api.Registration {
 	fx.c.register(fx.tokens[asOperator], meta, []apptest.Part{{Name: "document", Filename: "a.pdf", Content: apptest.PDF("istanza")}}).
 		decode(t, http.StatusCreated, &r)
 	return r
+}
+
+// assign registers a fresh document for SUAP and assigns it per competenza to SUAP as the
+// operator; it returns the registration and the assignment's id.
+func (fx *accessFixtures) assign(t *testing.T) (api.Registration, string) {
+	t.Helper()
+	r := fx.register(t)
+	var made api.Assignments
+	fx.c.json("POST", refPath(r)+"/assignments", fx.tokens[asOperator], map[string]any{"competenza": map[string]string{"office": "SUAP"}}).
+		decode(t, http.StatusCreated, &made)
+	return r, made.Items[0].ID
 }
 
 // openDossier opens a fresh dossier of SUAP as the operator.

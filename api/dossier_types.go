@@ -13,25 +13,30 @@ type NewDossier struct {
 	Type    string `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"` // tipologia di fascicolo
 	Office  string `json:"office" example:"TEC" extensions:"x-pattern=office"`                         // responsible office (UOR)
 	Parent  string `json:"parent,omitempty" example:"2026-VI.3-000001"`                                // id or identifier of the parent, for a sottofascicolo; same class, open
+	// Responsible is the user id of the person responsible (responsabile del procedimento), a
+	// member of the office.
+	Responsible string `json:"responsible,omitempty"`
 }
 
 // Dossier is a fascicolo: year of opening, class and progressive number within them (C3), with
 // its document index and its aggregate metadata (Allegato 5, MD2).
 type Dossier struct {
-	ID         string        `json:"id" format:"uuid"`
-	Identifier string        `json:"identifier" example:"2026-VI.3-000012"` // year-class-number, at least six digits
-	Year       int           `json:"year" example:"2026"`
-	Class      string        `json:"class" example:"VI.3"`
-	Number     int64         `json:"number" example:"12"`
-	Subject    string        `json:"subject"`
-	Type       string        `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
-	Office     string        `json:"office" example:"TEC"`
-	Parent     string        `json:"parent,omitempty" format:"uuid"` // id of the parent dossier, for a sub-dossier
-	Status     string        `json:"status" enums:"open,closed,disposed"`
-	DisposalID string        `json:"disposal_id,omitempty"` // the disposal record, once disposed of
-	OpenedAt   time.Time     `json:"opened_at" format:"date-time"`
-	ClosedAt   *time.Time    `json:"closed_at" format:"date-time" extensions:"x-nullable"`
-	Items      []DossierItem `json:"items"` // the document index, by document date then filing time
+	ID         string `json:"id" format:"uuid"`
+	Identifier string `json:"identifier" example:"2026-VI.3-000012"` // year-class-number, at least six digits
+	Year       int    `json:"year" example:"2026"`
+	Class      string `json:"class" example:"VI.3"`
+	Number     int64  `json:"number" example:"12"`
+	Subject    string `json:"subject"`
+	Type       string `json:"type" enums:"affare,attivita,persona_fisica,persona_giuridica,procedimento"`
+	Office     string `json:"office" example:"TEC"`
+	// Responsible is the user id of the person responsible, if any.
+	Responsible string        `json:"responsible,omitempty"`
+	Parent      string        `json:"parent,omitempty" format:"uuid"` // id of the parent dossier, for a sub-dossier
+	Status      string        `json:"status" enums:"open,closed,disposed"`
+	DisposalID  string        `json:"disposal_id,omitempty"` // the disposal record, once disposed of
+	OpenedAt    time.Time     `json:"opened_at" format:"date-time"`
+	ClosedAt    *time.Time    `json:"closed_at" format:"date-time" extensions:"x-nullable"`
+	Items       []DossierItem `json:"items"` // the document index, by document date then filing time
 	// HiddenItems counts the items of the index the caller may not see (confidential acts of
 	// other offices): they are not listed, not even by identifier or date.
 	HiddenItems int             `json:"hidden_items" example:"0"`
@@ -100,7 +105,7 @@ func toDossier(v domain.DossierView) Dossier {
 	d := v.Dossier
 	out := Dossier{
 		ID: d.ID, Identifier: d.Identifier, Year: d.Year, Class: d.Class, Number: d.Number, Subject: d.Subject,
-		Type: string(d.Type), Office: d.Office, Parent: d.Parent, Status: string(d.Status), OpenedAt: utc(d.OpenedAt), DisposalID: d.DisposalID,
+		Type: string(d.Type), Office: d.Office, Responsible: d.Responsible, Parent: d.Parent, Status: string(d.Status), OpenedAt: utc(d.OpenedAt), DisposalID: d.DisposalID,
 		Items: make([]DossierItem, 0, len(v.Index)), HiddenItems: v.HiddenItems, Position: d.Position,
 	}
 	if d.ClosedAt != nil {

@@ -36,7 +36,7 @@ func (h *handlers) createDossier(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	nd := domain.NewDossier{Class: in.Class, Subject: in.Subject, Type: domain.DossierType(in.Type), Office: in.Office, Parent: in.Parent}
+	nd := domain.NewDossier{Class: in.Class, Subject: in.Subject, Type: domain.DossierType(in.Type), Office: in.Office, Parent: in.Parent, Responsible: in.Responsible}
 	d, replayed, err := h.svc.CreateDossier(c.Request.Context(), principal(c), nd, jsonIdempotency(c, body))
 	if err != nil {
 		h.fail(c, err)

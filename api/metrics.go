@@ -13,6 +13,7 @@ type metrics struct {
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
 	registrations *prometheus.CounterVec
+	assignments   *prometheus.CounterVec
 }
 
 // newMetrics registers the collectors on reg. If reg already holds them (New called twice
@@ -32,6 +33,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "sportello_registrations_created_total",
 			Help: "Registrations created through the API (replays not counted), by register.",
 		}, []string{"register"})),
+		assignments: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sportello_assignments_total",
+			Help: "Assignment steps through the API, by action: created (one per assignment made), accepted, rejected.",
+		}, []string{"action"})),
 	}
 }
 

@@ -365,3 +365,11 @@ type ClassClosing struct {
 	ReplacedBy string `json:"replaced_by,omitempty" example:"VI.4" extensions:"x-pattern=class"`
 	Reason     string `json:"reason,omitempty" example:"Delibera di Giunta n. 5 del 2026-12-10"`
 }
+
+// ConfidentialityRequest changes a registration's confidentiality (riservatezza).
+type ConfidentialityRequest struct {
+	// Confidential is the new value; it is required.
+	Confidential *bool `json:"confidential" example:"true"`
+	// Reason is recorded in the history as the change's detail; it is required.
+	Reason string `json:"reason" example:"Contiene dati sanitari"`
+}

@@ -63,6 +63,9 @@ type Dossier struct {
 	Subject    string
 	Type       DossierType
 	Office     string
+	// Responsible is the user id of the person responsible (responsabile del procedimento), a
+	// member of Office, or "".
+	Responsible string
 	// Parent is the id of the dossier this one is a sub-dossier (sottofascicolo) of, or "".
 	Parent    string
 	Status    DossierStatus
@@ -169,6 +172,8 @@ type NewDossier struct {
 	Type    DossierType
 	Office  string
 	Parent  string
+	// Responsible is a user id of a member of Office, or "".
+	Responsible string
 }
 
 // Validate checks the shape of the input and lists every failing field.

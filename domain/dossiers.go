@@ -41,6 +41,9 @@ func (s *Service) CreateDossier(ctx context.Context, p Principal, in NewDossier,
 		if err := s.checkOffice(ctx, "office", in.Office); err != nil {
 			return nil, err
 		}
+		if err := s.checkMember(ctx, "responsible", in.Responsible, in.Office); err != nil {
+			return nil, err
+		}
 		now := s.now()
 		local := now.In(s.Location)
 		if err := s.checkClass(ctx, "class", in.Class, local.Format(time.DateOnly)); err != nil {
@@ -48,7 +51,7 @@ func (s *Service) CreateDossier(ctx context.Context, p Principal, in NewDossier,
 		}
 		d := &Dossier{
 			ID: NewID(), Year: local.Year(), Class: in.Class, Subject: in.Subject, Type: in.Type,
-			Office: in.Office, Status: DossierOpen, OpenedAt: now.UTC(), CreatedBy: p.ID, Items: []DossierItem{},
+			Office: in.Office, Responsible: in.Responsible, Status: DossierOpen, OpenedAt: now.UTC(), CreatedBy: p.ID, Items: []DossierItem{},
 		}
 		if in.Parent != "" {
 			parent, err := s.Store.Dossier(ctx, in.Parent)

@@ -37,6 +37,7 @@ type Store interface {
 	ImportStore
 	FixityStore
 	PackageStore
+	AssignmentStore
 }
 
 // PackageStore keeps the archive packages. Used by packages.go and the package job.
@@ -608,6 +609,9 @@ type Write struct {
 	// whose content the registration takes: storage marks it registered in the same
 	// transaction, and returns ECConflict if it is registered or disposed of already.
 	Document string
+	// Assignments, when set on a registration's write, are the assignment rows it inserts
+	// and the state changes it makes, in the same transaction.
+	Assignments *AssignmentWrite
 }
 
 // BlobStore keeps file content addressed by its SHA-256. Content is durable when Put returns;

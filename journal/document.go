@@ -27,6 +27,9 @@ import (
 // immutably and checked by their digests, never rebuilt.
 const Version = 5
 
+// Confidential is what a journal shows instead of a confidential registration's subject.
+const Confidential = "riservato"
+
 // timeFormat writes instants as the log's leaves do: RFC 3339 UTC, six fractional digits.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
@@ -65,6 +68,12 @@ type Document struct {
 // when the day ended (AsAtEndOfDay): later reclassifications are facts of their own day, in
 // the registration's history.
 //
+// The subject of a registration that is confidential when the journal is written is
+// Confidential ("riservato"), never the subject itself, in the JSON and in the PDF alike: the
+// journal is a public record of the register, and confidentiality can be set after the day
+// (ChangeConfidentiality), so Build masks by the registration's value when it runs rather than
+// rewinding it to the end of the day, which would publish a subject protected since.
+//
 // A registration counts as annulled only if it was annulled before the day ended in loc.
 func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registration) (Document, error) {
 	day, err := time.ParseInLocation(time.DateOnly, date, loc)
@@ -86,8 +95,12 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 			names[i], shown[i] = c.Name, c.Name
 		}
 		status, annulment := string(domain.StatusActive), any(nil)
+		subject := r.Subject
+		if r.Confidential {
+			subject = Confidential
+		}
 		e := signing.JournalEntry{Identifier: r.Identifier, Number: domain.FormatNumber(r.Number),
-			RegisteredAt: r.RegisteredAt, Direction: string(r.Direction), Subject: r.Subject,
+			RegisteredAt: r.RegisteredAt, Direction: string(r.Direction), Subject: subject,
 			Correspondents: shown, DocumentSHA256: r.Document.SHA256}
 		if a := r.Annulment; a != nil && a.At.Before(end) {
 			status = string(domain.StatusAnnulled)
@@ -113,7 +126,7 @@ func Build(aoo, register, date string, loc *time.Location, rs []*domain.Registra
 			"annulment": annulment, "attachments": attachments, "class": r.Class, "correspondents": names,
 			"direction": string(r.Direction), "document": r.Document.SHA256, "identifier": r.Identifier,
 			"number": r.Number, "offices": offices, "registered_at": r.RegisteredAt.UTC().Format(timeFormat),
-			"sender_reference": sender, "status": status, "subject": r.Subject,
+			"sender_reference": sender, "status": status, "subject": subject,
 		}
 		if r.ReceivedOn != "" {
 			item["received_on"] = r.ReceivedOn

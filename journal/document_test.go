@@ -218,3 +218,27 @@ func TestAsAtEndOfDay(t *testing.T) {
 		t.Error("a malformed history entry accepted")
 	}
 }
+
+// TestBuildConfidentialSubject: a confidential registration's subject is "riservato" in the
+// journal's JSON and PDF content, never in clear; another's subject is shown as it is.
+func TestBuildConfidentialSubject(t *testing.T) {
+	rome, _ := time.LoadLocation("Europe/Rome")
+	reg := func(n int64, subject string, confidential bool) *domain.Registration {
+		return &domain.Registration{Register: "PG", Date: "2026-11-20", Number: n, Identifier: fmt.Sprintf("id-%d", n),
+			RegisteredAt: time.Date(2026, 11, 20, 10, 0, 0, 0, rome), Direction: domain.Incoming, Subject: subject,
+			Confidential: confidential, Document: domain.File{SHA256: strings.Repeat("ab", 32)}}
+	}
+	d, err := Build("AOO", "PG", "2026-11-20", rome, []*domain.Registration{
+		reg(1, "Certificato medico di Mario Rossi", true), reg(2, "Richiesta di accesso", false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(d.JSON)
+	if strings.Contains(js, "Mario Rossi") || !strings.Contains(js, `"subject":"riservato"`) ||
+		!strings.Contains(js, `"subject":"Richiesta di accesso"`) {
+		t.Fatalf("journal JSON %s", js)
+	}
+	if d.Content.Entries[0].Subject != Confidential || d.Content.Entries[1].Subject != "Richiesta di accesso" {
+		t.Fatalf("PDF subjects %q, %q", d.Content.Entries[0].Subject, d.Content.Entries[1].Subject)
+	}
+}

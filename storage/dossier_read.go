@@ -15,7 +15,7 @@ import (
 
 // selectDossiers is the SELECT … FROM of every dossier read; callers add WHERE.
 const selectDossiers = `SELECT d.seq, d.id, d.identifier, d.year, d.class, d.number, d.subject, d.type, d.office,
-	d.parent_id, d.status, d.opened_at, d.closed_at, d.created_by, d.position, d.disposal_id FROM dossiers d`
+	d.parent_id, d.status, d.opened_at, d.closed_at, d.created_by, d.position, d.disposal_id, d.responsible FROM dossiers d`
 
 // scanDossier reads one row of selectDossiers and returns it with its seq.
 func scanDossier(row rowScanner) (*domain.Dossier, int64, error) {
@@ -28,7 +28,7 @@ func scanDossier(row rowScanner) (*domain.Dossier, int64, error) {
 		disposal sql.NullString
 	)
 	err := row.Scan(&seq, &d.ID, &d.Identifier, &d.Year, &d.Class, &d.Number, &d.Subject, &d.Type, &d.Office,
-		&parent, &d.Status, timeCol{T: &d.OpenedAt}, timeCol{T: &closedAt, Valid: &closed}, &d.CreatedBy, &d.Position, &disposal)
+		&parent, &d.Status, timeCol{T: &d.OpenedAt}, timeCol{T: &closedAt, Valid: &closed}, &d.CreatedBy, &d.Position, &disposal, &d.Responsible)
 	if err != nil {
 		return nil, 0, err
 	}

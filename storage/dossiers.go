@@ -50,9 +50,9 @@ func (db *DB) insertDossier(tx *gorm.DB, d *domain.Dossier, w domain.Write) erro
 	}
 	d.AssignNumber(n)
 	err = tx.Exec(`INSERT INTO dossiers (id, identifier, year, class, number, subject, type, office, parent_id,
-			status, opened_at, closed_at, created_by, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			status, opened_at, closed_at, created_by, position, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.Identifier, d.Year, d.Class, d.Number, d.Subject, string(d.Type), d.Office, nullString(d.Parent),
-		string(d.Status), db.ts(d.OpenedAt), db.tsOrNil(d.ClosedAt), d.CreatedBy, d.Position).Error
+		string(d.Status), db.ts(d.OpenedAt), db.tsOrNil(d.ClosedAt), d.CreatedBy, d.Position, d.Responsible).Error
 	return dossierError(err, d)
 }
 

@@ -13,7 +13,9 @@ import (
 var mutableColumns = []string{"class", "dossiers", "position", "status", "annulled_at", "annulled_by",
 	"annulled_by_name", "annulment_reason", "annulment_authorization",
 	// Set once, from null, by a disposal (TestDisposalGuards).
-	"disposal_id", "disposed_at"}
+	"disposal_id", "disposed_at",
+	// Changed by a records officer with a reason in the history (ChangeConfidentiality).
+	"confidential"}
 
 // immutableUpdates changes each immutable column of registration row 1, as SQL valid on both
 // engines. TestGuards checks that it covers every column the table has.
@@ -39,7 +41,6 @@ var immutableUpdates = map[string]string{
 	"in_reply_to":      "in_reply_to = identifier",
 	"document":         "document = document || ' '",
 	"attachments":      "attachments = '[]'",
-	"confidential":     "confidential = NOT confidential",
 	"created_by":       "created_by = 'someone-else'",
 }
 
@@ -72,6 +73,11 @@ func TestGuards(t *testing.T) {
 				wantRefused(t, err, "immutable column "+col)
 			})
 		}
+		t.Run("ConfidentialChangeAllowed", func(t *testing.T) {
+			if err := f.exec(`UPDATE registrations SET confidential = NOT confidential` + where); err != nil {
+				t.Fatal(err)
+			}
+		})
 		t.Run("ClassChangeAllowed", func(t *testing.T) {
 			if err := f.exec(`UPDATE registrations SET class = 'VII.1', dossiers = '["d1"]', position = position + 1` + where); err != nil {
 				t.Fatal(err)

@@ -59,7 +59,7 @@ var registrationTable = []regColumn{
 	// of filing, and the select list reads the dossiers from there.
 	{name: "dossiers", use: aside, value: func(_ *DB, _ *domain.Registration, e encoded) any { return e.dossiers },
 		dest: func(s *regScan) any { return &s.dossiers }},
-	{name: "confidential", cast: "boolean", value: func(_ *DB, r *domain.Registration, _ encoded) any { return r.Confidential },
+	{name: "confidential", cast: "boolean", use: changed, value: func(_ *DB, r *domain.Registration, _ encoded) any { return r.Confidential },
 		dest: func(s *regScan) any { return &s.r.Confidential }},
 	{name: "status", use: changed, value: func(_ *DB, r *domain.Registration, _ encoded) any { return string(r.Status) },
 		dest: func(s *regScan) any { return &s.r.Status }},

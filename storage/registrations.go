@@ -192,6 +192,9 @@ func (db *DB) UpdateRegistration(ctx context.Context, id string,
 			if err := db.storeChange(tx, before, r, w); err != nil {
 				return err
 			}
+			if err := db.storeAssignments(tx, w.Assignments); err != nil {
+				return err
+			}
 			return db.storeWrite(tx, w)
 		},
 	}, change)
@@ -207,7 +210,7 @@ func (db *DB) storeChange(tx *gorm.DB, before, r *domain.Registration, w domain.
 	}
 	officesChanged := !slices.Equal(before.Offices, r.Offices)
 	dossiersChanged := !sameSet(before.Dossiers, r.Dossiers)
-	if !officesChanged && !dossiersChanged && before.Class == r.Class &&
+	if !officesChanged && !dossiersChanged && before.Class == r.Class && before.Confidential == r.Confidential &&
 		before.Status == r.Status && equalAnnulment(before.Annulment, r.Annulment) {
 		r.Position, r.Dossiers = before.Position, before.Dossiers
 		return nil

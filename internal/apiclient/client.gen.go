@@ -90,6 +90,51 @@ func (e ApiArchivePackageState) Valid() bool {
 	}
 }
 
+// Defines values for ApiAssignmentKind.
+const (
+	ApiAssignmentKindCompetenza ApiAssignmentKind = "competenza"
+	ApiAssignmentKindConoscenza ApiAssignmentKind = "conoscenza"
+)
+
+// Valid indicates whether the value is a known member of the ApiAssignmentKind enum.
+func (e ApiAssignmentKind) Valid() bool {
+	switch e {
+	case ApiAssignmentKindCompetenza:
+		return true
+	case ApiAssignmentKindConoscenza:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiAssignmentState.
+const (
+	ApiAssignmentStateAccepted   ApiAssignmentState = "accepted"
+	ApiAssignmentStateInformed   ApiAssignmentState = "informed"
+	ApiAssignmentStatePending    ApiAssignmentState = "pending"
+	ApiAssignmentStateRejected   ApiAssignmentState = "rejected"
+	ApiAssignmentStateSuperseded ApiAssignmentState = "superseded"
+)
+
+// Valid indicates whether the value is a known member of the ApiAssignmentState enum.
+func (e ApiAssignmentState) Valid() bool {
+	switch e {
+	case ApiAssignmentStateAccepted:
+		return true
+	case ApiAssignmentStateInformed:
+		return true
+	case ApiAssignmentStatePending:
+		return true
+	case ApiAssignmentStateRejected:
+		return true
+	case ApiAssignmentStateSuperseded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiCaseStatus.
 const (
 	ApiCaseStatusApproved          ApiCaseStatus = "approved"
@@ -1515,6 +1560,27 @@ func (e ListPackagesParamsKind) Valid() bool {
 	}
 }
 
+// Defines values for ListAssignmentsParamsState.
+const (
+	ListAssignmentsParamsStateAccepted ListAssignmentsParamsState = "accepted"
+	ListAssignmentsParamsStatePending  ListAssignmentsParamsState = "pending"
+	ListAssignmentsParamsStateRejected ListAssignmentsParamsState = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the ListAssignmentsParamsState enum.
+func (e ListAssignmentsParamsState) Valid() bool {
+	switch e {
+	case ListAssignmentsParamsStateAccepted:
+		return true
+	case ListAssignmentsParamsStatePending:
+		return true
+	case ListAssignmentsParamsStateRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportAuditParamsFormat.
 const (
 	ExportAuditParamsFormatCsv    ExportAuditParamsFormat = "csv"
@@ -1907,6 +1973,66 @@ type ApiArchivePackageList struct {
 	NextCursor string              `json:"next_cursor"`
 }
 
+// ApiAssignment defines model for api.Assignment.
+type ApiAssignment struct {
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	DecidedBy *string    `json:"decided_by,omitempty"`
+	Id        string     `json:"id"`
+
+	// Kind Kind is competenza (must act) or conoscenza (informed, may read).
+	Kind ApiAssignmentKind `json:"kind"`
+
+	// Office Example: TEC
+	Office string  `json:"office"`
+	Person *string `json:"person,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+
+	// Registration Example: c_h501-PG-2026-0000042
+	Registration string `json:"registration"`
+
+	// State State: a competenza assignment is pending, then accepted or rejected, or superseded by a
+	// later one; a conoscenza assignment is informed.
+	State ApiAssignmentState `json:"state"`
+}
+
+// ApiAssignmentKind Kind is competenza (must act) or conoscenza (informed, may read).
+type ApiAssignmentKind string
+
+// ApiAssignmentState State: a competenza assignment is pending, then accepted or rejected, or superseded by a
+// later one; a conoscenza assignment is informed.
+type ApiAssignmentState string
+
+// ApiAssignmentPage defines model for api.AssignmentPage.
+type ApiAssignmentPage struct {
+	Counts     map[string]int  `json:"counts"`
+	Items      []ApiAssignment `json:"items"`
+	NextCursor string          `json:"next_cursor"`
+}
+
+// ApiAssignmentRequest defines model for api.AssignmentRequest.
+type ApiAssignmentRequest struct {
+	Competenza *ApiAssignmentTarget `json:"competenza,omitempty"`
+
+	// Conoscenza Example: ["RAG"]
+	Conoscenza *[]string `json:"conoscenza,omitempty"`
+}
+
+// ApiAssignmentTarget defines model for api.AssignmentTarget.
+type ApiAssignmentTarget struct {
+	// Office Example: TEC
+	Office string `json:"office"`
+
+	// Person Person is a user id of a member of the office (responsabile del procedimento).
+	Person *string `json:"person,omitempty"`
+}
+
+// ApiAssignments defines model for api.Assignments.
+type ApiAssignments struct {
+	Items []ApiAssignment `json:"items"`
+}
+
 // ApiAuditEvent defines model for api.AuditEvent.
 type ApiAuditEvent struct {
 	// Action Example: registration.read
@@ -2252,6 +2378,19 @@ type ApiClient struct {
 type ApiClientList struct {
 	Items      []ApiClient `json:"items"`
 	NextCursor string      `json:"next_cursor"`
+}
+
+// ApiConfidentialityRequest defines model for api.ConfidentialityRequest.
+type ApiConfidentialityRequest struct {
+	// Confidential Confidential is the new value; it is required.
+	//
+	// Example: true
+	Confidential bool `json:"confidential"`
+
+	// Reason Reason is recorded in the history as the change's detail; it is required.
+	//
+	// Example: Contiene dati sanitari
+	Reason string `json:"reason"`
 }
 
 // ApiContact defines model for api.Contact.
@@ -2698,10 +2837,13 @@ type ApiDossier struct {
 	// Position change-feed position of the latest write
 	//
 	// Example: 1234
-	Position int              `json:"position"`
-	Status   ApiDossierStatus `json:"status"`
-	Subject  string           `json:"subject"`
-	Type     ApiDossierType   `json:"type"`
+	Position int `json:"position"`
+
+	// Responsible Responsible is the user id of the person responsible, if any.
+	Responsible *string          `json:"responsible,omitempty"`
+	Status      ApiDossierStatus `json:"status"`
+	Subject     string           `json:"subject"`
+	Type        ApiDossierType   `json:"type"`
 
 	// Year Example: 2026
 	Year int `json:"year"`
@@ -3811,6 +3953,10 @@ type ApiNewDossier struct {
 	// Example: 2026-VI.3-000001
 	Parent *string `json:"parent,omitempty"`
 
+	// Responsible Responsible is the user id of the person responsible (responsabile del procedimento), a
+	// member of the office.
+	Responsible *string `json:"responsible,omitempty"`
+
 	// Subject oggetto (ChiaveDescrittiva)
 	//
 	// Example: Permesso di costruire, via Roma 1
@@ -4547,6 +4693,12 @@ type ApiRegistrationStatList struct {
 	To openapi_types.Date `json:"to"`
 }
 
+// ApiRejectionRequest defines model for api.RejectionRequest.
+type ApiRejectionRequest struct {
+	// Reason Example: Non di competenza di questo ufficio
+	Reason string `json:"reason"`
+}
+
 // ApiRequiredDocument defines model for api.RequiredDocument.
 type ApiRequiredDocument struct {
 	// Formats accepted media types; empty accepts any
@@ -4790,6 +4942,27 @@ type SettlePackageMultipartBody struct {
 	// Report The conservator's rapporto di versamento (XML or PDF): required to acknowledge
 	Report *openapi_types.File `json:"report,omitempty"`
 }
+
+// ListAssignmentsParams defines parameters for ListAssignments.
+type ListAssignmentsParams struct {
+	// Office office code
+	Office *string `form:"office,omitempty" json:"office,omitempty"`
+
+	// Person user id
+	Person *string `form:"person,omitempty" json:"person,omitempty"`
+
+	// State state
+	State *ListAssignmentsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit page size (1-500)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAssignmentsParamsState defines parameters for ListAssignments.
+type ListAssignmentsParamsState string
 
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
@@ -5539,6 +5712,15 @@ type PatchRegistrationJSONRequestBody = ApiRegistrationPatch
 
 // AnnulRegistrationJSONRequestBody defines body for AnnulRegistration for application/json ContentType.
 type AnnulRegistrationJSONRequestBody = ApiAnnulmentRequest
+
+// AssignRegistrationJSONRequestBody defines body for AssignRegistration for application/json ContentType.
+type AssignRegistrationJSONRequestBody = ApiAssignmentRequest
+
+// RejectAssignmentJSONRequestBody defines body for RejectAssignment for application/json ContentType.
+type RejectAssignmentJSONRequestBody = ApiRejectionRequest
+
+// ChangeConfidentialityJSONRequestBody defines body for ChangeConfidentiality for application/json ContentType.
+type ChangeConfidentialityJSONRequestBody = ApiConfidentialityRequest
 
 // CreateDispatchJSONRequestBody defines body for CreateDispatch for application/json ContentType.
 type CreateDispatchJSONRequestBody = ApiDispatchRequest
@@ -6750,6 +6932,13 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
 	SettlePackageWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAssignments Assignment worklist
+	//
+	// Assignments in the order they were made, by office, person and state, with the count of each state (`counts`) under the same office and person. Clerks see their offices' only (another office is 403); protocol operators and records officers see all: `state=rejected` is the protocol office's worklist of what was sent back.
+	//
+	// Corresponds with GET /v1/assignments (the `ListAssignments` operationId).
+	ListAssignments(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAudit The audit trail
 	//
 	// Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -7573,12 +7762,73 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/annulment (the `AnnulRegistration` operationId).
 	AnnulRegistration(ctx context.Context, register string, year int, number string, params *AnnulRegistrationParams, body AnnulRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AssignRegistrationWithBody Assign a registration (smistamento)
+	//
+	// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+	AssignRegistrationWithBody(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignRegistration Assign a registration (smistamento)
+	//
+	// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+	AssignRegistration(ctx context.Context, register string, year int, number string, body AssignRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptAssignment Accept an assignment
+	//
+	// A clerk of the assigned office (and, when it names a user, that user) accepts a pending competenza assignment. A conoscenza assignment, or one no longer pending, is 409; another office's clerk gets 403, or 404 if it cannot see the registration.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/accept (the `AcceptAssignment` operationId).
+	AcceptAssignment(ctx context.Context, register string, year int, number string, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RejectAssignmentWithBody Reject an assignment
+	//
+	// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+	RejectAssignmentWithBody(ctx context.Context, register string, year int, number string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RejectAssignment Reject an assignment
+	//
+	// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+	RejectAssignment(ctx context.Context, register string, year int, number string, id string, body RejectAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAttachment Download an attachment
 	//
 	// Attachments are numbered from 0 in upload order. The bytes exactly as uploaded, with the sniffed media type and the same digest headers as the document.
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 	GetAttachment(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeConfidentialityWithBody Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentialityWithBody(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeConfidentiality Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentiality(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDispatches Dispatches of a registration
 	//
@@ -7993,6 +8243,23 @@ func (c *Client) GetPackageReport(ctx context.Context, id openapi_types.UUID, re
 // Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
 func (c *Client) SettlePackageWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSettlePackageRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAssignments Assignment worklist
+//
+// Assignments in the order they were made, by office, person and state, with the count of each state (`counts`) under the same office and person. Clerks see their offices' only (another office is 403); protocol operators and records officers see all: `state=rejected` is the protocol office's worklist of what was sent back.
+//
+// Corresponds with GET /v1/assignments (the `ListAssignments` operationId).
+func (c *Client) ListAssignments(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssignmentsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9836,6 +10103,99 @@ func (c *Client) AnnulRegistration(ctx context.Context, register string, year in
 	return c.Client.Do(req)
 }
 
+// AssignRegistrationWithBody Assign a registration (smistamento)
+//
+// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+func (c *Client) AssignRegistrationWithBody(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignRegistrationRequestWithBody(c.Server, register, year, number, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignRegistration Assign a registration (smistamento)
+//
+// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+func (c *Client) AssignRegistration(ctx context.Context, register string, year int, number string, body AssignRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignRegistrationRequest(c.Server, register, year, number, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptAssignment Accept an assignment
+//
+// A clerk of the assigned office (and, when it names a user, that user) accepts a pending competenza assignment. A conoscenza assignment, or one no longer pending, is 409; another office's clerk gets 403, or 404 if it cannot see the registration.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/accept (the `AcceptAssignment` operationId).
+func (c *Client) AcceptAssignment(ctx context.Context, register string, year int, number string, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptAssignmentRequest(c.Server, register, year, number, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RejectAssignmentWithBody Reject an assignment
+//
+// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+func (c *Client) RejectAssignmentWithBody(ctx context.Context, register string, year int, number string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRejectAssignmentRequestWithBody(c.Server, register, year, number, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RejectAssignment Reject an assignment
+//
+// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+func (c *Client) RejectAssignment(ctx context.Context, register string, year int, number string, id string, body RejectAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRejectAssignmentRequest(c.Server, register, year, number, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAttachment Download an attachment
 //
 // Attachments are numbered from 0 in upload order. The bytes exactly as uploaded, with the sniffed media type and the same digest headers as the document.
@@ -9843,6 +10203,44 @@ func (c *Client) AnnulRegistration(ctx context.Context, register string, year in
 // Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 func (c *Client) GetAttachment(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAttachmentRequest(c.Server, register, year, number, index)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeConfidentialityWithBody Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *Client) ChangeConfidentialityWithBody(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeConfidentialityRequestWithBody(c.Server, register, year, number, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeConfidentiality Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *Client) ChangeConfidentiality(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeConfidentialityRequest(c.Server, register, year, number, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10766,6 +11164,108 @@ func NewSettlePackageRequestWithBody(server string, id openapi_types.UUID, conte
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListAssignmentsRequest constructs an http.Request for the ListAssignments method
+func NewListAssignmentsRequest(server string, params *ListAssignmentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/assignments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Office != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "office", *params.Office, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Person != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "person", *params.Person, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -15004,6 +15504,190 @@ func NewAnnulRegistrationRequestWithBody(server string, register string, year in
 	return req, nil
 }
 
+// NewAssignRegistrationRequest calls the generic AssignRegistration builder with application/json body
+func NewAssignRegistrationRequest(server string, register string, year int, number string, body AssignRegistrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignRegistrationRequestWithBody(server, register, year, number, "application/json", bodyReader)
+}
+
+// NewAssignRegistrationRequestWithBody constructs an http.Request for the AssignRegistration method, with any body, and a specified content type
+func NewAssignRegistrationRequestWithBody(server string, register string, year int, number string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/assignments", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAcceptAssignmentRequest constructs an http.Request for the AcceptAssignment method
+func NewAcceptAssignmentRequest(server string, register string, year int, number string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/assignments/%s/accept", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRejectAssignmentRequest calls the generic RejectAssignment builder with application/json body
+func NewRejectAssignmentRequest(server string, register string, year int, number string, id string, body RejectAssignmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRejectAssignmentRequestWithBody(server, register, year, number, id, "application/json", bodyReader)
+}
+
+// NewRejectAssignmentRequestWithBody constructs an http.Request for the RejectAssignment method, with any body, and a specified content type
+func NewRejectAssignmentRequestWithBody(server string, register string, year int, number string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam3 string
+
+	pathParam3, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/assignments/%s/reject", pathParam0, pathParam1, pathParam2, pathParam3)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetAttachmentRequest constructs an http.Request for the GetAttachment method
 func NewGetAttachmentRequest(server string, register string, year int, number string, index int) (*http.Request, error) {
 	var err error
@@ -15055,6 +15739,67 @@ func NewGetAttachmentRequest(server string, register string, year int, number st
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewChangeConfidentialityRequest calls the generic ChangeConfidentiality builder with application/json body
+func NewChangeConfidentialityRequest(server string, register string, year int, number string, body ChangeConfidentialityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChangeConfidentialityRequestWithBody(server, register, year, number, "application/json", bodyReader)
+}
+
+// NewChangeConfidentialityRequestWithBody constructs an http.Request for the ChangeConfidentiality method, with any body, and a specified content type
+func NewChangeConfidentialityRequestWithBody(server string, register string, year int, number string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "register", register, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "year", year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/registrations/%s/%s/%s/confidentiality", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -16486,6 +17231,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/archive/packages/{id}/report (the `SettlePackage` operationId).
 	SettlePackageWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SettlePackageResponse, error)
 
+	// ListAssignmentsWithResponse Assignment worklist
+	//
+	// Assignments in the order they were made, by office, person and state, with the count of each state (`counts`) under the same office and person. Clerks see their offices' only (another office is 403); protocol operators and records officers see all: `state=rejected` is the protocol office's worklist of what was sent back.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/assignments (the `ListAssignments` operationId).
+	ListAssignmentsWithResponse(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*ListAssignmentsResponse, error)
+
 	// ListAuditWithResponse The audit trail
 	//
 	// Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -17395,6 +18149,51 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/annulment (the `AnnulRegistration` operationId).
 	AnnulRegistrationWithResponse(ctx context.Context, register string, year int, number string, params *AnnulRegistrationParams, body AnnulRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnnulRegistrationResponse, error)
 
+	// AssignRegistrationWithBodyWithResponse Assign a registration (smistamento)
+	//
+	// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+	AssignRegistrationWithBodyWithResponse(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignRegistrationResponse, error)
+
+	// AssignRegistrationWithResponse Assign a registration (smistamento)
+	//
+	// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+	AssignRegistrationWithResponse(ctx context.Context, register string, year int, number string, body AssignRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignRegistrationResponse, error)
+
+	// AcceptAssignmentWithResponse Accept an assignment
+	//
+	// A clerk of the assigned office (and, when it names a user, that user) accepts a pending competenza assignment. A conoscenza assignment, or one no longer pending, is 409; another office's clerk gets 403, or 404 if it cannot see the registration.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/accept (the `AcceptAssignment` operationId).
+	AcceptAssignmentWithResponse(ctx context.Context, register string, year int, number string, id string, reqEditors ...RequestEditorFn) (*AcceptAssignmentResponse, error)
+
+	// RejectAssignmentWithBodyWithResponse Reject an assignment
+	//
+	// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+	RejectAssignmentWithBodyWithResponse(ctx context.Context, register string, year int, number string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectAssignmentResponse, error)
+
+	// RejectAssignmentWithResponse Reject an assignment
+	//
+	// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+	RejectAssignmentWithResponse(ctx context.Context, register string, year int, number string, id string, body RejectAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectAssignmentResponse, error)
+
 	// GetAttachmentWithResponse Download an attachment
 	//
 	// Attachments are numbered from 0 in upload order. The bytes exactly as uploaded, with the sniffed media type and the same digest headers as the document.
@@ -17403,6 +18202,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/registrations/{register}/{year}/{number}/attachments/{index} (the `GetAttachment` operationId).
 	GetAttachmentWithResponse(ctx context.Context, register string, year int, number string, index int, reqEditors ...RequestEditorFn) (*GetAttachmentResponse, error)
+
+	// ChangeConfidentialityWithBodyWithResponse Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentialityWithBodyWithResponse(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error)
+
+	// ChangeConfidentialityWithResponse Change confidentiality (riservatezza)
+	//
+	// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+	ChangeConfidentialityWithResponse(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error)
 
 	// ListDispatchesWithResponse Dispatches of a registration
 	//
@@ -18702,6 +19519,110 @@ func (r SettlePackageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SettlePackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAssignmentsResponse401Headers the declared response headers of an HTTP 401 response for ListAssignments
+type ListAssignmentsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListAssignmentsResponse429Headers the declared response headers of an HTTP 429 response for ListAssignments
+type ListAssignmentsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListAssignmentsResponse503Headers the declared response headers of an HTTP 503 response for ListAssignments
+type ListAssignmentsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListAssignmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiAssignmentPage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAssignmentsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAssignmentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAssignmentsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssignmentsResponse) GetJSON200() *ApiAssignmentPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAssignmentsResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAssignmentsResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAssignmentsResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListAssignmentsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListAssignmentsResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListAssignmentsResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssignmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssignmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssignmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssignmentsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -27757,6 +28678,388 @@ func (r AnnulRegistrationResponse) ContentType() string {
 	return ""
 }
 
+// AssignRegistrationResponse401Headers the declared response headers of an HTTP 401 response for AssignRegistration
+type AssignRegistrationResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// AssignRegistrationResponse429Headers the declared response headers of an HTTP 429 response for AssignRegistration
+type AssignRegistrationResponse429Headers struct {
+	RetryAfter int
+}
+
+// AssignRegistrationResponse503Headers the declared response headers of an HTTP 503 response for AssignRegistration
+type AssignRegistrationResponse503Headers struct {
+	RetryAfter int
+}
+
+type AssignRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiAssignments
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AssignRegistrationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AssignRegistrationResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AssignRegistrationResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AssignRegistrationResponse) GetJSON201() *ApiAssignments {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AssignRegistrationResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcceptAssignmentResponse401Headers the declared response headers of an HTTP 401 response for AcceptAssignment
+type AcceptAssignmentResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// AcceptAssignmentResponse429Headers the declared response headers of an HTTP 429 response for AcceptAssignment
+type AcceptAssignmentResponse429Headers struct {
+	RetryAfter int
+}
+
+// AcceptAssignmentResponse503Headers the declared response headers of an HTTP 503 response for AcceptAssignment
+type AcceptAssignmentResponse503Headers struct {
+	RetryAfter int
+}
+
+type AcceptAssignmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiAssignment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AcceptAssignmentResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AcceptAssignmentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AcceptAssignmentResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcceptAssignmentResponse) GetJSON200() *ApiAssignment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AcceptAssignmentResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptAssignmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptAssignmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptAssignmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptAssignmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RejectAssignmentResponse401Headers the declared response headers of an HTTP 401 response for RejectAssignment
+type RejectAssignmentResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RejectAssignmentResponse429Headers the declared response headers of an HTTP 429 response for RejectAssignment
+type RejectAssignmentResponse429Headers struct {
+	RetryAfter int
+}
+
+// RejectAssignmentResponse503Headers the declared response headers of an HTTP 503 response for RejectAssignment
+type RejectAssignmentResponse503Headers struct {
+	RetryAfter int
+}
+
+type RejectAssignmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiAssignment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RejectAssignmentResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RejectAssignmentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RejectAssignmentResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RejectAssignmentResponse) GetJSON200() *ApiAssignment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RejectAssignmentResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RejectAssignmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RejectAssignmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RejectAssignmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RejectAssignmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAttachmentResponse200Headers the declared response headers of an HTTP 200 response for GetAttachment
 type GetAttachmentResponse200Headers struct {
 	ContentDisposition *string
@@ -27871,6 +29174,138 @@ func (r GetAttachmentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAttachmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ChangeConfidentialityResponse401Headers the declared response headers of an HTTP 401 response for ChangeConfidentiality
+type ChangeConfidentialityResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ChangeConfidentialityResponse429Headers the declared response headers of an HTTP 429 response for ChangeConfidentiality
+type ChangeConfidentialityResponse429Headers struct {
+	RetryAfter int
+}
+
+// ChangeConfidentialityResponse503Headers the declared response headers of an HTTP 503 response for ChangeConfidentiality
+type ChangeConfidentialityResponse503Headers struct {
+	RetryAfter int
+}
+
+type ChangeConfidentialityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiRegistration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangeConfidentialityResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangeConfidentialityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ChangeConfidentialityResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChangeConfidentialityResponse) GetJSON200() *ApiRegistration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ChangeConfidentialityResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ChangeConfidentialityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChangeConfidentialityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChangeConfidentialityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChangeConfidentialityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -30385,6 +31820,21 @@ func (c *ClientWithResponses) SettlePackageWithBodyWithResponse(ctx context.Cont
 	return ParseSettlePackageResponse(rsp)
 }
 
+// ListAssignmentsWithResponse Assignment worklist
+//
+// Assignments in the order they were made, by office, person and state, with the count of each state (`counts`) under the same office and person. Clerks see their offices' only (another office is 403); protocol operators and records officers see all: `state=rejected` is the protocol office's worklist of what was sent back.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/assignments (the `ListAssignments` operationId).
+func (c *ClientWithResponses) ListAssignmentsWithResponse(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*ListAssignmentsResponse, error) {
+	rsp, err := c.ListAssignments(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssignmentsResponse(rsp)
+}
+
 // ListAuditWithResponse The audit trail
 //
 // Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -31900,6 +33350,81 @@ func (c *ClientWithResponses) AnnulRegistrationWithResponse(ctx context.Context,
 	return ParseAnnulRegistrationResponse(rsp)
 }
 
+// AssignRegistrationWithBodyWithResponse Assign a registration (smistamento)
+//
+// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+func (c *ClientWithResponses) AssignRegistrationWithBodyWithResponse(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignRegistrationResponse, error) {
+	rsp, err := c.AssignRegistrationWithBody(ctx, register, year, number, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignRegistrationResponse(rsp)
+}
+
+// AssignRegistrationWithResponse Assign a registration (smistamento)
+//
+// Protocol operators and records officers. Per competenza to one office (and optionally one of its users) at a time: a new competenza assignment supersedes the current one, which stays in the history. Per conoscenza to any number of offices. The assigned offices join the registration's `offices`, so their clerks can read it. Each assignment is in the history.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments (the `AssignRegistration` operationId).
+func (c *ClientWithResponses) AssignRegistrationWithResponse(ctx context.Context, register string, year int, number string, body AssignRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignRegistrationResponse, error) {
+	rsp, err := c.AssignRegistration(ctx, register, year, number, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignRegistrationResponse(rsp)
+}
+
+// AcceptAssignmentWithResponse Accept an assignment
+//
+// A clerk of the assigned office (and, when it names a user, that user) accepts a pending competenza assignment. A conoscenza assignment, or one no longer pending, is 409; another office's clerk gets 403, or 404 if it cannot see the registration.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/accept (the `AcceptAssignment` operationId).
+func (c *ClientWithResponses) AcceptAssignmentWithResponse(ctx context.Context, register string, year int, number string, id string, reqEditors ...RequestEditorFn) (*AcceptAssignmentResponse, error) {
+	rsp, err := c.AcceptAssignment(ctx, register, year, number, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptAssignmentResponse(rsp)
+}
+
+// RejectAssignmentWithBodyWithResponse Reject an assignment
+//
+// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+func (c *ClientWithResponses) RejectAssignmentWithBodyWithResponse(ctx context.Context, register string, year int, number string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectAssignmentResponse, error) {
+	rsp, err := c.RejectAssignmentWithBody(ctx, register, year, number, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRejectAssignmentResponse(rsp)
+}
+
+// RejectAssignmentWithResponse Reject an assignment
+//
+// A clerk of the assigned office sends a pending competenza assignment back with a reason: it is `rejected`, in the protocol office's worklist (`GET /v1/assignments?state=rejected`), and the reason is in the history.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/assignments/{id}/reject (the `RejectAssignment` operationId).
+func (c *ClientWithResponses) RejectAssignmentWithResponse(ctx context.Context, register string, year int, number string, id string, body RejectAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectAssignmentResponse, error) {
+	rsp, err := c.RejectAssignment(ctx, register, year, number, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRejectAssignmentResponse(rsp)
+}
+
 // GetAttachmentWithResponse Download an attachment
 //
 // Attachments are numbered from 0 in upload order. The bytes exactly as uploaded, with the sniffed media type and the same digest headers as the document.
@@ -31913,6 +33438,36 @@ func (c *ClientWithResponses) GetAttachmentWithResponse(ctx context.Context, reg
 		return nil, err
 	}
 	return ParseGetAttachmentResponse(rsp)
+}
+
+// ChangeConfidentialityWithBodyWithResponse Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *ClientWithResponses) ChangeConfidentialityWithBodyWithResponse(ctx context.Context, register string, year int, number string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error) {
+	rsp, err := c.ChangeConfidentialityWithBody(ctx, register, year, number, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeConfidentialityResponse(rsp)
+}
+
+// ChangeConfidentialityWithResponse Change confidentiality (riservatezza)
+//
+// Records officers only, and only with a reason. The change is in the history (`field` `confidential`, old and new value, the reason as `detail`) and in the audit trail; who may see the registration follows at once. Setting the value it already has, or changing an annulled or disposed-of registration, is 409. The daily journal never shows a confidential registration's subject in clear ("riservato").
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/registrations/{register}/{year}/{number}/confidentiality (the `ChangeConfidentiality` operationId).
+func (c *ClientWithResponses) ChangeConfidentialityWithResponse(ctx context.Context, register string, year int, number string, body ChangeConfidentialityJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeConfidentialityResponse, error) {
+	rsp, err := c.ChangeConfidentiality(ctx, register, year, number, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeConfidentialityResponse(rsp)
 }
 
 // ListDispatchesWithResponse Dispatches of a registration
@@ -33313,6 +34868,107 @@ func ParseSettlePackageResponse(rsp *http.Response) (*SettlePackageResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers SettlePackageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAssignmentsResponse parses an HTTP response from a ListAssignmentsWithResponse call
+func ParseListAssignmentsResponse(rsp *http.Response) (*ListAssignmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssignmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiAssignmentPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAssignmentsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAssignmentsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAssignmentsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -42294,6 +43950,379 @@ func ParseAnnulRegistrationResponse(rsp *http.Response) (*AnnulRegistrationRespo
 	return response, nil
 }
 
+// ParseAssignRegistrationResponse parses an HTTP response from a AssignRegistrationWithResponse call
+func ParseAssignRegistrationResponse(rsp *http.Response) (*AssignRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiAssignments
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AssignRegistrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AssignRegistrationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AssignRegistrationResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAcceptAssignmentResponse parses an HTTP response from a AcceptAssignmentWithResponse call
+func ParseAcceptAssignmentResponse(rsp *http.Response) (*AcceptAssignmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptAssignmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiAssignment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AcceptAssignmentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AcceptAssignmentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AcceptAssignmentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRejectAssignmentResponse parses an HTTP response from a RejectAssignmentWithResponse call
+func ParseRejectAssignmentResponse(rsp *http.Response) (*RejectAssignmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RejectAssignmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiAssignment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RejectAssignmentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RejectAssignmentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RejectAssignmentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetAttachmentResponse parses an HTTP response from a GetAttachmentWithResponse call
 func ParseGetAttachmentResponse(rsp *http.Response) (*GetAttachmentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -42413,6 +44442,135 @@ func ParseGetAttachmentResponse(rsp *http.Response) (*GetAttachmentResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAttachmentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseChangeConfidentialityResponse parses an HTTP response from a ChangeConfidentialityWithResponse call
+func ParseChangeConfidentialityResponse(rsp *http.Response) (*ChangeConfidentialityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChangeConfidentialityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiRegistration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangeConfidentialityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangeConfidentialityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ChangeConfidentialityResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
