@@ -35,7 +35,7 @@ type NewUser struct {
 	Name    string   `json:"name" example:"Maria Bianchi"`
 	TaxCode string   `json:"tax_code" example:"RSSMRA80A01H501U"` // a person's codice fiscale (16 characters, check character verified)
 	Email   string   `json:"email" example:"maria.bianchi@comune.example.it"`
-	Roles   []string `json:"roles" example:"clerk" enums:"admin,records_officer,protocol_operator,clerk"`
+	Roles   []string `json:"roles" example:"clerk" enums:"admin,records_officer,protocol_operator,clerk,editor"`
 	Offices []string `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`
 	// OIDCSubject binds the identity provider's subject at once; without it the person's first
 	// sign-in binds it, matched by tax code (or e-mail).
@@ -48,7 +48,7 @@ type UserPatch struct {
 	Name        *string   `json:"name,omitempty"`
 	Email       *string   `json:"email,omitempty"`
 	OIDCSubject *string   `json:"oidc_subject,omitempty"` // "" unbinds it: the next sign-in binds again
-	Roles       *[]string `json:"roles,omitempty" enums:"admin,records_officer,protocol_operator,clerk"`
+	Roles       *[]string `json:"roles,omitempty" enums:"admin,records_officer,protocol_operator,clerk,editor"`
 	Offices     *[]string `json:"offices,omitempty" example:"TEC" extensions:"x-pattern=office"`
 }
 

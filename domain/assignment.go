@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// The services in this file use the ports AssignmentStore, RegistrationStore and UserStore (ports.go).
+
 // Kinds of assignment (smistamento): per competenza the office must act on the registration,
 // per conoscenza it is informed and may read it.
 const (
@@ -85,16 +87,6 @@ type AssignmentList struct {
 type AssignmentWrite struct {
 	Insert []Assignment
 	Update []Assignment
-}
-
-// AssignmentStore keeps assignments. Used by assignment.go.
-type AssignmentStore interface {
-	// Assignments returns the assignments of a registration in the order they were made.
-	Assignments(ctx context.Context, registrationID string) ([]Assignment, error)
-	// Assignment returns one assignment. Returns ECNotFound.
-	Assignment(ctx context.Context, id string) (Assignment, error)
-	// AssignmentWorklist returns a page of assignments in order and the counts per state.
-	AssignmentWorklist(ctx context.Context, f AssignmentFilter) (AssignmentList, error)
 }
 
 // Assign routes a registration (smistamento). A competenza assignment supersedes the current

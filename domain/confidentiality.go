@@ -5,6 +5,8 @@ import (
 	"strings"
 )
 
+// The services in this file use the port RegistrationStore (ports.go).
+
 // ConfidentialityChange is what changing a registration's confidentiality needs: the new value
 // and why.
 type ConfidentialityChange struct {

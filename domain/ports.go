@@ -707,3 +707,13 @@ const (
 	DefaultLimit = 50
 	MaxLimit     = 500
 )
+
+// AssignmentStore keeps assignments. Used by assignment.go.
+type AssignmentStore interface {
+	// Assignments returns the assignments of a registration in the order they were made.
+	Assignments(ctx context.Context, registrationID string) ([]Assignment, error)
+	// Assignment returns one assignment. Returns ECNotFound.
+	Assignment(ctx context.Context, id string) (Assignment, error)
+	// AssignmentWorklist returns a page of assignments in order and the counts per state.
+	AssignmentWorklist(ctx context.Context, f AssignmentFilter) (AssignmentList, error)
+}

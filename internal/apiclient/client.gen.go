@@ -1117,6 +1117,7 @@ func (e ApiNewProcedureVersionAudience) Valid() bool {
 const (
 	ApiNewUserRolesAdmin            ApiNewUserRoles = "admin"
 	ApiNewUserRolesClerk            ApiNewUserRoles = "clerk"
+	ApiNewUserRolesEditor           ApiNewUserRoles = "editor"
 	ApiNewUserRolesProtocolOperator ApiNewUserRoles = "protocol_operator"
 	ApiNewUserRolesRecordsOfficer   ApiNewUserRoles = "records_officer"
 )
@@ -1127,6 +1128,8 @@ func (e ApiNewUserRoles) Valid() bool {
 	case ApiNewUserRolesAdmin:
 		return true
 	case ApiNewUserRolesClerk:
+		return true
+	case ApiNewUserRolesEditor:
 		return true
 	case ApiNewUserRolesProtocolOperator:
 		return true
@@ -1492,6 +1495,7 @@ func (e ApiSignatureFormat) Valid() bool {
 const (
 	ApiUserPatchRolesAdmin            ApiUserPatchRoles = "admin"
 	ApiUserPatchRolesClerk            ApiUserPatchRoles = "clerk"
+	ApiUserPatchRolesEditor           ApiUserPatchRoles = "editor"
 	ApiUserPatchRolesProtocolOperator ApiUserPatchRoles = "protocol_operator"
 	ApiUserPatchRolesRecordsOfficer   ApiUserPatchRoles = "records_officer"
 )
@@ -1502,6 +1506,8 @@ func (e ApiUserPatchRoles) Valid() bool {
 	case ApiUserPatchRolesAdmin:
 		return true
 	case ApiUserPatchRolesClerk:
+		return true
+	case ApiUserPatchRolesEditor:
 		return true
 	case ApiUserPatchRolesProtocolOperator:
 		return true
