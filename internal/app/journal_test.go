@@ -28,6 +28,14 @@ func TestDailyJournals(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		ctx := t.Context()
 		set(at(20, 9, 0))
+		// On PostgreSQL the background worker runs once as soon as this process leads the
+		// journal role (a second or so after start): wait for it while the 20th is not over, so
+		// that it does not produce, on the clock moved below, what produce expects to.
+		for deadline := time.Now().Add(30 * time.Second); !s.Main.Leading(app.RoleJournal); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("this process never led the journal role")
+			}
+		}
 		op := s.NewClient(t, "operator", []string{"protocol_operator"})
 		ro := s.NewClient(t, "officer", []string{"records_officer"})
 		produce := func(want int) {
