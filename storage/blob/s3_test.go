@@ -28,7 +28,7 @@ func TestParseS3URL(t *testing.T) {
 	if err != nil || c != want {
 		t.Fatalf("ParseS3URL = %+v, %v; want %+v", c, err, want)
 	}
-	if c, _ := blob.ParseS3URL("s3://archivio"); c.ObjectLockMode != "COMPLIANCE" || c.Prefix != "" {
+	if c, _ := blob.ParseS3URL("s3://archivio"); c.ObjectLockMode != string(types.ObjectLockModeCompliance) || c.Prefix != "" {
 		t.Fatalf("defaults %+v", c)
 	}
 	for name, raw := range map[string]string{
@@ -127,7 +127,7 @@ func TestS3ChecksumOnWrite(t *testing.T) {
 	}
 }
 
-// TestS3ObjectLock: with object_lock_days each content is stored under COMPLIANCE retention
+// TestS3ObjectLock: with object_lock_days each content is stored under compliance-mode retention
 // until that many days from now; Delete then fails and the content stays, as WORM requires.
 func TestS3ObjectLock(t *testing.T) {
 	ctx := context.Background()
@@ -149,7 +149,7 @@ func TestS3ObjectLock(t *testing.T) {
 	until := ret.Retention.RetainUntilDate
 	if ret.Retention.Mode != types.ObjectLockRetentionModeCompliance || until == nil ||
 		until.Before(before.AddDate(0, 0, 30).Add(-time.Minute)) || until.After(time.Now().AddDate(0, 0, 30).Add(time.Minute)) {
-		t.Fatalf("retention %s until %v; want COMPLIANCE for 30 days", ret.Retention.Mode, until)
+		t.Fatalf("retention %s until %v; want compliance mode for 30 days", ret.Retention.Mode, until)
 	}
 	if err := s.Delete(ctx, d); err == nil {
 		t.Fatal("Delete of content under retention succeeded")

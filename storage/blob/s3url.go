@@ -26,8 +26,8 @@ type S3Config struct {
 	// this many days (WORM): nobody can overwrite or delete it before then. The bucket must
 	// have object lock enabled.
 	ObjectLockDays int
-	// ObjectLockMode is COMPLIANCE (the default: not even the bucket's owner can shorten it) or
-	// GOVERNANCE (users with s3:BypassGovernanceRetention can).
+	// ObjectLockMode is S3's compliance mode (the default: not even the bucket's owner can
+	// shorten the retention) or its governance mode (users with s3:BypassGovernanceRetention can).
 	ObjectLockMode string
 	// TempDir holds the content of a Put larger than one MiB while its digest is computed;
 	// empty is the system's temporary directory.
