@@ -17,6 +17,23 @@ type Pruned struct {
 	Bytes     int64
 }
 
+// Snapshots lists the names of the committed snapshots of the backup directory dest, oldest
+// first; snapshots being written or removed are left out.
+func Snapshots(dest string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(dest, SnapshotsDir))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
 // Prune keeps the keep newest snapshots of the backup directory (by name, which is the time
 // the snapshot was begun) and removes the older ones, then the blobs of DEST/blobs that no kept
 // snapshot references. It runs after Commit, under the lock, and never removes the snapshot
@@ -34,7 +51,7 @@ func (w *Writer) Prune(keep int) (Pruned, error) {
 	}
 	keep = max(keep, 1)
 	snaps := filepath.Join(w.dest, SnapshotsDir)
-	entries, err := os.ReadDir(snaps)
+	names, err := Snapshots(w.dest)
 	if err != nil {
 		return out, err
 	}
@@ -42,13 +59,6 @@ func (w *Writer) Prune(keep int) (Pruned, error) {
 	if err != nil {
 		return out, fmt.Errorf("backup prune: %w", err)
 	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
 	referenced := map[string]bool{}
 	unreadable := false
 	for i, name := range names {
