@@ -236,3 +236,49 @@ func TestPruneKeep(t *testing.T) {
 		t.Fatalf("snapshots %v; want the unreadable %s kept beside the new one", got, names[0])
 	}
 }
+
+// TestCheckAndRestoreShareTheLock: a check or restore (OpenShared) and a backup exclude each
+// other in one directory, so that no prune removes a snapshot being read; checks share it, and a
+// snapshot's own directory is locked through its backup directory.
+func TestCheckAndRestoreShareTheLock(t *testing.T) {
+	s, cat := store(t, t.TempDir(), 3, 256)
+	dest := t.TempDir()
+	if _, err := take(t, dest, s, cat, &counter{}); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dest, backup.SnapshotsDir, snapshots(t, dest)[0])
+	r1, err := backup.OpenShared(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := backup.OpenShared(snap)
+	if err != nil {
+		t.Fatalf("a second reader: %v", err)
+	}
+	if _, err := backup.Begin(dest, time.Now()); !errors.Is(err, backup.ErrLocked) {
+		t.Fatalf("backup while two readers hold the directory: %v; want ErrLocked", err)
+	}
+	if err := errors.Join(r1.Close(), r2.Close(), r1.Close()); err != nil {
+		t.Fatal(err)
+	}
+	w, err := backup.Begin(dest, time.Now())
+	if err != nil {
+		t.Fatalf("backup once the readers are done: %v", err)
+	}
+	for _, src := range []string{dest, snap} {
+		if _, err := backup.OpenShared(src); !errors.Is(err, backup.ErrLocked) || !strings.Contains(err.Error(), "process") {
+			t.Fatalf("open %s while a backup writes: %v; want ErrLocked naming the backup's process", src, err)
+		}
+	}
+	if err := errors.Join(w.Abort(), w.Close()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := backup.OpenShared(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.CheckFiles()) != 0 {
+		t.Fatal(r.CheckFiles())
+	}
+	r.Close()
+}

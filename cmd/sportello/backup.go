@@ -199,10 +199,11 @@ func fileExists(p string) bool {
 // its manifest; when the blobs were not copied (--no-blobs) it reads them from the blob store
 // the configuration names.
 func checkBackup(ctx context.Context, cfg app.Config, dest string, stdout io.Writer) error {
-	b, err := backup.Open(dest)
+	b, err := backup.OpenShared(dest)
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	man := b.Manifest
 	fmt.Fprintf(stdout, "backup %s: %s database at %s, %d registrations, %d log leaves, %d files, %d blobs\n",
 		b.Dir, man.Engine, man.SnapshotAt.Format(time.RFC3339), man.Registrations, man.LogSize, len(man.Files), len(man.Blobs))

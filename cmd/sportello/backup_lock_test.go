@@ -41,11 +41,14 @@ func TestBackupLockAndKeep(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := runCmd(s.DataDir, url, "backup", dest, "--keep", "1")
-		if !errors.Is(err, backup.ErrLocked) || !strings.Contains(err.Error(), "another backup is writing into this directory") {
+		if !errors.Is(err, backup.ErrLocked) || !strings.Contains(err.Error(), "in use by another backup, check or restore") {
 			t.Fatalf("backup into a held directory: %v\n%s", err, out)
 		}
 		if now, _ := os.ReadFile(filepath.Join(dest, backup.LatestFile)); string(now) != string(latest) || !slices.Equal(snaps(), first) {
 			t.Fatalf("the refused backup changed DEST: LATEST %q (was %q), snapshots %v (were %v)", now, latest, snaps(), first)
+		}
+		if out, err := runCmd(s.DataDir, url, "backup", "--check", dest); !errors.Is(err, backup.ErrLocked) {
+			t.Fatalf("backup --check while a backup writes: %v\n%s", err, out)
 		}
 		if err := errors.Join(held.Abort(), held.Close()); err != nil {
 			t.Fatal(err)
