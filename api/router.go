@@ -96,6 +96,10 @@ type Options struct {
 	MaxUploadBytes int64
 	// Ready reports whether the instance can serve (database ping), for /readyz.
 	Ready func(ctx context.Context) error
+	// BlobsReady reports whether the blob store can be reached (a file store's directory
+	// writable, an S3 bucket answering), for /readyz; the caller caches its answer, since a
+	// load balancer may ask every second. Nil checks nothing.
+	BlobsReady func(ctx context.Context) error
 	// Warnings lists degradations shown by /readyz while the instance still serves.
 	Warnings func(ctx context.Context) []string
 	Info     Info
@@ -130,6 +134,7 @@ type handlers struct {
 	promHandler http.Handler
 	maxUpload   int64
 	ready       func(ctx context.Context) error
+	blobsReady  func(ctx context.Context) error
 	warnings    func(ctx context.Context) []string
 	info        Info
 	tlog        TransparencyLog
@@ -149,7 +154,7 @@ func New(opts Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	h := &handlers{
 		svc: opts.Service, log: opts.Logger, registry: opts.Metrics,
-		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
+		maxUpload: opts.MaxUploadBytes, ready: opts.Ready, blobsReady: opts.BlobsReady, warnings: opts.Warnings, info: opts.Info, tlog: opts.Log, search: opts.Search, seal: opts.Seal,
 	}
 	h.journals, h.faults, h.imports = opts.Journals, opts.Faults, opts.Imports
 	if h.imports.MaxBytes <= 0 {
@@ -173,6 +178,9 @@ func New(opts Options) http.Handler {
 	}
 	if h.ready == nil {
 		h.ready = func(context.Context) error { return nil }
+	}
+	if h.blobsReady == nil {
+		h.blobsReady = func(context.Context) error { return nil }
 	}
 	if h.faults == nil {
 		h.faults = func(err error) error { return err }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -68,7 +69,7 @@ func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{St
 // readyz says whether the instance can serve requests.
 //
 //	@Summary		Readiness
-//	@Description	200 when the database answers, 503 (with `Retry-After`) otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
+//	@Description	200 when the database answers and the blob store can be reached (a file store's directory writable, an S3 bucket answering a HeadBucket, checked at most every few seconds), 503 (with `Retry-After`) otherwise, naming the failing dependency in `dependency` (`database` or `blobs`), so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
 //	@Tags			system
 //	@Produce		json
 //	@Success		200	{object}	Health
@@ -76,13 +77,22 @@ func (h *handlers) healthz(c *gin.Context) { respond(c, http.StatusOK, Health{St
 //	@ID				readyz
 //	@Router			/readyz [get]
 func (h *handlers) readyz(c *gin.Context) {
-	if err := h.ready(c.Request.Context()); err != nil {
-		h.log.WarnContext(c.Request.Context(), "not ready", "request_id", requestID(c), "error", err)
-		setRetryAfter(c)
-		respond(c, http.StatusServiceUnavailable, Health{Status: "unavailable", Detail: "the database does not answer"})
-		return
+	ctx := c.Request.Context()
+	for _, dep := range []struct {
+		name, detail string
+		check        func(context.Context) error
+	}{
+		{"database", "the database does not answer", h.ready},
+		{"blobs", "the blob store cannot be reached", h.blobsReady},
+	} {
+		if err := dep.check(ctx); err != nil {
+			h.log.WarnContext(ctx, "not ready", "request_id", requestID(c), "dependency", dep.name, "error", err)
+			setRetryAfter(c)
+			respond(c, http.StatusServiceUnavailable, Health{Status: "unavailable", Dependency: dep.name, Detail: dep.detail})
+			return
+		}
 	}
-	out := Health{Status: "ok", Warnings: h.warnings(c.Request.Context())}
+	out := Health{Status: "ok", Warnings: h.warnings(ctx)}
 	if w := h.disk.warning(); w != "" {
 		out.Status, out.Warnings = "degraded", append([]string{w}, out.Warnings...)
 	}

@@ -293,7 +293,9 @@ type Signing struct {
 // Health is the answer of /healthz and /readyz.
 type Health struct {
 	Status string `json:"status" enums:"ok,degraded,unavailable"`
-	Detail string `json:"detail,omitempty"`
+	// Dependency names what an unavailable instance cannot reach: the database or the blob store.
+	Dependency string `json:"dependency,omitempty" enums:"database,blobs"`
+	Detail     string `json:"detail,omitempty"`
 	// Warnings are degradations that do not stop the instance serving, such as checkpoints
 	// waiting for an unreachable time-stamping authority.
 	Warnings []string `json:"warnings,omitempty"`

@@ -71,6 +71,7 @@ func take(t testing.TB, dest string, s *blob.FS, cat catalog, p backup.Progress)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Close()
 	if err := w.CopyBlobs(t.Context(), cat, s, true, p); err != nil {
 		return backup.Manifest{}, errorsJoin(err, w.Abort())
 	}

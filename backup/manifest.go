@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Format names the layout of a backup and its manifest; a reader refuses another.
@@ -74,6 +76,7 @@ type Backup struct {
 	Dir      string // the snapshot's directory
 	BlobsDir string
 	Manifest Manifest
+	lock     *flock.Flock // OpenShared's
 }
 
 // Open opens the backup at src: a backup directory (its LATEST snapshot) or one snapshot's

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Catalog is what a backup reads of a database: the blobs it references. On SQLite it is the
@@ -30,27 +32,46 @@ type Progress interface {
 }
 
 // Writer writes one snapshot into a backup directory. Begin, then write the database into
-// Dir() and record it with AddFile, add the other files, copy the blobs, and Commit; Abort
-// removes what a failed backup wrote of its snapshot (never blobs: they may serve others).
+// Dir() and record it with AddFile, add the other files, copy the blobs, and Commit (and
+// Prune); Abort removes what a failed backup wrote of its snapshot (never blobs: they may
+// serve others). Close releases the directory's lock, whatever happened.
 type Writer struct {
 	dest, name, dir string
 	manifest        Manifest
 	previous        map[string]int64 // blobs the LATEST snapshot recorded as copied, with sizes
+	lock            *flock.Flock
 }
 
-// Begin starts a snapshot in dest, creating dest if needed. The snapshot is named by now.
-func Begin(dest string, now time.Time) (*Writer, error) {
-	for _, d := range []string{dest, filepath.Join(dest, BlobsDir), filepath.Join(dest, BlobsDir, "tmp"), filepath.Join(dest, SnapshotsDir)} {
+// Begin starts a snapshot in dest, creating dest if needed, under dest's lock (LockFile): a
+// directory another running backup holds is refused with ErrLocked, before anything is
+// written. It then removes what a killed backup left there. The snapshot is named by now.
+func Begin(dest string, now time.Time) (_ *Writer, err error) {
+	if err := os.MkdirAll(dest, 0o750); err != nil {
+		return nil, fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	l, err := lock(dest, now)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, l.Close())
+		}
+	}()
+	for _, d := range []string{filepath.Join(dest, BlobsDir), filepath.Join(dest, BlobsDir, "tmp"), filepath.Join(dest, SnapshotsDir)} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("backup to %s: %w", dest, err)
 		}
 	}
+	if err := sweep(dest); err != nil {
+		return nil, fmt.Errorf("backup to %s: remove what an interrupted backup left: %w", dest, err)
+	}
 	name := now.UTC().Format("20060102T150405.000000000Z")
-	dir := filepath.Join(dest, SnapshotsDir, ".tmp-"+name)
+	dir := filepath.Join(dest, SnapshotsDir, tmpPrefix+name)
 	if err := os.Mkdir(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("backup to %s: %w", dest, err)
 	}
-	w := &Writer{dest: dest, name: name, dir: dir, manifest: Manifest{Format: Format}, previous: map[string]int64{}}
+	w := &Writer{dest: dest, name: name, dir: dir, manifest: Manifest{Format: Format}, previous: map[string]int64{}, lock: l}
 	if prev, err := Open(dest); err == nil && prev.Manifest.BlobsCopied {
 		for _, b := range prev.Manifest.Blobs {
 			w.previous[b.SHA256] = b.Size
@@ -160,8 +181,18 @@ func (w *Writer) Name() string { return w.name }
 
 // Abort removes the snapshot being written.
 func (w *Writer) Abort() error {
-	if strings.HasPrefix(filepath.Base(w.dir), ".tmp-") {
+	if strings.HasPrefix(filepath.Base(w.dir), tmpPrefix) {
 		return os.RemoveAll(w.dir)
 	}
 	return nil
+}
+
+// Close releases the backup directory's lock; the lock file stays. Closing twice is harmless.
+func (w *Writer) Close() error {
+	if w.lock == nil {
+		return nil
+	}
+	err := w.lock.Close()
+	w.lock = nil
+	return err
 }

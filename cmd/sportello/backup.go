@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,15 +17,19 @@ import (
 	"github.com/sportello/sportello/storage"
 )
 
-const backupUsage = "usage: sportello backup DEST [--no-blobs] [configuration flags] | sportello backup --check DEST [configuration flags]"
+const backupUsage = "usage: sportello backup DEST [--no-blobs] [--keep N] [configuration flags] | sportello backup --check DEST [configuration flags]"
 
 // backupCmd runs `sportello backup DEST` (beside a running server) or `sportello backup --check
 // DEST`.
 func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	check, args := boolFlag(args, "check")
 	noBlobs, args := boolFlag(args, "no-blobs")
+	keep, args, err := intFlag(args, "keep")
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, backupUsage)
+	}
 	dest, args := positional(args, 1)
-	if len(dest) != 1 {
+	if len(dest) != 1 || (check && keep != 0) {
 		return errors.New(backupUsage)
 	}
 	cfg, err := app.Load(args, getenv)
@@ -34,7 +39,7 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if check {
 		return checkBackup(ctx, cfg, dest[0], stdout)
 	}
-	return takeBackup(ctx, cfg, dest[0], !noBlobs, stdout)
+	return takeBackup(ctx, cfg, dest[0], !noBlobs, keep, stdout)
 }
 
 // takeBackup writes a snapshot of the installation cfg names into dest (package backup). On
@@ -45,7 +50,12 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 // (docs/operations.md) and the manifest lists the blobs the database references now. The keys
 // of <data>/keys, the admin key file, the files the configuration names (sealing identity,
 // trust anchors) and the configuration itself, secrets left out, complete the snapshot.
-func takeBackup(ctx context.Context, cfg app.Config, dest string, copyBlobs bool, stdout io.Writer) (err error) {
+//
+// The backup holds dest's lock from before its first write to after its prune: a second backup
+// into dest refuses at once (backup.ErrLocked). With keep > 0 the snapshots older than the keep
+// newest are removed once the new one is committed, with the blobs no kept snapshot references
+// (backup.Writer.Prune).
+func takeBackup(ctx context.Context, cfg app.Config, dest string, copyBlobs bool, keep int, stdout io.Writer) (err error) {
 	m := app.New(cfg, cfg.Logger())
 	defer m.Close()
 	if err := m.OpenExisting(ctx); err != nil {
@@ -64,6 +74,7 @@ func takeBackup(ctx context.Context, cfg app.Config, dest string, copyBlobs bool
 		if err != nil {
 			err = errors.Join(err, w.Abort())
 		}
+		err = errors.Join(err, w.Close())
 	}()
 	facts, at, snap, err := snapshotDatabase(ctx, m.DB, w)
 	if err != nil {
@@ -98,6 +109,14 @@ func takeBackup(ctx context.Context, cfg app.Config, dest string, copyBlobs bool
 	}
 	if m.DB.Engine() == storage.Postgres {
 		fmt.Fprintln(stdout, "     the PostgreSQL database is not in this backup: back it up with pg_basebackup and WAL archiving (docs/operations.md)")
+	}
+	if keep > 0 {
+		p, err := w.Prune(keep)
+		if err != nil {
+			return fmt.Errorf("backup %s is written, but pruning the older ones failed: %w", w.Name(), err)
+		}
+		fmt.Fprintf(stdout, "pruned %d older snapshots (--keep %d) and %d blobs no kept snapshot references (%s)\n",
+			len(p.Snapshots), keep, p.Blobs, byteCount(p.Bytes))
 	}
 	return nil
 }
@@ -180,10 +199,11 @@ func fileExists(p string) bool {
 // its manifest; when the blobs were not copied (--no-blobs) it reads them from the blob store
 // the configuration names.
 func checkBackup(ctx context.Context, cfg app.Config, dest string, stdout io.Writer) error {
-	b, err := backup.Open(dest)
+	b, err := backup.OpenShared(dest)
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	man := b.Manifest
 	fmt.Fprintf(stdout, "backup %s: %s database at %s, %d registrations, %d log leaves, %d files, %d blobs\n",
 		b.Dir, man.Engine, man.SnapshotAt.Format(time.RFC3339), man.Registrations, man.LogSize, len(man.Files), len(man.Blobs))
@@ -233,6 +253,37 @@ func boolFlag(args []string, name string) (bool, []string) {
 		rest = append(rest, a)
 	}
 	return set, rest
+}
+
+// intFlag takes --name N (or --name=N) out of args: 0 when absent, an error unless N is a
+// positive integer.
+func intFlag(args []string, name string) (int, []string, error) {
+	var rest []string
+	n := 0
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		v, ok := "", false
+		switch {
+		case a == "--"+name || a == "-"+name:
+			if i+1 == len(args) {
+				return 0, nil, fmt.Errorf("--%s needs a number", name)
+			}
+			v, ok = args[i+1], true
+			i++
+		case strings.HasPrefix(a, "--"+name+"="):
+			v, ok = strings.TrimPrefix(a, "--"+name+"="), true
+		}
+		if !ok {
+			rest = append(rest, a)
+			continue
+		}
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 {
+			return 0, nil, fmt.Errorf("--%s %q: want a whole number of snapshots, at least 1", name, v)
+		}
+		n = k
+	}
+	return n, rest, nil
 }
 
 // positional takes up to n leading arguments that are not flags out of args (the configuration

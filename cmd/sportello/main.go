@@ -48,7 +48,9 @@ commands:
                   the server runs: the SQLite database through its online backup
                   API, the blobs it references (only those DEST lacks), the keys
                   and the configuration, with a manifest of SHA-256 digests
-                  (--no-blobs to list the blobs without copying them; on
+                  (--no-blobs to list the blobs without copying them; --keep N
+                  to remove all but the N newest snapshots and the blobs only
+                  they referenced; one backup at a time per DEST; on
                   PostgreSQL the database is left to pg_basebackup;
                   docs/operations.md)
   backup --check DEST

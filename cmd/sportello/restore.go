@@ -34,10 +34,11 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	src, dataDir := pos[0], cfg.Data
-	b, err := backup.Open(src)
+	b, err := backup.OpenShared(src)
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	dbFile, err := restoredDatabase(cfg, b.Manifest.Engine)
 	if err != nil {
 		return err

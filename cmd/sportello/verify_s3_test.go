@@ -20,14 +20,7 @@ import (
 // SPORTELLO_BLOBS is an S3 bucket, with the credentials of the AWS environment variables, and
 // names an object replaced in the bucket behind Sportello's back.
 func TestVerifyDataFixityS3(t *testing.T) {
-	gw, err := s3test.Start(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gw.Close)
-	for k, v := range gw.Env() {
-		t.Setenv(k, v)
-	}
+	gw := s3test.Run(t)
 	testdb.Each(t, func(t *testing.T, url string) {
 		bucket := gw.NewBucket(t, false)
 		blobs := gw.URL(bucket)
@@ -54,7 +47,7 @@ func TestVerifyDataFixityS3(t *testing.T) {
 			t.Fatalf("untouched bucket: %v\n%s", err, out)
 		}
 		digest := reg.Document.SHA256
-		key := digest[:2] + "/" + digest
+		key := s3test.Key(digest)
 		if _, err := gw.Client().PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &key,
 			Body: strings.NewReader("not the registered document")}); err != nil {
 			t.Fatal(err)

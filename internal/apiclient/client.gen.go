@@ -708,6 +708,24 @@ func (e ApiFixityRunState) Valid() bool {
 	}
 }
 
+// Defines values for ApiHealthDependency.
+const (
+	ApiHealthDependencyBlobs    ApiHealthDependency = "blobs"
+	ApiHealthDependencyDatabase ApiHealthDependency = "database"
+)
+
+// Valid indicates whether the value is a known member of the ApiHealthDependency enum.
+func (e ApiHealthDependency) Valid() bool {
+	switch e {
+	case ApiHealthDependencyBlobs:
+		return true
+	case ApiHealthDependencyDatabase:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiHealthStatus.
 const (
 	ApiHealthStatusDegraded    ApiHealthStatus = "degraded"
@@ -3203,13 +3221,18 @@ type ApiFixityRunState string
 
 // ApiHealth defines model for api.Health.
 type ApiHealth struct {
-	Detail *string         `json:"detail,omitempty"`
-	Status ApiHealthStatus `json:"status"`
+	// Dependency Dependency names what an unavailable instance cannot reach: the database or the blob store.
+	Dependency *ApiHealthDependency `json:"dependency,omitempty"`
+	Detail     *string              `json:"detail,omitempty"`
+	Status     ApiHealthStatus      `json:"status"`
 
 	// Warnings Warnings are degradations that do not stop the instance serving, such as checkpoints
 	// waiting for an unreachable time-stamping authority.
 	Warnings *[]string `json:"warnings,omitempty"`
 }
+
+// ApiHealthDependency Dependency names what an unavailable instance cannot reach: the database or the blob store.
+type ApiHealthDependency string
 
 // ApiHealthStatus defines model for ApiHealth.Status.
 type ApiHealthStatus string
@@ -6871,7 +6894,7 @@ type ClientInterface interface {
 
 	// Readyz Readiness
 	//
-	// 200 when the database answers, 503 (with `Retry-After`) otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
+	// 200 when the database answers and the blob store can be reached (a file store's directory writable, an S3 bucket answering a HeadBucket, checked at most every few seconds), 503 (with `Retry-After`) otherwise, naming the failing dependency in `dependency` (`database` or `blobs`), so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -8102,7 +8125,7 @@ func (c *Client) OpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // Readyz Readiness
 //
-// 200 when the database answers, 503 (with `Retry-After`) otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
+// 200 when the database answers and the blob store can be reached (a file store's directory writable, an S3 bucket answering a HeadBucket, checked at most every few seconds), 503 (with `Retry-After`) otherwise, naming the failing dependency in `dependency` (`database` or `blobs`), so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
 //
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -17158,7 +17181,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReadyzWithResponse Readiness
 	//
-	// 200 when the database answers, 503 (with `Retry-After`) otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
+	// 200 when the database answers and the blob store can be reached (a file store's directory writable, an S3 bucket answering a HeadBucket, checked at most every few seconds), 503 (with `Retry-After`) otherwise, naming the failing dependency in `dependency` (`database` or `blobs`), so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -31693,7 +31716,7 @@ func (c *ClientWithResponses) OpenAPIWithResponse(ctx context.Context, reqEditor
 
 // ReadyzWithResponse Readiness
 //
-// 200 when the database answers, 503 (with `Retry-After`) otherwise, so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
+// 200 when the database answers and the blob store can be reached (a file store's directory writable, an S3 bucket answering a HeadBucket, checked at most every few seconds), 503 (with `Retry-After`) otherwise, naming the failing dependency in `dependency` (`database` or `blobs`), so that a load balancer sends traffic only to instances that can serve it. `warnings` lists degradations that do not stop serving, such as log checkpoints waiting for an unreachable time-stamping authority; `status` is `degraded` while the disk is full (a write answered 507), until a write succeeds again.
 //
 // Returns a wrapper object for the known response body format(s).
 //

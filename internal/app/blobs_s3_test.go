@@ -23,14 +23,7 @@ import (
 // checksum of its own) and an object removed are found by the fixity run, by digest and by the
 // registration that references them.
 func TestS3BlobStore(t *testing.T) {
-	gw, err := s3test.Start(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gw.Close)
-	for k, v := range gw.Env() {
-		t.Setenv(k, v)
-	}
+	gw := s3test.Run(t)
 	buckets := map[string]string{} // data directory → bucket
 	apptest.Each(t, func(t *testing.T, s *apptest.Server) {
 		ctx := context.Background()
@@ -61,8 +54,7 @@ func TestS3BlobStore(t *testing.T) {
 		if got := s.Do(t, "GET", path+"/attachments/0", op, "", nil, http.StatusOK, nil); !bytes.Equal(got, attachment) {
 			t.Fatalf("attachment read back: %d bytes differ from the %d registered", len(got), len(attachment))
 		}
-		docKey := reg.Document.SHA256[:2] + "/" + reg.Document.SHA256
-		attKey := reg.Attachments[0].SHA256[:2] + "/" + reg.Attachments[0].SHA256
+		docKey, attKey := s3test.Key(reg.Document.SHA256), s3test.Key(reg.Attachments[0].SHA256)
 		for _, key := range []string{docKey, attKey} {
 			if _, err := os.Stat(gw.ObjectPath(bucket, key)); err != nil {
 				t.Fatalf("object %s not in the bucket: %v", key, err)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,53 @@ import (
 // maxCounted bounds how many untime-stamped checkpoints or pending events a health check
 // counts: past it the figure says "at least".
 const maxCounted = 10000
+
+// DefaultBlobsReadyEvery is how long /readyz trusts the blob store's last answer: a load
+// balancer polling every replica every second then costs an S3 bucket one HeadBucket per
+// replica every few seconds, and a store that stops answering is seen within that time.
+const DefaultBlobsReadyEvery = 3 * time.Second
+
+// blobsReadyTimeout bounds one check, so that /readyz answers even when the S3 endpoint
+// swallows packets instead of refusing the connection.
+const blobsReadyTimeout = 2 * time.Second
+
+// blobProbe answers whether the blob store can be reached, asking it at most once per every:
+// concurrent calls wait for the one check in flight, then share its answer.
+type blobProbe struct {
+	ping  func(context.Context) error
+	every time.Duration
+	mu    sync.Mutex
+	at    time.Time
+	err   error
+}
+
+// newBlobProbe returns the probe of store, or nil when the store has no Ping.
+func newBlobProbe(store any, every time.Duration) *blobProbe {
+	p, ok := store.(interface{ Ping(context.Context) error })
+	if !ok {
+		return nil
+	}
+	if every <= 0 {
+		every = DefaultBlobsReadyEvery
+	}
+	return &blobProbe{ping: p.Ping, every: every}
+}
+
+// ready returns the store's last answer while it is fresh, else asks again. The check runs
+// on its own deadline, not the request's: a load balancer that gives up early does not leave
+// an error cached in the others' way.
+func (p *blobProbe) ready(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.at.IsZero() && time.Since(p.at) < p.every {
+		return p.err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), blobsReadyTimeout)
+	defer cancel()
+	p.err = p.ping(ctx)
+	p.at = time.Now()
+	return p.err
+}
 
 // logHealth is the transparency log's state as operators watch it.
 type logHealth struct {
@@ -123,4 +171,14 @@ func groupCounters(db *storage.DB) []prometheus.Collector {
 		counter("sportello_registration_group_failures_total", "Groups that failed, whose registrations were written again one at a time.",
 			func(s storage.GroupStats) uint64 { return s.Failed }),
 	}
+}
+
+// blobsReady is /readyz's check of the blob store, cached (blobProbe); nil for a store that
+// cannot be asked.
+func (m *Main) blobsReady() func(context.Context) error {
+	p := newBlobProbe(m.Service.Blobs, m.BlobsReadyEvery)
+	if p == nil {
+		return nil
+	}
+	return p.ready
 }

@@ -58,6 +58,9 @@ type Main struct {
 	// IntegrityLag is how long the self-audit lets a fact wait for its leaf before it reports it
 	// as never logged; zero means tlog.DefaultLag.
 	IntegrityLag time.Duration
+	// BlobsReadyEvery is how long /readyz trusts the blob store's last answer; zero means
+	// DefaultBlobsReadyEvery (tests shorten it).
+	BlobsReadyEvery time.Duration
 	// FixityTick is how often the server looks for a due fixity run and re-reads the open
 	// failures; zero means every 5 minutes (tests shorten it).
 	FixityTick time.Duration
@@ -228,6 +231,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MetricsApart:   m.Config.MetricsAddr != "",
 		MaxUploadBytes: m.Config.MaxUploadBytes,
 		Ready:          m.DB.Ping,
+		BlobsReady:     m.blobsReady(),
 		Warnings:       m.warnings,
 		Info: api.Info{Version: Version(), Engine: m.DB.Engine(), Timezone: m.Config.Timezone,
 			Signing: m.integrity.signingInfo(),

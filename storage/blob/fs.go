@@ -338,3 +338,22 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// Ping reports whether the store's directory is there and writable, by creating and removing
+// an empty file in its tmp directory, for the readiness check (/readyz). It writes no bytes: a
+// full disk is reported by the write that fails (insufficient_storage), not here.
+func (s *FS) Ping(context.Context) error {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "ping-*")
+	if err != nil {
+		return fmt.Errorf("blob store %s: %w", s.dir, err)
+	}
+	name := f.Name()
+	err = f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("blob store %s: %w", s.dir, err)
+	}
+	return nil
+}

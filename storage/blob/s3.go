@@ -336,3 +336,12 @@ func (s *S3) deleteVersions(ctx context.Context, digest, key string) error {
 	}
 	return nil
 }
+
+// Ping reports whether the bucket answers, by a HeadBucket: one cheap request that checks the
+// endpoint, the credentials and the bucket, for the readiness check (/readyz).
+func (s *S3) Ping(ctx context.Context) error {
+	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+		return fmt.Errorf("s3 blob store %s: %w", s.bucket, err)
+	}
+	return nil
+}

@@ -38,7 +38,10 @@ type Server struct {
 	Dir      string
 	Access   string
 	Secret   string
-	cmd      *exec.Cmd
+	addr     string
+	args     []string
+	logPath  string
+	cmd      *exec.Cmd // nil while stopped
 	done     chan error
 }
 
@@ -80,34 +83,75 @@ func Start(dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Endpoint: "http://" + addr, Dir: root, Access: "sportello" + randHex(4), Secret: randHex(20), done: make(chan error, 1)}
-	s.cmd = exec.Command(bin, "--access", s.Access, "--secret", s.Secret, "--region", Region,
-		"--port", addr, "--quiet", "posix", "--versioning-dir", versions, root)
-	log, err := os.Create(filepath.Join(dir, "versitygw.log"))
-	if err != nil {
+	s := &Server{Endpoint: "http://" + addr, Dir: root, Access: "sportello" + randHex(4), Secret: randHex(20),
+		addr: addr, logPath: filepath.Join(dir, "versitygw.log")}
+	s.args = []string{bin, "--access", s.Access, "--secret", s.Secret, "--region", Region,
+		"--port", addr, "--quiet", "posix", "--versioning-dir", versions, root}
+	if err := s.run(); err != nil {
 		return nil, err
 	}
-	s.cmd.Stdout, s.cmd.Stderr = log, log
-	if err := s.cmd.Start(); err != nil {
-		log.Close()
-		return nil, fmt.Errorf("start versitygw: %w", err)
+	return s, nil
+}
+
+// Run starts a server for the test t under t.TempDir(), stops it when t ends, and points the
+// AWS SDK's default credential chain at it (Env, through t.Setenv): what a test of a store,
+// a server or a command on S3 needs first.
+func Run(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { s.done <- s.cmd.Wait(); log.Close() }()
+	t.Cleanup(s.Close)
+	for k, v := range s.Env() {
+		t.Setenv(k, v)
+	}
+	return s
+}
+
+// run starts the process and waits until it listens.
+func (s *Server) run() error {
+	log, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.args[0], s.args[1:]...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("start versitygw: %w", err)
+	}
+	done := make(chan error, 1)
+	s.cmd, s.done = cmd, done
+	go func() { done <- cmd.Wait(); log.Close() }()
 	for range 300 {
 		select {
-		case err := <-s.done:
-			out, _ := os.ReadFile(log.Name())
-			return nil, fmt.Errorf("versitygw exited: %v\n%s", err, out)
+		case err := <-done:
+			s.cmd = nil
+			out, _ := os.ReadFile(s.logPath)
+			return fmt.Errorf("versitygw exited: %v\n%s", err, out)
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+		if c, err := net.DialTimeout("tcp", s.addr, 100*time.Millisecond); err == nil {
 			c.Close()
-			return s, nil
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.Close()
-	return nil, errors.New("versitygw did not listen within 15 s")
+	return errors.New("versitygw did not listen within 15 s")
+}
+
+// Stop kills the server, keeping its directory: its endpoint refuses connections until
+// Restart.
+func (s *Server) Stop() { s.Close() }
+
+// Restart starts the server again after Stop, on the same address, directory and keys.
+func (s *Server) Restart() error {
+	if s.cmd != nil {
+		return errors.New("versitygw is running")
+	}
+	return s.run()
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
@@ -128,10 +172,11 @@ func randHex(n int) string {
 
 // Close stops the server.
 func (s *Server) Close() {
-	if s.cmd.Process != nil {
+	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
+	s.cmd = nil
 }
 
 // Env points the AWS SDK's default credential chain at this server's root user, as an
@@ -180,6 +225,9 @@ func (s *Server) URL(bucket string, params ...string) string {
 	}
 	return "s3://" + bucket + "?" + q.Encode()
 }
+
+// Key is the object key the S3 store (no prefix) keeps the content with this digest under.
+func Key(digest string) string { return digest[:2] + "/" + digest }
 
 // ObjectPath is the file versitygw keeps the object key of bucket in.
 func (s *Server) ObjectPath(bucket, key string) string {
