@@ -60,7 +60,9 @@ type Ack struct {
 	Files      map[string]string // path under the registration (document, attachments/0) → SHA-256 sent
 }
 
-func (a Ack) path() string { return fmt.Sprintf("/v1/registrations/%s/%d/%d", a.Register, a.Year, a.Number) }
+func (a Ack) path() string {
+	return fmt.Sprintf("/v1/registrations/%s/%d/%d", a.Register, a.Year, a.Number)
+}
 
 // sample is one finished operation.
 type sample struct {
@@ -68,8 +70,17 @@ type sample struct {
 	at       time.Time // when it finished
 	took     time.Duration
 	ok       bool
-	attempts int // requests sent, retries included
-	retried  int // of them, answers that asked for a retry (503, 507, 429, a cut connection)
+	attempts int            // requests sent, retries included
+	retried  int            // of them, answers that asked for a retry (503, 507, 429, a cut connection)
+	answers  map[string]int // the retried answers: "503", "503 without Retry-After", "507", "connection refused or cut"
+}
+
+func (s *sample) retry(why string) {
+	if s.answers == nil {
+		s.answers = map[string]int{}
+	}
+	s.answers[why]++
+	s.retried++
 }
 
 // load is the traffic of N clients over the replicas, round-robin on the client side.
@@ -175,16 +186,20 @@ func (l *load) do(ctx context.Context, req request, s *sample, wantRetry func(in
 			if rerr == nil && !retryable(resp.StatusCode) && (wantRetry == nil || !wantRetry(resp.StatusCode)) {
 				return last, nil
 			}
+			why := strconv.Itoa(resp.StatusCode)
 			if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs > 0 {
 				wait = min(time.Duration(secs)*time.Second, 5*time.Second)
+			} else if resp.StatusCode == http.StatusServiceUnavailable {
+				why += " without Retry-After"
 			}
+			s.retry(why)
 		} else {
 			lastErr = err
 			if ctx.Err() != nil {
 				return last, err
 			}
+			s.retry("connection refused or cut")
 		}
-		s.retried++
 		if time.Now().Add(wait).After(deadline) {
 			if lastErr != nil {
 				return last, fmt.Errorf("gave up after %d attempts in %s: %w", s.attempts, l.retryFor, lastErr)

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -65,7 +66,8 @@ type Result struct {
 	Acks     int
 	Events   []Event
 	Checks   []Check
-	Failures []string // the first failed operations
+	Failures []string       // the first failed operations
+	Retried  map[string]int // the answers that were retried, by kind
 }
 
 // OK says whether every check passed.
@@ -216,13 +218,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Acks = len(l.acks)
 	res.Failures = l.failures
 	failed := 0
+	res.Retried = map[string]int{}
 	for _, s := range l.samples {
 		if !s.ok {
 			failed++
 		}
+		for why, n := range s.answers {
+			res.Retried[why] += n
+		}
 	}
 	res.Checks = append(res.Checks, Check{Name: "every operation succeeded (retries included)", OK: failed == 0,
 		Detail: fmt.Sprintf("%d operations, %d failed", len(l.samples), failed)})
+	if ch, ok := faultSeen(o.Scenario, res.Retried); ok {
+		res.Checks = append(res.Checks, ch)
+	}
 	logf("verifying %d acknowledged registrations", len(l.acks))
 	res.Checks = append(res.Checks, verify(ctx, o, c, l)...)
 	for _, ch := range res.Checks {
@@ -400,6 +409,37 @@ func fault(ctx context.Context, o Options, c *cluster, start time.Time, event fu
 		event("versitygw started again")
 	}
 	return nil
+}
+
+// faultSeen checks that the clients met the fault as the scenario expects it (a cut connection,
+// 503 with Retry-After, 507), so that a run whose fault missed every request does not pass
+// unnoticed. The mixed scenario has none.
+func faultSeen(scenario string, retried map[string]int) (Check, bool) {
+	ch := Check{Name: "the clients met the fault and were asked to retry"}
+	total := 0
+	var seen []string
+	for why, n := range retried {
+		total += n
+		seen = append(seen, fmt.Sprintf("%s × %d", why, n))
+	}
+	sort.Strings(seen)
+	ch.Detail = "retried answers: " + strings.Join(seen, ", ")
+	if total == 0 {
+		ch.Detail = "no request was answered 503 or 507, nor cut"
+	}
+	switch scenario {
+	case "kill":
+		ch.OK = retried["connection refused or cut"] > 0
+	case "pg-restart":
+		ch.OK = retried["503"] > 0 && retried["503 without Retry-After"] == 0
+	case "disk-full":
+		ch.OK = retried["507"] > 0
+	case "s3-down":
+		ch.OK = total > 0 && retried["503 without Retry-After"] == 0
+	default:
+		return ch, false
+	}
+	return ch, true
 }
 
 // machine describes the machine for the report.

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -44,7 +45,16 @@ func (r *Result) Markdown() string {
 	}
 	row("**whole run**", r.Total)
 	b.WriteString("\nError rate: requests answered 503/507/429 or cut (and retried) plus operations that failed, over requests sent; ")
-	b.WriteString("p50/p99: end to end, retries included.\n\n")
+	b.WriteString("p50/p99: end to end, retries included.")
+	if len(r.Retried) > 0 {
+		var why []string
+		for k, n := range r.Retried {
+			why = append(why, fmt.Sprintf("%s × %d", k, n))
+		}
+		sort.Strings(why)
+		b.WriteString(" Retried answers: " + strings.Join(why, ", ") + ".")
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| check | result | detail |\n|---|---|---|\n")
 	for _, c := range r.Checks {
 		res := "PASS"
