@@ -175,9 +175,9 @@ func checkVerifyData(ctx context.Context, o Options, c *cluster) Check {
 	ch.OK = err == nil && len(fails) == 0
 	if ch.OK {
 		ch.Detail = strings.Join(lines[:min(2, len(lines))], "; ")
-		for _, line := range lines {
-			if strings.Contains(line, "blobs") || strings.Contains(line, "fixity") {
-				ch.Detail += "; " + strings.TrimSpace(line)
+		for i := len(lines) - 1; i >= 0; i-- { // the fixity run's last line
+			if strings.Contains(lines[i], "blobs") {
+				ch.Detail += "; " + strings.TrimSpace(lines[i])
 				break
 			}
 		}
