@@ -219,6 +219,9 @@ func (l *load) client(ctx context.Context, id int) {
 	r := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
 	for ctx.Err() == nil {
 		op := pickOperation(r)
+		if _, ok := l.someAck(r); !ok && (op == OpDownload || op == OpReceipt) {
+			op = OpSearch // nothing acknowledged yet to read
+		}
 		s := sample{op: op}
 		start := time.Now()
 		err := l.operation(ctx, op, r, &s)
@@ -249,7 +252,7 @@ func (l *load) operation(ctx context.Context, op string, r *rand.Rand, s *sample
 	case OpDownload:
 		ack, ok := l.someAck(r)
 		if !ok {
-			return l.register(ctx, s)
+			return errors.New("nothing acknowledged to download")
 		}
 		for p, sum := range ack.Files {
 			a, err := l.do(ctx, request{method: "GET", path: ack.path() + "/" + p, token: l.tokens.records}, s, nil)
@@ -265,7 +268,7 @@ func (l *load) operation(ctx context.Context, op string, r *rand.Rand, s *sample
 	case OpReceipt:
 		ack, ok := l.someAck(r)
 		if !ok {
-			return l.register(ctx, s)
+			return errors.New("nothing acknowledged to ask a receipt of")
 		}
 		h := http.Header{"Accept": {"application/pdf"}}
 		a, err := l.do(ctx, request{method: "GET", path: ack.path() + "/receipt", token: l.tokens.records, header: h}, s,
@@ -444,13 +447,16 @@ func (o OpStats) ErrorRate() float64 {
 	return float64(o.Retried+o.Failed) / float64(o.Attempts)
 }
 
-// intervals groups the samples by interval since start, and a last row over the whole run.
-func intervals(samples []sample, start time.Time, every time.Duration) (rows []Interval, total Interval) {
+// intervals groups the samples by interval since start, and a last row over the whole run; an
+// operation that finished after the load's duration (it was under way when the load stopped)
+// counts in the last interval.
+func intervals(samples []sample, start time.Time, every, duration time.Duration) (rows []Interval, total Interval) {
 	byRow := map[int]map[string][]sample{}
 	all := map[string][]sample{}
 	last := 0
+	lastRow := max(int((duration+every-1)/every)-1, 0)
 	for _, s := range samples {
-		i := int(s.at.Sub(start) / every)
+		i := min(int(s.at.Sub(start)/every), lastRow)
 		if byRow[i] == nil {
 			byRow[i] = map[string][]sample{}
 		}

@@ -214,7 +214,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if faultErr != nil {
 		return nil, faultErr
 	}
-	res.Rows, res.Total = intervals(l.samples, start, o.Interval)
+	res.Rows, res.Total = intervals(l.samples, start, o.Interval, o.Duration)
 	res.Acks = len(l.acks)
 	res.Failures = l.failures
 	failed := 0

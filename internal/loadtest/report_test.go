@@ -22,7 +22,8 @@ func TestIntervalsAndMarkdown(t *testing.T) {
 		samples = append(samples, s)
 	}
 	samples = append(samples, sample{op: OpSearch, at: start.Add(90 * time.Second), took: 7 * time.Millisecond, ok: true, attempts: 1})
-	rows, total := intervals(samples, start, time.Minute)
+	samples = append(samples, sample{op: OpSearch, at: start.Add(2*time.Minute + time.Second), took: 7 * time.Millisecond, ok: true, attempts: 1}) // under way when the load stopped
+	rows, total := intervals(samples, start, time.Minute, 2*time.Minute)
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 2", len(rows))
 	}
@@ -33,10 +34,10 @@ func TestIntervalsAndMarkdown(t *testing.T) {
 	if got := reg.ErrorRate(); got < 0.029 || got > 0.03 { // (2 retried + 1 failed) / 102
 		t.Errorf("error rate %f, want 3/102", got)
 	}
-	if s := rows[1].Ops[OpSearch]; s.Count != 1 || s.P99 != 7*time.Millisecond || rows[1].From != time.Minute {
+	if s := rows[1].Ops[OpSearch]; s.Count != 2 || s.P99 != 7*time.Millisecond || rows[1].From != time.Minute {
 		t.Errorf("second minute: %+v from %s", s, rows[1].From)
 	}
-	if total.Ops[OpRegister].Count != 100 || total.Ops[OpSearch].Count != 1 {
+	if total.Ops[OpRegister].Count != 100 || total.Ops[OpSearch].Count != 2 {
 		t.Errorf("whole run: %+v", total.Ops)
 	}
 	r := &Result{Options: Options{Scenario: "pg-restart", Duration: 2 * time.Minute, Clients: 16, FaultAt: 40 * time.Second, FaultFor: 10 * time.Second},
@@ -44,7 +45,7 @@ func TestIntervalsAndMarkdown(t *testing.T) {
 		Checks: []Check{{Name: "numbers gapless", OK: true, Detail: "PG/2026 1..100"}, {Name: "index complete", Detail: "a | b"}}}
 	md := r.Markdown()
 	for _, want := range []string{"-scenario pg-restart -duration 2m0s -clients 16 -fault-at 40s -fault-for 10s",
-		"| +0s | registration | 100 | 1 | 2 | 2.9% | 50 ms | 99 ms |", "| +1m0s | search | 1 | 0 | 0 | 0.0% | 7 ms | 7 ms |",
+		"| +0s | registration | 100 | 1 | 2 | 2.9% | 50 ms | 99 ms |", "| +1m0s | search | 2 | 0 | 0 | 0.0% | 7 ms | 7 ms |",
 		"503 × 2", "| numbers gapless | PASS | PG/2026 1..100 |", "| index complete | **FAIL** | a \\| b |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
