@@ -18,7 +18,7 @@ import (
 // cmd/sportello-load's (docs/benchmarks.md#load-and-fault-suite-issue-18).
 func TestScenarios(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the load and fault suite starts PostgreSQL and two servers: about 4 minutes; not with -short")
+		t.Skip("the load and fault suite starts PostgreSQL and two servers: about 5 minutes; not with -short")
 	}
 	if _, err := pgTool("initdb"); err != nil {
 		t.Skipf("no PostgreSQL server binaries to run a private cluster: %v", err)
