@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sportello/sportello/domain"
 )
@@ -137,7 +139,7 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	digest := hex.EncodeToString(sum)
 	key := s.Key(digest)
 	if ok, err := s.exists(ctx, key); err != nil {
-		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
+		return "", 0, unreachable(fmt.Errorf("put blob %s: %w", digest, err))
 	} else if ok {
 		return digest, size, nil
 	}
@@ -150,7 +152,7 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	}
 	out, err := s.client.PutObject(ctx, in, payloadHash(digest))
 	if err != nil {
-		return "", 0, fmt.Errorf("put blob %s: %w", digest, err)
+		return "", 0, unreachable(fmt.Errorf("put blob %s: %w", digest, err))
 	}
 	if out.ChecksumSHA256 != nil && *out.ChecksumSHA256 != checksum {
 		return "", 0, fmt.Errorf("put blob %s: the server stored SHA-256 %s, not %s", digest, *out.ChecksumSHA256, checksum)
@@ -249,7 +251,7 @@ func (s *S3) OpenRange(ctx context.Context, digest string, offset, length int64)
 
 func notFoundOr(digest string, err error) error {
 	if err != nil {
-		return fmt.Errorf("stat blob %s: %w", digest, err)
+		return unreachable(fmt.Errorf("stat blob %s: %w", digest, err))
 	}
 	return domain.Errorf(domain.ECNotFound, "content %s not found", digest)
 }
@@ -273,7 +275,7 @@ func (s *S3) get(ctx context.Context, digest, rng string) (io.ReadCloser, error)
 	case rng != "" && errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable:
 		return io.NopCloser(strings.NewReader("")), nil
 	default:
-		return nil, fmt.Errorf("open blob %s: %w", digest, err)
+		return nil, unreachable(fmt.Errorf("open blob %s: %w", digest, err))
 	}
 }
 
@@ -285,7 +287,7 @@ func (s *S3) Exists(ctx context.Context, digest string) (bool, error) {
 	}
 	ok, err := s.exists(ctx, key)
 	if err != nil {
-		return false, fmt.Errorf("stat blob %s: %w", digest, err)
+		return false, unreachable(fmt.Errorf("stat blob %s: %w", digest, err))
 	}
 	return ok, nil
 }
@@ -304,7 +306,7 @@ func (s *S3) Delete(ctx context.Context, digest string) error {
 		return s.deleteVersions(ctx, digest, key)
 	}
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil && !isNotFound(err) {
-		return fmt.Errorf("delete blob %s: %w", digest, err)
+		return unreachable(fmt.Errorf("delete blob %s: %w", digest, err))
 	}
 	return nil
 }
@@ -314,7 +316,7 @@ func (s *S3) deleteVersions(ctx context.Context, digest, key string) error {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("delete blob %s: list versions: %w", digest, err)
+			return unreachable(fmt.Errorf("delete blob %s: list versions: %w", digest, err))
 		}
 		var ids []*string
 		for _, v := range page.Versions {
@@ -330,7 +332,7 @@ func (s *S3) deleteVersions(ctx context.Context, digest, key string) error {
 		for _, id := range ids {
 			_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, VersionId: id})
 			if err != nil && !isNotFound(err) {
-				return fmt.Errorf("delete blob %s version %s: %w", digest, aws.ToString(id), err)
+				return unreachable(fmt.Errorf("delete blob %s version %s: %w", digest, aws.ToString(id), err))
 			}
 		}
 	}
@@ -344,4 +346,19 @@ func (s *S3) Ping(ctx context.Context) error {
 		return fmt.Errorf("s3 blob store %s: %w", s.bucket, err)
 	}
 	return nil
+}
+
+// unreachable returns an unavailable error (503 with Retry-After) wrapping err when the S3
+// server could not be reached (a connection refused, cut or timed out, after the SDK's own
+// retries) or kept answering 5xx, and err otherwise: the object store being down or restarting
+// is the operator's to fix, and the client may retry. Without it the API's fault mapping
+// (storage.DB.Faulted) would see the network error and blame the database.
+func unreachable(err error) error {
+	var send *smithyhttp.RequestSendError
+	var op *net.OpError
+	var re *awshttp.ResponseError
+	if errors.As(err, &send) || errors.As(err, &op) || (errors.As(err, &re) && re.HTTPStatusCode() >= 500) {
+		return &domain.Error{Code: domain.ECUnavailable, Message: "the blob store cannot be reached; retry later", Err: err}
+	}
+	return err
 }

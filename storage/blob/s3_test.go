@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -261,4 +264,59 @@ var _ domain.BlobRanger = (*blob.S3)(nil)
 func sha256Of(b []byte) []byte {
 	sum := sha256.Sum256(b)
 	return sum[:]
+}
+
+// unplug is a RoundTripper that, while down is set, sends every request to a loopback port
+// nothing listens on, as an S3 server that is stopped or unreachable.
+type unplug struct {
+	down   atomic.Bool
+	closed string // host:port of the closed port
+}
+
+func (u *unplug) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u.down.Load() {
+		r = r.Clone(r.Context())
+		r.URL.Host = u.closed
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestS3Unreachable: with the S3 server unreachable, writes and reads fail as unavailable (the
+// API's 503 with Retry-After) naming the blob store, not as internal errors nor as the
+// database; once it is back, they succeed.
+func TestS3Unreachable(t *testing.T) {
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unplug{closed: l.Addr().String()}
+	l.Close()
+	c, _ := blob.ParseS3URL(gw.URL(gw.NewBucket(t, false)))
+	c.TempDir = t.TempDir()
+	s, err := blob.NewS3(ctx, c, blob.WithHTTPClient(&http.Client{Transport: u}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := blobtest.Content(1, 1000)
+	digest := blobtest.Put(t, s, stored)
+	u.down.Store(true)
+	_, _, putErr := s.Put(ctx, bytes.NewReader(blobtest.Content(2, 1000)))
+	_, openErr := s.Open(ctx, digest)
+	_, existsErr := s.Exists(ctx, digest)
+	for name, err := range map[string]error{"Put": putErr, "Open": openErr, "Exists": existsErr} {
+		if domain.CodeOf(err) != domain.ECUnavailable || !strings.Contains(err.Error(), "the blob store cannot be reached") {
+			t.Errorf("%s with the server unreachable: %v (code %s), want unavailable naming the blob store", name, err, domain.CodeOf(err))
+		}
+	}
+	u.down.Store(false)
+	blobtest.Put(t, s, blobtest.Content(2, 1000))
+	r, err := s.Open(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, _ := io.ReadAll(r); !bytes.Equal(got, stored) {
+		t.Fatal("the content read back once the server is reachable differs")
+	}
 }
