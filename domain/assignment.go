@@ -27,6 +27,15 @@ const (
 	AssignmentInformed   = "informed"
 )
 
+// AssignmentPrior gives, for each state an assignment may move to, the states it may move
+// from: the store applies a state change only if the row is still in one of them, so of two
+// concurrent decisions one succeeds and the other is conflict.
+var AssignmentPrior = map[string][]string{
+	AssignmentAccepted:   {AssignmentPending},
+	AssignmentRejected:   {AssignmentPending},
+	AssignmentSuperseded: {AssignmentPending, AssignmentAccepted},
+}
+
 // AssignmentStates are the states a worklist filters and counts by.
 var AssignmentStates = []string{AssignmentPending, AssignmentAccepted, AssignmentRejected}
 
@@ -83,7 +92,9 @@ type AssignmentList struct {
 }
 
 // AssignmentWrite is what a registration's write adds to the assignments: rows to insert and
-// rows whose state changes, in the registration's transaction.
+// rows whose state changes, in the registration's transaction. A row of Update changes only if
+// its state is still one AssignmentPrior allows for its new state; otherwise the write is
+// conflict (another decision came first).
 type AssignmentWrite struct {
 	Insert []Assignment
 	Update []Assignment

@@ -122,10 +122,16 @@ func (db *DB) storeAssignments(tx *gorm.DB, w *domain.AssignmentWrite) error {
 		return nil
 	}
 	for _, a := range w.Update {
-		res := tx.Exec(`UPDATE assignments SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ?`,
-			a.State, a.Reason, a.DecidedBy, db.ts(*a.DecidedAt), a.ID)
+		// The registration's row is locked, but the assignment was read before the transaction:
+		// the update applies only if the row is still in a state it may leave for a.State, so a
+		// concurrent decision that came first makes this one conflict (not the trigger's error).
+		res := tx.Exec(`UPDATE assignments SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state IN ?`,
+			a.State, a.Reason, a.DecidedBy, db.ts(*a.DecidedAt), a.ID, domain.AssignmentPrior[a.State])
 		if res.Error != nil {
 			return fmt.Errorf("update assignment %s: %w", a.ID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return domain.Errorf(domain.ECConflict, "assignment %s was decided or superseded meanwhile", a.ID)
 		}
 	}
 	for _, a := range w.Insert {
