@@ -111,6 +111,7 @@ var accessPolicy = []accessRow{
 	{codes{200, 200, 200, 200, 404, 200, 404, 422, 404, 401}, "GET /v1/dossiers/:id/history"},
 	{codes{200, 200, 200, 200, 404, 200, 404, 422, 404, 401}, "GET /v1/dossiers/:id/metadata"},
 	{codes{403, 200, 200, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/items"},
+	{codes{403, 200, 200, 200, 404, 403, 403, 422, 403, 401}, "PATCH /v1/dossiers/:id"},
 	{codes{403, 200, 200, 200, 404, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/close"},
 	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/dossiers/:id/reopen"},
 	{codes{403, 200, 403, 403, 403, 403, 403, 422, 403, 401}, "GET /v1/disposal/due"},
@@ -136,6 +137,7 @@ var accessPolicy = []accessRow{
 	{codes{404, 200, 200, 200, 404, 404, 200, 422, 404, 401}, "GET /v1/cases/:id/messages"},
 	{codes{403, 200, 403, 403, 404, 403, 403, 422, 403, 401}, "POST /v1/cases/:id/steps/:index/done"},
 	{codes{403, 403, 403, 403, 403, 403, 201, 422, 403, 401}, "POST /v1/webhooks"},
+	{codes{403, 201, 201, 201, 201, 403, 403, 422, 403, 401}, "POST /v1/assignments/webhook"},
 	{codes{403, 403, 403, 403, 403, 403, 200, 422, 403, 401}, "GET /v1/webhooks/deliveries"},
 	{codes{200, 200, 200, 200, 200, 200, 200, 422, 200, 401}, "GET /v1/procedures"},
 	{codes{201, 403, 403, 403, 403, 403, 403, 422, 403, 401}, "POST /v1/procedures"},
@@ -309,6 +311,8 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 	case "POST /v1/dossiers/:id/items":
 		d := fx.openDossier(t)
 		return jsonRequest("/v1/dossiers/"+d.ID+"/items", map[string]string{"registration": strings.TrimPrefix(refPath(fx.opReg), "/v1/registrations/")})
+	case "PATCH /v1/dossiers/:id":
+		return accessRequest{path: "/v1/dossiers/" + fx.openDossier(t).ID, contentType: "application/merge-patch+json", body: []byte(`{"responsible": ""}`)}
 	case "POST /v1/dossiers/:id/close":
 		return jsonRequest("/v1/dossiers/"+fx.openDossier(t).ID+"/close", map[string]string{"reason": "Concluso"})
 	case "POST /v1/dossiers/:id/reopen":
@@ -346,6 +350,8 @@ func (fx *accessFixtures) request(t *testing.T, route string) accessRequest {
 		return accessRequest{path: "/v1/cases/" + fx.caseID + "/messages"}
 	case "POST /v1/cases/:id/steps/:index/done":
 		return jsonRequest("/v1/cases/"+fx.submit(t)+"/steps/0/done", map[string]string{"note": "Parere favorevole"})
+	case "POST /v1/assignments/webhook":
+		return jsonRequest(path, map[string]string{"url": "https://protocollo.example.org/hooks/assignments"})
 	case "POST /v1/webhooks":
 		return jsonRequest(path, map[string]string{"url": "https://portal.example/hook"})
 	case "POST /v1/procedures":

@@ -54,12 +54,17 @@ func (h *handlers) assignRegistration(c *gin.Context) {
 	if t := in.Competenza; t != nil {
 		req.Competenza = &domain.AssignmentTarget{Office: t.Office, Person: t.Person}
 	}
-	made, err := h.svc.Assign(c.Request.Context(), principal(c), ref, req)
+	made, superseded, err := h.svc.Assign(c.Request.Context(), principal(c), ref, req)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.metrics.assignments.WithLabelValues("created").Add(float64(len(made)))
+	for _, a := range made {
+		h.metrics.assignments.WithLabelValues(a.Kind, "created").Inc()
+	}
+	if superseded > 0 {
+		h.metrics.assignments.WithLabelValues(domain.AssignCompetenza, domain.AssignmentSuperseded).Add(float64(superseded))
+	}
 	out := Assignments{Items: make([]Assignment, len(made))}
 	for i, a := range made {
 		out.Items[i] = toAssignment(a)
@@ -128,7 +133,7 @@ func (h *handlers) decideAssignment(c *gin.Context, accept bool, reason string) 
 		h.fail(c, err)
 		return
 	}
-	h.metrics.assignments.WithLabelValues(a.State).Inc()
+	h.metrics.assignments.WithLabelValues(a.Kind, a.State).Inc()
 	respond(c, http.StatusOK, toAssignment(a))
 }
 
@@ -178,4 +183,38 @@ func (h *handlers) listAssignments(c *gin.Context) {
 		out.NextCursor = strconv.FormatInt(list.Items[len(list.Items)-1].Seq, 10)
 	}
 	respond(c, http.StatusOK, out)
+}
+
+// setAssignmentWebhook registers the caller's endpoint for the assignment events of its offices.
+//
+//	@Summary		Set the webhook for assignment events
+//	@Description	Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+//	@Tags			webhooks
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			Idempotency-Key	header		string		false	"Makes retries safe"	minlength(1)	maxlength(255)
+//	@Param			webhook			body		NewWebhook	true	"The endpoint"
+//	@Success		201				{object}	Webhook
+//	@Failure		401,403,413,415,422,500,503	{object}	Problem
+//	@ID				setAssignmentWebhook
+//	@Router			/v1/assignments/webhook [post]
+func (h *handlers) setAssignmentWebhook(c *gin.Context) {
+	body, err := readJSONBody(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var in NewWebhook
+	if err := decodeStrict(body, &in, "body", nil); err != nil {
+		h.fail(c, err)
+		return
+	}
+	wh, replayed, err := h.svc.SetAssignmentWebhook(c.Request.Context(), principal(c), in.URL, jsonIdempotency(c, body))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	markReplayed(c, replayed)
+	respond(c, http.StatusCreated, Webhook{URL: wh.URL, Secret: wh.Secret, CreatedAt: utc(wh.CreatedAt)})
 }

@@ -112,8 +112,11 @@ func TestAssignmentFlow(t *testing.T) {
 		}
 
 		metrics := string(c.do("GET", "/metrics", "", nil).Body)
-		for _, want := range []string{`sportello_assignments_total{action="created"} 3`,
-			`sportello_assignments_total{action="accepted"} 1`, `sportello_assignments_total{action="rejected"} 1`} {
+		for _, want := range []string{`sportello_assignments_total{kind="competenza",step="created"} 2`,
+			`sportello_assignments_total{kind="conoscenza",step="created"} 1`,
+			`sportello_assignments_total{kind="competenza",step="accepted"} 1`,
+			`sportello_assignments_total{kind="competenza",step="rejected"} 1`,
+			`sportello_assignments_total{kind="competenza",step="superseded"} 1`} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %s", want)
 			}

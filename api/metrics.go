@@ -35,8 +35,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"register"})),
 		assignments: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sportello_assignments_total",
-			Help: "Assignment steps through the API, by action: created (one per assignment made), accepted, rejected.",
-		}, []string{"action"})),
+			Help: "Assignment steps through the API, by kind (competenza, conoscenza) and step: created (one per assignment made), accepted, rejected, superseded (by a re-assignment).",
+		}, []string{"kind", "step"})),
 	}
 }
 

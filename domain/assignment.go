@@ -27,6 +27,15 @@ const (
 	AssignmentInformed   = "informed"
 )
 
+// AssignmentPrior gives, for each state an assignment may move to, the states it may move
+// from: the store applies a state change only if the row is still in one of them, so of two
+// concurrent decisions one succeeds and the other is conflict.
+var AssignmentPrior = map[string][]string{
+	AssignmentAccepted:   {AssignmentPending},
+	AssignmentRejected:   {AssignmentPending},
+	AssignmentSuperseded: {AssignmentPending, AssignmentAccepted},
+}
+
 // AssignmentStates are the states a worklist filters and counts by.
 var AssignmentStates = []string{AssignmentPending, AssignmentAccepted, AssignmentRejected}
 
@@ -83,7 +92,9 @@ type AssignmentList struct {
 }
 
 // AssignmentWrite is what a registration's write adds to the assignments: rows to insert and
-// rows whose state changes, in the registration's transaction.
+// rows whose state changes, in the registration's transaction. A row of Update changes only if
+// its state is still one AssignmentPrior allows for its new state; otherwise the write is
+// conflict (another decision came first).
 type AssignmentWrite struct {
 	Insert []Assignment
 	Update []Assignment
@@ -95,10 +106,11 @@ type AssignmentWrite struct {
 // clerks see (VisibilityOf), so that a clerk sees what is assigned to its offices; they are not
 // removed when an assignment is rejected or superseded (the protocol office changes offices
 // with PATCH). Each assignment is an event of the registration's history. Protocol operators
-// and records officers only. Returns forbidden, validation_failed, not_found, conflict.
-func (s *Service) Assign(ctx context.Context, p Principal, ref Ref, in AssignmentRequest) ([]Assignment, error) {
+// and records officers only. Returns the assignments made and how many it superseded; errors
+// forbidden, validation_failed, not_found, conflict.
+func (s *Service) Assign(ctx context.Context, p Principal, ref Ref, in AssignmentRequest) ([]Assignment, int, error) {
 	if err := p.require("assigning a registration", RoleProtocolOperator, RoleRecordsOfficer); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var v Validation
 	if in.Competenza == nil && len(in.Conoscenza) == 0 {
@@ -113,29 +125,30 @@ func (s *Service) Assign(ctx context.Context, p Principal, ref Ref, in Assignmen
 		}
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	all := offices
 	if c := in.Competenza; c != nil {
 		all = append([]string{c.Office}, offices...)
 	}
 	if err := s.checkOffices(ctx, all); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if c := in.Competenza; c != nil {
 		if err := s.checkMember(ctx, "competenza.person", c.Person, c.Office); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	current, err := s.Registration(ctx, p, ref)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	existing, err := s.Store.Assignments(ctx, current.ID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var made []Assignment
+	superseded := 0
 	_, err = s.Store.UpdateRegistration(ctx, current.ID, func(r *Registration) (Write, error) {
 		if r.Status == StatusAnnulled {
 			return Write{}, Errorf(ECConflict, "registration %s is annulled", ref)
@@ -173,13 +186,13 @@ func (s *Service) Assign(ctx context.Context, p Principal, ref Ref, in Assignmen
 			w.Audit = append(w.Audit, e)
 			r.Offices = joined
 		}
-		made = w.Assignments.Insert
+		made, superseded = w.Assignments.Insert, len(w.Assignments.Update)
 		return w, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return made, nil
+	return made, superseded, nil
 }
 
 func assignmentDetail(a Assignment) string {

@@ -382,7 +382,7 @@ type ClassStore interface {
 }
 
 // DossierStore keeps the dossiers (fascicoli) and their items. Used by disposal_plan.go,
-// dossiers.go, filing.go, holds.go, retention.go and segnatura.go.
+// dossiers.go, dossier_patch.go, filing.go, holds.go, retention.go and segnatura.go.
 type DossierStore interface {
 	// CreateDossier takes the next number of the (d.Class, d.Year) counter, calls d.AssignNumber
 	// with it, and stores d with w and one change-feed event whose position it sets in
@@ -398,8 +398,9 @@ type DossierStore interface {
 	Dossiers(ctx context.Context, f DossierFilter) (Page[*Dossier], error)
 
 	// UpdateDossier locks the dossier, calls change with it, and stores its status and
-	// closed_at with the Write that change returns, plus one change-feed event. If change
-	// returns an error nothing is written. Returns ECNotFound.
+	// closed_at (with one change-feed event when the status changes) and its responsible with
+	// the Write that change returns. If change returns an error nothing is written. Returns
+	// ECNotFound.
 	UpdateDossier(ctx context.Context, id string, change func(*Dossier) (Write, error)) (*Dossier, error)
 }
 

@@ -10,8 +10,10 @@ import (
 
 // The services in this file use the port WebhookStore (ports.go).
 
-// Webhook is a portal's endpoint for the events of the cases it submitted. Every delivery is
-// signed with HMAC-SHA256 under Secret, so the portal can tell it came from this instance.
+// Webhook is a client's endpoint: a portal's for the events of the cases it submitted, a staff
+// client's or user's for the assignment events of its offices (assignment_webhook.go). Every
+// delivery is signed with HMAC-SHA256 under Secret, so the receiver can tell it came from this
+// instance.
 type Webhook struct {
 	ClientID  string
 	URL       string
@@ -90,6 +92,11 @@ func (s *Service) SetWebhook(ctx context.Context, p Principal, rawURL string, id
 	if err := p.require("receiving webhooks", RolePortal); err != nil {
 		return Webhook{}, false, err
 	}
+	return s.setWebhook(ctx, p, rawURL, idem)
+}
+
+// setWebhook checks rawURL and stores it as p's webhook with a new secret.
+func (s *Service) setWebhook(ctx context.Context, p Principal, rawURL string, idem Idempotency) (Webhook, bool, error) {
 	u, err := s.WebhookAllow.CheckWebhookURL(rawURL)
 	if err != nil {
 		return Webhook{}, false, err

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,16 +117,95 @@ func (db *DB) AssignmentWorklist(ctx context.Context, f domain.AssignmentFilter)
 	return out, rows.Err()
 }
 
-// storeAssignments writes a registration write's assignment rows in its transaction.
-func (db *DB) storeAssignments(tx *gorm.DB, w *domain.AssignmentWrite) error {
+// storeAssignments writes a registration write's assignment rows in its transaction, and the
+// webhook event of each step to the outbox of every subscriber that receives it (see
+// enqueueAssignmentEvents). r is the registration as the write leaves it.
+func (db *DB) storeAssignments(tx *gorm.DB, r *domain.Registration, w *domain.AssignmentWrite) error {
 	if w == nil {
 		return nil
 	}
+	if err := db.storeAssignmentRows(tx, w); err != nil {
+		return err
+	}
+	var steps []domain.AssignmentEvent
+	var of []domain.Assignment
+	for _, a := range w.Insert {
+		steps, of = append(steps, domain.NewAssignmentEvent(a, true)), append(of, a)
+	}
 	for _, a := range w.Update {
-		res := tx.Exec(`UPDATE assignments SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ?`,
-			a.State, a.Reason, a.DecidedBy, db.ts(*a.DecidedAt), a.ID)
+		steps, of = append(steps, domain.NewAssignmentEvent(a, false)), append(of, a)
+	}
+	return db.enqueueAssignmentEvents(tx, r, of, steps)
+}
+
+// enqueueAssignmentEvents writes steps[i], the event of a step of of[i], to the outbox of each
+// client with a webhook that receives it (domain.ReceivesAssignmentEvent), read in the
+// transaction: one row per event and subscriber, each with an id of its own.
+func (db *DB) enqueueAssignmentEvents(tx *gorm.DB, r *domain.Registration, of []domain.Assignment, steps []domain.AssignmentEvent) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	rows, err := tx.Raw(`SELECT c.id, c.name, c.roles, c.offices, u.id, u.deactivated_at
+		FROM webhooks w JOIN clients c ON c.id = w.client_id LEFT JOIN users u ON u.id = c.id ORDER BY c.id`).Rows()
+	if err != nil {
+		return fmt.Errorf("assignment webhook subscribers: %w", err)
+	}
+	var subscribers []domain.Client
+	for rows.Next() {
+		var (
+			c              domain.Client
+			roles, offices string
+			user           sql.NullString
+			deactivated    optionalTime
+		)
+		if err := rows.Scan(&c.ID, &c.Name, &roles, &offices, &user, deactivated.col()); err != nil {
+			rows.Close()
+			return fmt.Errorf("assignment webhook subscribers: %w", err)
+		}
+		c.IsUser, c.Deactivated = user.Valid, deactivated.ptr() != nil
+		if err := errors.Join(json.Unmarshal([]byte(roles), &c.Roles), json.Unmarshal([]byte(offices), &c.Offices)); err != nil {
+			rows.Close()
+			return fmt.Errorf("assignment webhook subscriber %s: %w", c.ID, err)
+		}
+		subscribers = append(subscribers, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("assignment webhook subscribers: %w", err)
+	}
+	for i, step := range steps {
+		for _, c := range subscribers {
+			if !domain.ReceivesAssignmentEvent(c, r, of[i]) {
+				continue
+			}
+			e := step
+			e.ID = domain.NewID()
+			payload, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("encode event: %w", err)
+			}
+			if err := tx.Exec(`INSERT INTO webhook_events (id, client_id, registration_id, kind, payload, created_at, next_attempt_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ID, c.ID, r.ID, e.Type, string(payload), db.ts(e.CreatedAt), db.ts(e.CreatedAt)).Error; err != nil {
+				return fmt.Errorf("enqueue %s: %w", e.Type, err)
+			}
+		}
+	}
+	return nil
+}
+
+// storeAssignmentRows inserts and updates the assignment rows of w.
+func (db *DB) storeAssignmentRows(tx *gorm.DB, w *domain.AssignmentWrite) error {
+	for _, a := range w.Update {
+		// The registration's row is locked, but the assignment was read before the transaction:
+		// the update applies only if the row is still in a state it may leave for a.State, so a
+		// concurrent decision that came first makes this one conflict (not the trigger's error).
+		res := tx.Exec(`UPDATE assignments SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state IN ?`,
+			a.State, a.Reason, a.DecidedBy, db.ts(*a.DecidedAt), a.ID, domain.AssignmentPrior[a.State])
 		if res.Error != nil {
 			return fmt.Errorf("update assignment %s: %w", a.ID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return domain.Errorf(domain.ECConflict, "assignment %s was decided or superseded meanwhile", a.ID)
 		}
 	}
 	for _, a := range w.Insert {

@@ -111,7 +111,12 @@ func (db *DB) UpdateDossier(ctx context.Context, id string, change func(*domain.
 			if d.ID != before.ID || d.Identifier != before.Identifier || d.Year != before.Year || d.Class != before.Class ||
 				d.Number != before.Number || !d.OpenedAt.Equal(before.OpenedAt) || d.Subject != before.Subject ||
 				d.Type != before.Type || d.Office != before.Office || d.Parent != before.Parent || d.CreatedBy != before.CreatedBy {
-				return domain.Errorf(domain.ECImmutable, "dossier %s: only status and closed_at can change", id)
+				return domain.Errorf(domain.ECImmutable, "dossier %s: only status, closed_at and responsible can change", id)
+			}
+			if d.Responsible != before.Responsible {
+				if err := tx.Exec(`UPDATE dossiers SET responsible = ? WHERE id = ?`, d.Responsible, d.ID).Error; err != nil {
+					return fmt.Errorf("store responsible: %w", err)
+				}
 			}
 			if d.Status != before.Status {
 				kind := changeDossierClosed

@@ -192,7 +192,7 @@ func (db *DB) UpdateRegistration(ctx context.Context, id string,
 			if err := db.storeChange(tx, before, r, w); err != nil {
 				return err
 			}
-			if err := db.storeAssignments(tx, w.Assignments); err != nil {
+			if err := db.storeAssignments(tx, r, w.Assignments); err != nil {
 				return err
 			}
 			return db.storeWrite(tx, w)

@@ -60,15 +60,15 @@ func (db *DB) enqueueCaseEvent(tx *gorm.DB, kind string, c *domain.Case, r *doma
 }
 
 // DueWebhookEvents returns up to limit events due at now, oldest first, at most one per case
-// and client: the first not yet delivered, since an event waits for the previous one of its
-// case. A Postgres transaction that adds an event to a case holds the case's lock, so events of
+// (or, for assignment events, registration) and client: the first not yet delivered, since an
+// event waits for the previous one of its case or registration. A Postgres transaction that adds an event to a case holds the case's lock, so events of
 // one case commit in seq order.
 func (db *DB) DueWebhookEvents(ctx context.Context, now time.Time, limit int) ([]domain.WebhookEvent, error) {
-	rows, err := db.read(ctx).Raw(`SELECT e.id, e.client_id, e.case_id, e.kind, e.payload, e.attempts, w.url, w.secret
+	rows, err := db.read(ctx).Raw(`SELECT e.id, e.client_id, COALESCE(e.case_id, ''), e.kind, e.payload, e.attempts, w.url, w.secret
 		FROM webhook_events e JOIN webhooks w ON w.client_id = e.client_id
 		WHERE e.delivered_at IS NULL AND e.next_attempt_at <= ?
-		AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.case_id = e.case_id AND p.client_id = e.client_id
-			AND p.delivered_at IS NULL AND p.seq < e.seq)
+		AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE (p.case_id = e.case_id OR p.registration_id = e.registration_id)
+			AND p.client_id = e.client_id AND p.delivered_at IS NULL AND p.seq < e.seq)
 		ORDER BY e.seq LIMIT ?`, db.ts(now), limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("due webhook events: %w", err)

@@ -2981,6 +2981,13 @@ type ApiDossierMetadata struct {
 // ApiDossierMetadataTipologiaFascicolo defines model for ApiDossierMetadata.TipologiaFascicolo.
 type ApiDossierMetadataTipologiaFascicolo string
 
+// ApiDossierPatch defines model for api.DossierPatch.
+type ApiDossierPatch struct {
+	// Responsible Responsible is the user id of the new responsible person, an active member of the
+	// dossier's office; "" removes it.
+	Responsible *string `json:"responsible,omitempty"`
+}
+
 // ApiDossierSubject defines model for api.DossierSubject.
 type ApiDossierSubject struct {
 	Email   *string               `json:"email,omitempty"`
@@ -4993,6 +5000,12 @@ type ListAssignmentsParams struct {
 // ListAssignmentsParamsState defines parameters for ListAssignments.
 type ListAssignmentsParamsState string
 
+// SetAssignmentWebhookParams defines parameters for SetAssignmentWebhook.
+type SetAssignmentWebhookParams struct {
+	// IdempotencyKey Makes retries safe
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
 	// Actor client id
@@ -5646,6 +5659,9 @@ type CreatePackageJSONRequestBody = ApiNewPackage
 // SettlePackageMultipartRequestBody defines body for SettlePackage for multipart/form-data ContentType.
 type SettlePackageMultipartRequestBody SettlePackageMultipartBody
 
+// SetAssignmentWebhookJSONRequestBody defines body for SetAssignmentWebhook for application/json ContentType.
+type SetAssignmentWebhookJSONRequestBody = ApiNewWebhook
+
 // CreateCaseMultipartRequestBody defines body for CreateCase for multipart/form-data ContentType.
 type CreateCaseMultipartRequestBody CreateCaseMultipartBody
 
@@ -5687,6 +5703,12 @@ type CreateDocumentMultipartRequestBody CreateDocumentMultipartBody
 
 // CreateDossierJSONRequestBody defines body for CreateDossier for application/json ContentType.
 type CreateDossierJSONRequestBody = ApiNewDossier
+
+// PatchDossierJSONRequestBody defines body for PatchDossier for application/json ContentType.
+type PatchDossierJSONRequestBody = ApiDossierPatch
+
+// PatchDossierApplicationMergePatchPlusJSONRequestBody defines body for PatchDossier for application/merge-patch+json ContentType.
+type PatchDossierApplicationMergePatchPlusJSONRequestBody = ApiDossierPatch
 
 // CloseDossierJSONRequestBody defines body for CloseDossier for application/json ContentType.
 type CloseDossierJSONRequestBody = ApiDossierClosing
@@ -6968,6 +6990,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/assignments (the `ListAssignments` operationId).
 	ListAssignments(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SetAssignmentWebhookWithBody Set the webhook for assignment events
+	//
+	// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+	SetAssignmentWebhookWithBody(ctx context.Context, params *SetAssignmentWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAssignmentWebhook Set the webhook for assignment events
+	//
+	// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+	SetAssignmentWebhook(ctx context.Context, params *SetAssignmentWebhookParams, body SetAssignmentWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAudit The audit trail
 	//
 	// Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -7309,6 +7349,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/dossiers/{id} (the `GetDossier` operationId).
 	GetDossier(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchDossierWithBody Change a dossier's responsible person
+	//
+	// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+	PatchDossierWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchDossier Change a dossier's responsible person
+	//
+	// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+	PatchDossier(ctx context.Context, id string, body PatchDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchDossierWithApplicationMergePatchPlusJSONBody Change a dossier's responsible person
+	//
+	// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+	PatchDossierWithApplicationMergePatchPlusJSONBody(ctx context.Context, id string, body PatchDossierApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CloseDossierWithBody Close a dossier
 	//
@@ -8299,6 +8366,44 @@ func (c *Client) ListAssignments(ctx context.Context, params *ListAssignmentsPar
 	return c.Client.Do(req)
 }
 
+// SetAssignmentWebhookWithBody Set the webhook for assignment events
+//
+// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+func (c *Client) SetAssignmentWebhookWithBody(ctx context.Context, params *SetAssignmentWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAssignmentWebhookRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAssignmentWebhook Set the webhook for assignment events
+//
+// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+func (c *Client) SetAssignmentWebhook(ctx context.Context, params *SetAssignmentWebhookParams, body SetAssignmentWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAssignmentWebhookRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListAudit The audit trail
 //
 // Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -9051,6 +9156,63 @@ func (c *Client) CreateDossier(ctx context.Context, params *CreateDossierParams,
 // Corresponds with GET /v1/dossiers/{id} (the `GetDossier` operationId).
 func (c *Client) GetDossier(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDossierRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchDossierWithBody Change a dossier's responsible person
+//
+// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+func (c *Client) PatchDossierWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchDossierRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchDossier Change a dossier's responsible person
+//
+// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+func (c *Client) PatchDossier(ctx context.Context, id string, body PatchDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchDossierRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchDossierWithApplicationMergePatchPlusJSONBody Change a dossier's responsible person
+//
+// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+func (c *Client) PatchDossierWithApplicationMergePatchPlusJSONBody(ctx context.Context, id string, body PatchDossierApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchDossierRequestWithApplicationMergePatchPlusJSONBody(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11299,6 +11461,61 @@ func NewListAssignmentsRequest(server string, params *ListAssignmentsParams) (*h
 	return req, nil
 }
 
+// NewSetAssignmentWebhookRequest calls the generic SetAssignmentWebhook builder with application/json body
+func NewSetAssignmentWebhookRequest(server string, params *SetAssignmentWebhookParams, body SetAssignmentWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetAssignmentWebhookRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSetAssignmentWebhookRequestWithBody constructs an http.Request for the SetAssignmentWebhook method, with any body, and a specified content type
+func NewSetAssignmentWebhookRequestWithBody(server string, params *SetAssignmentWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/assignments/webhook")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListAuditRequest constructs an http.Request for the ListAudit method
 func NewListAuditRequest(server string, params *ListAuditParams) (*http.Request, error) {
 	var err error
@@ -13236,6 +13453,64 @@ func NewGetDossierRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPatchDossierRequest calls the generic PatchDossier builder with application/json body
+func NewPatchDossierRequest(server string, id string, body PatchDossierJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchDossierRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchDossierRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchDossier builder with application/merge-patch+json body
+func NewPatchDossierRequestWithApplicationMergePatchPlusJSONBody(server string, id string, body PatchDossierApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchDossierRequestWithBody(server, id, "application/merge-patch+json", bodyReader)
+}
+
+// NewPatchDossierRequestWithBody constructs an http.Request for the PatchDossier method, with any body, and a specified content type
+func NewPatchDossierRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/dossiers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -17269,6 +17544,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/assignments (the `ListAssignments` operationId).
 	ListAssignmentsWithResponse(ctx context.Context, params *ListAssignmentsParams, reqEditors ...RequestEditorFn) (*ListAssignmentsResponse, error)
 
+	// SetAssignmentWebhookWithBodyWithResponse Set the webhook for assignment events
+	//
+	// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+	SetAssignmentWebhookWithBodyWithResponse(ctx context.Context, params *SetAssignmentWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAssignmentWebhookResponse, error)
+
+	// SetAssignmentWebhookWithResponse Set the webhook for assignment events
+	//
+	// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+	SetAssignmentWebhookWithResponse(ctx context.Context, params *SetAssignmentWebhookParams, body SetAssignmentWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAssignmentWebhookResponse, error)
+
 	// ListAuditWithResponse The audit trail
 	//
 	// Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -17646,6 +17939,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/dossiers/{id} (the `GetDossier` operationId).
 	GetDossierWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDossierResponse, error)
+
+	// PatchDossierWithBodyWithResponse Change a dossier's responsible person
+	//
+	// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+	PatchDossierWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchDossierResponse, error)
+
+	// PatchDossierWithResponse Change a dossier's responsible person
+	//
+	// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+	PatchDossierWithResponse(ctx context.Context, id string, body PatchDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchDossierResponse, error)
+
+	// PatchDossierWithApplicationMergePatchPlusJSONBodyWithResponse Change a dossier's responsible person
+	//
+	// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+	PatchDossierWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id string, body PatchDossierApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchDossierResponse, error)
 
 	// CloseDossierWithBodyWithResponse Close a dossier
 	//
@@ -19652,6 +19972,124 @@ func (r ListAssignmentsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAssignmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetAssignmentWebhookResponse401Headers the declared response headers of an HTTP 401 response for SetAssignmentWebhook
+type SetAssignmentWebhookResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SetAssignmentWebhookResponse429Headers the declared response headers of an HTTP 429 response for SetAssignmentWebhook
+type SetAssignmentWebhookResponse429Headers struct {
+	RetryAfter int
+}
+
+// SetAssignmentWebhookResponse503Headers the declared response headers of an HTTP 503 response for SetAssignmentWebhook
+type SetAssignmentWebhookResponse503Headers struct {
+	RetryAfter int
+}
+
+type SetAssignmentWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiWebhook
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetAssignmentWebhookResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetAssignmentWebhookResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetAssignmentWebhookResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SetAssignmentWebhookResponse) GetJSON201() *ApiWebhook {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetAssignmentWebhookResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetAssignmentWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetAssignmentWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetAssignmentWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetAssignmentWebhookResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23483,6 +23921,138 @@ func (r GetDossierResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDossierResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchDossierResponse401Headers the declared response headers of an HTTP 401 response for PatchDossier
+type PatchDossierResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// PatchDossierResponse429Headers the declared response headers of an HTTP 429 response for PatchDossier
+type PatchDossierResponse429Headers struct {
+	RetryAfter int
+}
+
+// PatchDossierResponse503Headers the declared response headers of an HTTP 503 response for PatchDossier
+type PatchDossierResponse503Headers struct {
+	RetryAfter int
+}
+
+type PatchDossierResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiDossier
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ApiProblem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ApiProblem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ApiProblem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ApiProblem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ApiProblem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ApiProblem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ApiProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ApiProblem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ApiProblem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PatchDossierResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchDossierResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchDossierResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchDossierResponse) GetJSON200() *ApiDossier {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON401() *ApiProblem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON403() *ApiProblem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON404() *ApiProblem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON409() *ApiProblem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON413() *ApiProblem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON415() *ApiProblem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON422() *ApiProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON500() *ApiProblem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchDossierResponse) GetApplicationproblemJSON503() *ApiProblem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchDossierResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchDossierResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchDossierResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchDossierResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -31864,6 +32434,36 @@ func (c *ClientWithResponses) ListAssignmentsWithResponse(ctx context.Context, p
 	return ParseListAssignmentsResponse(rsp)
 }
 
+// SetAssignmentWebhookWithBodyWithResponse Set the webhook for assignment events
+//
+// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+func (c *ClientWithResponses) SetAssignmentWebhookWithBodyWithResponse(ctx context.Context, params *SetAssignmentWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAssignmentWebhookResponse, error) {
+	rsp, err := c.SetAssignmentWebhookWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAssignmentWebhookResponse(rsp)
+}
+
+// SetAssignmentWebhookWithResponse Set the webhook for assignment events
+//
+// Staff clients and users (clerks, protocol operators, records officers; a portal is 403). Every step of an assignment to one of the caller's offices, per competenza or per conoscenza, is POSTed to the URL as JSON `{id, type, created_at, registration, assignment, office, person, kind, state, reason}`, `type` one of `assignment.created`, `assignment.accepted`, `assignment.rejected`, `assignment.superseded` (a re-assignment per competenza), `registration` the registration's identifier (never its subject). Only steps of registrations the caller may read when the step is made are sent (a confidential registration only to records officers and its offices' staff). The event is written with the step, in its transaction, so it is sent even if the server restarts; it is signed, retried and logged like a portal's case events: headers `Sportello-Event-Id`, `Sportello-Event-Type` and `Sportello-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`; any 2xx acknowledges, otherwise it is retried with exponential backoff, and the events of one registration are delivered in order. The same event may arrive twice: deduplicate on its id. Setting the webhook again replaces the URL and the secret. The URL rules are those of POST /v1/webhooks (`https`, no user name or password, no internal address unless the administrator allows its origin with `SPORTELLO_WEBHOOK_ALLOW`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/assignments/webhook (the `SetAssignmentWebhook` operationId).
+func (c *ClientWithResponses) SetAssignmentWebhookWithResponse(ctx context.Context, params *SetAssignmentWebhookParams, body SetAssignmentWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAssignmentWebhookResponse, error) {
+	rsp, err := c.SetAssignmentWebhook(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAssignmentWebhookResponse(rsp)
+}
+
 // ListAuditWithResponse The audit trail
 //
 // Records officers only. Every change, annulment, disposal, key operation, refused request (401, 403), download of content and read of a confidential record, in chain order (`seq`, oldest first), with who acted (the client `actor` and the person), from which request and address, and the event's place in the hash chain (`prev_hash`, `hash`: docs/audit.md). `object` is a kind (`registration`) or a kind and id (`registration/0193…`); `from` and `to` are RFC 3339 times, inclusive. Reads are recorded within a second.
@@ -32492,6 +33092,51 @@ func (c *ClientWithResponses) GetDossierWithResponse(ctx context.Context, id str
 		return nil, err
 	}
 	return ParseGetDossierResponse(rsp)
+}
+
+// PatchDossierWithBodyWithResponse Change a dossier's responsible person
+//
+// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+func (c *ClientWithResponses) PatchDossierWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchDossierResponse, error) {
+	rsp, err := c.PatchDossierWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchDossierResponse(rsp)
+}
+
+// PatchDossierWithResponse Change a dossier's responsible person
+//
+// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+func (c *ClientWithResponses) PatchDossierWithResponse(ctx context.Context, id string, body PatchDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchDossierResponse, error) {
+	rsp, err := c.PatchDossier(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchDossierResponse(rsp)
+}
+
+// PatchDossierWithApplicationMergePatchPlusJSONBodyWithResponse Change a dossier's responsible person
+//
+// A JSON merge patch (RFC 7396; `application/merge-patch+json` or `application/json`) of `responsible`, the user id of the person responsible (responsabile del procedimento): an active member of the dossier's office (422 otherwise), `""` removes it. Who may close the dossier may change it: protocol operators, records officers, clerks of the dossier's office. A closed or disposed-of dossier is 409 conflict. The change is in the dossier's history (`dossier.changed`, field `responsible`, old and new value); a patch that changes nothing records nothing. Any other member of a dossier is `409 immutable_field` (closing, reopening and filing have their own routes); an unknown member or `null` is 422.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/dossiers/{id} (the `PatchDossier` operationId).
+func (c *ClientWithResponses) PatchDossierWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id string, body PatchDossierApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchDossierResponse, error) {
+	rsp, err := c.PatchDossierWithApplicationMergePatchPlusJSONBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchDossierResponse(rsp)
 }
 
 // CloseDossierWithBodyWithResponse Close a dossier
@@ -34998,6 +35643,121 @@ func ParseListAssignmentsResponse(rsp *http.Response) (*ListAssignmentsResponse,
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAssignmentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetAssignmentWebhookResponse parses an HTTP response from a SetAssignmentWebhookWithResponse call
+func ParseSetAssignmentWebhookResponse(rsp *http.Response) (*SetAssignmentWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetAssignmentWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiWebhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetAssignmentWebhookResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SetAssignmentWebhookResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetAssignmentWebhookResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -38802,6 +39562,135 @@ func ParseGetDossierResponse(rsp *http.Response) (*GetDossierResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetDossierResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchDossierResponse parses an HTTP response from a PatchDossierWithResponse call
+func ParsePatchDossierResponse(rsp *http.Response) (*PatchDossierResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchDossierResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiDossier
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ApiProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PatchDossierResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchDossierResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchDossierResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
