@@ -7172,7 +7172,7 @@ type ClientInterface interface {
 
 	// RevokeKey Revoke an API key
 	//
-	// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+	// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 	//
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7958,7 +7958,7 @@ type ClientInterface interface {
 
 	// PatchUserWithBody Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7967,7 +7967,7 @@ type ClientInterface interface {
 
 	// PatchUser Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7976,7 +7976,7 @@ type ClientInterface interface {
 
 	// DeactivateUser Deactivate a staff user
 	//
-	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 	//
 	// Corresponds with POST /v1/users/{id}/deactivate (the `DeactivateUser` operationId).
 	DeactivateUser(ctx context.Context, id string, params *DeactivateUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -8773,7 +8773,7 @@ func (c *Client) RotateKey(ctx context.Context, id string, params *RotateKeyPara
 
 // RevokeKey Revoke an API key
 //
-// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 //
 // Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 func (c *Client) RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10539,7 +10539,7 @@ func (c *Client) GetUser(ctx context.Context, id string, reqEditors ...RequestEd
 
 // PatchUserWithBody Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -10558,7 +10558,7 @@ func (c *Client) PatchUserWithBody(ctx context.Context, id string, contentType s
 
 // PatchUser Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -10577,7 +10577,7 @@ func (c *Client) PatchUser(ctx context.Context, id string, body PatchUserJSONReq
 
 // DeactivateUser Deactivate a staff user
 //
-// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 //
 // Corresponds with POST /v1/users/{id}/deactivate (the `DeactivateUser` operationId).
 func (c *Client) DeactivateUser(ctx context.Context, id string, params *DeactivateUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -17491,7 +17491,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeKeyWithResponse Revoke an API key
 	//
-	// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+	// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -18373,7 +18373,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithBodyWithResponse Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18382,7 +18382,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithResponse Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18391,7 +18391,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeactivateUserWithResponse Deactivate a staff user
 	//
-	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -32248,7 +32248,7 @@ func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, id stri
 
 // RevokeKeyWithResponse Revoke an API key
 //
-// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -33718,7 +33718,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id string
 
 // PatchUserWithBodyWithResponse Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33733,7 +33733,7 @@ func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context,
 
 // PatchUserWithResponse Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33748,7 +33748,7 @@ func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id stri
 
 // DeactivateUserWithResponse Deactivate a staff user
 //
-// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
