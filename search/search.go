@@ -12,6 +12,8 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/sportello/sportello/domain"
 )
 
 // Result is one page of hits, with the total and facet counts of all of them.
@@ -30,6 +32,9 @@ type Hit struct {
 	Subject    string
 	Date       time.Time
 	Score      float64
+	// Confidential is set on a confidential registration or document, whose showing is a read
+	// the caller records in the audit trail (docs/audit.md).
+	Confidential bool
 	// Highlights holds, per field (subject, text), HTML-escaped fragments with the matches
 	// wrapped in <mark>, so a client can show them as HTML without further escaping.
 	Highlights map[string][]string
@@ -96,6 +101,11 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	for _, h := range hits {
 		res.Items = append(res.Items, hitOf(h))
 	}
+	if mayShowConfidential(q.Visibility) {
+		if err := markConfidential(ctx, alias, res.Items); err != nil {
+			return Result{}, err
+		}
+	}
 	for i, name := range q.Facets {
 		res.Facets[name] = ht.result(i, facetSize)
 	}
@@ -142,6 +152,43 @@ func highlight(ctx context.Context, alias bleve.IndexAlias, user query.Query, hi
 	}
 	for _, h := range hits {
 		h.Fragments = frags[h.ID]
+	}
+	return nil
+}
+
+// mayShowConfidential tells whether a caller who sees v may be shown confidential records: not
+// one who sees only what is public.
+func mayShowConfidential(v domain.Visibility) bool {
+	return v.All || len(v.Offices) > 0 || v.CreatedBy != "" || v.Party != ""
+}
+
+// markConfidential sets Confidential on the registrations and documents among items that are
+// confidential. The field is indexed, not stored, so it is a second search for those ids only,
+// as highlight is: nothing when the page holds no registration or document.
+func markConfidential(ctx context.Context, alias bleve.IndexAlias, items []Hit) error {
+	var ids []string
+	for _, h := range items {
+		if h.Kind == KindRegistration || h.Kind == KindDocument {
+			ids = append(ids, h.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	yes := query.NewBoolFieldQuery(true)
+	yes.SetField(fConfidential)
+	req := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), yes}),
+		len(ids), 0, false)
+	sr, err := alias.SearchInContext(ctx, req)
+	if err != nil {
+		return fmt.Errorf("confidential hits: %w", err)
+	}
+	confidential := make(map[string]bool, len(sr.Hits))
+	for _, h := range sr.Hits {
+		confidential[h.ID] = true
+	}
+	for i := range items {
+		items[i].Confidential = confidential[items[i].ID] && (items[i].Kind == KindRegistration || items[i].Kind == KindDocument)
 	}
 	return nil
 }
