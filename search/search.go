@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/sportello/sportello/domain"
+	"golang.org/x/sync/errgroup"
 )
 
 // Result is one page of hits, with the total and facet counts of all of them.
@@ -93,18 +94,23 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		hits = hits[:q.Limit]
 		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1])
 	}
+	// Highlighting and telling the confidential hits are two searches on the page's ids: they
+	// run side by side.
+	var confidential map[string]bool
+	g, gctx := errgroup.WithContext(ctx)
+	if mayShowConfidential(q.Visibility) {
+		g.Go(func() (err error) { confidential, err = confidentialOf(gctx, alias, hits); return err })
+	}
 	if user != nil && len(hits) > 0 {
-		if err := highlight(ctx, alias, user, hits); err != nil {
-			return Result{}, err
-		}
+		g.Go(func() error { return highlight(gctx, alias, user, hits) })
+	}
+	if err := g.Wait(); err != nil {
+		return Result{}, err
 	}
 	for _, h := range hits {
-		res.Items = append(res.Items, hitOf(h))
-	}
-	if mayShowConfidential(q.Visibility) {
-		if err := markConfidential(ctx, alias, res.Items); err != nil {
-			return Result{}, err
-		}
+		hit := hitOf(h)
+		hit.Confidential = confidential[h.ID] && (hit.Kind == KindRegistration || hit.Kind == KindDocument)
+		res.Items = append(res.Items, hit)
 	}
 	for i, name := range q.Facets {
 		res.Facets[name] = ht.result(i, facetSize)
@@ -162,18 +168,16 @@ func mayShowConfidential(v domain.Visibility) bool {
 	return v.All || len(v.Offices) > 0 || v.CreatedBy != "" || v.Party != ""
 }
 
-// markConfidential sets Confidential on the registrations and documents among items that are
-// confidential. The field is indexed, not stored, so it is a second search for those ids only,
-// as highlight is: nothing when the page holds no registration or document.
-func markConfidential(ctx context.Context, alias bleve.IndexAlias, items []Hit) error {
-	var ids []string
-	for _, h := range items {
-		if h.Kind == KindRegistration || h.Kind == KindDocument {
-			ids = append(ids, h.ID)
-		}
+// confidentialOf returns which of hits are confidential registrations or documents. The field
+// is indexed, not stored, so it is a second search for those ids only, as highlight is: none
+// when there is no hit.
+func confidentialOf(ctx context.Context, alias bleve.IndexAlias, hits []*bsearch.DocumentMatch) (map[string]bool, error) {
+	if len(hits) == 0 {
+		return nil, nil
 	}
-	if len(ids) == 0 {
-		return nil
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
 	}
 	yes := query.NewBoolFieldQuery(true)
 	yes.SetField(fConfidential)
@@ -181,16 +185,13 @@ func markConfidential(ctx context.Context, alias bleve.IndexAlias, items []Hit) 
 		len(ids), 0, false)
 	sr, err := alias.SearchInContext(ctx, req)
 	if err != nil {
-		return fmt.Errorf("confidential hits: %w", err)
+		return nil, fmt.Errorf("confidential hits: %w", err)
 	}
-	confidential := make(map[string]bool, len(sr.Hits))
+	out := make(map[string]bool, len(sr.Hits))
 	for _, h := range sr.Hits {
-		confidential[h.ID] = true
+		out[h.ID] = true
 	}
-	for i := range items {
-		items[i].Confidential = confidential[items[i].ID] && (items[i].Kind == KindRegistration || items[i].Kind == KindDocument)
-	}
-	return nil
+	return out, nil
 }
 
 // alias returns an alias over the shards of years, and how many there are.
