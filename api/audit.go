@@ -171,12 +171,24 @@ func auditCSVRow(e AuditEvent) []string {
 // auditAnchors lists the transparency-log leaves that logged a head of the chain up to head,
 // each with its inclusion proof against the latest checkpoint.
 func (h *handlers) auditAnchors(ctx context.Context, p domain.Principal, head domain.AuditHead) ([]AuditAnchor, error) {
-	out := []AuditAnchor{}
 	leaves, err := h.svc.AuditAnchors(ctx, p)
-	if err != nil || len(leaves) == 0 {
-		return out, err
+	if err != nil {
+		return nil, err
 	}
-	cp, err := h.tlog.LatestCheckpoint(ctx)
+	return AuditAnchorsOf(ctx, h.tlog, leaves, head.Seq)
+}
+
+// AuditAnchorsOf turns the leaves that logged heads of the audit chain (domain.LeafKindAuditHead)
+// into anchors, each with its inclusion proof in the tree of log's latest checkpoint; it leaves
+// out the leaves logged after that checkpoint and those of a seq after upTo. Before the first
+// checkpoint there is no anchor. The export uses it, and so does `sportello verify --audit
+// --data`, which reads the database itself.
+func AuditAnchorsOf(ctx context.Context, log TransparencyLog, leaves []domain.TLogLeaf, upTo int64) ([]AuditAnchor, error) {
+	out := []AuditAnchor{}
+	if len(leaves) == 0 {
+		return out, nil
+	}
+	cp, err := log.LatestCheckpoint(ctx)
 	if domain.IsCode(err, domain.ECNotFound) {
 		return out, nil
 	}
@@ -185,7 +197,7 @@ func (h *handlers) auditAnchors(ctx context.Context, p domain.Principal, head do
 	}
 	for _, l := range leaves {
 		seq, _ := strconv.ParseInt(l.EntityID, 10, 64)
-		if l.Index >= cp.Size || seq > head.Seq {
+		if l.Index >= cp.Size || seq > upTo {
 			continue // logged after the checkpoint, or the head moved on since the export began
 		}
 		var leaf struct {
@@ -194,7 +206,7 @@ func (h *handlers) auditAnchors(ctx context.Context, p domain.Principal, head do
 		if err := json.Unmarshal(l.Data, &leaf); err != nil {
 			return nil, fmt.Errorf("audit anchor leaf %d: %w", l.Index, err)
 		}
-		proof, err := h.tlog.InclusionProof(ctx, l.Index, cp.Size)
+		proof, err := log.InclusionProof(ctx, l.Index, cp.Size)
 		if err != nil {
 			return nil, err
 		}

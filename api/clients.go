@@ -131,7 +131,7 @@ func (h *handlers) rotateKey(c *gin.Context) {
 // revokeKey refuses a key from now on.
 //
 //	@Summary		Revoke an API key
-//	@Description	Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+//	@Description	Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 //	@Tags			clients
 //	@Produce		json
 //	@Security		BearerAuth

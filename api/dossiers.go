@@ -49,7 +49,7 @@ func (h *handlers) createDossier(c *gin.Context) {
 
 // dossier converts d as the caller may see it.
 func (h *handlers) dossier(c *gin.Context, d *domain.Dossier) Dossier {
-	return toDossier(d.View(principal(c), h.svc.Location))
+	return toDossier(h.svc.ViewDossier(principal(c), d))
 }
 
 // listDossiers lists the dossiers the caller may see, newest first.

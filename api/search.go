@@ -84,6 +84,13 @@ func (h *handlers) searchDocuments(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	var shown []domain.Shown
+	for _, it := range res.Items {
+		if it.Confidential {
+			shown = append(shown, domain.Shown{Kind: it.Kind, ID: it.ID, Identifier: it.Identifier, Confidential: true})
+		}
+	}
+	h.svc.RecordShown(p, domain.ShownInSearch, shown...)
 	respond(c, 200, toSearchResult(res))
 }
 

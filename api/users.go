@@ -106,7 +106,7 @@ func (h *handlers) getUser(c *gin.Context) {
 // patchUser changes a staff user's name, e-mail, subject, roles or offices.
 //
 //	@Summary		Change a staff user
-//	@Description	Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+//	@Description	Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //	@Tags			users
 //	@Accept			json
 //	@Produce		json
@@ -145,7 +145,7 @@ func (h *handlers) patchUser(c *gin.Context) {
 // deactivateUser refuses a staff user's keys and tokens from now on.
 //
 //	@Summary		Deactivate a staff user
-//	@Description	Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+//	@Description	Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 //	@Tags			users
 //	@Produce		json
 //	@Security		BearerAuth

@@ -159,7 +159,8 @@ const keyUseInterval = time.Minute
 // Authenticate returns the principal holding token. Returns unauthorized for a malformed,
 // unknown, wrong, revoked or expired token, always with the same message. Verified keys are
 // remembered for authCacheTTL (a second), so that a busy client costs one database read a
-// second, and a key revoked on another replica is refused within a second; the key's expiry
+// second; a key revoked, or a user changed or deactivated, on another replica is forgotten as
+// soon as the database's notification arrives (within the TTL at worst); the key's expiry
 // is checked on every request against the service clock.
 //
 // The key's last use is recorded when the key is read from the database and the recorded one
@@ -187,6 +188,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if p, ok := s.auth.get(id, sum[:], now); ok {
 		return p, nil
 	}
+	gen := s.auth.generation()
 	key, err := s.Store.APIKey(ctx, id)
 	if IsCode(err, ECNotFound) {
 		return Principal{}, denied
@@ -209,7 +211,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	}
 	p := c.Principal()
 	p.KeyID = id
-	s.auth.put(id, key.SecretHash, key.ExpiresAt, p, now)
+	s.auth.put(gen, id, key.SecretHash, key.ExpiresAt, p, now)
 	return p, nil
 }
 

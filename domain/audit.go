@@ -217,3 +217,58 @@ func (s *Service) ReadRegistration(ctx context.Context, p Principal, ref Ref) (*
 	}
 	return r, err
 }
+
+// Shown is a record a list, a search, a history or a dossier showed: Kind KindRegistration or
+// KindDocument, its id, and the identifier an audit event's detail names it by.
+type Shown struct {
+	Kind, ID, Identifier string
+	Confidential         bool
+}
+
+// How a confidential record was shown, in the detail of its read event after its identifier.
+const (
+	ShownInList    = "in a list"
+	ShownInSearch  = "in search results"
+	ShownInHistory = "its history"
+)
+
+// RecordShown records a read (ActionRead) of each confidential record among shown, which p was
+// shown as how says (ShownInList, ShownInSearch, ShownInHistory, "in dossier …"): one event per
+// record, whose object is the record, so that GET /v1/audit?object= finds it like the read of
+// the record alone. Nothing is recorded for records that are not confidential: a page without
+// any costs nothing but the loop.
+func (s *Service) RecordShown(p Principal, how string, shown ...Shown) {
+	if s.Reads == nil {
+		return
+	}
+	for _, r := range shown {
+		if r.Confidential {
+			s.recordAccess(p, ActionRead, r.Kind, r.ID, r.Identifier+" ("+how+")")
+		}
+	}
+}
+
+// recordRegistrationsShown is RecordShown for registrations.
+func (s *Service) recordRegistrationsShown(p Principal, how string, rs ...*Registration) {
+	for _, r := range rs {
+		if r != nil && r.Confidential {
+			s.RecordShown(p, how, Shown{Kind: KindRegistration, ID: r.ID, Identifier: r.Identifier, Confidential: true})
+		}
+	}
+}
+
+// ViewDossier is d.View for p, the dossier as a caller is shown it: the confidential
+// registrations and documents in its index are reads (RecordShown, "in dossier <identifier>").
+func (s *Service) ViewDossier(p Principal, d *Dossier) DossierView {
+	v := d.View(p, s.location())
+	how := "in dossier " + d.Identifier
+	for _, it := range v.Index {
+		switch {
+		case it.Document != nil && it.Document.Confidential:
+			s.RecordShown(p, how, Shown{Kind: KindDocument, ID: it.Document.ID, Identifier: it.Document.ID, Confidential: true})
+		case it.Registration != nil:
+			s.recordRegistrationsShown(p, how, it.Registration)
+		}
+	}
+	return v
+}

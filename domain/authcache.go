@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// authCacheTTL bounds how long a verified key is trusted without reading the database again:
-// a key revoked through another replica (or the command line) is refused within this time.
-// This replica forgets the keys it revokes or rotates at once, and on PostgreSQL those another
-// replica changes as soon as the database's notification arrives (ForgetCachedKeys).
+// authCacheTTL bounds how long a verified key is trusted without reading the database again.
+// This replica forgets the keys it revokes or rotates, and the users it changes or
+// deactivates, at once; on PostgreSQL it forgets those another replica changes as soon as the
+// database's notification arrives (ForgetCachedKeys, ForgetCachedPrincipal: internal/app relays
+// storage's invalidations). The TTL is the backstop for what no notification tells: a change
+// made with the command line on SQLite, or while the listening connection was down.
 const authCacheTTL = time.Second
 
 // authCacheMax bounds the cache; past it the cache starts afresh.
@@ -20,6 +22,9 @@ const authCacheMax = 10000
 type authCache struct {
 	mu      sync.Mutex
 	entries map[string]authEntry
+	// gen counts the forgets: an entry read from the database before a forget is not put
+	// after it (the read may be older than the change the forget was for).
+	gen uint64
 }
 
 type authEntry struct {
@@ -45,9 +50,21 @@ func (c *authCache) get(id string, hash []byte, now time.Time) (Principal, bool)
 	return e.p, true
 }
 
-func (c *authCache) put(id string, hash []byte, expires *time.Time, p Principal, now time.Time) {
+// generation is the count of forgets so far: pass it to put, taken before reading the database.
+func (c *authCache) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put remembers a key read from the database, unless something was forgotten since gen (the
+// generation before the read): the read may predate the change that made the cache forget.
+func (c *authCache) put(gen uint64, id string, hash []byte, expires *time.Time, p Principal, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.entries == nil || len(c.entries) >= authCacheMax {
 		c.entries = make(map[string]authEntry)
 	}
@@ -58,6 +75,7 @@ func (c *authCache) put(id string, hash []byte, expires *time.Time, p Principal,
 func (c *authCache) forget(ids ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	for _, id := range ids {
 		delete(c.entries, id)
 	}
@@ -68,6 +86,7 @@ func (c *authCache) forget(ids ...string) {
 func (c *authCache) forgetPrincipal(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	for k, e := range c.entries {
 		if e.p.ID == id {
 			delete(c.entries, k)
@@ -79,6 +98,7 @@ func (c *authCache) forgetPrincipal(id string) {
 func (c *authCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	c.entries = nil
 }
 
@@ -91,4 +111,11 @@ func (s *Service) ForgetCachedKeys(ids ...string) {
 		return
 	}
 	s.auth.forget(ids...)
+}
+
+// ForgetCachedPrincipal makes this replica read every key and identity-provider token of the
+// principal id from the store at their next use: another replica changed the user's roles or
+// offices, or deactivated them (internal/app relays the database's notifications).
+func (s *Service) ForgetCachedPrincipal(id string) {
+	s.auth.forgetPrincipal(id)
 }

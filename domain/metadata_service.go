@@ -67,7 +67,7 @@ func (s *Service) DossierAggregateMetadata(ctx context.Context, p Principal, key
 	if err != nil {
 		return AggregazioneDocumentaliInformatiche{}, err
 	}
-	in := AggregateInput{View: d.View(p, s.location()), Scheme: MetaPianoDiClassificazione, Loc: s.location()}
+	in := AggregateInput{View: s.ViewDossier(p, d), Scheme: MetaPianoDiClassificazione, Loc: s.location()}
 	if in.AOO, err = s.Store.AOO(ctx); err != nil {
 		return AggregazioneDocumentaliInformatiche{}, fmt.Errorf("metadata of dossier %s: %w", d.Identifier, err)
 	}

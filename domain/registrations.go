@@ -302,7 +302,8 @@ func (s *Service) RegistrationByID(ctx context.Context, p Principal, id string) 
 	return r, nil
 }
 
-// Registrations lists the registrations the principal may see, newest first.
+// Registrations lists the registrations the principal may see, newest first. The confidential
+// ones listed are reads, each an audit event (RecordShown).
 func (s *Service) Registrations(ctx context.Context, p Principal, f RegistrationFilter) (Page[*Registration], error) {
 	var v Validation
 	if f.From != "" && !ValidDate(f.From) {
@@ -333,7 +334,11 @@ func (s *Service) Registrations(ctx context.Context, p Principal, f Registration
 		f.Limit = DefaultLimit
 	}
 	f.Visibility = VisibilityOf(p)
-	return s.Store.Registrations(ctx, f)
+	page, err := s.Store.Registrations(ctx, f)
+	if err == nil {
+		s.recordRegistrationsShown(p, ShownInList, page.Items...)
+	}
+	return page, err
 }
 
 // OpenContent returns the primary document (attachment < 0) or the attachment with that index,
@@ -494,13 +499,18 @@ func (s *Service) Annul(ctx context.Context, p Principal, ref Ref, in AnnulmentR
 }
 
 // History returns every recorded event of a registration the principal may see: its creation,
-// each change with old and new values, its annulment (M2).
+// each change with old and new values, its annulment (M2). The history of a confidential
+// registration is a read of it, an audit event.
 func (s *Service) History(ctx context.Context, p Principal, ref Ref) ([]AuditEvent, error) {
 	r, err := s.Registration(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Audit(ctx, KindRegistration, r.ID)
+	events, err := s.Store.Audit(ctx, KindRegistration, r.ID)
+	if err == nil {
+		s.recordRegistrationsShown(p, ShownInHistory, r)
+	}
+	return events, err
 }
 
 // uniq returns codes without duplicates, in first-seen order, never nil.

@@ -47,6 +47,7 @@ func (s *Service) authenticateIdentity(ctx context.Context, token string) (Princ
 	if p, ok := s.auth.get(id, sum[:], now); ok {
 		return p, nil
 	}
+	gen := s.auth.generation()
 	ident, err := s.Identities.Verify(ctx, token)
 	if err != nil {
 		return Principal{}, err
@@ -64,7 +65,7 @@ func (s *Service) authenticateIdentity(ctx context.Context, token string) (Princ
 	p := u.Principal()
 	p.KeyID = "oidc:" + u.ID
 	expiry := ident.Expiry
-	s.auth.put(id, sum[:], &expiry, p, now)
+	s.auth.put(gen, id, sum[:], &expiry, p, now)
 	return p, nil
 }
 

@@ -168,7 +168,8 @@ func (s *Service) User(ctx context.Context, p Principal, id string) (User, error
 
 // UpdateUser changes a user's name, e-mail, subject, roles or offices, each change an audit
 // event with the old and new value. The new roles and offices hold from the user's next
-// request on (this replica at once, the others within authCacheTTL). Admin only. Returns
+// request on (this replica at once, the others as soon as the database's notification
+// reaches them: storage notifies every change of a user). Admin only. Returns
 // forbidden, validation_failed, not_found, conflict (e-mail or subject of another user).
 func (s *Service) UpdateUser(ctx context.Context, p Principal, id string, in UserPatch, idem Idempotency) (User, bool, error) {
 	if err := p.require("changing a user", RoleAdmin); err != nil {
@@ -252,7 +253,7 @@ func (s *Service) changeUser(ctx context.Context, p Principal, id string, idem I
 }
 
 // DeactivateUser refuses the user's keys and tokens from now on (this replica at once, the
-// others within authCacheTTL); everything they did keeps naming them. Deactivating a
+// others as soon as the database's notification reaches them); everything they did keeps naming them. Deactivating a
 // deactivated user changes nothing. An admin may not deactivate themselves, so that an
 // installation keeps an admin. Admin only. Returns forbidden, not_found, conflict.
 func (s *Service) DeactivateUser(ctx context.Context, p Principal, id string, idem Idempotency) (User, bool, error) {

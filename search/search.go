@@ -12,6 +12,9 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/sportello/sportello/domain"
+	"golang.org/x/sync/errgroup"
 )
 
 // Result is one page of hits, with the total and facet counts of all of them.
@@ -30,6 +33,9 @@ type Hit struct {
 	Subject    string
 	Date       time.Time
 	Score      float64
+	// Confidential is set on a confidential registration or document, whose showing is a read
+	// the caller records in the audit trail (docs/audit.md).
+	Confidential bool
 	// Highlights holds, per field (subject, text), HTML-escaped fragments with the matches
 	// wrapped in <mark>, so a client can show them as HTML without further escaping.
 	Highlights map[string][]string
@@ -88,13 +94,23 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		hits = hits[:q.Limit]
 		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1])
 	}
+	// Highlighting and telling the confidential hits are two searches on the page's ids: they
+	// run side by side.
+	var confidential map[string]bool
+	g, gctx := errgroup.WithContext(ctx)
+	if mayShowConfidential(q.Visibility) {
+		g.Go(func() (err error) { confidential, err = confidentialOf(gctx, alias, hits); return err })
+	}
 	if user != nil && len(hits) > 0 {
-		if err := highlight(ctx, alias, user, hits); err != nil {
-			return Result{}, err
-		}
+		g.Go(func() error { return highlight(gctx, alias, user, hits) })
+	}
+	if err := g.Wait(); err != nil {
+		return Result{}, err
 	}
 	for _, h := range hits {
-		res.Items = append(res.Items, hitOf(h))
+		hit := hitOf(h)
+		hit.Confidential = confidential[h.ID] && (hit.Kind == KindRegistration || hit.Kind == KindDocument)
+		res.Items = append(res.Items, hit)
 	}
 	for i, name := range q.Facets {
 		res.Facets[name] = ht.result(i, facetSize)
@@ -144,6 +160,38 @@ func highlight(ctx context.Context, alias bleve.IndexAlias, user query.Query, hi
 		h.Fragments = frags[h.ID]
 	}
 	return nil
+}
+
+// mayShowConfidential tells whether a caller who sees v may be shown confidential records: not
+// one who sees only what is public.
+func mayShowConfidential(v domain.Visibility) bool {
+	return v.All || len(v.Offices) > 0 || v.CreatedBy != "" || v.Party != ""
+}
+
+// confidentialOf returns which of hits are confidential registrations or documents. The field
+// is indexed, not stored, so it is a second search for those ids only, as highlight is: none
+// when there is no hit.
+func confidentialOf(ctx context.Context, alias bleve.IndexAlias, hits []*bsearch.DocumentMatch) (map[string]bool, error) {
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	yes := query.NewBoolFieldQuery(true)
+	yes.SetField(fConfidential)
+	req := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), yes}),
+		len(ids), 0, false)
+	sr, err := alias.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("confidential hits: %w", err)
+	}
+	out := make(map[string]bool, len(sr.Hits))
+	for _, h := range sr.Hits {
+		out[h.ID] = true
+	}
+	return out, nil
 }
 
 // alias returns an alias over the shards of years, and how many there are.

@@ -18,6 +18,12 @@ const InvalidateChannel = "sportello_invalidate"
 // changed: every replica forgets it from its cache of verified keys (domain/authcache.go).
 const InvalidateAPIKey = "api_key"
 
+// InvalidatePrincipal is the kind of an invalidation naming a principal (a staff user) whose
+// roles, offices or state changed: every replica forgets the keys and identity-provider
+// tokens it verified for it (domain/authcache.go), so that a deactivated user is refused on
+// every replica at the next request.
+const InvalidatePrincipal = "principal"
+
 // invalidateApp is the application_name of the listening connections, so that an operator (or
 // a test) finds them in pg_stat_activity.
 const invalidateApp = "sportello-invalidate"

@@ -105,6 +105,24 @@ func TestInvalidations(t *testing.T) {
 				t.Fatalf("key invalidations %v, want [keya1 keya2]: the rolled-back change was notified", keys)
 			}
 		})
+		t.Run("ChangedUserIsNotified", func(t *testing.T) {
+			u := domain.User{
+				Client:  domain.Client{ID: "0002-anna", Name: "Anna", Roles: []domain.Role{domain.RoleClerk}, Offices: []string{}, CreatedAt: now},
+				TaxCode: "RSSMRA80A01H501U", Email: "anna@example.org", UpdatedAt: now,
+			}
+			if err := f.db.CreateUser(t.Context(), u, domain.Write{}); err != nil {
+				t.Fatal(err)
+			}
+			deactivate := func(u domain.User) (domain.User, domain.Write, error) {
+				u.DeactivatedAt = &now
+				return u, domain.Write{Audit: []domain.AuditEvent{{At: now, Actor: "admin", ActorName: "Admin",
+					Action: "user.deactivated", EntityKind: domain.KindUser, EntityID: u.ID}}}, nil
+			}
+			if err := f.db.ChangeUser(t.Context(), u.ID, deactivate); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "the deactivation reaches the other replica", seen(storage.Invalidation{Kind: storage.InvalidatePrincipal, ID: u.ID}))
+		})
 		t.Run("ReconnectForgetsEverything", func(t *testing.T) {
 			mu.Lock()
 			got = nil

@@ -220,6 +220,9 @@ func (db *DB) ChangeUser(ctx context.Context, id string, change func(domain.User
 		if err != nil {
 			return guarded(err)
 		}
+		if err := db.notifyInvalidate(tx, InvalidatePrincipal, id); err != nil {
+			return err
+		}
 		return idempotencyConflict(db.storeWrite(tx, w), w)
 	})
 	if changeErr != nil {

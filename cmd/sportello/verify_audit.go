@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -12,7 +13,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/sportello/sportello/api"
@@ -62,6 +65,9 @@ func verifyAuditCmd(ctx context.Context, args []string, getenv func(string) stri
 type auditVerifier struct {
 	opts verifyOptions
 	rep  verify.Report
+	// noSealNote, when set, is the note that says why the checkpoints' signatures are not
+	// checked, instead of the advice to pass --certificate.
+	noSealNote string
 }
 
 func (v *auditVerifier) check(name string, err error, detail ...string) {
@@ -135,11 +141,8 @@ func (v *auditVerifier) auditExport(r io.Reader) {
 		return
 	}
 	v.check("audit export", nil, fmt.Sprintf("head seq %d, %d anchors", hdr.Head.Seq, len(hdr.Anchors)))
-	anchored := map[int64]string{} // seq → the hash the chain has there
-	for _, a := range hdr.Anchors {
-		anchored[a.Seq] = ""
-	}
 	check := domain.AuditChecker{ChainedFrom: hdr.Head.ChainedFrom}
+	watch := newAnchorWatch(hdr.Anchors, hdr.Head.ChainedFrom)
 	var broken error
 	for line := 2; sc.Scan(); line++ {
 		var e api.AuditEvent
@@ -147,28 +150,69 @@ func (v *auditVerifier) auditExport(r io.Reader) {
 			broken = fmt.Errorf("line %d is not an audit event (%v)", line, err)
 			break
 		}
-		if err := check.Add(fromAPIAuditEvent(e)); err != nil {
+		de := fromAPIAuditEvent(e)
+		if err := check.Add(de); err != nil {
 			broken = err
 			break
 		}
-		if _, ok := anchored[e.Seq]; ok {
-			anchored[e.Seq] = e.Hash
-		}
+		watch.see(de)
 	}
 	if broken == nil {
 		broken = sc.Err()
 	}
 	seq, hash := check.Head()
+	stopped := broken != nil // the walk stopped at a broken event; not when it only ends short of the head
 	if broken == nil && (seq != hdr.Head.Seq || hash != hdr.Head.Hash) {
 		broken = fmt.Errorf("the export ends at seq %d, short of the head seq %d: the events after seq %d are missing", seq, hdr.Head.Seq, seq)
 	}
 	v.check("audit chain", broken, fmt.Sprintf("%d events, %d of them from before the chain", check.Checked, check.Legacy))
-	v.auditAnchors(hdr.Anchors, anchored, seq)
+	v.auditAnchors(hdr.Anchors, watch, seq, stopped)
 }
 
-// auditAnchors checks each anchor against the chain (anchored: the hash the export has at each
-// anchored seq, "" when it does not reach it) and the log.
-func (v *auditVerifier) auditAnchors(anchors []api.AuditAnchor, anchored map[int64]string, last int64) {
+// anchorWatch remembers, while a chain is walked, the hash it has at each anchored seq, and the
+// id of the event after each anchored seq and of the first chained event: the events a failed
+// anchor blames.
+type anchorWatch struct {
+	hash map[int64]string // anchored seq → the hash the chain has there ("" when it does not reach it)
+	ids  map[int64]int64  // seq → id, for the seqs after an anchor and the first chained seq
+	from int64            // the first chained seq
+}
+
+func newAnchorWatch(anchors []api.AuditAnchor, chainedFrom int64) *anchorWatch {
+	w := &anchorWatch{hash: map[int64]string{}, ids: map[int64]int64{}, from: max(chainedFrom, 1)}
+	w.ids[w.from] = 0
+	for _, a := range anchors {
+		w.hash[a.Seq] = ""
+		w.ids[a.Seq+1] = 0
+	}
+	return w
+}
+
+// see records an event the checker accepted.
+func (w *anchorWatch) see(e domain.AuditEvent) {
+	if _, ok := w.hash[e.Seq]; ok {
+		w.hash[e.Seq] = e.Hash
+	}
+	if _, ok := w.ids[e.Seq]; ok {
+		w.ids[e.Seq] = e.ID
+	}
+}
+
+// event names the event at seq, with its id when the walk saw it.
+func (w *anchorWatch) event(seq int64) string {
+	if id := w.ids[seq]; id != 0 {
+		return fmt.Sprintf("seq %d (id %d)", seq, id)
+	}
+	return fmt.Sprintf("seq %d", seq)
+}
+
+// auditAnchors checks each anchor against the chain walked (w: the hash it has at each anchored
+// seq; last: the last seq it reached, stopped: whether it stopped there at a broken event) and
+// the log; anchors after a break are not checked, the break is named already. When the chain no longer leads to the hash
+// the log holds at an anchor, a last check names the first event after the last anchor that
+// still holds: the first that may have been altered, inserted or removed by someone who then
+// recomputed the hashes after it.
+func (v *auditVerifier) auditAnchors(anchors []api.AuditAnchor, w *anchorWatch, last int64, stopped bool) {
 	if len(anchors) == 0 {
 		v.note("no anchor: the chain's head was not yet logged in the transparency log")
 		return
@@ -178,25 +222,36 @@ func (v *auditVerifier) auditAnchors(anchors []api.AuditAnchor, anchored map[int
 		key, err := v.sealingKey()
 		v.check("sealing certificate", err)
 		seal = key
+	} else if v.noSealNote != "" {
+		v.note(v.noSealNote)
 	} else {
 		v.note("the anchors' checkpoint signatures are not checked: pass --certificate with the sealing certificate")
 	}
-	for _, a := range anchors {
+	good, bad := int64(0), int64(-1) // the last anchored seq that holds before the first that does not
+	skipped := 0
+	for _, a := range slices.SortedFunc(slices.Values(anchors), func(x, y api.AuditAnchor) int { return cmp.Compare(x.Seq, y.Seq) }) {
+		if stopped && a.Seq > last {
+			skipped++
+			continue
+		}
 		name := fmt.Sprintf("anchor of seq %d (leaf %d)", a.Seq, a.Index)
 		var leaf struct {
 			Kind string `json:"kind"`
 			Seq  int64  `json:"seq"`
 			Hash string `json:"hash"`
 		}
+		rewritten := false
 		err := json.Unmarshal([]byte(a.Leaf), &leaf)
 		switch {
 		case err != nil:
 		case leaf.Kind != tlog.KindAuditHead || leaf.Seq != a.Seq || leaf.Hash != a.Hash:
 			err = fmt.Errorf("the leaf %s does not name seq %d with hash %s", a.Leaf, a.Seq, a.Hash)
 		case a.Seq > last:
-			err = fmt.Errorf("the log holds seq %d, the export ends at seq %d: events were removed from the end", a.Seq, last)
-		case anchored[a.Seq] != a.Hash:
-			err = fmt.Errorf("the chain has hash %s at seq %d, the log %s: the chain was rewritten up to seq %d", anchored[a.Seq], a.Seq, a.Hash, a.Seq)
+			rewritten = true
+			err = fmt.Errorf("the log holds seq %d, the chain ends at seq %d: events were removed from the end", a.Seq, last)
+		case w.hash[a.Seq] != a.Hash:
+			rewritten = true
+			err = fmt.Errorf("the chain has hash %s at seq %d, the log %s: the chain was rewritten up to seq %d", w.hash[a.Seq], a.Seq, a.Hash, a.Seq)
 		default:
 			err = tlog.VerifyInclusion([]byte(a.Leaf), a.Index, a.Checkpoint.Size, a.Proof, a.Checkpoint.RootHash)
 		}
@@ -210,7 +265,25 @@ func (v *auditVerifier) auditAnchors(anchors []api.AuditAnchor, anchored map[int
 				err = fmt.Errorf("checkpoint %d: %w", c.Size, err)
 			}
 		}
+		switch {
+		case rewritten && bad < 0:
+			bad = a.Seq
+		case err == nil && bad < 0:
+			good = a.Seq
+		}
 		v.check(name, err, "hash "+shortHex(a.Hash)+", checkpoint "+fmt.Sprint(a.Checkpoint.Size))
+	}
+	if skipped > 0 {
+		v.note(fmt.Sprintf("%d anchors after seq %d not checked: the chain breaks before them", skipped, last))
+	}
+	if bad >= 0 {
+		first := max(good+1, w.from)
+		since := "no anchor before it holds"
+		if good > 0 {
+			since = fmt.Sprintf("the last anchor that holds is seq %d", good)
+		}
+		v.check("audit anchoring", fmt.Errorf("audit event %s is the first that may have been altered, inserted or removed: "+
+			"the chain no longer leads to the hash the log holds at seq %d, %s", w.event(first), bad, since))
 	}
 }
 
@@ -229,20 +302,33 @@ func fromAPIAuditEvent(e api.AuditEvent) domain.AuditEvent {
 		PrevHash: e.PrevHash, Hash: e.Hash}
 }
 
-// verifyAuditData checks the chain in the database of an existing installation, and that it
-// reaches the head row.
+// verifyAuditData checks the chain in the database of an existing installation, that it
+// reaches the head row, and its anchors in the database's transparency log: each logged head
+// must be the hash the chain has at that seq, and lead by its inclusion proof to the latest
+// checkpoint's root. The anchors are read before the head, so that a server at work meanwhile
+// only adds events after them.
 func verifyAuditData(ctx context.Context, cfg app.Config, stdout io.Writer) error {
 	m := app.New(cfg, cfg.Logger())
 	defer m.Close()
 	if err := m.OpenExisting(ctx); err != nil {
 		return err
 	}
-	v := &auditVerifier{}
+	v := &auditVerifier{noSealNote: "the anchors' checkpoint signatures are not checked against the database; " +
+		"to check them too, verify an export (GET /v1/audit/export) with --certificate"}
+	leaves, err := m.DB.AuditAnchors(ctx)
+	if err != nil {
+		return err
+	}
+	anchors, err := api.AuditAnchorsOf(ctx, &tlog.Log{Store: m.DB}, leaves, math.MaxInt64)
+	if err != nil {
+		return err
+	}
 	head, err := m.DB.AuditChainHead(ctx)
 	if err != nil {
 		return err
 	}
 	check := domain.AuditChecker{ChainedFrom: head.ChainedFrom}
+	watch := newAnchorWatch(anchors, head.ChainedFrom)
 	f := domain.AuditFilter{Limit: domain.MaxLimit}
 	var broken error
 	for broken == nil {
@@ -254,15 +340,19 @@ func verifyAuditData(ctx context.Context, cfg app.Config, stdout io.Writer) erro
 			if broken = check.Add(e); broken != nil {
 				break
 			}
+			watch.see(e)
 		}
 		if page.NextCursor == "" {
 			break
 		}
 		f.Cursor = page.NextCursor
 	}
-	if seq, hash := check.Head(); broken == nil && (seq < head.Seq || hash != head.Hash) {
+	seq, hash := check.Head()
+	stopped := broken != nil // the walk stopped at a broken event; not when it only ends short of the head
+	if broken == nil && (seq < head.Seq || (seq == head.Seq && hash != head.Hash)) {
 		broken = fmt.Errorf("the chain ends at seq %d, short of the head seq %d: the events after seq %d are missing", seq, head.Seq, seq)
 	}
 	v.check("audit chain", broken, fmt.Sprintf("%d events, %d of them from before the chain", check.Checked, check.Legacy))
+	v.auditAnchors(anchors, watch, seq, stopped)
 	return v.result(stdout)
 }

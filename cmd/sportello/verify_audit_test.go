@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/apptest"
 	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/storage/storagetest"
 )
 
 // exportAudit saves GET /v1/audit/export to a file and returns its path and header.
@@ -169,4 +171,112 @@ func forged(t *testing.T, raw []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// waitAnchor waits until an anchor in the export covers the chain's head as it is now, and
+// returns that anchor's seq.
+func waitAnchor(t *testing.T, s *apptest.Server, token string) int64 {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, hdr := exportAudit(t, s, token)
+		anchors, _ := hdr["anchors"].([]any)
+		head := int64(hdr["head"].(map[string]any)["seq"].(float64))
+		if len(anchors) > 0 {
+			if seq := int64(anchors[len(anchors)-1].(map[string]any)["seq"].(float64)); seq >= head {
+				return seq
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no anchor of the chain's head: %v", hdr)
+		}
+	}
+}
+
+// TestVerifyAuditDataAnchor: `sportello verify --audit --data` checks the anchors in the
+// database's transparency log as the export's check does, so that a chain a superuser
+// rewrote in the database with the guards disabled, recomputing every hash after the event
+// altered and the head row, is caught by its anchor, which names the first event after the last
+// anchor that still holds. Both engines.
+func TestVerifyAuditDataAnchor(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		s := apptest.Start(t, url, fastCheckpoints, apptest.WithConfig(func(c *app.Config) { c.AuditAnchor = true }))
+		op := s.NewClient(t, "operator", []string{"protocol_operator"})
+		officer := s.NewClient(t, "officer", []string{"records_officer"})
+		registered(t, s, op, "prima")
+		good := waitAnchor(t, s, officer)
+		registered(t, s, op, "seconda")
+		registered(t, s, op, "terza")
+		last := waitAnchor(t, s, officer)
+		if last <= good {
+			t.Fatalf("anchors at seq %d then %d", good, last)
+		}
+		if err := s.Main.Close(); err != nil { // nothing writes while the chain is forged
+			t.Fatal(err)
+		}
+		env := func(k string) string {
+			return map[string]string{"SPORTELLO_DATA": t.TempDir(), "SPORTELLO_DATABASE_URL": url}[k]
+		}
+		out, err := runVerifyAudit(env, "--data")
+		if err != nil || !strings.Contains(out, fmt.Sprintf("ok   anchor of seq %d", good)) ||
+			!strings.Contains(out, fmt.Sprintf("ok   anchor of seq %d", last)) {
+			t.Fatalf("untouched: %v\n%s", err, out)
+		}
+
+		// The forger alters the event after the first anchor and recomputes every hash after it.
+		db := storagetest.Open(t, url)
+		page, err := db.AuditTrail(context.Background(), domain.AuditFilter{Limit: domain.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stmts []string
+		var args [][]any
+		prev, forgedID := "", int64(0)
+		for _, e := range page.Items {
+			if e.Seq == good+1 {
+				e.Actor, forgedID = "falsario", e.ID
+			}
+			if e.Seq > good {
+				e.PrevHash = prev
+				e.Hash = domain.AuditChainHash(e)
+				stmts = append(stmts, `UPDATE audit_events SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4`)
+				args = append(args, []any{e.Actor, e.PrevHash, e.Hash, e.Seq})
+			}
+			prev = e.Hash
+		}
+		if page.NextCursor != "" || forgedID == 0 {
+			t.Fatalf("%d events, more: %q, seq %d found: %v", len(page.Items), page.NextCursor, good+1, forgedID != 0)
+		}
+		raw := testdb.RawDB(t, url)
+		guards := []string{`DROP TRIGGER audit_events_no_update`}
+		if testdb.IsPostgres(url) {
+			guards = []string{`ALTER TABLE audit_events DISABLE TRIGGER ALL`, `ALTER TABLE audit_chain DISABLE TRIGGER ALL`}
+		}
+		for _, q := range guards {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		for i, q := range append(stmts, `UPDATE audit_chain SET hash = $1`) {
+			a := []any{prev}
+			if i < len(args) {
+				a = args[i]
+			}
+			if _, err := raw.Exec(q, a...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+
+		out, err = runVerifyAudit(env, "--data")
+		for _, want := range []string{
+			"ok   audit chain",
+			fmt.Sprintf("ok   anchor of seq %d", good),
+			fmt.Sprintf("FAIL anchor of seq %d", last),
+			fmt.Sprintf("FAIL audit anchoring: audit event seq %d (id %d) is the first that may have been altered", good+1, forgedID),
+			fmt.Sprintf("the last anchor that holds is seq %d", good),
+		} {
+			if !errors.Is(err, errVerifyFailed) || !strings.Contains(out, want) {
+				t.Fatalf("forged: want %q: %v\n%s", want, err, out)
+			}
+		}
+	})
 }

@@ -7235,7 +7235,7 @@ type ClientInterface interface {
 
 	// RevokeKey Revoke an API key
 	//
-	// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+	// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 	//
 	// Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 	RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -8048,7 +8048,7 @@ type ClientInterface interface {
 
 	// PatchUserWithBody Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -8057,7 +8057,7 @@ type ClientInterface interface {
 
 	// PatchUser Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -8066,7 +8066,7 @@ type ClientInterface interface {
 
 	// DeactivateUser Deactivate a staff user
 	//
-	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 	//
 	// Corresponds with POST /v1/users/{id}/deactivate (the `DeactivateUser` operationId).
 	DeactivateUser(ctx context.Context, id string, params *DeactivateUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -8901,7 +8901,7 @@ func (c *Client) RotateKey(ctx context.Context, id string, params *RotateKeyPara
 
 // RevokeKey Revoke an API key
 //
-// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 //
 // Corresponds with POST /v1/clients/{id}/keys/{key_id}/revoke (the `RevokeKey` operationId).
 func (c *Client) RevokeKey(ctx context.Context, id string, keyId string, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10724,7 +10724,7 @@ func (c *Client) GetUser(ctx context.Context, id string, reqEditors ...RequestEd
 
 // PatchUserWithBody Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -10743,7 +10743,7 @@ func (c *Client) PatchUserWithBody(ctx context.Context, id string, contentType s
 
 // PatchUser Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -10762,7 +10762,7 @@ func (c *Client) PatchUser(ctx context.Context, id string, body PatchUserJSONReq
 
 // DeactivateUser Deactivate a staff user
 //
-// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 //
 // Corresponds with POST /v1/users/{id}/deactivate (the `DeactivateUser` operationId).
 func (c *Client) DeactivateUser(ctx context.Context, id string, params *DeactivateUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -17807,7 +17807,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeKeyWithResponse Revoke an API key
 	//
-	// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+	// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -18716,7 +18716,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithBodyWithResponse Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18725,7 +18725,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithResponse Change a staff user
 	//
-	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+	// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18734,7 +18734,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeactivateUserWithResponse Deactivate a staff user
 	//
-	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+	// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -32871,7 +32871,7 @@ func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, id stri
 
 // RevokeKeyWithResponse Revoke an API key
 //
-// Admin only. The key is refused from the next request on, on every replica within a second. Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
+// Admin only. The key is refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). Revoking a revoked key changes nothing and answers 200 with its state, so that retries are harmless. A key of another client is 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -34386,7 +34386,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id string
 
 // PatchUserWithBodyWithResponse Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -34401,7 +34401,7 @@ func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context,
 
 // PatchUserWithResponse Change a staff user
 //
-// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request (on other replicas within a second). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
+// Admin only. Members left out stay as they are; each actual change is an audit event with the old and new value. New roles and offices hold from the person's next request, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst). `oidc_subject: ""` unbinds the subject: the next sign-in binds one again by tax code or e-mail. The tax code never changes: any other member is 422. An e-mail or subject of another user is 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -34416,7 +34416,7 @@ func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id stri
 
 // DeactivateUserWithResponse Deactivate a staff user
 //
-// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on (on other replicas within a second); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
+// Admin only. The person's personal keys and identity-provider tokens are refused from the next request on, on every replica (the others as soon as the database notifies them, PostgreSQL; within a second at worst); everything they did keeps naming them, and the user is never deleted. Deactivating a deactivated user changes nothing. Deactivating yourself is 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //

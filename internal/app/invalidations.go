@@ -10,7 +10,9 @@ import (
 // invalidations relays the database's cache invalidations (storage.ListenInvalidations: NOTIFY
 // on PostgreSQL, sent by the transaction that changed the data) to this replica's caches, so
 // that a key revoked through another replica is refused here at once rather than when the
-// cache entry ages out. Only the keys are cached: registers, classes and clients are read from
+// cache entry ages out, and a user deactivated (or whose roles or offices changed) through
+// another replica is refused, or acts with the new roles, at the next request. Only the keys
+// and identity-provider tokens are cached: registers, classes and clients are read from
 // the database on every request, and the AOO's codes never change.
 type invalidations struct {
 	stop func()
@@ -27,6 +29,8 @@ func (m *Main) startInvalidations() *invalidations {
 				m.Service.ForgetCachedKeys()
 			case inv.Kind == storage.InvalidateAPIKey:
 				m.Service.ForgetCachedKeys(inv.ID)
+			case inv.Kind == storage.InvalidatePrincipal:
+				m.Service.ForgetCachedPrincipal(inv.ID)
 			}
 		})
 	})

@@ -35,8 +35,8 @@ type replicaRegistration struct {
 
 // startReplicas starts two servers on one PostgreSQL database and one blob directory, each with
 // its own data directory (and so its own search index), sharing the sealing keys as replicas
-// behind a load balancer do (docs/operations.md#several-replicas).
-func startReplicas(t *testing.T) (a, b *apptest.Server) {
+// behind a load balancer do (docs/operations.md#several-replicas). bOpts are options of b only.
+func startReplicas(t *testing.T, bOpts ...apptest.Option) (a, b *apptest.Server) {
 	t.Helper()
 	dbURL := testdb.URL(t, testdb.Postgres)
 	blobs := "file://" + t.TempDir()
@@ -53,7 +53,7 @@ func startReplicas(t *testing.T) (a, b *apptest.Server) {
 	if err := os.WriteFile(filepath.Join(dirB, app.AdminKeyFile), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b = apptest.StartIn(t, dirB, dbURL, opt)
+	b = apptest.StartIn(t, dirB, dbURL, append([]apptest.Option{opt}, bOpts...)...)
 	return a, b
 }
 
