@@ -3,17 +3,20 @@
 # docs/benchmarks.md "Audit chain").
 #
 # Builds the storage test binary of each commit once (git archive into a temporary directory,
-# go test -c) and then runs BenchmarkCreateRegistration/postgres of the two in turn, ROUNDS
-# times, each run short (BENCHTIME) and the order swapped every round, so that the load of a
-# shared machine falls on both alike. Prints each round's registrations/s, the medians, and
-# the median of the per-round ratios head/base (the figure to compare with 0.90).
+# go test -c; both with HEAD's storage/bench_test.go, so that they measure alike) and then runs
+# BenchmarkCreateRegistration/postgres of the two in turn, ROUNDS times, each run short
+# (BENCHTIME) and the order swapped every round, so that the load of a shared machine falls on
+# both alike. Prints for each round and build the registrations/s and the CPU time of a
+# registration (the benchmark process's and PostgreSQL's backends', in µs), then the medians and
+# the median of the per-round ratios head/base of the rate (the figure to compare with 0.90)
+# and base/head of the CPU (what the rate's ratio is when the CPU is the bound).
 #
 #	SPORTELLO_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' \
 #	  scripts/bench-audit.sh [BASE [HEAD]]
 #
 # BASE defaults to the first parent of "Merge i17-audit" (the commit before the audit chain),
 # HEAD to HEAD. Environment: ROUNDS (16), BENCHTIME (500x), BENCH (CreateRegistration/postgres),
-# PKG (./storage), KEEP=1 keeps the temporary directory.
+# KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
 : "${SPORTELLO_TEST_DATABASE_URL:?set SPORTELLO_TEST_DATABASE_URL to a PostgreSQL server}"
@@ -21,7 +24,6 @@ export SPORTELLO_TEST_DATABASE_URL
 ROUNDS=${ROUNDS:-16}
 BENCHTIME=${BENCHTIME:-500x}
 BENCH=${BENCH:-CreateRegistration/postgres}
-PKG=${PKG:-./storage}
 
 cd "$(git rev-parse --show-toplevel)"
 if [ $# -ge 1 ]; then
@@ -43,23 +45,29 @@ fi
 build() { # name commit
 	mkdir -p "$tmp/$1"
 	git archive "$2" | tar -x -C "$tmp/$1"
-	(cd "$tmp/$1" && go test -c -o "$tmp/$1.test" "$PKG")
+	git show "$head:storage/bench_test.go" >"$tmp/$1/storage/bench_test.go"
+	(cd "$tmp/$1" && go test -c -o "$tmp/$1.test" ./storage)
 }
 echo "base $base, head $head; $ROUNDS rounds of -test.bench '$BENCH' -test.benchtime $BENCHTIME"
 build base "$base"
 build head "$head"
 
-run() { # name → registrations/s
-	(cd "$tmp/$1/$PKG" && "$tmp/$1.test" -test.run '^$' -test.bench "$BENCH" -test.benchtime "$BENCHTIME" -test.count 1) |
-		awk '{ for (i = 2; i <= NF; i++) if ($i == "registrations/s" && v == "") v = $(i - 1) } END { print v }'
+run() { # name → "registrations/s go-cpu-µs/reg pg-cpu-µs/reg"
+	(cd "$tmp/$1/storage" && "$tmp/$1.test" -test.run '^$' -test.bench "$BENCH" -test.benchtime "$BENCHTIME" -test.count 1) |
+		awk '/^Benchmark/ && !done {
+			for (i = 2; i <= NF; i++) {
+				if ($i == "registrations/s") r = $(i - 1)
+				if ($i == "go-cpu-µs/reg") g = $(i - 1)
+				if ($i == "pg-cpu-µs/reg") p = $(i - 1)
+			}
+			done = 1
+		} END { if (r != "") print r, (g == "" ? "-" : g), (p == "" ? "-" : p) }'
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-printf '%-6s %10s %10s %7s\n' round base head ratio
-: >"$tmp/base.txt"
-: >"$tmp/head.txt"
-: >"$tmp/ratio.txt"
+printf '%-6s | %9s %9s %6s | %8s %8s %8s %8s %6s\n' round 'base r/s' 'head r/s' ratio 'base go' 'head go' 'base pg' 'head pg' 'cpu'
+for f in rate.base rate.head ratio go.base go.head pg.base pg.head cpu; do : >"$tmp/$f"; done
 for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then
 		b=$(run base)
@@ -69,13 +77,23 @@ for r in $(seq 1 "$ROUNDS"); do
 		b=$(run base)
 	fi
 	[ -n "$b" ] && [ -n "$h" ] || { echo "bench-audit: round $r printed no figure" >&2; exit 1; }
-	ratio=$(awk -v b="$b" -v h="$h" 'BEGIN { printf "%.3f", h / b }')
-	echo "$b" >>"$tmp/base.txt"
-	echo "$h" >>"$tmp/head.txt"
-	echo "$ratio" >>"$tmp/ratio.txt"
-	printf '%-6s %10s %10s %7s\n' "$r" "$b" "$h" "$ratio"
+	read -r br bg bp <<<"$b"
+	read -r hr hg hp <<<"$h"
+	ratio=$(awk -v b="$br" -v h="$hr" 'BEGIN { printf "%.3f", h / b }')
+	cpu=$(awk -v bg="$bg" -v bp="$bp" -v hg="$hg" -v hp="$hp" 'BEGIN { if (bp == "-" || hp == "-") print "-"; else printf "%.3f", (bg + bp) / (hg + hp) }')
+	echo "$br" >>"$tmp/rate.base"
+	echo "$hr" >>"$tmp/rate.head"
+	echo "$ratio" >>"$tmp/ratio"
+	echo "$bg" >>"$tmp/go.base"
+	echo "$hg" >>"$tmp/go.head"
+	echo "$bp" >>"$tmp/pg.base"
+	echo "$hp" >>"$tmp/pg.head"
+	echo "$cpu" >>"$tmp/cpu"
+	printf '%-6s | %9s %9s %6s | %8s %8s %8s %8s %6s\n' "$r" "$br" "$hr" "$ratio" "$bg" "$hg" "$bp" "$hp" "$cpu"
 done
-mb=$(median <"$tmp/base.txt")
-mh=$(median <"$tmp/head.txt")
-printf '%-6s %10s %10s %7s\n' median "$mb" "$mh" "$(median <"$tmp/ratio.txt")"
-echo "ratio of the medians head/base: $(awk -v b="$mb" -v h="$mh" 'BEGIN { printf "%.3f", h / b }')"
+m() { median <"$tmp/$1"; }
+printf '%-6s | %9s %9s %6s | %8s %8s %8s %8s %6s\n' median "$(m rate.base)" "$(m rate.head)" "$(m ratio)" \
+	"$(m go.base)" "$(m go.head)" "$(m pg.base)" "$(m pg.head)" "$(m cpu)"
+echo "ratio of the median rates head/base: $(awk -v b="$(m rate.base)" -v h="$(m rate.head)" 'BEGIN { printf "%.3f", h / b }')"
+echo "(r/s: registrations a second; go, pg: CPU µs a registration of the benchmark process and of PostgreSQL's"
+echo " backends; cpu: base CPU / head CPU, go + pg, each round)"
