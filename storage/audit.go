@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -60,27 +61,37 @@ func auditCount(stmts []stmt) int {
 	return n
 }
 
-// chainAfter returns stmts with their audit events chained after head, as INSERT statements,
-// followed by the statement that moves the head past them.
+// chainAfter returns stmts with their audit events chained after head, followed by the
+// statement that moves the head past them. The events of every audit statement among stmts —
+// in a group commit, one per registration — are inserted together, in their order, by one
+// multi-row INSERT (of at most auditPerInsert events; auditInserts) in the place of the first:
+// PostgreSQL plans and starts each statement of a WITH on its own, and one INSERT per
+// registration cost more than the rows it wrote (docs/benchmarks.md, "Audit chain").
 func (db *DB) chainAfter(head domain.AuditHead, stmts []stmt) []stmt {
 	out := make([]stmt, 0, len(stmts)+1)
+	var (
+		chained []domain.AuditEvent
+		at      = -1 // where in out the INSERTs go
+	)
 	for _, s := range stmts {
 		if len(s.audit) == 0 {
 			out = append(out, s)
 			continue
 		}
-		chained := make([]domain.AuditEvent, len(s.audit))
-		for i, e := range s.audit {
+		if at < 0 {
+			at = len(out)
+		}
+		for _, e := range s.audit {
 			e.At = utcMicro(e.At)
 			head.Seq++
 			e.Seq, e.PrevHash = head.Seq, head.Hash
 			e.Hash = domain.AuditChainHash(e)
 			head.Hash = e.Hash
-			chained[i] = e
+			chained = append(chained, e)
 		}
-		ins := db.auditInsert(chained)
-		ins.into, ins.read = s.into, s.read
-		out = append(out, ins)
+	}
+	if at >= 0 {
+		out = slices.Insert(out, at, db.auditInserts(chained)...)
 	}
 	return append(out, stmt{sql: `UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1`,
 		args: []any{head.Seq, head.Hash}})
@@ -137,24 +148,25 @@ func (db *DB) lockAuditHead(tx *gorm.DB) (domain.AuditHead, error) {
 	return h, nil
 }
 
-// auditInsert appends chained events to the audit trail in one statement, in the order given.
-func (db *DB) auditInsert(events []domain.AuditEvent) stmt {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO audit_events
-		(at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail,
-		 actor_person, request_id, client_address, seq, prev_hash, hash) VALUES `)
-	args := make([]any, 0, 16*len(events))
+// auditPerInsert bounds the events of one INSERT: 16 parameters each, within PostgreSQL's
+// 65,535 and SQLite's 32,766 parameters a statement.
+const auditPerInsert = 1000
+
+// auditInserts appends chained events to the audit trail, in the order given: one multi-row
+// INSERT per auditPerInsert events.
+func (db *DB) auditInserts(events []domain.AuditEvent) []stmt {
+	rows := make([][]any, len(events))
 	for i, e := range events {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, db.ts(e.At), e.Actor, e.ActorName, e.Action, e.EntityKind, e.EntityID,
+		rows[i] = []any{db.ts(e.At), e.Actor, e.ActorName, e.Action, e.EntityKind, e.EntityID,
 			e.Field, rawOrNil(e.Old), rawOrNil(e.New), e.Detail, e.Person, e.RequestID, e.ClientAddress,
-			e.Seq, e.PrevHash, e.Hash)
+			e.Seq, e.PrevHash, e.Hash}
 	}
-	return stmt{sql: q.String(), args: args}
+	return insertBatches("audit_events", auditColumns, rows, auditPerInsert)
 }
+
+// auditColumns are the columns auditInserts writes, in its order.
+var auditColumns = []string{"at", "actor", "actor_name", "action", "entity_kind", "entity_id", "field",
+	"old_value", "new_value", "detail", "actor_person", "request_id", "client_address", "seq", "prev_hash", "hash"}
 
 // AppendAudit chains and stores events in one transaction of their own.
 func (db *DB) AppendAudit(ctx context.Context, events []domain.AuditEvent) error {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -116,6 +117,40 @@ func insertBatches(table string, columns []string, rows [][]any, per int) []stmt
 		for _, r := range batch {
 			s.args = append(s.args, r...)
 		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// valuesOnly matches what follows VALUES in a plain multi-row INSERT: placeholder tuples only,
+// no ON CONFLICT, no RETURNING.
+var valuesOnly = regexp.MustCompile(`^\(\?(, \?)*\)(, \(\?(, \?)*\))*$`)
+
+// mergeInserts returns stmts with the plain INSERTs into one table and columns merged into
+// one multi-row INSERT, in the place of the first, their rows in order: a group commit's
+// registrations each bring an INSERT of content references, of offices and of an idempotency
+// key, and PostgreSQL plans and starts each statement of a WITH on its own. Only statements
+// whose result nobody reads (no into, scan or read) and whose SQL is INSERT … VALUES with
+// placeholders alone are merged; a merged statement fails where one of its parts would have,
+// as the WITH of runAll is one statement either way.
+func mergeInserts(stmts []stmt) []stmt {
+	out := make([]stmt, 0, len(stmts))
+	at := map[string]int{} // INSERT … VALUES prefix → its statement in out
+	for _, s := range stmts {
+		head, values, ok := strings.Cut(s.sql, " VALUES ")
+		plain := ok && s.into == nil && len(s.scan) == 0 && !s.read && len(s.audit) == 0 &&
+			strings.HasPrefix(strings.TrimSpace(head), "INSERT INTO ") && valuesOnly.MatchString(values)
+		if !plain {
+			out = append(out, s)
+			continue
+		}
+		if i, seen := at[head]; seen {
+			out[i].sql += ", " + values
+			out[i].args = append(out[i].args, s.args...)
+			continue
+		}
+		at[head] = len(out)
+		s.args = slices.Clone(s.args)
 		out = append(out, s)
 	}
 	return out

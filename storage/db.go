@@ -64,9 +64,12 @@ type DB struct {
 	aoo    atomic.Pointer[domain.AOO] // cached: an AOO's codes never change
 	// counters holds the counterKeys whose row is known to exist (numberAndInsert).
 	counters sync.Map
-	group    groupCommit // queues concurrent registrations per counter (groupcommit.go)
-	log      *slog.Logger
-	now      func() time.Time // stamps change events and migrations
+	// firsts holds, per counterKey, the turn (a channel of one) of the registrations written
+	// before its row is known (CreateRegistration).
+	firsts sync.Map
+	group  groupCommit // queues concurrent registrations per counter (groupcommit.go)
+	log    *slog.Logger
+	now    func() time.Time // stamps change events and migrations
 
 	// inserter enqueues jobs inside write transactions (see jobs.go); made on first use.
 	inserterOnce sync.Once

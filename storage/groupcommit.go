@@ -211,7 +211,7 @@ func (db *DB) insertGroup(tx *gorm.DB, group []*pendingRegistration) error {
 	if lock, ok := db.lockContentStmt(all); ok {
 		stmts = append(stmts, lock)
 	}
-	tail, err := db.runAllChainLast(tx, stmts)
+	tail, err := db.runAllChainLast(tx, mergeInserts(stmts))
 	if err != nil {
 		return err
 	}

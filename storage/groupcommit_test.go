@@ -170,6 +170,61 @@ func TestGroupCommitRows(t *testing.T) {
 	})
 }
 
+// TestGroupCommitMergedRows writes a group whose registrations each bring their own offices,
+// content references, idempotency key and audit event — rows the group writes with one INSERT
+// per table — and checks that every registration reads back its own, in order.
+func TestGroupCommitMergedRows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		f := newFixture(t, url)
+		f.register(t, newRegistration()) // the counter row now exists: the next ones queue
+		held := holdFirstGroup(t, f)
+		offices := [][]string{{"RAG"}, {"URP", "TEC"}, {"TEC", "RAG", "URP"}, {}}
+		rs := make([]*domain.Registration, len(offices))
+		errs := make([]chan error, len(offices))
+		for i, o := range offices {
+			rs[i] = newRegistration(func(r *domain.Registration) {
+				r.Offices = o
+				r.Document.SHA256 = fmt.Sprintf("%064x", i+1)
+				r.Attachments = r.Attachments[:i%2]
+			})
+			w := created(rs[i])
+			w.Idempotency = &domain.IdempotencyRecord{PrincipalID: "operator", Key: fmt.Sprintf("merged-%d", i),
+				RequestHash: "h", Kind: domain.KindRegistration, ResourceID: rs[i].ID, CreatedAt: testNow}
+			errs[i] = make(chan error, 1)
+			go func() { errs[i] <- f.db.CreateRegistration(t.Context(), rs[i], w) }()
+		}
+		held.release(t, len(offices))
+		for i := range rs {
+			if err := <-errs[i]; err != nil {
+				t.Fatalf("registration %d: %v", i, err)
+			}
+		}
+		if sizes := held.sizes(); !slices.Contains(sizes, len(offices)) {
+			t.Fatalf("groups of %v, want one of %d", sizes, len(offices))
+		}
+		for i, r := range rs {
+			got, err := f.db.Registration(t.Context(), domain.Ref{Register: r.Register, Year: r.Year, Number: r.Number})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Offices, offices[i]) {
+				t.Errorf("registration %d: offices %v, want %v", i, got.Offices, offices[i])
+			}
+			if n := f.queryInt(t, `SELECT count(*) FROM content_refs WHERE owner_id = '`+r.ID+`'`); n != int64(1+i%2) {
+				t.Errorf("registration %d: %d content references, want %d", i, n, 1+i%2)
+			}
+			rec, err := f.db.Idempotency(t.Context(), "operator", fmt.Sprintf("merged-%d", i))
+			if err != nil || rec.ResourceID != r.ID {
+				t.Errorf("registration %d: idempotency key names %q (%v), want %s", i, rec.ResourceID, err, r.ID)
+			}
+			events, err := f.db.Audit(t.Context(), domain.KindRegistration, r.ID)
+			if err != nil || len(events) != 1 {
+				t.Errorf("registration %d: audit events %v (%v), want one", i, events, err)
+			}
+		}
+	})
+}
+
 // heldGroups records the size of every group of registrations written in a fixture, and holds
 // the first group's leader in the hook until release: registrations made meanwhile queue.
 type heldGroups struct {

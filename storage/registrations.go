@@ -40,7 +40,25 @@ func (db *DB) CreateRegistration(ctx context.Context, r *domain.Registration, w 
 	if _, known := db.counters.Load(key); known && r.Interoperability == nil {
 		return db.createGrouped(key, &pendingRegistration{ctx: ctx, r: r, enc: enc, w: w, turn: make(chan bool, 1)})
 	}
-	// The first registrations of a counter may have to create its row (numberAndInsert).
+	if r.Interoperability != nil {
+		return db.createRegistration(ctx, r, enc, w)
+	}
+	// The first registrations of a counter may have to create its row (numberAndInsert), and
+	// are written alone. They take turns here, so that once one has committed the others are
+	// grouped: written alone they would each hold the audit chain's head on PostgreSQL from
+	// their first statement to their commit (runAllChainLast), one after the other.
+	first, _ := db.firsts.LoadOrStore(key, make(chan struct{}, 1))
+	turn := first.(chan struct{})
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("create registration %s: %w", r.ID, ctx.Err())
+	}
+	if _, known := db.counters.Load(key); known {
+		<-turn
+		return db.createGrouped(key, &pendingRegistration{ctx: ctx, r: r, enc: enc, w: w, turn: make(chan bool, 1)})
+	}
+	defer func() { <-turn }()
 	return db.createRegistration(ctx, r, enc, w)
 }
 

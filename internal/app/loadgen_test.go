@@ -14,14 +14,27 @@ import (
 // An answer other than want fails the benchmark.
 func loadTest(b *testing.B, clients int, unit string, want int, newRequest func(i int64, client int) *http.Request) {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	b.ResetTimer()
+	all, elapsed := load(b, hc, clients, b.N, want, newRequest)
+	b.StopTimer()
+	if len(all) == 0 {
+		return
+	}
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), unit)
+	b.ReportMetric(percentile(all, 50), "p50-ms")
+	b.ReportMetric(percentile(all, 99), "p99-ms")
+}
+
+// load sends n requests through hc from clients concurrent goroutines, as loadTest does, and
+// returns their latencies, sorted, and the time they took together.
+func load(b *testing.B, hc *http.Client, clients, n, want int, newRequest func(i int64, client int) *http.Request) ([]time.Duration, time.Duration) {
 	var next atomic.Int64
 	lat := make([][]time.Duration, clients)
 	var wg sync.WaitGroup
-	b.ResetTimer()
 	start := time.Now()
 	for c := range clients {
 		wg.Go(func() {
-			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
 				req := newRequest(i, c)
 				t0 := time.Now()
 				resp, err := hc.Do(req)
@@ -40,13 +53,15 @@ func loadTest(b *testing.B, clients int, unit string, want int, newRequest func(
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	b.StopTimer()
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	if len(all) == 0 {
-		return
+	return all, elapsed
+}
+
+// percentile returns the p-th percentile of sorted latencies, in milliseconds.
+func percentile(sorted []time.Duration, p int) float64 {
+	if len(sorted) == 0 {
+		return 0
 	}
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), unit)
-	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	return float64(sorted[len(sorted)*p/100].Microseconds()) / 1000
 }
