@@ -58,6 +58,41 @@ func load(b *testing.B, hc *http.Client, clients, n, want int, newRequest func(i
 	return all, elapsed
 }
 
+// loadAt sends n requests as load does, but paced: request i (from 1) is due at start +
+// (i-1)/rate, and its latency is counted from when it was due, not from when a client got to
+// send it, so that a server falling behind the offered rate shows as latency (no coordinated
+// omission). Below the server's capacity it measures the latency of one request under that
+// load rather than the queueing of a saturated server.
+func loadAt(b *testing.B, hc *http.Client, clients, n int, rate float64, want int, newRequest func(i int64, client int) *http.Request) []time.Duration {
+	var next atomic.Int64
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range clients {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				due := start.Add(time.Duration(float64(i-1) / rate * float64(time.Second)))
+				time.Sleep(time.Until(due))
+				resp, err := hc.Do(newRequest(i, c))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					b.Errorf("status %d, want %d", resp.StatusCode, want)
+					return
+				}
+				lat[c] = append(lat[c], time.Since(due))
+			}
+		})
+	}
+	wg.Wait()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return all
+}
+
 // percentile returns the p-th percentile of sorted latencies, in milliseconds.
 func percentile(sorted []time.Duration, p int) float64 {
 	if len(sorted) == 0 {
