@@ -188,7 +188,8 @@ func scaleLiteral(v any) string {
 // storage path sends them on PostgreSQL (insertRegistration, numberAndInsert): the change
 // event, content reference, office and idempotency record with the audit chain's head locked,
 // then the counter's update with the audit event, the move of the chain's head and the
-// registration row, and the commit. Only the audit hash is not SHA-256 of the event (md5 in SQL).
+// registration row, sent with the commit in one round trip (pgbench's \;) as numberAndInsert
+// sends it. Only the audit hash is not SHA-256 of the event (md5 in SQL).
 func (db *DB) scalePgbenchScript(aoo domain.AOO, year int) string {
 	text := scaleText(1)
 	r, w := scaleRegistration(1, year, time.Now(), 1, scaleDigest(text), len(text))
@@ -217,7 +218,7 @@ func (db *DB) scalePgbenchScript(aoo domain.AOO, year int) string {
 	return fmt.Sprintf(`\set r random(1, 1000000000000)
 BEGIN;
 WITH s0 AS (INSERT INTO change_events (at, kind, entity_kind, entity_id) VALUES (now(), 'registration.created', 'registration', %[1]s) RETURNING position), s1 AS (INSERT INTO content_refs (sha256, owner_kind, owner_id) VALUES (%[2]s, 'registration', %[1]s)), s2 AS (INSERT INTO registration_offices (registration_id, office_code, ordinal) VALUES (%[1]s, 'TEC', 0)), s3 AS (INSERT INTO idempotency_keys (principal_id, key, request_hash, resource_kind, resource_id, created_at) VALUES ('pgbench', %[1]s, 'h', 'registration', %[1]s, now())), s4 AS (SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE OF audit_chain) SELECT s0.*, s4.* FROM s0 CROSS JOIN s4;
-WITH counter AS (UPDATE register_counters SET last_number = last_number + 1 WHERE register_code = 'PG' AND year = %[3]d RETURNING last_number), a AS (INSERT INTO audit_events (at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail, actor_person, request_id, client_address, seq, prev_hash, hash) SELECT now(), %[4]s, %[5]s, 'registration.created', 'registration', %[1]s, '', NULL, NULL, '', '', %[6]s, '10.0.0.1', seq + 1, hash, md5(hash) FROM audit_chain WHERE id = 1), c AS (UPDATE audit_chain SET seq = seq + 1, hash = md5(hash) WHERE id = 1) %[7]s SELECT %[8]s FROM counter;
+WITH counter AS (UPDATE register_counters SET last_number = last_number + 1 WHERE register_code = 'PG' AND year = %[3]d RETURNING last_number), a AS (INSERT INTO audit_events (at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail, actor_person, request_id, client_address, seq, prev_hash, hash) SELECT now(), %[4]s, %[5]s, 'registration.created', 'registration', %[1]s, '', NULL, NULL, '', '', %[6]s, '10.0.0.1', seq + 1, hash, md5(hash) FROM audit_chain WHERE id = 1), c AS (UPDATE audit_chain SET seq = seq + 1, hash = md5(hash) WHERE id = 1) %[7]s SELECT %[8]s FROM counter \;
 COMMIT;
 `, id, scaleLiteral(r.Document.SHA256), year, scaleLiteral(e.Actor), scaleLiteral(e.ActorName), scaleLiteral(e.RequestID),
 		registrationInsert, strings.Join(cols, ", "))
