@@ -184,17 +184,19 @@ func scaleLiteral(v any) string {
 	}
 }
 
-// scalePgbenchScript returns a pgbench script doing one registration's statements as the
-// storage path sends them on PostgreSQL (insertRegistration, numberAndInsert): the change
-// event, content reference, office and idempotency record with the audit chain's head locked,
-// then the counter's update with the audit event, the move of the chain's head and the
-// registration row, sent with the commit in one round trip (pgbench's \;) as numberAndInsert
-// sends it. Only the audit hash is not SHA-256 of the event (md5 in SQL).
-func (db *DB) scalePgbenchScript(aoo domain.AOO, year int) string {
+// scalePgbenchScript returns a pgbench script doing the statements of k registrations as the
+// storage path sends them on PostgreSQL (insertRegistration and numberAndInsert for one,
+// insertGroup and numberAndInsertAll for a group): the change events, content references,
+// offices and idempotency records with the audit chain's head locked, then the counter's
+// update with the audit events, the move of the chain's head and the registration rows, sent
+// with the commit in one round trip (pgbench's \;). Only the audit hash is not SHA-256 of the
+// event (md5 in SQL).
+func (db *DB) scalePgbenchScript(aoo domain.AOO, year, k int) string {
 	text := scaleText(1)
 	r, w := scaleRegistration(1, year, time.Now(), 1, scaleDigest(text), len(text))
 	enc, _ := prepare(r)
-	id := `('pgb-' || :client_id || '-' || :r)`
+	id := `('pgb-' || :client_id || '-' || :r || '-' || g)`
+	number := fmt.Sprintf("(counter.last_number - %d + g)", k)
 	prefix := strings.TrimSuffix(domain.Identifier(aoo, r.Register, year, 0), domain.FormatNumber(0))
 	var cols []string
 	for _, c := range registrationTable {
@@ -203,9 +205,9 @@ func (db *DB) scalePgbenchScript(aoo domain.AOO, year int) string {
 		case "id":
 			v = id
 		case colNumber:
-			v = "counter.last_number"
+			v = number
 		case colIdentifier:
-			v = scaleLiteral(prefix) + ` || lpad(counter.last_number::text, 7, '0')`
+			v = scaleLiteral(prefix) + ` || lpad(` + number + `::text, 7, '0')`
 		default:
 			v = scaleLiteral(c.value(db, r, enc))
 			if c.cast != "" {
@@ -215,27 +217,14 @@ func (db *DB) scalePgbenchScript(aoo domain.AOO, year int) string {
 		cols = append(cols, v)
 	}
 	e := w.Audit[0]
+	gs := fmt.Sprintf("generate_series(1, %d) AS g", k)
 	return fmt.Sprintf(`\set r random(1, 1000000000000)
 BEGIN;
-WITH s0 AS (INSERT INTO change_events (at, kind, entity_kind, entity_id) VALUES (now(), 'registration.created', 'registration', %[1]s) RETURNING position), s1 AS (INSERT INTO content_refs (sha256, owner_kind, owner_id) VALUES (%[2]s, 'registration', %[1]s)), s2 AS (INSERT INTO registration_offices (registration_id, office_code, ordinal) VALUES (%[1]s, 'TEC', 0)), s3 AS (INSERT INTO idempotency_keys (principal_id, key, request_hash, resource_kind, resource_id, created_at) VALUES ('pgbench', %[1]s, 'h', 'registration', %[1]s, now())), s4 AS (SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE OF audit_chain) SELECT s0.*, s4.* FROM s0 CROSS JOIN s4;
-WITH counter AS (UPDATE register_counters SET last_number = last_number + 1 WHERE register_code = 'PG' AND year = %[3]d RETURNING last_number), a AS (INSERT INTO audit_events (at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail, actor_person, request_id, client_address, seq, prev_hash, hash) SELECT now(), %[4]s, %[5]s, 'registration.created', 'registration', %[1]s, '', NULL, NULL, '', '', %[6]s, '10.0.0.1', seq + 1, hash, md5(hash) FROM audit_chain WHERE id = 1), c AS (UPDATE audit_chain SET seq = seq + 1, hash = md5(hash) WHERE id = 1) %[7]s SELECT %[8]s FROM counter \;
+WITH s0 AS (INSERT INTO change_events (at, kind, entity_kind, entity_id) SELECT now(), 'registration.created', 'registration', %[1]s FROM %[9]s RETURNING position), s1 AS (INSERT INTO content_refs (sha256, owner_kind, owner_id) SELECT %[2]s, 'registration', %[1]s FROM %[9]s), s2 AS (INSERT INTO registration_offices (registration_id, office_code, ordinal) SELECT %[1]s, 'TEC', 0 FROM %[9]s), s3 AS (INSERT INTO idempotency_keys (principal_id, key, request_hash, resource_kind, resource_id, created_at) SELECT 'pgbench', %[1]s, 'h', 'registration', %[1]s, now() FROM %[9]s), s4 AS (SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE OF audit_chain) SELECT count(*) FROM s0 CROSS JOIN s4;
+WITH counter AS (UPDATE register_counters SET last_number = last_number + %[10]d WHERE register_code = 'PG' AND year = %[3]d RETURNING last_number), a AS (INSERT INTO audit_events (at, actor, actor_name, action, entity_kind, entity_id, field, old_value, new_value, detail, actor_person, request_id, client_address, seq, prev_hash, hash) SELECT now(), %[4]s, %[5]s, 'registration.created', 'registration', %[1]s, '', NULL, NULL, '', '', %[6]s, '10.0.0.1', seq + g, hash, md5(hash || g) FROM audit_chain, %[9]s WHERE id = 1), c AS (UPDATE audit_chain SET seq = seq + %[10]d, hash = md5(hash) WHERE id = 1) %[7]s SELECT %[8]s FROM counter, %[9]s \;
 COMMIT;
 `, id, scaleLiteral(r.Document.SHA256), year, scaleLiteral(e.Actor), scaleLiteral(e.ActorName), scaleLiteral(e.RequestID),
-		registrationInsert, strings.Join(cols, ", "))
-}
-
-// scalePgbenchCounterScript is scalePgbenchScript without the audit chain (no head locked, no
-// audit event): the counter's update and the registration's inserts alone, in one round trip
-// and the commit.
-func (db *DB) scalePgbenchCounterScript(full string) string {
-	lines := strings.Split(full, "\n")
-	// lines: \set, BEGIN, the first statement, the numbering statement, COMMIT.
-	first := strings.Replace(lines[2], `, s4 AS (SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE OF audit_chain) SELECT s0.*, s4.* FROM s0 CROSS JOIN s4`, ``, 1)
-	first = strings.TrimSuffix(first, ";")
-	number := lines[3]
-	number = number[strings.Index(number, "INSERT INTO registrations"):]
-	counter := lines[3][:strings.Index(lines[3], "), a AS (")+1]
-	return lines[0] + "\nBEGIN;\n" + first + ", " + strings.TrimPrefix(counter, "WITH ") + " " + number + "\nCOMMIT;\n"
+		registrationInsert, strings.Join(cols, ", "), gs, k)
 }
 
 var pgbenchTPS = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
@@ -371,7 +360,7 @@ func TestScaleMeasure(t *testing.T) {
 	}
 	empty := scaleOpen(t, emptyURL, 8)
 	var replica2 *DB
-	var script string
+	var script, groupScript string
 	if pg {
 		replica2 = scaleOpen(t, e.url, 8)
 		ceiling := scaleOpen(t, ceilingURL, 2)
@@ -380,15 +369,14 @@ func TestScaleMeasure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		script = ceiling.scalePgbenchScript(aoo, time.Now().Year())
+		script = ceiling.scalePgbenchScript(aoo, time.Now().Year(), 1)
+		groupScript = ceiling.scalePgbenchScript(aoo, time.Now().Year(), maxGroup)
 	}
 	scaleRegister(t, []*DB{empty}, 100) // the counter row, as on the filled database
-	var counterScript string
 	if pg {
-		counterScript = empty.scalePgbenchCounterScript(script)
-		t.Logf("pgbench scripts:\n%s\n%s", script, counterScript)
+		t.Logf("pgbench scripts:\n%s\n%s", script, groupScript)
 	}
-	var rEmpty, rOne, rTwo, rCeil, rCounter []float64
+	var rEmpty, rOne, rTwo, rCeil, rGroup []float64
 	for round := range rounds {
 		load := ""
 		if out, err := exec.Command("cat", "/proc/loadavg").Output(); err == nil {
@@ -401,18 +389,20 @@ func TestScaleMeasure(t *testing.T) {
 		if pg {
 			rTwo = append(rTwo, scaleRegister(t, []*DB{db, replica2}, regsPerRun))
 			rCeil = append(rCeil, scalePgbench(t, ceilingURL, script, 10*time.Second))
-			rCounter = append(rCounter, scalePgbench(t, ceilingURL, counterScript, 10*time.Second))
-			line += fmt.Sprintf(", filled through 2 pools %.0f/s; pgbench ceiling %.0f tps (without the audit chain %.0f tps): filled/ceiling %.0f %%, 2 pools/ceiling %.0f %%",
-				rTwo[round], rCeil[round], rCounter[round], 100*rOne[round]/rCeil[round], 100*rTwo[round]/rCeil[round])
+			rGroup = append(rGroup, maxGroup*scalePgbench(t, ceilingURL, groupScript, 10*time.Second))
+			line += fmt.Sprintf(", filled through 2 pools %.0f/s; pgbench ceiling %.0f registrations/s one a transaction, %.0f/s in groups of %d: filled/ceiling %.0f %% and %.0f %%, 2 pools/ceiling %.0f %% and %.0f %%",
+				rTwo[round], rCeil[round], rGroup[round], maxGroup, 100*rOne[round]/rCeil[round], 100*rOne[round]/rGroup[round],
+				100*rTwo[round]/rCeil[round], 100*rTwo[round]/rGroup[round])
 		}
 		t.Log(line)
 	}
 	line := fmt.Sprintf("median of %d rounds of %d registrations: empty %.0f/s, filled %.0f/s (%.0f %% of empty)",
 		rounds, regsPerRun, scaleMedian(rEmpty), scaleMedian(rOne), 100*scaleMedian(rOne)/scaleMedian(rEmpty))
 	if pg {
-		line += fmt.Sprintf(", 2 pools %.0f/s; ceiling %.0f tps (without the audit chain %.0f tps); filled/ceiling %.0f %%, empty/ceiling %.0f %%, 2 pools/ceiling %.0f %%",
-			scaleMedian(rTwo), scaleMedian(rCeil), scaleMedian(rCounter), 100*scaleMedian(rOne)/scaleMedian(rCeil),
-			100*scaleMedian(rEmpty)/scaleMedian(rCeil), 100*scaleMedian(rTwo)/scaleMedian(rCeil))
+		c1, cg := scaleMedian(rCeil), scaleMedian(rGroup)
+		line += fmt.Sprintf(", 2 pools %.0f/s; pgbench ceiling %.0f/s one a transaction, %.0f/s in groups of %d; filled/ceiling %.0f %% and %.0f %%, empty/ceiling %.0f %% and %.0f %%, 2 pools/ceiling %.0f %% and %.0f %%",
+			scaleMedian(rTwo), c1, cg, maxGroup, 100*scaleMedian(rOne)/c1, 100*scaleMedian(rOne)/cg,
+			100*scaleMedian(rEmpty)/c1, 100*scaleMedian(rEmpty)/cg, 100*scaleMedian(rTwo)/c1, 100*scaleMedian(rTwo)/cg)
 	}
 	t.Log(line)
 	scaleMemory(t, "at the end (two pools and the index open)")
