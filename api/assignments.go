@@ -200,21 +200,5 @@ func (h *handlers) listAssignments(c *gin.Context) {
 //	@ID				setAssignmentWebhook
 //	@Router			/v1/assignments/webhook [post]
 func (h *handlers) setAssignmentWebhook(c *gin.Context) {
-	body, err := readJSONBody(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	var in NewWebhook
-	if err := decodeStrict(body, &in, "body", nil); err != nil {
-		h.fail(c, err)
-		return
-	}
-	wh, replayed, err := h.svc.SetAssignmentWebhook(c.Request.Context(), principal(c), in.URL, jsonIdempotency(c, body))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	markReplayed(c, replayed)
-	respond(c, http.StatusCreated, Webhook{URL: wh.URL, Secret: wh.Secret, CreatedAt: utc(wh.CreatedAt)})
+	h.putWebhook(c, h.svc.SetAssignmentWebhook)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,12 @@ import (
 //	@ID				setWebhook
 //	@Router			/v1/webhooks [post]
 func (h *handlers) setWebhook(c *gin.Context) {
+	h.putWebhook(c, h.svc.SetWebhook)
+}
+
+// putWebhook decodes a NewWebhook and answers 201 with the endpoint set stores (SetWebhook,
+// SetAssignmentWebhook), its secret included.
+func (h *handlers) putWebhook(c *gin.Context, set func(context.Context, domain.Principal, string, domain.Idempotency) (domain.Webhook, bool, error)) {
 	body, err := readJSONBody(c)
 	if err != nil {
 		h.fail(c, err)
@@ -33,7 +40,7 @@ func (h *handlers) setWebhook(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	wh, replayed, err := h.svc.SetWebhook(c.Request.Context(), principal(c), in.URL, jsonIdempotency(c, body))
+	wh, replayed, err := set(c.Request.Context(), principal(c), in.URL, jsonIdempotency(c, body))
 	if err != nil {
 		h.fail(c, err)
 		return
