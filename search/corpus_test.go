@@ -5,41 +5,21 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/internal/corpus"
 )
 
 // A generated corpus of plausible protocol registrations of an Italian municipality, for the
 // benchmarks: subjects are built from the phrases clerks actually write.
 var (
-	corpusActions = []string{
-		"Richiesta di", "Trasmissione", "Istanza per", "Comunicazione relativa a", "Rilascio di",
-		"Autorizzazione per", "Segnalazione di", "Determina di approvazione", "Ordinanza relativa a",
-		"Parere su", "Sollecito per", "Integrazione documentale per", "Diniego di", "Avvio del procedimento di",
-		"Convocazione conferenza di servizi per", "Ricorso avverso", "Liquidazione fattura per",
-	}
-	corpusObjects = []string{
-		"certificato di residenza", "permesso di costruire", "occupazione di suolo pubblico",
-		"contributo economico straordinario", "iscrizione al servizio mensa scolastica",
-		"variazione anagrafica", "pubblicità stradale", "manutenzione delle strade comunali",
-		"accesso agli atti amministrativi", "rimborso TARI", "cambio di residenza",
-		"autorizzazione paesaggistica", "SCIA per attività commerciale", "trasporto scolastico",
-		"concessione di loculo cimiteriale", "carta d'identità elettronica", "contrassegno disabili",
-		"potatura alberi nel parco pubblico", "sanzione al codice della strada", "assegno di maternità",
-		"abusi edilizi", "verifica impianti termici", "bonus idrico", "agibilità dell'edificio",
-		"lavori di riqualificazione della piazza", "fornitura di arredi scolastici", "polizza assicurativa",
-	}
-	corpusPlaces = []string{
-		"in via Roma", "in via Garibaldi", "in piazza Cavour", "in corso Italia", "in via dei Mille",
-		"presso la scuola primaria Collodi", "in località San Martino", "presso il cimitero comunale",
-		"nel centro storico", "in viale della Repubblica",
-	}
-	corpusFirst = []string{"Mario", "Giulia", "Luca", "Francesca", "Giuseppe", "Anna", "Marco", "Chiara",
-		"Antonio", "Sara", "Paolo", "Elena", "Davide", "Martina", "Stefano", "Laura"}
-	corpusLast = []string{"Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-		"Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa"}
-	corpusOrgs = []string{"Regione Lazio", "ASL Roma 1", "Prefettura di Roma", "INPS sede di Roma",
-		"Edilizia Moderna S.r.l.", "Studio Tecnico Associato", "Agenzia delle Entrate", "Vigili del Fuoco"}
-	corpusClasses   = []string{"I.1", "I.6", "II.4", "III.1", "IV.3", "VI.1", "VI.3", "VI.3.2", "VI.5", "VII.1", "VII.4", "IX.2", "X.4", "XI.1"}
-	corpusOffices   = []string{"ANA", "TEC", "PER", "RAG", "SOC", "PM", "SEG", "URP"}
+	corpusActions   = corpus.Actions
+	corpusObjects   = corpus.Objects
+	corpusPlaces    = corpus.Places
+	corpusFirst     = corpus.First
+	corpusLast      = corpus.Last
+	corpusOrgs      = corpus.Orgs
+	corpusClasses   = corpus.Classes
+	corpusOffices   = corpus.Offices
 	corpusChannels  = []string{"web", "pec", "email", "counter", "paper", "post", "api"}
 	corpusDirection = []string{"incoming", "incoming", "incoming", "outgoing", "internal"}
 	corpusYears     = []int{2021, 2022, 2023, 2024, 2025, 2026}

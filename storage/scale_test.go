@@ -43,6 +43,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sportello/sportello/domain"
+	"github.com/sportello/sportello/internal/corpus"
 	"github.com/sportello/sportello/search"
 	"github.com/sportello/sportello/storage/blob"
 )
@@ -63,37 +64,15 @@ var scaleYears = []int{2021, 2022, 2023, 2024, 2025, 2026}
 const scalePool = 20_000
 
 var (
-	scaleAOO     = domain.AOO{IPACode: "c_h501", Code: "A1B2C3D", Name: "Comune di Roma"}
-	scaleOffices = []string{"ANA", "TEC", "PER", "RAG", "SOC", "PM", "SEG", "URP"}
-	scaleActions = []string{
-		"Richiesta di", "Trasmissione", "Istanza per", "Comunicazione relativa a", "Rilascio di",
-		"Autorizzazione per", "Segnalazione di", "Determina di approvazione", "Ordinanza relativa a",
-		"Parere su", "Sollecito per", "Integrazione documentale per", "Diniego di", "Avvio del procedimento di",
-		"Convocazione conferenza di servizi per", "Ricorso avverso", "Liquidazione fattura per",
-	}
-	scaleObjects = []string{
-		"certificato di residenza", "permesso di costruire", "occupazione di suolo pubblico",
-		"contributo economico straordinario", "iscrizione al servizio mensa scolastica",
-		"variazione anagrafica", "pubblicità stradale", "manutenzione delle strade comunali",
-		"accesso agli atti amministrativi", "rimborso TARI", "cambio di residenza",
-		"autorizzazione paesaggistica", "SCIA per attività commerciale", "trasporto scolastico",
-		"concessione di loculo cimiteriale", "carta d'identità elettronica", "contrassegno disabili",
-		"potatura alberi nel parco pubblico", "sanzione al codice della strada", "assegno di maternità",
-		"abusi edilizi", "verifica impianti termici", "bonus idrico", "agibilità dell'edificio",
-		"lavori di riqualificazione della piazza", "fornitura di arredi scolastici", "polizza assicurativa",
-	}
-	scalePlaces = []string{
-		"in via Roma", "in via Garibaldi", "in piazza Cavour", "in corso Italia", "in via dei Mille",
-		"presso la scuola primaria Collodi", "in località San Martino", "presso il cimitero comunale",
-		"nel centro storico", "in viale della Repubblica",
-	}
-	scaleFirst = []string{"Mario", "Giulia", "Luca", "Francesca", "Giuseppe", "Anna", "Marco", "Chiara",
-		"Antonio", "Sara", "Paolo", "Elena", "Davide", "Martina", "Stefano", "Laura"}
-	scaleLast = []string{"Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-		"Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa"}
-	scaleOrgs = []string{"Regione Lazio", "ASL Roma 1", "Prefettura di Roma", "INPS sede di Roma",
-		"Edilizia Moderna S.r.l.", "Studio Tecnico Associato", "Agenzia delle Entrate", "Vigili del Fuoco"}
-	scaleClasses   = []string{"I.1", "I.6", "II.4", "III.1", "IV.3", "VI.1", "VI.3", "VI.3.2", "VI.5", "VII.1", "VII.4", "IX.2", "X.4", "XI.1"}
+	scaleAOO       = domain.AOO{IPACode: "c_h501", Code: "A1B2C3D", Name: "Comune di Roma"}
+	scaleOffices   = corpus.Offices
+	scaleActions   = corpus.Actions
+	scaleObjects   = corpus.Objects
+	scalePlaces    = corpus.Places
+	scaleFirst     = corpus.First
+	scaleLast      = corpus.Last
+	scaleOrgs      = corpus.Orgs
+	scaleClasses   = corpus.Classes
 	scaleChannels  = []domain.Channel{domain.ChannelWeb, domain.ChannelPEC, domain.ChannelEmail, domain.ChannelWeb, domain.ChannelPEC}
 	scaleDirection = []domain.Direction{domain.Incoming, domain.Incoming, domain.Incoming, domain.Outgoing, domain.Internal}
 )

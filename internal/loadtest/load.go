@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sportello/sportello/internal/samplepdf"
 )
 
 // Operations of the mixed load, as a portal and clerks would do them.
@@ -284,7 +286,7 @@ var subjects = []string{"Istanza di contributo", "Richiesta di certificato", "Do
 func (l *load) register(ctx context.Context, s *sample) error {
 	n := l.requestNo.Add(1)
 	subject := fmt.Sprintf("%s %s richiesta%d", subjects[n%uint64(len(subjects))], l.run, n)
-	pdf := pdfWithText(fmt.Sprintf("%s. Il sottoscritto chiede quanto in oggetto, richiesta numero %d della prova di carico %s.", subject, n, l.run))
+	pdf := samplepdf.Text(fmt.Sprintf("%s. Il sottoscritto chiede quanto in oggetto, richiesta numero %d della prova di carico %s.", subject, n, l.run))
 	meta, _ := json.Marshal(map[string]any{
 		"direction": "incoming", "channel": "web", "subject": subject,
 		"correspondents": []map[string]any{{"role": "sender", "type": "person", "name": "Mario Rossi", "tax_code": "RSSMRA80A01H501U"}},
@@ -313,8 +315,8 @@ func (l *load) register(ctx context.Context, s *sample) error {
 // submitCase submits a SCIA as a portal: one registration with two PDF attachments.
 func (l *load) submitCase(ctx context.Context, s *sample) error {
 	n := l.requestNo.Add(1)
-	plan := pdfWithText(fmt.Sprintf("Planimetria dei locali %s pratica %d", l.run, n))
-	health := pdfWithText(fmt.Sprintf("Notifica sanitaria %s pratica %d", l.run, n))
+	plan := samplepdf.Text(fmt.Sprintf("Planimetria dei locali %s pratica %d", l.run, n))
+	health := samplepdf.Text(fmt.Sprintf("Notifica sanitaria %s pratica %d", l.run, n))
 	meta, _ := json.Marshal(map[string]any{"procedure": "scia-avvio-attivita",
 		"form": map[string]any{
 			"business": map[string]any{"name": fmt.Sprintf("Bar %s %d srl", l.run, n), "vat_number": "12345678903", "legal_representative": "Anna Bianchi"},
@@ -398,30 +400,6 @@ func multipartBody(meta []byte, parts ...filePart) (io.Reader, string) {
 	}
 	w.Close()
 	return &b, w.FormDataContentType()
-}
-
-// pdfWithText is a small one-page PDF whose text is text (ASCII, no parentheses).
-func pdfWithText(text string) []byte {
-	var b bytes.Buffer
-	var offsets []int
-	obj := func(s string) {
-		offsets = append(offsets, b.Len())
-		b.WriteString(s)
-	}
-	b.WriteString("%PDF-1.4\n")
-	stream := "BT /F1 11 Tf 72 720 Td (" + text + ") Tj ET"
-	obj("1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
-	obj("2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n")
-	obj("3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj\n")
-	obj("4 0 obj << /Length " + strconv.Itoa(len(stream)) + " >> stream\n" + stream + "\nendstream endobj\n")
-	obj("5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n")
-	xref := b.Len()
-	b.WriteString("xref\n0 6\n0000000000 65535 f \n")
-	for _, o := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	b.WriteString("trailer << /Size 6 /Root 1 0 R >>\nstartxref\n" + strconv.Itoa(xref) + "\n%%EOF\n")
-	return b.Bytes()
 }
 
 // Interval is one row group of the report: per operation, what finished in [From, From+len).
