@@ -61,8 +61,8 @@ func (db *DB) enqueueCaseEvent(tx *gorm.DB, kind string, c *domain.Case, r *doma
 
 // DueWebhookEvents returns up to limit events due at now, oldest first, at most one per case
 // (or, for assignment events, registration) and client: the first not yet delivered, since an
-// event waits for the previous one of its case or registration. A Postgres transaction that adds an event to a case holds the case's lock, so events of
-// one case commit in seq order.
+// event waits for the previous one of its case or registration. A Postgres transaction that
+// adds an event to a case holds the case's lock, so events of one case commit in seq order.
 func (db *DB) DueWebhookEvents(ctx context.Context, now time.Time, limit int) ([]domain.WebhookEvent, error) {
 	rows, err := db.read(ctx).Raw(`SELECT e.id, e.client_id, COALESCE(e.case_id, ''), e.kind, e.payload, e.attempts, w.url, w.secret
 		FROM webhook_events e JOIN webhooks w ON w.client_id = e.client_id
