@@ -27,9 +27,9 @@ func TestReplicasForgetChangedUser(t *testing.T) {
 		Token string `json:"token"`
 	}
 	a.Do(t, "POST", "/v1/users/"+u.ID+"/keys", a.AdminToken, "application/json", bytes.NewReader([]byte(`{}`)), http.StatusCreated, &key)
-	status := func(s *apptest.Server, path string) int {
+	statusOf := func(token string, s *apptest.Server, path string) int {
 		req, _ := http.NewRequest("GET", s.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+key.Token)
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -37,6 +37,26 @@ func TestReplicasForgetChangedUser(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	status := func(s *apptest.Server, path string) int { return statusOf(key.Token, s, path) }
+
+	// Creating Anna and her key notified b too, asynchronously: a notification arriving after b
+	// cached her key would empty its cache. Notifications arrive in order on b's one listening
+	// connection, so once b has acted on a later one (Bruno's roles changed through a), those
+	// before it have been handled.
+	bruno := a.NewUser(t, map[string]any{"name": "Bruno Verdi", "tax_code": apptest.TaxCode(), "email": "bruno@example.org",
+		"roles": []string{"records_officer"}})
+	var brunoKey struct {
+		Token string `json:"token"`
+	}
+	a.Do(t, "POST", "/v1/users/"+bruno.ID+"/keys", a.AdminToken, "application/json", bytes.NewReader([]byte(`{}`)), http.StatusCreated, &brunoKey)
+	pollUntil(t, 10*time.Second, "b reads Bruno's key", func() bool {
+		return statusOf(brunoKey.Token, b, "/v1/audit?limit=1") == http.StatusOK
+	})
+	a.Do(t, "PATCH", "/v1/users/"+bruno.ID, a.AdminToken, "application/json", bytes.NewReader([]byte(`{"roles":["clerk"]}`)), http.StatusOK, nil)
+	pollUntil(t, 10*time.Second, "b acts on Bruno's new roles", func() bool {
+		return statusOf(brunoKey.Token, b, "/v1/audit?limit=1") == http.StatusForbidden
+	})
+
 	if got := status(b, "/v1/audit?limit=1"); got != http.StatusOK { // b caches Anna's key now
 		t.Fatalf("b: records officer reads the audit trail: %d", got)
 	}
