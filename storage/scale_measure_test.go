@@ -307,7 +307,20 @@ func TestScaleMeasure(t *testing.T) {
 	t.Logf("database %.2f GiB (%.2f GiB per million); blobs %.3f GiB in %d files (a pool shared by all); index %.2f GiB (%.2f GiB per million)",
 		float64(dbBytes)/(1<<30), perM(dbBytes), float64(blobBytes)/(1<<30), blobFiles, float64(indexBytes)/(1<<30), perM(indexBytes))
 
-	// Search.
+	// Search, unless SPORTELLO_SCALE_NO_SEARCH is set (the index is built after the
+	// registration rounds, say).
+	if os.Getenv("SPORTELLO_SCALE_NO_SEARCH") == "" {
+		scaleMeasureSearch(t, e)
+	}
+	if os.Getenv("SPORTELLO_SCALE_NO_REGISTER") != "" {
+		return
+	}
+	scaleMeasureRegister(t, e, db, pg)
+}
+
+// scaleMeasureSearch measures the index of e: size in documents, latency of the benchmark's
+// query over one year and over all years, with and without facets, and memory.
+func scaleMeasureSearch(t *testing.T, e scaleEnv) {
 	scaleMemory(t, "before opening the index")
 	opened := time.Now()
 	x, err := search.Open(filepath.Join(e.dir, "index"))
@@ -331,11 +344,12 @@ func TestScaleMeasure(t *testing.T) {
 		scaleSearch(t, x, fmt.Sprintf("all years, bare (%d)", round+1), time.Time{}, time.Time{}, nil, n)
 	}
 	scaleMemory(t, "with the database pool and the index open, after the searches")
-	if os.Getenv("SPORTELLO_SCALE_NO_REGISTER") != "" {
-		return
-	}
+}
 
-	// Registration throughput, alternating, with the ceiling in the same run.
+// scaleMeasureRegister measures registration throughput on db, the filled database of e, against
+// a new empty one, alternating, with PostgreSQL's ceiling (pg) in the same rounds.
+func scaleMeasureRegister(t *testing.T, e scaleEnv, db *DB, pg bool) {
+	ctx := t.Context()
 	regsPerRun := 3000
 	if s, err := strconv.Atoi(os.Getenv("SPORTELLO_SCALE_REGS")); err == nil && s > 0 {
 		regsPerRun = s
