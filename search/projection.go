@@ -219,17 +219,59 @@ func (p *Projection) addTexts(ctx context.Context, docs []Document) error {
 	return nil
 }
 
-// CatchUp steps until it has read every change event committed so far, and returns how many
-// it read.
+// CatchUp reads every change event committed so far, and returns how many it read. It reads and
+// loads the next batch while the current one is indexed: loading is the database's work and
+// indexing bleve's, and a rebuild of millions of documents is bound by the two together, not
+// by either (docs/benchmarks.md, "Scale"). Each batch's cursor is saved after its documents, as
+// Step does, so an error or a crash leaves the cursor at the last batch indexed.
 func (p *Projection) CatchUp(ctx context.Context) (int, error) {
+	type batch struct {
+		docs   []Document
+		last   domain.FeedCursor
+		events int
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 1)
+	var readErr error // set before batches is closed
+	go func() {
+		defer close(batches)
+		from := p.Cursor()
+		for {
+			events, err := p.Feed.Changes(ctx, from, p.Batch)
+			if err != nil || len(events) == 0 {
+				readErr = err
+				return
+			}
+			docs, err := p.load(ctx, events)
+			if err != nil {
+				readErr = err
+				return
+			}
+			from = events[len(events)-1].Cursor()
+			select {
+			case batches <- batch{docs: docs, last: from, events: len(events)}:
+			case <-ctx.Done():
+				readErr = ctx.Err()
+				return
+			}
+		}
+	}()
 	total := 0
-	for {
-		n, err := p.Step(ctx)
-		total += n
-		if err != nil || n == 0 {
+	for b := range batches {
+		err := p.put(ctx, b.docs)
+		if err == nil {
+			err = p.save(b.last)
+		}
+		if err != nil {
+			cancel()
+			for range batches { // the reader stops at its next send or read
+			}
 			return total, err
 		}
+		total += b.events
 	}
+	return total, readErr
 }
 
 // save writes the cursor atomically, then wakes WaitFor.

@@ -191,3 +191,81 @@ func TestProjectionWaitFor(t *testing.T) {
 		}
 	})
 }
+
+// failingSource fails the registrations' load from its failAt-th call on.
+type failingSource struct {
+	*storage.DB
+	calls, failAt int
+}
+
+func (s *failingSource) RegistrationsByID(ctx context.Context, ids []string) (map[string]*domain.Registration, error) {
+	if s.calls++; s.calls >= s.failAt {
+		return nil, fmt.Errorf("load %d registrations: database gone", len(ids))
+	}
+	return s.DB.RegistrationsByID(ctx, ids)
+}
+
+// TestProjectionCatchUp: CatchUp loads the next batch while it indexes one. It reads the whole
+// feed, every registration once; when a load fails it stops with the error, the cursor at the
+// last batch indexed and every document before it in the index, and the next CatchUp goes on
+// from there.
+func TestProjectionCatchUp(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := storagetest.Open(t, url)
+		want := seed(t, db, 1000, "contributo economico")
+		slices.Sort(want)
+		x, err := search.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		src := &failingSource{DB: db, failAt: 3}
+		p, err := search.NewProjection(x, db, src, time.UTC, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Batch = 200
+		// PostgreSQL's feed may hold back while other transactions on the server are open, so a
+		// CatchUp may end early without error: go on until the load fails.
+		read := 0
+		deadline := time.Now().Add(time.Minute)
+		for {
+			n, err := p.CatchUp(ctx)
+			read += n
+			if err != nil {
+				if !strings.Contains(err.Error(), "database gone") {
+					t.Fatal(err)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the load never failed")
+			}
+		}
+		if c, _ := x.Count(); read == 0 || int(c) != read {
+			t.Fatalf("CatchUp stopped after %d events with %d documents indexed", read, c)
+		}
+		events, err := db.Changes(ctx, domain.FeedCursor{}, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := p.Cursor(), events[len(events)-1].Cursor(); got != want {
+			t.Fatalf("cursor %+v after the failure, want the last indexed batch's %+v", got, want)
+		}
+
+		src.failAt = 1 << 30
+		deadline = time.Now().Add(time.Minute)
+		for c, _ := x.Count(); int(c) < len(want); c, _ = x.Count() {
+			if _, err := p.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("projection did not catch up")
+			}
+		}
+		if got := indexedIDs(t, x); !slices.Equal(got, want) {
+			t.Fatalf("index holds %d registrations, the database %d", len(got), len(want))
+		}
+	})
+}

@@ -467,21 +467,38 @@ func TestScaleFill(t *testing.T) {
 	var indexErr error
 	var wg sync.WaitGroup
 	start := time.Now()
+	// Progress of the index, which CatchUp reports only when the feed is exhausted.
+	progress := make(chan struct{})
+	defer close(progress)
+	go func() {
+		if later {
+			return
+		}
+		at, from := start, p.Cursor().Position
+		for {
+			select {
+			case <-progress:
+				return
+			case <-time.After(30 * time.Second):
+			}
+			pos := p.Cursor().Position
+			fmt.Fprintf(os.Stderr, "%s index at position %d (%.0f events/s)\n", time.Now().UTC().Format(time.TimeOnly),
+				pos, float64(pos-from)/time.Since(at).Seconds())
+			at, from = time.Now(), pos
+		}
+	}()
 	wg.Go(func() {
 		if later {
 			return
 		}
 		done := false
 		for {
-			n, err := p.Step(ctx)
+			n, err := p.CatchUp(ctx)
 			if err != nil {
 				indexErr = err
 				return
 			}
-			if sum := indexed.Add(int64(n)); sum/100_000 != (sum-int64(n))/100_000 {
-				fmt.Fprintf(os.Stderr, "%s indexed %d (%.0f/s)\n", time.Now().UTC().Format(time.TimeOnly),
-					sum, float64(sum)/time.Since(start).Seconds())
-			}
+			indexed.Add(int64(n))
 			if n == 0 {
 				if done {
 					// The feed may hold back events of transactions that committed late:
