@@ -29,14 +29,7 @@ func (db *DB) Changes(ctx context.Context, after domain.FeedCursor, limit int) (
 	if limit <= 0 {
 		return nil, nil
 	}
-	q := `SELECT ` + db.feedColumns() + ` FROM change_events WHERE position > ? ORDER BY position LIMIT ?`
-	args := []any{after.Position, limit}
-	if db.engine == Postgres {
-		q = `SELECT ` + db.feedColumns() + ` FROM change_events
-			WHERE (txid, position) > (CAST(? AS text)::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
-			ORDER BY txid, position LIMIT ?`
-		args = []any{strconv.FormatInt(after.Tx, 10), after.Position, limit}
-	}
+	q, args := db.changesQuery(after, limit)
 	rows, err := db.read(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read change feed after %+v: %w", after, err)
@@ -51,6 +44,20 @@ func (db *DB) Changes(ctx context.Context, after domain.FeedCursor, limit int) (
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// changesQuery is Changes' statement. On PostgreSQL its order is the columns' own, qualified:
+// the select list names its bigint txid "txid" too, and ordering by that would sort every event
+// after the cursor instead of reading the (txid, position) index up to the limit.
+func (db *DB) changesQuery(after domain.FeedCursor, limit int) (string, []any) {
+	if db.engine == Postgres {
+		return `SELECT ` + db.feedColumns() + ` FROM change_events
+			WHERE (txid, position) > (CAST(? AS text)::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY change_events.txid, change_events.position LIMIT ?`,
+			[]any{strconv.FormatInt(after.Tx, 10), after.Position, limit}
+	}
+	return `SELECT ` + db.feedColumns() + ` FROM change_events WHERE position > ? ORDER BY position LIMIT ?`,
+		[]any{after.Position, limit}
 }
 
 // FeedCursorOf returns the cursor of the event at position.
