@@ -111,7 +111,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 }
 
 func openPostgres(url string, opts Options) (*DB, error) {
-	g, err := gorm.Open(postgres.Open(url), gormConfig(opts))
+	g, err := gorm.Open(postgres.Open(withoutJIT(url)), gormConfig(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +127,28 @@ func openPostgres(url string, opts Options) (*DB, error) {
 	sqlDB.SetMaxIdleConns(n)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{engine: Postgres, url: url, w: g, r: g}, nil
+}
+
+// withoutJIT turns PostgreSQL's JIT compilation off for the pool's connections (the driver
+// sends unknown URL parameters as settings), unless the URL sets jit itself. Its cost estimate
+// counts the correlated subqueries of a batch read a thousand times: reading a thousand
+// registrations by id at ten million rows took 2.4 s, 2.0 s of it compiling, for 0.3 s of
+// work. This pool runs short statements only; JIT pays for long analytical ones.
+func withoutJIT(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		if strings.Contains(dsn, "jit=") {
+			return dsn
+		}
+		return dsn + " jit=off" // a key=value connection string
+	}
+	q := u.Query()
+	if q.Has("jit") {
+		return dsn
+	}
+	q.Set("jit", "off")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openSQLite(rawURL string, opts Options) (*DB, error) {
