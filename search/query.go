@@ -205,17 +205,25 @@ func officeTerms(offices []string) []query.Query {
 	return out
 }
 
-// years returns the shard years q needs out of those that exist: a year filter or a date range
-// prunes the others.
-func (q *Query) years(have []int) []int {
+// months returns the shard months (month keys, monthKey) q needs out of those that exist: a
+// year filter or a date range prunes the others. Dates are indexed at midnight UTC, so the
+// range's ends are taken in UTC. Month 0 of a year, its undated documents, goes with the year.
+func (q *Query) months(have []int) []int {
+	var from, to int
+	if !q.From.IsZero() {
+		from = monthKey(q.From.UTC().Year(), q.From.UTC().Month())
+	}
+	if !q.To.IsZero() {
+		to = monthKey(q.To.UTC().Year(), q.To.UTC().Month())
+	}
 	var out []int
-	for _, y := range have {
+	for _, k := range have {
 		switch {
-		case q.Year != 0 && y != q.Year:
-		case !q.From.IsZero() && y < q.From.UTC().Year():
-		case !q.To.IsZero() && y > q.To.UTC().Year():
+		case q.Year != 0 && k/100 != q.Year:
+		case from != 0 && k < from:
+		case to != 0 && k > to:
 		default:
-			out = append(out, y)
+			out = append(out, k)
 		}
 	}
 	return out

@@ -70,8 +70,8 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if vis == nil {
 		return res, nil
 	}
-	years := q.years(x.years())
-	alias, n, err := x.alias(years)
+	months := q.months(x.months())
+	alias, n, err := x.alias(months)
 	if err != nil || n == 0 {
 		return res, err
 	}
@@ -82,7 +82,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	for i, f := range q.Facets {
 		fields[i] = facetFields[f]
 	}
-	x.tables.asked(years, fields)
+	x.tables.asked(months, fields)
 	ht := newHitTables(&x.tables, fields, req.Sort)
 	sr, err := alias.SearchInContext(ht.context(ctx), req)
 	if err != nil {
@@ -194,11 +194,11 @@ func confidentialOf(ctx context.Context, alias bleve.IndexAlias, hits []*bsearch
 	return out, nil
 }
 
-// alias returns an alias over the shards of years, and how many there are.
-func (x *Index) alias(years []int) (bleve.IndexAlias, int, error) {
-	shards := make([]bleve.Index, 0, len(years))
-	for _, y := range years {
-		s, err := x.shard(y, false)
+// alias returns an alias over the shards of months (month keys), and how many there are.
+func (x *Index) alias(months []int) (bleve.IndexAlias, int, error) {
+	shards := make([]bleve.Index, 0, len(months))
+	for _, k := range months {
+		s, err := x.shard(k, false)
 		if err != nil {
 			return nil, 0, fmt.Errorf("search: %w", err)
 		}
