@@ -11,7 +11,8 @@ import (
 )
 
 // benchDocs is the corpus size of BenchmarkQuery: SPORTELLO_BENCH_DOCS, 100,000 by default.
-// SPORTELLO_BENCH_DIR keeps the built index between runs, which makes 1,000,000 practical.
+// SPORTELLO_BENCH_DIR keeps the built index between runs, which makes 1,000,000 practical; one
+// directory holds one corpus (SPORTELLO_BENCH_DOCS and SPORTELLO_BENCH_MONTHS).
 func benchDocs(b *testing.B) int {
 	n := 100_000
 	if s := os.Getenv("SPORTELLO_BENCH_DOCS"); s != "" {
@@ -23,14 +24,28 @@ func benchDocs(b *testing.B) int {
 	return n
 }
 
+// benchMonths is how many months BenchmarkQuery's corpus spreads over, the last ones of
+// 2021–2026: SPORTELLO_BENCH_MONTHS, 72 (all six years) by default. Fewer months at the same
+// documents per month measure the latency of a larger index's newest months.
+func benchMonths(b *testing.B) int {
+	m := 72
+	if s := os.Getenv("SPORTELLO_BENCH_MONTHS"); s != "" {
+		var err error
+		if m, err = strconv.Atoi(s); err != nil || m < 1 || m > 72 {
+			b.Fatalf("SPORTELLO_BENCH_MONTHS=%q: want 1 to 72", s)
+		}
+	}
+	return m
+}
+
 // benchBatch is the projection's batch: the benchmarks index as the change-feed consumer and
 // the reindex command do.
 const benchBatch = projectionBatch
 
-func putCorpus(b *testing.B, x *Index, from, to int) {
+func putCorpus(b *testing.B, x *Index, doc func(int) Document, from, to int) {
 	docs := make([]Document, 0, benchBatch)
 	for i := from; i < to; i++ {
-		docs = append(docs, corpusDoc(i))
+		docs = append(docs, doc(i))
 		if len(docs) == benchBatch || i == to-1 {
 			if err := x.Put(b.Context(), docs...); err != nil {
 				b.Fatal(err)
@@ -41,23 +56,37 @@ func putCorpus(b *testing.B, x *Index, from, to int) {
 }
 
 // BenchmarkIndex measures indexing in batches of projectionBatch, as the change-feed consumer
-// and the reindex command write; -benchtime 20x indexes 100,000 documents.
+// and the reindex command write; -benchtime 20x indexes 100,000 documents. InDateOrder is the
+// corpus as a register fills it (corpusSpread over six years: a batch touches about six month
+// shards); Scattered has corpusDoc's random dates, every batch spread over all 72 months, the
+// worst case.
 func BenchmarkIndex(b *testing.B) {
-	x, err := Open(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
-	n := 0
-	cpu := processCPU()
-	for b.Loop() {
-		putCorpus(b, x, n, n+benchBatch)
-		n += benchBatch
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "docs/s")
-	// On a shared machine wall time depends on the neighbours; CPU time per document much less.
-	if cpu := processCPU() - cpu; cpu > 0 {
-		b.ReportMetric(float64(cpu.Milliseconds())/float64(n)*1000, "cpu-ms/1k-docs")
+	for _, c := range []struct {
+		name string
+		doc  func(int) Document
+	}{
+		{"InDateOrder", corpusSpread{n: 100_000, months: 72}.doc},
+		{"Scattered", corpusDoc},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			x, err := Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer x.Close()
+			n := 0
+			cpu := processCPU()
+			for b.Loop() {
+				putCorpus(b, x, c.doc, n, n+benchBatch)
+				n += benchBatch
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "docs/s")
+			// On a shared machine wall time depends on the neighbours; CPU time per document
+			// much less.
+			if cpu := processCPU() - cpu; cpu > 0 {
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(n)*1000, "cpu-ms/1k-docs")
+			}
+		})
 	}
 }
 
@@ -76,7 +105,7 @@ func BenchmarkQuery(b *testing.B) {
 	defer x.Close()
 	if have, _ := x.Count(); have < uint64(n) {
 		start := time.Now()
-		putCorpus(b, x, int(have), n)
+		putCorpus(b, x, corpusSpread{n: n, months: benchMonths(b)}.doc, int(have), n)
 		b.Logf("indexed %d documents in %s", n-int(have), time.Since(start).Round(time.Millisecond))
 	}
 	words := []string{"richiesta certificato", "permesso costruire", "contributo economico",
