@@ -40,8 +40,11 @@ type Index struct {
 	stopWarm chan struct{}
 	warming  sync.WaitGroup
 
-	// shardsSearched counts shard searches, so tests can see that date filters prune months.
+	// shardsSearched counts shard searches, so tests can see that date filters prune months
+	// and broad queries stop early.
 	shardsSearched atomic.Int64
+	// stopAfter is stopAfterMatches; tests lower it.
+	stopAfter uint64
 }
 
 // positionKey is the internal key under which each shard records the highest position written
@@ -65,6 +68,12 @@ const shardLayout = "month"
 // as before month shards): it cannot be read, only rebuilt.
 var ErrLayout = errors.New("search index of another layout")
 
+// monthStart returns the first day of the month of key, at midnight UTC; for month 0, the
+// first day of the year.
+func monthStart(key int) time.Time {
+	return time.Date(key/100, time.Month(max(key%100, 1)), 1, 0, 0, 0, 0, time.UTC)
+}
+
 // monthKey returns the key of the shard of a year's month: 202603. Month 0 holds the year's
 // undated documents.
 func monthKey(year int, month time.Month) int { return year*100 + int(month) }
@@ -86,7 +95,8 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", dir, err)
 	}
-	x := &Index{dir: dir, shards: map[int]bleve.Index{}, advanced: make(chan struct{}), stopWarm: make(chan struct{})}
+	x := &Index{dir: dir, shards: map[int]bleve.Index{}, advanced: make(chan struct{}), stopWarm: make(chan struct{}),
+		stopAfter: stopAfterMatches}
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), shardSuffix)
 		key, err := strconv.Atoi(name)

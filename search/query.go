@@ -228,3 +228,37 @@ func (q *Query) months(have []int) []int {
 	}
 	return out
 }
+
+// plan returns the months of needed that a search with cursor c examines, in the order it
+// examines them, and whether it may stop early (Index.Search). Newest first; the undated
+// documents of month 0 sort before every dated one by date (Document.sortDate), so their months
+// come first. A relevance cursor names the oldest month of its first page: its pages examine
+// those months, all of them. A date cursor starts at its own month: the newer ones hold no
+// match after it; one whose date does not read as a date starts from the newest.
+func (q *Query) plan(needed []int, c cursor) (plan []int, early bool) {
+	for _, k := range slices.Backward(needed) {
+		if k%100 == 0 {
+			plan = append(plan, k)
+		}
+	}
+	for _, k := range slices.Backward(needed) {
+		if k%100 != 0 {
+			plan = append(plan, k)
+		}
+	}
+	switch {
+	case c.After == nil:
+		return plan, true
+	case q.Sort == SortRelevance:
+		if c.From == 0 {
+			return plan, false
+		}
+		return slices.DeleteFunc(plan, func(k int) bool { return k%100 != 0 && k < c.From }), false
+	}
+	day, err := time.Parse(time.DateOnly, c.After[0][:min(len(c.After[0]), len(time.DateOnly))])
+	if err != nil {
+		return plan, true
+	}
+	from := monthKey(day.Year(), day.Month())
+	return slices.DeleteFunc(plan, func(k int) bool { return k%100 == 0 || k > from }), true
+}
