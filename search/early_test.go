@@ -66,13 +66,13 @@ func TestEarlyStop(t *testing.T) {
 	broad := Query{Q: "contributo", Facets: []string{"class", "office"}, Limit: 5, Visibility: seeAll}
 
 	t.Run("StopsAfterTheWaveThatReachesB", func(t *testing.T) {
-		// Waves of 2 and 4 months: 20 matches, then 60 ≥ 25.
+		// Waves of 2 and 2 months: 20 matches, then 40 ≥ 25.
 		res, n := searched(broad)
-		if n != 6 {
-			t.Errorf("searched %d shards, want 6 (waves of 2 and 4)", n)
+		if n != 4 {
+			t.Errorf("searched %d shards, want 4 (waves of 2 and 2)", n)
 		}
-		if res.TotalExact || !res.SearchedFrom.Equal(day("2026-07-01")) || res.Total != 60 {
-			t.Errorf("exact %v, searched from %v, total %d; want false, 2026-07-01, 60", res.TotalExact, res.SearchedFrom, res.Total)
+		if res.TotalExact || !res.SearchedFrom.Equal(day("2026-09-01")) || res.Total != 40 {
+			t.Errorf("exact %v, searched from %v, total %d; want false, 2026-09-01, 40", res.TotalExact, res.SearchedFrom, res.Total)
 		}
 		if all := exhaustive(t, x, broad); all.Total != 240 {
 			t.Errorf("exhaustive total %d, want 240", all.Total)
@@ -81,7 +81,7 @@ func TestEarlyStop(t *testing.T) {
 	t.Run("FacetsCountTheExaminedMonthsOnly", func(t *testing.T) {
 		res := search(t, x, broad)
 		q := broad
-		q.From = day("2026-07-01")
+		q.From = day("2026-09-01")
 		months := exhaustive(t, x, q)
 		if res.Total != months.Total || !equalFacets(res.Facets, months.Facets) {
 			t.Errorf("early stop: %d, %v; the examined months alone: %d, %v", res.Total, res.Facets, months.Total, months.Facets)
@@ -115,10 +115,10 @@ func TestEarlyStop(t *testing.T) {
 		q := Query{Q: "contributo", Limit: 7, Visibility: seeAll}
 		got := pages(t, x, q)
 		within := q
-		within.From, within.Limit = day("2026-07-01"), 100
+		within.From, within.Limit = day("2026-09-01"), 100
 		want := ids(exhaustive(t, x, within), false)
 		if !slices.Equal(got, want) {
-			t.Errorf("relevance pages %v, want the 60 matches of the examined months in order %v", got, want)
+			t.Errorf("relevance pages %v, want the 40 matches of the examined months in order %v", got, want)
 		}
 		if again := pages(t, x, q); !slices.Equal(again, got) {
 			t.Errorf("paged again: %v, then %v", got, again)
@@ -135,24 +135,24 @@ func TestEarlyStop(t *testing.T) {
 	})
 	t.Run("DateFilterNarrowsTheMonths", func(t *testing.T) {
 		res, n := searched(Query{Q: "contributo", Limit: 5, Year: 2025, Visibility: seeAll})
-		if n != 6 || res.TotalExact || !res.SearchedFrom.Equal(day("2025-07-01")) || res.Total != 60 {
+		if n != 4 || res.TotalExact || !res.SearchedFrom.Equal(day("2025-09-01")) || res.Total != 40 {
 			t.Errorf("%d shards, exact %v, from %v, total %d", n, res.TotalExact, res.SearchedFrom, res.Total)
 		}
 	})
 	t.Run("VisibilityInsideTheCount", func(t *testing.T) {
-		// operatorT sees 7 of 10 a month: 14 after the first wave, 42 after the second.
+		// operatorT sees 7 of 10 a month: 14 after the first wave, 28 after the second.
 		q := broad
 		q.Visibility = operatorT
 		res, n := searched(q)
-		if n != 6 || res.Total != 42 || !res.SearchedFrom.Equal(day("2026-07-01")) {
-			t.Errorf("%d shards, total %d, from %v; want 6, 42, 2026-07-01", n, res.Total, res.SearchedFrom)
+		if n != 4 || res.Total != 28 || !res.SearchedFrom.Equal(day("2026-09-01")) {
+			t.Errorf("%d shards, total %d, from %v; want 4, 28, 2026-09-01", n, res.Total, res.SearchedFrom)
 		}
 		var offices int
 		for _, f := range res.Facets["office"] {
 			offices += f.Count
 		}
-		if offices != 42 {
-			t.Errorf("office counts add up to %d, want 42: %v", offices, res.Facets["office"])
+		if offices != 28 {
+			t.Errorf("office counts add up to %d, want 28: %v", offices, res.Facets["office"])
 		}
 	})
 	t.Run("HighlightsAcrossMonths", func(t *testing.T) {
@@ -167,8 +167,8 @@ func TestEarlyStop(t *testing.T) {
 		// A relevance cursor without a month (written before early stops) ranks every month.
 		first := search(t, x, Query{Q: "contributo", Limit: 2, Visibility: seeAll})
 		c, err := decodeCursor(first.NextCursor, SortRelevance)
-		if err != nil || c.From != 202607 {
-			t.Fatalf("cursor %+v (%v), want the oldest month examined, 202607", c, err)
+		if err != nil || c.From != 202609 {
+			t.Fatalf("cursor %+v (%v), want the oldest month examined, 202609", c, err)
 		}
 		c.From = 0
 		res := search(t, x, Query{Q: "contributo", Limit: 2, Cursor: c.String(), Visibility: seeAll})

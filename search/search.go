@@ -60,8 +60,8 @@ type FacetCount struct {
 // microsecond a match, so this bounds a query's work whatever the size of the index.
 const stopAfterMatches = 10_000
 
-// Search runs q over the month shards it needs, newest first, in waves of growing size (2, 4,
-// 8, … shards, each wave's shards in parallel through a bleve index alias), and stops after
+// Search runs q over the month shards it needs, newest first, in waves of growing size (2, 2,
+// 4, 8, … shards, each wave's shards in parallel through a bleve index alias), and stops after
 // the wave in which the months examined hold at least stopAfterMatches matches and the page
 // is full. A narrower query examines every month it needs and is exact. A date-sorted page is
 // then exact too, every month left out being older; a relevance page ranks the newest matches.
@@ -101,7 +101,10 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ht := newHitTables(&x.tables, fields, order)
 	var hits []*bsearch.DocumentMatch
 	examined := 0
-	for wave := 2; examined < len(plan); wave *= 2 {
+	for examined < len(plan) {
+		// Each wave doubles the months examined (2, 2, 4, 8, … shards): a query examines at
+		// most twice the months it needed, and a rare word over 72 months takes seven waves.
+		wave := max(2, examined)
 		if !early {
 			wave = len(plan)
 		}
@@ -125,12 +128,9 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	if examined < len(needed) {
 		res.TotalExact = false
-		switch {
-		case examined > 0:
+		if examined > 0 {
 			res.SearchedFrom = monthStart(plan[examined-1])
-		case len(plan) > 0:
-			res.SearchedFrom = monthStart(plan[0])
-		default: // a date cursor older than every month: nothing left to examine
+		} else { // a date cursor older than every month: nothing left to examine
 			res.SearchedFrom = monthStart(needed[0])
 		}
 	}
