@@ -33,7 +33,7 @@ var searchParams = []string{"q", "register", "year", "direction", "channel", "st
 // searchDocuments runs a full-text search.
 //
 //	@Summary		Search
-//	@Description	Full-text search (Italian analysis: stemming, accents and case ignored) over registrations, dossiers and unregistered documents: subject, description, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. `q` takes words (all must match), "phrases", prefix*, field:value (subject, description, text, correspondent, class, register, year, direction, channel, status, kind, type, office, identifier, ref, tax_code, registration), -word, a protocol reference such as PG/2026/0000042 for that registration exactly, and a dossier identifier such as 2026-VI.3-000012 for that dossier. A dossier's date is the day it was opened, a document's the day it was created; a document's identifier is its id. Results, totals, facets and highlights include only what the caller may open: registrations and documents by the rules of GET /v1/registrations and GET /v1/documents (confidential ones only for records officers, their offices and whoever created them), dossiers by those of GET /v1/dossiers (portals see none). With `min_position` (the `position` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.
+//	@Description	Full-text search (Italian analysis: stemming, accents and case ignored) over registrations, dossiers and unregistered documents: subject, description, correspondents and text, with the filters of the registration list, facet counts, highlights and cursor pages. `q` takes words (all must match), "phrases", prefix*, field:value (subject, description, text, correspondent, class, register, year, direction, channel, status, kind, type, office, identifier, ref, tax_code, registration), -word, a protocol reference such as PG/2026/0000042 for that registration exactly, and a dossier identifier such as 2026-VI.3-000012 for that dossier. A dossier's date is the day it was opened, a document's the day it was created; a document's identifier is its id. Results, totals, facets and highlights include only what the caller may open: registrations and documents by the rules of GET /v1/registrations and GET /v1/documents (confidential ones only for records officers, their offices and whoever created them), dossiers by those of GET /v1/dossiers (portals see none). A broad query is answered over its newest matches: the months are searched newest first, and once those searched hold 10,000 matches and fill the page the older ones are left out; `total` and `facets` then count the matches from `searched_from` on and `total_exact` is false (a page sorted by date is exact all the same, and following `next_cursor` by date reaches every match in order; the next pages of a relevance sort rank the same matches). Narrow by `from`/`to` or `year` for exact totals over older months. With `min_position` (the `position` of a write response) the search first waits, up to 10 s, until the index includes that write; past that it answers 409 conflict (retry), never a silently stale result.
 //	@Tags			search
 //	@Produce		json
 //	@Security		BearerAuth
@@ -134,7 +134,11 @@ func parseSearch(v url.Values) (search.Query, int64, error) {
 }
 
 func toSearchResult(r search.Result) SearchResult {
-	out := SearchResult{Total: r.Total, Items: make([]SearchItem, 0, len(r.Items)), Facets: map[string][]FacetCount{}, NextCursor: r.NextCursor}
+	out := SearchResult{Total: r.Total, Items: make([]SearchItem, 0, len(r.Items)), Facets: map[string][]FacetCount{}, NextCursor: r.NextCursor,
+		TotalExact: r.TotalExact}
+	if !r.TotalExact {
+		out.SearchedFrom = r.SearchedFrom.Format(time.DateOnly)
+	}
 	for _, h := range r.Items {
 		it := SearchItem{Kind: h.Kind, ID: h.ID, Identifier: h.Identifier, Subject: h.Subject, Score: h.Score, Highlights: h.Highlights}
 		if !h.Date.IsZero() {

@@ -101,6 +101,19 @@ func TestSearch(t *testing.T) {
 				}
 			}
 		})
+		t.Run("SaysWhetherTotalIsExact", func(t *testing.T) {
+			// A narrow query searches every month: total_exact is true and there is no
+			// searched_from (search.TestEarlyStop covers broad ones).
+			params := url.Values{"q": {"certificati"}, "min_position": {fmt.Sprint(secret.Position)}}
+			var raw map[string]any
+			c.do("GET", "/v1/search?"+params.Encode(), op, nil).decode(t, http.StatusOK, &raw)
+			if exact, ok := raw["total_exact"].(bool); !ok || !exact {
+				t.Fatalf("total_exact %#v, want true", raw["total_exact"])
+			}
+			if from, ok := raw["searched_from"]; ok {
+				t.Fatalf("searched_from %#v on an exact total", from)
+			}
+		})
 		t.Run("ErrBadParameters", func(t *testing.T) {
 			namesField(t, c.do("GET", "/v1/search?q=x&colour=red", op, nil).problem(t, 422, "validation_failed"), "colour", "unknown")
 			namesField(t, c.do("GET", "/v1/search?min_position=abc", op, nil).problem(t, 422, "validation_failed"), "min_position", "integer")

@@ -1,12 +1,20 @@
 package api
 
 // SearchResult is one page of search hits with the total and the facet counts, all limited to
-// what the caller may see.
+// what the caller may see. A broad query is answered over its newest matches: once the months
+// searched, newest first, hold 10,000 matches and fill the page, older months are left out;
+// total and facets then count the matches from searched_from on, and total_exact is false.
+// Narrow the query by date (from, to) or year to reach exact totals over older ones.
 type SearchResult struct {
 	Total      uint64                  `json:"total"`
 	Items      []SearchItem            `json:"items"`
 	Facets     map[string][]FacetCount `json:"facets"`
 	NextCursor string                  `json:"next_cursor"`
+	// TotalExact tells that total and facets count every match of the query.
+	TotalExact bool `json:"total_exact"`
+	// SearchedFrom, only when total_exact is false, is the first day of the oldest month
+	// searched: total and facets count the matches from that day on.
+	SearchedFrom string `json:"searched_from,omitempty" format:"date" example:"2026-07-01"`
 }
 
 // SearchItem is one hit: a registration, a dossier or an unregistered document (kind). Its

@@ -54,3 +54,29 @@ func corpusDoc(i int) Document {
 	}
 	return d
 }
+
+// corpusSpread lays n documents of the corpus over the last months months of 2021–2026, as a
+// register fills them: in up to six streams side by side (one per year when months is 72, as
+// the scale fill's writers do, storage/scale_test.go), each in date order, numbers following
+// dates. A feed batch so holds a few days of each stream and touches a few month shards, as
+// the change feed of a live register or a reindex does; corpusDoc's own dates, random within
+// the year, scatter every batch over all months instead.
+type corpusSpread struct{ n, months int }
+
+// doc returns the i-th document: corpusDoc(i) with its date, year and number in its place.
+func (c corpusSpread) doc(i int) Document {
+	d := corpusDoc(i)
+	streams := min(6, c.months)
+	s, j := i%streams, i/streams
+	per := (c.n + streams - 1) / streams
+	first := s * c.months / streams
+	start := time.Date(2021, time.Month(1+72-c.months+first), 1, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2021, time.Month(1+72-c.months+(s+1)*c.months/streams), 1, 0, 0, 0, 0, time.UTC)
+	days := int(end.Sub(start).Hours() / 24)
+	date := start.AddDate(0, 0, j*days/per)
+	d.RegisteredAt = date.Add(d.RegisteredAt.Sub(d.Date))
+	d.Date, d.Year, d.Number = date, date.Year(), int64(i+1)
+	d.Ref = fmt.Sprintf("%s/%d/%07d", d.Register, d.Year, d.Number)
+	d.Identifier = fmt.Sprintf("c_h501-A1B2C3D-%s-%d-%07d", d.Register, d.Year, d.Number)
+	return d
+}

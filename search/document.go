@@ -1,5 +1,5 @@
 // Package search is Sportello's full-text index: a projection of registrations, dossiers and
-// documents into bleve, one index per year, queried with the caller's visibility inside the
+// documents into bleve, one index per month, queried with the caller's visibility inside the
 // query so that hits, totals, facet counts and highlights never reveal what the caller may not
 // see. It is the only package that imports bleve; the index can always be dropped and rebuilt
 // from the database.
@@ -145,14 +145,16 @@ func calendarDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 }
 
-// shardYear is the year whose index holds d. The protocol date decides when there is one, so
-// that a date range always finds a document in the shard of its date's year; Year (equal to
-// it for registrations, whose date never changes) is the fallback for undated things.
-func (d Document) shardYear() int {
+// shardMonth is the key (monthKey) of the month whose shard holds d. The protocol date decides
+// when there is one, so that a date range always finds a document in the shard of its date's
+// month; Year (equal to the date's for registrations, whose date never changes) is the
+// fallback for undated things, which go to month 0 of their year.
+func (d Document) shardMonth() int {
 	if !d.Date.IsZero() {
-		return d.Date.UTC().Year()
+		t := d.Date.UTC()
+		return monthKey(t.Year(), t.Month())
 	}
-	return d.Year
+	return monthKey(d.Year, 0)
 }
 
 // sortDate orders documents by protocol date, then by time of registration (or of opening or

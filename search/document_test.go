@@ -23,7 +23,7 @@ func TestFromRegistration(t *testing.T) {
 	d := FromRegistration(r)
 	t.Run("CarriesRefAndProtocolDate", func(t *testing.T) {
 		if d.Kind != KindRegistration || d.Ref != "PG/2026/0000042" || !d.Date.Equal(day("2026-11-29")) ||
-			d.shardYear() != 2026 || d.Position != 99 || !d.Confidential {
+			d.shardMonth() != 202611 || d.Position != 99 || !d.Confidential {
 			t.Errorf("document %+v", d)
 		}
 	})

@@ -85,8 +85,9 @@ func FuzzParseQuery(f *testing.F) {
 func FuzzCursor(f *testing.F) {
 	dateKey := "2026-03-10|2026-03-10T09:12:00.000000000Z|r42"
 	f.Add("", false, 1.5, dateKey)
-	f.Add(encodeCursor(SortDate, &bsearch.DocumentMatch{Sort: []string{dateKey}}), true, 0.0, "|r45")
-	f.Add(encodeCursor(SortRelevance, &bsearch.DocumentMatch{Score: 0.35, Sort: []string{"", dateKey}}), false, 0.35, "2026-04-02|r43")
+	f.Add(encodeCursor(SortDate, &bsearch.DocumentMatch{Sort: []string{dateKey}}, 0), true, 0.0, "|r45")
+	f.Add(encodeCursor(SortRelevance, &bsearch.DocumentMatch{Score: 0.35, Sort: []string{"", dateKey}}, 0), false, 0.35, "2026-04-02|r43")
+	f.Add(encodeCursor(SortRelevance, &bsearch.DocumentMatch{Score: 0.35, Sort: []string{"", dateKey}}, 202603), false, 0.35, "2026-04-02|r43")
 	f.Add("bm90IGpzb24", true, math.MaxFloat64, "")
 	x := fuzzIndex(f)
 	f.Fuzz(func(t *testing.T, cursor string, byDate bool, score float64, key string) {
@@ -103,30 +104,30 @@ func FuzzCursor(f *testing.F) {
 			if !byDate {
 				last.Sort, want = []string{"", key}, []string{scoreText(score), key}
 			}
-			written := encodeCursor(sort, last)
-			after, err := decodeCursor(written, sort)
-			if err != nil || !slices.Equal(after, want) {
-				t.Fatalf("cursor %q written for %v decodes to %v, %v", written, want, after, err)
+			written := encodeCursor(sort, last, 0)
+			c, err := decodeCursor(written, sort)
+			if err != nil || !slices.Equal(c.After, want) {
+				t.Fatalf("cursor %q written for %v decodes to %v, %v", written, want, c.After, err)
 			}
 		}
 
-		after, err := decodeCursor(cursor, sort)
+		c, err := decodeCursor(cursor, sort)
 		if err != nil {
 			wantValidation(t, err)
 			return
 		}
 		if cursor != "" {
-			last := &bsearch.DocumentMatch{Sort: after}
+			last := &bsearch.DocumentMatch{Sort: c.After}
 			if !byDate {
-				last.Score, _ = strconv.ParseFloat(after[0], 64)
+				last.Score, _ = strconv.ParseFloat(c.After[0], 64)
 			}
-			if again := encodeCursor(sort, last); again != cursor {
-				t.Fatalf("cursor %q decodes to %q, which the server writes as %q", cursor, after, again)
+			if again := encodeCursor(sort, last, c.From); again != cursor {
+				t.Fatalf("cursor %q decodes to %+v, which the server writes as %q", cursor, c, again)
 			}
 		}
 		res, err := x.Search(context.Background(), Query{Cursor: cursor, Sort: sort, Limit: 2, Visibility: seeAll, DossierVisibility: seeAll})
 		if err != nil {
-			t.Fatalf("cursor %q decodes to %q but the search fails: %v", cursor, after, err)
+			t.Fatalf("cursor %q decodes to %+v but the search fails: %v", cursor, c, err)
 		}
 		if len(res.Items) > 2 {
 			t.Fatalf("cursor %q: %d items", cursor, len(res.Items))

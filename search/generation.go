@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// An index directory holds generations of the index, each a complete index (its year shards
+// An index directory holds generations of the index, each a complete index (its month shards
 // and its projection cursor) in a directory of its own, and a pointer file naming the one in
 // use. `sportello reindex` builds a new generation from the database beside the one a running
 // server answers from, then publishes it by replacing the pointer file (rename is atomic); the
@@ -19,30 +19,46 @@ import (
 const (
 	currentFile = "CURRENT"
 	genPrefix   = "gen-"
+	// layoutFile, in a generation, names the layout its shards follow (shardLayout). A
+	// generation without it is of the layout before month shards.
+	layoutFile = "LAYOUT"
 )
 
 // CurrentGeneration returns the directory of the generation in use under dir, creating dir and
-// a first, empty generation when there is none. An index of the layout before generations
-// (shards and cursor directly in dir) becomes the first generation, as it is.
-func CurrentGeneration(dir string) (string, error) {
+// a first, empty generation when there is none. A generation of another layout (year shards)
+// cannot be read: an empty generation is published in its place, and replaced says so. The
+// projection fills an empty generation from the start of the change feed, as it does an index
+// deleted with its cursor; the caller removes the old one (RemoveOlderGenerations). So does an
+// index laid out before generations (shards and cursor directly in dir, year shards too),
+// whose shards and cursor are removed.
+func CurrentGeneration(dir string) (gen string, replaced bool, err error) {
 	name, err := readCurrent(dir)
-	if err == nil {
-		return filepath.Join(dir, name), nil
+	switch {
+	case err == nil:
+		gen = filepath.Join(dir, name)
+		layout, err := os.ReadFile(filepath.Join(gen, layoutFile))
+		if err == nil && strings.TrimSpace(string(layout)) == shardLayout {
+			return gen, false, nil
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", false, fmt.Errorf("search index generation %s: %w", gen, err)
+		}
+		replaced = true
+	case !errors.Is(err, os.ErrNotExist):
+		return "", false, err
+	default:
+		if replaced, err = removeLegacy(dir); err != nil {
+			return "", false, err
+		}
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	gen, err := NewGeneration(dir)
+	gen, err = NewGeneration(dir)
 	if err != nil {
-		return "", err
-	}
-	if err := adoptLegacy(dir, gen); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := PublishGeneration(dir, gen); err != nil {
-		return "", err
+		return "", false, err
 	}
-	return gen, nil
+	return gen, replaced, nil
 }
 
 // readCurrent returns the name of the current generation, or an error wrapping os.ErrNotExist.
@@ -58,23 +74,30 @@ func readCurrent(dir string) (string, error) {
 	return name, nil
 }
 
-// adoptLegacy moves the shards and cursor of an index laid out before generations into gen.
-func adoptLegacy(dir, gen string) error {
+// removeLegacy removes the shards and cursor of an index laid out before generations, which
+// has year shards, and reports whether there were any.
+func removeLegacy(dir string) (bool, error) {
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("search index %s: %w", dir, err)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
 	}
+	if err != nil {
+		return false, fmt.Errorf("search index %s: %w", dir, err)
+	}
+	found := false
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), shardSuffix) || e.Name() == cursorFile {
-			if err := os.Rename(filepath.Join(dir, e.Name()), filepath.Join(gen, e.Name())); err != nil {
-				return fmt.Errorf("search index %s: move into a generation: %w", dir, err)
+			found = true
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return found, fmt.Errorf("search index %s: remove an index of the layout before generations: %w", dir, err)
 			}
 		}
 	}
-	return nil
+	return found, nil
 }
 
-// NewGeneration creates an empty generation directory under dir and returns its path. Names
+// NewGeneration creates an empty generation directory under dir, of this layout, and returns
+// its path. Names
 // sort by creation time, so that a server can tell generations older than the current one
 // (left over, safe to remove) from a newer one being built.
 func NewGeneration(dir string) (string, error) {
@@ -86,6 +109,9 @@ func NewGeneration(dir string) (string, error) {
 		err := os.Mkdir(gen, 0o750)
 		if errors.Is(err, os.ErrExist) {
 			continue
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(gen, layoutFile), []byte(shardLayout+"\n"), 0o640)
 		}
 		if err != nil {
 			return "", fmt.Errorf("search index %s: new generation: %w", dir, err)

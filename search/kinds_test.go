@@ -38,7 +38,7 @@ func testDocuments() (open, confidential *domain.Document) {
 func TestFromDossierAndDocument(t *testing.T) {
 	d := FromDossier(testDossier(), rome)
 	if d.Kind != KindDossier || d.Identifier != "2026-VI.3-000012" || !d.Date.Equal(day("2026-11-29")) ||
-		d.shardYear() != 2026 || !slices.Equal(d.Offices, []string{"TEC"}) || d.Status != "open" ||
+		d.shardMonth() != 202611 || !slices.Equal(d.Offices, []string{"TEC"}) || d.Status != "open" ||
 		d.Type != "procedimento" || d.CreatedBy != "op1" || d.Position != 7 {
 		t.Errorf("dossier %+v", d)
 	}

@@ -205,18 +205,60 @@ func officeTerms(offices []string) []query.Query {
 	return out
 }
 
-// years returns the shard years q needs out of those that exist: a year filter or a date range
-// prunes the others.
-func (q *Query) years(have []int) []int {
+// months returns the shard months (month keys, monthKey) q needs out of those that exist: a
+// year filter or a date range prunes the others. Dates are indexed at midnight UTC, so the
+// range's ends are taken in UTC. Month 0 of a year, its undated documents, goes with the year.
+func (q *Query) months(have []int) []int {
+	var from, to int
+	if !q.From.IsZero() {
+		from = monthKey(q.From.UTC().Year(), q.From.UTC().Month())
+	}
+	if !q.To.IsZero() {
+		to = monthKey(q.To.UTC().Year(), q.To.UTC().Month())
+	}
 	var out []int
-	for _, y := range have {
+	for _, k := range have {
 		switch {
-		case q.Year != 0 && y != q.Year:
-		case !q.From.IsZero() && y < q.From.UTC().Year():
-		case !q.To.IsZero() && y > q.To.UTC().Year():
+		case q.Year != 0 && k/100 != q.Year:
+		case from != 0 && k < from:
+		case to != 0 && k > to:
 		default:
-			out = append(out, y)
+			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// plan returns the months of needed that a search with cursor c examines, in the order it
+// examines them, and whether it may stop early (Index.Search). Newest first; the undated
+// documents of month 0 sort before every dated one by date (Document.sortDate), so their months
+// come first. A relevance cursor names the oldest month of its first page: its pages examine
+// those months, all of them. A date cursor starts at its own month: the newer ones hold no
+// match after it; one whose date does not read as a date starts from the newest.
+func (q *Query) plan(needed []int, c cursor) (plan []int, early bool) {
+	for _, k := range slices.Backward(needed) {
+		if k%100 == 0 {
+			plan = append(plan, k)
+		}
+	}
+	for _, k := range slices.Backward(needed) {
+		if k%100 != 0 {
+			plan = append(plan, k)
+		}
+	}
+	switch {
+	case c.After == nil:
+		return plan, true
+	case q.Sort == SortRelevance:
+		if c.From == 0 {
+			return plan, false
+		}
+		return slices.DeleteFunc(plan, func(k int) bool { return k%100 != 0 && k < c.From }), false
+	}
+	day, err := time.Parse(time.DateOnly, c.After[0][:min(len(c.After[0]), len(time.DateOnly))])
+	if err != nil {
+		return plan, true
+	}
+	from := monthKey(day.Year(), day.Month())
+	return slices.DeleteFunc(plan, func(k int) bool { return k%100 == 0 || k > from }), true
 }

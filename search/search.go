@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -17,12 +19,17 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Result is one page of hits, with the total and facet counts of all of them.
+// Result is one page of hits, with the total and facet counts of the matches examined: all of
+// them when TotalExact, else those of the months from SearchedFrom on (Index.Search).
 type Result struct {
 	Total      uint64
 	Items      []Hit
 	Facets     map[string][]FacetCount
 	NextCursor string // empty on the last page
+	// TotalExact tells that every month the query needed was examined; when it is false,
+	// SearchedFrom is the first day of the oldest month examined.
+	TotalExact   bool
+	SearchedFrom time.Time
 }
 
 // Hit is one matching document: the search item of the API contract.
@@ -47,14 +54,27 @@ type FacetCount struct {
 	Count int
 }
 
-// Search runs q over the shards it needs, in parallel through a bleve index alias. The caller's
-// visibility is a clause of the query itself, never a filter on the results. It returns
-// validation_failed for bad facets, limit, sort or cursor.
+// stopAfterMatches is how many matches a broad query examines before it stops (Index.Search).
+// At 10,000,000 registrations over six years a month holds about 139,000, and a broad query
+// matches about one in twelve: one or two months. Matching and counting cost about a
+// microsecond a match, so this bounds a query's work whatever the size of the index.
+const stopAfterMatches = 10_000
+
+// Search runs q over the month shards it needs, newest first, in waves of growing size (2, 2,
+// 4, 8, … shards, each wave's shards in parallel through a bleve index alias), and stops after
+// the wave in which the months examined hold at least stopAfterMatches matches and the page
+// is full. A narrower query examines every month it needs and is exact. A date-sorted page is
+// then exact too, every month left out being older; a relevance page ranks the newest matches.
+// Total and facets count the matches examined, and Result says how far back that reaches. The
+// next pages of a relevance sort examine the same months (the cursor carries the oldest); those
+// of a date sort start at their cursor's month and follow the same rule, so that paging by date
+// reaches every match in order. The caller's visibility is a clause of the query itself, never
+// a filter on the results. It returns validation_failed for bad facets, limit, sort or cursor.
 func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.validate(); err != nil {
 		return Result{}, err
 	}
-	after, err := decodeCursor(q.Cursor, q.Sort)
+	cur, err := decodeCursor(q.Cursor, q.Sort)
 	if err != nil {
 		return Result{}, err
 	}
@@ -62,7 +82,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Items: []Hit{}, Facets: map[string][]FacetCount{}}
+	res := Result{Items: []Hit{}, Facets: map[string][]FacetCount{}, TotalExact: true}
 	for _, f := range q.Facets {
 		res.Facets[f] = []FacetCount{}
 	}
@@ -70,39 +90,71 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if vis == nil {
 		return res, nil
 	}
-	years := q.years(x.years())
-	alias, n, err := x.alias(years)
-	if err != nil || n == 0 {
-		return res, err
-	}
-	x.shardsSearched.Add(int64(n))
+	needed := q.months(x.months())
+	plan, early := q.plan(needed, cur)
 
-	req := q.request(user, vis, after)
 	fields := make([]string, len(q.Facets))
 	for i, f := range q.Facets {
 		fields[i] = facetFields[f]
 	}
-	x.tables.asked(years, fields)
-	ht := newHitTables(&x.tables, fields, req.Sort)
-	sr, err := alias.SearchInContext(ht.context(ctx), req)
-	if err != nil {
-		return Result{}, fmt.Errorf("search %q: %w", q.Q, err)
+	order := sortOrder(q.Sort)
+	ht := newHitTables(&x.tables, fields, order)
+	var hits []*bsearch.DocumentMatch
+	examined := 0
+	for examined < len(plan) {
+		// Each wave doubles the months examined (2, 2, 4, 8, … shards): a query examines at
+		// most twice the months it needed, and a rare word over 72 months takes seven waves.
+		wave := max(2, examined)
+		if !early {
+			wave = len(plan)
+		}
+		months := plan[examined:min(len(plan), examined+wave)]
+		alias, n, err := x.alias(months)
+		if err != nil {
+			return Result{}, err
+		}
+		x.shardsSearched.Add(int64(n))
+		x.tables.asked(months, fields)
+		sr, err := alias.SearchInContext(ht.context(ctx), q.request(user, vis, cur.After))
+		if err != nil {
+			return Result{}, fmt.Errorf("search %q: %w", q.Q, err)
+		}
+		examined += len(months)
+		res.Total += sr.Total
+		hits = mergeHits(order, hits, sr.Hits, q.Limit+1)
+		if early && res.Total >= x.stopAfter && len(hits) > q.Limit {
+			break
+		}
 	}
-	res.Total = sr.Total
-	hits := sr.Hits
+	if examined < len(needed) {
+		res.TotalExact = false
+		if examined > 0 {
+			res.SearchedFrom = monthStart(plan[examined-1])
+		} else { // a date cursor older than every month: nothing left to examine
+			res.SearchedFrom = monthStart(needed[0])
+		}
+	}
 	if len(hits) > q.Limit {
 		hits = hits[:q.Limit]
-		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1])
+		from := cur.From
+		if cur.After == nil && examined < len(plan) {
+			from = plan[examined-1]
+		}
+		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1], from)
 	}
-	// Highlighting and telling the confidential hits are two searches on the page's ids: they
-	// run side by side.
+	// Highlighting and telling the confidential hits are two searches on the page's ids, in
+	// the shards that hold them: they run side by side.
+	page, _, err := x.alias(pageMonths(hits))
+	if err != nil {
+		return Result{}, err
+	}
 	var confidential map[string]bool
 	g, gctx := errgroup.WithContext(ctx)
 	if mayShowConfidential(q.Visibility) {
-		g.Go(func() (err error) { confidential, err = confidentialOf(gctx, alias, hits); return err })
+		g.Go(func() (err error) { confidential, err = confidentialOf(gctx, page, hits); return err })
 	}
 	if user != nil && len(hits) > 0 {
-		g.Go(func() error { return highlight(gctx, alias, user, hits) })
+		g.Go(func() error { return highlight(gctx, page, user, hits) })
 	}
 	if err := g.Wait(); err != nil {
 		return Result{}, err
@@ -116,6 +168,27 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		res.Facets[name] = ht.result(i, facetSize)
 	}
 	return res, nil
+}
+
+// mergeHits returns the first size of a and b, two lists of hits in order, in order.
+func mergeHits(order bsearch.SortOrder, a, b []*bsearch.DocumentMatch, size int) []*bsearch.DocumentMatch {
+	scoring, desc := order.CacheIsScore(), order.CacheDescending()
+	out := append(a, b...)
+	slices.SortStableFunc(out, func(i, j *bsearch.DocumentMatch) int { return order.Compare(scoring, desc, i, j) })
+	return out[:min(len(out), size)]
+}
+
+// pageMonths returns the month keys of the shards that hold hits: bleve names each hit's
+// shard by its path.
+func pageMonths(hits []*bsearch.DocumentMatch) []int {
+	var months []int
+	for _, h := range hits {
+		name, _ := strings.CutSuffix(filepath.Base(h.Index), shardSuffix)
+		if k, err := strconv.Atoi(name); err == nil && !slices.Contains(months, k) {
+			months = append(months, k)
+		}
+	}
+	return months
 }
 
 // request returns the bleve request of q, which the user's words parsed as user (nil for
@@ -194,11 +267,11 @@ func confidentialOf(ctx context.Context, alias bleve.IndexAlias, hits []*bsearch
 	return out, nil
 }
 
-// alias returns an alias over the shards of years, and how many there are.
-func (x *Index) alias(years []int) (bleve.IndexAlias, int, error) {
-	shards := make([]bleve.Index, 0, len(years))
-	for _, y := range years {
-		s, err := x.shard(y, false)
+// alias returns an alias over the shards of months (month keys), and how many there are.
+func (x *Index) alias(months []int) (bleve.IndexAlias, int, error) {
+	shards := make([]bleve.Index, 0, len(months))
+	for _, k := range months {
+		s, err := x.shard(k, false)
 		if err != nil {
 			return nil, 0, fmt.Errorf("search: %w", err)
 		}

@@ -135,36 +135,36 @@ type segmentTables struct {
 	mu        sync.Mutex
 	tables    map[tableKey]*tableEntry
 	lastSweep time.Time
-	// The shards (years) and facet fields queries asked for, and when last: Warm builds
+	// The shards (month keys) and facet fields queries asked for, and when last: Warm builds
 	// their tables ahead of the queries.
-	years  map[int]time.Time
+	months map[int]time.Time
 	fields map[string]time.Time
 }
 
-// asked records that a query searched years and counted fields.
-func (c *segmentTables) asked(years []int, fields []string) {
+// asked records that a query searched the shards of months and counted fields.
+func (c *segmentTables) asked(months []int, fields []string) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.years == nil {
-		c.years, c.fields = map[int]time.Time{}, map[string]time.Time{}
+	if c.months == nil {
+		c.months, c.fields = map[int]time.Time{}, map[string]time.Time{}
 	}
-	for _, y := range years {
-		c.years[y] = now
+	for _, k := range months {
+		c.months[k] = now
 	}
 	for _, f := range fields {
 		c.fields[f] = now
 	}
 }
 
-// demand returns the years and fields asked for in the last tableIdle.
-func (c *segmentTables) demand() (years []int, fields []string) {
+// demand returns the months and fields asked for in the last tableIdle.
+func (c *segmentTables) demand() (months []int, fields []string) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for y, at := range c.years {
+	for k, at := range c.months {
 		if now.Sub(at) < tableIdle {
-			years = append(years, y)
+			months = append(months, k)
 		}
 	}
 	for f, at := range c.fields {
@@ -172,12 +172,12 @@ func (c *segmentTables) demand() (years []int, fields []string) {
 			fields = append(fields, f)
 		}
 	}
-	slices.Sort(years)
+	slices.Sort(months)
 	slices.Sort(fields)
-	return years, fields
+	return months, fields
 }
 
-// tableKey names a table: a segment by its shard's year and its id in the shard, which its
+// tableKey names a table: a segment by its shard's month key and its id in the shard, which its
 // persisted copy keeps (bleve replaces a new segment by the copy it writes to disk), and a
 // field.
 type tableKey struct {
@@ -487,13 +487,13 @@ func (x *Index) warm() {
 	defer t.Stop()
 	all := true
 	for {
-		years, fields := x.tables.demand()
+		months, fields := x.tables.demand()
 		if all {
-			years, fields, all = x.years(), nil, false
+			months, fields, all = x.months(), nil, false
 		}
 		// A table that cannot be built is the error of the query that needs it, which reports
 		// it; the warmer only saves queries the time.
-		_ = x.warmShards(years, fields)
+		_ = x.warmShards(months, fields)
 		select {
 		case <-x.stopWarm:
 			return
@@ -506,27 +506,27 @@ func (x *Index) warm() {
 // queries need — the sort date's and those of the facet fields asked for in that time — so that
 // the first query after a merge does not wait for them. The index calls it every warmEvery.
 func (x *Index) Warm() error {
-	years, fields := x.tables.demand()
-	return x.warmShards(years, fields)
+	months, fields := x.tables.demand()
+	return x.warmShards(months, fields)
 }
 
-func (x *Index) warmShards(years []int, fields []string) error {
-	for _, y := range years {
-		s, err := x.shard(y, false)
+func (x *Index) warmShards(months []int, fields []string) error {
+	for _, k := range months {
+		s, err := x.shard(k, false)
 		if err != nil {
 			return err
 		}
 		if s == nil {
 			continue
 		}
-		if err := x.warmShard(s, y, fields); err != nil {
-			return fmt.Errorf("warm search shard %d: %w", y, err)
+		if err := x.warmShard(s, k, fields); err != nil {
+			return fmt.Errorf("warm search shard %06d: %w", k, err)
 		}
 	}
 	return nil
 }
 
-func (x *Index) warmShard(s bleve.Index, year int, fields []string) error {
+func (x *Index) warmShard(s bleve.Index, month int, fields []string) error {
 	adv, err := s.Advanced()
 	if err != nil {
 		return err
@@ -536,17 +536,17 @@ func (x *Index) warmShard(s bleve.Index, year int, fields []string) error {
 		return err
 	}
 	defer r.Close()
-	return x.warmSnapshot(r, year, fields)
+	return x.warmSnapshot(r, month, fields)
 }
 
-// warmSnapshot builds the tables of the segments of r, a snapshot of the shard of year.
-func (x *Index) warmSnapshot(r index.IndexReader, year int, fields []string) error {
+// warmSnapshot builds the tables of the segments of r, a snapshot of the shard of month.
+func (x *Index) warmSnapshot(r index.IndexReader, month int, fields []string) error {
 	snap, shard, err := shardSnapshot(r)
 	if err != nil {
 		return err
 	}
-	if shard != year {
-		return fmt.Errorf("the shard of %d says it is %d's", year, shard)
+	if shard != month {
+		return fmt.Errorf("the shard of %06d says it is %06d's", month, shard)
 	}
 	for _, seg := range snap.Segments() {
 		if _, err := x.tables.get(tableKey{shard: shard, seg: seg.Id(), field: fSortDate, sort: true}, seg.Segment()); err != nil {
@@ -561,16 +561,16 @@ func (x *Index) warmSnapshot(r index.IndexReader, year int, fields []string) err
 	return nil
 }
 
-// shardSnapshot returns the snapshot r of a shard, and the shard's year, which every shard
-// records (shardYearKey).
+// shardSnapshot returns the snapshot r of a shard, and the shard's month key, which every
+// shard records (shardMonthKey).
 func shardSnapshot(r index.IndexReader) (*scorch.IndexSnapshot, int, error) {
 	snap, ok := r.(*scorch.IndexSnapshot)
 	if !ok {
 		return nil, 0, fmt.Errorf("search: %T is not a scorch index", r)
 	}
-	year, err := strconv.Atoi(string(snap.Internal()[string(shardYearKey)]))
+	month, err := strconv.Atoi(string(snap.Internal()[string(shardMonthKey)]))
 	if err != nil {
-		return nil, 0, fmt.Errorf("search: a shard without its year: %w", err)
+		return nil, 0, fmt.Errorf("search: a shard without its month: %w", err)
 	}
-	return snap, year, nil
+	return snap, month, nil
 }

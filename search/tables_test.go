@@ -112,7 +112,7 @@ func bleveReference(t *testing.T, x *Index, q Query) reference {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alias, _, err := x.alias(q.years(x.years()))
+	alias, _, err := x.alias(q.months(x.months()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,13 +210,14 @@ func TestWarm(t *testing.T) {
 		}
 	}
 	put(0, 300)
-	search(t, x, Query{Q: "richiesta", Year: 2024, Facets: []string{"office", "class"}, Visibility: seeAll})
+	search(t, x, Query{Q: "richiesta", From: day("2024-03-01"), To: day("2024-03-31"), Facets: []string{"office", "class"},
+		Visibility: seeAll})
 	put(300, 900) // new segments, without tables
-	years, fields := x.tables.demand()
-	if !slices.Equal(years, []int{2024}) || !slices.Equal(fields, []string{fClass, fOffices}) {
-		t.Fatalf("demand: years %v, fields %v; want the query's", years, fields)
+	months, fields := x.tables.demand()
+	if !slices.Equal(months, []int{202403}) || !slices.Equal(fields, []string{fClass, fOffices}) {
+		t.Fatalf("demand: months %v, fields %v; want the query's", months, fields)
 	}
-	shard, err := x.shard(2024, false)
+	shard, err := x.shard(202403, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestWarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := x.warmSnapshot(r, 2024, fields); err != nil {
+	if err := x.warmSnapshot(r, 202403, fields); err != nil {
 		t.Fatal(err)
 	}
 	snap, _, err := shardSnapshot(r)
@@ -238,7 +239,7 @@ func TestWarm(t *testing.T) {
 	}
 	for _, seg := range snap.Segments() {
 		for _, k := range []tableKey{{field: fSortDate, sort: true}, {field: fClass}, {field: fOffices}} {
-			k.shard, k.seg = 2024, seg.Id()
+			k.shard, k.seg = 202403, seg.Id()
 			if !x.tables.has(k) {
 				t.Errorf("segment %d of %d documents: no table %+v", seg.Id(), seg.Count(), k)
 			}

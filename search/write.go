@@ -9,32 +9,32 @@ import (
 )
 
 // Put indexes docs, replacing any earlier version with the same ID, so replaying the change
-// feed is harmless. Documents are grouped into one bleve batch per year's shard, and each
+// feed is harmless. Documents are grouped into one bleve batch per month's shard, and each
 // batch also records the highest position seen, so the position survives a restart exactly
-// when the documents do. A document's year must not change between versions (registration
-// dates are immutable): the old version would stay in the old year's shard.
+// when the documents do. A document's month must not change between versions (registration
+// dates are immutable): the old version would stay in the old month's shard.
 func (x *Index) Put(ctx context.Context, docs ...Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	byYear := map[int][]Document{}
+	byMonth := map[int][]Document{}
 	var top int64
 	for _, d := range docs {
 		if d.ID == "" {
 			return domain.Errorf(domain.ECValidation, "search document without id")
 		}
-		y := d.shardYear()
-		byYear[y] = append(byYear[y], d)
+		k := d.shardMonth()
+		byMonth[k] = append(byMonth[k], d)
 		top = max(top, d.Position)
 	}
 	x.write.Lock()
 	defer x.write.Unlock()
 	top = max(top, x.Position())
-	for y, group := range byYear {
+	for k, group := range byMonth {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("index %d documents: %w", len(docs), err)
 		}
-		shard, err := x.shard(y, true)
+		shard, err := x.shard(k, true)
 		if err != nil {
 			return fmt.Errorf("index %d documents: %w", len(docs), err)
 		}
@@ -46,7 +46,7 @@ func (x *Index) Put(ctx context.Context, docs ...Document) error {
 		}
 		b.SetInternal(positionKey, []byte(strconv.FormatInt(top, 10)))
 		if err := shard.Batch(b); err != nil {
-			return fmt.Errorf("index %d documents of %d: %w", len(group), y, err)
+			return fmt.Errorf("index %d documents of %06d: %w", len(group), k, err)
 		}
 	}
 	x.advance(top)
@@ -54,18 +54,18 @@ func (x *Index) Put(ctx context.Context, docs ...Document) error {
 }
 
 // Delete removes the documents with ids from the index; unknown ids are ignored. The index does
-// not know which year holds an id, so every shard gets the deletions.
+// not know which month holds an id, so every shard gets the deletions.
 func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	x.write.Lock()
 	defer x.write.Unlock()
-	for _, y := range x.years() {
+	for _, k := range x.months() {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("delete %d documents: %w", len(ids), err)
 		}
-		shard, err := x.shard(y, false)
+		shard, err := x.shard(k, false)
 		if err != nil {
 			return fmt.Errorf("delete %d documents: %w", len(ids), err)
 		}
@@ -74,7 +74,7 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 			b.Delete(id)
 		}
 		if err := shard.Batch(b); err != nil {
-			return fmt.Errorf("delete %d documents from %d: %w", len(ids), y, err)
+			return fmt.Errorf("delete %d documents from %06d: %w", len(ids), k, err)
 		}
 	}
 	return nil

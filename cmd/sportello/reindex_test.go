@@ -171,3 +171,36 @@ func TestReindexOffline(t *testing.T) {
 		}
 	})
 }
+
+// A server started on an index of an older layout (year shards: a generation without the
+// layout file) does not read it: it publishes an empty generation in its place, rebuilds it
+// from the database and removes the old one.
+func TestSearchIndexOfOlderLayoutRebuilt(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		data := t.TempDir()
+		var (
+			officer string
+			want    []string
+		)
+		t.Run("Before", func(t *testing.T) {
+			s := apptest.StartIn(t, data, dbURL)
+			officer = s.NewClient(t, "records", []string{"records_officer"})
+			var stop atomic.Bool
+			registerMany(s, officer, 20, &stop)
+			want = allIDs(t, s, officer, "/v1/registrations", url.Values{"limit": {"500"}})
+			waitIndexed(t, s, officer, want)
+		}) // the server stops here
+		old, err := filepath.Glob(filepath.Join(data, "search", "gen-*"))
+		if err != nil || len(old) != 1 {
+			t.Fatalf("generations before: %v %v", old, err)
+		}
+		if err := os.Remove(filepath.Join(old[0], "LAYOUT")); err != nil {
+			t.Fatal(err)
+		}
+		s := apptest.StartIn(t, data, dbURL)
+		waitIndexed(t, s, officer, want)
+		if _, err := os.Stat(old[0]); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("generation of the older layout %s still there: %v", old[0], err)
+		}
+	})
+}

@@ -47,9 +47,13 @@ type generation struct {
 
 func (m *Main) openSearch() error {
 	dir := filepath.Join(m.Config.Data, "search")
-	current, err := search.CurrentGeneration(dir)
+	current, replaced, err := search.CurrentGeneration(dir)
 	if err != nil {
 		return err
+	}
+	if replaced {
+		m.Logger.Warn("the search index was of an older layout: it is rebuilt from the database, and searches find only what it holds so far",
+			"dir", current)
 	}
 	if err := search.RemoveOlderGenerations(dir, current); err != nil {
 		m.Logger.Warn("could not remove old search index generations", "err", err)
