@@ -133,6 +133,18 @@ func TestEarlyStop(t *testing.T) {
 			t.Errorf("hits %v", got)
 		}
 	})
+	t.Run("WavesFollowTheRateOfMatches", func(t *testing.T) {
+		// 10 matches a month and B = 45: 20, then 40 after waves of 2 and 2; doubling would
+		// search 4 more months (80 matches), the rate says one more is enough, searched two
+		// at a time: 6 months, 60 matches.
+		stop := x.stopAfter
+		x.stopAfter = 45
+		defer func() { x.stopAfter = stop }()
+		res, n := searched(broad)
+		if n != 6 || res.Total != 60 || !res.SearchedFrom.Equal(day("2026-07-01")) {
+			t.Errorf("%d shards, total %d, from %v; want 6, 60, 2026-07-01", n, res.Total, res.SearchedFrom)
+		}
+	})
 	t.Run("DateFilterNarrowsTheMonths", func(t *testing.T) {
 		res, n := searched(Query{Q: "contributo", Limit: 5, Year: 2025, Visibility: seeAll})
 		if n != 4 || res.TotalExact || !res.SearchedFrom.Equal(day("2025-09-01")) || res.Total != 40 {

@@ -102,9 +102,15 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	var hits []*bsearch.DocumentMatch
 	examined := 0
 	for examined < len(plan) {
-		// Each wave doubles the months examined (2, 2, 4, 8, … shards): a query examines at
-		// most twice the months it needed, and a rare word over 72 months takes seven waves.
+		// Each wave at most doubles the months examined (2, 2, 4, 8, … shards), so a rare word
+		// over 72 months takes seven waves; and once matches have been found, it takes no more
+		// months than their rate so far says the rest of stopAfter needs (but two, one a core),
+		// so a broad query counts little more than stopAfter matches.
 		wave := max(2, examined)
+		if res.Total > 0 && res.Total < uint64(x.stopAfter) {
+			need := (uint64(x.stopAfter) - res.Total) * uint64(examined)
+			wave = min(wave, max(2, int((need+res.Total-1)/res.Total)))
+		}
 		if !early {
 			wave = len(plan)
 		}

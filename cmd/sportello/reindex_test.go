@@ -140,22 +140,7 @@ func waitIndexed(t *testing.T, s *apptest.Server, token string, want []string) {
 // generation and removes the old one.
 func TestReindexOffline(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		data := t.TempDir()
-		var (
-			officer string
-			want    []string
-		)
-		t.Run("Before", func(t *testing.T) {
-			s := apptest.StartIn(t, data, dbURL)
-			officer = s.NewClient(t, "records", []string{"records_officer"})
-			var stop atomic.Bool
-			registerMany(s, officer, 20, &stop)
-			want = allIDs(t, s, officer, "/v1/registrations", url.Values{"limit": {"500"}})
-		}) // the server stops here
-		old, err := filepath.Glob(filepath.Join(data, "search", "gen-*"))
-		if err != nil || len(old) != 1 {
-			t.Fatalf("generations before the reindex: %v %v", old, err)
-		}
+		data, officer, want, old := stoppedServer(t, dbURL, false)
 		var out bytes.Buffer
 		if err := run(t.Context(), []string{"reindex", "--data", data, "--database-url", dbURL},
 			func(string) string { return "" }, &out); err != nil {
@@ -177,23 +162,7 @@ func TestReindexOffline(t *testing.T) {
 // from the database and removes the old one.
 func TestSearchIndexOfOlderLayoutRebuilt(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		data := t.TempDir()
-		var (
-			officer string
-			want    []string
-		)
-		t.Run("Before", func(t *testing.T) {
-			s := apptest.StartIn(t, data, dbURL)
-			officer = s.NewClient(t, "records", []string{"records_officer"})
-			var stop atomic.Bool
-			registerMany(s, officer, 20, &stop)
-			want = allIDs(t, s, officer, "/v1/registrations", url.Values{"limit": {"500"}})
-			waitIndexed(t, s, officer, want)
-		}) // the server stops here
-		old, err := filepath.Glob(filepath.Join(data, "search", "gen-*"))
-		if err != nil || len(old) != 1 {
-			t.Fatalf("generations before: %v %v", old, err)
-		}
+		data, officer, want, old := stoppedServer(t, dbURL, true)
 		if err := os.Remove(filepath.Join(old[0], "LAYOUT")); err != nil {
 			t.Fatal(err)
 		}
@@ -203,4 +172,27 @@ func TestSearchIndexOfOlderLayoutRebuilt(t *testing.T) {
 			t.Fatalf("generation of the older layout %s still there: %v", old[0], err)
 		}
 	})
+}
+
+// stoppedServer runs a server on a new data directory and dbURL, registers 20 documents as a
+// records officer (waiting until they are indexed when indexed is set) and stops it. It returns
+// the data directory, the officer's key, the registrations' ids and the index's one generation.
+func stoppedServer(t *testing.T, dbURL string, indexed bool) (data, officer string, want []string, generation []string) {
+	t.Helper()
+	data = t.TempDir()
+	t.Run("Before", func(t *testing.T) {
+		s := apptest.StartIn(t, data, dbURL)
+		officer = s.NewClient(t, "records", []string{"records_officer"})
+		var stop atomic.Bool
+		registerMany(s, officer, 20, &stop)
+		want = allIDs(t, s, officer, "/v1/registrations", url.Values{"limit": {"500"}})
+		if indexed {
+			waitIndexed(t, s, officer, want)
+		}
+	}) // the server stops here
+	old, err := filepath.Glob(filepath.Join(data, "search", "gen-*"))
+	if err != nil || len(old) != 1 {
+		t.Fatalf("generations of the stopped server: %v %v", old, err)
+	}
+	return data, officer, want, old
 }
