@@ -61,7 +61,8 @@ type FacetCount struct {
 const stopAfterMatches = 10_000
 
 // Search runs q over the month shards it needs, newest first, in waves of growing size (2, 2,
-// 4, 8, … shards, each wave's shards in parallel through a bleve index alias), and stops after
+// 4, 8, … shards at most, fewer when the matches found so far say fewer months will do; each
+// wave's shards in parallel through a bleve index alias), and stops after
 // the wave in which the months examined hold at least stopAfterMatches matches and the page
 // is full. A narrower query examines every month it needs and is exact. A date-sorted page is
 // then exact too, every month left out being older; a relevance page ranks the newest matches.
