@@ -97,9 +97,8 @@ func removeLegacy(dir string) (bool, error) {
 }
 
 // NewGeneration creates an empty generation directory under dir, of this layout, and returns
-// its path. Names
-// sort by creation time, so that a server can tell generations older than the current one
-// (left over, safe to remove) from a newer one being built.
+// its path. Names sort by creation time, so that a server can tell generations older than the
+// current one (left over, safe to remove) from a newer one being built.
 func NewGeneration(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("search index %s: %w", dir, err)

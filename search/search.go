@@ -108,8 +108,8 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		// months than their rate so far says the rest of stopAfter needs (but two, one a core),
 		// so a broad query counts little more than stopAfter matches.
 		wave := max(2, examined)
-		if res.Total > 0 && res.Total < uint64(x.stopAfter) {
-			need := (uint64(x.stopAfter) - res.Total) * uint64(examined)
+		if res.Total > 0 && res.Total < x.stopAfter {
+			need := (x.stopAfter - res.Total) * uint64(examined)
 			wave = min(wave, max(2, int((need+res.Total-1)/res.Total)))
 		}
 		if !early {
