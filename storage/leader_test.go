@@ -78,6 +78,8 @@ func TestLeaderTakeover(t *testing.T) {
 			}
 			waitFor(t, 10*time.Second, "b takes over", lb.Leading)
 			waitFor(t, 10*time.Second, "a follows", func() bool { return !la.Leading() })
+			// Leading turns true just before the work's goroutine starts: wait for the start.
+			waitFor(t, 5*time.Second, "b's work starts", func() bool { mu.Lock(); defer mu.Unlock(); return startsB > 0 })
 			mu.Lock()
 			defer mu.Unlock()
 			if startsA != 1 || startsB != 1 {
