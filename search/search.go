@@ -149,8 +149,8 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		res.NextCursor = encodeCursor(q.Sort, hits[len(hits)-1], from)
 	}
-	// Highlighting and telling the confidential hits are two searches on the page's ids, in
-	// the shards that hold them: they run side by side.
+	// The page's stored fields and highlights, and which of its hits are confidential, are two
+	// searches on the page's ids, in the shards that hold them: they run side by side.
 	page, _, err := x.alias(pageMonths(hits))
 	if err != nil {
 		return Result{}, err
@@ -160,13 +160,12 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if mayShowConfidential(q.Visibility) {
 		g.Go(func() (err error) { confidential, err = confidentialOf(gctx, page, hits); return err })
 	}
-	if user != nil && len(hits) > 0 {
-		g.Go(func() error { return highlight(gctx, page, user, hits) })
-	}
+	var items []*bsearch.DocumentMatch
+	g.Go(func() (err error) { items, err = loadPage(gctx, page, user, hits); return err })
 	if err := g.Wait(); err != nil {
 		return Result{}, err
 	}
-	for _, h := range hits {
+	for _, h := range items {
 		hit := hitOf(h)
 		hit.Confidential = confidential[h.ID] && (hit.Kind == KindRegistration || hit.Kind == KindDocument)
 		res.Items = append(res.Items, hit)
@@ -209,37 +208,53 @@ func (q *Query) request(user, vis query.Query, after []string) *bleve.SearchRequ
 		bq.AddMust(user)
 	}
 	bq.AddFilter(allOf(append([]query.Query{vis}, q.filters()...)))
+	// No stored fields: every shard of a wave would load them for its own best Limit+1 hits,
+	// most of which the merge drops (loadPage reads them for the page alone).
 	req := bleve.NewSearchRequestOptions(bq, q.Limit+1, 0, false)
-	req.Fields = []string{fKind, fIdentifier, fSubject, fDate}
 	req.SortByCustom(sortOrder(q.Sort))
 	req.SearchAfter = after
 	return req
 }
 
-// highlight sets the fragments of hits, the page being returned. It is a second search, for
-// those documents only: asking bleve to highlight in the first would make it read the positions
-// of the words in every hit, not only in the page's.
-func highlight(ctx context.Context, alias bleve.IndexAlias, user query.Query, hits []*bsearch.DocumentMatch) error {
+// loadPage reads the stored fields of hits, the page being returned, and their fragments where
+// the user's words (user, nil for none) match. It is a second search, for those documents only:
+// asking for fields or highlights in the first would make every shard read them for its own best
+// hits, and the positions of the words in every hit. A hit whose document has changed since so
+// that it no longer matches, or gone, is left out of the page.
+func loadPage(ctx context.Context, alias bleve.IndexAlias, user query.Query, hits []*bsearch.DocumentMatch) ([]*bsearch.DocumentMatch, error) {
+	if len(hits) == 0 {
+		return hits, nil
+	}
 	ids := make([]string, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	req := bleve.NewSearchRequestOptions(query.NewConjunctionQuery([]query.Query{user, query.NewDocIDQuery(ids)}),
-		len(ids), 0, false)
-	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-	req.Highlight.Fields = []string{fSubject, fText}
+	var q query.Query = query.NewDocIDQuery(ids)
+	if user != nil {
+		q = query.NewConjunctionQuery([]query.Query{user, q})
+	}
+	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	req.Fields = []string{fKind, fIdentifier, fSubject, fDate}
+	if user != nil {
+		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+		req.Highlight.Fields = []string{fSubject, fText}
+	}
 	sr, err := alias.SearchInContext(ctx, req)
 	if err != nil {
-		return fmt.Errorf("highlight: %w", err)
+		return nil, fmt.Errorf("page of hits: %w", err)
 	}
-	frags := make(map[string]bsearch.FieldFragmentMap, len(sr.Hits))
+	found := make(map[string]*bsearch.DocumentMatch, len(sr.Hits))
 	for _, h := range sr.Hits {
-		frags[h.ID] = h.Fragments
+		found[h.ID] = h
 	}
+	kept := make([]*bsearch.DocumentMatch, 0, len(hits))
 	for _, h := range hits {
-		h.Fragments = frags[h.ID]
+		if f, ok := found[h.ID]; ok {
+			h.Fields, h.Fragments = f.Fields, f.Fragments
+			kept = append(kept, h)
+		}
 	}
-	return nil
+	return kept, nil
 }
 
 // mayShowConfidential tells whether a caller who sees v may be shown confidential records: not
