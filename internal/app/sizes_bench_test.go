@@ -250,6 +250,7 @@ func waitStored(b *testing.B, what string, cond func() (bool, string)) {
 // stored is what a server holds at one moment.
 type stored struct {
 	tables            map[string]int64 // bytes by table, with its indexes (and TOAST on PostgreSQL)
+	rows              map[string]int64 // rows by table
 	db                int64            // the whole database
 	blobs, blobsDisk  int64            // the blob store's apparent and allocated bytes
 	blobFiles         int64
@@ -264,7 +265,7 @@ type stored struct {
 // by then), so that both count what stays.
 func measureStored(b *testing.B, s *apptest.Server, raw *sql.DB) stored {
 	b.Helper()
-	st := stored{tables: map[string]int64{}}
+	st := stored{tables: map[string]int64{}, rows: map[string]int64{}}
 	scan := func(query string, row func(*sql.Rows) error) {
 		rows, err := raw.Query(query)
 		if err != nil {
@@ -323,6 +324,17 @@ func measureStored(b *testing.B, s *apptest.Server, raw *sql.DB) stored {
 		}
 		st.db = st.pages * pageSize
 		st.sqliteFree *= pageSize
+	}
+	for name := range st.tables {
+		parts := strings.Split(name, ".") // schema.table on PostgreSQL
+		for i, p := range parts {
+			parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+		}
+		var c int64
+		if err := raw.QueryRow(`SELECT count(*) FROM ` + strings.Join(parts, ".")).Scan(&c); err != nil {
+			b.Fatalf("count %s: %v", name, err)
+		}
+		st.rows[name] = c
 	}
 	st.blobs, st.blobsDisk, st.blobFiles = dirUsage(b, filepath.Join(s.DataDir, "blobs"))
 	scan(`SELECT json_sha256, pdf_sha256 FROM journals`, func(r *sql.Rows) error {
@@ -413,26 +425,26 @@ func dirUsage(b *testing.B, dir string) (size, disk, files int64) {
 }
 
 // reportStored reports the growth from before to after per registration: the totals as metrics,
-// the tables in the log, largest first.
+// and, printed, the tables (bytes and rows), largest first, the blob store and the index.
 func reportStored(b *testing.B, before, after stored, n, sent int64) {
 	per := func(a, z int64) float64 { return float64(z-a) / float64(n) }
 	type row struct {
-		name string
-		size float64
+		name       string
+		size, rows float64
 	}
 	var rows []row
 	var sum float64
 	for name, size := range after.tables {
-		if d := per(before.tables[name], size); d != 0 {
-			rows = append(rows, row{name, d})
+		if d, r := per(before.tables[name], size), per(before.rows[name], after.rows[name]); d != 0 || r != 0 {
+			rows = append(rows, row{name, d, r})
 			sum += d
 		}
 	}
 	slices.SortFunc(rows, func(x, y row) int { return cmp.Or(cmp.Compare(y.size, x.size), strings.Compare(x.name, y.name)) })
 	var out bytes.Buffer
-	fmt.Fprintf(&out, "%d registrations; bytes per registration by table (with indexes):\n", n)
+	fmt.Fprintf(&out, "%d registrations; per registration by table (with its indexes): bytes, rows\n", n)
 	for _, r := range rows {
-		fmt.Fprintf(&out, "  %-36s %10.1f\n", r.name, r.size)
+		fmt.Fprintf(&out, "  %-36s %10.1f %8.3f\n", r.name, r.size, r.rows)
 	}
 	fmt.Fprintf(&out, "  %-36s %10.1f\n", "sum of tables", sum)
 	fmt.Fprintf(&out, "  %-36s %10.1f (before %d B, after %d B)\n", "database", per(before.db, after.db), before.db, after.db)
