@@ -165,6 +165,13 @@ func scaleOpen(t *testing.T, dbURL string, conns int) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	// SPORTELLO_SCALE_SQLITE_CACHE_MIB gives SQLite's write connection a page cache of that
+	// many MiB (the server keeps SQLite's default of 2 MiB): to measure what a larger one does.
+	if n, err := strconv.Atoi(os.Getenv("SPORTELLO_SCALE_SQLITE_CACHE_MIB")); err == nil && n > 0 && db.engine == SQLite {
+		if err := db.w.Exec(fmt.Sprintf(`PRAGMA cache_size = %d`, -n*1024)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
