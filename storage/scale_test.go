@@ -167,10 +167,8 @@ func scaleOpen(t *testing.T, dbURL string, conns int) *DB {
 	t.Cleanup(func() { _ = db.Close() })
 	// SPORTELLO_SCALE_SQLITE_CACHE_MIB gives SQLite's write connection a page cache of that
 	// many MiB (the server keeps SQLite's default of 2 MiB): to measure what a larger one does.
-	if n, err := strconv.Atoi(os.Getenv("SPORTELLO_SCALE_SQLITE_CACHE_MIB")); err == nil && n > 0 && db.engine == SQLite {
-		if err := db.w.Exec(fmt.Sprintf(`PRAGMA cache_size = %d`, -n*1024)).Error; err != nil {
-			t.Fatal(err)
-		}
+	if n, err := strconv.Atoi(os.Getenv("SPORTELLO_SCALE_SQLITE_CACHE_MIB")); err == nil && n > 0 {
+		scaleSQLiteCache(t, db, n)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -196,6 +194,17 @@ func scaleOpen(t *testing.T, dbURL string, conns int) *DB {
 		}
 	}
 	return db
+}
+
+// scaleSQLiteCache sets the page cache of db's write connection to mib MiB on SQLite (a
+// connection's WebAssembly memory is at most 256 MiB: 1 GiB fails with "out of memory").
+func scaleSQLiteCache(t *testing.T, db *DB, mib int) {
+	if db.engine != SQLite {
+		return
+	}
+	if err := db.w.Exec(fmt.Sprintf(`PRAGMA cache_size = %d`, -mib*1024)).Error; err != nil {
+		t.Fatal(err)
+	}
 }
 
 // scaleText returns the k-th text of the pool: a short letter, distinct for every k.
@@ -396,14 +405,10 @@ func TestScaleFill(t *testing.T) {
 	e := scaleConfig(t, "SPORTELLO_SCALE_N")
 	ctx := t.Context()
 	db := scaleOpen(t, e.url, 8)
-	if db.engine == SQLite {
-		// The fill's own setting, not the server's (which keeps SQLite's default of 2 MiB): a
-		// 128 MiB page cache on the one write connection keeps more of the indexes' pages between
-		// groups. A connection's WebAssembly memory is at most 256 MiB; 1 GiB fails with "out of
-		// memory".
-		if err := db.w.Exec(`PRAGMA cache_size = -131072`).Error; err != nil {
-			t.Fatal(err)
-		}
+	if os.Getenv("SPORTELLO_SCALE_SQLITE_CACHE_MIB") == "" {
+		// The fill's own setting, not the server's: a 128 MiB page cache on the one write
+		// connection keeps more of the indexes' pages between groups.
+		scaleSQLiteCache(t, db, 128)
 	}
 	pool := min(e.n, scalePool)
 	digests, sizes := scalePoolBlobs(t, filepath.Join(e.dir, "blobs"), pool)
